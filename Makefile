@@ -1,0 +1,43 @@
+# XBM — `make run` starts the three services; `make test` runs every check and test.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: run test lint fuzz bench demo migration clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m services.run
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check shared services tests bench
+	$(VENV)/bin/lint-imports
+
+test: lint
+	$(VENV)/bin/pytest -q -p no:cacheprovider
+	@if [ -n "$$XBM_TEST_DATABASE_URL" ]; then \
+		echo "== database tests again on PostgreSQL =="; \
+		XBM_TEST_BACKEND=postgres $(VENV)/bin/pytest -q -p no:cacheprovider -m db; \
+	fi
+
+# make migration SVC=plans MSG="what changed"
+migration: $(STAMP)
+	$(PY) -c "import sys; from pathlib import Path; from alembic import command; \
+	from shared.migrations import alembic_config; import tempfile, os; \
+	db = os.path.join(tempfile.mkdtemp(), 'm.db'); url = 'sqlite+aiosqlite:///' + db; \
+	cfg = alembic_config(Path('services/$(SVC)/migrations'), url); command.upgrade(cfg, 'head'); \
+	command.revision(cfg, message='$(MSG)', autogenerate=True)"
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

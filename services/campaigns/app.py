@@ -1,0 +1,27 @@
+"""campaigns: the combat layer — campaigns on SBUs, metrics and KPIs, budgets, event nodes, A/B experiments."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+
+from services.campaigns.kinds.router import router as kinds_router
+from services.campaigns.settings import CampaignsSettings
+from shared.app import build_app
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def create_app(settings: CampaignsSettings | None = None, http_client: httpx.AsyncClient | None = None) -> FastAPI:
+    settings = settings or CampaignsSettings()
+    return build_app(
+        settings,
+        title="XBM campaigns",
+        description="The combat layer: campaign kinds, campaigns bound to SBUs, metrics and KPIs, budgets and "
+        "pacing, platform event nodes, A/B experiments with their statistics, reviews.",
+        migrations_dir=MIGRATIONS,
+        routers=[kinds_router],
+        http_client=http_client,
+    )

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import Numeric, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from services.compliance.base import Base
+from shared.db import IdMixin, OrgMixin, TimestampMixin
+
+
+class ItemRecord(IdMixin, OrgMixin, TimestampMixin, Base):
+    """An item record (商品备案) by SKU: what customs knows the goods as, and their tax rates."""
+
+    __tablename__ = "item_records"
+    __label__ = "item record"
+    __table_args__ = (UniqueConstraint("org_id", "item_no"),)
+
+    item_no: Mapped[str] = mapped_column(String(64))
+    gname: Mapped[str] = mapped_column(String(250))
+    gmodel: Mapped[str] = mapped_column(String(250))
+    hs_code: Mapped[str] = mapped_column(String(10))
+    unit: Mapped[str] = mapped_column(String(3))
+    unit1: Mapped[str] = mapped_column(String(3))
+    qty1_per_unit: Mapped[Decimal] = mapped_column(Numeric(19, 5))
+    origin_country: Mapped[str] = mapped_column(String(3))
+    vat_rate: Mapped[Decimal] = mapped_column(Numeric(6, 4))
+    consumption_tax_rate: Mapped[Decimal] = mapped_column(Numeric(6, 4))

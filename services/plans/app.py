@@ -1,0 +1,43 @@
+"""plans: organisations, keys and tokens, and the 13N1 marketing plan with its SBUs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+
+from services.plans.identity.keys import SigningKey
+from services.plans.identity.router import router as identity_router
+from services.plans.settings import PlansSettings
+from shared.app import build_app
+from shared.auth import KeySource, StaticKeys
+from shared.secrets import load_or_create_secret
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def create_app(settings: PlansSettings | None = None, http_client: httpx.AsyncClient | None = None) -> FastAPI:
+    settings = settings or PlansSettings()
+    signing_key = SigningKey.from_settings(settings)
+    if settings.bootstrap_token is not None:
+        bootstrap = settings.bootstrap_token.get_secret_value()
+    else:
+        bootstrap, _ = load_or_create_secret(settings.data_dir / "bootstrap_token")
+
+    def keys(_: FastAPI) -> KeySource:
+        return StaticKeys(signing_key.jwks())
+
+    app = build_app(
+        settings,
+        title="XBM plans",
+        description="Organisations, API keys and tokens; the 13N1 marketing plan: strategy, tactics, SBUs, "
+        "innovation, reviews and the printable report.",
+        migrations_dir=MIGRATIONS,
+        routers=[identity_router],
+        key_source=keys,
+        http_client=http_client,
+    )
+    app.state.signing_key = signing_key
+    app.state.bootstrap_token = bootstrap
+    return app

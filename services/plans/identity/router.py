@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request, Response, status
+
+from services.plans.identity import service
+from services.plans.identity.models import ApiKey, Organization
+from services.plans.identity.schemas import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyOut,
+    OrgCreate,
+    OrgCreated,
+    OrgOut,
+    TokenOut,
+    TokenRequest,
+)
+from shared.auth import Admin, Reader
+from shared.db import DbSession, get_scoped, scoped
+from shared.errors import NotFound, Unauthorized
+from shared.pagination import Pagination, paginate
+from shared.schemas import Page
+
+router = APIRouter(prefix="/v1", tags=["identity"])
+
+
+@router.post("/orgs", status_code=status.HTTP_201_CREATED, response_model=OrgCreated)
+async def create_org(
+    body: OrgCreate,
+    request: Request,
+    response: Response,
+    session: DbSession,
+    x_bootstrap_token: Annotated[str | None, Header(max_length=512)] = None,
+) -> OrgCreated:
+    expected: str = request.app.state.bootstrap_token
+    if not x_bootstrap_token or not hmac.compare_digest(x_bootstrap_token.encode(), expected.encode()):
+        raise Unauthorized("a valid X-Bootstrap-Token header is required to create an organisation")
+    org, key = await service.create_org(session, body.name)
+    response.headers["Location"] = f"/v1/orgs/{org.id}"
+    return OrgCreated(org=OrgOut.model_validate(org), admin_api_key=key)
+
+
+@router.get("/orgs/{org_id}", response_model=OrgOut)
+async def get_org(org_id: str, principal: Reader, session: DbSession) -> Organization:
+    if org_id != principal.org_id:
+        raise NotFound(f"organisation {org_id[:64]} not found")
+    org = await session.get(Organization, org_id)
+    if org is None:
+        raise NotFound(f"organisation {org_id} not found")
+    return org
+
+
+@router.post("/api-keys", status_code=status.HTTP_201_CREATED, response_model=ApiKeyCreated)
+async def create_api_key(body: ApiKeyCreate, principal: Admin, session: DbSession, response: Response) -> ApiKeyCreated:
+    api_key, key = await service.issue_api_key(session, principal.org_id, body.name, body.role)
+    response.headers["Location"] = f"/v1/api-keys/{api_key.id}"
+    return ApiKeyCreated(**ApiKeyOut.model_validate(api_key).model_dump(), key=key)
+
+
+@router.get("/api-keys", response_model=Page[ApiKeyOut])
+async def list_api_keys(principal: Admin, session: DbSession, page: Pagination) -> Page[ApiKeyOut]:
+    rows, cursor = await paginate(session, scoped(ApiKey, principal.org_id), ApiKey, page)
+    return Page(items=[ApiKeyOut.model_validate(r) for r in rows], next_cursor=cursor)
+
+
+@router.get("/api-keys/{key_id}", response_model=ApiKeyOut)
+async def get_api_key(key_id: str, principal: Admin, session: DbSession) -> ApiKey:
+    return await get_scoped(session, ApiKey, key_id, principal.org_id)
+
+
+@router.delete(
+    "/api-keys/{key_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={409: {"description": "the last active admin key cannot be revoked"}},
+)
+async def revoke_api_key(key_id: str, principal: Admin, session: DbSession) -> Response:
+    await service.revoke_api_key(session, principal.org_id, key_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/auth/token", response_model=TokenOut)
+async def issue_token(body: TokenRequest, request: Request, session: DbSession) -> TokenOut:
+    settings = request.app.state.settings
+    token = await service.exchange_key(session, request.app.state.signing_key, body.api_key, settings.token_ttl_seconds)
+    return TokenOut(access_token=token, expires_in=settings.token_ttl_seconds)
+
+
+@router.get("/auth/jwks")
+async def jwks(request: Request, response: Response) -> dict[str, list[dict[str, str]]]:
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return request.app.state.signing_key.jwks()  # type: ignore[no-any-return]

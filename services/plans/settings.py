@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import SettingsConfigDict
+
+from shared.settings import ServiceSettings
+
+
+class PlansSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="XBM_PLANS_", extra="ignore")
+
+    service_name: str = "plans"
+    #: guards ``POST /v1/orgs``; generated into the data dir when not set (embedded default)
+    bootstrap_token: SecretStr | None = Field(None, validation_alias=AliasChoices("XBM_BOOTSTRAP_TOKEN"))
+    #: Ed25519 private key (PEM) that signs access tokens; generated into the data dir when not set
+    signing_key: SecretStr | None = None
+    token_ttl_seconds: int = Field(900, ge=60, le=86_400)
+
+    @model_validator(mode="after")
+    def _production_needs_real_secrets(self) -> PlansSettings:
+        if self.environment == "production":
+            missing = [
+                n
+                for n, v in (("XBM_BOOTSTRAP_TOKEN", self.bootstrap_token), ("XBM_PLANS_SIGNING_KEY", self.signing_key))
+                if v is None
+            ]
+            if missing:
+                # every replica must sign with the same key and no secret may be a generated local file
+                raise ValueError(f"production needs {', '.join(missing)} set")
+        return self

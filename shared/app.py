@@ -1,0 +1,82 @@
+"""The app factory every service builds on: errors, middleware, ops routes, engine, HTTP client, auth."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fastapi import APIRouter, FastAPI
+
+from shared.auth import KeySource, RemoteJWKS, TokenVerifier
+from shared.db import make_engine, make_sessionmaker
+from shared.errors import install_error_handlers
+from shared.health import ops_router
+from shared.http import jwks_fetcher, make_http_client
+from shared.observability import InputGuardMiddleware, Metrics, ObservabilityMiddleware, configure_logging
+from shared.settings import ServiceSettings
+
+Hook = Callable[[FastAPI], Awaitable[None]]
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Bad request (problem+json)"},
+    401: {"description": "Missing, invalid or expired token (problem+json)"},
+    403: {"description": "The caller's role may not do this (problem+json)"},
+    404: {"description": "No such object in the caller's organisation (problem+json)"},
+    413: {"description": "Body too large (problem+json)"},
+    422: {"description": "Validation error (problem+json)"},
+}
+
+
+def build_app(
+    settings: ServiceSettings,
+    *,
+    title: str,
+    description: str,
+    migrations_dir: Path,
+    routers: Sequence[APIRouter],
+    key_source: Callable[[FastAPI], KeySource] | None = None,
+    http_client: httpx.AsyncClient | None = None,
+    on_startup: Sequence[Hook] = (),
+    on_shutdown: Sequence[Hook] = (),
+) -> FastAPI:
+    """``key_source`` builds the token keys for this app; by default plans' JWKS fetched over HTTP."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = make_engine(settings.resolved_database_url())
+        app.state.engine = engine
+        app.state.sessionmaker = make_sessionmaker(engine)
+        own_client = http_client is None
+        app.state.http = http_client or make_http_client(settings.http_connect_timeout, settings.http_read_timeout)
+        if key_source is not None:
+            keys = key_source(app)
+        else:
+            keys = RemoteJWKS(jwks_fetcher(app.state.http, settings.plans_url))
+        app.state.verifier = TokenVerifier(keys)
+        try:
+            for hook in on_startup:
+                await hook(app)
+            yield
+        finally:
+            for hook in on_shutdown:
+                await hook(app)
+            if own_client:
+                await app.state.http.aclose()
+            await engine.dispose()
+
+    if settings.environment != "test":
+        configure_logging(settings.log_level)
+    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan, responses=PROBLEM_RESPONSES)
+    app.state.settings = settings
+    app.state.metrics = Metrics(settings.service_name)
+    install_error_handlers(app)
+    app.include_router(ops_router(migrations_dir))
+    for router in routers:
+        app.include_router(router)
+    app.add_middleware(InputGuardMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)
+    return app

@@ -1,0 +1,175 @@
+"""Database mechanisms: engine, one session per request, declarative base, mixins, tenant scoping."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, Request
+from sqlalchemy import BigInteger, DateTime, MetaData, String, event, select
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql import Select
+from sqlalchemy.types import TypeDecorator
+
+from shared.errors import NotFound
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite keeps none, so it is restored on load)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; XBM stores timezone-aware UTC times")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class ScaledDecimal(TypeDecorator[Decimal]):
+    """Exact decimals stored as integers of 10^-scale units (money uses scale 4, like Google Ads' micros
+    but coarser): exact on SQLite as on PostgreSQL, and ``SUM`` in SQL stays exact. Read sums back with
+    :meth:`from_units`."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def __init__(self, scale: int = 4):
+        super().__init__()
+        self.scale = scale
+
+    def process_bind_param(self, value: Decimal | int | None, dialect: Dialect) -> int | None:
+        if value is None:
+            return None
+        units = Decimal(value).scaleb(self.scale)
+        if units != units.to_integral_value():
+            raise ValueError(f"{value} has more than {self.scale} decimal places")
+        return int(units)
+
+    def process_result_value(self, value: int | None, dialect: Dialect) -> Decimal | None:
+        return None if value is None else self.from_units(value)
+
+    def from_units(self, value: int | Decimal | None) -> Decimal | None:
+        if value is None:
+            return None
+        return Decimal(int(value)).scaleb(-self.scale)
+
+
+def new_metadata() -> MetaData:
+    """Each service declares its own ``class Base(DeclarativeBase): metadata = new_metadata()``, so the
+    services' tables never share a registry even when tests load all three in one process."""
+    return MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class IdMixin:
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False)
+
+
+class OrgMixin:
+    """A tenant-owned row; every query on it goes through :func:`scoped` or :func:`get_scoped`."""
+
+    org_id: Mapped[str] = mapped_column(String(36), index=True, nullable=False)
+
+
+M = TypeVar("M")
+
+
+def scoped(model: type[M], org_id: str) -> Select[tuple[M]]:
+    """``SELECT model WHERE org_id = :org`` — the only way tenant-owned rows are read."""
+    return select(model).where(model.org_id == org_id)  # type: ignore[attr-defined]
+
+
+def is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except (ValueError, TypeError, AttributeError):
+        return False
+    return len(value) == 36
+
+
+async def get_scoped(session: AsyncSession, model: type[M], object_id: str, org_id: str, what: str = "") -> M:
+    """Load one tenant-owned object by id; another organisation's object is indistinguishable from none."""
+    label = what or getattr(model, "__label__", model.__name__.lower())
+    if not is_uuid(object_id):
+        raise NotFound(f"{label} {object_id[:64]!r} not found")
+    obj = (await session.execute(scoped(model, org_id).where(model.id == object_id))).scalar_one_or_none()  # type: ignore[attr-defined]
+    if obj is None:
+        raise NotFound(f"{label} {object_id} not found")
+    return obj
+
+
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    if is_sqlite(url):
+        engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _pragmas(dbapi_conn: Any, _: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        return engine
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("max_overflow", 20)
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_async_engine(url, **kwargs)
+
+
+def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One session per request. The request owns the transaction: it commits here, after the endpoint
+    returned and before the response is sent; services only flush. Any error rolls everything back."""
+    async with request.app.state.sessionmaker() as session:
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        else:
+            await session.commit()
+
+
+DbSession = Annotated[AsyncSession, Depends(_request_session, scope="function")]

@@ -1,0 +1,37 @@
+"""ETags over a resource's JSON representation, and If-Match checks for PATCH/PUT/DELETE."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from fastapi import Request, Response
+from pydantic import BaseModel
+
+from shared.errors import PreconditionFailed
+
+
+def etag_of(representation: BaseModel | dict[str, Any]) -> str:
+    if isinstance(representation, BaseModel):
+        data = representation.model_dump(mode="json")
+    else:
+        data = representation
+    digest = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:32]
+    return f'"{digest}"'
+
+
+def set_etag(response: Response, representation: BaseModel | dict[str, Any]) -> None:
+    response.headers["ETag"] = etag_of(representation)
+
+
+def check_if_match(request: Request, current: BaseModel | dict[str, Any]) -> None:
+    """Refuse a write based on a stale copy: ``If-Match`` must name the current ETag (or ``*``)."""
+    header = request.headers.get("if-match")
+    if header is None:
+        return
+    tags = {t.strip().removeprefix("W/") for t in header.split(",")}
+    if "*" in tags:
+        return
+    if etag_of(current) not in tags:
+        raise PreconditionFailed("the resource changed since you read it (If-Match does not match its ETag)")
