@@ -21,7 +21,8 @@ run: $(STAMP)
 	$(PY) -m services.run
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check shared services tests bench
+	$(VENV)/bin/ruff check shared services tests $(wildcard bench)
+	$(VENV)/bin/ruff format --check shared services tests $(wildcard bench)
 	$(VENV)/bin/lint-imports
 
 test: lint

@@ -24,7 +24,9 @@ def free_port() -> int:
 class Stack:
     """``python -m services.run`` in a subprocess, with its own data dir and ports."""
 
-    def __init__(self, data_dir: Path, database_urls: dict[str, str] | None = None, extra_env: dict[str, str] | None = None):
+    def __init__(
+        self, data_dir: Path, database_urls: dict[str, str] | None = None, extra_env: dict[str, str] | None = None
+    ):
         self.ports = {name: free_port() for name in ("plans", "campaigns", "compliance")}
         self.urls = {name: f"http://127.0.0.1:{port}" for name, port in self.ports.items()}
         env = {k: v for k, v in os.environ.items() if not k.startswith("XBM_")}
