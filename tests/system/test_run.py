@@ -40,9 +40,18 @@ async def test_make_run_serves_all_three(tmp_path: Path, databases) -> None:  # 
 
         now = int(time.time())
         forged = jwt.encode(
-            {"iss": TOKEN_ISSUER, "aud": TOKEN_AUDIENCE, "sub": "x", "org": org_id, "role": "admin",
-             "iat": now, "exp": now + 300},
-            Ed25519PrivateKey.generate(), algorithm="EdDSA", headers={"kid": jwt.get_unverified_header(token)["kid"]},
+            {
+                "iss": TOKEN_ISSUER,
+                "aud": TOKEN_AUDIENCE,
+                "sub": "x",
+                "org": org_id,
+                "role": "admin",
+                "iat": now,
+                "exp": now + 300,
+            },
+            Ed25519PrivateKey.generate(),
+            algorithm="EdDSA",
+            headers={"kid": jwt.get_unverified_header(token)["kid"]},
         )
         for name, probe in PROBES.items():
             async with stack.client(name) as client:
