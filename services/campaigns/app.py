@@ -7,7 +7,11 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
+from services.campaigns.campaigns.router import router as campaigns_router
+from services.campaigns.event_nodes.router import router as event_nodes_router
+from services.campaigns.experiments.router import router as experiments_router
 from services.campaigns.kinds.router import router as kinds_router
+from services.campaigns.reviews.router import router as reviews_router
 from services.campaigns.settings import CampaignsSettings
 from shared.app import build_app
 
@@ -22,6 +26,6 @@ def create_app(settings: CampaignsSettings | None = None, http_client: httpx.Asy
         description="The combat layer: campaign kinds, campaigns bound to SBUs, metrics and KPIs, budgets and "
         "pacing, platform event nodes, A/B experiments with their statistics, reviews.",
         migrations_dir=MIGRATIONS,
-        routers=[kinds_router],
+        routers=[kinds_router, campaigns_router, experiments_router, event_nodes_router, reviews_router],
         http_client=http_client,
     )

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from services.campaigns.base import Base
+from shared.db import IdMixin, OrgMixin, ScaledDecimal, TimestampMixin, UTCDateTime
+
+
+class Campaign(IdMixin, OrgMixin, TimestampMixin, Base):
+    """One piece of combat-layer work bound to an SBU owned by plans."""
+
+    __tablename__ = "campaigns"
+    __label__ = "campaign"
+    __table_args__ = (UniqueConstraint("org_id", "utm_campaign"),)
+
+    sbu_id: Mapped[str] = mapped_column(String(36), index=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    budget_amount: Mapped[Decimal] = mapped_column(ScaledDecimal(4))
+    currency: Mapped[str] = mapped_column(String(3))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    event_node_id: Mapped[str | None] = mapped_column(ForeignKey("event_nodes.id"), index=True, nullable=True)
+    utm_campaign: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+
+
+class MetricRow(IdMixin, OrgMixin, TimestampMixin, Base):
+    """A campaign's figures for one day and one variant ('' when the campaign runs no variants)."""
+
+    __tablename__ = "metric_rows"
+    __table_args__ = (UniqueConstraint("campaign_id", "date", "variant"),)
+
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    date: Mapped[date] = mapped_column(Date)
+    variant: Mapped[str] = mapped_column(String(64), default="")
+    impressions: Mapped[int] = mapped_column(BigInteger, default=0)
+    clicks: Mapped[int] = mapped_column(BigInteger, default=0)
+    cost: Mapped[Decimal] = mapped_column(ScaledDecimal(4))
+    conversions: Mapped[int] = mapped_column(BigInteger, default=0)
+    revenue: Mapped[Decimal] = mapped_column(ScaledDecimal(4))
+    sends: Mapped[int] = mapped_column(BigInteger, default=0)
+    opens: Mapped[int] = mapped_column(BigInteger, default=0)
+    unsubscribes: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class AttributedOrder(IdMixin, OrgMixin, TimestampMixin, Base):
+    """A released order whose utm_campaign named a campaign (from compliance's order.released)."""
+
+    __tablename__ = "attributed_orders"
+    __table_args__ = (UniqueConstraint("org_id", "order_key"),)
+
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    order_key: Mapped[str] = mapped_column(String(200))
+    amount: Mapped[Decimal] = mapped_column(ScaledDecimal(4))
+    currency: Mapped[str] = mapped_column(String(3))
+    released_at: Mapped[datetime] = mapped_column(UTCDateTime())

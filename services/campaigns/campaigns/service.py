@@ -1,0 +1,263 @@
+"""Campaigns: creation on a live SBU, edits, the lifecycle, metrics upserts and order attribution.
+
+Event emission points (one function each, so publishing is one added line):
+- ``change_status``         → ``campaign.status_changed``
+- ``sbu_performance_changed`` → ``sbu.performance_changed``
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.campaigns.campaigns.lifecycle import allowed_moves, can_move
+from services.campaigns.campaigns.models import AttributedOrder, Campaign, MetricRow
+from services.campaigns.campaigns.schemas import CampaignIn, CampaignPatch, MetricsIn
+from services.campaigns.event_nodes.models import EventNode
+from services.campaigns.kinds.service import settings_schema_of
+from services.campaigns.kinds.validation import validate_settings
+from services.campaigns.plans import live_sbu
+from services.plans.client import PlansClient
+from shared.auth import Principal
+from shared.db import get_scoped, new_id, scoped, utcnow
+from shared.errors import Conflict, Unprocessable
+
+UTM_TAKEN = "utm_campaign {!r} is already used by another campaign of this organisation"
+
+
+async def _check_event_node(session: AsyncSession, org_id: str, node_id: str | None, currency: str) -> None:
+    if node_id is None:
+        return
+    node = (await session.execute(scoped(EventNode, org_id).where(EventNode.id == node_id))).scalar_one_or_none()
+    if node is None:
+        raise Unprocessable(f"no event node {node_id} in this organisation", loc=["body", "event_node_id"])
+    if node.currency != currency:
+        raise Unprocessable(
+            f"event node {node_id} budgets in {node.currency}; the campaign's budget is in {currency}",
+            loc=["body", "budget", "currency"],
+        )
+
+
+async def _check_sbu_currency(session: AsyncSession, org_id: str, sbu_id: str, currency: str) -> None:
+    """All campaigns of one SBU count in one currency, so the SBU's performance can be summed."""
+    stmt = select(Campaign.currency).where(Campaign.org_id == org_id, Campaign.sbu_id == sbu_id).limit(1)
+    existing = (await session.execute(stmt)).scalar_one_or_none()
+    if existing is not None and existing != currency:
+        raise Unprocessable(
+            f"the other campaigns of SBU {sbu_id} budget in {existing}; use {existing}",
+            loc=["body", "budget", "currency"],
+        )
+
+
+async def _flush_unique_utm(session: AsyncSession, utm: str | None) -> None:
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise Conflict(UTM_TAKEN.format(utm)) from exc
+
+
+async def create_campaign(
+    session: AsyncSession, plans: PlansClient, principal: Principal, body: CampaignIn
+) -> Campaign:
+    org_id = principal.org_id
+    schema = await settings_schema_of(session, org_id, body.kind)
+    validate_settings(schema, body.settings)
+    await _check_event_node(session, org_id, body.event_node_id, body.budget.currency)
+    await _check_sbu_currency(session, org_id, body.sbu_id, body.budget.currency)
+    await live_sbu(plans, principal, body.sbu_id)
+    campaign = Campaign(
+        org_id=org_id,
+        sbu_id=body.sbu_id,
+        kind=body.kind,
+        name=body.name,
+        budget_amount=body.budget.amount,
+        currency=body.budget.currency,
+        starts_on=body.starts_on,
+        ends_on=body.ends_on,
+        event_node_id=body.event_node_id,
+        utm_campaign=body.utm_campaign,
+        settings=body.settings,
+        status="draft",
+    )
+    session.add(campaign)
+    await _flush_unique_utm(session, body.utm_campaign)
+    return campaign
+
+
+async def update_campaign(session: AsyncSession, campaign: Campaign, body: CampaignPatch) -> Campaign:
+    changes = body.model_dump(exclude_unset=True)
+    if "budget" in changes and body.budget is not None:
+        if body.budget.currency != campaign.currency:
+            raise Unprocessable(
+                f"a campaign keeps its currency ({campaign.currency}); its metrics are counted in it",
+                loc=["body", "budget", "currency"],
+            )
+        campaign.budget_amount = body.budget.amount
+    for field in ("name", "starts_on", "ends_on", "utm_campaign"):
+        if field in changes:
+            if changes[field] is None and field != "utm_campaign":
+                raise Unprocessable(f"{field} cannot be null", loc=["body", field])
+            setattr(campaign, field, changes[field])
+    if campaign.ends_on < campaign.starts_on:
+        raise Unprocessable("ends_on must not be before starts_on", loc=["body", "ends_on"])
+    if "event_node_id" in changes:
+        await _check_event_node(session, campaign.org_id, body.event_node_id, campaign.currency)
+        campaign.event_node_id = body.event_node_id
+    if "settings" in changes:
+        if body.settings is None:
+            raise Unprocessable("settings cannot be null", loc=["body", "settings"])
+        validate_settings(await settings_schema_of(session, campaign.org_id, campaign.kind), body.settings)
+        campaign.settings = body.settings
+    await _flush_unique_utm(session, campaign.utm_campaign)
+    return campaign
+
+
+async def change_status(session: AsyncSession, campaign: Campaign, to: str) -> Campaign:
+    """Move a campaign to ``to`` if its lifecycle allows it. The one place a campaign's status changes:
+    publish ``campaign.status_changed`` {campaign_id, sbu_id, from, to} here."""
+    current = campaign.status
+    if not can_move(current, to):
+        raise Conflict(f"a {current} campaign cannot become {to}", current=current, allowed=allowed_moves(current))
+    # conditional update: two concurrent moves from the same state cannot both succeed
+    result = await session.execute(
+        update(Campaign)
+        .where(Campaign.id == campaign.id, Campaign.org_id == campaign.org_id, Campaign.status == current)
+        .values(status=to, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict("the campaign's status changed meanwhile; read it again")
+    await session.refresh(campaign)
+    return campaign
+
+
+async def pause_campaigns_of_sbu(session: AsyncSession, org_id: str, sbu_id: str) -> list[Campaign]:
+    """``sbu.retired`` consumer: the running and scheduled campaigns of a retired SBU are paused, so they stop
+    spending on a business model that no longer exists (a person decides later whether to cancel them)."""
+    stmt = scoped(Campaign, org_id).where(Campaign.sbu_id == sbu_id, Campaign.status.in_(("running", "scheduled")))
+    moved = []
+    for campaign in (await session.execute(stmt)).scalars().all():
+        moved.append(await change_status(session, campaign, "paused"))
+    return moved
+
+
+# --- metrics ---------------------------------------------------------------------------------------------
+
+METRIC_FIELDS = ("impressions", "clicks", "cost", "conversions", "revenue", "sends", "opens", "unsubscribes")
+
+
+def _insert_for(session: AsyncSession) -> Any:
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def _metric_values(campaign: Campaign, body: MetricsIn) -> list[dict[str, Any]]:
+    now = utcnow()
+    values = []
+    for index, row in enumerate(body.rows):
+        for field in ("cost", "revenue"):
+            if getattr(row, field).currency != campaign.currency:
+                raise Unprocessable(
+                    f"rows[{index}].{field} is in {getattr(row, field).currency}; this campaign counts in "
+                    f"{campaign.currency}",
+                    loc=["body", "rows", index, field, "currency"],
+                )
+        values.append(
+            {
+                "id": new_id(),
+                "org_id": campaign.org_id,
+                "campaign_id": campaign.id,
+                "date": row.date,
+                "variant": row.variant or "",
+                "impressions": row.impressions,
+                "clicks": row.clicks,
+                "cost": row.cost.amount,
+                "conversions": row.conversions,
+                "revenue": row.revenue.amount,
+                "sends": row.sends,
+                "opens": row.opens,
+                "unsubscribes": row.unsubscribes,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+    return values
+
+
+async def record_metrics(session: AsyncSession, campaign: Campaign, body: MetricsIn) -> int:
+    """Upsert daily rows by (date, variant) in one statement (INSERT … ON CONFLICT DO UPDATE)."""
+    values = _metric_values(campaign, body)
+    insert = _insert_for(session)
+    stmt = insert(MetricRow).values(values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["campaign_id", "date", "variant"],
+        set_={**{f: stmt.excluded[f] for f in METRIC_FIELDS}, "updated_at": stmt.excluded.updated_at},
+    )
+    await session.execute(stmt)
+    await sbu_performance_changed(session, campaign.org_id, campaign.sbu_id)
+    return len(values)
+
+
+async def sbu_performance_changed(session: AsyncSession, org_id: str, sbu_id: str) -> None:
+    """The one place where an SBU's performance changes are announced: publish ``sbu.performance_changed``
+    {sbu_id} here (plans reads the figures into its SBU grid). Metrics upserts and attributed orders call it."""
+    return None
+
+
+# --- attribution (``order.released`` consumer) --------------------------------------------------------------
+
+Attribution = Literal["attributed", "duplicate", "unknown_campaign", "currency_mismatch"]
+
+
+async def attribute_order(
+    session: AsyncSession,
+    org_id: str,
+    utm_campaign: str,
+    order_key: str,
+    amount: Decimal,
+    currency: str,
+    released_at: datetime,
+) -> Attribution:
+    """Attribute a released order to the campaign its ``utm_campaign`` names. Idempotent per ``order_key``:
+    a redelivery changes nothing. Orders in another currency than the campaign's are not summed."""
+    stmt = scoped(Campaign, org_id).where(Campaign.utm_campaign == utm_campaign)
+    campaign = (await session.execute(stmt)).scalar_one_or_none()
+    if campaign is None:
+        return "unknown_campaign"
+    if currency != campaign.currency:
+        return "currency_mismatch"
+    insert = _insert_for(session)
+    now = utcnow()
+    row = {
+        "id": new_id(),
+        "org_id": org_id,
+        "campaign_id": campaign.id,
+        "order_key": order_key,
+        "amount": amount,
+        "currency": currency,
+        "released_at": released_at,
+        "created_at": now,
+        "updated_at": now,
+    }
+    result = await session.execute(
+        insert(AttributedOrder).values(row).on_conflict_do_nothing(index_elements=["org_id", "order_key"])
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return "duplicate"
+    await sbu_performance_changed(session, org_id, campaign.sbu_id)
+    return "attributed"
+
+
+async def get_campaign(session: AsyncSession, org_id: str, campaign_id: str) -> Campaign:
+    return await get_scoped(session, Campaign, campaign_id, org_id)
+
+
+async def count_campaigns_of_sbu(session: AsyncSession, org_id: str, sbu_id: str) -> int:
+    stmt = select(func.count()).select_from(Campaign).where(Campaign.org_id == org_id, Campaign.sbu_id == sbu_id)
+    return int((await session.execute(stmt)).scalar_one())

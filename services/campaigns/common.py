@@ -1,0 +1,34 @@
+"""Small schema pieces every campaigns domain uses."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import AfterValidator, StringConstraints
+
+from shared.schemas import DecimalStr, Out
+
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+Uuid = Annotated[str, StringConstraints(pattern=UUID_PATTERN)]
+
+EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
+
+
+def _plausible(value: date) -> date:
+    if not EARLIEST <= value <= LATEST:
+        raise ValueError(f"must be between {EARLIEST} and {LATEST}")
+    return value
+
+
+Day = Annotated[date, AfterValidator(_plausible)]
+
+
+class MoneyOut(Out):
+    amount: DecimalStr
+    currency: str
+
+
+def money(amount: Decimal | None, currency: str) -> MoneyOut:
+    return MoneyOut(amount=amount if amount is not None else Decimal(0), currency=currency)

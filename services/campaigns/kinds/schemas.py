@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import StringConstraints
+
+from shared.schemas import Name, Out, Schema
+
+KindKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,63}$")]
+
+
+class KindIn(Schema):
+    key: KindKey
+    name: Name
+    settings_schema: dict[str, Any]
+
+
+class KindOut(Out):
+    key: str
+    name: str
+    builtin: bool
+    settings_schema: dict[str, Any]

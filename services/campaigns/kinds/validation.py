@@ -1,0 +1,63 @@
+"""JSON Schema checks: a kind's settings schema must itself be a valid schema, and settings must match it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+from referencing.exceptions import Unresolvable
+
+from shared.errors import Unprocessable
+
+MAX_ERRORS = 20
+
+
+def _external_refs(node: Any, path: list[str | int]) -> list[str | int] | None:
+    """Path of the first ``$ref``/``$dynamicRef`` that points outside the schema (we never fetch URLs)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("$ref", "$dynamicRef") and isinstance(value, str) and not value.startswith("#"):
+                return [*path, key]
+            found = _external_refs(value, [*path, key])
+            if found is not None:
+                return found
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found = _external_refs(value, [*path, index])
+            if found is not None:
+                return found
+    return None
+
+
+def check_settings_schema(schema: dict[str, Any]) -> None:
+    """Refuse a schema that is not a Draft 2020-12 JSON Schema, or that refers to documents outside itself."""
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        loc = ["body", "settings_schema", *exc.absolute_path]
+        raise Unprocessable(f"settings_schema is not a valid JSON Schema: {exc.message}", loc=loc) from exc
+    external = _external_refs(schema, [])
+    if external is not None:
+        raise Unprocessable(
+            "settings_schema may only refer to its own definitions ($ref starting with '#')",
+            loc=["body", "settings_schema", *external],
+        )
+
+
+def settings_errors(schema: dict[str, Any], settings: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every way ``settings`` fails ``schema``, each with the location of the field at fault."""
+    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    try:
+        errors = sorted(validator.iter_errors(settings), key=lambda e: list(map(str, e.absolute_path)))
+    except Unresolvable as exc:
+        return [{"loc": ["body", "settings"], "msg": f"the kind's schema cannot be resolved: {exc}"}]
+    return [{"loc": ["body", "settings", *e.absolute_path], "msg": e.message} for e in errors[:MAX_ERRORS]]
+
+
+def validate_settings(schema: dict[str, Any], settings: dict[str, Any]) -> None:
+    errors = settings_errors(schema, settings)
+    if errors:
+        first = errors[0]
+        where = ".".join(str(p) for p in first["loc"][1:])
+        raise Unprocessable(f"{where}: {first['msg']}", errors=errors)

@@ -1,0 +1,141 @@
+"""Performance of a campaign or of every campaign of an SBU, aggregated in SQL; KPIs from kpis.py."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.campaigns.campaigns.models import AttributedOrder, Campaign, MetricRow
+from services.campaigns.common import money
+from services.campaigns.performance import kpis as k
+from services.campaigns.performance.schemas import (
+    CampaignPerformanceOut,
+    DayOut,
+    Kpis,
+    Pacing,
+    PerformanceTotals,
+    SbuPerformanceOut,
+)
+from shared.errors import Conflict, NotFound
+
+COUNTS = ("impressions", "clicks", "conversions", "sends", "opens", "unsubscribes")
+AMOUNTS = ("cost", "revenue")
+
+
+def _sum_columns() -> list[Any]:
+    return [func.sum(getattr(MetricRow, f)).label(f) for f in (*COUNTS, *AMOUNTS)]
+
+
+def _totals(row: Any) -> k.Totals:
+    counts = {f: int(getattr(row, f) or 0) for f in COUNTS}
+    amounts = {f: Decimal(getattr(row, f) or 0) for f in AMOUNTS}
+    return k.Totals(**counts, **amounts)
+
+
+def _totals_fields(t: k.Totals, currency: str) -> dict[str, Any]:
+    return {
+        **{f: getattr(t, f) for f in COUNTS},
+        "cost": money(t.cost, currency),
+        "revenue": money(t.revenue, currency),
+    }
+
+
+async def metric_totals(session: AsyncSession, where: list[ColumnElement[bool]]) -> k.Totals:
+    row = (await session.execute(select(*_sum_columns()).where(*where))).one()
+    return _totals(row)
+
+
+async def _by_day(session: AsyncSession, where: list[ColumnElement[bool]], currency: str) -> list[DayOut]:
+    stmt = select(MetricRow.date, *_sum_columns()).where(*where).group_by(MetricRow.date).order_by(MetricRow.date)
+    days = []
+    for row in (await session.execute(stmt)).all():
+        t = _totals(row)
+        days.append(DayOut(date=row.date, kpis=Kpis(**k.kpis(t)), **_totals_fields(t, currency)))
+    return days
+
+
+async def _attributed(session: AsyncSession, where: list[ColumnElement[bool]]) -> tuple[int, Decimal]:
+    stmt = select(func.count(AttributedOrder.id), func.sum(AttributedOrder.amount)).where(*where)
+    count, amount = (await session.execute(stmt)).one()
+    return int(count or 0), Decimal(amount or 0)
+
+
+async def _performance(
+    session: AsyncSession,
+    metric_where: list[ColumnElement[bool]],
+    order_where: list[ColumnElement[bool]],
+    currency: str,
+    budget: Decimal,
+    span: tuple[date, date],
+    as_of: date,
+) -> dict[str, Any]:
+    totals = await metric_totals(session, metric_where)
+    orders, attributed = await _attributed(session, order_where)
+    elapsed, total_days = k.days_elapsed(span[0], span[1], as_of)
+    return {
+        "currency": currency,
+        "totals": PerformanceTotals(
+            **_totals_fields(totals, currency),
+            attributed_orders=orders,
+            attributed_revenue=money(attributed, currency),
+        ),
+        "kpis": Kpis(**k.kpis(totals)),
+        "pacing": Pacing(
+            budget=money(budget, currency),
+            spend=money(totals.cost, currency),
+            as_of=as_of,
+            days_elapsed=elapsed,
+            days_total=total_days,
+            pacing=k.pacing(totals.cost, budget, elapsed, total_days),
+        ),
+        "by_day": await _by_day(session, metric_where, currency),
+    }
+
+
+async def campaign_performance(session: AsyncSession, campaign: Campaign, as_of: date) -> CampaignPerformanceOut:
+    body = await _performance(
+        session,
+        [MetricRow.org_id == campaign.org_id, MetricRow.campaign_id == campaign.id],
+        [AttributedOrder.org_id == campaign.org_id, AttributedOrder.campaign_id == campaign.id],
+        campaign.currency,
+        campaign.budget_amount,
+        (campaign.starts_on, campaign.ends_on),
+        as_of,
+    )
+    return CampaignPerformanceOut(campaign_id=campaign.id, **body)
+
+
+async def sbu_performance(session: AsyncSession, org_id: str, sbu_id: str, as_of: date) -> SbuPerformanceOut:
+    """Every campaign of the SBU summed. 404 when this organisation has no campaign on it."""
+    stmt = (
+        select(
+            Campaign.currency,
+            func.count(Campaign.id),
+            func.sum(Campaign.budget_amount),
+            func.min(Campaign.starts_on),
+            func.max(Campaign.ends_on),
+        )
+        .where(Campaign.org_id == org_id, Campaign.sbu_id == sbu_id)
+        .group_by(Campaign.currency)
+    )
+    groups = (await session.execute(stmt)).all()
+    if not groups:
+        raise NotFound(f"no campaign of this organisation runs on SBU {sbu_id[:64]}")
+    if len(groups) > 1:
+        raise Conflict(f"the campaigns of SBU {sbu_id} count in several currencies; they cannot be summed")
+    currency, count, budget, starts_on, ends_on = groups[0]
+    ids = select(Campaign.id).where(Campaign.org_id == org_id, Campaign.sbu_id == sbu_id)
+    body = await _performance(
+        session,
+        [MetricRow.org_id == org_id, MetricRow.campaign_id.in_(ids)],
+        [AttributedOrder.org_id == org_id, AttributedOrder.campaign_id.in_(ids)],
+        currency,
+        Decimal(budget or 0),
+        (starts_on, ends_on),
+        as_of,
+    )
+    return SbuPerformanceOut(sbu_id=sbu_id, campaign_count=int(count), **body)
