@@ -33,6 +33,9 @@ def _env(data_dir: Path, host: str) -> tuple[dict[str, str], dict[str, int]]:
             print(f"XBM bootstrap token (shown once; kept in {path}):\n  {token}", flush=True)
         else:
             print(f"XBM bootstrap token: kept in {path}", flush=True)
+    if not env.get("XBM_SERVICE_SECRET"):
+        # shared by the three services: authorises their internal subscriptions to each other
+        env["XBM_SERVICE_SECRET"], _ = load_or_create_secret(data_dir / "service_secret")
     return env, ports
 
 

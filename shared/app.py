@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,10 +14,15 @@ from fastapi import APIRouter, FastAPI
 from shared.auth import KeySource, RemoteJWKS, TokenVerifier
 from shared.db import make_engine, make_sessionmaker
 from shared.errors import install_error_handlers
+from shared.events import EventTables
 from shared.health import ops_router
 from shared.http import jwks_fetcher, make_http_client
+from shared.idempotency import IdempotencyMiddleware
 from shared.observability import InputGuardMiddleware, Metrics, ObservabilityMiddleware, configure_logging
+from shared.outbound import OutboundPolicy
+from shared.relay import Relay, Task
 from shared.settings import ServiceSettings
+from shared.subscriptions import subscriptions_router
 
 Hook = Callable[[FastAPI], Awaitable[None]]
 
@@ -41,8 +47,13 @@ def build_app(
     http_client: httpx.AsyncClient | None = None,
     on_startup: Sequence[Hook] = (),
     on_shutdown: Sequence[Hook] = (),
+    events: EventTables | None = None,
+    idempotency_model: Any = None,
+    relay_tasks: Callable[[FastAPI], Sequence[Task]] | None = None,
 ) -> FastAPI:
-    """``key_source`` builds the token keys for this app; by default plans' JWKS fetched over HTTP."""
+    """``key_source`` builds the token keys for this app; by default plans' JWKS fetched over HTTP.
+    With ``events`` the app serves ``/v1/subscriptions`` and runs its outbox relay (unless ``run_relay`` is off;
+    ``relay_tasks`` are extra periodic jobs run on each relay pass)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -57,11 +68,26 @@ def build_app(
         else:
             keys = RemoteJWKS(jwks_fetcher(app.state.http, settings.plans_url))
         app.state.verifier = TokenVerifier(keys)
+        relay_task = None
+        stop = asyncio.Event()
+        if events is not None:
+            app.state.relay = Relay(
+                app.state.sessionmaker,
+                events,
+                app.state.http,
+                app.state.outbound_policy,
+                extra_tasks=relay_tasks(app) if relay_tasks else (),
+            )
         try:
             for hook in on_startup:
                 await hook(app)
+            if events is not None and settings.run_relay:
+                relay_task = asyncio.create_task(app.state.relay.run_forever(settings.relay_idle_seconds, stop))
             yield
         finally:
+            stop.set()
+            if relay_task is not None:
+                await relay_task
             for hook in on_shutdown:
                 await hook(app)
             if own_client:
@@ -73,10 +99,17 @@ def build_app(
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan, responses=PROBLEM_RESPONSES)
     app.state.settings = settings
     app.state.metrics = Metrics(settings.service_name)
+    app.state.events = events
+    app.state.service_secret = settings.resolved_service_secret()
+    app.state.outbound_policy = OutboundPolicy.for_environment(settings.environment, settings.outbound_allow)
     install_error_handlers(app)
     app.include_router(ops_router(migrations_dir))
     for router in routers:
         app.include_router(router)
+    if events is not None:
+        app.include_router(subscriptions_router())
+    if idempotency_model is not None:
+        app.add_middleware(IdempotencyMiddleware, model=idempotency_model)
     app.add_middleware(InputGuardMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)
     return app

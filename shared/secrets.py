@@ -16,9 +16,18 @@ def load_or_create_secret(
         return path.read_text().strip(), False
     path.parent.mkdir(parents=True, exist_ok=True)
     value = generate()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    # write a private temp file, then link it into place: several processes starting at once all end up
+    # with the one secret that won, and nobody ever reads a half-written file
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         os.write(fd, value.encode())
     finally:
         os.close(fd)
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        return path.read_text().strip(), False
+    finally:
+        tmp.unlink()
     return value, True

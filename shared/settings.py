@@ -9,8 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.secrets import load_or_create_secret
 
 
 def _global(name: str) -> AliasChoices:
@@ -36,6 +38,21 @@ class ServiceSettings(BaseSettings):
     http_read_timeout: float = 5.0
     #: bodies larger than this are refused with 413 before they are parsed
     max_body_bytes: int = 1_048_576
+    #: shared by the services of one deployment: authorises internal subscriptions and derives their secrets
+    service_secret: SecretStr | None = Field(None, validation_alias=_global("XBM_SERVICE_SECRET"))
+    #: run the outbox relay inside the app (the embedded default); off when relays run as their own processes
+    run_relay: bool = True
+    relay_idle_seconds: float = Field(1.0, gt=0, le=60)
+    #: networks webhooks may be sent to although they are private (CIDRs); loopback is allowed in development
+    outbound_allow: list[str] = Field(default_factory=list, validation_alias=_global("XBM_OUTBOUND_ALLOW"))
+
+    def resolved_service_secret(self) -> str:
+        if self.service_secret is not None:
+            return self.service_secret.get_secret_value()
+        if self.environment == "production":
+            raise RuntimeError("production needs XBM_SERVICE_SECRET set")
+        value, _ = load_or_create_secret(self.data_dir / "service_secret")
+        return value
 
     def resolved_database_url(self) -> str:
         """The configured URL, or the embedded SQLite file of this service under the data dir."""

@@ -1,0 +1,279 @@
+"""``/v1/subscriptions`` on every service: tenants' webhook subscriptions, their deliveries and replays,
+and the internal subscriptions one service registers with another (authorised by the service secret)."""
+
+from __future__ import annotations
+
+import hmac
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Header, Path, Request, Response, status
+from pydantic import Field, StringConstraints
+from sqlalchemy import select
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+from shared.auth import Admin
+from shared.db import DbSession, get_scoped, scoped, utcnow
+from shared.errors import Conflict, NotFound, Unauthorized, Unprocessable
+from shared.etag import check_if_match, set_etag
+from shared.events import EventTables, new_webhook_secret, remember_inbound
+from shared.pagination import Pagination, paginate
+from shared.schemas import Out, Page, Schema, ShortText
+
+Url = Annotated[str, StringConstraints(min_length=8, max_length=2048)]
+EventType = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+SystemName = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_-]*$")]
+
+
+class SubscriptionIn(Schema):
+    url: Url
+    event_types: list[EventType] = Field(min_length=1, max_length=50)
+    description: ShortText = ""
+
+
+class SubscriptionPatch(Schema):
+    url: Url | None = None
+    event_types: list[EventType] | None = Field(None, min_length=1, max_length=50)
+    description: ShortText | None = None
+    status: Literal["active", "disabled"] | None = None
+
+
+class SystemSubscriptionIn(Schema):
+    url: Url
+    event_types: list[EventType] = Field(min_length=1, max_length=50)
+    secret: Annotated[str, StringConstraints(pattern=r"^whsec_[A-Za-z0-9+/=]{32,100}$")]
+
+
+class SubscriptionOut(Out):
+    id: str
+    url: str
+    event_types: list[str]
+    description: str
+    status: str
+    disabled_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class SubscriptionCreated(SubscriptionOut):
+    secret: str
+
+
+class AttemptOut(Out):
+    attempted_at: datetime
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+
+
+class DeliveryOut(Out):
+    id: str
+    event_id: str
+    event_type: str
+    status: str
+    attempts: int
+    next_attempt_at: datetime | None
+    last_status_code: int | None
+    last_error: str | None
+    delivered_at: datetime | None
+    created_at: datetime
+    attempt_log: list[AttemptOut]
+
+
+def _tables(request: Request) -> EventTables:
+    return request.app.state.events  # type: ignore[no-any-return]
+
+
+Tables = Annotated[EventTables, Depends(_tables)]
+
+
+def _known_types(tables: EventTables, types: list[str]) -> list[str]:
+    unknown = sorted(set(types) - set(tables.event_types))
+    if unknown:
+        raise Unprocessable(
+            f"unknown event types {unknown}; this service publishes {list(tables.event_types)}",
+            loc=["body", "event_types"],
+        )
+    return sorted(set(types))
+
+
+def subscriptions_router() -> APIRouter:
+    router = APIRouter(prefix="/v1/subscriptions", tags=["subscriptions"])
+
+    @router.post("", status_code=status.HTTP_201_CREATED, response_model=SubscriptionCreated)
+    async def create_subscription(
+        body: SubscriptionIn, principal: Admin, session: DbSession, tables: Tables, request: Request, response: Response
+    ) -> SubscriptionCreated:
+        """Subscribe a URL to events; the ``whsec_`` signing secret is shown once."""
+        await request.app.state.outbound_policy.check_url(body.url)
+        sub = tables.Subscription(
+            org_id=principal.org_id,
+            url=body.url,
+            event_types=_known_types(tables, body.event_types),
+            description=body.description,
+            secret=new_webhook_secret(),
+            status="active",
+        )
+        session.add(sub)
+        await session.flush()
+        response.headers["Location"] = f"/v1/subscriptions/{sub.id}"
+        return SubscriptionCreated(**SubscriptionOut.model_validate(sub).model_dump(), secret=sub.secret)
+
+    @router.get("", response_model=Page[SubscriptionOut])
+    async def list_subscriptions(principal: Admin, session: DbSession, tables: Tables, page: Pagination) -> Page[Any]:
+        rows, cursor = await paginate(session, scoped(tables.Subscription, principal.org_id), tables.Subscription, page)
+        return Page(items=[SubscriptionOut.model_validate(r) for r in rows], next_cursor=cursor)
+
+    @router.get("/{subscription_id}", response_model=SubscriptionOut)
+    async def get_subscription(
+        subscription_id: str, principal: Admin, session: DbSession, tables: Tables, response: Response
+    ) -> SubscriptionOut:
+        out = SubscriptionOut.model_validate(
+            await get_scoped(session, tables.Subscription, subscription_id, principal.org_id)
+        )
+        set_etag(response, out)
+        return out
+
+    @router.patch("/{subscription_id}", response_model=SubscriptionOut, responses={412: {"description": "stale"}})
+    async def patch_subscription(
+        subscription_id: str,
+        body: SubscriptionPatch,
+        principal: Admin,
+        session: DbSession,
+        tables: Tables,
+        request: Request,
+        response: Response,
+    ) -> SubscriptionOut:
+        """Change the URL or event types, or re-enable a subscription disabled by a 410."""
+        sub = await get_scoped(session, tables.Subscription, subscription_id, principal.org_id)
+        check_if_match(request, SubscriptionOut.model_validate(sub))
+        if body.url is not None:
+            await request.app.state.outbound_policy.check_url(body.url)
+            sub.url = body.url
+        if body.event_types is not None:
+            sub.event_types = _known_types(tables, body.event_types)
+        if body.description is not None:
+            sub.description = body.description
+        if body.status is not None:
+            sub.status = body.status
+            sub.disabled_reason = None if body.status == "active" else "disabled by an admin"
+        sub.updated_at = utcnow()
+        await session.flush()
+        out = SubscriptionOut.model_validate(sub)
+        set_etag(response, out)
+        return out
+
+    @router.delete("/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT)
+    async def delete_subscription(
+        subscription_id: str, principal: Admin, session: DbSession, tables: Tables
+    ) -> Response:
+        sub = await get_scoped(session, tables.Subscription, subscription_id, principal.org_id)
+        await session.delete(sub)
+        await session.flush()
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+    @router.get("/{subscription_id}/deliveries", response_model=Page[DeliveryOut])
+    async def list_deliveries(
+        subscription_id: str, principal: Admin, session: DbSession, tables: Tables, page: Pagination
+    ) -> Page[DeliveryOut]:
+        """Every delivery to this subscription with each attempt's status code, error and time."""
+        D, E, A = tables.Delivery, tables.OutboxEvent, tables.Attempt
+        await get_scoped(session, tables.Subscription, subscription_id, principal.org_id)
+        rows, cursor = await paginate(session, select(D).where(D.subscription_id == subscription_id), D, page)
+        ids = [r.id for r in rows]
+        types = dict((await session.execute(select(E.id, E.type).where(E.id.in_([r.event_id for r in rows])))).all())
+        attempts: dict[str, list[Any]] = {i: [] for i in ids}
+        for attempt in (
+            await session.execute(select(A).where(A.delivery_id.in_(ids)).order_by(A.attempted_at))
+        ).scalars():
+            attempts[attempt.delivery_id].append(AttemptOut.model_validate(attempt))
+        items = [
+            DeliveryOut(
+                id=r.id,
+                event_id=r.event_id,
+                event_type=types.get(r.event_id, ""),
+                status=r.status,
+                attempts=r.attempts,
+                next_attempt_at=r.next_attempt_at if r.status == "pending" else None,
+                last_status_code=r.last_status_code,
+                last_error=r.last_error,
+                delivered_at=r.delivered_at,
+                created_at=r.created_at,
+                attempt_log=attempts[r.id],
+            )
+            for r in rows
+        ]
+        return Page(items=items, next_cursor=cursor)
+
+    @router.post(
+        "/{subscription_id}/deliveries/{delivery_id}/replay",
+        status_code=status.HTTP_202_ACCEPTED,
+        responses={409: {"description": "the delivery is still pending"}},
+    )
+    async def replay_delivery(
+        subscription_id: str, delivery_id: str, principal: Admin, session: DbSession, tables: Tables
+    ) -> dict[str, str]:
+        """Send a dead (or delivered) event again, with a fresh schedule of attempts."""
+        await get_scoped(session, tables.Subscription, subscription_id, principal.org_id)
+        D = tables.Delivery
+        delivery = (
+            await session.execute(select(D).where(D.id == delivery_id, D.subscription_id == subscription_id))
+        ).scalar_one_or_none()
+        if delivery is None:
+            raise NotFound(f"delivery {delivery_id[:64]} not found")
+        if delivery.status == "pending":
+            raise Conflict("this delivery is still pending; it will be attempted again on its schedule")
+        delivery.status, delivery.attempts, delivery.next_attempt_at = "pending", 0, utcnow()
+        await session.flush()
+        return {"id": delivery.id, "status": "pending"}
+
+    @router.put("/system/{name}", include_in_schema=False)
+    async def put_system_subscription(
+        name: SystemName,
+        body: SystemSubscriptionIn,
+        request: Request,
+        session: DbSession,
+        tables: Tables,
+        authorization: Annotated[str | None, Header(max_length=512)] = None,
+    ) -> dict[str, str]:
+        """Idempotent registration of one service's subscription to another's events (not for tenants)."""
+        expected = f"Bearer {request.app.state.service_secret}"
+        if not authorization or not hmac.compare_digest(authorization.encode(), expected.encode()):
+            raise Unauthorized("internal subscriptions need the service secret")
+        await upsert_system_subscription(
+            session, tables, name, body.url, _known_types(tables, body.event_types), body.secret
+        )
+        return {"name": name, "status": "active"}
+
+    return router
+
+
+async def upsert_system_subscription(
+    session: Any, tables: EventTables, name: str, url: str, event_types: list[str], secret: str
+) -> Any:
+    S = tables.Subscription
+    sub = (await session.execute(select(S).where(S.system_name == name))).scalar_one_or_none()
+    if sub is None:
+        sub = S(system_name=name, org_id=None, description=f"internal: {name}")
+        session.add(sub)
+    sub.url, sub.event_types, sub.secret, sub.status, sub.disabled_reason = url, event_types, secret, "active", None
+    await session.flush()
+    return sub
+
+
+async def receive_event(
+    request: Request, session: Any, tables: EventTables, secret: str, source: str
+) -> dict[str, Any] | None:
+    """Verify a Standard Webhooks delivery from another service and record its ``webhook-id`` in the caller's
+    transaction. Returns the envelope, or None for a redelivery (already applied)."""
+    body = await request.body()
+    try:
+        envelope = Webhook(secret).verify(body, dict(request.headers))
+    except (WebhookVerificationError, ValueError) as exc:
+        raise Unauthorized(f"event signature rejected: {exc}") from exc
+    if not isinstance(envelope, dict) or not isinstance(envelope.get("data"), dict) or "type" not in envelope:
+        raise Unprocessable("event envelope must carry type and data")
+    webhook_id = request.headers["webhook-id"][:128]
+    if not await remember_inbound(session, tables, webhook_id, source, str(envelope["type"])[:64]):
+        return None
+    return envelope

@@ -1,0 +1,80 @@
+"""A minimal service built on the shared base, to prove the event mechanisms end to end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from sqlalchemy import String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from shared.app import build_app
+from shared.auth import KeySource, Principal, StaticKeys, require
+from shared.db import DbSession, IdMixin, OrgMixin, TimestampMixin, new_metadata
+from shared.events import derive_webhook_secret, emit, event_tables
+from shared.idempotency import idempotency_table
+from shared.schemas import Name, Schema
+from shared.settings import ServiceSettings
+from shared.subscriptions import receive_event
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class Base(DeclarativeBase):
+    metadata = new_metadata()
+
+
+class Toy(IdMixin, OrgMixin, TimestampMixin, Base):
+    __tablename__ = "toys"
+    name: Mapped[str] = mapped_column(String(200))
+
+
+EVENTS = event_tables(Base, ("toy.created",))
+IdempotencyKey = idempotency_table(Base)
+
+
+class ToyIn(Schema):
+    name: Name
+
+
+Specialist = Annotated[Principal, Depends(require("specialist"))]
+
+
+def _router() -> APIRouter:
+    r = APIRouter(prefix="/v1")
+
+    @r.post("/toys", status_code=201)
+    async def create(body: ToyIn, session: DbSession, response: Response, principal: Specialist) -> dict[str, Any]:
+        toy = Toy(org_id=principal.org_id, name=body.name)
+        session.add(toy)
+        await session.flush()
+        await emit(session, EVENTS, org_id=principal.org_id, type="toy.created", data={"id": toy.id, "name": toy.name})
+        response.headers["Location"] = f"/v1/toys/{toy.id}"
+        return {"id": toy.id, "name": toy.name}
+
+    @r.post("/inbox/toys")
+    async def inbox(request: Request, session: DbSession) -> dict[str, bool]:
+        secret = derive_webhook_secret(request.app.state.service_secret, "toys->toys")
+        envelope = await receive_event(request, session, EVENTS, secret, source="toys")
+        return {"applied": envelope is not None}
+
+    return r
+
+
+def create_app(settings: ServiceSettings, jwks: dict[str, Any], http_client: httpx.AsyncClient) -> FastAPI:
+    def keys(_: FastAPI) -> KeySource:
+        return StaticKeys(jwks)
+
+    return build_app(
+        settings,
+        title="XBM toy",
+        description="test service",
+        migrations_dir=MIGRATIONS,
+        routers=[_router()],
+        key_source=keys,
+        http_client=http_client,
+        events=EVENTS,
+        idempotency_model=IdempotencyKey,
+    )
