@@ -7,9 +7,15 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
+from services.plans.execution.router import routers as execution_routers
 from services.plans.identity.keys import SigningKey
 from services.plans.identity.router import router as identity_router
+from services.plans.planning.router import router as planning_router
+from services.plans.report.router import router as report_router
+from services.plans.sbus.router import router as sbus_router
 from services.plans.settings import PlansSettings
+from services.plans.strategy.router import routers as strategy_routers
+from services.plans.tactics.router import routers as tactics_routers
 from shared.app import build_app
 from shared.auth import KeySource, StaticKeys
 from shared.secrets import load_or_create_secret
@@ -34,7 +40,15 @@ def create_app(settings: PlansSettings | None = None, http_client: httpx.AsyncCl
         description="Organisations, API keys and tokens; the 13N1 marketing plan: strategy, tactics, SBUs, "
         "innovation, reviews and the printable report.",
         migrations_dir=MIGRATIONS,
-        routers=[identity_router],
+        routers=[
+            identity_router,
+            planning_router,
+            *strategy_routers,
+            *tactics_routers,
+            sbus_router,
+            *execution_routers,
+            report_router,
+        ],
         key_source=keys,
         http_client=http_client,
     )

@@ -1,4 +1,9 @@
-import services.plans.identity.models  # noqa: F401  (registers the tables on the metadata)
+import services.plans.execution.models
+import services.plans.identity.models
+import services.plans.planning.models
+import services.plans.sbus.models
+import services.plans.strategy.models
+import services.plans.tactics.models  # noqa: F401  (registers the tables on the metadata)
 from services.plans.base import Base
 from shared.migrations import run_env
 

@@ -1,0 +1,161 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints, model_validator
+
+from services.plans.kit import MoneyOut
+from shared.schemas import DecimalStr, LongText, Money, Name, Out, Schema, ShortText
+
+Layer = Literal["strategic", "tactical", "combat"]
+InnovationStatus = Literal["proposed", "running", "adopted", "dropped"]
+Loop = Literal["pdca", "dr"]
+Phase = Literal["plan", "do", "check", "act", "review"]
+Rate = Annotated[Decimal, Field(ge=0, le=1, max_digits=5, decimal_places=4)]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=10_000)]
+PHASES = {"pdca": {"plan", "do", "check", "act"}, "dr": {"do", "review"}}
+
+
+class InnovationIn(Schema):
+    title: Name
+    layer: Layer
+    hypothesis: Text
+    budget: Money
+    status: InnovationStatus = "proposed"
+
+
+class InnovationPatch(Schema):
+    title: Name | None = None
+    layer: Layer | None = None
+    hypothesis: Text | None = None
+    budget: Money | None = None
+    status: InnovationStatus | None = None
+
+
+class InnovationOut(Out):
+    id: str
+    plan_id: str
+    title: str
+    layer: Layer
+    hypothesis: str
+    budget: MoneyOut
+    status: InnovationStatus
+    created_at: datetime
+
+
+class ReviewIn(Schema):
+    loop: Loop
+    phase: Phase = Field(description="pdca: plan, do, check, act; dr: do, review")
+    subject_ref: ShortText | None = Field(None, max_length=200)
+    findings: LongText = ""
+    actions: LongText = ""
+
+    @model_validator(mode="after")
+    def _phase_of_loop(self) -> ReviewIn:
+        if self.phase not in PHASES[self.loop]:
+            raise ValueError(f"a {self.loop} review has the phases {', '.join(sorted(PHASES[self.loop]))}")
+        return self
+
+
+class ReviewPatch(Schema):
+    subject_ref: ShortText | None = Field(None, max_length=200)
+    findings: LongText | None = None
+    actions: LongText | None = None
+
+
+class ReviewOut(Out):
+    id: str
+    plan_id: str
+    loop: Loop
+    phase: Phase
+    subject_ref: str | None
+    findings: str
+    actions: str
+    created_at: datetime
+
+
+class SnapshotIn(Schema):
+    as_of: date = Field(ge=date(2000, 1, 1), le=date(2100, 12, 31))
+    customer_count: Annotated[int, Field(ge=0, le=10**12)]
+    repurchase_rate: Rate
+    member_activity_rate: Rate
+    notes: LongText = ""
+
+
+class SnapshotPatch(Schema):
+    as_of: date | None = Field(None, ge=date(2000, 1, 1), le=date(2100, 12, 31))
+    customer_count: Annotated[int, Field(ge=0, le=10**12)] | None = None
+    repurchase_rate: Rate | None = None
+    member_activity_rate: Rate | None = None
+    notes: LongText | None = None
+
+
+class SnapshotOut(Out):
+    id: str
+    plan_id: str
+    as_of: date
+    customer_count: int
+    repurchase_rate: DecimalStr
+    member_activity_rate: DecimalStr
+    notes: str
+    created_at: datetime
+
+
+Benefits = Annotated[list[Annotated[str, StringConstraints(min_length=1, max_length=500)]], Field(max_length=30)]
+
+
+class TierIn(Schema):
+    name: Name
+    level: Annotated[int, Field(ge=1, le=20)]
+    min_orders: Annotated[int, Field(ge=0, le=10**6)] = 0
+    min_spend: Money | None = None
+    benefits: Benefits = []
+
+
+class TierPatch(Schema):
+    name: Name | None = None
+    level: Annotated[int, Field(ge=1, le=20)] | None = None
+    min_orders: Annotated[int, Field(ge=0, le=10**6)] | None = None
+    min_spend: Money | None = None
+    benefits: Benefits | None = None
+
+
+class TierOut(Out):
+    id: str
+    plan_id: str
+    name: str
+    level: int
+    min_orders: int
+    min_spend: MoneyOut | None
+    benefits: list[str]
+    created_at: datetime
+
+
+ServiceKind = Literal["site_message", "email", "whatsapp", "wangwang", "live_chat", "phone", "sms", "social", "other"]
+ServiceRole = Literal["core", "auxiliary"]
+
+
+class ServiceChannelIn(Schema):
+    kind: ServiceKind
+    role: ServiceRole
+    name: Annotated[str, StringConstraints(max_length=200)] = ""
+    notes: LongText = ""
+
+
+class ServiceChannelPatch(Schema):
+    kind: ServiceKind | None = None
+    role: ServiceRole | None = None
+    name: Annotated[str, StringConstraints(max_length=200)] | None = None
+    notes: LongText | None = None
+
+
+class ServiceChannelOut(Out):
+    id: str
+    plan_id: str
+    kind: ServiceKind
+    role: ServiceRole
+    name: str
+    notes: str
+    created_at: datetime

@@ -1,0 +1,122 @@
+"""Routes for one kind of plan-owned object: list, create, get, patch, delete under
+``/v1/plans/{plan_id}/<path>``. (No postponed annotations here: the body and response types are the kind's.)"""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+from pydantic import BaseModel
+
+from services.plans.planning import children
+from services.plans.planning.children import ChildKind
+from shared.auth import Principal, Reader, require
+from shared.db import DbSession
+from shared.etag import check_if_match, set_etag
+from shared.pagination import Pagination
+from shared.schemas import Page
+
+WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    409: {"description": "plan archived, strategy locked (give override_reason), duplicate or still in use"},
+    412: {"description": "stale If-Match"},
+}
+
+
+def child_router(kind: ChildKind) -> APIRouter:
+    router = APIRouter(prefix="/v1/plans/{plan_id}", tags=[kind.tag])
+    Writer = Annotated[Principal, Depends(require(*kind.writers))]
+    label = kind.model.__label__
+    who = " or ".join([*kind.writers, "admin"])
+    name = kind.path.replace("-", "_")
+
+    def shaped(obj: Any, response: Response) -> BaseModel:
+        out = kind.out.model_validate(obj)
+        set_etag(response, out)
+        return out
+
+    async def list_items(plan_id: str, principal: Reader, session: DbSession, page: Pagination) -> Any:
+        rows, cursor = await children.list_children(session, principal, kind, plan_id, page)
+        return Page[kind.out](items=[kind.out.model_validate(r) for r in rows], next_cursor=cursor)  # type: ignore[name-defined]
+
+    async def create_item(
+        plan_id: str,
+        body: kind.create,
+        principal: Writer,
+        session: DbSession,
+        response: Response,  # type: ignore[name-defined]
+    ) -> Any:
+        obj = await children.create_child(session, principal, kind, plan_id, body)
+        response.headers["Location"] = f"/v1/plans/{plan_id}/{kind.path}/{obj.id}"
+        return shaped(obj, response)
+
+    async def get_item(plan_id: str, item_id: str, principal: Reader, session: DbSession, response: Response) -> Any:
+        return shaped(await children.get_child(session, principal, kind, plan_id, item_id), response)
+
+    async def patch_item(
+        plan_id: str,
+        item_id: str,
+        body: kind.patch,  # type: ignore[name-defined]
+        principal: Writer,
+        session: DbSession,
+        request: Request,
+        response: Response,
+    ) -> Any:
+        def precondition(current: BaseModel) -> None:
+            check_if_match(request, current)
+
+        obj = await children.update_child(session, principal, kind, plan_id, item_id, body, precondition)
+        return shaped(obj, response)
+
+    async def delete_item(
+        plan_id: str,
+        item_id: str,
+        principal: Writer,
+        session: DbSession,
+        request: Request,
+        override_reason: Annotated[str | None, Query(max_length=500)] = None,
+    ) -> Response:
+        def precondition(current: BaseModel) -> None:
+            check_if_match(request, current)
+
+        await children.delete_child(session, principal, kind, plan_id, item_id, override_reason, precondition)
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+    collection, item = f"/{kind.path}", f"/{kind.path}/{{item_id}}"
+    router.add_api_route(
+        collection,
+        list_items,
+        methods=["GET"],
+        response_model=Page[kind.out],
+        name=f"list_{name}",  # type: ignore[name-defined]
+        summary=f"List the plan's {kind.path} (every role but integration)",
+    )
+    router.add_api_route(
+        collection,
+        create_item,
+        methods=["POST"],
+        status_code=201,
+        response_model=kind.out,
+        name=f"create_{name}",
+        summary=f"Create a {label} ({who})",
+        responses=WRITE_RESPONSES,
+    )
+    router.add_api_route(
+        item, get_item, methods=["GET"], response_model=kind.out, name=f"get_{name}", summary=f"Get a {label}"
+    )
+    router.add_api_route(
+        item,
+        patch_item,
+        methods=["PATCH"],
+        response_model=kind.out,
+        name=f"patch_{name}",
+        summary=f"Change a {label} ({who})",
+        responses=WRITE_RESPONSES,
+    )
+    router.add_api_route(
+        item,
+        delete_item,
+        methods=["DELETE"],
+        status_code=204,
+        name=f"delete_{name}",
+        summary=f"Delete a {label} ({who})",
+        responses=WRITE_RESPONSES,
+    )
+    return router

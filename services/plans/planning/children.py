@@ -1,0 +1,134 @@
+"""The objects a plan holds (factors, SWOT items, segments, customers, channels, products, innovations …)
+share one life: created, read, patched and deleted inside their plan, by the roles of their layer, through
+the write guard (archived plans, the strategy lock) and into the audit when the plan is active."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.plans.kit import to_columns
+from services.plans.planning.models import Plan
+from services.plans.planning.service import Layer, WriteContext, open_for_write, record
+from shared.auth import Principal
+from shared.db import get_scoped, scoped
+from shared.errors import Conflict, NotFound, Unprocessable
+from shared.pagination import PageParams, paginate
+
+#: a domain rule run on an object about to be saved (raise Unprocessable to refuse it)
+Check = Callable[[AsyncSession, Plan, Any], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class ChildKind:
+    path: str
+    entity: str
+    model: type[Any]
+    create: type[BaseModel]
+    patch: type[BaseModel]
+    out: type[BaseModel]
+    layer: Layer
+    writers: tuple[str, ...]
+    check: Check | None = None
+    tag: str = "plans"
+
+
+async def load_plan(session: AsyncSession, principal: Principal, plan_id: str) -> Plan:
+    return await get_scoped(session, Plan, plan_id, principal.org_id)
+
+
+async def list_children(
+    session: AsyncSession, principal: Principal, kind: ChildKind, plan_id: str, page: PageParams
+) -> tuple[list[Any], str | None]:
+    await load_plan(session, principal, plan_id)
+    stmt = scoped(kind.model, principal.org_id).where(kind.model.plan_id == plan_id)
+    return await paginate(session, stmt, kind.model, page)
+
+
+async def get_child(session: AsyncSession, principal: Principal, kind: ChildKind, plan_id: str, child_id: str) -> Any:
+    obj = await get_scoped(session, kind.model, child_id, principal.org_id)
+    if obj.plan_id != plan_id:
+        raise NotFound(f"{kind.model.__label__} {child_id} not found in plan {plan_id[:64]}")
+    return obj
+
+
+def _override(body: BaseModel) -> str | None:
+    return getattr(body, "override_reason", None)
+
+
+async def flush_or_conflict(session: AsyncSession, what: str) -> None:
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"{what} conflicts with data already stored (duplicate, or still in use)") from exc
+
+
+async def create_child(
+    session: AsyncSession, principal: Principal, kind: ChildKind, plan_id: str, body: BaseModel
+) -> Any:
+    ctx = await open_for_write(session, principal, plan_id, kind.layer, _override(body))
+    obj = kind.model(org_id=principal.org_id, plan_id=plan_id, **to_columns(body, exclude={"override_reason"}))
+    if kind.check:
+        await kind.check(session, ctx.plan, obj)
+    session.add(obj)
+    await flush_or_conflict(session, f"this {kind.model.__label__}")
+    await session.refresh(obj)
+    record(session, ctx, "create", kind.entity, obj.id, None, kind.out.model_validate(obj))
+    return obj
+
+
+def _apply(kind: ChildKind, obj: Any, body: BaseModel) -> None:
+    columns = kind.model.__table__.c
+    for key, value in to_columns(body, exclude={"override_reason"}, only_set=True).items():
+        if value is None and not columns[key].nullable:
+            field = key.removesuffix("_amount").removesuffix("_currency")
+            raise Unprocessable(f"{field} cannot be null", loc=["body", field])
+        setattr(obj, key, value)
+
+
+async def update_child(
+    session: AsyncSession,
+    principal: Principal,
+    kind: ChildKind,
+    plan_id: str,
+    child_id: str,
+    body: BaseModel,
+    precondition: Callable[[BaseModel], None],
+) -> Any:
+    ctx = await open_for_write(session, principal, plan_id, kind.layer, _override(body))
+    obj = await get_child(session, principal, kind, plan_id, child_id)
+    before = kind.out.model_validate(obj)
+    precondition(before)
+    _apply(kind, obj, body)
+    if kind.check:
+        await kind.check(session, ctx.plan, obj)
+    await flush_or_conflict(session, f"this {kind.model.__label__}")
+    await session.refresh(obj)
+    record(session, ctx, "update", kind.entity, obj.id, before, kind.out.model_validate(obj))
+    return obj
+
+
+async def delete_child(
+    session: AsyncSession,
+    principal: Principal,
+    kind: ChildKind,
+    plan_id: str,
+    child_id: str,
+    override_reason: str | None,
+    precondition: Callable[[BaseModel], None],
+) -> None:
+    ctx: WriteContext = await open_for_write(session, principal, plan_id, kind.layer, override_reason)
+    obj = await get_child(session, principal, kind, plan_id, child_id)
+    before = kind.out.model_validate(obj)
+    precondition(before)
+    await session.delete(obj)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"{kind.model.__label__} {child_id} is still in use; remove what refers to it first") from exc
+    record(session, ctx, "delete", kind.entity, child_id, before, None)

@@ -1,0 +1,181 @@
+"""The plan and its lifecycle, the write guard every plan-owned write passes (archived plans, the strategy
+lock and its override), and the audit of writes on active plans."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.plans.kit import to_columns
+from services.plans.planning.health import plan_findings
+from services.plans.planning.models import AuditEntry, Plan
+from services.plans.planning.schemas import PlanCreate, PlanOut, PlanPatch
+from services.plans.sbus.models import Sbu
+from shared.auth import Principal
+from shared.db import get_scoped, utcnow
+from shared.errors import Conflict, Forbidden, Unprocessable
+
+Layer = Literal["plan", "strategic", "tactical", "execution"]
+
+
+@dataclass
+class WriteContext:
+    """A plan opened for one write, with who writes and the reason they gave (if any)."""
+
+    plan: Plan
+    principal: Principal
+    reason: str | None = None
+    override: bool = False
+
+
+def today() -> date:
+    return datetime.now(UTC).date()
+
+
+def strategy_locked(plan: Plan, on: date) -> bool:
+    """The strategic layer holds "for a considerable period" (seed 002): locked up to and including the date."""
+    return plan.status == "active" and plan.strategy_locked_until is not None and on <= plan.strategy_locked_until
+
+
+def check_lock(plan: Plan, principal: Principal, override_reason: str | None) -> bool:
+    """Raise unless a strategic write may go ahead; True when it goes ahead as an override of the lock."""
+    if not strategy_locked(plan, today()):
+        return False
+    if not override_reason or not override_reason.strip():
+        raise Conflict(
+            f"the strategy of plan {plan.id} is locked until {plan.strategy_locked_until}; an executive or admin "
+            "may change it by giving override_reason",
+            strategy_locked_until=str(plan.strategy_locked_until),
+        )
+    if not principal.has("executive"):
+        raise Forbidden("only an executive or admin may override the strategy lock")
+    return True
+
+
+async def open_for_write(
+    session: AsyncSession, principal: Principal, plan_id: str, layer: Layer, override_reason: str | None = None
+) -> WriteContext:
+    plan = await get_scoped(session, Plan, plan_id, principal.org_id)
+    if plan.status == "archived":
+        raise Conflict(f"plan {plan.id} is archived and can no longer be changed")
+    override = check_lock(plan, principal, override_reason) if layer == "strategic" else False
+    return WriteContext(plan=plan, principal=principal, reason=override_reason, override=override)
+
+
+def snapshot(out: BaseModel | None) -> dict[str, Any] | None:
+    return None if out is None else out.model_dump(mode="json")
+
+
+def record(
+    session: AsyncSession,
+    ctx: WriteContext,
+    action: str,
+    entity: str,
+    entity_id: str,
+    before: BaseModel | None,
+    after: BaseModel | None,
+    reason: str | None = None,
+) -> None:
+    """Audit one write when the plan is active (drafts change freely and are not audited)."""
+    if ctx.plan.status != "active":
+        return
+    session.add(
+        AuditEntry(
+            org_id=ctx.plan.org_id,
+            plan_id=ctx.plan.id,
+            actor=ctx.principal.subject,
+            actor_role=ctx.principal.role,
+            action=action,
+            entity=entity,
+            entity_id=entity_id,
+            before=snapshot(before),
+            after=snapshot(after),
+            reason=reason or ctx.reason,
+            override=ctx.override,
+        )
+    )
+
+
+async def create_plan(session: AsyncSession, org_id: str, body: PlanCreate) -> Plan:
+    plan = Plan(org_id=org_id, status="draft", **to_columns(body))
+    session.add(plan)
+    await session.flush()
+    return plan
+
+
+def _check_patch(plan: Plan, body: PlanPatch) -> None:
+    fields = body.model_fields_set
+    if "status" in fields and body.status != plan.status:
+        if body.status != "archived":
+            raise Unprocessable(
+                "a plan becomes active through POST /activate, and never returns to draft", loc=["body", "status"]
+            )
+        if plan.status != "active":
+            raise Unprocessable("only an active plan can be archived; delete a draft instead", loc=["body", "status"])
+    if "base_currency" in fields and body.base_currency != plan.base_currency and plan.status != "draft":
+        raise Unprocessable("the base currency of an active plan cannot change", loc=["body", "base_currency"])
+    if plan.period_end < plan.period_start:
+        raise Unprocessable("period_end must not be before period_start", loc=["body", "period_end"])
+    if plan.budget_currency is not None and plan.budget_currency != plan.base_currency:
+        raise Unprocessable("budget must be in the plan's base currency", loc=["body", "budget"])
+
+
+async def update_plan(
+    session: AsyncSession, principal: Principal, plan_id: str, body: PlanPatch, precondition: Any
+) -> Plan:
+    layer: Layer = "strategic" if "strategy_locked_until" in body.model_fields_set else "plan"
+    ctx = await open_for_write(session, principal, plan_id, layer, body.override_reason)
+    plan = ctx.plan
+    before = PlanOut.model_validate(plan)
+    precondition(before)
+    for key, value in to_columns(body, exclude={"override_reason", "status"}, only_set=True).items():
+        setattr(plan, key, value)
+    _check_patch(plan, body)
+    if body.status == "archived":
+        plan.status = "archived"
+    await session.flush()
+    await session.refresh(plan)
+    record(session, ctx, "update", "plan", plan.id, before, PlanOut.model_validate(plan))
+    return plan
+
+
+async def delete_plan(session: AsyncSession, principal: Principal, plan_id: str, precondition: Any) -> None:
+    plan = await get_scoped(session, Plan, plan_id, principal.org_id)
+    precondition(PlanOut.model_validate(plan))
+    if plan.status != "draft":
+        raise Conflict(f"plan {plan.id} is {plan.status}; only a draft can be deleted (archive it instead)")
+    await session.delete(plan)
+    await session.flush()
+
+
+async def activate_plan(session: AsyncSession, principal: Principal, plan_id: str, locked_until: date | None) -> Plan:
+    """draft → active, when no readiness finding is an error; the strategy locks until the period end.
+    Publishes ``plan.activated`` (one line here, when events are wired)."""
+    ctx = await open_for_write(session, principal, plan_id, "plan")
+    plan = ctx.plan
+    if plan.status != "draft":
+        raise Conflict(f"plan {plan.id} is already {plan.status}")
+    errors = [f for f in await plan_findings(session, plan) if f.severity == "error"]
+    if errors:
+        raise Conflict(
+            f"plan {plan.id} is not ready: " + "; ".join(f.message for f in errors),
+            findings=[f.model_dump(mode="json") for f in errors],
+        )
+    before = PlanOut.model_validate(plan)
+    plan.status = "active"
+    plan.activated_at = utcnow()
+    plan.strategy_locked_until = locked_until or plan.period_end
+    await session.execute(
+        update(Sbu)
+        .where(Sbu.org_id == plan.org_id, Sbu.plan_id == plan.id, Sbu.status == "draft")
+        .values(status="active")
+    )
+    await session.flush()
+    await session.refresh(plan)
+    record(session, ctx, "activate", "plan", plan.id, before, PlanOut.model_validate(plan))
+    return plan

@@ -1,0 +1,110 @@
+"""SBUs: created, changed, derived and retired by supervisors and admins; read by every role but integration.
+`GET /v1/sbus/{id}` is what campaigns asks before binding work to an SBU: one query."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+from pydantic import BaseModel
+
+from services.plans.sbus import service
+from services.plans.sbus.grid import sbu_grid
+from services.plans.sbus.models import Sbu
+from services.plans.sbus.schemas import GridOut, SbuDerive, SbuIn, SbuOut, SbuPatch, SbuRetire
+from services.plans.tactics.service import SUPERVISORS
+from shared.auth import Principal, Reader, require
+from shared.db import DbSession, get_scoped
+from shared.etag import check_if_match, set_etag
+from shared.pagination import Pagination, paginate
+from shared.schemas import Page
+
+router = APIRouter(prefix="/v1", tags=["sbus"])
+Supervisor = Annotated[Principal, Depends(require(*SUPERVISORS))]
+
+
+def _shaped(sbu: Sbu, response: Response) -> SbuOut:
+    out = SbuOut.model_validate(sbu)
+    set_etag(response, out)
+    return out
+
+
+@router.post(
+    "/plans/{plan_id}/sbus",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SbuOut,
+    responses={409: {"description": "the triple already has a live SBU, or the plan is archived"}},
+)
+async def create_sbu(
+    plan_id: str, body: SbuIn, principal: Supervisor, session: DbSession, response: Response
+) -> SbuOut:
+    """A new SBU = customer × channel × product of this plan (supervisor or admin)."""
+    sbu = await service.create_sbu(session, principal, plan_id, body)
+    response.headers["Location"] = f"/v1/sbus/{sbu.id}"
+    return _shaped(sbu, response)
+
+
+@router.get("/plans/{plan_id}/sbus", response_model=Page[SbuOut])
+async def list_sbus(
+    plan_id: str,
+    principal: Reader,
+    session: DbSession,
+    page: Pagination,
+    status: Annotated[Literal["draft", "active", "retired"] | None, Query()] = None,
+) -> Page[SbuOut]:
+    stmt = await service.list_sbus(session, principal, plan_id, status)
+    rows, cursor = await paginate(session, stmt, Sbu, page)
+    return Page(items=[SbuOut.model_validate(r) for r in rows], next_cursor=cursor)
+
+
+@router.get("/plans/{plan_id}/sbu-grid", response_model=GridOut)
+async def get_sbu_grid(plan_id: str, principal: Reader, session: DbSession) -> GridOut:
+    """Every SBU as a cell of customer × channel × product, with spend, revenue and ROAS once campaigns'
+    figures have arrived (`performance_known: false` and nulls until then)."""
+    return await sbu_grid(session, principal, plan_id)
+
+
+@router.get("/sbus/{sbu_id}", response_model=SbuOut)
+async def get_sbu(sbu_id: str, principal: Reader, session: DbSession, response: Response) -> SbuOut:
+    return _shaped(await get_scoped(session, Sbu, sbu_id, principal.org_id, "sbu"), response)
+
+
+@router.patch(
+    "/sbus/{sbu_id}",
+    response_model=SbuOut,
+    responses={409: {"description": "retired SBU or archived plan"}, 412: {"description": "stale If-Match"}},
+)
+async def patch_sbu(
+    sbu_id: str, body: SbuPatch, principal: Supervisor, session: DbSession, request: Request, response: Response
+) -> SbuOut:
+    """Change need, demand, budget, revenue target or owner (supervisor or admin). Customer, channel and
+    product never change (422): derive a new SBU."""
+
+    def precondition(current: BaseModel) -> None:
+        check_if_match(request, current)
+
+    return _shaped(await service.update_sbu(session, principal, sbu_id, body, precondition), response)
+
+
+@router.post(
+    "/sbus/{sbu_id}/derive",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SbuOut,
+    responses={409: {"description": "retired SBU, archived plan, or the new triple already has a live SBU"}},
+)
+async def derive_sbu(
+    sbu_id: str, body: SbuDerive, principal: Supervisor, session: DbSession, response: Response
+) -> SbuOut:
+    """A new business model from this SBU (supervisor or admin): the new SBU keeps `derived_from`, this one
+    is retired."""
+    sbu = await service.derive_sbu(session, principal, sbu_id, body)
+    response.headers["Location"] = f"/v1/sbus/{sbu.id}"
+    return _shaped(sbu, response)
+
+
+@router.post("/sbus/{sbu_id}/retire", response_model=SbuOut, responses={409: {"description": "already retired"}})
+async def retire_sbu(
+    sbu_id: str, body: SbuRetire, principal: Supervisor, session: DbSession, response: Response
+) -> SbuOut:
+    """Retire an SBU with a reason (supervisor or admin)."""
+    return _shaped(await service.retire_sbu(session, principal, sbu_id, body), response)

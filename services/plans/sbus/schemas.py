@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints
+
+from services.plans.kit import MoneyOut
+from shared.schemas import DecimalStr, Money, Name, Out, Schema
+
+Demand = Literal["strong", "weak", "pseudo"]
+SbuStatus = Literal["draft", "active", "retired"]
+Id = Annotated[str, StringConstraints(min_length=1, max_length=36)]
+Need = Annotated[str, StringConstraints(min_length=1, max_length=500, strip_whitespace=True)]
+Reason = Annotated[str, StringConstraints(min_length=1, max_length=500, strip_whitespace=True)]
+
+
+class SbuIn(Schema):
+    customer_id: Id
+    channel_id: Id
+    product_id: Id
+    need: Need
+    demand: Demand
+    budget: Money
+    revenue_target: Money
+    owner: Name
+
+
+class SbuPatch(Schema):
+    need: Need | None = None
+    demand: Demand | None = None
+    budget: Money | None = None
+    revenue_target: Money | None = None
+    owner: Name | None = None
+    customer_id: Id | None = Field(None, description="never changes: derive a new SBU instead (422)")
+    channel_id: Id | None = Field(None, description="never changes: derive a new SBU instead (422)")
+    product_id: Id | None = Field(None, description="never changes: derive a new SBU instead (422)")
+
+
+class SbuDerive(Schema):
+    """A new business model from an old one: at least one of customer, channel, product changes."""
+
+    customer_id: Id | None = None
+    channel_id: Id | None = None
+    product_id: Id | None = None
+    reason: Reason
+    need: Need | None = None
+    demand: Demand | None = None
+    budget: Money | None = None
+    revenue_target: Money | None = None
+    owner: Name | None = None
+
+
+class SbuRetire(Schema):
+    reason: Reason
+
+
+class SbuOut(Out):
+    id: str
+    org_id: str
+    plan_id: str
+    status: SbuStatus
+    customer_id: str
+    channel_id: str
+    product_id: str
+    need: str
+    demand: Demand
+    budget: MoneyOut
+    revenue_target: MoneyOut
+    owner: str
+    derived_from: str | None
+    retired_reason: str | None
+    retired_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class Ref(Out):
+    id: str
+    name: str
+
+
+class ChannelRef(Ref):
+    platform: str
+    business_model: str
+
+
+class ProductRef(Ref):
+    sku: str
+
+
+class GridCell(Out):
+    sbu_id: str
+    status: SbuStatus
+    customer: Ref
+    channel: ChannelRef
+    product: ProductRef
+    need: str
+    demand: Demand
+    budget: MoneyOut
+    revenue_target: MoneyOut
+    performance_known: bool = Field(description="false until campaigns' figures for this SBU arrive")
+    spend: MoneyOut | None
+    revenue: MoneyOut | None
+    roas: DecimalStr | None = Field(description="revenue / spend; null when unknown or spend is zero")
+    performance_as_of: datetime | None
+
+
+class GridOut(Out):
+    plan_id: str
+    customers: list[Ref]
+    channels: list[ChannelRef]
+    products: list[ProductRef]
+    cells: list[GridCell]

@@ -1,0 +1,160 @@
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints
+
+from shared.schemas import CountryCode, DecimalStr, LongText, Name, Out, Schema, ShortText
+
+Quadrant = Literal["strength", "weakness", "opportunity", "threat"]
+Category = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]
+Description = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+Weight = Annotated[Decimal, Field(ge=0, le=1, max_digits=5, decimal_places=4)]
+Score = Annotated[int, Field(ge=0, le=10)]
+Point = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+Id = Annotated[str, StringConstraints(min_length=1, max_length=36)]
+OverrideReason = Annotated[
+    ShortText | None, Field(description="required while the strategy is locked (executive or admin)")
+]
+
+
+class FactorIn(Schema):
+    scope: Literal["macro", "micro"]
+    category: Category
+    description: Description
+    impact: Annotated[int, Field(ge=-5, le=5)]
+    override_reason: OverrideReason = None
+
+
+class FactorPatch(Schema):
+    scope: Literal["macro", "micro"] | None = None
+    category: Category | None = None
+    description: Description | None = None
+    impact: Annotated[int, Field(ge=-5, le=5)] | None = None
+    override_reason: OverrideReason = None
+
+
+class FactorOut(Out):
+    id: str
+    plan_id: str
+    scope: str
+    category: str
+    description: str
+    impact: int
+    created_at: datetime
+
+
+class SwotItemIn(Schema):
+    quadrant: Quadrant
+    description: Description
+    weight: Weight
+    factor_id: Id | None = None
+    override_reason: OverrideReason = None
+
+
+class SwotItemPatch(Schema):
+    quadrant: Quadrant | None = None
+    description: Description | None = None
+    weight: Weight | None = None
+    factor_id: Id | None = None
+    override_reason: OverrideReason = None
+
+
+class SwotItemOut(Out):
+    id: str
+    plan_id: str
+    quadrant: Quadrant
+    description: str
+    weight: DecimalStr
+    factor_id: str | None
+    created_at: datetime
+
+
+class Pairing(Out):
+    """One TOWS strategy option: an internal item paired with an external one; score = product of weights."""
+
+    internal: SwotItemOut
+    external: SwotItemOut
+    score: DecimalStr
+
+
+class SwotOut(Out):
+    strengths: list[SwotItemOut]
+    weaknesses: list[SwotItemOut]
+    opportunities: list[SwotItemOut]
+    threats: list[SwotItemOut]
+    so: list[Pairing] = Field(description="strengths × opportunities: use strengths to seize opportunities")
+    st: list[Pairing] = Field(description="strengths × threats: use strengths to parry threats")
+    wo: list[Pairing] = Field(description="weaknesses × opportunities: overcome weaknesses by opportunities")
+    wt: list[Pairing] = Field(description="weaknesses × threats: defend against both")
+
+
+Countries = Annotated[list[CountryCode], Field(max_length=250)]
+
+
+class SegmentIn(Schema):
+    name: Name
+    countries: Countries = Field(min_length=1)
+    description: LongText = ""
+    size_estimate: Annotated[int, Field(ge=0, le=10**12)] | None = None
+    growth_rate: Annotated[Decimal, Field(ge=-1, le=100, max_digits=9, decimal_places=4)] | None = None
+    attractiveness: Score
+    fit: Score
+    override_reason: OverrideReason = None
+
+
+class SegmentPatch(Schema):
+    name: Name | None = None
+    countries: Countries | None = None
+    description: LongText | None = None
+    size_estimate: Annotated[int, Field(ge=0, le=10**12)] | None = None
+    growth_rate: Annotated[Decimal, Field(ge=-1, le=100, max_digits=9, decimal_places=4)] | None = None
+    attractiveness: Score | None = None
+    fit: Score | None = None
+    override_reason: OverrideReason = None
+
+
+class SegmentOut(Out):
+    id: str
+    plan_id: str
+    name: str
+    countries: list[str]
+    description: str
+    size_estimate: int | None
+    growth_rate: DecimalStr | None
+    attractiveness: int
+    fit: int
+    targeted: bool
+    created_at: datetime
+
+
+class TargetingIn(Schema):
+    segment_ids: Annotated[list[Id], Field(max_length=100)]
+    override_reason: OverrideReason = None
+
+
+class TargetingOut(Out):
+    plan_id: str
+    segment_ids: list[str]
+
+
+class PositioningIn(Schema):
+    target_segment_id: Id
+    statement: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+    frame_of_reference: ShortText = ""
+    points_of_difference: Annotated[list[Point], Field(max_length=20)] = []
+    reasons_to_believe: Annotated[list[Point], Field(max_length=20)] = []
+    override_reason: OverrideReason = None
+
+
+class PositioningOut(Out):
+    id: str
+    plan_id: str
+    target_segment_id: str
+    statement: str
+    frame_of_reference: str
+    points_of_difference: list[str]
+    reasons_to_believe: list[str]
+    updated_at: datetime

@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints, model_validator
+
+from services.plans.kit import MoneyOut
+from shared.schemas import Code, CountryCode, LongText, Money, Name, Out, Schema, ShortText
+
+Demand = Literal["strong", "weak", "pseudo"]
+Id = Annotated[str, StringConstraints(min_length=1, max_length=36)]
+Statement = Annotated[str, StringConstraints(min_length=1, max_length=500, strip_whitespace=True)]
+Platform = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$"),
+    Field(description="alibaba_international, amazon, aliexpress, tiktok_shop, independent_site, …"),
+]
+HsCode = Annotated[str, StringConstraints(pattern=r"^\d{6,10}$")]
+
+
+class Need(Schema):
+    statement: Statement
+    demand: Demand = Field(description="is this demand a demand? strong, weak or pseudo (seed 002)")
+    evidence: LongText = ""
+
+
+class NeedOut(Out):
+    statement: str
+    demand: Demand
+    evidence: str
+
+
+Needs = Annotated[list[Need], Field(max_length=30)]
+
+
+class CustomerIn(Schema):
+    name: Name
+    segment_id: Id | None = None
+    description: LongText = ""
+    needs: Needs = []
+
+
+class CustomerPatch(Schema):
+    name: Name | None = None
+    segment_id: Id | None = None
+    description: LongText | None = None
+    needs: Needs | None = None
+
+
+class CustomerOut(Out):
+    id: str
+    plan_id: str
+    name: str
+    segment_id: str | None
+    description: str
+    needs: list[NeedOut]
+    created_at: datetime
+
+
+Mode = Literal["platform", "independent_site"]
+BusinessModel = Literal["B2B", "B2C", "C2C"]
+Countries = Annotated[list[CountryCode], Field(max_length=250)]
+
+
+class ChannelIn(Schema):
+    name: Name
+    platform: Platform
+    mode: Mode
+    business_model: BusinessModel
+    countries: Countries = []
+
+
+class ChannelPatch(Schema):
+    name: Name | None = None
+    platform: Platform | None = None
+    mode: Mode | None = None
+    business_model: BusinessModel | None = None
+    countries: Countries | None = None
+
+
+class ChannelOut(Out):
+    id: str
+    plan_id: str
+    name: str
+    platform: str
+    mode: Mode
+    business_model: BusinessModel
+    countries: list[str]
+    created_at: datetime
+
+
+class ProductIn(Schema):
+    sku: Code
+    name: Name
+    hs_code: HsCode | None = None
+    unit_cost: Money
+    price: Money
+    price_ceiling: Money | None = None
+    pricing_note: ShortText = ""
+
+    @model_validator(mode="after")
+    def _one_currency(self) -> ProductIn:
+        if self.unit_cost.currency != self.price.currency:
+            raise ValueError("unit_cost and price must be in the same currency")
+        return self
+
+
+class ProductPatch(Schema):
+    sku: Code | None = None
+    name: Name | None = None
+    hs_code: HsCode | None = None
+    unit_cost: Money | None = None
+    price: Money | None = None
+    price_ceiling: Money | None = None
+    pricing_note: ShortText | None = None
+
+
+class ProductOut(Out):
+    id: str
+    plan_id: str
+    sku: str
+    name: str
+    hs_code: str | None
+    unit_cost: MoneyOut
+    price: MoneyOut
+    price_ceiling: MoneyOut | None
+    pricing_note: str
+    created_at: datetime
