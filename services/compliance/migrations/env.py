@@ -1,4 +1,6 @@
-import services.compliance.items.models  # noqa: F401  (registers the tables on the metadata)
+import services.compliance.items.models
+import services.compliance.orders.models
+import services.compliance.setup.models  # noqa: F401
 from services.compliance.base import Base
 from shared.migrations import run_env
 

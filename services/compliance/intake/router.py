@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request, Response
+
+from services.compliance.deps import Ingest, PiiDep
+from services.compliance.intake import service
+from services.compliance.orders.schemas import IngestOut, OrderDoc, PaymentDoc, WaybillDoc
+from services.compliance.orders.service import Ingested, ingest
+from shared.db import DbSession
+from shared.errors import UnsupportedMediaType
+
+router = APIRouter(prefix="/v1/compliance", tags=["compliance intake"])
+
+INGEST_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "a copy of a document already stored: nothing new stored"},
+    201: {"description": "stored"},
+}
+XML_TYPES = ("application/xml", "text/xml")
+
+
+def _out(result: Ingested | None) -> IngestOut:
+    if result is None:
+        return IngestOut(status="ignored")
+    return IngestOut(
+        status=result.status,  # type: ignore[arg-type]
+        kind=result.kind,
+        ebp_code=result.ebp_code,
+        order_no=result.order_no,
+        state=result.state,
+    )
+
+
+def _answer(result: Ingested, response: Response) -> IngestOut:
+    if result.status == "stored":
+        response.status_code = 201
+        if result.ebp_code:
+            response.headers["Location"] = f"/v1/compliance/orders/{result.ebp_code}/{result.order_no}"
+    return _out(result)
+
+
+@router.post(
+    "/webhooks/{source_id}",
+    response_model=IngestOut,
+    openapi_extra={"requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}}},
+    responses={401: {"description": "bad or stale signature"}, 403: {"description": "role may not send this"}},
+)
+async def webhook(
+    source_id: Annotated[str, Path(max_length=64)], request: Request, session: DbSession, pii: PiiDep
+) -> IngestOut:
+    """A signed delivery in the source's own scheme, verified over the raw bytes."""
+    body = await request.body()
+    return _out(await service.receive_webhook(session, pii, source_id, body, request.headers))
+
+
+@router.post("/orders", response_model=IngestOut, status_code=200, responses=INGEST_RESPONSES)
+async def post_order(
+    body: OrderDoc, principal: Ingest, session: DbSession, pii: PiiDep, response: Response
+) -> IngestOut:
+    return _answer(await ingest(session, pii, principal.org_id, body), response)
+
+
+@router.post("/payments", response_model=IngestOut, status_code=200, responses=INGEST_RESPONSES)
+async def post_payment(
+    body: PaymentDoc, principal: Ingest, session: DbSession, pii: PiiDep, response: Response
+) -> IngestOut:
+    return _answer(await ingest(session, pii, principal.org_id, body), response)
+
+
+@router.post("/waybills", response_model=IngestOut, status_code=200, responses=INGEST_RESPONSES)
+async def post_waybill(
+    body: WaybillDoc, principal: Ingest, session: DbSession, pii: PiiDep, response: Response
+) -> IngestOut:
+    return _answer(await ingest(session, pii, principal.org_id, body), response)
+
+
+@router.post(
+    "/messages",
+    openapi_extra={"requestBody": {"content": {"application/xml": {"schema": {"type": "string"}}}}},
+    responses={400: {"description": "malformed XML, DTD or entities"}, 415: {"description": "not XML"}},
+)
+async def post_message(request: Request, principal: Ingest, session: DbSession, pii: PiiDep) -> dict[str, Any]:
+    """Official customs XML: CEB311/411/511 documents and CEB312/412/512/622/900 receipts."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media not in XML_TYPES:
+        raise UnsupportedMediaType("send customs messages as application/xml")
+    body = await request.body()
+    result = await service.receive_message(session, pii, principal.org_id, body)
+    return result.__dict__

@@ -1,0 +1,139 @@
+"""Intake: signed webhook deliveries and customs XML messages, turned into canonical documents."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.compliance.customs import messages as customs
+from services.compliance.customs.xmlsafe import local, parse
+from services.compliance.intake.mapping import shopify_order, woocommerce_order
+from services.compliance.intake.signatures import VERIFIERS, BadSignature
+from services.compliance.orders import service as orders
+from services.compliance.orders.schemas import OrderDoc, PaymentDoc, WaybillDoc
+from services.compliance.pii import Pii
+from services.compliance.setup.models import Source
+from services.compliance.setup.service import ROLE_DOCUMENTS
+from shared.db import is_uuid
+from shared.errors import BadRequest, Forbidden, NotFound, Unauthorized, Unprocessable
+
+MODELS: dict[str, type[OrderDoc] | type[PaymentDoc] | type[WaybillDoc]] = {
+    "order": OrderDoc,
+    "payment": PaymentDoc,
+    "waybill": WaybillDoc,
+}
+
+
+def canonical(kind: str, data: Any, where: list[str | int]) -> OrderDoc | PaymentDoc | WaybillDoc:
+    """Validate a canonical document; errors are 422 with their location inside the delivery or message."""
+    try:
+        return MODELS[kind].model_validate(data)
+    except ValidationError as exc:
+        errors = [
+            {"loc": [*where, *[p if isinstance(p, int) else str(p) for p in e["loc"]]], "msg": e["msg"]}
+            for e in exc.errors(include_url=False, include_input=False)
+        ]
+        first = errors[0]
+        raise Unprocessable(f"{kind}: {'.'.join(map(str, first['loc']))}: {first['msg']}", errors=errors) from exc
+
+
+# --- webhooks -----------------------------------------------------------------------------------------------
+
+
+def _json(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest("the delivery body is not JSON") from exc
+
+
+def _document(source: Source, body: bytes, headers: Mapping[str, str]) -> tuple[str, Any] | None:
+    """(kind, canonical data) of a verified delivery; None for deliveries that carry no document."""
+    codes = {c: getattr(source, c) for c in ("ebp_code", "ebp_name", "ebc_code")}
+    if source.kind == "woocommerce" and body.startswith(b"webhook_id="):
+        return None  # WooCommerce's ping when the webhook is created
+    data = _json(body)
+    if not isinstance(data, dict):
+        raise BadRequest("the delivery body must be a JSON object")
+    if source.kind == "shopify":
+        topic = headers.get("x-shopify-topic", "orders/create")
+        return ("order", shopify_order(data, codes)) if topic.startswith("orders/") else None
+    if source.kind == "woocommerce":
+        topic = headers.get("x-wc-webhook-topic", "order.created")
+        return ("order", woocommerce_order(data, codes)) if topic.startswith("order.") else None
+    kind = data.get("type")
+    if kind not in MODELS:
+        raise Unprocessable("type must be order, payment or waybill", loc=["body", "type"])
+    return kind, data.get("data")
+
+
+async def receive_webhook(
+    session: AsyncSession, pii: Pii, source_id: str, body: bytes, headers: Mapping[str, str]
+) -> orders.Ingested | None:
+    """Verify, then store once. Bad signature → 401 and nothing stored; redelivery → the first outcome again."""
+    source = await session.get(Source, source_id) if is_uuid(source_id) else None
+    if source is None:
+        raise NotFound(f"source {source_id[:64]!r} not found")
+    secret = pii.decrypt(source.secret_encrypted, f"source:{source.id}")
+    try:
+        dedupe_key = VERIFIERS[source.kind](secret, body, headers)
+    except BadSignature as exc:
+        raise Unauthorized(f"delivery signature rejected: {exc}") from exc
+    found = _document(source, body, headers)
+    if found is None:
+        return None
+    kind, data = found
+    if ROLE_DOCUMENTS[source.role] != kind:
+        raise Forbidden(f"a {source.role} source may not send a {kind}")
+    doc = canonical(kind, data, ["body"] if source.kind != "standard_webhooks" else ["body", "data"])
+    if not await orders.record_delivery(session, source.org_id, source.id, dedupe_key):
+        order = await orders.find_order(session, source.org_id, doc.order_no, getattr(doc, "ebp_code", None))
+        state = order.state if order else None
+        return orders.Ingested("duplicate", kind, getattr(doc, "ebp_code", None), doc.order_no, state)
+    return await orders.ingest(session, pii, source.org_id, doc)
+
+
+# --- customs messages ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class MessageResult:
+    message_type: str
+    guid: str | None
+    documents: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    receipts: int = 0
+    applied: int = 0
+    unmatched: int = 0
+    states: dict[str, str] = field(default_factory=dict)
+
+
+async def receive_message(session: AsyncSession, pii: Pii, org_id: str, body: bytes) -> MessageResult:
+    root = parse(body)
+    name = local(root.tag)
+    result = MessageResult(message_type=name, guid=root.get("guid"))
+    if name in customs.DOCUMENT_MESSAGES:
+        kind, docs = customs.documents(root)
+        for i, data in enumerate(docs):
+            outcome = await orders.ingest(session, pii, org_id, canonical(kind, data, ["body", kind, i]))
+            result.documents += 1
+            result.stored += outcome.status == "stored"
+            result.duplicates += outcome.status == "duplicate"
+            if outcome.state and outcome.ebp_code:
+                result.states[f"{outcome.ebp_code}/{outcome.order_no}"] = outcome.state
+    elif name in customs.RECEIPT_MESSAGES:
+        for receipt in customs.receipts(root):
+            result.receipts += 1
+            if await orders.apply_receipt(session, org_id, receipt):
+                result.applied += 1
+            else:
+                result.unmatched += 1
+    elif name not in customs.KNOWN_OTHER:
+        raise Unprocessable(f"{name[:40]} is not a customs message XBM takes", loc=["body"])
+    return result

@@ -1,0 +1,63 @@
+"""Verifying deliveries in each sender's own scheme, over the exact raw bytes, in constant time (RULES.md §6).
+Each verifier returns the delivery's de-duplication key or raises :class:`BadSignature`."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+
+class BadSignature(Exception):
+    pass
+
+
+def _hmac_b64(secret: str, body: bytes) -> bytes:
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest())
+
+
+def _same(expected: bytes, given: str | None) -> bool:
+    return given is not None and hmac.compare_digest(expected, given.strip().encode())
+
+
+def verify_standard_webhooks(secret: str, body: bytes, headers: Mapping[str, str]) -> str:
+    """``webhook-id``/``webhook-timestamp``/``webhook-signature``; ±5 minutes; any ``v1,`` entry may match."""
+    wanted = {k: headers.get(k, "") for k in ("webhook-id", "webhook-timestamp", "webhook-signature")}
+    try:
+        Webhook(secret).verify(body, wanted, json_parse=False)
+    except (WebhookVerificationError, ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise BadSignature(str(exc) or "signature does not match") from exc
+    return "swh:" + wanted["webhook-id"]
+
+
+def verify_shopify(secret: str, body: bytes, headers: Mapping[str, str]) -> str:
+    if not _same(_hmac_b64(secret, body), headers.get("x-shopify-hmac-sha256")):
+        raise BadSignature("X-Shopify-Hmac-Sha256 does not match the body")
+    webhook_id = headers.get("x-shopify-webhook-id") or hashlib.sha256(body).hexdigest()
+    return "shopify:" + webhook_id
+
+
+def verify_woocommerce(secret: str, body: bytes, headers: Mapping[str, str]) -> str:
+    """WooCommerce's delivery id changes per delivery: the key is the order id + ``date_modified``."""
+    if not _same(_hmac_b64(secret, body), headers.get("x-wc-webhook-signature")):
+        raise BadSignature("X-WC-Webhook-Signature does not match the body")
+    try:
+        data = json.loads(body)
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        modified = data.get("date_modified_gmt") or data.get("date_modified") or ""
+        return f"woo:{data.get('id')}:{modified}"
+    return "woo:" + hashlib.sha256(body).hexdigest()
+
+
+VERIFIERS = {
+    "standard_webhooks": verify_standard_webhooks,
+    "shopify": verify_shopify,
+    "woocommerce": verify_woocommerce,
+}

@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from services.compliance.base import Base
+from shared.db import IdMixin, OrgMixin, ScaledDecimal, TimestampMixin, UTCDateTime, utcnow
+
+
+class Delivery(IdMixin, OrgMixin, Base):
+    """One accepted webhook delivery, by the sender's own de-duplication key (redeliveries conflict here)."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("source_id", "dedupe_key"),)
+
+    source_id: Mapped[str] = mapped_column(String(36))
+    dedupe_key: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class MatchKey(IdMixin, OrgMixin, Base):
+    """One row per order number: every arriving document upserts it first, which locks it, so the documents
+    of one order are matched one at a time even when they arrive together."""
+
+    __tablename__ = "match_keys"
+    __table_args__ = (UniqueConstraint("org_id", "order_no"),)
+
+    order_no: Mapped[str] = mapped_column(String(60))
+    touched_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Order(IdMixin, OrgMixin, TimestampMixin, Base):
+    """The platform's order and, once compared, the comparison's outcome and its customs life."""
+
+    __tablename__ = "orders"
+    __label__ = "order"
+    __table_args__ = (
+        UniqueConstraint("org_id", "ebp_code", "order_no"),
+        Index("ix_orders_org_id_order_no", "org_id", "order_no"),
+        Index("ix_orders_org_id_buyer_id_hash_quota_year", "org_id", "buyer_id_hash", "quota_year"),
+        Index("ix_orders_org_id_state_created_at", "org_id", "state", "created_at"),
+    )
+
+    ebp_code: Mapped[str] = mapped_column(String(18))
+    order_no: Mapped[str] = mapped_column(String(60))
+    trade_direction: Mapped[str] = mapped_column(String(6))
+    state: Mapped[str] = mapped_column(String(24), default="awaiting_documents")
+    currency: Mapped[str] = mapped_column(String(3))
+    actual_paid: Mapped[Decimal] = mapped_column(ScaledDecimal(4))
+    utm_campaign: Mapped[str | None] = mapped_column(String(200))
+    #: the canonical order as received, the buyer's ID number masked
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    buyer_id_encrypted: Mapped[str] = mapped_column(String(200))
+    buyer_id_hash: Mapped[str] = mapped_column(String(64))
+    buyer_verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    quota_year: Mapped[int] = mapped_column(Integer)
+    dutiable_value: Mapped[Decimal | None] = mapped_column(ScaledDecimal(4))
+    tax: Mapped[Decimal | None] = mapped_column(ScaledDecimal(4))
+    checks: Mapped[list[Any] | None] = mapped_column(JSON)
+    failing_rules: Mapped[str | None] = mapped_column(String(500))
+    declaration_id: Mapped[str | None] = mapped_column(String(36))
+    receipts: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    state_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Payment(IdMixin, OrgMixin, TimestampMixin, Base):
+    __tablename__ = "payments"
+    __label__ = "payment"
+    __table_args__ = (
+        UniqueConstraint("org_id", "pay_code", "pay_transaction_id"),
+        Index("ix_payments_org_id_ebp_code_order_no", "org_id", "ebp_code", "order_no"),
+    )
+
+    pay_code: Mapped[str] = mapped_column(String(18))
+    pay_transaction_id: Mapped[str] = mapped_column(String(60))
+    ebp_code: Mapped[str] = mapped_column(String(18))
+    order_no: Mapped[str] = mapped_column(String(60))
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    payer_id_encrypted: Mapped[str] = mapped_column(String(200))
+    payer_id_hash: Mapped[str] = mapped_column(String(64))
+
+
+class Waybill(IdMixin, OrgMixin, TimestampMixin, Base):
+    __tablename__ = "waybills"
+    __label__ = "waybill"
+    __table_args__ = (
+        UniqueConstraint("org_id", "logistics_code", "logistics_no"),
+        Index("ix_waybills_org_id_order_no", "org_id", "order_no"),
+    )
+
+    logistics_code: Mapped[str] = mapped_column(String(18))
+    logistics_no: Mapped[str] = mapped_column(String(60))
+    order_no: Mapped[str] = mapped_column(String(60))
+    ebp_code: Mapped[str | None] = mapped_column(String(18))
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class Declaration(IdMixin, OrgMixin, TimestampMixin, Base):
+    """The inventory list declared for an order (CEB621 import / CEB603 export); its XML is built on demand
+    from the stored documents so the buyer's ID number stays encrypted at rest."""
+
+    __tablename__ = "declarations"
+    __label__ = "declaration"
+    __table_args__ = (
+        UniqueConstraint("order_id"),
+        UniqueConstraint("org_id", "cop_no"),
+        Index("ix_declarations_org_id_guid", "org_id", "guid"),
+    )
+
+    order_id: Mapped[str] = mapped_column(String(36))
+    message_type: Mapped[str] = mapped_column(String(8))
+    guid: Mapped[str] = mapped_column(String(36))
+    cop_no: Mapped[str] = mapped_column(String(20))
+    declared_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

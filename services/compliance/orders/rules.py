@@ -1,0 +1,307 @@
+"""The three-in-one comparison as pure functions over plain values (RULES.md §5): normalisation, tax, limits,
+and the checks, each returning ``{rule, passed, detail}``."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+FEN = Decimal("0.01")
+TAX_SHARE = Decimal("0.7")
+INTERNET_PAYMENT = "internet_payment"
+
+
+@dataclass(frozen=True)
+class Limits:
+    single: Decimal
+    annual: Decimal
+
+
+def limits_for(year: int) -> Limits:
+    """财关税〔2018〕49号 from 2019; ¥2,000 / ¥20,000 between 2016-04-08 and 2018."""
+    if year >= 2019:
+        return Limits(Decimal("5000"), Decimal("26000"))
+    return Limits(Decimal("2000"), Decimal("20000"))
+
+
+def normalise_text(value: str) -> str:
+    """Width-folded (full-width letters, digits, spaces), whitespace collapsed, case-folded."""
+    return " ".join(unicodedata.normalize("NFKC", value).split()).casefold()
+
+
+def normalise_phone(value: str) -> str:
+    """Digits only, without China's country prefix: ``+86 135-2265-2231`` → ``13522652231``."""
+    digits = re.sub(r"\D", "", unicodedata.normalize("NFKC", value))
+    if digits.startswith("0086"):
+        digits = digits[4:]
+    elif digits.startswith("86") and len(digits) == 13:
+        digits = digits[2:]
+    return digits
+
+
+def round_fen(value: Decimal) -> Decimal:
+    return value.quantize(FEN, rounding=ROUND_HALF_UP)
+
+
+def dutiable_value(goods_value: Decimal, freight: Decimal, insured_fee: Decimal) -> Decimal:
+    return goods_value + freight + insured_fee
+
+
+def retail_tax_exact(value: Decimal, vat_rate: Decimal, consumption_rate: Decimal) -> Decimal:
+    """Import VAT plus consumption tax at 70%: 0.7 × value/(1 − c) × (c + v), unrounded."""
+    return TAX_SHARE * value / (1 - consumption_rate) * (consumption_rate + vat_rate)
+
+
+def retail_tax(value: Decimal, vat_rate: Decimal, consumption_rate: Decimal) -> Decimal:
+    return round_fen(retail_tax_exact(value, vat_rate, consumption_rate))
+
+
+@dataclass(frozen=True)
+class TaxLine:
+    total: Decimal
+    vat_rate: Decimal
+    consumption_rate: Decimal
+
+
+def order_tax(lines: Sequence[TaxLine], value: Decimal) -> Decimal:
+    """Tax of an order whose dutiable value is ``value``: the value is shared among rate groups by the lines'
+    totals (freight and insurance follow the goods), each group taxed at its rates, the sum rounded once."""
+    groups: dict[tuple[Decimal, Decimal], Decimal] = {}
+    for line in lines:
+        key = (line.vat_rate, line.consumption_rate)
+        groups[key] = groups.get(key, Decimal(0)) + line.total
+    if not groups:
+        return Decimal("0.00")
+    keys = list(groups)
+    base = sum(groups.values(), Decimal(0))
+    exact = Decimal(0)
+    allocated = Decimal(0)
+    for i, key in enumerate(keys):
+        if i == len(keys) - 1:
+            share = value - allocated
+        else:
+            share = value * groups[key] / base if base else Decimal(0)
+            allocated += share
+        exact += retail_tax_exact(share, *key)
+    return round_fen(exact)
+
+
+@dataclass(frozen=True)
+class Check:
+    rule: str
+    passed: bool
+    detail: str
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Party:
+    name: str
+    telephone: str
+    address: str
+
+
+@dataclass(frozen=True)
+class Institution:
+    status: str
+    scopes: Sequence[str]
+
+
+@dataclass
+class Facts:
+    """Everything the comparison needs, already read from the three documents and the registries."""
+
+    trade_direction: str
+    year: int
+    goods_value: Decimal
+    freight: Decimal
+    discount: Decimal
+    tax_total: Decimal
+    actual_paid: Decimal
+    order_currency: str
+    buyer_name: str
+    buyer_id_hash: str
+    buyer_verified: bool
+    order_consignee: Party
+    pay_code: str
+    amount_paid: Decimal
+    payment_currency: str
+    payer_name: str
+    payer_id_hash: str
+    waybill_consignee: Party
+    insured_fee: Decimal
+    institution: Institution | None
+    lines: list[TaxLine] = field(default_factory=list)
+    missing_items: list[str] = field(default_factory=list)
+    annual_before: Decimal = Decimal(0)
+
+    @property
+    def value(self) -> Decimal:
+        return dutiable_value(self.goods_value, self.freight, self.insured_fee)
+
+    @property
+    def is_import(self) -> bool:
+        return self.trade_direction == "import"
+
+
+def check_order_total(f: Facts) -> Check:
+    expected = f.goods_value + f.freight + f.tax_total - f.discount
+    ok = f.actual_paid == expected
+    return Check("order_total", ok, f"actual_paid {f.actual_paid} vs goods+freight+tax-discount {expected}")
+
+
+def check_amount_paid(f: Facts) -> Check:
+    ok = f.actual_paid == f.amount_paid
+    return Check("amount_paid", ok, f"order actual_paid {f.actual_paid} vs payment amount_paid {f.amount_paid}")
+
+
+def check_consignee(f: Facts) -> Check:
+    a, b = f.order_consignee, f.waybill_consignee
+    differ = []
+    if normalise_text(a.name) != normalise_text(b.name):
+        differ.append("name")
+    if normalise_phone(a.telephone) != normalise_phone(b.telephone):
+        differ.append("telephone")
+    if normalise_text(a.address) != normalise_text(b.address):
+        differ.append("address")
+    detail = "order and waybill consignee agree" if not differ else f"consignee {', '.join(differ)} differ"
+    return Check("consignee", not differ, detail)
+
+
+def check_payer_identity(f: Facts) -> Check:
+    if f.buyer_verified:
+        return Check("payer_identity", True, "buyer identity verified; payer may differ")
+    same_name = normalise_text(f.buyer_name) == normalise_text(f.payer_name)
+    same_id = f.buyer_id_hash == f.payer_id_hash
+    if same_name and same_id:
+        return Check("payer_identity", True, "payer is the buyer")
+    parts = [p for p, same in (("name", same_name), ("ID number", same_id)) if not same]
+    return Check("payer_identity", False, f"buyer not verified and payer {' and '.join(parts)} differ from buyer's")
+
+
+def check_payment_institution(f: Facts) -> Check:
+    inst = f.institution
+    if inst is None:
+        return Check("payment_institution", False, f"payment provider {f.pay_code} is not registered")
+    if inst.status != "active":
+        return Check("payment_institution", False, f"payment provider {f.pay_code} is {inst.status}")
+    if INTERNET_PAYMENT not in inst.scopes:
+        return Check(
+            "payment_institution", False, f"payment provider {f.pay_code} is not licensed for internet payment"
+        )
+    return Check("payment_institution", True, f"{f.pay_code} registered, active, licensed for internet payment")
+
+
+def check_currency(f: Facts) -> Check:
+    if f.order_currency != f.payment_currency:
+        return Check("currency", False, f"order in {f.order_currency}, payment in {f.payment_currency}")
+    if f.is_import and f.order_currency != "CNY":
+        return Check("currency", False, f"import documents must be in CNY (customs 142), not {f.order_currency}")
+    return Check("currency", True, f"all in {f.order_currency}")
+
+
+def check_single_limit(f: Facts) -> Check:
+    if not f.is_import:
+        return Check("single_limit", True, "not applicable to export")
+    limit = limits_for(f.year).single
+    ok = f.value <= limit
+    return Check("single_limit", ok, f"dutiable value {f.value} vs single-transaction limit {limit}")
+
+
+def check_annual_limit(f: Facts) -> Check:
+    if not f.is_import:
+        return Check("annual_limit", True, "not applicable to export")
+    limit = limits_for(f.year).annual
+    total = f.annual_before + f.value
+    return Check("annual_limit", total <= limit, f"{f.year} total with this order {total} vs annual limit {limit}")
+
+
+def check_item_records(f: Facts) -> Check:
+    if f.missing_items:
+        return Check("item_records", False, f"no item record for {', '.join(sorted(f.missing_items))}")
+    return Check("item_records", True, "every line has an item record")
+
+
+def check_tax(f: Facts) -> Check:
+    if not f.is_import:
+        return Check("tax", True, "not applicable to export")
+    if f.missing_items:
+        return Check("tax", False, "cannot compute tax without item records")
+    expected = order_tax(f.lines, f.value)
+    return Check("tax", f.tax_total == expected, f"order tax_total {f.tax_total} vs computed {expected}")
+
+
+RULES = (
+    check_order_total,
+    check_amount_paid,
+    check_consignee,
+    check_payer_identity,
+    check_payment_institution,
+    check_currency,
+    check_single_limit,
+    check_annual_limit,
+    check_item_records,
+    check_tax,
+)
+
+
+def run_checks(facts: Facts) -> list[Check]:
+    return [rule(facts) for rule in RULES]
+
+
+def computed_tax(facts: Facts) -> Decimal | None:
+    if not facts.is_import or facts.missing_items:
+        return None
+    return order_tax(facts.lines, facts.value)
+
+
+# --- order states -------------------------------------------------------------------------------------------
+
+STATE_RANK = {
+    "awaiting_documents": 0,
+    "mismatch": 1,
+    "matched": 2,
+    "declared": 3,
+    "rejected": 4,
+    "accepted": 5,
+    "inspection": 6,
+    "detained": 7,
+    "cleared": 8,
+    "released": 9,
+    "returned": 10,
+    "closed": 11,
+    "returned_by_buyer": 12,
+}
+#: orders whose dutiable value counts toward the buyer's annual quota (declared and not returned)
+QUOTA_STATES = ("matched", "declared", "accepted", "inspection", "detained", "cleared", "released", "closed")
+
+
+def moves_forward(current: str, new: str) -> bool:
+    return STATE_RANK[new] > STATE_RANK[current]
+
+
+def inventory_receipt_state(status: int) -> str | None:
+    """The order state a CEB622 ``returnStatus`` means (customs/README.md); None when it changes nothing."""
+    if status < 0 or status in (4, 100):
+        return "rejected"
+    if status in (120, 300):
+        return "accepted"
+    if status == 399:
+        return "cleared"
+    if status == 500:
+        return "inspection"
+    if status in (501, 502, 503, 599):
+        return "detained"
+    return {700: "returned", 800: "released", 899: "closed"}.get(status)
+
+
+def document_receipt_state(status: int) -> str | None:
+    """CEB312/412/512/900: a refused order, payment or waybill (or malformed message) fails the declaration."""
+    if status < 0 or status in (4, 100):
+        return "rejected"
+    return None

@@ -1,0 +1,416 @@
+"""Ingest, incremental matching, declaration, receipts, returns and quota.
+
+Every order state change goes through :func:`change_state`: that is where ``order.matched``,
+``order.mismatch``, ``order.declared``, ``order.cleared`` and ``order.released`` get published."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.compliance.customs.declarations import Envelope, Parties, inventory_xml, order_xml
+from services.compliance.customs.messages import Receipt
+from services.compliance.dbutil import insert_new, touch
+from services.compliance.items.models import ItemRecord
+from services.compliance.orders import rules
+from services.compliance.orders.models import Declaration, Delivery, MatchKey, Order, Payment, Waybill
+from services.compliance.orders.schemas import OrderDoc, PaymentDoc, WaybillDoc
+from services.compliance.pii import Pii, mask
+from services.compliance.setup.models import PaymentInstitution
+from services.compliance.setup.service import find_profile
+from shared.db import ScaledDecimal, get_scoped, new_id, scoped, utcnow
+from shared.errors import Conflict, NotFound
+
+CHINA = ZoneInfo("Asia/Shanghai")
+RETURN_WINDOW = timedelta(days=30)
+MAX_RECEIPTS = 50
+_UNITS = ScaledDecimal(4)
+
+
+@dataclass(frozen=True)
+class Ingested:
+    status: str  # stored | duplicate
+    kind: str
+    ebp_code: str | None
+    order_no: str
+    state: str | None
+
+
+# --- state --------------------------------------------------------------------------------------------------
+
+
+async def change_state(session: AsyncSession, order: Order, new: str) -> None:
+    """The one place an order changes state (events for matched, mismatch, declared, cleared and released are
+    published from here: the order carries utm_campaign, actual_paid and currency for order.released)."""
+    now = utcnow()
+    order.state = new
+    order.state_changed_at = now
+    if new == "released":
+        order.released_at = now
+
+
+# --- ingest -------------------------------------------------------------------------------------------------
+
+
+async def record_delivery(session: AsyncSession, org_id: str, source_id: str, dedupe_key: str) -> bool:
+    """True for a first delivery; False for a redelivery (the unique constraint decides)."""
+    values = {"id": new_id(), "org_id": org_id, "source_id": source_id, "dedupe_key": dedupe_key[:200]}
+    return await insert_new(session, Delivery, values, ["source_id", "dedupe_key"])
+
+
+async def _lock_order_no(session: AsyncSession, org_id: str, order_no: str) -> None:
+    values = {"id": new_id(), "org_id": org_id, "order_no": order_no, "touched_at": utcnow()}
+    await touch(session, MatchKey, values, ["org_id", "order_no"], "touched_at")
+
+
+def _order_values(pii: Pii, org_id: str, doc: OrderDoc) -> dict[str, Any]:
+    now = utcnow()
+    id_number = doc.buyer.id_number
+    document = doc.model_dump(mode="json")
+    document["buyer"]["id_number"] = mask(id_number)
+    return {
+        "id": new_id(),
+        "org_id": org_id,
+        "ebp_code": doc.ebp_code,
+        "order_no": doc.order_no,
+        "trade_direction": doc.trade_direction,
+        "state": "awaiting_documents",
+        "currency": doc.currency,
+        "actual_paid": doc.actual_paid,
+        "utm_campaign": doc.utm_campaign,
+        "document": document,
+        "buyer_id_encrypted": pii.encrypt(id_number, f"buyer:{org_id}"),
+        "buyer_id_hash": pii.lookup_hash(id_number),
+        "buyer_verified": doc.buyer.verified,
+        "quota_year": now.astimezone(CHINA).year,
+        "receipts": [],
+        "created_at": now,
+        "updated_at": now,
+        "state_changed_at": now,
+    }
+
+
+def _payment_values(pii: Pii, org_id: str, doc: PaymentDoc) -> dict[str, Any]:
+    now = utcnow()
+    id_number = doc.payer.id_number
+    document = doc.model_dump(mode="json")
+    document["payer"]["id_number"] = mask(id_number)
+    return {
+        "id": new_id(),
+        "org_id": org_id,
+        "pay_code": doc.pay_code,
+        "pay_transaction_id": doc.pay_transaction_id,
+        "ebp_code": doc.ebp_code,
+        "order_no": doc.order_no,
+        "document": document,
+        "payer_id_encrypted": pii.encrypt(id_number, f"payer:{org_id}"),
+        "payer_id_hash": pii.lookup_hash(id_number),
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _waybill_values(org_id: str, doc: WaybillDoc) -> dict[str, Any]:
+    now = utcnow()
+    return {
+        "id": new_id(),
+        "org_id": org_id,
+        "logistics_code": doc.logistics_code,
+        "logistics_no": doc.logistics_no,
+        "order_no": doc.order_no,
+        "ebp_code": doc.ebp_code,
+        "document": doc.model_dump(mode="json"),
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+async def ingest(session: AsyncSession, pii: Pii, org_id: str, doc: OrderDoc | PaymentDoc | WaybillDoc) -> Ingested:
+    """Store one document (a second copy of it is a no-op) and match it against what is already here."""
+    await _lock_order_no(session, org_id, doc.order_no)
+    if isinstance(doc, OrderDoc):
+        kind, ebp_code = "order", doc.ebp_code
+        stored = await insert_new(session, Order, _order_values(pii, org_id, doc), ["org_id", "ebp_code", "order_no"])
+    elif isinstance(doc, PaymentDoc):
+        kind, ebp_code = "payment", doc.ebp_code
+        stored = await insert_new(
+            session, Payment, _payment_values(pii, org_id, doc), ["org_id", "pay_code", "pay_transaction_id"]
+        )
+    else:
+        kind, ebp_code = "waybill", doc.ebp_code
+        stored = await insert_new(
+            session, Waybill, _waybill_values(org_id, doc), ["org_id", "logistics_code", "logistics_no"]
+        )
+    order = await find_order(session, org_id, doc.order_no, ebp_code)
+    if stored and order is not None and order.state == "awaiting_documents":
+        await settle(session, order)
+    return Ingested(
+        "stored" if stored else "duplicate",
+        kind,
+        order.ebp_code if order else ebp_code,
+        doc.order_no,
+        order.state if order else None,
+    )
+
+
+# --- look-ups by join keys (all through indexes) ------------------------------------------------------------
+
+
+async def find_order(session: AsyncSession, org_id: str, order_no: str, ebp_code: str | None) -> Order | None:
+    stmt = scoped(Order, org_id).where(Order.order_no == order_no)
+    if ebp_code is not None:
+        stmt = stmt.where(Order.ebp_code == ebp_code)
+    return (await session.execute(stmt.order_by(Order.created_at).limit(1))).scalar_one_or_none()
+
+
+async def get_order(session: AsyncSession, org_id: str, ebp_code: str, order_no: str) -> Order:
+    order = await find_order(session, org_id, order_no, ebp_code)
+    if order is None:
+        raise NotFound(f"order {ebp_code}/{order_no} not found")
+    return order
+
+
+async def payment_for(session: AsyncSession, order: Order) -> Payment | None:
+    stmt = scoped(Payment, order.org_id).where(Payment.ebp_code == order.ebp_code, Payment.order_no == order.order_no)
+    return (await session.execute(stmt.order_by(Payment.created_at).limit(1))).scalar_one_or_none()
+
+
+async def waybill_for(session: AsyncSession, order: Order) -> Waybill | None:
+    stmt = scoped(Waybill, order.org_id).where(
+        Waybill.order_no == order.order_no, or_(Waybill.ebp_code.is_(None), Waybill.ebp_code == order.ebp_code)
+    )
+    return (await session.execute(stmt.order_by(Waybill.created_at).limit(1))).scalar_one_or_none()
+
+
+async def quota_used(
+    session: AsyncSession, org_id: str, id_hash: str, year: int, excluding: str | None = None
+) -> Decimal:
+    """Dutiable values of the buyer's declared, not returned orders of that calendar year."""
+    stmt = select(func.sum(Order.dutiable_value)).where(
+        Order.org_id == org_id,
+        Order.buyer_id_hash == id_hash,
+        Order.quota_year == year,
+        Order.state.in_(rules.QUOTA_STATES),
+    )
+    if excluding is not None:
+        stmt = stmt.where(Order.id != excluding)
+    return _UNITS.from_units(await session.scalar(stmt)) or Decimal(0)
+
+
+# --- matching -----------------------------------------------------------------------------------------------
+
+
+def _party(data: dict[str, Any]) -> rules.Party:
+    return rules.Party(data["name"], data["telephone"], data["address"])
+
+
+async def _facts(session: AsyncSession, order: Order, payment: Payment, waybill: Waybill) -> rules.Facts:
+    doc, pay, way = order.document, payment.document, waybill.document
+    item_nos = sorted({item["item_no"] for item in doc["items"]})
+    found = (
+        (await session.execute(scoped(ItemRecord, order.org_id).where(ItemRecord.item_no.in_(item_nos))))
+        .scalars()
+        .all()
+    )
+    records = {r.item_no: r for r in found}
+    lines = [
+        rules.TaxLine(Decimal(item["total"]), records[item["item_no"]].vat_rate,
+                      records[item["item_no"]].consumption_tax_rate)
+        for item in doc["items"]
+        if item["item_no"] in records
+    ]  # fmt: skip
+    stmt = scoped(PaymentInstitution, order.org_id).where(PaymentInstitution.pay_code == payment.pay_code)
+    inst = (await session.execute(stmt)).scalar_one_or_none()
+    annual_before = await quota_used(session, order.org_id, order.buyer_id_hash, order.quota_year, order.id)
+    return rules.Facts(
+        trade_direction=order.trade_direction,
+        year=order.quota_year,
+        goods_value=Decimal(doc["goods_value"]),
+        freight=Decimal(doc["freight"]),
+        discount=Decimal(doc["discount"]),
+        tax_total=Decimal(doc["tax_total"]),
+        actual_paid=Decimal(doc["actual_paid"]),
+        order_currency=doc["currency"],
+        buyer_name=doc["buyer"]["name"],
+        buyer_id_hash=order.buyer_id_hash,
+        buyer_verified=order.buyer_verified,
+        order_consignee=_party(doc["consignee"]),
+        pay_code=payment.pay_code,
+        amount_paid=Decimal(pay["amount_paid"]),
+        payment_currency=pay["currency"],
+        payer_name=pay["payer"]["name"],
+        payer_id_hash=payment.payer_id_hash,
+        waybill_consignee=_party(way["consignee"]),
+        insured_fee=Decimal(way["insured_fee"]),
+        institution=rules.Institution(inst.status, inst.scopes) if inst else None,
+        lines=lines,
+        missing_items=[n for n in item_nos if n not in records],
+        annual_before=annual_before,
+    )
+
+
+async def settle(session: AsyncSession, order: Order) -> None:
+    """When the order, its payment and its waybill are all here, compare them; all agree → declared."""
+    payment = await payment_for(session, order)
+    if payment is None:
+        return
+    waybill = await waybill_for(session, order)
+    if waybill is None:
+        return
+    facts = await _facts(session, order, payment, waybill)
+    checks = rules.run_checks(facts)
+    order.checks = [c.as_dict() for c in checks]
+    order.dutiable_value = facts.value
+    order.tax = rules.computed_tax(facts)
+    failing = [c.rule for c in checks if not c.passed]
+    order.failing_rules = ",".join(failing) or None
+    if failing:
+        await change_state(session, order, "mismatch")
+        return
+    await change_state(session, order, "matched")
+    await declare(session, order)
+
+
+def _cop_no() -> str:
+    return "XBM" + uuid.uuid4().hex[:17].upper()
+
+
+async def declare(session: AsyncSession, order: Order) -> Declaration | None:
+    """Declare the inventory list of a matched order (needs the seller's customs profile)."""
+    if await find_profile(session, order.org_id) is None:
+        return None
+    declaration = Declaration(
+        id=new_id(),
+        org_id=order.org_id,
+        order_id=order.id,
+        message_type="CEB603" if order.trade_direction == "export" else "CEB621",
+        guid=str(uuid.uuid4()).upper(),
+        cop_no=_cop_no(),
+        declared_at=utcnow(),
+    )
+    session.add(declaration)
+    order.declaration_id = declaration.id
+    await change_state(session, order, "declared")
+    await session.flush()
+    return declaration
+
+
+# --- receipts -----------------------------------------------------------------------------------------------
+
+
+async def _declared_order(session: AsyncSession, org_id: str, column: Any, value: str) -> Order | None:
+    stmt = scoped(Declaration, org_id).where(column == value).limit(1)
+    declaration = (await session.execute(stmt)).scalar_one_or_none()
+    if declaration is None:
+        return None
+    return await session.get(Order, declaration.order_id)
+
+
+async def _order_for_receipt(session: AsyncSession, org_id: str, r: Receipt) -> Order | None:
+    k = r.keys
+    if r.message == "CEB622Message" and "copNo" in k:
+        return await _declared_order(session, org_id, Declaration.cop_no, k["copNo"])
+    if r.message == "CEB900Message" and "guid" in k:
+        return await _declared_order(session, org_id, Declaration.guid, k["guid"].upper())
+    if r.message == "CEB312Message" and "orderNo" in k:
+        return await find_order(session, org_id, k["orderNo"], k.get("ebpCode"))
+    if r.message == "CEB412Message" and "payTransactionId" in k:
+        stmt = scoped(Payment, org_id).where(
+            Payment.pay_code == k.get("payCode", ""), Payment.pay_transaction_id == k["payTransactionId"]
+        )
+        payment = (await session.execute(stmt)).scalar_one_or_none()
+        return await find_order(session, org_id, payment.order_no, payment.ebp_code) if payment else None
+    if r.message == "CEB512Message" and "logisticsNo" in k:
+        stmt = scoped(Waybill, org_id).where(
+            Waybill.logistics_code == k.get("logisticsCode", ""), Waybill.logistics_no == k["logisticsNo"]
+        )
+        waybill = (await session.execute(stmt)).scalar_one_or_none()
+        return await find_order(session, org_id, waybill.order_no, waybill.ebp_code) if waybill else None
+    return None
+
+
+async def apply_receipt(session: AsyncSession, org_id: str, receipt: Receipt) -> bool:
+    """Record a customs receipt on its order and move the order forward (never backwards); False when the
+    receipt names no order of ours."""
+    order = await _order_for_receipt(session, org_id, receipt)
+    if order is None:
+        return False
+    entry = {"message": receipt.message[:6], "status": receipt.status, "info": receipt.info, "time": receipt.time}
+    if entry not in order.receipts:
+        order.receipts = [*order.receipts, entry][-MAX_RECEIPTS:]
+    if receipt.message == "CEB622Message":
+        new = rules.inventory_receipt_state(receipt.status)
+    else:
+        new = rules.document_receipt_state(receipt.status)
+    declared = rules.STATE_RANK[order.state] >= rules.STATE_RANK["declared"]
+    if new is not None and declared and rules.moves_forward(order.state, new):
+        await change_state(session, order, new)
+    await session.flush()
+    return True
+
+
+# --- returns ------------------------------------------------------------------------------------------------
+
+
+async def record_return(session: AsyncSession, org_id: str, ebp_code: str, order_no: str) -> Order:
+    """A buyer's return within 30 days of release: tax refunded, quota restored."""
+    order = await get_order(session, org_id, ebp_code, order_no)
+    if order.state == "returned_by_buyer":
+        return order
+    if order.state not in ("released", "closed") or order.released_at is None:
+        raise Conflict(f"only a released order can be returned; this one is {order.state}")
+    if utcnow() - order.released_at > RETURN_WINDOW:
+        raise Conflict("the 30 days after release in which a return restores quota have passed")
+    await change_state(session, order, "returned_by_buyer")
+    await session.flush()
+    return order
+
+
+# --- declaration messages -----------------------------------------------------------------------------------
+
+
+async def _declaration_parts(
+    session: AsyncSession, pii: Pii, org_id: str, declaration_id: str
+) -> tuple[Declaration, Order, dict[str, Any], str, Parties]:
+    declaration = await get_scoped(session, Declaration, declaration_id, org_id)
+    order = await session.get(Order, declaration.order_id)
+    profile = await find_profile(session, org_id)
+    if order is None or profile is None:
+        raise NotFound(f"declaration {declaration_id} has lost its order or the customs profile")
+    parties = Parties(**{f: getattr(profile, f) for f in Parties.__dataclass_fields__})
+    buyer_id = pii.decrypt(order.buyer_id_encrypted, f"buyer:{org_id}")
+    return declaration, order, dict(order.document), buyer_id, parties
+
+
+async def declaration_xml(session: AsyncSession, pii: Pii, org_id: str, declaration_id: str) -> bytes:
+    """The inventory list (CEB621 / CEB603) as declared: the only place the buyer's ID number appears in full."""
+    declaration, order, document, buyer_id, parties = await _declaration_parts(session, pii, org_id, declaration_id)
+    waybill = await waybill_for(session, order)
+    if waybill is None:
+        raise NotFound("the declared order's waybill is gone")
+    item_nos = [item["item_no"] for item in document["items"]]
+    found = (await session.execute(scoped(ItemRecord, org_id).where(ItemRecord.item_no.in_(item_nos)))).scalars().all()
+    records = {
+        r.item_no: {f: getattr(r, f) for f in ("gname", "gmodel", "hs_code", "unit", "unit1", "qty1_per_unit",
+                                               "origin_country")}
+        for r in found
+    }  # fmt: skip
+    missing = [n for n in item_nos if n not in records]
+    if missing:
+        raise Conflict(f"item records were removed since the declaration: {', '.join(missing)}")
+    envelope = Envelope(declaration.guid, declaration.cop_no, declaration.declared_at)
+    return inventory_xml(envelope, parties, document, buyer_id, waybill.document, records)
+
+
+async def order_message_xml(session: AsyncSession, pii: Pii, org_id: str, declaration_id: str) -> bytes:
+    """The order message (CEB311 import / CEB303 export) that goes with the declaration."""
+    declaration, _, document, buyer_id, parties = await _declaration_parts(session, pii, org_id, declaration_id)
+    envelope = Envelope(declaration.guid, declaration.cop_no, declaration.declared_at)
+    return order_xml(envelope, parties, document, buyer_id)

@@ -1,0 +1,175 @@
+"""Read models: an order with its documents, the exceptions list, the daily report, the quota."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.compliance.orders import rules
+from services.compliance.orders.models import Order, Payment, Waybill
+from services.compliance.orders.schemas import (
+    CheckOut,
+    DailyReport,
+    Documents,
+    ExceptionOut,
+    OrderOut,
+    OrphanOut,
+    QuotaOut,
+)
+from services.compliance.orders.service import payment_for, quota_used, waybill_for
+from services.compliance.pii import mask
+from shared.db import scoped
+from shared.pagination import PageParams, paginate
+
+MAX_ORPHANS = 100
+
+
+def order_out(order: Order, payment: Payment | None, waybill: Waybill | None, quota: QuotaOut | None) -> OrderOut:
+    return OrderOut(
+        id=order.id,
+        ebp_code=order.ebp_code,
+        order_no=order.order_no,
+        state=order.state,
+        trade_direction=order.trade_direction,
+        utm_campaign=order.utm_campaign,
+        documents=Documents(
+            order=order.document,
+            payment=payment.document if payment else None,
+            waybill=waybill.document if waybill else None,
+        ),
+        checks=[CheckOut.model_validate(c) for c in order.checks or []],
+        tax=order.tax,
+        dutiable_value=order.dutiable_value,
+        quota=quota,
+        declaration_id=order.declaration_id,
+        receipts=order.receipts or [],
+        created_at=order.created_at,
+        state_changed_at=order.state_changed_at,
+        released_at=order.released_at,
+    )
+
+
+def quota_out(masked_id: str, year: int, used: Decimal) -> QuotaOut:
+    limit = rules.limits_for(year).annual
+    return QuotaOut(
+        buyer_id_number=masked_id, year=year, limit=limit, used=used, remaining=max(limit - used, Decimal(0))
+    )
+
+
+async def buyer_quota(session: AsyncSession, org_id: str, id_hash: str, masked_id: str, year: int) -> QuotaOut:
+    return quota_out(masked_id, year, await quota_used(session, org_id, id_hash, year))
+
+
+async def order_view(session: AsyncSession, order: Order) -> OrderOut:
+    quota = await buyer_quota(
+        session, order.org_id, order.buyer_id_hash, order.document["buyer"]["id_number"], order.quota_year
+    )
+    return order_out(order, await payment_for(session, order), await waybill_for(session, order), quota)
+
+
+async def order_page(
+    session: AsyncSession, org_id: str, page: PageParams, state: str | None
+) -> tuple[list[OrderOut], str | None]:
+    stmt = scoped(Order, org_id)
+    if state is not None:
+        stmt = stmt.where(Order.state == state)
+    orders, cursor = await paginate(session, stmt, Order, page)
+    numbers = [o.order_no for o in orders]
+    payments: dict[tuple[str, str], Payment] = {}
+    waybills: dict[str, Waybill] = {}
+    if numbers:
+        for p in (await session.execute(scoped(Payment, org_id).where(Payment.order_no.in_(numbers)))).scalars():
+            payments.setdefault((p.ebp_code, p.order_no), p)
+        for w in (await session.execute(scoped(Waybill, org_id).where(Waybill.order_no.in_(numbers)))).scalars():
+            waybills.setdefault(w.order_no, w)
+    out = [order_out(o, payments.get((o.ebp_code, o.order_no)), waybills.get(o.order_no), None) for o in orders]
+    return out, cursor
+
+
+async def exceptions_page(
+    session: AsyncSession, org_id: str, page: PageParams, waiting_hours: float
+) -> tuple[list[ExceptionOut], str | None, list[OrphanOut]]:
+    cutoff = datetime.now(UTC) - timedelta(hours=waiting_hours)
+    stmt = scoped(Order, org_id).where(
+        or_(Order.state == "mismatch", and_(Order.state == "awaiting_documents", Order.created_at < cutoff))
+    )
+    orders, cursor = await paginate(session, stmt, Order, page)
+    numbers = [o.order_no for o in orders if o.state == "awaiting_documents"]
+    paid: set[tuple[str, str]] = set()
+    shipped: set[str] = set()
+    if numbers:
+        rows = await session.execute(
+            select(Payment.ebp_code, Payment.order_no).where(Payment.org_id == org_id, Payment.order_no.in_(numbers))
+        )
+        paid = {(e, n) for e, n in rows}
+        rows2 = await session.execute(
+            select(Waybill.order_no).where(Waybill.org_id == org_id, Waybill.order_no.in_(numbers))
+        )
+        shipped = {n for (n,) in rows2}
+    items = []
+    for o in orders:
+        if o.state == "mismatch":
+            items.append(ExceptionOut(ebp_code=o.ebp_code, order_no=o.order_no, state=o.state, reason="mismatch",
+                                      failing_rules=(o.failing_rules or "").split(",") if o.failing_rules else [],
+                                      missing=[], since=o.state_changed_at))  # fmt: skip
+        else:
+            missing = [k for k, here in (("payment", (o.ebp_code, o.order_no) in paid),
+                                         ("waybill", o.order_no in shipped)) if not here]  # fmt: skip
+            items.append(ExceptionOut(ebp_code=o.ebp_code, order_no=o.order_no, state=o.state,
+                                      reason="missing_documents", failing_rules=[], missing=missing,
+                                      since=o.created_at))  # fmt: skip
+    orphans = await _orphans(session, org_id, cutoff) if page.cursor is None else []
+    return items, cursor, orphans
+
+
+async def _orphans(session: AsyncSession, org_id: str, cutoff: datetime) -> list[OrphanOut]:
+    no_order_p = ~exists().where(
+        Order.org_id == Payment.org_id, Order.ebp_code == Payment.ebp_code, Order.order_no == Payment.order_no
+    )
+    payments = await session.execute(
+        scoped(Payment, org_id).where(Payment.created_at < cutoff, no_order_p).limit(MAX_ORPHANS)
+    )
+    no_order_w = ~exists().where(Order.org_id == Waybill.org_id, Order.order_no == Waybill.order_no)
+    waybills = await session.execute(
+        scoped(Waybill, org_id).where(Waybill.created_at < cutoff, no_order_w).limit(MAX_ORPHANS)
+    )
+    out = [
+        OrphanOut(kind="payment", key=f"{p.pay_code}/{p.pay_transaction_id}", order_no=p.order_no,
+                  ebp_code=p.ebp_code, since=p.created_at)
+        for p in payments.scalars()
+    ]  # fmt: skip
+    out += [
+        OrphanOut(kind="waybill", key=f"{w.logistics_code}/{w.logistics_no}", order_no=w.order_no,
+                  ebp_code=w.ebp_code, since=w.created_at)
+        for w in waybills.scalars()
+    ]  # fmt: skip
+    return out
+
+
+async def daily_report(session: AsyncSession, org_id: str, day: date) -> DailyReport:
+    start = datetime.combine(day, time(0), tzinfo=UTC)
+    window = (Order.org_id == org_id, Order.created_at >= start, Order.created_at < start + timedelta(days=1))
+    rows = await session.execute(select(Order.state, func.count()).where(*window).group_by(Order.state))
+    counts = {state: int(n) for state, n in rows}
+    total = sum(counts.values())
+    compared = sum(n for s, n in counts.items() if s != "awaiting_documents")
+    passed = sum(n for s, n in counts.items() if rules.STATE_RANK[s] >= rules.STATE_RANK["matched"])
+    rate = (Decimal(passed) / Decimal(compared)).quantize(Decimal("0.0001")) if compared else None
+    failing = await session.execute(
+        select(Order.failing_rules).where(*window, Order.failing_rules.is_not(None)).limit(10_000)
+    )
+    tally: Counter[str] = Counter()
+    for (text,) in failing:
+        tally.update(text.split(","))
+    top = [{"rule": rule, "count": n} for rule, n in tally.most_common(10)]
+    return DailyReport(
+        date=day.isoformat(), counts_by_state=counts, total=total, match_rate=rate, top_failing_rules=top
+    )
+
+
+def masked(id_number: str) -> str:
+    return mask(id_number)

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from services.compliance.base import Base
+from shared.db import IdMixin, OrgMixin, TimestampMixin
+
+
+class CustomsProfile(IdMixin, OrgMixin, TimestampMixin, Base):
+    """The seller's customs registrations, used in every declaration (one per organisation)."""
+
+    __tablename__ = "customs_profiles"
+    __label__ = "customs profile"
+    __table_args__ = (UniqueConstraint("org_id"),)
+
+    ebc_code: Mapped[str] = mapped_column(String(18))
+    ebc_name: Mapped[str] = mapped_column(String(100))
+    agent_code: Mapped[str] = mapped_column(String(18))
+    agent_name: Mapped[str] = mapped_column(String(100))
+    assure_code: Mapped[str] = mapped_column(String(30))
+    customs_code: Mapped[str] = mapped_column(String(4))
+    port_code: Mapped[str] = mapped_column(String(4))
+    trade_mode: Mapped[str] = mapped_column(String(4))
+    cop_code: Mapped[str] = mapped_column(String(18))
+    cop_name: Mapped[str] = mapped_column(String(100))
+    dxp_id: Mapped[str] = mapped_column(String(30))
+    ems_no: Mapped[str | None] = mapped_column(String(30))
+    area_code: Mapped[str | None] = mapped_column(String(18))
+    traf_mode: Mapped[str] = mapped_column(String(1), default="5")
+
+
+class PaymentInstitution(IdMixin, OrgMixin, TimestampMixin, Base):
+    """A payment provider as the seller registered it: PBOC licence, business scopes, status."""
+
+    __tablename__ = "payment_institutions"
+    __label__ = "payment institution"
+    __table_args__ = (UniqueConstraint("org_id", "pay_code"),)
+
+    pay_code: Mapped[str] = mapped_column(String(18))
+    name: Mapped[str] = mapped_column(String(200))
+    licence_no: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[list[Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16))
+
+
+class Source(IdMixin, OrgMixin, TimestampMixin, Base):
+    """A sender of documents: its signing scheme (kind), what it may send (role) and its codes.
+    The secret is kept encrypted (not hashed): verifying an HMAC needs it."""
+
+    __tablename__ = "sources"
+    __label__ = "source"
+
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(String(16))
+    ebp_code: Mapped[str | None] = mapped_column(String(18))
+    ebp_name: Mapped[str | None] = mapped_column(String(100))
+    ebc_code: Mapped[str | None] = mapped_column(String(18))
+    pay_code: Mapped[str | None] = mapped_column(String(18))
+    logistics_code: Mapped[str | None] = mapped_column(String(18))
+    logistics_name: Mapped[str | None] = mapped_column(String(100))
+    secret_encrypted: Mapped[str] = mapped_column(String(400))
+
+    @property
+    def webhook_path(self) -> str:
+        return f"/v1/compliance/webhooks/{self.id}"

@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response
+
+from services.compliance.deps import PiiDep
+from services.compliance.setup import service
+from services.compliance.setup.models import PaymentInstitution, Source
+from services.compliance.setup.schemas import (
+    CustomsProfileIn,
+    CustomsProfileOut,
+    PaymentInstitutionIn,
+    PaymentInstitutionOut,
+    PaymentInstitutionPatch,
+    SourceCreated,
+    SourceIn,
+    SourceOut,
+)
+from shared.auth import Admin, Reader
+from shared.db import DbSession, get_scoped, scoped
+from shared.etag import check_if_match, set_etag
+from shared.pagination import Pagination, paginate
+from shared.schemas import Page
+
+router = APIRouter(prefix="/v1/compliance", tags=["compliance setup"])
+Id = Annotated[str, Path(max_length=64)]
+
+
+@router.put(
+    "/customs-profile",
+    response_model=CustomsProfileOut,
+    responses={
+        201: {"description": "created"},
+        409: {"description": "concurrent create"},
+        412: {"description": "stale If-Match"},
+    },
+)
+async def put_profile(
+    body: CustomsProfileIn, principal: Admin, session: DbSession, request: Request, response: Response
+) -> CustomsProfileOut:
+    current = await service.find_profile(session, principal.org_id)
+    if current is not None:
+        check_if_match(request, CustomsProfileOut.model_validate(current))
+    profile, created = await service.put_profile(session, principal.org_id, body.model_dump())
+    if created:
+        response.status_code = 201
+        response.headers["Location"] = "/v1/compliance/customs-profile"
+    out = CustomsProfileOut.model_validate(profile)
+    set_etag(response, out)
+    return out
+
+
+@router.get("/customs-profile", response_model=CustomsProfileOut)
+async def get_profile(principal: Admin, session: DbSession, response: Response) -> CustomsProfileOut:
+    out = CustomsProfileOut.model_validate(await service.get_profile(session, principal.org_id))
+    set_etag(response, out)
+    return out
+
+
+@router.post(
+    "/payment-institutions",
+    status_code=201,
+    response_model=PaymentInstitutionOut,
+    responses={409: {"description": "pay_code already registered"}},
+)
+async def add_institution(
+    body: PaymentInstitutionIn, principal: Admin, session: DbSession, response: Response
+) -> PaymentInstitutionOut:
+    institution = await service.add_institution(session, principal.org_id, body.model_dump())
+    response.headers["Location"] = f"/v1/compliance/payment-institutions/{institution.id}"
+    out = PaymentInstitutionOut.model_validate(institution)
+    set_etag(response, out)
+    return out
+
+
+@router.get("/payment-institutions", response_model=Page[PaymentInstitutionOut])
+async def list_institutions(principal: Reader, session: DbSession, page: Pagination) -> Page[PaymentInstitutionOut]:
+    rows, cursor = await paginate(session, scoped(PaymentInstitution, principal.org_id), PaymentInstitution, page)
+    return Page(items=[PaymentInstitutionOut.model_validate(r) for r in rows], next_cursor=cursor)
+
+
+@router.get("/payment-institutions/{institution_id}", response_model=PaymentInstitutionOut)
+async def get_institution(
+    institution_id: Id, principal: Reader, session: DbSession, response: Response
+) -> PaymentInstitutionOut:
+    out = PaymentInstitutionOut.model_validate(
+        await get_scoped(session, PaymentInstitution, institution_id, principal.org_id)
+    )
+    set_etag(response, out)
+    return out
+
+
+@router.patch(
+    "/payment-institutions/{institution_id}",
+    response_model=PaymentInstitutionOut,
+    responses={412: {"description": "stale If-Match"}},
+)
+async def patch_institution(
+    institution_id: Id,
+    body: PaymentInstitutionPatch,
+    principal: Admin,
+    session: DbSession,
+    request: Request,
+    response: Response,
+) -> PaymentInstitutionOut:
+    institution = await get_scoped(session, PaymentInstitution, institution_id, principal.org_id)
+    check_if_match(request, PaymentInstitutionOut.model_validate(institution))
+    for name, value in body.model_dump(exclude_unset=True, exclude_none=True).items():
+        setattr(institution, name, value)
+    await session.flush()
+    out = PaymentInstitutionOut.model_validate(institution)
+    set_etag(response, out)
+    return out
+
+
+@router.post("/sources", status_code=201, response_model=SourceCreated)
+async def add_source(
+    body: SourceIn, principal: Admin, session: DbSession, pii: PiiDep, response: Response
+) -> SourceCreated:
+    source, secret = await service.add_source(session, pii, principal.org_id, body)
+    response.headers["Location"] = f"/v1/compliance/sources/{source.id}"
+    return SourceCreated.model_validate({**SourceOut.model_validate(source).model_dump(), "secret": secret})
+
+
+@router.get("/sources", response_model=Page[SourceOut])
+async def list_sources(principal: Admin, session: DbSession, page: Pagination) -> Page[SourceOut]:
+    rows, cursor = await paginate(session, scoped(Source, principal.org_id), Source, page)
+    return Page(items=[SourceOut.model_validate(r) for r in rows], next_cursor=cursor)
+
+
+@router.get("/sources/{source_id}", response_model=SourceOut)
+async def get_source(source_id: Id, principal: Admin, session: DbSession, response: Response) -> SourceOut:
+    out = SourceOut.model_validate(await get_scoped(session, Source, source_id, principal.org_id))
+    set_etag(response, out)
+    return out
+
+
+@router.delete("/sources/{source_id}", status_code=204, responses={412: {"description": "stale If-Match"}})
+async def delete_source(source_id: Id, principal: Admin, session: DbSession, request: Request) -> Response:
+    source = await get_scoped(session, Source, source_id, principal.org_id)
+    check_if_match(request, SourceOut.model_validate(source))
+    await service.delete_source(session, source)
+    return Response(status_code=204)

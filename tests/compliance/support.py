@@ -1,0 +1,242 @@
+"""Building and signing documents the way the real senders do."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from lxml import etree
+from standardwebhooks.webhooks import Webhook
+
+from tests.support import Tenant
+
+SHARED = Path(__file__).resolve().parents[3] / "shared"
+CUSTOMS = SHARED / "customs"
+EBP = "1105910159"
+PAY = "PAY0000001"
+LOGISTICS = "LOG0000001"
+
+PROFILE = {
+    "ebc_code": EBP,
+    "ebc_name": "XBM Test Seller Ltd",
+    "agent_code": "1105980159",
+    "agent_name": "XBM Test Broker",
+    "assure_code": "ASSURE0001",
+    "customs_code": "4604",
+    "port_code": "4604",
+    "trade_mode": "9610",
+    "cop_code": "1105910159",
+    "cop_name": "XBM Test Seller Ltd",
+    "dxp_id": "DXPENT0000000001",
+}
+ITEM = {
+    "gname": "Wool scarf",
+    "gmodel": "100% wool, 180x30cm",
+    "hs_code": "6214200000",
+    "unit": "011",
+    "unit1": "011",
+    "qty1_per_unit": "1",
+    "origin_country": "303",
+    "vat_rate": "0.13",
+    "consumption_tax_rate": "0",
+}
+
+
+def buyer_id(n: int = 0) -> str:
+    return f"11010119900101{n:04d}"
+
+
+def new_order_no() -> str:
+    return "ORD" + uuid.uuid4().hex[:12].upper()
+
+
+# --- the three documents -------------------------------------------------------------------------------------
+
+
+def shopify_order(order_no: str, *, buyer: str, price: str = "100.00", qty: int = 2, freight: str = "20.00",
+                  tax: str = "20.02", total: str | None = None, consignee_phone: str = "+86 135-2265-2231",
+                  verified: bool = False, sku: str = "SCARF-1", discount: str = "0.00") -> dict[str, Any]:  # fmt: skip
+    goods = float(price) * qty
+    total = total or f"{goods + float(freight) + float(tax) - float(discount):.2f}"
+    return {
+        "id": 450789469,
+        "name": f"#{order_no}",
+        "currency": "CNY",
+        "total_price": total,
+        "total_tax": tax,
+        "total_discounts": discount,
+        "landing_site": "/products/scarf?utm_source=wechat&utm_campaign=winter-sale",
+        "line_items": [{"id": 1, "sku": sku, "title": "Wool scarf", "quantity": qty, "price": price}],
+        "shipping_lines": [{"title": "Express", "price": freight}],
+        "shipping_address": {
+            "first_name": "Hongyu",
+            "last_name": "Jiao",
+            "name": "Jiao  Hongyu",
+            "phone": consignee_phone,
+            "province": "Beijing",
+            "city": "Haidian",
+            "address1": "1 Zhongguancun   Street",
+        },
+        "customer": {"id": 207119551},
+        "note_attributes": [
+            {"name": "buyer_id_number", "value": buyer},
+            {"name": "buyer_name", "value": "Jiao Hongyu"},
+            {"name": "buyer_verified", "value": "true" if verified else "false"},
+            {"name": "pay_code", "value": PAY},
+        ],
+    }
+
+
+def payment(order_no: str, *, buyer: str, amount: str = "240.02", payer_name: str = "Jiao Hongyu",
+            pay_code: str = PAY, currency: str = "CNY") -> dict[str, Any]:  # fmt: skip
+    return {
+        "pay_code": pay_code,
+        "pay_transaction_id": "T" + order_no,
+        "order_no": order_no,
+        "ebp_code": EBP,
+        "payer": {"name": payer_name, "id_number": buyer, "telephone": "13522652231"},
+        "amount_paid": amount,
+        "currency": currency,
+        "paid_at": datetime.now(UTC).isoformat(),
+    }
+
+
+def waybill(order_no: str, *, name: str = "Jiao Hongyu", phone: str = "135 2265 2231",
+            address: str = "Beijing Haidian 1 Zhongguancun Street", insured: str = "0") -> dict[str, Any]:  # fmt: skip
+    return {
+        "logistics_code": LOGISTICS,
+        "logistics_name": "XBM Express",
+        "logistics_no": "L" + order_no,
+        "order_no": order_no,
+        "freight": "20.00",
+        "insured_fee": insured,
+        "weight_kg": "0.4",
+        "consignee": {"name": name, "telephone": phone, "address": address},
+    }
+
+
+# --- signing ------------------------------------------------------------------------------------------------
+
+
+def shopify_headers(secret: str, body: bytes, webhook_id: str | None = None) -> dict[str, str]:
+    digest = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+    return {
+        "Content-Type": "application/json",
+        "X-Shopify-Hmac-Sha256": digest,
+        "X-Shopify-Webhook-Id": webhook_id or str(uuid.uuid4()),
+        "X-Shopify-Topic": "orders/create",
+    }
+
+
+def woo_headers(secret: str, body: bytes) -> dict[str, str]:
+    digest = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+    return {
+        "Content-Type": "application/json",
+        "X-WC-Webhook-Signature": digest,
+        "X-WC-Webhook-Delivery-ID": str(uuid.uuid4()),
+        "X-WC-Webhook-Topic": "order.created",
+    }
+
+
+def swh_headers(secret: str, body: bytes, msg_id: str | None = None, at: datetime | None = None) -> dict[str, str]:
+    msg_id = msg_id or "msg_" + uuid.uuid4().hex
+    at = at or datetime.now(UTC)
+    signature = Webhook(secret).sign(msg_id, at, body.decode())
+    return {
+        "Content-Type": "application/json",
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(at.timestamp())),
+        "webhook-signature": signature,
+    }
+
+
+def stale() -> datetime:
+    return datetime.now(UTC) - timedelta(minutes=6)
+
+
+def encode(data: Any) -> bytes:
+    return json.dumps(data, ensure_ascii=False).encode()
+
+
+# --- an organisation set up for the comparison --------------------------------------------------------------
+
+
+class Seller:
+    def __init__(self, client: httpx.AsyncClient, tenant: Tenant):
+        self.client = client
+        self.tenant = tenant
+        self.sources: dict[str, dict[str, Any]] = {}
+
+    async def setup(self, profile: bool = True) -> Seller:
+        c, admin = self.client, self.tenant.auth()
+        if profile:
+            r = await c.put("/v1/compliance/customs-profile", json=PROFILE, headers=admin)
+            assert r.status_code in (200, 201), r.text
+        r = await c.post("/v1/compliance/payment-institutions", headers=admin, json={
+            "pay_code": PAY, "name": "XBM Pay", "licence_no": "Z2000000000001",
+            "scopes": ["internet_payment"], "status": "active"})  # fmt: skip
+        assert r.status_code == 201, r.text
+        r = await c.put("/v1/compliance/items/SCARF-1", json=ITEM, headers=admin)
+        assert r.status_code == 201, r.text
+        for key, body in {
+            "shop": {"name": "Shop", "kind": "shopify", "role": "platform", "ebp_code": EBP, "ebp_name": "XBM Shop"},
+            "pay": {"name": "Pay", "kind": "standard_webhooks", "role": "payment", "pay_code": PAY},
+            "ship": {"name": "Ship", "kind": "standard_webhooks", "role": "logistics", "logistics_code": LOGISTICS},
+        }.items():
+            r = await c.post("/v1/compliance/sources", json=body, headers=admin)
+            assert r.status_code == 201, r.text
+            self.sources[key] = r.json()
+        return self
+
+    async def send_order(self, order: dict[str, Any], webhook_id: str | None = None) -> httpx.Response:
+        source = self.sources["shop"]
+        body = encode(order)
+        return await self.client.post(
+            source["webhook_path"], content=body, headers=shopify_headers(source["secret"], body, webhook_id)
+        )
+
+    async def send_swh(self, key: str, kind: str, data: dict[str, Any], **kw: Any) -> httpx.Response:
+        source = self.sources[key]
+        body = encode({"type": kind, "data": data})
+        return await self.client.post(
+            source["webhook_path"], content=body, headers=swh_headers(source["secret"], body, **kw)
+        )
+
+    async def send_payment(self, data: dict[str, Any], **kw: Any) -> httpx.Response:
+        return await self.send_swh("pay", "payment", data, **kw)
+
+    async def send_waybill(self, data: dict[str, Any], **kw: Any) -> httpx.Response:
+        return await self.send_swh("ship", "waybill", data, **kw)
+
+    async def order(self, order_no: str) -> dict[str, Any]:
+        r = await self.client.get(f"/v1/compliance/orders/{EBP}/{order_no}", headers=self.tenant.auth("analyst"))
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    async def deliver_all(
+        self,
+        order_no: str,
+        *,
+        buyer: str,
+        order: dict[str, Any] | None = None,
+        pay: dict[str, Any] | None = None,
+        ship: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        for r in (
+            await self.send_order(order or shopify_order(order_no, buyer=buyer)),
+            await self.send_payment(pay or payment(order_no, buyer=buyer)),
+            await self.send_waybill(ship or waybill(order_no)),
+        ):
+            assert r.status_code in (200, 201), r.text
+        return await self.order(order_no)
+
+
+def schema(direction: str = "import") -> etree.XMLSchema:
+    return etree.XMLSchema(etree.parse(str(CUSTOMS / "xsd" / f"{direction}-202205.xsd")))
