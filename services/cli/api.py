@@ -1,0 +1,110 @@
+"""The HTTP side of the CLI: one small client over httpx that maps every failure onto an exit code.
+
+The transport is injectable (``use_transport``) so tests run the commands against ``httpx.MockTransport``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import httpx
+
+from services.cli.errors import CliError, Exit
+
+Service = Literal["plans", "campaigns", "compliance"]
+SERVICES: tuple[Service, ...] = ("plans", "campaigns", "compliance")
+DEFAULT_URLS: dict[Service, str] = {
+    "plans": "http://127.0.0.1:8001",
+    "campaigns": "http://127.0.0.1:8002",
+    "compliance": "http://127.0.0.1:8003",
+}
+
+_transport: httpx.BaseTransport | None = None
+
+
+@contextlib.contextmanager
+def use_transport(transport: httpx.BaseTransport) -> Iterator[None]:
+    """Send every request of the commands run inside this block through ``transport``."""
+    global _transport
+    previous, _transport = _transport, transport
+    try:
+        yield
+    finally:
+        _transport = previous
+
+
+def describe_problem(response: httpx.Response) -> str:
+    """One readable paragraph from an application/problem+json body (or whatever the body is)."""
+    head = f"{response.status_code} {response.reason_phrase}"
+    try:
+        problem = response.json()
+    except ValueError:
+        text = response.text.strip()
+        return f"{head}: {text[:500]}" if text else head
+    if not isinstance(problem, dict):
+        return f"{head}: {problem}"
+    lines = [f"{head}: {problem.get('detail') or problem.get('title') or ''}".rstrip(": ")]
+    for error in problem.get("errors") or []:
+        if isinstance(error, dict):
+            where = ".".join(str(part) for part in error.get("loc") or [])
+            lines.append(f"  {where}: {error.get('msg')}")
+    return "\n".join(lines)
+
+
+@dataclass
+class Api:
+    urls: Mapping[Service, str]
+    token: str | None = None
+    timeout: float = 30.0
+
+    def __post_init__(self) -> None:
+        self._clients: dict[Service, httpx.Client] = {}
+
+    def _client(self, service: Service) -> httpx.Client:
+        if service not in self._clients:
+            headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+            self._clients[service] = httpx.Client(
+                base_url=self.urls[service].rstrip("/"),
+                headers={"User-Agent": "xbm-cli", **headers},
+                timeout=httpx.Timeout(self.timeout, connect=5.0),
+                transport=_transport,
+            )
+        return self._clients[service]
+
+    def close(self) -> None:
+        for client in self._clients.values():
+            client.close()
+        self._clients.clear()
+
+    def __enter__(self) -> Api:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def call(self, service: Service, method: str, path: str, *, json: Any = None) -> httpx.Response:
+        """Send one request; a 2xx comes back, everything else ends the command with its exit code."""
+        try:
+            response = self._client(service).request(method, path, json=json)
+        except httpx.TransportError as exc:
+            detail = str(exc) or type(exc).__name__
+            raise CliError(f"cannot reach {service} at {self.urls[service]}: {detail}", Exit.UNREACHABLE) from exc
+        if response.is_success:
+            return response
+        if response.status_code == 401 and self.token:
+            raise CliError(
+                f"{service} refused the token ({describe_problem(response)}); run `xbm login`", Exit.NOT_LOGGED_IN
+            )
+        raise CliError(f"{service} refused {method} {path}: {describe_problem(response)}", Exit.REFUSED)
+
+    def json(self, service: Service, method: str, path: str, *, json: Any = None) -> Any:
+        response = self.call(service, method, path, json=json)
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise CliError(f"{service} answered {method} {path} with a body that is not JSON", Exit.REFUSED) from exc

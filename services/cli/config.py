@@ -1,0 +1,61 @@
+"""Where ``xbm login`` keeps the access token: ``$XBM_CONFIG_DIR`` or the user's config dir, file mode 0600."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import typer
+
+from services.cli.errors import CliError, Exit
+
+FILE_NAME = "credentials.json"
+
+
+def config_dir() -> Path:
+    return Path(os.environ.get("XBM_CONFIG_DIR") or typer.get_app_dir("xbm"))
+
+
+@dataclass(frozen=True)
+class Credentials:
+    access_token: str
+    expires_at: float
+    plans_url: str
+
+    def expired(self, now: float | None = None) -> bool:
+        return (now if now is not None else time.time()) >= self.expires_at
+
+
+def save(directory: Path, credentials: Credentials) -> Path:
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = directory / FILE_NAME
+    tmp = path.with_suffix(".tmp")
+    # created 0600 from the start, so the token is never readable by others, not even for a moment
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(credentials.__dict__, handle)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+    return path
+
+
+def load(directory: Path) -> Credentials | None:
+    path = directory / FILE_NAME
+    try:
+        data = json.loads(path.read_text())
+        return Credentials(str(data["access_token"]), float(data["expires_at"]), str(data["plans_url"]))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise CliError(f"cannot read {path} ({exc}); run `xbm login` again", Exit.NOT_LOGGED_IN) from exc
+
+
+def forget(directory: Path) -> bool:
+    try:
+        (directory / FILE_NAME).unlink()
+    except FileNotFoundError:
+        return False
+    return True

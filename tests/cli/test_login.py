@@ -1,0 +1,136 @@
+"""xbm login / logout, where the token is kept, and the exit codes for every way a call can fail."""
+
+from __future__ import annotations
+
+import json
+import stat
+import time
+from pathlib import Path
+
+import httpx
+from typer.testing import CliRunner
+
+from services.cli import config
+from services.cli.main import app
+from tests.cli.fake import FakeXbm, problem
+
+
+def test_login_exchanges_the_key_and_keeps_the_token_private(
+    runner: CliRunner, fake: FakeXbm, config_dir: Path
+) -> None:
+    result = runner.invoke(app, ["login", "--api-key", "xbm_key_123"])
+    assert result.exit_code == 0, result.output
+    (sent,) = fake.sent
+    assert (sent.service, sent.method, sent.path, sent.body) == (
+        "plans",
+        "POST",
+        "/v1/auth/token",
+        {"api_key": "xbm_key_123"},
+    )
+    assert "authorization" not in sent.headers
+    path = config_dir / config.FILE_NAME
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    kept = json.loads(path.read_text())
+    assert kept["access_token"] == "tok-1"
+    assert time.time() + 800 < kept["expires_at"] <= time.time() + 900
+    assert "xbm_key_123" not in path.read_text()
+
+
+def test_login_prompts_for_the_key_without_echoing_it(runner: CliRunner, fake: FakeXbm, config_dir: Path) -> None:
+    result = runner.invoke(app, ["login"], input="xbm_key_typed\n")
+    assert result.exit_code == 0
+    assert fake.sent[0].body == {"api_key": "xbm_key_typed"}
+    assert "xbm_key_typed" not in result.output
+
+
+def test_login_honours_the_plans_url_option_and_environment(
+    runner: CliRunner, fake: FakeXbm, config_dir: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("XBM_PLANS_URL", "http://plans.internal:9001")
+    assert runner.invoke(app, ["login", "--api-key", "k"]).exit_code == 0
+    assert fake.sent[-1].service == "plans.internal"
+    assert runner.invoke(app, ["--plans-url", "http://gateway:8000", "login", "--api-key", "k"]).exit_code == 0
+    assert fake.sent[-1].service == "gateway"
+
+
+def test_a_refused_key_exits_1_with_the_problem_and_keeps_nothing(
+    runner: CliRunner, fake: FakeXbm, config_dir: Path
+) -> None:
+    fake.overrides[("POST", "/v1/auth/token")] = lambda _: problem(401, "unknown or revoked API key")
+    result = runner.invoke(app, ["login", "--api-key", "wrong"])
+    assert result.exit_code == 1
+    assert "401" in result.stderr and "unknown or revoked API key" in result.stderr
+    assert not (config_dir / config.FILE_NAME).exists()
+
+
+def test_an_unreachable_service_exits_3_naming_it(runner: CliRunner, config_dir: Path) -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    from services.cli.api import use_transport
+
+    with use_transport(httpx.MockTransport(refuse)):
+        result = runner.invoke(app, ["login", "--api-key", "k"])
+    assert result.exit_code == 3
+    assert "cannot reach plans at http://127.0.0.1:8001" in result.stderr
+
+
+def test_a_bad_service_url_is_a_usage_error(runner: CliRunner, fake: FakeXbm, config_dir: Path) -> None:
+    result = runner.invoke(app, ["--campaigns-url", "ftp://x", "logout"])
+    assert result.exit_code == 2
+    assert not fake.sent
+
+
+def test_commands_without_a_login_exit_4_and_send_nothing(runner: CliRunner, fake: FakeXbm, config_dir: Path) -> None:
+    result = runner.invoke(app, ["plan", "report", "p1", "-o", str(config_dir.parent / "r.html")])
+    assert result.exit_code == 4
+    assert "xbm login" in result.stderr
+    assert not fake.sent
+
+
+def test_an_expired_token_exits_4(runner: CliRunner, fake: FakeXbm, config_dir: Path) -> None:
+    config.save(config_dir, config.Credentials("old", time.time() - 1, "http://127.0.0.1:8001"))
+    result = runner.invoke(app, ["events", "replay", "--service", "plans", "-s", "s1", "-d", "d1"])
+    assert result.exit_code == 4
+    assert "expired" in result.stderr
+    assert not fake.sent
+
+
+def test_a_token_the_service_refuses_exits_4(runner: CliRunner, fake: FakeXbm, logged_in: Path) -> None:
+    fake.overrides[("POST", "/v1/subscriptions/s1/deliveries/d1/replay")] = lambda _: problem(401, "token expired")
+    result = runner.invoke(app, ["events", "replay", "--service", "plans", "-s", "s1", "-d", "d1"])
+    assert result.exit_code == 4
+    assert "token expired" in result.stderr
+
+
+def test_an_api_key_in_the_environment_logs_in_on_the_fly(
+    runner: CliRunner, fake: FakeXbm, config_dir: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("XBM_API_KEY", "xbm_env_key")
+    result = runner.invoke(app, ["events", "replay", "--service", "campaigns", "-s", "s1", "-d", "d1"])
+    assert result.exit_code == 0, result.stderr
+    token, replay = fake.sent
+    assert token.body == {"api_key": "xbm_env_key"}
+    assert replay.headers["authorization"] == "Bearer tok-1"
+    assert not (config_dir / config.FILE_NAME).exists()
+
+
+def test_a_damaged_config_file_exits_4(runner: CliRunner, fake: FakeXbm, config_dir: Path) -> None:
+    config_dir.mkdir(parents=True)
+    (config_dir / config.FILE_NAME).write_text("{not json")
+    result = runner.invoke(app, ["events", "replay", "--service", "plans", "-s", "s", "-d", "d"])
+    assert result.exit_code == 4
+    assert config.FILE_NAME in result.stderr
+
+
+def test_logout_forgets_the_token(runner: CliRunner, logged_in: Path) -> None:
+    assert runner.invoke(app, ["logout"]).exit_code == 0
+    assert not (logged_in / config.FILE_NAME).exists()
+    result = runner.invoke(app, ["logout"])
+    assert result.exit_code == 0 and "was not logged in" in result.stderr
+
+
+def test_the_default_config_dir_is_the_users_app_dir(monkeypatch) -> None:
+    monkeypatch.delenv("XBM_CONFIG_DIR", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", "/tmp/somewhere")
+    assert config.config_dir() == Path("/tmp/somewhere/xbm")
