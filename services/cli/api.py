@@ -46,11 +46,14 @@ def describe_problem(response: httpx.Response) -> str:
         return f"{head}: {text[:500]}" if text else head
     if not isinstance(problem, dict):
         return f"{head}: {problem}"
-    lines = [f"{head}: {problem.get('detail') or problem.get('title') or ''}".rstrip(": ")]
+    detail = str(problem.get("detail") or problem.get("title") or "")
+    lines = [f"{head}: {detail}".rstrip(": ")]
     for error in problem.get("errors") or []:
         if isinstance(error, dict):
             where = ".".join(str(part) for part in error.get("loc") or [])
-            lines.append(f"  {where}: {error.get('msg')}")
+            line = f"{where}: {error.get('msg')}"
+            if line not in detail:  # some details already spell out the only error
+                lines.append(f"  {line}")
     return "\n".join(lines)
 
 

@@ -29,7 +29,7 @@ positioning:
 customers:
   - {name: Cust, segment: Seg A, description: c, needs: [{statement: n, demand: strong, evidence: e}]}
 channels:
-  - {name: Chan, platform: Alibaba, mode: platform, business_model: B2B, countries: [US]}
+  - {name: Chan, platform: alibaba_international, mode: platform, business_model: B2B, countries: [US]}
 products:
   - {sku: SKU1, name: Kit, unit_cost: {amount: "1", currency: USD}, price: {amount: "2", currency: USD}}
 sbus:
