@@ -22,7 +22,7 @@ from shared.observability import InputGuardMiddleware, Metrics, ObservabilityMid
 from shared.outbound import OutboundPolicy
 from shared.relay import Relay, Task
 from shared.settings import ServiceSettings
-from shared.subscriptions import subscriptions_router
+from shared.subscriptions import internal_router, subscriptions_router
 
 Hook = Callable[[FastAPI], Awaitable[None]]
 
@@ -108,6 +108,7 @@ def build_app(
         app.include_router(router)
     if events is not None:
         app.include_router(subscriptions_router())
+        app.include_router(internal_router())
     if idempotency_model is not None:
         app.add_middleware(IdempotencyMiddleware, model=idempotency_model)
     app.add_middleware(InputGuardMiddleware, max_body_bytes=settings.max_body_bytes)

@@ -227,7 +227,14 @@ def subscriptions_router() -> APIRouter:
         await session.flush()
         return {"id": delivery.id, "status": "pending"}
 
-    @router.put("/system/{name}", include_in_schema=False)
+    return router
+
+
+def internal_router() -> APIRouter:
+    """Routes other XBM services call; outside /v1, so the public gateway never routes to them."""
+    internal = APIRouter(prefix="/internal", tags=["internal"])
+
+    @internal.put("/subscriptions/{name}", include_in_schema=False)
     async def put_system_subscription(
         name: SystemName,
         body: SystemSubscriptionIn,
@@ -245,7 +252,7 @@ def subscriptions_router() -> APIRouter:
         )
         return {"name": name, "status": "active"}
 
-    return router
+    return internal
 
 
 async def upsert_system_subscription(

@@ -126,6 +126,7 @@ def test_secrets_are_referenced_never_committed(resources: list[dict]) -> None:
     assert needed == {
         "xbm-secrets": {
             "bootstrap-token",
+            "service-secret",
             "plans-signing-key",
             "plans-database-url",
             "campaigns-database-url",

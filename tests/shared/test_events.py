@@ -280,11 +280,11 @@ async def test_the_inbox_applies_a_redelivered_event_once(toy) -> None:  # type:
     secret = derive_webhook_secret("toy-service-secret", "toys->toys")
     body = json.dumps({"id": "evt_1", "type": "toy.created", "data": {"id": "x"}}).encode()
     headers = signed_headers(secret, "evt_1", body)
-    first = await client.post("/v1/inbox/toys", content=body, headers=headers)
-    second = await client.post("/v1/inbox/toys", content=body, headers=headers)
+    first = await client.post("/internal/events/toys", content=body, headers=headers)
+    second = await client.post("/internal/events/toys", content=body, headers=headers)
     assert first.json() == {"applied": True} and second.json() == {"applied": False}
     forged = signed_headers(derive_webhook_secret("other", "toys->toys"), "evt_2", body)
-    assert_problem(await client.post("/v1/inbox/toys", content=body, headers=forged), 401)
+    assert_problem(await client.post("/internal/events/toys", content=body, headers=forged), 401)
 
 
 async def test_idempotency_key_replays_the_first_response(toy, tenant: Tenant, other_tenant: Tenant) -> None:  # type: ignore[no-untyped-def]

@@ -72,7 +72,7 @@ def create_app(settings: ServiceSettings, jwks: dict[str, Any], http_client: htt
         title="XBM toy",
         description="test service",
         migrations_dir=MIGRATIONS,
-        routers=[_router()],
+        routers=[_router(), _inbox()],
         key_source=keys,
         http_client=http_client,
         events=EVENTS,

@@ -1,0 +1,115 @@
+"""A small closed-loop / open-loop HTTP load generator (httpx, asyncio) that runs in its own process.
+
+Closed loop (``concurrency`` workers, each sending its next request as soon as the last answered) measures peak
+throughput; open loop (a fixed arrival rate) measures latency at a given load, e.g. half the peak.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import httpx
+
+RequestFn = Callable[[httpx.AsyncClient, int], Awaitable[httpx.Response]]
+
+
+@dataclass
+class Result:
+    name: str
+    requests: int
+    errors: int
+    seconds: float
+    latencies_ms: list[float] = field(repr=False)
+    mode: str = "closed"
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def pct(self, q: float) -> float:
+        if not self.latencies_ms:
+            return float("nan")
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.latencies_ms) if self.latencies_ms else float("nan")
+
+    @property
+    def p99(self) -> float:
+        return self.pct(0.99)
+
+
+async def closed_loop(
+    name: str,
+    base_url: str,
+    fn: RequestFn,
+    *,
+    concurrency: int = 16,
+    seconds: float = 10.0,
+    warmup: float = 1.0,
+    expect: tuple[int, ...] = (200, 201),
+) -> Result:
+    latencies: list[float] = []
+    errors = 0
+    counter = 0
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as client:
+        start = time.perf_counter()
+        measure_from = start + warmup
+        stop_at = measure_from + seconds
+
+        async def worker() -> None:
+            nonlocal errors, counter
+            while True:
+                now = time.perf_counter()
+                if now >= stop_at:
+                    return
+                counter += 1
+                t0 = time.perf_counter()
+                try:
+                    response = await fn(client, counter)
+                    ok = response.status_code in expect
+                except httpx.HTTPError:
+                    ok = False
+                t1 = time.perf_counter()
+                if t0 >= measure_from:
+                    latencies.append((t1 - t0) * 1000)
+                    if not ok:
+                        errors += 1
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return Result(name, len(latencies), errors, seconds, latencies)
+
+
+async def open_loop(
+    name: str, base_url: str, fn: RequestFn, *, rate: float, seconds: float = 10.0, expect: tuple[int, ...] = (200, 201)
+) -> Result:
+    """Send ``rate`` requests per second on a fixed schedule, whatever the answers' latency."""
+    latencies: list[float] = []
+    errors = 0
+    total = max(1, int(rate * seconds))
+    async with httpx.AsyncClient(base_url=base_url, timeout=30, limits=httpx.Limits(max_connections=256)) as client:
+        start = time.perf_counter()
+
+        async def one(i: int) -> None:
+            nonlocal errors
+            await asyncio.sleep(max(0.0, start + i / rate - time.perf_counter()))
+            t0 = time.perf_counter()
+            try:
+                response = await fn(client, i)
+                ok = response.status_code in expect
+            except httpx.HTTPError:
+                ok = False
+            latencies.append((time.perf_counter() - t0) * 1000)
+            if not ok:
+                errors += 1
+
+        await asyncio.gather(*(one(i) for i in range(total)))
+        elapsed = time.perf_counter() - start
+    return Result(name, total, errors, elapsed, latencies, mode=f"open {rate:.0f}/s")
