@@ -77,7 +77,7 @@ def shopify_order(data: dict[str, Any], source: dict[str, Any]) -> dict[str, Any
         }
         for i, line in enumerate(lines, start=1)
     ]
-    goods = sum((Decimal(item["total"]) for item in items), Decimal(0))
+    goods = sum((Decimal(str(item["total"])) for item in items), Decimal(0))
     freight = sum((Decimal(_dec(s.get("price"))) for s in data.get("shipping_lines") or [] if isinstance(s, dict)),
                   Decimal(0))  # fmt: skip
     name = str(data.get("name") or data.get("order_number") or "")
@@ -118,7 +118,7 @@ def woocommerce_order(data: dict[str, Any], source: dict[str, Any]) -> dict[str,
         }
         for i, line in enumerate(lines, start=1)
     ]
-    goods = sum((Decimal(item["total"]) for item in items), Decimal(0))
+    goods = sum((Decimal(str(item["total"])) for item in items), Decimal(0))
     ship_name = _join(ship.get("first_name"), ship.get("last_name"))
     phone = ship.get("phone") or billing.get("phone")
     return {

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
 
@@ -18,7 +18,9 @@ from shared.schemas import Page
 router = APIRouter(prefix="/v1/compliance", tags=["compliance orders"])
 Ebp = Annotated[str, Path(max_length=18)]
 OrderNo = Annotated[str, Path(max_length=60)]
-XML = {200: {"content": {"application/xml": {}}, "description": "the official message"}}
+XML: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/xml": {}}, "description": "the official message"}
+}
 
 
 @router.get("/orders", response_model=Page[OrderOut])

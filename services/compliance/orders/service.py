@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import BigInteger, func, or_, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compliance.customs.declarations import Envelope, Parties, inventory_xml, order_xml
@@ -135,6 +135,7 @@ def _waybill_values(org_id: str, doc: WaybillDoc) -> dict[str, Any]:
 async def ingest(session: AsyncSession, pii: Pii, org_id: str, doc: OrderDoc | PaymentDoc | WaybillDoc) -> Ingested:
     """Store one document (a second copy of it is a no-op) and match it against what is already here."""
     await _lock_order_no(session, org_id, doc.order_no)
+    ebp_code: str | None
     if isinstance(doc, OrderDoc):
         kind, ebp_code = "order", doc.ebp_code
         stored = await insert_new(session, Order, _order_values(pii, org_id, doc), ["org_id", "ebp_code", "order_no"])
@@ -193,7 +194,7 @@ async def quota_used(
     session: AsyncSession, org_id: str, id_hash: str, year: int, excluding: str | None = None
 ) -> Decimal:
     """Dutiable values of the buyer's declared, not returned orders of that calendar year."""
-    stmt = select(func.sum(Order.dutiable_value)).where(
+    stmt = select(func.sum(type_coerce(Order.dutiable_value, BigInteger))).where(
         Order.org_id == org_id,
         Order.buyer_id_hash == id_hash,
         Order.quota_year == year,
@@ -322,16 +323,16 @@ async def _order_for_receipt(session: AsyncSession, org_id: str, r: Receipt) -> 
     if r.message == "CEB312Message" and "orderNo" in k:
         return await find_order(session, org_id, k["orderNo"], k.get("ebpCode"))
     if r.message == "CEB412Message" and "payTransactionId" in k:
-        stmt = scoped(Payment, org_id).where(
+        by_tx = scoped(Payment, org_id).where(
             Payment.pay_code == k.get("payCode", ""), Payment.pay_transaction_id == k["payTransactionId"]
         )
-        payment = (await session.execute(stmt)).scalar_one_or_none()
+        payment = (await session.execute(by_tx)).scalar_one_or_none()
         return await find_order(session, org_id, payment.order_no, payment.ebp_code) if payment else None
     if r.message == "CEB512Message" and "logisticsNo" in k:
-        stmt = scoped(Waybill, org_id).where(
+        by_no = scoped(Waybill, org_id).where(
             Waybill.logistics_code == k.get("logisticsCode", ""), Waybill.logistics_no == k["logisticsNo"]
         )
-        waybill = (await session.execute(stmt)).scalar_one_or_none()
+        waybill = (await session.execute(by_no)).scalar_one_or_none()
         return await find_order(session, org_id, waybill.order_no, waybill.ebp_code) if waybill else None
     return None
 

@@ -164,7 +164,7 @@ async def daily_report(session: AsyncSession, org_id: str, day: date) -> DailyRe
     )
     tally: Counter[str] = Counter()
     for (text,) in failing:
-        tally.update(text.split(","))
+        tally.update((text or "").split(","))
     top = [{"rule": rule, "count": n} for rule, n in tally.most_common(10)]
     return DailyReport(
         date=day.isoformat(), counts_by_state=counts, total=total, match_rate=rate, top_failing_rules=top
