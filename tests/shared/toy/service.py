@@ -54,7 +54,13 @@ def _router() -> APIRouter:
         response.headers["Location"] = f"/v1/toys/{toy.id}"
         return {"id": toy.id, "name": toy.name}
 
-    @r.post("/inbox/toys")
+    return r
+
+
+def _inbox() -> APIRouter:
+    r = APIRouter()
+
+    @r.post("/internal/events/toys")
     async def inbox(request: Request, session: DbSession) -> dict[str, bool]:
         secret = derive_webhook_secret(request.app.state.service_secret, "toys->toys")
         envelope = await receive_event(request, session, EVENTS, secret, source="toys")
