@@ -144,3 +144,42 @@ async def test_plan_budget_and_targeting_findings(plans: httpx.AsyncClient, tena
     assert put.status_code == 200
     codes = {f["code"] for f in (await plans.get(f"{s['base']}/health", headers=tenant.auth())).json()["findings"]}
     assert {"positioning_not_targeted", "customer_not_targeted", "sbu_budget_over_plan"} <= codes
+
+
+async def test_lock_covers_deletes_and_the_lock_date_itself(plans: httpx.AsyncClient, tenant: Tenant) -> None:
+    s = await build_strategy(plans, tenant)
+    base = s["base"]
+    factor = await post(
+        plans,
+        f"{base}/environment-factors",
+        {"scope": "macro", "category": "law", "description": "US de minimis suspended", "impact": -4},
+        tenant,
+        "executive",
+    )
+    activated = await plans.post(
+        f"{base}/activate", json={"strategy_locked_until": "2027-06-30"}, headers=tenant.auth("executive")
+    )
+    assert activated.status_code == 200 and activated.json()["strategy_locked_until"] == "2027-06-30"
+    url = f"{base}/environment-factors/{factor['id']}"
+    assert_problem(await plans.delete(url, headers=tenant.auth("executive")), 409)
+    deleted = await plans.delete(
+        url, params={"override_reason": "duplicate of the tariff factor"}, headers=tenant.auth("executive")
+    )
+    assert deleted.status_code == 204
+    plan_url = f"/v1/plans/{s['plan']['id']}"
+    assert_problem(
+        await plans.patch(plan_url, json={"strategy_locked_until": "2027-01-31"}, headers=tenant.auth("executive")), 409
+    )
+    unlocked = await plans.patch(
+        plan_url,
+        json={"strategy_locked_until": "2027-01-31", "override_reason": "board review moved the strategy date"},
+        headers=tenant.auth("admin"),
+    )
+    assert unlocked.status_code == 200 and unlocked.json()["strategy_locked_until"] == "2027-01-31"
+    audit = (await plans.get(f"{base}/audit", headers=tenant.auth("analyst"))).json()["items"]
+    assert [(e["action"], e["entity"], e["override"]) for e in audit[1:]] == [
+        ("delete", "environment_factor", True),
+        ("update", "plan", True),
+    ]
+    assert audit[1]["before"]["description"] == "US de minimis suspended" and audit[1]["after"] is None
+    assert audit[2]["actor_role"] == "admin" and audit[2]["reason"] == "board review moved the strategy date"

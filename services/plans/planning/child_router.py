@@ -38,10 +38,10 @@ def child_router(kind: ChildKind) -> APIRouter:
 
     async def create_item(
         plan_id: str,
-        body: kind.create,
+        body: kind.create,  # type: ignore[name-defined]
         principal: Writer,
         session: DbSession,
-        response: Response,  # type: ignore[name-defined]
+        response: Response,
     ) -> Any:
         obj = await children.create_child(session, principal, kind, plan_id, body)
         response.headers["Location"] = f"/v1/plans/{plan_id}/{kind.path}/{obj.id}"
@@ -84,8 +84,8 @@ def child_router(kind: ChildKind) -> APIRouter:
         collection,
         list_items,
         methods=["GET"],
-        response_model=Page[kind.out],
-        name=f"list_{name}",  # type: ignore[name-defined]
+        response_model=Page[kind.out],  # type: ignore[name-defined]
+        name=f"list_{name}",
         summary=f"List the plan's {kind.path} (every role but integration)",
     )
     router.add_api_route(

@@ -192,7 +192,7 @@ async def apply_sbu_performance(
         "created_at": now,
         "updated_at": now,
     }
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     stmt = dialect.insert(SbuPerformance).values(**values)
     stmt = stmt.on_conflict_do_update(
         index_elements=[SbuPerformance.sbu_id],
@@ -200,4 +200,4 @@ async def apply_sbu_performance(
         where=SbuPerformance.as_of < stmt.excluded.as_of,
     )
     result = await session.execute(stmt)
-    return bool(result.rowcount)
+    return bool(result.rowcount)  # type: ignore[attr-defined]

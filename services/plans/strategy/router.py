@@ -16,7 +16,9 @@ from shared.etag import set_etag
 
 router = APIRouter(prefix="/v1/plans/{plan_id}", tags=["strategic layer"])
 Strategist = Annotated[Principal, Depends(require(*service.STRATEGISTS))]
-LOCKED = {409: {"description": "plan archived, or strategy locked and no override_reason given"}}
+LOCKED: dict[int | str, dict[str, Any]] = {
+    409: {"description": "plan archived, or strategy locked and no override_reason given"}
+}
 
 
 @router.get("/swot", response_model=SwotOut)
