@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from services.campaigns.campaigns.router import router as campaigns_router
 from services.campaigns.event_nodes.router import router as event_nodes_router
 from services.campaigns.experiments.router import router as experiments_router
+from services.campaigns.idempotency import IdempotencyKey
 from services.campaigns.kinds.router import router as kinds_router
 from services.campaigns.reviews.router import router as reviews_router
 from services.campaigns.settings import CampaignsSettings
@@ -28,4 +29,5 @@ def create_app(settings: CampaignsSettings | None = None, http_client: httpx.Asy
         migrations_dir=MIGRATIONS,
         routers=[kinds_router, campaigns_router, experiments_router, event_nodes_router, reviews_router],
         http_client=http_client,
+        idempotency_model=IdempotencyKey,
     )

@@ -251,3 +251,18 @@ async def test_list_filters_and_pages(campaigns: httpx.AsyncClient, fake_plans: 
         "/v1/campaigns", params={"sbu_id": sbu_id, "status": "scheduled"}, headers=tenant.auth()
     )
     assert [c["id"] for c in scheduled.json()["items"]] == [made[0]["id"]]
+
+
+async def test_idempotency_key_replays_the_creation(
+    campaigns: httpx.AsyncClient, fake_plans: FakePlans, tenant: Tenant
+) -> None:
+    body = campaign_body(fake_plans.add_sbu(tenant.org_id), utm_campaign=unique_utm())
+    headers = {**tenant.auth("specialist"), "Idempotency-Key": unique_utm()}
+    first = await campaigns.post("/v1/campaigns", json=body, headers=headers)
+    again = await campaigns.post("/v1/campaigns", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.json()["id"] == first.json()["id"] and again.headers["location"] == first.headers["location"]
+    other = await campaigns.post("/v1/campaigns", json={**body, "name": "other"}, headers=headers)
+    assert_problem(other, 422)
+    listed = await campaigns.get("/v1/campaigns", params={"sbu_id": body["sbu_id"]}, headers=tenant.auth())
+    assert len(listed.json()["items"]) == 1

@@ -31,9 +31,19 @@ def _sum_columns() -> list[Any]:
 
 
 def _totals(row: Any) -> k.Totals:
-    counts = {f: int(getattr(row, f) or 0) for f in COUNTS}
-    amounts = {f: Decimal(getattr(row, f) or 0) for f in AMOUNTS}
-    return k.Totals(**counts, **amounts)
+    def count(field: str) -> int:
+        return int(getattr(row, field) or 0)
+
+    return k.Totals(
+        impressions=count("impressions"),
+        clicks=count("clicks"),
+        cost=Decimal(row.cost or 0),
+        conversions=count("conversions"),
+        revenue=Decimal(row.revenue or 0),
+        sends=count("sends"),
+        opens=count("opens"),
+        unsubscribes=count("unsubscribes"),
+    )
 
 
 def _totals_fields(t: k.Totals, currency: str) -> dict[str, Any]:
