@@ -58,6 +58,9 @@ async def test_builtin_keys_are_taken(campaigns: httpx.AsyncClient, tenant: Tena
         ),
         ({"type": "object", "required": "city"}, ["body", "settings_schema", "required"]),
         ({"$ref": "https://example.com/schema.json"}, ["body", "settings_schema", "$ref"]),
+        ({"properties": {"a": {"$ref": "#/$defs/missing"}}}, ["body", "settings_schema", "properties", "a", "$ref"]),
+        ({"$defs": {"a": {"$ref": "#/$defs/a"}}, "$ref": "#/$defs/a"}, ["body", "settings_schema"]),
+        ({"type": "string", "pattern": "("}, ["body", "settings_schema", "pattern"]),
     ],
 )
 async def test_settings_schema_must_be_a_json_schema(
@@ -169,3 +172,26 @@ async def test_reviews_keep_the_snapshot_they_judged(
     assert [r["phase"] for r in listed.json()["items"]] == ["check", "review"]
     wrong_phase = {"loop": "dr", "phase": "plan", "findings": "", "actions": ""}
     assert_problem(await campaigns.post(url, json=wrong_phase, headers=tenant.auth("specialist")), 422)
+
+
+async def test_a_loop_reached_only_by_some_settings_is_a_422(
+    campaigns: httpx.AsyncClient, fake_plans: FakePlans, tenant: Tenant
+) -> None:
+    schema = {"$defs": {"x": {"$ref": "#/$defs/x"}}, "properties": {"a": {"$ref": "#/$defs/x"}}}
+    created = await campaigns.post(
+        "/v1/campaign-kinds",
+        json={"key": "loopy", "name": "Loopy", "settings_schema": schema},
+        headers=tenant.auth("supervisor"),
+    )
+    assert created.status_code == 201, created.text
+    body = {
+        "sbu_id": fake_plans.add_sbu(tenant.org_id),
+        "kind": "loopy",
+        "name": "x",
+        "budget": {"amount": "1", "currency": "USD"},
+        "starts_on": "2026-09-01",
+        "ends_on": "2026-09-02",
+        "settings": {"a": 1},
+    }
+    problem = assert_problem(await campaigns.post("/v1/campaigns", json=body, headers=tenant.auth("specialist")), 422)
+    assert problem["errors"][0]["loc"] == ["body", "settings"]

@@ -11,6 +11,7 @@ from referencing.exceptions import Unresolvable
 from shared.errors import Unprocessable
 
 MAX_ERRORS = 20
+UNUSABLE = "the kind's schema cannot be used"
 
 
 def _external_refs(node: Any, path: list[str | int]) -> list[str | int] | None:
@@ -30,6 +31,37 @@ def _external_refs(node: Any, path: list[str | int]) -> list[str | int] | None:
     return None
 
 
+def _resolves(schema: Any, ref: str) -> bool:
+    """Whether a local ``#/json/pointer`` names a part of ``schema`` (plain-name fragments are left to
+    jsonschema and caught when settings are validated)."""
+    if ref == "#" or not ref.startswith("#/"):
+        return True
+    node = schema
+    for raw in ref[2:].split("/"):
+        part = raw.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return False
+    return True
+
+
+def _local_refs(node: Any, path: list[str | int]) -> list[tuple[str, list[str | int]]]:
+    found: list[tuple[str, list[str | int]]] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str):
+                found.append((value, [*path, key]))
+            else:
+                found.extend(_local_refs(value, [*path, key]))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found.extend(_local_refs(value, [*path, index]))
+    return found
+
+
 def check_settings_schema(schema: dict[str, Any]) -> None:
     """Refuse a schema that is not a Draft 2020-12 JSON Schema, or that refers to documents outside itself."""
     try:
@@ -43,6 +75,16 @@ def check_settings_schema(schema: dict[str, Any]) -> None:
             "settings_schema may only refer to its own definitions ($ref starting with '#')",
             loc=["body", "settings_schema", *external],
         )
+    for ref, loc in _local_refs(schema, []):
+        if not _resolves(schema, ref):
+            raise Unprocessable(
+                f"settings_schema refers to {ref!r}, which it does not define", loc=["body", "settings_schema", *loc]
+            )
+    probe = settings_errors(schema, {})
+    if probe and probe[0]["msg"].startswith(UNUSABLE):
+        raise Unprocessable(
+            probe[0]["msg"].replace("the kind's schema", "settings_schema"), loc=["body", "settings_schema"]
+        )
 
 
 def settings_errors(schema: dict[str, Any], settings: dict[str, Any]) -> list[dict[str, Any]]:
@@ -51,7 +93,9 @@ def settings_errors(schema: dict[str, Any], settings: dict[str, Any]) -> list[di
     try:
         errors = sorted(validator.iter_errors(settings), key=lambda e: list(map(str, e.absolute_path)))
     except Unresolvable as exc:
-        return [{"loc": ["body", "settings"], "msg": f"the kind's schema cannot be resolved: {exc}"}]
+        return [{"loc": ["body", "settings"], "msg": f"{UNUSABLE}: a reference cannot be resolved ({exc})"}]
+    except RecursionError:
+        return [{"loc": ["body", "settings"], "msg": f"{UNUSABLE}: its references loop endlessly"}]
     return [{"loc": ["body", "settings", *e.absolute_path], "msg": e.message} for e in errors[:MAX_ERRORS]]
 
 
