@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from sqlalchemy import update
+
+from services.compliance.orders.models import Order, Payment
+from shared.db import utcnow
+from tests.compliance.support import PROFILE, Seller, buyer_id, new_order_no, payment, shopify_order, waybill
+from tests.support import assert_problem
+
+
+async def test_documents_arriving_together_are_matched_once(compliance, tenant):
+    seller = await Seller(compliance, tenant).setup()
+    for n in range(3):
+        order_no, b = new_order_no(), buyer_id(60 + n)
+        results = await asyncio.gather(
+            seller.send_order(shopify_order(order_no, buyer=b)),
+            seller.send_payment(payment(order_no, buyer=b)),
+            seller.send_waybill(waybill(order_no)),
+        )
+        assert all(r.status_code == 200 for r in results), [r.text for r in results]
+        assert (await seller.order(order_no))["state"] == "declared"
+
+
+async def test_documents_waiting_too_long_are_exceptions(compliance, compliance_app, tenant):
+    seller = await Seller(compliance, tenant).setup()
+    waiting, orphan, b = new_order_no(), new_order_no(), buyer_id(70)
+    await seller.send_order(shopify_order(waiting, buyer=b))
+    await seller.send_payment(payment(orphan, buyer=b))
+    fresh = await compliance.get("/v1/compliance/exceptions", headers=tenant.auth("analyst"))
+    assert waiting not in {e["order_no"] for e in fresh.json()["items"]}
+    old = utcnow() - timedelta(hours=25)
+    async with compliance_app.state.sessionmaker() as session:
+        await session.execute(update(Order).where(Order.order_no == waiting).values(created_at=old))
+        await session.execute(update(Payment).where(Payment.order_no == orphan).values(created_at=old))
+        await session.commit()
+    r = await compliance.get("/v1/compliance/exceptions", headers=tenant.auth("analyst"))
+    body = r.json()
+    listed = {e["order_no"]: e for e in body["items"]}
+    assert listed[waiting]["reason"] == "missing_documents"
+    assert listed[waiting]["missing"] == ["payment", "waybill"]
+    assert [o["order_no"] for o in body["orphans"]] == [orphan]
+
+
+async def test_customs_profile_is_admin_only_and_honours_if_match(compliance, tenant):
+    admin = tenant.auth()
+    assert_problem(await compliance.get("/v1/compliance/customs-profile", headers=admin), 404)
+    assert_problem(
+        await compliance.put("/v1/compliance/customs-profile", json=PROFILE, headers=tenant.auth("analyst")), 403
+    )
+    r = await compliance.put("/v1/compliance/customs-profile", json=PROFILE, headers=admin)
+    assert r.status_code == 201 and r.headers["etag"]
+    etag = r.headers["etag"]
+    changed = {**PROFILE, "port_code": "4605"}
+    r = await compliance.put("/v1/compliance/customs-profile", json=changed, headers={**admin, "If-Match": etag})
+    assert r.status_code == 200 and r.json()["port_code"] == "4605"
+    r = await compliance.put("/v1/compliance/customs-profile", json=PROFILE, headers={**admin, "If-Match": etag})
+    assert_problem(r, 412)
+    assert_problem(await compliance.put("/v1/compliance/customs-profile", json={**PROFILE, "trade_mode": "0110"},
+                                        headers=admin), 422)  # fmt: skip
+
+
+async def test_payment_institutions_are_unique_by_pay_code(compliance, tenant):
+    await Seller(compliance, tenant).setup()
+    body = {"pay_code": "PAY0000001", "name": "Again", "licence_no": "Z1", "scopes": ["internet_payment"]}
+    assert_problem(await compliance.post("/v1/compliance/payment-institutions", json=body, headers=tenant.auth()), 409)
+    r = await compliance.get("/v1/compliance/payment-institutions", headers=tenant.auth("analyst"))
+    assert [i["pay_code"] for i in r.json()["items"]] == ["PAY0000001"]
+
+
+async def test_without_a_customs_profile_a_match_waits_for_declaration(compliance, tenant):
+    seller = await Seller(compliance, tenant).setup(profile=False)
+    order_no, b = new_order_no(), buyer_id(71)
+    view = await seller.deliver_all(order_no, buyer=b)
+    assert view["state"] == "matched" and view["declaration_id"] is None
