@@ -107,7 +107,7 @@ class OrgMixin:
 M = TypeVar("M")
 
 
-def scoped(model: type[M], org_id: str) -> Select[tuple[M]]:
+def scoped(model: type[M], org_id: str) -> Select[M]:
     """``SELECT model WHERE org_id = :org`` — the only way tenant-owned rows are read."""
     return select(model).where(model.org_id == org_id)  # type: ignore[attr-defined]
 

@@ -108,7 +108,9 @@ async def _migrated(databases: Databases, name: str, migrations: Path) -> str:
 @pytest.fixture(scope="session")
 async def plans_app(databases: Databases, data_dir: Path) -> AsyncIterator:
     url = await _migrated(databases, "plans", PLANS_MIGRATIONS)
-    settings = PlansSettings(environment="test", data_dir=data_dir, database_url=url, bootstrap_token=BOOTSTRAP_TOKEN)
+    settings = PlansSettings(
+        environment="test", data_dir=data_dir, database_url=url, bootstrap_token=BOOTSTRAP_TOKEN, run_relay=False
+    )
     app = create_plans(settings)
     async with app.router.lifespan_context(app):
         yield app
@@ -128,7 +130,9 @@ async def plans_over_asgi(plans_app) -> AsyncIterator[httpx.AsyncClient]:  # typ
 @pytest.fixture(scope="session")
 async def campaigns_app(databases: Databases, data_dir: Path, plans_over_asgi: httpx.AsyncClient) -> AsyncIterator:
     url = await _migrated(databases, "campaigns", CAMPAIGNS_MIGRATIONS)
-    settings = CampaignsSettings(environment="test", data_dir=data_dir, database_url=url, plans_url="http://plans")
+    settings = CampaignsSettings(
+        environment="test", data_dir=data_dir, database_url=url, plans_url="http://plans", run_relay=False
+    )
     app = create_campaigns(settings, http_client=plans_over_asgi)
     async with app.router.lifespan_context(app):
         yield app
@@ -137,7 +141,9 @@ async def campaigns_app(databases: Databases, data_dir: Path, plans_over_asgi: h
 @pytest.fixture(scope="session")
 async def compliance_app(databases: Databases, data_dir: Path, plans_over_asgi: httpx.AsyncClient) -> AsyncIterator:
     url = await _migrated(databases, "compliance", COMPLIANCE_MIGRATIONS)
-    settings = ComplianceSettings(environment="test", data_dir=data_dir, database_url=url, plans_url="http://plans")
+    settings = ComplianceSettings(
+        environment="test", data_dir=data_dir, database_url=url, plans_url="http://plans", run_relay=False
+    )
     app = create_compliance(settings, http_client=plans_over_asgi)
     async with app.router.lifespan_context(app):
         yield app

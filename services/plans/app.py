@@ -7,9 +7,11 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
+from services.plans.events import EVENTS, IdempotencyKey
 from services.plans.execution.router import routers as execution_routers
 from services.plans.identity.keys import SigningKey
 from services.plans.identity.router import router as identity_router
+from services.plans.inbox import router as inbox_router
 from services.plans.planning.router import router as planning_router
 from services.plans.report.router import router as report_router
 from services.plans.sbus.router import router as sbus_router
@@ -48,9 +50,12 @@ def create_app(settings: PlansSettings | None = None, http_client: httpx.AsyncCl
             sbus_router,
             *execution_routers,
             report_router,
+            inbox_router,
         ],
         key_source=keys,
         http_client=http_client,
+        events=EVENTS,
+        idempotency_model=IdempotencyKey,
     )
     app.state.signing_key = signing_key
     app.state.bootstrap_token = bootstrap

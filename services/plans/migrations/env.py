@@ -1,3 +1,4 @@
+import services.plans.events
 import services.plans.execution.models
 import services.plans.identity.models
 import services.plans.planning.models

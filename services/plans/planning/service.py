@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.plans.events import publish
 from services.plans.kit import to_columns
 from services.plans.planning.health import plan_findings
 from services.plans.planning.models import AuditEntry, Plan
@@ -155,7 +156,7 @@ async def delete_plan(session: AsyncSession, principal: Principal, plan_id: str,
 
 async def activate_plan(session: AsyncSession, principal: Principal, plan_id: str, locked_until: date | None) -> Plan:
     """draft → active, when no readiness finding is an error; the strategy locks until the period end.
-    Publishes ``plan.activated`` (one line here, when events are wired)."""
+    Publishes ``plan.activated``."""
     ctx = await open_for_write(session, principal, plan_id, "plan")
     plan = ctx.plan
     if plan.status != "draft":
@@ -178,4 +179,10 @@ async def activate_plan(session: AsyncSession, principal: Principal, plan_id: st
     await session.flush()
     await session.refresh(plan)
     record(session, ctx, "activate", "plan", plan.id, before, PlanOut.model_validate(plan))
+    await publish(
+        session,
+        plan.org_id,
+        "plan.activated",
+        {"plan_id": plan.id, "name": plan.name, "strategy_locked_until": plan.strategy_locked_until.isoformat()},
+    )
     return plan

@@ -15,6 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.plans.events import publish
 from services.plans.kit import to_columns
 from services.plans.planning.children import load_plan
 from services.plans.planning.models import Plan
@@ -66,6 +67,7 @@ async def add_sbu(session: AsyncSession, ctx: WriteContext, values: dict[str, An
         raise Conflict("this customer × channel × product already has a live SBU") from exc
     await session.refresh(sbu)
     record(session, ctx, "create", "sbu", sbu.id, None, SbuOut.model_validate(sbu), reason)
+    await publish(session, sbu.org_id, "sbu.created", _sbu_event(sbu))
     return sbu
 
 
@@ -78,7 +80,20 @@ async def end_sbu(session: AsyncSession, ctx: WriteContext, sbu: Sbu, reason: st
     await session.flush()
     await session.refresh(sbu)
     record(session, ctx, "retire", "sbu", sbu.id, before, SbuOut.model_validate(sbu), reason)
+    await publish(session, sbu.org_id, "sbu.retired", {**_sbu_event(sbu), "reason": reason}, sbu.retired_at)
     return sbu
+
+
+def _sbu_event(sbu: Sbu) -> dict[str, Any]:
+    return {
+        "sbu_id": sbu.id,
+        "plan_id": sbu.plan_id,
+        "status": sbu.status,
+        "customer_id": sbu.customer_id,
+        "channel_id": sbu.channel_id,
+        "product_id": sbu.product_id,
+        "derived_from": sbu.derived_from,
+    }
 
 
 async def create_sbu(session: AsyncSession, principal: Principal, plan_id: str, body: SbuIn) -> Sbu:

@@ -1,0 +1,8 @@
+"""``python -m services.plans.relay``: plans' outbox relay as a process of its own."""
+
+from services.plans.events import EVENTS
+from services.plans.settings import PlansSettings
+from shared.relay import relay_main
+
+if __name__ == "__main__":
+    relay_main(PlansSettings(), EVENTS)
