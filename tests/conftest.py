@@ -131,7 +131,12 @@ async def plans_over_asgi(plans_app) -> AsyncIterator[httpx.AsyncClient]:  # typ
 async def campaigns_app(databases: Databases, data_dir: Path, plans_over_asgi: httpx.AsyncClient) -> AsyncIterator:
     url = await _migrated(databases, "campaigns", CAMPAIGNS_MIGRATIONS)
     settings = CampaignsSettings(
-        environment="test", data_dir=data_dir, database_url=url, plans_url="http://plans", run_relay=False
+        environment="test",
+        data_dir=data_dir,
+        database_url=url,
+        plans_url="http://plans",
+        run_relay=False,
+        subscribe_on_start=False,
     )
     app = create_campaigns(settings, http_client=plans_over_asgi)
     async with app.router.lifespan_context(app):
@@ -142,7 +147,11 @@ async def campaigns_app(databases: Databases, data_dir: Path, plans_over_asgi: h
 async def compliance_app(databases: Databases, data_dir: Path, plans_over_asgi: httpx.AsyncClient) -> AsyncIterator:
     url = await _migrated(databases, "compliance", COMPLIANCE_MIGRATIONS)
     settings = ComplianceSettings(
-        environment="test", data_dir=data_dir, database_url=url, plans_url="http://plans", run_relay=False
+        environment="test",
+        data_dir=data_dir,
+        database_url=url,
+        plans_url="http://plans",
+        run_relay=False,
     )
     app = create_compliance(settings, http_client=plans_over_asgi)
     async with app.router.lifespan_context(app):

@@ -9,11 +9,14 @@ from fastapi import FastAPI
 
 from services.campaigns.campaigns.router import router as campaigns_router
 from services.campaigns.event_nodes.router import router as event_nodes_router
+from services.campaigns.events import EVENTS, announce_changed_sbus
 from services.campaigns.experiments.router import router as experiments_router
 from services.campaigns.idempotency import IdempotencyKey
+from services.campaigns.inbox import router as inbox_router
 from services.campaigns.kinds.router import router as kinds_router
 from services.campaigns.reviews.router import router as reviews_router
 from services.campaigns.settings import CampaignsSettings
+from services.campaigns.subscribe import stop_subscribing, subscribe_on_start
 from shared.app import build_app
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -27,7 +30,11 @@ def create_app(settings: CampaignsSettings | None = None, http_client: httpx.Asy
         description="The combat layer: campaign kinds, campaigns bound to SBUs, metrics and KPIs, budgets and "
         "pacing, platform event nodes, A/B experiments with their statistics, reviews.",
         migrations_dir=MIGRATIONS,
-        routers=[kinds_router, campaigns_router, experiments_router, event_nodes_router, reviews_router],
+        routers=[kinds_router, campaigns_router, experiments_router, event_nodes_router, reviews_router, inbox_router],
         http_client=http_client,
         idempotency_model=IdempotencyKey,
+        events=EVENTS,
+        relay_tasks=lambda app: [lambda: announce_changed_sbus(app.state.sessionmaker)],
+        on_startup=[subscribe_on_start] if settings.subscribe_on_start else [],
+        on_shutdown=[stop_subscribing],
     )

@@ -67,7 +67,14 @@ async def campaigns_db(databases) -> str:  # type: ignore[no-untyped-def]
 
 async def _serve(url: str, data_dir: Path, router: respx.MockRouter) -> AsyncIterator[Any]:
     http = httpx.AsyncClient(transport=httpx.MockTransport(router.async_handler))
-    settings = CampaignsSettings(environment="test", data_dir=data_dir, database_url=url, plans_url=PLANS_URL)
+    settings = CampaignsSettings(
+        environment="test",
+        data_dir=data_dir,
+        database_url=url,
+        plans_url=PLANS_URL,
+        run_relay=False,
+        subscribe_on_start=False,
+    )
     app = create_app(settings, http_client=http)
     async with app.router.lifespan_context(app):
         yield app

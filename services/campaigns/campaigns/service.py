@@ -21,6 +21,7 @@ from services.campaigns.campaigns.lifecycle import allowed_moves, can_move
 from services.campaigns.campaigns.models import AttributedOrder, Campaign, MetricRow
 from services.campaigns.campaigns.schemas import CampaignIn, CampaignPatch, MetricsIn
 from services.campaigns.event_nodes.models import EventNode
+from services.campaigns.events import mark_sbu_changed, publish
 from services.campaigns.kinds.service import settings_schema_of
 from services.campaigns.kinds.validation import validate_settings
 from services.campaigns.plans import live_sbu
@@ -135,6 +136,13 @@ async def change_status(session: AsyncSession, campaign: Campaign, to: str) -> C
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict("the campaign's status changed meanwhile; read it again")
     await session.refresh(campaign)
+    await publish(
+        session,
+        campaign.org_id,
+        "campaign.status_changed",
+        {"campaign_id": campaign.id, "sbu_id": campaign.sbu_id, "from": current, "to": to},
+        campaign.updated_at,
+    )
     return campaign
 
 
@@ -205,9 +213,9 @@ async def record_metrics(session: AsyncSession, campaign: Campaign, body: Metric
 
 
 async def sbu_performance_changed(session: AsyncSession, org_id: str, sbu_id: str) -> None:
-    """The one place where an SBU's performance changes are announced: publish ``sbu.performance_changed``
-    {sbu_id} here (plans reads the figures into its SBU grid). Metrics upserts and attributed orders call it."""
-    return None
+    """The one place where an SBU's performance changes: marks it, and the relay publishes one
+    ``sbu.performance_changed`` per marked SBU (plans reads the figures into its SBU grid)."""
+    await mark_sbu_changed(session, org_id, sbu_id)
 
 
 # --- attribution (``order.released`` consumer) --------------------------------------------------------------

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.campaigns.campaigns.models import Campaign, MetricRow
+from services.campaigns.events import publish
 from services.campaigns.experiments import stats
 from services.campaigns.experiments.models import Experiment
 from services.campaigns.experiments.schemas import AnalysisOut, ExperimentIn, SrmOut, VariantResult
@@ -64,8 +65,7 @@ async def variant_counts(session: AsyncSession, experiment: Experiment) -> dict[
 
 
 async def record_decision(session: AsyncSession, experiment: Experiment, analysis: stats.Analysis) -> None:
-    """Keep the latest final decision. The one place to publish ``experiment.decided``
-    {experiment_id, campaign_id, decision, winner} — here, when a final decision is new."""
+    """Keep the latest final decision; a new one publishes ``experiment.decided``."""
     if analysis.decision not in FINAL:
         return
     if (experiment.decision, experiment.winner) == (analysis.decision, analysis.winner):
@@ -74,6 +74,18 @@ async def record_decision(session: AsyncSession, experiment: Experiment, analysi
     experiment.winner = analysis.winner
     experiment.decided_at = utcnow()
     await session.flush()
+    await publish(
+        session,
+        experiment.org_id,
+        "experiment.decided",
+        {
+            "experiment_id": experiment.id,
+            "campaign_id": experiment.campaign_id,
+            "decision": analysis.decision,
+            "winner": analysis.winner,
+        },
+        experiment.decided_at,
+    )
 
 
 async def analyse_experiment(session: AsyncSession, org_id: str, experiment_id: str) -> AnalysisOut:

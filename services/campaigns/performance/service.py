@@ -20,7 +20,9 @@ from services.campaigns.performance.schemas import (
     PerformanceTotals,
     SbuPerformanceOut,
 )
+from shared.db import utcnow
 from shared.errors import Conflict, NotFound
+from shared.schemas import format_decimal
 
 COUNTS = ("impressions", "clicks", "conversions", "sends", "opens", "unsubscribes")
 AMOUNTS = ("cost", "revenue")
@@ -149,3 +151,28 @@ async def sbu_performance(session: AsyncSession, org_id: str, sbu_id: str, as_of
         as_of,
     )
     return SbuPerformanceOut(sbu_id=sbu_id, campaign_count=int(count), **body)
+
+
+async def sbu_figures(session: AsyncSession, org_id: str, sbu_id: str) -> dict[str, str] | None:
+    """Spend, revenue and ROAS of an SBU as ``sbu.performance_changed`` carries them to plans' grid; None when
+    they cannot be summed (no campaign, or campaigns in several currencies)."""
+    stmt = (
+        select(Campaign.currency, func.sum(MetricRow.cost), func.sum(MetricRow.revenue))
+        .select_from(Campaign)
+        .outerjoin(MetricRow, (MetricRow.campaign_id == Campaign.id) & (MetricRow.org_id == Campaign.org_id))
+        .where(Campaign.org_id == org_id, Campaign.sbu_id == sbu_id)
+        .group_by(Campaign.currency)
+    )
+    groups = (await session.execute(stmt)).all()
+    if len(groups) != 1:
+        return None
+    currency, spend, revenue = groups[0]
+    spend, revenue = Decimal(spend or 0), Decimal(revenue or 0)
+    roas = k.ratio(revenue, spend)
+    return {
+        "currency": currency,
+        "spend": format_decimal(spend),
+        "revenue": format_decimal(revenue),
+        "roas": None if roas is None else format_decimal(roas),
+        "as_of": utcnow().isoformat(),
+    }

@@ -1,0 +1,61 @@
+"""The events campaigns publishes and consumes (mechanisms in shared/), and the coalescing of
+``sbu.performance_changed``: metric writes only mark an SBU as changed; the relay announces each marked SBU once
+per pass, so a burst of writes sends one event per SBU."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import String, delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Mapped, mapped_column
+
+from services.campaigns.base import Base
+from shared.db import UTCDateTime, utcnow
+from shared.events import emit, event_tables
+
+EVENTS = event_tables(Base, ("campaign.status_changed", "experiment.decided", "sbu.performance_changed"))
+
+
+class ChangedSbu(Base):
+    """An SBU whose performance changed since it was last announced."""
+
+    __tablename__ = "changed_sbus"
+
+    sbu_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    org_id: Mapped[str] = mapped_column(String(36))
+    since: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+async def publish(
+    session: AsyncSession, org_id: str, type: str, data: dict[str, Any], occurred_at: datetime | None = None
+) -> None:
+    await emit(session, EVENTS, org_id=org_id, type=type, data=data, occurred_at=occurred_at)
+
+
+async def mark_sbu_changed(session: AsyncSession, org_id: str, sbu_id: str) -> None:
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(ChangedSbu).values(sbu_id=sbu_id, org_id=org_id, since=utcnow())
+    await session.execute(stmt.on_conflict_do_nothing(index_elements=["sbu_id"]))
+
+
+async def announce_changed_sbus(sessionmaker: async_sessionmaker[AsyncSession], batch: int = 100) -> int:
+    """Publish ``sbu.performance_changed`` for each marked SBU (one event each) and clear the marks, in one
+    transaction. On PostgreSQL marks are claimed ``SKIP LOCKED``, so several relays share the work."""
+    from services.campaigns.performance.service import sbu_figures  # the domain computes the figures
+
+    async with sessionmaker() as session, session.begin():
+        stmt = select(ChangedSbu).order_by(ChangedSbu.since).limit(batch)
+        if session.get_bind().dialect.name == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True)
+        marked = list((await session.execute(stmt)).scalars())
+        for mark in marked:
+            figures = await sbu_figures(session, mark.org_id, mark.sbu_id)
+            if figures is not None:
+                await publish(session, mark.org_id, "sbu.performance_changed", {"sbu_id": mark.sbu_id, **figures})
+        if marked:
+            await session.execute(delete(ChangedSbu).where(ChangedSbu.sbu_id.in_([m.sbu_id for m in marked])))
+        return len(marked)

@@ -1,0 +1,67 @@
+"""On start-up campaigns subscribes to the events it consumes (plans' ``sbu.retired``, compliance's
+``order.released``) and points its own ``sbu.performance_changed`` at plans — idempotently, every start.
+Plans and compliance call no one, so campaigns registers both directions; the secrets are derived from the
+deployment's service secret, so each side can verify the other without storing anything."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from fastapi import FastAPI
+
+from services.campaigns.events import EVENTS
+from shared.events import derive_webhook_secret
+from shared.subscriptions import upsert_system_subscription
+
+log = logging.getLogger("xbm.campaigns.subscribe")
+CONSUMES = {"plans": ("sbu.retired",), "compliance": ("order.released",)}
+
+
+async def _register(app: FastAPI, publisher: str, base_url: str) -> None:
+    secret = app.state.service_secret
+    own = app.state.settings.campaigns_url.rstrip("/")
+    body = {
+        "url": f"{own}/internal/events/{publisher}",
+        "event_types": list(CONSUMES[publisher]),
+        "secret": derive_webhook_secret(secret, f"{publisher}->campaigns"),
+    }
+    delay = 0.5
+    while True:
+        try:
+            response = await app.state.http.put(
+                f"{base_url.rstrip('/')}/internal/subscriptions/campaigns",
+                json=body,
+                headers={"Authorization": f"Bearer {secret}"},
+                timeout=5,
+            )
+            if response.status_code == 200:
+                log.info("subscribed to %s events %s", publisher, body["event_types"])
+                return
+            log.warning("%s refused the subscription: HTTP %s", publisher, response.status_code)
+        except Exception as exc:  # not up yet, or unreachable: keep trying in the background
+            log.info("cannot subscribe to %s yet (%s); retrying in %.0f s", publisher, type(exc).__name__, delay)
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 30)
+
+
+async def subscribe_on_start(app: FastAPI) -> None:
+    settings = app.state.settings
+    async with app.state.sessionmaker() as session, session.begin():
+        await upsert_system_subscription(
+            session,
+            EVENTS,
+            "plans",
+            f"{settings.plans_url.rstrip('/')}/internal/events/campaigns",
+            ["sbu.performance_changed"],
+            derive_webhook_secret(app.state.service_secret, "campaigns->plans"),
+        )
+    app.state.subscription_tasks = [
+        asyncio.create_task(_register(app, "plans", settings.plans_url)),
+        asyncio.create_task(_register(app, "compliance", settings.compliance_url)),
+    ]
+
+
+async def stop_subscribing(app: FastAPI) -> None:
+    for task in getattr(app.state, "subscription_tasks", []):
+        task.cancel()
