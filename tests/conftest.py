@@ -25,7 +25,7 @@ from services.plans.app import MIGRATIONS as PLANS_MIGRATIONS
 from services.plans.app import create_app as create_plans
 from services.plans.settings import PlansSettings
 from shared.migrations import aupgrade_to_head
-from tests.support import BOOTSTRAP_TOKEN, Tenant, make_tenant
+from tests.support import BOOTSTRAP_TOKEN, SERVICE_SECRET, Tenant, make_tenant
 
 SHARED_DIR = Path(__file__).resolve().parents[2] / "shared"
 BACKEND = os.environ.get("XBM_TEST_BACKEND", "sqlite")
@@ -109,7 +109,12 @@ async def _migrated(databases: Databases, name: str, migrations: Path) -> str:
 async def plans_app(databases: Databases, data_dir: Path) -> AsyncIterator:
     url = await _migrated(databases, "plans", PLANS_MIGRATIONS)
     settings = PlansSettings(
-        environment="test", data_dir=data_dir, database_url=url, bootstrap_token=BOOTSTRAP_TOKEN, run_relay=False
+        environment="test",
+        data_dir=data_dir,
+        database_url=url,
+        bootstrap_token=BOOTSTRAP_TOKEN,
+        run_relay=False,
+        service_secret=SERVICE_SECRET,
     )
     app = create_plans(settings)
     async with app.router.lifespan_context(app):
@@ -136,6 +141,7 @@ async def campaigns_app(databases: Databases, data_dir: Path, plans_over_asgi: h
         database_url=url,
         plans_url="http://plans",
         run_relay=False,
+        service_secret=SERVICE_SECRET,
         subscribe_on_start=False,
     )
     app = create_campaigns(settings, http_client=plans_over_asgi)
@@ -152,6 +158,7 @@ async def compliance_app(databases: Databases, data_dir: Path, plans_over_asgi: 
         database_url=url,
         plans_url="http://plans",
         run_relay=False,
+        service_secret=SERVICE_SECRET,
     )
     app = create_compliance(settings, http_client=plans_over_asgi)
     async with app.router.lifespan_context(app):

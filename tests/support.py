@@ -10,6 +10,8 @@ import httpx
 from shared.auth import ROLES
 
 BOOTSTRAP_TOKEN = "test-bootstrap-token"
+#: the in-process services' shared secret (signs their internal events)
+SERVICE_SECRET = "test-service-secret"
 
 
 @dataclass

@@ -53,6 +53,10 @@ class FakePlans:
         return router
 
 
+#: signs the internal events this app consumes (tests/campaigns/test_events.py)
+SERVICE_SECRET = "campaigns-test-secret"
+
+
 @pytest.fixture(scope="session")
 def fake_plans(plans_app) -> FakePlans:  # type: ignore[no-untyped-def]
     return FakePlans(plans_app.state.signing_key.jwks())
@@ -74,6 +78,7 @@ async def _serve(url: str, data_dir: Path, router: respx.MockRouter) -> AsyncIte
         plans_url=PLANS_URL,
         run_relay=False,
         subscribe_on_start=False,
+        service_secret=SERVICE_SECRET,
     )
     app = create_app(settings, http_client=http)
     async with app.router.lifespan_context(app):
