@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint fuzz bench demo migration clean
+.PHONY: install run test lint fuzz bench demo migration clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,14 @@ test: lint
 		echo "== database tests again on PostgreSQL =="; \
 		XBM_TEST_BACKEND=postgres $(VENV)/bin/pytest -q -p no:cacheprovider -m db; \
 	fi
+
+# with `make run` going: Company A's season through all three services
+demo: $(STAMP)
+	$(PY) -m services.cli.demo
+
+# the benchmarks (PostgreSQL; see bench/RESULTS.md)
+bench: $(STAMP)
+	$(PY) -m bench.run
 
 # make migration SVC=plans MSG="what changed"
 migration: $(STAMP)

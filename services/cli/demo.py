@@ -1,0 +1,407 @@
+"""``make demo``: with ``make run`` going, play one season of Company A through all three services.
+
+Loads Company A's plan from examples/company-a/plan.yaml with the ``xbm`` CLI, runs campaigns with metrics and
+an A/B experiment, sends orders, payments and waybills through signed webhooks (Shopify and Standard
+Webhooks, exactly as the senders sign them), feeds customs' release receipts, and prints the plan report's
+path and a summary. It talks to the services over HTTP only.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from lxml import etree
+from standardwebhooks.webhooks import Webhook
+
+ROOT = Path(__file__).resolve().parents[2]
+PLAN_FILE = ROOT / "examples" / "company-a" / "plan.yaml"
+ROLES = ("executive", "supervisor", "specialist", "analyst", "integration")
+CEB = "http://www.chinaport.gov.cn/ceb"
+EBP, PAY, LOGISTICS, SKU = "3301960ABC", "PAY0000088", "LOG0000088", "GSK-OFFICE"
+UTM = "gsk-cn-launch"
+
+
+class Demo:
+    def __init__(self) -> None:
+        self.urls = {
+            name: os.environ.get(f"XBM_{name.upper()}_URL", f"http://127.0.0.1:{port}")
+            for name, port in (("plans", 8001), ("campaigns", 8002), ("compliance", 8003))
+        }
+        self.data_dir = Path(os.environ.get("XBM_DATA_DIR", "var")).resolve()
+        self.out = self.data_dir / "demo"
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.http = {name: httpx.Client(base_url=url, timeout=30) for name, url in self.urls.items()}
+        self.keys: dict[str, str] = {}
+        self.tokens: dict[str, str] = {}
+
+    # --- plumbing ---------------------------------------------------------------------------------------------
+    def call(self, service: str, method: str, path: str, role: str = "admin", **kw: Any) -> Any:
+        headers = {"Authorization": f"Bearer {self.tokens[role]}", **kw.pop("headers", {})}
+        response = self.http[service].request(method, path, headers=headers, **kw)
+        if response.status_code >= 400:
+            raise SystemExit(f"{service} refused {method} {path}: {response.status_code} {response.text}")
+        return response.json() if response.content and "json" in response.headers.get("content-type", "") else None
+
+    def xbm(self, *args: str) -> str:
+        env = {
+            **os.environ,
+            "XBM_API_KEY": self.keys["admin"],
+            "XBM_CONFIG_DIR": self.config_dir,
+            **{f"XBM_{n.upper()}_URL": u for n, u in self.urls.items()},
+        }
+        done = subprocess.run(
+            [sys.executable, "-m", "services.cli.main", *args], env=env, capture_output=True, text=True, cwd=ROOT
+        )
+        if done.returncode != 0:
+            raise SystemExit(f"xbm {' '.join(args)} failed ({done.returncode}): {done.stderr}")
+        return done.stdout.strip()
+
+    def wait(self, what: str, check: Any, seconds: float = 30) -> Any:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            value = check()
+            if value:
+                return value
+            time.sleep(0.5)
+        raise SystemExit(f"timed out waiting for {what}")
+
+    # --- the season ---------------------------------------------------------------------------------------------
+    def organisation(self) -> None:
+        token = os.environ.get("XBM_BOOTSTRAP_TOKEN") or (self.data_dir / "bootstrap_token").read_text().strip()
+        for name, url in self.urls.items():
+            try:
+                httpx.get(f"{url}/readyz", timeout=3).raise_for_status()
+            except httpx.HTTPError as exc:
+                raise SystemExit(f"{name} is not ready at {url} ({exc}); start the services with `make run`") from exc
+        created = self.http["plans"].post(
+            "/v1/orgs", json={"name": f"Company A (demo {date.today()})"}, headers={"X-Bootstrap-Token": token}
+        )
+        if created.status_code != 201:
+            raise SystemExit(f"cannot create the organisation: {created.status_code} {created.text}")
+        self.keys["admin"] = created.json()["admin_api_key"]
+        self.tokens["admin"] = self._token(self.keys["admin"])
+        for role in ROLES:
+            key = self.call("plans", "POST", "/v1/api-keys", json={"name": f"demo {role}", "role": role})["key"]
+            self.keys[role], self.tokens[role] = key, self._token(key)
+
+    def _token(self, key: str) -> str:
+        return str(self.http["plans"].post("/v1/auth/token", json={"api_key": key}).json()["access_token"])
+
+    def plan(self) -> tuple[str, list[dict[str, Any]]]:
+        plan_id = self.xbm("plan", "import", str(PLAN_FILE))
+        sbus = self.call("plans", "GET", f"/v1/plans/{plan_id}/sbus?limit=200", role="analyst")["items"]
+        return plan_id, sbus
+
+    def campaigns(self, sbus: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        kinds = [
+            ("sem", {"keywords": [{"text": "office golf simulator", "match_type": "phrase", "max_cpc": "2.50"}]}),
+            ("live_broadcast", {"platform": "alibaba_live", "host": "Coach Lin"}),
+            ("social", {"platform": "linkedin", "handles": ["@company-a"]}),
+        ]
+        start = date.today() - timedelta(days=13)
+        made = []
+        for index, sbu in enumerate(sbus[:3]):
+            kind, settings = kinds[index]
+            body = {
+                "sbu_id": sbu["id"],
+                "kind": kind,
+                "name": f"{kind} — {sbu['need'][:60]}",
+                "budget": {"amount": "5000.00", "currency": "USD"},
+                "starts_on": str(start),
+                "ends_on": str(start + timedelta(days=29)),
+                "settings": settings,
+            }
+            made.append(self.call("campaigns", "POST", "/v1/campaigns", role="specialist", json=body))
+        cn = {
+            "sbu_id": sbus[3]["id"],
+            "kind": "service",
+            "name": "WhatsApp service for buyers in China",
+            "budget": {"amount": "20000.00", "currency": "CNY"},
+            "starts_on": str(start),
+            "ends_on": str(start + timedelta(days=29)),
+            "utm_campaign": UTM,
+            "settings": {"channel": "whatsapp"},
+        }
+        made.append(self.call("campaigns", "POST", "/v1/campaigns", role="specialist", json=cn))
+        for campaign in made:
+            for to in ("scheduled", "running"):
+                self.call(
+                    "campaigns",
+                    "POST",
+                    f"/v1/campaigns/{campaign['id']}/transitions",
+                    role="specialist",
+                    json={"to": to},
+                )
+
+        experiment = self.call(
+            "campaigns",
+            "POST",
+            f"/v1/campaigns/{made[0]['id']}/experiments",
+            role="specialist",
+            json={
+                "name": "Landing page: old vs office-setup video",
+                "metric": "conversion_rate",
+                "variants": [{"key": "old_page", "weight": 0.5}, {"key": "video_page", "weight": 0.5}],
+                "alpha": 0.05,
+                "method": "frequentist",
+                "min_sample": 150,
+            },
+        )
+        for index, campaign in enumerate(made):
+            currency = "CNY" if campaign is made[-1] else "USD"
+            lines = ["date,variant,impressions,clicks,cost,conversions,revenue,currency"]
+            for day in range(14):
+                d = start + timedelta(days=day)
+                if index == 0:  # the experiment's arms
+                    lines.append(f"{d},old_page,20000,400,300.00,8,3992.00,{currency}")
+                    lines.append(f"{d},video_page,20000,400,300.00,14,6986.00,{currency}")
+                else:
+                    lines.append(
+                        f"{d},,{8000 + 500 * index},{160 + 20 * index},{150 + 40 * index}.00,"
+                        f"{3 + index},{(3 + index) * 499}.00,{currency}"
+                    )
+            csv = self.out / f"metrics-{campaign['id']}.csv"
+            csv.write_text("\n".join(lines) + "\n")
+            self.xbm("metrics", "push", campaign["id"], str(csv))
+        analysis = self.call("campaigns", "GET", f"/v1/experiments/{experiment['id']}/analysis", role="analyst")
+        return made, analysis
+
+    def compliance(self) -> list[str]:
+        profile = {
+            "ebc_code": EBP,
+            "ebc_name": "Company A Trading (Hangzhou)",
+            "agent_code": "3301980ABC",
+            "agent_name": "Hangzhou Customs Broker",
+            "assure_code": "3301960ABC",
+            "customs_code": "2991",
+            "port_code": "2991",
+            "trade_mode": "9610",
+            "cop_code": EBP,
+            "cop_name": "Company A Trading",
+            "dxp_id": "DXPENT0000012345",
+        }
+        self.call("compliance", "PUT", "/v1/compliance/customs-profile", json=profile)
+        self.call(
+            "compliance",
+            "POST",
+            "/v1/compliance/payment-institutions",
+            json={
+                "pay_code": PAY,
+                "name": "Lianlian Pay",
+                "licence_no": "Z2012433000011",
+                "scopes": ["internet_payment"],
+                "status": "active",
+            },
+        )
+        self.call(
+            "compliance",
+            "PUT",
+            f"/v1/compliance/items/{SKU}",
+            json={
+                "gname": "Golf training simulator kit",
+                "gmodel": "GSK office edition, mat+sensor+net",
+                "hs_code": "9506390000",
+                "unit": "001",
+                "unit1": "001",
+                "qty1_per_unit": "1",
+                "origin_country": "142",
+                "vat_rate": "0.13",
+                "consumption_tax_rate": "0",
+            },
+        )
+        sources = {
+            key: self.call("compliance", "POST", "/v1/compliance/sources", json=body)
+            for key, body in {
+                "shop": {
+                    "name": "Flagship store",
+                    "kind": "shopify",
+                    "role": "platform",
+                    "ebp_code": EBP,
+                    "ebp_name": "Company A Store",
+                },
+                "pay": {"name": "Lianlian Pay", "kind": "standard_webhooks", "role": "payment", "pay_code": PAY},
+                "ship": {
+                    "name": "Cainiao",
+                    "kind": "standard_webhooks",
+                    "role": "logistics",
+                    "logistics_code": LOGISTICS,
+                },
+            }.items()
+        }
+        released = []
+        for n in range(5):
+            order_no = f"GSK{uuid.uuid4().hex[:10].upper()}"
+            buyer = f"3301061990030{n:05d}"
+            self._shopify(sources["shop"], self._order(order_no, buyer))
+            self._swh(
+                sources["pay"],
+                "payment",
+                {
+                    "pay_code": PAY,
+                    "pay_transaction_id": f"LL{order_no}",
+                    "order_no": order_no,
+                    "ebp_code": EBP,
+                    "payer": {"name": "Wang Fang", "id_number": buyer, "telephone": "13800138000"},
+                    "amount_paid": "3326.46",
+                    "currency": "CNY",
+                    "paid_at": datetime.now(UTC).isoformat(),
+                },
+            )
+            self._swh(
+                sources["ship"],
+                "waybill",
+                {
+                    "logistics_code": LOGISTICS,
+                    "logistics_no": f"CN{order_no}",
+                    "order_no": order_no,
+                    "freight": "50.00",
+                    "insured_fee": "0",
+                    "weight_kg": "9.5",
+                    "consignee": {
+                        "name": "Wang Fang",
+                        "telephone": "138 0013 8000",
+                        "address": "Zhejiang Hangzhou Xihu District 18 Wensan Road",
+                    },
+                },
+            )
+            view = self.call("compliance", "GET", f"/v1/compliance/orders/{EBP}/{order_no}", role="analyst")
+            if view["state"] != "declared":
+                raise SystemExit(f"order {order_no} is {view['state']}: {view['checks']}")
+            xml = self.http["compliance"].get(
+                f"/v1/compliance/declarations/{view['declaration_id']}/xml",
+                headers={"Authorization": f"Bearer {self.tokens['integration']}"},
+            )
+            cop_no = etree.fromstring(xml.content).findtext(f".//{{{CEB}}}copNo")
+            for status in (120, 399, 800):  # accepted, cleared, released
+                self.call(
+                    "compliance",
+                    "POST",
+                    "/v1/compliance/messages",
+                    role="integration",
+                    content=_receipt(cop_no or "", status),
+                    headers={"Content-Type": "application/xml"},
+                )
+            released.append(order_no)
+        return released
+
+    def _order(self, order_no: str, buyer: str) -> dict[str, Any]:
+        return {
+            "id": int(time.time() * 1000),
+            "name": f"#{order_no}",
+            "currency": "CNY",
+            "total_price": "3326.46",
+            "total_tax": "277.46",
+            "total_discounts": "0.00",
+            "landing_site": f"/products/gsk-office?utm_source=whatsapp&utm_campaign={UTM}",
+            "line_items": [
+                {"id": 1, "sku": SKU, "title": "Golf training simulator kit", "quantity": 1, "price": "2999.00"}
+            ],
+            "shipping_lines": [{"title": "Cainiao cross-border", "price": "50.00"}],
+            "shipping_address": {
+                "name": "Wang Fang",
+                "phone": "+86 138-0013-8000",
+                "province": "Zhejiang",
+                "city": "Hangzhou",
+                "address1": "Xihu District 18 Wensan Road",
+            },
+            "note_attributes": [
+                {"name": "buyer_id_number", "value": buyer},
+                {"name": "buyer_name", "value": "Wang Fang"},
+                {"name": "pay_code", "value": PAY},
+            ],
+        }
+
+    def _shopify(self, source: dict[str, Any], order: dict[str, Any]) -> None:
+        body = json.dumps(order).encode()
+        digest = base64.b64encode(hmac.new(source["secret"].encode(), body, hashlib.sha256).digest()).decode()
+        headers = {
+            "Content-Type": "application/json",
+            "X-Shopify-Hmac-Sha256": digest,
+            "X-Shopify-Topic": "orders/create",
+            "X-Shopify-Webhook-Id": str(uuid.uuid4()),
+        }
+        self._deliver(source, body, headers)
+
+    def _swh(self, source: dict[str, Any], kind: str, data: dict[str, Any]) -> None:
+        body = json.dumps({"type": kind, "data": data}).encode()
+        msg_id, now = f"msg_{uuid.uuid4().hex}", datetime.now(UTC)
+        headers = {
+            "Content-Type": "application/json",
+            "webhook-id": msg_id,
+            "webhook-timestamp": str(int(now.timestamp())),
+            "webhook-signature": Webhook(source["secret"]).sign(msg_id, now, body.decode()),
+        }
+        self._deliver(source, body, headers)
+
+    def _deliver(self, source: dict[str, Any], body: bytes, headers: dict[str, str]) -> None:
+        response = self.http["compliance"].post(source["webhook_path"], content=body, headers=headers)
+        if response.status_code >= 300:
+            raise SystemExit(f"webhook refused: {response.status_code} {response.text}")
+
+    def run(self) -> None:
+        with tempfile.TemporaryDirectory() as config_dir:
+            self.config_dir = config_dir
+            self.organisation()
+            plan_id, sbus = self.plan()
+            made, analysis = self.campaigns(sbus)
+            released = self.compliance()
+
+            def grid_known() -> Any:
+                grid = self.call("plans", "GET", f"/v1/plans/{plan_id}/sbu-grid", role="analyst")
+                known = [c for c in grid["cells"] if c["performance_known"]]
+                return grid if len(known) >= len(made) else None
+
+            grid = self.wait("campaigns' figures in plans' SBU grid", grid_known)
+
+            def attributed() -> Any:
+                perf = self.call("campaigns", "GET", f"/v1/campaigns/{made[-1]['id']}/performance", role="analyst")
+                return perf if perf["totals"]["attributed_orders"] >= len(released) else None
+
+            cn_perf = self.wait("released orders to reach their campaign", attributed)
+            report = self.out / "plan-report.html"
+            self.xbm("plan", "report", plan_id, "-o", str(report))
+
+        print(f"\nCompany A — plan {plan_id}")
+        print(f"  plan report: {report}")
+        print(f"  SBUs: {len(grid['cells'])}")
+        for cell in grid["cells"]:
+            if cell["performance_known"]:
+                print(
+                    f"    {cell['customer']['name'][:34]:<34} × {cell['channel']['name'][:30]:<30} "
+                    f"spend {cell['spend']['amount']:>10} {cell['spend']['currency']}  ROAS {cell['roas']}"
+                )
+        winner = analysis.get("winner")
+        print(f"  experiment: {analysis['decision']}" + (f" ({winner})" if winner else ""))
+        totals = cn_perf["totals"]
+        print(
+            f"  orders released through customs: {len(released)}; attributed to '{UTM}': "
+            f"{totals['attributed_orders']} orders, {totals['attributed_revenue']['amount']} "
+            f"{totals['attributed_revenue']['currency']}"
+        )
+
+
+def _receipt(cop_no: str, status: int) -> bytes:
+    guid = str(uuid.uuid4()).upper()
+    now = datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")[:17]
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<CEB622Message xmlns="{CEB}" guid="{guid}" version="1.0"><InventoryReturn><guid>{guid}</guid>
+<customsCode>2991</customsCode><ebpCode>{EBP}</ebpCode><ebcCode>{EBP}</ebcCode><agentCode>3301980ABC</agentCode>
+<copNo>{cop_no}</copNo><preNo>B2026{status:012d}</preNo><returnStatus>{status}</returnStatus><returnTime>{now}</returnTime>
+<returnInfo>demo receipt {status}</returnInfo></InventoryReturn></CEB622Message>""".encode()
+
+
+if __name__ == "__main__":
+    Demo().run()
