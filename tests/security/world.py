@@ -1,0 +1,433 @@
+"""Organisation A's world: one object of every kind, created through the API, with the value of every path
+parameter the services take and a valid body (and required query) for every operation.
+
+A path parameter or an operation body the world does not know makes the walks fail with a message saying what
+to add here: that is how new routes join the isolation matrix.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from shared.events import emit
+from shared.relay import Outcome, Relay
+from tests.security.operations import PARAM, Operation
+from tests.support import Tenant
+
+CUSTOMS_SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "customs" / "samples" / "import"
+HOOK_URL = "http://127.0.0.1:9/xbm-walk"
+EBP, PAY, LOGISTICS, SKU = "1105910159", "PAY0000001", "LOG0000001", "SCARF-1"
+
+
+@dataclass(frozen=True)
+class Raw:
+    """A body that is not JSON."""
+
+    content: bytes
+    media_type: str
+
+
+class WorldGap(AssertionError):
+    """The world lacks what an operation needs: the message says what to add."""
+
+
+@dataclass
+class World:
+    service: str
+    tenant: Tenant
+    #: path parameter name → value; ``"<segment>/<name>"`` wins for a name several collections share (item_id)
+    params: dict[str, str] = field(default_factory=dict)
+    #: (METHOD, path) → a valid body (JSON-able, or Raw), or a function making a new one each time (unique keys)
+    bodies: dict[tuple[str, str], Any] = field(default_factory=dict)
+    #: (METHOD, path) → the required query parameters
+    queries: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+
+    def value(self, path: str, name: str, overrides: dict[str, str] | None = None) -> str:
+        before = path.split("{" + name + "}")[0].rstrip("/").rsplit("/", 1)[-1]
+        for key in (f"{before}/{name}", name):
+            for source in (overrides or {}, self.params):
+                if key in source:
+                    return source[key]
+        raise WorldGap(
+            f"{self.service}: the isolation world has no value for {{{name}}} in {path}: create one such object "
+            f"of organisation A in tests/security/world.py and record its id as params[{name!r}] "
+            f"(or params['{before}/{name}'] when several collections call it {name})"
+        )
+
+    def url(self, op: Operation, overrides: dict[str, str] | None = None) -> str:
+        return PARAM.sub(lambda m: quote(self.value(op.path, m.group(1), overrides), safe=""), op.path)
+
+    def request(self, op: Operation, overrides: dict[str, str] | None = None) -> dict[str, Any]:
+        """The arguments of ``client.request`` for this operation on A's objects (headers added by the caller)."""
+        kwargs: dict[str, Any] = {"method": op.method, "url": self.url(op, overrides), "headers": {}}
+        missing = [q for q in op.required_query if q not in self.queries.get(op.key, {})]
+        if missing:
+            raise WorldGap(
+                f"{self.service}: {op} needs the query parameters {missing}: add them to queries[{op.key!r}] "
+                "in tests/security/world.py"
+            )
+        if op.key in self.queries:
+            kwargs["params"] = self.queries[op.key]
+        if op.key in self.bodies:
+            body = self.bodies[op.key]
+            body = body() if callable(body) else body
+            if isinstance(body, Raw):
+                kwargs["content"] = body.content
+                kwargs["headers"]["Content-Type"] = body.media_type
+            else:
+                kwargs["json"] = body
+        elif op.body_required:
+            raise WorldGap(
+                f"{self.service}: {op} takes a body and the world has none: add a valid body as "
+                f"bodies[{op.key!r}] in tests/security/world.py (a 422 would stop the walk before the tenancy check)"
+            )
+        return kwargs
+
+
+async def created(client: httpx.AsyncClient, method: str, url: str, tenant: Tenant, role: str, body: Any) -> Any:
+    response = await client.request(method, url, json=body, headers=tenant.auth(role))
+    assert response.status_code in (200, 201), f"world: {method} {url} → {response.status_code} {response.text}"
+    return response.json()
+
+
+def money(amount: str, currency: str = "USD") -> dict[str, str]:
+    return {"amount": amount, "currency": currency}
+
+
+# --- subscriptions and deliveries (every service with events) -------------------------------------------------
+
+
+async def subscribe(world: World, client: httpx.AsyncClient, app: Any) -> None:
+    """A subscription to every event the service publishes, made before the other objects so their events
+    reach it."""
+    if app.state.events is None:
+        return
+    body = {"url": HOOK_URL, "event_types": list(app.state.events.event_types), "description": "walk"}
+    world.bodies[("POST", "/v1/subscriptions")] = body
+    world.bodies[("PATCH", "/v1/subscriptions/{subscription_id}")] = {"description": "walked"}
+    sub = await created(client, "POST", "/v1/subscriptions", world.tenant, "admin", body)
+    world.params["subscription_id"] = sub["id"]
+
+
+async def find_delivery(world: World, client: httpx.AsyncClient, app: Any) -> None:
+    """A delivery to A's subscription: one of the world's events if any reached it, else one recorded directly
+    (the outbox is the only way deliveries come to exist)."""
+    if app.state.events is None:
+        return
+    url = f"/v1/subscriptions/{world.params['subscription_id']}/deliveries"
+    items = (await client.get(url, headers=world.tenant.auth())).json()["items"]
+    if not items:
+        tables = app.state.events
+        async with app.state.sessionmaker() as session:
+            await emit(session, tables, org_id=world.tenant.org_id, type=tables.event_types[0], data={"walk": True})
+            await session.commit()
+        items = (await client.get(url, headers=world.tenant.auth())).json()["items"]
+    world.params["delivery_id"] = items[0]["id"]
+    # as the relay records a 2xx from the subscriber: a delivered event can be replayed (a pending one is 409)
+    relay = Relay(app.state.sessionmaker, app.state.events, app.state.http, app.state.outbound_policy)
+    await relay.record([Outcome(items[0]["id"], world.params["subscription_id"], 200, None, 1)])
+
+
+# --- plans ----------------------------------------------------------------------------------------------------
+
+PLAN = {
+    "name": "Walk plan",
+    "period_start": "2027-01-01",
+    "period_end": "2027-12-31",
+    "base_currency": "USD",
+    "trade_direction": "export",
+}
+
+
+async def plan_with_tactics(plans: httpx.AsyncClient, tenant: Tenant, world: World | None = None) -> dict[str, Any]:
+    """A draft plan with its strategic and tactical layers and an SBU; records bodies and ids in ``world``."""
+    w = world or World("plans", tenant)
+    plan = await created(plans, "POST", "/v1/plans", tenant, "executive", PLAN)
+    base = f"/v1/plans/{plan['id']}"
+    w.params["plan_id"] = plan["id"]
+    w.bodies[("POST", "/v1/plans")] = PLAN
+    w.bodies[("PATCH", "/v1/plans/{plan_id}")] = {"description": "walked"}
+    factor = {"scope": "macro", "category": "economy", "description": "tariffs fall", "impact": 3}
+    segment = {"name": "Office golfers", "countries": ["US"], "attractiveness": 8, "fit": 9}
+    children: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
+        "environment-factors": ("executive", factor, {"impact": 2}),
+        "swot-items": (
+            "executive",
+            {"quadrant": "strength", "description": "fast", "weight": "0.5"},
+            {"weight": "0.4"},
+        ),
+        "segments": ("executive", segment, {"fit": 7}),
+    }
+    ids: dict[str, str] = {}
+    for path, (role, body, patch) in children.items():
+        ids[path] = (await created(plans, "POST", f"{base}/{path}", tenant, role, body))["id"]
+        w.bodies[("POST", f"/v1/plans/{{plan_id}}/{path}")] = body
+        w.bodies[("PATCH", f"/v1/plans/{{plan_id}}/{path}/{{item_id}}")] = patch
+    targeting = {"segment_ids": [ids["segments"]]}
+    positioning = {"target_segment_id": ids["segments"], "statement": "The office golf coach"}
+    for path, body in (("targeting", targeting), ("positioning", positioning)):
+        await created(plans, "PUT", f"{base}/{path}", tenant, "executive", body)
+        w.bodies[("PUT", f"/v1/plans/{{plan_id}}/{path}")] = body
+    product = {"sku": "GS-200", "name": "Golf kit", "unit_cost": money("300"), "price": money("500")}
+    tactics: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
+        "customers": (
+            "supervisor",
+            {
+                "name": "Business people",
+                "segment_id": ids["segments"],
+                "needs": [{"statement": "practise", "demand": "strong"}],
+            },
+            {"description": "walked"},
+        ),
+        "channels": (
+            "supervisor",
+            {"name": "Store", "platform": "amazon", "mode": "platform", "business_model": "B2C", "countries": ["US"]},
+            {"countries": ["DE"]},
+        ),
+        "products": ("supervisor", product, {"pricing_note": "walked"}),
+        "innovations": (
+            "executive",
+            {"title": "Live demos", "layer": "tactical", "hypothesis": "demos sell", "budget": money("100")},
+            {"status": "running"},
+        ),
+        "reviews": (
+            "specialist",
+            {"loop": "pdca", "phase": "plan", "findings": "f", "actions": "a"},
+            {"findings": "g"},
+        ),
+        "status-snapshots": (
+            "supervisor",
+            {"as_of": "2027-03-31", "customer_count": 10, "repurchase_rate": "0.2", "member_activity_rate": "0.1"},
+            {"notes": "walked"},
+        ),
+        "membership-tiers": ("supervisor", {"name": "Gold", "level": 1, "benefits": ["free shipping"]}, {"level": 2}),
+        "service-channels": ("supervisor", {"kind": "email", "role": "core"}, {"notes": "walked"}),
+    }
+    for path, (role, body, patch) in tactics.items():
+        ids[path] = (await created(plans, "POST", f"{base}/{path}", tenant, role, body))["id"]
+        w.bodies[("POST", f"/v1/plans/{{plan_id}}/{path}")] = body
+        w.bodies[("PATCH", f"/v1/plans/{{plan_id}}/{path}/{{item_id}}")] = patch
+    for path, item_id in ids.items():
+        w.params[f"{path}/item_id"] = item_id
+    w.bodies[("POST", "/v1/plans/{plan_id}/products")] = lambda: {**product, "sku": "GS-" + uuid.uuid4().hex[:8]}
+    other_product = await created(plans, "POST", f"{base}/products", tenant, "supervisor", {**product, "sku": "GS-300"})
+    sbu_body = {
+        "customer_id": ids["customers"],
+        "channel_id": ids["channels"],
+        "product_id": ids["products"],
+        "need": "practise in the office",
+        "demand": "strong",
+        "budget": money("10000"),
+        "revenue_target": money("60000"),
+        "owner": "Li Wei",
+    }
+    sbu = await created(plans, "POST", f"{base}/sbus", tenant, "supervisor", sbu_body)
+    w.params["sbu_id"] = sbu["id"]
+    w.bodies[("POST", "/v1/plans/{plan_id}/sbus")] = sbu_body
+    w.bodies[("PATCH", "/v1/sbus/{sbu_id}")] = {"owner": "Walker"}
+    w.bodies[("POST", "/v1/sbus/{sbu_id}/derive")] = {"product_id": other_product["id"], "reason": "walk"}
+    w.bodies[("POST", "/v1/sbus/{sbu_id}/retire")] = {"reason": "walk"}
+    return sbu
+
+
+async def plans_world(clients: dict[str, httpx.AsyncClient], apps: dict[str, Any], tenant: Tenant) -> World:
+    plans = clients["plans"]
+    world = World("plans", tenant)
+    world.params["org_id"] = tenant.org_id
+    await subscribe(world, plans, apps["plans"])
+    key_body = {"name": "walk key", "role": "analyst"}
+    world.params["key_id"] = (await created(plans, "POST", "/v1/api-keys", tenant, "admin", key_body))["id"]
+    world.bodies[("POST", "/v1/api-keys")] = key_body
+    world.bodies[("POST", "/v1/auth/token")] = {"api_key": tenant.admin_key}
+    world.bodies[("POST", "/v1/orgs")] = {"name": "Walk org"}
+    await plan_with_tactics(plans, tenant, world)
+    await find_delivery(world, plans, apps["plans"])
+    return world
+
+
+# --- campaigns ------------------------------------------------------------------------------------------------
+
+SEM = {"keywords": [{"text": "golf simulator", "match_type": "exact"}], "daily_budget": "50.00"}
+
+
+async def campaigns_world(clients: dict[str, httpx.AsyncClient], apps: dict[str, Any], tenant: Tenant) -> World:
+    campaigns = clients["campaigns"]
+    world = World("campaigns", tenant)
+    await subscribe(world, campaigns, apps["campaigns"])
+    sbu = await plan_with_tactics(clients["plans"], tenant)
+    world.params["sbu_id"] = sbu["id"]
+    kind = {"key": "walk_" + uuid.uuid4().hex[:8], "name": "Walk kind", "settings_schema": {"type": "object"}}
+    world.params["key"] = (await created(campaigns, "POST", "/v1/campaign-kinds", tenant, "supervisor", kind))["key"]
+    world.bodies[("POST", "/v1/campaign-kinds")] = lambda: {**kind, "key": "walk_" + uuid.uuid4().hex[:8]}
+    node = {
+        "name": "Black Friday",
+        "platform": "amazon",
+        "starts_on": "2026-11-27",
+        "ends_on": "2026-11-30",
+        "budget": money("1000"),
+    }
+    world.params["node_id"] = (await created(campaigns, "POST", "/v1/event-nodes", tenant, "supervisor", node))["id"]
+    world.bodies[("POST", "/v1/event-nodes")] = node
+    campaign = {
+        "sbu_id": sbu["id"],
+        "kind": "sem",
+        "name": "sem push",
+        "budget": money("3000.00"),
+        "starts_on": "2026-09-01",
+        "ends_on": "2026-09-30",
+        "event_node_id": world.params["node_id"],
+        "settings": SEM,
+    }
+    campaign_id = (await created(campaigns, "POST", "/v1/campaigns", tenant, "specialist", campaign))["id"]
+    world.params["campaign_id"] = campaign_id
+    world.bodies[("POST", "/v1/campaigns")] = campaign
+    world.bodies[("PATCH", "/v1/campaigns/{campaign_id}")] = {"name": "walked"}
+    world.bodies[("POST", "/v1/campaigns/{campaign_id}/transitions")] = {"to": "scheduled"}
+    row = {
+        "date": "2026-09-01",
+        "variant": "a",
+        "impressions": 1000,
+        "clicks": 50,
+        "cost": money("25.00"),
+        "conversions": 5,
+        "revenue": money("100.00"),
+    }
+    metrics = {"rows": [row, {**row, "variant": "b"}]}
+    await created(campaigns, "PUT", f"/v1/campaigns/{campaign_id}/metrics", tenant, "specialist", metrics)
+    world.bodies[("PUT", "/v1/campaigns/{campaign_id}/metrics")] = metrics
+    experiment = {"name": "hero", "metric": "ctr", "variants": [{"key": "a", "weight": 1}, {"key": "b", "weight": 1}]}
+    url = f"/v1/campaigns/{campaign_id}/experiments"
+    world.params["experiment_id"] = (await created(campaigns, "POST", url, tenant, "specialist", experiment))["id"]
+    world.bodies[("POST", "/v1/campaigns/{campaign_id}/experiments")] = experiment
+    review = {"loop": "pdca", "phase": "check", "findings": "CTR low", "actions": "new creatives"}
+    url = f"/v1/campaigns/{campaign_id}/reviews"
+    world.params["review_id"] = (await created(campaigns, "POST", url, tenant, "specialist", review))["id"]
+    world.bodies[("POST", "/v1/campaigns/{campaign_id}/reviews")] = review
+    await created(
+        campaigns, "POST", f"/v1/campaigns/{campaign_id}/transitions", tenant, "specialist", {"to": "scheduled"}
+    )
+    await find_delivery(world, campaigns, apps["campaigns"])
+    return world
+
+
+# --- compliance -----------------------------------------------------------------------------------------------
+
+PROFILE = {
+    "ebc_code": EBP,
+    "ebc_name": "XBM Walk Seller Ltd",
+    "agent_code": "1105980159",
+    "agent_name": "XBM Walk Broker",
+    "assure_code": "ASSURE0001",
+    "customs_code": "4604",
+    "port_code": "4604",
+    "trade_mode": "9610",
+    "cop_code": EBP,
+    "cop_name": "XBM Walk Seller Ltd",
+    "dxp_id": "DXPENT0000000001",
+}
+ITEM = {
+    "gname": "Wool scarf",
+    "gmodel": "100% wool, 180x30cm",
+    "hs_code": "6214200000",
+    "unit": "011",
+    "unit1": "011",
+    "qty1_per_unit": "1",
+    "origin_country": "303",
+    "vat_rate": "0.13",
+    "consumption_tax_rate": "0",
+}
+BUYER = "110101199001010042"
+
+
+def documents(order_no: str) -> dict[str, dict[str, Any]]:
+    """An order, its payment and its waybill that match: the order ends declared."""
+    person = {"name": "Jiao Hongyu", "id_number": BUYER, "telephone": "13522652231"}
+    consignee = {"name": "Jiao Hongyu", "telephone": "13522652231", "address": "Beijing Haidian 1 Zhongguancun Street"}
+    item = {"gnum": 1, "item_no": SKU, "name": "Wool scarf", "qty": "2", "unit": "011", "price": "100", "total": "200"}
+    order = {
+        "order_no": order_no,
+        "ebp_code": EBP,
+        "ebc_code": EBP,
+        "trade_direction": "import",
+        "goods_value": "200.00",
+        "freight": "20.00",
+        "discount": "0",
+        "tax_total": "20.02",
+        "actual_paid": "240.02",
+        "currency": "CNY",
+        "buyer": {"reg_no": "u1", **person},
+        "consignee": consignee,
+        "items": [item],
+        "pay_code": PAY,
+        "pay_transaction_id": "T" + order_no,
+    }
+    payment = {
+        "pay_code": PAY,
+        "pay_transaction_id": "T" + order_no,
+        "order_no": order_no,
+        "ebp_code": EBP,
+        "payer": person,
+        "amount_paid": "240.02",
+        "currency": "CNY",
+        "paid_at": "2026-09-01T08:00:00+00:00",
+    }
+    waybill = {
+        "logistics_code": LOGISTICS,
+        "logistics_no": "L" + order_no,
+        "order_no": order_no,
+        "freight": "20.00",
+        "weight_kg": "0.4",
+        "consignee": consignee,
+    }
+    return {"orders": order, "payments": payment, "waybills": waybill}
+
+
+async def compliance_world(clients: dict[str, httpx.AsyncClient], apps: dict[str, Any], tenant: Tenant) -> World:
+    c = clients["compliance"]
+    world = World("compliance", tenant)
+    await subscribe(world, c, apps["compliance"])
+    await created(c, "PUT", "/v1/compliance/customs-profile", tenant, "admin", PROFILE)
+    world.bodies[("PUT", "/v1/compliance/customs-profile")] = PROFILE
+    institution = {
+        "pay_code": PAY,
+        "name": "XBM Pay",
+        "licence_no": "Z2000000000001",
+        "scopes": ["internet_payment"],
+        "status": "active",
+    }
+    url = "/v1/compliance/payment-institutions"
+    world.params["institution_id"] = (await created(c, "POST", url, tenant, "admin", institution))["id"]
+    world.bodies[("POST", url)] = lambda: {**institution, "pay_code": "PAY" + uuid.uuid4().hex[:7].upper()}
+    world.bodies[("PATCH", "/v1/compliance/payment-institutions/{institution_id}")] = {"name": "XBM Pay Ltd"}
+    await created(c, "PUT", f"/v1/compliance/items/{SKU}", tenant, "integration", ITEM)
+    world.params["item_no"] = SKU
+    world.bodies[("PUT", "/v1/compliance/items/{item_no}")] = ITEM
+    source = {"name": "Shop", "kind": "shopify", "role": "platform", "ebp_code": EBP, "ebp_name": "XBM Shop"}
+    world.params["source_id"] = (await created(c, "POST", "/v1/compliance/sources", tenant, "admin", source))["id"]
+    world.bodies[("POST", "/v1/compliance/sources")] = {**source, "name": "Another shop"}
+    world.bodies[("POST", "/v1/compliance/webhooks/{source_id}")] = {"id": 1, "name": "#ORDWALK"}
+    order_no = "ORD" + uuid.uuid4().hex[:12].upper()
+    for kind, body in documents(order_no).items():
+        await created(c, "POST", f"/v1/compliance/{kind}", tenant, "integration", body)
+    for kind, body in documents("ORD" + uuid.uuid4().hex[:12].upper()).items():
+        world.bodies[("POST", f"/v1/compliance/{kind}")] = body
+    world.params |= {"ebp_code": EBP, "order_no": order_no}
+    view = (await c.get(f"/v1/compliance/orders/{EBP}/{order_no}", headers=tenant.auth())).json()
+    assert view["declaration_id"], f"world: the order did not end declared: {view['state']} {view['checks']}"
+    world.params["declaration_id"] = view["declaration_id"]
+    world.bodies[("POST", "/v1/compliance/orders/{ebp_code}/{order_no}/returns")] = {"reason": "walk"}
+    world.bodies[("POST", "/v1/compliance/messages")] = Raw(
+        (CUSTOMS_SAMPLES / "CEB311Message.xml").read_bytes(), "application/xml"
+    )
+    world.queries[("GET", "/v1/compliance/quota")] = {"buyer_id_number": BUYER}
+    await find_delivery(world, c, apps["compliance"])
+    return world
+
+
+BUILDERS = {"plans": plans_world, "campaigns": campaigns_world, "compliance": compliance_world}
