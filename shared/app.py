@@ -77,6 +77,7 @@ def build_app(
                 app.state.http,
                 app.state.outbound_policy,
                 extra_tasks=relay_tasks(app) if relay_tasks else (),
+                lease_seconds=settings.relay_lease_seconds,
             )
         try:
             for hook in on_startup:

@@ -43,6 +43,8 @@ class ServiceSettings(BaseSettings):
     #: run the outbox relay inside the app (the embedded default); off when relays run as their own processes
     run_relay: bool = True
     relay_idle_seconds: float = Field(1.0, gt=0, le=60)
+    #: how long a claimed delivery is held before another relay may take it (a crashed relay's rows return)
+    relay_lease_seconds: float = Field(60.0, ge=1, le=3600)
     #: networks webhooks may be sent to although they are private (CIDRs); loopback is allowed in development
     outbound_allow: list[str] = Field(default_factory=list, validation_alias=_global("XBM_OUTBOUND_ALLOW"))
 
