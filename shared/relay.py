@@ -205,7 +205,9 @@ def relay_main(settings: Any, tables: EventTables, extra_tasks: Callable[..., Se
         async with make_http_client(settings.http_connect_timeout, settings.http_read_timeout) as http:
             policy = OutboundPolicy.for_environment(settings.environment, settings.outbound_allow)
             tasks = extra_tasks(sessionmaker, http) if extra_tasks else ()
-            relay = Relay(sessionmaker, tables, http, policy, extra_tasks=tasks, lease_seconds=settings.relay_lease_seconds)
+            relay = Relay(
+                sessionmaker, tables, http, policy, extra_tasks=tasks, lease_seconds=settings.relay_lease_seconds
+            )
             log.info("%s relay started", settings.service_name)
             await relay.run_forever(settings.relay_idle_seconds, stop)
         await engine.dispose()
