@@ -7,6 +7,7 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
+from services.compliance.events import EVENTS, IdempotencyKey
 from services.compliance.intake.router import router as intake_router
 from services.compliance.items.router import router as items_router
 from services.compliance.orders.router import router as orders_router
@@ -28,6 +29,8 @@ def create_app(settings: ComplianceSettings | None = None, http_client: httpx.As
         migrations_dir=MIGRATIONS,
         routers=[items_router, setup_router, intake_router, orders_router],
         http_client=http_client,
+        events=EVENTS,
+        idempotency_model=IdempotencyKey,
     )
     key = settings.pii_key.get_secret_value() if settings.pii_key else None
     app.state.pii = Pii.from_setting(key, settings.data_dir)

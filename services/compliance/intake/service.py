@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compliance.customs import messages as customs
 from services.compliance.customs.xmlsafe import local, parse
+from services.compliance.dbutil import retry_on_lock_conflict
 from services.compliance.intake.mapping import shopify_order, woocommerce_order
 from services.compliance.intake.signatures import VERIFIERS, BadSignature
 from services.compliance.orders import service as orders
@@ -119,21 +120,24 @@ async def receive_message(session: AsyncSession, pii: Pii, org_id: str, body: by
     name = local(root.tag)
     result = MessageResult(message_type=name, guid=root.get("guid"))
     if name in customs.DOCUMENT_MESSAGES:
-        kind, docs = customs.documents(root)
-        for i, data in enumerate(docs):
-            outcome = await orders.ingest(session, pii, org_id, canonical(kind, data, ["body", kind, i]))
+        kind, data = customs.documents(root)
+        docs = [canonical(kind, d, ["body", kind, i]) for i, d in enumerate(data)]
+        async with retry_on_lock_conflict():
+            outcomes = await orders.ingest_all(session, pii, org_id, docs)
+            await session.flush()
+        for outcome in outcomes:
             result.documents += 1
             result.stored += outcome.status == "stored"
             result.duplicates += outcome.status == "duplicate"
             if outcome.state and outcome.ebp_code:
                 result.states[f"{outcome.ebp_code}/{outcome.order_no}"] = outcome.state
     elif name in customs.RECEIPT_MESSAGES:
-        for receipt in customs.receipts(root):
-            result.receipts += 1
-            if await orders.apply_receipt(session, org_id, receipt):
-                result.applied += 1
-            else:
-                result.unmatched += 1
+        receipts = customs.receipts(root)
+        async with retry_on_lock_conflict():
+            applied = await orders.apply_receipts(session, org_id, receipts)
+        result.receipts = len(applied)
+        result.applied = sum(applied)
+        result.unmatched = result.receipts - result.applied
     elif name not in customs.KNOWN_OTHER:
         raise Unprocessable(f"{name[:40]} is not a customs message XBM takes", loc=["body"])
     return result

@@ -1,11 +1,12 @@
 """Ingest, incremental matching, declaration, receipts, returns and quota.
 
 Every order state change goes through :func:`change_state`: that is where ``order.matched``,
-``order.mismatch``, ``order.declared``, ``order.cleared`` and ``order.released`` get published."""
+``order.mismatch``, ``order.declared``, ``order.cleared`` and ``order.released`` are published."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -15,22 +16,26 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import BigInteger, func, or_, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.compliance.customs.declarations import CNY as CUSTOMS_CNY
 from services.compliance.customs.declarations import Envelope, Parties, inventory_xml, order_xml
 from services.compliance.customs.messages import Receipt
 from services.compliance.dbutil import insert_new, touch
+from services.compliance.events import STATE_EVENTS, publish
 from services.compliance.items.models import ItemRecord
 from services.compliance.orders import rules
 from services.compliance.orders.models import Declaration, Delivery, MatchKey, Order, Payment, Waybill
 from services.compliance.orders.schemas import OrderDoc, PaymentDoc, WaybillDoc
 from services.compliance.pii import Pii, mask
-from services.compliance.setup.models import PaymentInstitution
-from services.compliance.setup.service import find_profile
+from services.compliance.setup.models import CustomsProfile, PaymentInstitution
 from shared.db import ScaledDecimal, get_scoped, new_id, scoped, utcnow
 from shared.errors import Conflict, NotFound
+from shared.schemas import format_decimal
 
 CHINA = ZoneInfo("Asia/Shanghai")
 RETURN_WINDOW = timedelta(days=30)
 MAX_RECEIPTS = 50
+#: matched orders declared at once when the customs profile is set
+DECLARE_BATCH = 200
 _UNITS = ScaledDecimal(4)
 
 
@@ -46,14 +51,41 @@ class Ingested:
 # --- state --------------------------------------------------------------------------------------------------
 
 
+def iso_currency(code: str) -> str:
+    """ISO 4217 for a currency as customs may write it (its own code 142 for CNY)."""
+    return "CNY" if code == CUSTOMS_CNY else code
+
+
+def order_event(order: Order, previous: str) -> dict[str, Any]:
+    """What subscribers learn of an order's change: its keys, states, campaign and amount — never the buyer's or
+    payer's name or ID number."""
+    data: dict[str, Any] = {
+        "ebp_code": order.ebp_code,
+        "order_no": order.order_no,
+        "state": order.state,
+        "previous_state": previous,
+        "utm_campaign": order.utm_campaign,
+        "amount": format_decimal(order.actual_paid),
+        "currency": iso_currency(order.currency),
+        "declaration_id": order.declaration_id,
+    }
+    if order.state == "mismatch":
+        data["failing_rules"] = order.failing_rules.split(",") if order.failing_rules else []
+    return data
+
+
 async def change_state(session: AsyncSession, order: Order, new: str) -> None:
-    """The one place an order changes state (events for matched, mismatch, declared, cleared and released are
-    published from here: the order carries utm_campaign, actual_paid and currency for order.released)."""
+    """The one place an order changes state; entering matched, mismatch, declared, cleared or released publishes
+    ``order.<state>`` in the same transaction."""
     now = utcnow()
+    previous = order.state
     order.state = new
     order.state_changed_at = now
     if new == "released":
         order.released_at = now
+    event_type = STATE_EVENTS.get(new)
+    if event_type is not None:
+        await publish(session, order.org_id, event_type, order_event(order, previous), now)
 
 
 # --- ingest -------------------------------------------------------------------------------------------------
@@ -68,6 +100,21 @@ async def record_delivery(session: AsyncSession, org_id: str, source_id: str, de
 async def _lock_order_no(session: AsyncSession, org_id: str, order_no: str) -> None:
     values = {"id": new_id(), "org_id": org_id, "order_no": order_no, "touched_at": utcnow()}
     await touch(session, MatchKey, values, ["org_id", "order_no"], "touched_at")
+
+
+async def lock_order_nos(session: AsyncSession, org_id: str, order_nos: Iterable[str]) -> None:
+    """Lock several order numbers' match keys in sorted order. Every request that changes orders takes these
+    locks before touching an order, always in this order, so two requests never wait on each other in a cycle."""
+    for order_no in sorted(set(order_nos)):
+        await _lock_order_no(session, org_id, order_no)
+
+
+async def ingest_all(
+    session: AsyncSession, pii: Pii, org_id: str, docs: Sequence[OrderDoc | PaymentDoc | WaybillDoc]
+) -> list[Ingested]:
+    """Several documents in one transaction (a customs message): their order numbers are locked up front."""
+    await lock_order_nos(session, org_id, (doc.order_no for doc in docs))
+    return [await ingest(session, pii, org_id, doc) for doc in docs]
 
 
 def _order_values(pii: Pii, org_id: str, doc: OrderDoc) -> dict[str, Any]:
@@ -283,9 +330,13 @@ def _cop_no() -> str:
     return "XBM" + uuid.uuid4().hex[:17].upper()
 
 
+async def _profile(session: AsyncSession, org_id: str) -> CustomsProfile | None:
+    return (await session.execute(scoped(CustomsProfile, org_id))).scalar_one_or_none()
+
+
 async def declare(session: AsyncSession, order: Order) -> Declaration | None:
     """Declare the inventory list of a matched order (needs the seller's customs profile)."""
-    if await find_profile(session, order.org_id) is None:
+    if await _profile(session, order.org_id) is None:
         return None
     declaration = Declaration(
         id=new_id(),
@@ -301,6 +352,21 @@ async def declare(session: AsyncSession, order: Order) -> Declaration | None:
     await change_state(session, order, "declared")
     await session.flush()
     return declaration
+
+
+async def declare_waiting(session: AsyncSession, org_id: str) -> int:
+    """Declare the oldest matched orders (at most :data:`DECLARE_BATCH`) that waited for the customs profile;
+    returns how many were declared. The rest, if any, are declared the next time the profile is saved."""
+    stmt = scoped(Order, org_id).where(Order.state == "matched").order_by(Order.created_at, Order.id)
+    stmt = stmt.limit(DECLARE_BATCH)
+    waiting = (await session.execute(stmt)).scalars().all()
+    if not waiting:
+        return 0
+    await lock_order_nos(session, org_id, (o.order_no for o in waiting))
+    still = scoped(Order, org_id).where(Order.id.in_([o.id for o in waiting]), Order.state == "matched")
+    fresh = (await session.execute(still.execution_options(populate_existing=True))).scalars().all()
+    declared = [await declare(session, order) for order in fresh]
+    return sum(d is not None for d in declared)
 
 
 # --- receipts -----------------------------------------------------------------------------------------------
@@ -337,12 +403,23 @@ async def _order_for_receipt(session: AsyncSession, org_id: str, r: Receipt) -> 
     return None
 
 
-async def apply_receipt(session: AsyncSession, org_id: str, receipt: Receipt) -> bool:
-    """Record a customs receipt on its order and move the order forward (never backwards); False when the
-    receipt names no order of ours."""
-    order = await _order_for_receipt(session, org_id, receipt)
-    if order is None:
-        return False
+async def apply_receipts(session: AsyncSession, org_id: str, receipts: Sequence[Receipt]) -> list[bool]:
+    """Record each receipt on its order and move the order forward (never backwards); False for a receipt that
+    names no order of ours. The orders are locked first (sorted) and re-read, so receipts for one order
+    arriving together are applied one after the other, each on what the other left."""
+    targets = [await _order_for_receipt(session, org_id, r) for r in receipts]
+    orders = {o.id: o for o in targets if o is not None}
+    await lock_order_nos(session, org_id, (o.order_no for o in orders.values()))
+    for order in orders.values():
+        await session.refresh(order)
+    for receipt, target in zip(receipts, targets, strict=True):
+        if target is not None:
+            await _apply_receipt(session, target, receipt)
+    await session.flush()
+    return [t is not None for t in targets]
+
+
+async def _apply_receipt(session: AsyncSession, order: Order, receipt: Receipt) -> None:
     entry = {"message": receipt.message[:6], "status": receipt.status, "info": receipt.info, "time": receipt.time}
     if entry not in order.receipts:
         order.receipts = [*order.receipts, entry][-MAX_RECEIPTS:]
@@ -353,8 +430,6 @@ async def apply_receipt(session: AsyncSession, org_id: str, receipt: Receipt) ->
     declared = rules.STATE_RANK[order.state] >= rules.STATE_RANK["declared"]
     if new is not None and declared and rules.moves_forward(order.state, new):
         await change_state(session, order, new)
-    await session.flush()
-    return True
 
 
 # --- returns ------------------------------------------------------------------------------------------------
@@ -362,6 +437,7 @@ async def apply_receipt(session: AsyncSession, org_id: str, receipt: Receipt) ->
 
 async def record_return(session: AsyncSession, org_id: str, ebp_code: str, order_no: str) -> Order:
     """A buyer's return within 30 days of release: tax refunded, quota restored."""
+    await lock_order_nos(session, org_id, [order_no])
     order = await get_order(session, org_id, ebp_code, order_no)
     if order.state == "returned_by_buyer":
         return order
@@ -382,7 +458,7 @@ async def _declaration_parts(
 ) -> tuple[Declaration, Order, dict[str, Any], str, Parties]:
     declaration = await get_scoped(session, Declaration, declaration_id, org_id)
     order = await session.get(Order, declaration.order_id)
-    profile = await find_profile(session, org_id)
+    profile = await _profile(session, org_id)
     if order is None or profile is None:
         raise NotFound(f"declaration {declaration_id} has lost its order or the customs profile")
     parties = Parties(**{f: getattr(profile, f) for f in Parties.__dataclass_fields__})

@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.compliance.dbutil import retry_on_lock_conflict
+from services.compliance.orders.service import declare_waiting
 from services.compliance.pii import Pii
 from services.compliance.setup.models import CustomsProfile, PaymentInstitution, Source
 from services.compliance.setup.schemas import SourceIn
@@ -31,6 +33,7 @@ async def get_profile(session: AsyncSession, org_id: str) -> CustomsProfile:
 
 
 async def put_profile(session: AsyncSession, org_id: str, fields: dict[str, Any]) -> tuple[CustomsProfile, bool]:
+    """Create or replace the profile; matched orders that waited for it are declared now (a bounded batch)."""
     profile = await find_profile(session, org_id)
     created = profile is None
     if profile is None:
@@ -43,6 +46,8 @@ async def put_profile(session: AsyncSession, org_id: str, fields: dict[str, Any]
         await session.flush()
     except IntegrityError as exc:
         raise Conflict("the customs profile was created concurrently; read it and try again") from exc
+    async with retry_on_lock_conflict():
+        await declare_waiting(session, org_id)
     return profile, created
 
 
