@@ -24,6 +24,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check shared services tests $(wildcard bench)
 	$(VENV)/bin/ruff format --check shared services tests $(wildcard bench)
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy shared services
 
 test: lint
 	$(VENV)/bin/pytest -q -p no:cacheprovider

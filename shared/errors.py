@@ -8,9 +8,12 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
+#: deadlock detected, serialization failure, lock not available
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001", "55P03"})
 log = logging.getLogger("xbm.errors")
 
 
@@ -111,13 +114,25 @@ def install_error_handlers(app: FastAPI) -> None:
         errors = validation_errors(exc)
         first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
         where = ".".join(str(p) for p in first["loc"])
-        detail = f"{where}: {first['msg']}" if where else first["msg"]
+        detail = f"{where}: {first['msg']}" if where else str(first["msg"])
         return problem(422, "Unprocessable Content", detail, errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException):
         title = {404: "Not Found", 405: "Method Not Allowed"}.get(exc.status_code, "Error")
         return problem(exc.status_code, title, str(exc.detail), headers=dict(exc.headers or {}))
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError):
+        # contention is the client's to retry, not a bug: a deadlock or serialisation failure (PostgreSQL), a
+        # database busy past its timeout (SQLite); anything else is a bug and stays a 500
+        code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+        if code in RETRYABLE_SQLSTATES or "database is locked" in str(exc.orig):
+            log.warning("database contention on %s %s: %s", request.method, request.url.path, code or "locked")
+            return problem(
+                503, "Service Unavailable", "the database was busy; retry the request", headers={"Retry-After": "1"}
+            )
+        return await _bug(request, exc)
 
     @app.exception_handler(Exception)
     async def _bug(request: Request, exc: Exception):  # a bug stays a 500, but a readable one, and logged

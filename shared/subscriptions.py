@@ -181,7 +181,9 @@ def subscriptions_router() -> APIRouter:
         await get_scoped(session, tables.Subscription, subscription_id, principal.org_id)
         rows, cursor = await paginate(session, select(D).where(D.subscription_id == subscription_id), D, page)
         ids = [r.id for r in rows]
-        types = dict((await session.execute(select(E.id, E.type).where(E.id.in_([r.event_id for r in rows])))).all())
+        types: dict[str, str] = dict(
+            (await session.execute(select(E.id, E.type).where(E.id.in_([r.event_id for r in rows])))).all()
+        )
         attempts: dict[str, list[Any]] = {i: [] for i in ids}
         for attempt in (
             await session.execute(select(A).where(A.delivery_id.in_(ids)).order_by(A.attempted_at))

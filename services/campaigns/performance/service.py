@@ -153,7 +153,7 @@ async def sbu_performance(session: AsyncSession, org_id: str, sbu_id: str, as_of
     return SbuPerformanceOut(sbu_id=sbu_id, campaign_count=int(count), **body)
 
 
-async def sbu_figures(session: AsyncSession, org_id: str, sbu_id: str) -> dict[str, str] | None:
+async def sbu_figures(session: AsyncSession, org_id: str, sbu_id: str) -> dict[str, str | None] | None:
     """Spend, revenue and ROAS of an SBU as ``sbu.performance_changed`` carries them to plans' grid; None when
     they cannot be summed (no campaign, or campaigns in several currencies)."""
     stmt = (
