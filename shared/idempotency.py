@@ -1,5 +1,6 @@
 """``Idempotency-Key`` on POST: the same key and body within 24 h gets the first response again; the same key
-with another body is 422; a retry while the first request still runs is 409. Keys are kept per organisation."""
+with another body is 422; a retry while the first request still runs is 409. Keys are kept per organisation,
+for requests carrying a valid access token."""
 
 from __future__ import annotations
 
@@ -56,20 +57,36 @@ async def _send_problem(send: Send, status: int, title: str, detail: str) -> Non
     await send({"type": "http.response.body", "body": body})
 
 
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that hands the already-read body to the app once, then defers to the real one."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
 class IdempotencyMiddleware:
     def __init__(self, app: ASGIApp, model: Any):
         self.app = app
         self.model = model
 
-    async def _scope_of(self, scope: Scope, headers: dict[bytes, bytes]) -> str:
+    async def _scope_of(self, scope: Scope, headers: dict[bytes, bytes]) -> str | None:
+        """The caller's organisation; None for a request without a valid token (webhook senders deduplicate
+        by their own delivery ids, and an unauthenticated key space could be squatted by anyone)."""
         auth = headers.get(b"authorization", b"").decode("latin-1")
-        if auth.lower().startswith("bearer "):
-            try:
-                principal = await scope["app"].state.verifier.verify(auth[7:].strip())
-                return f"org:{principal.org_id}"
-            except AppError:
-                return "unauthenticated"
-        return "public"
+        if not auth.lower().startswith("bearer "):
+            return None
+        try:
+            principal = await scope["app"].state.verifier.verify(auth[7:].strip())
+        except AppError:
+            return None
+        return f"org:{principal.org_id}"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST":
@@ -92,6 +109,9 @@ class IdempotencyMiddleware:
                 break
         body = b"".join(chunks)
         owner = await self._scope_of(scope, headers)
+        if owner is None:
+            await self.app(scope, _replay(body, receive), send)
+            return
         fingerprint = request_fingerprint(scope["path"], scope.get("query_string", b""), body)
 
         sessionmaker = scope["app"].state.sessionmaker
@@ -99,15 +119,7 @@ class IdempotencyMiddleware:
         if row_id is None:
             return
 
-        sent = False
-
-        async def replay_receive() -> Message:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
+        replay_receive = _replay(body, receive)
         captured: dict[str, Any] = {"status": 500, "headers": [], "body": []}
 
         async def capture_send(message: Message) -> None:

@@ -328,3 +328,16 @@ async def test_idempotency_key_while_the_first_still_runs_is_409(toy, tenant: Te
         "/v1/toys", json={"name": "iron"}, headers={**tenant.auth("specialist"), "Idempotency-Key": "busy"}
     )
     assert_problem(response, 409)
+
+
+async def test_requests_without_a_token_are_not_held_to_idempotency_keys(toy) -> None:  # type: ignore[no-untyped-def]
+    app, client, _ = toy
+    secret = derive_webhook_secret("toy-service-secret", "toys->toys")
+    body = json.dumps({"id": "evt_k", "type": "toy.created", "data": {"id": "k"}}).encode()
+    headers = {**signed_headers(secret, "evt_k", body), "Idempotency-Key": "squatted"}
+    first = await client.post("/internal/events/toys", content=body, headers=headers)
+    second = await client.post("/internal/events/toys", content=body, headers=headers)
+    assert first.json() == {"applied": True} and second.json() == {"applied": False}
+    assert "idempotent-replayed" not in second.headers
+    async with app.state.sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(IdempotencyKey)) == 0
