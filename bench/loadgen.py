@@ -1,7 +1,9 @@
 """A small closed-loop / open-loop HTTP load generator (httpx, asyncio) that runs in its own process.
 
 Closed loop (``concurrency`` workers, each sending its next request as soon as the last answered) measures peak
-throughput; open loop (a fixed arrival rate) measures latency at a given load, e.g. half the peak.
+throughput; open loop (a fixed arrival rate) measures latency at a given load, e.g. half the peak. Open-loop
+latency runs from the moment a request was due, not from when it was sent, so a stalled server (or client)
+cannot hide its queue (no coordinated omission).
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ class Result:
     seconds: float
     latencies_ms: list[float] = field(repr=False)
     mode: str = "closed"
+    #: the first unexpected answer, to tell a slow endpoint from a broken one
+    error_sample: str = ""
 
     @property
     def rps(self) -> float:
@@ -54,10 +58,16 @@ async def closed_loop(
     seconds: float = 10.0,
     warmup: float = 1.0,
     expect: tuple[int, ...] = (200, 201),
+    requests: int | None = None,
 ) -> Result:
+    """With ``requests`` the run sends exactly that many (no warm-up) and ``seconds`` is how long they took."""
+    if requests is not None:
+        warmup = 0.0
+        seconds = float("inf")
     latencies: list[float] = []
     errors = 0
     counter = 0
+    sample = ""
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as client:
         start = time.perf_counter()
@@ -65,26 +75,35 @@ async def closed_loop(
         stop_at = measure_from + seconds
 
         async def worker() -> None:
-            nonlocal errors, counter
+            nonlocal errors, counter, sample
             while True:
                 now = time.perf_counter()
-                if now >= stop_at:
+                if now >= stop_at or (requests is not None and counter >= requests):
                     return
                 counter += 1
                 t0 = time.perf_counter()
-                try:
-                    response = await fn(client, counter)
-                    ok = response.status_code in expect
-                except httpx.HTTPError:
-                    ok = False
+                ok, problem = await _send(fn, client, counter, expect)
                 t1 = time.perf_counter()
                 if t0 >= measure_from:
                     latencies.append((t1 - t0) * 1000)
                     if not ok:
                         errors += 1
+                        sample = sample or problem
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return Result(name, len(latencies), errors, seconds, latencies)
+        if requests is not None:
+            seconds = time.perf_counter() - start
+    return Result(name, len(latencies), errors, seconds, latencies, error_sample=sample)
+
+
+async def _send(fn: RequestFn, client: httpx.AsyncClient, i: int, expect: tuple[int, ...]) -> tuple[bool, str]:
+    try:
+        response = await fn(client, i)
+    except httpx.HTTPError as exc:
+        return False, f"{type(exc).__name__}: {exc}"
+    if response.status_code in expect:
+        return True, ""
+    return False, f"{response.status_code} {response.text[:200]}"
 
 
 async def open_loop(
@@ -93,23 +112,21 @@ async def open_loop(
     """Send ``rate`` requests per second on a fixed schedule, whatever the answers' latency."""
     latencies: list[float] = []
     errors = 0
+    sample = ""
     total = max(1, int(rate * seconds))
     async with httpx.AsyncClient(base_url=base_url, timeout=30, limits=httpx.Limits(max_connections=256)) as client:
         start = time.perf_counter()
 
         async def one(i: int) -> None:
-            nonlocal errors
-            await asyncio.sleep(max(0.0, start + i / rate - time.perf_counter()))
-            t0 = time.perf_counter()
-            try:
-                response = await fn(client, i)
-                ok = response.status_code in expect
-            except httpx.HTTPError:
-                ok = False
-            latencies.append((time.perf_counter() - t0) * 1000)
+            nonlocal errors, sample
+            due = start + i / rate
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            ok, problem = await _send(fn, client, i, expect)
+            latencies.append((time.perf_counter() - due) * 1000)
             if not ok:
                 errors += 1
+                sample = sample or problem
 
         await asyncio.gather(*(one(i) for i in range(total)))
         elapsed = time.perf_counter() - start
-    return Result(name, total, errors, elapsed, latencies, mode=f"open {rate:.0f}/s")
+    return Result(name, total, errors, elapsed, latencies, mode=f"open {rate:.0f}/s", error_sample=sample)

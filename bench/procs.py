@@ -1,0 +1,134 @@
+"""The three services as uvicorn processes on PostgreSQL, each on fresh databases that are dropped after."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+from services.campaigns.app import MIGRATIONS as CAMPAIGNS_MIGRATIONS
+from services.compliance.app import MIGRATIONS as COMPLIANCE_MIGRATIONS
+from services.plans.app import MIGRATIONS as PLANS_MIGRATIONS
+from shared.migrations import aupgrade_to_head
+
+ROOT = Path(__file__).resolve().parents[1]
+MIGRATIONS = {"plans": PLANS_MIGRATIONS, "campaigns": CAMPAIGNS_MIGRATIONS, "compliance": COMPLIANCE_MIGRATIONS}
+BOOTSTRAP_TOKEN = "bench-bootstrap-token"
+
+
+def plain(url: str) -> str:
+    """The asyncpg URL of a SQLAlchemy one."""
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Databases:
+    """One fresh database per service on the given server, dropped by :meth:`drop`."""
+
+    def __init__(self, server_url: str):
+        self.server = server_url
+        self.run_id = uuid.uuid4().hex[:8]
+        self.urls: dict[str, str] = {}
+
+    async def create(self) -> dict[str, str]:
+        conn = await asyncpg.connect(plain(self.server))
+        try:
+            for name in MIGRATIONS:
+                db = f"xbm_bench_{self.run_id}_{name}"
+                await conn.execute(f'CREATE DATABASE "{db}"')
+                self.urls[name] = f"{self.server.rpartition('/')[0]}/{db}"
+        finally:
+            await conn.close()
+        for name, url in self.urls.items():
+            await aupgrade_to_head(MIGRATIONS[name], url)
+        return self.urls
+
+    async def drop(self) -> None:
+        conn = await asyncpg.connect(plain(self.server))
+        try:
+            for url in self.urls.values():
+                await conn.execute(f'DROP DATABASE IF EXISTS "{url.rpartition("/")[2]}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+
+class Servers:
+    """``uvicorn --factory services.<name>.app:create_app`` for each service, as ``make run`` starts them."""
+
+    def __init__(self, data_dir: Path, database_urls: dict[str, str], pii_key: str, profile: str | None = None):
+        self.data_dir = data_dir
+        #: this service runs under pyinstrument, which writes its report here when the service stops
+        self.profile = profile
+        self.profile_path = data_dir / f"profile-{profile}.html"
+        self.ports = {name: free_port() for name in MIGRATIONS}
+        self.urls = {name: f"http://127.0.0.1:{port}" for name, port in self.ports.items()}
+        env = {k: v for k, v in os.environ.items() if not k.startswith("XBM_")}
+        env.update(
+            {
+                "XBM_DATA_DIR": str(data_dir),
+                "XBM_BOOTSTRAP_TOKEN": BOOTSTRAP_TOKEN,
+                "XBM_SERVICE_SECRET": "bench-" + uuid.uuid4().hex,
+                "XBM_COMPLIANCE_PII_KEY": pii_key,
+            }
+        )
+        for name, url in self.urls.items():
+            env[f"XBM_{name.upper()}_URL"] = url
+            env[f"XBM_{name.upper()}_DATABASE_URL"] = database_urls[name]
+        self.env = env
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+
+    def start(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        for name, port in self.ports.items():
+            command = ["-m", "uvicorn", "--factory", f"services.{name}.app:create_app", "--host", "127.0.0.1",
+                       "--port", str(port), "--no-access-log"]  # fmt: skip
+            if name == self.profile:
+                command = ["-m", "pyinstrument", "-r", "html", "-o", str(self.profile_path), *command]
+            log = (self.data_dir / f"{name}.log").open("ab")
+            self.procs[name] = subprocess.Popen(
+                [sys.executable, *command], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
+            log.close()
+
+    async def wait_up(self, seconds: float = 60) -> None:
+        deadline = time.monotonic() + seconds
+        async with httpx.AsyncClient(timeout=1) as client:
+            for name, url in self.urls.items():
+                while True:
+                    if self.procs[name].poll() is not None:
+                        raise RuntimeError(f"{name} exited; see {self.data_dir / (name + '.log')}")
+                    try:
+                        if (await client.get(url + "/readyz")).status_code == 200:
+                            break
+                    except httpx.HTTPError:
+                        pass
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"{name} did not come up; see {self.data_dir / (name + '.log')}")
+                    await asyncio.sleep(0.1)
+
+    def pid(self, name: str) -> int:
+        return self.procs[name].pid
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()

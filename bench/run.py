@@ -1,0 +1,373 @@
+"""``make bench`` (``python -m bench.run``): the three services as processes on fresh PostgreSQL databases,
+seeded, then measured in one run against the same servers by a load generator in this (separate) process.
+
+Figures: requests/s, p50/p99 and the ratio to the same server's bare ``GET /healthz``; p99 in open loop at half
+the peak rate for reads and ingest; and the matching cost per ingested order with 10,000 and with 1,000,000
+orders stored. The report (Markdown) is printed and written to ``bench/out/``; databases are dropped after.
+
+Options: ``--seconds`` per closed-loop run (default 10), ``--stored`` the large store (default 1,000,000),
+``--only`` a comma-separated subset (health, sbu, ingest, metrics, grid, open, growth), ``--profile SERVICE``
+to run that service under pyinstrument (its report lands in ``bench/out/``), ``--database-url`` the server
+(default ``$XBM_BENCH_DATABASE_URL`` or the local one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import platform
+import secrets
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from bench import seed
+from bench.loadgen import Result, closed_loop, open_loop
+from bench.procs import ROOT, Databases, Servers, plain
+from services.compliance.pii import Pii
+
+OUT = ROOT / "bench" / "out"
+DEFAULT_SERVER = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+ALL = ("health", "sbu", "ingest", "metrics", "grid", "open", "growth")
+GROWTH_ORDERS = 1000  # orders ingested at each store size
+
+
+@dataclass
+class Figure:
+    result: Result
+    service: str
+    concurrency: int
+    base: str | None = None  # the bare endpoint this one is compared with
+
+
+@dataclass
+class Run:
+    args: argparse.Namespace
+    servers: Servers
+    figures: dict[str, Figure] = field(default_factory=dict)
+    growth: dict[int, dict[str, float]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def wants(self, name: str) -> bool:
+        return name in self.args.only
+
+    async def closed(self, key: str, service: str, fn: Any, concurrency: int, base: str | None = None) -> Result:
+        url = self.servers.urls[service]
+        result = await closed_loop(key, url, fn, concurrency=concurrency, seconds=self.args.seconds)
+        self.figures[key] = Figure(result, service, concurrency, base)
+        print(f"  {key:<28} {result.rps:8.1f} req/s  p50 {result.p50:7.1f} ms  p99 {result.p99:7.1f} ms"
+              f"  errors {result.errors} {result.error_sample[:120]}", flush=True)  # fmt: skip
+        return result
+
+    async def open(self, key: str, service: str, fn: Any, peak: float) -> Result:
+        rate = max(1.0, peak / 2)
+        result = await open_loop(key, self.servers.urls[service], fn, rate=rate, seconds=self.args.seconds)
+        self.figures[key] = Figure(result, service, 0)
+        print(f"  {key:<28} {rate:8.1f} req/s  p50 {result.p50:7.1f} ms  p99 {result.p99:7.1f} ms"
+              f"  errors {result.errors} {result.error_sample[:120]}", flush=True)  # fmt: skip
+        return result
+
+
+# --- the benchmarks -------------------------------------------------------------------------------------------
+
+
+def order_body(prefix: str, buyers: int = 100_000) -> Any:
+    """Request bodies of unique canonical orders: ``prefix`` + the request number."""
+    template = json.dumps(seed.order("__NO__", "__BUYER__")).encode()
+
+    def body(i: int) -> bytes:
+        return template.replace(b"__NO__", seed.order_no(prefix, i).encode()).replace(
+            b"__BUYER__", seed.buyer_of(i, buyers).encode()
+        )
+
+    return body
+
+
+JSON = {"Content-Type": "application/json"}
+
+
+async def throughput(run: Run, org: seed.Org, plan_id: str, sbu_ids: list[str], campaign_id: str) -> None:
+    reader, integration = org.auth("analyst"), {**org.auth("integration"), **JSON}
+    if run.wants("health"):
+        for service in ("plans", "compliance", "campaigns"):
+            await run.closed(f"healthz_{service}", service, lambda c, i: c.get("/healthz"), 16)
+    if run.wants("sbu"):
+        await run.closed(
+            "sbu_get", "plans", lambda c, i: c.get(f"/v1/sbus/{sbu_ids[i % len(sbu_ids)]}", headers=reader), 16,
+            "healthz_plans",
+        )  # fmt: skip
+    if run.wants("ingest"):
+        body = order_body("P")
+        await run.closed(
+            "order_ingest", "compliance",
+            lambda c, i: c.post("/v1/compliance/orders", content=body(i), headers=integration), 16,
+            "healthz_compliance",
+        )  # fmt: skip
+    if run.wants("metrics"):
+        rows = json.dumps({"rows": seed.metric_rows(1000)}).encode()
+        writer = {**org.auth("integration"), **JSON}
+        await run.closed(
+            "metrics_put_1000_rows", "campaigns",
+            lambda c, i: c.put(f"/v1/campaigns/{campaign_id}/metrics", content=rows, headers=writer), 4,
+            "healthz_campaigns",
+        )  # fmt: skip
+    if run.wants("grid"):
+        await run.closed(
+            "sbu_grid_1000", "plans", lambda c, i: c.get(f"/v1/plans/{plan_id}/sbu-grid", headers=reader), 4,
+            "healthz_plans",
+        )  # fmt: skip
+
+
+async def half_peak(run: Run, org: seed.Org, plan_id: str, sbu_ids: list[str]) -> None:
+    reader, integration = org.auth("analyst"), {**org.auth("integration"), **JSON}
+    peaks = {k: f.result.rps for k, f in run.figures.items()}
+    if "sbu_get" in peaks:
+        await run.open(
+            "sbu_get_half_peak", "plans",
+            lambda c, i: c.get(f"/v1/sbus/{sbu_ids[i % len(sbu_ids)]}", headers=reader), peaks["sbu_get"],
+        )  # fmt: skip
+    if "order_ingest" in peaks:
+        body = order_body("H")
+        await run.open(
+            "order_ingest_half_peak", "compliance",
+            lambda c, i: c.post("/v1/compliance/orders", content=body(i), headers=integration),
+            peaks["order_ingest"],
+        )  # fmt: skip
+    if "sbu_grid_1000" in peaks:
+        await run.open(
+            "sbu_grid_1000_half_peak", "plans",
+            lambda c, i: c.get(f"/v1/plans/{plan_id}/sbu-grid", headers=reader), peaks["sbu_grid_1000"],
+        )  # fmt: skip
+
+
+async def matching_cost(run: Run, database_url: str, pii: Pii) -> None:
+    """Orders that complete their triple (payment and waybill already stored), ingested one at a time: the
+    whole comparison and the declaration, with 10,000 and then ``--stored`` orders in the tables."""
+    org = await seed.new_org(run.servers.urls["plans"], "Bench growth")
+    await seed.compliance_setup(run.servers.urls["compliance"], org)
+    previous = 0
+    for stored, prefix in ((10_000, "N"), (run.args.stored, "M")):
+        seconds = await seed.store_orders(database_url, pii, org.org_id, previous + 1, stored)
+        previous = stored
+        buyers = seed.buyers_for(stored)
+        await seed.store_counterparts(database_url, pii, org.org_id, prefix, GROWTH_ORDERS, buyers)
+        await org.refresh()
+        headers = {**org.auth("integration"), **JSON}
+        body = order_body(prefix, buyers)
+        result = await closed_loop(
+            f"matching_{stored}", run.servers.urls["compliance"],
+            lambda c, i, body=body, headers=headers: c.post("/v1/compliance/orders", content=body(i), headers=headers),
+            concurrency=1, requests=GROWTH_ORDERS,
+        )  # fmt: skip
+        declared = await _declared(database_url, org.org_id, prefix)
+        run.growth[stored] = {
+            "seed_seconds": seconds,
+            "ms_per_order": result.seconds * 1000 / max(1, result.requests),
+            "p50": result.p50,
+            "p99": result.p99,
+            "errors": result.errors,
+            "declared": declared,
+        }
+        print(f"  matching with {stored:>9,} stored: {run.growth[stored]['ms_per_order']:.2f} ms/order "
+              f"p50 {result.p50:.2f} p99 {result.p99:.2f}; {declared} declared; seeded in {seconds:.1f} s "
+              f"{result.error_sample[:120]}", flush=True)  # fmt: skip
+
+
+async def _declared(database_url: str, org_id: str, prefix: str) -> int:
+    conn = await asyncpg.connect(plain(database_url))
+    try:
+        return int(
+            await conn.fetchval(
+                "SELECT count(*) FROM orders WHERE org_id = $1 AND order_no LIKE $2 AND state = 'declared'",
+                org_id,
+                prefix + "%",
+            )
+        )
+    finally:
+        await conn.close()
+
+
+# --- the machine and the report -------------------------------------------------------------------------------
+
+
+def host() -> dict[str, str]:
+    mem_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+                  if line.startswith("MemTotal"))  # fmt: skip
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpus": str(os.cpu_count()),
+        "cpu": _cpu_model(),
+        "memory": f"{mem_kb / 1024 / 1024:.1f} GiB",
+        "python": platform.python_version(),
+        "commit": commit.stdout.strip(),
+        "load": " / ".join(f"{x:.2f}" for x in os.getloadavg()),
+    }
+
+
+async def postgres(database_url: str) -> str:
+    conn = await asyncpg.connect(plain(database_url))
+    try:
+        version = await conn.fetchval("SHOW server_version")
+        buffers, sync = await conn.fetchval("SHOW shared_buffers"), await conn.fetchval("SHOW synchronous_commit")
+    finally:
+        await conn.close()
+    return f"{version} (shared_buffers {buffers}, synchronous_commit {sync})"
+
+
+def _cpu_model() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown"
+
+
+TARGETS = (
+    ("sbu_get", "ratio", 0.5, "read ≥ 0.5× bare /healthz"),
+    ("order_ingest", "ratio", 0.3, "ingest ≥ 0.3× bare /healthz"),
+    ("sbu_get_half_peak", "p99", 50.0, "read p99 ≤ 50 ms at half peak"),
+    ("order_ingest_half_peak", "p99", 100.0, "ingest p99 ≤ 100 ms at half peak"),
+)
+
+
+def ratio(run: Run, key: str) -> float | None:
+    figure = run.figures.get(key)
+    if figure is None or figure.base is None or figure.base not in run.figures:
+        return None
+    base = run.figures[figure.base].result.rps
+    return figure.result.rps / base if base else None
+
+
+def verdicts(run: Run) -> list[tuple[str, str, bool]]:
+    out = []
+    for key, kind, bound, label in TARGETS:
+        if key not in run.figures:
+            continue
+        if kind == "ratio":
+            value = ratio(run, key)
+            if value is not None:
+                out.append((label, f"{value:.2f}×", value >= bound))
+        else:
+            p99 = run.figures[key].result.p99
+            out.append((label, f"{p99:.1f} ms", p99 <= bound))
+    if len(run.growth) == 2:
+        small, large = sorted(run.growth)
+        factor = run.growth[large]["ms_per_order"] / run.growth[small]["ms_per_order"]
+        out.append((f"matching per order at {large:,} within 1.2× of {small:,}", f"{factor:.2f}×", factor <= 1.2))
+    return out
+
+
+def report(run: Run, info: dict[str, str]) -> str:
+    lines = [
+        f"## Run of {info['date']} (commit {info['commit']})",
+        "",
+        f"- machine: {info['cpus']} CPUs ({info['cpu']}), {info['memory']} memory; Python {info['python']}; "
+        f"PostgreSQL {info['postgresql']}",
+        "- servers: one uvicorn process per service, relays on, JSON access logs to files; the load generator "
+        "(httpx, asyncio) is a separate process on the same 2 CPUs, so it competes with the servers",
+        f"- load average before the run: {info['load']}; after: {info['load_after']}",
+        f"- closed loops of {run.args.seconds:g} s after 1 s of warm-up; open loops of {run.args.seconds:g} s at "
+        "half the closed-loop peak, latency measured from when each request was due",
+        "",
+        "| benchmark | service | mode | concurrency | requests | req/s | p50 ms | p99 ms | errors | × bare |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for key, f in run.figures.items():
+        r = f.result
+        x = ratio(run, key)
+        lines.append(
+            f"| {key} | {f.service} | {r.mode} | {f.concurrency or '-'} | {r.requests} | {r.rps:.1f} | "
+            f"{r.p50:.1f} | {r.p99:.1f} | {r.errors} | {'' if x is None else f'{x:.2f}'} |"
+        )
+    if run.growth:
+        lines += ["", "| orders stored | seeded in s | ms per ingested order | p50 ms | p99 ms | declared | errors |",
+                  "|---|---|---|---|---|---|---|"]  # fmt: skip
+        for stored, g in sorted(run.growth.items()):
+            lines.append(
+                f"| {stored:,} | {g['seed_seconds']:.1f} | {g['ms_per_order']:.2f} | {g['p50']:.2f} | "
+                f"{g['p99']:.2f} | {int(g['declared'])} / {GROWTH_ORDERS} | {int(g['errors'])} |"
+            )
+    lines += ["", "| target | measured | met |", "|---|---|---|"]
+    lines += [f"| {label} | {value} | {'yes' if ok else 'NOT YET'} |" for label, value, ok in verdicts(run)]
+    lines += [f"- {note}" for note in run.notes]
+    return "\n".join(lines) + "\n"
+
+
+# --- main -------------------------------------------------------------------------------------------------------
+
+
+async def bench(args: argparse.Namespace, info: dict[str, str]) -> str:
+    info["postgresql"] = await postgres(args.database_url)
+    pii_key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+    dbs = Databases(args.database_url)
+    print(f"creating databases xbm_bench_{dbs.run_id}_* on {args.database_url.rpartition('@')[2]}", flush=True)
+    urls = await dbs.create()
+    data_dir = OUT / f"run-{dbs.run_id}"
+    servers = Servers(data_dir, urls, pii_key, profile=args.profile)
+    run = Run(args, servers)
+    try:
+        servers.start()
+        await servers.wait_up()
+        print("seeding: an organisation, a plan with 1,000 SBUs, a campaign, a compliance setup", flush=True)
+        org = await seed.new_org(servers.urls["plans"], "Bench seller")
+        plan_id, sbu_ids = await seed.plan_with_sbus(servers.urls["plans"], org)
+        campaign_id = await seed.campaign_on(servers.urls["campaigns"], org, sbu_ids[0])
+        await seed.compliance_setup(servers.urls["compliance"], org)
+        await org.refresh()
+        print("measuring", flush=True)
+        await throughput(run, org, plan_id, sbu_ids, campaign_id)
+        if run.wants("open"):
+            await org.refresh()
+            await half_peak(run, org, plan_id, sbu_ids)
+        if run.wants("growth"):
+            await matching_cost(run, urls["compliance"], Pii.from_setting(pii_key, data_dir))
+    finally:
+        servers.stop()
+        await dbs.drop()
+    info["load_after"] = " / ".join(f"{x:.2f}" for x in os.getloadavg())
+    if args.profile:
+        run.notes.append(f"{args.profile} ran under pyinstrument (slower): see {servers.profile_path}")
+    return report(run, info)
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", default=os.environ.get("XBM_BENCH_DATABASE_URL", DEFAULT_SERVER))
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--stored", type=int, default=1_000_000)
+    parser.add_argument("--only", default=",".join(ALL), type=lambda s: set(s.split(",")))
+    parser.add_argument("--profile", choices=("plans", "campaigns", "compliance"))
+    args = parser.parse_args(argv)
+    unknown = args.only - set(ALL)
+    if unknown:
+        parser.error(f"unknown benchmarks {sorted(unknown)}; choose from {', '.join(ALL)}")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(sys.argv[1:] if argv is None else argv)
+    try:
+        import uvloop  # the load generator's own loop: the faster client leaves more CPU to the servers
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    except ImportError:
+        pass
+    text = asyncio.run(bench(args, host()))
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"report-{time.strftime('%Y%m%d-%H%M%S')}.md"
+    path.write_text(text)
+    print("\n" + text + f"\n(written to {path.relative_to(ROOT)})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
