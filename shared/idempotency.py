@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.db import IdMixin, UTCDateTime, utcnow
-from shared.errors import AppError
+from shared.errors import AppError, send_problem
 
 TTL = timedelta(hours=24)
 _KEY_OK = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -43,18 +43,6 @@ def idempotency_table(base: Any) -> Any:
 
 def request_fingerprint(path: str, query: bytes, body: bytes) -> str:
     return hashlib.sha256(b"\n".join([path.encode(), query, body])).hexdigest()
-
-
-async def _send_problem(send: Send, status: int, title: str, detail: str) -> None:
-    body = json.dumps({"type": "about:blank", "title": title, "status": status, "detail": detail}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
@@ -99,7 +87,7 @@ class IdempotencyMiddleware:
             return
         key = raw_key.decode("latin-1")
         if not _KEY_OK.match(key):
-            await _send_problem(send, 400, "Bad Request", "Idempotency-Key must be 1–255 visible ASCII characters")
+            await send_problem(send, 400, "Bad Request", "Idempotency-Key must be 1–255 visible ASCII characters")
             return
         chunks = []
         while True:
@@ -155,7 +143,7 @@ class IdempotencyMiddleware:
                     await session.commit()
                     continue
                 if existing.fingerprint != fingerprint:
-                    await _send_problem(
+                    await send_problem(
                         send,
                         422,
                         "Unprocessable Content",
@@ -163,7 +151,7 @@ class IdempotencyMiddleware:
                     )
                     return None
                 if existing.state == "running":
-                    await _send_problem(
+                    await send_problem(
                         send, 409, "Conflict", "a request with this Idempotency-Key is still being processed"
                     )
                     return None
@@ -173,7 +161,7 @@ class IdempotencyMiddleware:
                 await send({"type": "http.response.start", "status": existing.status_code, "headers": out_headers})
                 await send({"type": "http.response.body", "body": existing.body or b""})
                 return None
-        await _send_problem(send, 409, "Conflict", "could not claim the Idempotency-Key; retry")
+        await send_problem(send, 409, "Conflict", "could not claim the Idempotency-Key; retry")
         return None
 
     async def _finish(self, sessionmaker: Any, row_id: str, captured: dict[str, Any]) -> None:

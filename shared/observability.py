@@ -15,7 +15,7 @@ from typing import Any
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.errors import PayloadTooLarge
+from shared.errors import PayloadTooLarge, send_problem
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
@@ -142,17 +142,17 @@ class InputGuardMiddleware:
             return
         raw_path = scope.get("raw_path") or scope["path"].encode()
         if b"%00" in raw_path or b"\x00" in raw_path or b"%00" in scope.get("query_string", b""):
-            await _problem(send, 400, "Bad Request", "NUL bytes are not allowed in URLs")
+            await send_problem(send, 400, "Bad Request", "NUL bytes are not allowed in URLs")
             return
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
                     too_big = int(value) > self.max
                 except ValueError:
-                    await _problem(send, 400, "Bad Request", "invalid Content-Length")
+                    await send_problem(send, 400, "Bad Request", "invalid Content-Length")
                     return
                 if too_big:
-                    await _problem(send, 413, "Payload Too Large", f"request body exceeds {self.max} bytes")
+                    await send_problem(send, 413, "Payload Too Large", f"request body exceeds {self.max} bytes")
                     return
         received = 0
         max_bytes = self.max
@@ -167,15 +167,3 @@ class InputGuardMiddleware:
             return message
 
         await self.app(scope, limited_receive, send)
-
-
-async def _problem(send: Send, status: int, title: str, detail: str) -> None:
-    body = json.dumps({"type": "about:blank", "title": title, "status": status, "detail": detail}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
