@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -72,7 +73,7 @@ class Servers:
         self.data_dir = data_dir
         #: this service runs under pyinstrument, which writes its report here when the service stops
         self.profile = profile
-        self.profile_path = data_dir / f"profile-{profile}.html"
+        self.profile_path = data_dir / f"profile-{profile}.pyisession"
         self.ports = {name: free_port() for name in MIGRATIONS}
         self.urls = {name: f"http://127.0.0.1:{port}" for name, port in self.ports.items()}
         env = {k: v for k, v in os.environ.items() if not k.startswith("XBM_")}
@@ -96,7 +97,7 @@ class Servers:
             command = ["-m", "uvicorn", "--factory", f"services.{name}.app:create_app", "--host", "127.0.0.1",
                        "--port", str(port), "--no-access-log"]  # fmt: skip
             if name == self.profile:
-                command = ["-m", "pyinstrument", "-r", "html", "-o", str(self.profile_path), *command]
+                command = ["-m", "pyinstrument", "-r", "pyisession", "-o", str(self.profile_path), *command]
             log = (self.data_dir / f"{name}.log").open("ab")
             self.procs[name] = subprocess.Popen(
                 [sys.executable, *command], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
@@ -123,12 +124,25 @@ class Servers:
         return self.procs[name].pid
 
     def stop(self) -> None:
-        for proc in self.procs.values():
+        for name, proc in self.procs.items():
             if proc.poll() is None:
-                proc.terminate()
+                # uvicorn re-raises SIGTERM after its shutdown, which would end pyinstrument before it writes;
+                # SIGINT ends it with KeyboardInterrupt, which pyinstrument catches to save its session
+                proc.send_signal(signal.SIGINT if name == self.profile else signal.SIGTERM)
         for proc in self.procs.values():
             try:
                 proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+        if self.profile and self.profile_path.exists():
+            self.render_profile()
+
+    def render_profile(self) -> None:
+        """The saved session as text (read here) and HTML (open in a browser)."""
+        for renderer, suffix in (("text", ".txt"), ("html", ".html")):
+            subprocess.run(
+                [sys.executable, "-m", "pyinstrument", "--load", str(self.profile_path), "-r", renderer,
+                 "-o", str(self.profile_path.with_suffix(suffix))] + (["--show-all"] if renderer == "text" else []),
+                check=False,
+            )  # fmt: skip
