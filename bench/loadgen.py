@@ -29,6 +29,11 @@ class Result:
     mode: str = "closed"
     #: the first unexpected answer, to tell a slow endpoint from a broken one
     error_sample: str = ""
+    #: requests sent, warm-up included, and the CPU seconds this (client) process spent sending them
+    sent: int = 0
+    client_cpu: float = 0.0
+    #: percentiles reported by an external load generator (wrk), when no latencies were recorded here
+    percentiles: dict[int, float] = field(default_factory=dict)
 
     @property
     def rps(self) -> float:
@@ -36,13 +41,13 @@ class Result:
 
     def pct(self, q: float) -> float:
         if not self.latencies_ms:
-            return float("nan")
+            return self.percentiles.get(round(q * 100), float("nan"))
         ordered = sorted(self.latencies_ms)
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
     @property
     def p50(self) -> float:
-        return statistics.median(self.latencies_ms) if self.latencies_ms else float("nan")
+        return statistics.median(self.latencies_ms) if self.latencies_ms else self.pct(0.5)
 
     @property
     def p99(self) -> float:
@@ -70,6 +75,7 @@ async def closed_loop(
     sample = ""
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as client:
+        cpu = time.process_time()
         start = time.perf_counter()
         measure_from = start + warmup
         stop_at = measure_from + seconds
@@ -93,7 +99,8 @@ async def closed_loop(
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         if requests is not None:
             seconds = time.perf_counter() - start
-    return Result(name, len(latencies), errors, seconds, latencies, error_sample=sample)
+        cpu = time.process_time() - cpu
+    return Result(name, len(latencies), errors, seconds, latencies, error_sample=sample, sent=counter, client_cpu=cpu)
 
 
 async def _send(fn: RequestFn, client: httpx.AsyncClient, i: int, expect: tuple[int, ...]) -> tuple[bool, str]:
@@ -115,6 +122,7 @@ async def open_loop(
     sample = ""
     total = max(1, int(rate * seconds))
     async with httpx.AsyncClient(base_url=base_url, timeout=30, limits=httpx.Limits(max_connections=256)) as client:
+        cpu = time.process_time()
         start = time.perf_counter()
 
         async def one(i: int) -> None:
@@ -129,4 +137,6 @@ async def open_loop(
 
         await asyncio.gather(*(one(i) for i in range(total)))
         elapsed = time.perf_counter() - start
-    return Result(name, total, errors, elapsed, latencies, mode=f"open {rate:.0f}/s", error_sample=sample)
+        cpu = time.process_time() - cpu
+    mode = f"open {rate:.0f}/s"
+    return Result(name, total, errors, elapsed, latencies, mode, sample, sent=total, client_cpu=cpu)
