@@ -291,12 +291,6 @@ async def test_sigkill_mid_intake_loses_and_duplicates_nothing(tmp_path: Path, d
         async with httpx.AsyncClient(base_url=clean.url, timeout=10) as client:
             clean_sources = await set_up(client, tenant)
 
-        # the clean run first, uninterrupted; then its server makes room for the crash run
-        clean_sent = await send_all(clean.url, clean_sources, docs, None)
-        clean.stop()
-        assert not clean_sent.refused, clean_sent.refused[:5]
-        assert len(clean_sent.acked) == 2000 and clean_sent.failed_attempts == 0
-
         killed_at: list[int] = []
 
         async def kill_once(acked: int) -> None:
@@ -306,11 +300,16 @@ async def test_sigkill_mid_intake_loses_and_duplicates_nothing(tmp_path: Path, d
                 crash.start()  # the same database, data directory and port
                 await crash.wait_up()
 
-        crash_sent = await send_all(crash.url, crash_sources, docs, kill_once)
+        # both runs at once, each on its own server and database: the clean one is never interrupted
+        clean_sent, crash_sent = await asyncio.gather(
+            send_all(clean.url, clean_sources, docs, None), send_all(crash.url, crash_sources, docs, kill_once)
+        )
     finally:
         for service in (crash, clean, plans):
             service.stop()
 
+    assert not clean_sent.refused, clean_sent.refused[:5]
+    assert len(clean_sent.acked) == 2000
     assert not crash_sent.refused, crash_sent.refused[:5]
     assert killed_at and KILL_AFTER <= killed_at[0] < 1500, killed_at  # it died mid-way
     assert crash_sent.failed_attempts > 0, "no sender noticed the crash"
