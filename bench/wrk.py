@@ -81,10 +81,13 @@ async def run(
         warm, measured = Path(tmp) / "warm.lua", Path(tmp) / "run.lua"
         warm.write_text(lua.replace("__RUN__", "w"))
         measured.write_text(lua.replace("__RUN__", "m"))
+        warm_requests = 0
         if warmup > 0:
-            await _wrk(base_url, warm, connections, warmup)
+            warm_requests = parse(name, await _wrk(base_url, warm, connections, warmup), warmup, connections).sent
         output = await _wrk(base_url, measured, connections, seconds)
-    return parse(name, output, seconds, connections)
+    result = parse(name, output, seconds, connections)
+    result.sent += warm_requests  # the server's CPU is counted over both runs
+    return result
 
 
 async def _wrk(base_url: str, script_path: Path, connections: int, seconds: float) -> str:
