@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Generic, TypeVar
+from types import UnionType
+from typing import Annotated, Any, ClassVar, Generic, TypeVar, Union, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
     PlainSerializer,
     StringConstraints,
+    ValidationInfo,
     field_validator,
 )
+from pydantic.json_schema import JsonSchemaValue, SkipJsonSchema
+from pydantic_core import CoreSchema, core_schema
 
 T = TypeVar("T")
 
@@ -32,10 +41,35 @@ def _no_nul(value: Any) -> Any:
     return value
 
 
+def _integer_only(annotation: Any) -> bool:
+    """Whether a field takes nothing but an integer (possibly optional, possibly constrained)."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _integer_only(get_args(annotation)[0])
+    if origin in (Union, UnionType):
+        others = [arg for arg in get_args(annotation) if arg is not type(None)]
+        return len(others) == 1 and _integer_only(others[0])
+    return annotation is int
+
+
 class Schema(BaseModel):
-    """Base of every request body: unknown fields refused, every string bounded and free of NUL bytes."""
+    """Base of every request body: unknown fields refused, every string bounded and free of NUL bytes, and an
+    integer is a JSON integer (pydantic alone would take ``true`` or ``"5"`` for one)."""
 
     model_config = ConfigDict(extra="forbid", str_max_length=20_000, str_strip_whitespace=False)
+    _integer_fields: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        cls._integer_fields = frozenset(name for name, f in cls.model_fields.items() if _integer_only(f.annotation))
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _integers_are_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, bool | str) and info.field_name in cls._integer_fields:
+            raise ValueError("must be an integer (not text, not true or false)")
+        return value
 
     @field_validator("*", mode="after")
     @classmethod
@@ -57,6 +91,65 @@ CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 
 
+#: a decimal as text: optional minus, up to 24 digits, optional fraction of up to 12 digits (no exponent, no blanks)
+DECIMAL_TEXT = r"^-?[0-9]{1,24}(\.[0-9]{1,12})?$"
+_DECIMAL_TEXT = re.compile(DECIMAL_TEXT)
+
+
+def _decimal_text(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError('must be a number or a decimal string such as "1999.00"')
+    if isinstance(value, str) and not _DECIMAL_TEXT.fullmatch(value):
+        raise ValueError('must be a decimal string such as "1999.00" (digits, one point, no exponent)')
+    return value
+
+
+class DecimalText:
+    """Put in ``Annotated[Decimal, Field(...), DecimalText()]`` of every decimal input: a JSON number, or a decimal
+    string of digits with one optional point (no exponent, no blanks, at most 38 characters) — and the OpenAPI
+    document says so, where pydantic alone would accept any length of leading zeros."""
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_before_validator_function(_decimal_text, handler(source))
+
+    def __get_pydantic_json_schema__(self, core: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        schema = handler(core)
+        for branch in schema.get("anyOf", [schema]):
+            if branch.get("type") == "string":
+                branch.update(pattern=DECIMAL_TEXT, maxLength=38)
+        return schema
+
+
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_RFC3339 = re.compile(
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?([Zz]|[+-][0-9]{2}:[0-9]{2})$"
+)
+
+
+def _iso_date(value: Any) -> Any:
+    """Only ``YYYY-MM-DD`` (or a date): pydantic alone would read ``0`` or ``"1000000000"`` as a Unix time."""
+    if isinstance(value, datetime) or (not isinstance(value, date) and not _ISO_DATE.fullmatch(str(value))):
+        raise ValueError("must be a date as YYYY-MM-DD")
+    return value
+
+
+def _rfc3339(value: Any) -> Any:
+    """Only RFC 3339 with an offset (or an aware datetime): no Unix times, no times without a zone."""
+    if isinstance(value, datetime):
+        ok = value.tzinfo is not None
+    else:
+        ok = isinstance(value, str) and _RFC3339.fullmatch(value) is not None
+    if not ok:
+        raise ValueError("must be an RFC 3339 time with its offset, such as 2026-09-01T08:00:00Z")
+    return value
+
+
+#: a day, accepted only as ``YYYY-MM-DD``
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+#: a moment, accepted only as RFC 3339 with an offset (stored and compared in UTC)
+IsoDateTime = Annotated[datetime, BeforeValidator(_rfc3339)]
+
+
 def format_decimal(value: Decimal) -> str:
     """Canonical text of a decimal: at least two places, no trailing zeros beyond them ("1999.00", "0.1234").
     The same value always reads the same, whatever the database gave back."""
@@ -68,14 +161,20 @@ def format_decimal(value: Decimal) -> str:
     return format(normalized, "f")
 
 
-#: an amount of money: at most 18 digits with 4 decimals, serialised as a decimal string
+#: serialises a decimal as its canonical string
+AsDecimalString = PlainSerializer(format_decimal, return_type=str, when_used="json")
+#: an amount of money: at most 18 digits with 4 decimals, serialised as a decimal string. Narrower bounds go in
+#: the same ``Field`` (an outer ``Annotated[Amount, Field(ge=0)]`` would not reach the OpenAPI document)
 Amount = Annotated[
     Decimal,
     Field(max_digits=18, decimal_places=4, ge=Decimal("-1e14"), le=Decimal("1e14")),
-    PlainSerializer(format_decimal, return_type=str, when_used="json"),
+    DecimalText(),
+    AsDecimalString,
 ]
-NonNegativeAmount = Annotated[Amount, Field(ge=0)]
-DecimalStr = Annotated[Decimal, PlainSerializer(format_decimal, return_type=str, when_used="json")]
+NonNegativeAmount = Annotated[
+    Decimal, Field(max_digits=18, decimal_places=4, ge=0, le=Decimal("1e14")), DecimalText(), AsDecimalString
+]
+DecimalStr = Annotated[Decimal, AsDecimalString]
 
 
 class Money(Schema):
@@ -83,6 +182,16 @@ class Money(Schema):
     currency: CurrencyCode
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {"amount": "1999.00", "currency": "USD"}})
+
+
+def _refuse_null(value: Any) -> Any:
+    if value is None:
+        raise ValueError("cannot be null; leave the field out to keep its value")
+    return value
+
+
+#: a PATCH field that may be left out (``None`` then means "not given") but not sent as null
+Omittable = Annotated[T | SkipJsonSchema[None], BeforeValidator(_refuse_null)]
 
 
 class Page(BaseModel, Generic[T]):

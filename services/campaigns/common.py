@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, StringConstraints
 
-from shared.schemas import DecimalStr, Out
+from shared.schemas import DecimalStr, IsoDate, Out
 
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 Uuid = Annotated[str, StringConstraints(pattern=UUID_PATTERN)]
@@ -22,7 +22,7 @@ def _plausible(value: date) -> date:
     return value
 
 
-Day = Annotated[date, AfterValidator(_plausible)]
+Day = Annotated[IsoDate, AfterValidator(_plausible)]
 
 
 class MoneyOut(Out):

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -26,13 +25,13 @@ from shared.auth import Principal, Reader, require
 from shared.db import DbSession, scoped, utcnow
 from shared.etag import check_if_match, set_etag
 from shared.pagination import Pagination, paginate
-from shared.schemas import Page
+from shared.schemas import IsoDate, Page
 
 router = APIRouter(prefix="/v1", tags=["campaigns"])
 CampaignWriter = Annotated[Principal, Depends(require("specialist"))]
 MetricsWriter = Annotated[Principal, Depends(require("specialist", "integration"))]
 CampaignId = Annotated[str, Path(max_length=64)]
-AsOf = Annotated[date | None, Query(description="pacing as of this day (default today, UTC)")]
+AsOf = Annotated[IsoDate | None, Query(description="pacing as of this day (default today, UTC)")]
 
 
 def _shown(response: Response, campaign: Campaign) -> CampaignOut:

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
 from services.campaigns.common import Day, MoneyOut, Uuid
-from shared.schemas import Amount, CurrencyCode, Name, Out, Schema
+from shared.schemas import AsDecimalString, CurrencyCode, DecimalText, Name, Out, Schema
 from shared.schemas import Money as MoneyIn
 
 KindRef = Annotated[str, StringConstraints(min_length=1, max_length=64)]
@@ -100,7 +101,7 @@ MAX_METRIC_ROWS = 1000
 
 
 class RowMoney(Schema):
-    amount: Annotated[Amount, Field(ge=0, le=10**10)]
+    amount: Annotated[Decimal, Field(max_digits=18, decimal_places=4, ge=0, le=10**10), DecimalText(), AsDecimalString]
     currency: CurrencyCode
 
 

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
@@ -11,12 +10,12 @@ from shared.auth import Principal, Reader, require
 from shared.db import DbSession, utcnow
 from shared.etag import set_etag
 from shared.pagination import Pagination
-from shared.schemas import Page
+from shared.schemas import IsoDate, Page
 
 router = APIRouter(prefix="/v1", tags=["event nodes"])
 #: event nodes carry a budget set for a platform's sales event: a supervisor's decision, like campaign kinds
 NodeWriter = Annotated[Principal, Depends(require("supervisor"))]
-AsOf = Annotated[date | None, Query(description="pacing as of this day (default today, UTC)")]
+AsOf = Annotated[IsoDate | None, Query(description="pacing as of this day (default today, UTC)")]
 NodeId = Annotated[str, Path(max_length=64)]
 
 

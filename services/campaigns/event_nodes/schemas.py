@@ -2,16 +2,20 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Annotated
 
-from pydantic import model_validator
+from pydantic import StringConstraints, model_validator
 
 from services.campaigns.common import Day, MoneyOut
 from shared.schemas import DecimalStr, Money, Name, Out, Schema
 
+#: as long as the column that keeps it
+Platform = Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
+
 
 class EventNodeIn(Schema):
     name: Name
-    platform: Name
+    platform: Platform
     starts_on: Day
     ends_on: Day
     budget: Money

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from services.campaigns.campaigns.schemas import VariantKey
-from shared.schemas import DecimalStr, Name, Out, Schema
+from shared.schemas import DecimalStr, DecimalText, Name, Out, Schema
 
 Metric = Literal["conversion_rate", "ctr", "open_rate"]
 Method = Literal["frequentist", "bayesian"]
@@ -15,14 +15,16 @@ Method = Literal["frequentist", "bayesian"]
 
 class VariantIn(Schema):
     key: VariantKey
-    weight: Annotated[Decimal, Field(gt=0, le=1000, max_digits=10, decimal_places=6)]
+    weight: Annotated[Decimal, Field(gt=0, le=1000, max_digits=10, decimal_places=6), DecimalText()]
 
 
 class ExperimentIn(Schema):
     name: Name
     metric: Metric
     variants: Annotated[list[VariantIn], Field(min_length=2, max_length=10, description="the first is the control")]
-    alpha: Annotated[Decimal, Field(gt=0, le=Decimal("0.2"), max_digits=6, decimal_places=4)] = Decimal("0.05")
+    alpha: Annotated[Decimal, Field(gt=0, le=Decimal("0.2"), max_digits=6, decimal_places=4), DecimalText()] = Decimal(
+        "0.05"
+    )
     method: Method = "frequentist"
     min_sample: Annotated[int, Field(ge=1, le=10**9)] = 150
 

@@ -50,6 +50,11 @@ def _customs_time(text: str | None) -> str:
     return datetime.strptime(text[:14], "%Y%m%d%H%M%S").replace(tzinfo=CHINA).isoformat()
 
 
+def _number(text: str | None) -> int | str | None:
+    """Customs XML carries integers as text; the canonical document has JSON integers."""
+    return int(text) if text is not None and text.isdigit() and len(text) < 10 else text
+
+
 def order_document(element: Element) -> dict[str, Any]:
     h = fields(head(element, "OrderHead"))
     items = []
@@ -57,7 +62,7 @@ def order_document(element: Element) -> dict[str, Any]:
         f = fields(line)
         items.append(
             {
-                "gnum": f.get("gnum"),
+                "gnum": _number(f.get("gnum")),
                 "item_no": f.get("itemNo"),
                 "name": f.get("itemName"),
                 "qty": f.get("qty"),

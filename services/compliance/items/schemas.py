@@ -6,10 +6,10 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-from shared.schemas import DecimalStr, Out, Schema
+from shared.schemas import DecimalStr, DecimalText, Out, Schema
 
 ItemNo = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
-Rate = Annotated[Decimal, Field(ge=0, lt=1, max_digits=6, decimal_places=4)]
+Rate = Annotated[Decimal, Field(ge=0, lt=1, max_digits=6, decimal_places=4), DecimalText()]
 
 
 class ItemRecordIn(Schema):
@@ -18,7 +18,7 @@ class ItemRecordIn(Schema):
     hs_code: Annotated[str, StringConstraints(pattern=r"^\d{10}$")] = Field(description="10-digit customs code")
     unit: Annotated[str, StringConstraints(pattern=r"^\d{3}$")] = Field(description="customs unit code, e.g. 011")
     unit1: Annotated[str, StringConstraints(pattern=r"^\d{3}$")] = Field(description="first legal unit code")
-    qty1_per_unit: Annotated[Decimal, Field(gt=0, max_digits=19, decimal_places=5)]
+    qty1_per_unit: Annotated[Decimal, Field(gt=0, max_digits=19, decimal_places=5), DecimalText()]
     origin_country: Annotated[str, StringConstraints(pattern=r"^\d{3}$")] = Field(description="customs country code")
     vat_rate: Rate
     consumption_tax_rate: Rate = Decimal("0")

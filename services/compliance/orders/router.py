@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
@@ -13,7 +13,7 @@ from shared.auth import Reader
 from shared.db import DbSession
 from shared.etag import set_etag
 from shared.pagination import Pagination
-from shared.schemas import Page
+from shared.schemas import IsoDate, Page
 
 router = APIRouter(prefix="/v1/compliance", tags=["compliance orders"])
 Ebp = Annotated[str, Path(max_length=18)]
@@ -56,7 +56,11 @@ async def record_return(
     return await views.order_view(session, order)
 
 
-@router.get("/declarations/{declaration_id}/xml", response_class=Response, responses=XML)
+@router.get(
+    "/declarations/{declaration_id}/xml",
+    response_class=Response,
+    responses={**XML, 409: {"description": "an item record the declaration used is gone"}},
+)
 async def declaration_xml(
     declaration_id: Annotated[str, Path(max_length=64)], principal: Ingest, session: DbSession, pii: PiiDep
 ) -> Response:
@@ -98,6 +102,6 @@ async def quota(
 
 @router.get("/reports/daily", response_model=DailyReport)
 async def daily_report(
-    principal: Reader, session: DbSession, day: Annotated[date | None, Query(alias="date")] = None
+    principal: Reader, session: DbSession, day: Annotated[IsoDate | None, Query(alias="date")] = None
 ) -> DailyReport:
     return await views.daily_report(session, principal.org_id, day or datetime.now(UTC).date())

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 
-from shared.schemas import DecimalStr, NonNegativeAmount, Out, Schema
+from shared.schemas import DecimalStr, DecimalText, IsoDateTime, NonNegativeAmount, Out, Schema
 
 _KEY = r"^[A-Za-z0-9_.\-]+$"
 Key18 = Annotated[str, StringConstraints(min_length=1, max_length=18, pattern=_KEY)]
@@ -36,7 +36,9 @@ def _positive(value: Decimal) -> Decimal:
     return value
 
 
-Quantity = Annotated[Decimal, Field(max_digits=19, decimal_places=5, le=Decimal("1e9")), AfterValidator(_positive)]
+Quantity = Annotated[
+    Decimal, Field(max_digits=19, decimal_places=5, le=Decimal("1e9")), DecimalText(), AfterValidator(_positive)
+]
 
 
 class Buyer(Schema):
@@ -104,7 +106,7 @@ class PaymentDoc(Schema):
     payer: Payer
     amount_paid: NonNegativeAmount
     currency: Currency
-    paid_at: datetime
+    paid_at: IsoDateTime
 
 
 class WaybillDoc(Schema):

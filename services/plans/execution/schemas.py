@@ -7,14 +7,16 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints, model_validator
 
 from services.plans.kit import MoneyOut
-from shared.schemas import DecimalStr, LongText, Money, Name, Out, Schema, ShortText
+from shared.schemas import DecimalStr, DecimalText, IsoDate, LongText, Money, Name, Out, Schema, ShortText
 
 Layer = Literal["strategic", "tactical", "combat"]
 InnovationStatus = Literal["proposed", "running", "adopted", "dropped"]
 Loop = Literal["pdca", "dr"]
 Phase = Literal["plan", "do", "check", "act", "review"]
-Rate = Annotated[Decimal, Field(ge=0, le=1, max_digits=5, decimal_places=4)]
+Rate = Annotated[Decimal, Field(ge=0, le=1, max_digits=5, decimal_places=4), DecimalText()]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=10_000)]
+#: the column is a 32-bit integer
+CustomerCount = Annotated[int, Field(ge=0, le=2**31 - 1)]
 PHASES = {"pdca": {"plan", "do", "check", "act"}, "dr": {"do", "review"}}
 
 
@@ -77,16 +79,16 @@ class ReviewOut(Out):
 
 
 class SnapshotIn(Schema):
-    as_of: date = Field(ge=date(2000, 1, 1), le=date(2100, 12, 31))
-    customer_count: Annotated[int, Field(ge=0, le=10**12)]
+    as_of: IsoDate = Field(ge=date(2000, 1, 1), le=date(2100, 12, 31))
+    customer_count: CustomerCount
     repurchase_rate: Rate
     member_activity_rate: Rate
     notes: LongText = ""
 
 
 class SnapshotPatch(Schema):
-    as_of: date | None = Field(None, ge=date(2000, 1, 1), le=date(2100, 12, 31))
-    customer_count: Annotated[int, Field(ge=0, le=10**12)] | None = None
+    as_of: IsoDate | None = Field(None, ge=date(2000, 1, 1), le=date(2100, 12, 31))
+    customer_count: CustomerCount | None = None
     repurchase_rate: Rate | None = None
     member_activity_rate: Rate | None = None
     notes: LongText | None = None

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, model_validator
 
 from services.plans.kit import MoneyOut
-from shared.schemas import CurrencyCode, LongText, Money, Name, Out, Schema, ShortText
+from shared.schemas import CurrencyCode, IsoDate, LongText, Money, Name, Omittable, Out, Schema, ShortText
 
 PlanStatus = Literal["draft", "active", "archived"]
 TradeDirection = Literal["export", "import"]
@@ -14,7 +14,7 @@ Severity = Literal["error", "warning"]
 
 #: a plan period and a strategy lock stay within these years
 EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
-PlanDate = Annotated[date, Field(ge=EARLIEST, le=LATEST)]
+PlanDate = Annotated[IsoDate, Field(ge=EARLIEST, le=LATEST)]
 
 
 class PlanCreate(Schema):
@@ -36,12 +36,14 @@ class PlanCreate(Schema):
 
 
 class PlanPatch(Schema):
-    name: Name | None = None
-    period_start: PlanDate | None = None
-    period_end: PlanDate | None = None
-    base_currency: CurrencyCode | None = None
-    trade_direction: TradeDirection | None = None
-    description: LongText | None = None
+    """Fields left out stay as they are; those every plan has cannot be set to null (422)."""
+
+    name: Omittable[Name] = None
+    period_start: Omittable[PlanDate] = None
+    period_end: Omittable[PlanDate] = None
+    base_currency: Omittable[CurrencyCode] = None
+    trade_direction: Omittable[TradeDirection] = None
+    description: Omittable[LongText] = None
     budget: Money | None = None
     status: PlanStatus | None = Field(None, description="only `archived` (from active); use /activate to activate")
     strategy_locked_until: PlanDate | None = None

@@ -6,12 +6,13 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from shared.schemas import CountryCode, DecimalStr, LongText, Name, Out, Schema, ShortText
+from shared.schemas import CountryCode, DecimalStr, DecimalText, LongText, Name, Out, Schema, ShortText
 
 Quadrant = Literal["strength", "weakness", "opportunity", "threat"]
 Category = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]
 Description = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
-Weight = Annotated[Decimal, Field(ge=0, le=1, max_digits=5, decimal_places=4)]
+GrowthRate = Annotated[Decimal, Field(ge=-1, le=100, max_digits=9, decimal_places=4), DecimalText()]
+Weight = Annotated[Decimal, Field(ge=0, le=1, max_digits=5, decimal_places=4), DecimalText()]
 Score = Annotated[int, Field(ge=0, le=10)]
 Point = Annotated[str, StringConstraints(min_length=1, max_length=500)]
 Id = Annotated[str, StringConstraints(min_length=1, max_length=36)]
@@ -99,7 +100,7 @@ class SegmentIn(Schema):
     countries: Countries = Field(min_length=1)
     description: LongText = ""
     size_estimate: Annotated[int, Field(ge=0, le=10**12)] | None = None
-    growth_rate: Annotated[Decimal, Field(ge=-1, le=100, max_digits=9, decimal_places=4)] | None = None
+    growth_rate: GrowthRate | None = None
     attractiveness: Score
     fit: Score
     override_reason: OverrideReason = None
@@ -110,7 +111,7 @@ class SegmentPatch(Schema):
     countries: Countries | None = None
     description: LongText | None = None
     size_estimate: Annotated[int, Field(ge=0, le=10**12)] | None = None
-    growth_rate: Annotated[Decimal, Field(ge=-1, le=100, max_digits=9, decimal_places=4)] | None = None
+    growth_rate: GrowthRate | None = None
     attractiveness: Score | None = None
     fit: Score | None = None
     override_reason: OverrideReason = None
