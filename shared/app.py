@@ -33,7 +33,25 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such object in the caller's organisation (problem+json)"},
     413: {"description": "Body too large (problem+json)"},
     422: {"description": "Validation error (problem+json)"},
+    503: {"description": "The database is busy or a service this one needs is down; retry after Retry-After"},
 }
+#: on every POST when the service honours Idempotency-Key
+IDEMPOTENCY_CONFLICT = {"description": "A request with this Idempotency-Key is still being processed (problem+json)"}
+
+
+def declare_idempotency_conflicts(app: FastAPI) -> None:
+    """Every POST can answer 409 while a request with the same Idempotency-Key runs: the OpenAPI document says
+    so (added when the document is built, since included routers are resolved then)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            for item in build()["paths"].values():
+                if "post" in item:
+                    item["post"]["responses"].setdefault("409", IDEMPOTENCY_CONFLICT)
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def build_app(
@@ -112,6 +130,7 @@ def build_app(
         app.include_router(internal_router())
     if idempotency_model is not None:
         app.add_middleware(IdempotencyMiddleware, model=idempotency_model)
+        declare_idempotency_conflicts(app)
     app.add_middleware(InputGuardMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)
     return app

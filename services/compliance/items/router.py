@@ -22,7 +22,11 @@ async def _find(session: DbSession, org_id: str, item_no: str) -> ItemRecord | N
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-@router.put("/items/{item_no}", response_model=ItemRecordOut, responses={412: {"description": "stale If-Match"}})
+@router.put(
+    "/items/{item_no}",
+    response_model=ItemRecordOut,
+    responses={201: {"description": "created"}, 412: {"description": "stale If-Match"}},
+)
 async def put_item(
     item_no: Annotated[ItemNo, Path()],
     body: ItemRecordIn,
