@@ -68,7 +68,7 @@ class Service:
     def logs(self) -> str:
         return "\n".join(p.read_text(errors="replace") for p in sorted(self.data_dir.glob(f"{self.name}-*.log")))
 
-    async def wait_up(self, seconds: float = 30) -> None:
+    async def wait_up(self, seconds: float = 60) -> None:
         deadline = time.monotonic() + seconds
         async with httpx.AsyncClient(base_url=self.url, timeout=1) as client:
             while time.monotonic() < deadline:
