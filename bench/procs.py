@@ -120,8 +120,10 @@ class Servers:
                         raise RuntimeError(f"{name} did not come up; see {self.data_dir / (name + '.log')}")
                     await asyncio.sleep(0.1)
 
-    def pid(self, name: str) -> int:
-        return self.procs[name].pid
+    def cpu_seconds(self, name: str) -> float:
+        """CPU time the service's process has used so far (user + system, from /proc)."""
+        fields = Path(f"/proc/{self.procs[name].pid}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
         for name, proc in self.procs.items():
