@@ -28,7 +28,8 @@ BUDGETS = {
     # lock the order number (upsert), store the order, look it up, look for its payment (none yet)
     "order_alone": 4,
     # lock, store, look up, payment, waybill, item records (one IN), institution, buyer's quota sum,
-    # customs profile, INSERT declaration, UPDATE order
+    # UPDATE order (matched), order.matched (outbox INSERT + subscriptions), customs profile,
+    # INSERT declaration, UPDATE order (declared), order.declared (outbox INSERT + subscriptions)
     "order_completing": 16,
     # the campaign, metric totals, attributed orders, the by-day series
     "campaign_performance": 4,
