@@ -85,12 +85,32 @@ class RemoteJWKS:
 
 
 class TokenVerifier:
-    def __init__(self, keys: KeySource, issuer: str = TOKEN_ISSUER, audience: str = TOKEN_AUDIENCE):
+    """Verifies access tokens; a verified token is remembered (keyed by the whole token, signature included)
+    until it expires, so a client's repeated calls cost one signature check. The memory is bounded."""
+
+    def __init__(
+        self, keys: KeySource, issuer: str = TOKEN_ISSUER, audience: str = TOKEN_AUDIENCE, cache_size: int = 10_000
+    ):
         self.keys = keys
         self.issuer = issuer
         self.audience = audience
+        self.cache_size = cache_size
+        self._verified: dict[str, tuple[Principal, float]] = {}
 
     async def verify(self, token: str) -> Principal:
+        remembered = self._verified.get(token)
+        if remembered is not None:
+            principal, expires = remembered
+            if time.time() < expires:
+                return principal
+            del self._verified[token]
+        principal, expires = await self._verify(token)
+        if len(self._verified) >= self.cache_size:
+            self._verified.pop(next(iter(self._verified)))  # the oldest entry
+        self._verified[token] = (principal, expires)
+        return principal
+
+    async def _verify(self, token: str) -> tuple[Principal, float]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -120,7 +140,7 @@ class TokenVerifier:
         org, role = claims.get("org"), claims.get("role")
         if not isinstance(org, str) or role not in ROLES:
             raise Unauthorized("access token lacks organisation or role")
-        return Principal(subject=str(claims["sub"]), org_id=org, role=role, token=token)
+        return Principal(subject=str(claims["sub"]), org_id=org, role=role, token=token), float(claims["exp"])
 
 
 def bearer_token(request: Request) -> str:

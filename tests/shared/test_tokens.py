@@ -100,3 +100,25 @@ async def test_expired_and_misaddressed_tokens_are_401(plans_app, clients, tenan
     for name, client in clients.items():
         for token in (expired, wrong_aud, bad_role):
             assert_problem(await client.get(PROBES[name], headers={"Authorization": f"Bearer {token}"}), 401)
+
+
+async def test_a_verified_token_is_remembered_until_it_expires(plans_app, tenant: Tenant) -> None:  # type: ignore[no-untyped-def]
+    from shared.auth import StaticKeys, TokenVerifier
+    from shared.errors import Unauthorized
+
+    signing = plans_app.state.signing_key
+    verifier = TokenVerifier(StaticKeys(signing.jwks()), cache_size=2)
+    short = signing.mint(subject="k", org_id=tenant.org_id, role="analyst", ttl_seconds=60)
+    first = await verifier.verify(short)
+    verifier.keys = StaticKeys({"keys": []})  # a remembered token needs no key look-up …
+    assert await verifier.verify(short) == first
+    tampered = short[:-4] + ("AAAA" if not short.endswith("AAAA") else "BBBB")
+    with pytest.raises(Unauthorized):  # … but any other string is verified afresh
+        await verifier.verify(tampered)
+    verifier._verified[short] = (first, time.time() - 1)  # expired: verified again, and refused without its key
+    with pytest.raises(Unauthorized):
+        await verifier.verify(short)
+    verifier.keys = StaticKeys(signing.jwks())
+    for n in range(3):  # the memory stays bounded
+        await verifier.verify(signing.mint(subject=str(n), org_id=tenant.org_id, role="analyst", ttl_seconds=60))
+    assert len(verifier._verified) == 2
