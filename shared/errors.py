@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -104,6 +105,13 @@ async def send_problem(send: Send, status: int, title: str, detail: str) -> None
     await send({"type": "http.response.body", "body": body})
 
 
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
 def _clean_loc(loc: Any) -> list[str | int]:
     return [part if isinstance(part, int) else str(part) for part in loc]
 
@@ -134,7 +142,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException):
-        title = {404: "Not Found", 405: "Method Not Allowed"}.get(exc.status_code, "Error")
+        title = _phrase(exc.status_code)
         return problem(exc.status_code, title, str(exc.detail), headers=dict(exc.headers or {}))
 
     @app.exception_handler(DBAPIError)

@@ -8,6 +8,7 @@ from decimal import Decimal
 from types import UnionType
 from typing import Annotated, Any, ClassVar, Generic, TypeVar, Union, get_args, get_origin
 
+from fastapi import Path
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -83,6 +84,8 @@ class Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+#: an object's id in a path (longer is no id of ours: 422, like any other bound)
+PathId = Annotated[str, Path(min_length=1, max_length=64)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
 ShortText = Annotated[str, StringConstraints(max_length=500)]
 LongText = Annotated[str, StringConstraints(max_length=10_000)]

@@ -11,7 +11,7 @@ from pydantic import AfterValidator, StringConstraints
 from shared.schemas import DecimalStr, IsoDate, Out
 
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-Uuid = Annotated[str, StringConstraints(pattern=UUID_PATTERN)]
+Uuid = Annotated[str, StringConstraints(max_length=36, pattern=UUID_PATTERN)]
 
 EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
 

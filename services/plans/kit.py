@@ -26,8 +26,9 @@ def money(amount: Decimal | None, currency: str | None) -> dict[str, Any] | None
 
 
 def to_columns(body: BaseModel, *, exclude: set[str] | None = None, only_set: bool = False) -> dict[str, Any]:
-    """A request body as column values: every Money field ``x`` becomes ``x_amount`` and ``x_currency``."""
-    data = body.model_dump(exclude_unset=only_set, exclude=exclude or set())
+    """A request body as column values: every Money field ``x`` becomes ``x_amount`` and ``x_currency``.
+    ``only_set`` keeps the fields the request gave, each dumped whole (defaults of nested models included)."""
+    data = body.model_dump(include=body.model_fields_set if only_set else None, exclude=exclude or set())
     values: dict[str, Any] = {}
     for key, value in data.items():
         field = type(body).model_fields.get(key)

@@ -13,7 +13,7 @@ from shared.schemas import Money as MoneyIn
 KindRef = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 Utm = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.\-]+$")]
 Status = Literal["draft", "scheduled", "running", "paused", "completed", "cancelled"]
-Settings = Annotated[dict[str, Any], Field(description="validated against the kind's settings_schema")]
+Settings = Annotated[dict[str, Any], Field(max_length=100, description="validated against the kind's settings_schema")]
 
 
 def _check_dates(starts_on: date | None, ends_on: date | None) -> None:

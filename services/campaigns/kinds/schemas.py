@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import StringConstraints
+from pydantic import Field, StringConstraints
 
 from shared.schemas import Name, Out, Schema
 
@@ -12,7 +12,7 @@ KindKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,63}$")]
 class KindIn(Schema):
     key: KindKey
     name: Name
-    settings_schema: dict[str, Any]
+    settings_schema: Annotated[dict[str, Any], Field(max_length=50, description="a JSON Schema for the settings")]
 
 
 class KindOut(Out):

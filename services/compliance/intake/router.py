@@ -6,7 +6,7 @@ from fastapi import APIRouter, Path, Request, Response
 
 from services.compliance.deps import Ingest, PiiDep
 from services.compliance.intake import service
-from services.compliance.orders.schemas import IngestOut, OrderDoc, PaymentDoc, WaybillDoc
+from services.compliance.orders.schemas import IngestOut, MessageOut, OrderDoc, PaymentDoc, WaybillDoc
 from services.compliance.orders.service import Ingested, ingest
 from shared.db import DbSession
 from shared.errors import UnsupportedMediaType
@@ -77,14 +77,14 @@ async def post_waybill(
 
 @router.post(
     "/messages",
+    response_model=MessageOut,
     openapi_extra={"requestBody": {"content": {"application/xml": {"schema": {"type": "string"}}}}},
     responses={400: {"description": "malformed XML, DTD or entities"}, 415: {"description": "not XML"}},
 )
-async def post_message(request: Request, principal: Ingest, session: DbSession, pii: PiiDep) -> dict[str, Any]:
+async def post_message(request: Request, principal: Ingest, session: DbSession, pii: PiiDep) -> MessageOut:
     """Official customs XML: CEB311/411/511 documents and CEB312/412/512/622/900 receipts."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media not in XML_TYPES:
         raise UnsupportedMediaType("send customs messages as application/xml")
     body = await request.body()
-    result = await service.receive_message(session, pii, principal.org_id, body)
-    return result.__dict__
+    return MessageOut.model_validate(await service.receive_message(session, pii, principal.org_id, body))

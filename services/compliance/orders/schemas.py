@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
+from pydantic import BeforeValidator, Field, StringConstraints
 
 from shared.schemas import DecimalStr, DecimalText, IsoDateTime, NonNegativeAmount, Out, Schema
 
@@ -30,15 +30,7 @@ def _customs_currency(value: Any) -> Any:
 Currency = Annotated[str, BeforeValidator(_customs_currency), StringConstraints(pattern=r"^[A-Z]{3}$")]
 
 
-def _positive(value: Decimal) -> Decimal:
-    if value <= 0:
-        raise ValueError("must be greater than 0")
-    return value
-
-
-Quantity = Annotated[
-    Decimal, Field(max_digits=19, decimal_places=5, le=Decimal("1e9")), DecimalText(), AfterValidator(_positive)
-]
+Quantity = Annotated[Decimal, Field(gt=0, le=Decimal("1e9"), max_digits=19, decimal_places=5), DecimalText()]
 
 
 class Buyer(Schema):
@@ -167,6 +159,20 @@ class IngestOut(Out):
     ebp_code: str | None = None
     order_no: str | None = None
     state: str | None = Field(None, description="the order's state after this document, when the order is known")
+
+
+class MessageOut(Out):
+    """What a customs message did: documents stored (or seen before), receipts applied to orders."""
+
+    message_type: str
+    guid: str | None
+    documents: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    receipts: int = 0
+    applied: int = 0
+    unmatched: int = 0
+    states: dict[str, str] = Field(default_factory=dict, description="ebp_code/order_no → the order's state")
 
 
 class ReturnIn(Schema):

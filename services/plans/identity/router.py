@@ -21,7 +21,7 @@ from shared.auth import Admin, Reader
 from shared.db import DbSession, get_scoped, scoped
 from shared.errors import NotFound, Unauthorized
 from shared.pagination import Pagination, paginate
-from shared.schemas import Page
+from shared.schemas import Page, PathId
 
 router = APIRouter(prefix="/v1", tags=["identity"])
 
@@ -43,7 +43,7 @@ async def create_org(
 
 
 @router.get("/orgs/{org_id}", response_model=OrgOut)
-async def get_org(org_id: str, principal: Reader, session: DbSession) -> Organization:
+async def get_org(org_id: PathId, principal: Reader, session: DbSession) -> Organization:
     if org_id != principal.org_id:
         raise NotFound(f"organisation {org_id[:64]} not found")
     org = await session.get(Organization, org_id)
@@ -66,7 +66,7 @@ async def list_api_keys(principal: Admin, session: DbSession, page: Pagination) 
 
 
 @router.get("/api-keys/{key_id}", response_model=ApiKeyOut)
-async def get_api_key(key_id: str, principal: Admin, session: DbSession) -> ApiKey:
+async def get_api_key(key_id: PathId, principal: Admin, session: DbSession) -> ApiKey:
     return await get_scoped(session, ApiKey, key_id, principal.org_id)
 
 
@@ -75,7 +75,7 @@ async def get_api_key(key_id: str, principal: Admin, session: DbSession) -> ApiK
     status_code=status.HTTP_204_NO_CONTENT,
     responses={409: {"description": "the last active admin key cannot be revoked"}},
 )
-async def revoke_api_key(key_id: str, principal: Admin, session: DbSession) -> Response:
+async def revoke_api_key(key_id: PathId, principal: Admin, session: DbSession) -> Response:
     await service.revoke_api_key(session, principal.org_id, key_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

@@ -12,7 +12,7 @@ from shared.auth import Principal, Reader, require
 from shared.db import DbSession
 from shared.etag import check_if_match, set_etag
 from shared.pagination import Pagination
-from shared.schemas import Page
+from shared.schemas import Page, PathId
 
 WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
     409: {"description": "plan archived, strategy locked (give override_reason), duplicate or still in use"},
@@ -32,12 +32,12 @@ def child_router(kind: ChildKind) -> APIRouter:
         set_etag(response, out)
         return out
 
-    async def list_items(plan_id: str, principal: Reader, session: DbSession, page: Pagination) -> Any:
+    async def list_items(plan_id: PathId, principal: Reader, session: DbSession, page: Pagination) -> Any:
         rows, cursor = await children.list_children(session, principal, kind, plan_id, page)
         return Page[kind.out](items=[kind.out.model_validate(r) for r in rows], next_cursor=cursor)  # type: ignore[name-defined]
 
     async def create_item(
-        plan_id: str,
+        plan_id: PathId,
         body: kind.create,  # type: ignore[name-defined]
         principal: Writer,
         session: DbSession,
@@ -47,12 +47,14 @@ def child_router(kind: ChildKind) -> APIRouter:
         response.headers["Location"] = f"/v1/plans/{plan_id}/{kind.path}/{obj.id}"
         return shaped(obj, response)
 
-    async def get_item(plan_id: str, item_id: str, principal: Reader, session: DbSession, response: Response) -> Any:
+    async def get_item(
+        plan_id: PathId, item_id: PathId, principal: Reader, session: DbSession, response: Response
+    ) -> Any:
         return shaped(await children.get_child(session, principal, kind, plan_id, item_id), response)
 
     async def patch_item(
-        plan_id: str,
-        item_id: str,
+        plan_id: PathId,
+        item_id: PathId,
         body: kind.patch,  # type: ignore[name-defined]
         principal: Writer,
         session: DbSession,
@@ -66,8 +68,8 @@ def child_router(kind: ChildKind) -> APIRouter:
         return shaped(obj, response)
 
     async def delete_item(
-        plan_id: str,
-        item_id: str,
+        plan_id: PathId,
+        item_id: PathId,
         principal: Writer,
         session: DbSession,
         request: Request,

@@ -18,7 +18,7 @@ from shared.auth import Principal, Reader, require
 from shared.db import DbSession, get_scoped, scoped
 from shared.etag import check_if_match, set_etag
 from shared.pagination import Pagination, paginate
-from shared.schemas import Page
+from shared.schemas import Page, PathId
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"])
 Executive = Annotated[Principal, Depends(require("executive"))]
@@ -54,7 +54,7 @@ async def list_plans(
 
 
 @router.get("/{plan_id}", response_model=PlanOut)
-async def get_plan(plan_id: str, principal: Reader, session: DbSession, response: Response) -> PlanOut:
+async def get_plan(plan_id: PathId, principal: Reader, session: DbSession, response: Response) -> PlanOut:
     return _shaped(await get_scoped(session, Plan, plan_id, principal.org_id), response)
 
 
@@ -64,7 +64,7 @@ async def get_plan(plan_id: str, principal: Reader, session: DbSession, response
     responses={409: {"description": "archived plan, or strategy locked"}, 412: {"description": "stale If-Match"}},
 )
 async def patch_plan(
-    plan_id: str, body: PlanPatch, principal: Executive, session: DbSession, request: Request, response: Response
+    plan_id: PathId, body: PlanPatch, principal: Executive, session: DbSession, request: Request, response: Response
 ) -> PlanOut:
     """Change a plan (executive or admin). `status: archived` archives an active plan; changing
     `strategy_locked_until` while the strategy is locked needs `override_reason`."""
@@ -80,7 +80,7 @@ async def patch_plan(
     status_code=status.HTTP_204_NO_CONTENT,
     responses={409: {"description": "only a draft plan can be deleted"}, 412: {"description": "stale If-Match"}},
 )
-async def delete_plan(plan_id: str, principal: Executive, session: DbSession, request: Request) -> Response:
+async def delete_plan(plan_id: PathId, principal: Executive, session: DbSession, request: Request) -> Response:
     """Delete a draft plan and everything in it (executive or admin)."""
 
     def precondition(current: BaseModel) -> None:
@@ -96,7 +96,7 @@ async def delete_plan(plan_id: str, principal: Executive, session: DbSession, re
     responses={409: {"description": "not ready (the failing findings are listed in `findings`) or not a draft"}},
 )
 async def activate_plan(
-    plan_id: str, principal: Executive, session: DbSession, response: Response, body: ActivateIn | None = None
+    plan_id: PathId, principal: Executive, session: DbSession, response: Response, body: ActivateIn | None = None
 ) -> PlanOut:
     """draft → active (executive or admin); locks the strategy until `strategy_locked_until` (default: the
     period end). Its draft SBUs become active."""
@@ -105,14 +105,14 @@ async def activate_plan(
 
 
 @router.get("/{plan_id}/health", response_model=HealthOut)
-async def plan_health(plan_id: str, principal: Reader, session: DbSession) -> HealthOut:
+async def plan_health(plan_id: PathId, principal: Reader, session: DbSession) -> HealthOut:
     """Readiness: `ready` is false while any finding is an error."""
     ready, findings = await health_of(session, principal.org_id, plan_id)
     return HealthOut(ready=ready, findings=findings)
 
 
 @router.get("/{plan_id}/audit", response_model=Page[AuditOut])
-async def plan_audit(plan_id: str, principal: Reader, session: DbSession, page: Pagination) -> Page[AuditOut]:
+async def plan_audit(plan_id: PathId, principal: Reader, session: DbSession, page: Pagination) -> Page[AuditOut]:
     """Every write on the plan while active: who, when, what, before and after, and the reason given."""
     await get_scoped(session, Plan, plan_id, principal.org_id)
     stmt = scoped(AuditEntry, principal.org_id).where(AuditEntry.plan_id == plan_id)

@@ -17,7 +17,7 @@ from shared.auth import Principal, Reader, require
 from shared.db import DbSession, get_scoped
 from shared.etag import check_if_match, set_etag
 from shared.pagination import Pagination, paginate
-from shared.schemas import Page
+from shared.schemas import Page, PathId
 
 router = APIRouter(prefix="/v1", tags=["sbus"])
 Supervisor = Annotated[Principal, Depends(require(*SUPERVISORS))]
@@ -36,7 +36,7 @@ def _shaped(sbu: Sbu, response: Response) -> SbuOut:
     responses={409: {"description": "the triple already has a live SBU, or the plan is archived"}},
 )
 async def create_sbu(
-    plan_id: str, body: SbuIn, principal: Supervisor, session: DbSession, response: Response
+    plan_id: PathId, body: SbuIn, principal: Supervisor, session: DbSession, response: Response
 ) -> SbuOut:
     """A new SBU = customer × channel × product of this plan (supervisor or admin)."""
     sbu = await service.create_sbu(session, principal, plan_id, body)
@@ -46,7 +46,7 @@ async def create_sbu(
 
 @router.get("/plans/{plan_id}/sbus", response_model=Page[SbuOut])
 async def list_sbus(
-    plan_id: str,
+    plan_id: PathId,
     principal: Reader,
     session: DbSession,
     page: Pagination,
@@ -58,14 +58,14 @@ async def list_sbus(
 
 
 @router.get("/plans/{plan_id}/sbu-grid", response_model=GridOut)
-async def get_sbu_grid(plan_id: str, principal: Reader, session: DbSession) -> GridOut:
+async def get_sbu_grid(plan_id: PathId, principal: Reader, session: DbSession) -> GridOut:
     """Every SBU as a cell of customer × channel × product, with spend, revenue and ROAS once campaigns'
     figures have arrived (`performance_known: false` and nulls until then)."""
     return await sbu_grid(session, principal, plan_id)
 
 
 @router.get("/sbus/{sbu_id}", response_model=SbuOut)
-async def get_sbu(sbu_id: str, principal: Reader, session: DbSession, response: Response) -> SbuOut:
+async def get_sbu(sbu_id: PathId, principal: Reader, session: DbSession, response: Response) -> SbuOut:
     return _shaped(await get_scoped(session, Sbu, sbu_id, principal.org_id, "sbu"), response)
 
 
@@ -75,7 +75,7 @@ async def get_sbu(sbu_id: str, principal: Reader, session: DbSession, response: 
     responses={409: {"description": "retired SBU or archived plan"}, 412: {"description": "stale If-Match"}},
 )
 async def patch_sbu(
-    sbu_id: str, body: SbuPatch, principal: Supervisor, session: DbSession, request: Request, response: Response
+    sbu_id: PathId, body: SbuPatch, principal: Supervisor, session: DbSession, request: Request, response: Response
 ) -> SbuOut:
     """Change need, demand, budget, revenue target or owner (supervisor or admin). Customer, channel and
     product never change (422): derive a new SBU."""
@@ -93,7 +93,7 @@ async def patch_sbu(
     responses={409: {"description": "retired SBU, archived plan, or the new triple already has a live SBU"}},
 )
 async def derive_sbu(
-    sbu_id: str, body: SbuDerive, principal: Supervisor, session: DbSession, response: Response
+    sbu_id: PathId, body: SbuDerive, principal: Supervisor, session: DbSession, response: Response
 ) -> SbuOut:
     """A new business model from this SBU (supervisor or admin): the new SBU keeps `derived_from`, this one
     is retired."""
@@ -104,7 +104,7 @@ async def derive_sbu(
 
 @router.post("/sbus/{sbu_id}/retire", response_model=SbuOut, responses={409: {"description": "already retired"}})
 async def retire_sbu(
-    sbu_id: str, body: SbuRetire, principal: Supervisor, session: DbSession, response: Response
+    sbu_id: PathId, body: SbuRetire, principal: Supervisor, session: DbSession, response: Response
 ) -> SbuOut:
     """Retire an SBU with a reason (supervisor or admin)."""
     return _shaped(await service.retire_sbu(session, principal, sbu_id, body), response)

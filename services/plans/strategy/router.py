@@ -13,6 +13,7 @@ from services.plans.strategy.schemas import PositioningIn, PositioningOut, SwotO
 from shared.auth import Principal, Reader, require
 from shared.db import DbSession
 from shared.etag import set_etag
+from shared.schemas import PathId
 
 router = APIRouter(prefix="/v1/plans/{plan_id}", tags=["strategic layer"])
 Strategist = Annotated[Principal, Depends(require(*service.STRATEGISTS))]
@@ -22,24 +23,24 @@ LOCKED: dict[int | str, dict[str, Any]] = {
 
 
 @router.get("/swot", response_model=SwotOut)
-async def get_swot(plan_id: str, principal: Reader, session: DbSession) -> Any:
+async def get_swot(plan_id: PathId, principal: Reader, session: DbSession) -> Any:
     """The SWOT matrix by quadrant (heaviest first) and the TOWS strategy options `so`, `st`, `wo`, `wt`."""
     return await service.swot_matrix(session, principal, plan_id)
 
 
 @router.get("/targeting", response_model=TargetingOut)
-async def get_targeting(plan_id: str, principal: Reader, session: DbSession) -> TargetingOut:
+async def get_targeting(plan_id: PathId, principal: Reader, session: DbSession) -> TargetingOut:
     return await service.get_targeting(session, principal, plan_id)
 
 
 @router.put("/targeting", response_model=TargetingOut, responses=LOCKED)
-async def put_targeting(plan_id: str, body: TargetingIn, principal: Strategist, session: DbSession) -> TargetingOut:
+async def put_targeting(plan_id: PathId, body: TargetingIn, principal: Strategist, session: DbSession) -> TargetingOut:
     """Choose the target market: exactly the listed segments are targeted (executive or admin)."""
     return await service.set_targeting(session, principal, plan_id, body)
 
 
 @router.get("/positioning", response_model=PositioningOut)
-async def get_positioning(plan_id: str, principal: Reader, session: DbSession, response: Response) -> PositioningOut:
+async def get_positioning(plan_id: PathId, principal: Reader, session: DbSession, response: Response) -> PositioningOut:
     out = PositioningOut.model_validate(await service.get_positioning(session, principal, plan_id))
     set_etag(response, out)
     return out
@@ -47,7 +48,7 @@ async def get_positioning(plan_id: str, principal: Reader, session: DbSession, r
 
 @router.put("/positioning", response_model=PositioningOut, responses=LOCKED)
 async def put_positioning(
-    plan_id: str, body: PositioningIn, principal: Strategist, session: DbSession, response: Response
+    plan_id: PathId, body: PositioningIn, principal: Strategist, session: DbSession, response: Response
 ) -> PositioningOut:
     """Set the brand positioning; it must name a targeted segment (executive or admin)."""
     out = PositioningOut.model_validate(await service.set_positioning(session, principal, plan_id, body))
