@@ -27,12 +27,12 @@ from schemathesis import checks
 from schemathesis.core.failures import FailureGroup
 from schemathesis.generation.hypothesis.builder import HypothesisTestConfig, HypothesisTestMode, create_test
 from schemathesis.generation.overrides import Override
-from urllib3 import HTTPResponse
-from urllib3._collections import HTTPHeaderDict
+from urllib3 import HTTPHeaderDict, HTTPResponse
 
 #: examples per operation in `make test`; `make fuzz` raises it (XBM_FUZZ_EXAMPLES=…)
 EXAMPLES = int(os.environ.get("XBM_FUZZ_EXAMPLES", "5"))
-#: the coverage phase for made-up ids too (its body and query cases also run with real ids; `make fuzz` sets it)
+#: `make fuzz`: the coverage phase for made-up ids too (its body and query cases also run with real ids), and
+#: new random cases on every run; `make test` replays the same cases every time
 FULL = os.environ.get("XBM_FUZZ_FULL", "") == "1"
 CHECKS = [
     checks.not_a_server_error,
@@ -91,7 +91,7 @@ def hypothesis_settings(examples: int) -> hypothesis.settings:
         max_examples=examples,
         deadline=None,
         database=None,
-        derandomize=True,
+        derandomize=not FULL,
         phases=[Phase.explicit, Phase.generate],
         suppress_health_check=list(HealthCheck),
         verbosity=hypothesis.Verbosity.quiet,
@@ -189,7 +189,7 @@ def fuzz_stateful(schema: Any, session: requests.Session, findings: Findings, ex
     settings = hypothesis.settings(hypothesis_settings(4 * examples), stateful_step_count=10)
     for suite in range(3):
         try:
-            hypothesis.seed(suite)(Machine).run(settings=settings)
+            (Machine if FULL else hypothesis.seed(suite)(Machine)).run(settings=settings)
             return
         except Flaky:
             # the API's state moved on between Hypothesis' runs of a scenario (a bundle empty on replay): what
