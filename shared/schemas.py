@@ -84,9 +84,22 @@ class Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+def _trimmed(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("must not be blank")
+    return value
+
+
+#: trims surrounding whitespace once the text's length is checked as sent (``strip_whitespace`` would check the
+#: length after trimming, taking text longer than the OpenAPI document allows); blank text is refused
+Trimmed = AfterValidator(_trimmed)
+#: with ``Trimmed``: says in the document that blank text is refused
+NOT_BLANK = r"\S"
+
 #: an object's id in a path (longer is no id of ours: 422, like any other bound)
 PathId = Annotated[str, Path(min_length=1, max_length=64)]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=NOT_BLANK), Trimmed]
 ShortText = Annotated[str, StringConstraints(max_length=500)]
 LongText = Annotated[str, StringConstraints(max_length=10_000)]
 Code = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]

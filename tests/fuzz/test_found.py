@@ -99,3 +99,14 @@ async def test_compliance_dates_times_and_quantities(compliance: httpx.AsyncClie
     assert body["errors"][0]["loc"] == ["body", "weight_kg"]
     item = {**world.bodies[("PUT", "/v1/compliance/items/{item_no}")], "qty1_per_unit": "1" * 11}
     assert_problem(await compliance.put("/v1/compliance/items/NEW-1", json=item, headers=tenant.auth()), 422)
+
+
+async def test_trimmed_text_is_bounded_as_sent(plans: httpx.AsyncClient, tenant: Tenant) -> None:
+    """Whitespace was trimmed before the length was checked: 202 characters passed a 200-character limit."""
+    padded = {"name": " \u00a0" + "*" * 200, "role": "analyst"}
+    assert_problem(await plans.post("/v1/api-keys", json=padded, headers=tenant.auth()), 422)
+    trimmed = await plans.post("/v1/api-keys", json={"name": "  walk  ", "role": "analyst"}, headers=tenant.auth())
+    assert trimmed.status_code == 201 and trimmed.json()["name"] == "walk"
+    assert_problem(
+        await plans.post("/v1/api-keys", json={"name": "   ", "role": "analyst"}, headers=tenant.auth()), 422
+    )

@@ -21,6 +21,7 @@ from shared.schemas import (
     IsoDate,
     IsoDateTime,
     Money,
+    Name,
     NonNegativeAmount,
     Omittable,
     Schema,
@@ -118,3 +119,20 @@ def test_an_omittable_field_may_be_left_out_but_not_nulled() -> None:
 def test_money_keeps_its_currency_code_and_nul_bytes_stay_out() -> None:
     assert Money(amount="1999.00", currency="USD").model_dump(mode="json") == {"amount": "1999.00", "currency": "USD"}
     assert refused(name="a\x00b")
+
+
+class Named(Schema):
+    name: Name
+
+
+@pytest.mark.parametrize(("sent", "kept"), [("  Golf kit ", "Golf kit"), ("x" * 200, "x" * 200), ("\tA\n", "A")])
+def test_names_are_trimmed(sent: str, kept: str) -> None:
+    assert Named(name=sent).name == kept
+
+
+@pytest.mark.parametrize("sent", ["", "   ", "\t\n", " " + "x" * 200, "x" * 199 + "  "])
+def test_names_are_bounded_as_sent_and_never_blank(sent: str) -> None:
+    with pytest.raises(ValidationError):
+        Named(name=sent)
+    schema = Named.model_json_schema()["properties"]["name"]
+    assert len(sent) > schema["maxLength"] or re.search(schema["pattern"], sent) is None  # the document says so too

@@ -7,10 +7,10 @@ from typing import Annotated
 from pydantic import StringConstraints, model_validator
 
 from services.campaigns.common import Day, MoneyOut
-from shared.schemas import DecimalStr, Money, Name, Out, Schema
+from shared.schemas import NOT_BLANK, DecimalStr, Money, Name, Out, Schema, Trimmed
 
 #: as long as the column that keeps it
-Platform = Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
+Platform = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=NOT_BLANK), Trimmed]
 
 
 class EventNodeIn(Schema):

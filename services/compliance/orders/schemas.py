@@ -8,16 +8,16 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, StringConstraints
 
-from shared.schemas import DecimalStr, DecimalText, IsoDateTime, NonNegativeAmount, Out, Schema
+from shared.schemas import NOT_BLANK, DecimalStr, DecimalText, IsoDateTime, NonNegativeAmount, Out, Schema, Trimmed
 
 _KEY = r"^[A-Za-z0-9_.\-]+$"
 Key18 = Annotated[str, StringConstraints(min_length=1, max_length=18, pattern=_KEY)]
 Key60 = Annotated[str, StringConstraints(min_length=1, max_length=60, pattern=_KEY)]
 ItemNo = Annotated[str, StringConstraints(min_length=1, max_length=20, pattern=_KEY)]
-Text = Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
-Text60 = Annotated[str, StringConstraints(min_length=1, max_length=60, strip_whitespace=True)]
-Address = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
-Phone = Annotated[str, StringConstraints(min_length=1, max_length=30, strip_whitespace=True)]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=NOT_BLANK), Trimmed]
+Text60 = Annotated[str, StringConstraints(min_length=1, max_length=60, pattern=NOT_BLANK), Trimmed]
+Address = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=NOT_BLANK), Trimmed]
+Phone = Annotated[str, StringConstraints(min_length=1, max_length=30, pattern=NOT_BLANK), Trimmed]
 IdNumber = Annotated[str, StringConstraints(min_length=1, max_length=60, pattern=r"^[0-9A-Za-z]+$")]
 IdType = Annotated[str, StringConstraints(pattern=r"^[1-9]$")]
 
@@ -51,7 +51,7 @@ class Consignee(Schema):
 class OrderItem(Schema):
     gnum: int = Field(ge=1, le=999)
     item_no: ItemNo
-    name: Annotated[str, StringConstraints(min_length=1, max_length=250, strip_whitespace=True)]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=250, pattern=NOT_BLANK), Trimmed]
     hs_code: Annotated[str, StringConstraints(pattern=r"^\d{10}$")] | None = None
     qty: Quantity
     unit: Annotated[str, StringConstraints(pattern=r"^\d{3}$")] = "011"

@@ -5,12 +5,12 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from shared.schemas import Name, Out, Schema
+from shared.schemas import NOT_BLANK, Name, Out, Schema, Trimmed
 
 _CODE = r"^[A-Za-z0-9_.\-]+$"
 CustomsCode = Annotated[str, StringConstraints(min_length=1, max_length=18, pattern=_CODE)]
 Code30 = Annotated[str, StringConstraints(min_length=1, max_length=30, pattern=_CODE)]
-Text100 = Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
+Text100 = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=NOT_BLANK), Trimmed]
 
 
 class CustomsProfileIn(Schema):

@@ -6,13 +6,13 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints
 
 from services.plans.kit import MoneyOut
-from shared.schemas import DecimalStr, Money, Name, Out, Schema
+from shared.schemas import NOT_BLANK, DecimalStr, Money, Name, Out, Schema, Trimmed
 
 Demand = Literal["strong", "weak", "pseudo"]
 SbuStatus = Literal["draft", "active", "retired"]
 Id = Annotated[str, StringConstraints(min_length=1, max_length=36)]
-Need = Annotated[str, StringConstraints(min_length=1, max_length=500, strip_whitespace=True)]
-Reason = Annotated[str, StringConstraints(min_length=1, max_length=500, strip_whitespace=True)]
+Need = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=NOT_BLANK), Trimmed]
+Reason = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=NOT_BLANK), Trimmed]
 
 
 class SbuIn(Schema):

@@ -6,10 +6,21 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from shared.schemas import CountryCode, DecimalStr, DecimalText, LongText, Name, Out, Schema, ShortText
+from shared.schemas import (
+    NOT_BLANK,
+    CountryCode,
+    DecimalStr,
+    DecimalText,
+    LongText,
+    Name,
+    Out,
+    Schema,
+    ShortText,
+    Trimmed,
+)
 
 Quadrant = Literal["strength", "weakness", "opportunity", "threat"]
-Category = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]
+Category = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=NOT_BLANK), Trimmed]
 Description = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 GrowthRate = Annotated[Decimal, Field(ge=-1, le=100, max_digits=9, decimal_places=4), DecimalText()]
 Weight = Annotated[Decimal, Field(ge=0, le=1, max_digits=5, decimal_places=4), DecimalText()]

@@ -6,11 +6,11 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints, model_validator
 
 from services.plans.kit import MoneyOut
-from shared.schemas import Code, CountryCode, LongText, Money, Name, Out, Schema, ShortText
+from shared.schemas import NOT_BLANK, Code, CountryCode, LongText, Money, Name, Out, Schema, ShortText, Trimmed
 
 Demand = Literal["strong", "weak", "pseudo"]
 Id = Annotated[str, StringConstraints(min_length=1, max_length=36)]
-Statement = Annotated[str, StringConstraints(min_length=1, max_length=500, strip_whitespace=True)]
+Statement = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=NOT_BLANK), Trimmed]
 Platform = Annotated[
     str,
     StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$"),
