@@ -33,6 +33,15 @@ test: lint
 		XBM_TEST_BACKEND=postgres $(VENV)/bin/pytest -q -p no:cacheprovider -m db; \
 	fi
 
+# schemathesis with a larger budget and new random cases each run (make test replays a small, fixed one)
+FUZZ_EXAMPLES ?= 100
+fuzz: $(STAMP)
+	XBM_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) XBM_FUZZ_FULL=1 $(VENV)/bin/pytest -q -p no:cacheprovider tests/fuzz
+	@if [ -n "$$XBM_TEST_DATABASE_URL" ]; then \
+		XBM_TEST_BACKEND=postgres XBM_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) XBM_FUZZ_FULL=1 \
+		$(VENV)/bin/pytest -q -p no:cacheprovider tests/fuzz; \
+	fi
+
 # with `make run` going: Company A's season through all three services
 demo: $(STAMP)
 	$(PY) -m services.cli.demo
