@@ -22,6 +22,8 @@ from shared.schemas import Out, Page, Schema, ShortText
 
 Url = Annotated[str, StringConstraints(min_length=8, max_length=2048)]
 EventType = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+#: ids in paths: UUIDs, bounded so no caller can send megabytes where an id belongs
+ObjectId = Annotated[str, Path(max_length=64)]
 SystemName = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_-]*$")]
 
 
@@ -126,7 +128,7 @@ def subscriptions_router() -> APIRouter:
 
     @router.get("/{subscription_id}", response_model=SubscriptionOut)
     async def get_subscription(
-        subscription_id: str, principal: Admin, session: DbSession, tables: Tables, response: Response
+        subscription_id: ObjectId, principal: Admin, session: DbSession, tables: Tables, response: Response
     ) -> SubscriptionOut:
         out = SubscriptionOut.model_validate(
             await get_scoped(session, tables.Subscription, subscription_id, principal.org_id)
@@ -136,7 +138,7 @@ def subscriptions_router() -> APIRouter:
 
     @router.patch("/{subscription_id}", response_model=SubscriptionOut, responses={412: {"description": "stale"}})
     async def patch_subscription(
-        subscription_id: str,
+        subscription_id: ObjectId,
         body: SubscriptionPatch,
         principal: Admin,
         session: DbSession,
@@ -165,7 +167,7 @@ def subscriptions_router() -> APIRouter:
 
     @router.delete("/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT)
     async def delete_subscription(
-        subscription_id: str, principal: Admin, session: DbSession, tables: Tables
+        subscription_id: ObjectId, principal: Admin, session: DbSession, tables: Tables
     ) -> Response:
         sub = await get_scoped(session, tables.Subscription, subscription_id, principal.org_id)
         await session.delete(sub)
@@ -174,7 +176,7 @@ def subscriptions_router() -> APIRouter:
 
     @router.get("/{subscription_id}/deliveries", response_model=Page[DeliveryOut])
     async def list_deliveries(
-        subscription_id: str, principal: Admin, session: DbSession, tables: Tables, page: Pagination
+        subscription_id: ObjectId, principal: Admin, session: DbSession, tables: Tables, page: Pagination
     ) -> Page[DeliveryOut]:
         """Every delivery to this subscription with each attempt's status code, error and time."""
         D, E, A = tables.Delivery, tables.OutboxEvent, tables.Attempt
@@ -213,7 +215,7 @@ def subscriptions_router() -> APIRouter:
         responses={409: {"description": "the delivery is still pending"}},
     )
     async def replay_delivery(
-        subscription_id: str, delivery_id: str, principal: Admin, session: DbSession, tables: Tables
+        subscription_id: ObjectId, delivery_id: ObjectId, principal: Admin, session: DbSession, tables: Tables
     ) -> dict[str, str]:
         """Send a dead (or delivered) event again, with a fresh schedule of attempts."""
         await get_scoped(session, tables.Subscription, subscription_id, principal.org_id)

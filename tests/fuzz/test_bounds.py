@@ -19,8 +19,6 @@ UNBOUNDED: dict[tuple[str, str], str] = {
     ("PATCH /v1/campaigns/{campaign_id}", "body.settings.*"): "checked against the kind's settings_schema",
     ("POST /v1/campaign-kinds", "body.settings_schema.*"): "a JSON Schema, checked to be one",
 }
-#: shared/subscriptions.py takes its path ids as plain strings (an unknown id is a 404 either way)
-SHARED_SUBSCRIPTION_IDS = {"path.subscription_id", "path.delivery_id"}
 
 
 def problems(schema: dict[str, Any], defs: dict[str, Any], where: str, seen: frozenset[str] = frozenset()) -> list:
@@ -65,8 +63,6 @@ def test_every_input_is_bounded(service: str, request: pytest.FixtureRequest) ->
             for media in operation.get("requestBody", {}).get("content", {}).values():
                 inputs.append(("body", media.get("schema", {})))
             for where, schema in inputs:
-                if where in SHARED_SUBSCRIPTION_IDS and path.startswith("/v1/subscriptions"):
-                    continue
                 found += [
                     f"{label} {spot}: {what}"
                     for spot, what in problems(schema, defs, where)
