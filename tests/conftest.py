@@ -11,6 +11,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -181,6 +182,20 @@ async def campaigns(campaigns_app) -> AsyncIterator[httpx.AsyncClient]:  # type:
 async def compliance(compliance_app) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
     async with asgi_client(compliance_app, "http://compliance") as client:
         yield client
+
+
+@pytest.fixture
+def apps(plans_app: Any, campaigns_app: Any, compliance_app: Any) -> dict[str, Any]:
+    """The three in-process apps by service name (for suites that walk every service)."""
+    return {"plans": plans_app, "campaigns": campaigns_app, "compliance": compliance_app}
+
+
+@pytest.fixture
+def clients(
+    plans: httpx.AsyncClient, campaigns: httpx.AsyncClient, compliance: httpx.AsyncClient
+) -> dict[str, httpx.AsyncClient]:
+    """A client of each in-process app by service name."""
+    return {"plans": plans, "campaigns": campaigns, "compliance": compliance}
 
 
 @pytest.fixture

@@ -24,18 +24,6 @@ from tests.support import make_tenant
 SERVICES = ("plans", "campaigns", "compliance")
 
 
-@pytest.fixture
-def apps(plans_app: Any, campaigns_app: Any, compliance_app: Any) -> dict[str, Any]:
-    return {"plans": plans_app, "campaigns": campaigns_app, "compliance": compliance_app}
-
-
-@pytest.fixture
-def clients(
-    plans: httpx.AsyncClient, campaigns: httpx.AsyncClient, compliance: httpx.AsyncClient
-) -> dict[str, httpx.AsyncClient]:
-    return {"plans": plans, "campaigns": campaigns, "compliance": compliance}
-
-
 @pytest.mark.parametrize("run", ["made-up ids", "real ids", "stateful"])
 @pytest.mark.parametrize("service", SERVICES)
 async def test_fuzz(

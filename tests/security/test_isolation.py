@@ -22,18 +22,6 @@ SERVICES = ("plans", "campaigns", "compliance")
 PROBLEM = "application/problem+json"
 
 
-@pytest.fixture
-def apps(plans_app: Any, campaigns_app: Any, compliance_app: Any) -> dict[str, Any]:
-    return {"plans": plans_app, "campaigns": campaigns_app, "compliance": compliance_app}
-
-
-@pytest.fixture
-def clients(
-    plans: httpx.AsyncClient, campaigns: httpx.AsyncClient, compliance: httpx.AsyncClient
-) -> dict[str, httpx.AsyncClient]:
-    return {"plans": plans, "campaigns": campaigns, "compliance": compliance}
-
-
 def gaps(world: World, ops: list[Operation]) -> list[str]:
     """What the walk cannot do yet: each line says what to add."""
     found = []

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
-import pytest
 from sqlalchemy import text
 
 from services.plans.app import MIGRATIONS as PLANS_MIGRATIONS
@@ -15,11 +14,6 @@ from shared.db import make_engine
 from shared.migrations import aupgrade_to_head
 from tests.conftest import asgi_client
 from tests.support import assert_problem
-
-
-@pytest.fixture
-async def clients(plans, campaigns, compliance) -> dict[str, httpx.AsyncClient]:  # type: ignore[no-untyped-def]
-    return {"plans": plans, "campaigns": campaigns, "compliance": compliance}
 
 
 async def test_ops_endpoints_answer(clients: dict[str, httpx.AsyncClient]) -> None:

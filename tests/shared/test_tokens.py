@@ -21,11 +21,6 @@ from tests.support import Tenant, assert_problem
 PROBES = {"plans": "/v1/api-keys", "campaigns": "/v1/campaign-kinds", "compliance": "/v1/compliance/items"}
 
 
-@pytest.fixture
-async def clients(plans, campaigns, compliance) -> dict[str, httpx.AsyncClient]:  # type: ignore[no-untyped-def]
-    return {"plans": plans, "campaigns": campaigns, "compliance": compliance}
-
-
 def _claims(tenant: Tenant, **over: object) -> dict[str, object]:
     now = int(time.time())
     claims: dict[str, object] = {
