@@ -176,7 +176,8 @@ class Demo:
             csv = self.out / f"metrics-{campaign['id']}.csv"
             csv.write_text("\n".join(lines) + "\n")
             self.xbm("metrics", "push", campaign["id"], str(csv))
-        analysis = self.call("campaigns", "GET", f"/v1/experiments/{experiment['id']}/analysis", role="analyst")
+        self.call("campaigns", "GET", f"/v1/experiments/{experiment['id']}/analysis", role="analyst")  # reads only
+        analysis = self.call("campaigns", "POST", f"/v1/experiments/{experiment['id']}/decision", role="specialist")
         return made, analysis
 
     def compliance(self) -> list[str]:

@@ -30,7 +30,10 @@ async def build_world(campaigns: httpx.AsyncClient, fake_plans: FakePlans, tenan
     campaign = await new_campaign(campaigns, fake_plans, tenant, utm_campaign=unique_utm())
     cid = campaign["id"]
     await campaigns.put(
-        f"/v1/campaigns/{cid}/metrics", json={"rows": [row("2026-09-01")]}, headers=tenant.auth("specialist")
+        f"/v1/campaigns/{cid}/metrics",
+        # the experiment's arms have enough data for a decision (no_winner)
+        json={"rows": [row("2026-09-01"), row("2026-09-01", "a"), row("2026-09-01", "b")]},
+        headers=tenant.auth("specialist"),
     )
     experiment = await campaigns.post(
         f"/v1/campaigns/{cid}/experiments",
@@ -98,6 +101,8 @@ def routes(w: World, fake_plans: FakePlans, tenant: Tenant) -> list[Route]:
         Route("GET", f"{c}/experiments", READERS),
         Route("GET", f"/v1/experiments/{w.experiment['id']}", READERS),
         Route("GET", f"/v1/experiments/{w.experiment['id']}/analysis", READERS),
+        Route("POST", f"/v1/experiments/{w.experiment['id']}/decision", {"admin", "specialist"}),
+        Route("GET", f"/v1/experiments/{w.experiment['id']}/plan", READERS),
         Route("POST", "/v1/event-nodes", {"admin", "supervisor"}, node, scoped=False),
         Route("GET", "/v1/event-nodes", READERS, scoped=False),
         Route("GET", f"/v1/event-nodes/{w.node['id']}", READERS),
@@ -116,7 +121,7 @@ async def call(client: httpx.AsyncClient, route: Route, headers: dict[str, str])
     return await client.request(route.method, route.path, json=route.body, headers=headers)
 
 
-ROUTE_COUNT = 21
+ROUTE_COUNT = 23
 
 
 @pytest.mark.parametrize("index", range(ROUTE_COUNT))

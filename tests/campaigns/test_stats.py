@@ -12,6 +12,7 @@ from scipy import integrate, stats
 
 from services.campaigns.experiments.stats import (
     Arm,
+    Settings,
     analyse,
     chance_to_win,
     expected_loss,
@@ -102,7 +103,7 @@ def test_srm_hides_a_significant_winner() -> None:
 
 
 def test_no_decision_below_min_sample() -> None:
-    analysis = analyse([Arm("a", 1, 149, 10), Arm("b", 1, 150, 60)], min_sample=150)
+    analysis = analyse([Arm("a", 1, 149, 10), Arm("b", 1, 150, 60)], Settings(min_sample=150))
     assert analysis.decision == "insufficient_data" and analysis.winner is None
 
 
@@ -124,7 +125,7 @@ def test_negative_significant_effect_is_no_winner() -> None:
 
 def test_bayesian_method_decides_on_chance_to_win() -> None:
     arms = [Arm("a", 1, 4000, 400), Arm("b", 1, 4000, 470)]
-    analysis = analyse(arms, method="bayesian")
+    analysis = analyse(arms, Settings(method="bayesian"))
     assert analysis.arms[1].chance_to_win is not None and analysis.arms[1].chance_to_win > 0.95
     assert analysis.decision == "winner"
 

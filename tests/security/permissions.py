@@ -100,6 +100,8 @@ CAMPAIGNS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/v1/campaigns/{campaign_id}/experiments"): READ,
     ("GET", "/v1/experiments/{experiment_id}"): READ,
     ("GET", "/v1/experiments/{experiment_id}/analysis"): READ,
+    ("POST", "/v1/experiments/{experiment_id}/decision"): writers("specialist"),
+    ("GET", "/v1/experiments/{experiment_id}/plan"): READ,
     # event nodes carry a budget for a platform's sales event: a supervisor's decision, like campaign kinds
     ("POST", "/v1/event-nodes"): writers("supervisor"),
     ("GET", "/v1/event-nodes"): READ,

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 
 from services.campaigns.campaigns.service import get_campaign
 from services.campaigns.experiments import service
 from services.campaigns.experiments.models import Experiment
-from services.campaigns.experiments.schemas import AnalysisOut, ExperimentIn, ExperimentOut
+from services.campaigns.experiments.schemas import AnalysisOut, ExperimentIn, ExperimentOut, PlanOut
 from shared.auth import Principal, Reader, require
 from shared.db import DbSession, scoped
 from shared.etag import set_etag
@@ -53,4 +53,41 @@ async def get_experiment(experiment_id: Id, principal: Reader, session: DbSessio
     responses={409: {"description": "the metric rows are inconsistent (more successes than units)"}},
 )
 async def analyse(experiment_id: Id, principal: Reader, session: DbSession) -> AnalysisOut:
+    """The analysis as of the campaign's metric rows now. Reading it records nothing, however often it is read:
+    a decision is recorded only by ``POST …/decision``."""
     return await service.analyse_experiment(session, principal.org_id, experiment_id)
+
+
+@router.post(
+    "/experiments/{experiment_id}/decision",
+    response_model=AnalysisOut,
+    responses={
+        409: {
+            "description": "nothing to decide yet (insufficient data: the reasons are in the detail), or the "
+            "metric rows are inconsistent"
+        }
+    },
+)
+async def decide(experiment_id: Id, principal: ExperimentWriter, session: DbSession) -> AnalysisOut:
+    """Record the current analysis' decision and winner on the experiment, with who decided and the counts per
+    arm it saw; a change publishes ``experiment.decided``."""
+    return await service.record_decision(session, principal, experiment_id)
+
+
+@router.get("/experiments/{experiment_id}/plan", response_model=PlanOut)
+async def plan(
+    experiment_id: Id,
+    principal: Reader,
+    session: DbSession,
+    mde: Annotated[
+        float, Query(ge=0.0001, le=10, description="the smallest relative lift worth detecting (0.1 = +10%)")
+    ] = 0.1,
+    power: Annotated[float, Query(ge=0.5, le=0.99, description="the chance to detect that lift")] = 0.8,
+    baseline: Annotated[
+        float | None,
+        Query(ge=0.000001, le=0.999999, description="the control's rate, when the data so far should not be used"),
+    ] = None,
+) -> PlanOut:
+    """Units per arm (in the metric's units: clicks for conversion_rate) needed for a fixed-horizon test to detect
+    ``mde`` at the experiment's α with ``power``, and the days left at the slowest arm's traffic so far."""
+    return await service.plan_experiment(session, principal.org_id, experiment_id, mde, power, baseline)

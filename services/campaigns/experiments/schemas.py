@@ -10,12 +10,20 @@ from services.campaigns.campaigns.schemas import VariantKey
 from shared.schemas import DecimalStr, DecimalText, Name, Out, Schema
 
 Metric = Literal["conversion_rate", "ctr", "open_rate"]
-Method = Literal["frequentist", "bayesian"]
+Method = Literal["frequentist", "bayesian", "sequential"]
+Decision = Literal["insufficient_data", "srm", "winner", "no_winner"]
 
 
 class VariantIn(Schema):
     key: VariantKey
     weight: Annotated[Decimal, Field(gt=0, le=1000, max_digits=10, decimal_places=6), DecimalText()]
+
+
+class PriorIn(Schema):
+    """A Gaussian prior on the relative lift (0.3 = a 30% lift is one standard deviation away)."""
+
+    mean: Annotated[Decimal, Field(ge=-10, le=10, max_digits=8, decimal_places=4), DecimalText()] = Decimal("0")
+    sd: Annotated[Decimal, Field(gt=0, le=10, max_digits=8, decimal_places=4), DecimalText()] = Decimal("0.3")
 
 
 class ExperimentIn(Schema):
@@ -26,7 +34,28 @@ class ExperimentIn(Schema):
         "0.05"
     )
     method: Method = "frequentist"
-    min_sample: Annotated[int, Field(ge=1, le=10**9)] = 150
+    min_sample: Annotated[
+        int, Field(ge=1, le=10**9, description="exposures per arm (impressions; sends for open_rate)")
+    ] = 150
+    min_conversions: Annotated[
+        int, Field(ge=1, le=10**9, description="successes of the metric per arm (conversions, clicks, opens)")
+    ] = 10
+    prior: PriorIn = Field(default_factory=PriorIn)
+    sequential_tuning: Annotated[
+        int, Field(ge=10, le=10**10, description="N*: the total sample (two arms) where a sequential test is tightest")
+    ] = 5000
+    loss_threshold: Annotated[
+        Decimal,
+        Field(
+            gt=0,
+            le=1,
+            max_digits=10,
+            decimal_places=8,
+            description="the largest expected loss a Bayesian winner may carry, in the metric's units "
+            "(0.001 = a tenth of a percentage point of the rate)",
+        ),
+        DecimalText(),
+    ] = Decimal("0.001")
 
     @model_validator(mode="after")
     def _unique_keys(self) -> ExperimentIn:
@@ -41,6 +70,20 @@ class VariantOut(Out):
     weight: DecimalStr
 
 
+class PriorOut(Out):
+    mean: float
+    sd: float
+
+
+class CountsOut(Out):
+    """What one arm had when a decision was recorded."""
+
+    key: str
+    exposures: int
+    n: int
+    conversions: int
+
+
 class ExperimentOut(Out):
     id: str
     campaign_id: str
@@ -50,9 +93,16 @@ class ExperimentOut(Out):
     alpha: DecimalStr
     method: Method
     min_sample: int
+    min_conversions: int
+    prior: PriorOut
+    sequential_tuning: int
+    loss_threshold: DecimalStr
+    #: the last decision recorded by ``POST …/decision`` (winner, no_winner, srm); None until then
     decision: str | None
     winner: str | None
     decided_at: datetime | None
+    decided_by: str | None
+    decided_counts: list[CountsOut] | None
     created_at: datetime
 
 
@@ -61,18 +111,37 @@ class SrmOut(Out):
     flagged: bool
 
 
+class RatioOut(Out):
+    """A money ratio of one arm over the campaign's days; for a treatment, its difference to the control's."""
+
+    value: float | None
+    ci_low: float | None
+    ci_high: float | None
+    lift: float | None
+    lift_ci_low: float | None
+    lift_ci_high: float | None
+    p_value: float | None
+
+
 class VariantResult(Out):
     key: str
+    exposures: int
     n: int
     conversions: int
     rate: float | None
     lift: float | None
     ci_low: float | None
     ci_high: float | None
+    relative_lift: float | None
+    relative_ci_low: float | None
+    relative_ci_high: float | None
     p_value: float | None
     p_value_raw: float | None
     chance_to_win: float | None
     expected_loss: float | None
+    expected_loss_relative: float | None
+    revenue_per_exposure: RatioOut
+    roas: RatioOut
 
 
 class AnalysisOut(Out):
@@ -81,7 +150,30 @@ class AnalysisOut(Out):
     method: Method
     alpha: float
     min_sample: int
-    decision: Literal["insufficient_data", "srm", "winner", "no_winner"]
+    min_conversions: int
+    prior: PriorOut
+    sequential_tuning: int
+    loss_threshold: float
+    currency: str
+    decision: Decision
+    #: why the decision is ``insufficient_data`` (empty otherwise)
+    reasons: list[str]
     srm: SrmOut
     variants: list[VariantResult]
     winner: str | None
+
+
+class PlanOut(Out):
+    """How much longer the experiment needs to detect a given lift."""
+
+    experiment_id: str
+    metric: Metric
+    alpha: float
+    power: float
+    mde: float
+    baseline_rate: float | None
+    target_rate: float | None
+    sample_per_arm: int | None
+    smallest_arm: int
+    daily_units_per_arm: float | None
+    days_left: int | None
