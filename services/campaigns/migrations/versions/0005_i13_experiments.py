@@ -1,6 +1,6 @@
 """experiments: guards, prior, sequential tuning, loss threshold, and who decided on which counts
 
-Revision ID: i13_campaigns_experiment_decisions
+Revision ID: i13_campaigns_experiments
 Revises: 0004
 Create Date: 2026-12-01
 """
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 
-revision = "i13_campaigns_experiment_decisions"
+revision = "i13_campaigns_experiments"
 down_revision = "0004"
 branch_labels = None
 depends_on = None
