@@ -142,3 +142,44 @@ def test_welch_agrees_with_scipy_everywhere(nc: int, nt: int, fc: float, ft: flo
     _, p = scipy_welch(xc, nc, xt, nt)
     assert result.p_value == pytest.approx(p, abs=TOL)
     assert result.ci_low <= result.lift <= result.ci_high  # type: ignore[operator]
+
+
+def test_bayesian_winner_is_held_to_holm_with_several_treatments() -> None:
+    # b's chance to win is 96.5%: enough alone (> 1 − α), not as one of three treatments, where Holm asks the
+    # best one for a doubt 1 − chance below α/3
+    settings = Settings(method="bayesian", loss_threshold=0.01)
+    alone = analyse([Arm("a", 1, 4000, 400), Arm("b", 1, 4000, 455)], settings)
+    three = analyse(
+        [Arm("a", 1, 4000, 400), Arm("b", 1, 4000, 455), Arm("c", 1, 4000, 400), Arm("d", 1, 4000, 395)], settings
+    )
+    assert alone.arms[1].chance_to_win == pytest.approx(three.arms[1].chance_to_win)
+    assert 0.95 < three.arms[1].chance_to_win < 1 - 0.05 / 3  # type: ignore[operator]
+    assert alone.decision == "winner" and alone.winner == "b"
+    assert three.decision == "no_winner"
+
+
+def test_bayesian_winner_needs_the_expected_loss_under_the_threshold() -> None:
+    arms = [Arm("a", 1, 4000, 400), Arm("b", 1, 4000, 470)]
+    loose = analyse(arms, Settings(method="bayesian", loss_threshold=0.01))
+    tight = analyse(arms, Settings(method="bayesian", loss_threshold=1e-6))
+    assert loose.arms[1].expected_loss == tight.arms[1].expected_loss
+    assert 1e-6 < tight.arms[1].expected_loss < 0.01  # type: ignore[operator]
+    assert loose.decision == "winner" and tight.decision == "no_winner"
+
+
+@given(
+    n=st.lists(st.integers(0, 5000), min_size=2, max_size=4),
+    x=st.lists(st.integers(0, 60), min_size=4, max_size=4),
+    min_sample=st.integers(1, 3000),
+    min_conversions=st.integers(1, 40),
+)
+def test_no_decision_is_ever_made_on_short_data(
+    n: list[int], x: list[int], min_sample: int, min_conversions: int
+) -> None:
+    arms = [Arm(f"v{i}", 1, units, min(units, x[i]), units) for i, units in enumerate(n)]
+    result = analyse(arms, Settings(min_sample=min_sample, min_conversions=min_conversions))
+    short = any(a.n < min_sample or a.conversions < min_conversions or a.conversions == 0 for a in arms)
+    if short and result.decision != "srm":
+        assert result.decision == "insufficient_data" and result.winner is None and result.reasons
+    if result.decision == "winner":
+        assert not short and not result.srm_flagged

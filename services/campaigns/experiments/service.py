@@ -22,6 +22,8 @@ from services.campaigns.experiments import stats
 from services.campaigns.experiments.models import Experiment
 from services.campaigns.experiments.schemas import (
     AnalysisOut,
+    CountsOut,
+    ExperimentDecided,
     ExperimentIn,
     PlanOut,
     PriorOut,
@@ -223,20 +225,21 @@ async def record_decision(session: AsyncSession, principal: Principal, experimen
     session.expire(experiment)
     if written.rowcount != 1:  # type: ignore[attr-defined]
         return out  # another writer recorded a decision since the read: theirs stands, and was published
+    data = ExperimentDecided(
+        experiment_id=experiment_id,
+        campaign_id=campaign_id,
+        decision=analysis.decision,  # type: ignore[arg-type]  # insufficient_data was refused above
+        winner=analysis.winner,
+        method=out.method,
+        metric=out.metric,
+        decided_by=principal.subject,
+        counts=[CountsOut(**c) for c in counts],
+    )
     await publish(
         session,
         org_id,
         "experiment.decided",
-        {
-            "experiment_id": experiment_id,
-            "campaign_id": campaign_id,
-            "decision": analysis.decision,
-            "winner": analysis.winner,
-            "method": out.method,
-            "metric": out.metric,
-            "decided_by": principal.subject,
-            "counts": counts,
-        },
+        data.model_dump(mode="json"),
         decided_at,
     )
     return out
