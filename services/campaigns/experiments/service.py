@@ -69,8 +69,9 @@ async def get_experiment(session: AsyncSession, org_id: str, experiment_id: str)
 
 
 async def lock_experiment(session: AsyncSession, org_id: str, experiment_id: str) -> Experiment:
-    """The experiment, locked until the transaction ends (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite has a
-    single writer), so two writers deciding at once record one after the other."""
+    """The experiment, locked until the transaction ends (``SELECT … FOR UPDATE`` on PostgreSQL), so two writers
+    deciding at once decide one after the other. SQLite ignores the lock on a read; the compare-and-set in
+    ``record_decision`` keeps the rule there."""
     await get_experiment(session, org_id, experiment_id)  # 404 for a malformed id or another org's experiment
     stmt = scoped(Experiment, org_id).where(Experiment.id == experiment_id).with_for_update()
     stmt = stmt.execution_options(populate_existing=True)
