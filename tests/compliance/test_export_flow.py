@@ -12,21 +12,25 @@ import pytest
 from lxml import etree
 from sqlalchemy import select
 
+from services.compliance.customs.context import CustomsContext
 from services.compliance.customs.signing import FileSigner
 from services.compliance.events import EVENTS
+from services.compliance.settings import ComplianceSettings
 from shared.events import derive_webhook_secret, envelope
 from shared.relay import signed_headers
 from tests.compliance.signers import rsa_files, sm2_files, verify
 from tests.compliance.support import (
+    CUSTOMS,
     EBP,
     LOGISTICS,
     Seller,
     inventory_receipt,
     new_order_no,
     schema,
+    valid_unsigned,
 )
 from tests.security.world import campaigns_world
-from tests.support import SERVICE_SECRET
+from tests.support import SERVICE_SECRET, assert_problem
 
 CEB = "http://www.chinaport.gov.cn/ceb"
 NS = {"ceb": CEB}
@@ -196,3 +200,156 @@ async def test_a_us_buyers_usd_order_is_declared_signed_and_closed_with_its_reve
     totals = performance.json()["totals"]
     assert totals["attributed_orders"] == 1
     assert totals["attributed_revenue"] == {"amount": "2019.00", "currency": "USD"}
+
+
+@pytest.mark.parametrize(("mode", "order_type"), [("9710", "B"), ("9810", "W"), ("1210", "E")])
+async def test_the_trade_mode_names_the_order_type_and_the_list_mode(compliance, tenant, mode, order_type):
+    seller = await Exporter(compliance, tenant).setup()
+    order_no = new_order_no()
+    view = await seller.deliver(
+        export_order(order_no, mode=mode), receipt_of_payment(order_no), export_waybill(order_no)
+    )
+    assert view["state"] == "declared", view["checks"]
+    order_message = await seller.xml(view["declaration_id"], "order-xml")
+    ok, errors = valid_unsigned(order_message, "export")
+    assert ok, errors
+    assert order_message.findtext(".//ceb:orderType", namespaces=NS) == order_type
+    inventory = await seller.xml(view["declaration_id"])
+    assert inventory.findtext(".//ceb:tradeMode", namespaces=NS) == mode
+
+
+async def test_the_profile_takes_the_export_modes_and_the_statistics_flag(compliance, tenant):
+    from tests.compliance.support import PROFILE
+
+    for mode in ("9710", "9810"):
+        body = {**PROFILE, "trade_mode": mode, "statistics_flag": "B"}
+        r = await compliance.put("/v1/compliance/customs-profile", json=body, headers=tenant.auth())
+        assert r.status_code in (200, 201), r.text
+        assert (r.json()["trade_mode"], r.json()["statistics_flag"]) == (mode, "B")
+    bad = {**PROFILE, "trade_mode": "0110"}
+    assert_problem(await compliance.put("/v1/compliance/customs-profile", json=bad, headers=tenant.auth()), 422)
+
+
+async def test_unsigned_declarations_say_so_and_carry_no_empty_signature(compliance, tenant):
+    seller = await Exporter(compliance, tenant).setup()
+    order_no = new_order_no()
+    view = await seller.deliver(export_order(order_no), receipt_of_payment(order_no), export_waybill(order_no))
+    inventory = await seller.xml(view["declaration_id"])
+    assert b"Signature" not in seller.last_xml
+    ok, errors = valid_unsigned(inventory, "export")
+    assert ok, errors
+    messages = {m["message_type"]: m for m in (await seller.order(order_no))["messages"]}
+    assert (messages["CEB603"]["signed"], messages["CEB603"]["validated"]) == (False, True)
+    assert messages["CEB303"]["status"] == "pending"  # built when first fetched or written to the outbox
+
+
+async def test_what_customs_cannot_take_is_a_422_never_a_default_nor_a_cut(compliance, tenant):
+    seller = await Exporter(compliance, tenant).setup()
+    integration = tenant.auth("integration")
+    order_no = new_order_no()
+    too_long = export_waybill(order_no, "1Z" + "9" * 31)  # 33 characters
+    r = await compliance.post("/v1/compliance/waybills", json=too_long, headers=integration)
+    assert "logistics_no" in assert_problem(r, 422)["detail"]
+    unknown_currency = export_order(order_no, currency="XAU")
+    assert_problem(await compliance.post("/v1/compliance/orders", json=unknown_currency, headers=integration), 422)
+    unknown_country = export_order(order_no, country="ZZ")
+    assert_problem(await compliance.post("/v1/compliance/orders", json=unknown_country, headers=integration), 422)
+    an_import_in_an_export_mode = {**export_order(order_no, mode="9710"), "trade_direction": "import"}
+    r = await compliance.post("/v1/compliance/orders", json=an_import_in_an_export_mode, headers=integration)
+    assert_problem(r, 422)
+    # a waybill without its port of destination: the comparison names it, nothing is declared
+    view = await seller.deliver(
+        export_order(order_no), receipt_of_payment(order_no), {**export_waybill(order_no), "pod": None}
+    )
+    assert view["state"] == "mismatch"
+    assert [c["rule"] for c in view["checks"] if not c["passed"]] == ["pod"]
+
+
+async def test_a_month_of_statistics_flag_b_lists_is_summarised_in_a_valid_ceb701(compliance, tenant):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    seller = await Exporter(compliance, tenant).setup()
+    invt_nos = []
+    for _ in range(2):
+        order_no = new_order_no()
+        view = await seller.deliver(
+            export_order(order_no, flag="B"), receipt_of_payment(order_no), export_waybill(order_no)
+        )
+        inventory = await seller.xml(view["declaration_id"])
+        assert inventory.findtext(".//ceb:statisticsFlag", namespaces=NS) == "B"
+        cop_no = inventory.findtext(".//ceb:copNo", namespaces=NS)
+        invt_nos.append("E" + uuid.uuid4().hex[:17].upper())
+        await seller.receipt(inventory_receipt(cop_no, 120, export=True, invt_no=invt_nos[-1], order_no=order_no))
+    month = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+    r = await compliance.post("/v1/compliance/summaries", json={"month": month}, headers=tenant.auth())
+    assert r.status_code == 201, r.text
+    assert r.json()["inventories"] == 2 and r.json()["validated"] is True
+    xml = await compliance.get(r.headers["location"], headers=tenant.auth())
+    summary = etree.fromstring(xml.content)
+    assert summary.tag == f"{{{CEB}}}CEB701Message"
+    ok, errors = valid_unsigned(summary, "export")
+    assert ok, errors
+    assert [n.text for n in summary.iterfind(".//ceb:SummaryApplyList/ceb:invtNo", NS)] == invt_nos
+    empty = await compliance.post("/v1/compliance/summaries", json={"month": "2019-01"}, headers=tenant.auth())
+    assert_problem(empty, 409)
+
+
+def test_the_signer_comes_from_the_key_files_or_the_agent(tmp_path: Path):
+    key, cert = sm2_files(tmp_path)
+    ctx = CustomsContext.build(ComplianceSettings(signing_key=key, signing_cert=cert, data_dir=tmp_path), None)
+    assert ctx.signer is not None and ctx.signer.algorithm == "sm2"
+    key, cert = rsa_files(tmp_path)
+    ctx = CustomsContext.build(ComplianceSettings(signing_key=key, signing_cert=cert, data_dir=tmp_path), None)
+    assert ctx.signer is not None and ctx.signer.algorithm == "rsa"
+    assert CustomsContext.build(ComplianceSettings(data_dir=tmp_path), None).signer is None
+    with pytest.raises(ValueError, match="go together"):
+        ComplianceSettings(signing_key=key, data_dir=tmp_path)
+
+
+async def test_an_external_signing_agent_signs_what_xbm_canonicalised(tmp_path: Path):
+    import base64
+    import json
+
+    import httpx
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    from services.compliance.customs.signing import AgentSigner, sign_message
+
+    key_path, cert_path = rsa_files(tmp_path)
+    key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+    cert_der = _pem_body(cert_path.read_bytes())
+    seen: list[dict[str, Any]] = []
+
+    def agent(request: httpx.Request) -> httpx.Response:  # the card's signing service
+        body = json.loads(request.content)
+        seen.append(body)
+        data = base64.b64decode(body["data"])
+        value = key.sign(data, padding.PKCS1v15(), hashes.SHA1())  # type: ignore[union-attr,call-arg]
+        signed = {"signature_value": base64.b64encode(value).decode(), "key_name": "card-1"}
+        return httpx.Response(200, json={**signed, "certificate": base64.b64encode(cert_der).decode()})
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(agent)) as http:
+        signer = AgentSigner("http://agent.local/sign", http, "rsa")
+        root = etree.fromstring((CUSTOMS / "samples" / "export" / "CEB604Message.xml").read_bytes())
+        signed = await sign_message(root, signer)
+    assert seen[0]["algorithm"] == "http://www.w3.org/2000/09/xmldsig#rsa-sha1"
+    assert verify(etree.tostring(signed)) == "rsa"
+
+
+def _pem_body(pem: bytes) -> bytes:
+    import base64
+
+    return base64.b64decode("".join(line for line in pem.decode().splitlines() if not line.startswith("-----")))
+
+
+def test_the_customs_code_tables_hold_the_codes_the_rules_list():
+    from services.compliance.customs.codes import countries, currencies
+
+    assert {k: currencies()[k] for k in ("CNY", "USD", "EUR", "GBP", "HKD", "JPY", "CAD", "AUD")} == {
+        "CNY": "142", "USD": "502", "EUR": "300", "GBP": "303", "HKD": "110", "JPY": "116", "CAD": "501", "AUD": "601"
+    }  # fmt: skip
+    assert {k: countries()[k] for k in ("US", "GB", "DE", "FR", "JP", "CA", "AU", "HK")} == {
+        "US": "502", "GB": "303", "DE": "304", "FR": "305", "JP": "116", "CA": "501", "AU": "601", "HK": "110"
+    }  # fmt: skip
