@@ -28,13 +28,20 @@ MAX_INBOX_FILE = 1_000_000
 
 
 async def send_pending(
-    sessions: async_sessionmaker[AsyncSession], ctx: CustomsContext, pii: Pii, step: StepHook | None = None
+    sessions: async_sessionmaker[AsyncSession],
+    ctx: CustomsContext,
+    pii: Pii,
+    step: StepHook | None = None,
+    org_id: str | None = None,
 ) -> int:
-    """Build what is pending and write what is queued to the outbox; returns how many were written."""
+    """Build what is pending and write what is queued to the outbox (one organisation's when ``org_id`` is
+    given); returns how many were written."""
     if ctx.outbox is None:
         return 0
     async with sessions() as session:
         stmt = select(CustomsMessage.id).where(CustomsMessage.status.in_(("pending", "queued")))
+        if org_id is not None:
+            stmt = stmt.where(CustomsMessage.org_id == org_id)
         ids = list((await session.execute(stmt.order_by(CustomsMessage.created_at).limit(BATCH))).scalars())
     written = 0
     for message_id in ids:
