@@ -62,8 +62,8 @@ async def _buy(seller: Seller, buyer: str, *, sku: str, price: str, qty: int, ta
     order_no = new_order_no()
     order = shopify_order(order_no, buyer=buyer, price=price, qty=qty, tax=tax, sku=sku)
     total = Decimal(price) * qty + Decimal("20.00") + Decimal(tax)
-    return await seller.deliver_all(order_no, buyer=buyer, order=order,
-                                    pay=payment(order_no, buyer=buyer, amount=f"{total:.2f}"), ship=waybill(order_no))  # fmt: skip
+    pay = payment(order_no, buyer=buyer, amount=f"{total:.2f}")
+    return await seller.deliver_all(order_no, buyer=buyer, order=order, pay=pay, ship=waybill(order_no))
 
 
 async def test_one_item_above_5000_clears_at_full_tax_and_counts_toward_the_year(compliance, tenant):
