@@ -63,6 +63,11 @@ async def test_declared_messages_go_to_the_outbox_once_and_the_order_shows_it(
     ctx: CustomsContext = compliance_app.state.customs
     monkeypatch.setattr(ctx, "outbox", outbox)
     seller = await Seller(compliance, tenant).setup()
+    dxp_id = "DXPENT" + uuid.uuid4().hex[:10].upper()  # the e-port addresses this seller's receipts to it
+    r = await compliance.put(
+        "/v1/compliance/customs-profile", json={**PROFILE, "dxp_id": dxp_id}, headers=tenant.auth()
+    )
+    assert r.status_code == 200, r.text
     order_no = new_order_no()
     view = await seller.deliver_all(order_no, buyer=buyer_id(80))
     assert view["state"] == "declared"
@@ -86,7 +91,7 @@ async def test_declared_messages_go_to_the_outbox_once_and_the_order_shows_it(
     monkeypatch.setattr(ctx, "inbox", inbox)
     receipt = inventory_receipt(cop_no, 120)
     wrapped = envelope(receipt, guid=str(uuid.uuid4()).upper(), message_type="CEB622Message",
-                       sender_id="DXPEDCCEB0000002", receiver_id=PROFILE["dxp_id"], at=utcnow())  # fmt: skip
+                       sender_id="DXPEDCCEB0000002", receiver_id=dxp_id, at=utcnow())  # fmt: skip
     (inbox / "CEB622_1.xml").write_bytes(wrapped)
     (inbox / "garbage.xml").write_bytes(b"<not xml")
     assert await take_inbox(sessions, ctx, pii) == 1

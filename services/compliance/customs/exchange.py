@@ -67,13 +67,12 @@ async def send_pending(
 
 
 async def _org_for(session: AsyncSession, receiver: str | None) -> str | None:
+    """The organisation whose profile's DxpMsg id the receipt is addressed to; with no address, the only seller
+    on this deployment. Two profiles sharing one id cannot tell their receipts apart: neither gets them."""
+    stmt = select(CustomsProfile.org_id)
     if receiver:
-        stmt = select(CustomsProfile.org_id).where(CustomsProfile.dxp_id == receiver).limit(1)
-        found = (await session.execute(stmt)).scalar_one_or_none()
-        if found:
-            return found
-    # one seller on this deployment: its receipts need no address
-    orgs = list((await session.execute(select(CustomsProfile.org_id).limit(2))).scalars())
+        stmt = stmt.where(CustomsProfile.dxp_id == receiver)
+    orgs = list((await session.execute(stmt.limit(2))).scalars())
     return orgs[0] if len(orgs) == 1 else None
 
 

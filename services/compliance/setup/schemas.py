@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, model_validator
 
 from shared.schemas import NOT_BLANK, Name, Out, Schema, Trimmed
 
@@ -37,6 +37,14 @@ class CustomsProfileIn(Schema):
         "A", description="export: A the inventory list is the record; B a month's lists are summarised (CEB701)"
     )
     area_name: Text100 | None = Field(None, description="1210: the name of the special area (areaCode's)")
+
+    @model_validator(mode="after")
+    def _bonded_area(self) -> CustomsProfileIn:
+        if self.trade_mode == "1210":
+            missing = [f for f in ("area_code", "area_name") if getattr(self, f) is None]
+            if missing:
+                raise ValueError(f"trade_mode 1210 declares from a bonded or special area: {', '.join(missing)} needed")
+        return self
 
 
 class CustomsProfileOut(Out):
