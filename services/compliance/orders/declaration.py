@@ -5,6 +5,7 @@ signer is configured, and kept (encrypted) as the exact bytes that are sent."""
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 from typing import Any, cast
 
 from lxml import etree
@@ -145,16 +146,10 @@ async def build_tree(session: AsyncSession, pii: Pii, message: CustomsMessage) -
         if ret is None:
             raise NotFound("the return this message declares is gone")
         env = build.Envelope(message.guid, ret.cop_no, message.created_at)
-        lines = [(int(line["gnum"]), _decimal(line["qty"])) for line in ret.lines]
+        lines = [(int(line["gnum"]), Decimal(str(line["qty"]))) for line in ret.lines]
         records = await _records(session, org_id, document)
         return build.return_xml(env, p, document, buyer_id, waybill.document, declared, lines, records, ret.reason)
     raise NotFound(f"XBM does not build {kind}")
-
-
-def _decimal(value: Any) -> Any:
-    from decimal import Decimal
-
-    return Decimal(str(value))
 
 
 def message_reason(message: CustomsMessage) -> str:

@@ -19,6 +19,7 @@ from services.compliance.customs.models import CustomsMessage, CustomsReceipt
 from services.compliance.dbutil import insert_new
 from services.compliance.orders import rules
 from services.compliance.orders.models import CustomsReturn, Declaration, Order, Payment, Waybill
+from services.compliance.orders.returns import decide_return
 from services.compliance.orders.service import MAX_RECEIPTS, change_state, find_order, lock_order_nos
 from shared.db import new_id, scoped, utcnow
 
@@ -200,8 +201,6 @@ async def _apply(session: AsyncSession, order: Order, record: Any, r: Receipt) -
         await _withdrawal_answer(session, order, record, r)
         return
     if r.message in RETURN and isinstance(record, CustomsReturn):
-        from services.compliance.orders.returns import decide_return
-
         await decide_return(session, order, record, r.status)
         return
     if order.customs_time and r.return_time and r.return_time < order.customs_time:
