@@ -379,29 +379,3 @@ STATE_RANK = {
 QUOTA_STATES = (
     "matched", "declared", "accepted", "inspection", "detained", "cleared", "released", "closed", "cancel_requested",
 )  # fmt: skip
-
-
-def moves_forward(current: str, new: str) -> bool:
-    return STATE_RANK[new] > STATE_RANK[current]
-
-
-def inventory_receipt_state(status: int) -> str | None:
-    """The order state a CEB622 ``returnStatus`` means (customs/README.md); None when it changes nothing."""
-    if status < 0 or status in (4, 100):
-        return "rejected"
-    if status in (120, 300):
-        return "accepted"
-    if status == 399:
-        return "cleared"
-    if status == 500:
-        return "inspection"
-    if status in (501, 502, 503, 599):
-        return "detained"
-    return {700: "returned", 800: "released", 899: "closed"}.get(status)
-
-
-def document_receipt_state(status: int) -> str | None:
-    """CEB312/412/512/900: a refused order, payment or waybill (or malformed message) fails the declaration."""
-    if status < 0 or status in (4, 100):
-        return "rejected"
-    return None
