@@ -55,6 +55,8 @@ def export_order(order_no: str, *, mode: str = "9610", currency: str = "USD", ut
     }  # fmt: skip
     if flag:
         order["statistics_flag"] = flag
+    if mode == "9810":
+        order["overseas_warehouse"] = "Company A Los Angeles warehouse"
     return order
 
 

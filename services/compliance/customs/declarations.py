@@ -105,6 +105,13 @@ def trade_mode(order: dict[str, Any], p: Parties) -> str:
     return str(order.get("trade_mode") or p.trade_mode)
 
 
+def _ebp_name(order: dict[str, Any], p: Parties) -> str | None:
+    """The platform's name; for an overseas-warehouse order (9810) the spec asks the warehouse's name here."""
+    if order.get("trade_direction") == "export" and trade_mode(order, p) == "9810" and order.get("overseas_warehouse"):
+        return _text(order["overseas_warehouse"], 100)
+    return _text(order.get("ebp_name") or p.ebc_name, 100)
+
+
 def statistics_flag(order: dict[str, Any], p: Parties) -> str:
     return str(order.get("statistics_flag") or p.statistics_flag or "A")
 
@@ -153,7 +160,7 @@ def order_xml(env: Envelope, p: Parties, order: dict[str, Any], buyer_id_number:
     node = _add(root, "Order", None)
     head = _add(node, "OrderHead", None)
     app_time, _ = _times(env)
-    ebp_name = _text(order.get("ebp_name") or p.ebc_name, 100)
+    ebp_name = _ebp_name(order, p)
     ebc_name = _text(order.get("ebc_name") or p.ebc_name, 100)
     currency = currency_code(order["currency"]) if export else CNY
     order_type = ORDER_TYPES[trade_mode(order, p)] if export else "I"
@@ -238,7 +245,7 @@ def inventory_xml(
     head = _add(inventory, "InventoryHead", None)
     app_time, day = _times(env)
     weight = num(waybill["weight_kg"])
-    ebp_name = _text(order.get("ebp_name") or p.ebc_name, 100)
+    ebp_name = _ebp_name(order, p)
     ebc_name = _text(order.get("ebc_name") or p.ebc_name, 100)
     logistics_name = _text(waybill.get("logistics_name") or waybill["logistics_code"], 100)
     buyer = order["buyer"]
@@ -257,7 +264,9 @@ def inventory_xml(
             ("statisticsFlag", statistics_flag(order, p)), ("agentCode", p.agent_code), ("agentName", p.agent_name),
             ("ebcCode", order["ebc_code"]), ("ebcName", ebc_name), ("ownerCode", order["ebc_code"]),
             ("ownerName", ebc_name), ("emsNo", p.ems_no), ("tradeMode", mode), ("trafMode", p.traf_mode),
-            ("country", country), ("POD", pod), ("freight", num(order["freight"])), ("fCurrency", currency),
+            ("trafName", _text(waybill.get("traf_no"), 100)), ("voyageNo", waybill.get("voyage_no")),
+            ("billNo", waybill.get("bill_no")), ("country", country), ("POD", pod),
+            ("freight", num(order["freight"])), ("fCurrency", currency),
             ("fFlag", "3"), ("insuredFee", num(waybill["insured_fee"])), ("iCurrency", currency), ("iFlag", "3"),
             ("wrapType", "2"), ("packNo", "1"), ("grossWeight", weight), ("netWeight", weight),
         ])  # fmt: skip
@@ -278,7 +287,9 @@ def inventory_xml(
             ("consigneeAddress", order["consignee"]["address"]), ("agentCode", p.agent_code),
             ("agentName", p.agent_name), ("areaCode", p.area_code if mode == "1210" else None),
             ("areaName", p.area_name if mode == "1210" else None), ("tradeMode", mode),
-            ("trafMode", p.traf_mode), ("country", country), ("freight", num(order["freight"])),
+            ("trafMode", p.traf_mode), ("trafNo", _text(waybill.get("traf_no"), 100)),
+            ("voyageNo", waybill.get("voyage_no")), ("billNo", waybill.get("bill_no")), ("country", country),
+            ("freight", num(order["freight"])),
             ("insuredFee", num(waybill["insured_fee"])), ("currency", CNY), ("packNo", "1"),
             ("grossWeight", weight), ("netWeight", weight),
         ])  # fmt: skip

@@ -117,6 +117,9 @@ class OrderDoc(Schema):
     statistics_flag: StatisticsFlag | None = Field(
         None, description="export: A the inventory is the record, B summarised monthly (CEB701); the profile's"
     )
+    overseas_warehouse: Text | None = Field(
+        None, description="9810: the overseas warehouse the goods go to (its booking number is the order_no)"
+    )
 
     @model_validator(mode="after")
     def _import_needs_identity(self) -> OrderDoc:
@@ -126,6 +129,8 @@ class OrderDoc(Schema):
                 raise ValueError(f"an import order needs buyer {', '.join(missing)}")
         if self.trade_direction == "import" and self.trade_mode in ("9710", "9810"):
             raise ValueError(f"trade_mode {self.trade_mode} is an export mode (B2B direct export, overseas warehouse)")
+        if self.trade_mode == "9810" and self.overseas_warehouse is None:
+            raise ValueError("overseas_warehouse: a 9810 order names the overseas warehouse the goods go to")
         return self
 
 
@@ -161,6 +166,15 @@ class WaybillDoc(Schema):
     consignee: Consignee
     destination_country: Country | None = Field(None, description="export: the country the parcel goes to")
     pod: Pod | None = Field(None, description="export: customs code of the port of destination")
+    bill_no: Annotated[str, StringConstraints(min_length=1, max_length=37, pattern=_KEY)] | None = Field(
+        None, description="the master bill (air or sea) once known"
+    )
+    traf_no: Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=NOT_BLANK)] | None = Field(
+        None, description="the means of transport (flight, vessel) once known"
+    )
+    voyage_no: Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=_KEY)] | None = Field(
+        None, description="the flight or voyage number once known"
+    )
 
     @model_validator(mode="after")
     def _export_number_fits(self) -> WaybillDoc:
