@@ -355,3 +355,30 @@ def test_the_customs_code_tables_hold_the_codes_the_rules_list():
     assert {k: countries()[k] for k in ("US", "GB", "DE", "FR", "JP", "CA", "AU", "HK")} == {
         "US": "502", "GB": "303", "DE": "304", "FR": "305", "JP": "116", "CA": "501", "AU": "601", "HK": "110"
     }  # fmt: skip
+
+
+async def test_lists_that_left_on_one_master_bill_are_linked_by_a_valid_signed_ceb607(
+    compliance, tenant, other_tenant, signer
+):  # type: ignore[no-untyped-def]
+    seller = await Exporter(compliance, tenant).setup()
+    declarations, numbers = [], []
+    for _ in range(2):
+        order_no = new_order_no()
+        view = await seller.deliver(export_order(order_no), receipt_of_payment(order_no), export_waybill(order_no))
+        cop_no = (await seller.xml(view["declaration_id"])).findtext(".//ceb:copNo", namespaces=NS)
+        numbers.append("E" + uuid.uuid4().hex[:17].upper())
+        await seller.receipt(inventory_receipt(cop_no, 120, export=True, invt_no=numbers[-1], order_no=order_no))
+        declarations.append(view["declaration_id"])
+    body = {"logistics_code": LOGISTICS, "bill_no": "999-12345675", "traf_name": "Air China CA983",
+            "voyage_no": "CA983", "declaration_ids": declarations}  # fmt: skip
+    r = await compliance.post("/v1/compliance/master-bills", json=body, headers=tenant.auth("integration"))
+    assert r.status_code == 201, r.text
+    xml = await compliance.get(r.headers["location"], headers=tenant.auth())
+    doc = etree.fromstring(xml.content)
+    assert schema("export").validate(doc), schema("export").error_log
+    assert verify(xml.content) == signer
+    assert [n.text for n in doc.iterfind(".//ceb:WayBillList/ceb:invtNo", NS)] == numbers
+    assert doc.findtext(".//ceb:billNo", namespaces=NS) == "999-12345675"
+    # another organisation cannot name these lists
+    r = await compliance.post("/v1/compliance/master-bills", json=body, headers=other_tenant.auth())
+    assert_problem(r, 422)

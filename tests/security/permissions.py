@@ -140,6 +140,9 @@ COMPLIANCE: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/v1/compliance/declarations/{declaration_id}/cancellation-xml"): INGEST,
     ("GET", "/v1/compliance/returns/{return_id}/xml"): INGEST,
     ("GET", "/v1/compliance/summaries/{summary_id}/xml"): INGEST,
+    # the master bill is reported by the seller's systems (or its logistics company's), like the waybills
+    ("POST", "/v1/compliance/master-bills"): INGEST,
+    ("GET", "/v1/compliance/master-bills/{link_id}/xml"): INGEST,
     # withdrawing a declaration and summarising a month for customs are the seller's own decisions
     ("POST", "/v1/compliance/orders/{ebp_code}/{order_no}/cancellation"): ADMIN,
     ("POST", "/v1/compliance/summaries"): ADMIN,

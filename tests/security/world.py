@@ -465,6 +465,12 @@ async def customs_objects(
     assert r.status_code == 200 and r.json()["state"] == "cancel_requested", f"world: {r.text}"
     world.params["declaration_id"] = view["declaration_id"]
     world.bodies[("POST", "/v1/compliance/orders/{ebp_code}/{order_no}/cancellation")] = {"reason": "walk"}
+    bill = {"logistics_code": LOGISTICS, "bill_no": "999-12345675", "traf_name": "CA983", "voyage_no": "CA983",
+            "declaration_ids": [view["declaration_id"]]}  # fmt: skip
+    world.params["link_id"] = (await created(c, "POST", "/v1/compliance/master-bills", tenant, "integration", bill))[
+        "id"
+    ]
+    world.bodies[("POST", "/v1/compliance/master-bills")] = bill
     from datetime import datetime
     from zoneinfo import ZoneInfo
 

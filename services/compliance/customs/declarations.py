@@ -438,3 +438,44 @@ def summary_xml(env: Envelope, p: Parties, invt_nos: list[str], start: datetime,
         _add(_add(node, "SummaryApplyList", None), "invtNo", invt_no)
     _base_transfer(root, p)
     return root
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One declared export list a master bill carries: its waybill number, customs' list number, its weight."""
+
+    logistics_no: str
+    invt_no: str
+    weight_kg: Decimal
+
+
+def waybill_link_xml(
+    env: Envelope,
+    p: Parties,
+    logistics_code: str,
+    logistics_name: str,
+    bill_no: str,
+    traf_name: str,
+    voyage_no: str,
+    lists: list[Listed],
+) -> etree._Element:
+    """CEB607: the export lists that left on one master bill and voyage, when the lists did not name them."""
+    root = _root("CEB607Message", env)
+    node = _add(root, "WayBill", None)
+    head = _add(node, "WayBillHead", None)
+    app_time, _ = _times(env)
+    weight = sum((item.weight_kg for item in lists), Decimal(0))
+    _fill(head, [
+        ("guid", env.guid), ("appType", "1"), ("appTime", app_time), ("appStatus", "2"),
+        ("customsCode", p.customs_code), ("copNo", env.cop_no), ("agentCode", p.agent_code),
+        ("agentName", p.agent_name), ("trafMode", p.traf_mode), ("trafName", traf_name[:100]),
+        ("voyageNo", voyage_no[:32]), ("billNo", bill_no[:37]), ("grossWeight", num(weight)),
+        ("logisticsCode", logistics_code), ("logisticsName", logistics_name[:100]), ("msgCount", "1"),
+        ("msgSeqNo", "1"),
+    ])  # fmt: skip
+    for gnum, item in enumerate(lists, start=1):
+        line = _add(node, "WayBillList", None)
+        _fill(line, [("gnum", gnum), ("totalPackageNo", "1"), ("logisticsNo", item.logistics_no),
+                     ("invtNo", item.invt_no)])  # fmt: skip
+    _base_transfer(root, p)
+    return root

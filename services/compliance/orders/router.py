@@ -13,6 +13,8 @@ from services.compliance.orders.schemas import (
     CancellationIn,
     DailyReport,
     ExceptionsPage,
+    MasterBillIn,
+    MasterBillOut,
     OrderOut,
     QuotaOut,
     ReturnIn,
@@ -208,3 +210,22 @@ async def daily_report(
     principal: Reader, session: DbSession, day: Annotated[IsoDate | None, Query(alias="date")] = None
 ) -> DailyReport:
     return await views.daily_report(session, principal.org_id, day or datetime.now(UTC).date())
+
+
+@router.post("/master-bills", response_model=MasterBillOut, status_code=201)
+async def link_master_bill(
+    body: MasterBillIn, principal: Ingest, session: DbSession, pii: PiiDep, customs: CustomsDep, response: Response
+) -> MasterBillOut:
+    """CEB607: link export lists to the master bill and voyage they left on, once those are known."""
+    out = await summary.link_master_bill(session, customs, pii, principal.org_id, body)
+    response.headers["Location"] = f"/v1/compliance/master-bills/{out.id}/xml"
+    return out
+
+
+@router.get("/master-bills/{link_id}/xml", response_class=Response, responses=XML)
+async def master_bill_xml(
+    link_id: Annotated[str, Path(max_length=64)], principal: Ingest, session: DbSession, pii: PiiDep,
+    customs: CustomsDep,
+) -> Response:  # fmt: skip
+    body = await summary.master_bill_message(session, customs, pii, principal.org_id, link_id)
+    return Response(body, media_type="application/xml", headers=NO_STORE)

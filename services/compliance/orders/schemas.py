@@ -295,6 +295,29 @@ class SummaryOut(Out):
     validated: bool
 
 
+class MasterBillIn(Schema):
+    """The master bill and voyage several export lists left on (declared with CEB607 when the lists did not
+    name them)."""
+
+    logistics_code: Key18
+    bill_no: Annotated[str, StringConstraints(min_length=1, max_length=37, pattern=_KEY)]
+    traf_name: Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=NOT_BLANK), Trimmed]
+    voyage_no: Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=_KEY)]
+    declaration_ids: list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] = Field(
+        min_length=1, max_length=500
+    )
+
+
+class MasterBillOut(Out):
+    id: str
+    guid: str
+    cop_no: str
+    bill_no: str
+    inventories: int
+    signed: bool
+    validated: bool
+
+
 class CustomsMessageOut(Out):
     """A message to customs and where it stands: built and signed, written to the e-port, answered."""
 

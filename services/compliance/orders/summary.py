@@ -1,8 +1,10 @@
-"""The monthly summary declaration of statisticsFlag-B exports (CEB701), and the declared return's message."""
+"""Messages over several export lists — the monthly summary (CEB701) and the master-bill link (CEB607) — and the
+declared return's message."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -11,11 +13,11 @@ from services.compliance.customs.context import CustomsContext
 from services.compliance.customs.models import CustomsMessage
 from services.compliance.customs.signing import sign_message
 from services.compliance.orders.declaration import cop_no, new_guid, parties, prepare, profile_of
-from services.compliance.orders.models import CustomsReturn, Declaration
-from services.compliance.orders.schemas import SummaryOut
+from services.compliance.orders.models import CustomsReturn, Declaration, Order, Waybill
+from services.compliance.orders.schemas import MasterBillIn, MasterBillOut, SummaryOut
 from services.compliance.pii import Pii
 from shared.db import get_scoped, new_id, scoped, utcnow
-from shared.errors import Conflict, NotFound
+from shared.errors import Conflict, NotFound, Unprocessable
 
 CHINA = build.CHINA
 MAX_LISTS = 1000
@@ -75,4 +77,65 @@ async def return_message(session: AsyncSession, ctx: CustomsContext, pii: Pii, o
     message = (await session.execute(stmt)).scalar_one_or_none()
     if message is None:
         raise NotFound(f"return {return_id} has no message")
+    return await prepare(session, ctx, pii, message)
+
+
+async def link_master_bill(
+    session: AsyncSession, ctx: CustomsContext, pii: Pii, org_id: str, body: MasterBillIn
+) -> MasterBillOut:
+    """CEB607: the export lists of one master bill and voyage; each must be ours, numbered by customs, and of the
+    logistics company named."""
+    lists: list[build.Listed] = []
+    logistics_name = body.logistics_code
+    for i, declaration_id in enumerate(body.declaration_ids):
+        found = scoped(Declaration, org_id).where(Declaration.id == declaration_id)
+        declaration = (await session.execute(found)).scalar_one_or_none()
+        if declaration is None:  # another organisation's list is as unknown as a made-up id
+            raise Unprocessable(f"declaration_ids: no declaration {declaration_id}", loc=["body", "declaration_ids", i])
+        order = await session.get(Order, declaration.order_id)
+        if declaration.message_type != "CEB603" or order is None:
+            raise Unprocessable(
+                "declaration_ids: only export lists travel on a master bill", loc=["body", "declaration_ids", i]
+            )
+        if not declaration.invt_no:
+            raise Unprocessable(
+                "declaration_ids: customs has not numbered this list yet", loc=["body", "declaration_ids", i]
+            )
+        stmt = scoped(Waybill, org_id).where(
+            Waybill.order_no == order.order_no, Waybill.logistics_code == body.logistics_code
+        )
+        waybill = (await session.execute(stmt.limit(1))).scalar_one_or_none()
+        if waybill is None:
+            raise Unprocessable(
+                f"declaration_ids: no waybill of {body.logistics_code} for this list",
+                loc=["body", "declaration_ids", i],
+            )
+        logistics_name = waybill.document.get("logistics_name") or logistics_name
+        lists.append(
+            build.Listed(waybill.logistics_no, declaration.invt_no, Decimal(str(waybill.document["weight_kg"])))
+        )
+    profile = await profile_of(session, org_id)
+    if profile is None:
+        raise Conflict("no customs profile yet; PUT /v1/compliance/customs-profile first")
+    guid, number = new_guid(), cop_no()
+    tree = build.waybill_link_xml(build.Envelope(guid, number, utcnow()), parties(profile), body.logistics_code,
+                                  logistics_name, body.bill_no, body.traf_name, body.voyage_no, lists)  # fmt: skip
+    validated = ctx.schemas.validate(tree)
+    if ctx.signer is not None:
+        tree = await sign_message(tree, ctx.signer)
+    message = CustomsMessage(
+        id=new_id(), org_id=org_id, message_type="CEB607", guid=guid, status="queued",
+        body_encrypted=pii.encrypt(build.serialise(tree).decode(), f"message:{org_id}"),
+        signed=ctx.signer is not None, validated=validated, created_at=utcnow(), reason=body.bill_no,
+    )  # fmt: skip
+    session.add(message)
+    await session.flush()
+    return MasterBillOut(id=message.id, guid=guid, cop_no=number, bill_no=body.bill_no, inventories=len(lists),
+                         signed=message.signed, validated=validated)  # fmt: skip
+
+
+async def master_bill_message(session: AsyncSession, ctx: CustomsContext, pii: Pii, org_id: str, link_id: str) -> bytes:
+    message = await get_scoped(session, CustomsMessage, link_id, org_id)
+    if message.message_type != "CEB607":
+        raise NotFound(f"master bill {link_id} not found")
     return await prepare(session, ctx, pii, message)
