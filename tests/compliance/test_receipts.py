@@ -209,3 +209,28 @@ async def test_customs_tax_bill_is_kept_and_compared_with_xbms_tax(compliance, t
     await _send(compliance, tenant, _ceb816(invt_no, "0", "35.00", "0"))  # customs billed otherwise
     check = next(c for c in (await seller.order(order_no))["checks"] if c["rule"] == "customs_tax")
     assert check["passed"] is False and "35.00" in check["detail"]
+
+
+def _document_receipt(message: str, node: str, keys: str, status: int) -> bytes:
+    guid = str(uuid.uuid4()).upper()
+    return (
+        f'<{message} xmlns="{CEB}" guid="{guid}" version="1.0"><{node}><guid>{guid}</guid>{keys}'
+        f"<returnStatus>{status}</returnStatus><returnTime>{T2}</returnTime><returnInfo>refused</returnInfo>"
+        f"</{node}></{message}>"
+    ).encode()
+
+
+@pytest.mark.parametrize("message", ["CEB312", "CEB412", "CEB404"])
+async def test_a_refused_order_or_payment_document_fails_the_declaration(compliance, tenant, message):
+    export = message == "CEB404"
+    seller, order_no, _ = await _declared(compliance, tenant, export, 66)
+    keys = {
+        "CEB312": f"<ebpCode>{EBP}</ebpCode><ebcCode>{EBP}</ebcCode><orderNo>{order_no}</orderNo>",
+        "CEB412": f"<payCode>PAY0000001</payCode><payTransactionId>T{order_no}</payTransactionId>",
+        "CEB404": f"<ebcCode>{EBP}</ebcCode><orderNo>{order_no}</orderNo><payNo>ch_{order_no}</payNo>",
+    }[message]
+    node = {"CEB312": "OrderReturn", "CEB412": "PaymentReturn", "CEB404": "ReceiptsReturn"}[message]
+    body = _document_receipt(f"{message}Message", node, keys, 100)
+    assert schema("export" if export else "import").validate(etree.fromstring(body))
+    assert (await _send(compliance, tenant, body))["applied"] == 1
+    assert (await seller.order(order_no))["state"] == "rejected"
