@@ -160,6 +160,7 @@ async def compliance_app(databases: Databases, data_dir: Path, plans_over_asgi: 
         plans_url="http://plans",
         run_relay=False,
         service_secret=SERVICE_SECRET,
+        xsd_dir=SHARED_DIR / "customs" / "xsd",
     )
     app = create_compliance(settings, http_client=plans_over_asgi)
     async with app.router.lifespan_context(app):

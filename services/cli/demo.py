@@ -1,9 +1,9 @@
 """``make demo``: with ``make run`` going, play one season of Company A through all three services.
 
 Loads Company A's plan from examples/company-a/plan.yaml with the ``xbm`` CLI, runs campaigns with metrics and
-an A/B experiment, sends orders, payments and waybills through signed webhooks (Shopify and Standard
-Webhooks, exactly as the senders sign them), feeds customs' release receipts, and prints the plan report's
-path and a summary. It talks to the services over HTTP only.
+an A/B experiment, sends Company A's USD exports to buyers abroad (orders, receipts of payment and waybills)
+through signed webhooks exactly as the senders sign them, feeds customs' receipts through to closed, and prints
+the plan report's path and a summary. It talks to the services over HTTP only.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import tempfile
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +31,10 @@ ROOT = Path(__file__).resolve().parents[2]
 PLAN_FILE = ROOT / "examples" / "company-a" / "plan.yaml"
 ROLES = ("executive", "supervisor", "specialist", "analyst", "integration")
 CEB = "http://www.chinaport.gov.cn/ceb"
-EBP, PAY, LOGISTICS, SKU = "3301960ABC", "PAY0000088", "LOG0000088", "GSK-OFFICE"
-UTM = "gsk-cn-launch"
+EBP, PAY, LOGISTICS, SKU = "3301960ABC", "CARD000088", "LOG0000088", "GSK-OFFICE"
+ALIBABA = "3301961ALI"
+EXPORT_DIR = ROOT / "examples" / "company-a" / "export"
+UTM = "gsk-us-launch"
 
 
 class Demo:
@@ -124,6 +127,8 @@ class Demo:
                 "ends_on": str(start + timedelta(days=29)),
                 "settings": settings,
             }
+            if index == 0:  # the US search campaign the exports' utm_campaign names
+                body["utm_campaign"] = UTM
             made.append(self.call("campaigns", "POST", "/v1/campaigns", role="specialist", json=body))
         cn = {
             "sbu_id": sbus[3]["id"],
@@ -132,7 +137,7 @@ class Demo:
             "budget": {"amount": "20000.00", "currency": "CNY"},
             "starts_on": str(start),
             "ends_on": str(start + timedelta(days=29)),
-            "utm_campaign": UTM,
+            "utm_campaign": "gsk-cn-launch",
             "settings": {"channel": "whatsapp"},
         }
         made.append(self.call("campaigns", "POST", "/v1/campaigns", role="specialist", json=cn))
@@ -181,6 +186,9 @@ class Demo:
         return made, analysis
 
     def compliance(self) -> list[str]:
+        """Company A as the exporter it is: USD orders of buyers abroad from its own site (9610) and its
+        Alibaba.com store (B2B, 9710), the receipts of their payments, the waybills, and customs' receipts
+        through to closed."""
         profile = {
             "ebc_code": EBP,
             "ebc_name": "Company A Trading (Hangzhou)",
@@ -190,23 +198,12 @@ class Demo:
             "customs_code": "2991",
             "port_code": "2991",
             "trade_mode": "9610",
+            "statistics_flag": "A",
             "cop_code": EBP,
             "cop_name": "Company A Trading",
             "dxp_id": "DXPENT0000012345",
         }
         self.call("compliance", "PUT", "/v1/compliance/customs-profile", json=profile)
-        self.call(
-            "compliance",
-            "POST",
-            "/v1/compliance/payment-institutions",
-            json={
-                "pay_code": PAY,
-                "name": "Lianlian Pay",
-                "licence_no": "Z2012433000011",
-                "scopes": ["internet_payment"],
-                "status": "active",
-            },
-        )
         self.call(
             "compliance",
             "PUT",
@@ -226,104 +223,64 @@ class Demo:
         sources = {
             key: self.call("compliance", "POST", "/v1/compliance/sources", json=body)
             for key, body in {
-                "shop": {
-                    "name": "Flagship store",
-                    "kind": "shopify",
-                    "role": "platform",
-                    "ebp_code": EBP,
-                    "ebp_name": "Company A Store",
-                },
-                "pay": {"name": "Lianlian Pay", "kind": "standard_webhooks", "role": "payment", "pay_code": PAY},
-                "ship": {
-                    "name": "Cainiao",
-                    "kind": "standard_webhooks",
-                    "role": "logistics",
-                    "logistics_code": LOGISTICS,
-                },
+                "site": {"name": "Company A site", "kind": "standard_webhooks", "role": "platform",
+                         "ebp_code": EBP, "ebp_name": "Company A Golf"},
+                "alibaba": {"name": "Alibaba.com store", "kind": "standard_webhooks", "role": "platform",
+                            "ebp_code": ALIBABA, "ebp_name": "Alibaba.com"},
+                "pay": {"name": "Card acquirer", "kind": "standard_webhooks", "role": "payment", "pay_code": PAY},
+                "ship": {"name": "Cainiao Global", "kind": "standard_webhooks", "role": "logistics",
+                         "logistics_code": LOGISTICS},
             }.items()
-        }
+        }  # fmt: skip
+        order, pay, ship = (
+            json.loads((EXPORT_DIR / f"{kind}.json").read_text()) for kind in ("order", "payment", "waybill")
+        )
         released = []
-        for n in range(5):
+        buyers = [("Michael Carter", "US"), ("Emily Brooks", "US"), ("Liam Walsh", "CA"),
+                  ("Fairway Pro Shops LLC", "US"), ("Northern Links Ltd", "CA")]  # fmt: skip
+        for n, (name, country) in enumerate(buyers):
+            b2b = n >= 3  # the Alibaba.com orders: five kits each for a golf retailer
+            source, ebp = (sources["alibaba"], ALIBABA) if b2b else (sources["site"], EBP)
             order_no = f"GSK{uuid.uuid4().hex[:10].upper()}"
-            buyer = f"3301061990030{n:05d}"
-            self._shopify(sources["shop"], self._order(order_no, buyer))
-            self._swh(
-                sources["pay"],
-                "payment",
-                {
-                    "pay_code": PAY,
-                    "pay_transaction_id": f"LL{order_no}",
-                    "order_no": order_no,
-                    "ebp_code": EBP,
-                    "payer": {"name": "Wang Fang", "id_number": buyer, "telephone": "13800138000"},
-                    "amount_paid": "3326.46",
-                    "currency": "CNY",
-                    "paid_at": datetime.now(UTC).isoformat(),
-                },
-            )
-            self._swh(
-                sources["ship"],
-                "waybill",
-                {
-                    "logistics_code": LOGISTICS,
-                    "logistics_no": f"CN{order_no}",
-                    "order_no": order_no,
-                    "freight": "50.00",
-                    "insured_fee": "0",
-                    "weight_kg": "9.5",
-                    "consignee": {
-                        "name": "Wang Fang",
-                        "telephone": "138 0013 8000",
-                        "address": "Zhejiang Hangzhou Xihu District 18 Wensan Road",
-                    },
-                },
-            )
-            view = self.call("compliance", "GET", f"/v1/compliance/orders/{EBP}/{order_no}", role="analyst")
+            qty, price, freight = ("5", "1450.00", "380.00") if b2b else ("1", "1899.00", "120.00")
+            goods = Decimal(price) * Decimal(qty)
+            paid = f"{goods + Decimal(freight):.2f}"
+            party = {**order["consignee"], "name": name, "country": country}
+            self._swh(source, "order", {
+                **order, "order_no": order_no, "ebp_code": ebp, "trade_mode": "9710" if b2b else "9610",
+                "goods_value": f"{goods:.2f}", "freight": freight, "actual_paid": paid, "utm_campaign": UTM,
+                "destination_country": country, "buyer": {**order["buyer"], "name": name, "country": country},
+                "consignee": party,
+                "items": [{**order["items"][0], "qty": qty, "price": price, "total": f"{goods:.2f}"}],
+            })  # fmt: skip
+            self._swh(sources["pay"], "payment", {
+                **pay, "pay_code": PAY, "pay_transaction_id": f"ch_{order_no}", "order_no": order_no, "ebp_code": ebp,
+                "payer": {"name": name}, "amount_paid": paid, "paid_at": datetime.now(UTC).isoformat(),
+            })  # fmt: skip
+            self._swh(sources["ship"], "waybill", {
+                **ship, "logistics_code": LOGISTICS, "logistics_no": f"CN{order_no}", "order_no": order_no,
+                "ebp_code": ebp, "freight": freight, "destination_country": country,
+                "consignee": {k: party[k] for k in ("name", "telephone", "address")},
+            })  # fmt: skip
+            view = self.call("compliance", "GET", f"/v1/compliance/orders/{ebp}/{order_no}", role="analyst")
             if view["state"] != "declared":
                 raise SystemExit(f"order {order_no} is {view['state']}: {view['checks']}")
             xml = self.http["compliance"].get(
                 f"/v1/compliance/declarations/{view['declaration_id']}/xml",
                 headers={"Authorization": f"Bearer {self.tokens['integration']}"},
             )
-            cop_no = etree.fromstring(xml.content).findtext(f".//{{{CEB}}}copNo")
-            for status in (120, 399, 800):  # accepted, cleared, released
-                self.call(
-                    "compliance",
-                    "POST",
-                    "/v1/compliance/messages",
-                    role="integration",
-                    content=_receipt(cop_no or "", status),
-                    headers={"Content-Type": "application/xml"},
-                )
+            cop_no = etree.fromstring(xml.content).findtext(f".//{{{CEB}}}copNo") or ""
+            receipts = [_order_receipt(ebp, order_no)] + [
+                _inventory_receipt(ebp, order_no, cop_no, status) for status in (120, 399, 800, 899)
+            ]  # accepted, cleared, released, closed
+            for body in receipts:
+                self.call("compliance", "POST", "/v1/compliance/messages", role="integration", content=body,
+                          headers={"Content-Type": "application/xml"})  # fmt: skip
+            view = self.call("compliance", "GET", f"/v1/compliance/orders/{ebp}/{order_no}", role="analyst")
+            if view["state"] != "closed":
+                raise SystemExit(f"order {order_no} is {view['state']} after customs' receipts")
             released.append(order_no)
         return released
-
-    def _order(self, order_no: str, buyer: str) -> dict[str, Any]:
-        return {
-            "id": int(time.time() * 1000),
-            "name": f"#{order_no}",
-            "currency": "CNY",
-            "total_price": "3326.46",
-            "total_tax": "277.46",
-            "total_discounts": "0.00",
-            "landing_site": f"/products/gsk-office?utm_source=whatsapp&utm_campaign={UTM}",
-            "line_items": [
-                {"id": 1, "sku": SKU, "title": "Golf training simulator kit", "quantity": 1, "price": "2999.00"}
-            ],
-            "shipping_lines": [{"title": "Cainiao cross-border", "price": "50.00"}],
-            "shipping_address": {
-                "name": "Wang Fang",
-                "phone": "+86 138-0013-8000",
-                "province": "Zhejiang",
-                "city": "Hangzhou",
-                "address1": "Xihu District 18 Wensan Road",
-            },
-            "note_attributes": [
-                {"name": "buyer_id_number", "value": buyer},
-                {"name": "buyer_name", "value": "Wang Fang"},
-                {"name": "pay_code", "value": PAY},
-            ],
-        }
 
     def _shopify(self, source: dict[str, Any], order: dict[str, Any]) -> None:
         body = json.dumps(order).encode()
@@ -368,7 +325,7 @@ class Demo:
             grid = self.wait("campaigns' figures in plans' SBU grid", grid_known)
 
             def attributed() -> Any:
-                perf = self.call("campaigns", "GET", f"/v1/campaigns/{made[-1]['id']}/performance", role="analyst")
+                perf = self.call("campaigns", "GET", f"/v1/campaigns/{made[0]['id']}/performance", role="analyst")
                 return perf if perf["totals"]["attributed_orders"] >= len(released) else None
 
             cn_perf = self.wait("released orders to reach their campaign", attributed)
@@ -388,20 +345,33 @@ class Demo:
         print(f"  experiment: {analysis['decision']}" + (f" ({winner})" if winner else ""))
         totals = cn_perf["totals"]
         print(
-            f"  orders released through customs: {len(released)}; attributed to '{UTM}': "
+            f"  export orders through customs to closed: {len(released)}; attributed to '{UTM}': "
             f"{totals['attributed_orders']} orders, {totals['attributed_revenue']['amount']} "
             f"{totals['attributed_revenue']['currency']}"
         )
 
 
-def _receipt(cop_no: str, status: int) -> bytes:
+def _stamp() -> str:
+    time.sleep(0.002)  # customs orders its receipts by returnTime (to the millisecond)
+    return datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")[:17]
+
+
+def _order_receipt(ebp: str, order_no: str) -> bytes:
     guid = str(uuid.uuid4()).upper()
-    now = datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")[:17]
     return f"""<?xml version="1.0" encoding="UTF-8"?>
-<CEB622Message xmlns="{CEB}" guid="{guid}" version="1.0"><InventoryReturn><guid>{guid}</guid>
-<customsCode>2991</customsCode><ebpCode>{EBP}</ebpCode><ebcCode>{EBP}</ebcCode><agentCode>3301980ABC</agentCode>
-<copNo>{cop_no}</copNo><preNo>B2026{status:012d}</preNo><returnStatus>{status}</returnStatus><returnTime>{now}</returnTime>
-<returnInfo>demo receipt {status}</returnInfo></InventoryReturn></CEB622Message>""".encode()
+<CEB304Message xmlns="{CEB}" guid="{guid}" version="1.0"><OrderReturn><guid>{guid}</guid><ebpCode>{ebp}</ebpCode>
+<ebcCode>{EBP}</ebcCode><orderNo>{order_no}</orderNo><returnStatus>120</returnStatus><returnTime>{_stamp()}</returnTime>
+<returnInfo>order accepted</returnInfo></OrderReturn></CEB304Message>""".encode()
+
+
+def _inventory_receipt(ebp: str, order_no: str, cop_no: str, status: int) -> bytes:
+    guid = str(uuid.uuid4()).upper()
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<CEB604Message xmlns="{CEB}" guid="{guid}" version="1.0"><InventoryReturn><guid>{guid}</guid>
+<agentCode>3301980ABC</agentCode><copNo>{cop_no}</copNo><preNo>E2026{cop_no[-13:]}</preNo>
+<invtNo>2991{cop_no[-14:]}</invtNo><ebcCode>{EBP}</ebcCode><ebpCode>{ebp}</ebpCode><orderNo>{order_no}</orderNo>
+<statisticsFlag>A</statisticsFlag><returnStatus>{status}</returnStatus><returnTime>{_stamp()}</returnTime>
+<returnInfo>demo receipt {status}</returnInfo></InventoryReturn></CEB604Message>""".encode()
 
 
 if __name__ == "__main__":

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
 
+from services.compliance.customs.context import CustomsContext
+from services.compliance.customs.exchange import send_pending, take_inbox
 from services.compliance.events import EVENTS, IdempotencyKey
 from services.compliance.intake.router import router as intake_router
 from services.compliance.items.router import router as items_router
@@ -21,6 +25,19 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def create_app(settings: ComplianceSettings | None = None, http_client: httpx.AsyncClient | None = None) -> FastAPI:
     settings = settings or ComplianceSettings()
+
+    async def customs_context(app: FastAPI) -> None:
+        app.state.customs = CustomsContext.build(settings, app.state.http)
+
+    def customs_jobs(app: FastAPI) -> list[Callable[[], Awaitable[Any]]]:
+        async def outbox() -> int:
+            return await send_pending(app.state.sessionmaker, app.state.customs, app.state.pii)
+
+        async def inbox() -> int:
+            return await take_inbox(app.state.sessionmaker, app.state.customs, app.state.pii)
+
+        return [outbox, inbox]
+
     app = build_app(
         settings,
         title="XBM compliance",
@@ -31,6 +48,8 @@ def create_app(settings: ComplianceSettings | None = None, http_client: httpx.As
         http_client=http_client,
         events=EVENTS,
         idempotency_model=IdempotencyKey,
+        on_startup=[customs_context],
+        relay_tasks=customs_jobs,
     )
     key = settings.pii_key.get_secret_value() if settings.pii_key else None
     app.state.pii = Pii.from_setting(key, settings.data_dir)

@@ -240,3 +240,54 @@ class Seller:
 
 def schema(direction: str = "import") -> etree.XMLSchema:
     return etree.XMLSchema(etree.parse(str(CUSTOMS / "xsd" / f"{direction}-202205.xsd")))
+
+
+def valid_unsigned(doc: etree._Element, direction: str = "import") -> tuple[bool, Any]:
+    """An unsigned message carries no Signature element; with the e-port client's signature in its place (after
+    BaseTransfer) it must satisfy the official schema."""
+    from services.compliance.customs.signing import DS, SIGNATURE_SLOT
+
+    assert doc.find(f"{{{DS}}}Signature") is None, "an unsigned message carries no (empty) Signature"
+    copy = etree.fromstring(etree.tostring(doc))
+    copy.append(etree.fromstring(SIGNATURE_SLOT))
+    validator = schema(direction)
+    return validator.validate(copy), validator.error_log
+
+
+CEB_NS = "http://www.chinaport.gov.cn/ceb"
+
+
+def inventory_receipt(
+    cop_no: str, status: int, time: str = "20260101120000000", *, export: bool = False,
+    invt_no: str = "46042026I000000001", order_no: str = "X",
+) -> bytes:  # fmt: skip
+    """CEB622 (import) or CEB604 (export) as customs sends it, for the list with ``cop_no``."""
+    if export:
+        body = (f"<guid>4CDE1CFD-EDED-46B1-946C-B8022E42FC94</guid><agentCode>1105980159</agentCode>"
+                f"<copNo>{cop_no}</copNo><preNo>E20260101000000001</preNo><invtNo>{invt_no}</invtNo>"
+                f"<ebcCode>{EBP}</ebcCode><ebpCode>{EBP}</ebpCode><orderNo>{order_no}</orderNo>"
+                f"<statisticsFlag>A</statisticsFlag>")  # fmt: skip
+        name = "CEB604Message"
+    else:
+        body = (f"<guid>4CDE1CFD-EDED-46B1-946C-B8022E42FC94</guid><customsCode>4604</customsCode>"
+                f"<ebpCode>{EBP}</ebpCode><ebcCode>{EBP}</ebcCode><agentCode>1105980159</agentCode>"
+                f"<copNo>{cop_no}</copNo><preNo>B20160512000001882</preNo><invtNo>{invt_no}</invtNo>")  # fmt: skip
+        name = "CEB622Message"
+    return (f'<?xml version="1.0" encoding="UTF-8"?><{name} xmlns="{CEB_NS}" '
+            f'guid="4CDE1CFD-EDED-46B1-946C-B8022E42FC94" version="1.0"><InventoryReturn>{body}'
+            f"<returnStatus>{status}</returnStatus><returnTime>{time}</returnTime>"
+            f"<returnInfo>status {status}</returnInfo></InventoryReturn></{name}>").encode()  # fmt: skip
+
+
+def answer(message: str, node: str, cop_no: str, status: int, time: str = "20260102120000000",
+           invt_no: str = "46042026I000000001") -> bytes:  # fmt: skip
+    """A withdrawal or return receipt (CEB606/CEB624 InvtCancelReturn, CEB626 InvtRefundReturn)."""
+    head = ("<agentCode>1105980159</agentCode>" if message == "CEB606Message"
+            else "<customsCode>4604</customsCode><agentCode>1105980159</agentCode>")  # fmt: skip
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><{message} xmlns="{CEB_NS}" '
+        f'guid="5CDE1CFD-EDED-46B1-946C-B8022E42FC94" version="1.0"><{node}>'
+        f"<guid>5CDE1CFD-EDED-46B1-946C-B8022E42FC94</guid>{head}<copNo>{cop_no}</copNo>"
+        f"<preNo>B20160512000001882</preNo><invtNo>{invt_no}</invtNo><returnStatus>{status}</returnStatus>"
+        f"<returnTime>{time}</returnTime><returnInfo>status {status}</returnInfo></{node}></{message}>"
+    ).encode()

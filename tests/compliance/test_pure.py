@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.compliance.customs.declarations import num
-from services.compliance.orders import rules
+from services.compliance.orders import receipts, rules
 from services.compliance.pii import Pii, mask
 
 money = st.decimals(min_value=Decimal("0"), max_value=Decimal("100000"), places=2)
@@ -79,15 +79,20 @@ def test_pii_round_trip_lookup_and_binding(tmp_path):
         raise AssertionError("a value sealed for one organisation must not open for another")
 
 
-def test_receipt_codes_map_to_states_and_never_go_back():
-    assert rules.inventory_receipt_state(120) == "accepted"
-    assert rules.inventory_receipt_state(399) == "cleared"
-    assert rules.inventory_receipt_state(800) == "released"
-    assert rules.inventory_receipt_state(502) == "detained"
-    assert rules.inventory_receipt_state(2) is None
-    assert rules.inventory_receipt_state(-1) == "rejected"
-    assert not rules.moves_forward("released", "cleared")
-    assert rules.moves_forward("accepted", "cleared")
+def test_receipt_codes_move_orders_by_customs_state_machine():
+    step = receipts.inventory_transition
+    assert [step("declared", 120), step("accepted", 399), step("cleared", 800), step("released", 899)] == [
+        "accepted", "cleared", "released", "closed"
+    ]  # fmt: skip
+    assert step("accepted", 100) == "rejected"  # a refusal after acceptance is a refusal
+    assert step("cleared", 500) == "inspection"  # inspection after clearance holds the order
+    assert step("cleared", 502) == "detained"
+    assert step("declared", 2) is None and step("declared", -1) == "rejected"
+    assert step("released", 100) is None and step("released", 399) is None  # released stays released
+    assert step("closed", 800) is None and step("cancelled", 120) is None
+    assert step("cancel_requested", 120) is None and step("cancel_requested", 800) == "released"
+    assert receipts.document_transition("declared", 100) == "rejected"
+    assert receipts.document_transition("released", 100) is None
 
 
 def test_limits_changed_in_2019():

@@ -1,4 +1,5 @@
-"""The annual limit counts across a buyer's orders, and a return within 30 days of release restores it."""
+"""The annual limit counts across a buyer's orders, and a return within 30 days of release restores it once
+customs approves it."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from datetime import UTC, datetime
 
 from lxml import etree
 
-from tests.compliance.support import Seller, buyer_id, new_order_no, payment, shopify_order, waybill
+from tests.compliance.support import Seller, answer, buyer_id, new_order_no, payment, shopify_order, waybill
 from tests.compliance.test_messages import CEB, receipt_622, send
 from tests.support import assert_problem
 
@@ -50,9 +51,12 @@ async def test_annual_limit_counts_across_orders_and_a_return_restores_it(compli
     cop_no = etree.fromstring(xml.content).findtext(f".//{{{CEB}}}copNo")
     await send(compliance, tenant, receipt_622(cop_no, 800))
     r = await compliance.post(path, headers=tenant.auth("integration"))
-    assert r.status_code == 200 and r.json()["state"] == "returned_by_buyer"
-    r = await compliance.get(f"/v1/compliance/quota?buyer_id_number={buyer}", headers=reader)
-    assert r.json()["used"] == "19280.00"
+    assert r.status_code == 201 and r.json()["state"] == "requested"
+    quota = f"/v1/compliance/quota?buyer_id_number={buyer}"
+    assert (await compliance.get(quota, headers=reader)).json()["used"] == "24100.00"  # not until customs agrees
+    await send(compliance, tenant, answer("CEB626Message", "InvtRefundReturn", r.json()["cop_no"], 399))
+    assert (await seller.order(first["order_no"]))["state"] == "returned_by_buyer"
+    assert (await compliance.get(quota, headers=reader)).json()["used"] == "19280.00"
     assert (await _buy(seller, buyer))["state"] == "declared"
 
 

@@ -29,8 +29,9 @@ BUDGETS = {
     "order_alone": 4,
     # lock, store, look up, payment, waybill, item records (one IN), institution, buyer's quota sum,
     # UPDATE order (matched), order.matched (outbox INSERT + subscriptions), customs profile,
-    # INSERT declaration, UPDATE order (declared), order.declared (outbox INSERT + subscriptions)
-    "order_completing": 16,
+    # INSERT declaration, the messages it owes customs (one multi-row INSERT), UPDATE order (declared),
+    # order.declared (outbox INSERT + subscriptions)
+    "order_completing": 17,
     # the campaign, metric totals, attributed orders, the by-day series
     "campaign_performance": 4,
     # the SBU's campaigns grouped by currency, metric totals, attributed orders, the by-day series

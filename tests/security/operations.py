@@ -26,6 +26,8 @@ NO_OBJECT: dict[tuple[str, str], str] = {
     ("POST", "/v1/campaigns"): "create in the caller's organisation (another org's SBU is 422: see below)",
     ("GET", "/v1/campaigns"): "list of the caller's organisation",
     ("POST", "/v1/event-nodes"): "create in the caller's organisation",
+    ("POST", "/v1/compliance/summaries"): "summarises the caller's organisation's own lists of a month",
+    ("POST", "/v1/compliance/master-bills"): "links the caller's own lists (another's are 422, tested)",
     ("GET", "/v1/event-nodes"): "list of the caller's organisation",
     ("GET", "/v1/compliance/items"): "list of the caller's organisation",
     ("GET", "/v1/compliance/customs-profile"): "the caller's own profile",

@@ -138,6 +138,16 @@ COMPLIANCE: dict[tuple[str, str], frozenset[str]] = {
     # the declaration XML carries the buyer's ID number in full: only the sender (integration) and admins
     ("GET", "/v1/compliance/declarations/{declaration_id}/xml"): INGEST,
     ("GET", "/v1/compliance/declarations/{declaration_id}/order-xml"): INGEST,
+    ("GET", "/v1/compliance/declarations/{declaration_id}/payment-xml"): INGEST,
+    ("GET", "/v1/compliance/declarations/{declaration_id}/cancellation-xml"): INGEST,
+    ("GET", "/v1/compliance/returns/{return_id}/xml"): INGEST,
+    ("GET", "/v1/compliance/summaries/{summary_id}/xml"): INGEST,
+    # the master bill is reported by the seller's systems (or its logistics company's), like the waybills
+    ("POST", "/v1/compliance/master-bills"): INGEST,
+    ("GET", "/v1/compliance/master-bills/{link_id}/xml"): INGEST,
+    # withdrawing a declaration and summarising a month for customs are the seller's own decisions
+    ("POST", "/v1/compliance/orders/{ebp_code}/{order_no}/cancellation"): ADMIN,
+    ("POST", "/v1/compliance/summaries"): ADMIN,
     ("GET", "/v1/compliance/exceptions"): READ,
     ("GET", "/v1/compliance/quota"): READ,
     ("GET", "/v1/compliance/reports/daily"): READ,

@@ -388,6 +388,97 @@ def documents(order_no: str) -> dict[str, dict[str, Any]]:
     return {"orders": order, "payments": payment, "waybills": waybill}
 
 
+def export_documents(order_no: str) -> dict[str, dict[str, Any]]:
+    """A US buyer's USD order (no ID number), the receipt of its payment and its waybill: declared for export,
+    summarised monthly (statisticsFlag B)."""
+    consignee = {"name": "Jane Roe", "telephone": "+1 555 0100", "address": "1 Main St, Springfield", "country": "US"}
+    item = {"gnum": 1, "item_no": SKU, "name": "Wool scarf", "qty": "1", "unit": "011", "price": "100", "total": "100"}
+    order = {
+        "order_no": order_no, "ebp_code": EBP, "ebc_code": EBP, "trade_direction": "export", "trade_mode": "9610",
+        "statistics_flag": "B", "goods_value": "100.00", "freight": "10.00", "discount": "0", "tax_total": "0",
+        "actual_paid": "110.00", "currency": "USD", "destination_country": "US",
+        "buyer": {"name": "Jane Roe", "country": "US"}, "consignee": consignee, "items": [item],
+    }  # fmt: skip
+    payment = {
+        "pay_code": PAY, "pay_transaction_id": "T" + order_no, "order_no": order_no, "ebp_code": EBP,
+        "payer": {"name": "Jane Roe"}, "amount_paid": "110.00", "currency": "USD",
+        "paid_at": "2026-09-01T08:00:00+00:00",
+    }  # fmt: skip
+    waybill = {
+        "logistics_code": LOGISTICS, "logistics_no": "E" + order_no, "order_no": order_no, "freight": "10.00",
+        "weight_kg": "0.4", "consignee": consignee, "destination_country": "US", "pod": "002",
+    }  # fmt: skip
+    return {"orders": order, "payments": payment, "waybills": waybill}
+
+
+def _receipt(message: str, node: str, cop_no: str, status: int, invt_no: str, order_no: str) -> Raw:
+    ns = "http://www.chinaport.gov.cn/ceb"
+    guid = "4CDE1CFD-EDED-46B1-946C-B8022E42FC94"
+    body = (
+        f'<{message} xmlns="{ns}" guid="{guid}" version="1.0"><{node}><guid>{guid}</guid>'
+        f"<agentCode>1105980159</agentCode><copNo>{cop_no}</copNo><preNo>P{invt_no[1:]}</preNo>"
+        f"<invtNo>{invt_no}</invtNo><ebcCode>{EBP}</ebcCode><ebpCode>{EBP}</ebpCode><orderNo>{order_no}</orderNo>"
+        f"<returnStatus>{status}</returnStatus><returnTime>20260901120000{status:03d}</returnTime>"
+        f"<returnInfo>walk</returnInfo></{node}></{message}>"
+    )
+    return Raw(body.encode(), "application/xml")
+
+
+async def _post_xml(c: httpx.AsyncClient, tenant: Tenant, raw: Raw) -> None:
+    r = await c.post(
+        "/v1/compliance/messages", content=raw.content, headers={**tenant.auth(), "Content-Type": raw.media_type}
+    )
+    assert r.status_code == 200, f"world: {r.status_code} {r.text}"
+
+
+async def _cop_no(c: httpx.AsyncClient, tenant: Tenant, declaration_id: str) -> str:
+    from lxml import etree
+
+    xml = await c.get(f"/v1/compliance/declarations/{declaration_id}/xml", headers=tenant.auth())
+    assert xml.status_code == 200, f"world: {xml.text}"
+    return str(etree.fromstring(xml.content).findtext(".//{http://www.chinaport.gov.cn/ceb}copNo"))
+
+
+async def customs_objects(
+    c: httpx.AsyncClient, world: World, tenant: Tenant, order_no: str, declaration_id: str
+) -> None:
+    """A released import order with a declared return; an export order, numbered by customs, whose withdrawal is
+    requested (its declaration serves every declaration message); a month's summary of it."""
+    cop_no = await _cop_no(c, tenant, declaration_id)
+    invt_no = "I" + uuid.uuid4().hex[:17].upper()
+    for status in (120, 800):
+        await _post_xml(c, tenant, _receipt("CEB622Message", "InventoryReturn", cop_no, status, invt_no, order_no))
+    url = f"/v1/compliance/orders/{EBP}/{order_no}/returns"
+    world.params["return_id"] = (await created(c, "POST", url, tenant, "integration", {"reason": "walk"}))["id"]
+    world.bodies[("POST", "/v1/compliance/orders/{ebp_code}/{order_no}/returns")] = {"reason": "walk"}
+    export_no = "EXP" + uuid.uuid4().hex[:12].upper()
+    for kind, body in export_documents(export_no).items():
+        await created(c, "POST", f"/v1/compliance/{kind}", tenant, "integration", body)
+    view = (await c.get(f"/v1/compliance/orders/{EBP}/{export_no}", headers=tenant.auth())).json()
+    assert view["state"] == "declared", f"world: the export order did not end declared: {view['checks']}"
+    export_cop = await _cop_no(c, tenant, view["declaration_id"])
+    invt_no = "E" + uuid.uuid4().hex[:17].upper()
+    await _post_xml(c, tenant, _receipt("CEB604Message", "InventoryReturn", export_cop, 120, invt_no, export_no))
+    r = await c.post(
+        f"/v1/compliance/orders/{EBP}/{export_no}/cancellation", json={"reason": "walk"}, headers=tenant.auth()
+    )
+    assert r.status_code == 200 and r.json()["state"] == "cancel_requested", f"world: {r.text}"
+    world.params["declaration_id"] = view["declaration_id"]
+    world.bodies[("POST", "/v1/compliance/orders/{ebp_code}/{order_no}/cancellation")] = {"reason": "walk"}
+    bill = {"logistics_code": LOGISTICS, "bill_no": "999-12345675", "traf_name": "CA983", "voyage_no": "CA983",
+            "declaration_ids": [view["declaration_id"]]}  # fmt: skip
+    world.params["link_id"] = (await created(c, "POST", "/v1/compliance/master-bills", tenant, "integration", bill))[
+        "id"
+    ]
+    world.bodies[("POST", "/v1/compliance/master-bills")] = bill
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    month = {"month": datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")}
+    world.params["summary_id"] = (await created(c, "POST", "/v1/compliance/summaries", tenant, "admin", month))["id"]
+    world.bodies[("POST", "/v1/compliance/summaries")] = month
+
+
 async def compliance_world(clients: dict[str, httpx.AsyncClient], apps: dict[str, Any], tenant: Tenant) -> World:
     c = clients["compliance"]
     world = World("compliance", tenant)
@@ -420,8 +511,7 @@ async def compliance_world(clients: dict[str, httpx.AsyncClient], apps: dict[str
     world.params |= {"ebp_code": EBP, "order_no": order_no}
     view = (await c.get(f"/v1/compliance/orders/{EBP}/{order_no}", headers=tenant.auth())).json()
     assert view["declaration_id"], f"world: the order did not end declared: {view['state']} {view['checks']}"
-    world.params["declaration_id"] = view["declaration_id"]
-    world.bodies[("POST", "/v1/compliance/orders/{ebp_code}/{order_no}/returns")] = {"reason": "walk"}
+    await customs_objects(c, world, tenant, order_no, view["declaration_id"])
     world.bodies[("POST", "/v1/compliance/messages")] = Raw(
         (CUSTOMS_SAMPLES / "CEB311Message.xml").read_bytes(), "application/xml"
     )

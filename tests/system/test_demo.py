@@ -30,6 +30,6 @@ def test_the_demo_plays_a_season_of_company_a(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout
     assert "SBUs: 4" in out and "experiment: winner (video_page)" in out
-    assert "orders released through customs: 5; attributed to 'gsk-cn-launch': 5 orders, 16632.30 CNY" in out
+    assert "export orders through customs to closed: 5; attributed to 'gsk-us-launch': 5 orders, 21317.00 USD" in out
     report = data / "demo" / "plan-report.html"
     assert report.exists() and "<svg" in report.read_text()

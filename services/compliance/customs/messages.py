@@ -9,29 +9,58 @@ from typing import Any
 from xml.etree.ElementTree import Element
 from zoneinfo import ZoneInfo
 
-from services.compliance.customs.xmlsafe import children, fields, head, local
+from services.compliance.customs.xmlsafe import children, fields, head, local, parse
+from shared.errors import BadRequest
 
 CHINA = ZoneInfo("Asia/Shanghai")
 DOCUMENT_MESSAGES = {"CEB311Message": "order", "CEB411Message": "payment", "CEB511Message": "waybill"}
+#: every receipt customs sends, import and export, and the node that carries it
 RECEIPT_MESSAGES = {
+    # import
     "CEB312Message": "OrderReturn",
     "CEB412Message": "PaymentReturn",
     "CEB512Message": "LogisticsReturn",
+    "CEB514Message": "LogisticsStatusReturn",
     "CEB622Message": "InventoryReturn",
+    "CEB624Message": "InvtCancelReturn",
+    "CEB626Message": "InvtRefundReturn",
+    "CEB712Message": "DeliveryReturn",
+    "CEB816Message": "Tax",
+    "CEB818Message": "Tax",
     "CEB900Message": "MessageReturn",
+    # export
+    "CEB304Message": "OrderReturn",
+    "CEB404Message": "ReceiptsReturn",
+    "CEB506Message": "LogisticsReturn",
+    "CEB508Message": "ArrivalReturn",
+    "CEB510Message": "DepartureReturn",
+    "CEB604Message": "InventoryReturn",
+    "CEB606Message": "InvtCancelReturn",
+    "CEB608Message": "WayBillReturn",
+    "CEB702Message": "SummaryReturn",
+    "CEB792Message": "SummaryResult",
+    "CEB214Message": "RefundReturn",
+    "CEB216Message": "InvtRefundDetailReturn",
 }
-#: other official import messages we accept and keep no record of (declarations we did not originate,
-#: status reports and their receipts)
+#: other official messages taken and answered 2xx without a record: declarations XBM did not originate (another
+#: party's copy of an import list, withdrawal or return) and export documents other parties report
 KNOWN_OTHER = {
     "CEB513Message",
-    "CEB514Message",
     "CEB621Message",
     "CEB623Message",
-    "CEB624Message",
     "CEB625Message",
-    "CEB626Message",
     "CEB711Message",
-    "CEB712Message",
+    "CEB303Message",
+    "CEB403Message",
+    "CEB505Message",
+    "CEB507Message",
+    "CEB509Message",
+    "CEB603Message",
+    "CEB605Message",
+    "CEB607Message",
+    "CEB701Message",
+    "CEB213Message",
+    "CEB215Message",
 }
 
 
@@ -42,6 +71,10 @@ class Receipt:
     info: str
     time: str
     keys: dict[str, str]
+    #: customs' own returnTime, 17 digits (yyyyMMddHHmmssfff): receipts are ordered by it
+    return_time: str = ""
+    #: CEB816: the tax per line (gnum → {customsTax, valueAddedTax, consumptionTax})
+    lines: tuple[dict[str, str], ...] = ()
 
 
 def _customs_time(text: str | None) -> str:
@@ -152,15 +185,60 @@ def documents(root: Element) -> tuple[str, list[dict[str, Any]]]:
     return kind, [read(element) for element in children(root, node)]
 
 
+def return_time(text: str | None) -> str:
+    """A receipt's time as 17 digits, so that times compare as text (shorter forms padded with zeros)."""
+    digits = "".join(ch for ch in (text or "") if ch.isdigit())[:17]
+    return digits.ljust(17, "0") if digits else ""
+
+
+def original_guid(f: dict[str, str]) -> str | None:
+    """CEB900 answers a message by the guid of the original, which it carries inside (``oriBizMessage``); the
+    transport's CopMsgId is the same guid for messages XBM sent."""
+    inner = f.get("oriBizMessage")
+    if inner:
+        try:
+            root = parse(inner.encode())
+            guid = root.get("guid")
+            if guid:
+                return guid.upper()[:36]
+        except BadRequest:
+            pass
+    cop_msg_id = f.get("oriCopMsgId")
+    return cop_msg_id.upper()[:36] if cop_msg_id else None
+
+
+def _status(f: dict[str, str]) -> int | None:
+    for name in ("returnStatus", "status", "decState"):
+        text = f.get(name, "")
+        if text.lstrip("-").isdigit() and len(text) < 10:
+            return int(text)
+    return None
+
+
 def receipts(root: Element) -> list[Receipt]:
     message = local(root.tag)
     out = []
     for element in children(root, RECEIPT_MESSAGES[message]):
-        f = fields(element)
-        try:
-            status = int(f.get("returnStatus", ""))
-        except ValueError:
+        node = element
+        lines: tuple[dict[str, str], ...] = ()
+        if message in ("CEB816Message", "CEB818Message"):
+            node = head(element, "TaxHeadRd" if message == "CEB816Message" else "TaxHeadStatus")
+            lines = tuple(fields(line) for line in children(element, "TaxListRd"))
+        elif message == "CEB792Message":
+            node = head(element, "SummaryResultHead")
+        f = fields(node)
+        status = _status(f)
+        if status is None:
             continue
-        keys = {k: v for k, v in f.items() if k not in ("returnStatus", "returnInfo", "returnTime")}
-        out.append(Receipt(message, status, f.get("returnInfo", "")[:500], _customs_time(f.get("returnTime")), keys))
+        keys = {
+            k: v[:200] for k, v in f.items() if k not in ("returnStatus", "returnInfo", "returnTime", "oriBizMessage")
+        }
+        if message == "CEB900Message":
+            guid = original_guid(f)
+            if guid:
+                keys["originalGuid"] = guid
+        when = f.get("returnTime") or f.get("opDate")
+        out.append(
+            Receipt(message, status, f.get("returnInfo", "")[:500], _customs_time(when), keys, return_time(when), lines)
+        )
     return out

@@ -15,6 +15,7 @@ from services.compliance.customs.xmlsafe import local, parse
 from services.compliance.dbutil import retry_on_lock_conflict
 from services.compliance.intake.mapping import shopify_order, woocommerce_order
 from services.compliance.intake.signatures import VERIFIERS, BadSignature
+from services.compliance.orders import receipts as customs_receipts
 from services.compliance.orders import service as orders
 from services.compliance.orders.schemas import OrderDoc, PaymentDoc, WaybillDoc
 from services.compliance.pii import Pii
@@ -134,7 +135,7 @@ async def receive_message(session: AsyncSession, pii: Pii, org_id: str, body: by
     elif name in customs.RECEIPT_MESSAGES:
         receipts = customs.receipts(root)
         async with retry_on_lock_conflict():
-            applied = await orders.apply_receipts(session, org_id, receipts)
+            applied = await customs_receipts.apply_receipts(session, org_id, receipts)
         result.receipts = len(applied)
         result.applied = sum(applied)
         result.unmatched = result.receipts - result.applied

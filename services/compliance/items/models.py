@@ -26,3 +26,6 @@ class ItemRecord(IdMixin, OrgMixin, TimestampMixin, Base):
     origin_country: Mapped[str] = mapped_column(String(3))
     vat_rate: Mapped[Decimal] = mapped_column(Numeric(6, 4))
     consumption_tax_rate: Mapped[Decimal] = mapped_column(Numeric(6, 4))
+    #: import duty at the goods' rate: levied in full only on the single-item path above the ¥5,000 limit
+    duty_rate: Mapped[Decimal] = mapped_column(Numeric(6, 4), default=Decimal(0), server_default="0")
+    bar_code: Mapped[str | None] = mapped_column(String(50))

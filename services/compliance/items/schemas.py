@@ -22,6 +22,8 @@ class ItemRecordIn(Schema):
     origin_country: Annotated[str, StringConstraints(pattern=r"^\d{3}$")] = Field(description="customs country code")
     vat_rate: Rate
     consumption_tax_rate: Rate = Decimal("0")
+    duty_rate: Rate = Field(Decimal("0"), description="import duty rate, levied in full above the ¥5,000 limit")
+    bar_code: Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=r"^\S+$")] | None = None
 
 
 class ItemRecordOut(Out):
@@ -35,4 +37,6 @@ class ItemRecordOut(Out):
     origin_country: str
     vat_rate: DecimalStr
     consumption_tax_rate: DecimalStr
+    duty_rate: DecimalStr
+    bar_code: str | None
     updated_at: datetime

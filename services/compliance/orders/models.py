@@ -66,6 +66,10 @@ class Order(IdMixin, OrgMixin, TimestampMixin, Base):
     receipts: Mapped[list[Any]] = mapped_column(JSON, default=list)
     state_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: the ``returnTime`` of the latest receipt that moved the order: an older one arriving later moves nothing
+    customs_time: Mapped[str | None] = mapped_column(String(17))
+    #: the tax customs itself levied (its electronic tax bill, CEB816), beside XBM's own ``tax``
+    customs_tax: Mapped[Decimal | None] = mapped_column(ScaledDecimal(4))
 
 
 class Payment(IdMixin, OrgMixin, TimestampMixin, Base):
@@ -117,3 +121,25 @@ class Declaration(IdMixin, OrgMixin, TimestampMixin, Base):
     guid: Mapped[str] = mapped_column(String(36))
     cop_no: Mapped[str] = mapped_column(String(20))
     declared_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    trade_mode: Mapped[str | None] = mapped_column(String(4))
+    statistics_flag: Mapped[str | None] = mapped_column(String(1))
+    #: customs' numbers for the list, from its receipts: the withdrawal and the summary need them
+    pre_no: Mapped[str | None] = mapped_column(String(20))
+    invt_no: Mapped[str | None] = mapped_column(String(20))
+    #: the order's state when its withdrawal was requested: where a refused withdrawal leaves it
+    cancel_from: Mapped[str | None] = mapped_column(String(24))
+
+
+class CustomsReturn(IdMixin, OrgMixin, TimestampMixin, Base):
+    """A buyer's return declared to customs (CEB625), by line and quantity; CEB626 decides it."""
+
+    __tablename__ = "customs_returns"
+    __label__ = "return"
+    __table_args__ = (UniqueConstraint("org_id", "cop_no"), Index("ix_customs_returns_order_id", "order_id"))
+
+    order_id: Mapped[str] = mapped_column(String(36))
+    cop_no: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(String(12), default="requested")  # requested | approved | refused
+    reason: Mapped[str] = mapped_column(String(500))
+    lines: Mapped[list[Any]] = mapped_column(JSON)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -5,11 +5,25 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
 
-from services.compliance.deps import Ingest, PiiDep, SettingsDep
-from services.compliance.orders import service, views
-from services.compliance.orders.schemas import DailyReport, ExceptionsPage, OrderOut, QuotaOut, ReturnIn
+from services.compliance.deps import CustomsDep, Ingest, PiiDep, SettingsDep
+from services.compliance.orders import declaration, service, summary, views
+from services.compliance.orders.cancellation import cancel_order
+from services.compliance.orders.returns import request_return
+from services.compliance.orders.schemas import (
+    CancellationIn,
+    DailyReport,
+    ExceptionsPage,
+    MasterBillIn,
+    MasterBillOut,
+    OrderOut,
+    QuotaOut,
+    ReturnIn,
+    ReturnOut,
+    SummaryIn,
+    SummaryOut,
+)
 from services.compliance.pii import mask
-from shared.auth import Reader
+from shared.auth import Admin, Reader
 from shared.db import DbSession
 from shared.etag import set_etag
 from shared.pagination import Pagination
@@ -46,14 +60,58 @@ async def get_order(
 
 @router.post(
     "/orders/{ebp_code}/{order_no}/returns",
-    response_model=OrderOut,
-    responses={409: {"description": "not released, or more than 30 days since release"}},
+    response_model=ReturnOut,
+    status_code=201,
+    responses={409: {"description": "not a released import order, or more than 30 days since release"}},
 )
-async def record_return(
-    ebp_code: Ebp, order_no: OrderNo, principal: Ingest, session: DbSession, body: ReturnIn | None = None
+async def declare_return(
+    ebp_code: Ebp,
+    order_no: OrderNo,
+    principal: Ingest,
+    session: DbSession,
+    pii: PiiDep,
+    customs: CustomsDep,
+    response: Response,
+    body: ReturnIn | None = None,
+) -> ReturnOut:
+    """Declare a buyer's return to customs (CEB625); its receipt (CEB626) decides it."""
+    body = body or ReturnIn()
+    await service.lock_order_nos(session, principal.org_id, [order_no])
+    order = await service.get_order(session, principal.org_id, ebp_code, order_no)
+    lines = [(line.gnum, line.qty) for line in body.lines] if body.lines is not None else None
+    ret = await request_return(session, pii, order, body.reason or "", lines, ctx=customs)
+    response.headers["Location"] = f"/v1/compliance/returns/{ret.id}/xml"
+    return ReturnOut.model_validate(ret)
+
+
+@router.post(
+    "/orders/{ebp_code}/{order_no}/cancellation",
+    response_model=OrderOut,
+    responses={409: {"description": "released already (return it instead)"}},
+)
+async def cancel(
+    ebp_code: Ebp,
+    order_no: OrderNo,
+    body: CancellationIn,
+    principal: Admin,
+    session: DbSession,
+    pii: PiiDep,
+    customs: CustomsDep,
 ) -> OrderOut:
-    order = await service.record_return(session, principal.org_id, ebp_code, order_no)
+    """Before declaration the order is cancelled; after it the inventory list is withdrawn (CEB605 / CEB623)."""
+    await service.lock_order_nos(session, principal.org_id, [order_no])
+    order = await service.get_order(session, principal.org_id, ebp_code, order_no)
+    await cancel_order(session, pii, order, body.reason, ctx=customs)
     return await views.order_view(session, order)
+
+
+DeclarationId = Annotated[str, Path(max_length=64)]
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+async def _message(session: DbSession, customs: CustomsDep, pii: PiiDep, org_id: str, dec: str, which: str) -> Response:
+    body = await declaration.declaration_message(session, customs, pii, org_id, dec, which)
+    return Response(body, media_type="application/xml", headers=NO_STORE)
 
 
 @router.get(
@@ -62,20 +120,67 @@ async def record_return(
     responses={**XML, 409: {"description": "an item record the declaration used is gone"}},
 )
 async def declaration_xml(
-    declaration_id: Annotated[str, Path(max_length=64)], principal: Ingest, session: DbSession, pii: PiiDep
+    declaration_id: DeclarationId, principal: Ingest, session: DbSession, pii: PiiDep, customs: CustomsDep
 ) -> Response:
-    """The inventory list (CEB621 import, CEB603 export); it carries the buyer's ID number in full."""
-    body = await service.declaration_xml(session, pii, principal.org_id, declaration_id)
-    return Response(body, media_type="application/xml", headers={"Cache-Control": "no-store"})
+    """The inventory list (CEB621 import, CEB603 export) as sent; it carries the buyer's ID number in full."""
+    return await _message(session, customs, pii, principal.org_id, declaration_id, "list")
 
 
 @router.get("/declarations/{declaration_id}/order-xml", response_class=Response, responses=XML)
 async def order_message_xml(
-    declaration_id: Annotated[str, Path(max_length=64)], principal: Ingest, session: DbSession, pii: PiiDep
+    declaration_id: DeclarationId, principal: Ingest, session: DbSession, pii: PiiDep, customs: CustomsDep
 ) -> Response:
     """The order message (CEB311 import, CEB303 export) that goes with the declaration."""
-    body = await service.order_message_xml(session, pii, principal.org_id, declaration_id)
-    return Response(body, media_type="application/xml", headers={"Cache-Control": "no-store"})
+    return await _message(session, customs, pii, principal.org_id, declaration_id, "order")
+
+
+@router.get("/declarations/{declaration_id}/payment-xml", response_class=Response, responses=XML)
+async def payment_message_xml(
+    declaration_id: DeclarationId, principal: Ingest, session: DbSession, pii: PiiDep, customs: CustomsDep
+) -> Response:
+    """The receipt of payment (CEB403) XBM reports for an export order."""
+    return await _message(session, customs, pii, principal.org_id, declaration_id, "payment")
+
+
+@router.get(
+    "/declarations/{declaration_id}/cancellation-xml",
+    response_class=Response,
+    responses={**XML, 422: {"description": "customs has not numbered the list yet"}},
+)
+async def cancellation_xml(
+    declaration_id: DeclarationId, principal: Ingest, session: DbSession, pii: PiiDep, customs: CustomsDep
+) -> Response:
+    """The withdrawal (CEB623 import, CEB605 export) of a declared list."""
+    return await _message(session, customs, pii, principal.org_id, declaration_id, "cancellation")
+
+
+@router.get("/returns/{return_id}/xml", response_class=Response, responses=XML)
+async def return_xml(
+    return_id: Annotated[str, Path(max_length=64)], principal: Ingest, session: DbSession, pii: PiiDep,
+    customs: CustomsDep,
+) -> Response:  # fmt: skip
+    """The declared return (CEB625)."""
+    body = await summary.return_message(session, customs, pii, principal.org_id, return_id)
+    return Response(body, media_type="application/xml", headers=NO_STORE)
+
+
+@router.post("/summaries", response_model=SummaryOut, status_code=201)
+async def summarise(
+    body: SummaryIn, principal: Admin, session: DbSession, pii: PiiDep, customs: CustomsDep, response: Response
+) -> SummaryOut:
+    """The month's summary declaration (CEB701) of the statisticsFlag-B export lists customs has numbered."""
+    out = await summary.summarise(session, customs, pii, principal.org_id, body.month)
+    response.headers["Location"] = f"/v1/compliance/summaries/{out.id}/xml"
+    return out
+
+
+@router.get("/summaries/{summary_id}/xml", response_class=Response, responses=XML)
+async def summary_xml(
+    summary_id: Annotated[str, Path(max_length=64)], principal: Ingest, session: DbSession, pii: PiiDep,
+    customs: CustomsDep,
+) -> Response:  # fmt: skip
+    body = await summary.summary_message(session, customs, pii, principal.org_id, summary_id)
+    return Response(body, media_type="application/xml", headers=NO_STORE)
 
 
 @router.get("/exceptions", response_model=ExceptionsPage)
@@ -105,3 +210,22 @@ async def daily_report(
     principal: Reader, session: DbSession, day: Annotated[IsoDate | None, Query(alias="date")] = None
 ) -> DailyReport:
     return await views.daily_report(session, principal.org_id, day or datetime.now(UTC).date())
+
+
+@router.post("/master-bills", response_model=MasterBillOut, status_code=201)
+async def link_master_bill(
+    body: MasterBillIn, principal: Ingest, session: DbSession, pii: PiiDep, customs: CustomsDep, response: Response
+) -> MasterBillOut:
+    """CEB607: link export lists to the master bill and voyage they left on, once those are known."""
+    out = await summary.link_master_bill(session, customs, pii, principal.org_id, body)
+    response.headers["Location"] = f"/v1/compliance/master-bills/{out.id}/xml"
+    return out
+
+
+@router.get("/master-bills/{link_id}/xml", response_class=Response, responses=XML)
+async def master_bill_xml(
+    link_id: Annotated[str, Path(max_length=64)], principal: Ingest, session: DbSession, pii: PiiDep,
+    customs: CustomsDep,
+) -> Response:  # fmt: skip
+    body = await summary.master_bill_message(session, customs, pii, principal.org_id, link_id)
+    return Response(body, media_type="application/xml", headers=NO_STORE)

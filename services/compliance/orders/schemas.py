@@ -6,8 +6,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, model_validator
 
+from services.compliance.customs.codes import countries, currencies
 from shared.schemas import NOT_BLANK, DecimalStr, DecimalText, IsoDateTime, NonNegativeAmount, Out, Schema, Trimmed
 
 _KEY = r"^[A-Za-z0-9_.\-]+$"
@@ -27,25 +28,55 @@ def _customs_currency(value: Any) -> Any:
     return "CNY" if value in ("142", 142) else value
 
 
-Currency = Annotated[str, BeforeValidator(_customs_currency), StringConstraints(pattern=r"^[A-Z]{3}$")]
+def _known_currency(value: Any) -> Any:
+    """A currency XBM cannot declare (no JGS-20 customs code) is refused where it arrives, never defaulted."""
+    if isinstance(value, str) and value not in currencies():
+        raise ValueError(f"currency {value!r} has no customs code in the JGS-20 table")
+    return value
+
+
+Currency = Annotated[
+    str, BeforeValidator(_customs_currency), StringConstraints(pattern=r"^[A-Z]{3}$"), AfterValidator(_known_currency)
+]
+
+
+def _known_country(value: Any) -> Any:
+    if isinstance(value, str) and value not in countries():
+        raise ValueError(f"country {value!r} has no customs code in the JGS-20 table")
+    return value
+
+
+#: ISO 3166 alpha-2 on the wire; the customs code is XBM's job
+Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$"), AfterValidator(_known_country)]
+TradeMode = Literal["9610", "1210", "9710", "9810"]
+StatisticsFlag = Literal["A", "B"]
+#: the customs code of a port of destination (export), e.g. 002 in the official sample
+Pod = Annotated[str, StringConstraints(min_length=3, max_length=4, pattern=r"^[0-9A-Z]+$")]
+#: the export inventory list carries at most 32 characters of waybill number: a longer one is refused, never cut
+EXPORT_LOGISTICS_NO = 32
 
 
 Quantity = Annotated[Decimal, Field(gt=0, le=Decimal("1e9"), max_digits=19, decimal_places=5), DecimalText()]
 
 
 class Buyer(Schema):
-    reg_no: Text60
+    """The buyer; the ID number (and the platform registration number) are required on imports only: a buyer
+    abroad has no Chinese ID number."""
+
+    reg_no: Text60 | None = None
     name: Text60
     id_type: IdType = "1"
-    id_number: IdNumber
-    telephone: Phone
+    id_number: IdNumber | None = None
+    telephone: Phone | None = None
     verified: bool = False
+    country: Country | None = None
 
 
 class Consignee(Schema):
     name: Text
     telephone: Phone
     address: Address
+    country: Country | None = None
 
 
 class OrderItem(Schema):
@@ -81,13 +112,35 @@ class OrderDoc(Schema):
     country: Annotated[str, StringConstraints(pattern=r"^\d{3}$")] | None = Field(
         None, description="customs country code: departure (import) or destination (export)"
     )
+    trade_mode: TradeMode | None = Field(None, description="customs mode of this order; the profile's by default")
+    destination_country: Country | None = Field(None, description="export: the country the goods go to")
+    statistics_flag: StatisticsFlag | None = Field(
+        None, description="export: A the inventory is the record, B summarised monthly (CEB701); the profile's"
+    )
+    overseas_warehouse: Text | None = Field(
+        None, description="9810: the overseas warehouse the goods go to (its booking number is the order_no)"
+    )
+
+    @model_validator(mode="after")
+    def _import_needs_identity(self) -> OrderDoc:
+        if self.trade_direction == "import":
+            missing = [f for f in ("reg_no", "id_number", "telephone") if getattr(self.buyer, f) is None]
+            if missing:
+                raise ValueError(f"an import order needs buyer {', '.join(missing)}")
+        if self.trade_direction == "import" and self.trade_mode in ("9710", "9810"):
+            raise ValueError(f"trade_mode {self.trade_mode} is an export mode (B2B direct export, overseas warehouse)")
+        if self.trade_mode == "9810" and self.overseas_warehouse is None:
+            raise ValueError("overseas_warehouse: a 9810 order names the overseas warehouse the goods go to")
+        return self
 
 
 class Payer(Schema):
+    """Who paid; for an export (the seller's receipt of payment) a buyer abroad has no Chinese ID number."""
+
     name: Text60
     id_type: IdType = "1"
-    id_number: IdNumber
-    telephone: Phone
+    id_number: IdNumber | None = None
+    telephone: Phone | None = None
 
 
 class PaymentDoc(Schema):
@@ -111,6 +164,26 @@ class WaybillDoc(Schema):
     insured_fee: NonNegativeAmount = Decimal("0")
     weight_kg: Quantity
     consignee: Consignee
+    destination_country: Country | None = Field(None, description="export: the country the parcel goes to")
+    pod: Pod | None = Field(None, description="export: customs code of the port of destination")
+    bill_no: Annotated[str, StringConstraints(min_length=1, max_length=37, pattern=_KEY)] | None = Field(
+        None, description="the master bill (air or sea) once known"
+    )
+    traf_no: Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=NOT_BLANK)] | None = Field(
+        None, description="the means of transport (flight, vessel) once known"
+    )
+    voyage_no: Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=_KEY)] | None = Field(
+        None, description="the flight or voyage number once known"
+    )
+
+    @model_validator(mode="after")
+    def _export_number_fits(self) -> WaybillDoc:
+        if (self.pod or self.destination_country) and len(self.logistics_no) > EXPORT_LOGISTICS_NO:
+            raise ValueError(
+                f"logistics_no: an export waybill number has at most {EXPORT_LOGISTICS_NO} characters in the "
+                "customs inventory list; it is never cut"
+            )
+        return self
 
 
 class CheckOut(Out):
@@ -148,6 +221,8 @@ class OrderOut(Out):
     quota: QuotaOut | None = None
     declaration_id: str | None
     receipts: list[dict[str, Any]]
+    customs_tax: DecimalStr | None = Field(None, description="the tax on customs' own tax bill (CEB816)")
+    messages: list[CustomsMessageOut] = Field(default_factory=list, description="what XBM sent customs for it")
     created_at: datetime
     state_changed_at: datetime
     released_at: datetime | None
@@ -175,8 +250,84 @@ class MessageOut(Out):
     states: dict[str, str] = Field(default_factory=dict, description="ebp_code/order_no → the order's state")
 
 
+class ReturnLine(Schema):
+    gnum: int = Field(ge=1, le=999)
+    qty: Quantity
+
+
 class ReturnIn(Schema):
     reason: Annotated[str, StringConstraints(max_length=500)] | None = None
+    lines: list[ReturnLine] | None = Field(None, min_length=1, max_length=99, description="all lines when absent")
+
+
+class ReturnLineOut(Out):
+    gnum: str
+    qty: str
+
+
+class ReturnOut(Out):
+    id: str
+    cop_no: str
+    state: str = Field(description="requested, then approved or refused by customs (CEB626)")
+    reason: str
+    lines: list[ReturnLineOut]
+    created_at: datetime
+    decided_at: datetime | None
+
+
+class CancellationIn(Schema):
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=NOT_BLANK), Trimmed]
+
+
+class SummaryIn(Schema):
+    month: Annotated[str, StringConstraints(pattern=r"^20[0-9]{2}-(0[1-9]|1[0-2])$")] = Field(
+        description="YYYY-MM, in China time"
+    )
+
+
+class SummaryOut(Out):
+    id: str
+    month: str
+    guid: str
+    cop_no: str
+    inventories: int
+    signed: bool
+    validated: bool
+
+
+class MasterBillIn(Schema):
+    """The master bill and voyage several export lists left on (declared with CEB607 when the lists did not
+    name them)."""
+
+    logistics_code: Key18
+    bill_no: Annotated[str, StringConstraints(min_length=1, max_length=37, pattern=_KEY)]
+    traf_name: Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=NOT_BLANK), Trimmed]
+    voyage_no: Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=_KEY)]
+    declaration_ids: list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] = Field(
+        min_length=1, max_length=500
+    )
+
+
+class MasterBillOut(Out):
+    id: str
+    guid: str
+    cop_no: str
+    bill_no: str
+    inventories: int
+    signed: bool
+    validated: bool
+
+
+class CustomsMessageOut(Out):
+    """A message to customs and where it stands: built and signed, written to the e-port, answered."""
+
+    message_type: str
+    guid: str
+    status: str = Field(description="pending, queued, sent or acknowledged")
+    signed: bool
+    validated: bool
+    sent_at: datetime | None
+    acknowledged_at: datetime | None
 
 
 class ExceptionOut(Out):

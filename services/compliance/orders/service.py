@@ -1,14 +1,13 @@
-"""Ingest, incremental matching, declaration, receipts, returns and quota.
+"""Ingest, incremental matching and quota; declaring lives in ``declaration.py``, customs' answers in
+``receipts.py``, withdrawals in ``cancellation.py`` and returns in ``returns.py``.
 
 Every order state change goes through :func:`change_state`: that is where ``order.matched``,
 ``order.mismatch``, ``order.declared``, ``order.cleared`` and ``order.released`` are published."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,23 +15,23 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import BigInteger, func, or_, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.compliance.customs.declarations import CNY as CUSTOMS_CNY
-from services.compliance.customs.declarations import Envelope, Parties, inventory_xml, order_xml
-from services.compliance.customs.messages import Receipt
+from services.compliance.customs.codes import countries
+from services.compliance.customs.codes import iso_currency as _iso_currency
+from services.compliance.customs.declarations import destination
 from services.compliance.dbutil import insert_new, touch
 from services.compliance.events import STATE_EVENTS, publish
 from services.compliance.items.models import ItemRecord
 from services.compliance.orders import rules
+from services.compliance.orders.declaration import new_declaration, profile_of
 from services.compliance.orders.models import Declaration, Delivery, MatchKey, Order, Payment, Waybill
 from services.compliance.orders.schemas import OrderDoc, PaymentDoc, WaybillDoc
 from services.compliance.pii import Pii, mask
-from services.compliance.setup.models import CustomsProfile, PaymentInstitution
-from shared.db import ScaledDecimal, get_scoped, new_id, scoped, utcnow
-from shared.errors import Conflict, NotFound
+from services.compliance.setup.models import PaymentInstitution
+from shared.db import ScaledDecimal, new_id, scoped, utcnow
+from shared.errors import NotFound
 from shared.schemas import format_decimal
 
 CHINA = ZoneInfo("Asia/Shanghai")
-RETURN_WINDOW = timedelta(days=30)
 MAX_RECEIPTS = 50
 #: matched orders declared at once when the customs profile is set
 DECLARE_BATCH = 200
@@ -53,7 +52,7 @@ class Ingested:
 
 def iso_currency(code: str) -> str:
     """ISO 4217 for a currency as customs may write it (its own code 142 for CNY)."""
-    return "CNY" if code == CUSTOMS_CNY else code
+    return _iso_currency(code)
 
 
 def order_event(order: Order, previous: str) -> dict[str, Any]:
@@ -119,9 +118,10 @@ async def ingest_all(
 
 def _order_values(pii: Pii, org_id: str, doc: OrderDoc) -> dict[str, Any]:
     now = utcnow()
-    id_number = doc.buyer.id_number
+    # a buyer abroad (export) has no Chinese ID number: an empty one is stored, and no quota is kept for it
+    id_number = doc.buyer.id_number or ""
     document = doc.model_dump(mode="json")
-    document["buyer"]["id_number"] = mask(id_number)
+    document["buyer"]["id_number"] = mask(id_number) if doc.buyer.id_number else None
     return {
         "id": new_id(),
         "org_id": org_id,
@@ -146,9 +146,9 @@ def _order_values(pii: Pii, org_id: str, doc: OrderDoc) -> dict[str, Any]:
 
 def _payment_values(pii: Pii, org_id: str, doc: PaymentDoc) -> dict[str, Any]:
     now = utcnow()
-    id_number = doc.payer.id_number
+    id_number = doc.payer.id_number or ""
     document = doc.model_dump(mode="json")
-    document["payer"]["id_number"] = mask(id_number)
+    document["payer"]["id_number"] = mask(id_number) if doc.payer.id_number else None
     return {
         "id": new_id(),
         "org_id": org_id,
@@ -256,7 +256,7 @@ async def quota_used(
 
 
 def _party(data: dict[str, Any]) -> rules.Party:
-    return rules.Party(data["name"], data["telephone"], data["address"])
+    return rules.Party(data["name"], data.get("telephone") or "", data["address"])
 
 
 async def _facts(session: AsyncSession, order: Order, payment: Payment, waybill: Waybill) -> rules.Facts:
@@ -270,13 +270,17 @@ async def _facts(session: AsyncSession, order: Order, payment: Payment, waybill:
     records = {r.item_no: r for r in found}
     lines = [
         rules.TaxLine(Decimal(item["total"]), records[item["item_no"]].vat_rate,
-                      records[item["item_no"]].consumption_tax_rate)
+                      records[item["item_no"]].consumption_tax_rate, records[item["item_no"]].duty_rate)
         for item in doc["items"]
         if item["item_no"] in records
     ]  # fmt: skip
-    stmt = scoped(PaymentInstitution, order.org_id).where(PaymentInstitution.pay_code == payment.pay_code)
-    inst = (await session.execute(stmt)).scalar_one_or_none()
-    annual_before = await quota_used(session, order.org_id, order.buyer_id_hash, order.quota_year, order.id)
+    inst, annual_before = None, Decimal(0)
+    if order.trade_direction == "import":  # the licence and the annual quota are import rules only
+        stmt = scoped(PaymentInstitution, order.org_id).where(PaymentInstitution.pay_code == payment.pay_code)
+        inst = (await session.execute(stmt)).scalar_one_or_none()
+        annual_before = await quota_used(session, order.org_id, order.buyer_id_hash, order.quota_year, order.id)
+    # the destination as ISO on the wire, or as the customs code the order may carry already
+    where = destination(doc, way) or doc.get("country")
     return rules.Facts(
         trade_direction=order.trade_direction,
         year=order.quota_year,
@@ -301,6 +305,11 @@ async def _facts(session: AsyncSession, order: Order, payment: Payment, waybill:
         lines=lines,
         missing_items=[n for n in item_nos if n not in records],
         annual_before=annual_before,
+        item_count=sum((Decimal(str(item["qty"])) for item in doc["items"]), Decimal(0)),
+        destination=where,
+        destination_known=where is not None and (where in countries() or where in countries().values()),
+        pod=way.get("pod"),
+        logistics_no=waybill.logistics_no,
     )
 
 
@@ -326,28 +335,13 @@ async def settle(session: AsyncSession, order: Order) -> None:
     await declare(session, order)
 
 
-def _cop_no() -> str:
-    return "XBM" + uuid.uuid4().hex[:17].upper()
-
-
-async def _profile(session: AsyncSession, org_id: str) -> CustomsProfile | None:
-    return (await session.execute(scoped(CustomsProfile, org_id))).scalar_one_or_none()
-
-
 async def declare(session: AsyncSession, order: Order) -> Declaration | None:
-    """Declare the inventory list of a matched order (needs the seller's customs profile)."""
-    if await _profile(session, order.org_id) is None:
+    """Declare the inventory list of a matched order (needs the seller's customs profile): the declaration and
+    the messages it owes customs, queued to be built, validated, signed and sent."""
+    profile = await profile_of(session, order.org_id)
+    if profile is None:
         return None
-    declaration = Declaration(
-        id=new_id(),
-        org_id=order.org_id,
-        order_id=order.id,
-        message_type="CEB603" if order.trade_direction == "export" else "CEB621",
-        guid=str(uuid.uuid4()).upper(),
-        cop_no=_cop_no(),
-        declared_at=utcnow(),
-    )
-    session.add(declaration)
+    declaration = new_declaration(session, order, profile)
     order.declaration_id = declaration.id
     await change_state(session, order, "declared")
     await session.flush()
@@ -367,127 +361,3 @@ async def declare_waiting(session: AsyncSession, org_id: str) -> int:
     fresh = (await session.execute(still.execution_options(populate_existing=True))).scalars().all()
     declared = [await declare(session, order) for order in fresh]
     return sum(d is not None for d in declared)
-
-
-# --- receipts -----------------------------------------------------------------------------------------------
-
-
-async def _declared_order(session: AsyncSession, org_id: str, column: Any, value: str) -> Order | None:
-    stmt = scoped(Declaration, org_id).where(column == value).limit(1)
-    declaration = (await session.execute(stmt)).scalar_one_or_none()
-    if declaration is None:
-        return None
-    return await session.get(Order, declaration.order_id)
-
-
-async def _order_for_receipt(session: AsyncSession, org_id: str, r: Receipt) -> Order | None:
-    k = r.keys
-    if r.message == "CEB622Message" and "copNo" in k:
-        return await _declared_order(session, org_id, Declaration.cop_no, k["copNo"])
-    if r.message == "CEB900Message" and "guid" in k:
-        return await _declared_order(session, org_id, Declaration.guid, k["guid"].upper())
-    if r.message == "CEB312Message" and "orderNo" in k:
-        return await find_order(session, org_id, k["orderNo"], k.get("ebpCode"))
-    if r.message == "CEB412Message" and "payTransactionId" in k:
-        by_tx = scoped(Payment, org_id).where(
-            Payment.pay_code == k.get("payCode", ""), Payment.pay_transaction_id == k["payTransactionId"]
-        )
-        payment = (await session.execute(by_tx)).scalar_one_or_none()
-        return await find_order(session, org_id, payment.order_no, payment.ebp_code) if payment else None
-    if r.message == "CEB512Message" and "logisticsNo" in k:
-        by_no = scoped(Waybill, org_id).where(
-            Waybill.logistics_code == k.get("logisticsCode", ""), Waybill.logistics_no == k["logisticsNo"]
-        )
-        waybill = (await session.execute(by_no)).scalar_one_or_none()
-        return await find_order(session, org_id, waybill.order_no, waybill.ebp_code) if waybill else None
-    return None
-
-
-async def apply_receipts(session: AsyncSession, org_id: str, receipts: Sequence[Receipt]) -> list[bool]:
-    """Record each receipt on its order and move the order forward (never backwards); False for a receipt that
-    names no order of ours. The orders are locked first (sorted) and re-read, so receipts for one order
-    arriving together are applied one after the other, each on what the other left."""
-    targets = [await _order_for_receipt(session, org_id, r) for r in receipts]
-    orders = {o.id: o for o in targets if o is not None}
-    await lock_order_nos(session, org_id, (o.order_no for o in orders.values()))
-    for order in orders.values():
-        await session.refresh(order)
-    for receipt, target in zip(receipts, targets, strict=True):
-        if target is not None:
-            await _apply_receipt(session, target, receipt)
-    await session.flush()
-    return [t is not None for t in targets]
-
-
-async def _apply_receipt(session: AsyncSession, order: Order, receipt: Receipt) -> None:
-    entry = {"message": receipt.message[:6], "status": receipt.status, "info": receipt.info, "time": receipt.time}
-    if entry not in order.receipts:
-        order.receipts = [*order.receipts, entry][-MAX_RECEIPTS:]
-    if receipt.message == "CEB622Message":
-        new = rules.inventory_receipt_state(receipt.status)
-    else:
-        new = rules.document_receipt_state(receipt.status)
-    declared = rules.STATE_RANK[order.state] >= rules.STATE_RANK["declared"]
-    if new is not None and declared and rules.moves_forward(order.state, new):
-        await change_state(session, order, new)
-
-
-# --- returns ------------------------------------------------------------------------------------------------
-
-
-async def record_return(session: AsyncSession, org_id: str, ebp_code: str, order_no: str) -> Order:
-    """A buyer's return within 30 days of release: tax refunded, quota restored."""
-    await lock_order_nos(session, org_id, [order_no])
-    order = await get_order(session, org_id, ebp_code, order_no)
-    if order.state == "returned_by_buyer":
-        return order
-    if order.state not in ("released", "closed") or order.released_at is None:
-        raise Conflict(f"only a released order can be returned; this one is {order.state}")
-    if utcnow() - order.released_at > RETURN_WINDOW:
-        raise Conflict("the 30 days after release in which a return restores quota have passed")
-    await change_state(session, order, "returned_by_buyer")
-    await session.flush()
-    return order
-
-
-# --- declaration messages -----------------------------------------------------------------------------------
-
-
-async def _declaration_parts(
-    session: AsyncSession, pii: Pii, org_id: str, declaration_id: str
-) -> tuple[Declaration, Order, dict[str, Any], str, Parties]:
-    declaration = await get_scoped(session, Declaration, declaration_id, org_id)
-    order = await session.get(Order, declaration.order_id)
-    profile = await _profile(session, org_id)
-    if order is None or profile is None:
-        raise NotFound(f"declaration {declaration_id} has lost its order or the customs profile")
-    parties = Parties(**{f: getattr(profile, f) for f in Parties.__dataclass_fields__})
-    buyer_id = pii.decrypt(order.buyer_id_encrypted, f"buyer:{org_id}")
-    return declaration, order, dict(order.document), buyer_id, parties
-
-
-async def declaration_xml(session: AsyncSession, pii: Pii, org_id: str, declaration_id: str) -> bytes:
-    """The inventory list (CEB621 / CEB603) as declared: the only place the buyer's ID number appears in full."""
-    declaration, order, document, buyer_id, parties = await _declaration_parts(session, pii, org_id, declaration_id)
-    waybill = await waybill_for(session, order)
-    if waybill is None:
-        raise NotFound("the declared order's waybill is gone")
-    item_nos = [item["item_no"] for item in document["items"]]
-    found = (await session.execute(scoped(ItemRecord, org_id).where(ItemRecord.item_no.in_(item_nos)))).scalars().all()
-    records = {
-        r.item_no: {f: getattr(r, f) for f in ("gname", "gmodel", "hs_code", "unit", "unit1", "qty1_per_unit",
-                                               "origin_country")}
-        for r in found
-    }  # fmt: skip
-    missing = [n for n in item_nos if n not in records]
-    if missing:
-        raise Conflict(f"item records were removed since the declaration: {', '.join(missing)}")
-    envelope = Envelope(declaration.guid, declaration.cop_no, declaration.declared_at)
-    return inventory_xml(envelope, parties, document, buyer_id, waybill.document, records)
-
-
-async def order_message_xml(session: AsyncSession, pii: Pii, org_id: str, declaration_id: str) -> bytes:
-    """The order message (CEB311 import / CEB303 export) that goes with the declaration."""
-    declaration, _, document, buyer_id, parties = await _declaration_parts(session, pii, org_id, declaration_id)
-    envelope = Envelope(declaration.guid, declaration.cop_no, declaration.declared_at)
-    return order_xml(envelope, parties, document, buyer_id)

@@ -9,10 +9,13 @@ from decimal import Decimal
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.compliance.customs.models import CustomsMessage
 from services.compliance.orders import rules
+from services.compliance.orders.declaration import messages_of
 from services.compliance.orders.models import Order, Payment, Waybill
 from services.compliance.orders.schemas import (
     CheckOut,
+    CustomsMessageOut,
     DailyReport,
     Documents,
     ExceptionOut,
@@ -28,7 +31,13 @@ from shared.pagination import PageParams, paginate
 MAX_ORPHANS = 100
 
 
-def order_out(order: Order, payment: Payment | None, waybill: Waybill | None, quota: QuotaOut | None) -> OrderOut:
+def order_out(
+    order: Order,
+    payment: Payment | None,
+    waybill: Waybill | None,
+    quota: QuotaOut | None,
+    messages: list[CustomsMessage] | None = None,
+) -> OrderOut:
     return OrderOut(
         id=order.id,
         ebp_code=order.ebp_code,
@@ -47,6 +56,8 @@ def order_out(order: Order, payment: Payment | None, waybill: Waybill | None, qu
         quota=quota,
         declaration_id=order.declaration_id,
         receipts=order.receipts or [],
+        customs_tax=order.customs_tax,
+        messages=[CustomsMessageOut.model_validate(m) for m in messages or []],
         created_at=order.created_at,
         state_changed_at=order.state_changed_at,
         released_at=order.released_at,
@@ -65,10 +76,12 @@ async def buyer_quota(session: AsyncSession, org_id: str, id_hash: str, masked_i
 
 
 async def order_view(session: AsyncSession, order: Order) -> OrderOut:
-    quota = await buyer_quota(
-        session, order.org_id, order.buyer_id_hash, order.document["buyer"]["id_number"], order.quota_year
-    )
-    return order_out(order, await payment_for(session, order), await waybill_for(session, order), quota)
+    quota = None
+    masked_id = order.document["buyer"].get("id_number")
+    if order.trade_direction == "import" and masked_id:  # the annual quota is an import rule
+        quota = await buyer_quota(session, order.org_id, order.buyer_id_hash, masked_id, order.quota_year)
+    payment, waybill = await payment_for(session, order), await waybill_for(session, order)
+    return order_out(order, payment, waybill, quota, await messages_of(session, order))
 
 
 async def order_page(

@@ -30,6 +30,9 @@ class CustomsProfile(IdMixin, OrgMixin, TimestampMixin, Base):
     ems_no: Mapped[str | None] = mapped_column(String(30))
     area_code: Mapped[str | None] = mapped_column(String(18))
     traf_mode: Mapped[str] = mapped_column(String(1), default="5")
+    #: A: the inventory list itself is the export record; B: a month's lists are summarised (CEB701)
+    statistics_flag: Mapped[str] = mapped_column(String(1), default="A", server_default="A")
+    area_name: Mapped[str | None] = mapped_column(String(100))
 
 
 class PaymentInstitution(IdMixin, OrgMixin, TimestampMixin, Base):

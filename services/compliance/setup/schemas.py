@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, model_validator
 
 from shared.schemas import NOT_BLANK, Name, Out, Schema, Trimmed
 
@@ -21,7 +21,10 @@ class CustomsProfileIn(Schema):
     assure_code: Code30
     customs_code: Annotated[str, StringConstraints(pattern=r"^\d{4}$")]
     port_code: Annotated[str, StringConstraints(pattern=r"^\d{4}$")]
-    trade_mode: Literal["9610", "1210"]
+    trade_mode: Literal["9610", "1210", "9710", "9810"] = Field(
+        description="customs mode of the seller's orders (each order may name its own): 9610 B2C direct, 1210 "
+        "bonded or special area, 9710 B2B direct export, 9810 export to an overseas warehouse"
+    )
     cop_code: CustomsCode
     cop_name: Text100
     dxp_id: Code30
@@ -30,6 +33,18 @@ class CustomsProfileIn(Schema):
     traf_mode: Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]$")] = Field(
         "5", description="customs transport mode code (5 air, 2 sea, 4 road, 6 post …)"
     )
+    statistics_flag: Literal["A", "B"] = Field(
+        "A", description="export: A the inventory list is the record; B a month's lists are summarised (CEB701)"
+    )
+    area_name: Text100 | None = Field(None, description="1210: the name of the special area (areaCode's)")
+
+    @model_validator(mode="after")
+    def _bonded_area(self) -> CustomsProfileIn:
+        if self.trade_mode == "1210":
+            missing = [f for f in ("area_code", "area_name") if getattr(self, f) is None]
+            if missing:
+                raise ValueError(f"trade_mode 1210 declares from a bonded or special area: {', '.join(missing)} needed")
+        return self
 
 
 class CustomsProfileOut(Out):
@@ -47,6 +62,8 @@ class CustomsProfileOut(Out):
     ems_no: str | None
     area_code: str | None
     traf_mode: str
+    statistics_flag: str
+    area_name: str | None
     updated_at: datetime
 
 

@@ -1,0 +1,198 @@
+"""The enveloped XML-DSig customs requires (spec §6): C14N 20010315, the enveloped-signature transform,
+RSA-SHA1/SHA-1 for an RSA key or SM2-SM3/SM3 for an SM2 key, KeyInfo with KeyName and X509Certificate.
+
+Signers: a key and certificate in PEM files, or an external agent in front of the e-port card (XBM sends the
+canonical SignedInfo, the agent answers with the signature value and the certificate)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import httpx
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from gmssl import sm2, sm3
+from lxml import etree
+
+DS = "http://www.w3.org/2000/09/xmldsig#"
+C14N = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
+ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
+ALGORITHMS = {
+    "rsa": ("http://www.w3.org/2000/09/xmldsig#rsa-sha1", "http://www.w3.org/2000/09/xmldsig#sha1"),
+    "sm2": ("http://www.chinaport.gov.cn/2022/04/xmldsig#sm2-sm3", "http://www.chinaport.gov.cn/2022/04/xmldsig#sm3"),
+}
+#: OID 1.2.156.10197.1.301 (sm2p256v1) as DER content bytes: how an SM2 key or certificate is recognised
+SM2_OID = bytes.fromhex("2a811ccf5501822d")
+#: a structurally complete signature, used only to check an unsigned message against the schema
+SIGNATURE_SLOT = (
+    f'<ds:Signature xmlns:ds="{DS}"><ds:SignedInfo><ds:CanonicalizationMethod Algorithm="{C14N}"/>'
+    f'<ds:SignatureMethod Algorithm="{ALGORITHMS["sm2"][0]}"/><ds:Reference URI=""><ds:Transforms>'
+    f'<ds:Transform Algorithm="{ENVELOPED}"/></ds:Transforms><ds:DigestMethod Algorithm="{ALGORITHMS["sm2"][1]}"/>'
+    "<ds:DigestValue>AA==</ds:DigestValue></ds:Reference></ds:SignedInfo><ds:SignatureValue>AA==</ds:SignatureValue>"
+    "</ds:Signature>"
+)
+
+
+class SigningError(Exception):
+    """The configured signer could not sign (unreadable key, agent unreachable or answering nonsense)."""
+
+
+@dataclass(frozen=True)
+class SignatureParts:
+    value: bytes
+    certificate_der: bytes
+    key_name: str
+
+
+class Signer(Protocol):
+    algorithm: str  # "rsa" | "sm2"
+
+    async def sign(self, signed_info: bytes) -> SignatureParts: ...
+
+
+def digest(algorithm: str, data: bytes) -> bytes:
+    if algorithm == "sm2":
+        return bytes.fromhex(sm3.sm3_hash(list(data)))
+    return hashlib.sha1(data, usedforsecurity=True).digest()
+
+
+def c14n(element: etree._Element) -> bytes:
+    """Inclusive C14N 1.0 without comments; for an element inside a document its in-scope namespaces count."""
+    return etree.tostring(element, method="c14n", exclusive=False, with_comments=False)
+
+
+# --- DER, just enough to read an SM2 key and the public key of a certificate ----------------------------------
+
+
+def der_items(data: bytes) -> list[tuple[int, bytes]]:
+    """The (tag, content) items of a DER sequence's content."""
+    items, i = [], 0
+    while i < len(data):
+        tag, length = data[i], data[i + 1]
+        i += 2
+        if length & 0x80:
+            n = length & 0x7F
+            length = int.from_bytes(data[i : i + n], "big")
+            i += n
+        items.append((tag, data[i : i + length]))
+        i += length
+    return items
+
+
+def _sm2_private(der: bytes) -> str:
+    """The private scalar (hex) of an SM2 key, PKCS#8 or SEC1."""
+    top = der_items(der_items(der)[0][1])
+    if top[0][0] == 0x02 and top[0][1] == b"\x00":  # PKCS#8: version 0, algorithm, OCTET STRING(ECPrivateKey)
+        top = der_items(der_items(top[2][1])[0][1])
+    return top[1][1].hex()
+
+
+def sm2_public_from_certificate(cert_der: bytes) -> str:
+    """The uncompressed public point (hex, without the 04 prefix) of a certificate's SM2 key."""
+    tbs = der_items(der_items(der_items(cert_der)[0][1])[0][1])
+    if tbs[0][0] == 0xA0:  # explicit version
+        tbs = tbs[1:]
+    spki = der_items(tbs[5][1])
+    bits = spki[1][1]
+    return bits[2:].hex()  # unused-bits byte, then 04 || X || Y
+
+
+def _pem_der(text: bytes) -> bytes:
+    lines = [line for line in text.decode().splitlines() if line and not line.startswith("-----")]
+    return base64.b64decode("".join(lines))
+
+
+class FileSigner:
+    """A key and its certificate from PEM files: an RSA key signs rsa-sha1, an SM2 key sm2-sm3."""
+
+    def __init__(self, key_pem: bytes, cert_pem: bytes, key_name: str | None = None):
+        self.certificate_der = _pem_der(cert_pem)
+        key_der = _pem_der(key_pem)
+        self.key_name = key_name or self._serial()
+        if SM2_OID in key_der:
+            self.algorithm = "sm2"
+            self._sm2 = sm2.CryptSM2(
+                private_key=_sm2_private(key_der), public_key=sm2_public_from_certificate(self.certificate_der)
+            )
+        else:
+            key = serialization.load_pem_private_key(key_pem, password=None)
+            if not isinstance(key, rsa.RSAPrivateKey):
+                raise SigningError("the signing key must be an RSA or an SM2 key")
+            self.algorithm = "rsa"
+            self._rsa = key
+
+    def _serial(self) -> str:
+        if SM2_OID in self.certificate_der:
+            return "0001"
+        return format(x509.load_der_x509_certificate(self.certificate_der).serial_number, "x")
+
+    @classmethod
+    def from_files(cls, key: Path, cert: Path) -> FileSigner:
+        try:
+            return cls(key.read_bytes(), cert.read_bytes())
+        except (OSError, ValueError, IndexError) as exc:
+            raise SigningError(f"cannot read the signing key or certificate: {exc}") from exc
+
+    async def sign(self, signed_info: bytes) -> SignatureParts:
+        if self.algorithm == "sm2":
+            value = bytes.fromhex(self._sm2.sign_with_sm3(signed_info))
+        else:
+            value = self._rsa.sign(signed_info, padding.PKCS1v15(), hashes.SHA1())
+        return SignatureParts(value, self.certificate_der, self.key_name)
+
+
+class AgentSigner:
+    """An external signing agent (in front of the operator's e-port card): POST ``{algorithm, data}`` with the
+    canonical SignedInfo in base64 → ``{signature_value, certificate, key_name}`` (base64 values)."""
+
+    def __init__(self, url: str, http: httpx.AsyncClient, algorithm: str = "sm2"):
+        self.url, self.http, self.algorithm = url, http, algorithm
+
+    async def sign(self, signed_info: bytes) -> SignatureParts:
+        body = {"algorithm": ALGORITHMS[self.algorithm][0], "data": base64.b64encode(signed_info).decode()}
+        try:
+            r = await self.http.post(self.url, json=body)
+            r.raise_for_status()
+            answer = r.json()
+            return SignatureParts(
+                base64.b64decode(answer["signature_value"]),
+                base64.b64decode(answer["certificate"]),
+                str(answer.get("key_name") or "0001")[:64],
+            )
+        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+            raise SigningError(f"the signing agent did not sign: {exc}") from exc
+
+
+def _el(parent: etree._Element, name: str, text: str | None = None, **attrs: str) -> etree._Element:
+    node = etree.SubElement(parent, f"{{{DS}}}{name}")
+    for key, value in attrs.items():
+        node.set(key, value)
+    if text is not None:
+        node.text = text
+    return node
+
+
+async def sign_message(root: etree._Element, signer: Signer) -> etree._Element:
+    """Append the enveloped signature to ``root`` (after BaseTransfer, where every message schema expects it)."""
+    method, digest_method = ALGORITHMS[signer.algorithm]
+    # the enveloped-signature transform: the digest is over the message without its Signature
+    value = base64.b64encode(digest(signer.algorithm, c14n(root))).decode()
+    signature = etree.SubElement(root, f"{{{DS}}}Signature", nsmap={"ds": DS})
+    info = _el(signature, "SignedInfo")
+    _el(info, "CanonicalizationMethod", Algorithm=C14N)
+    _el(info, "SignatureMethod", Algorithm=method)
+    reference = _el(info, "Reference", URI="")
+    _el(_el(reference, "Transforms"), "Transform", Algorithm=ENVELOPED)
+    _el(reference, "DigestMethod", Algorithm=digest_method)
+    _el(reference, "DigestValue", value)
+    parts = await signer.sign(c14n(info))
+    _el(signature, "SignatureValue", base64.b64encode(parts.value).decode())
+    key_info = _el(signature, "KeyInfo")
+    _el(key_info, "KeyName", parts.key_name)
+    _el(_el(key_info, "X509Data"), "X509Certificate", base64.b64encode(parts.certificate_der).decode())
+    return root

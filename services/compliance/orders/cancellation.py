@@ -1,0 +1,47 @@
+"""Cancelling an order (the seller's or its platform's): before declaration it simply ends; after, the declared
+inventory list is withdrawn (CEB605 export, CEB623 import) and customs' answer (CEB606/CEB624) ends it."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.compliance.customs.context import CustomsContext
+from services.compliance.orders.declaration import prepare, queue
+from services.compliance.orders.models import Declaration, Order
+from services.compliance.orders.service import change_state
+from services.compliance.pii import Pii
+from shared.errors import Conflict
+
+#: not declared yet: nothing to withdraw
+BEFORE_DECLARATION = ("incomplete", "awaiting_documents", "mismatch", "matched")
+#: declared and not yet released: customs holds a list to withdraw
+WITHDRAWABLE = ("declared", "accepted", "inspection", "detained", "cleared")
+
+
+async def cancel_order(
+    session: AsyncSession, pii: Pii, order: Order, reason: str, *, ctx: CustomsContext | None = None
+) -> Order:
+    """``cancelled`` before declaration (never declared); after it ``cancel_requested`` with the withdrawal
+    queued for customs (built, validated and signed at once when ``ctx`` is given and customs has numbered the
+    list, otherwise as soon as its receipt gives the number). A repeat changes nothing."""
+    if order.state in ("cancelled", "cancel_requested"):
+        return order
+    if order.state in BEFORE_DECLARATION or order.state == "rejected":
+        # a list customs refused is no longer before it: there is nothing to withdraw either
+        await change_state(session, order, "cancelled")
+        await session.flush()
+        return order
+    if order.state not in WITHDRAWABLE:
+        raise Conflict(f"a {order.state} order cannot be withdrawn; a released order is returned instead")
+    declaration = await session.get(Declaration, order.declaration_id) if order.declaration_id else None
+    if declaration is None:
+        raise Conflict("the order has no declaration to withdraw")
+    declaration.cancel_from = order.state
+    kind = "CEB605" if order.trade_direction == "export" else "CEB623"
+    message = queue(session, order, kind, declaration_id=declaration.id)
+    message.reason = reason[:1000]
+    await change_state(session, order, "cancel_requested")
+    await session.flush()
+    if ctx is not None and declaration.invt_no:
+        await prepare(session, ctx, pii, message)
+    return order

@@ -1,0 +1,222 @@
+"""Declaring a matched order: the declaration and the messages it owes customs (export CEB303, CEB403, CEB603;
+import CEB311, CEB621), each built from the stored documents, validated against the official XSD, signed when a
+signer is configured, and kept (encrypted) as the exact bytes that are sent."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any, cast
+
+from lxml import etree
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.compliance.customs import declarations as build
+from services.compliance.customs.context import CustomsContext
+from services.compliance.customs.models import CustomsMessage
+from services.compliance.customs.signing import sign_message
+from services.compliance.items.models import ItemRecord
+from services.compliance.orders.models import CustomsReturn, Declaration, Order, Payment, Waybill
+from services.compliance.pii import Pii
+from services.compliance.setup.models import CustomsProfile
+from shared.db import get_scoped, new_id, scoped, utcnow
+from shared.errors import Conflict, NotFound
+
+#: what a declaration sends, by direction (the order, the receipt of payment for exports, the inventory list)
+MESSAGES = {"export": ("CEB303", "CEB403", "CEB603"), "import": ("CEB311", "CEB621")}
+RECORD_FIELDS = ("gname", "gmodel", "hs_code", "unit", "unit1", "qty1_per_unit", "origin_country", "bar_code")
+
+
+def new_guid() -> str:
+    return str(uuid.uuid4()).upper()
+
+
+def cop_no() -> str:
+    return "XBM" + uuid.uuid4().hex[:17].upper()
+
+
+async def profile_of(session: AsyncSession, org_id: str) -> CustomsProfile | None:
+    return (await session.execute(scoped(CustomsProfile, org_id))).scalar_one_or_none()
+
+
+def parties(profile: CustomsProfile) -> build.Parties:
+    return build.Parties(**{f: getattr(profile, f) for f in build.Parties.__dataclass_fields__})
+
+
+def queue(session: AsyncSession, order: Order, message_type: str, **refs: str | None) -> CustomsMessage:
+    """A message owed to customs, to be built (``pending``) by :func:`prepare`."""
+    message = CustomsMessage(
+        id=new_id(),
+        org_id=order.org_id,
+        order_id=order.id,
+        message_type=message_type,
+        guid=new_guid(),
+        status="pending",
+        created_at=utcnow(),
+        **refs,
+    )
+    session.add(message)
+    return message
+
+
+def new_declaration(session: AsyncSession, order: Order, profile: CustomsProfile) -> Declaration:
+    document = order.document
+    declaration = Declaration(
+        id=new_id(),
+        org_id=order.org_id,
+        order_id=order.id,
+        message_type="CEB603" if order.trade_direction == "export" else "CEB621",
+        guid=new_guid(),
+        cop_no=cop_no(),
+        declared_at=utcnow(),
+        trade_mode=document.get("trade_mode") or profile.trade_mode,
+        statistics_flag=(document.get("statistics_flag") or profile.statistics_flag)
+        if order.trade_direction == "export"
+        else None,
+    )
+    session.add(declaration)
+    for message_type in MESSAGES[order.trade_direction]:
+        # the inventory list travels under the declaration's own guid: receipts and CEB900 name it
+        message = queue(session, order, message_type, declaration_id=declaration.id)
+        if message_type == declaration.message_type:
+            message.guid = declaration.guid
+    return declaration
+
+
+# --- building ---------------------------------------------------------------------------------------------------
+
+
+async def _records(session: AsyncSession, org_id: str, document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    item_nos = [item["item_no"] for item in document["items"]]
+    found = (await session.execute(scoped(ItemRecord, org_id).where(ItemRecord.item_no.in_(item_nos)))).scalars()
+    records = {r.item_no: {f: getattr(r, f) for f in RECORD_FIELDS} for r in found}
+    missing = [n for n in item_nos if n not in records]
+    if missing:
+        raise Conflict(f"item records were removed since the declaration: {', '.join(missing)}")
+    return records
+
+
+async def _first(session: AsyncSession, stmt: Any) -> Any:
+    return (await session.execute(stmt.limit(1))).scalar_one_or_none()
+
+
+async def build_tree(session: AsyncSession, pii: Pii, message: CustomsMessage) -> etree._Element:
+    """The unsigned message, built from what is stored now (pure builders in customs/declarations.py)."""
+    org_id = message.org_id
+    order = await session.get(Order, message.order_id) if message.order_id else None
+    profile = await profile_of(session, org_id)
+    if order is None or profile is None:
+        raise NotFound(f"message {message.guid} has lost its order or the customs profile")
+    p = parties(profile)
+    document = dict(order.document)
+    declaration = await session.get(Declaration, message.declaration_id) if message.declaration_id else None
+    if declaration is not None:
+        document.setdefault("trade_mode", declaration.trade_mode)
+        if declaration.statistics_flag:
+            document["statistics_flag"] = declaration.statistics_flag
+    buyer_id = pii.decrypt(order.buyer_id_encrypted, f"buyer:{org_id}")
+    env = build.Envelope(message.guid, declaration.cop_no if declaration else cop_no(), message.created_at)
+    kind = message.message_type
+    if kind in ("CEB303", "CEB311"):
+        return build.order_xml(env, p, document, buyer_id)
+    waybill = await _first(session, scoped(Waybill, org_id).where(Waybill.order_no == order.order_no))
+    if kind == "CEB403":
+        payment = await _first(
+            session,
+            scoped(Payment, org_id).where(Payment.order_no == order.order_no, Payment.ebp_code == order.ebp_code),
+        )
+        if payment is None:
+            raise NotFound("the declared order's receipt of payment is gone")
+        return build.payment_receipt_xml(env, p, document, payment.document)
+    if waybill is None:
+        raise NotFound("the declared order's waybill is gone")
+    if declaration is None:
+        raise NotFound(f"message {message.guid} has lost its declaration")
+    declared = build.Declared(declaration.cop_no, declaration.pre_no, declaration.invt_no)
+    if kind in ("CEB603", "CEB621"):
+        env = build.Envelope(message.guid, declaration.cop_no, declaration.declared_at)
+        return build.inventory_xml(
+            env, p, document, buyer_id, waybill.document, await _records(session, org_id, document)
+        )
+    if kind in ("CEB605", "CEB623"):
+        return build.withdrawal_xml(env, p, document, buyer_id, waybill.document, declared, message_reason(message))
+    if kind == "CEB625" and message.return_id:
+        ret = await session.get(CustomsReturn, message.return_id)
+        if ret is None:
+            raise NotFound("the return this message declares is gone")
+        env = build.Envelope(message.guid, ret.cop_no, message.created_at)
+        lines = [(int(line["gnum"]), Decimal(str(line["qty"]))) for line in ret.lines]
+        records = await _records(session, org_id, document)
+        return build.return_xml(env, p, document, buyer_id, waybill.document, declared, lines, records, ret.reason)
+    raise NotFound(f"XBM does not build {kind}")
+
+
+def message_reason(message: CustomsMessage) -> str:
+    return message.reason or "cancelled by the seller"
+
+
+async def prepare(session: AsyncSession, ctx: CustomsContext, pii: Pii, message: CustomsMessage) -> bytes:
+    """The message's bytes: built, validated and signed the first time, the same bytes every time after."""
+    if message.status != "pending":
+        return _body(pii, message)
+    tree = await build_tree(session, pii, message)
+    validated = ctx.schemas.validate(tree)
+    if ctx.signer is not None:
+        tree = await sign_message(tree, ctx.signer)
+    body = build.serialise(tree)
+    stored = await session.execute(
+        update(CustomsMessage)
+        .where(CustomsMessage.id == message.id, CustomsMessage.status == "pending")
+        .values(
+            status="queued",
+            body_encrypted=pii.encrypt(body.decode(), f"message:{message.org_id}"),
+            signed=ctx.signer is not None,
+            validated=validated,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    await session.refresh(message)
+    if (
+        cast("CursorResult[Any]", stored).rowcount == 0
+    ):  # built at the same moment by another request: theirs is the one kept
+        return _body(pii, message)
+    return body
+
+
+def _body(pii: Pii, message: CustomsMessage) -> bytes:
+    if message.body_encrypted is None:
+        raise Conflict(f"message {message.guid} is {message.status} without a body")
+    return pii.decrypt(message.body_encrypted, f"message:{message.org_id}").encode()
+
+
+async def message_for(session: AsyncSession, org_id: str, declaration_id: str, message_type: str) -> CustomsMessage:
+    declaration = await get_scoped(session, Declaration, declaration_id, org_id)
+    stmt = scoped(CustomsMessage, org_id).where(
+        CustomsMessage.declaration_id == declaration.id, CustomsMessage.message_type == message_type
+    )
+    message = (await session.execute(stmt.order_by(CustomsMessage.created_at.desc()).limit(1))).scalar_one_or_none()
+    if message is None:
+        raise NotFound(f"declaration {declaration_id} has no {message_type} message")
+    return message
+
+
+async def declaration_message(
+    session: AsyncSession, ctx: CustomsContext, pii: Pii, org_id: str, declaration_id: str, which: str
+) -> bytes:
+    """``which``: list (CEB621/CEB603), order (CEB311/CEB303), payment (CEB403), cancellation (CEB623/CEB605)."""
+    declaration = await get_scoped(session, Declaration, declaration_id, org_id)
+    export = declaration.message_type == "CEB603"
+    kinds = {
+        "list": declaration.message_type,
+        "order": "CEB303" if export else "CEB311",
+        "payment": "CEB403",
+        "cancellation": "CEB605" if export else "CEB623",
+    }
+    message = await message_for(session, org_id, declaration_id, kinds[which])
+    return await prepare(session, ctx, pii, message)
+
+
+async def messages_of(session: AsyncSession, order: Order) -> list[CustomsMessage]:
+    stmt = select(CustomsMessage).where(CustomsMessage.org_id == order.org_id, CustomsMessage.order_id == order.id)
+    return list((await session.execute(stmt.order_by(CustomsMessage.created_at))).scalars())

@@ -1,0 +1,242 @@
+"""Receipts from customs, both directions: each kept once (also when it names no order of ours), then applied to
+its order by the state machines of RULES.md §5/§7, in customs' own ``returnTime`` order.
+
+A receipt older than the last one that moved the order is kept but moves nothing, so receipts arriving out of
+order end where customs' own sequence ends; a repeat is a no-op (its fingerprint is already stored)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.compliance.customs.messages import Receipt
+from services.compliance.customs.models import CustomsMessage, CustomsReceipt
+from services.compliance.dbutil import insert_new
+from services.compliance.orders import rules
+from services.compliance.orders.models import CustomsReturn, Declaration, Order, Payment, Waybill
+from services.compliance.orders.returns import decide_return
+from services.compliance.orders.service import MAX_RECEIPTS, change_state, find_order, lock_order_nos
+from shared.db import new_id, scoped, utcnow
+
+#: receipt → the kind of answer it is
+INVENTORY = {"CEB604Message", "CEB622Message"}
+DOCUMENT = {"CEB304Message", "CEB312Message", "CEB404Message", "CEB412Message", "CEB506Message", "CEB512Message"}
+WITHDRAWAL = {"CEB606Message", "CEB624Message"}
+RETURN = {"CEB626Message"}
+#: the message of ours a receipt answers (acknowledged on the order)
+ANSWERS = {
+    "CEB304Message": "CEB303", "CEB312Message": "CEB311", "CEB404Message": "CEB403", "CEB604Message": "CEB603",
+    "CEB622Message": "CEB621", "CEB606Message": "CEB605", "CEB624Message": "CEB623", "CEB626Message": "CEB625",
+}  # fmt: skip
+RELEASED = ("released", "closed")
+ENDED = ("closed", "cancelled", "returned", "returned_by_buyer")
+#: states in which customs' answers to the inventory list move the order
+IN_CUSTOMS = ("declared", "accepted", "rejected", "inspection", "detained", "cleared", "released", "cancel_requested")
+
+
+def _refusal(status: int) -> bool:
+    return status < 0 or status in (4, 100)
+
+
+def inventory_transition(current: str, status: int) -> str | None:
+    """CEB604 / CEB622: 2/3 declaring → 120 accepted → [300 manual review] → 399 cleared → [500 inspection,
+    501–599 detained] → 800 released → 899 closed; 100 refused (also after acceptance) before release."""
+    if current in ENDED or current not in IN_CUSTOMS:
+        return None
+    if _refusal(status):
+        return None if current in RELEASED else "rejected"
+    if current == "cancel_requested" and status not in (800, 899):
+        return None  # waiting for customs' answer to the withdrawal
+    if status in (120, 300):
+        return "accepted" if current in ("declared", "rejected", "accepted") else None
+    if status == 399:
+        return "cleared" if current not in RELEASED else None
+    if status == 500:
+        return "inspection" if current not in RELEASED else None  # inspection after clearance holds the order
+    if status in (501, 502, 503, 599):
+        return "detained" if current not in RELEASED else None
+    return {700: "returned", 800: "released", 899: "closed"}.get(status)
+
+
+def document_transition(current: str, status: int) -> str | None:
+    """CEB304/404/506 and CEB312/412/512 (and CEB900's format errors): a refused order, payment or waybill fails
+    the declaration before release."""
+    if current in IN_CUSTOMS and current not in RELEASED and current != "cancel_requested" and _refusal(status):
+        return "rejected"
+    return None
+
+
+def transition(current: str, r: Receipt) -> str | None:
+    if r.message in INVENTORY:
+        return inventory_transition(current, r.status)
+    if r.message in DOCUMENT or r.message == "CEB900Message":
+        return document_transition(current, r.status)
+    return None
+
+
+def fingerprint(r: Receipt) -> str:
+    data = json.dumps([r.message, r.status, r.return_time, r.info, sorted(r.keys.items())], ensure_ascii=False)
+    return hashlib.sha256(data.encode()).hexdigest()
+
+
+# --- which order a receipt is about ---------------------------------------------------------------------------
+
+
+async def _one(session: AsyncSession, stmt: Any) -> Any:
+    return (await session.execute(stmt.limit(1))).scalar_one_or_none()
+
+
+async def _declaration(session: AsyncSession, org_id: str, k: dict[str, str]) -> Declaration | None:
+    if "copNo" in k:
+        found = await _one(session, scoped(Declaration, org_id).where(Declaration.cop_no == k["copNo"]))
+        if found is not None:
+            return found  # type: ignore[no-any-return]
+    if "invtNo" in k:
+        return await _one(session, scoped(Declaration, org_id).where(Declaration.invt_no == k["invtNo"]))  # type: ignore[no-any-return]
+    return None
+
+
+async def target(session: AsyncSession, org_id: str, r: Receipt) -> tuple[Order | None, Any]:
+    """The order a receipt is about and the record it answers (declaration, return or message), if ours."""
+    k, m = r.keys, r.message
+    if m in INVENTORY or m in WITHDRAWAL or m == "CEB816Message":
+        declaration = await _declaration(session, org_id, k)
+        if declaration is not None:
+            return await session.get(Order, declaration.order_id), declaration
+        if "orderNo" in k and m in INVENTORY:
+            return await find_order(session, org_id, k["orderNo"], k.get("ebpCode")), None
+        return None, None
+    if m in RETURN and "copNo" in k:
+        ret = await _one(session, scoped(CustomsReturn, org_id).where(CustomsReturn.cop_no == k["copNo"]))
+        return (await session.get(Order, ret.order_id), ret) if ret else (None, None)
+    if m == "CEB900Message" and "originalGuid" in k:
+        message = await _one(session, scoped(CustomsMessage, org_id).where(CustomsMessage.guid == k["originalGuid"]))
+        if message is None or message.order_id is None:
+            return None, None
+        return await session.get(Order, message.order_id), message
+    if m in ("CEB304Message", "CEB312Message") and "orderNo" in k:
+        return await find_order(session, org_id, k["orderNo"], k.get("ebpCode")), None
+    if m == "CEB404Message" and "orderNo" in k:
+        return await find_order(session, org_id, k["orderNo"], None), None
+    if m == "CEB412Message" and "payTransactionId" in k:
+        by_tx = (Payment.pay_code == k.get("payCode", ""), Payment.pay_transaction_id == k["payTransactionId"])
+        payment = await _one(session, scoped(Payment, org_id).where(*by_tx))
+        if payment is None:
+            return None, None
+        return await find_order(session, org_id, payment.order_no, payment.ebp_code), None
+    if m in ("CEB506Message", "CEB512Message", "CEB514Message") and "logisticsNo" in k:
+        by_no = (Waybill.logistics_code == k.get("logisticsCode", ""), Waybill.logistics_no == k["logisticsNo"])
+        waybill = await _one(session, scoped(Waybill, org_id).where(*by_no))
+        if waybill is None:
+            return None, None
+        return await find_order(session, org_id, waybill.order_no, waybill.ebp_code), None
+    return None, None
+
+
+# --- applying -------------------------------------------------------------------------------------------------
+
+
+async def apply_receipts(session: AsyncSession, org_id: str, receipts: Sequence[Receipt]) -> list[bool]:
+    """Keep each receipt (a repeat is skipped) and apply the new ones to their orders in returnTime order; True
+    for each receipt that names an order of ours. The orders are locked (sorted) and re-read first."""
+    targets = [await target(session, org_id, r) for r in receipts]
+    orders = {o.id: o for o, _ in targets if o is not None}
+    await lock_order_nos(session, org_id, (o.order_no for o in orders.values()))
+    for locked in orders.values():
+        await session.refresh(locked)
+    ordered = sorted(zip(receipts, targets, strict=True), key=lambda pair: pair[0].return_time)
+    for receipt, (order, record) in ordered:
+        values = {
+            "id": new_id(), "org_id": org_id, "message_type": receipt.message[:8], "status": receipt.status,
+            "return_time": receipt.return_time, "info": receipt.info, "keys": receipt.keys,
+            "order_id": order.id if order else None, "fingerprint": fingerprint(receipt), "created_at": utcnow(),
+        }  # fmt: skip
+        if not await insert_new(session, CustomsReceipt, values, ["org_id", "fingerprint"]):
+            continue  # a repeat: already applied
+        if order is not None:
+            await _apply(session, order, record, receipt)
+    await session.flush()
+    return [order is not None for order, _ in targets]
+
+
+def _note(order: Order, r: Receipt) -> None:
+    entry = {"message": r.message[:6], "status": r.status, "info": r.info, "time": r.time}
+    if entry not in order.receipts:
+        order.receipts = [*order.receipts, entry][-MAX_RECEIPTS:]
+
+
+async def _acknowledge(session: AsyncSession, order: Order, r: Receipt, record: Any) -> None:
+    if isinstance(record, CustomsMessage):
+        message: CustomsMessage | None = record
+    else:
+        kind = ANSWERS.get(r.message)
+        if kind is None:
+            return
+        stmt = scoped(CustomsMessage, order.org_id).where(
+            CustomsMessage.order_id == order.id, CustomsMessage.message_type == kind
+        )
+        message = await _one(session, stmt.order_by(CustomsMessage.created_at.desc()))
+    if message is not None and message.acknowledged_at is None:
+        message.acknowledged_at = utcnow()
+        if message.status in ("queued", "sent"):
+            message.status = "acknowledged"
+
+
+async def _apply(session: AsyncSession, order: Order, record: Any, r: Receipt) -> None:
+    _note(order, r)
+    await _acknowledge(session, order, r, record)
+    if isinstance(record, Declaration):
+        record.pre_no = record.pre_no or r.keys.get("preNo")
+        if r.message in INVENTORY:
+            record.invt_no = record.invt_no or r.keys.get("invtNo")
+    if r.message == "CEB816Message":
+        _customs_tax(order, r)
+        return
+    if r.message in WITHDRAWAL:
+        await _withdrawal_answer(session, order, record, r)
+        return
+    if r.message in RETURN and isinstance(record, CustomsReturn):
+        await decide_return(session, order, record, r.status)
+        return
+    if order.customs_time and r.return_time and r.return_time < order.customs_time:
+        return  # older than what already moved the order: kept, applied in its place in customs' sequence
+    new = transition(order.state, r)
+    if new is None:
+        return
+    order.customs_time = max(order.customs_time or "", r.return_time) or None
+    if new != order.state:
+        await change_state(session, order, new)
+
+
+async def _withdrawal_answer(session: AsyncSession, order: Order, declaration: Any, r: Receipt) -> None:
+    """CEB606 / CEB624: 399 (or 120 then 399) withdraws the list: the order is cancelled; 100 refuses it."""
+    if order.state != "cancel_requested":
+        return
+    if r.status == 399:
+        await change_state(session, order, "cancelled")
+    elif _refusal(r.status):
+        previous = declaration.cancel_from if isinstance(declaration, Declaration) else None
+        await change_state(session, order, previous or "declared")
+
+
+def _customs_tax(order: Order, r: Receipt) -> None:
+    """CEB816, customs' own tax bill: kept beside XBM's tax and compared (a difference within rounding passes)."""
+    total = Decimal(0)
+    for name in ("customsTax", "valueAddedTax", "consumptionTax"):
+        try:
+            total += Decimal(r.keys.get(name, "0"))
+        except ArithmeticError:
+            return
+    order.customs_tax = total
+    lines = max(len(r.lines), 1)
+    tolerance = rules.rounding_tolerance(lines)
+    ours = order.tax
+    passed = ours is not None and abs(ours - total) <= tolerance
+    detail = f"customs' tax bill {total} vs XBM's {ours} (±{tolerance} rounding)"
+    checks = [c for c in order.checks or [] if c.get("rule") != "customs_tax"]
+    order.checks = [*checks, {"rule": "customs_tax", "passed": passed, "detail": detail}]
