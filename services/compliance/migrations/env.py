@@ -1,4 +1,5 @@
 import services.compliance.events
+import services.compliance.intake.models
 import services.compliance.items.models
 import services.compliance.orders.models
 import services.compliance.setup.models  # noqa: F401

@@ -263,6 +263,8 @@ def computed_tax(facts: Facts) -> Decimal | None:
 # --- order states -------------------------------------------------------------------------------------------
 
 STATE_RANK = {
+    # held until a field XBM needs is given (PATCH) or a later version of the platform's order brings it
+    "incomplete": -1,
     "awaiting_documents": 0,
     "mismatch": 1,
     "matched": 2,
@@ -276,6 +278,8 @@ STATE_RANK = {
     "returned": 10,
     "closed": 11,
     "returned_by_buyer": 12,
+    "cancel_requested": 13,
+    "cancelled": 14,
 }
 #: orders whose dutiable value counts toward the buyer's annual quota (declared and not returned)
 QUOTA_STATES = ("matched", "declared", "accepted", "inspection", "detained", "cleared", "released", "closed")
