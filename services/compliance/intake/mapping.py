@@ -180,7 +180,7 @@ def _money(r: _Reader, obj: dict[str, Any], name: str, where: str, *, current: b
     for n in names:
         money = _dict(_dict(obj.get(f"{n}_set")).get("presentment_money"))
         if "amount" in money:
-            return r.number(money["amount"], f"{where}{n}_set")
+            return r.number(money["amount"], f"{where}{n}_set", default=None)
     for n in names:
         if obj.get(n) not in (None, ""):
             return r.number(obj[n], f"{where}{n}")
