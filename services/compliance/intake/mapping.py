@@ -76,6 +76,14 @@ class _Reader:
             return Decimal(0)
         return number
 
+    def quantity(self, value: Any, where: str, default: str | None = "1") -> Decimal:
+        """Platforms count items in whole units; anything else is named, not guessed at."""
+        number = self.number(value, where, default=default, limit=MAX_QUANTITY)
+        if number != number.to_integral_value() or number < 0:
+            self.problems.append({"field": where, "msg": f"not a whole number of items: {str(value)[:40]!r}"})
+            return Decimal(0)
+        return number
+
 
 def _text(value: Any, limit: int = 1000) -> str:
     """Platform text with HTML entities decoded (WooCommerce writes ``&ndash;``, ``&amp;``…)."""
@@ -203,10 +211,10 @@ def _shopify_lines(
     other_tax = Decimal(0)
     for i, line in enumerate(_list(data.get("line_items"))):
         where = f"line_items[{i}]."
-        ordered = r.number(line.get("quantity"), f"{where}quantity", default="1", limit=MAX_QUANTITY)
+        ordered = r.quantity(line.get("quantity"), f"{where}quantity")
         qty = ordered
         if line.get("current_quantity") is not None:
-            qty = r.number(line["current_quantity"], f"{where}current_quantity", limit=MAX_QUANTITY)
+            qty = r.quantity(line["current_quantity"], f"{where}current_quantity", default="0")
         if qty <= 0:
             continue  # removed by an edit or refunded in full: no longer part of the order
         price = _money(r, line, "price", where)
@@ -214,7 +222,7 @@ def _shopify_lines(
             r.problems.append({"field": f"{where}price", "msg": "missing"})
             price = Decimal(0)
         discount = _allocated(r, line, where)
-        if ordered > 0 and qty != ordered:
+        if 0 < qty < ordered:
             # allocations are made on the quantity ordered; what remains after an edit carries its share
             discount = (discount * qty / ordered).quantize(CENT)
         name = _text(line.get("name") or line.get("title"), 250)
@@ -328,7 +336,7 @@ def woocommerce_order(data: dict[str, Any], source: dict[str, Any]) -> Mapped:
     items: list[dict[str, Any]] = []
     for i, line in enumerate(_list(data.get("line_items"))):
         where = f"line_items[{i}]."
-        qty = r.number(line.get("quantity"), f"{where}quantity", default="1", limit=MAX_QUANTITY)
+        qty = r.quantity(line.get("quantity"), f"{where}quantity")
         if qty <= 0:
             continue
         subtotal = r.number(line.get("subtotal"), f"{where}subtotal", default=None)

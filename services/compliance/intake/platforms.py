@@ -174,7 +174,9 @@ def _refund_lines(data: dict[str, Any]) -> list[dict[str, Any]]:
             continue
         item: dict[str, Any] = entry["line_item"] if isinstance(entry.get("line_item"), dict) else {}
         item_no = item.get("sku") or item.get("variant_id") or item.get("product_id") or entry.get("line_item_id")
-        lines.append({"item_no": str(item_no or "")[:60], "qty": str(entry.get("quantity") or 0)[:20]})
+        qty = entry.get("quantity")
+        if isinstance(qty, int) and not isinstance(qty, bool) and 0 < qty < 10**9:
+            lines.append({"item_no": str(item_no or "")[:60], "qty": str(qty)})
     return lines[:99]
 
 
