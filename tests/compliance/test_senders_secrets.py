@@ -113,3 +113,13 @@ async def test_woocommerce_ping_is_200_and_stores_nothing(compliance, compliance
     assert_problem(await compliance.post(source["webhook_path"], content=b"webhook_id=12&x=1"), 401)
     r = await deliver_woo(compliance, source, woo("rest_api_docs_order_727"))
     assert r.status_code == 200 and await stored(compliance_app, source["id"]) == 1
+
+
+async def test_only_an_oversized_body_is_413(compliance, compliance_app, tenant):
+    source = (await add(compliance, tenant, kind="shopify", secret=CLIENT_SECRET)).json()
+    order = shopify("captured_hkd_line_discounts")
+    order["note"] = "x" * 1_100_000  # over the 1 MiB bodies are bounded to
+    body = shopify_bytes(order)
+    r = await compliance.post(source["webhook_path"], content=body, headers=shopify_headers(CLIENT_SECRET, body))
+    assert_problem(r, 413)
+    assert await stored(compliance_app, source["id"]) == 0
