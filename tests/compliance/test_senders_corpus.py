@@ -19,11 +19,13 @@ from tests.compliance.platforms import (
     deliver_woo,
     load,
     presentment_paid,
+    shopify,
     shopify_bytes,
     shopify_headers,
     woo_bytes,
 )
 from tests.compliance.support import EBP, ITEM, PAY, Seller, buyer_id
+from tests.support import assert_problem
 
 CORPUS = [*SHOPIFY, *WOOCOMMERCE]
 
@@ -140,3 +142,33 @@ async def test_incomplete_bodies_are_listed_and_match_once_completed(compliance,
 
     r = await compliance.get("/v1/compliance/exceptions?limit=200", headers=tenant.auth("analyst"))
     assert not set(numbers) & {e["order_no"] for e in r.json()["items"]}
+
+
+async def test_completing_an_order_step_by_step(compliance, tenant):
+    """The captured HKD order (no shipping address, no buyer): a partial PATCH leaves it incomplete with what
+    is still missing; bad values are 422 and change nothing; a stale If-Match is 412; once complete, a second
+    PATCH is 409."""
+    shop = await platform_source(compliance, tenant, "shopify", trade_direction="export")
+    r = await deliver_shopify(compliance, shop, shopify("captured_hkd_line_discounts"))
+    assert r.status_code == 200 and r.json()["state"] == "incomplete", r.text
+    url, integration = f"/v1/compliance/orders/{EBP}/1071", tenant.auth("integration")
+
+    r = await compliance.patch(url, json={"buyer": {"id_number": buyer_id(650)}}, headers=integration)
+    assert r.status_code == 200 and r.json()["state"] == "incomplete", r.text
+    left = {m["field"] for m in r.json()["missing"]}
+    assert "buyer.id_number" not in left and {"consignee.address", "consignee.telephone"} <= left
+    etag = r.headers["etag"]
+
+    bad = await compliance.patch(url, json={"consignee": {"telephone": "1" * 31}}, headers=integration)
+    assert bad.status_code == 422
+    assert_problem(await compliance.patch(url, json={}, headers=tenant.auth("analyst")), 403)
+    stale = {**integration, "If-Match": '"stale"'}
+    assert_problem(await compliance.patch(url, json={"buyer": {"name": "X"}}, headers=stale), 412)
+
+    person = {"name": "Chan Tai Man", "telephone": "+852 5555 0101"}
+    done = {"buyer": person, "consignee": {**person, "address": "1 Queen's Road Central, Hong Kong"}}
+    r = await compliance.patch(url, json=done, headers={**integration, "If-Match": etag})
+    assert r.status_code == 200 and r.json()["state"] == "awaiting_documents", r.text
+    assert r.json()["documents"]["order"]["buyer"]["id_number"].startswith("1101")  # masked, kept from before
+    assert "*" in r.json()["documents"]["order"]["buyer"]["id_number"]
+    assert_problem(await compliance.patch(url, json=done, headers=integration), 409)

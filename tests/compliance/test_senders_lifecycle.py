@@ -175,6 +175,14 @@ async def test_a_body_that_does_not_add_up_is_stored_as_sent_and_the_comparison_
     assert final["state"] == "mismatch"
     assert [c["rule"] for c in final["checks"] if not c["passed"]] == ["order_total"]
 
+    # Shopify's own refund of two of its lines (refunds/create names the order by Shopify's id only)
+    refund = load(HERE / "refunds" / "python_api_refund.json")
+    r = await deliver_shopify(compliance, shop, refund, topic="refunds/create")
+    assert r.status_code == 200 and r.json()["order_no"] == "1001", r.text
+    refunds = (await view(seller, "1001"))["platform_refunds"]
+    assert refunds[0]["id"] == "509562969"
+    assert refunds[0]["lines"] == [{"item_no": "IPOD2008BLACK", "qty": "1"}, {"item_no": "IPOD2008GREEN", "qty": "1"}]
+
 
 async def test_versions_delivered_together_leave_the_newest(compliance, compliance_app, tenant):
     """Shopify may deliver several updates of one order at once and out of order; on PostgreSQL they really

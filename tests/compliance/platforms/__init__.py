@@ -23,7 +23,8 @@ WOOCOMMERCE = sorted((HERE / "woocommerce").glob("*.json"))
 
 def load(path: Path) -> dict[str, Any]:
     data = json.loads(path.read_text(encoding="utf-8"))
-    return copy.deepcopy(data.get("order", data))  # the REST resource wraps the order the webhook sends bare
+    # the REST resource wraps the object the webhook sends bare
+    return copy.deepcopy(data.get("order") or data.get("refund") or data)
 
 
 def shopify(name: str) -> dict[str, Any]:
