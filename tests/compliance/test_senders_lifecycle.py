@@ -205,3 +205,25 @@ async def test_versions_delivered_together_leave_the_newest(compliance, complian
 
         stored = (await session.execute(select(Order).where(Order.order_no == order_no))).scalars().all()
         assert len(stored) == 1 and stored[0].platform_version == "2026-09-01T02:08:00.000000Z"
+
+
+async def test_a_newer_version_keeps_what_a_completion_gave(compliance, tenant):
+    """Shopify never carries the buyer's ID number the seller added by PATCH; its next version of the order
+    (``orders/paid``) must not make the order incomplete again."""
+    seller = await Seller(compliance, tenant).setup(profile=False)
+    shop = seller.sources["shop"]
+    order_no, b = new_order_no(), buyer_id(707)
+    base = shopify_order(order_no, buyer=b)
+    base["note_attributes"] = [a for a in base["note_attributes"] if a["name"] != "buyer_id_number"]
+    r = await deliver_shopify(compliance, shop, version(base, 1))
+    assert r.json()["state"] == "incomplete"
+    r = await compliance.patch(f"/v1/compliance/orders/{EBP}/{order_no}", json={"buyer": {"id_number": b}},
+                               headers=tenant.auth("integration"))  # fmt: skip
+    assert r.status_code == 200 and r.json()["state"] == "awaiting_documents", r.text
+    r = await deliver_shopify(compliance, shop, version(base, 2, qty=3), topic="orders/paid")
+    assert r.status_code == 200 and r.json()["state"] == "awaiting_documents", r.text
+    now = await view(seller, order_no)
+    assert (
+        now["documents"]["order"]["items"][0]["qty"] == "3"
+        and now["quota"]["buyer_id_number"] == b[:4] + "*" * 10 + b[-4:]
+    )

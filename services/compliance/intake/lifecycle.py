@@ -134,6 +134,8 @@ async def apply_version(session: AsyncSession, pii: Pii, org_id: str, mapped: Ma
         return "stale", order
     if order.state not in BEFORE_DECLARATION:
         return await _after_declaration(session, pii, order, mapped), order
+    if _keep_known(pii, order, mapped):
+        doc, held = validate(mapped.document, mapped.problems)
     _replace(pii, order, mapped, doc, held)
     if mapped.cancelled:
         return await _cancel(session, pii, order, "cancelled on the platform"), order
@@ -142,6 +144,26 @@ async def apply_version(session: AsyncSession, pii: Pii, org_id: str, mapped: Ma
         await settle(session, order)
     await session.flush()
     return "updated", order
+
+
+KEPT = {"buyer": ("reg_no", "name", "telephone", "id_number"), "consignee": ("name", "telephone", "address")}
+
+
+def _keep_known(pii: Pii, order: Order, mapped: Mapped) -> bool:
+    """What the platform still does not send but XBM already knows (given by a PATCH, or by an earlier version)
+    is kept: a newer version of an order never makes it incomplete again for want of the buyer's ID number."""
+    kept = False
+    for part, names in KEPT.items():
+        new, old = mapped.document.setdefault(part, {}), order.document.get(part) or {}
+        for name in names:
+            if new.get(name) or not old.get(name):
+                continue
+            value = old[name]
+            if name == "id_number":
+                value = pii.decrypt(order.buyer_id_encrypted, f"buyer:{order.org_id}")
+            if value:
+                new[name], kept = value, True
+    return kept
 
 
 def _replace(pii: Pii, order: Order, mapped: Mapped, doc: OrderDoc | None, held: list[dict[str, str]]) -> None:
