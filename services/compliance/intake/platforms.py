@@ -109,9 +109,8 @@ def _done(delivery: PlatformDelivery, outcome: str, detail: str | None = None, o
     delivery.detail = (detail or (outcome if ":" in outcome else None) or "")[:500] or None
     if order is not None:
         delivery.ebp_code, delivery.order_no = order.ebp_code, order.order_no
-    status = "ignored" if outcome in ("ignored", "unreadable", "unknown_order") else "stored"
-    if outcome == "stale":
-        status = "duplicate"
+    # kept either way; "ignored" says the delivery carried nothing for XBM, "duplicate" an older version
+    status = {"ignored": "ignored", "stale": "duplicate"}.get(outcome, "stored")
     return Ingested(status, "order", order.ebp_code if order else None, order.order_no if order else "",
                     order.state if order else None)  # fmt: skip
 

@@ -27,7 +27,7 @@ def _out(result: Ingested | None) -> IngestOut:
         status=result.status,  # type: ignore[arg-type]
         kind=result.kind,
         ebp_code=result.ebp_code,
-        order_no=result.order_no,
+        order_no=result.order_no or None,
         state=result.state,
     )
 
