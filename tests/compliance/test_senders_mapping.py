@@ -196,3 +196,14 @@ async def test_an_unreadable_amount_holds_the_order_and_names_the_field(complian
     view = (await compliance.get(f"/v1/compliance/orders/{EBP}/1071", headers=tenant.auth("analyst"))).json()
     fields = {m["field"] for m in view["missing"]}
     assert {"line_items[0].price_set", "line_items[1].quantity"} <= fields, fields
+
+
+def test_duties_paid_at_checkout_are_tax_on_top():
+    """captured_aud_shop_usd_buyer with import duties collected at checkout (Shopify writes them in
+    ``current_total_duties_set`` and in the total)."""
+    order = shopify("captured_aud_shop_usd_buyer")
+    order["current_total_duties_set"] = money("2.00", "USD", "2.63")
+    order["total_price_set"] = money("47.85", "USD", "62.96")
+    m = shopify_order(order, SOURCE)
+    assert (m.document["tax_total"], m.document["actual_paid"]) == ("5.47", "47.85")
+    adds_up(m)

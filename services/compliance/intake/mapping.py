@@ -281,6 +281,11 @@ def shopify_order(data: dict[str, Any], source: dict[str, Any], *, test_header: 
         discount = _money(r, data, "total_discounts", "", current=True) or Decimal(0)
     freight = _shopify_freight(r, data)
     tax = Decimal(0) if taxes_included else (_money(r, data, "total_tax", "", current=True) or Decimal(0)) - other_tax
+    # duties charged at checkout are tax the buyer paid on top of the prices, whether or not those include tax
+    tax += _money(r, data, "total_duties", "", current=True) or Decimal(0)
+    fees = _money(r, data, "total_additional_fees", "", current=True)
+    if fees:  # e.g. a packaging or an import fee: charged, not goods
+        others.append({"name": "additional fees", "total": _fen(fees)})
     paid = _money(r, data, "total_price", "", current=True)
     if paid is None:
         r.problems.append({"field": "total_price", "msg": "missing"})

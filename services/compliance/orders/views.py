@@ -198,7 +198,7 @@ async def daily_report(session: AsyncSession, org_id: str, day: date) -> DailyRe
     rows = await session.execute(select(Order.state, func.count()).where(*window).group_by(Order.state))
     counts = {state: int(n) for state, n in rows}
     total = sum(counts.values())
-    compared = sum(n for s, n in counts.items() if s != "awaiting_documents")
+    compared = sum(n for s, n in counts.items() if s not in ("awaiting_documents", "incomplete"))
     passed = sum(n for s, n in counts.items() if rules.STATE_RANK[s] >= rules.STATE_RANK["matched"])
     rate = (Decimal(passed) / Decimal(compared)).quantize(Decimal("0.0001")) if compared else None
     failing = await session.execute(
