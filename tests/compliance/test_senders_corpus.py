@@ -172,3 +172,50 @@ async def test_completing_an_order_step_by_step(compliance, tenant):
     assert r.json()["documents"]["order"]["buyer"]["id_number"].startswith("1101")  # masked, kept from before
     assert "*" in r.json()["documents"]["order"]["buyer"]["id_number"]
     assert_problem(await compliance.patch(url, json=done, headers=integration), 409)
+
+
+JUNK: list[Any] = [None, True, "", "abc", "1e400", "-5", 10**40, 0.1, [], {}, {"amount": "x"}, "&lt;b&gt;", "\u0000",
+                   "日本語", "9" * 300, -1, [1, [2, [3]]]]  # fmt: skip
+
+
+def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    out = [prefix] if prefix else []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            out += _paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            out += _paths(value, (*prefix, i))
+    return out
+
+
+async def test_platform_bodies_with_any_field_changed_are_always_acknowledged(compliance, compliance_app, tenant):
+    """Real bodies with random fields replaced by junk, signed as the platform signs: always 200, each stored
+    once, never a server error."""
+    import random
+
+    rng = random.Random(20261201)
+    shop = await platform_source(compliance, tenant, "shopify")
+    store = await platform_source(compliance, tenant, "woocommerce")
+    sent = {shop["id"]: 0, store["id"]: 0}
+    for n in range(80):
+        path = rng.choice(CORPUS)
+        order = load(path)
+        for where in rng.sample(_paths(order), 4):
+            node = order
+            try:
+                for key in where[:-1]:
+                    node = node[key]
+                node[where[-1]] = rng.choice(JUNK)
+            except (TypeError, KeyError, IndexError):
+                continue  # an earlier change replaced what this path led through
+        if path.parent.name == "shopify":
+            order["updated_at"] = f"2026-01-01T00:{n // 60:02d}:{n % 60:02d}Z"
+            r, source = await deliver_shopify(compliance, shop, order), shop
+        else:
+            order["date_modified_gmt"] = f"2026-01-01T00:{n // 60:02d}:{n % 60:02d}"
+            r, source = await deliver_woo(compliance, store, order), store
+        assert r.status_code == 200, (n, r.text)
+        sent[source["id"]] += 1
+    for source_id, count in sent.items():
+        assert len(await deliveries(compliance_app, source_id)) == count
