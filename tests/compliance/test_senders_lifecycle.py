@@ -75,7 +75,10 @@ async def test_after_declaration_a_change_is_flagged_and_a_cancellation_asks_for
     base = shopify_order(order_no, buyer=b)
     await seller.deliver_all(order_no, buyer=b, order=version(base, 1))
     assert (await view(seller, order_no))["state"] == "declared"
-    changed = version(base, 2)
+    fulfilled = {**version(base, 2), "fulfillment_status": "fulfilled"}  # Shopify's orders/updated on shipping
+    r = await deliver_shopify(compliance, shop, fulfilled, topic="orders/updated")
+    assert r.status_code == 200 and (await view(seller, order_no))["changed_after_declaration"] is False
+    changed = version(base, 3)
     changed["shipping_address"] = {**changed["shipping_address"], "address1": "9 Chaoyang Road"}
     r = await deliver_shopify(compliance, shop, changed, topic="orders/updated")
     assert r.status_code == 200, r.text
@@ -86,7 +89,7 @@ async def test_after_declaration_a_change_is_flagged_and_a_cancellation_asks_for
     flagged = [e for e in (await exceptions(compliance, tenant))["items"] if e["order_no"] == order_no]
     assert flagged and flagged[0]["reason"] == "changed_after_declaration" and "consignee" in flagged[0]["missing"]
 
-    cancelled = {**version(base, 3), "cancelled_at": "2026-09-01T10:03:00+08:00"}
+    cancelled = {**version(base, 4), "cancelled_at": "2026-09-01T10:04:00+08:00"}
     r = await deliver_shopify(compliance, shop, cancelled, topic="orders/cancelled")
     assert r.status_code == 200 and r.json()["state"] == "cancel_requested", r.text
 

@@ -133,7 +133,7 @@ async def apply_version(session: AsyncSession, pii: Pii, org_id: str, mapped: Ma
         order.platform_version = mapped.version
         return "stale", order
     if order.state not in BEFORE_DECLARATION:
-        return await _after_declaration(session, pii, order, mapped), order
+        return await _after_declaration(session, pii, order, mapped, doc), order
     if _keep_known(pii, order, mapped):
         doc, held = validate(mapped.document, mapped.problems)
     _replace(pii, order, mapped, doc, held)
@@ -175,7 +175,9 @@ def _replace(pii: Pii, order: Order, mapped: Mapped, doc: OrderDoc | None, held:
     order.checks, order.failing_rules, order.dutiable_value, order.tax = None, None, None, None
 
 
-async def _after_declaration(session: AsyncSession, pii: Pii, order: Order, mapped: Mapped) -> str:
+async def _after_declaration(
+    session: AsyncSession, pii: Pii, order: Order, mapped: Mapped, doc: OrderDoc | None
+) -> str:
     """Customs already has the declaration: a cancellation asks for its withdrawal, a refund of a released
     order is a return, any other change is kept and flagged (the declaration must be withdrawn and redone)."""
     if mapped.refunded and order.state in ("released", "closed"):
@@ -184,15 +186,19 @@ async def _after_declaration(session: AsyncSession, pii: Pii, order: Order, mapp
     if mapped.cancelled:
         order.platform_version = mapped.version
         return await _cancel(session, pii, order, "cancelled on the platform after the declaration")
+    # compared as stored (normalised), so a version that only moved on (paid, fulfilled) changes nothing
     before = order.document
-    changed = [k for k in COMPARED if str(before.get(k)) != str(mapped.document.get(k))]
+    after = _stored_document(doc) if doc is not None else _held_document(mapped.document)
+    changed = [k for k in COMPARED if before.get(k) != after.get(k)]
     order.platform_version = mapped.version
+    if not changed:
+        return "unchanged"
     order.changed_after_declaration = True
     order.later_version = {
         "version": mapped.version,
         "received_at": utcnow().isoformat(),
         "changed": changed,
-        "document": _held_document(mapped.document),
+        "document": after,
     }
     await session.flush()
     return "changed_after_declaration"
