@@ -6,6 +6,7 @@ import asyncio
 
 from sqlalchemy import func, select
 
+from services.compliance.intake.models import PlatformDelivery
 from services.compliance.orders.models import Delivery, Order, Payment
 from tests.compliance.support import (
     EBP,
@@ -52,7 +53,7 @@ async def test_ten_concurrent_redeliveries_leave_one_record(compliance, complian
     assert all(r.status_code == 200 for r in results), [r.text for r in results]
     assert sorted(r.json()["status"] for r in results).count("stored") == 1
     assert await count(compliance_app, Order, Order.order_no == order_no) == 1
-    assert await count(compliance_app, Delivery, Delivery.source_id == shop["id"]) == 1
+    assert await count(compliance_app, PlatformDelivery, PlatformDelivery.source_id == shop["id"]) == 1
 
     pay = seller.sources["pay"]
     body = encode({"type": "payment", "data": payment(order_no, buyer=b)})
@@ -89,6 +90,7 @@ async def test_tampered_stale_and_wrong_secret_deliveries_store_nothing(complian
     assert await count(compliance_app, Order, Order.order_no == order_no) == 0
     assert await count(compliance_app, Payment, Payment.order_no == order_no) == 0
     assert await count(compliance_app, Delivery, Delivery.source_id.in_([shop["id"], pay["id"]])) == 0
+    assert await count(compliance_app, PlatformDelivery, PlatformDelivery.source_id == shop["id"]) == 0
 
 
 async def test_rotated_secrets_any_v1_signature_may_match(compliance, tenant):

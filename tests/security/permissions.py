@@ -127,12 +127,15 @@ COMPLIANCE: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/v1/compliance/sources"): ADMIN,
     ("GET", "/v1/compliance/sources/{source_id}"): ADMIN,
     ("DELETE", "/v1/compliance/sources/{source_id}"): ADMIN,
+    ("POST", "/v1/compliance/sources/{source_id}/secret"): ADMIN,
     ("POST", "/v1/compliance/orders"): INGEST,
     ("GET", "/v1/compliance/orders"): READ,
     ("POST", "/v1/compliance/payments"): INGEST,
     ("POST", "/v1/compliance/waybills"): INGEST,
     ("POST", "/v1/compliance/messages"): INGEST,
     ("GET", "/v1/compliance/orders/{ebp_code}/{order_no}"): READ,
+    # completing an incomplete order is the sender's work, like the documents
+    ("PATCH", "/v1/compliance/orders/{ebp_code}/{order_no}"): INGEST,
     # a return is reported by the seller's systems, like the documents
     ("POST", "/v1/compliance/orders/{ebp_code}/{order_no}/returns"): INGEST,
     # the declaration XML carries the buyer's ID number in full: only the sender (integration) and admins

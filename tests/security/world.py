@@ -512,6 +512,9 @@ async def compliance_world(clients: dict[str, httpx.AsyncClient], apps: dict[str
     view = (await c.get(f"/v1/compliance/orders/{EBP}/{order_no}", headers=tenant.auth())).json()
     assert view["declaration_id"], f"world: the order did not end declared: {view['state']} {view['checks']}"
     await customs_objects(c, world, tenant, order_no, view["declaration_id"])
+    world.bodies[("PATCH", "/v1/compliance/orders/{ebp_code}/{order_no}")] = {"consignee": {"telephone": "13522652231"}}
+    rotated = {"secret": "shpss_walk0000000000000000000000000"}
+    world.bodies[("POST", "/v1/compliance/sources/{source_id}/secret")] = rotated
     world.bodies[("POST", "/v1/compliance/messages")] = Raw(
         (CUSTOMS_SAMPLES / "CEB311Message.xml").read_bytes(), "application/xml"
     )

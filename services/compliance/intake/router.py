@@ -27,7 +27,7 @@ def _out(result: Ingested | None) -> IngestOut:
         status=result.status,  # type: ignore[arg-type]
         kind=result.kind,
         ebp_code=result.ebp_code,
-        order_no=result.order_no,
+        order_no=result.order_no or None,
         state=result.state,
     )
 
@@ -44,12 +44,18 @@ def _answer(result: Ingested, response: Response) -> IngestOut:
     "/webhooks/{source_id}",
     response_model=IngestOut,
     openapi_extra={"requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}}},
-    responses={401: {"description": "bad or stale signature"}, 403: {"description": "role may not send this"}},
+    responses={
+        401: {"description": "bad or stale signature: nothing stored"},
+        403: {"description": "role may not send this"},
+        413: {"description": "body over the size limit"},
+    },
 )
 async def webhook(
     source_id: Annotated[str, Path(max_length=64)], request: Request, session: DbSession, pii: PiiDep
 ) -> IngestOut:
-    """A signed delivery in the source's own scheme, verified over the raw bytes."""
+    """A signed delivery in the source's own scheme, verified over the raw bytes. A Shopify or WooCommerce
+    delivery that verifies is always acknowledged (200): stored as received, then read; an order XBM cannot use
+    yet is held ``incomplete`` (see the exceptions). WooCommerce's unsigned ping ``webhook_id=N`` → 200."""
     body = await request.body()
     return _out(await service.receive_webhook(session, pii, source_id, body, request.headers))
 

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.compliance.customs import messages as customs
 from services.compliance.customs.xmlsafe import local, parse
 from services.compliance.dbutil import retry_on_lock_conflict
-from services.compliance.intake.mapping import shopify_order, woocommerce_order
+from services.compliance.intake import platforms
 from services.compliance.intake.signatures import VERIFIERS, BadSignature
 from services.compliance.orders import receipts as customs_receipts
 from services.compliance.orders import service as orders
@@ -21,7 +21,7 @@ from services.compliance.orders.schemas import OrderDoc, PaymentDoc, WaybillDoc
 from services.compliance.pii import Pii
 from services.compliance.setup.models import Source
 from services.compliance.setup.service import ROLE_DOCUMENTS
-from shared.db import is_uuid
+from shared.db import is_uuid, utcnow
 from shared.errors import BadRequest, Forbidden, NotFound, Unauthorized, Unprocessable
 
 MODELS: dict[str, type[OrderDoc] | type[PaymentDoc] | type[WaybillDoc]] = {
@@ -54,45 +54,47 @@ def _json(body: bytes) -> Any:
         raise BadRequest("the delivery body is not JSON") from exc
 
 
-def _document(source: Source, body: bytes, headers: Mapping[str, str]) -> tuple[str, Any] | None:
-    """(kind, canonical data) of a verified delivery; None for deliveries that carry no document."""
-    codes = {c: getattr(source, c) for c in ("ebp_code", "ebp_name", "ebc_code")}
-    if source.kind == "woocommerce" and body.startswith(b"webhook_id="):
-        return None  # WooCommerce's ping when the webhook is created
+def _document(source: Source, body: bytes) -> tuple[str, Any]:
+    """(kind, canonical data) of a verified standard_webhooks delivery."""
     data = _json(body)
     if not isinstance(data, dict):
         raise BadRequest("the delivery body must be a JSON object")
-    if source.kind == "shopify":
-        topic = headers.get("x-shopify-topic", "orders/create")
-        return ("order", shopify_order(data, codes)) if topic.startswith("orders/") else None
-    if source.kind == "woocommerce":
-        topic = headers.get("x-wc-webhook-topic", "order.created")
-        return ("order", woocommerce_order(data, codes)) if topic.startswith("order.") else None
     kind = data.get("type")
     if kind not in MODELS:
         raise Unprocessable("type must be order, payment or waybill", loc=["body", "type"])
     return kind, data.get("data")
 
 
+def source_secrets(pii: Pii, source: Source) -> list[str]:
+    """The current secret, and the previous one while it is still valid after a rotation."""
+    secrets = [pii.decrypt(source.secret_encrypted, f"source:{source.id}")]
+    until = source.previous_secret_until
+    if source.previous_secret_encrypted and until is not None and utcnow() < until:
+        secrets.append(pii.decrypt(source.previous_secret_encrypted, f"source:{source.id}:previous"))
+    return secrets
+
+
 async def receive_webhook(
     session: AsyncSession, pii: Pii, source_id: str, body: bytes, headers: Mapping[str, str]
 ) -> orders.Ingested | None:
-    """Verify, then store once. Bad signature → 401 and nothing stored; redelivery → the first outcome again."""
+    """Verify, then store once. Bad signature → 401 and nothing stored; redelivery → the first outcome again.
+    Shopify and WooCommerce deliveries are acknowledged whatever they hold (see :mod:`.platforms`)."""
     source = await session.get(Source, source_id) if is_uuid(source_id) else None
     if source is None:
         raise NotFound(f"source {source_id[:64]!r} not found")
-    secret = pii.decrypt(source.secret_encrypted, f"source:{source.id}")
+    if platforms.is_woo_ping(source, body):
+        return None  # WooCommerce's ping when the webhook is saved: unsigned, nothing to store
     try:
-        dedupe_key = VERIFIERS[source.kind](secret, body, headers)
+        dedupe_key = VERIFIERS[source.kind](source_secrets(pii, source), body, headers)
     except BadSignature as exc:
         raise Unauthorized(f"delivery signature rejected: {exc}") from exc
-    found = _document(source, body, headers)
-    if found is None:
-        return None
-    kind, data = found
+    if source.kind in ("shopify", "woocommerce"):
+        async with retry_on_lock_conflict():
+            return await platforms.receive(session, pii, source, dedupe_key, body, headers)
+    kind, data = _document(source, body)
     if ROLE_DOCUMENTS[source.role] != kind:
         raise Forbidden(f"a {source.role} source may not send a {kind}")
-    doc = canonical(kind, data, ["body"] if source.kind != "standard_webhooks" else ["body", "data"])
+    doc = canonical(kind, data, ["body", "data"])
     if not await orders.record_delivery(session, source.org_id, source.id, dedupe_key):
         order = await orders.find_order(session, source.org_id, doc.order_no, getattr(doc, "ebp_code", None))
         state = order.state if order else None

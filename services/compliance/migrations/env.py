@@ -1,5 +1,6 @@
 import services.compliance.customs.models
 import services.compliance.events
+import services.compliance.intake.models
 import services.compliance.items.models
 import services.compliance.orders.models
 import services.compliance.setup.models  # noqa: F401

@@ -4,7 +4,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Index, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.compliance.base import Base
@@ -70,6 +70,19 @@ class Order(IdMixin, OrgMixin, TimestampMixin, Base):
     customs_time: Mapped[str | None] = mapped_column(String(17))
     #: the tax customs itself levied (its electronic tax bill, CEB816), beside XBM's own ``tax``
     customs_tax: Mapped[Decimal | None] = mapped_column(ScaledDecimal(4))
+    # --- what a platform's deliveries tell beyond the canonical document (intake/) ---
+    #: a platform's test order: stored and shown, never declared
+    test: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: the platform's version of the document (Shopify ``updated_at``, WooCommerce ``date_modified_gmt``) as
+    #: UTC ISO text, so an older delivery never overwrites a newer one
+    platform_version: Mapped[str | None] = mapped_column(String(40))
+    #: while ``incomplete``: the fields XBM still needs, ``[{field, msg}]``
+    held: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True))
+    #: a newer version arrived after the declaration: it is kept here and the declaration must be redone
+    changed_after_declaration: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    later_version: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    #: refunds the platform reported, as received (lines and amounts)
+    platform_refunds: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True))
 
 
 class Payment(IdMixin, OrgMixin, TimestampMixin, Base):

@@ -3,9 +3,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from services.compliance.deps import CustomsDep, Ingest, PiiDep, SettingsDep
+from services.compliance.intake import lifecycle
+from services.compliance.intake.schemas import OrderPatch
 from services.compliance.orders import declaration, service, summary, views
 from services.compliance.orders.cancellation import cancel_order
 from services.compliance.orders.returns import request_return
@@ -25,7 +27,8 @@ from services.compliance.orders.schemas import (
 from services.compliance.pii import mask
 from shared.auth import Admin, Reader
 from shared.db import DbSession
-from shared.etag import set_etag
+from shared.errors import Conflict, NotFound
+from shared.etag import check_if_match, set_etag
 from shared.pagination import Pagination
 from shared.schemas import IsoDate, Page
 
@@ -53,6 +56,34 @@ async def get_order(
     ebp_code: Ebp, order_no: OrderNo, principal: Reader, session: DbSession, response: Response
 ) -> OrderOut:
     order = await service.get_order(session, principal.org_id, ebp_code, order_no)
+    out = await views.order_view(session, order)
+    set_etag(response, out)
+    return out
+
+
+@router.patch(
+    "/orders/{ebp_code}/{order_no}",
+    response_model=OrderOut,
+    responses={409: {"description": "the order is not incomplete"}, 412: {"description": "stale If-Match"}},
+)
+async def complete_order(
+    ebp_code: Ebp,
+    order_no: OrderNo,
+    body: OrderPatch,
+    principal: Ingest,
+    session: DbSession,
+    pii: PiiDep,
+    request: Request,
+    response: Response,
+) -> OrderOut:
+    """Complete an ``incomplete`` order with the fields it waits for; matching then runs."""
+    order = await lifecycle.locked_order(session, principal.org_id, ebp_code, order_no)
+    if order is None:
+        raise NotFound(f"order {ebp_code}/{order_no} not found")
+    check_if_match(request, await views.order_view(session, order))
+    if order.state != "incomplete":
+        raise Conflict(f"only an incomplete order can be completed; this one is {order.state}")
+    order = await lifecycle.complete(session, pii, order, body.model_dump(mode="json", exclude_none=True))
     out = await views.order_view(session, order)
     set_etag(response, out)
     return out
@@ -188,7 +219,8 @@ async def exceptions(principal: Reader, session: DbSession, page: Pagination, se
     items, cursor, orphans = await views.exceptions_page(
         session, principal.org_id, page, settings.missing_document_hours
     )
-    return ExceptionsPage(items=items, next_cursor=cursor, orphans=orphans)
+    unreadable = await views.unreadable_deliveries(session, principal.org_id) if page.cursor is None else []
+    return ExceptionsPage(items=items, next_cursor=cursor, orphans=orphans, unreadable=unreadable)
 
 
 @router.get("/quota", response_model=QuotaOut)

@@ -358,6 +358,8 @@ def computed_tax(facts: Facts) -> Decimal | None:
 # --- order states -------------------------------------------------------------------------------------------
 
 STATE_RANK = {
+    # held until a field XBM needs is given (PATCH) or a later version of the platform's order brings it
+    "incomplete": -1,
     "awaiting_documents": 0,
     "mismatch": 1,
     "matched": 2,

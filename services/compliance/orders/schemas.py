@@ -88,6 +88,16 @@ class OrderItem(Schema):
     unit: Annotated[str, StringConstraints(pattern=r"^\d{3}$")] = "011"
     price: NonNegativeAmount
     total: NonNegativeAmount
+    discount: NonNegativeAmount = Field(
+        Decimal("0"), description="the order's discounts allocated to this line (part of the order's discount)"
+    )
+
+
+class NotGoods(Schema):
+    """A line the platform charged that is not goods (a warranty, a gift card, a tip, a fee)."""
+
+    name: Annotated[str, StringConstraints(max_length=250)]
+    total: NonNegativeAmount
 
 
 class OrderDoc(Schema):
@@ -132,6 +142,12 @@ class OrderDoc(Schema):
         if self.trade_mode == "9810" and self.overseas_warehouse is None:
             raise ValueError("overseas_warehouse: a 9810 order names the overseas warehouse the goods go to")
         return self
+
+    not_goods: list[NotGoods] = Field(
+        default_factory=list,
+        max_length=99,
+        description="charged lines that are not goods: neither declared nor in actual_paid",
+    )
 
 
 class Payer(Schema):
@@ -226,6 +242,15 @@ class OrderOut(Out):
     created_at: datetime
     state_changed_at: datetime
     released_at: datetime | None
+    test: bool = Field(False, description="the platform's test order: never declared")
+    missing: list[dict[str, str]] = Field(
+        default_factory=list, description="while incomplete: the fields still needed, [{field, msg}]"
+    )
+    changed_after_declaration: bool = False
+    later_version: dict[str, Any] | None = Field(
+        None, description="the platform's newer version received after the declaration"
+    )
+    platform_refunds: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class IngestOut(Out):
@@ -334,7 +359,7 @@ class ExceptionOut(Out):
     ebp_code: str
     order_no: str
     state: str
-    reason: Literal["mismatch", "missing_documents"]
+    reason: Literal["mismatch", "missing_documents", "incomplete", "changed_after_declaration"]
     failing_rules: list[str]
     missing: list[str]
     since: datetime
@@ -348,10 +373,24 @@ class OrphanOut(Out):
     since: datetime
 
 
+class UnreadableOut(Out):
+    """A verified platform delivery XBM could not make an order of: stored as received."""
+
+    delivery_id: str
+    source_id: str
+    topic: str
+    outcome: str
+    detail: str | None
+    since: datetime
+
+
 class ExceptionsPage(Out):
     items: list[ExceptionOut]
     next_cursor: str | None
     orphans: list[OrphanOut] = Field(default_factory=list, description="payments and waybills whose order never came")
+    unreadable: list[UnreadableOut] = Field(
+        default_factory=list, description="platform deliveries stored but not readable as an order, or naming none"
+    )
 
 
 class DailyReport(Out):

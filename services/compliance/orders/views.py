@@ -10,6 +10,7 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compliance.customs.models import CustomsMessage
+from services.compliance.intake.models import UNREADABLE, PlatformDelivery
 from services.compliance.orders import rules
 from services.compliance.orders.declaration import messages_of
 from services.compliance.orders.models import Order, Payment, Waybill
@@ -22,6 +23,7 @@ from services.compliance.orders.schemas import (
     OrderOut,
     OrphanOut,
     QuotaOut,
+    UnreadableOut,
 )
 from services.compliance.orders.service import payment_for, quota_used, waybill_for
 from services.compliance.pii import mask
@@ -61,6 +63,11 @@ def order_out(
         created_at=order.created_at,
         state_changed_at=order.state_changed_at,
         released_at=order.released_at,
+        test=bool(order.test),
+        missing=order.held or [],
+        changed_after_declaration=bool(order.changed_after_declaration),
+        later_version=order.later_version,
+        platform_refunds=order.platform_refunds or [],
     )
 
 
@@ -78,7 +85,7 @@ async def buyer_quota(session: AsyncSession, org_id: str, id_hash: str, masked_i
 async def order_view(session: AsyncSession, order: Order) -> OrderOut:
     quota = None
     masked_id = order.document["buyer"].get("id_number")
-    if order.trade_direction == "import" and masked_id:  # the annual quota is an import rule
+    if order.trade_direction == "import" and masked_id and order.buyer_id_hash:  # quota: an import rule
         quota = await buyer_quota(session, order.org_id, order.buyer_id_hash, masked_id, order.quota_year)
     payment, waybill = await payment_for(session, order), await waybill_for(session, order)
     return order_out(order, payment, waybill, quota, await messages_of(session, order))
@@ -108,7 +115,11 @@ async def exceptions_page(
 ) -> tuple[list[ExceptionOut], str | None, list[OrphanOut]]:
     cutoff = datetime.now(UTC) - timedelta(hours=waiting_hours)
     stmt = scoped(Order, org_id).where(
-        or_(Order.state == "mismatch", and_(Order.state == "awaiting_documents", Order.created_at < cutoff))
+        or_(
+            Order.state.in_(("mismatch", "incomplete")),
+            Order.changed_after_declaration.is_(True),
+            and_(Order.state == "awaiting_documents", Order.created_at < cutoff),
+        )
     )
     orders, cursor = await paginate(session, stmt, Order, page)
     numbers = [o.order_no for o in orders if o.state == "awaiting_documents"]
@@ -125,7 +136,9 @@ async def exceptions_page(
         shipped = {n for (n,) in rows2}
     items = []
     for o in orders:
-        if o.state == "mismatch":
+        if o.state == "incomplete" or o.changed_after_declaration:
+            items.append(held_exception(o))
+        elif o.state == "mismatch":
             items.append(ExceptionOut(ebp_code=o.ebp_code, order_no=o.order_no, state=o.state, reason="mismatch",
                                       failing_rules=(o.failing_rules or "").split(",") if o.failing_rules else [],
                                       missing=[], since=o.state_changed_at))  # fmt: skip
@@ -137,6 +150,33 @@ async def exceptions_page(
                                       since=o.created_at))  # fmt: skip
     orphans = await _orphans(session, org_id, cutoff) if page.cursor is None else []
     return items, cursor, orphans
+
+
+def held_exception(o: Order) -> ExceptionOut:
+    """An incomplete order names the fields it waits for; a declared one that changed since names what its
+    declaration no longer says."""
+    if o.state == "incomplete":
+        missing = [h["field"] for h in o.held or []]
+        return ExceptionOut(ebp_code=o.ebp_code, order_no=o.order_no, state=o.state, reason="incomplete",
+                            failing_rules=[], missing=missing, since=o.state_changed_at)  # fmt: skip
+    later = o.later_version or {}
+    return ExceptionOut(ebp_code=o.ebp_code, order_no=o.order_no, state=o.state, reason="changed_after_declaration",
+                        failing_rules=[], missing=list(later.get("changed", [])),
+                        since=o.updated_at)  # fmt: skip
+
+
+async def unreadable_deliveries(session: AsyncSession, org_id: str) -> list[UnreadableOut]:
+    stmt = (
+        scoped(PlatformDelivery, org_id)
+        .where(PlatformDelivery.outcome.in_(UNREADABLE))
+        .order_by(PlatformDelivery.received_at.desc())
+        .limit(MAX_ORPHANS)
+    )
+    return [
+        UnreadableOut(delivery_id=d.id, source_id=d.source_id, topic=d.topic, outcome=d.outcome, detail=d.detail,
+                      since=d.received_at)
+        for d in (await session.execute(stmt)).scalars()
+    ]  # fmt: skip
 
 
 async def _orphans(session: AsyncSession, org_id: str, cutoff: datetime) -> list[OrphanOut]:
@@ -169,7 +209,7 @@ async def daily_report(session: AsyncSession, org_id: str, day: date) -> DailyRe
     rows = await session.execute(select(Order.state, func.count()).where(*window).group_by(Order.state))
     counts = {state: int(n) for state, n in rows}
     total = sum(counts.values())
-    compared = sum(n for s, n in counts.items() if s != "awaiting_documents")
+    compared = sum(n for s, n in counts.items() if s not in ("awaiting_documents", "incomplete"))
     passed = sum(n for s, n in counts.items() if rules.STATE_RANK[s] >= rules.STATE_RANK["matched"])
     rate = (Decimal(passed) / Decimal(compared)).quantize(Decimal("0.0001")) if compared else None
     failing = await session.execute(

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.compliance.base import Base
-from shared.db import IdMixin, OrgMixin, TimestampMixin
+from shared.db import IdMixin, OrgMixin, TimestampMixin, UTCDateTime
 
 
 class CustomsProfile(IdMixin, OrgMixin, TimestampMixin, Base):
@@ -66,6 +67,12 @@ class Source(IdMixin, OrgMixin, TimestampMixin, Base):
     logistics_code: Mapped[str | None] = mapped_column(String(18))
     logistics_name: Mapped[str | None] = mapped_column(String(100))
     secret_encrypted: Mapped[str] = mapped_column(String(400))
+    #: the orders this source sends are imports or exports (None: the order says, else import)
+    trade_direction: Mapped[str | None] = mapped_column(String(6))
+    #: after a rotation the previous secret keeps verifying until ``previous_secret_until`` (deliveries in
+    #: flight, and the time it takes to paste the new one into the platform)
+    previous_secret_encrypted: Mapped[str | None] = mapped_column(String(400))
+    previous_secret_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     @property
     def webhook_path(self) -> str:

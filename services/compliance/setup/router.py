@@ -13,6 +13,7 @@ from services.compliance.setup.schemas import (
     PaymentInstitutionIn,
     PaymentInstitutionOut,
     PaymentInstitutionPatch,
+    SecretIn,
     SourceCreated,
     SourceIn,
     SourceOut,
@@ -120,6 +121,21 @@ async def add_source(
 ) -> SourceCreated:
     source, secret = await service.add_source(session, pii, principal.org_id, body)
     response.headers["Location"] = f"/v1/compliance/sources/{source.id}"
+    return SourceCreated.model_validate({**SourceOut.model_validate(source).model_dump(), "secret": secret})
+
+
+@router.post(
+    "/sources/{source_id}/secret",
+    response_model=SourceCreated,
+    responses={412: {"description": "stale If-Match"}},
+)
+async def rotate_source_secret(
+    source_id: Id, principal: Admin, session: DbSession, pii: PiiDep, request: Request, body: SecretIn | None = None
+) -> SourceCreated:
+    """Rotate the signing secret (the one given, else a generated one); the previous one verifies for 24 h."""
+    source = await get_scoped(session, Source, source_id, principal.org_id)
+    check_if_match(request, SourceOut.model_validate(source))
+    secret = await service.rotate_secret(session, pii, source, body.secret if body else None)
     return SourceCreated.model_validate({**SourceOut.model_validate(source).model_dump(), "secret": secret})
 
 

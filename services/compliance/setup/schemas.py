@@ -100,6 +100,15 @@ SourceKind = Literal["shopify", "woocommerce", "standard_webhooks"]
 SourceRole = Literal["platform", "payment", "logistics"]
 
 
+#: a signing secret as a platform shows it: printable, no spaces at either end
+Secret = Annotated[str, StringConstraints(min_length=8, max_length=255, pattern=r"^[!-~](?:[ -~]*[!-~])?$")]
+SECRET_HELP = (
+    "the signing secret: for shopify the app's client secret (or, for webhooks made in the Shopify admin, the "
+    "key shown there); for woocommerce the secret typed in its webhook form; for standard_webhooks a whsec_ "
+    "secret. Generated when absent (then shown once, to be entered on the sender's side)"
+)
+
+
 class SourceIn(Schema):
     name: Name
     kind: SourceKind
@@ -110,6 +119,14 @@ class SourceIn(Schema):
     pay_code: CustomsCode | None = None
     logistics_code: CustomsCode | None = None
     logistics_name: Text100 | None = None
+    trade_direction: Literal["import", "export"] | None = Field(
+        None, description="the orders this source sends are imports or exports (e.g. an export store)"
+    )
+    secret: Secret | None = Field(None, description=SECRET_HELP)
+
+
+class SecretIn(Schema):
+    secret: Secret | None = Field(None, description=SECRET_HELP)
 
 
 class SourceOut(Out):
@@ -123,9 +140,13 @@ class SourceOut(Out):
     pay_code: str | None
     logistics_code: str | None
     logistics_name: str | None
+    trade_direction: str | None = None
     webhook_path: str
     created_at: datetime
+    previous_secret_until: datetime | None = Field(
+        None, description="after a rotation, the previous secret keeps verifying deliveries until then"
+    )
 
 
 class SourceCreated(SourceOut):
-    secret: str = Field(description="shown once; sign deliveries with it")
+    secret: str = Field(description="shown once: the secret deliveries are signed with")

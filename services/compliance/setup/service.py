@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import secrets
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -14,9 +16,11 @@ from services.compliance.orders.service import declare_waiting
 from services.compliance.pii import Pii
 from services.compliance.setup.models import CustomsProfile, PaymentInstitution, Source
 from services.compliance.setup.schemas import SourceIn
-from shared.db import new_id, scoped
+from shared.db import new_id, scoped, utcnow
 from shared.errors import Conflict, NotFound, Unprocessable
 
+#: how long the previous secret keeps verifying after a rotation
+PREVIOUS_SECRET_VALID = timedelta(hours=24)
 #: what each role may send
 ROLE_DOCUMENTS = {"platform": "order", "payment": "payment", "logistics": "waybill"}
 
@@ -74,6 +78,19 @@ def new_secret(kind: str) -> str:
     return secrets.token_hex(32)
 
 
+def check_secret(kind: str, secret: str, where: list[str | int]) -> None:
+    """A Standard Webhooks secret is ``whsec_`` + base64 of 24–64 random bytes (RULES.md §6); Shopify and
+    WooCommerce sign with whatever key the platform shows."""
+    if kind != "standard_webhooks":
+        return
+    try:
+        raw = base64.b64decode(secret.removeprefix("whsec_"), validate=True) if secret.startswith("whsec_") else b""
+    except (binascii.Error, ValueError):
+        raw = b""
+    if not 24 <= len(raw) <= 64:
+        raise Unprocessable("a standard_webhooks secret is whsec_ + base64 of 24 to 64 random bytes", loc=where)
+
+
 def _check_codes(body: SourceIn) -> None:
     if body.kind in ("shopify", "woocommerce") and body.role != "platform":
         raise Unprocessable(f"a {body.kind} source sends orders: its role must be platform", loc=["body", "role"])
@@ -84,13 +101,30 @@ def _check_codes(body: SourceIn) -> None:
 
 async def add_source(session: AsyncSession, pii: Pii, org_id: str, body: SourceIn) -> tuple[Source, str]:
     _check_codes(body)
-    secret = new_secret(body.kind)
+    if body.secret is not None:
+        check_secret(body.kind, body.secret, ["body", "secret"])
+    secret = body.secret or new_secret(body.kind)
     source_id = new_id()
     sealed = pii.encrypt(secret, f"source:{source_id}")
-    source = Source(id=source_id, org_id=org_id, **body.model_dump(), secret_encrypted=sealed)
+    fields = body.model_dump(exclude={"secret"})
+    source = Source(id=source_id, org_id=org_id, **fields, secret_encrypted=sealed)
     session.add(source)
     await session.flush()
     return source, secret
+
+
+async def rotate_secret(session: AsyncSession, pii: Pii, source: Source, given: str | None) -> str:
+    """A new secret (the one given, else a generated one); the current one keeps verifying for
+    :data:`PREVIOUS_SECRET_VALID`, so deliveries signed before the platform has the new one still pass."""
+    if given is not None:
+        check_secret(source.kind, given, ["body", "secret"])
+    secret = given or new_secret(source.kind)
+    current = pii.decrypt(source.secret_encrypted, f"source:{source.id}")
+    source.previous_secret_encrypted = pii.encrypt(current, f"source:{source.id}:previous")
+    source.previous_secret_until = utcnow() + PREVIOUS_SECRET_VALID
+    source.secret_encrypted = pii.encrypt(secret, f"source:{source.id}")
+    await session.flush()
+    return secret
 
 
 async def delete_source(session: AsyncSession, source: Source) -> None:

@@ -1,0 +1,192 @@
+"""Deliveries from Shopify and WooCommerce: acknowledge, then process (RULES.md §6).
+
+Once the signature verifies the delivery is answered 2xx whatever it holds: its exact bytes are stored first
+(once — a redelivery finds them and changes nothing), then it is routed on its topic. An order XBM cannot use
+yet is held ``incomplete``; a body it cannot read is kept and listed in the exceptions. Refusing either would
+make the platform retry for hours (Shopify) or disable the webhook, good orders included (WooCommerce)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.compliance.dbutil import insert_new
+from services.compliance.intake import lifecycle
+from services.compliance.intake.mapping import Mapped, shopify_order, woocommerce_order
+from services.compliance.intake.models import PlatformDelivery
+from services.compliance.orders.models import Order
+from services.compliance.orders.service import Ingested
+from services.compliance.pii import Pii
+from services.compliance.setup.models import Source
+from shared.db import new_id, scoped, utcnow
+
+#: topics that carry the platform's order (API.md); ``orders/edited`` carries an edit, and Shopify follows it
+#: with ``orders/updated`` carrying the edited order, so the edit itself is only recorded
+SHOPIFY_ORDER_TOPICS = frozenset({"orders/create", "orders/updated", "orders/cancelled", "orders/paid"})
+WOO_ORDER_TOPICS = frozenset({"order.created", "order.updated", "order.restored"})
+WOO_PING = re.compile(rb"^webhook_id=\d{1,20}$")
+ORDER_NO = re.compile(r"^[A-Za-z0-9_.\-]{1,60}$")
+
+
+def is_woo_ping(source: Source, body: bytes) -> bool:
+    """WooCommerce's unsigned ``webhook_id=N`` form body, sent when a webhook is saved; it expects 200."""
+    return source.kind == "woocommerce" and WOO_PING.match(body.strip()) is not None
+
+
+def topic_of(source: Source, headers: Mapping[str, str]) -> str:
+    name = "x-shopify-topic" if source.kind == "shopify" else "x-wc-webhook-topic"
+    default = "orders/create" if source.kind == "shopify" else "order.created"
+    return (headers.get(name) or default).strip().lower()[:64]
+
+
+def _codes(source: Source) -> dict[str, Any]:
+    return {c: getattr(source, c) for c in ("ebp_code", "ebp_name", "ebc_code", "trade_direction")}
+
+
+async def _store(
+    session: AsyncSession, source: Source, dedupe_key: str, topic: str, body: bytes
+) -> PlatformDelivery | None:
+    """The raw delivery, first and once; None for a redelivery."""
+    values = {"id": new_id(), "org_id": source.org_id, "source_id": source.id, "dedupe_key": dedupe_key[:200],
+              "topic": topic, "body": body, "received_at": utcnow(), "outcome": "received"}  # fmt: skip
+    if not await insert_new(session, PlatformDelivery, values, ["source_id", "dedupe_key"]):
+        return None
+    return await session.get(PlatformDelivery, values["id"])
+
+
+async def _redelivered(session: AsyncSession, source: Source, dedupe_key: str) -> Ingested:
+    stmt = select(PlatformDelivery).where(
+        PlatformDelivery.source_id == source.id, PlatformDelivery.dedupe_key == dedupe_key[:200]
+    )
+    first = (await session.execute(stmt)).scalar_one_or_none()
+    state = None
+    if first is not None and first.order_no and first.ebp_code:
+        stmt2 = scoped(Order, source.org_id).where(Order.ebp_code == first.ebp_code, Order.order_no == first.order_no)
+        order = (await session.execute(stmt2)).scalar_one_or_none()
+        state = order.state if order else None
+    return Ingested("duplicate", "order", first.ebp_code if first else None, (first.order_no or "") if first else "",
+                    state)  # fmt: skip
+
+
+def _parse(body: bytes) -> tuple[dict[str, Any] | None, str | None]:
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None, "the body is not JSON"
+    if not isinstance(data, dict):
+        return None, "the body is not a JSON object"
+    return data, None
+
+
+async def receive(
+    session: AsyncSession, pii: Pii, source: Source, dedupe_key: str, body: bytes, headers: Mapping[str, str]
+) -> Ingested:
+    """A verified Shopify or WooCommerce delivery: stored, then routed on its topic; always acknowledged."""
+    topic = topic_of(source, headers)
+    delivery = await _store(session, source, dedupe_key, topic, body)
+    if delivery is None:
+        return await _redelivered(session, source, dedupe_key)
+    data, error = _parse(body)
+    if data is None:
+        return _done(delivery, "unreadable", error)
+    delivery.platform_id = str(data.get("order_id") or data.get("id") or "")[:40] or None
+    if topic in SHOPIFY_ORDER_TOPICS or topic in WOO_ORDER_TOPICS:
+        return await _order(session, pii, source, delivery, data, topic, headers)
+    if topic in ("orders/delete", "order.deleted"):
+        return await _deleted(session, pii, source, delivery)
+    if topic == "refunds/create":
+        return await _refund(session, pii, source, delivery, data)
+    return _done(delivery, "ignored", f"topic {topic!r} carries no order")
+
+
+def _done(delivery: PlatformDelivery, outcome: str, detail: str | None = None, order: Order | None = None) -> Ingested:
+    delivery.outcome = outcome.split(":")[0][:24]
+    delivery.detail = (detail or (outcome if ":" in outcome else None) or "")[:500] or None
+    if order is not None:
+        delivery.ebp_code, delivery.order_no = order.ebp_code, order.order_no
+    # kept either way; "ignored" says the delivery carried nothing for XBM, "duplicate" an older version
+    status = {"ignored": "ignored", "stale": "duplicate"}.get(outcome, "stored")
+    return Ingested(status, "order", order.ebp_code if order else None, order.order_no if order else "",
+                    order.state if order else None)  # fmt: skip
+
+
+async def _order(
+    session: AsyncSession,
+    pii: Pii,
+    source: Source,
+    delivery: PlatformDelivery,
+    data: dict[str, Any],
+    topic: str,
+    headers: Mapping[str, str],
+) -> Ingested:
+    mapped: Mapped
+    if source.kind == "shopify":
+        test_header = (headers.get("x-shopify-test") or "").strip().lower() == "true"
+        mapped = shopify_order(data, _codes(source), test_header=test_header)
+        mapped.cancelled = mapped.cancelled or topic == "orders/cancelled"
+    else:
+        mapped = woocommerce_order(data, _codes(source))
+    order_no = str(mapped.document.get("order_no") or "")
+    if not ORDER_NO.match(order_no):
+        return _done(delivery, "unreadable", f"no usable order number ({order_no[:60]!r})")
+    outcome, order = await lifecycle.apply_version(session, pii, source.org_id, mapped)
+    return _done(delivery, outcome, order=order)
+
+
+async def _known_order(session: AsyncSession, source: Source, platform_id: str | None) -> Order | None:
+    """The order an earlier delivery of this source stored under the platform's order id."""
+    if not platform_id:
+        return None
+    stmt = (
+        select(PlatformDelivery.ebp_code, PlatformDelivery.order_no)
+        .where(
+            PlatformDelivery.source_id == source.id,
+            PlatformDelivery.platform_id == platform_id,
+            PlatformDelivery.order_no.is_not(None),
+        )
+        .limit(1)
+    )
+    row = (await session.execute(stmt)).first()
+    if row is None:
+        return None
+    stmt2 = scoped(Order, source.org_id).where(Order.ebp_code == row[0], Order.order_no == row[1])
+    return (await session.execute(stmt2)).scalar_one_or_none()
+
+
+async def _deleted(session: AsyncSession, pii: Pii, source: Source, delivery: PlatformDelivery) -> Ingested:
+    order = await _known_order(session, source, delivery.platform_id)
+    if order is None:
+        return _done(delivery, "unknown_order", f"deleted order {delivery.platform_id!r} is not known here")
+    outcome = await lifecycle.cancel_known(session, pii, order, "deleted on the platform")
+    return _done(delivery, outcome, order=order)
+
+
+def _refund_lines(data: dict[str, Any]) -> list[dict[str, Any]]:
+    lines = []
+    for entry in data.get("refund_line_items") or []:
+        if not isinstance(entry, dict):
+            continue
+        item: dict[str, Any] = entry["line_item"] if isinstance(entry.get("line_item"), dict) else {}
+        item_no = item.get("sku") or item.get("variant_id") or item.get("product_id") or entry.get("line_item_id")
+        qty = entry.get("quantity")
+        if isinstance(qty, int) and not isinstance(qty, bool) and 0 < qty < 10**9:
+            lines.append({"item_no": str(item_no or "")[:60], "qty": str(qty)})
+    return lines[:99]
+
+
+async def _refund(
+    session: AsyncSession, pii: Pii, source: Source, delivery: PlatformDelivery, data: dict[str, Any]
+) -> Ingested:
+    """Shopify ``refunds/create``: the refund names its order by the platform's id."""
+    delivery.platform_id = str(data.get("order_id") or "")[:40] or None
+    order = await _known_order(session, source, delivery.platform_id)
+    if order is None:
+        return _done(delivery, "unknown_order", f"refunded order {delivery.platform_id!r} is not known here")
+    refund = {"id": str(data.get("id") or "")[:40], "created_at": str(data.get("created_at") or "")[:40]}
+    outcome = await lifecycle.refund_known(session, pii, order, refund, _refund_lines(data))
+    return _done(delivery, outcome, order=order)
