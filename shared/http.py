@@ -106,6 +106,23 @@ class ServiceClient:
         raise self._unavailable(last_error)
 
 
+def revocations_fetcher(http: httpx.AsyncClient, plans_url: str, service_secret: str):  # type: ignore[no-untyped-def]
+    """Fetch the ids of recently revoked API keys from plans (internal, authorised by the service secret).
+    One attempt with a short timeout: the caller keeps its last list when plans is slow or down."""
+    client = ServiceClient(http, plans_url, attempts=1)
+    client.service_name = "plans"
+
+    async def fetch() -> list[str]:
+        response = await client.request("GET", "/internal/revocations", token=service_secret, timeout=1.0)
+        response.raise_for_status()
+        revoked = response.json()["revoked"]
+        if not isinstance(revoked, list) or not all(isinstance(r, str) for r in revoked):
+            raise ValueError("plans' revocation list is not a list of ids")
+        return revoked
+
+    return fetch
+
+
 def jwks_fetcher(http: httpx.AsyncClient, plans_url: str):  # type: ignore[no-untyped-def]
     """Fetch plans' public keys (used by every service that verifies access tokens)."""
     client = ServiceClient(http, plans_url)

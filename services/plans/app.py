@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
@@ -10,7 +11,9 @@ from fastapi import FastAPI
 from services.plans.events import EVENTS, IdempotencyKey
 from services.plans.execution.router import routers as execution_routers
 from services.plans.identity.keys import SigningKey
+from services.plans.identity.router import internal_router as identity_internal_router
 from services.plans.identity.router import router as identity_router
+from services.plans.identity.service import recently_revoked
 from services.plans.inbox import router as inbox_router
 from services.plans.planning.router import router as planning_router
 from services.plans.report.router import router as report_router
@@ -36,6 +39,13 @@ def create_app(settings: PlansSettings | None = None, http_client: httpx.AsyncCl
     def keys(_: FastAPI) -> KeySource:
         return StaticKeys(signing_key.jwks())
 
+    def revocations(app: FastAPI) -> Callable[[], Awaitable[list[str]]]:
+        async def fetch() -> list[str]:  # plans reads its own table
+            async with app.state.sessionmaker() as session:
+                return await recently_revoked(session)
+
+        return fetch
+
     app = build_app(
         settings,
         title="XBM plans",
@@ -51,8 +61,10 @@ def create_app(settings: PlansSettings | None = None, http_client: httpx.AsyncCl
             *execution_routers,
             report_router,
             inbox_router,
+            identity_internal_router,
         ],
         key_source=keys,
+        revocations=revocations,
         http_client=http_client,
         events=EVENTS,
         idempotency_model=IdempotencyKey,

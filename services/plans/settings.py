@@ -3,6 +3,7 @@ from __future__ import annotations
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from shared.auth import MAX_TOKEN_LIFETIME
 from shared.settings import ServiceSettings
 
 
@@ -14,7 +15,10 @@ class PlansSettings(ServiceSettings):
     bootstrap_token: SecretStr | None = Field(None, validation_alias=AliasChoices("XBM_BOOTSTRAP_TOKEN"))
     #: Ed25519 private key (PEM) that signs access tokens; generated into the data dir when not set
     signing_key: SecretStr | None = None
-    token_ttl_seconds: int = Field(900, ge=60, le=86_400)
+    #: the signing key before the last rotation (PEM): still listed in the JWKS, so its tokens keep verifying
+    previous_signing_key: SecretStr | None = None
+    #: access-token lifetime; never more than an hour, so a leaked token is short-lived even if not revoked
+    token_ttl_seconds: int = Field(900, ge=60, le=MAX_TOKEN_LIFETIME)
 
     @model_validator(mode="after")
     def _production_needs_real_secrets(self) -> PlansSettings:

@@ -24,6 +24,8 @@ from shared.pagination import Pagination, paginate
 from shared.schemas import Page, PathId
 
 router = APIRouter(prefix="/v1", tags=["identity"])
+#: what the other XBM services call; outside /v1, so the public gateway never routes to it
+internal_router = APIRouter(prefix="/internal", tags=["internal"])
 
 
 @router.post("/orgs", status_code=status.HTTP_201_CREATED, response_model=OrgCreated)
@@ -75,8 +77,9 @@ async def get_api_key(key_id: PathId, principal: Admin, session: DbSession) -> A
     status_code=status.HTTP_204_NO_CONTENT,
     responses={409: {"description": "the last active admin key cannot be revoked"}},
 )
-async def revoke_api_key(key_id: PathId, principal: Admin, session: DbSession) -> Response:
+async def revoke_api_key(key_id: PathId, principal: Admin, session: DbSession, request: Request) -> Response:
     await service.revoke_api_key(session, principal.org_id, key_id)
+    request.app.state.verifier.revocations.invalidate()  # this replica refuses the key's tokens at once
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -91,3 +94,17 @@ async def issue_token(body: TokenRequest, request: Request, session: DbSession) 
 async def jwks(request: Request, response: Response) -> dict[str, list[dict[str, str]]]:
     response.headers["Cache-Control"] = "public, max-age=300"
     return request.app.state.signing_key.jwks()  # type: ignore[no-any-return]
+
+
+@internal_router.get("/revocations", include_in_schema=False)
+async def revocations(
+    request: Request,
+    session: DbSession,
+    authorization: Annotated[str | None, Header(max_length=512)] = None,
+) -> dict[str, list[str]]:
+    """The ids of API keys revoked recently enough that their tokens may be unexpired: the other services
+    refuse those tokens (their subject is the key id)."""
+    expected = f"Bearer {request.app.state.service_secret}"
+    if not authorization or not hmac.compare_digest(authorization.encode(), expected.encode()):
+        raise Unauthorized("the revocation list needs the service secret")
+    return {"revoked": await service.recently_revoked(session)}
