@@ -97,6 +97,14 @@ class PreconditionRequired(AppError):
     status, title = 428, "Precondition Required"
 
 
+class TooManyRequests(AppError):
+    status, title = 429, "Too Many Requests"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int = 60, **extra: Any):
+        super().__init__(detail, **extra)
+        self.headers["Retry-After"] = str(retry_after)
+
+
 class Unavailable(AppError):
     status, title = 503, "Service Unavailable"
 

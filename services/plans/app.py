@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from services.plans.events import EVENTS, IdempotencyKey
 from services.plans.execution.router import routers as execution_routers
 from services.plans.identity.keys import SigningKey
+from services.plans.identity.ratelimit import GuessLimiter
 from services.plans.identity.router import internal_router as identity_internal_router
 from services.plans.identity.router import router as identity_router
 from services.plans.identity.service import recently_revoked
@@ -70,5 +71,8 @@ def create_app(settings: PlansSettings | None = None, http_client: httpx.AsyncCl
         idempotency_model=IdempotencyKey,
     )
     app.state.signing_key = signing_key
+    app.state.guess_limiter = GuessLimiter(
+        settings.rate_limit_url, settings.auth_failures_per_address, settings.auth_failures_per_key
+    )
     app.state.bootstrap_token = bootstrap
     return app

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import hmac
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request, Response, status
 
 from services.plans.identity import service
 from services.plans.identity.models import ApiKey, Organization
+from services.plans.identity.ratelimit import GuessLimiter
 from services.plans.identity.schemas import (
     ApiKeyCreate,
     ApiKeyCreated,
@@ -28,7 +29,16 @@ router = APIRouter(prefix="/v1", tags=["identity"])
 internal_router = APIRouter(prefix="/internal", tags=["internal"])
 
 
-@router.post("/orgs", status_code=status.HTTP_201_CREATED, response_model=OrgCreated)
+TOO_MANY: dict[int | str, dict[str, Any]] = {
+    429: {"description": "too many failed attempts; retry after Retry-After (problem+json)"}
+}
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+@router.post("/orgs", status_code=status.HTTP_201_CREATED, response_model=OrgCreated, responses=TOO_MANY)
 async def create_org(
     body: OrgCreate,
     request: Request,
@@ -36,9 +46,11 @@ async def create_org(
     session: DbSession,
     x_bootstrap_token: Annotated[str | None, Header(max_length=512)] = None,
 ) -> OrgCreated:
+    limiter: GuessLimiter = request.app.state.guess_limiter
     expected: str = request.app.state.bootstrap_token
-    if not x_bootstrap_token or not hmac.compare_digest(x_bootstrap_token.encode(), expected.encode()):
-        raise Unauthorized("a valid X-Bootstrap-Token header is required to create an organisation")
+    async with limiter.attempt("bootstrap", _address(request)):
+        if not x_bootstrap_token or not hmac.compare_digest(x_bootstrap_token.encode(), expected.encode()):
+            raise Unauthorized("a valid X-Bootstrap-Token header is required to create an organisation")
     org, key = await service.create_org(session, body.name)
     response.headers["Location"] = f"/v1/orgs/{org.id}"
     return OrgCreated(org=OrgOut.model_validate(org), admin_api_key=key)
@@ -83,10 +95,14 @@ async def revoke_api_key(key_id: PathId, principal: Admin, session: DbSession, r
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/auth/token", response_model=TokenOut)
+@router.post("/auth/token", response_model=TokenOut, responses=TOO_MANY)
 async def issue_token(body: TokenRequest, request: Request, session: DbSession) -> TokenOut:
     settings = request.app.state.settings
-    token = await service.exchange_key(session, request.app.state.signing_key, body.api_key, settings.token_ttl_seconds)
+    limiter: GuessLimiter = request.app.state.guess_limiter
+    async with limiter.attempt("token", _address(request), body.api_key):
+        token = await service.exchange_key(
+            session, request.app.state.signing_key, body.api_key, settings.token_ttl_seconds
+        )
     return TokenOut(access_token=token, expires_in=settings.token_ttl_seconds)
 
 
