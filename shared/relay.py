@@ -169,7 +169,10 @@ class Relay:
 
     async def run_once(self) -> int:
         for task in self.extra_tasks:
-            await task()
+            try:
+                await task()
+            except Exception:  # one job's failure (one tenant's data) must not stall every tenant's deliveries
+                log.exception("relay task %s failed; deliveries go on", getattr(task, "__name__", task))
         claimed = await self.claim()
         if not claimed:
             return 0
