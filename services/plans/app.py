@@ -24,6 +24,7 @@ from services.plans.strategy.router import routers as strategy_routers
 from services.plans.tactics.router import routers as tactics_routers
 from shared.app import build_app
 from shared.auth import KeySource, StaticKeys
+from shared.db import make_engine, make_sessionmaker
 from shared.secrets import load_or_create_secret
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -41,11 +42,22 @@ def create_app(settings: PlansSettings | None = None, http_client: httpx.AsyncCl
         return StaticKeys(signing_key.jwks())
 
     def revocations(app: FastAPI) -> Callable[[], Awaitable[list[str]]]:
-        async def fetch() -> list[str]:  # plans reads its own table
-            async with app.state.sessionmaker() as session:
+        # plans reads its own table, on an engine of its own: the refresh never queues behind (or is counted
+        # among) the statements of the request that happened to trigger it
+        engine = make_engine(settings.resolved_database_url())
+        app.state.revocation_engine = engine
+        sessions = make_sessionmaker(engine)
+
+        async def fetch() -> list[str]:
+            async with sessions() as session:
                 return await recently_revoked(session)
 
         return fetch
+
+    async def dispose_revocation_engine(app: FastAPI) -> None:
+        engine = getattr(app.state, "revocation_engine", None)
+        if engine is not None:
+            await engine.dispose()
 
     app = build_app(
         settings,
@@ -66,6 +78,7 @@ def create_app(settings: PlansSettings | None = None, http_client: httpx.AsyncCl
         ],
         key_source=keys,
         revocations=revocations,
+        on_shutdown=[dispose_revocation_engine],
         http_client=http_client,
         events=EVENTS,
         idempotency_model=IdempotencyKey,
