@@ -11,12 +11,12 @@ from typing import Any
 import httpx
 from fastapi import APIRouter, FastAPI
 
-from shared.auth import KeySource, RemoteJWKS, TokenVerifier
+from shared.auth import KeySource, RemoteJWKS, RevocationList, TokenVerifier
 from shared.db import make_engine, make_sessionmaker
 from shared.errors import install_error_handlers
 from shared.events import EventTables
 from shared.health import ops_router
-from shared.http import jwks_fetcher, make_http_client
+from shared.http import jwks_fetcher, make_http_client, revocations_fetcher
 from shared.idempotency import IdempotencyMiddleware
 from shared.observability import InputGuardMiddleware, Metrics, ObservabilityMiddleware, configure_logging
 from shared.outbound import OutboundPolicy
@@ -62,6 +62,7 @@ def build_app(
     migrations_dir: Path,
     routers: Sequence[APIRouter],
     key_source: Callable[[FastAPI], KeySource] | None = None,
+    revocations: Callable[[FastAPI], Callable[[], Awaitable[list[str]]]] | None = None,
     http_client: httpx.AsyncClient | None = None,
     on_startup: Sequence[Hook] = (),
     on_shutdown: Sequence[Hook] = (),
@@ -69,7 +70,8 @@ def build_app(
     idempotency_model: Any = None,
     relay_tasks: Callable[[FastAPI], Sequence[Task]] | None = None,
 ) -> FastAPI:
-    """``key_source`` builds the token keys for this app; by default plans' JWKS fetched over HTTP.
+    """``key_source`` builds the token keys for this app; by default plans' JWKS fetched over HTTP; likewise
+    ``revocations`` fetches the ids of revoked API keys (by default from plans over HTTP).
     With ``events`` the app serves ``/v1/subscriptions`` and runs its outbox relay (unless ``run_relay`` is off;
     ``relay_tasks`` are extra periodic jobs run on each relay pass)."""
 
@@ -85,7 +87,11 @@ def build_app(
             keys = key_source(app)
         else:
             keys = RemoteJWKS(jwks_fetcher(app.state.http, settings.plans_url))
-        app.state.verifier = TokenVerifier(keys)
+        if revocations is not None:
+            fetch_revoked = revocations(app)
+        else:
+            fetch_revoked = revocations_fetcher(app.state.http, settings.plans_url, app.state.service_secret)
+        app.state.verifier = TokenVerifier(keys, revocations=RevocationList(fetch_revoked))
         relay_task = None
         stop = asyncio.Event()
         if events is not None:

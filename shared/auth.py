@@ -1,12 +1,16 @@
 """Bearer-token verification and role checks.
 
 Plans signs short-lived EdDSA (Ed25519) JWTs; every service verifies them against plans' JWKS. Only EdDSA is
-accepted, whatever the token's header says, so ``alg: none`` and HMAC-with-the-public-key tricks fail.
+accepted, whatever the token's header says, so ``alg: none`` and HMAC-with-the-public-key tricks fail. No token
+lives longer than :data:`MAX_TOKEN_LIFETIME`, and a token whose API key was revoked stops working within a few
+seconds: every service keeps plans' list of recently revoked keys, refreshed every
+:data:`REVOCATION_REFRESH_SECONDS`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -20,6 +24,12 @@ from shared.errors import Forbidden, Unauthorized, Unavailable
 TOKEN_ISSUER = "xbm-plans"
 TOKEN_AUDIENCE = "xbm"
 ALGORITHM = "EdDSA"
+
+#: the longest lifetime a token may have (``exp - iat``); longer ones are refused, whoever signed them
+MAX_TOKEN_LIFETIME = 3600
+#: how often the list of revoked API keys is fetched again (a revoked key's tokens stop within about this long)
+REVOCATION_REFRESH_SECONDS = 2.0
+log = logging.getLogger("xbm.auth")
 
 ROLES = ("admin", "executive", "supervisor", "specialist", "analyst", "integration")
 #: every role but integration reads everything in its organisation
@@ -84,20 +94,68 @@ class RemoteJWKS:
             return self._keys.get(kid)
 
 
+class RevocationList:
+    """The API keys revoked recently enough that tokens of theirs may still be unexpired, as plans lists them.
+
+    Fetched when older than ``refresh_seconds``, by one caller at a time while the others use the list they
+    have (a slow plans never queues every request behind one fetch). When plans cannot be reached the last
+    list stays in force and the fetch is tried again after ``refresh_seconds``: tokens keep working (they
+    expire within :data:`MAX_TOKEN_LIFETIME` anyway) rather than every service going down with plans."""
+
+    def __init__(self, fetch: Callable[[], Awaitable[list[str]]], refresh_seconds: float = REVOCATION_REFRESH_SECONDS):
+        self._fetch = fetch
+        self.refresh_seconds = refresh_seconds
+        self._revoked: frozenset[str] = frozenset()
+        self._fetched_at: float | None = None
+        self._refreshing = False
+
+    def invalidate(self) -> None:
+        """Fetch again on the next check (plans calls this when it revokes a key itself)."""
+        self._fetched_at = None
+
+    async def is_revoked(self, subject: str) -> bool:
+        now = time.monotonic()
+        stale = self._fetched_at is None or now - self._fetched_at >= self.refresh_seconds
+        if stale and not self._refreshing:
+            self._refreshing = True
+            try:
+                self._revoked = frozenset(await self._fetch())
+            except Exception as exc:  # plans unreachable or answering nonsense: keep the last list
+                log.warning("cannot refresh the list of revoked API keys: %r", exc)
+            finally:
+                self._fetched_at = now
+                self._refreshing = False
+        return subject in self._revoked
+
+
 class TokenVerifier:
     """Verifies access tokens; a verified token is remembered (keyed by the whole token, signature included)
-    until it expires, so a client's repeated calls cost one signature check. The memory is bounded."""
+    until it expires, so a client's repeated calls cost one signature check. The memory is bounded. With
+    ``revocations``, a token whose API key was revoked is refused, remembered or not."""
 
     def __init__(
-        self, keys: KeySource, issuer: str = TOKEN_ISSUER, audience: str = TOKEN_AUDIENCE, cache_size: int = 10_000
+        self,
+        keys: KeySource,
+        issuer: str = TOKEN_ISSUER,
+        audience: str = TOKEN_AUDIENCE,
+        cache_size: int = 10_000,
+        revocations: RevocationList | None = None,
     ):
         self.keys = keys
         self.issuer = issuer
         self.audience = audience
         self.cache_size = cache_size
+        self.revocations = revocations
         self._verified: dict[str, tuple[Principal, float]] = {}
 
     async def verify(self, token: str) -> Principal:
+        principal = await self._remembered_or_verified(token)
+        if self.revocations is not None and await self.revocations.is_revoked(principal.subject):
+            self._verified.pop(token, None)
+            raise Unauthorized("the API key this access token was issued for has been revoked")
+        return principal
+
+    async def _remembered_or_verified(self, token: str) -> Principal:
         remembered = self._verified.get(token)
         if remembered is not None:
             principal, expires = remembered
@@ -137,10 +195,17 @@ class TokenVerifier:
             raise Unauthorized("access token expired") from exc
         except jwt.PyJWTError as exc:
             raise Unauthorized(f"invalid access token: {exc}") from exc
+        lifetime = claims["exp"] - claims["iat"] if _numbers(claims["exp"], claims["iat"]) else None
+        if lifetime is None or lifetime > MAX_TOKEN_LIFETIME:
+            raise Unauthorized(f"access tokens may live at most {MAX_TOKEN_LIFETIME} seconds")
         org, role = claims.get("org"), claims.get("role")
         if not isinstance(org, str) or role not in ROLES:
             raise Unauthorized("access token lacks organisation or role")
         return Principal(subject=str(claims["sub"]), org_id=org, role=role, token=token), float(claims["exp"])
+
+
+def _numbers(*values: Any) -> bool:
+    return all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
 
 
 def bearer_token(request: Request) -> str:

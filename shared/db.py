@@ -12,8 +12,10 @@ from fastapi import Depends, Request
 from sqlalchemy import BigInteger, DateTime, MetaData, String, event, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import ColumnElement, Select
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 from shared.errors import NotFound
@@ -81,6 +83,37 @@ class ScaledDecimal(TypeDecorator[Decimal]):
         if value is None:
             return None
         return Decimal(int(value)).scaleb(-self.scale)
+
+
+class exact_sum(FunctionElement[Any]):
+    """``SUM`` that cannot overflow. PostgreSQL sums BIGINT into NUMERIC already; SQLite's SUM stops with
+    "integer overflow" past 2^63 (ten maximal amounts of money in 10^-4 units do it), so there each value is
+    split into its high and low parts (÷ 10^9), the parts are summed separately (each sum stays far inside
+    64 bits for any row count SQLite can hold) and recombined into a decimal text, read back exactly.
+    The result keeps the column's type (a :class:`ScaledDecimal` sum reads back as Decimal)."""
+
+    name = "exact_sum"
+    inherit_cache = True
+
+    def __init__(self, expr: ColumnElement[Any] | Any):
+        super().__init__(expr)
+        self.type = expr.type
+
+
+@compiles(exact_sum)
+def _exact_sum_default(element: exact_sum, compiler: Any, **kw: Any) -> str:
+    return f"sum({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(exact_sum, "sqlite")
+def _exact_sum_sqlite(element: exact_sum, compiler: Any, **kw: Any) -> str:
+    x, b = compiler.process(element.clauses, **kw), 1_000_000_000
+    # S = H·b + L with H = Σ(x / b), L = Σ(x % b) (SQLite divides integers truncating toward zero)
+    h1 = f"(sum(({x}) / {b}) + sum(({x}) % {b}) / {b})"
+    l1 = f"(sum(({x}) % {b}) % {b})"
+    up, down = f"({h1} > 0 AND {l1} < 0)", f"({h1} < 0 AND {l1} > 0)"  # give both parts one sign
+    h2, l2 = f"({h1} - {up} + {down})", f"({l1} + {b} * {up} - {b} * {down})"
+    return f"(CASE WHEN {h2} = 0 THEN {l2} ELSE {h2} || printf('%09d', abs({l2})) END)"
 
 
 def new_metadata() -> MetaData:

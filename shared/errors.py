@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 from http import HTTPStatus
 from typing import Any
 
@@ -11,13 +12,30 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Send
 
 PROBLEM_JSON = "application/problem+json"
 #: deadlock detected, serialization failure, lock not available
 RETRYABLE_SQLSTATES = frozenset({"40P01", "40001", "55P03"})
+#: the server is starting, shutting down or full; the connection failed or was lost
+UNREACHABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300", "08000", "08001", "08003", "08004", "08006"})
 log = logging.getLogger("xbm.errors")
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """The database cannot be reached right now (refused, unresolvable, timed out, restarting, out of
+    connections, or an SQLite file that cannot be opened): the client should retry later, it is no bug."""
+    if isinstance(exc, PoolTimeout):
+        return True
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+        return code in UNREACHABLE_SQLSTATES or "unable to open database file" in str(exc.orig)
+    return isinstance(exc, ConnectionError | TimeoutError | socket.gaierror)
 
 
 class AppError(Exception):
@@ -79,6 +97,14 @@ class PreconditionRequired(AppError):
     status, title = 428, "Precondition Required"
 
 
+class TooManyRequests(AppError):
+    status, title = 429, "Too Many Requests"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int = 60, **extra: Any):
+        super().__init__(detail, **extra)
+        self.headers["Retry-After"] = str(retry_after)
+
+
 class Unavailable(AppError):
     status, title = 503, "Service Unavailable"
 
@@ -92,16 +118,13 @@ def problem(status: int, title: str, detail: str, headers: dict[str, str] | None
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-async def send_problem(send: Send, status: int, title: str, detail: str) -> None:
+async def send_problem(send: Send, status: int, title: str, detail: str, retry_after: int | None = None) -> None:
     """problem+json straight onto an ASGI ``send``, for middleware that answers before the app runs."""
     body = json.dumps({"type": "about:blank", "title": title, "status": status, "detail": detail}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode())],
-        }
-    )
+    headers = [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode())]
+    if retry_after is not None:
+        headers.append((b"retry-after", str(retry_after).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
@@ -145,6 +168,13 @@ def install_error_handlers(app: FastAPI) -> None:
         title = _phrase(exc.status_code)
         return problem(exc.status_code, title, str(exc.detail), headers=dict(exc.headers or {}))
 
+    @app.exception_handler(StaleDataError)
+    async def _stale(request: Request, _: StaleDataError):
+        # a versioned row's UPDATE matched no row: another request changed it after this one read it
+        if request.headers.get("if-match") is not None:
+            return problem(412, "Precondition Failed", "the resource changed since you read it; read it again")
+        return problem(409, "Conflict", "another request changed this resource at the same time; read it again")
+
     @app.exception_handler(DBAPIError)
     async def _database(request: Request, exc: DBAPIError):
         # contention is the client's to retry, not a bug: a deadlock or serialisation failure (PostgreSQL), a
@@ -155,7 +185,17 @@ def install_error_handlers(app: FastAPI) -> None:
             return problem(
                 503, "Service Unavailable", "the database was busy; retry the request", headers={"Retry-After": "1"}
             )
-        return await _bug(request, exc)
+        return await _unreachable(request, exc)
+
+    @app.exception_handler(OSError)
+    @app.exception_handler(PoolTimeout)
+    async def _unreachable(request: Request, exc: Exception):
+        if not database_unreachable(exc):
+            return await _bug(request, exc)
+        log.error("database unreachable on %s %s: %r", request.method, request.url.path, exc)
+        return problem(
+            503, "Service Unavailable", "the database cannot be reached; retry later", headers={"Retry-After": "5"}
+        )
 
     @app.exception_handler(Exception)
     async def _bug(request: Request, exc: Exception):  # a bug stays a 500, but a readable one, and logged

@@ -23,30 +23,39 @@ def make_http_client(connect_timeout: float = 2.0, read_timeout: float = 5.0, **
 
 
 class CircuitBreaker:
-    """Opens after ``threshold`` consecutive failures; while open, calls fail fast for ``reset_seconds``,
-    then one trial call is let through (half-open)."""
+    """Opens after ``threshold`` consecutive failures; while open, calls fail fast for ``reset_seconds``.
+    Then it is half-open: one trial call at a time goes through; its success closes the breaker, its failure
+    opens it for another ``reset_seconds``. The pause is short, so a peer that is back is used again within
+    seconds; a trial that never reports (cancelled) frees the way for another after ``reset_seconds``."""
 
-    def __init__(self, threshold: int = 5, reset_seconds: float = 30.0):
+    def __init__(self, threshold: int = 5, reset_seconds: float = 5.0):
         self.threshold = threshold
         self.reset_seconds = reset_seconds
         self.failures = 0
         self.opened_at: float | None = None
+        self._trial_at: float | None = None
 
     def allow(self) -> bool:
         if self.opened_at is None:
             return True
-        if time.monotonic() - self.opened_at >= self.reset_seconds:
-            return True  # half-open: let a trial through
-        return False
+        now = time.monotonic()
+        if now - self.opened_at < self.reset_seconds:
+            return False
+        if self._trial_at is not None and now - self._trial_at < self.reset_seconds:
+            return False  # half-open, and a trial is under way
+        self._trial_at = now
+        return True
 
     def record_success(self) -> None:
         self.failures = 0
         self.opened_at = None
+        self._trial_at = None
 
     def record_failure(self) -> None:
         self.failures += 1
         if self.failures >= self.threshold:
             self.opened_at = time.monotonic()
+            self._trial_at = None
 
     def retry_after(self) -> int:
         if self.opened_at is None:
@@ -104,6 +113,23 @@ class ServiceClient:
             else:
                 break
         raise self._unavailable(last_error)
+
+
+def revocations_fetcher(http: httpx.AsyncClient, plans_url: str, service_secret: str):  # type: ignore[no-untyped-def]
+    """Fetch the ids of recently revoked API keys from plans (internal, authorised by the service secret).
+    One attempt with a short timeout: the caller keeps its last list when plans is slow or down."""
+    client = ServiceClient(http, plans_url, attempts=1)
+    client.service_name = "plans"
+
+    async def fetch() -> list[str]:
+        response = await client.request("GET", "/internal/revocations", token=service_secret, timeout=1.0)
+        response.raise_for_status()
+        revoked = response.json()["revoked"]
+        if not isinstance(revoked, list) or not all(isinstance(r, str) for r in revoked):
+            raise ValueError("plans' revocation list is not a list of ids")
+        return revoked
+
+    return fetch
 
 
 def jwks_fetcher(http: httpx.AsyncClient, plans_url: str):  # type: ignore[no-untyped-def]

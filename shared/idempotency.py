@@ -1,6 +1,11 @@
 """``Idempotency-Key`` on POST: the same key and body within 24 h gets the first response again; the same key
 with another body is 422; a retry while the first request still runs is 409. Keys are kept per organisation,
-for requests carrying a valid access token."""
+for requests carrying a valid access token.
+
+The stored response is replayed only to the principal (API key) that made the request: it may hold what only
+that key's role may see (a new API key, a signing secret), and the replay answers before the route's role
+check runs. Anyone else naming the same key gets 422. A key whose first request died without an answer (the
+process was killed) is released after :data:`LEASE` instead of answering 409 for a day."""
 
 from __future__ import annotations
 
@@ -16,9 +21,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.db import IdMixin, UTCDateTime, utcnow
-from shared.errors import AppError, send_problem
+from shared.errors import AppError, database_unreachable, send_problem
 
 TTL = timedelta(hours=24)
+#: how long a request may hold its key before a retry may take the key over
+LEASE = timedelta(seconds=60)
 _KEY_OK = re.compile(r"^[\x21-\x7e]{1,255}$")
 _REPLAYED_HEADERS = {b"content-type", b"location", b"etag"}
 
@@ -31,6 +38,8 @@ def idempotency_table(base: Any) -> Any:
         scope: Mapped[str] = mapped_column(String(64))
         key: Mapped[str] = mapped_column(String(255))
         fingerprint: Mapped[str] = mapped_column(String(64))
+        #: the access token's subject (API key id) that made the request; only it gets the replay
+        principal: Mapped[str | None] = mapped_column(String(64), nullable=True)
         state: Mapped[str] = mapped_column(String(16), default="running")
         status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
         headers: Mapped[str | None] = mapped_column(String(4000), nullable=True)
@@ -64,9 +73,9 @@ class IdempotencyMiddleware:
         self.app = app
         self.model = model
 
-    async def _scope_of(self, scope: Scope, headers: dict[bytes, bytes]) -> str | None:
-        """The caller's organisation; None for a request without a valid token (webhook senders deduplicate
-        by their own delivery ids, and an unauthenticated key space could be squatted by anyone)."""
+    async def _scope_of(self, scope: Scope, headers: dict[bytes, bytes]) -> tuple[str, str] | None:
+        """The caller's organisation and principal; None for a request without a valid token (webhook senders
+        deduplicate by their own delivery ids, and an unauthenticated key space could be squatted by anyone)."""
         auth = headers.get(b"authorization", b"").decode("latin-1")
         if not auth.lower().startswith("bearer "):
             return None
@@ -74,7 +83,7 @@ class IdempotencyMiddleware:
             principal = await scope["app"].state.verifier.verify(auth[7:].strip())
         except AppError:
             return None
-        return f"org:{principal.org_id}"
+        return f"org:{principal.org_id}", principal.subject[:64]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST":
@@ -90,20 +99,32 @@ class IdempotencyMiddleware:
             await send_problem(send, 400, "Bad Request", "Idempotency-Key must be 1–255 visible ASCII characters")
             return
         chunks = []
-        while True:
-            message = await receive()
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body"):
-                break
+        try:
+            while True:
+                message = await receive()
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body"):
+                    break
+        except AppError as exc:  # the input guard refused the body as it arrived (too large, too deep)
+            await send_problem(send, exc.status, exc.title, exc.detail)
+            return
         body = b"".join(chunks)
-        owner = await self._scope_of(scope, headers)
-        if owner is None:
+        caller = await self._scope_of(scope, headers)
+        if caller is None:
             await self.app(scope, _replay(body, receive), send)
             return
+        owner, principal = caller
         fingerprint = request_fingerprint(scope["path"], scope.get("query_string", b""), body)
 
         sessionmaker = scope["app"].state.sessionmaker
-        row_id = await self._claim(sessionmaker, owner, key, fingerprint, send)
+        try:
+            row_id = await self._claim(sessionmaker, owner, principal, key, fingerprint, send)
+        except Exception as exc:
+            if not database_unreachable(exc):
+                raise
+            await send_problem(send, 503, "Service Unavailable", "the database cannot be reached; retry later",
+                               retry_after=5)  # fmt: skip
+            return
         if row_id is None:
             return
 
@@ -121,14 +142,28 @@ class IdempotencyMiddleware:
         try:
             await self.app(scope, replay_receive, capture_send)
         finally:
-            await self._finish(sessionmaker, row_id, captured)
+            try:
+                await self._finish(sessionmaker, row_id, captured)
+            except Exception as exc:  # the key stays running and is released when its lease ends
+                if not database_unreachable(exc):
+                    raise
 
-    async def _claim(self, sessionmaker: Any, owner: str, key: str, fingerprint: str, send: Send) -> str | None:
+    async def _claim(
+        self, sessionmaker: Any, owner: str, principal: str, key: str, fingerprint: str, send: Send
+    ) -> str | None:
         M = self.model
         now = utcnow()
-        for _ in range(2):
+        for _ in range(3):
             async with sessionmaker() as session:
-                row = M(scope=owner, key=key, fingerprint=fingerprint, state="running", expires_at=now + TTL)
+                row = M(
+                    scope=owner,
+                    key=key,
+                    fingerprint=fingerprint,
+                    principal=principal,
+                    state="running",
+                    created_at=now,
+                    expires_at=now + TTL,
+                )
                 session.add(row)
                 try:
                     await session.commit()
@@ -138,10 +173,20 @@ class IdempotencyMiddleware:
                 existing = (await session.execute(select(M).where(M.scope == owner, M.key == key))).scalar_one_or_none()
                 if existing is None:
                     continue
-                if existing.expires_at <= now:
-                    await session.execute(delete(M).where(M.id == existing.id))
+                abandoned = existing.state == "running" and existing.created_at <= now - LEASE
+                if existing.expires_at <= now or abandoned:
+                    # conditional on what was read: of two retries taking over one key, one deletes it
+                    await session.execute(delete(M).where(M.id == existing.id, M.state == existing.state))
                     await session.commit()
                     continue
+                if existing.principal != principal:
+                    await send_problem(
+                        send,
+                        422,
+                        "Unprocessable Content",
+                        "this Idempotency-Key was used by another API key; use a key of your own",
+                    )
+                    return None
                 if existing.fingerprint != fingerprint:
                     await send_problem(
                         send,

@@ -15,7 +15,7 @@ from typing import Any
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.errors import PayloadTooLarge, send_problem
+from shared.errors import send_problem
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
@@ -129,8 +129,54 @@ class ObservabilityMiddleware:
             request_id_var.reset(token)
 
 
+#: deeper JSON than this is refused while it arrives: no real document nests this far, and the parsers would
+#: otherwise recurse once per level (Python's json gives up near 1,000 with a RecursionError, a 500)
+MAX_JSON_DEPTH = 64
+_JSON_TOKENS = re.compile(rb'["\\\[\]{}]')
+#: bodies that are not JSON (XML messages, forms, CSV) are not scanned for nesting
+_NOT_JSON = (b"xml", b"multipart/", b"x-www-form-urlencoded", b"text/csv", b"octet-stream")
+
+
+class JsonDepth:
+    """Tracks the bracket nesting of a JSON text fed in chunks, outside strings, at C speed per chunk."""
+
+    def __init__(self, limit: int = MAX_JSON_DEPTH):
+        self.limit = limit
+        self.depth = 0
+        self.in_string = False
+        self.escaped = False
+
+    def feed(self, chunk: bytes) -> bool:
+        """False as soon as the nesting goes past the limit."""
+        skip_at = 0 if self.escaped else -1
+        self.escaped = False
+        for match in _JSON_TOKENS.finditer(chunk):
+            char, at = match.group(), match.start()
+            if at == skip_at:  # the character after a backslash
+                continue
+            if self.in_string:
+                if char == b"\\":
+                    skip_at = at + 1
+                    if skip_at == len(chunk):
+                        self.escaped = True
+                elif char == b'"':
+                    self.in_string = False
+            elif char == b'"':
+                self.in_string = True
+            elif char in b"[{":
+                self.depth += 1
+                if self.depth > self.limit:
+                    return False
+            elif char in b"]}":
+                self.depth -= 1
+        return True
+
+
 class InputGuardMiddleware:
-    """Refuses, before any parsing, bodies over the size limit (413) and NUL bytes in the URL (400)."""
+    """Refuses, before any parsing, bodies over the size limit (413), JSON nested deeper than
+    :data:`MAX_JSON_DEPTH` (422), and NUL bytes in the URL (400). A chunked body is measured as it arrives;
+    when it grows past a limit while the app reads it, the app's read fails and the client gets the 413/422
+    (never a 500), whichever layer was reading."""
 
     def __init__(self, app: ASGIApp, max_body_bytes: int):
         self.app = app
@@ -144,7 +190,10 @@ class InputGuardMiddleware:
         if b"%00" in raw_path or b"\x00" in raw_path or b"%00" in scope.get("query_string", b""):
             await send_problem(send, 400, "Bad Request", "NUL bytes are not allowed in URLs")
             return
+        content_type = b""
         for name, value in scope.get("headers", []):
+            if name == b"content-type":
+                content_type = value.lower()
             if name == b"content-length":
                 try:
                     too_big = int(value) > self.max
@@ -154,16 +203,43 @@ class InputGuardMiddleware:
                 if too_big:
                     await send_problem(send, 413, "Payload Too Large", f"request body exceeds {self.max} bytes")
                     return
+        if scope["method"] not in ("POST", "PUT", "PATCH", "DELETE"):
+            await self.app(scope, receive, send)
+            return
+        # the body is read here, whole (it is bounded), so a refusal is this layer's clean 413/422 whichever
+        # layer would have read it next (a parser would turn an error raised mid-read into a vaguer 400)
+        depth = None if any(t in content_type for t in _NOT_JSON) else JsonDepth()
+        chunks: list[bytes] = []
         received = 0
-        max_bytes = self.max
-
-        async def limited_receive() -> Message:
-            nonlocal received
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > max_bytes:  # a chunked body that grew past the limit
-                    raise PayloadTooLarge(f"request body exceeds {max_bytes} bytes")
-            return message
+            if message["type"] != "http.request":  # the client went away mid-body: nothing to answer
+                return
+            chunk = message.get("body", b"")
+            received += len(chunk)
+            if received > self.max:  # a chunked body that grew past the limit
+                await send_problem(send, 413, "Payload Too Large", f"request body exceeds {self.max} bytes")
+                return
+            if depth is not None and not depth.feed(chunk):
+                detail = f"JSON nested deeper than {depth.limit} levels is not accepted"
+                await send_problem(send, 422, "Unprocessable Content", detail)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body"):
+                break
+        await self.app(scope, _replay(b"".join(chunks), receive), send)
 
-        await self.app(scope, limited_receive, send)
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that hands the already-read body to the app once, then defers to the real one (which
+    reports the client's disconnect)."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay

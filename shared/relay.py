@@ -103,11 +103,18 @@ class Relay:
         status_code: int | None = None
         error: str | None = None
         try:
-            if subscription.org_id is not None:  # internal subscriptions are configured by operators
-                await self.policy.check_url(subscription.url)
             body = envelope(event)
             headers = signed_headers(subscription.secret, event.id, body)
-            response = await self.http.post(subscription.url, content=body, headers=headers, timeout=self.send_timeout)
+            url: str = subscription.url
+            extensions: dict[str, Any] = {}
+            if subscription.org_id is not None:  # internal subscriptions are configured by operators
+                # checked again on every attempt, and sent to the very address checked (the name is not
+                # resolved a second time by the client, so DNS rebinding cannot reach an internal host)
+                url, host_header, extensions = (await self.policy.resolve(subscription.url)).pinned()
+                headers.update(host_header)
+            response = await self.http.post(
+                url, content=body, headers=headers, timeout=self.send_timeout, extensions=extensions
+            )
             status_code = response.status_code
             if not 200 <= status_code < 300:
                 error = f"HTTP {status_code}"
@@ -162,7 +169,10 @@ class Relay:
 
     async def run_once(self) -> int:
         for task in self.extra_tasks:
-            await task()
+            try:
+                await task()
+            except Exception:  # one job's failure (one tenant's data) must not stall every tenant's deliveries
+                log.exception("relay task %s failed; deliveries go on", getattr(task, "__name__", task))
         claimed = await self.claim()
         if not claimed:
             return 0

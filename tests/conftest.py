@@ -116,6 +116,10 @@ async def plans_app(databases: Databases, data_dir: Path) -> AsyncIterator:
         bootstrap_token=BOOTSTRAP_TOKEN,
         run_relay=False,
         service_secret=SERVICE_SECRET,
+        # every test client comes from one address and the fuzzers guess keys by the thousand; the limits
+        # themselves are proven with their defaults in tests/security/test_hardening_limits.py
+        auth_failures_per_address="1000000/minute",
+        auth_failures_per_key="1000000/minute",
     )
     app = create_plans(settings)
     async with app.router.lifespan_context(app):

@@ -4,6 +4,7 @@ per pass, so a burst of writes sends one event per SBU."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +18,7 @@ from services.campaigns.base import Base
 from shared.db import UTCDateTime, utcnow
 from shared.events import emit, event_tables
 
+log = logging.getLogger("xbm.campaigns.events")
 EVENTS = event_tables(Base, ("campaign.status_changed", "experiment.decided", "sbu.performance_changed"))
 
 
@@ -53,9 +55,14 @@ async def announce_changed_sbus(sessionmaker: async_sessionmaker[AsyncSession], 
             stmt = stmt.with_for_update(skip_locked=True)
         marked = list((await session.execute(stmt)).scalars())
         for mark in marked:
-            figures = await sbu_figures(session, mark.org_id, mark.sbu_id)
-            if figures is not None:
-                await publish(session, mark.org_id, "sbu.performance_changed", {"sbu_id": mark.sbu_id, **figures})
+            try:  # one SBU whose figures cannot be computed must not hold back every other tenant's
+                async with session.begin_nested():
+                    figures = await sbu_figures(session, mark.org_id, mark.sbu_id)
+                    if figures is not None:
+                        data = {"sbu_id": mark.sbu_id, **figures}
+                        await publish(session, mark.org_id, "sbu.performance_changed", data)
+            except Exception:
+                log.exception("cannot announce the figures of SBU %s (org %s); skipped", mark.sbu_id, mark.org_id)
         if marked:
             await session.execute(delete(ChangedSbu).where(ChangedSbu.sbu_id.in_([m.sbu_id for m in marked])))
         return len(marked)

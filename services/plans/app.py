@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
@@ -10,7 +11,10 @@ from fastapi import FastAPI
 from services.plans.events import EVENTS, IdempotencyKey
 from services.plans.execution.router import routers as execution_routers
 from services.plans.identity.keys import SigningKey
+from services.plans.identity.ratelimit import GuessLimiter
+from services.plans.identity.router import internal_router as identity_internal_router
 from services.plans.identity.router import router as identity_router
+from services.plans.identity.service import recently_revoked
 from services.plans.inbox import router as inbox_router
 from services.plans.planning.router import router as planning_router
 from services.plans.report.router import router as report_router
@@ -20,6 +24,7 @@ from services.plans.strategy.router import routers as strategy_routers
 from services.plans.tactics.router import routers as tactics_routers
 from shared.app import build_app
 from shared.auth import KeySource, StaticKeys
+from shared.db import make_engine, make_sessionmaker
 from shared.secrets import load_or_create_secret
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -36,6 +41,24 @@ def create_app(settings: PlansSettings | None = None, http_client: httpx.AsyncCl
     def keys(_: FastAPI) -> KeySource:
         return StaticKeys(signing_key.jwks())
 
+    def revocations(app: FastAPI) -> Callable[[], Awaitable[list[str]]]:
+        # plans reads its own table, on an engine of its own: the refresh never queues behind (or is counted
+        # among) the statements of the request that happened to trigger it
+        engine = make_engine(settings.resolved_database_url())
+        app.state.revocation_engine = engine
+        sessions = make_sessionmaker(engine)
+
+        async def fetch() -> list[str]:
+            async with sessions() as session:
+                return await recently_revoked(session)
+
+        return fetch
+
+    async def dispose_revocation_engine(app: FastAPI) -> None:
+        engine = getattr(app.state, "revocation_engine", None)
+        if engine is not None:
+            await engine.dispose()
+
     app = build_app(
         settings,
         title="XBM plans",
@@ -51,12 +74,18 @@ def create_app(settings: PlansSettings | None = None, http_client: httpx.AsyncCl
             *execution_routers,
             report_router,
             inbox_router,
+            identity_internal_router,
         ],
         key_source=keys,
+        revocations=revocations,
+        on_shutdown=[dispose_revocation_engine],
         http_client=http_client,
         events=EVENTS,
         idempotency_model=IdempotencyKey,
     )
     app.state.signing_key = signing_key
+    app.state.guess_limiter = GuessLimiter(
+        settings.rate_limit_url, settings.auth_failures_per_address, settings.auth_failures_per_key
+    )
     app.state.bootstrap_token = bootstrap
     return app

@@ -45,6 +45,7 @@ class FakePlans:
     def router(self, *, sbus_down: bool = False) -> respx.MockRouter:
         router = respx.MockRouter(base_url=PLANS_URL, assert_all_called=False)
         router.get("/v1/auth/jwks").mock(return_value=httpx.Response(200, json=self.jwks))
+        router.get("/internal/revocations").mock(return_value=httpx.Response(200, json={"revoked": []}))
         sbus = router.get(path__regex=r"^/v1/sbus/(?P<sbu_id>[^/]+)$")
         if sbus_down:
             sbus.mock(side_effect=httpx.ConnectError("plans is down"))

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 from sqlalchemy import func, select, update
 from standardwebhooks.webhooks import Webhook
@@ -319,6 +320,7 @@ async def test_idempotency_key_while_the_first_still_runs_is_409(toy, tenant: Te
                 scope=f"org:{tenant.org_id}",
                 key="busy",
                 fingerprint=request_fingerprint("/v1/toys", b"", b'{"name":"iron"}'),
+                principal=jwt.decode(tenant.tokens["specialist"], options={"verify_signature": False})["sub"],
                 state="running",
                 expires_at=utcnow() + timedelta(hours=1),
             )

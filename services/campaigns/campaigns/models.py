@@ -4,7 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.campaigns.base import Base
@@ -29,6 +29,11 @@ class Campaign(IdMixin, OrgMixin, TimestampMixin, Base):
     utm_campaign: Mapped[str | None] = mapped_column(String(100), nullable=True)
     settings: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), default="draft")
+    #: compare-and-set: every UPDATE names the version it read, so of two writers holding one ETag only the
+    #: first changes the campaign (the second gets 412, or 409 without If-Match)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class MetricRow(IdMixin, OrgMixin, TimestampMixin, Base):

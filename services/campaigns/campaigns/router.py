@@ -105,12 +105,19 @@ async def patch_campaign(
 @router.post(
     "/campaigns/{campaign_id}/transitions",
     response_model=CampaignOut,
-    responses={409: {"description": "the lifecycle does not allow this move"}},
+    responses={409: {"description": "the lifecycle does not allow this move"}, 412: {"description": "stale If-Match"}},
 )
 async def transition(
-    campaign_id: CampaignId, body: TransitionIn, principal: CampaignWriter, session: DbSession, response: Response
+    campaign_id: CampaignId,
+    body: TransitionIn,
+    principal: CampaignWriter,
+    session: DbSession,
+    request: Request,
+    response: Response,
 ) -> CampaignOut:
+    """Move the campaign to ``to``; with If-Match, only from the state that ETag shows."""
     campaign = await service.get_campaign(session, principal.org_id, campaign_id)
+    check_if_match(request, campaign_out(campaign))
     return _shown(response, await service.change_status(session, campaign, body.to))
 
 

@@ -130,7 +130,7 @@ async def change_status(session: AsyncSession, campaign: Campaign, to: str) -> C
     result = await session.execute(
         update(Campaign)
         .where(Campaign.id == campaign.id, Campaign.org_id == campaign.org_id, Campaign.status == current)
-        .values(status=to, updated_at=utcnow())
+        .values(status=to, updated_at=utcnow(), version=Campaign.version + 1)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]

@@ -12,7 +12,7 @@ from services.campaigns.campaigns.models import Campaign, MetricRow
 from services.campaigns.event_nodes.models import EventNode
 from services.campaigns.event_nodes.schemas import EventNodeIn, EventNodeOut, node_out
 from services.campaigns.performance.kpis import days_elapsed, pacing
-from shared.db import get_scoped, scoped
+from shared.db import exact_sum, get_scoped, scoped
 from shared.pagination import PageParams, paginate
 
 
@@ -36,7 +36,7 @@ async def describe_node(session: AsyncSession, node: EventNode, as_of: date) -> 
     linked = select(Campaign.id).where(Campaign.org_id == node.org_id, Campaign.event_node_id == node.id)
     spend = (
         await session.execute(
-            select(func.sum(MetricRow.cost)).where(MetricRow.org_id == node.org_id, MetricRow.campaign_id.in_(linked))
+            select(exact_sum(MetricRow.cost)).where(MetricRow.org_id == node.org_id, MetricRow.campaign_id.in_(linked))
         )
     ).scalar_one()
     count = (await session.execute(select(func.count()).select_from(linked.subquery()))).scalar_one()

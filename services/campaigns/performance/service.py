@@ -20,7 +20,7 @@ from services.campaigns.performance.schemas import (
     PerformanceTotals,
     SbuPerformanceOut,
 )
-from shared.db import utcnow
+from shared.db import exact_sum, utcnow
 from shared.errors import Conflict, NotFound
 from shared.schemas import format_decimal
 
@@ -29,7 +29,8 @@ AMOUNTS = ("cost", "revenue")
 
 
 def _sum_columns() -> list[Any]:
-    return [func.sum(getattr(MetricRow, f)).label(f) for f in (*COUNTS, *AMOUNTS)]
+    # exact_sum: ten maximal amounts already pass 2^63 units, where SQLite's SUM gives up
+    return [exact_sum(getattr(MetricRow, f)).label(f) for f in (*COUNTS, *AMOUNTS)]
 
 
 def _totals(row: Any) -> k.Totals:
@@ -71,7 +72,7 @@ async def _by_day(session: AsyncSession, where: list[ColumnElement[bool]], curre
 
 
 async def _attributed(session: AsyncSession, where: list[ColumnElement[bool]]) -> tuple[int, Decimal]:
-    stmt = select(func.count(AttributedOrder.id), func.sum(AttributedOrder.amount)).where(*where)
+    stmt = select(func.count(AttributedOrder.id), exact_sum(AttributedOrder.amount)).where(*where)
     count, amount = (await session.execute(stmt)).one()
     return int(count or 0), Decimal(amount or 0)
 
@@ -127,7 +128,7 @@ async def sbu_performance(session: AsyncSession, org_id: str, sbu_id: str, as_of
         select(
             Campaign.currency,
             func.count(Campaign.id),
-            func.sum(Campaign.budget_amount),
+            exact_sum(Campaign.budget_amount),
             func.min(Campaign.starts_on),
             func.max(Campaign.ends_on),
         )
@@ -157,7 +158,7 @@ async def sbu_figures(session: AsyncSession, org_id: str, sbu_id: str) -> dict[s
     """Spend, revenue and ROAS of an SBU as ``sbu.performance_changed`` carries them to plans' grid; None when
     they cannot be summed (no campaign, or campaigns in several currencies)."""
     stmt = (
-        select(Campaign.currency, func.sum(MetricRow.cost), func.sum(MetricRow.revenue))
+        select(Campaign.currency, exact_sum(MetricRow.cost), exact_sum(MetricRow.revenue))
         .select_from(Campaign)
         .outerjoin(MetricRow, (MetricRow.campaign_id == Campaign.id) & (MetricRow.org_id == Campaign.org_id))
         .where(Campaign.org_id == org_id, Campaign.sbu_id == sbu_id)

@@ -52,7 +52,9 @@ def _import_identity_missing(document: dict[str, Any]) -> list[dict[str, str]]:
     one by one so the seller knows what to give."""
     if document.get("trade_direction", "import") != "import":
         return []
-    buyer = document.get("buyer") if isinstance(document.get("buyer"), dict) else {}
+    buyer = document.get("buyer")
+    if not isinstance(buyer, dict):
+        buyer = {}
     return [
         {"field": f"buyer.{field}", "msg": "an import order needs it"}
         for field in ("reg_no", "id_number", "telephone")

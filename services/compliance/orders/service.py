@@ -24,6 +24,7 @@ from services.compliance.items.models import ItemRecord
 from services.compliance.orders import rules
 from services.compliance.orders.declaration import new_declaration, profile_of
 from services.compliance.orders.models import Declaration, Delivery, MatchKey, Order, Payment, Waybill
+from services.compliance.orders.quota import lock_buyer
 from services.compliance.orders.schemas import OrderDoc, PaymentDoc, WaybillDoc
 from services.compliance.pii import Pii, mask
 from services.compliance.setup.models import PaymentInstitution
@@ -323,6 +324,7 @@ async def settle(session: AsyncSession, order: Order) -> None:
     waybill = await waybill_for(session, order)
     if waybill is None:
         return
+    await lock_buyer(session, order.org_id, order.buyer_id_hash, order.quota_year)
     facts = await _facts(session, order, payment, waybill)
     checks = rules.run_checks(facts)
     order.checks = [c.as_dict() for c in checks]

@@ -30,8 +30,12 @@ def _new_pem() -> str:
 
 
 class SigningKey:
-    def __init__(self, private_key: Ed25519PrivateKey):
+    """The key tokens are signed with, and optionally the one it replaced: the JWKS lists both, so tokens signed
+    before a rotation keep verifying until they expire."""
+
+    def __init__(self, private_key: Ed25519PrivateKey, previous: SigningKey | None = None):
         self._private = private_key
+        self.previous = previous
         raw = private_key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         self._x = _b64url(raw)
         # RFC 7638 thumbprint: stable, derived from the public key alone
@@ -48,14 +52,24 @@ class SigningKey:
     @classmethod
     def from_settings(cls, settings: PlansSettings) -> SigningKey:
         if settings.signing_key is not None:
-            return cls.from_pem(settings.signing_key.get_secret_value())
-        pem, _ = load_or_create_secret(settings.data_dir / "plans-signing-key.pem", _new_pem)
-        return cls.from_pem(pem)
+            key = cls.from_pem(settings.signing_key.get_secret_value())
+        else:
+            pem, _ = load_or_create_secret(settings.data_dir / "plans-signing-key.pem", _new_pem)
+            key = cls.from_pem(pem)
+        if settings.previous_signing_key is not None:
+            previous = cls.from_pem(settings.previous_signing_key.get_secret_value())
+            if previous.kid != key.kid:
+                key.previous = previous
+        return key
+
+    def public_jwk(self) -> dict[str, str]:
+        return {"kty": "OKP", "crv": "Ed25519", "x": self._x, "kid": self.kid, "alg": ALGORITHM, "use": "sig"}
 
     def jwks(self) -> dict[str, Any]:
-        return {
-            "keys": [{"kty": "OKP", "crv": "Ed25519", "x": self._x, "kid": self.kid, "alg": ALGORITHM, "use": "sig"}]
-        }
+        keys = [self.public_jwk()]
+        if self.previous is not None:
+            keys.append(self.previous.public_jwk())
+        return {"keys": keys}
 
     def mint(self, *, subject: str, org_id: str, role: str, ttl_seconds: int) -> str:
         now = int(time.time())

@@ -26,4 +26,5 @@ class ApiKey(IdMixin, OrgMixin, TimestampMixin, Base):
     #: SHA-256 of the key; the key itself is shown once and never stored
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(16))
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: indexed: every service fetches the recently revoked keys every few seconds
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import hmac
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request, Response, status
 
 from services.plans.identity import service
 from services.plans.identity.models import ApiKey, Organization
+from services.plans.identity.ratelimit import GuessLimiter
 from services.plans.identity.schemas import (
     ApiKeyCreate,
     ApiKeyCreated,
@@ -24,9 +25,20 @@ from shared.pagination import Pagination, paginate
 from shared.schemas import Page, PathId
 
 router = APIRouter(prefix="/v1", tags=["identity"])
+#: what the other XBM services call; outside /v1, so the public gateway never routes to it
+internal_router = APIRouter(prefix="/internal", tags=["internal"])
 
 
-@router.post("/orgs", status_code=status.HTTP_201_CREATED, response_model=OrgCreated)
+TOO_MANY: dict[int | str, dict[str, Any]] = {
+    429: {"description": "too many failed attempts; retry after Retry-After (problem+json)"}
+}
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+@router.post("/orgs", status_code=status.HTTP_201_CREATED, response_model=OrgCreated, responses=TOO_MANY)
 async def create_org(
     body: OrgCreate,
     request: Request,
@@ -34,9 +46,11 @@ async def create_org(
     session: DbSession,
     x_bootstrap_token: Annotated[str | None, Header(max_length=512)] = None,
 ) -> OrgCreated:
+    limiter: GuessLimiter = request.app.state.guess_limiter
     expected: str = request.app.state.bootstrap_token
-    if not x_bootstrap_token or not hmac.compare_digest(x_bootstrap_token.encode(), expected.encode()):
-        raise Unauthorized("a valid X-Bootstrap-Token header is required to create an organisation")
+    async with limiter.attempt("bootstrap", _address(request)):
+        if not x_bootstrap_token or not hmac.compare_digest(x_bootstrap_token.encode(), expected.encode()):
+            raise Unauthorized("a valid X-Bootstrap-Token header is required to create an organisation")
     org, key = await service.create_org(session, body.name)
     response.headers["Location"] = f"/v1/orgs/{org.id}"
     return OrgCreated(org=OrgOut.model_validate(org), admin_api_key=key)
@@ -75,15 +89,20 @@ async def get_api_key(key_id: PathId, principal: Admin, session: DbSession) -> A
     status_code=status.HTTP_204_NO_CONTENT,
     responses={409: {"description": "the last active admin key cannot be revoked"}},
 )
-async def revoke_api_key(key_id: PathId, principal: Admin, session: DbSession) -> Response:
+async def revoke_api_key(key_id: PathId, principal: Admin, session: DbSession, request: Request) -> Response:
     await service.revoke_api_key(session, principal.org_id, key_id)
+    request.app.state.verifier.revocations.invalidate()  # this replica refuses the key's tokens at once
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/auth/token", response_model=TokenOut)
+@router.post("/auth/token", response_model=TokenOut, responses=TOO_MANY)
 async def issue_token(body: TokenRequest, request: Request, session: DbSession) -> TokenOut:
     settings = request.app.state.settings
-    token = await service.exchange_key(session, request.app.state.signing_key, body.api_key, settings.token_ttl_seconds)
+    limiter: GuessLimiter = request.app.state.guess_limiter
+    async with limiter.attempt("token", _address(request), body.api_key):
+        token = await service.exchange_key(
+            session, request.app.state.signing_key, body.api_key, settings.token_ttl_seconds
+        )
     return TokenOut(access_token=token, expires_in=settings.token_ttl_seconds)
 
 
@@ -91,3 +110,17 @@ async def issue_token(body: TokenRequest, request: Request, session: DbSession) 
 async def jwks(request: Request, response: Response) -> dict[str, list[dict[str, str]]]:
     response.headers["Cache-Control"] = "public, max-age=300"
     return request.app.state.signing_key.jwks()  # type: ignore[no-any-return]
+
+
+@internal_router.get("/revocations", include_in_schema=False)
+async def revocations(
+    request: Request,
+    session: DbSession,
+    authorization: Annotated[str | None, Header(max_length=512)] = None,
+) -> dict[str, list[str]]:
+    """The ids of API keys revoked recently enough that their tokens may be unexpired: the other services
+    refuse those tokens (their subject is the key id)."""
+    expected = f"Bearer {request.app.state.service_secret}"
+    if not authorization or not hmac.compare_digest(authorization.encode(), expected.encode()):
+        raise Unauthorized("the revocation list needs the service secret")
+    return {"revoked": await service.recently_revoked(session)}

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.plans.identity.keys import SigningKey
 from services.plans.identity.models import ApiKey, Organization
+from shared.auth import MAX_TOKEN_LIFETIME
 from shared.db import get_scoped, utcnow
 from shared.errors import Conflict, Unauthorized
 
 KEY_PREFIX = "xbm_"
+#: the revocation list carries keys revoked this recently: older ones have no unexpired token left
+REVOCATION_WINDOW = timedelta(seconds=MAX_TOKEN_LIFETIME + 300)
 
 
 def hash_key(key: str) -> str:
@@ -62,3 +66,9 @@ async def exchange_key(session: AsyncSession, signing_key: SigningKey, raw_key: 
     if api_key is None or api_key.revoked_at is not None:
         raise Unauthorized("unknown or revoked API key")
     return signing_key.mint(subject=api_key.id, org_id=api_key.org_id, role=api_key.role, ttl_seconds=ttl)
+
+
+async def recently_revoked(session: AsyncSession) -> list[str]:
+    """Ids of the API keys revoked within :data:`REVOCATION_WINDOW` (their tokens may not have expired yet)."""
+    since = utcnow() - REVOCATION_WINDOW
+    return list((await session.scalars(select(ApiKey.id).where(ApiKey.revoked_at >= since))).all())

@@ -174,7 +174,7 @@ async def activate_plan(session: AsyncSession, principal: Principal, plan_id: st
     await session.execute(
         update(Sbu)
         .where(Sbu.org_id == plan.org_id, Sbu.plan_id == plan.id, Sbu.status == "draft")
-        .values(status="active")
+        .values(status="active", version=Sbu.version + 1)
     )
     await session.flush()
     await session.refresh(plan)

@@ -73,6 +73,9 @@ def create_app(settings: ServiceSettings, jwks: dict[str, Any], http_client: htt
     def keys(_: FastAPI) -> KeySource:
         return StaticKeys(jwks)
 
+    async def nothing_revoked() -> list[str]:  # the toy's HTTP client is the webhook subscriber's, not plans
+        return []
+
     return build_app(
         settings,
         title="XBM toy",
@@ -80,6 +83,7 @@ def create_app(settings: ServiceSettings, jwks: dict[str, Any], http_client: htt
         migrations_dir=MIGRATIONS,
         routers=[_router(), _inbox()],
         key_source=keys,
+        revocations=lambda _: nothing_revoked,
         http_client=http_client,
         events=EVENTS,
         idempotency_model=IdempotencyKey,

@@ -1,0 +1,36 @@
+"""versions for compare-and-set on plans and SBUs; the principal an idempotent response belongs to; revoked keys
+found by index
+
+Revision ID: i12_plans_hardening
+Revises: 0003
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "i12_plans_hardening"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("plans", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("version", sa.Integer(), server_default="1", nullable=False))
+    with op.batch_alter_table("sbus", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("version", sa.Integer(), server_default="1", nullable=False))
+    with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("principal", sa.String(length=64), nullable=True))
+    with op.batch_alter_table("api_keys", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_api_keys_revoked_at"), ["revoked_at"], unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("api_keys", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_api_keys_revoked_at"))
+    with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
+        batch_op.drop_column("principal")
+    with op.batch_alter_table("sbus", schema=None) as batch_op:
+        batch_op.drop_column("version")
+    with op.batch_alter_table("plans", schema=None) as batch_op:
+        batch_op.drop_column("version")
