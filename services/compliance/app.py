@@ -7,7 +7,11 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
+from services.compliance.customers.announce import announce_summaries
+from services.compliance.customers.router import router as customers_router
 from services.compliance.events import EVENTS, IdempotencyKey
+from services.compliance.inbox import router as inbox_router
+from services.compliance.inbox import subscribe_on_start
 from services.compliance.intake.router import router as intake_router
 from services.compliance.items.router import router as items_router
 from services.compliance.orders.router import router as orders_router
@@ -27,10 +31,12 @@ def create_app(settings: ComplianceSettings | None = None, http_client: httpx.As
         description="The three-in-one comparison: orders, payments and waybills from their real senders, "
         "matching, limits, tax, official customs messages and receipts.",
         migrations_dir=MIGRATIONS,
-        routers=[items_router, setup_router, intake_router, orders_router],
+        routers=[items_router, setup_router, intake_router, orders_router, customers_router, inbox_router],
         http_client=http_client,
         events=EVENTS,
         idempotency_model=IdempotencyKey,
+        relay_tasks=lambda app: [lambda: announce_summaries(app.state.sessionmaker)],
+        on_startup=[subscribe_on_start],
     )
     key = settings.pii_key.get_secret_value() if settings.pii_key else None
     app.state.pii = Pii.from_setting(key, settings.data_dir)

@@ -1,3 +1,4 @@
+import services.compliance.customers.models
 import services.compliance.events
 import services.compliance.items.models
 import services.compliance.orders.models

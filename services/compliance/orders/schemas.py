@@ -40,6 +40,13 @@ class Buyer(Schema):
     id_number: IdNumber
     telephone: Phone
     verified: bool = False
+    #: an export buyer's email: kept encrypted in the customer register only, never in the stored document
+    email: Annotated[str, StringConstraints(max_length=254, pattern=r"^\s*[^@\s]+@[^@\s]+\s*$")] | None = Field(
+        None, exclude=True
+    )
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] | None = Field(
+        None, description="the buyer's country, ISO 3166 alpha-2"
+    )
 
 
 class Consignee(Schema):
