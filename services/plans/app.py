@@ -12,6 +12,7 @@ from services.plans.execution.router import routers as execution_routers
 from services.plans.identity.keys import SigningKey
 from services.plans.identity.router import router as identity_router
 from services.plans.inbox import router as inbox_router
+from services.plans.inbox import subscribe_on_start
 from services.plans.planning.router import router as planning_router
 from services.plans.report.router import router as report_router
 from services.plans.sbus.router import router as sbus_router
@@ -56,6 +57,7 @@ def create_app(settings: PlansSettings | None = None, http_client: httpx.AsyncCl
         http_client=http_client,
         events=EVENTS,
         idempotency_model=IdempotencyKey,
+        on_startup=[subscribe_on_start],
     )
     app.state.signing_key = signing_key
     app.state.bootstrap_token = bootstrap
