@@ -28,9 +28,9 @@ async def customer_summary(
     principal: Reader,
     session: DbSession,
     start: Annotated[
-        IsoDate | None, Query(alias="from", description="first day (UTC); default a year before to")
+        IsoDate | None, Query(alias="from", description="first day (UTC); default 365 days before the end of to")
     ] = None,
-    end: Annotated[IsoDate | None, Query(alias="to", description="last day (UTC), included; default now")] = None,
+    end: Annotated[IsoDate | None, Query(alias="to", description="last day (UTC), included; default today")] = None,
     source_id: Annotated[str | None, Query(max_length=64, description="a platform source: its orders only")] = None,
     trade_direction: Literal["import", "export"] | None = None,
 ) -> SummaryOut:

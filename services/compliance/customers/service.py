@@ -59,8 +59,9 @@ async def scope_for(
     source_id: str | None,
     trade_direction: str | None,
 ) -> Scope:
-    """``from`` and ``to`` are days, ``to`` included; without them the last 365 days up to now."""
-    end_at = _utc_start(end) + timedelta(days=1) if end else utcnow()
+    """``from`` and ``to`` are days (UTC), ``to`` included; ``to`` defaults to today, ``from`` to 365 days
+    before the end of ``to``."""
+    end_at = _utc_start(end or utcnow().date()) + timedelta(days=1)
     start_at = _utc_start(start) if start else end_at - DEFAULT_WINDOW
     if start_at >= end_at:
         raise Unprocessable("from must not be after to", loc=["query", "from"])
