@@ -3,6 +3,7 @@ out by hand below; a declared return takes its order out; other organisations an
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -170,3 +171,27 @@ async def test_a_late_tier_event_changes_nothing(compliance, tenant):
     await announce_tier(compliance, tenant, "membership_tier.deleted", gone)
     s = (await compliance.get("/v1/compliance/customers/summary", headers=tenant.auth())).json()
     assert s["tiers"] == []
+
+
+async def test_one_new_buyers_orders_arriving_at_once_make_one_customer(compliance, compliance_app, tenant):
+    """Two first orders of the same new buyer in two concurrent requests (different order numbers, so no lock
+    is shared): the register's unique key decides, and both orders belong to one customer."""
+    await Seller(compliance, tenant).setup()
+    integration = tenant.auth("integration")
+    orders = [
+        export_order(
+            new_order_no(), 2300 + n, "15.00", email="Same.Buyer@example.net", phone="+14155550142", country="US"
+        )
+        for n in range(4)
+    ]
+    responses = await asyncio.gather(
+        *(compliance.post("/v1/compliance/orders", json=o, headers=integration) for o in orders)
+    )
+    assert [r.status_code for r in responses] == [201] * 4, [r.text for r in responses]
+    async with compliance_app.state.sessionmaker() as session:
+        customers = (await session.execute(select(Customer).where(Customer.org_id == tenant.org_id))).scalars().all()
+        noted = (
+            (await session.execute(select(CustomerOrder).where(CustomerOrder.org_id == tenant.org_id))).scalars().all()
+        )
+    assert len(customers) == 1
+    assert len(noted) == 4 and {o.customer_id for o in noted} == {customers[0].id}
