@@ -3,7 +3,8 @@ from its release, and a declared return (or customs sending the goods back) take
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compliance.customers import identity
@@ -12,7 +13,7 @@ from services.compliance.dbutil import insert_new, touch
 from services.compliance.orders.models import Order
 from services.compliance.orders.schemas import OrderDoc
 from services.compliance.pii import Pii
-from shared.db import new_id, scoped, utcnow
+from shared.db import new_id, utcnow
 
 #: states in which an order no longer counts for its customer
 TAKEN_OUT = frozenset({"returned_by_buyer", "returned", "cancelled"})
@@ -34,9 +35,13 @@ async def _customer_id(
               "country": country, "created_at": utcnow(),
               "email_encrypted": pii.encrypt(email, f"customer-email:{org_id}") if pii and email else None,
               "phone_encrypted": pii.encrypt(phone, f"customer-phone:{org_id}") if pii and phone else None}  # fmt: skip
-    await insert_new(session, Customer, values, ["org_id", "customer_key"])
-    stmt = select(Customer.id).where(Customer.org_id == org_id, Customer.customer_key == key)
-    return str((await session.execute(stmt)).scalar_one())
+    # one statement whether the customer is new or known: the no-op update returns the stored row's id
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    stmt = insert(Customer).values(**values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["org_id", "customer_key"], set_={"customer_key": stmt.excluded.customer_key}
+    )
+    return str((await session.execute(stmt.returning(Customer.id))).scalar_one())
 
 
 def _key_and_contact(pii: Pii | None, order: Order, doc: OrderDoc | None) -> tuple[str | None, tuple[str | None, ...]]:
@@ -56,8 +61,11 @@ def _key_and_contact(pii: Pii | None, order: Order, doc: OrderDoc | None) -> tup
 
 
 async def note_order(session: AsyncSession, pii: Pii | None, order: Order, doc: OrderDoc | None = None) -> None:
-    """Note a newly stored order's buyer (it counts only once released). An export buyer with neither a usable
-    email nor phone is not a customer XBM can tell apart, and is left out."""
+    """Note a newly stored export order's buyer, whose contact only the arriving document carries (the order
+    counts once released); an import buyer is known by the stored ID hash and is noted on release. An export
+    buyer with neither a usable email nor phone is not a customer XBM can tell apart, and is left out."""
+    if doc is not None and order.trade_direction != "export":
+        return
     key, contact = _key_and_contact(pii, order, doc)
     if key is None:
         return
@@ -80,8 +88,7 @@ async def mark_changed(session: AsyncSession, org_id: str) -> None:
 async def order_state_changed(session: AsyncSession, order: Order) -> None:
     """Called by the orders' one state-change function: count on release, take out on a return."""
     if order.state == "released":
-        # an import order that arrived before the register existed is noted now (its key needs no contact)
-        await note_order(session, None, order)
+        await note_order(session, None, order)  # an import buyer (the key needs no contact)
         stmt = update(CustomerOrder).where(CustomerOrder.order_id == order.id)
         await session.execute(stmt.values(released_at=order.released_at))
         await mark_changed(session, order.org_id)
@@ -91,8 +98,3 @@ async def order_state_changed(session: AsyncSession, order: Order) -> None:
         )
         if gone.rowcount:  # type: ignore[attr-defined]
             await mark_changed(session, order.org_id)
-
-
-async def customer_of(session: AsyncSession, org_id: str, order_id: str) -> Customer | None:
-    stmt = scoped(Customer, org_id).join(CustomerOrder, CustomerOrder.customer_id == Customer.id)
-    return (await session.execute(stmt.where(CustomerOrder.order_id == order_id))).scalar_one_or_none()
