@@ -39,7 +39,13 @@ class CustomerOrder(IdMixin, OrgMixin, Base):
         UniqueConstraint("order_id"),
         # the summary reads one window of one organisation: its cost follows the window, not the history
         Index("ix_customer_orders_org_id_released_at", "org_id", "released_at"),
-        Index("ix_customer_orders_customer_id_released_at", "customer_id", "released_at"),
+        # each customer's first order: on PostgreSQL an index-only probe, the filters carried in the index
+        Index(
+            "ix_customer_orders_customer_id_released_at",
+            "customer_id",
+            "released_at",
+            postgresql_include=["org_id", "trade_direction", "ebp_code"],
+        ),
     )
 
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))

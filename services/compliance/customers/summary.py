@@ -104,17 +104,15 @@ async def _customer_figures(session: AsyncSession, scope: Scope, w: Windows) -> 
         .group_by(CO.customer_id)
         .subquery()
     )
-    earlier = select(CO.org_id).where(  # the same customer, through the same filters, before the window
-        CO.customer_id == per_customer.c.customer_id, *_filters(scope), CO.released_at < scope.start
-    )
+    # the customer's first order through the same filters: one probe of (customer_id, released_at) each; a
+    # first order before the window makes a returning customer
     first_ever = (
         select(func.min(CO.released_at))
         .where(CO.customer_id == per_customer.c.customer_id, *_filters(scope), CO.released_at < scope.end)
         .scalar_subquery()
     )
-    rows = select(
-        per_customer.c.n, per_customer.c.last_at, earlier.exists().label("seen_before"), first_ever.label("first_at")
-    ).subquery()
+    # OFFSET 0 keeps the planner from copying the probe into each of the counts below (once per customer)
+    rows = select(per_customer.c.n, per_customer.c.last_at, first_ever.label("first_at")).offset(0).subquery()
     new_since, active_since = scope.end - timedelta(days=w.new_days), scope.end - timedelta(days=w.active_days)
     at_risk_since = scope.end - timedelta(days=w.at_risk_days)
 
@@ -124,7 +122,7 @@ async def _customer_figures(session: AsyncSession, scope: Scope, w: Windows) -> 
     stmt = select(
         func.count().label("customers"),
         count_if(rows.c.n >= 2).label("repeaters"),
-        count_if(rows.c.seen_before).label("returning_n"),
+        count_if(rows.c.first_at < scope.start).label("returning_n"),
         count_if(rows.c.first_at >= new_since).label("new_n"),
         count_if(and_(rows.c.first_at < new_since, rows.c.last_at >= active_since)).label("active_n"),
         count_if(
@@ -174,18 +172,43 @@ async def reaching(session: AsyncSession, scope: Scope, tier: Tier, active_since
     return {cid: last is not None and last >= active_since for cid, last in (await session.execute(stmt)).all()}
 
 
+def _reaches(scope: Scope, tier: Tier) -> ColumnElement[bool]:
+    """Per customer (in a query grouped by customer): the tier's thresholds met in its window."""
+    in_window = CO.released_at >= scope.end - timedelta(days=tier.window_days)
+    condition = func.sum(case((in_window, 1), else_=0)) >= max(tier.min_orders, 1)
+    if tier.min_spend_amount is not None:
+        spent = case((and_(in_window, CO.currency == tier.min_spend_currency), type_coerce(CO.amount, BigInteger)))
+        condition = and_(condition, func.coalesce(func.sum(spent), 0) >= int(tier.min_spend_amount.scaleb(4)))
+    return condition
+
+
 async def tier_figures(session: AsyncSession, scope: Scope, w: Windows) -> list[TierFigures]:
     """Each customer belongs to the highest tier of a plan whose thresholds they meet; members, and members
-    with an order in the last ``active_days`` (the tier's activity rate)."""
-    active_since = scope.end - timedelta(days=w.active_days)
-    out: list[TierFigures] = []
-    placed: dict[str, set[str]] = {}
-    for tier in await tiers_of(session, scope.org_id):
-        taken = placed.setdefault(tier.plan_id, set())
-        found = {c: a for c, a in (await reaching(session, scope, tier, active_since)).items() if c not in taken}
-        taken.update(found)
-        out.append(TierFigures(tier.id, tier.plan_id, tier.name, tier.level, len(found), sum(found.values())))
-    return out
+    with an order in the last ``active_days`` (the tier's activity rate). One query: a flag per tier and
+    customer, then counts of the flags no higher tier of the same plan took."""
+    tiers = await tiers_of(session, scope.org_id)  # by plan, highest level first
+    if not tiers:
+        return []
+    longest = max(t.window_days for t in tiers)
+    flags = [case((_reaches(scope, t), 1), else_=0).label(f"t{i}") for i, t in enumerate(tiers)]
+    per_customer = (
+        select(func.max(CO.released_at).label("last_at"), *flags)
+        .where(*_in_window(scope, scope.end - timedelta(days=longest)))
+        .group_by(CO.customer_id)
+        .offset(0)
+        .subquery()
+    )
+    active = per_customer.c.last_at >= scope.end - timedelta(days=w.active_days)
+    counts: list[Any] = []
+    for i, tier in enumerate(tiers):
+        higher = [per_customer.c[f"t{j}"] == 0 for j, t in enumerate(tiers[:i]) if t.plan_id == tier.plan_id]
+        member = and_(per_customer.c[f"t{i}"] == 1, *higher)
+        counts += [func.sum(case((member, 1), else_=0)), func.sum(case((and_(member, active), 1), else_=0))]
+    row = (await session.execute(select(*counts))).one()
+    return [
+        TierFigures(t.id, t.plan_id, t.name, t.level, int(row[2 * i] or 0), int(row[2 * i + 1] or 0))
+        for i, t in enumerate(tiers)
+    ]
 
 
 async def customer_summary(session: AsyncSession, scope: Scope) -> Summary:

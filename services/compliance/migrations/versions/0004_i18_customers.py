@@ -1,4 +1,4 @@
-"""customer register
+"""customer register: buyers by keyed hash, their counted orders, tiers from plans, summary marks
 
 Revision ID: i18_compliance_customers
 Revises: 0003
@@ -78,7 +78,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('order_id', name=op.f('uq_customer_orders_order_id'))
     )
     with op.batch_alter_table('customer_orders', schema=None) as batch_op:
-        batch_op.create_index('ix_customer_orders_customer_id_released_at', ['customer_id', 'released_at'], unique=False)
+        batch_op.create_index('ix_customer_orders_customer_id_released_at', ['customer_id', 'released_at'], unique=False, postgresql_include=['org_id', 'trade_direction', 'ebp_code'])
         batch_op.create_index(batch_op.f('ix_customer_orders_org_id'), ['org_id'], unique=False)
         batch_op.create_index('ix_customer_orders_org_id_released_at', ['org_id', 'released_at'], unique=False)
 
