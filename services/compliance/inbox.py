@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 
-from services.compliance.customers.service import apply_tier
+from services.compliance.customers.tiers import apply_tier
 from services.compliance.events import EVENTS
 from shared.db import DbSession
 from shared.errors import Unprocessable

@@ -117,7 +117,7 @@ async def test_the_register_keeps_no_identifier_in_clear(compliance, compliance_
         orders = (await session.execute(select(CustomerOrder).where(CustomerOrder.org_id == tenant.org_id))).all()
     assert len(rows) == 2 and len(orders) == 2
     stored = " ".join(str(vars(r)) for r in rows)
-    for clear in (buyer, "someone@example.org", "+442079460958", "7946"):
+    for clear in (buyer, "someone@example.org", "someone", "+442079460958", "2079460958"):
         assert clear not in stored
     # the order as stored and shown keeps no email either
     view = await seller.order(x["order_no"])

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 
+from services.compliance.customers import audiences as audience_service
 from services.compliance.customers import service
 from services.compliance.customers.schemas import AudiencePage, LifecycleIn, LifecycleOut, Stage, SummaryOut
 from services.compliance.deps import PiiDep
@@ -69,8 +70,8 @@ async def audiences(
 ) -> Any:
     """Admin: export buyers with an email or phone, as the SHA-256 of the normalised identifier (email trimmed
     and lower-cased; phone in E.164) — never the identifier itself, never an import buyer."""
-    query = service.AudienceQuery(stage=stage, tier_id=tier, limit=limit, cursor=cursor)
-    members, next_cursor = await service.audience(session, pii, principal.org_id, query)
+    query = audience_service.AudienceQuery(stage=stage, tier_id=tier, limit=limit, cursor=cursor)
+    members, next_cursor = await audience_service.audience(session, pii, principal.org_id, query)
     if format == "json":
         return AudiencePage(items=members, next_cursor=next_cursor)
     out = io.StringIO()
