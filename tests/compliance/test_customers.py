@@ -9,7 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from services.compliance.customers.announce import announce_summaries
 from services.compliance.customers.models import Customer, CustomerOrder
+from services.compliance.events import EVENTS
 from tests.compliance.customer_season import (
     WINDOW,
     Clock,
@@ -195,3 +197,25 @@ async def test_one_new_buyers_orders_arriving_at_once_make_one_customer(complian
         )
     assert len(customers) == 1
     assert len(noted) == 4 and {o.customer_id for o in noted} == {customers[0].id}
+
+
+async def test_summary_changed_is_announced_once_per_pass_and_again_a_day_later(compliance, compliance_app, tenant):
+    seller = await Seller(compliance, tenant).setup()
+    for n in (1400, 1400, 1401):
+        await release_import(seller, None, buyer_id(n))
+
+    async def announced() -> list[dict]:
+        E = EVENTS.OutboxEvent
+        async with compliance_app.state.sessionmaker() as session:
+            stmt = select(E).where(E.org_id == tenant.org_id, E.type == "customers.summary_changed")
+            return [e.payload for e in (await session.execute(stmt.order_by(E.occurred_at))).scalars()]
+
+    await announce_summaries(compliance_app.state.sessionmaker)
+    first = await announced()
+    assert len(first) == 1  # three releases, one event
+    assert (first[0]["customers"], first[0]["orders"], first[0]["repurchase_rate"]) == (2, 3, "0.50")
+    assert first[0]["window"]["to"] == first[0]["computed_at"]
+    await announce_summaries(compliance_app.state.sessionmaker)
+    assert len(await announced()) == 1  # nothing changed since
+    await announce_summaries(compliance_app.state.sessionmaker, now=datetime.now(UTC) + timedelta(hours=25))
+    assert len(await announced()) == 2  # a day later: stages move with time alone
