@@ -3,13 +3,16 @@ and the internal subscriptions one service registers with another (authorised by
 
 from __future__ import annotations
 
+import asyncio
 import hmac
+import logging
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Path, Request, Response, status
+from fastapi import APIRouter, Depends, FastAPI, Header, Path, Request, Response, status
 from pydantic import Field, StringConstraints
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from shared.auth import Admin
@@ -288,3 +291,49 @@ async def receive_event(
     if not await remember_inbound(session, tables, webhook_id, source, str(envelope["type"])[:64]):
         return None
     return envelope
+
+
+log = logging.getLogger("xbm.subscriptions")
+#: how long to wait before trying again to register a service's own subscription the database refused
+SYSTEM_SUBSCRIPTION_RETRY_SECONDS = 5.0
+
+
+async def ensure_system_subscription(
+    app: FastAPI, tables: EventTables, name: str, url: str, event_types: list[str], secret: str
+) -> None:
+    """Register (idempotently) the subscription through which another service receives this one's events.
+
+    A service must start even when its database cannot take the row yet (unreachable, or its schema behind
+    Alembic head: ``/readyz`` says so): it then keeps trying in the background until the row is written, and
+    :func:`stop_system_subscriptions` ends those attempts at shutdown."""
+
+    async def attempt() -> None:
+        async with app.state.sessionmaker() as session, session.begin():
+            await upsert_system_subscription(session, tables, name, url, event_types, secret)
+
+    try:
+        await attempt()
+        return
+    except (SQLAlchemyError, OSError) as exc:
+        log.warning("cannot register the %s subscription yet (%s); retrying", name, type(exc).__name__)
+
+    async def keep_trying() -> None:
+        while True:
+            await asyncio.sleep(SYSTEM_SUBSCRIPTION_RETRY_SECONDS)
+            try:
+                await attempt()
+            except (SQLAlchemyError, OSError) as exc:
+                log.info("the %s subscription still cannot be registered (%s)", name, type(exc).__name__)
+            else:
+                log.info("registered the %s subscription", name)
+                return
+
+    tasks: set[asyncio.Task[None]] = app.state.__dict__.setdefault("system_subscription_tasks", set())
+    task = asyncio.create_task(keep_trying())
+    tasks.add(task)
+    task.add_done_callback(tasks.discard)
+
+
+async def stop_system_subscriptions(app: FastAPI) -> None:
+    for task in list(app.state.__dict__.get("system_subscription_tasks", ())):
+        task.cancel()

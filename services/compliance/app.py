@@ -9,9 +9,13 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from services.compliance.customers.announce import announce_summaries
+from services.compliance.customers.router import router as customers_router
 from services.compliance.customs.context import CustomsContext
 from services.compliance.customs.exchange import send_pending, take_inbox
 from services.compliance.events import EVENTS, IdempotencyKey
+from services.compliance.inbox import router as inbox_router
+from services.compliance.inbox import subscribe_on_start
 from services.compliance.intake.router import router as intake_router
 from services.compliance.items.router import router as items_router
 from services.compliance.orders.router import router as orders_router
@@ -19,6 +23,7 @@ from services.compliance.pii import Pii
 from services.compliance.settings import ComplianceSettings
 from services.compliance.setup.router import router as setup_router
 from shared.app import build_app
+from shared.subscriptions import stop_system_subscriptions
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -36,7 +41,10 @@ def create_app(settings: ComplianceSettings | None = None, http_client: httpx.As
         async def inbox() -> int:
             return await take_inbox(app.state.sessionmaker, app.state.customs, app.state.pii)
 
-        return [outbox, inbox]
+        async def summaries() -> int:
+            return await announce_summaries(app.state.sessionmaker)
+
+        return [outbox, inbox, summaries]
 
     app = build_app(
         settings,
@@ -44,11 +52,12 @@ def create_app(settings: ComplianceSettings | None = None, http_client: httpx.As
         description="The three-in-one comparison: orders, payments and waybills from their real senders, "
         "matching, limits, tax, official customs messages and receipts.",
         migrations_dir=MIGRATIONS,
-        routers=[items_router, setup_router, intake_router, orders_router],
+        routers=[items_router, setup_router, intake_router, orders_router, customers_router, inbox_router],
         http_client=http_client,
         events=EVENTS,
         idempotency_model=IdempotencyKey,
-        on_startup=[customs_context],
+        on_startup=[customs_context, subscribe_on_start],
+        on_shutdown=[stop_system_subscriptions],
         relay_tasks=customs_jobs,
     )
     key = settings.pii_key.get_secret_value() if settings.pii_key else None

@@ -20,7 +20,8 @@ STATE_EVENTS = {
     "released": "order.released",
 }
 
-EVENTS = event_tables(Base, tuple(STATE_EVENTS.values()))
+#: besides the order events, the customer register's coalesced summary (services/compliance/customers/announce.py)
+EVENTS = event_tables(Base, (*STATE_EVENTS.values(), "customers.summary_changed"))
 IdempotencyKey = idempotency_table(Base)
 
 

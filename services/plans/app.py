@@ -16,6 +16,7 @@ from services.plans.identity.router import internal_router as identity_internal_
 from services.plans.identity.router import router as identity_router
 from services.plans.identity.service import recently_revoked
 from services.plans.inbox import router as inbox_router
+from services.plans.inbox import subscribe_on_start
 from services.plans.planning.router import router as planning_router
 from services.plans.report.router import router as report_router
 from services.plans.sbus.router import router as sbus_router
@@ -26,6 +27,7 @@ from shared.app import build_app
 from shared.auth import KeySource, StaticKeys
 from shared.db import make_engine, make_sessionmaker
 from shared.secrets import load_or_create_secret
+from shared.subscriptions import stop_system_subscriptions
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -78,10 +80,11 @@ def create_app(settings: PlansSettings | None = None, http_client: httpx.AsyncCl
         ],
         key_source=keys,
         revocations=revocations,
-        on_shutdown=[dispose_revocation_engine],
+        on_shutdown=[dispose_revocation_engine, stop_system_subscriptions],
         http_client=http_client,
         events=EVENTS,
         idempotency_model=IdempotencyKey,
+        on_startup=[subscribe_on_start],
     )
     app.state.signing_key = signing_key
     app.state.guess_limiter = GuessLimiter(

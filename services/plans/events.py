@@ -11,7 +11,18 @@ from services.plans.base import Base
 from shared.events import emit, event_tables
 from shared.idempotency import idempotency_table
 
-EVENTS = event_tables(Base, ("plan.activated", "sbu.created", "sbu.retired"))
+#: membership_tier.* reach compliance, which applies the tiers to the buyers it knows
+EVENTS = event_tables(
+    Base,
+    (
+        "plan.activated",
+        "sbu.created",
+        "sbu.retired",
+        "membership_tier.created",
+        "membership_tier.updated",
+        "membership_tier.deleted",
+    ),
+)
 IdempotencyKey = idempotency_table(Base)
 
 

@@ -44,6 +44,10 @@ NO_OBJECT: dict[tuple[str, str], str] = {
     ("GET", "/v1/compliance/exceptions"): "list of the caller's organisation",
     ("GET", "/v1/compliance/quota"): "the caller's own buyers' usage",
     ("GET", "/v1/compliance/reports/daily"): "the caller's own report",
+    ("GET", "/v1/compliance/customers/summary"): "the caller's own customers",
+    ("GET", "/v1/compliance/customers/lifecycle"): "the caller's own lifecycle windows",
+    ("PUT", "/v1/compliance/customers/lifecycle"): "the caller's own lifecycle windows",
+    ("GET", "/v1/compliance/audiences"): "the caller's own export buyers, hashed",
 }
 
 #: not behind a role: callers prove themselves otherwise (the walk with role tokens skips them)

@@ -154,6 +154,10 @@ COMPLIANCE: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/v1/compliance/exceptions"): READ,
     ("GET", "/v1/compliance/quota"): READ,
     ("GET", "/v1/compliance/reports/daily"): READ,
+    ("GET", "/v1/compliance/customers/summary"): READ,
+    ("GET", "/v1/compliance/customers/lifecycle"): READ,
+    ("PUT", "/v1/compliance/customers/lifecycle"): ADMIN,
+    ("GET", "/v1/compliance/audiences"): ADMIN,
 }
 
 PERMISSIONS: dict[str, dict[tuple[str, str], frozenset[str]]] = {

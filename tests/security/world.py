@@ -485,6 +485,8 @@ async def compliance_world(clients: dict[str, httpx.AsyncClient], apps: dict[str
     await subscribe(world, c, apps["compliance"])
     await created(c, "PUT", "/v1/compliance/customs-profile", tenant, "admin", PROFILE)
     world.bodies[("PUT", "/v1/compliance/customs-profile")] = PROFILE
+    lifecycle = {"new_days": 30, "active_days": 90, "at_risk_days": 180}
+    world.bodies[("PUT", "/v1/compliance/customers/lifecycle")] = lifecycle
     institution = {
         "pay_code": PAY,
         "name": "XBM Pay",

@@ -1,3 +1,4 @@
+import services.compliance.customers.models
 import services.compliance.customs.models
 import services.compliance.events
 import services.compliance.intake.models

@@ -69,7 +69,11 @@ class Buyer(Schema):
     id_number: IdNumber | None = None
     telephone: Phone | None = None
     verified: bool = False
-    country: Country | None = None
+    #: an export buyer's email: kept encrypted in the customer register only, never in the stored document
+    email: Annotated[str, StringConstraints(max_length=254, pattern=r"^\s*[^@\s]+@[^@\s]+\s*$")] | None = Field(
+        None, exclude=True
+    )
+    country: Country | None = Field(None, description="the buyer's country, ISO 3166 alpha-2")
 
 
 class Consignee(Schema):

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import BigInteger, func, or_, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.compliance.customers import register as customers
 from services.compliance.customs.codes import countries
 from services.compliance.customs.codes import iso_currency as _iso_currency
 from services.compliance.customs.declarations import destination
@@ -83,6 +84,7 @@ async def change_state(session: AsyncSession, order: Order, new: str) -> None:
     order.state_changed_at = now
     if new == "released":
         order.released_at = now
+    await customers.order_state_changed(session, order)
     event_type = STATE_EVENTS.get(new)
     if event_type is not None:
         await publish(session, order.org_id, event_type, order_event(order, previous), now)
@@ -198,6 +200,8 @@ async def ingest(session: AsyncSession, pii: Pii, org_id: str, doc: OrderDoc | P
             session, Waybill, _waybill_values(org_id, doc), ["org_id", "logistics_code", "logistics_no"]
         )
     order = await find_order(session, org_id, doc.order_no, ebp_code)
+    if stored and isinstance(doc, OrderDoc) and order is not None:
+        await customers.note_order(session, pii, order, doc)
     if stored and order is not None and order.state == "awaiting_documents":
         await settle(session, order)
     return Ingested(

@@ -66,6 +66,8 @@ class MembershipTier(PlanChild, Base):
     min_spend_amount: Mapped[Decimal | None] = mapped_column(ScaledDecimal(4), nullable=True)
     min_spend_currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
     benefits: Mapped[list[str]] = mapped_column(JSON)
+    #: the thresholds count the orders (and spend) of this many days up to the day the tier is applied
+    window_days: Mapped[int] = mapped_column(Integer, default=365, server_default="365")
 
     @property
     def min_spend(self) -> dict[str, Any] | None:

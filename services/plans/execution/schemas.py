@@ -94,17 +94,32 @@ class SnapshotPatch(Schema):
     notes: LongText | None = None
 
 
+class SnapshotWindow(Out):
+    start: datetime = Field(serialization_alias="from")
+    end: datetime = Field(serialization_alias="to")
+
+
 class SnapshotOut(Out):
     id: str
     plan_id: str
     as_of: date
     customer_count: int
-    repurchase_rate: DecimalStr
-    member_activity_rate: DecimalStr
+    repurchase_rate: DecimalStr | None = Field(description="null only on a computed snapshot without customers")
+    member_activity_rate: DecimalStr | None = Field(description="null only on a computed snapshot without tier members")
     notes: str
     created_at: datetime
+    source: Literal["manual", "computed"] = Field(
+        "manual",
+        description="computed: the organisation's customer status from the orders customs released, listed first "
+        "on the first page and never stored as one of the plan's snapshots",
+    )
+    window: SnapshotWindow | None = Field(None, description="computed only: the window of orders it covers")
+    computed_at: datetime | None = Field(None, description="computed only: when compliance computed it")
 
 
+WindowDays = Annotated[
+    int, Field(ge=1, le=3660, description="days of orders the thresholds count, up to the day the tier is applied")
+]
 Benefits = Annotated[list[Annotated[str, StringConstraints(min_length=1, max_length=500)]], Field(max_length=30)]
 
 
@@ -114,6 +129,7 @@ class TierIn(Schema):
     min_orders: Annotated[int, Field(ge=0, le=10**6)] = 0
     min_spend: Money | None = None
     benefits: Benefits = []
+    window_days: WindowDays = 365
 
 
 class TierPatch(Schema):
@@ -122,6 +138,7 @@ class TierPatch(Schema):
     min_orders: Annotated[int, Field(ge=0, le=10**6)] | None = None
     min_spend: Money | None = None
     benefits: Benefits | None = None
+    window_days: WindowDays | None = None
 
 
 class TierOut(Out):
@@ -132,6 +149,7 @@ class TierOut(Out):
     min_orders: int
     min_spend: MoneyOut | None
     benefits: list[str]
+    window_days: int
     created_at: datetime
 
 

@@ -4,6 +4,7 @@ executives, supervisors and specialists write reviews; the rest is tactical work
 
 from __future__ import annotations
 
+from services.plans.customer_status.service import computed_snapshots
 from services.plans.execution.models import Innovation, MembershipTier, Review, ServiceChannel, StatusSnapshot
 from services.plans.execution.schemas import (
     InnovationIn,
@@ -22,6 +23,7 @@ from services.plans.execution.schemas import (
     TierOut,
     TierPatch,
 )
+from services.plans.execution.tier_events import tier_written
 from services.plans.planning.children import ChildKind
 
 TAG = "innovation, execution and status"
@@ -57,6 +59,7 @@ SNAPSHOTS = ChildKind(
     "execution",
     ("supervisor",),
     tag=TAG,
+    leading=computed_snapshots,
 )
 TIERS = ChildKind(
     "membership-tiers",
@@ -68,6 +71,7 @@ TIERS = ChildKind(
     "execution",
     ("supervisor",),
     tag=TAG,
+    written=tier_written,
 )
 SERVICE_CHANNELS = ChildKind(
     "service-channels",

@@ -1,3 +1,4 @@
+import services.plans.customer_status.models
 import services.plans.events
 import services.plans.execution.models
 import services.plans.identity.models

@@ -22,6 +22,10 @@ from shared.pagination import PageParams, paginate
 
 #: a domain rule run on an object about to be saved (raise Unprocessable to refuse it)
 Check = Callable[[AsyncSession, Plan, Any], Awaitable[None]]
+#: run after an object was created, updated or deleted (action, object), in the same transaction: an event
+Written = Callable[[AsyncSession, str, Any], Awaitable[None]]
+#: rows shown before the stored ones on a list's first page (read models that are not the plan's own rows)
+Leading = Callable[[AsyncSession, Plan], Awaitable[list[Any]]]
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,8 @@ class ChildKind:
     writers: tuple[str, ...]
     check: Check | None = None
     tag: str = "plans"
+    written: Written | None = None
+    leading: Leading | None = None
 
 
 async def load_plan(session: AsyncSession, principal: Principal, plan_id: str) -> Plan:
@@ -45,9 +51,12 @@ async def load_plan(session: AsyncSession, principal: Principal, plan_id: str) -
 async def list_children(
     session: AsyncSession, principal: Principal, kind: ChildKind, plan_id: str, page: PageParams
 ) -> tuple[list[Any], str | None]:
-    await load_plan(session, principal, plan_id)
+    plan = await load_plan(session, principal, plan_id)
     stmt = scoped(kind.model, principal.org_id).where(kind.model.plan_id == plan_id)
-    return await paginate(session, stmt, kind.model, page)
+    rows, cursor = await paginate(session, stmt, kind.model, page)
+    if kind.leading is not None and page.cursor is None:
+        rows = [*await kind.leading(session, plan), *rows]
+    return rows, cursor
 
 
 async def get_child(session: AsyncSession, principal: Principal, kind: ChildKind, plan_id: str, child_id: str) -> Any:
@@ -79,6 +88,8 @@ async def create_child(
     await flush_or_conflict(session, f"this {kind.model.__label__}")
     await session.refresh(obj)
     record(session, ctx, "create", kind.entity, obj.id, None, kind.out.model_validate(obj))
+    if kind.written:
+        await kind.written(session, "created", obj)
     return obj
 
 
@@ -110,6 +121,8 @@ async def update_child(
     await flush_or_conflict(session, f"this {kind.model.__label__}")
     await session.refresh(obj)
     record(session, ctx, "update", kind.entity, obj.id, before, kind.out.model_validate(obj))
+    if kind.written:
+        await kind.written(session, "updated", obj)
     return obj
 
 
@@ -132,3 +145,5 @@ async def delete_child(
     except IntegrityError as exc:
         raise Conflict(f"{kind.model.__label__} {child_id} is still in use; remove what refers to it first") from exc
     record(session, ctx, "delete", kind.entity, child_id, before, None)
+    if kind.written:
+        await kind.written(session, "deleted", obj)

@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.plans.customer_status.service import plan_customer_findings
 from services.plans.planning.models import Plan
 from services.plans.planning.schemas import Finding
 from services.plans.sbus.models import LIVE, Sbu
@@ -169,7 +170,7 @@ async def plan_view(session: AsyncSession, plan: Plan) -> PlanView:
 
 
 async def plan_findings(session: AsyncSession, plan: Plan) -> list[Finding]:
-    return readiness_findings(await plan_view(session, plan))
+    return readiness_findings(await plan_view(session, plan)) + await plan_customer_findings(session, plan)
 
 
 async def health_of(session: AsyncSession, org_id: str, plan_id: str) -> tuple[bool, list[Finding]]:

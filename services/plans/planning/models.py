@@ -4,7 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Date, ForeignKey, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.plans.base import Base
@@ -29,6 +29,8 @@ class Plan(IdMixin, OrgMixin, TimestampMixin, Base):
     status: Mapped[str] = mapped_column(String(10), default="draft")
     strategy_locked_until: Mapped[date | None] = mapped_column(Date, nullable=True)
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: readiness warns when the computed repurchase rate is below this (customer status from compliance)
+    min_repurchase_rate: Mapped[Decimal | None] = mapped_column(Numeric(5, 4), nullable=True)
     #: compare-and-set: every UPDATE names the version it read (see ``Sbu.version``)
     version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
 

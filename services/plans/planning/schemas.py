@@ -1,12 +1,25 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
 from services.plans.kit import MoneyOut
-from shared.schemas import CurrencyCode, IsoDate, LongText, Money, Name, Omittable, Out, Schema, ShortText
+from shared.schemas import (
+    CurrencyCode,
+    DecimalStr,
+    DecimalText,
+    IsoDate,
+    LongText,
+    Money,
+    Name,
+    Omittable,
+    Out,
+    Schema,
+    ShortText,
+)
 
 PlanStatus = Literal["draft", "active", "archived"]
 TradeDirection = Literal["export", "import"]
@@ -15,6 +28,13 @@ Severity = Literal["error", "warning"]
 #: a plan period and a strategy lock stay within these years
 EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
 PlanDate = Annotated[IsoDate, Field(ge=EARLIEST, le=LATEST)]
+#: the repurchase rate below which readiness warns (0–1)
+Threshold = Annotated[
+    Decimal,
+    Field(ge=0, le=1, max_digits=5, decimal_places=4, description="readiness warns when the computed "
+          "repurchase rate from the orders customs released falls below this"),
+    DecimalText(),
+]  # fmt: skip
 
 
 class PlanCreate(Schema):
@@ -25,6 +45,7 @@ class PlanCreate(Schema):
     trade_direction: TradeDirection
     description: LongText = ""
     budget: Money | None = None
+    min_repurchase_rate: Threshold | None = None
 
     @model_validator(mode="after")
     def _period_and_budget(self) -> PlanCreate:
@@ -47,6 +68,7 @@ class PlanPatch(Schema):
     budget: Money | None = None
     status: PlanStatus | None = Field(None, description="only `archived` (from active); use /activate to activate")
     strategy_locked_until: PlanDate | None = None
+    min_repurchase_rate: Threshold | None = None
     override_reason: ShortText | None = None
 
 
@@ -67,6 +89,7 @@ class PlanOut(Out):
     status: PlanStatus
     strategy_locked_until: date | None
     activated_at: datetime | None
+    min_repurchase_rate: DecimalStr | None = None
     created_at: datetime
     updated_at: datetime
 

@@ -87,6 +87,7 @@ async def render_report(session: AsyncSession, principal: Principal, plan_id: st
             (s for s in segments if positioning and s.id == positioning.target_segment_id), None
         ),
         "cells": grid.cells,
+        "customer_status": grid.customer_status,
         "live": live,
         "bars": bars,
         "chart": {"left": CHART_LEFT, "width": CHART_WIDTH, "height": 40 + ROW * max(len(bars), 1)},

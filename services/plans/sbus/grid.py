@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.plans.customer_status.service import customer_status
 from services.plans.kit import money
 from services.plans.planning.children import load_plan
 from services.plans.sbus.models import Sbu, SbuPerformance
@@ -47,7 +48,7 @@ def _axis(items: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 async def sbu_grid(session: AsyncSession, principal: Principal, plan_id: str) -> GridOut:
-    await load_plan(session, principal, plan_id)
+    plan = await load_plan(session, principal, plan_id)
     # plain columns, not five ORM entities per row: a 1,000-SBU grid spent most of its time building and
     # tracking 4,000 objects it only read from
     stmt = (
@@ -89,5 +90,6 @@ async def sbu_grid(session: AsyncSession, principal: Principal, plan_id: str) ->
             "channels": _axis({c["channel"]["id"]: c["channel"] for c in cells}),
             "products": _axis({c["product"]["id"]: c["product"] for c in cells}),
             "cells": cells,
+            "customer_status": await customer_status(session, plan),
         }
     )

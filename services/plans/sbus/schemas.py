@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
+from services.plans.customer_status.schemas import CustomerStatusOut
 from services.plans.kit import MoneyOut
 from shared.schemas import NOT_BLANK, DecimalStr, Money, Name, Out, Schema, Trimmed
 
@@ -112,3 +113,6 @@ class GridOut(Out):
     channels: list[ChannelRef]
     products: list[ProductRef]
     cells: list[GridCell]
+    customer_status: CustomerStatusOut | None = Field(
+        None, description="the organisation's customer status computed from released orders; null until known"
+    )

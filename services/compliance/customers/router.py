@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Response
+
+from services.compliance.customers import audiences as audience_service
+from services.compliance.customers import service
+from services.compliance.customers.schemas import AudiencePage, LifecycleIn, LifecycleOut, Stage, SummaryOut
+from services.compliance.deps import PiiDep
+from shared.auth import Admin, Reader
+from shared.db import DbSession
+from shared.schemas import IsoDate
+
+router = APIRouter(prefix="/v1/compliance", tags=["compliance customers"])
+CSV: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {"text/csv": {}},
+        "description": "with format=csv: Email,Phone,Country — hashed as Customer Match and Custom Audiences take "
+        "them; the next page's cursor in the X-Next-Cursor header",
+    }
+}
+
+
+@router.get("/customers/summary", response_model=SummaryOut, responses={404: {"description": "no such source"}})
+async def customer_summary(
+    principal: Reader,
+    session: DbSession,
+    start: Annotated[
+        IsoDate | None, Query(alias="from", description="first day (UTC); default 365 days before the end of to")
+    ] = None,
+    end: Annotated[IsoDate | None, Query(alias="to", description="last day (UTC), included; default today")] = None,
+    source_id: Annotated[str | None, Query(max_length=64, description="a platform source: its orders only")] = None,
+    trade_direction: Literal["import", "export"] | None = None,
+) -> SummaryOut:
+    """Customers, repurchase rate, revenue, lifecycle stages and membership tiers over the released, not
+    returned orders of the window."""
+    scope = await service.scope_for(session, principal.org_id, start, end, source_id, trade_direction)
+    return await service.summary_view(session, scope)
+
+
+@router.get("/customers/lifecycle", response_model=LifecycleOut)
+async def get_lifecycle(principal: Reader, session: DbSession) -> LifecycleOut:
+    """The organisation's lifecycle windows in days."""
+    return await service.get_lifecycle(session, principal.org_id)
+
+
+@router.put("/customers/lifecycle", response_model=LifecycleOut)
+async def put_lifecycle(body: LifecycleIn, principal: Admin, session: DbSession) -> LifecycleOut:
+    """Admin: set the windows that place customers in stages (new ≤ active < at risk; older is lapsed)."""
+    return await service.put_lifecycle(session, principal.org_id, body)
+
+
+@router.get(
+    "/audiences",
+    response_model=AudiencePage,
+    responses={**CSV, 404: {"description": "no such membership tier"}},
+)
+async def audiences(
+    principal: Admin,
+    session: DbSession,
+    pii: PiiDep,
+    stage: Stage | None = None,
+    tier: Annotated[str | None, Query(max_length=64, description="a membership tier id")] = None,
+    format: Literal["json", "csv"] = "json",
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> Any:
+    """Admin: export buyers with an email or phone, as the SHA-256 of the normalised identifier (email trimmed
+    and lower-cased; phone in E.164) — never the identifier itself, never an import buyer."""
+    query = audience_service.AudienceQuery(stage=stage, tier_id=tier, limit=limit, cursor=cursor)
+    members, next_cursor = await audience_service.audience(session, pii, principal.org_id, query)
+    if format == "json":
+        return AudiencePage(items=members, next_cursor=next_cursor)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["Email", "Phone", "Country"])
+    for m in members:
+        writer.writerow([m.email_sha256 or "", m.phone_sha256 or "", m.country or ""])
+    headers = {"Cache-Control": "no-store"}
+    if next_cursor:
+        headers["X-Next-Cursor"] = next_cursor
+    return Response(out.getvalue(), media_type="text/csv", headers=headers)

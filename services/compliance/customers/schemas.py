@@ -1,0 +1,86 @@
+"""What the customer routes answer and what ``customers.summary_changed`` carries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from shared.schemas import DecimalStr, Out, Schema
+
+Stage = Literal["new", "active", "at_risk", "lapsed"]
+
+
+class MoneyOut(Out):
+    amount: DecimalStr
+    currency: str
+
+
+class Stages(Out):
+    new: int = Field(description="first order within the organisation's 'new' window (default 30 days)")
+    active: int = Field(description="last order within the 'active' window (default 90 days)")
+    at_risk: int = Field(description="last order between the active and at-risk windows (default 90–180 days)")
+    lapsed: int = Field(description="last order longer ago than the at-risk window (default 180 days)")
+
+
+class TierOut(Out):
+    tier_id: str
+    plan_id: str
+    name: str
+    level: int
+    members: int
+    active_members: int = Field(description="members with an order within the 'active' window")
+    activity_rate: DecimalStr | None = Field(description="active_members / members; null without members")
+
+
+class Window(Out):
+    start: datetime = Field(serialization_alias="from")
+    end: datetime = Field(serialization_alias="to")
+
+
+class SummaryOut(Out):
+    window: Window
+    customers: int = Field(description="customers with at least one released, not returned order in the window")
+    new_customers: int = Field(description="customers whose first order falls in the window")
+    returning_customers: int = Field(description="customers who had ordered before the window")
+    repurchase_rate: DecimalStr | None = Field(
+        description="customers with two or more orders in the window / customers; null without customers"
+    )
+    orders: int
+    revenue: list[MoneyOut] = Field(description="per currency")
+    aov: list[MoneyOut] = Field(description="average order value per currency")
+    stages: Stages = Field(description="customers of the window by the recency of their last order at its end")
+    tiers: list[TierOut] = Field(description="membership tiers of the organisation's plans, as plans announced them")
+    member_activity_rate: DecimalStr | None = Field(
+        description="members of any tier with an order within the 'active' window / members"
+    )
+
+
+class SummaryChanged(SummaryOut):
+    """The data of ``customers.summary_changed``: the summary of the default window, and when it was computed."""
+
+    computed_at: datetime
+
+
+class LifecycleIn(Schema):
+    new_days: int = Field(30, ge=1, le=3650)
+    active_days: int = Field(90, ge=1, le=3650)
+    at_risk_days: int = Field(180, ge=1, le=3650)
+
+
+class LifecycleOut(Out):
+    new_days: int
+    active_days: int
+    at_risk_days: int
+
+
+class AudienceMember(Out):
+    email_sha256: str | None = Field(description="SHA-256 (hex) of the trimmed, lower-cased email")
+    phone_sha256: str | None = Field(description="SHA-256 (hex) of the phone in E.164, e.g. +14155550123")
+    country: str | None = Field(description="ISO 3166 alpha-2")
+
+
+class AudiencePage(Out):
+    items: list[AudienceMember]
+    next_cursor: str | None
