@@ -136,6 +136,11 @@ class Demo:
 
     def plan(self) -> tuple[str, list[dict[str, Any]]]:
         plan_id = self.xbm("plan", "import", str(PLAN_FILE))
+        # the season runs on an active plan: its strategy locks and its SBUs go live
+        health = self.call("plans", "GET", f"/v1/plans/{plan_id}/health", role="analyst")
+        if not health["ready"]:
+            raise SystemExit(f"Company A's plan is not ready: {health['findings']}")
+        self.call("plans", "POST", f"/v1/plans/{plan_id}/activate", role="executive", json={})
         sbus = self.call("plans", "GET", f"/v1/plans/{plan_id}/sbus?limit=200", role="analyst")["items"]
         return plan_id, sbus
 
@@ -210,7 +215,8 @@ class Demo:
             csv = self.out / f"metrics-{campaign['id']}.csv"
             csv.write_text("\n".join(lines) + "\n")
             self.xbm("metrics", "push", campaign["id"], str(csv))
-        analysis = self.call("campaigns", "GET", f"/v1/experiments/{experiment['id']}/analysis", role="analyst")
+        # the specialist records the decision: campaigns publishes experiment.decided, plans' report shows it
+        analysis = self.call("campaigns", "POST", f"/v1/experiments/{experiment['id']}/decision", role="specialist")
         return made, analysis
 
     def compliance(self) -> list[str]:

@@ -14,6 +14,7 @@ from services.compliance.orders.router import router as orders_router
 from services.compliance.pii import Pii
 from services.compliance.settings import ComplianceSettings
 from services.compliance.setup.router import router as setup_router
+from services.compliance.subscribe import announce_orders_to_plans
 from shared.app import build_app
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -31,6 +32,7 @@ def create_app(settings: ComplianceSettings | None = None, http_client: httpx.As
         http_client=http_client,
         events=EVENTS,
         idempotency_model=IdempotencyKey,
+        on_startup=[announce_orders_to_plans],
     )
     key = settings.pii_key.get_secret_value() if settings.pii_key else None
     app.state.pii = Pii.from_setting(key, settings.data_dir)
