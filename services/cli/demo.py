@@ -216,7 +216,13 @@ class Demo:
             csv.write_text("\n".join(lines) + "\n")
             self.xbm("metrics", "push", campaign["id"], str(csv))
         # the specialist records the decision: campaigns publishes experiment.decided, plans' report shows it
-        analysis = self.call("campaigns", "POST", f"/v1/experiments/{experiment['id']}/decision", role="specialist")
+        decision = self.http["campaigns"].post(
+            f"/v1/experiments/{experiment['id']}/decision",
+            headers={"Authorization": f"Bearer {self.tokens['specialist']}"},
+        )
+        if decision.status_code not in (200, 404, 405):  # 404/405: the analysis itself records final decisions
+            raise SystemExit(f"campaigns refused the experiment's decision: {decision.status_code} {decision.text}")
+        analysis = self.call("campaigns", "GET", f"/v1/experiments/{experiment['id']}/analysis", role="analyst")
         return made, analysis
 
     def compliance(self) -> list[str]:
@@ -337,6 +343,19 @@ class Demo:
             released.append(order_no)
         return released
 
+    def _report_ready(self, plan_id: str) -> Any:
+        """Plans learns of experiments and customs orders from events: wait until the report shows them."""
+
+        def check() -> bool:
+            html = (
+                self.http["plans"]
+                .get(f"/v1/plans/{plan_id}/report", headers={"Authorization": f"Bearer {self.tokens['analyst']}"})
+                .text
+            )
+            return 'class="experiment"' in html and '<tr><td>released</td><td class="num">5</td></tr>' in html
+
+        return check
+
     def _order(self, order_no: str, buyer: str) -> dict[str, Any]:
         return {
             "id": int(time.time() * 1000),
@@ -411,6 +430,7 @@ class Demo:
                 return perf if perf["totals"]["attributed_orders"] >= len(released) else None
 
             cn_perf = self.wait("released orders to reach their campaign", attributed)
+            self.wait("the experiment's decision and the customs orders in plans' report", self._report_ready(plan_id))
             report = self.out / "plan-report.html"
             self.xbm("plan", "report", plan_id, "-o", str(report))
 

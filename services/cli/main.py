@@ -407,6 +407,9 @@ def metrics_push(
     campaign_id: Annotated[str, typer.Argument(help="The campaign's id.")],
     file: Annotated[Path, typer.Argument(help="CSV: " + ",".join(metrics_file.REQUIRED) + "[,sends,opens]")],
     batch_size: Annotated[int, typer.Option(min=1, max=metrics_file.MAX_BATCH)] = metrics_file.MAX_BATCH,
+    backfill: Annotated[
+        bool, typer.Option("--backfill", help="Accept rows dated outside the campaign's dates.")
+    ] = False,
 ) -> None:
     """Upsert a campaign's daily metric rows from a CSV, in batches of at most 1000 rows."""
     context = _ctx(ctx)
@@ -415,7 +418,8 @@ def metrics_push(
     with context.api(context.token()) as api, _progress(len(rows), "pushing metrics") as advance:
         for batch in metrics_file.batches(rows, batch_size):
             try:
-                api.call("campaigns", "PUT", f"/v1/campaigns/{_seg(campaign_id)}/metrics", json={"rows": batch})
+                body: dict[str, Any] = {"rows": batch, **({"backfill": True} if backfill else {})}
+                api.call("campaigns", "PUT", f"/v1/campaigns/{_seg(campaign_id)}/metrics", json=body)
             except CliError as exc:
                 exc.message = f"{exc.message}\n({sent} of {len(rows)} rows were stored before this batch)"
                 raise

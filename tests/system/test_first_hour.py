@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
+from tests.plans.printing import CHROMIUM, assert_a4, printed
 from tests.system.procs import ROOT, Stack
 
 pytestmark = [pytest.mark.system]
@@ -54,6 +57,22 @@ def test_a_second_make_run_on_the_same_ports_refuses_and_never_says_up(tmp_path:
         assert first.proc.poll() is None
     finally:
         assert first.stop(signal.SIGTERM) == 0, first.output()
+
+
+def _the_demo_report_reads_on_paper(html: str, tmp_path: Path) -> None:
+    """Company A's season as a CMO reads it printed: the chart's figures, campaigns, the experiment, customs."""
+    if not shutil.which(CHROMIUM):
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    sizes, text = printed(html, tmp_path)
+    assert_a4(sizes)
+    assert "plan status active" in text
+    assert "Amounts in USD" in text and "budget 60,000.00 USD" in text and "spend " in text
+    assert "1 CNY = 0.1387 USD" in text  # the CNY campaign's spend on the USD scale, its rate named
+    for section in ("Campaigns (the combat layer)", "Experiments", "Innovation tasks", "Customs (three-in-one"):
+        assert section in text, section
+    assert "WhatsApp service for buyers in China" in text and "on pace" in text
+    assert "winner video_page" in text and "+75.0 %" in text  # 14 against 8 conversions per 20,000
+    assert "released 5" in text and "Released through customs: 16,632.30 CNY" in text
 
 
 def _xbm(env: dict[str, str], *args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -97,6 +116,7 @@ def test_make_run_then_make_demo_twice_and_the_printed_key_logs_in(tmp_path: Pat
             assert where in out, out
         report = clone / "var" / "demo" / "plan-report.html"
         assert report.exists()
+        _the_demo_report_reads_on_paper(report.read_text(), tmp_path)
 
         # the key as a user pastes it at the prompt; the CLI keeps the token in its own config dir
         cli_env = {**env, "XBM_CONFIG_DIR": str(tmp_path / "cli")}
@@ -118,7 +138,6 @@ def test_make_run_then_make_demo_twice_and_the_printed_key_logs_in(tmp_path: Pat
 
 def test_plan_import_is_idempotent_and_a_refusal_leaves_nothing(tmp_path: Path) -> None:
     """Against the real plans service: the same file twice is one plan; a file plans refuses half-way is none."""
-    import httpx
     import yaml
 
     clone = tmp_path / "clone"

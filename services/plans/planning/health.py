@@ -52,7 +52,7 @@ class PlanView:
     #: every currency the plan's money is given in (products, SBUs, innovations, campaigns' spend)
     currencies: set[str] = field(default_factory=set)
     innovations: int = 0
-    #: segment id → (name, countries, description)
+    #: segment id → (name, countries, description), oldest first
     segments: dict[str, tuple[str, list[str], str]] = field(default_factory=dict)
 
 
@@ -154,7 +154,7 @@ def _shape_findings(p: PlanView) -> list[Finding]:
             )
         )
     seen: dict[object, str] = {}
-    for segment_id, (name, countries, description) in sorted(p.segments.items()):
+    for segment_id, (name, countries, description) in p.segments.items():
         for key in (
             ("name", name.strip().casefold()),
             ("market", tuple(sorted(countries)), description.strip().casefold()),
@@ -204,11 +204,13 @@ async def plan_view(session: AsyncSession, plan: Plan) -> PlanView:
         rates=Rates.of(plan.base_currency, plan.fx_rates),
     )
     view.quadrants = {q for (q,) in await rows(SwotItem.quadrant)}
+    # oldest first, so a repeated segment is reported against the one entered before it
+    segment_rows = sorted(
+        await rows(Segment.id, Segment.name, Segment.countries, Segment.description, Segment.created_at),
+        key=lambda r: (r[4], r[0]),
+    )
     view.segments = {
-        sid: (name, list(countries or []), description or "")
-        for sid, name, countries, description in await rows(
-            Segment.id, Segment.name, Segment.countries, Segment.description
-        )
+        sid: (name, list(countries or []), description or "") for sid, name, countries, description, _ in segment_rows
     }
     view.innovations = len(await rows(Innovation.id))
     view.targeted_segments = {s for (s,) in await rows(Segment.id, where=(Segment.targeted.is_(True),))}
