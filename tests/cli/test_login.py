@@ -211,3 +211,16 @@ def test_without_a_login_or_urls_the_cli_goes_where_make_run_listens(
     monkeypatch.setenv("XBM_PLANS_PORT", "18001")
     assert runner.invoke(app, ["login", "--api-key", "xbm_k"]).exit_code == 0
     assert str(fake.sent[-1].headers["host"]) == "127.0.0.1:18001"
+
+
+def test_json_output_for_scripts(runner: CliRunner, fake: FakeXbm, config_dir: Path, tmp_path: Path) -> None:
+    logged = runner.invoke(app, ["--json", "login", "--api-key", "xbm_k"])
+    assert logged.exit_code == 0, logged.stderr
+    assert json.loads(logged.stdout)["expires_in"] == 900
+    csv = tmp_path / "m.csv"
+    csv.write_text(
+        "date,variant,impressions,clicks,cost,conversions,revenue,currency\n2026-03-01,,100,5,1.2,1,30,EUR\n"
+    )
+    pushed = runner.invoke(app, ["--json", "metrics", "push", "c-1", str(csv)])
+    assert pushed.exit_code == 0, pushed.stderr
+    assert json.loads(pushed.stdout) == {"campaign_id": "c-1", "rows": 1}

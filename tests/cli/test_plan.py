@@ -307,3 +307,12 @@ def test_the_parser_keeps_the_layers_in_dependency_order() -> None:
     first = {name: order.index(name) for name in dict.fromkeys(order)}
     assert first["segments"] < first["targeting"] < first["positioning"] < first["customers"]
     assert max(first[k] for k in ("customers", "channels", "products")) < first["sbus"]
+
+
+def test_without_the_schema_the_service_checks_the_bodies(
+    runner: CliRunner, fake: FakeXbm, logged_in: Path, tmp_path: Path
+) -> None:
+    fake.overrides[("GET", "/openapi.json")] = lambda _: problem(404, "not routed")
+    result = runner.invoke(app, ["plan", "import", str(_write(tmp_path, SMALL))])
+    assert result.exit_code == 0, result.stderr
+    assert "checked by plans only" in result.stderr and result.stdout.strip() == "id-1"
