@@ -3,21 +3,31 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-stamp
+# `make run` needs only what the services run on; `make test` (and lint, fuzz, bench) adds the development tools
+RUNTIME := $(VENV)/.installed-runtime
+STAMP := $(VENV)/.installed-dev
 
-.PHONY: install run test lint fuzz bench demo migration clean
+.PHONY: install install-dev run test lint fuzz bench demo migration clean
 
 $(PY):
+	@echo "== creating $(VENV) with $(PYTHON)"
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+$(RUNTIME): pyproject.toml | $(PY)
+	@echo "== installing XBM's runtime dependencies into $(VENV) (first time only; a minute or two)"
+	$(PY) -m pip install --progress-bar on --disable-pip-version-check -e .
+	touch $(RUNTIME)
+
+$(STAMP): $(RUNTIME)
+	@echo "== installing the development tools (tests, linters) into $(VENV)"
+	$(PY) -m pip install --progress-bar on --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(RUNTIME)
 
-run: $(STAMP)
+install-dev: $(STAMP)
+
+run: $(RUNTIME)
 	$(PY) -m services.run
 
 lint: $(STAMP)
@@ -43,7 +53,7 @@ fuzz: $(STAMP)
 	fi
 
 # with `make run` going: Company A's season through all three services
-demo: $(STAMP)
+demo: $(RUNTIME)
 	$(PY) -m services.cli.demo
 
 # the benchmarks (PostgreSQL; see bench/RESULTS.md)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from pathlib import Path
 
 from fastapi import APIRouter, Request, Response
@@ -10,6 +12,10 @@ from sqlalchemy import text
 
 from shared.migrations import current_revision, head_revision
 
+# Which process answers: `make run` hands each child an id and says "up" only when /healthz answers with it, so
+# another stack already listening on the port cannot pass for this one.
+INSTANCE_ID = os.environ.get("XBM_INSTANCE_ID") or uuid.uuid4().hex
+
 
 def ops_router(migrations_dir: Path) -> APIRouter:
     router = APIRouter(include_in_schema=False)
@@ -17,7 +23,7 @@ def ops_router(migrations_dir: Path) -> APIRouter:
 
     @router.get("/healthz")
     async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+        return {"status": "ok", "instance": INSTANCE_ID}
 
     @router.get("/readyz")
     async def readyz(request: Request) -> JSONResponse:

@@ -53,7 +53,8 @@ async def subscribe_on_start(app: FastAPI) -> None:
             EVENTS,
             "plans",
             f"{settings.plans_url.rstrip('/')}/internal/events/campaigns",
-            ["sbu.performance_changed"],
+            # plans keeps these as read models behind its SBU grid and report
+            ["sbu.performance_changed", "campaign.status_changed", "experiment.decided"],
             derive_webhook_secret(app.state.service_secret, "campaigns->plans"),
         )
     app.state.subscription_tasks = [

@@ -6,6 +6,7 @@ The transport is injectable (``use_transport``) so tests run the commands agains
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -23,6 +24,17 @@ DEFAULT_URLS: dict[Service, str] = {
 }
 
 _transport: httpx.BaseTransport | None = None
+
+
+def default_url(service: Service) -> str:
+    """Where `make run` listens by the same settings it reads (XBM_HOST, XBM_<SVC>_PORT), else the default."""
+    host = os.environ.get("XBM_HOST") or "127.0.0.1"
+    if host in ("0.0.0.0", "::"):
+        host = "127.0.0.1"
+    port = os.environ.get(f"XBM_{service.upper()}_PORT")
+    if not port:
+        return DEFAULT_URLS[service] if host == "127.0.0.1" else f"http://{host}:{DEFAULT_URLS[service][-4:]}"
+    return f"http://{host}:{port}"
 
 
 @contextlib.contextmanager
@@ -97,9 +109,11 @@ class Api:
             raise CliError(f"cannot reach {service} at {self.urls[service]}: {detail}", Exit.UNREACHABLE) from exc
         if response.is_success:
             return response
-        if response.status_code == 401 and self.token:
+        if response.status_code == 401:
+            # a refused token, or (with no token yet) a refused API key: either way, log in again
+            what = "the token" if self.token else "the API key"
             raise CliError(
-                f"{service} refused the token ({describe_problem(response)}); run `xbm login`", Exit.NOT_LOGGED_IN
+                f"{service} refused {what} ({describe_problem(response)}); run `xbm login`", Exit.NOT_LOGGED_IN
             )
         raise CliError(f"{service} refused {method} {path}: {describe_problem(response)}", Exit.REFUSED)
 

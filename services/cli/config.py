@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import typer
@@ -24,6 +24,8 @@ class Credentials:
     access_token: str
     expires_at: float
     plans_url: str
+    #: every service's URL as given at login: later commands send the token there, not to a default port
+    urls: dict[str, str] = field(default_factory=dict)
 
     def expired(self, now: float | None = None) -> bool:
         return (now if now is not None else time.time()) >= self.expires_at
@@ -46,7 +48,15 @@ def load(directory: Path) -> Credentials | None:
     path = directory / FILE_NAME
     try:
         data = json.loads(path.read_text())
-        return Credentials(str(data["access_token"]), float(data["expires_at"]), str(data["plans_url"]))
+        urls = data.get("urls") or {}
+        if not isinstance(urls, dict):
+            raise TypeError("urls is not a mapping")
+        return Credentials(
+            str(data["access_token"]),
+            float(data["expires_at"]),
+            str(data["plans_url"]),
+            {str(k): str(v) for k, v in urls.items()},
+        )
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError) as exc:

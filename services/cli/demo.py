@@ -4,6 +4,10 @@ Loads Company A's plan from examples/company-a/plan.yaml with the ``xbm`` CLI, r
 an A/B experiment, sends Company A's USD exports to buyers abroad (orders, receipts of payment and waybills)
 through signed webhooks exactly as the senders sign them, feeds customs' receipts through to closed, and prints
 the plan report's path and a summary. It talks to the services over HTTP only.
+
+It needs no settings beside the ones ``make run`` was given: the same XBM_DATA_DIR (default ./var), XBM_HOST and
+XBM_<SVC>_PORT (or XBM_<SVC>_URL). Each run plays the season in an organisation of its own, so it is safe to run
+again; the organisation's admin API key is printed and kept in the data dir's demo/api_key.
 """
 
 from __future__ import annotations
@@ -37,15 +41,23 @@ EXPORT_DIR = ROOT / "examples" / "company-a" / "export"
 UTM = "gsk-us-launch"
 
 
+def service_urls() -> dict[str, str]:
+    """Where ``make run`` listens, worked out from the same settings it reads."""
+    host = os.environ.get("XBM_HOST", "127.0.0.1")
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"
+    return {
+        name: os.environ.get(f"XBM_{name.upper()}_URL")
+        or f"http://{host}:{os.environ.get(f'XBM_{name.upper()}_PORT', port)}"
+        for name, port in (("plans", 8001), ("campaigns", 8002), ("compliance", 8003))
+    }
+
+
 class Demo:
     def __init__(self) -> None:
-        self.urls = {
-            name: os.environ.get(f"XBM_{name.upper()}_URL", f"http://127.0.0.1:{port}")
-            for name, port in (("plans", 8001), ("campaigns", 8002), ("compliance", 8003))
-        }
+        self.urls = service_urls()
         self.data_dir = Path(os.environ.get("XBM_DATA_DIR", "var")).resolve()
         self.out = self.data_dir / "demo"
-        self.out.mkdir(parents=True, exist_ok=True)
         self.http = {name: httpx.Client(base_url=url, timeout=30) for name, url in self.urls.items()}
         self.keys: dict[str, str] = {}
         self.tokens: dict[str, str] = {}
@@ -82,19 +94,41 @@ class Demo:
         raise SystemExit(f"timed out waiting for {what}")
 
     # --- the season ---------------------------------------------------------------------------------------------
+    def _bootstrap_token(self) -> str:
+        token = os.environ.get("XBM_BOOTSTRAP_TOKEN", "").strip()
+        if token:
+            return token
+        path = self.data_dir / "bootstrap_token"
+        try:
+            return path.read_text().strip()
+        except OSError:
+            raise SystemExit(
+                f"no bootstrap token at {path}: run `make demo` from the directory `make run` was started in, "
+                "or give it the same XBM_DATA_DIR (or XBM_BOOTSTRAP_TOKEN)"
+            ) from None
+
     def organisation(self) -> None:
-        token = os.environ.get("XBM_BOOTSTRAP_TOKEN") or (self.data_dir / "bootstrap_token").read_text().strip()
         for name, url in self.urls.items():
             try:
                 httpx.get(f"{url}/readyz", timeout=3).raise_for_status()
             except httpx.HTTPError as exc:
                 raise SystemExit(f"{name} is not ready at {url} ({exc}); start the services with `make run`") from exc
+        token = self._bootstrap_token()
+        self.out.mkdir(parents=True, exist_ok=True)
+        # an organisation per run, so a second run plays a fresh season beside the first instead of colliding
+        stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
         created = self.http["plans"].post(
-            "/v1/orgs", json={"name": f"Company A (demo {date.today()})"}, headers={"X-Bootstrap-Token": token}
+            "/v1/orgs", json={"name": f"Company A (demo {stamp})"}, headers={"X-Bootstrap-Token": token}
         )
         if created.status_code != 201:
             raise SystemExit(f"cannot create the organisation: {created.status_code} {created.text}")
         self.keys["admin"] = created.json()["admin_api_key"]
+        self.org_id = str(created.json()["org"]["id"])
+        self.key_file = self.out / "api_key"
+        # kept for exploring afterwards (`xbm login`); 0600 from the start, as the CLI keeps its token
+        fd = os.open(self.key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(self.keys["admin"] + "\n")
         self.tokens["admin"] = self._token(self.keys["admin"])
         for role in ROLES:
             key = self.call("plans", "POST", "/v1/api-keys", json={"name": f"demo {role}", "role": role})["key"]
@@ -105,6 +139,11 @@ class Demo:
 
     def plan(self) -> tuple[str, list[dict[str, Any]]]:
         plan_id = self.xbm("plan", "import", str(PLAN_FILE))
+        # the season runs on an active plan: its strategy locks and its SBUs go live
+        health = self.call("plans", "GET", f"/v1/plans/{plan_id}/health", role="analyst")
+        if not health["ready"]:
+            raise SystemExit(f"Company A's plan is not ready: {health['findings']}")
+        self.call("plans", "POST", f"/v1/plans/{plan_id}/activate", role="executive", json={})
         sbus = self.call("plans", "GET", f"/v1/plans/{plan_id}/sbus?limit=200", role="analyst")["items"]
         return plan_id, sbus
 
@@ -182,6 +221,7 @@ class Demo:
             csv.write_text("\n".join(lines) + "\n")
             self.xbm("metrics", "push", campaign["id"], str(csv))
         self.call("campaigns", "GET", f"/v1/experiments/{experiment['id']}/analysis", role="analyst")  # reads only
+        # the specialist records the decision: campaigns publishes experiment.decided, plans' report shows it
         analysis = self.call("campaigns", "POST", f"/v1/experiments/{experiment['id']}/decision", role="specialist")
         return made, analysis
 
@@ -282,6 +322,19 @@ class Demo:
             released.append(order_no)
         return released
 
+    def _report_ready(self, plan_id: str, released: int) -> Any:
+        """Plans learns of experiments and customs orders from events: wait until the report shows them."""
+
+        def check() -> bool:
+            html = (
+                self.http["plans"]
+                .get(f"/v1/plans/{plan_id}/report", headers={"Authorization": f"Bearer {self.tokens['analyst']}"})
+                .text
+            )
+            return 'class="experiment"' in html and f'<tr><td>released</td><td class="num">{released}</td></tr>' in html
+
+        return check
+
     def _shopify(self, source: dict[str, Any], order: dict[str, Any]) -> None:
         body = json.dumps(order).encode()
         digest = base64.b64encode(hmac.new(source["secret"].encode(), body, hashlib.sha256).digest()).decode()
@@ -329,10 +382,14 @@ class Demo:
                 return perf if perf["totals"]["attributed_orders"] >= len(released) else None
 
             cn_perf = self.wait("released orders to reach their campaign", attributed)
+            self.wait(
+                "the experiment's decision and the customs orders in plans' report",
+                self._report_ready(plan_id, len(released)),
+            )
             report = self.out / "plan-report.html"
             self.xbm("plan", "report", plan_id, "-o", str(report))
 
-        print(f"\nCompany A — plan {plan_id}")
+        print(f"\nCompany A — organisation {self.org_id}, plan {plan_id}")
         print(f"  plan report: {report}")
         print(f"  SBUs: {len(grid['cells'])}")
         for cell in grid["cells"]:
@@ -349,6 +406,15 @@ class Demo:
             f"{totals['attributed_orders']} orders, {totals['attributed_revenue']['amount']} "
             f"{totals['attributed_revenue']['currency']}"
         )
+        plans, campaigns, compliance = self.urls["plans"], self.urls["campaigns"], self.urls["compliance"]
+        print(f"\nThe organisation's admin API key (kept in {self.key_file}):\n  {self.keys['admin']}")
+        print("\nWhere to look (log in first: `xbm login` and paste the key, or set XBM_API_KEY):")
+        print(f"  the report        xbm plan report {plan_id} -o plan.html   (or open {report})")
+        print(f"  the SBU grid      GET {plans}/v1/plans/{plan_id}/sbu-grid")
+        print(f"  the experiment    GET {campaigns}/v1/campaigns/{made[0]['id']}/experiments")
+        print(f"  its analysis      GET {campaigns}/v1/experiments/{analysis['experiment_id']}/analysis")
+        print(f"  customs orders    GET {compliance}/v1/compliance/orders")
+        print("  who you are       xbm whoami")
 
 
 def _stamp() -> str:

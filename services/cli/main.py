@@ -1,12 +1,14 @@
 """xbm: log in, import a plan, fetch its report, push metrics, send compliance documents, replay events.
 
 Exit codes: 0 ok, 1 a service refused (its problem detail on stderr), 2 usage error or bad input file (nothing
-sent), 3 a service cannot be reached, 4 not logged in (or the token expired).
+sent), 3 a service cannot be reached, 4 not logged in (or the token expired or was refused).
 """
 
 from __future__ import annotations
 
+import base64
 import functools
+import importlib.metadata
 import json
 import os
 import sys
@@ -24,8 +26,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from services.cli import config, metrics_file, plan_file
-from services.cli.api import DEFAULT_URLS, Api, Service
+from services.cli.api import DEFAULT_URLS, SERVICES, Api, Service, default_url
 from services.cli.errors import CliError, Exit, usage
+from services.cli.schema import Schemas
 
 app = typer.Typer(name="xbm", help=__doc__, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 plan_app = typer.Typer(help="Marketing plans: import one from YAML, fetch its report.", no_args_is_help=True)
@@ -48,9 +51,21 @@ R = TypeVar("R")
 class Context:
     urls: dict[Service, str]
     config_dir: Path
+    as_json: bool = False
 
     def api(self, token: str | None = None) -> Api:
         return Api(self.urls, token)
+
+    def schemas(self, api: Api, service: Service) -> Schemas:
+        """The service's OpenAPI document, to check bodies against before any of them is sent. Behind a gateway that
+        routes only /v1 there is none: the service then checks each body itself (and says why it refuses)."""
+        try:
+            return Schemas(api.json(service, "GET", "/openapi.json"))
+        except CliError as exc:
+            if exc.code != Exit.REFUSED:
+                raise
+            err.print(f"xbm: {service} does not show its schema here; bodies are checked by {service} only")
+            return Schemas({})
 
     def token(self) -> str:
         """A live token: the one `xbm login` kept, else one exchanged for $XBM_API_KEY."""
@@ -121,6 +136,21 @@ def _print_json(value: Any) -> None:
     typer.echo(json.dumps(value, indent=2, ensure_ascii=False))
 
 
+def _version(value: bool) -> None:
+    if value:
+        try:
+            version = importlib.metadata.version("xbm")
+        except importlib.metadata.PackageNotFoundError:  # pragma: no cover - run from a bare checkout
+            version = "unknown"
+        typer.echo(f"xbm {version}")
+        raise typer.Exit()
+
+
+def _invalid(where: str, errors: list[str]) -> CliError:
+    listed = "\n".join(f"  {e}" for e in errors)
+    return usage(f"{where} would be refused; nothing was sent:\n{listed}")
+
+
 def _exchange(api: Api, api_key: str) -> dict[str, Any]:
     try:
         result = api.json("plans", "POST", "/v1/auth/token", json={"api_key": api_key})
@@ -131,26 +161,46 @@ def _exchange(api: Api, api_key: str) -> dict[str, Any]:
     return result
 
 
+URL_HELP = "Base URL of {}; default: the one `xbm login` used, else where `make run` listens ({})."
+
+
 @app.callback()
 def main(
     ctx: typer.Context,
-    plans_url: Annotated[str, typer.Option(envvar="XBM_PLANS_URL", help="Base URL of plans.")] = DEFAULT_URLS["plans"],
+    plans_url: Annotated[
+        str | None, typer.Option(envvar="XBM_PLANS_URL", help=URL_HELP.format("plans", DEFAULT_URLS["plans"]))
+    ] = None,
     campaigns_url: Annotated[
-        str, typer.Option(envvar="XBM_CAMPAIGNS_URL", help="Base URL of campaigns.")
-    ] = DEFAULT_URLS["campaigns"],
+        str | None,
+        typer.Option(envvar="XBM_CAMPAIGNS_URL", help=URL_HELP.format("campaigns", DEFAULT_URLS["campaigns"])),
+    ] = None,
     compliance_url: Annotated[
-        str, typer.Option(envvar="XBM_COMPLIANCE_URL", help="Base URL of compliance.")
-    ] = DEFAULT_URLS["compliance"],
+        str | None,
+        typer.Option(envvar="XBM_COMPLIANCE_URL", help=URL_HELP.format("compliance", DEFAULT_URLS["compliance"])),
+    ] = None,
     config_dir: Annotated[
         Path | None, typer.Option(envvar="XBM_CONFIG_DIR", help="Where the login is kept.", show_default=False)
     ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print results as JSON, for scripts.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
 ) -> None:
     """XBM from the command line, for people and scripts."""
-    urls: dict[Service, str] = {"plans": plans_url, "campaigns": campaigns_url, "compliance": compliance_url}
-    for name, url in urls.items():
+    directory = config_dir or config.config_dir()
+    given: dict[Service, str | None] = {"plans": plans_url, "campaigns": campaigns_url, "compliance": compliance_url}
+    try:
+        saved = config.load(directory)
+    except CliError:
+        saved = None  # an unreadable login is reported by the command that needs it
+    urls: dict[Service, str] = {}
+    for name in SERVICES:
+        # told > the URL logged in against > the default: a kept token never goes to a server it was not made for
+        url = given[name] or (saved.urls.get(name) if saved else None) or default_url(name)
         if not url.startswith(("http://", "https://")):
             raise typer.BadParameter(f"{url!r} is not an http(s) URL", param_hint=f"--{name}-url")
-    ctx.obj = Context(urls=urls, config_dir=config_dir or config.config_dir())
+        urls[name] = url
+    ctx.obj = Context(urls=urls, config_dir=directory, as_json=as_json)
 
 
 @app.command()
@@ -158,16 +208,72 @@ def main(
 def login(
     ctx: typer.Context,
     api_key: Annotated[
-        str, typer.Option(prompt="API key", hide_input=True, envvar="XBM_API_KEY", help="The key to log in with.")
-    ],
+        str,
+        typer.Option(
+            prompt="API key", hide_input=True, envvar="XBM_API_KEY", help="The key to log in with.", show_default=False
+        ),
+    ] = "",  # an empty answer is the user's mistake (exit 2), not a reason to ask again
 ) -> None:
     """Exchange an API key for an access token and keep the token (file mode 0600) for the next commands."""
     context = _ctx(ctx)
-    result = _exchange(context.api(), api_key.strip())
+    api_key = api_key.strip()
+    if not api_key:
+        raise usage("the API key is empty; nothing was sent")
+    if len(api_key) > 512 or not api_key.isprintable():
+        raise usage("that is not an API key (XBM keys start with xbm_); nothing was sent")
+    result = _exchange(context.api(), api_key)
     expires_in = int(result.get("expires_in") or 0)
-    credentials = config.Credentials(result["access_token"], time.time() + expires_in, context.urls["plans"])
+    credentials = config.Credentials(
+        result["access_token"],
+        time.time() + expires_in,
+        context.urls["plans"],
+        {str(k): v for k, v in context.urls.items()},
+    )
     path = config.save(context.config_dir, credentials)
-    err.print(f"logged in; the token is valid for {expires_in} s and kept in {path}", markup=False)
+    if context.as_json:
+        _print_json({"plans_url": context.urls["plans"], "expires_in": expires_in, "kept_in": str(path)})
+    err.print(f"logged in at {context.urls['plans']}; the token is valid for {expires_in} s and kept in {path}")
+
+
+def _claims(token: str) -> dict[str, Any]:
+    """The token's claims as plans wrote them (read, not verified: plans verifies it on the next call)."""
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError) as exc:
+        raise CliError("the kept token is not a token; run `xbm login`", Exit.NOT_LOGGED_IN) from exc
+    if not isinstance(claims, dict):
+        raise CliError("the kept token is not a token; run `xbm login`", Exit.NOT_LOGGED_IN)
+    return claims
+
+
+@app.command()
+@exits
+def whoami(ctx: typer.Context) -> None:
+    """Show the organisation, role and key the current login acts as (plans confirms the token)."""
+    context = _ctx(ctx)
+    token = context.token()
+    claims = _claims(token)
+    with context.api(token) as api:
+        org = api.json("plans", "GET", f"/v1/orgs/{_seg(str(claims.get('org', '')))}")
+    name = org.get("name") if isinstance(org, dict) else None
+    expires = claims.get("exp")
+    who = {
+        "org_id": claims.get("org"),
+        "org_name": name,
+        "role": claims.get("role"),
+        "subject": claims.get("sub"),
+        "expires_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(expires)) if isinstance(expires, int) else None,
+        "plans_url": context.urls["plans"],
+    }
+    if context.as_json:
+        _print_json(who)
+        return
+    typer.echo(f"organisation {who['org_name']} ({who['org_id']})")
+    typer.echo(f"role         {who['role']}")
+    typer.echo(f"key          {who['subject']}")
+    typer.echo(f"token until  {who['expires_at']}")
+    typer.echo(f"plans        {who['plans_url']}")
 
 
 @app.command()
@@ -178,21 +284,75 @@ def logout(ctx: typer.Context) -> None:
     err.print("logged out" if forgotten else "was not logged in")
 
 
+PLACEHOLDER_ID = "00000000-0000-4000-8000-000000000000"
+
+
+def _placeholders(ids: dict[str, dict[str, str]], parsed: plan_file.PlanFile) -> None:
+    """Stand-in ids for every named object, so each body can be checked before anything exists."""
+    for step in parsed.steps:
+        if step.kind:
+            for name in step.names:
+                ids[step.kind][name] = PLACEHOLDER_ID
+
+
 @plan_app.command("import")
 @exits
 def plan_import(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="The plan as YAML.", dir_okay=False)],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check the file against plans' schemas and send nothing.")
+    ] = False,
 ) -> None:
-    """Create a whole plan from one YAML file and print its id."""
+    """Create a whole plan from one YAML file and print its id.
+
+    Every request body is checked against plans' own schemas first (exit 2, nothing sent). With `plan.key` in
+    the file, importing it again prints the plan made the first time and creates nothing. A refusal part-way
+    removes the plan created, so a failed import leaves nothing behind.
+    """
     context = _ctx(ctx)
     parsed = plan_file.parse(_read(file))
+    key = parsed.plan.get("key")
     with context.api(context.token()) as api:
+        schemas = context.schemas(api, "plans")
+        errors = [f"plan.{e}" for e in schemas.errors("POST", "/v1/plans", parsed.plan)]
+        ids: dict[str, dict[str, str]] = {k: {} for k, _, _ in plan_file.LISTS}
+        _placeholders(ids, parsed)
+        for step in parsed.steps:
+            body = step.build(ids)
+            errors += [f"{step.label}: {e}" for e in schemas.errors(step.method, step.path, body)]
+        if errors:
+            raise _invalid(str(file), errors)
+        existing = None
+        if key is not None:
+            found = api.json("plans", "GET", "/v1/plans?" + urllib.parse.urlencode({"key": str(key), "limit": 1}))
+            items = found.get("items") if isinstance(found, dict) else None
+            existing = items[0] if items else None
+        if dry_run:
+            summary = {
+                "dry_run": True,
+                "requests": 1 + len(parsed.steps),
+                "steps": ["plan", *(step.label for step in parsed.steps)],
+                "existing_plan_id": existing["id"] if existing else None,
+            }
+            if context.as_json:
+                _print_json(summary)
+            else:
+                err.print(
+                    f"{file} is valid: {summary['requests']} requests would be sent; nothing was sent"
+                    + (f" (plan key {key!r} is already imported as {existing['id']})" if existing else ""),
+                    markup=False,
+                )
+            return
+        if existing:
+            err.print(f"plan key {key!r} was imported before; nothing was created", markup=False)
+            _echo_plan(context, str(existing["id"]), created=False)
+            return
         created = api.json("plans", "POST", "/v1/plans", json=parsed.plan)
         if not isinstance(created, dict) or "id" not in created:
             raise CliError("plans answered POST /v1/plans without an id", Exit.REFUSED)
         plan_id = str(created["id"])
-        ids: dict[str, dict[str, str]] = {key: {} for key, _, _ in plan_file.LISTS}
+        ids = {k: {} for k, _, _ in plan_file.LISTS}
         with _progress(len(parsed.steps), "importing plan") as advance:
             for step in parsed.steps:
                 try:
@@ -200,13 +360,29 @@ def plan_import(
                         "plans", step.method, step.path.format(plan_id=_seg(plan_id)), json=step.build(ids)
                     )
                 except CliError as exc:
-                    exc.message = f"{exc.message}\n(at {step.label}; plan {plan_id} was created and kept)"
+                    exc.message = f"{exc.message}\n(at {step.label}; {_undo(api, plan_id)})"
                     raise
                 if step.kind and step.names and isinstance(result, dict) and "id" in result:
                     for name in step.names:
                         ids[step.kind][name] = str(result["id"])
                 advance(1)
-    typer.echo(plan_id)
+    _echo_plan(context, plan_id, created=True)
+
+
+def _undo(api: Api, plan_id: str) -> str:
+    """Remove a half-imported plan (still a draft: activation is the last step)."""
+    try:
+        api.call("plans", "DELETE", f"/v1/plans/{_seg(plan_id)}")
+    except CliError as exc:
+        return f"plan {plan_id} could not be removed and is left as a draft: {exc.message}"
+    return f"plan {plan_id} was removed; nothing is left behind"
+
+
+def _echo_plan(context: Context, plan_id: str, *, created: bool) -> None:
+    if context.as_json:
+        _print_json({"plan_id": plan_id, "created": created})
+    else:
+        typer.echo(plan_id)
 
 
 @plan_app.command("report")
@@ -214,12 +390,18 @@ def plan_import(
 def plan_report(
     ctx: typer.Context,
     plan_id: Annotated[str, typer.Argument(help="The plan's id.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the HTML.")] = Path("plan.html"),
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Where to write the HTML; `-` writes it to stdout.")
+    ] = Path("plan.html"),
 ) -> None:
     """Save the one-page plan report (HTML)."""
     context = _ctx(ctx)
     with context.api(context.token()) as api:
         response = api.call("plans", "GET", f"/v1/plans/{_seg(plan_id)}/report")
+    if str(output) == "-":
+        sys.stdout.buffer.write(response.content)
+        sys.stdout.flush()
+        return
     try:
         output.write_bytes(response.content)
     except OSError as exc:
@@ -234,6 +416,9 @@ def metrics_push(
     campaign_id: Annotated[str, typer.Argument(help="The campaign's id.")],
     file: Annotated[Path, typer.Argument(help="CSV: " + ",".join(metrics_file.REQUIRED) + "[,sends,opens]")],
     batch_size: Annotated[int, typer.Option(min=1, max=metrics_file.MAX_BATCH)] = metrics_file.MAX_BATCH,
+    backfill: Annotated[
+        bool, typer.Option("--backfill", help="Accept rows dated outside the campaign's dates.")
+    ] = False,
 ) -> None:
     """Upsert a campaign's daily metric rows from a CSV, in batches of at most 1000 rows."""
     context = _ctx(ctx)
@@ -242,12 +427,15 @@ def metrics_push(
     with context.api(context.token()) as api, _progress(len(rows), "pushing metrics") as advance:
         for batch in metrics_file.batches(rows, batch_size):
             try:
-                api.call("campaigns", "PUT", f"/v1/campaigns/{_seg(campaign_id)}/metrics", json={"rows": batch})
+                body: dict[str, Any] = {"rows": batch, **({"backfill": True} if backfill else {})}
+                api.call("campaigns", "PUT", f"/v1/campaigns/{_seg(campaign_id)}/metrics", json=body)
             except CliError as exc:
                 exc.message = f"{exc.message}\n({sent} of {len(rows)} rows were stored before this batch)"
                 raise
             sent += len(batch)
             advance(len(batch))
+    if context.as_json:
+        _print_json({"campaign_id": campaign_id, "rows": sent})
     err.print(f"pushed {sent} rows to campaign {campaign_id}", markup=False)
 
 
@@ -264,7 +452,11 @@ def compliance_send(
     kind: Annotated[DocumentKind, typer.Argument(help="order, payment or waybill.")],
     file: Annotated[Path, typer.Argument(help="A canonical document as JSON, or a list of them.")],
 ) -> None:
-    """Send canonical order, payment or waybill documents (API.md) to compliance."""
+    """Send canonical order, payment or waybill documents to compliance.
+
+    Every document is checked against compliance's schema first (exit 2, nothing sent). Each one's result is
+    printed; the exit code is 1 when any was refused or its order is in `mismatch`.
+    """
     context = _ctx(ctx)
     try:
         loaded = json.loads(_read(file))
@@ -273,12 +465,43 @@ def compliance_send(
     documents = loaded if isinstance(loaded, list) else [loaded]
     if not documents or not all(isinstance(d, dict) for d in documents):
         raise usage(f"{file} must hold a JSON object or a non-empty list of objects")
-    results = []
-    with context.api(context.token()) as api, _progress(len(documents), f"sending {kind.value}s") as advance:
-        for document in documents:
-            results.append(api.json("compliance", "POST", f"/v1/compliance/{kind.value}s", json=document))
-            advance(1)
+    path = f"/v1/compliance/{kind.value}s"
+    results: list[dict[str, Any]] = []
+    with context.api(context.token()) as api:
+        schemas = context.schemas(api, "compliance")
+        errors = [f"[{i}] {e}" for i, d in enumerate(documents) for e in schemas.errors("POST", path, d)]
+        if errors:
+            raise _invalid(str(file), errors)
+        with _progress(len(documents), f"sending {kind.value}s") as advance:
+            for index, document in enumerate(documents):
+                try:
+                    results.append(_send_one(api, path, index, document))
+                except CliError as exc:
+                    # what was stored before the service went away is still printed, so a retry can skip it
+                    _print_json(results)
+                    exc.message += f"\n({len(results)} of {len(documents)} documents were sent before this one)"
+                    raise
+                advance(1)
+    failed = [r for r in results if r["result"] != "ok"]
     _print_json(results if isinstance(loaded, list) else results[0])
+    for r in failed:
+        err.print(f"[{r['index']}] {r.get('order_no') or '—'}: {r['result']} {r.get('error') or ''}", markup=False)
+    if failed:
+        err.print(f"{len(failed)} of {len(results)} documents failed or mismatched", markup=False)
+        raise typer.Exit(int(Exit.REFUSED))
+
+
+def _send_one(api: Api, path: str, index: int, document: dict[str, Any]) -> dict[str, Any]:
+    """One document's outcome: ok, refused (its problem) or mismatch; unreachable or logged out ends the batch."""
+    entry: dict[str, Any] = {"index": index, "order_no": document.get("order_no")}
+    try:
+        answer = api.json("compliance", "POST", path, json=document)
+    except CliError as exc:
+        if exc.code != Exit.REFUSED:
+            raise
+        return {**entry, "result": "refused", "error": exc.message}
+    state = answer.get("state") if isinstance(answer, dict) else None
+    return {**entry, "result": "mismatch" if state == "mismatch" else "ok", "answer": answer}
 
 
 @events_app.command("replay")

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 
 from services.compliance.customers.tiers import apply_tier
-from services.compliance.events import EVENTS
+from services.compliance.events import EVENTS, STATE_EVENTS
 from shared.db import DbSession
 from shared.errors import Unprocessable
 from shared.events import derive_webhook_secret
@@ -35,13 +35,16 @@ async def from_plans(request: Request, session: DbSession) -> dict[str, Any]:
 
 
 async def subscribe_on_start(app: FastAPI) -> None:
-    """Point ``customers.summary_changed`` at plans (idempotent, every start)."""
+    """Point the order events (the report's customs picture) and ``customers.summary_changed`` (the computed
+    customer status) at plans (idempotent, every start). Compliance calls no one: this only writes its own
+    subscription row, and the relay delivers as it does to every subscriber; the secret is derived from the
+    service secret, so plans verifies the deliveries without storing anything."""
     settings = app.state.settings
     await ensure_system_subscription(
         app,
         EVENTS,
         "plans",
         f"{settings.plans_url.rstrip('/')}/internal/events/compliance",
-        ["customers.summary_changed"],
+        [*STATE_EVENTS.values(), "customers.summary_changed"],
         derive_webhook_secret(app.state.service_secret, "compliance->plans"),
     )

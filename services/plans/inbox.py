@@ -1,6 +1,8 @@
-"""Events plans consumes: campaigns' ``sbu.performance_changed`` feeds the SBU grid's read model; compliance's
-``customers.summary_changed`` the computed customer status. Plans calls no one: each publisher points its own
-subscription here, and plans points its ``membership_tier.*`` at compliance (:func:`subscribe_on_start`)."""
+"""Events plans consumes: campaigns' ``sbu.performance_changed`` feeds the SBU grid's read model and, with
+``campaign.status_changed`` and ``experiment.decided``, the report's campaign and experiment sections;
+compliance's ``order.*`` events feed the report's customs picture and ``customers.summary_changed`` the computed
+customer status. Plans calls no one: each publisher points its own subscription here, and plans points its
+``membership_tier.*`` at compliance (:func:`subscribe_on_start`)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,13 @@ from services.plans.customer_status.schemas import SummaryChangedIn
 from services.plans.customer_status.service import apply_summary
 from services.plans.events import EVENTS
 from services.plans.execution.tier_events import TIER_EVENTS
+from services.plans.outcomes.schemas import (
+    CampaignStatusChanged,
+    ExperimentDecided,
+    OrderChanged,
+    SbuPerformanceChanged,
+)
+from services.plans.outcomes.service import apply_campaign_status, apply_campaigns, apply_experiment, apply_order
 from services.plans.sbus.service import apply_sbu_performance
 from shared.db import DbSession
 from shared.errors import Unprocessable
@@ -21,6 +30,14 @@ from shared.events import derive_webhook_secret
 from shared.subscriptions import ensure_system_subscription, receive_event
 
 router = APIRouter(prefix="/internal/events", tags=["internal"], include_in_schema=False)
+ORDER_EVENTS = ("order.matched", "order.mismatch", "order.declared", "order.cleared", "order.released")
+
+
+def _occurred(envelope: dict) -> datetime:  # type: ignore[type-arg]
+    try:
+        return datetime.fromisoformat(str(envelope["timestamp"]))
+    except (KeyError, ValueError) as exc:
+        raise Unprocessable(f"event without a valid timestamp: {exc}") from exc
 
 
 @router.post("/campaigns")
@@ -29,37 +46,52 @@ async def from_campaigns(request: Request, session: DbSession) -> dict[str, str]
     envelope = await receive_event(request, session, EVENTS, secret, source="campaigns")
     if envelope is None:
         return {"status": "duplicate"}
-    if envelope["type"] != "sbu.performance_changed":
-        return {"status": "ignored"}
-    data = envelope["data"]
+    org_id = envelope["org_id"]
     try:
-        stored = await apply_sbu_performance(
-            session,
-            envelope["org_id"],
-            data["sbu_id"],
-            Decimal(data["spend"]),
-            Decimal(data["revenue"]),
-            data["currency"],
-            datetime.fromisoformat(data["as_of"]),
-        )
-    except (KeyError, TypeError, ValueError, InvalidOperation) as exc:
-        raise Unprocessable(f"malformed sbu.performance_changed: {exc}") from exc
-    return {"status": "applied" if stored else "stale"}
+        if envelope["type"] == "sbu.performance_changed":
+            data = SbuPerformanceChanged.model_validate(envelope["data"])
+            as_of = datetime.fromisoformat(data.as_of)
+            stored = await apply_sbu_performance(
+                session, org_id, data.sbu_id, Decimal(data.spend), Decimal(data.revenue), data.currency, as_of
+            )
+            if stored:
+                await apply_campaigns(session, org_id, data.sbu_id, data.campaigns, as_of)
+            return {"status": "applied" if stored else "stale"}
+        if envelope["type"] == "campaign.status_changed":
+            status = CampaignStatusChanged.model_validate(envelope["data"])
+            await apply_campaign_status(session, org_id, status.campaign_id, status.to)
+            return {"status": "applied"}
+        if envelope["type"] == "experiment.decided":
+            decided = ExperimentDecided.model_validate(envelope["data"])
+            stored = await apply_experiment(session, org_id, decided, _occurred(envelope))
+            return {"status": "applied" if stored else "stale"}
+    except (ValidationError, KeyError, TypeError, ValueError, InvalidOperation) as exc:
+        raise Unprocessable(f"malformed {envelope['type']}: {exc}") from exc
+    return {"status": "ignored"}
 
 
 @router.post("/compliance")
 async def from_compliance(request: Request, session: DbSession) -> dict[str, str]:
+    """Compliance's order events (the report's customs picture) and its customer summaries (the computed
+    customer status)."""
     secret = derive_webhook_secret(request.app.state.service_secret, "compliance->plans")
     envelope = await receive_event(request, session, EVENTS, secret, source="compliance")
     if envelope is None:
         return {"status": "duplicate"}
-    if envelope["type"] != "customers.summary_changed":
+    if envelope["type"] == "customers.summary_changed":
+        try:
+            summary = SummaryChangedIn.model_validate(envelope["data"])
+        except ValidationError as exc:
+            raise Unprocessable(f"malformed customers.summary_changed: {exc.error_count()} errors") from exc
+        stored = await apply_summary(session, str(envelope["org_id"]), summary)
+        return {"status": "applied" if stored else "stale"}
+    if envelope["type"] not in ORDER_EVENTS:
         return {"status": "ignored"}
     try:
-        summary = SummaryChangedIn.model_validate(envelope["data"])
+        order = OrderChanged.model_validate(envelope["data"])
     except ValidationError as exc:
-        raise Unprocessable(f"malformed customers.summary_changed: {exc.error_count()} errors") from exc
-    stored = await apply_summary(session, str(envelope["org_id"]), summary)
+        raise Unprocessable(f"malformed {envelope['type']}: {exc}") from exc
+    stored = await apply_order(session, envelope["org_id"], order, _occurred(envelope))
     return {"status": "applied" if stored else "stale"}
 
 

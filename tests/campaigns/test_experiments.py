@@ -420,11 +420,19 @@ async def test_plan_gives_the_sample_per_arm_and_the_days_left(
         assert_problem(await campaigns.get(f"/v1/experiments/{exp['id']}/plan", params=bad, headers=tenant.auth()), 422)
 
 
-async def test_inconsistent_rows_are_409(campaigns: httpx.AsyncClient, fake_plans: FakePlans, tenant: Tenant) -> None:
+async def test_inconsistent_rows_never_reach_the_analysis(
+    campaigns: httpx.AsyncClient, fake_plans: FakePlans, tenant: Tenant
+) -> None:
     campaign = await new_campaign(campaigns, fake_plans, tenant)
     exp = await experiment(campaigns, campaign["id"], tenant)
-    await put_counts(campaigns, campaign["id"], tenant, {"a": [(10, 20)], "b": [(10, 1)]})
-    assert_problem(await campaigns.get(f"/v1/experiments/{exp['id']}/analysis", headers=tenant.auth()), 409)
+    # more conversions than clicks: refused when sent (the metrics sense check), so nothing is analysed from it
+    rows = [row("2026-09-01", "a", clicks=10, conversions=20, impressions=100), row("2026-09-01", "b", clicks=10)]
+    refused = await campaigns.put(
+        f"/v1/campaigns/{campaign['id']}/metrics", json={"rows": rows}, headers=tenant.auth("specialist")
+    )
+    assert "conversions (20) cannot exceed clicks (10)" in assert_problem(refused, 422)["detail"]
+    result = await campaigns.get(f"/v1/experiments/{exp['id']}/analysis", headers=tenant.auth())
+    assert result.status_code == 200 and result.json()["decision"] == "insufficient_data"
 
 
 @pytest.mark.parametrize(

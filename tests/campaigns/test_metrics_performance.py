@@ -108,7 +108,7 @@ async def test_a_thousand_rows_in_one_request(
     campaigns: httpx.AsyncClient, fake_plans: FakePlans, tenant: Tenant
 ) -> None:
     campaign = await new_campaign(campaigns, fake_plans, tenant)
-    rows = [row(f"2026-09-{d:02d}", f"v{i}", clicks=1) for i in range(40) for d in range(1, 26)]
+    rows = [row(f"2026-09-{d:02d}", f"v{i}", clicks=1, conversions=1) for i in range(40) for d in range(1, 26)]
     assert len(rows) == 1000
     response = await put(campaigns, campaign["id"], rows, tenant)
     assert response.status_code == 200 and response.json()["upserted"] == 1000

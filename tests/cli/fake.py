@@ -37,6 +37,8 @@ class FakeXbm:
     overrides: dict[tuple[str, str], Callable[[Sent], httpx.Response]] = field(default_factory=dict)
     sent: list[Sent] = field(default_factory=list)
     counter: itertools.count = field(default_factory=lambda: itertools.count(1))
+    #: each service's real OpenAPI document, which the CLI checks bodies against before sending
+    specs: dict[str, Any] = field(default_factory=dict)
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self.handle)
@@ -52,6 +54,8 @@ class FakeXbm:
         return self.default(sent)
 
     def default(self, sent: Sent) -> httpx.Response:
+        if sent.path == "/openapi.json" and sent.service in self.specs:
+            return httpx.Response(200, json=self.specs[sent.service])
         if sent.path == "/v1/auth/token":
             return httpx.Response(200, json={"access_token": "tok-1", "token_type": "bearer", "expires_in": 900})
         if sent.method == "POST":
@@ -64,4 +68,11 @@ class FakeXbm:
         return httpx.Response(200, json={})
 
     def requests(self, *, besides_token: bool = True) -> list[Sent]:
-        return [s for s in self.sent if not (besides_token and s.path == "/v1/auth/token")]
+        """What the CLI sent, besides reading the schemas (and, unless asked, the token exchange)."""
+        return [
+            s for s in self.sent if s.path != "/openapi.json" and not (besides_token and s.path == "/v1/auth/token")
+        ]
+
+    def writes(self) -> list[Sent]:
+        """Every request that could change something (all but GET)."""
+        return [s for s in self.sent if s.method != "GET"]

@@ -5,13 +5,22 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
 from services.cli.main import app
-from tests.cli.fake import FakeXbm, problem
+from tests.cli.fake import FakeXbm, Sent, problem
+from tests.compliance.support import EBP, buyer_id, payment, waybill
 
-ORDER = {"order_no": "A-1001", "ebp_code": "EBP1", "currency": "USD", "items": [{"gnum": 1, "qty": "1"}]}
+ORDER = {
+    "order_no": "A-1001", "ebp_code": EBP, "ebc_code": EBP, "goods_value": "200.00", "freight": "20.00",
+    "tax_total": "20.02", "actual_paid": "240.02", "currency": "142",
+    "buyer": {"reg_no": "u1", "name": "Jiao Hongyu", "id_number": buyer_id(1), "telephone": "13522652231"},
+    "consignee": {"name": "Jiao Hongyu", "telephone": "13522652231", "address": "Beijing Haidian 1 Zhongguancun"},
+    "items": [{"gnum": 1, "item_no": "SCARF-1", "name": "Wool scarf", "qty": "2", "price": "100", "total": "200"}],
+}  # fmt: skip
+DOCUMENTS = {"order": ORDER, "payment": payment("A-1001", buyer=buyer_id(1)), "waybill": waybill("A-1001")}
 
 
 @pytest.mark.parametrize("kind", ["order", "payment", "waybill"])
@@ -19,13 +28,15 @@ def test_a_document_goes_to_its_compliance_route(
     runner: CliRunner, fake: FakeXbm, logged_in: Path, tmp_path: Path, kind: str
 ) -> None:
     path = tmp_path / "doc.json"
-    path.write_text(json.dumps(ORDER))
+    path.write_text(json.dumps(DOCUMENTS[kind]))
     result = runner.invoke(app, ["compliance", "send", kind, str(path)])
     assert result.exit_code == 0, result.stderr
-    (sent,) = fake.sent
-    assert (sent.service, sent.method, sent.path, sent.body) == ("compliance", "POST", f"/v1/compliance/{kind}s", ORDER)
+    (sent,) = fake.requests()
+    assert (sent.service, sent.method, sent.path) == ("compliance", "POST", f"/v1/compliance/{kind}s")
+    assert sent.body == DOCUMENTS[kind]
     assert sent.headers["authorization"] == "Bearer tok-saved"
-    assert json.loads(result.stdout)["order_no"] == "A-1001"
+    shown = json.loads(result.stdout)
+    assert shown["order_no"] == "A-1001" and shown["result"] == "ok"
 
 
 def test_a_list_of_documents_is_sent_one_by_one(
@@ -36,8 +47,75 @@ def test_a_list_of_documents_is_sent_one_by_one(
     path.write_text(json.dumps(documents))
     result = runner.invoke(app, ["compliance", "send", "order", str(path)])
     assert result.exit_code == 0, result.stderr
-    assert [s.body["order_no"] for s in fake.sent] == ["A-0", "A-1", "A-2"]
+    assert [s.body["order_no"] for s in fake.requests()] == ["A-0", "A-1", "A-2"]
     assert [r["order_no"] for r in json.loads(result.stdout)] == ["A-0", "A-1", "A-2"]
+
+
+def _answer_by_order(states: dict[str, int | str]):  # type: ignore[no-untyped-def]
+    """Refuse the documents whose order_no maps to a status code; answer the others with that order state."""
+
+    def answer(sent: Sent) -> httpx.Response:
+        outcome = states[sent.body["order_no"]]
+        if isinstance(outcome, int):
+            return problem(outcome, f"{sent.body['order_no']} refused")
+        return httpx.Response(201, json={"status": "stored", "order_no": sent.body["order_no"], "state": outcome})
+
+    return answer
+
+
+def test_a_batch_reports_each_document_and_exits_1_when_one_is_refused_or_mismatched(
+    runner: CliRunner, fake: FakeXbm, logged_in: Path, tmp_path: Path
+) -> None:
+    fake.overrides[("POST", "/v1/compliance/orders")] = _answer_by_order(
+        {"A-0": "awaiting_documents", "A-1": 422, "A-2": "mismatch", "A-3": "matched"}
+    )
+    path = tmp_path / "orders.json"
+    path.write_text(json.dumps([{**ORDER, "order_no": f"A-{i}"} for i in range(4)]))
+    result = runner.invoke(app, ["compliance", "send", "order", str(path)])
+    assert result.exit_code == 1
+    # every document was tried, and the output says which were stored
+    assert [s.body["order_no"] for s in fake.requests()] == ["A-0", "A-1", "A-2", "A-3"]
+    shown = json.loads(result.stdout)
+    assert [(r["order_no"], r["result"]) for r in shown] == [
+        ("A-0", "ok"),
+        ("A-1", "refused"),
+        ("A-2", "mismatch"),
+        ("A-3", "ok"),
+    ]
+    assert "A-1 refused" in shown[1]["error"]
+    assert "2 of 4 documents failed or mismatched" in result.stderr
+
+
+def test_a_single_mismatched_document_exits_1(
+    runner: CliRunner, fake: FakeXbm, logged_in: Path, tmp_path: Path
+) -> None:
+    fake.overrides[("POST", "/v1/compliance/orders")] = _answer_by_order({"A-1001": "mismatch"})
+    path = tmp_path / "order.json"
+    path.write_text(json.dumps(ORDER))
+    result = runner.invoke(app, ["compliance", "send", "order", str(path)])
+    assert result.exit_code == 1 and json.loads(result.stdout)["result"] == "mismatch"
+
+
+@pytest.mark.parametrize(
+    ("kind", "change", "reason"),
+    [
+        ("order", lambda d: d.pop("order_no"), "order_no"),
+        ("order", lambda d: d.update(actual_paid="lots"), "actual_paid"),
+        ("payment", lambda d: d.update(unexpected=1), "unexpected"),
+        ("waybill", lambda d: d.update(weight_kg=[1]), "weight_kg"),
+    ],
+)
+def test_a_document_failing_compliance_s_schema_exits_2_and_sends_nothing(
+    runner: CliRunner, fake: FakeXbm, logged_in: Path, tmp_path: Path, kind: str, change, reason: str
+) -> None:
+    documents = [json.loads(json.dumps(DOCUMENTS[kind])) for _ in range(3)]
+    change(documents[2])
+    path = tmp_path / "docs.json"
+    path.write_text(json.dumps(documents))
+    result = runner.invoke(app, ["compliance", "send", kind, str(path)])
+    assert result.exit_code == 2, result.stderr
+    assert "nothing was sent" in result.stderr and "[2]" in result.stderr and reason in result.stderr
+    assert fake.writes() == []
 
 
 def test_the_compliance_url_comes_from_the_environment(
@@ -45,9 +123,9 @@ def test_the_compliance_url_comes_from_the_environment(
 ) -> None:
     monkeypatch.setenv("XBM_COMPLIANCE_URL", "http://customs-box:9003")
     path = tmp_path / "doc.json"
-    path.write_text(json.dumps(ORDER))
+    path.write_text(json.dumps(DOCUMENTS["waybill"]))
     assert runner.invoke(app, ["compliance", "send", "waybill", str(path)]).exit_code == 0
-    assert fake.sent[0].service == "customs-box"
+    assert {s.service for s in fake.sent} == {"customs-box"}
 
 
 @pytest.mark.parametrize(
@@ -60,7 +138,7 @@ def test_bad_input_exits_2_and_sends_nothing(
     path = tmp_path / "doc.json"
     path.write_text(content)
     assert runner.invoke(app, ["compliance", "send", kind, str(path)]).exit_code == 2
-    assert not fake.sent
+    assert fake.writes() == []
 
 
 def test_a_refused_document_exits_1_with_the_problem(
@@ -68,11 +146,11 @@ def test_a_refused_document_exits_1_with_the_problem(
 ) -> None:
     fake.overrides[("POST", "/v1/compliance/payments")] = lambda _: problem(403, "the integration role is required")
     path = tmp_path / "doc.json"
-    path.write_text(json.dumps(ORDER))
+    path.write_text(json.dumps(DOCUMENTS["payment"]))
     result = runner.invoke(app, ["compliance", "send", "payment", str(path)])
     assert result.exit_code == 1
     assert "403" in result.stderr and "the integration role is required" in result.stderr
-    assert result.stdout == ""
+    assert json.loads(result.stdout)["result"] == "refused"
 
 
 @pytest.mark.parametrize(("service", "host_port"), [("plans", 8001), ("campaigns", 8002), ("compliance", 8003)])
@@ -82,7 +160,7 @@ def test_replay_posts_to_the_delivery_on_the_chosen_service(
     args = ["events", "replay", "--service", service, "--subscription", "sub-1", "--delivery", "del-9"]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.stderr
-    (sent,) = fake.sent
+    (sent,) = fake.requests()
     assert (sent.service, sent.method, sent.path) == (
         service,
         "POST",
@@ -101,3 +179,20 @@ def test_replaying_a_delivery_that_is_not_dead_exits_1(runner: CliRunner, fake: 
     fake.overrides[("POST", "/v1/subscriptions/s/deliveries/d/replay")] = lambda _: problem(409, "not dead")
     result = runner.invoke(app, ["events", "replay", "--service", "campaigns", "-s", "s", "-d", "d"])
     assert result.exit_code == 1 and "not dead" in result.stderr
+
+
+def test_a_service_gone_mid_batch_exits_3_and_says_what_was_sent(
+    runner: CliRunner, fake: FakeXbm, logged_in: Path, tmp_path: Path
+) -> None:
+    def gone(sent: Sent) -> httpx.Response:
+        if sent.body["order_no"] == "A-2":
+            raise httpx.ConnectError("connection refused")
+        return httpx.Response(201, json={"status": "stored", "order_no": sent.body["order_no"], "state": "matched"})
+
+    fake.overrides[("POST", "/v1/compliance/orders")] = gone
+    path = tmp_path / "orders.json"
+    path.write_text(json.dumps([{**ORDER, "order_no": f"A-{i}"} for i in range(4)]))
+    result = runner.invoke(app, ["compliance", "send", "order", str(path)])
+    assert result.exit_code == 3
+    assert [r["order_no"] for r in json.loads(result.stdout)] == ["A-0", "A-1"]
+    assert "2 of 4 documents were sent before this one" in result.stderr

@@ -132,3 +132,21 @@ def test_every_row_is_read_back_and_batched_exactly_once(rows: list, size: int) 
     assert [(r["date"], r.get("variant", ""), r["impressions"], r["cost"]["amount"]) for r in flat] == [
         (day.isoformat(), variant, count, str(amount)) for day, variant, count, amount in rows
     ]
+
+
+def test_backfill_is_sent_only_when_asked(runner: CliRunner, fake: FakeXbm, logged_in: Path, tmp_path: Path) -> None:
+    path = _csv(tmp_path, ["2026-03-01,,100,5,1.2,1,30,EUR"])
+    assert runner.invoke(app, ["metrics", "push", "c", str(path)]).exit_code == 0
+    assert "backfill" not in fake.requests()[-1].body
+    assert runner.invoke(app, ["metrics", "push", "c", str(path), "--backfill"]).exit_code == 0
+    assert fake.requests()[-1].body["backfill"] is True
+
+
+def test_a_row_outside_the_campaign_exits_1_with_the_reason(
+    runner: CliRunner, fake: FakeXbm, logged_in: Path, tmp_path: Path
+) -> None:
+    fake.overrides[("PUT", "/v1/campaigns/c/metrics")] = lambda _: problem(
+        422, "rows[0] is dated 2026-03-01, outside the campaign (2026-04-01 – 2026-04-30); send backfill: true"
+    )
+    result = runner.invoke(app, ["metrics", "push", "c", str(_csv(tmp_path, ["2026-03-01,,100,5,1.2,1,30,EUR"]))])
+    assert result.exit_code == 1 and "outside the campaign" in result.stderr

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 from typer.testing import CliRunner
@@ -138,7 +140,8 @@ def test_company_a_imports_with_every_reference_resolved(runner: CliRunner, fake
         }
     for product in by_path["products"]:
         assert float(product["price"]["amount"]) <= float(product["price_ceiling"]["amount"])
-        assert float(product["unit_cost"]["amount"]) < float(product["price"]["amount"])
+        if product["unit_cost"]["currency"] == product["price"]["currency"]:
+            assert float(product["unit_cost"]["amount"]) < float(product["price"]["amount"])
     for segment in by_path["segments"]:
         assert all(len(code) == 2 and code.isupper() for code in segment["countries"])
     assert {n["demand"] for c in by_path["customers"] for n in c["needs"]} == {"strong", "weak", "pseudo"}
@@ -176,7 +179,7 @@ def test_a_file_that_is_not_yaml_or_missing_exits_2(
     assert not fake.sent
 
 
-def test_a_refusal_midway_exits_1_and_names_the_step_and_the_kept_plan(
+def test_a_refusal_midway_exits_1_names_the_step_and_removes_the_plan(
     runner: CliRunner, fake: FakeXbm, logged_in: Path, tmp_path: Path
 ) -> None:
     fake.overrides[("POST", "/v1/plans/id-1/sbus")] = lambda _: problem(
@@ -185,8 +188,86 @@ def test_a_refusal_midway_exits_1_and_names_the_step_and_the_kept_plan(
     result = runner.invoke(app, ["plan", "import", str(_write(tmp_path, SMALL))])
     assert result.exit_code == 1
     assert "409" in result.stderr and "already have a live SBU" in result.stderr
-    assert "sbus[0]" in result.stderr and "plan id-1 was created" in result.stderr
-    assert fake.requests()[-1].path == "/v1/plans/id-1/sbus"
+    assert "sbus[0]" in result.stderr and "plan id-1 was removed" in result.stderr
+    assert [(s.method, s.path) for s in fake.requests()[-2:]] == [
+        ("POST", "/v1/plans/id-1/sbus"),
+        ("DELETE", "/v1/plans/id-1"),
+    ]
+
+
+def test_a_plan_that_cannot_be_removed_says_so(
+    runner: CliRunner, fake: FakeXbm, logged_in: Path, tmp_path: Path
+) -> None:
+    fake.overrides[("POST", "/v1/plans/id-1/sbus")] = lambda _: problem(422, "bad SBU")
+    fake.overrides[("DELETE", "/v1/plans/id-1")] = lambda _: problem(409, "only a draft can be deleted")
+    result = runner.invoke(app, ["plan", "import", str(_write(tmp_path, SMALL))])
+    assert result.exit_code == 1
+    assert "could not be removed and is left as a draft" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (lambda d: d["plan"].update(base_currency="usd"), "plan.base_currency"),
+        (lambda d: d["sbus"][0].update(demand="huge"), "sbus[0]: demand"),
+        (
+            lambda d: d["products"][0]["price"].update(amount="two"),
+            "products[0] Kit: price.amount: 'two' does not match",
+        ),
+        (lambda d: d["segments"][0].update(colour="blue"), "segments[0] Seg A: (body)"),
+    ],
+)
+def test_a_body_plans_would_refuse_exits_2_and_sends_nothing(
+    runner: CliRunner, fake: FakeXbm, logged_in: Path, tmp_path: Path, change, reason: str
+) -> None:
+    document = yaml.safe_load(SMALL)
+    change(document)
+    result = runner.invoke(app, ["plan", "import", str(_write(tmp_path, yaml.safe_dump(document)))])
+    assert result.exit_code == 2, result.stderr
+    assert "nothing was sent" in result.stderr and reason in result.stderr
+    assert fake.writes() == []
+
+
+def test_dry_run_checks_everything_and_sends_nothing(
+    runner: CliRunner, fake: FakeXbm, logged_in: Path, tmp_path: Path
+) -> None:
+    result = runner.invoke(app, ["--json", "plan", "import", "--dry-run", str(_write(tmp_path, SMALL))])
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["dry_run"] is True and summary["requests"] == 12 and summary["steps"][-1] == "activate"
+    assert fake.writes() == []
+    bad = yaml.safe_load(SMALL)
+    bad["sbus"][0]["demand"] = "huge"
+    result = runner.invoke(app, ["plan", "import", "--dry-run", str(_write(tmp_path, yaml.safe_dump(bad)))])
+    assert result.exit_code == 2 and fake.writes() == []
+
+
+def test_a_plan_key_makes_the_import_idempotent(
+    runner: CliRunner, fake: FakeXbm, logged_in: Path, tmp_path: Path
+) -> None:
+    document = yaml.safe_load(SMALL)
+    document["plan"]["key"] = "company-a-2026"
+    path = _write(tmp_path, yaml.safe_dump(document))
+    listed = "/v1/plans?key=company-a-2026&limit=1"
+    fake.overrides[("GET", listed)] = lambda _: httpx.Response(200, json={"items": [], "next_cursor": None})
+    first = runner.invoke(app, ["plan", "import", str(path)])
+    assert first.exit_code == 0, first.stderr
+    assert fake.requests()[1].body["key"] == "company-a-2026"
+    writes = len(fake.writes())
+    fake.overrides[("GET", listed)] = lambda _: httpx.Response(200, json={"items": [{"id": "id-1"}]})
+    again = runner.invoke(app, ["--json", "plan", "import", str(path)])
+    assert again.exit_code == 0, again.stderr
+    assert json.loads(again.stdout) == {"plan_id": "id-1", "created": False}
+    assert "imported before" in again.stderr
+    assert len(fake.writes()) == writes  # nothing more was created
+
+
+def test_report_to_stdout(runner: CliRunner, fake: FakeXbm, logged_in: Path, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["plan", "report", "p1", "-o", "-"])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "<html><body>plan</body></html>"
+    assert not (tmp_path / "-").exists()
 
 
 def test_validation_errors_are_printed_field_by_field(
@@ -226,3 +307,12 @@ def test_the_parser_keeps_the_layers_in_dependency_order() -> None:
     first = {name: order.index(name) for name in dict.fromkeys(order)}
     assert first["segments"] < first["targeting"] < first["positioning"] < first["customers"]
     assert max(first[k] for k in ("customers", "channels", "products")) < first["sbus"]
+
+
+def test_without_the_schema_the_service_checks_the_bodies(
+    runner: CliRunner, fake: FakeXbm, logged_in: Path, tmp_path: Path
+) -> None:
+    fake.overrides[("GET", "/openapi.json")] = lambda _: problem(404, "not routed")
+    result = runner.invoke(app, ["plan", "import", str(_write(tmp_path, SMALL))])
+    assert result.exit_code == 0, result.stderr
+    assert "checked by plans only" in result.stderr and result.stdout.strip() == "id-1"

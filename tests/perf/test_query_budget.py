@@ -31,9 +31,10 @@ BUDGETS = {
     # lock, store, look up, payment, waybill, item records (one IN), institution, buyer's quota sum,
     # UPDATE order (matched), order.matched (outbox INSERT + subscriptions), customs profile,
     # INSERT declaration, the messages it owes customs (one multi-row INSERT), UPDATE order (declared),
-    # order.declared (outbox INSERT + subscriptions); on PostgreSQL also the buyer's quota lock (an advisory
-    # lock; SQLite's single writer needs none)
-    "order_completing": 17 + (BACKEND == "postgres"),
+    # order.declared (outbox INSERT + subscriptions); each event also writes its delivery to plans, which
+    # compliance subscribes at start for the report's customs picture; on PostgreSQL also the buyer's quota
+    # lock (an advisory lock; SQLite's single writer needs none)
+    "order_completing": 19 + (BACKEND == "postgres"),
     # the campaign, metric totals, attributed orders, the by-day series
     "campaign_performance": 4,
     # the SBU's campaigns grouped by currency, metric totals, attributed orders, the by-day series
@@ -155,6 +156,7 @@ async def _campaigns_on_one_sbu(
     return sbu["id"], ids
 
 
+# the rows run for years from 2026-01-01, past the campaign's own dates: sent as a backfill
 def metric_rows(n: int, start: date = date(2026, 1, 1)) -> list[dict[str, Any]]:
     return [
         {
@@ -178,7 +180,9 @@ async def test_metrics_upsert_does_not_grow_with_rows(
         response, statements = await measured(
             campaigns_app,
             lambda n=n: campaigns.put(
-                f"/v1/campaigns/{campaign_id}/metrics", json={"rows": metric_rows(n)}, headers=tenant.auth("specialist")
+                f"/v1/campaigns/{campaign_id}/metrics",
+                json={"rows": metric_rows(n), "backfill": True},
+                headers=tenant.auth("specialist"),
             ),
         )
         assert response.status_code == 200 and response.json()["upserted"] == n, response.text
@@ -194,7 +198,9 @@ async def test_performance_budgets_do_not_grow_with_days_or_campaigns(
     sbu_id, ids = await _campaigns_on_one_sbu(plans, campaigns, tenant, campaign_count)
     for campaign_id in ids:
         r = await campaigns.put(
-            f"/v1/campaigns/{campaign_id}/metrics", json={"rows": metric_rows(60)}, headers=tenant.auth("specialist")
+            f"/v1/campaigns/{campaign_id}/metrics",
+            json={"rows": metric_rows(60), "backfill": True},
+            headers=tenant.auth("specialist"),
         )
         assert r.status_code == 200, r.text
     reader = tenant.auth("analyst")

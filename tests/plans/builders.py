@@ -34,7 +34,8 @@ async def new_plan(plans: httpx.AsyncClient, tenant: Tenant, **extra: Any) -> di
 
 
 async def ready_strategy(plans: httpx.AsyncClient, tenant: Tenant, plan_id: str) -> dict[str, Any]:
-    """A complete strategic layer: one item per SWOT quadrant, a targeted segment and a positioning."""
+    """A complete strategic layer: one item per SWOT quadrant, a targeted segment and a positioning (and the
+    innovation task readiness asks for)."""
     base = f"/v1/plans/{plan_id}"
     for quadrant in ("strength", "weakness", "opportunity", "threat"):
         await post(
@@ -59,7 +60,14 @@ async def ready_strategy(plans: httpx.AsyncClient, tenant: Tenant, plan_id: str)
         headers=tenant.auth("executive"),
     )
     assert put.status_code == 200, put.text
+    await innovation(plans, tenant, plan_id)
     return segment
+
+
+async def innovation(plans: httpx.AsyncClient, tenant: Tenant, plan_id: str) -> dict[str, Any]:
+    """13N1's last "1": one innovation task, without which a plan is not ready."""
+    body = {"title": "Live demos", "layer": "tactical", "hypothesis": "demos sell", "budget": money("100")}
+    return await post(plans, f"/v1/plans/{plan_id}/innovations", body, tenant, "executive")
 
 
 async def tactics(

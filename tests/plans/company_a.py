@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from tests.plans.builders import money, post
+from tests.plans.builders import innovation, money, post
 from tests.support import Tenant, assert_problem
 
 ROUND_OF_GOLF = 300  # USD at a premium course
@@ -105,6 +105,7 @@ async def build_strategy(plans: httpx.AsyncClient, a: Tenant) -> dict[str, Any]:
         headers=a.auth("executive"),
     )
     assert put.status_code == 200, put.text
+    await innovation(plans, a, plan["id"])
     return {"plan": plan, "base": base, "business": business, "golfers": golfers, "swot": swot}
 
 

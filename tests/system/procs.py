@@ -25,12 +25,20 @@ class Stack:
     """``python -m services.run`` in a subprocess, with its own data dir and ports."""
 
     def __init__(
-        self, data_dir: Path, database_urls: dict[str, str] | None = None, extra_env: dict[str, str] | None = None
+        self,
+        data_dir: Path,
+        database_urls: dict[str, str] | None = None,
+        extra_env: dict[str, str] | None = None,
+        ports: dict[str, int] | None = None,
+        cwd: Path | None = None,
     ):
-        self.ports = {name: free_port() for name in ("plans", "campaigns", "compliance")}
+        """With ``cwd`` the data dir is left to its default (``./var`` there), as a new user runs it."""
+        self.ports = ports or {name: free_port() for name in ("plans", "campaigns", "compliance")}
         self.urls = {name: f"http://127.0.0.1:{port}" for name, port in self.ports.items()}
         env = {k: v for k, v in os.environ.items() if not k.startswith("XBM_")}
-        env.update({"XBM_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"})
+        env["PYTHONUNBUFFERED"] = "1"
+        if cwd is None:
+            env["XBM_DATA_DIR"] = str(data_dir)
         for name, port in self.ports.items():
             env[f"XBM_{name.upper()}_PORT"] = str(port)
         for name, url in (database_urls or {}).items():
@@ -39,8 +47,13 @@ class Stack:
         self.log = data_dir / "stack.log"
         data_dir.mkdir(parents=True, exist_ok=True)
         self._log_file = self.log.open("wb")
+        self.env = env
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "services.run"], cwd=ROOT, env=env, stdout=self._log_file, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "services.run"],
+            cwd=cwd or ROOT,
+            env=env,
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
         )
 
     def output(self) -> str:

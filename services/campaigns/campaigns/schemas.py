@@ -117,9 +117,22 @@ class MetricRowIn(Schema):
     opens: Count = 0
     unsubscribes: Count = 0
 
+    @model_validator(mode="after")
+    def _funnel(self) -> MetricRowIn:
+        # each step of the funnel counts people who passed the one before: a row saying otherwise is a mistake
+        for more, fewer in (("clicks", "impressions"), ("conversions", "clicks"), ("opens", "sends")):
+            if getattr(self, more) > getattr(self, fewer):
+                raise ValueError(
+                    f"{more} ({getattr(self, more)}) cannot exceed {fewer} ({getattr(self, fewer)}) on {self.date}"
+                )
+        return self
+
 
 class MetricsIn(Schema):
     rows: Annotated[list[MetricRowIn], Field(min_length=1, max_length=MAX_METRIC_ROWS)]
+    backfill: bool = Field(
+        False, description="accept rows dated outside the campaign's starts_on–ends_on (figures found later)"
+    )
 
     @model_validator(mode="after")
     def _one_row_per_day_and_variant(self) -> MetricsIn:

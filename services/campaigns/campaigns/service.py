@@ -169,6 +169,12 @@ def _metric_values(campaign: Campaign, body: MetricsIn) -> list[dict[str, Any]]:
     now = utcnow()
     values = []
     for index, row in enumerate(body.rows):
+        if not body.backfill and not campaign.starts_on <= row.date <= campaign.ends_on:
+            raise Unprocessable(
+                f"rows[{index}] is dated {row.date}, outside the campaign ({campaign.starts_on} – {campaign.ends_on}); "
+                "send backfill: true to record it anyway",
+                loc=["body", "rows", index, "date"],
+            )
         for field in ("cost", "revenue"):
             if getattr(row, field).currency != campaign.currency:
                 raise Unprocessable(

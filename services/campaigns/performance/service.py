@@ -154,7 +154,7 @@ async def sbu_performance(session: AsyncSession, org_id: str, sbu_id: str, as_of
     return SbuPerformanceOut(sbu_id=sbu_id, campaign_count=int(count), **body)
 
 
-async def sbu_figures(session: AsyncSession, org_id: str, sbu_id: str) -> dict[str, str | None] | None:
+async def sbu_figures(session: AsyncSession, org_id: str, sbu_id: str) -> dict[str, Any] | None:
     """Spend, revenue and ROAS of an SBU as ``sbu.performance_changed`` carries them to plans' grid; None when
     they cannot be summed (no campaign, or campaigns in several currencies)."""
     stmt = (
@@ -176,4 +176,61 @@ async def sbu_figures(session: AsyncSession, org_id: str, sbu_id: str) -> dict[s
         "revenue": format_decimal(revenue),
         "roas": None if roas is None else format_decimal(roas),
         "as_of": utcnow().isoformat(),
+        "campaigns": await campaign_figures(session, org_id, sbu_id),
     }
+
+
+MAX_ANNOUNCED_CAMPAIGNS = 200
+
+
+async def campaign_figures(session: AsyncSession, org_id: str, sbu_id: str) -> list[dict[str, Any]]:
+    """Each campaign of the SBU with its budget, dates, status and metric totals by variant, so plans' report
+    can show KPIs, pacing and experiment lift without calling campaigns (plans calls no one)."""
+    campaigns = (
+        await session.execute(
+            select(Campaign)
+            .where(Campaign.org_id == org_id, Campaign.sbu_id == sbu_id)
+            .order_by(Campaign.created_at, Campaign.id)
+            .limit(MAX_ANNOUNCED_CAMPAIGNS)
+        )
+    ).scalars()
+    by_campaign: dict[str, dict[str, Any]] = {
+        c.id: {
+            "campaign_id": c.id,
+            "name": c.name,
+            "kind": c.kind,
+            "status": c.status,
+            "currency": c.currency,
+            "budget": format_decimal(c.budget_amount),
+            "starts_on": c.starts_on.isoformat(),
+            "ends_on": c.ends_on.isoformat(),
+            "variants": [],
+        }
+        for c in campaigns
+    }
+    stmt = (
+        select(
+            MetricRow.campaign_id,
+            MetricRow.variant,
+            func.sum(MetricRow.impressions),
+            func.sum(MetricRow.clicks),
+            func.sum(MetricRow.conversions),
+            func.sum(MetricRow.cost),
+            func.sum(MetricRow.revenue),
+        )
+        .where(MetricRow.org_id == org_id, MetricRow.campaign_id.in_(list(by_campaign)))
+        .group_by(MetricRow.campaign_id, MetricRow.variant)
+        .order_by(MetricRow.campaign_id, MetricRow.variant)
+    )
+    for campaign_id, variant, impressions, clicks, conversions, cost, revenue in (await session.execute(stmt)).all():
+        by_campaign[campaign_id]["variants"].append(
+            {
+                "key": variant,
+                "impressions": int(impressions or 0),
+                "clicks": int(clicks or 0),
+                "conversions": int(conversions or 0),
+                "spend": format_decimal(Decimal(cost or 0)),
+                "revenue": format_decimal(Decimal(revenue or 0)),
+            }
+        )
+    return list(by_campaign.values())

@@ -13,7 +13,11 @@ Layer = Literal["strategic", "tactical", "combat"]
 InnovationStatus = Literal["proposed", "running", "adopted", "dropped"]
 Loop = Literal["pdca", "dr"]
 Phase = Literal["plan", "do", "check", "act", "review"]
-Rate = Annotated[Decimal, Field(ge=0, le=1, max_digits=5, decimal_places=4), DecimalText()]
+Rate = Annotated[
+    Decimal,
+    Field(ge=0, le=1, max_digits=5, decimal_places=4, description="a fraction from 0 to 1: 0.35 is 35 %"),
+    DecimalText(),
+]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=10_000)]
 #: the column is a 32-bit integer
 CustomerCount = Annotated[int, Field(ge=0, le=2**31 - 1)]

@@ -2,6 +2,7 @@ import services.plans.customer_status.models
 import services.plans.events
 import services.plans.execution.models
 import services.plans.identity.models
+import services.plans.outcomes.models
 import services.plans.planning.models
 import services.plans.sbus.models
 import services.plans.strategy.models

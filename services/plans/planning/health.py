@@ -10,12 +10,16 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.plans.customer_status.service import plan_customer_findings
+from services.plans.execution.models import Innovation
+from services.plans.planning.fx import Rates, missing
 from services.plans.planning.models import Plan
 from services.plans.planning.schemas import Finding
-from services.plans.sbus.models import LIVE, Sbu
+from services.plans.sbus.models import LIVE, Sbu, SbuPerformance
 from services.plans.strategy.models import Positioning, Segment, SwotItem
 from services.plans.tactics.models import Customer, Product
+from services.plans.tactics.pricing import price_problem
 from shared.db import get_scoped
+from shared.schemas import format_decimal
 
 QUADRANTS = ("strength", "weakness", "opportunity", "threat")
 
@@ -45,6 +49,12 @@ class PlanView:
     live_sbus: list[SbuView] = field(default_factory=list)
     #: product id → (price, currency, ceiling, ceiling currency)
     prices: dict[str, tuple[Decimal, str, Decimal | None, str | None]] = field(default_factory=dict)
+    rates: Rates = field(default_factory=lambda: Rates("USD", {}))
+    #: every currency the plan's money is given in (products, SBUs, innovations, campaigns' spend)
+    currencies: set[str] = field(default_factory=set)
+    innovations: int = 0
+    #: segment id → (name, countries, description), oldest first
+    segments: dict[str, tuple[str, list[str], str]] = field(default_factory=dict)
 
 
 def _finding(code: str, message: str, ref_type: str, ref_id: str, severity: str = "error") -> Finding:
@@ -94,14 +104,23 @@ def _sbu_findings(p: PlanView) -> list[Finding]:
             )
     if not p.live_sbus:
         out.append(_finding("no_sbus", "the plan has no live SBU yet", "plan", p.id, "warning"))
-    if p.budget is not None:
-        total = sum((s.budget for s in p.live_sbus if s.currency == p.budget_currency), Decimal(0))
+    if p.budget is not None and p.budget_currency is not None:
+        total, used = Decimal(0), {}
+        for s in p.live_sbus:
+            converted = p.rates.convert(s.budget, s.currency, p.budget_currency)
+            if converted is None:  # warned as fx_rate_missing; never added unconverted
+                continue
+            total += converted.amount
+            used.update({r["currency"]: r for r in converted.rates})
         if total > p.budget:
+            named = "; ".join(
+                f"1 {c} = {r['rate']} {p.rates.base} ({r['source']}, {r['as_of']})" for c, r in used.items()
+            )
             out.append(
                 _finding(
                     "sbu_budget_over_plan",
-                    f"live SBU budgets total {total} {p.budget_currency}, above the plan budget "
-                    f"{p.budget} {p.budget_currency}",
+                    f"live SBU budgets total {format_decimal(total)} {p.budget_currency}, above the plan budget "
+                    f"{format_decimal(p.budget)} {p.budget_currency}" + (f" (converted at {named})" if named else ""),
                     "plan",
                     p.id,
                 )
@@ -109,24 +128,66 @@ def _sbu_findings(p: PlanView) -> list[Finding]:
     return out
 
 
+def _fx_findings(p: PlanView) -> list[Finding]:
+    return [
+        _finding(
+            "fx_rate_missing",
+            f"no exchange rate from {c} to the base currency {p.rates.base}: figures in {c} are shown beside the "
+            f"others, never added to them; add {{currency: {c}, rate, as_of, source}} to the plan's fx_rates",
+            "plan",
+            p.id,
+            "warning",
+        )
+        for c in missing(p.rates, p.currencies)
+    ]
+
+
+def _shape_findings(p: PlanView) -> list[Finding]:
+    """13N1's last "1" (an innovation task) and segments entered twice."""
+    out = []
+    if p.innovations == 0:
+        out.append(
+            _finding(
+                "no_innovation_task",
+                "the plan has no innovation task (the last 1 of 13N1): add one under /innovations",
+                "plan",
+                p.id,
+            )
+        )
+    seen: dict[object, str] = {}
+    for segment_id, (name, countries, description) in p.segments.items():
+        for key in (
+            ("name", name.strip().casefold()),
+            ("market", tuple(sorted(countries)), description.strip().casefold()),
+        ):
+            if key in seen:
+                out.append(
+                    _finding(
+                        "duplicate_segment",
+                        f"segment {name!r} repeats segment {seen[key]} ("
+                        + ("the same name" if key[0] == "name" else "the same countries and description")
+                        + "); merge or tell them apart",
+                        "segment",
+                        segment_id,
+                    )
+                )
+                break
+            seen[key] = segment_id
+    return out
+
+
 def _price_findings(p: PlanView) -> list[Finding]:
     out = []
     for product_id, (price, currency, ceiling, ceiling_currency) in p.prices.items():
-        if ceiling is not None and (currency != ceiling_currency or price > ceiling):
-            out.append(
-                _finding(
-                    "price_above_ceiling",
-                    f"price {price} {currency} is above its ceiling {ceiling} {ceiling_currency}",
-                    "product",
-                    product_id,
-                )
-            )
+        problem = price_problem((price, currency), (ceiling, ceiling_currency), p.rates)
+        if problem:
+            out.append(_finding("price_above_ceiling", problem, "product", product_id))
     return out
 
 
 def readiness_findings(p: PlanView) -> list[Finding]:
     """Every reason the plan is not ready (errors) or could be better (warnings)."""
-    return _strategy_findings(p) + _sbu_findings(p) + _price_findings(p)
+    return _strategy_findings(p) + _shape_findings(p) + _sbu_findings(p) + _price_findings(p) + _fx_findings(p)
 
 
 async def plan_view(session: AsyncSession, plan: Plan) -> PlanView:
@@ -137,8 +198,22 @@ async def plan_view(session: AsyncSession, plan: Plan) -> PlanView:
         stmt = select(*cols).where(model.org_id == org, model.plan_id == pid, *where)
         return (await session.execute(stmt)).all()
 
-    view = PlanView(id=pid, budget=plan.budget_amount, budget_currency=plan.budget_currency)
+    view = PlanView(
+        id=pid,
+        budget=plan.budget_amount,
+        budget_currency=plan.budget_currency,
+        rates=Rates.of(plan.base_currency, plan.fx_rates),
+    )
     view.quadrants = {q for (q,) in await rows(SwotItem.quadrant)}
+    # oldest first, so a repeated segment is reported against the one entered before it
+    segment_rows = sorted(
+        await rows(Segment.id, Segment.name, Segment.countries, Segment.description, Segment.created_at),
+        key=lambda r: (r[4], r[0]),
+    )
+    view.segments = {
+        sid: (name, list(countries or []), description or "") for sid, name, countries, description, _ in segment_rows
+    }
+    view.innovations = len(await rows(Innovation.id))
     view.targeted_segments = {s for (s,) in await rows(Segment.id, where=(Segment.targeted.is_(True),))}
     positioning = await rows(Positioning.target_segment_id)
     view.has_positioning = bool(positioning)
@@ -164,8 +239,15 @@ async def plan_view(session: AsyncSession, plan: Plan) -> PlanView:
         Product.price_currency,
         Product.price_ceiling_amount,
         Product.price_ceiling_currency,
+        Product.unit_cost_currency,
     ):
         view.prices[r[0]] = (r[1], r[2], r[3], r[4])
+        view.currencies.update(c for c in (r[2], r[4], r[5]) if c)
+    view.currencies.update(s.currency for s in view.live_sbus)
+    performance = select(SbuPerformance.currency).where(
+        SbuPerformance.org_id == org, SbuPerformance.sbu_id.in_([s.id for s in view.live_sbus])
+    )
+    view.currencies.update(c for (c,) in (await session.execute(performance)).all())
     return view
 
 

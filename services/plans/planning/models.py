@@ -4,7 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy import JSON, Date, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.plans.base import Base
@@ -17,6 +17,7 @@ class Plan(IdMixin, OrgMixin, TimestampMixin, Base):
 
     __tablename__ = "plans"
     __label__ = "plan"
+    __table_args__ = (UniqueConstraint("org_id", "key"),)
 
     name: Mapped[str] = mapped_column(String(200))
     period_start: Mapped[date] = mapped_column(Date)
@@ -31,6 +32,10 @@ class Plan(IdMixin, OrgMixin, TimestampMixin, Base):
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     #: readiness warns when the computed repurchase rate is below this (customer status from compliance)
     min_repurchase_rate: Mapped[Decimal | None] = mapped_column(Numeric(5, 4), nullable=True)
+    #: the caller's name for the plan (``xbm plan import`` sends the file's), unique in the organisation
+    key: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    #: [{currency, rate, as_of, source}] to the base currency, as decimal and date strings (see planning/fx.py)
+    fx_rates: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list, server_default="[]")
     #: compare-and-set: every UPDATE names the version it read (see ``Sbu.version``)
     version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
 

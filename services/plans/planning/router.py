@@ -44,11 +44,14 @@ async def list_plans(
     session: DbSession,
     page: Pagination,
     status: Annotated[Literal["draft", "active", "archived"] | None, Query()] = None,
+    key: Annotated[str | None, Query(max_length=100, description="the plan with this key, if any")] = None,
 ) -> Page[PlanOut]:
     """The organisation's plans, oldest first (every role but integration)."""
     stmt = scoped(Plan, principal.org_id)
     if status is not None:
         stmt = stmt.where(Plan.status == status)
+    if key is not None:
+        stmt = stmt.where(Plan.key == key)
     rows, cursor = await paginate(session, stmt, Plan, page)
     return Page(items=[PlanOut.model_validate(r) for r in rows], next_cursor=cursor)
 

@@ -4,7 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
 from services.plans.kit import MoneyOut
 from shared.schemas import (
@@ -35,6 +35,37 @@ Threshold = Annotated[
           "repurchase rate from the orders customs released falls below this"),
     DecimalText(),
 ]  # fmt: skip
+#: what a script names a plan by, so importing the same file twice finds the plan made the first time
+PlanKey = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]*$")]
+MAX_FX_RATES = 50
+
+
+class FxRate(Schema):
+    """How many units of the plan's base currency one unit of ``currency`` is worth, as of a date, and whose
+    figure it is. Conversions across currencies (SBU spend against budget, ROAS, margins, price ceilings, the
+    report) use these and name the rate they used."""
+
+    currency: CurrencyCode
+    rate: Annotated[
+        Decimal, Field(gt=0, le=Decimal("1e9"), max_digits=24, decimal_places=12), DecimalText(), DecimalStr
+    ] = Field(description="units of the base currency per 1 unit of `currency`, e.g. 0.1387 for CNY→USD")
+    as_of: PlanDate
+    source: Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"\S")] = Field(
+        description="where the rate comes from, e.g. `PBOC central parity` or `treasury desk`"
+    )
+
+
+FxRates = Annotated[list[FxRate], Field(max_length=MAX_FX_RATES)]
+
+
+def _check_rates(rates: list[FxRate] | None, base: str | None) -> None:
+    if not rates:
+        return
+    currencies = [r.currency for r in rates]
+    if len(set(currencies)) != len(currencies):
+        raise ValueError("fx_rates names a currency twice; keep one rate per currency")
+    if base is not None and base in currencies:
+        raise ValueError(f"fx_rates needs no rate for the base currency {base}")
 
 
 class PlanCreate(Schema):
@@ -46,11 +77,14 @@ class PlanCreate(Schema):
     description: LongText = ""
     budget: Money | None = None
     min_repurchase_rate: Threshold | None = None
+    key: PlanKey | None = Field(None, description="unique in the organisation; `GET /v1/plans?key=` finds it")
+    fx_rates: FxRates = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _period_and_budget(self) -> PlanCreate:
         if self.period_end < self.period_start:
             raise ValueError("period_end must not be before period_start")
+        _check_rates(self.fx_rates, self.base_currency)
         if self.budget is not None and self.budget.currency != self.base_currency:
             raise ValueError("budget must be in the plan's base currency")
         return self
@@ -70,6 +104,12 @@ class PlanPatch(Schema):
     strategy_locked_until: PlanDate | None = None
     min_repurchase_rate: Threshold | None = None
     override_reason: ShortText | None = None
+    fx_rates: Omittable[FxRates] = Field(None, description="replaces the plan's exchange rates")
+
+    @model_validator(mode="after")
+    def _rates(self) -> PlanPatch:
+        _check_rates(self.fx_rates, None)
+        return self
 
 
 class ActivateIn(Schema):
@@ -90,6 +130,8 @@ class PlanOut(Out):
     strategy_locked_until: date | None
     activated_at: datetime | None
     min_repurchase_rate: DecimalStr | None = None
+    key: str | None
+    fx_rates: list[FxRate]
     created_at: datetime
     updated_at: datetime
 

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.plans.events import publish
@@ -18,7 +19,7 @@ from services.plans.planning.models import AuditEntry, Plan
 from services.plans.planning.schemas import PlanCreate, PlanOut, PlanPatch
 from services.plans.sbus.models import Sbu
 from shared.auth import Principal
-from shared.db import get_scoped, utcnow
+from shared.db import get_scoped, scoped, utcnow
 from shared.errors import Conflict, Forbidden, Unprocessable
 
 Layer = Literal["plan", "strategic", "tactical", "execution"]
@@ -102,10 +103,24 @@ def record(
     )
 
 
+def _fx_columns(body: PlanCreate | PlanPatch, values: dict[str, Any]) -> dict[str, Any]:
+    # kept as JSON text values: decimals and dates as their strings, exactly as given
+    if "fx_rates" in values:
+        values["fx_rates"] = [r.model_dump(mode="json") for r in body.fx_rates or []]
+    return values
+
+
 async def create_plan(session: AsyncSession, org_id: str, body: PlanCreate) -> Plan:
-    plan = Plan(org_id=org_id, status="draft", **to_columns(body))
+    if body.key is not None:
+        taken = await session.scalar(scoped(Plan, org_id).where(Plan.key == body.key))
+        if taken is not None:
+            raise Conflict(f"plan key {body.key!r} is taken by plan {taken.id}")
+    plan = Plan(org_id=org_id, status="draft", **_fx_columns(body, to_columns(body)))
     session.add(plan)
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # the same key sent twice at once: the unique constraint decides
+        raise Conflict(f"plan key {body.key!r} is taken") from exc
     return plan
 
 
@@ -124,6 +139,10 @@ def _check_patch(plan: Plan, body: PlanPatch) -> None:
         raise Unprocessable("period_end must not be before period_start", loc=["body", "period_end"])
     if plan.budget_currency is not None and plan.budget_currency != plan.base_currency:
         raise Unprocessable("budget must be in the plan's base currency", loc=["body", "budget"])
+    if any(r["currency"] == plan.base_currency for r in plan.fx_rates or []):
+        raise Unprocessable(
+            f"fx_rates needs no rate for the base currency {plan.base_currency}", loc=["body", "fx_rates"]
+        )
 
 
 async def update_plan(
@@ -134,7 +153,7 @@ async def update_plan(
     plan = ctx.plan
     before = PlanOut.model_validate(plan)
     precondition(before)
-    for key, value in to_columns(body, exclude={"override_reason", "status"}, only_set=True).items():
+    for key, value in _fx_columns(body, to_columns(body, exclude={"override_reason", "status"}, only_set=True)).items():
         setattr(plan, key, value)
     _check_patch(plan, body)
     if body.status == "archived":

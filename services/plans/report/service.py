@@ -1,18 +1,31 @@
-"""The one-page plan a CMO prints: positioning, SWOT 2×2, target segments, the SBU grid and a
-budget-vs-spend chart per SBU as inline SVG (no JavaScript)."""
+"""The plan a CMO prints on A4: positioning, SWOT 2×2, target segments, the SBU grid, budget against spend per
+SBU as inline SVG with the figures written on it (no JavaScript, one currency per scale), the campaigns with their
+KPIs and pacing, the experiments' decisions and lift, the innovation tasks and the customs picture.
+
+Everything comes from plans' own tables and the read models the other services' events keep (plans calls no one).
+Money in several currencies is converted only with the plan's exchange rates, and the rate is printed beside it.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.plans.execution.models import Innovation
+from services.plans.outcomes.models import CampaignOutcome, CustomsOrder, ExperimentOutcome
 from services.plans.planning.children import load_plan
+from services.plans.planning.fx import Rates
+from services.plans.planning.health import plan_findings
 from services.plans.sbus.grid import sbu_grid
+from services.plans.sbus.models import Sbu
 from services.plans.strategy.models import Positioning, Segment
 from services.plans.strategy.service import swot_matrix
 from shared.auth import Principal
@@ -25,61 +38,233 @@ TEMPLATES = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-TEMPLATES.filters["dec"] = lambda v: "—" if v is None else format_decimal(Decimal(v))
 
-CHART_LEFT, CHART_WIDTH, ROW = 240, 500, 44
+
+def money_text(amount: Decimal | None, currency: str | None = None) -> str:
+    """1234.5 → "1,234.50 USD": what a reader sees on paper."""
+    if amount is None:
+        return "—"
+    text = f"{Decimal(amount):,.2f}"
+    return f"{text} {currency}" if currency else text
+
+
+def percent(value: Decimal | None) -> str:
+    return "—" if value is None else f"{Decimal(value) * 100:.1f} %"
+
+
+TEMPLATES.filters["dec"] = lambda v: "—" if v is None else format_decimal(Decimal(v))
+TEMPLATES.filters["money"] = lambda m: "—" if m is None else money_text(m.amount, m.currency)
+TEMPLATES.filters["pct"] = percent
+
+# each SBU is a label line above its two bars, the figures written right of the bars; 720 wide fits A4 portrait
+CHART_LEFT, CHART_WIDTH, VALUE_WIDTH, ROW = 0, 400, 320, 50
+#: the states of a customs order in the order it passes them
+ORDER_STATES = (
+    "awaiting_documents",
+    "incomplete",
+    "matched",
+    "mismatch",
+    "declared",
+    "cleared",
+    "released",
+    "cancel_requested",
+    "cancelled",
+)
+STATE_LABELS = {
+    "matched": "matched (three-in-one)",
+    "mismatch": "mismatch",
+    "declared": "declared to customs",
+    "cleared": "cleared",
+    "released": "released",
+}
+
+
+def ratio(part: Decimal | int | None, whole: Decimal | int | None) -> Decimal | None:
+    if part is None or not whole:
+        return None
+    return (Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001"))
 
 
 @dataclass(frozen=True)
 class Bar:
     label: str
     y: int
-    budget: Decimal
+    budget: Decimal | None
     budget_width: int
     spend: Decimal | None
     spend_width: int
+    #: why the spend bar is missing or how it was converted, printed in the chart
+    note: str = ""
+
+
+@dataclass
+class ChartGroup:
+    """One scale: every amount on it is in ``currency``."""
+
+    currency: str
+    rows: list[tuple[str, Decimal | None, Decimal | None, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def bars(self) -> list[Bar]:
+        amounts = [b for _, b, _, _ in self.rows if b is not None] + [s for _, _, s, _ in self.rows if s is not None]
+        top = max([*amounts, Decimal(0)])
+
+        def width(v: Decimal | None) -> int:
+            return 0 if not v or not top else max(1, int(v / top * CHART_WIDTH))
+
+        return [
+            Bar(label, 18 + i * ROW, budget, width(budget), spend, width(spend), note)
+            for i, (label, budget, spend, note) in enumerate(self.rows)
+        ]
+
+    def height(self) -> int:
+        return 44 + ROW * max(len(self.rows), 1)
 
 
 def budget_bars(rows: list[tuple[str, Decimal, Decimal | None]]) -> list[Bar]:
-    """Bar geometry for (label, budget, spend) rows, scaled to the largest amount."""
-    top = max([b for _, b, _ in rows] + [s for _, _, s in rows if s is not None] + [Decimal(0)])
-
-    def width(v: Decimal | None) -> int:
-        return 0 if not v or not top else max(1, int(v / top * CHART_WIDTH))
-
-    return [
-        Bar(label, 20 + i * ROW, budget, width(budget), spend, width(spend))
-        for i, (label, budget, spend) in enumerate(rows)
-    ]
+    """Bar geometry for (label, budget, spend) rows in one currency, scaled to the largest amount."""
+    return ChartGroup("", [(label, budget, spend, "") for label, budget, spend in rows]).bars()
 
 
-async def render_report(session: AsyncSession, principal: Principal, plan_id: str) -> str:
+def chart_groups(cells: list[Any]) -> list[ChartGroup]:
+    """Budget and spend of each live SBU on the scale of its currency: spend in another currency is drawn on the
+    budget's scale only converted with a named rate, else on its own currency's scale."""
+    groups: dict[str, ChartGroup] = {}
+
+    def group(currency: str) -> ChartGroup:
+        return groups.setdefault(currency, ChartGroup(currency))
+
+    for c in cells:
+        label = f"{c.customer.name} × {c.channel.name}"
+        budget, currency = c.budget.amount, c.budget.currency
+        if not c.performance_known:
+            group(currency).rows.append((label, budget, None, "spend not yet known"))
+        elif c.spend.currency == currency:
+            group(currency).rows.append((label, budget, c.spend.amount, ""))
+        elif c.budget_use is not None:
+            rate = "; ".join(f"1 {r.currency} = {r.rate} {c.budget.currency}" for r in c.budget_use.rates)
+            note = f"spend {money_text(c.spend.amount, c.spend.currency)} at {rate}"
+            group(currency).rows.append((label, budget, c.budget_use.spend.amount, note))
+        else:
+            group(currency).rows.append((label, budget, None, f"spend in {c.spend.currency}: no rate, see below"))
+            group(c.spend.currency).rows.append((label, None, c.spend.amount, f"budget in {currency}, no rate"))
+    return [groups[k] for k in sorted(groups)]
+
+
+def pacing(outcome: CampaignOutcome, today: date) -> dict[str, Any]:
+    """How far through its budget a campaign is against how far through its dates, on the day its figures were
+    computed (not the day the report is printed: spend after that day is not known yet)."""
+    today = min(today, outcome.as_of.date())
+    days = (outcome.ends_on - outcome.starts_on).days + 1
+    elapsed = min(max((today - outcome.starts_on).days + 1, 0), days)
+    time_share = ratio(elapsed, days)
+    spend_share = ratio(outcome.spend_amount, outcome.budget_amount)
+    index = ratio(spend_share, time_share) if spend_share is not None and time_share else None
+    if index is None:
+        verdict = "not started" if elapsed == 0 else "—"
+    elif index > Decimal("1.15"):
+        verdict = "ahead of plan"
+    elif index < Decimal("0.85"):
+        verdict = "behind plan"
+    else:
+        verdict = "on pace"
+    return {"time_share": time_share, "spend_share": spend_share, "index": index, "verdict": verdict}
+
+
+def campaign_rows(outcomes: list[CampaignOutcome], sbu_labels: dict[str, str], today: date) -> list[dict[str, Any]]:
+    rows = []
+    for o in outcomes:
+        rows.append(
+            {
+                "outcome": o,
+                "sbu": sbu_labels.get(o.sbu_id, o.sbu_id),
+                "ctr": ratio(o.clicks, o.impressions),
+                "cvr": ratio(o.conversions, o.clicks),
+                "cpa": None if not o.conversions else (o.spend_amount / o.conversions),
+                "roas": ratio(o.revenue_amount, o.spend_amount),
+                "pacing": pacing(o, today),
+            }
+        )
+    return rows
+
+
+def observed_lift(variants: list[dict[str, Any]], winner: str | None) -> Decimal | None:
+    """The winner's conversion rate (conversions per impression) relative to the other arms' pooled rate."""
+    if not winner:
+        return None
+    mine = [v for v in variants if v["key"] == winner]
+    others = [v for v in variants if v["key"] != winner]
+    if not mine or not others:
+        return None
+    rate = ratio(mine[0]["conversions"], mine[0]["impressions"])
+    base = ratio(sum(v["conversions"] for v in others), sum(v["impressions"] for v in others))
+    if rate is None or not base:
+        return None
+    return (rate / base - 1).quantize(Decimal("0.0001"))
+
+
+def customs_picture(orders: list[CustomsOrder]) -> dict[str, Any]:
+    states = Counter(o.state for o in orders)
+    ordered = [s for s in ORDER_STATES if s in states] + sorted(set(states) - set(ORDER_STATES))
+    rules = Counter(rule for o in orders for rule in o.failing_rules or [])
+    released: dict[str, Decimal] = {}
+    for o in orders:
+        if o.state == "released" and o.amount is not None and o.currency:
+            released[o.currency] = released.get(o.currency, Decimal(0)) + o.amount
+    return {
+        "total": len(orders),
+        "by_state": [(STATE_LABELS.get(s, s.replace("_", " ")), states[s]) for s in ordered],
+        "top_rules": rules.most_common(5),
+        "released": sorted(released.items()),
+    }
+
+
+async def _rows(session: AsyncSession, stmt: Any) -> list[Any]:
+    return list((await session.execute(stmt)).scalars().all())
+
+
+async def render_report(session: AsyncSession, principal: Principal, plan_id: str, today: date | None = None) -> str:
+    org = principal.org_id
     plan = await load_plan(session, principal, plan_id)
+    today = today or date.today()
     swot = await swot_matrix(session, principal, plan_id)
     grid = await sbu_grid(session, principal, plan_id)
-    segments = (
-        (
-            await session.execute(
-                scoped(Segment, principal.org_id).where(Segment.plan_id == plan_id).order_by(Segment.name)
-            )
-        )
-        .scalars()
-        .all()
-    )
-    positioning = await session.scalar(scoped(Positioning, principal.org_id).where(Positioning.plan_id == plan_id))
+    segments = await _rows(session, scoped(Segment, org).where(Segment.plan_id == plan_id).order_by(Segment.name))
+    positioning = await session.scalar(scoped(Positioning, org).where(Positioning.plan_id == plan_id))
     live = [c for c in grid.cells if c.status != "retired"]
-    bars = budget_bars(
-        [
-            (
-                f"{c.customer.name} × {c.channel.name} × {c.product.name}",
-                c.budget.amount,
-                c.spend.amount if c.spend else None,
-            )
-            for c in live
-        ]
+    groups = chart_groups(live)
+    labels = {c.sbu_id: f"{c.customer.name} × {c.channel.name} × {c.product.name}" for c in grid.cells}
+
+    plan_sbus = select(Sbu.id).where(Sbu.org_id == org, Sbu.plan_id == plan_id)
+    outcomes = await _rows(
+        session,
+        scoped(CampaignOutcome, org)
+        .where(CampaignOutcome.sbu_id.in_(plan_sbus))
+        .order_by(CampaignOutcome.starts_on, CampaignOutcome.name, CampaignOutcome.campaign_id),
     )
+    by_campaign = {o.campaign_id: o for o in outcomes}
+    experiments = await _rows(
+        session,
+        scoped(ExperimentOutcome, org)
+        .where(ExperimentOutcome.campaign_id.in_(list(by_campaign)))
+        .order_by(ExperimentOutcome.decided_at),
+    )
+    innovations = await _rows(
+        session, scoped(Innovation, org).where(Innovation.plan_id == plan_id).order_by(Innovation.created_at)
+    )
+    orders = await _rows(
+        session,
+        scoped(CustomsOrder, org).where(
+            CustomsOrder.as_of >= datetime.combine(plan.period_start, time.min, UTC),
+            CustomsOrder.as_of < datetime.combine(plan.period_end + timedelta(days=1), time.min, UTC),
+        ),
+    )
+    rates = Rates.of(plan.base_currency, plan.fx_rates)
     context: dict[str, Any] = {
         "plan": plan,
+        "today": today,
+        "rates": [rates.by_currency[c] for c in sorted(rates.by_currency)],
+        "findings": await plan_findings(session, plan),
         "swot": swot,
         "segments": [s for s in segments if s.targeted],
         "positioning": positioning,
@@ -88,8 +273,23 @@ async def render_report(session: AsyncSession, principal: Principal, plan_id: st
         ),
         "cells": grid.cells,
         "customer_status": grid.customer_status,
+        "totals": grid.totals,
         "live": live,
-        "bars": bars,
-        "chart": {"left": CHART_LEFT, "width": CHART_WIDTH, "height": 40 + ROW * max(len(bars), 1)},
+        "chart": {"left": CHART_LEFT, "width": CHART_WIDTH, "value_width": VALUE_WIDTH},
+        "groups": [(g, g.bars()) for g in groups],
+        "campaigns": campaign_rows(outcomes, labels, today),
+        "experiments": [
+            {
+                "outcome": e,
+                "campaign": by_campaign.get(e.campaign_id),
+                "lift": observed_lift(by_campaign[e.campaign_id].variants, e.winner)
+                if e.campaign_id in by_campaign
+                else None,
+            }
+            for e in experiments
+        ],
+        "innovations": innovations,
+        "customs": customs_picture(orders),
+        "money_text": money_text,
     }
     return TEMPLATES.get_template("plan_report.html").render(**context)

@@ -1,8 +1,12 @@
 """The SBU grid: every SBU of a plan as a cell of customer × channel × product, with campaigns' figures
-from the read model (or "not yet known")."""
+from the read model (or "not yet known").
+
+Money in several currencies is never mixed: spend against budget, margins and the plan's totals are converted
+with the plan's exchange rates (each naming the rate), or left side by side with the missing rate named."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -11,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.plans.customer_status.service import customer_status
 from services.plans.kit import money
 from services.plans.planning.children import load_plan
+from services.plans.planning.fx import Rates, missing
 from services.plans.sbus.models import Sbu, SbuPerformance
 from services.plans.sbus.schemas import GridOut
 from services.plans.sbus.service import roas
@@ -18,8 +23,37 @@ from services.plans.tactics.models import Channel, Customer, Product
 from shared.auth import Principal
 
 
-def _cell(row: Any) -> dict[str, Any]:
+def _share(part: Decimal, whole: Decimal) -> Decimal | None:
+    return None if not whole else (part / whole).quantize(Decimal("0.0001"))
+
+
+def _cell(row: Any, rates: Rates) -> dict[str, Any]:
     known = row.perf_currency is not None
+    gaps: set[str] = set()
+    budget_use = None
+    if known:
+        spend = rates.convert(row.spend_amount, row.perf_currency, row.budget_currency)
+        if spend is None:
+            gaps.update(missing(rates, (row.perf_currency, row.budget_currency)))
+        else:
+            budget_use = {
+                "budget": money(row.budget_amount, row.budget_currency),
+                "spend": money(spend.amount, spend.currency),
+                "share": _share(spend.amount, row.budget_amount),
+                "rates": list(spend.rates),
+            }
+    margin = None
+    cost = rates.convert(row.unit_cost_amount, row.unit_cost_currency, row.price_currency)
+    if cost is None:
+        gaps.update(missing(rates, (row.unit_cost_currency, row.price_currency)))
+    else:
+        margin = {
+            "price": money(row.price_amount, row.price_currency),
+            "unit_cost": money(cost.amount, cost.currency),
+            "amount": row.price_amount - cost.amount,
+            "share": _share(row.price_amount - cost.amount, row.price_amount),
+            "rates": list(cost.rates),
+        }
     return {
         "sbu_id": row.id,
         "status": row.status,
@@ -40,6 +74,47 @@ def _cell(row: Any) -> dict[str, Any]:
         "revenue": money(row.revenue_amount, row.perf_currency) if known else None,
         "roas": roas(row.spend_amount, row.revenue_amount) if known else None,
         "performance_as_of": row.as_of,
+        "budget_use": budget_use,
+        "margin": margin,
+        "missing_rates": sorted(gaps),
+    }
+
+
+def grid_totals(cells: list[dict[str, Any]], rates: Rates) -> dict[str, Any]:
+    """Live SBUs' budget, spend and revenue per currency as given, and in the base currency when every currency
+    in use has a rate (never a sum across currencies otherwise)."""
+    live = [c for c in cells if c["status"] != "retired"]
+    by: dict[str, dict[str, Decimal]] = {}
+
+    def add(currency: str, field: str, amount: Decimal) -> None:
+        by.setdefault(currency, {"budget": Decimal(0), "spend": Decimal(0), "revenue": Decimal(0)})[field] += amount
+
+    for c in live:
+        add(c["budget"]["currency"], "budget", c["budget"]["amount"])
+        if c["spend"] is not None:
+            add(c["spend"]["currency"], "spend", c["spend"]["amount"])
+            add(c["revenue"]["currency"], "revenue", c["revenue"]["amount"])
+    gaps = missing(rates, by)
+    in_base = None
+    if not gaps:
+        sums = {"budget": Decimal(0), "spend": Decimal(0), "revenue": Decimal(0)}
+        used: dict[str, dict[str, str]] = {}
+        for currency, figures in by.items():
+            for field, amount in figures.items():
+                converted = rates.convert(amount, currency)
+                assert converted is not None  # every currency has a rate: checked above
+                sums[field] += converted.amount
+                used.update({r["currency"]: r for r in converted.rates})
+        in_base = {
+            "currency": rates.base,
+            **sums,
+            "roas": roas(sums["spend"], sums["revenue"]),
+            "rates": [used[k] for k in sorted(used)],
+        }
+    return {
+        "by_currency": [{"currency": k, **by[k]} for k in sorted(by)],
+        "in_base": in_base,
+        "missing_rates": gaps,
     }
 
 
@@ -49,6 +124,7 @@ def _axis(items: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
 
 async def sbu_grid(session: AsyncSession, principal: Principal, plan_id: str) -> GridOut:
     plan = await load_plan(session, principal, plan_id)
+    rates = Rates.of(plan.base_currency, plan.fx_rates)
     # plain columns, not five ORM entities per row: a 1,000-SBU grid spent most of its time building and
     # tracking 4,000 objects it only read from
     stmt = (
@@ -70,6 +146,10 @@ async def sbu_grid(session: AsyncSession, principal: Principal, plan_id: str) ->
             Product.id.label("product_id"),
             Product.name.label("product_name"),
             Product.sku,
+            Product.unit_cost_amount,
+            Product.unit_cost_currency,
+            Product.price_amount,
+            Product.price_currency,
             SbuPerformance.spend_amount,
             SbuPerformance.revenue_amount,
             SbuPerformance.currency.label("perf_currency"),
@@ -82,10 +162,12 @@ async def sbu_grid(session: AsyncSession, principal: Principal, plan_id: str) ->
         .where(Sbu.org_id == principal.org_id, Sbu.plan_id == plan_id)
         .order_by(Sbu.created_at, Sbu.id)
     )
-    cells = [_cell(row) for row in (await session.execute(stmt)).all()]
+    cells = [_cell(row, rates) for row in (await session.execute(stmt)).all()]
     return GridOut.model_validate(
         {
             "plan_id": plan_id,
+            "base_currency": plan.base_currency,
+            "totals": grid_totals(cells, rates),
             "customers": _axis({c["customer"]["id"]: c["customer"] for c in cells}),
             "channels": _axis({c["channel"]["id"]: c["channel"] for c in cells}),
             "products": _axis({c["product"]["id"]: c["product"] for c in cells}),

@@ -7,7 +7,7 @@ from pydantic import Field, StringConstraints
 
 from services.plans.customer_status.schemas import CustomerStatusOut
 from services.plans.kit import MoneyOut
-from shared.schemas import NOT_BLANK, DecimalStr, Money, Name, Out, Schema, Trimmed
+from shared.schemas import NOT_BLANK, Amount, DecimalStr, Money, Name, Out, Schema, Trimmed
 
 Demand = Literal["strong", "weak", "pseudo"]
 SbuStatus = Literal["draft", "active", "retired"]
@@ -90,6 +90,58 @@ class ProductRef(Ref):
     sku: str
 
 
+class RateUsed(Out):
+    """An exchange rate as the plan keeps it: 1 ``currency`` = ``rate`` units of the base currency."""
+
+    currency: str
+    rate: str
+    as_of: str
+    source: str
+
+
+class BudgetUse(Out):
+    """Spend against budget in the budget's currency; ``rates`` names the conversion (empty when none)."""
+
+    budget: MoneyOut
+    spend: MoneyOut
+    share: DecimalStr | None = Field(description="spend / budget as a fraction; null when the budget is zero")
+    rates: list[RateUsed]
+
+
+class Margin(Out):
+    """Unit margin in the price's currency: the unit cost converted with the rates named (empty when none)."""
+
+    price: MoneyOut
+    unit_cost: MoneyOut
+    amount: Amount
+    share: DecimalStr | None = Field(description="margin / price as a fraction; null when the price is zero")
+    rates: list[RateUsed]
+
+
+class CurrencyTotals(Out):
+    currency: str
+    budget: Amount
+    spend: Amount
+    revenue: Amount
+
+
+class BaseTotals(Out):
+    """Every live SBU's figures in the plan's base currency, converted with the rates named."""
+
+    currency: str
+    budget: Amount
+    spend: Amount
+    revenue: Amount
+    roas: DecimalStr | None
+    rates: list[RateUsed]
+
+
+class GridTotals(Out):
+    by_currency: list[CurrencyTotals] = Field(description="live SBUs' figures as given, one entry per currency")
+    in_base: BaseTotals | None = Field(description="null while a currency in use has no rate (see missing_rates)")
+    missing_rates: list[str] = Field(description="currencies in use without a rate to the base currency")
+
+
 class GridCell(Out):
     sbu_id: str
     status: SbuStatus
@@ -105,10 +157,17 @@ class GridCell(Out):
     revenue: MoneyOut | None
     roas: DecimalStr | None = Field(description="revenue / spend; null when unknown or spend is zero")
     performance_as_of: datetime | None
+    budget_use: BudgetUse | None = Field(
+        None, description="spend against budget in the budget's currency; null when unknown or no rate converts it"
+    )
+    margin: Margin | None = Field(None, description="the product's unit margin; null when no rate converts its cost")
+    missing_rates: list[str] = Field(default_factory=list, description="currencies this cell could not convert")
 
 
 class GridOut(Out):
     plan_id: str
+    base_currency: str
+    totals: GridTotals
     customers: list[Ref]
     channels: list[ChannelRef]
     products: list[ProductRef]

@@ -22,8 +22,23 @@ from shared.schemas import (
 Quadrant = Literal["strength", "weakness", "opportunity", "threat"]
 Category = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=NOT_BLANK), Trimmed]
 Description = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
-GrowthRate = Annotated[Decimal, Field(ge=-1, le=100, max_digits=9, decimal_places=4), DecimalText()]
-Weight = Annotated[Decimal, Field(ge=0, le=1, max_digits=5, decimal_places=4), DecimalText()]
+#: a fraction a year, never a percentage: 0.06 is 6 %; from -1 (the market disappears) to 3 (it quadruples)
+GrowthRate = Annotated[
+    Decimal,
+    Field(
+        ge=-1,
+        le=3,
+        max_digits=9,
+        decimal_places=4,
+        description="yearly growth as a fraction: 0.06 is 6 % (from -1 to 3; 8 would mean 800 % and is refused)",
+    ),
+    DecimalText(),
+]
+Weight = Annotated[
+    Decimal,
+    Field(ge=0, le=1, max_digits=5, decimal_places=4, description="a fraction from 0 to 1: 0.8 weighs 80 %"),
+    DecimalText(),
+]
 Score = Annotated[int, Field(ge=0, le=10)]
 Point = Annotated[str, StringConstraints(min_length=1, max_length=500)]
 Id = Annotated[str, StringConstraints(min_length=1, max_length=36)]

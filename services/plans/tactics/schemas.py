@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints
 
 from services.plans.kit import MoneyOut
 from shared.schemas import NOT_BLANK, Code, CountryCode, LongText, Money, Name, Out, Schema, ShortText, Trimmed
@@ -91,6 +91,10 @@ class ChannelOut(Out):
 
 
 class ProductIn(Schema):
+    """A product and its pricing. Cost, price and ceiling may each be in its own currency (a CNY cost and a USD
+    price is the everyday case of a Chinese exporter); figures that compare them convert with the plan's
+    ``fx_rates`` and name the rate used."""
+
     sku: Code
     name: Name
     hs_code: HsCode | None = None
@@ -98,12 +102,6 @@ class ProductIn(Schema):
     price: Money
     price_ceiling: Money | None = None
     pricing_note: ShortText = ""
-
-    @model_validator(mode="after")
-    def _one_currency(self) -> ProductIn:
-        if self.unit_cost.currency != self.price.currency:
-            raise ValueError("unit_cost and price must be in the same currency")
-        return self
 
 
 class ProductPatch(Schema):

@@ -5,9 +5,11 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.plans.planning.children import ChildKind
+from services.plans.planning.fx import Rates
 from services.plans.planning.models import Plan
 from services.plans.strategy.models import Segment
 from services.plans.tactics.models import Channel, Customer, Product
+from services.plans.tactics.pricing import price_problem
 from services.plans.tactics.schemas import (
     ChannelIn,
     ChannelOut,
@@ -21,7 +23,6 @@ from services.plans.tactics.schemas import (
 )
 from shared.db import scoped
 from shared.errors import Unprocessable
-from shared.schemas import format_decimal
 
 SUPERVISORS = ("supervisor",)
 
@@ -36,26 +37,11 @@ async def check_customer(session: AsyncSession, plan: Plan, customer: Customer) 
         raise Unprocessable(f"segment {customer.segment_id} is not in this plan", loc=["body", "segment_id"])
 
 
-def price_problem(price: tuple, ceiling: tuple | None) -> str | None:
-    """Why a price breaks its ceiling, or None. Amounts are compared only within one currency."""
-    if ceiling is None or ceiling[0] is None:
-        return None
-    (amount, currency), (limit, limit_currency) = price, ceiling
-    if currency != limit_currency:
-        return f"price is in {currency} but its ceiling is in {limit_currency}; give both in one currency"
-    if amount > limit:
-        return (
-            f"price {format_decimal(amount)} {currency} is above its ceiling {format_decimal(limit)} {limit_currency}"
-        )
-    return None
-
-
 async def check_product(session: AsyncSession, plan: Plan, product: Product) -> None:
-    if product.unit_cost_currency != product.price_currency:
-        raise Unprocessable("unit_cost and price must be in the same currency", loc=["body", "unit_cost"])
     problem = price_problem(
         (product.price_amount, product.price_currency),
         (product.price_ceiling_amount, product.price_ceiling_currency),
+        Rates.of(plan.base_currency, plan.fx_rates),
     )
     if problem:
         raise Unprocessable(problem, loc=["body", "price"])
