@@ -26,7 +26,13 @@ from shared.schemas import Page, PathId
 router = APIRouter(prefix="/v1", tags=["identity"])
 
 
-@router.post("/orgs", status_code=status.HTTP_201_CREATED, response_model=OrgCreated)
+@router.post(
+    "/orgs",
+    status_code=status.HTTP_201_CREATED,
+    response_model=OrgCreated,
+    summary="Create an organisation and its first admin API key",
+    openapi_extra={"security": [{"bootstrapToken": []}]},
+)
 async def create_org(
     body: OrgCreate,
     request: Request,

@@ -50,7 +50,9 @@ async def list_sbus(
     principal: Reader,
     session: DbSession,
     page: Pagination,
-    status: Annotated[Literal["draft", "active", "retired"] | None, Query()] = None,
+    status: Annotated[
+        Literal["draft", "active", "retired"] | None, Query(description="only SBUs in this status")
+    ] = None,
 ) -> Page[SbuOut]:
     stmt = await service.list_sbus(session, principal, plan_id, status)
     rows, cursor = await paginate(session, stmt, Sbu, page)
