@@ -110,18 +110,27 @@ class IdempotencyMiddleware:
         replay_receive = _replay(body, receive)
         captured: dict[str, Any] = {"status": 500, "headers": [], "body": []}
 
+        finished = False
+
         async def capture_send(message: Message) -> None:
+            nonlocal finished
             if message["type"] == "http.response.start":
                 captured["status"] = message["status"]
                 captured["headers"] = message.get("headers", [])
             elif message["type"] == "http.response.body":
                 captured["body"].append(message.get("body", b""))
+                if not message.get("more_body") and not finished:
+                    # stored before the client sees the end of the response: a retry sent the moment it
+                    # arrives gets the replay, not "still being processed"
+                    finished = True
+                    await self._finish(sessionmaker, row_id, captured)
             await send(message)
 
         try:
             await self.app(scope, replay_receive, capture_send)
         finally:
-            await self._finish(sessionmaker, row_id, captured)
+            if not finished:
+                await self._finish(sessionmaker, row_id, captured)
 
     async def _claim(self, sessionmaker: Any, owner: str, key: str, fingerprint: str, send: Send) -> str | None:
         M = self.model
