@@ -129,6 +129,8 @@ def build_app(
         responses=PROBLEM_RESPONSES,
         dependencies=[Depends(refuse_unknown_query)],
         static_url="/docs-assets",
+        # operationIds are the endpoint names (``create_plan``): what generated clients call their methods
+        generate_unique_id_function=lambda route: route.name,
         swagger_ui_parameters={"persistAuthorization": True, "displayRequestDuration": True},
     )
     app.state.settings = settings

@@ -11,6 +11,7 @@ query parameter the operation does not declare is refused with 422, the same way
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -93,6 +94,24 @@ def _add_header(operation: dict[str, Any], status: str, name: str, header: dict[
         response.setdefault("headers", {}).setdefault(name, dict(header))
 
 
+def plain_summary(operation: dict[str, Any]) -> str | None:
+    """FastAPI titles an operation after its function ("Create Plan"); a person reads the first sentence of
+    its docstring better, or at least the name in sentence case ("Create plan")."""
+    operation_id = operation.get("operationId", "")
+    if operation.get("summary") != operation_id.replace("_", " ").title():
+        return None
+    description = (operation.get("description") or "").strip()
+    first = re.split(r"(?<=[.!?])\s|\n", description, maxsplit=1)[0].rstrip(".").strip()
+    if first and len(first) <= 120:
+        return first[:1].upper() + first[1:]
+    words = [_ACRONYMS.get(w, w) for w in operation_id.split("_") if w]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
+
+
+_ACRONYMS = {"sbu": "SBU", "sbus": "SBUs", "api": "API", "xml": "XML", "jwks": "JWKS", "swot": "SWOT", "kpis": "KPIs"}
+
+
 def _annotate(
     app: FastAPI, document: dict[str, Any], extra_schemes: dict[str, Any], idempotent_posts: bool
 ) -> dict[str, Any]:
@@ -105,6 +124,9 @@ def _annotate(
         for method, operation in item.items():
             if method not in ("get", "post", "put", "patch", "delete"):
                 continue
+            summary = plain_summary(operation)
+            if summary is not None:
+                operation["summary"] = summary
             if (method, path) in secured:
                 operation["security"] = [{BEARER: []}]
             elif path.startswith("/v1/"):

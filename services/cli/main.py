@@ -264,7 +264,7 @@ def compliance_send(
     kind: Annotated[DocumentKind, typer.Argument(help="order, payment or waybill.")],
     file: Annotated[Path, typer.Argument(help="A canonical document as JSON, or a list of them.")],
 ) -> None:
-    """Send canonical order, payment or waybill documents (API.md) to compliance."""
+    """Send canonical order, payment or waybill documents (docs/flows.md) to compliance."""
     context = _ctx(ctx)
     try:
         loaded = json.loads(_read(file))

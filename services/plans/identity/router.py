@@ -45,7 +45,7 @@ async def create_org(
         raise Unauthorized("a valid X-Bootstrap-Token header is required to create an organisation")
     org, key = await service.create_org(session, body.name)
     response.headers["Location"] = f"/v1/orgs/{org.id}"
-    return OrgCreated(org=OrgOut.model_validate(org), admin_api_key=key)
+    return OrgCreated(org=OrgOut.model_validate(org), key=key, admin_api_key=key)
 
 
 @router.get("/orgs/{org_id}", response_model=OrgOut)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import StringConstraints
+from pydantic import Field, StringConstraints
 
 from shared.schemas import Name, Out, Schema
 
@@ -20,8 +20,14 @@ class OrgOut(Out):
 
 
 class OrgCreated(Out):
+    """The new organisation and its first admin API key (shown once: keep it)."""
+
     org: OrgOut
-    admin_api_key: str
+    key: str = Field(description="the admin API key; exchange it at POST /v1/auth/token", examples=["xbm_3kZ…"])
+    admin_api_key: str = Field(
+        description="deprecated alias of `key` (the name POST /v1/api-keys uses too); same value",
+        json_schema_extra={"deprecated": True},
+    )
 
 
 class ApiKeyCreate(Schema):

@@ -21,7 +21,9 @@ HsCode = Annotated[str, StringConstraints(pattern=r"^\d{6,10}$")]
 
 class Need(Schema):
     statement: Statement
-    demand: Demand = Field(description="is this demand a demand? strong, weak or pseudo (seed 002)")
+    demand: Demand = Field(
+        description="is this need a real demand? strong, weak, or pseudo (a need that is not really a demand)"
+    )
     evidence: LongText = ""
 
 
