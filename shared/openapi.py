@@ -20,6 +20,7 @@ from fastapi.dependencies.models import Dependant
 
 from shared.auth import current_principal
 from shared.errors import Unprocessable
+from shared.etag import MAX_IF_MATCH
 
 BEARER = "bearerAuth"
 BEARER_SCHEME: dict[str, Any] = {
@@ -43,7 +44,7 @@ IF_MATCH: dict[str, Any] = {
     "required": False,
     "description": "The ETag of the copy you changed. When the resource changed since, the write is refused "
     "with 412 and nothing is changed.",
-    "schema": {"type": "string", "maxLength": 1024, "example": '"5d41402abc4b2a76b9719d911017c592"'},
+    "schema": {"type": "string", "maxLength": MAX_IF_MATCH, "example": '"5d41402abc4b2a76b9719d911017c592"'},
 }
 ETAG_HEADER = {
     "description": "The version of this representation; send it back as If-Match",
@@ -52,6 +53,10 @@ ETAG_HEADER = {
 LOCATION_HEADER = {"description": "The path of the created resource", "schema": {"type": "string"}}
 RETRY_AFTER_HEADER = {"description": "Seconds to wait before retrying", "schema": {"type": "integer"}}
 WRITE_METHODS = ("patch", "put", "delete")
+PAGE_DESCRIPTION = (
+    "One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the "
+    "last one."
+)
 
 
 def _dependants(dependant: Dependant) -> Iterator[Dependant]:
@@ -118,6 +123,10 @@ def _annotate(
     components = document.setdefault("components", {})
     components.setdefault("securitySchemes", {})[BEARER] = BEARER_SCHEME
     components["securitySchemes"].update(extra_schemes)
+    for name, schema in components.get("schemas", {}).items():
+        # a parametrised Page[...] does not inherit the generic's docstring
+        if name.startswith("Page_") and not schema.get("description"):
+            schema["description"] = PAGE_DESCRIPTION
     secured = {(method, path) for method, path, dependant in operations(app) if checks_token(dependant)}
     for path, item in document.get("paths", {}).items():
         versioned = any(item.get(m, {}).get("responses", {}).get("412") for m in WRITE_METHODS)

@@ -144,3 +144,26 @@ async def test_docs_pages_load_every_asset_from_the_service(
     if page == "/docs":
         # the Authorize button keeps a pasted token while the page is open ("Try it out" sends it)
         assert '"persistAuthorization": true' in html.text
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_every_request_body_says_what_it_is(clients: dict[str, httpx.AsyncClient], service: str) -> None:
+    doc = await document(clients[service])
+    schemas = doc["components"]["schemas"]
+    bodies = set()
+    for _, _, op in v1_operations(doc):
+        ref = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {}).get("$ref")
+        if ref:
+            bodies.add(ref.rsplit("/", 1)[1])
+    assert bodies
+    assert sorted(b for b in bodies if not schemas[b].get("description")) == []
+
+
+async def test_every_plans_schema_has_a_description_and_summaries_read_as_english(plans: httpx.AsyncClient) -> None:
+    doc = await document(plans)
+    assert [n for n, s in doc["components"]["schemas"].items() if not s.get("description")] == []
+    for method, path, op in v1_operations(doc):
+        summary = op["summary"]
+        # not FastAPI's title-cased function name ("Create Plan"), nor "a" before a vowel
+        assert summary != op["operationId"].replace("_", " ").title(), (method, path, summary)
+        assert not re.search(r"\ba [aeiou]", summary), (method, path, summary)

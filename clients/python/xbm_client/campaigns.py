@@ -37,6 +37,7 @@ AttemptOut = TypedDict(
         'duration_ms': "int",
     },
 )
+"""One attempt at delivering an event: when, the HTTP status or error, and how long it took."""
 
 
 CampaignIn = TypedDict(
@@ -53,6 +54,7 @@ CampaignIn = TypedDict(
         'settings': "NotRequired[dict[str, Any]]",
     },
 )
+"""A new campaign on a live SBU: its kind, budget, dates and kind-specific settings."""
 
 
 CampaignOut = TypedDict(
@@ -136,6 +138,7 @@ DeliveryOut = TypedDict(
         'attempt_log': "list[AttemptOut]",
     },
 )
+"""One event sent (or to be sent) to a subscription, with its attempts."""
 
 
 EventNodeIn = TypedDict(
@@ -148,6 +151,7 @@ EventNodeIn = TypedDict(
         'budget': "Money",
     },
 )
+"""A platform event (a shopping festival, a sale) campaigns can be planned around, with its dates and budget."""
 
 
 EventNodeOut = TypedDict(
@@ -178,6 +182,8 @@ ExperimentIn = TypedDict(
         'min_sample': "NotRequired[int]",
     },
 )
+"""An A/B experiment on the campaign: the metric, the variants and their weights (the first is the control), and
+the statistical method."""
 
 
 ExperimentOut = TypedDict(
@@ -207,6 +213,7 @@ KindIn = TypedDict(
         'settings_schema': "dict[str, Any]",
     },
 )
+"""A campaign kind of the organisation's own, with the JSON Schema its campaigns' settings must satisfy."""
 
 
 KindOut = TypedDict(
@@ -258,6 +265,7 @@ MetricsIn = TypedDict(
         'rows': "list[MetricRowIn]",
     },
 )
+"""Daily metric rows of the campaign, upserted by date and variant."""
 
 
 MetricsOut = TypedDict(
@@ -276,6 +284,7 @@ Money = TypedDict(
         'currency': "str",
     },
 )
+"""An exact amount of money: a decimal string and its ISO 4217 currency."""
 
 
 MoneyOut = TypedDict(
@@ -307,6 +316,7 @@ Page_CampaignOut_ = TypedDict(
         'next_cursor': "NotRequired[str | None]",
     },
 )
+"""One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one."""
 
 
 Page_DeliveryOut_ = TypedDict(
@@ -316,6 +326,7 @@ Page_DeliveryOut_ = TypedDict(
         'next_cursor': "NotRequired[str | None]",
     },
 )
+"""One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one."""
 
 
 Page_EventNodeOut_ = TypedDict(
@@ -325,6 +336,7 @@ Page_EventNodeOut_ = TypedDict(
         'next_cursor': "NotRequired[str | None]",
     },
 )
+"""One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one."""
 
 
 Page_ExperimentOut_ = TypedDict(
@@ -334,6 +346,7 @@ Page_ExperimentOut_ = TypedDict(
         'next_cursor': "NotRequired[str | None]",
     },
 )
+"""One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one."""
 
 
 Page_KindOut_ = TypedDict(
@@ -343,6 +356,7 @@ Page_KindOut_ = TypedDict(
         'next_cursor': "NotRequired[str | None]",
     },
 )
+"""One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one."""
 
 
 Page_ReviewOut_ = TypedDict(
@@ -352,6 +366,7 @@ Page_ReviewOut_ = TypedDict(
         'next_cursor': "NotRequired[str | None]",
     },
 )
+"""One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one."""
 
 
 Page_SubscriptionOut_ = TypedDict(
@@ -361,6 +376,7 @@ Page_SubscriptionOut_ = TypedDict(
         'next_cursor': "NotRequired[str | None]",
     },
 )
+"""One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one."""
 
 
 PerformanceTotals = TypedDict(
@@ -389,6 +405,7 @@ ReviewIn = TypedDict(
         'actions': "str",
     },
 )
+"""A PDCA or DR review of the campaign: the phase, what was found and what will be done."""
 
 
 ReviewOut = TypedDict(
@@ -452,6 +469,7 @@ SubscriptionCreated = TypedDict(
         'secret': "str",
     },
 )
+"""The new subscription and its signing secret, shown this once."""
 
 
 SubscriptionIn = TypedDict(
@@ -462,6 +480,7 @@ SubscriptionIn = TypedDict(
         'description': "NotRequired[str]",
     },
 )
+"""A URL to receive this service's events, and the event types it wants."""
 
 
 SubscriptionOut = TypedDict(
@@ -477,6 +496,7 @@ SubscriptionOut = TypedDict(
         'updated_at': "str",
     },
 )
+"""A subscription to this service's events."""
 
 
 SubscriptionPatch = TypedDict(
@@ -488,6 +508,7 @@ SubscriptionPatch = TypedDict(
         'status': "NotRequired[Literal['active', 'disabled'] | None]",
     },
 )
+"""Changes to a subscription: its URL or event types, or re-enabling it after a 410."""
 
 
 TransitionIn = TypedDict(
@@ -496,6 +517,7 @@ TransitionIn = TypedDict(
         'to': "Literal['draft', 'scheduled', 'running', 'paused', 'completed', 'cancelled']",
     },
 )
+"""The status the campaign should move to."""
 
 
 VariantIn = TypedDict(

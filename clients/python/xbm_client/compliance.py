@@ -21,6 +21,7 @@ AttemptOut = TypedDict(
         'duration_ms': "int",
     },
 )
+"""One attempt at delivering an event: when, the HTTP status or error, and how long it took."""
 
 
 Buyer = TypedDict(
@@ -75,6 +76,7 @@ CustomsProfileIn = TypedDict(
         'traf_mode': "NotRequired[str]",
     },
 )
+"""The seller's customs registrations, used in every declaration."""
 
 
 CustomsProfileOut = TypedDict(
@@ -127,6 +129,7 @@ DeliveryOut = TypedDict(
         'attempt_log': "list[AttemptOut]",
     },
 )
+"""One event sent (or to be sent) to a subscription, with its attempts."""
 
 
 Documents = TypedDict(
@@ -189,6 +192,7 @@ ItemRecordIn = TypedDict(
         'consumption_tax_rate': "NotRequired[float | str]",
     },
 )
+"""The customs record of one SKU: name and model, HS code, units and tax rates."""
 
 
 ItemRecordOut = TypedDict(
@@ -250,6 +254,7 @@ OrderDoc = TypedDict(
         'country': "NotRequired[str | None]",
     },
 )
+"""A canonical order document, as a platform would send it."""
 
 
 OrderItem = TypedDict(
@@ -309,6 +314,7 @@ Page_DeliveryOut_ = TypedDict(
         'next_cursor': "NotRequired[str | None]",
     },
 )
+"""One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one."""
 
 
 Page_ItemRecordOut_ = TypedDict(
@@ -318,6 +324,7 @@ Page_ItemRecordOut_ = TypedDict(
         'next_cursor': "NotRequired[str | None]",
     },
 )
+"""One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one."""
 
 
 Page_OrderOut_ = TypedDict(
@@ -327,6 +334,7 @@ Page_OrderOut_ = TypedDict(
         'next_cursor': "NotRequired[str | None]",
     },
 )
+"""One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one."""
 
 
 Page_PaymentInstitutionOut_ = TypedDict(
@@ -336,6 +344,7 @@ Page_PaymentInstitutionOut_ = TypedDict(
         'next_cursor': "NotRequired[str | None]",
     },
 )
+"""One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one."""
 
 
 Page_SourceOut_ = TypedDict(
@@ -345,6 +354,7 @@ Page_SourceOut_ = TypedDict(
         'next_cursor': "NotRequired[str | None]",
     },
 )
+"""One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one."""
 
 
 Page_SubscriptionOut_ = TypedDict(
@@ -354,6 +364,7 @@ Page_SubscriptionOut_ = TypedDict(
         'next_cursor': "NotRequired[str | None]",
     },
 )
+"""One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one."""
 
 
 Payer = TypedDict(
@@ -380,6 +391,7 @@ PaymentDoc = TypedDict(
         'paid_at': "str",
     },
 )
+"""A canonical payment document, as a payment institution would send it."""
 
 
 PaymentInstitutionIn = TypedDict(
@@ -392,6 +404,7 @@ PaymentInstitutionIn = TypedDict(
         'status': "NotRequired[Literal['active', 'suspended', 'revoked']]",
     },
 )
+"""A payment institution the seller's orders are paid through, with its licence and scopes."""
 
 
 PaymentInstitutionOut = TypedDict(
@@ -417,6 +430,7 @@ PaymentInstitutionPatch = TypedDict(
         'status': "NotRequired[Literal['active', 'suspended', 'revoked'] | None]",
     },
 )
+"""Changes to a payment institution; fields left out stay as they are."""
 
 
 QuotaOut = TypedDict(
@@ -474,6 +488,8 @@ SourceIn = TypedDict(
         'logistics_name': "NotRequired[str | None]",
     },
 )
+"""A sender of documents (platform, payment institution or logistics company) and the signing scheme of its
+webhooks."""
 
 
 SourceOut = TypedDict(
@@ -509,6 +525,7 @@ SubscriptionCreated = TypedDict(
         'secret': "str",
     },
 )
+"""The new subscription and its signing secret, shown this once."""
 
 
 SubscriptionIn = TypedDict(
@@ -519,6 +536,7 @@ SubscriptionIn = TypedDict(
         'description': "NotRequired[str]",
     },
 )
+"""A URL to receive this service's events, and the event types it wants."""
 
 
 SubscriptionOut = TypedDict(
@@ -534,6 +552,7 @@ SubscriptionOut = TypedDict(
         'updated_at': "str",
     },
 )
+"""A subscription to this service's events."""
 
 
 SubscriptionPatch = TypedDict(
@@ -545,6 +564,7 @@ SubscriptionPatch = TypedDict(
         'status': "NotRequired[Literal['active', 'disabled'] | None]",
     },
 )
+"""Changes to a subscription: its URL or event types, or re-enabling it after a 410."""
 
 
 WaybillDoc = TypedDict(
@@ -561,6 +581,7 @@ WaybillDoc = TypedDict(
         'consignee': "Consignee",
     },
 )
+"""A canonical waybill document, as a logistics company would send it."""
 
 
 

@@ -18,6 +18,7 @@ ActivateIn = TypedDict(
         'strategy_locked_until': "NotRequired[str | None]",
     },
 )
+"""Optionally, the date until which the strategic layer stays locked once the plan is active."""
 
 
 ApiKeyCreate = TypedDict(
@@ -27,6 +28,7 @@ ApiKeyCreate = TypedDict(
         'role': "Literal['admin', 'executive', 'supervisor', 'specialist', 'analyst', 'integration']",
     },
 )
+"""A new API key for a person or a script, with the role it acts in."""
 
 
 ApiKeyCreated = TypedDict(
@@ -41,6 +43,7 @@ ApiKeyCreated = TypedDict(
         'key': "str",
     },
 )
+"""The new API key. `key` is shown this once: XBM keeps only its hash."""
 
 
 ApiKeyOut = TypedDict(
@@ -54,6 +57,7 @@ ApiKeyOut = TypedDict(
         'revoked_at': "str | None",
     },
 )
+"""An API key of the organisation (never the key itself): its name, role, prefix and whether it is revoked."""
 
 
 AttemptOut = TypedDict(
@@ -65,6 +69,7 @@ AttemptOut = TypedDict(
         'duration_ms': "int",
     },
 )
+"""One attempt at delivering an event: when, the HTTP status or error, and how long it took."""
 
 
 AuditOut = TypedDict(
@@ -84,6 +89,7 @@ AuditOut = TypedDict(
         'override': "bool",
     },
 )
+"""One change to the plan: who changed what and when, the values before and after, and the override reason."""
 
 
 ChannelIn = TypedDict(
@@ -96,6 +102,7 @@ ChannelIn = TypedDict(
         'countries': "NotRequired[list[str]]",
     },
 )
+"""A channel the plan sells through (the "field" of the tactical layer): a platform store or an independent site."""
 
 
 ChannelOut = TypedDict(
@@ -111,6 +118,7 @@ ChannelOut = TypedDict(
         'created_at': "str",
     },
 )
+"""A channel of the plan."""
 
 
 ChannelPatch = TypedDict(
@@ -123,6 +131,7 @@ ChannelPatch = TypedDict(
         'countries': "NotRequired[list[str] | None]",
     },
 )
+"""Changes to a channel; fields left out stay as they are."""
 
 
 ChannelRef = TypedDict(
@@ -134,6 +143,7 @@ ChannelRef = TypedDict(
         'business_model': "str",
     },
 )
+"""A channel as an SBU or the grid shows it: id, name, platform and business model."""
 
 
 CustomerIn = TypedDict(
@@ -145,6 +155,8 @@ CustomerIn = TypedDict(
         'needs': "NotRequired[list[Need]]",
     },
 )
+"""A customer group of the plan (the "people" of the tactical layer) and the needs it has, each judged strong, weak
+or pseudo."""
 
 
 CustomerOut = TypedDict(
@@ -159,6 +171,7 @@ CustomerOut = TypedDict(
         'created_at': "str",
     },
 )
+"""A customer group of the plan and its needs."""
 
 
 CustomerPatch = TypedDict(
@@ -170,6 +183,7 @@ CustomerPatch = TypedDict(
         'needs': "NotRequired[list[Need] | None]",
     },
 )
+"""Changes to a customer group; fields left out stay as they are."""
 
 
 DeliveryOut = TypedDict(
@@ -188,6 +202,7 @@ DeliveryOut = TypedDict(
         'attempt_log': "list[AttemptOut]",
     },
 )
+"""One event sent (or to be sent) to a subscription, with its attempts."""
 
 
 FactorIn = TypedDict(
@@ -200,6 +215,8 @@ FactorIn = TypedDict(
         'override_reason': "NotRequired[str | None]",
     },
 )
+"""An environment factor of the strategic layer: macro (society, economy, technology, policy) or micro (market,
+competitors, suppliers), with its impact from -5 to 5."""
 
 
 FactorOut = TypedDict(
@@ -214,6 +231,7 @@ FactorOut = TypedDict(
         'created_at': "str",
     },
 )
+"""An environment factor of the plan."""
 
 
 FactorPatch = TypedDict(
@@ -226,6 +244,7 @@ FactorPatch = TypedDict(
         'override_reason': "NotRequired[str | None]",
     },
 )
+"""Changes to an environment factor; fields left out stay as they are."""
 
 
 Finding = TypedDict(
@@ -237,6 +256,7 @@ Finding = TypedDict(
         'ref': "dict[str, str]",
     },
 )
+"""One thing a plan lacks or gets wrong before it can be activated, with how serious it is and what it refers to."""
 
 
 GridCell = TypedDict(
@@ -258,6 +278,8 @@ GridCell = TypedDict(
         'performance_as_of': "str | None",
     },
 )
+"""One SBU as a cell of the grid: its customer, channel and product, demand, budget and, once campaigns has
+figures, spend, revenue and ROAS."""
 
 
 GridOut = TypedDict(
@@ -270,6 +292,7 @@ GridOut = TypedDict(
         'cells': "list[GridCell]",
     },
 )
+"""The plan's SBU grid: the customers, channels and products it spans, and one cell per SBU."""
 
 
 HealthOut = TypedDict(
@@ -279,6 +302,7 @@ HealthOut = TypedDict(
         'findings': "list[Finding]",
     },
 )
+"""Whether the plan is ready to be activated, and the findings that stand in the way."""
 
 
 InnovationIn = TypedDict(
@@ -291,6 +315,8 @@ InnovationIn = TypedDict(
         'status': "NotRequired[Literal['proposed', 'running', 'adopted', 'dropped']]",
     },
 )
+"""An innovation task (the last 1 of 13N1) at the strategic, tactical or combat layer, with its hypothesis and
+budget."""
 
 
 InnovationOut = TypedDict(
@@ -306,6 +332,7 @@ InnovationOut = TypedDict(
         'created_at': "str",
     },
 )
+"""An innovation task of the plan."""
 
 
 InnovationPatch = TypedDict(
@@ -318,6 +345,7 @@ InnovationPatch = TypedDict(
         'status': "NotRequired[Literal['proposed', 'running', 'adopted', 'dropped'] | None]",
     },
 )
+"""Changes to an innovation task; fields left out stay as they are."""
 
 
 Money = TypedDict(
@@ -327,6 +355,7 @@ Money = TypedDict(
         'currency': "str",
     },
 )
+"""An exact amount of money: a decimal string and its ISO 4217 currency."""
 
 
 MoneyOut = TypedDict(
@@ -336,6 +365,7 @@ MoneyOut = TypedDict(
         'currency': "str",
     },
 )
+"""An exact amount of money: a decimal string and its ISO 4217 currency."""
 
 
 Need = TypedDict(
@@ -346,6 +376,7 @@ Need = TypedDict(
         'evidence': "NotRequired[str]",
     },
 )
+"""A need of a customer group and how real the demand behind it is (strong, weak or pseudo)."""
 
 
 NeedOut = TypedDict(
@@ -356,6 +387,7 @@ NeedOut = TypedDict(
         'evidence': "str",
     },
 )
+"""A need of a customer group and how real the demand behind it is."""
 
 
 OrgCreate = TypedDict(
@@ -364,6 +396,7 @@ OrgCreate = TypedDict(
         'name': "str",
     },
 )
+"""A new organisation (needs the deployment's bootstrap token)."""
 
 
 OrgCreated = TypedDict(
@@ -384,6 +417,7 @@ OrgOut = TypedDict(
         'name': "str",
     },
 )
+"""An organisation: everything in XBM belongs to one."""
 
 
 Page_ApiKeyOut_ = TypedDict(
@@ -393,6 +427,7 @@ Page_ApiKeyOut_ = TypedDict(
         'next_cursor': "NotRequired[str | None]",
     },
 )
+"""One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one."""
 
 
 Page_AuditOut_ = TypedDict(
@@ -402,6 +437,7 @@ Page_AuditOut_ = TypedDict(
         'next_cursor': "NotRequired[str | None]",
     },
 )
+"""One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one."""
 
 
 Page_ChannelOut_ = TypedDict(
@@ -411,6 +447,7 @@ Page_ChannelOut_ = TypedDict(
         'next_cursor': "NotRequired[str | None]",
     },
 )
+"""One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one."""
 
 
 Page_CustomerOut_ = TypedDict(
@@ -420,6 +457,7 @@ Page_CustomerOut_ = TypedDict(
         'next_cursor': "NotRequired[str | None]",
     },
 )
+"""One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one."""
 
 
 Page_DeliveryOut_ = TypedDict(
@@ -429,6 +467,7 @@ Page_DeliveryOut_ = TypedDict(
         'next_cursor': "NotRequired[str | None]",
     },
 )
+"""One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one."""
 
 
 Page_FactorOut_ = TypedDict(
@@ -438,6 +477,7 @@ Page_FactorOut_ = TypedDict(
         'next_cursor': "NotRequired[str | None]",
     },
 )
+"""One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one."""
 
 
 Page_InnovationOut_ = TypedDict(
@@ -447,6 +487,7 @@ Page_InnovationOut_ = TypedDict(
         'next_cursor': "NotRequired[str | None]",
     },
 )
+"""One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one."""
 
 
 Page_PlanOut_ = TypedDict(
@@ -456,6 +497,7 @@ Page_PlanOut_ = TypedDict(
         'next_cursor': "NotRequired[str | None]",
     },
 )
+"""One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one."""
 
 
 Page_ProductOut_ = TypedDict(
@@ -465,6 +507,7 @@ Page_ProductOut_ = TypedDict(
         'next_cursor': "NotRequired[str | None]",
     },
 )
+"""One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one."""
 
 
 Page_ReviewOut_ = TypedDict(
@@ -474,15 +517,17 @@ Page_ReviewOut_ = TypedDict(
         'next_cursor': "NotRequired[str | None]",
     },
 )
+"""One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one."""
 
 
-Page_SbuOut_ = TypedDict(
-    "Page_SbuOut_",
+Page_SbuView_ = TypedDict(
+    "Page_SbuView_",
     {
-        'items': "list[SbuOut]",
+        'items': "list[SbuView]",
         'next_cursor': "NotRequired[str | None]",
     },
 )
+"""One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one."""
 
 
 Page_SegmentOut_ = TypedDict(
@@ -492,6 +537,7 @@ Page_SegmentOut_ = TypedDict(
         'next_cursor': "NotRequired[str | None]",
     },
 )
+"""One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one."""
 
 
 Page_ServiceChannelOut_ = TypedDict(
@@ -501,6 +547,7 @@ Page_ServiceChannelOut_ = TypedDict(
         'next_cursor': "NotRequired[str | None]",
     },
 )
+"""One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one."""
 
 
 Page_SnapshotOut_ = TypedDict(
@@ -510,6 +557,7 @@ Page_SnapshotOut_ = TypedDict(
         'next_cursor': "NotRequired[str | None]",
     },
 )
+"""One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one."""
 
 
 Page_SubscriptionOut_ = TypedDict(
@@ -519,6 +567,7 @@ Page_SubscriptionOut_ = TypedDict(
         'next_cursor': "NotRequired[str | None]",
     },
 )
+"""One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one."""
 
 
 Page_SwotItemOut_ = TypedDict(
@@ -528,6 +577,7 @@ Page_SwotItemOut_ = TypedDict(
         'next_cursor': "NotRequired[str | None]",
     },
 )
+"""One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one."""
 
 
 Page_TierOut_ = TypedDict(
@@ -537,6 +587,7 @@ Page_TierOut_ = TypedDict(
         'next_cursor': "NotRequired[str | None]",
     },
 )
+"""One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one."""
 
 
 Pairing = TypedDict(
@@ -562,6 +613,7 @@ PlanCreate = TypedDict(
         'budget': "NotRequired[Money | None]",
     },
 )
+"""A new marketing plan for a period, in a base currency, for export or import trade."""
 
 
 PlanOut = TypedDict(
@@ -583,6 +635,8 @@ PlanOut = TypedDict(
         'updated_at': "str",
     },
 )
+"""A marketing plan: its period, currency, trade direction, status (draft, active, archived) and the date its
+strategic layer is locked until."""
 
 
 PlanPatch = TypedDict(
@@ -614,6 +668,8 @@ PositioningIn = TypedDict(
         'override_reason': "NotRequired[str | None]",
     },
 )
+"""The brand positioning: the targeted segment it speaks to, the statement, the frame of reference, points of
+difference and reasons to believe."""
 
 
 PositioningOut = TypedDict(
@@ -629,6 +685,7 @@ PositioningOut = TypedDict(
         'updated_at': "str",
     },
 )
+"""The plan's brand positioning."""
 
 
 ProductIn = TypedDict(
@@ -643,6 +700,8 @@ ProductIn = TypedDict(
         'pricing_note': "NotRequired[str]",
     },
 )
+"""A product the plan sells (the "goods" of the tactical layer): SKU, unit cost and price, and optionally a price
+ceiling and HS code."""
 
 
 ProductOut = TypedDict(
@@ -660,6 +719,7 @@ ProductOut = TypedDict(
         'created_at': "str",
     },
 )
+"""A product of the plan with its cost and price."""
 
 
 ProductPatch = TypedDict(
@@ -674,6 +734,7 @@ ProductPatch = TypedDict(
         'pricing_note': "NotRequired[str | None]",
     },
 )
+"""Changes to a product; fields left out stay as they are."""
 
 
 ProductRef = TypedDict(
@@ -684,6 +745,7 @@ ProductRef = TypedDict(
         'sku': "str",
     },
 )
+"""A product as an SBU or the grid shows it: id, name and SKU."""
 
 
 Ref = TypedDict(
@@ -693,6 +755,7 @@ Ref = TypedDict(
         'name': "str",
     },
 )
+"""Something the SBU is made of, by id and name."""
 
 
 ReviewIn = TypedDict(
@@ -705,6 +768,7 @@ ReviewIn = TypedDict(
         'actions': "NotRequired[str]",
     },
 )
+"""A PDCA or DR review of the plan: the phase, what was found and what will be done."""
 
 
 ReviewOut = TypedDict(
@@ -720,6 +784,7 @@ ReviewOut = TypedDict(
         'created_at': "str",
     },
 )
+"""A PDCA or DR review."""
 
 
 ReviewPatch = TypedDict(
@@ -730,6 +795,7 @@ ReviewPatch = TypedDict(
         'actions': "NotRequired[str | None]",
     },
 )
+"""Changes to a review; fields left out stay as they are."""
 
 
 SbuDerive = TypedDict(
@@ -762,10 +828,37 @@ SbuIn = TypedDict(
         'owner': "str",
     },
 )
+"""A new SBU: one customer x channel x product of this plan, the need it serves, its budget and revenue target."""
 
 
-SbuOut = TypedDict(
-    "SbuOut",
+SbuPatch = TypedDict(
+    "SbuPatch",
+    {
+        'need': "NotRequired[str | None]",
+        'demand': "NotRequired[Literal['strong', 'weak', 'pseudo'] | None]",
+        'budget': "NotRequired[Money | None]",
+        'revenue_target': "NotRequired[Money | None]",
+        'owner': "NotRequired[str | None]",
+        'customer_id': "NotRequired[str | None]",
+        'channel_id': "NotRequired[str | None]",
+        'product_id': "NotRequired[str | None]",
+    },
+)
+"""Changes to an SBU's need, demand, budget, revenue target or owner. Its customer, channel and product never
+change: derive a new SBU instead."""
+
+
+SbuRetire = TypedDict(
+    "SbuRetire",
+    {
+        'reason': "str",
+    },
+)
+"""Why the SBU is retired."""
+
+
+SbuView = TypedDict(
+    "SbuView",
     {
         'id': "str",
         'org_id': "str",
@@ -784,31 +877,13 @@ SbuOut = TypedDict(
         'retired_at': "str | None",
         'created_at': "str",
         'updated_at': "str",
+        'customer': "Ref",
+        'channel': "ChannelRef",
+        'product': "ProductRef",
     },
 )
-
-
-SbuPatch = TypedDict(
-    "SbuPatch",
-    {
-        'need': "NotRequired[str | None]",
-        'demand': "NotRequired[Literal['strong', 'weak', 'pseudo'] | None]",
-        'budget': "NotRequired[Money | None]",
-        'revenue_target': "NotRequired[Money | None]",
-        'owner': "NotRequired[str | None]",
-        'customer_id': "NotRequired[str | None]",
-        'channel_id': "NotRequired[str | None]",
-        'product_id': "NotRequired[str | None]",
-    },
-)
-
-
-SbuRetire = TypedDict(
-    "SbuRetire",
-    {
-        'reason': "str",
-    },
-)
+"""An SBU as the API answers it: its fields, and the names of its customer, channel and product so that a
+list or a grid can show them without looking each one up."""
 
 
 SegmentIn = TypedDict(
@@ -824,6 +899,7 @@ SegmentIn = TypedDict(
         'override_reason': "NotRequired[str | None]",
     },
 )
+"""A market segment: the countries it covers, its size, growth, attractiveness and fit (0-10)."""
 
 
 SegmentOut = TypedDict(
@@ -842,6 +918,7 @@ SegmentOut = TypedDict(
         'created_at': "str",
     },
 )
+"""A market segment of the plan."""
 
 
 SegmentPatch = TypedDict(
@@ -857,6 +934,7 @@ SegmentPatch = TypedDict(
         'override_reason': "NotRequired[str | None]",
     },
 )
+"""Changes to a segment; fields left out stay as they are."""
 
 
 ServiceChannelIn = TypedDict(
@@ -868,6 +946,7 @@ ServiceChannelIn = TypedDict(
         'notes': "NotRequired[str]",
     },
 )
+"""A way the seller talks to its customers (site message, email, WhatsApp ...), core or auxiliary."""
 
 
 ServiceChannelOut = TypedDict(
@@ -882,6 +961,7 @@ ServiceChannelOut = TypedDict(
         'created_at': "str",
     },
 )
+"""A service channel of the plan."""
 
 
 ServiceChannelPatch = TypedDict(
@@ -893,6 +973,7 @@ ServiceChannelPatch = TypedDict(
         'notes': "NotRequired[str | None]",
     },
 )
+"""Changes to a service channel; fields left out stay as they are."""
 
 
 SnapshotIn = TypedDict(
@@ -905,6 +986,7 @@ SnapshotIn = TypedDict(
         'notes': "NotRequired[str]",
     },
 )
+"""The company's and its customers' status at a date: customer count, repurchase and member activity rates."""
 
 
 SnapshotOut = TypedDict(
@@ -920,6 +1002,8 @@ SnapshotOut = TypedDict(
         'created_at': "str",
     },
 )
+"""A status snapshot: entered by hand (`source: manual`) or computed from compliance's orders
+(`source: computed`)."""
 
 
 SnapshotPatch = TypedDict(
@@ -932,6 +1016,7 @@ SnapshotPatch = TypedDict(
         'notes': "NotRequired[str | None]",
     },
 )
+"""Changes to a status snapshot; fields left out stay as they are."""
 
 
 SubscriptionCreated = TypedDict(
@@ -948,6 +1033,7 @@ SubscriptionCreated = TypedDict(
         'secret': "str",
     },
 )
+"""The new subscription and its signing secret, shown this once."""
 
 
 SubscriptionIn = TypedDict(
@@ -958,6 +1044,7 @@ SubscriptionIn = TypedDict(
         'description': "NotRequired[str]",
     },
 )
+"""A URL to receive this service's events, and the event types it wants."""
 
 
 SubscriptionOut = TypedDict(
@@ -973,6 +1060,7 @@ SubscriptionOut = TypedDict(
         'updated_at': "str",
     },
 )
+"""A subscription to this service's events."""
 
 
 SubscriptionPatch = TypedDict(
@@ -984,6 +1072,7 @@ SubscriptionPatch = TypedDict(
         'status': "NotRequired[Literal['active', 'disabled'] | None]",
     },
 )
+"""Changes to a subscription: its URL or event types, or re-enabling it after a 410."""
 
 
 SwotItemIn = TypedDict(
@@ -996,6 +1085,8 @@ SwotItemIn = TypedDict(
         'override_reason': "NotRequired[str | None]",
     },
 )
+"""One item of the SWOT matrix: its quadrant, what it says, its weight (0-1) and optionally the environment factor
+it comes from."""
 
 
 SwotItemOut = TypedDict(
@@ -1010,6 +1101,7 @@ SwotItemOut = TypedDict(
         'created_at': "str",
     },
 )
+"""A SWOT item of the plan."""
 
 
 SwotItemPatch = TypedDict(
@@ -1022,6 +1114,7 @@ SwotItemPatch = TypedDict(
         'override_reason': "NotRequired[str | None]",
     },
 )
+"""Changes to a SWOT item; fields left out stay as they are."""
 
 
 SwotOut = TypedDict(
@@ -1037,6 +1130,8 @@ SwotOut = TypedDict(
         'wt': "list[Pairing]",
     },
 )
+"""The SWOT matrix by quadrant (heaviest first) and the TOWS pairings of strengths and weaknesses with
+opportunities and threats."""
 
 
 TargetingIn = TypedDict(
@@ -1046,6 +1141,7 @@ TargetingIn = TypedDict(
         'override_reason': "NotRequired[str | None]",
     },
 )
+"""The segments the plan targets (replaces the previous choice)."""
 
 
 TargetingOut = TypedDict(
@@ -1055,6 +1151,7 @@ TargetingOut = TypedDict(
         'segment_ids': "list[str]",
     },
 )
+"""The segments the plan targets."""
 
 
 TierIn = TypedDict(
@@ -1067,6 +1164,7 @@ TierIn = TypedDict(
         'benefits': "NotRequired[list[str]]",
     },
 )
+"""A membership tier with its thresholds and benefits."""
 
 
 TierOut = TypedDict(
@@ -1082,6 +1180,7 @@ TierOut = TypedDict(
         'created_at': "str",
     },
 )
+"""A membership tier."""
 
 
 TierPatch = TypedDict(
@@ -1094,6 +1193,7 @@ TierPatch = TypedDict(
         'benefits': "NotRequired[list[str] | None]",
     },
 )
+"""Changes to a membership tier; fields left out stay as they are."""
 
 
 TokenOut = TypedDict(
@@ -1104,6 +1204,7 @@ TokenOut = TypedDict(
         'expires_in': "int",
     },
 )
+"""An access token: send it as `Authorization: Bearer <access_token>` until it expires (`expires_in` seconds)."""
 
 
 TokenRequest = TypedDict(
@@ -1112,6 +1213,7 @@ TokenRequest = TypedDict(
         'api_key': "str",
     },
 )
+"""An API key to exchange for a short-lived access token."""
 
 
 
@@ -1344,11 +1446,11 @@ period end). Its draft SBUs become active."""
         """Delete a product (supervisor or admin)"""
         self._call('DELETE', '/v1/plans/{plan_id}/products/{item_id}', path={'plan_id': plan_id, 'item_id': item_id}, query={'override_reason': override_reason}, header={'If-Match': if_match}, headers=headers)
 
-    def list_sbus(self, plan_id: str, *, status: Literal['draft', 'active', 'retired'] | None = None, limit: int | None = None, cursor: str | None = None, headers: Mapping[str, str] | None = None) -> Page_SbuOut_:
+    def list_sbus(self, plan_id: str, *, status: Literal['draft', 'active', 'retired'] | None = None, limit: int | None = None, cursor: str | None = None, headers: Mapping[str, str] | None = None) -> Page_SbuView_:
         """List SBUs"""
         return self._call('GET', '/v1/plans/{plan_id}/sbus', path={'plan_id': plan_id}, query={'status': status, 'limit': limit, 'cursor': cursor}, header={}, headers=headers)
 
-    def create_sbu(self, plan_id: str, body: SbuIn, *, idempotency_key: str | None = None, headers: Mapping[str, str] | None = None) -> SbuOut:
+    def create_sbu(self, plan_id: str, body: SbuIn, *, idempotency_key: str | None = None, headers: Mapping[str, str] | None = None) -> SbuView:
         """A new SBU = customer × channel × product of this plan (supervisor or admin)
 
         A new SBU = customer × channel × product of this plan (supervisor or admin)."""
@@ -1361,25 +1463,25 @@ period end). Its draft SBUs become active."""
 figures have arrived (`performance_known: false` and nulls until then)."""
         return self._call('GET', '/v1/plans/{plan_id}/sbu-grid', path={'plan_id': plan_id}, query={}, header={}, headers=headers)
 
-    def get_sbu(self, sbu_id: str, *, headers: Mapping[str, str] | None = None) -> SbuOut:
+    def get_sbu(self, sbu_id: str, *, headers: Mapping[str, str] | None = None) -> SbuView:
         """Get SBU"""
         return self._call('GET', '/v1/sbus/{sbu_id}', path={'sbu_id': sbu_id}, query={}, header={}, headers=headers)
 
-    def patch_sbu(self, sbu_id: str, body: SbuPatch, *, if_match: str | None = None, headers: Mapping[str, str] | None = None) -> SbuOut:
+    def patch_sbu(self, sbu_id: str, body: SbuPatch, *, if_match: str | None = None, headers: Mapping[str, str] | None = None) -> SbuView:
         """Change need, demand, budget, revenue target or owner (supervisor or admin)
 
         Change need, demand, budget, revenue target or owner (supervisor or admin). Customer, channel and
 product never change (422): derive a new SBU."""
         return self._call('PATCH', '/v1/sbus/{sbu_id}', path={'sbu_id': sbu_id}, query={}, header={'If-Match': if_match}, headers=headers, json=body)
 
-    def derive_sbu(self, sbu_id: str, body: SbuDerive, *, idempotency_key: str | None = None, headers: Mapping[str, str] | None = None) -> SbuOut:
+    def derive_sbu(self, sbu_id: str, body: SbuDerive, *, idempotency_key: str | None = None, headers: Mapping[str, str] | None = None) -> SbuView:
         """A new business model from this SBU (supervisor or admin): the new SBU keeps `derived_from`, this one
 
         A new business model from this SBU (supervisor or admin): the new SBU keeps `derived_from`, this one
 is retired."""
         return self._call('POST', '/v1/sbus/{sbu_id}/derive', path={'sbu_id': sbu_id}, query={}, header={'Idempotency-Key': idempotency_key}, headers=headers, json=body)
 
-    def retire_sbu(self, sbu_id: str, body: SbuRetire, *, idempotency_key: str | None = None, headers: Mapping[str, str] | None = None) -> SbuOut:
+    def retire_sbu(self, sbu_id: str, body: SbuRetire, *, idempotency_key: str | None = None, headers: Mapping[str, str] | None = None) -> SbuView:
         """Retire an SBU with a reason (supervisor or admin)
 
         Retire an SBU with a reason (supervisor or admin)."""

@@ -390,7 +390,10 @@ export interface components {
             /** Winner */
             winner: string | null;
         };
-        /** AttemptOut */
+        /**
+         * AttemptOut
+         * @description One attempt at delivering an event: when, the HTTP status or error, and how long it took.
+         */
         AttemptOut: {
             /**
              * Attempted At
@@ -404,7 +407,10 @@ export interface components {
             /** Status Code */
             status_code: number | null;
         };
-        /** CampaignIn */
+        /**
+         * CampaignIn
+         * @description A new campaign on a live SBU: its kind, budget, dates and kind-specific settings.
+         */
         CampaignIn: {
             budget: components["schemas"]["Money"];
             /**
@@ -536,7 +542,10 @@ export interface components {
             /** Unsubscribes */
             unsubscribes: number;
         };
-        /** DeliveryOut */
+        /**
+         * DeliveryOut
+         * @description One event sent (or to be sent) to a subscription, with its attempts.
+         */
         DeliveryOut: {
             /** Attempt Log */
             attempt_log: components["schemas"]["AttemptOut"][];
@@ -564,7 +573,10 @@ export interface components {
             /** Status */
             status: string;
         };
-        /** EventNodeIn */
+        /**
+         * EventNodeIn
+         * @description A platform event (a shopping festival, a sale) campaigns can be planned around, with its dates and budget.
+         */
         EventNodeIn: {
             budget: components["schemas"]["Money"];
             /**
@@ -612,7 +624,11 @@ export interface components {
              */
             starts_on: string;
         };
-        /** ExperimentIn */
+        /**
+         * ExperimentIn
+         * @description An A/B experiment on the campaign: the metric, the variants and their weights (the first is the control), and
+         *     the statistical method.
+         */
         ExperimentIn: {
             /**
              * Alpha
@@ -679,7 +695,10 @@ export interface components {
             /** Winner */
             winner: string | null;
         };
-        /** KindIn */
+        /**
+         * KindIn
+         * @description A campaign kind of the organisation's own, with the JSON Schema its campaigns' settings must satisfy.
+         */
         KindIn: {
             /** Key */
             key: string;
@@ -758,7 +777,10 @@ export interface components {
             /** Variant */
             variant?: string | null;
         };
-        /** MetricsIn */
+        /**
+         * MetricsIn
+         * @description Daily metric rows of the campaign, upserted by date and variant.
+         */
         MetricsIn: {
             /** Rows */
             rows: components["schemas"]["MetricRowIn"][];
@@ -772,6 +794,7 @@ export interface components {
         };
         /**
          * Money
+         * @description An exact amount of money: a decimal string and its ISO 4217 currency.
          * @example {
          *       "amount": "1999.00",
          *       "currency": "USD"
@@ -806,49 +829,70 @@ export interface components {
             pacing: string | null;
             spend: components["schemas"]["MoneyOut"];
         };
-        /** Page[CampaignOut] */
+        /**
+         * Page[CampaignOut]
+         * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
+         */
         Page_CampaignOut_: {
             /** Items */
             items: components["schemas"]["CampaignOut"][];
             /** Next Cursor */
             next_cursor?: string | null;
         };
-        /** Page[DeliveryOut] */
+        /**
+         * Page[DeliveryOut]
+         * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
+         */
         Page_DeliveryOut_: {
             /** Items */
             items: components["schemas"]["DeliveryOut"][];
             /** Next Cursor */
             next_cursor?: string | null;
         };
-        /** Page[EventNodeOut] */
+        /**
+         * Page[EventNodeOut]
+         * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
+         */
         Page_EventNodeOut_: {
             /** Items */
             items: components["schemas"]["EventNodeOut"][];
             /** Next Cursor */
             next_cursor?: string | null;
         };
-        /** Page[ExperimentOut] */
+        /**
+         * Page[ExperimentOut]
+         * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
+         */
         Page_ExperimentOut_: {
             /** Items */
             items: components["schemas"]["ExperimentOut"][];
             /** Next Cursor */
             next_cursor?: string | null;
         };
-        /** Page[KindOut] */
+        /**
+         * Page[KindOut]
+         * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
+         */
         Page_KindOut_: {
             /** Items */
             items: components["schemas"]["KindOut"][];
             /** Next Cursor */
             next_cursor?: string | null;
         };
-        /** Page[ReviewOut] */
+        /**
+         * Page[ReviewOut]
+         * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
+         */
         Page_ReviewOut_: {
             /** Items */
             items: components["schemas"]["ReviewOut"][];
             /** Next Cursor */
             next_cursor?: string | null;
         };
-        /** Page[SubscriptionOut] */
+        /**
+         * Page[SubscriptionOut]
+         * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
+         */
         Page_SubscriptionOut_: {
             /** Items */
             items: components["schemas"]["SubscriptionOut"][];
@@ -875,7 +919,10 @@ export interface components {
             /** Unsubscribes */
             unsubscribes: number;
         };
-        /** ReviewIn */
+        /**
+         * ReviewIn
+         * @description A PDCA or DR review of the campaign: the phase, what was found and what will be done.
+         */
         ReviewIn: {
             /** Actions */
             actions: string;
@@ -944,7 +991,10 @@ export interface components {
             /** P Value */
             p_value: number | null;
         };
-        /** SubscriptionCreated */
+        /**
+         * SubscriptionCreated
+         * @description The new subscription and its signing secret, shown this once.
+         */
         SubscriptionCreated: {
             /**
              * Created At
@@ -971,7 +1021,10 @@ export interface components {
             /** Url */
             url: string;
         };
-        /** SubscriptionIn */
+        /**
+         * SubscriptionIn
+         * @description A URL to receive this service's events, and the event types it wants.
+         */
         SubscriptionIn: {
             /**
              * Description
@@ -983,7 +1036,10 @@ export interface components {
             /** Url */
             url: string;
         };
-        /** SubscriptionOut */
+        /**
+         * SubscriptionOut
+         * @description A subscription to this service's events.
+         */
         SubscriptionOut: {
             /**
              * Created At
@@ -1008,7 +1064,10 @@ export interface components {
             /** Url */
             url: string;
         };
-        /** SubscriptionPatch */
+        /**
+         * SubscriptionPatch
+         * @description Changes to a subscription: its URL or event types, or re-enabling it after a 410.
+         */
         SubscriptionPatch: {
             /** Description */
             description?: string | null;
@@ -1019,7 +1078,10 @@ export interface components {
             /** Url */
             url?: string | null;
         };
-        /** TransitionIn */
+        /**
+         * TransitionIn
+         * @description The status the campaign should move to.
+         */
         TransitionIn: {
             /**
              * To

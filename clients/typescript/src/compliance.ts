@@ -439,7 +439,10 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** AttemptOut */
+        /**
+         * AttemptOut
+         * @description One attempt at delivering an event: when, the HTTP status or error, and how long it took.
+         */
         AttemptOut: {
             /**
              * Attempted At
@@ -492,7 +495,10 @@ export interface components {
             /** Telephone */
             telephone: string;
         };
-        /** CustomsProfileIn */
+        /**
+         * CustomsProfileIn
+         * @description The seller's customs registrations, used in every declaration.
+         */
         CustomsProfileIn: {
             /** Agent Code */
             agent_code: string;
@@ -583,7 +589,10 @@ export interface components {
             /** Total */
             total: number;
         };
-        /** DeliveryOut */
+        /**
+         * DeliveryOut
+         * @description One event sent (or to be sent) to a subscription, with its attempts.
+         */
         DeliveryOut: {
             /** Attempt Log */
             attempt_log: components["schemas"]["AttemptOut"][];
@@ -680,7 +689,10 @@ export interface components {
              */
             status: "stored" | "duplicate" | "ignored";
         };
-        /** ItemRecordIn */
+        /**
+         * ItemRecordIn
+         * @description The customs record of one SKU: name and model, HS code, units and tax rates.
+         */
         ItemRecordIn: {
             /**
              * Consumption Tax Rate
@@ -791,7 +803,10 @@ export interface components {
              */
             unmatched: number;
         };
-        /** OrderDoc */
+        /**
+         * OrderDoc
+         * @description A canonical order document, as a platform would send it.
+         */
         OrderDoc: {
             /** Actual Paid */
             actual_paid: number | string;
@@ -922,42 +937,60 @@ export interface components {
              */
             since: string;
         };
-        /** Page[DeliveryOut] */
+        /**
+         * Page[DeliveryOut]
+         * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
+         */
         Page_DeliveryOut_: {
             /** Items */
             items: components["schemas"]["DeliveryOut"][];
             /** Next Cursor */
             next_cursor?: string | null;
         };
-        /** Page[ItemRecordOut] */
+        /**
+         * Page[ItemRecordOut]
+         * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
+         */
         Page_ItemRecordOut_: {
             /** Items */
             items: components["schemas"]["ItemRecordOut"][];
             /** Next Cursor */
             next_cursor?: string | null;
         };
-        /** Page[OrderOut] */
+        /**
+         * Page[OrderOut]
+         * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
+         */
         Page_OrderOut_: {
             /** Items */
             items: components["schemas"]["OrderOut"][];
             /** Next Cursor */
             next_cursor?: string | null;
         };
-        /** Page[PaymentInstitutionOut] */
+        /**
+         * Page[PaymentInstitutionOut]
+         * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
+         */
         Page_PaymentInstitutionOut_: {
             /** Items */
             items: components["schemas"]["PaymentInstitutionOut"][];
             /** Next Cursor */
             next_cursor?: string | null;
         };
-        /** Page[SourceOut] */
+        /**
+         * Page[SourceOut]
+         * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
+         */
         Page_SourceOut_: {
             /** Items */
             items: components["schemas"]["SourceOut"][];
             /** Next Cursor */
             next_cursor?: string | null;
         };
-        /** Page[SubscriptionOut] */
+        /**
+         * Page[SubscriptionOut]
+         * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
+         */
         Page_SubscriptionOut_: {
             /** Items */
             items: components["schemas"]["SubscriptionOut"][];
@@ -978,7 +1011,10 @@ export interface components {
             /** Telephone */
             telephone: string;
         };
-        /** PaymentDoc */
+        /**
+         * PaymentDoc
+         * @description A canonical payment document, as a payment institution would send it.
+         */
         PaymentDoc: {
             /** Amount Paid */
             amount_paid: number | string;
@@ -999,7 +1035,10 @@ export interface components {
             pay_transaction_id: string;
             payer: components["schemas"]["Payer"];
         };
-        /** PaymentInstitutionIn */
+        /**
+         * PaymentInstitutionIn
+         * @description A payment institution the seller's orders are paid through, with its licence and scopes.
+         */
         PaymentInstitutionIn: {
             /** Licence No */
             licence_no: string;
@@ -1036,7 +1075,10 @@ export interface components {
              */
             updated_at: string;
         };
-        /** PaymentInstitutionPatch */
+        /**
+         * PaymentInstitutionPatch
+         * @description Changes to a payment institution; fields left out stay as they are.
+         */
         PaymentInstitutionPatch: {
             /** Licence No */
             licence_no?: string | null;
@@ -1108,7 +1150,11 @@ export interface components {
             /** Webhook Path */
             webhook_path: string;
         };
-        /** SourceIn */
+        /**
+         * SourceIn
+         * @description A sender of documents (platform, payment institution or logistics company) and the signing scheme of its
+         *     webhooks.
+         */
         SourceIn: {
             /** Ebc Code */
             ebc_code?: string | null;
@@ -1165,7 +1211,10 @@ export interface components {
             /** Webhook Path */
             webhook_path: string;
         };
-        /** SubscriptionCreated */
+        /**
+         * SubscriptionCreated
+         * @description The new subscription and its signing secret, shown this once.
+         */
         SubscriptionCreated: {
             /**
              * Created At
@@ -1192,7 +1241,10 @@ export interface components {
             /** Url */
             url: string;
         };
-        /** SubscriptionIn */
+        /**
+         * SubscriptionIn
+         * @description A URL to receive this service's events, and the event types it wants.
+         */
         SubscriptionIn: {
             /**
              * Description
@@ -1204,7 +1256,10 @@ export interface components {
             /** Url */
             url: string;
         };
-        /** SubscriptionOut */
+        /**
+         * SubscriptionOut
+         * @description A subscription to this service's events.
+         */
         SubscriptionOut: {
             /**
              * Created At
@@ -1229,7 +1284,10 @@ export interface components {
             /** Url */
             url: string;
         };
-        /** SubscriptionPatch */
+        /**
+         * SubscriptionPatch
+         * @description Changes to a subscription: its URL or event types, or re-enabling it after a 410.
+         */
         SubscriptionPatch: {
             /** Description */
             description?: string | null;
@@ -1240,7 +1298,10 @@ export interface components {
             /** Url */
             url?: string | null;
         };
-        /** WaybillDoc */
+        /**
+         * WaybillDoc
+         * @description A canonical waybill document, as a logistics company would send it.
+         */
         WaybillDoc: {
             consignee: components["schemas"]["Consignee"];
             /** Ebp Code */

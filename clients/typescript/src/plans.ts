@@ -900,7 +900,10 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** ActivateIn */
+        /**
+         * ActivateIn
+         * @description Optionally, the date until which the strategic layer stays locked once the plan is active.
+         */
         ActivateIn: {
             /**
              * Strategy Locked Until
@@ -908,7 +911,10 @@ export interface components {
              */
             strategy_locked_until?: string | null;
         };
-        /** ApiKeyCreate */
+        /**
+         * ApiKeyCreate
+         * @description A new API key for a person or a script, with the role it acts in.
+         */
         ApiKeyCreate: {
             /** Name */
             name: string;
@@ -918,7 +924,10 @@ export interface components {
              */
             role: "admin" | "executive" | "supervisor" | "specialist" | "analyst" | "integration";
         };
-        /** ApiKeyCreated */
+        /**
+         * ApiKeyCreated
+         * @description The new API key. `key` is shown this once: XBM keeps only its hash.
+         */
         ApiKeyCreated: {
             /**
              * Created At
@@ -941,7 +950,10 @@ export interface components {
              */
             role: "admin" | "executive" | "supervisor" | "specialist" | "analyst" | "integration";
         };
-        /** ApiKeyOut */
+        /**
+         * ApiKeyOut
+         * @description An API key of the organisation (never the key itself): its name, role, prefix and whether it is revoked.
+         */
         ApiKeyOut: {
             /**
              * Created At
@@ -962,7 +974,10 @@ export interface components {
              */
             role: "admin" | "executive" | "supervisor" | "specialist" | "analyst" | "integration";
         };
-        /** AttemptOut */
+        /**
+         * AttemptOut
+         * @description One attempt at delivering an event: when, the HTTP status or error, and how long it took.
+         */
         AttemptOut: {
             /**
              * Attempted At
@@ -976,7 +991,10 @@ export interface components {
             /** Status Code */
             status_code: number | null;
         };
-        /** AuditOut */
+        /**
+         * AuditOut
+         * @description One change to the plan: who changed what and when, the values before and after, and the override reason.
+         */
         AuditOut: {
             /** Action */
             action: string;
@@ -1010,7 +1028,10 @@ export interface components {
             /** Reason */
             reason: string | null;
         };
-        /** ChannelIn */
+        /**
+         * ChannelIn
+         * @description A channel the plan sells through (the "field" of the tactical layer): a platform store or an independent site.
+         */
         ChannelIn: {
             /**
              * Business Model
@@ -1035,7 +1056,10 @@ export interface components {
              */
             platform: string;
         };
-        /** ChannelOut */
+        /**
+         * ChannelOut
+         * @description A channel of the plan.
+         */
         ChannelOut: {
             /**
              * Business Model
@@ -1063,7 +1087,10 @@ export interface components {
             /** Platform */
             platform: string;
         };
-        /** ChannelPatch */
+        /**
+         * ChannelPatch
+         * @description Changes to a channel; fields left out stay as they are.
+         */
         ChannelPatch: {
             /** Business Model */
             business_model?: ("B2B" | "B2C" | "C2C") | null;
@@ -1076,7 +1103,10 @@ export interface components {
             /** Platform */
             platform?: string | null;
         };
-        /** ChannelRef */
+        /**
+         * ChannelRef
+         * @description A channel as an SBU or the grid shows it: id, name, platform and business model.
+         */
         ChannelRef: {
             /** Business Model */
             business_model: string;
@@ -1087,7 +1117,11 @@ export interface components {
             /** Platform */
             platform: string;
         };
-        /** CustomerIn */
+        /**
+         * CustomerIn
+         * @description A customer group of the plan (the "people" of the tactical layer) and the needs it has, each judged strong, weak
+         *     or pseudo.
+         */
         CustomerIn: {
             /**
              * Description
@@ -1104,7 +1138,10 @@ export interface components {
             /** Segment Id */
             segment_id?: string | null;
         };
-        /** CustomerOut */
+        /**
+         * CustomerOut
+         * @description A customer group of the plan and its needs.
+         */
         CustomerOut: {
             /**
              * Created At
@@ -1124,7 +1161,10 @@ export interface components {
             /** Segment Id */
             segment_id: string | null;
         };
-        /** CustomerPatch */
+        /**
+         * CustomerPatch
+         * @description Changes to a customer group; fields left out stay as they are.
+         */
         CustomerPatch: {
             /** Description */
             description?: string | null;
@@ -1135,7 +1175,10 @@ export interface components {
             /** Segment Id */
             segment_id?: string | null;
         };
-        /** DeliveryOut */
+        /**
+         * DeliveryOut
+         * @description One event sent (or to be sent) to a subscription, with its attempts.
+         */
         DeliveryOut: {
             /** Attempt Log */
             attempt_log: components["schemas"]["AttemptOut"][];
@@ -1163,7 +1206,11 @@ export interface components {
             /** Status */
             status: string;
         };
-        /** FactorIn */
+        /**
+         * FactorIn
+         * @description An environment factor of the strategic layer: macro (society, economy, technology, policy) or micro (market,
+         *     competitors, suppliers), with its impact from -5 to 5.
+         */
         FactorIn: {
             /** Category */
             category: string;
@@ -1182,7 +1229,10 @@ export interface components {
              */
             scope: "macro" | "micro";
         };
-        /** FactorOut */
+        /**
+         * FactorOut
+         * @description An environment factor of the plan.
+         */
         FactorOut: {
             /** Category */
             category: string;
@@ -1202,7 +1252,10 @@ export interface components {
             /** Scope */
             scope: string;
         };
-        /** FactorPatch */
+        /**
+         * FactorPatch
+         * @description Changes to an environment factor; fields left out stay as they are.
+         */
         FactorPatch: {
             /** Category */
             category?: string | null;
@@ -1218,7 +1271,10 @@ export interface components {
             /** Scope */
             scope?: ("macro" | "micro") | null;
         };
-        /** Finding */
+        /**
+         * Finding
+         * @description One thing a plan lacks or gets wrong before it can be activated, with how serious it is and what it refers to.
+         */
         Finding: {
             /** Code */
             code: string;
@@ -1234,7 +1290,11 @@ export interface components {
              */
             severity: "error" | "warning";
         };
-        /** GridCell */
+        /**
+         * GridCell
+         * @description One SBU as a cell of the grid: its customer, channel and product, demand, budget and, once campaigns has
+         *     figures, spend, revenue and ROAS.
+         */
         GridCell: {
             budget: components["schemas"]["MoneyOut"];
             channel: components["schemas"]["ChannelRef"];
@@ -1270,7 +1330,10 @@ export interface components {
              */
             status: "draft" | "active" | "retired";
         };
-        /** GridOut */
+        /**
+         * GridOut
+         * @description The plan's SBU grid: the customers, channels and products it spans, and one cell per SBU.
+         */
         GridOut: {
             /** Cells */
             cells: components["schemas"]["GridCell"][];
@@ -1283,14 +1346,21 @@ export interface components {
             /** Products */
             products: components["schemas"]["ProductRef"][];
         };
-        /** HealthOut */
+        /**
+         * HealthOut
+         * @description Whether the plan is ready to be activated, and the findings that stand in the way.
+         */
         HealthOut: {
             /** Findings */
             findings: components["schemas"]["Finding"][];
             /** Ready */
             ready: boolean;
         };
-        /** InnovationIn */
+        /**
+         * InnovationIn
+         * @description An innovation task (the last 1 of 13N1) at the strategic, tactical or combat layer, with its hypothesis and
+         *     budget.
+         */
         InnovationIn: {
             budget: components["schemas"]["Money"];
             /** Hypothesis */
@@ -1309,7 +1379,10 @@ export interface components {
             /** Title */
             title: string;
         };
-        /** InnovationOut */
+        /**
+         * InnovationOut
+         * @description An innovation task of the plan.
+         */
         InnovationOut: {
             budget: components["schemas"]["MoneyOut"];
             /**
@@ -1336,7 +1409,10 @@ export interface components {
             /** Title */
             title: string;
         };
-        /** InnovationPatch */
+        /**
+         * InnovationPatch
+         * @description Changes to an innovation task; fields left out stay as they are.
+         */
         InnovationPatch: {
             budget?: components["schemas"]["Money"] | null;
             /** Hypothesis */
@@ -1350,6 +1426,7 @@ export interface components {
         };
         /**
          * Money
+         * @description An exact amount of money: a decimal string and its ISO 4217 currency.
          * @example {
          *       "amount": "1999.00",
          *       "currency": "USD"
@@ -1361,14 +1438,20 @@ export interface components {
             /** Currency */
             currency: string;
         };
-        /** MoneyOut */
+        /**
+         * MoneyOut
+         * @description An exact amount of money: a decimal string and its ISO 4217 currency.
+         */
         MoneyOut: {
             /** Amount */
             amount: string;
             /** Currency */
             currency: string;
         };
-        /** Need */
+        /**
+         * Need
+         * @description A need of a customer group and how real the demand behind it is (strong, weak or pseudo).
+         */
         Need: {
             /**
              * Demand
@@ -1384,7 +1467,10 @@ export interface components {
             /** Statement */
             statement: string;
         };
-        /** NeedOut */
+        /**
+         * NeedOut
+         * @description A need of a customer group and how real the demand behind it is.
+         */
         NeedOut: {
             /**
              * Demand
@@ -1396,7 +1482,10 @@ export interface components {
             /** Statement */
             statement: string;
         };
-        /** OrgCreate */
+        /**
+         * OrgCreate
+         * @description A new organisation (needs the deployment's bootstrap token).
+         */
         OrgCreate: {
             /** Name */
             name: string;
@@ -1420,126 +1509,180 @@ export interface components {
             key: string;
             org: components["schemas"]["OrgOut"];
         };
-        /** OrgOut */
+        /**
+         * OrgOut
+         * @description An organisation: everything in XBM belongs to one.
+         */
         OrgOut: {
             /** Id */
             id: string;
             /** Name */
             name: string;
         };
-        /** Page[ApiKeyOut] */
+        /**
+         * Page[ApiKeyOut]
+         * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
+         */
         Page_ApiKeyOut_: {
             /** Items */
             items: components["schemas"]["ApiKeyOut"][];
             /** Next Cursor */
             next_cursor?: string | null;
         };
-        /** Page[AuditOut] */
+        /**
+         * Page[AuditOut]
+         * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
+         */
         Page_AuditOut_: {
             /** Items */
             items: components["schemas"]["AuditOut"][];
             /** Next Cursor */
             next_cursor?: string | null;
         };
-        /** Page[ChannelOut] */
+        /**
+         * Page[ChannelOut]
+         * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
+         */
         Page_ChannelOut_: {
             /** Items */
             items: components["schemas"]["ChannelOut"][];
             /** Next Cursor */
             next_cursor?: string | null;
         };
-        /** Page[CustomerOut] */
+        /**
+         * Page[CustomerOut]
+         * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
+         */
         Page_CustomerOut_: {
             /** Items */
             items: components["schemas"]["CustomerOut"][];
             /** Next Cursor */
             next_cursor?: string | null;
         };
-        /** Page[DeliveryOut] */
+        /**
+         * Page[DeliveryOut]
+         * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
+         */
         Page_DeliveryOut_: {
             /** Items */
             items: components["schemas"]["DeliveryOut"][];
             /** Next Cursor */
             next_cursor?: string | null;
         };
-        /** Page[FactorOut] */
+        /**
+         * Page[FactorOut]
+         * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
+         */
         Page_FactorOut_: {
             /** Items */
             items: components["schemas"]["FactorOut"][];
             /** Next Cursor */
             next_cursor?: string | null;
         };
-        /** Page[InnovationOut] */
+        /**
+         * Page[InnovationOut]
+         * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
+         */
         Page_InnovationOut_: {
             /** Items */
             items: components["schemas"]["InnovationOut"][];
             /** Next Cursor */
             next_cursor?: string | null;
         };
-        /** Page[PlanOut] */
+        /**
+         * Page[PlanOut]
+         * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
+         */
         Page_PlanOut_: {
             /** Items */
             items: components["schemas"]["PlanOut"][];
             /** Next Cursor */
             next_cursor?: string | null;
         };
-        /** Page[ProductOut] */
+        /**
+         * Page[ProductOut]
+         * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
+         */
         Page_ProductOut_: {
             /** Items */
             items: components["schemas"]["ProductOut"][];
             /** Next Cursor */
             next_cursor?: string | null;
         };
-        /** Page[ReviewOut] */
+        /**
+         * Page[ReviewOut]
+         * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
+         */
         Page_ReviewOut_: {
             /** Items */
             items: components["schemas"]["ReviewOut"][];
             /** Next Cursor */
             next_cursor?: string | null;
         };
-        /** Page[SbuOut] */
-        Page_SbuOut_: {
+        /**
+         * Page[SbuView]
+         * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
+         */
+        Page_SbuView_: {
             /** Items */
-            items: components["schemas"]["SbuOut"][];
+            items: components["schemas"]["SbuView"][];
             /** Next Cursor */
             next_cursor?: string | null;
         };
-        /** Page[SegmentOut] */
+        /**
+         * Page[SegmentOut]
+         * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
+         */
         Page_SegmentOut_: {
             /** Items */
             items: components["schemas"]["SegmentOut"][];
             /** Next Cursor */
             next_cursor?: string | null;
         };
-        /** Page[ServiceChannelOut] */
+        /**
+         * Page[ServiceChannelOut]
+         * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
+         */
         Page_ServiceChannelOut_: {
             /** Items */
             items: components["schemas"]["ServiceChannelOut"][];
             /** Next Cursor */
             next_cursor?: string | null;
         };
-        /** Page[SnapshotOut] */
+        /**
+         * Page[SnapshotOut]
+         * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
+         */
         Page_SnapshotOut_: {
             /** Items */
             items: components["schemas"]["SnapshotOut"][];
             /** Next Cursor */
             next_cursor?: string | null;
         };
-        /** Page[SubscriptionOut] */
+        /**
+         * Page[SubscriptionOut]
+         * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
+         */
         Page_SubscriptionOut_: {
             /** Items */
             items: components["schemas"]["SubscriptionOut"][];
             /** Next Cursor */
             next_cursor?: string | null;
         };
-        /** Page[SwotItemOut] */
+        /**
+         * Page[SwotItemOut]
+         * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
+         */
         Page_SwotItemOut_: {
             /** Items */
             items: components["schemas"]["SwotItemOut"][];
             /** Next Cursor */
             next_cursor?: string | null;
         };
-        /** Page[TierOut] */
+        /**
+         * Page[TierOut]
+         * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
+         */
         Page_TierOut_: {
             /** Items */
             items: components["schemas"]["TierOut"][];
@@ -1556,7 +1699,10 @@ export interface components {
             /** Score */
             score: string;
         };
-        /** PlanCreate */
+        /**
+         * PlanCreate
+         * @description A new marketing plan for a period, in a base currency, for export or import trade.
+         */
         PlanCreate: {
             /** Base Currency */
             base_currency: string;
@@ -1584,7 +1730,11 @@ export interface components {
              */
             trade_direction: "export" | "import";
         };
-        /** PlanOut */
+        /**
+         * PlanOut
+         * @description A marketing plan: its period, currency, trade direction, status (draft, active, archived) and the date its
+         *     strategic layer is locked until.
+         */
         PlanOut: {
             /** Activated At */
             activated_at: string | null;
@@ -1669,7 +1819,11 @@ export interface components {
              */
             trade_direction?: "export" | "import";
         };
-        /** PositioningIn */
+        /**
+         * PositioningIn
+         * @description The brand positioning: the targeted segment it speaks to, the statement, the frame of reference, points of
+         *     difference and reasons to believe.
+         */
         PositioningIn: {
             /**
              * Frame Of Reference
@@ -1696,7 +1850,10 @@ export interface components {
             /** Target Segment Id */
             target_segment_id: string;
         };
-        /** PositioningOut */
+        /**
+         * PositioningOut
+         * @description The plan's brand positioning.
+         */
         PositioningOut: {
             /** Frame Of Reference */
             frame_of_reference: string;
@@ -1718,7 +1875,11 @@ export interface components {
              */
             updated_at: string;
         };
-        /** ProductIn */
+        /**
+         * ProductIn
+         * @description A product the plan sells (the "goods" of the tactical layer): SKU, unit cost and price, and optionally a price
+         *     ceiling and HS code.
+         */
         ProductIn: {
             /** Hs Code */
             hs_code?: string | null;
@@ -1735,7 +1896,10 @@ export interface components {
             sku: string;
             unit_cost: components["schemas"]["Money"];
         };
-        /** ProductOut */
+        /**
+         * ProductOut
+         * @description A product of the plan with its cost and price.
+         */
         ProductOut: {
             /**
              * Created At
@@ -1758,7 +1922,10 @@ export interface components {
             sku: string;
             unit_cost: components["schemas"]["MoneyOut"];
         };
-        /** ProductPatch */
+        /**
+         * ProductPatch
+         * @description Changes to a product; fields left out stay as they are.
+         */
         ProductPatch: {
             /** Hs Code */
             hs_code?: string | null;
@@ -1772,7 +1939,10 @@ export interface components {
             sku?: string | null;
             unit_cost?: components["schemas"]["Money"] | null;
         };
-        /** ProductRef */
+        /**
+         * ProductRef
+         * @description A product as an SBU or the grid shows it: id, name and SKU.
+         */
         ProductRef: {
             /** Id */
             id: string;
@@ -1781,14 +1951,20 @@ export interface components {
             /** Sku */
             sku: string;
         };
-        /** Ref */
+        /**
+         * Ref
+         * @description Something the SBU is made of, by id and name.
+         */
         Ref: {
             /** Id */
             id: string;
             /** Name */
             name: string;
         };
-        /** ReviewIn */
+        /**
+         * ReviewIn
+         * @description A PDCA or DR review of the plan: the phase, what was found and what will be done.
+         */
         ReviewIn: {
             /**
              * Actions
@@ -1814,7 +1990,10 @@ export interface components {
             /** Subject Ref */
             subject_ref?: string | null;
         };
-        /** ReviewOut */
+        /**
+         * ReviewOut
+         * @description A PDCA or DR review.
+         */
         ReviewOut: {
             /** Actions */
             actions: string;
@@ -1842,7 +2021,10 @@ export interface components {
             /** Subject Ref */
             subject_ref: string | null;
         };
-        /** ReviewPatch */
+        /**
+         * ReviewPatch
+         * @description Changes to a review; fields left out stay as they are.
+         */
         ReviewPatch: {
             /** Actions */
             actions?: string | null;
@@ -1873,7 +2055,10 @@ export interface components {
             reason: string;
             revenue_target?: components["schemas"]["Money"] | null;
         };
-        /** SbuIn */
+        /**
+         * SbuIn
+         * @description A new SBU: one customer x channel x product of this plan, the need it serves, its budget and revenue target.
+         */
         SbuIn: {
             budget: components["schemas"]["Money"];
             /** Channel Id */
@@ -1893,54 +2078,11 @@ export interface components {
             product_id: string;
             revenue_target: components["schemas"]["Money"];
         };
-        /** SbuOut */
-        SbuOut: {
-            budget: components["schemas"]["MoneyOut"];
-            /** Channel Id */
-            channel_id: string;
-            /**
-             * Created At
-             * Format: date-time
-             */
-            created_at: string;
-            /** Customer Id */
-            customer_id: string;
-            /**
-             * Demand
-             * @enum {string}
-             */
-            demand: "strong" | "weak" | "pseudo";
-            /** Derived From */
-            derived_from: string | null;
-            /** Id */
-            id: string;
-            /** Need */
-            need: string;
-            /** Org Id */
-            org_id: string;
-            /** Owner */
-            owner: string;
-            /** Plan Id */
-            plan_id: string;
-            /** Product Id */
-            product_id: string;
-            /** Retired At */
-            retired_at: string | null;
-            /** Retired Reason */
-            retired_reason: string | null;
-            revenue_target: components["schemas"]["MoneyOut"];
-            /**
-             * Status
-             * @enum {string}
-             */
-            status: "draft" | "active" | "retired";
-            /**
-             * Updated At
-             * Format: date-time
-             */
-            updated_at: string;
-        };
-        /** SbuPatch */
+        /**
+         * SbuPatch
+         * @description Changes to an SBU's need, demand, budget, revenue target or owner. Its customer, channel and product never
+         *     change: derive a new SBU instead.
+         */
         SbuPatch: {
             budget?: components["schemas"]["Money"] | null;
             /**
@@ -1966,12 +2108,75 @@ export interface components {
             product_id?: string | null;
             revenue_target?: components["schemas"]["Money"] | null;
         };
-        /** SbuRetire */
+        /**
+         * SbuRetire
+         * @description Why the SBU is retired.
+         */
         SbuRetire: {
             /** Reason */
             reason: string;
         };
-        /** SegmentIn */
+        /**
+         * SbuView
+         * @description An SBU as the API answers it: its fields, and the names of its customer, channel and product so that a
+         *     list or a grid can show them without looking each one up.
+         */
+        SbuView: {
+            budget: components["schemas"]["MoneyOut"];
+            /** @description the SBU's channel: id, name, platform and business model */
+            channel: components["schemas"]["ChannelRef"];
+            /** Channel Id */
+            channel_id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** @description the SBU's customer: id and name (the same id as `customer_id`) */
+            customer: components["schemas"]["Ref"];
+            /** Customer Id */
+            customer_id: string;
+            /**
+             * Demand
+             * @enum {string}
+             */
+            demand: "strong" | "weak" | "pseudo";
+            /** Derived From */
+            derived_from: string | null;
+            /** Id */
+            id: string;
+            /** Need */
+            need: string;
+            /** Org Id */
+            org_id: string;
+            /** Owner */
+            owner: string;
+            /** Plan Id */
+            plan_id: string;
+            /** @description the SBU's product: id, name and SKU */
+            product: components["schemas"]["ProductRef"];
+            /** Product Id */
+            product_id: string;
+            /** Retired At */
+            retired_at: string | null;
+            /** Retired Reason */
+            retired_reason: string | null;
+            revenue_target: components["schemas"]["MoneyOut"];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "draft" | "active" | "retired";
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * SegmentIn
+         * @description A market segment: the countries it covers, its size, growth, attractiveness and fit (0-10).
+         */
         SegmentIn: {
             /** Attractiveness */
             attractiveness: number;
@@ -1996,7 +2201,10 @@ export interface components {
             /** Size Estimate */
             size_estimate?: number | null;
         };
-        /** SegmentOut */
+        /**
+         * SegmentOut
+         * @description A market segment of the plan.
+         */
         SegmentOut: {
             /** Attractiveness */
             attractiveness: number;
@@ -2024,7 +2232,10 @@ export interface components {
             /** Targeted */
             targeted: boolean;
         };
-        /** SegmentPatch */
+        /**
+         * SegmentPatch
+         * @description Changes to a segment; fields left out stay as they are.
+         */
         SegmentPatch: {
             /** Attractiveness */
             attractiveness?: number | null;
@@ -2046,7 +2257,10 @@ export interface components {
             /** Size Estimate */
             size_estimate?: number | null;
         };
-        /** ServiceChannelIn */
+        /**
+         * ServiceChannelIn
+         * @description A way the seller talks to its customers (site message, email, WhatsApp ...), core or auxiliary.
+         */
         ServiceChannelIn: {
             /**
              * Kind
@@ -2069,7 +2283,10 @@ export interface components {
              */
             role: "core" | "auxiliary";
         };
-        /** ServiceChannelOut */
+        /**
+         * ServiceChannelOut
+         * @description A service channel of the plan.
+         */
         ServiceChannelOut: {
             /**
              * Created At
@@ -2095,7 +2312,10 @@ export interface components {
              */
             role: "core" | "auxiliary";
         };
-        /** ServiceChannelPatch */
+        /**
+         * ServiceChannelPatch
+         * @description Changes to a service channel; fields left out stay as they are.
+         */
         ServiceChannelPatch: {
             /** Kind */
             kind?: ("site_message" | "email" | "whatsapp" | "wangwang" | "live_chat" | "phone" | "sms" | "social" | "other") | null;
@@ -2106,7 +2326,10 @@ export interface components {
             /** Role */
             role?: ("core" | "auxiliary") | null;
         };
-        /** SnapshotIn */
+        /**
+         * SnapshotIn
+         * @description The company's and its customers' status at a date: customer count, repurchase and member activity rates.
+         */
         SnapshotIn: {
             /**
              * As Of
@@ -2125,7 +2348,11 @@ export interface components {
             /** Repurchase Rate */
             repurchase_rate: number | string;
         };
-        /** SnapshotOut */
+        /**
+         * SnapshotOut
+         * @description A status snapshot: entered by hand (`source: manual`) or computed from compliance's orders
+         *     (`source: computed`).
+         */
         SnapshotOut: {
             /**
              * As Of
@@ -2150,7 +2377,10 @@ export interface components {
             /** Repurchase Rate */
             repurchase_rate: string;
         };
-        /** SnapshotPatch */
+        /**
+         * SnapshotPatch
+         * @description Changes to a status snapshot; fields left out stay as they are.
+         */
         SnapshotPatch: {
             /** As Of */
             as_of?: string | null;
@@ -2163,7 +2393,10 @@ export interface components {
             /** Repurchase Rate */
             repurchase_rate?: number | string | null;
         };
-        /** SubscriptionCreated */
+        /**
+         * SubscriptionCreated
+         * @description The new subscription and its signing secret, shown this once.
+         */
         SubscriptionCreated: {
             /**
              * Created At
@@ -2190,7 +2423,10 @@ export interface components {
             /** Url */
             url: string;
         };
-        /** SubscriptionIn */
+        /**
+         * SubscriptionIn
+         * @description A URL to receive this service's events, and the event types it wants.
+         */
         SubscriptionIn: {
             /**
              * Description
@@ -2202,7 +2438,10 @@ export interface components {
             /** Url */
             url: string;
         };
-        /** SubscriptionOut */
+        /**
+         * SubscriptionOut
+         * @description A subscription to this service's events.
+         */
         SubscriptionOut: {
             /**
              * Created At
@@ -2227,7 +2466,10 @@ export interface components {
             /** Url */
             url: string;
         };
-        /** SubscriptionPatch */
+        /**
+         * SubscriptionPatch
+         * @description Changes to a subscription: its URL or event types, or re-enabling it after a 410.
+         */
         SubscriptionPatch: {
             /** Description */
             description?: string | null;
@@ -2238,7 +2480,11 @@ export interface components {
             /** Url */
             url?: string | null;
         };
-        /** SwotItemIn */
+        /**
+         * SwotItemIn
+         * @description One item of the SWOT matrix: its quadrant, what it says, its weight (0-1) and optionally the environment factor
+         *     it comes from.
+         */
         SwotItemIn: {
             /** Description */
             description: string;
@@ -2257,7 +2503,10 @@ export interface components {
             /** Weight */
             weight: number | string;
         };
-        /** SwotItemOut */
+        /**
+         * SwotItemOut
+         * @description A SWOT item of the plan.
+         */
         SwotItemOut: {
             /**
              * Created At
@@ -2280,7 +2529,10 @@ export interface components {
             /** Weight */
             weight: string;
         };
-        /** SwotItemPatch */
+        /**
+         * SwotItemPatch
+         * @description Changes to a SWOT item; fields left out stay as they are.
+         */
         SwotItemPatch: {
             /** Description */
             description?: string | null;
@@ -2296,7 +2548,11 @@ export interface components {
             /** Weight */
             weight?: number | string | null;
         };
-        /** SwotOut */
+        /**
+         * SwotOut
+         * @description The SWOT matrix by quadrant (heaviest first) and the TOWS pairings of strengths and weaknesses with
+         *     opportunities and threats.
+         */
         SwotOut: {
             /** Opportunities */
             opportunities: components["schemas"]["SwotItemOut"][];
@@ -2327,7 +2583,10 @@ export interface components {
              */
             wt: components["schemas"]["Pairing"][];
         };
-        /** TargetingIn */
+        /**
+         * TargetingIn
+         * @description The segments the plan targets (replaces the previous choice).
+         */
         TargetingIn: {
             /**
              * Override Reason
@@ -2337,14 +2596,20 @@ export interface components {
             /** Segment Ids */
             segment_ids: string[];
         };
-        /** TargetingOut */
+        /**
+         * TargetingOut
+         * @description The segments the plan targets.
+         */
         TargetingOut: {
             /** Plan Id */
             plan_id: string;
             /** Segment Ids */
             segment_ids: string[];
         };
-        /** TierIn */
+        /**
+         * TierIn
+         * @description A membership tier with its thresholds and benefits.
+         */
         TierIn: {
             /**
              * Benefits
@@ -2362,7 +2627,10 @@ export interface components {
             /** Name */
             name: string;
         };
-        /** TierOut */
+        /**
+         * TierOut
+         * @description A membership tier.
+         */
         TierOut: {
             /** Benefits */
             benefits: string[];
@@ -2383,7 +2651,10 @@ export interface components {
             /** Plan Id */
             plan_id: string;
         };
-        /** TierPatch */
+        /**
+         * TierPatch
+         * @description Changes to a membership tier; fields left out stay as they are.
+         */
         TierPatch: {
             /** Benefits */
             benefits?: string[] | null;
@@ -2395,7 +2666,10 @@ export interface components {
             /** Name */
             name?: string | null;
         };
-        /** TokenOut */
+        /**
+         * TokenOut
+         * @description An access token: send it as `Authorization: Bearer <access_token>` until it expires (`expires_in` seconds).
+         */
         TokenOut: {
             /** Access Token */
             access_token: string;
@@ -2408,7 +2682,10 @@ export interface components {
              */
             token_type: "bearer";
         };
-        /** TokenRequest */
+        /**
+         * TokenRequest
+         * @description An API key to exchange for a short-lived access token.
+         */
         TokenRequest: {
             /** Api Key */
             api_key: string;
@@ -7114,7 +7391,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_SbuOut_"];
+                    "application/json": components["schemas"]["Page_SbuView_"];
                 };
             };
             /** @description Bad request (problem+json) */
@@ -7196,7 +7473,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SbuOut"];
+                    "application/json": components["schemas"]["SbuView"];
                 };
             };
             /** @description Bad request (problem+json) */
@@ -9260,7 +9537,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SbuOut"];
+                    "application/json": components["schemas"]["SbuView"];
                 };
             };
             /** @description Bad request (problem+json) */
@@ -9342,7 +9619,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SbuOut"];
+                    "application/json": components["schemas"]["SbuView"];
                 };
             };
             /** @description Bad request (problem+json) */
@@ -9438,7 +9715,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SbuOut"];
+                    "application/json": components["schemas"]["SbuView"];
                 };
             };
             /** @description Bad request (problem+json) */
@@ -9525,7 +9802,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SbuOut"];
+                    "application/json": components["schemas"]["SbuView"];
                 };
             };
             /** @description Bad request (problem+json) */

@@ -11,10 +11,14 @@ Role = Literal["admin", "executive", "supervisor", "specialist", "analyst", "int
 
 
 class OrgCreate(Schema):
+    """A new organisation (needs the deployment's bootstrap token)."""
+
     name: Name
 
 
 class OrgOut(Out):
+    """An organisation: everything in XBM belongs to one."""
+
     id: str
     name: str
 
@@ -31,11 +35,15 @@ class OrgCreated(Out):
 
 
 class ApiKeyCreate(Schema):
+    """A new API key for a person or a script, with the role it acts in."""
+
     name: Name
     role: Role
 
 
 class ApiKeyOut(Out):
+    """An API key of the organisation (never the key itself): its name, role, prefix and whether it is revoked."""
+
     id: str
     name: str
     role: Role
@@ -45,14 +53,20 @@ class ApiKeyOut(Out):
 
 
 class ApiKeyCreated(ApiKeyOut):
+    """The new API key. `key` is shown this once: XBM keeps only its hash."""
+
     key: str
 
 
 class TokenRequest(Schema):
+    """An API key to exchange for a short-lived access token."""
+
     api_key: Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
 class TokenOut(Out):
+    """An access token: send it as `Authorization: Bearer <access_token>` until it expires (`expires_in` seconds)."""
+
     access_token: str
     token_type: Literal["bearer"] = "bearer"
     expires_in: int

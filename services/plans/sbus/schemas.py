@@ -16,6 +16,8 @@ Reason = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=
 
 
 class SbuIn(Schema):
+    """A new SBU: one customer x channel x product of this plan, the need it serves, its budget and revenue target."""
+
     customer_id: Id
     channel_id: Id
     product_id: Id
@@ -27,6 +29,9 @@ class SbuIn(Schema):
 
 
 class SbuPatch(Schema):
+    """Changes to an SBU's need, demand, budget, revenue target or owner. Its customer, channel and product never
+    change: derive a new SBU instead."""
+
     need: Need | None = None
     demand: Demand | None = None
     budget: Money | None = None
@@ -52,6 +57,8 @@ class SbuDerive(Schema):
 
 
 class SbuRetire(Schema):
+    """Why the SBU is retired."""
+
     reason: Reason
 
 
@@ -76,20 +83,29 @@ class SbuOut(Out):
 
 
 class Ref(Out):
+    """Something the SBU is made of, by id and name."""
+
     id: str
     name: str
 
 
 class ChannelRef(Ref):
+    """A channel as an SBU or the grid shows it: id, name, platform and business model."""
+
     platform: str
     business_model: str
 
 
 class ProductRef(Ref):
+    """A product as an SBU or the grid shows it: id, name and SKU."""
+
     sku: str
 
 
 class GridCell(Out):
+    """One SBU as a cell of the grid: its customer, channel and product, demand, budget and, once campaigns has
+    figures, spend, revenue and ROAS."""
+
     sbu_id: str
     status: SbuStatus
     customer: Ref
@@ -107,8 +123,19 @@ class GridCell(Out):
 
 
 class GridOut(Out):
+    """The plan's SBU grid: the customers, channels and products it spans, and one cell per SBU."""
+
     plan_id: str
     customers: list[Ref]
     channels: list[ChannelRef]
     products: list[ProductRef]
     cells: list[GridCell]
+
+
+class SbuView(SbuOut):
+    """An SBU as the API answers it: its fields, and the names of its customer, channel and product so that a
+    list or a grid can show them without looking each one up."""
+
+    customer: Ref = Field(description="the SBU's customer: id and name (the same id as `customer_id`)")
+    channel: ChannelRef = Field(description="the SBU's channel: id, name, platform and business model")
+    product: ProductRef = Field(description="the SBU's product: id, name and SKU")
