@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint fuzz bench demo migration clean
+.PHONY: install run test lint fuzz bench demo migration clean clients
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ test: lint
 		echo "== database tests again on PostgreSQL =="; \
 		XBM_TEST_BACKEND=postgres $(VENV)/bin/pytest -q -p no:cacheprovider -m db; \
 	fi
+
+# the OpenAPI documents, the Python client and the TypeScript types in clients/, regenerated from the code
+clients: $(STAMP)
+	$(PY) clients/generate.py
 
 # schemathesis with a larger budget and new random cases each run (make test replays a small, fixed one)
 FUZZ_EXAMPLES ?= 100
