@@ -17,7 +17,9 @@ async def test_sbu_responses_carry_their_customer_channel_and_product_labels(
 ) -> None:
     plan = await new_plan(plans, tenant)
     customer, channel, product = await tactics(plans, tenant, plan["id"], None)
-    created = await post(plans, f"/v1/plans/{plan['id']}/sbus", sbu_body(customer, channel, product), tenant, "supervisor")
+    created = await post(
+        plans, f"/v1/plans/{plan['id']}/sbus", sbu_body(customer, channel, product), tenant, "supervisor"
+    )
     expected = {
         "customer": {"id": customer["id"], "name": customer["name"]},
         "channel": {"id": channel["id"], "name": channel["name"], "platform": channel["platform"],
@@ -55,3 +57,18 @@ async def test_the_bootstrap_answers_key_like_api_keys_do_and_keeps_admin_api_ke
     assert schema["properties"]["admin_api_key"]["deprecated"] is True
     assert "key" in schema["properties"]["admin_api_key"]["description"]
     assert set(schema["required"]) >= {"key", "admin_api_key"}
+
+
+async def test_the_swot_matrix_names_quadrants_as_items_do(plans: httpx.AsyncClient, tenant: Tenant) -> None:
+    plan = await new_plan(plans, tenant)
+    for quadrant, weight in (("strength", "0.9"), ("strength", "0.4"), ("threat", "0.7")):
+        await post(plans, f"/v1/plans/{plan['id']}/swot-items",
+                   {"quadrant": quadrant, "description": f"a {quadrant}", "weight": weight}, tenant, "executive")  # fmt: skip
+    swot = (await plans.get(f"/v1/plans/{plan['id']}/swot", headers=tenant.auth("analyst"))).json()
+    assert [i["weight"] for i in swot["quadrants"]["strength"]] == ["0.90", "0.40"]
+    assert [i["quadrant"] for i in swot["quadrants"]["threat"]] == ["threat"]
+    assert swot["quadrants"]["weakness"] == swot["quadrants"]["opportunity"] == []
+    # the old plural names stay, with the same items
+    assert swot["strengths"] == swot["quadrants"]["strength"] and swot["threats"] == swot["quadrants"]["threat"]
+    schema = (await plans.get("/openapi.json")).json()["components"]["schemas"]["SwotOut"]["properties"]
+    assert all(schema[old]["deprecated"] for old in ("strengths", "weaknesses", "opportunities", "threats"))

@@ -1120,6 +1120,7 @@ SwotItemPatch = TypedDict(
 SwotOut = TypedDict(
     "SwotOut",
     {
+        'quadrants': "SwotQuadrants",
         'strengths': "list[SwotItemOut]",
         'weaknesses': "list[SwotItemOut]",
         'opportunities': "list[SwotItemOut]",
@@ -1132,6 +1133,18 @@ SwotOut = TypedDict(
 )
 """The SWOT matrix by quadrant (heaviest first) and the TOWS pairings of strengths and weaknesses with
 opportunities and threats."""
+
+
+SwotQuadrants = TypedDict(
+    "SwotQuadrants",
+    {
+        'strength': "list[SwotItemOut]",
+        'weakness': "list[SwotItemOut]",
+        'opportunity': "list[SwotItemOut]",
+        'threat': "list[SwotItemOut]",
+    },
+)
+"""The SWOT items of each quadrant, named as the items' `quadrant` values, heaviest first."""
 
 
 TargetingIn = TypedDict(

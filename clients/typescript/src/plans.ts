@@ -2554,8 +2554,14 @@ export interface components {
          *     opportunities and threats.
          */
         SwotOut: {
-            /** Opportunities */
+            /**
+             * Opportunities
+             * @deprecated
+             * @description deprecated alias of `quadrants.opportunity` (the name items use in `quadrant`); same items
+             */
             opportunities: components["schemas"]["SwotItemOut"][];
+            /** @description the items by their `quadrant`, heaviest first */
+            quadrants: components["schemas"]["SwotQuadrants"];
             /**
              * So
              * @description strengths × opportunities: use strengths to seize opportunities
@@ -2566,11 +2572,23 @@ export interface components {
              * @description strengths × threats: use strengths to parry threats
              */
             st: components["schemas"]["Pairing"][];
-            /** Strengths */
+            /**
+             * Strengths
+             * @deprecated
+             * @description deprecated alias of `quadrants.strength` (the name items use in `quadrant`); same items
+             */
             strengths: components["schemas"]["SwotItemOut"][];
-            /** Threats */
+            /**
+             * Threats
+             * @deprecated
+             * @description deprecated alias of `quadrants.threat` (the name items use in `quadrant`); same items
+             */
             threats: components["schemas"]["SwotItemOut"][];
-            /** Weaknesses */
+            /**
+             * Weaknesses
+             * @deprecated
+             * @description deprecated alias of `quadrants.weakness` (the name items use in `quadrant`); same items
+             */
             weaknesses: components["schemas"]["SwotItemOut"][];
             /**
              * Wo
@@ -2582,6 +2600,20 @@ export interface components {
              * @description weaknesses × threats: defend against both
              */
             wt: components["schemas"]["Pairing"][];
+        };
+        /**
+         * SwotQuadrants
+         * @description The SWOT items of each quadrant, named as the items' `quadrant` values, heaviest first.
+         */
+        SwotQuadrants: {
+            /** Opportunity */
+            opportunity: components["schemas"]["SwotItemOut"][];
+            /** Strength */
+            strength: components["schemas"]["SwotItemOut"][];
+            /** Threat */
+            threat: components["schemas"]["SwotItemOut"][];
+            /** Weakness */
+            weakness: components["schemas"]["SwotItemOut"][];
         };
         /**
          * TargetingIn

@@ -106,14 +106,29 @@ class Pairing(Out):
     score: DecimalStr
 
 
+_ALIAS = "deprecated alias of `quadrants.{}` (the name items use in `quadrant`); same items"
+
+
+class SwotQuadrants(Out):
+    """The SWOT items of each quadrant, named as the items' `quadrant` values, heaviest first."""
+
+    strength: list[SwotItemOut]
+    weakness: list[SwotItemOut]
+    opportunity: list[SwotItemOut]
+    threat: list[SwotItemOut]
+
+
 class SwotOut(Out):
     """The SWOT matrix by quadrant (heaviest first) and the TOWS pairings of strengths and weaknesses with
     opportunities and threats."""
 
-    strengths: list[SwotItemOut]
-    weaknesses: list[SwotItemOut]
-    opportunities: list[SwotItemOut]
-    threats: list[SwotItemOut]
+    quadrants: SwotQuadrants = Field(description="the items by their `quadrant`, heaviest first")
+    strengths: list[SwotItemOut] = Field(description=_ALIAS.format("strength"), json_schema_extra={"deprecated": True})
+    weaknesses: list[SwotItemOut] = Field(description=_ALIAS.format("weakness"), json_schema_extra={"deprecated": True})
+    opportunities: list[SwotItemOut] = Field(
+        description=_ALIAS.format("opportunity"), json_schema_extra={"deprecated": True}
+    )
+    threats: list[SwotItemOut] = Field(description=_ALIAS.format("threat"), json_schema_extra={"deprecated": True})
     so: list[Pairing] = Field(description="strengths × opportunities: use strengths to seize opportunities")
     st: list[Pairing] = Field(description="strengths × threats: use strengths to parry threats")
     wo: list[Pairing] = Field(description="weaknesses × opportunities: overcome weaknesses by opportunities")
