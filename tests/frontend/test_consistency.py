@@ -62,8 +62,8 @@ async def test_the_bootstrap_answers_key_like_api_keys_do_and_keeps_admin_api_ke
 async def test_the_swot_matrix_names_quadrants_as_items_do(plans: httpx.AsyncClient, tenant: Tenant) -> None:
     plan = await new_plan(plans, tenant)
     for quadrant, weight in (("strength", "0.9"), ("strength", "0.4"), ("threat", "0.7")):
-        await post(plans, f"/v1/plans/{plan['id']}/swot-items",
-                   {"quadrant": quadrant, "description": f"a {quadrant}", "weight": weight}, tenant, "executive")  # fmt: skip
+        item = {"quadrant": quadrant, "description": f"a {quadrant}", "weight": weight}
+        await post(plans, f"/v1/plans/{plan['id']}/swot-items", item, tenant, "executive")
     swot = (await plans.get(f"/v1/plans/{plan['id']}/swot", headers=tenant.auth("analyst"))).json()
     assert [i["weight"] for i in swot["quadrants"]["strength"]] == ["0.90", "0.40"]
     assert [i["quadrant"] for i in swot["quadrants"]["threat"]] == ["threat"]
