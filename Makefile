@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 RUNTIME := $(VENV)/.installed-runtime
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: install install-dev run test lint fuzz bench demo migration clean
+.PHONY: install install-dev run test lint fuzz bench demo migration clean clients
 
 $(PY):
 	@echo "== creating $(VENV) with $(PYTHON)"
@@ -42,6 +42,10 @@ test: lint
 		echo "== database tests again on PostgreSQL =="; \
 		XBM_TEST_BACKEND=postgres $(VENV)/bin/pytest -q -p no:cacheprovider -m db; \
 	fi
+
+# the OpenAPI documents, the Python client and the TypeScript types in clients/, regenerated from the code
+clients: $(STAMP)
+	$(PY) clients/generate.py
 
 # schemathesis with a larger budget and new random cases each run (make test replays a small, fixed one)
 FUZZ_EXAMPLES ?= 100

@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi_offline import FastAPIOffline
 
 from shared.auth import KeySource, RemoteJWKS, RevocationList, TokenVerifier
+from shared.cors import ListedOriginsCORS
 from shared.db import make_engine, make_sessionmaker
 from shared.errors import install_error_handlers
 from shared.events import EventTables
@@ -19,6 +21,7 @@ from shared.health import ops_router
 from shared.http import jwks_fetcher, make_http_client, revocations_fetcher
 from shared.idempotency import IdempotencyMiddleware
 from shared.observability import InputGuardMiddleware, Metrics, ObservabilityMiddleware, configure_logging
+from shared.openapi import install_openapi, refuse_unknown_query
 from shared.outbound import OutboundPolicy
 from shared.relay import Relay, Task
 from shared.settings import ServiceSettings
@@ -69,11 +72,13 @@ def build_app(
     events: EventTables | None = None,
     idempotency_model: Any = None,
     relay_tasks: Callable[[FastAPI], Sequence[Task]] | None = None,
+    security_schemes: dict[str, Any] | None = None,
 ) -> FastAPI:
     """``key_source`` builds the token keys for this app; by default plans' JWKS fetched over HTTP; likewise
     ``revocations`` fetches the ids of revoked API keys (by default from plans over HTTP).
     With ``events`` the app serves ``/v1/subscriptions`` and runs its outbox relay (unless ``run_relay`` is off;
-    ``relay_tasks`` are extra periodic jobs run on each relay pass)."""
+    ``relay_tasks`` are extra periodic jobs run on each relay pass). ``security_schemes`` are declared in the
+    OpenAPI document beside the bearer scheme, for the routes that name them (the bootstrap token)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -121,7 +126,19 @@ def build_app(
 
     if settings.environment != "test":
         configure_logging(settings.log_level)
-    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan, responses=PROBLEM_RESPONSES)
+    # /docs and /redoc serve Swagger UI and ReDoc from the package's bundled files: they work offline
+    app = FastAPIOffline(
+        title=title,
+        description=description,
+        version="1.0.0",
+        lifespan=lifespan,
+        responses=PROBLEM_RESPONSES,
+        dependencies=[Depends(refuse_unknown_query)],
+        static_url="/docs-assets",
+        # operationIds are the endpoint names (``create_plan``): what generated clients call their methods
+        generate_unique_id_function=lambda route: route.name,
+        swagger_ui_parameters={"persistAuthorization": True, "displayRequestDuration": True},
+    )
     app.state.settings = settings
     app.state.metrics = Metrics(settings.service_name)
     app.state.events = events
@@ -137,6 +154,10 @@ def build_app(
     if idempotency_model is not None:
         app.add_middleware(IdempotencyMiddleware, model=idempotency_model)
         declare_idempotency_conflicts(app)
+    install_openapi(app, extra_schemes=security_schemes, idempotent_posts=idempotency_model is not None)
     app.add_middleware(InputGuardMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)
+    if settings.cors_origins:
+        # outermost, so preflights and error responses (401, 413, 503 …) carry the CORS headers too
+        app.add_middleware(ListedOriginsCORS, origins=settings.cors_origins)
     return app

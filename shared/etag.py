@@ -9,7 +9,10 @@ from typing import Any
 from fastapi import Request, Response
 from pydantic import BaseModel
 
-from shared.errors import PreconditionFailed
+from shared.errors import PreconditionFailed, Unprocessable
+
+#: far longer than the few ETags a client could name; the OpenAPI documents declare this bound
+MAX_IF_MATCH = 1024
 
 
 def etag_of(representation: BaseModel | dict[str, Any]) -> str:
@@ -30,6 +33,8 @@ def check_if_match(request: Request, current: BaseModel | dict[str, Any]) -> Non
     header = request.headers.get("if-match")
     if header is None:
         return
+    if len(header) > MAX_IF_MATCH:
+        raise Unprocessable(f"If-Match is longer than {MAX_IF_MATCH} characters", loc=["header", "If-Match"])
     tags = {t.strip().removeprefix("W/") for t in header.split(",")}
     if "*" in tags:
         return

@@ -131,22 +131,31 @@ class IdempotencyMiddleware:
         replay_receive = _replay(body, receive)
         captured: dict[str, Any] = {"status": 500, "headers": [], "body": []}
 
+        finished = False
+
         async def capture_send(message: Message) -> None:
+            nonlocal finished
             if message["type"] == "http.response.start":
                 captured["status"] = message["status"]
                 captured["headers"] = message.get("headers", [])
             elif message["type"] == "http.response.body":
                 captured["body"].append(message.get("body", b""))
+                if not message.get("more_body") and not finished:
+                    # stored before the client sees the end of the response: a retry sent the moment it
+                    # arrives gets the replay, not "still being processed"
+                    finished = True
+                    await self._finish(sessionmaker, row_id, captured)
             await send(message)
 
         try:
             await self.app(scope, replay_receive, capture_send)
         finally:
-            try:
-                await self._finish(sessionmaker, row_id, captured)
-            except Exception as exc:  # the key stays running and is released when its lease ends
-                if not database_unreachable(exc):
-                    raise
+            if not finished:
+                try:
+                    await self._finish(sessionmaker, row_id, captured)
+                except Exception as exc:  # the key stays running and is released when its lease ends
+                    if not database_unreachable(exc):
+                        raise
 
     async def _claim(
         self, sessionmaker: Any, owner: str, principal: str, key: str, fingerprint: str, send: Send

@@ -194,6 +194,8 @@ DecimalStr = Annotated[Decimal, AsDecimalString]
 
 
 class Money(Schema):
+    """An exact amount of money: a decimal string and its ISO 4217 currency."""
+
     amount: NonNegativeAmount
     currency: CurrencyCode
 
@@ -211,6 +213,9 @@ Omittable = Annotated[T | SkipJsonSchema[None], BeforeValidator(_refuse_null)]
 
 
 class Page(BaseModel, Generic[T]):
+    """One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the
+    last one."""
+
     items: list[T]
     next_cursor: str | None = None
 

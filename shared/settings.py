@@ -7,10 +7,10 @@ here that are global to a deployment (data dir, where the other services live) k
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from shared.secrets import load_or_create_secret
 
@@ -47,6 +47,26 @@ class ServiceSettings(BaseSettings):
     relay_lease_seconds: float = Field(60.0, ge=1, le=3600)
     #: networks webhooks may be sent to although they are private (CIDRs); loopback is allowed in development
     outbound_allow: list[str] = Field(default_factory=list, validation_alias=_global("XBM_OUTBOUND_ALLOW"))
+    #: origins (``https://app.example.com``) whose pages may call this service from a browser; comma-separated
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias=_global("XBM_CORS_ORIGINS"), max_length=100
+    )
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _check_origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            scheme, sep, rest = origin.partition("://")
+            if scheme not in ("http", "https") or not sep or not rest or "/" in rest.rstrip("/") or "*" in origin:
+                raise ValueError(f"XBM_CORS_ORIGINS: {origin!r} is not an origin like https://app.example.com")
+        return value
 
     def resolved_service_secret(self) -> str:
         if self.service_secret is not None:

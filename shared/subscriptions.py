@@ -31,12 +31,16 @@ SystemName = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z][a
 
 
 class SubscriptionIn(Schema):
+    """A URL to receive this service's events, and the event types it wants."""
+
     url: Url
     event_types: list[EventType] = Field(min_length=1, max_length=50)
     description: ShortText = ""
 
 
 class SubscriptionPatch(Schema):
+    """Changes to a subscription: its URL or event types, or re-enabling it after a 410."""
+
     url: Url | None = None
     event_types: list[EventType] | None = Field(None, min_length=1, max_length=50)
     description: ShortText | None = None
@@ -50,6 +54,8 @@ class SystemSubscriptionIn(Schema):
 
 
 class SubscriptionOut(Out):
+    """A subscription to this service's events."""
+
     id: str
     url: str
     event_types: list[str]
@@ -61,10 +67,14 @@ class SubscriptionOut(Out):
 
 
 class SubscriptionCreated(SubscriptionOut):
+    """The new subscription and its signing secret, shown this once."""
+
     secret: str
 
 
 class AttemptOut(Out):
+    """One attempt at delivering an event: when, the HTTP status or error, and how long it took."""
+
     attempted_at: datetime
     status_code: int | None
     error: str | None
@@ -72,6 +82,8 @@ class AttemptOut(Out):
 
 
 class DeliveryOut(Out):
+    """One event sent (or to be sent) to a subscription, with its attempts."""
+
     id: str
     event_id: str
     event_type: str

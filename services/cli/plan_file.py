@@ -1,6 +1,6 @@
 """``xbm plan import``: a whole 13N1 plan from one YAML file, created through the plans API in order.
 
-The file uses the field names of API.md. Objects refer to each other by name instead of by id: wherever the
+The file uses the API's field names (docs/api.md). Objects refer to each other by name instead of by id: wherever the
 API takes ``<thing>_id`` the file may write ``<thing>: <name>`` (``segment``, ``target_segment``, ``customer``,
 ``channel``, ``product``, ``factor``), and ``targeting`` takes ``segments: [names]``. An environment factor
 has no name in the API, so it may carry a ``ref`` that SWOT items name in ``factor``; ``ref`` is not sent.

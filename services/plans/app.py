@@ -85,6 +85,15 @@ def create_app(settings: PlansSettings | None = None, http_client: httpx.AsyncCl
         events=EVENTS,
         idempotency_model=IdempotencyKey,
         on_startup=[subscribe_on_start],
+        security_schemes={
+            "bootstrapToken": {
+                "type": "apiKey",
+                "in": "header",
+                "name": "X-Bootstrap-Token",
+                "description": "The deployment's bootstrap token (`XBM_BOOTSTRAP_TOKEN`, or the one generated "
+                "into `$XBM_DATA_DIR/bootstrap_token`); only creating an organisation needs it.",
+            }
+        },
     )
     app.state.signing_key = signing_key
     app.state.guess_limiter = GuessLimiter(

@@ -14,6 +14,8 @@ from shared.schemas import Amount, Out
 
 
 class MoneyOut(Out):
+    """An exact amount of money: a decimal string and its ISO 4217 currency."""
+
     amount: Amount
     currency: str
 

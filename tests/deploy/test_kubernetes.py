@@ -111,6 +111,11 @@ def test_the_config_map_points_each_service_at_the_others(resources: list[dict])
     assert data["XBM_ENVIRONMENT"] == "production"
     for name in SERVICES:
         assert data[f"XBM_{name.upper()}_URL"] == f"http://{name}:8000"
+    # browsers' origins are the services' to allow (one policy): the Ingress must not add CORS headers of its own
+    assert "XBM_CORS_ORIGINS" in data
+    for ingress in _of_kind(resources, "Ingress").values():
+        annotations = ingress["metadata"].get("annotations", {})
+        assert annotations.get("nginx.ingress.kubernetes.io/enable-cors", "false") == "false"
 
 
 def test_secrets_are_referenced_never_committed(resources: list[dict]) -> None:

@@ -40,15 +40,20 @@ class _StandIn(BaseHTTPRequestHandler):
             "path": self.path,
             "body": body,
             "request_id": self.headers.get("X-Request-ID"),
+            "origin": self.headers.get("Origin"),
+            "request_method": self.headers.get("Access-Control-Request-Method"),
+            "request_headers": self.headers.get("Access-Control-Request-Headers"),
         }
         data = json.dumps(payload).encode()
         self.send_response(200)
+        if self.headers.get("Origin"):  # as a service listing this origin in XBM_CORS_ORIGINS would
+            self.send_header("Access-Control-Allow-Origin", self.headers["Origin"])
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _answer
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _answer
 
     def log_message(self, *args: object) -> None:
         pass
@@ -166,6 +171,19 @@ def test_bodies_methods_and_request_ids_pass_through(gateway: httpx.Client) -> N
     assert (seen["method"], json.loads(seen["body"]), seen["request_id"]) == ("PUT", body, "req-42")
     generated = gateway.post("/v1/auth/token", json={}).json()["request_id"]
     assert generated and len(generated) == 32
+
+
+@pytest.mark.parametrize("path", ["/v1/plans", "/v1/campaigns/c1", "/v1/compliance/orders", "/plans/v1/subscriptions"])
+def test_cors_preflights_reach_the_services_and_their_answer_comes_back_once(gateway: httpx.Client, path: str) -> None:
+    """The services answer CORS (XBM_CORS_ORIGINS); the gateway passes preflights through and adds nothing."""
+    origin = "https://console.example.com"
+    headers = {"Origin": origin, "Access-Control-Request-Method": "PATCH",
+               "Access-Control-Request-Headers": "authorization, if-match"}  # fmt: skip
+    response = gateway.options(path, headers=headers)
+    seen = response.json()
+    assert (seen["method"], seen["origin"], seen["request_method"]) == ("OPTIONS", origin, "PATCH")
+    assert seen["request_headers"] == "authorization, if-match"
+    assert response.headers.get_list("access-control-allow-origin") == [origin]
 
 
 def test_the_gateway_reports_its_own_health(gateway: httpx.Client) -> None:

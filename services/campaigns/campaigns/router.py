@@ -62,10 +62,11 @@ async def list_campaigns(
     principal: Reader,
     session: DbSession,
     page: Pagination,
-    sbu_id: Annotated[Uuid | None, Query()] = None,
-    status: Annotated[Status | None, Query()] = None,
-    kind: Annotated[KindRef | None, Query()] = None,
+    sbu_id: Annotated[Uuid | None, Query(description="only the campaigns of this SBU")] = None,
+    status: Annotated[Status | None, Query(description="only campaigns in this status")] = None,
+    kind: Annotated[KindRef | None, Query(description="only campaigns of this kind (built-in or your own)")] = None,
 ) -> Page[CampaignOut]:
+    """The organisation's campaigns, oldest first."""
     stmt = scoped(Campaign, principal.org_id)
     if sbu_id is not None:
         stmt = stmt.where(Campaign.sbu_id == sbu_id)

@@ -22,6 +22,8 @@ def _check_dates(starts_on: date | None, ends_on: date | None) -> None:
 
 
 class CampaignIn(Schema):
+    """A new campaign on a live SBU: its kind, budget, dates and kind-specific settings."""
+
     sbu_id: Uuid
     kind: KindRef
     name: Name
@@ -90,6 +92,8 @@ def campaign_out(c) -> CampaignOut:  # type: ignore[no-untyped-def]
 
 
 class TransitionIn(Schema):
+    """The status the campaign should move to."""
+
     to: Status
 
 
@@ -129,6 +133,8 @@ class MetricRowIn(Schema):
 
 
 class MetricsIn(Schema):
+    """Daily metric rows of the campaign, upserted by date and variant."""
+
     rows: Annotated[list[MetricRowIn], Field(min_length=1, max_length=MAX_METRIC_ROWS)]
     backfill: bool = Field(
         False, description="accept rows dated outside the campaign's starts_on–ends_on (figures found later)"

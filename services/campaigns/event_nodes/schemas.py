@@ -14,6 +14,8 @@ Platform = Annotated[str, StringConstraints(min_length=1, max_length=100, patter
 
 
 class EventNodeIn(Schema):
+    """A platform event (a shopping festival, a sale) campaigns can be planned around, with its dates and budget."""
+
     name: Name
     platform: Platform
     starts_on: Day

@@ -27,6 +27,9 @@ class PriorIn(Schema):
 
 
 class ExperimentIn(Schema):
+    """An A/B experiment on the campaign: the metric, the variants and their weights (the first is the control), and
+    the statistical method."""
+
     name: Name
     metric: Metric
     variants: Annotated[list[VariantIn], Field(min_length=2, max_length=10, description="the first is the control")]

@@ -8,6 +8,8 @@ from services.campaigns.kinds import service
 from services.campaigns.kinds.schemas import KindIn, KindOut
 from shared.auth import Principal, Reader, require
 from shared.db import DbSession
+from shared.errors import Unprocessable
+from shared.pagination import Pagination
 from shared.schemas import Page
 
 router = APIRouter(prefix="/v1", tags=["campaign kinds"])
@@ -15,9 +17,19 @@ KindWriter = Annotated[Principal, Depends(require("supervisor"))]
 
 
 @router.get("/campaign-kinds", response_model=Page[KindOut])
-async def list_kinds(principal: Reader, session: DbSession) -> Page[KindOut]:
-    """The built-in kinds and the organisation's own (a short list, returned whole)."""
-    return Page(items=await service.list_kinds(session, principal.org_id))
+async def list_kinds(principal: Reader, session: DbSession, page: Pagination) -> Page[KindOut]:
+    """The built-in kinds, then the organisation's own by key, a page at a time like every other list."""
+    kinds = await service.list_kinds(session, principal.org_id)
+    start = 0
+    if page.cursor is not None:
+        # the cursor is the key of the last kind on the previous page
+        keys = [k.key for k in kinds]
+        if page.cursor not in keys:
+            raise Unprocessable("cursor is not one this service issued", loc=["query", "cursor"])
+        start = keys.index(page.cursor) + 1
+    items = kinds[start : start + page.limit]
+    more = start + page.limit < len(kinds)
+    return Page(items=items, next_cursor=items[-1].key if more and items else None)
 
 
 @router.post(

@@ -11,6 +11,8 @@ PHASES = {"pdca": ("plan", "do", "check", "act"), "dr": ("do", "review")}
 
 
 class ReviewIn(Schema):
+    """A PDCA or DR review of the campaign: the phase, what was found and what will be done."""
+
     loop: Literal["pdca", "dr"]
     phase: Literal["plan", "do", "check", "act", "review"]
     findings: LongText

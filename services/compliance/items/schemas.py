@@ -13,6 +13,8 @@ Rate = Annotated[Decimal, Field(ge=0, lt=1, max_digits=6, decimal_places=4), Dec
 
 
 class ItemRecordIn(Schema):
+    """The customs record of one SKU: name and model, HS code, units and tax rates."""
+
     gname: Annotated[str, StringConstraints(min_length=1, max_length=250)]
     gmodel: Annotated[str, StringConstraints(min_length=1, max_length=250)]
     hs_code: Annotated[str, StringConstraints(pattern=r"^\d{10}$")] = Field(description="10-digit customs code")

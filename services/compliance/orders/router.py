@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
@@ -27,7 +27,7 @@ from services.compliance.orders.schemas import (
 from services.compliance.pii import mask
 from shared.auth import Admin, Reader
 from shared.db import DbSession
-from shared.errors import Conflict, NotFound
+from shared.errors import Conflict, NotFound, Unprocessable
 from shared.etag import check_if_match, set_etag
 from shared.pagination import Pagination
 from shared.schemas import IsoDate, Page
@@ -35,6 +35,11 @@ from shared.schemas import IsoDate, Page
 router = APIRouter(prefix="/v1/compliance", tags=["compliance orders"])
 Ebp = Annotated[str, Path(max_length=18)]
 OrderNo = Annotated[str, Path(max_length=60)]
+#: the states an order can be in (the `state` filter of the order list)
+OrderState = Literal[
+    "incomplete", "awaiting_documents", "mismatch", "matched", "declared", "accepted", "rejected", "inspection",
+    "detained", "cleared", "released", "closed", "returned", "returned_by_buyer", "cancel_requested", "cancelled",
+]  # fmt: skip
 XML: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/xml": {}}, "description": "the official message"}
 }
@@ -45,9 +50,22 @@ async def list_orders(
     principal: Reader,
     session: DbSession,
     page: Pagination,
-    state: Annotated[str | None, Query(max_length=24)] = None,
+    state: Annotated[OrderState | None, Query(description="only orders in this state")] = None,
+    trade_direction: Annotated[
+        Literal["import", "export"] | None, Query(description="only import or only export orders")
+    ] = None,
+    received_from: Annotated[
+        IsoDate | None, Query(alias="from", description="only orders received on or after this day (UTC)")
+    ] = None,
+    received_to: Annotated[
+        IsoDate | None, Query(alias="to", description="only orders received on or before this day (UTC)")
+    ] = None,
 ) -> Page[OrderOut]:
-    items, cursor = await views.order_page(session, principal.org_id, page, state)
+    """The organisation's orders, oldest first, with their documents, checks and tax."""
+    if received_from and received_to and received_to < received_from:
+        raise Unprocessable("`to` is before `from`", loc=["query", "to"])
+    filters = views.OrderFilters(state, trade_direction, received_from, received_to)
+    items, cursor = await views.order_page(session, principal.org_id, page, filters)
     return Page(items=items, next_cursor=cursor)
 
 
@@ -215,9 +233,23 @@ async def summary_xml(
 
 
 @router.get("/exceptions", response_model=ExceptionsPage)
-async def exceptions(principal: Reader, session: DbSession, page: Pagination, settings: SettingsDep) -> ExceptionsPage:
+async def exceptions(
+    principal: Reader,
+    session: DbSession,
+    page: Pagination,
+    settings: SettingsDep,
+    rule: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            pattern=r"^[a-z0-9_]+$",
+            description="only mismatched orders failing this check (a `rule` of `checks`, e.g. `amount_matches`)",
+        ),
+    ] = None,
+) -> ExceptionsPage:
+    """Orders that failed a check or have waited too long for a document, and documents with no order."""
     items, cursor, orphans = await views.exceptions_page(
-        session, principal.org_id, page, settings.missing_document_hours
+        session, principal.org_id, page, settings.missing_document_hours, rule
     )
     unreadable = await views.unreadable_deliveries(session, principal.org_id) if page.cursor is None else []
     return ExceptionsPage(items=items, next_cursor=cursor, orphans=orphans, unreadable=unreadable)

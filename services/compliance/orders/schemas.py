@@ -105,6 +105,8 @@ class NotGoods(Schema):
 
 
 class OrderDoc(Schema):
+    """A canonical order document, as a platform would send it."""
+
     order_no: Key60
     ebp_code: Key18
     ebp_name: Text | None = None
@@ -164,6 +166,8 @@ class Payer(Schema):
 
 
 class PaymentDoc(Schema):
+    """A canonical payment document, as a payment institution would send it."""
+
     pay_code: Key18
     pay_transaction_id: Key60
     order_no: Key60
@@ -175,6 +179,8 @@ class PaymentDoc(Schema):
 
 
 class WaybillDoc(Schema):
+    """A canonical waybill document, as a logistics company would send it."""
+
     logistics_code: Key18
     logistics_name: Text | None = None
     logistics_no: Key60

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -91,12 +92,26 @@ async def order_view(session: AsyncSession, order: Order) -> OrderOut:
     return order_out(order, payment, waybill, quota, await messages_of(session, order))
 
 
+@dataclass(frozen=True)
+class OrderFilters:
+    state: str | None = None
+    trade_direction: str | None = None
+    received_from: date | None = None
+    received_to: date | None = None
+
+
 async def order_page(
-    session: AsyncSession, org_id: str, page: PageParams, state: str | None
+    session: AsyncSession, org_id: str, page: PageParams, filters: OrderFilters
 ) -> tuple[list[OrderOut], str | None]:
     stmt = scoped(Order, org_id)
-    if state is not None:
-        stmt = stmt.where(Order.state == state)
+    if filters.state is not None:
+        stmt = stmt.where(Order.state == filters.state)
+    if filters.trade_direction is not None:
+        stmt = stmt.where(Order.trade_direction == filters.trade_direction)
+    if filters.received_from is not None:
+        stmt = stmt.where(Order.created_at >= datetime.combine(filters.received_from, time(), UTC))
+    if filters.received_to is not None:
+        stmt = stmt.where(Order.created_at < datetime.combine(filters.received_to + timedelta(days=1), time(), UTC))
     orders, cursor = await paginate(session, stmt, Order, page)
     numbers = [o.order_no for o in orders]
     payments: dict[tuple[str, str], Payment] = {}
@@ -111,7 +126,7 @@ async def order_page(
 
 
 async def exceptions_page(
-    session: AsyncSession, org_id: str, page: PageParams, waiting_hours: float
+    session: AsyncSession, org_id: str, page: PageParams, waiting_hours: float, rule: str | None = None
 ) -> tuple[list[ExceptionOut], str | None, list[OrphanOut]]:
     cutoff = datetime.now(UTC) - timedelta(hours=waiting_hours)
     stmt = scoped(Order, org_id).where(
@@ -121,6 +136,10 @@ async def exceptions_page(
             and_(Order.state == "awaiting_documents", Order.created_at < cutoff),
         )
     )
+    if rule is not None:
+        # failing_rules is the comma-joined list; match the whole name (rule names are [a-z0-9_])
+        listed = "," + Order.failing_rules + ","
+        stmt = stmt.where(Order.state == "mismatch", listed.like(f"%,{rule},%"))
     orders, cursor = await paginate(session, stmt, Order, page)
     numbers = [o.order_no for o in orders if o.state == "awaiting_documents"]
     paid: set[tuple[str, str]] = set()

@@ -14,6 +14,8 @@ Text100 = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern
 
 
 class CustomsProfileIn(Schema):
+    """The seller's customs registrations, used in every declaration."""
+
     ebc_code: CustomsCode
     ebc_name: Text100
     agent_code: CustomsCode
@@ -72,6 +74,8 @@ InstitutionStatus = Literal["active", "suspended", "revoked"]
 
 
 class PaymentInstitutionIn(Schema):
+    """A payment institution the seller's orders are paid through, with its licence and scopes."""
+
     pay_code: CustomsCode
     name: Name
     licence_no: Annotated[str, StringConstraints(min_length=1, max_length=64)]
@@ -80,6 +84,8 @@ class PaymentInstitutionIn(Schema):
 
 
 class PaymentInstitutionPatch(Schema):
+    """Changes to a payment institution; fields left out stay as they are."""
+
     name: Name | None = None
     licence_no: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
     scopes: list[Scope] | None = Field(None, max_length=10)
@@ -110,6 +116,9 @@ SECRET_HELP = (
 
 
 class SourceIn(Schema):
+    """A sender of documents (platform, payment institution or logistics company) and the signing scheme of its
+    webhooks."""
+
     name: Name
     kind: SourceKind
     role: SourceRole

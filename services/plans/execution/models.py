@@ -44,7 +44,7 @@ class Review(PlanChild, Base):
 
 
 class StatusSnapshot(PlanChild, Base):
-    """Company and customer status at a date (seed 003, step 1)."""
+    """Company and customer status at a date (the first step of customer management)."""
 
     __tablename__ = "status_snapshots"
     __label__ = "status snapshot"

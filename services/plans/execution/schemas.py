@@ -25,6 +25,9 @@ PHASES = {"pdca": {"plan", "do", "check", "act"}, "dr": {"do", "review"}}
 
 
 class InnovationIn(Schema):
+    """An innovation task (the last 1 of 13N1) at the strategic, tactical or combat layer, with its hypothesis and
+    budget."""
+
     title: Name
     layer: Layer
     hypothesis: Text
@@ -33,6 +36,8 @@ class InnovationIn(Schema):
 
 
 class InnovationPatch(Schema):
+    """Changes to an innovation task; fields left out stay as they are."""
+
     title: Name | None = None
     layer: Layer | None = None
     hypothesis: Text | None = None
@@ -41,6 +46,8 @@ class InnovationPatch(Schema):
 
 
 class InnovationOut(Out):
+    """An innovation task of the plan."""
+
     id: str
     plan_id: str
     title: str
@@ -52,6 +59,8 @@ class InnovationOut(Out):
 
 
 class ReviewIn(Schema):
+    """A PDCA or DR review of the plan: the phase, what was found and what will be done."""
+
     loop: Loop
     phase: Phase = Field(description="pdca: plan, do, check, act; dr: do, review")
     subject_ref: ShortText | None = Field(None, max_length=200)
@@ -66,12 +75,16 @@ class ReviewIn(Schema):
 
 
 class ReviewPatch(Schema):
+    """Changes to a review; fields left out stay as they are."""
+
     subject_ref: ShortText | None = Field(None, max_length=200)
     findings: LongText | None = None
     actions: LongText | None = None
 
 
 class ReviewOut(Out):
+    """A PDCA or DR review."""
+
     id: str
     plan_id: str
     loop: Loop
@@ -83,6 +96,8 @@ class ReviewOut(Out):
 
 
 class SnapshotIn(Schema):
+    """The company's and its customers' status at a date: customer count, repurchase and member activity rates."""
+
     as_of: IsoDate = Field(ge=date(2000, 1, 1), le=date(2100, 12, 31))
     customer_count: CustomerCount
     repurchase_rate: Rate
@@ -91,6 +106,8 @@ class SnapshotIn(Schema):
 
 
 class SnapshotPatch(Schema):
+    """Changes to a status snapshot; fields left out stay as they are."""
+
     as_of: IsoDate | None = Field(None, ge=date(2000, 1, 1), le=date(2100, 12, 31))
     customer_count: CustomerCount | None = None
     repurchase_rate: Rate | None = None
@@ -104,6 +121,9 @@ class SnapshotWindow(Out):
 
 
 class SnapshotOut(Out):
+    """A status snapshot: entered by hand (`source: manual`) or computed from compliance's orders
+    (`source: computed`)."""
+
     id: str
     plan_id: str
     as_of: date
@@ -128,6 +148,8 @@ Benefits = Annotated[list[Annotated[str, StringConstraints(min_length=1, max_len
 
 
 class TierIn(Schema):
+    """A membership tier with its thresholds and benefits."""
+
     name: Name
     level: Annotated[int, Field(ge=1, le=20)]
     min_orders: Annotated[int, Field(ge=0, le=10**6)] = 0
@@ -137,6 +159,8 @@ class TierIn(Schema):
 
 
 class TierPatch(Schema):
+    """Changes to a membership tier; fields left out stay as they are."""
+
     name: Name | None = None
     level: Annotated[int, Field(ge=1, le=20)] | None = None
     min_orders: Annotated[int, Field(ge=0, le=10**6)] | None = None
@@ -146,6 +170,8 @@ class TierPatch(Schema):
 
 
 class TierOut(Out):
+    """A membership tier."""
+
     id: str
     plan_id: str
     name: str
@@ -162,6 +188,8 @@ ServiceRole = Literal["core", "auxiliary"]
 
 
 class ServiceChannelIn(Schema):
+    """A way the seller talks to its customers (site message, email, WhatsApp ...), core or auxiliary."""
+
     kind: ServiceKind
     role: ServiceRole
     name: Annotated[str, StringConstraints(max_length=200)] = ""
@@ -169,6 +197,8 @@ class ServiceChannelIn(Schema):
 
 
 class ServiceChannelPatch(Schema):
+    """Changes to a service channel; fields left out stay as they are."""
+
     kind: ServiceKind | None = None
     role: ServiceRole | None = None
     name: Annotated[str, StringConstraints(max_length=200)] | None = None
@@ -176,6 +206,8 @@ class ServiceChannelPatch(Schema):
 
 
 class ServiceChannelOut(Out):
+    """A service channel of the plan."""
+
     id: str
     plan_id: str
     kind: ServiceKind

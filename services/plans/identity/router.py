@@ -38,7 +38,14 @@ def _address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-@router.post("/orgs", status_code=status.HTTP_201_CREATED, response_model=OrgCreated, responses=TOO_MANY)
+@router.post(
+    "/orgs",
+    status_code=status.HTTP_201_CREATED,
+    response_model=OrgCreated,
+    responses=TOO_MANY,
+    summary="Create an organisation and its first admin API key",
+    openapi_extra={"security": [{"bootstrapToken": []}]},
+)
 async def create_org(
     body: OrgCreate,
     request: Request,
@@ -53,7 +60,7 @@ async def create_org(
             raise Unauthorized("a valid X-Bootstrap-Token header is required to create an organisation")
     org, key = await service.create_org(session, body.name)
     response.headers["Location"] = f"/v1/orgs/{org.id}"
-    return OrgCreated(org=OrgOut.model_validate(org), admin_api_key=key)
+    return OrgCreated(org=OrgOut.model_validate(org), key=key, admin_api_key=key)
 
 
 @router.get("/orgs/{org_id}", response_model=OrgOut)

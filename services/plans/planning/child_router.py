@@ -24,6 +24,7 @@ def child_router(kind: ChildKind) -> APIRouter:
     router = APIRouter(prefix="/v1/plans/{plan_id}", tags=[kind.tag])
     Writer = Annotated[Principal, Depends(require(*kind.writers))]
     label = kind.model.__label__
+    article = "an" if label[:1].lower() in "aeiou" else "a"
     who = " or ".join([*kind.writers, "admin"])
     name = kind.path.replace("-", "_")
 
@@ -88,7 +89,7 @@ def child_router(kind: ChildKind) -> APIRouter:
         methods=["GET"],
         response_model=Page[kind.out],  # type: ignore[name-defined]
         name=f"list_{name}",
-        summary=f"List the plan's {kind.path} (every role but integration)",
+        summary=f"List the plan's {kind.path.replace('-', ' ')} (every role but integration)",
     )
     router.add_api_route(
         collection,
@@ -97,11 +98,11 @@ def child_router(kind: ChildKind) -> APIRouter:
         status_code=201,
         response_model=kind.out,
         name=f"create_{name}",
-        summary=f"Create a {label} ({who})",
+        summary=f"Create {article} {label} ({who})",
         responses=WRITE_RESPONSES,
     )
     router.add_api_route(
-        item, get_item, methods=["GET"], response_model=kind.out, name=f"get_{name}", summary=f"Get a {label}"
+        item, get_item, methods=["GET"], response_model=kind.out, name=f"get_{name}", summary=f"Get {article} {label}"
     )
     router.add_api_route(
         item,
@@ -109,7 +110,7 @@ def child_router(kind: ChildKind) -> APIRouter:
         methods=["PATCH"],
         response_model=kind.out,
         name=f"patch_{name}",
-        summary=f"Change a {label} ({who})",
+        summary=f"Change {article} {label} ({who})",
         responses=WRITE_RESPONSES,
     )
     router.add_api_route(
@@ -118,7 +119,7 @@ def child_router(kind: ChildKind) -> APIRouter:
         methods=["DELETE"],
         status_code=204,
         name=f"delete_{name}",
-        summary=f"Delete a {label} ({who})",
+        summary=f"Delete {article} {label} ({who})",
         responses=WRITE_RESPONSES,
     )
     return router

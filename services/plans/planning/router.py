@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from pydantic import BaseModel
+from sqlalchemy import func
 
 from services.plans.planning import service
 from services.plans.planning.health import health_of
@@ -43,8 +44,14 @@ async def list_plans(
     principal: Reader,
     session: DbSession,
     page: Pagination,
-    status: Annotated[Literal["draft", "active", "archived"] | None, Query()] = None,
+    status: Annotated[
+        Literal["draft", "active", "archived"] | None, Query(description="only plans in this status")
+    ] = None,
     key: Annotated[str | None, Query(max_length=100, description="the plan with this key, if any")] = None,
+    name: Annotated[
+        str | None,
+        Query(min_length=1, max_length=200, description="only plans whose name contains this text (any case)"),
+    ] = None,
 ) -> Page[PlanOut]:
     """The organisation's plans, oldest first (every role but integration)."""
     stmt = scoped(Plan, principal.org_id)
@@ -52,6 +59,10 @@ async def list_plans(
         stmt = stmt.where(Plan.status == status)
     if key is not None:
         stmt = stmt.where(Plan.key == key)
+    if name is not None:
+        # a literal substring: the user's % and _ are characters, not wildcards
+        pattern = "%" + name.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(func.lower(Plan.name).like(pattern, escape="\\"))
     rows, cursor = await paginate(session, stmt, Plan, page)
     return Page(items=[PlanOut.model_validate(r) for r in rows], next_cursor=cursor)
 

@@ -69,6 +69,8 @@ def _check_rates(rates: list[FxRate] | None, base: str | None) -> None:
 
 
 class PlanCreate(Schema):
+    """A new marketing plan for a period, in a base currency, for export or import trade."""
+
     name: Name
     period_start: PlanDate
     period_end: PlanDate
@@ -113,10 +115,15 @@ class PlanPatch(Schema):
 
 
 class ActivateIn(Schema):
+    """Optionally, the date until which the strategic layer stays locked once the plan is active."""
+
     strategy_locked_until: PlanDate | None = Field(None, description="default: the period end")
 
 
 class PlanOut(Out):
+    """A marketing plan: its period, currency, trade direction, status (draft, active, archived) and the date its
+    strategic layer is locked until."""
+
     id: str
     org_id: str
     name: str
@@ -137,6 +144,8 @@ class PlanOut(Out):
 
 
 class Finding(Out):
+    """One thing a plan lacks or gets wrong before it can be activated, with how serious it is and what it refers to."""
+
     code: str
     severity: Severity
     message: str
@@ -144,11 +153,15 @@ class Finding(Out):
 
 
 class HealthOut(Out):
+    """Whether the plan is ready to be activated, and the findings that stand in the way."""
+
     ready: bool
     findings: list[Finding]
 
 
 class AuditOut(Out):
+    """One change to the plan: who changed what and when, the values before and after, and the override reason."""
+
     id: str
     plan_id: str
     created_at: datetime

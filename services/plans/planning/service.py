@@ -40,7 +40,7 @@ def today() -> date:
 
 
 def strategy_locked(plan: Plan, on: date) -> bool:
-    """The strategic layer holds "for a considerable period" (seed 002): locked up to and including the date."""
+    """The strategic layer holds "for a considerable period" : locked up to and including the date."""
     return plan.status == "active" and plan.strategy_locked_until is not None and on <= plan.strategy_locked_until
 
 

@@ -10,11 +10,12 @@ from pydantic import BaseModel
 
 from services.plans.sbus import service
 from services.plans.sbus.grid import sbu_grid
+from services.plans.sbus.labels import get_view, views_of
 from services.plans.sbus.models import Sbu
-from services.plans.sbus.schemas import GridOut, SbuDerive, SbuIn, SbuOut, SbuPatch, SbuRetire
+from services.plans.sbus.schemas import GridOut, SbuDerive, SbuIn, SbuOut, SbuPatch, SbuRetire, SbuView
 from services.plans.tactics.service import SUPERVISORS
 from shared.auth import Principal, Reader, require
-from shared.db import DbSession, get_scoped
+from shared.db import DbSession
 from shared.etag import check_if_match, set_etag
 from shared.pagination import Pagination, paginate
 from shared.schemas import Page, PathId
@@ -23,38 +24,41 @@ router = APIRouter(prefix="/v1", tags=["sbus"])
 Supervisor = Annotated[Principal, Depends(require(*SUPERVISORS))]
 
 
-def _shaped(sbu: Sbu, response: Response) -> SbuOut:
-    out = SbuOut.model_validate(sbu)
-    set_etag(response, out)
-    return out
+async def _shaped(session: DbSession, sbu: Sbu, response: Response) -> SbuView:
+    # the ETag covers the SBU's own fields (what If-Match is checked against), not its labels
+    set_etag(response, SbuOut.model_validate(sbu))
+    (view,) = await views_of(session, [sbu])
+    return view
 
 
 @router.post(
     "/plans/{plan_id}/sbus",
     status_code=status.HTTP_201_CREATED,
-    response_model=SbuOut,
+    response_model=SbuView,
     responses={409: {"description": "the triple already has a live SBU, or the plan is archived"}},
 )
 async def create_sbu(
     plan_id: PathId, body: SbuIn, principal: Supervisor, session: DbSession, response: Response
-) -> SbuOut:
+) -> SbuView:
     """A new SBU = customer × channel × product of this plan (supervisor or admin)."""
     sbu = await service.create_sbu(session, principal, plan_id, body)
     response.headers["Location"] = f"/v1/sbus/{sbu.id}"
-    return _shaped(sbu, response)
+    return await _shaped(session, sbu, response)
 
 
-@router.get("/plans/{plan_id}/sbus", response_model=Page[SbuOut])
+@router.get("/plans/{plan_id}/sbus", response_model=Page[SbuView])
 async def list_sbus(
     plan_id: PathId,
     principal: Reader,
     session: DbSession,
     page: Pagination,
-    status: Annotated[Literal["draft", "active", "retired"] | None, Query()] = None,
-) -> Page[SbuOut]:
+    status: Annotated[
+        Literal["draft", "active", "retired"] | None, Query(description="only SBUs in this status")
+    ] = None,
+) -> Page[SbuView]:
     stmt = await service.list_sbus(session, principal, plan_id, status)
     rows, cursor = await paginate(session, stmt, Sbu, page)
-    return Page(items=[SbuOut.model_validate(r) for r in rows], next_cursor=cursor)
+    return Page(items=await views_of(session, rows), next_cursor=cursor)
 
 
 @router.get("/plans/{plan_id}/sbu-grid", response_model=GridOut)
@@ -64,47 +68,49 @@ async def get_sbu_grid(plan_id: PathId, principal: Reader, session: DbSession) -
     return await sbu_grid(session, principal, plan_id)
 
 
-@router.get("/sbus/{sbu_id}", response_model=SbuOut)
-async def get_sbu(sbu_id: PathId, principal: Reader, session: DbSession, response: Response) -> SbuOut:
-    return _shaped(await get_scoped(session, Sbu, sbu_id, principal.org_id, "sbu"), response)
+@router.get("/sbus/{sbu_id}", response_model=SbuView)
+async def get_sbu(sbu_id: PathId, principal: Reader, session: DbSession, response: Response) -> SbuView:
+    view = await get_view(session, principal.org_id, sbu_id)
+    set_etag(response, SbuOut.model_validate(view.model_dump(include=set(SbuOut.model_fields))))
+    return view
 
 
 @router.patch(
     "/sbus/{sbu_id}",
-    response_model=SbuOut,
+    response_model=SbuView,
     responses={409: {"description": "retired SBU or archived plan"}, 412: {"description": "stale If-Match"}},
 )
 async def patch_sbu(
     sbu_id: PathId, body: SbuPatch, principal: Supervisor, session: DbSession, request: Request, response: Response
-) -> SbuOut:
+) -> SbuView:
     """Change need, demand, budget, revenue target or owner (supervisor or admin). Customer, channel and
     product never change (422): derive a new SBU."""
 
     def precondition(current: BaseModel) -> None:
         check_if_match(request, current)
 
-    return _shaped(await service.update_sbu(session, principal, sbu_id, body, precondition), response)
+    return await _shaped(session, await service.update_sbu(session, principal, sbu_id, body, precondition), response)
 
 
 @router.post(
     "/sbus/{sbu_id}/derive",
     status_code=status.HTTP_201_CREATED,
-    response_model=SbuOut,
+    response_model=SbuView,
     responses={409: {"description": "retired SBU, archived plan, or the new triple already has a live SBU"}},
 )
 async def derive_sbu(
     sbu_id: PathId, body: SbuDerive, principal: Supervisor, session: DbSession, response: Response
-) -> SbuOut:
+) -> SbuView:
     """A new business model from this SBU (supervisor or admin): the new SBU keeps `derived_from`, this one
     is retired."""
     sbu = await service.derive_sbu(session, principal, sbu_id, body)
     response.headers["Location"] = f"/v1/sbus/{sbu.id}"
-    return _shaped(sbu, response)
+    return await _shaped(session, sbu, response)
 
 
-@router.post("/sbus/{sbu_id}/retire", response_model=SbuOut, responses={409: {"description": "already retired"}})
+@router.post("/sbus/{sbu_id}/retire", response_model=SbuView, responses={409: {"description": "already retired"}})
 async def retire_sbu(
     sbu_id: PathId, body: SbuRetire, principal: Supervisor, session: DbSession, response: Response
-) -> SbuOut:
+) -> SbuView:
     """Retire an SBU with a reason (supervisor or admin)."""
-    return _shaped(await service.retire_sbu(session, principal, sbu_id, body), response)
+    return await _shaped(session, await service.retire_sbu(session, principal, sbu_id, body), response)

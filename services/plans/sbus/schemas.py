@@ -17,6 +17,8 @@ Reason = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=
 
 
 class SbuIn(Schema):
+    """A new SBU: one customer x channel x product of this plan, the need it serves, its budget and revenue target."""
+
     customer_id: Id
     channel_id: Id
     product_id: Id
@@ -28,6 +30,9 @@ class SbuIn(Schema):
 
 
 class SbuPatch(Schema):
+    """Changes to an SBU's need, demand, budget, revenue target or owner. Its customer, channel and product never
+    change: derive a new SBU instead."""
+
     need: Need | None = None
     demand: Demand | None = None
     budget: Money | None = None
@@ -53,6 +58,8 @@ class SbuDerive(Schema):
 
 
 class SbuRetire(Schema):
+    """Why the SBU is retired."""
+
     reason: Reason
 
 
@@ -77,16 +84,22 @@ class SbuOut(Out):
 
 
 class Ref(Out):
+    """Something the SBU is made of, by id and name."""
+
     id: str
     name: str
 
 
 class ChannelRef(Ref):
+    """A channel as an SBU or the grid shows it: id, name, platform and business model."""
+
     platform: str
     business_model: str
 
 
 class ProductRef(Ref):
+    """A product as an SBU or the grid shows it: id, name and SKU."""
+
     sku: str
 
 
@@ -143,6 +156,9 @@ class GridTotals(Out):
 
 
 class GridCell(Out):
+    """One SBU as a cell of the grid: its customer, channel and product, demand, budget and, once campaigns has
+    figures, spend, revenue and ROAS."""
+
     sbu_id: str
     status: SbuStatus
     customer: Ref
@@ -165,6 +181,8 @@ class GridCell(Out):
 
 
 class GridOut(Out):
+    """The plan's SBU grid: the customers, channels and products it spans, and one cell per SBU."""
+
     plan_id: str
     base_currency: str
     totals: GridTotals
@@ -175,3 +193,12 @@ class GridOut(Out):
     customer_status: CustomerStatusOut | None = Field(
         None, description="the organisation's customer status computed from released orders; null until known"
     )
+
+
+class SbuView(SbuOut):
+    """An SBU as the API answers it: its fields, and the names of its customer, channel and product so that a
+    list or a grid can show them without looking each one up."""
+
+    customer: Ref = Field(description="the SBU's customer: id and name (the same id as `customer_id`)")
+    channel: ChannelRef = Field(description="the SBU's channel: id, name, platform and business model")
+    product: ProductRef = Field(description="the SBU's product: id, name and SKU")

@@ -48,6 +48,9 @@ OverrideReason = Annotated[
 
 
 class FactorIn(Schema):
+    """An environment factor of the strategic layer: macro (society, economy, technology, policy) or micro (market,
+    competitors, suppliers), with its impact from -5 to 5."""
+
     scope: Literal["macro", "micro"]
     category: Category
     description: Description
@@ -56,6 +59,8 @@ class FactorIn(Schema):
 
 
 class FactorPatch(Schema):
+    """Changes to an environment factor; fields left out stay as they are."""
+
     scope: Literal["macro", "micro"] | None = None
     category: Category | None = None
     description: Description | None = None
@@ -64,6 +69,8 @@ class FactorPatch(Schema):
 
 
 class FactorOut(Out):
+    """An environment factor of the plan."""
+
     id: str
     plan_id: str
     scope: str
@@ -74,6 +81,9 @@ class FactorOut(Out):
 
 
 class SwotItemIn(Schema):
+    """One item of the SWOT matrix: its quadrant, what it says, its weight (0-1) and optionally the environment factor
+    it comes from."""
+
     quadrant: Quadrant
     description: Description
     weight: Weight
@@ -82,6 +92,8 @@ class SwotItemIn(Schema):
 
 
 class SwotItemPatch(Schema):
+    """Changes to a SWOT item; fields left out stay as they are."""
+
     quadrant: Quadrant | None = None
     description: Description | None = None
     weight: Weight | None = None
@@ -90,6 +102,8 @@ class SwotItemPatch(Schema):
 
 
 class SwotItemOut(Out):
+    """A SWOT item of the plan."""
+
     id: str
     plan_id: str
     quadrant: Quadrant
@@ -107,11 +121,29 @@ class Pairing(Out):
     score: DecimalStr
 
 
+_ALIAS = "deprecated alias of `quadrants.{}` (the name items use in `quadrant`); same items"
+
+
+class SwotQuadrants(Out):
+    """The SWOT items of each quadrant, named as the items' `quadrant` values, heaviest first."""
+
+    strength: list[SwotItemOut]
+    weakness: list[SwotItemOut]
+    opportunity: list[SwotItemOut]
+    threat: list[SwotItemOut]
+
+
 class SwotOut(Out):
-    strengths: list[SwotItemOut]
-    weaknesses: list[SwotItemOut]
-    opportunities: list[SwotItemOut]
-    threats: list[SwotItemOut]
+    """The SWOT matrix by quadrant (heaviest first) and the TOWS pairings of strengths and weaknesses with
+    opportunities and threats."""
+
+    quadrants: SwotQuadrants = Field(description="the items by their `quadrant`, heaviest first")
+    strengths: list[SwotItemOut] = Field(description=_ALIAS.format("strength"), json_schema_extra={"deprecated": True})
+    weaknesses: list[SwotItemOut] = Field(description=_ALIAS.format("weakness"), json_schema_extra={"deprecated": True})
+    opportunities: list[SwotItemOut] = Field(
+        description=_ALIAS.format("opportunity"), json_schema_extra={"deprecated": True}
+    )
+    threats: list[SwotItemOut] = Field(description=_ALIAS.format("threat"), json_schema_extra={"deprecated": True})
     so: list[Pairing] = Field(description="strengths × opportunities: use strengths to seize opportunities")
     st: list[Pairing] = Field(description="strengths × threats: use strengths to parry threats")
     wo: list[Pairing] = Field(description="weaknesses × opportunities: overcome weaknesses by opportunities")
@@ -122,6 +154,8 @@ Countries = Annotated[list[CountryCode], Field(max_length=250)]
 
 
 class SegmentIn(Schema):
+    """A market segment: the countries it covers, its size, growth, attractiveness and fit (0-10)."""
+
     name: Name
     countries: Countries = Field(min_length=1)
     description: LongText = ""
@@ -133,6 +167,8 @@ class SegmentIn(Schema):
 
 
 class SegmentPatch(Schema):
+    """Changes to a segment; fields left out stay as they are."""
+
     name: Name | None = None
     countries: Countries | None = None
     description: LongText | None = None
@@ -144,6 +180,8 @@ class SegmentPatch(Schema):
 
 
 class SegmentOut(Out):
+    """A market segment of the plan."""
+
     id: str
     plan_id: str
     name: str
@@ -158,16 +196,23 @@ class SegmentOut(Out):
 
 
 class TargetingIn(Schema):
+    """The segments the plan targets (replaces the previous choice)."""
+
     segment_ids: Annotated[list[Id], Field(max_length=100)]
     override_reason: OverrideReason = None
 
 
 class TargetingOut(Out):
+    """The segments the plan targets."""
+
     plan_id: str
     segment_ids: list[str]
 
 
 class PositioningIn(Schema):
+    """The brand positioning: the targeted segment it speaks to, the statement, the frame of reference, points of
+    difference and reasons to believe."""
+
     target_segment_id: Id
     statement: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
     frame_of_reference: ShortText = ""
@@ -177,6 +222,8 @@ class PositioningIn(Schema):
 
 
 class PositioningOut(Out):
+    """The plan's brand positioning."""
+
     id: str
     plan_id: str
     target_segment_id: str

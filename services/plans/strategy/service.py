@@ -131,6 +131,9 @@ async def swot_matrix(session: AsyncSession, principal: Principal, plan_id: str)
             ("threats", "threat"),
         )
     }
+    matrix["quadrants"] = {
+        q: [i for i in items if i.quadrant == q] for q in ("strength", "weakness", "opportunity", "threat")
+    }
     for cell, pairs in tows_pairings(items).items():
         matrix[cell] = [{"internal": p.internal, "external": p.external, "score": p.score} for p in pairs]
     return matrix

@@ -20,12 +20,18 @@ HsCode = Annotated[str, StringConstraints(pattern=r"^\d{6,10}$")]
 
 
 class Need(Schema):
+    """A need of a customer group and how real the demand behind it is (strong, weak or pseudo)."""
+
     statement: Statement
-    demand: Demand = Field(description="is this demand a demand? strong, weak or pseudo (seed 002)")
+    demand: Demand = Field(
+        description="is this need a real demand? strong, weak, or pseudo (a need that is not really a demand)"
+    )
     evidence: LongText = ""
 
 
 class NeedOut(Out):
+    """A need of a customer group and how real the demand behind it is."""
+
     statement: str
     demand: Demand
     evidence: str
@@ -35,6 +41,9 @@ Needs = Annotated[list[Need], Field(max_length=30)]
 
 
 class CustomerIn(Schema):
+    """A customer group of the plan (the "people" of the tactical layer) and the needs it has, each judged strong, weak
+    or pseudo."""
+
     name: Name
     segment_id: Id | None = None
     description: LongText = ""
@@ -42,6 +51,8 @@ class CustomerIn(Schema):
 
 
 class CustomerPatch(Schema):
+    """Changes to a customer group; fields left out stay as they are."""
+
     name: Name | None = None
     segment_id: Id | None = None
     description: LongText | None = None
@@ -49,6 +60,8 @@ class CustomerPatch(Schema):
 
 
 class CustomerOut(Out):
+    """A customer group of the plan and its needs."""
+
     id: str
     plan_id: str
     name: str
@@ -64,6 +77,8 @@ Countries = Annotated[list[CountryCode], Field(max_length=250)]
 
 
 class ChannelIn(Schema):
+    """A channel the plan sells through (the "field" of the tactical layer): a platform store or an independent site."""
+
     name: Name
     platform: Platform
     mode: Mode
@@ -72,6 +87,8 @@ class ChannelIn(Schema):
 
 
 class ChannelPatch(Schema):
+    """Changes to a channel; fields left out stay as they are."""
+
     name: Name | None = None
     platform: Platform | None = None
     mode: Mode | None = None
@@ -80,6 +97,8 @@ class ChannelPatch(Schema):
 
 
 class ChannelOut(Out):
+    """A channel of the plan."""
+
     id: str
     plan_id: str
     name: str
@@ -105,6 +124,8 @@ class ProductIn(Schema):
 
 
 class ProductPatch(Schema):
+    """Changes to a product; fields left out stay as they are."""
+
     sku: Code | None = None
     name: Name | None = None
     hs_code: HsCode | None = None
@@ -115,6 +136,8 @@ class ProductPatch(Schema):
 
 
 class ProductOut(Out):
+    """A product of the plan with its cost and price."""
+
     id: str
     plan_id: str
     sku: str

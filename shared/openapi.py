@@ -1,0 +1,184 @@
+"""What every service's OpenAPI document says beyond what FastAPI infers, and the query-string rule behind it.
+
+A frontend developer should be able to build a client from ``/openapi.json`` alone, so the document declares
+how to authenticate (the bearer scheme on every operation that checks a token, ``security: []`` on the public
+ones) and the headers XBM's conventions rely on: ``Idempotency-Key`` on POSTs, ``If-Match`` on writes that
+honour it, ``ETag`` and ``Location`` on the responses that carry them, ``Retry-After`` on 503.
+
+A list that silently ignored a misspelt filter would answer everything and look right, so a GET with a
+query parameter the operation does not declare is refused with 422, the same way on every service.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import FastAPI, Request, routing
+from fastapi.dependencies.models import Dependant
+
+from shared.auth import current_principal
+from shared.errors import Unprocessable
+from shared.etag import MAX_IF_MATCH
+
+BEARER = "bearerAuth"
+BEARER_SCHEME: dict[str, Any] = {
+    "type": "http",
+    "scheme": "bearer",
+    "bearerFormat": "JWT",
+    "description": "An access token from `POST /v1/auth/token` (exchange an API key for it), sent as "
+    "`Authorization: Bearer <token>`. Tokens expire; exchange the key again on 401.",
+}
+IDEMPOTENCY_KEY: dict[str, Any] = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Any unique string (a UUID is good). Sending the same key and body again within 24 hours "
+    "answers the first response again instead of acting twice; the same key with another body is 422.",
+    "schema": {"type": "string", "maxLength": 255, "example": "7f1c9a52-8a3e-4d2b-9a51-0c2f3b4d5e6f"},
+}
+IF_MATCH: dict[str, Any] = {
+    "name": "If-Match",
+    "in": "header",
+    "required": False,
+    "description": "The ETag of the copy you changed. When the resource changed since, the write is refused "
+    "with 412 and nothing is changed.",
+    "schema": {"type": "string", "maxLength": MAX_IF_MATCH, "example": '"5d41402abc4b2a76b9719d911017c592"'},
+}
+ETAG_HEADER = {
+    "description": "The version of this representation; send it back as If-Match",
+    "schema": {"type": "string"},
+}
+LOCATION_HEADER = {"description": "The path of the created resource", "schema": {"type": "string"}}
+RETRY_AFTER_HEADER = {"description": "Seconds to wait before retrying", "schema": {"type": "integer"}}
+WRITE_METHODS = ("patch", "put", "delete")
+PAGE_DESCRIPTION = (
+    "One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the "
+    "last one."
+)
+
+
+def _dependants(dependant: Dependant) -> Iterator[Dependant]:
+    yield dependant
+    for sub in dependant.dependencies:
+        yield from _dependants(sub)
+
+
+def operations(app: FastAPI) -> Iterator[tuple[str, str, Dependant]]:
+    """(method, path, dependant) of every operation in the app's OpenAPI document."""
+    for context in routing.iter_route_contexts(app.routes):
+        route = context.original_route
+        if isinstance(route, routing.APIRoute) and route.include_in_schema:
+            for method in context.methods or ():
+                yield method.lower(), str(context.path_format), context.dependant  # type: ignore[attr-defined]
+
+
+def checks_token(dependant: Dependant) -> bool:
+    return any(d.call is current_principal for d in _dependants(dependant))
+
+
+def declared_query_names(dependant: Dependant) -> frozenset[str]:
+    names: set[str] = set()
+    for d in _dependants(dependant):
+        for param in d.query_params:
+            names.add(param.alias)
+            names.add(param.name)
+    return frozenset(names)
+
+
+def _add_parameter(operation: dict[str, Any], parameter: dict[str, Any]) -> None:
+    params = operation.setdefault("parameters", [])
+    if not any(p.get("in") == "header" and p.get("name", "").lower() == parameter["name"].lower() for p in params):
+        params.append(dict(parameter))
+
+
+def _add_header(operation: dict[str, Any], status: str, name: str, header: dict[str, Any]) -> None:
+    response = operation.get("responses", {}).get(status)
+    if response is not None:
+        response.setdefault("headers", {}).setdefault(name, dict(header))
+
+
+def plain_summary(operation: dict[str, Any]) -> str | None:
+    """FastAPI titles an operation after its function ("Create Plan"); a person reads the first sentence of
+    its docstring better, or at least the name in sentence case ("Create plan")."""
+    operation_id = operation.get("operationId", "")
+    if operation.get("summary") != operation_id.replace("_", " ").title():
+        return None
+    description = (operation.get("description") or "").strip()
+    first = re.split(r"(?<=[.!?])\s|\n", description, maxsplit=1)[0].rstrip(".").strip()
+    if first and len(first) <= 120:
+        return first[:1].upper() + first[1:]
+    words = [_ACRONYMS.get(w, w) for w in operation_id.split("_") if w]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
+
+
+_ACRONYMS = {"sbu": "SBU", "sbus": "SBUs", "api": "API", "xml": "XML", "jwks": "JWKS", "swot": "SWOT", "kpis": "KPIs"}
+
+
+def _annotate(
+    app: FastAPI, document: dict[str, Any], extra_schemes: dict[str, Any], idempotent_posts: bool
+) -> dict[str, Any]:
+    components = document.setdefault("components", {})
+    components.setdefault("securitySchemes", {})[BEARER] = BEARER_SCHEME
+    components["securitySchemes"].update(extra_schemes)
+    for name, schema in components.get("schemas", {}).items():
+        # a parametrised Page[...] does not inherit the generic's docstring
+        if name.startswith("Page_") and not schema.get("description"):
+            schema["description"] = PAGE_DESCRIPTION
+    secured = {(method, path) for method, path, dependant in operations(app) if checks_token(dependant)}
+    for path, item in document.get("paths", {}).items():
+        versioned = any(item.get(m, {}).get("responses", {}).get("412") for m in WRITE_METHODS)
+        for method, operation in item.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            summary = plain_summary(operation)
+            if summary is not None:
+                operation["summary"] = summary
+            if (method, path) in secured:
+                operation["security"] = [{BEARER: []}]
+            elif path.startswith("/v1/"):
+                # public, or secured by a scheme of its own the route declared (the bootstrap token)
+                operation.setdefault("security", [])
+            if method == "post" and idempotent_posts:
+                _add_parameter(operation, IDEMPOTENCY_KEY)
+            if method in WRITE_METHODS and "412" in operation.get("responses", {}):
+                _add_parameter(operation, IF_MATCH)
+            _add_header(operation, "201", "Location", LOCATION_HEADER)
+            if versioned and method in ("get", "patch", "put"):
+                _add_header(operation, "200", "ETag", ETAG_HEADER)
+            _add_header(operation, "503", "Retry-After", RETRY_AFTER_HEADER)
+    return document
+
+
+def install_openapi(app: FastAPI, *, extra_schemes: dict[str, Any] | None = None, idempotent_posts: bool) -> None:
+    """Annotate the document when it is first built (included routers are resolved only then)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = _annotate(app, build(), extra_schemes or {}, idempotent_posts)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+async def refuse_unknown_query(request: Request) -> None:
+    """An app-wide dependency: a GET naming a query parameter its operation does not declare is 422."""
+    if request.method != "GET" or not request.query_params:
+        return
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    cache: dict[int, frozenset[str]] = request.app.state.__dict__.setdefault("_query_names", {})
+    known = cache.get(id(dependant))
+    if known is None:
+        known = cache[id(dependant)] = declared_query_names(dependant)
+    unknown = sorted(set(request.query_params.keys()) - known)
+    if unknown:
+        allowed = ", ".join(sorted(known)) or "none"
+        raise Unprocessable(
+            f"unknown query parameter {unknown[0]!r}; this operation accepts: {allowed}", loc=["query", unknown[0]]
+        )
