@@ -28,13 +28,16 @@ def set_etag(response: Response, representation: BaseModel | dict[str, Any]) -> 
     response.headers["ETag"] = etag_of(representation)
 
 
-def check_if_match(request: Request, current: BaseModel | dict[str, Any]) -> None:
-    """Refuse a write based on a stale copy: ``If-Match`` must name the current ETag (or ``*``)."""
+def check_if_match(request: Request, current: BaseModel | dict[str, Any] | None) -> None:
+    """Refuse a write based on a stale copy: ``If-Match`` must name the current ETag (or ``*``). With no current
+    resource (a PUT that would create it) any ``If-Match`` fails, ``*`` included (RFC 9110 §13.1.1)."""
     header = request.headers.get("if-match")
     if header is None:
         return
     if len(header) > MAX_IF_MATCH:
         raise Unprocessable(f"If-Match is longer than {MAX_IF_MATCH} characters", loc=["header", "If-Match"])
+    if current is None:
+        raise PreconditionFailed("If-Match names a version, but the resource does not exist yet")
     tags = {t.strip().removeprefix("W/") for t in header.split(",")}
     if "*" in tags:
         return

@@ -4,20 +4,12 @@ two requests build a message at the same moment; a signature over altered conten
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 import pytest
 
-from services.compliance.customs.signing import FileSigner
-from tests.compliance.signers import sm2_files, verify
+from tests.compliance.signers import verify
 from tests.compliance.support import new_order_no
 from tests.compliance.test_export_flow import Exporter, export_order, export_waybill, receipt_of_payment
-
-
-@pytest.fixture
-def sm2_signer(compliance_app, tmp_path: Path, monkeypatch):  # type: ignore[no-untyped-def]
-    key, cert = sm2_files(tmp_path)
-    monkeypatch.setattr(compliance_app.state.customs, "signer", FileSigner.from_files(key, cert))
 
 
 async def test_two_requests_building_one_message_at_once_get_the_same_signed_bytes(compliance, tenant, sm2_signer):

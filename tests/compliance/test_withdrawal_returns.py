@@ -4,13 +4,11 @@ customs' answers (CEB606/CEB624, CEB626) ending the order; quota comes back only
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from lxml import etree
 
-from services.compliance.customs.signing import FileSigner
-from tests.compliance.signers import sm2_files, verify
+from tests.compliance.signers import verify
 from tests.compliance.support import (
     Seller,
     answer,
@@ -27,12 +25,6 @@ from tests.support import assert_problem
 
 CEB = "http://www.chinaport.gov.cn/ceb"
 NS = {"ceb": CEB}
-
-
-@pytest.fixture
-def sm2_signer(compliance_app, tmp_path: Path, monkeypatch):  # type: ignore[no-untyped-def]
-    key, cert = sm2_files(tmp_path)
-    monkeypatch.setattr(compliance_app.state.customs, "signer", FileSigner.from_files(key, cert))
 
 
 async def _post(compliance, tenant, body: bytes) -> dict:  # type: ignore[no-untyped-def]

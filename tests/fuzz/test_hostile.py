@@ -85,7 +85,18 @@ async def test_an_oversized_chunked_post_is_413(plans, tenant, idempotency_key):
     assert ok.status_code == 201, ok.text
 
 
-@pytest.mark.parametrize(("price", "qty"), [("1e999999", 1), ("NaN", 1), ("-Infinity", 1), ("9" * 400, 1)])
+@pytest.mark.parametrize(
+    ("price", "qty"),
+    [
+        ("1e999999", 1),
+        ("NaN", 1),
+        ("-Infinity", 1),
+        ("9" * 400, 1),
+        ("abc", 1),
+        ("100.00", "1e999999"),
+        ("100.00", "x"),
+    ],
+)
 async def test_non_numbers_and_huge_numbers_in_a_platform_order_are_no_server_error(compliance, tenant, price, qty):
     seller = await Seller(compliance, tenant).setup()
     order_no = new_order_no()

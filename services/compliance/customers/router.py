@@ -33,7 +33,9 @@ async def customer_summary(
     ] = None,
     end: Annotated[IsoDate | None, Query(alias="to", description="last day (UTC), included; default today")] = None,
     source_id: Annotated[str | None, Query(max_length=64, description="a platform source: its orders only")] = None,
-    trade_direction: Literal["import", "export"] | None = None,
+    trade_direction: Annotated[
+        Literal["import", "export"] | None, Query(description="only imports or only exports")
+    ] = None,
 ) -> SummaryOut:
     """Customers, repurchase rate, revenue, lifecycle stages and membership tiers over the released, not
     returned orders of the window."""
@@ -62,11 +64,11 @@ async def audiences(
     principal: Admin,
     session: DbSession,
     pii: PiiDep,
-    stage: Stage | None = None,
+    stage: Annotated[Stage | None, Query(description="only customers in this lifecycle stage")] = None,
     tier: Annotated[str | None, Query(max_length=64, description="a membership tier id")] = None,
-    format: Literal["json", "csv"] = "json",
-    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    format: Annotated[Literal["json", "csv"], Query(description="JSON (paged) or CSV for an ad platform")] = "json",
+    limit: Annotated[int, Query(ge=1, le=10_000, description="members per page")] = 1000,
+    cursor: Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")] = None,
 ) -> Any:
     """Admin: export buyers with an email or phone, as the SHA-256 of the normalised identifier (email trimmed
     and lower-cased; phone in E.164) — never the identifier itself, never an import buyer."""

@@ -64,6 +64,9 @@ class SummaryChanged(SummaryOut):
 
 
 class LifecycleIn(Schema):
+    """The organisation's lifecycle windows in days since a customer's last order: new (first order within
+    `new_days`), active (within `active_days`), at risk (up to `at_risk_days`), lapsed (beyond)."""
+
     new_days: int = Field(30, ge=1, le=3650)
     active_days: int = Field(90, ge=1, le=3650)
     at_risk_days: int = Field(180, ge=1, le=3650)

@@ -260,8 +260,11 @@ async def quota(
     principal: Reader,
     session: DbSession,
     pii: PiiDep,
-    buyer_id_number: Annotated[str, Query(min_length=1, max_length=60, pattern=r"^[0-9A-Za-z]+$")],
-    year: Annotated[int | None, Query(ge=2016, le=2100)] = None,
+    buyer_id_number: Annotated[
+        str,
+        Query(min_length=1, max_length=60, pattern=r"^[0-9A-Za-z]+$", description="the buyer's ID number"),
+    ],
+    year: Annotated[int | None, Query(ge=2016, le=2100, description="calendar year; this year by default")] = None,
 ) -> QuotaOut:
     year = year or datetime.now(service.CHINA).year
     return await views.buyer_quota(
@@ -271,7 +274,9 @@ async def quota(
 
 @router.get("/reports/daily", response_model=DailyReport)
 async def daily_report(
-    principal: Reader, session: DbSession, day: Annotated[IsoDate | None, Query(alias="date")] = None
+    principal: Reader,
+    session: DbSession,
+    day: Annotated[IsoDate | None, Query(alias="date", description="the day (UTC); today by default")] = None,
 ) -> DailyReport:
     return await views.daily_report(session, principal.org_id, day or datetime.now(UTC).date())
 

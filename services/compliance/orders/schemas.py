@@ -311,10 +311,14 @@ class ReturnOut(Out):
 
 
 class CancellationIn(Schema):
+    """Why the seller cancels the order; after its declaration this is the withdrawal's reason to customs."""
+
     reason: Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=NOT_BLANK), Trimmed]
 
 
 class SummaryIn(Schema):
+    """The month whose statisticsFlag B export inventories are summarised for customs (CEB701)."""
+
     month: Annotated[str, StringConstraints(pattern=r"^20[0-9]{2}-(0[1-9]|1[0-2])$")] = Field(
         description="YYYY-MM, in China time"
     )

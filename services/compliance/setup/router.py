@@ -41,8 +41,7 @@ async def put_profile(
     body: CustomsProfileIn, principal: Admin, session: DbSession, request: Request, response: Response
 ) -> CustomsProfileOut:
     current = await service.find_profile(session, principal.org_id)
-    if current is not None:
-        check_if_match(request, CustomsProfileOut.model_validate(current))
+    check_if_match(request, CustomsProfileOut.model_validate(current) if current is not None else None)
     profile, created = await service.put_profile(session, principal.org_id, body.model_dump())
     if created:
         response.status_code = 201

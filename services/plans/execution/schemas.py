@@ -116,6 +116,8 @@ class SnapshotPatch(Schema):
 
 
 class SnapshotWindow(Out):
+    """The window of orders a computed snapshot counts (`from` included, `to` excluded)."""
+
     start: datetime = Field(serialization_alias="from")
     end: datetime = Field(serialization_alias="to")
 

@@ -132,6 +132,8 @@ class Margin(Out):
 
 
 class CurrencyTotals(Out):
+    """Live SBUs' budget, spend and revenue in one currency, as given (nothing converted)."""
+
     currency: str
     budget: Amount
     spend: Amount
@@ -150,6 +152,8 @@ class BaseTotals(Out):
 
 
 class GridTotals(Out):
+    """The grid's totals: per currency as given and, when every currency in use has a rate, in the base currency."""
+
     by_currency: list[CurrencyTotals] = Field(description="live SBUs' figures as given, one entry per currency")
     in_base: BaseTotals | None = Field(description="null while a currency in use has no rate (see missing_rates)")
     missing_rates: list[str] = Field(description="currencies in use without a rate to the base currency")
