@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.db import IdMixin, UTCDateTime, utcnow
 from shared.errors import AppError, database_unreachable, send_problem
+from shared.observability import replay_body
 
 TTL = timedelta(hours=24)
 #: how long a request may hold its key before a retry may take the key over
@@ -52,20 +53,6 @@ def idempotency_table(base: Any) -> Any:
 
 def request_fingerprint(path: str, query: bytes, body: bytes) -> str:
     return hashlib.sha256(b"\n".join([path.encode(), query, body])).hexdigest()
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    """A ``receive`` that hands the already-read body to the app once, then defers to the real one."""
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
 
 
 class IdempotencyMiddleware:
@@ -111,7 +98,7 @@ class IdempotencyMiddleware:
         body = b"".join(chunks)
         caller = await self._scope_of(scope, headers)
         if caller is None:
-            await self.app(scope, _replay(body, receive), send)
+            await self.app(scope, replay_body(body, receive), send)
             return
         owner, principal = caller
         fingerprint = request_fingerprint(scope["path"], scope.get("query_string", b""), body)
@@ -128,7 +115,7 @@ class IdempotencyMiddleware:
         if row_id is None:
             return
 
-        replay_receive = _replay(body, receive)
+        replay_receive = replay_body(body, receive)
         captured: dict[str, Any] = {"status": 500, "headers": [], "body": []}
 
         finished = False

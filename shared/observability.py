@@ -227,10 +227,10 @@ class InputGuardMiddleware:
             chunks.append(chunk)
             if not message.get("more_body"):
                 break
-        await self.app(scope, _replay(b"".join(chunks), receive), send)
+        await self.app(scope, replay_body(b"".join(chunks), receive), send)
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+def replay_body(body: bytes, receive: Receive) -> Receive:
     """A ``receive`` that hands the already-read body to the app once, then defers to the real one (which
     reports the client's disconnect)."""
     sent = False

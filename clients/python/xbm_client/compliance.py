@@ -79,6 +79,7 @@ CancellationIn = TypedDict(
         'reason': "str",
     },
 )
+"""Why the seller cancels the order; after its declaration this is the withdrawal's reason to customs."""
 
 
 CheckOut = TypedDict(
@@ -301,6 +302,8 @@ LifecycleIn = TypedDict(
         'at_risk_days': "NotRequired[int]",
     },
 )
+"""The organisation's lifecycle windows in days since a customer's last order: new (first order within
+`new_days`), active (within `active_days`), at risk (up to `at_risk_days`), lapsed (beyond)."""
 
 
 LifecycleOut = TypedDict(
@@ -814,6 +817,7 @@ SummaryIn = TypedDict(
         'month': "str",
     },
 )
+"""The month whose statisticsFlag B export inventories are summarised for customs (CEB701)."""
 
 
 TierOut = TypedDict(

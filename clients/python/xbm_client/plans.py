@@ -181,6 +181,7 @@ CurrencyTotals = TypedDict(
         'revenue': "str",
     },
 )
+"""Live SBUs' budget, spend and revenue in one currency, as given (nothing converted)."""
 
 
 CustomerIn = TypedDict(
@@ -393,6 +394,7 @@ GridTotals = TypedDict(
         'missing_rates': "list[str]",
     },
 )
+"""The grid's totals: per currency as given and, when every currency in use has a rate, in the base currency."""
 
 
 HealthOut = TypedDict(
@@ -1163,6 +1165,7 @@ SnapshotWindow = TypedDict(
         'to': "str",
     },
 )
+"""The window of orders a computed snapshot counts (`from` included, `to` excluded)."""
 
 
 SubscriptionCreated = TypedDict(

@@ -777,7 +777,10 @@ export interface components {
             /** Verified */
             verified?: boolean | null;
         };
-        /** CancellationIn */
+        /**
+         * CancellationIn
+         * @description Why the seller cancels the order; after its declaration this is the withdrawal's reason to customs.
+         */
         CancellationIn: {
             /** Reason */
             reason: string;
@@ -1131,7 +1134,11 @@ export interface components {
             /** Vat Rate */
             vat_rate: string;
         };
-        /** LifecycleIn */
+        /**
+         * LifecycleIn
+         * @description The organisation's lifecycle windows in days since a customer's last order: new (first order within
+         *     `new_days`), active (within `active_days`), at risk (up to `at_risk_days`), lapsed (beyond).
+         */
         LifecycleIn: {
             /**
              * Active Days
@@ -1955,7 +1962,10 @@ export interface components {
             /** Url */
             url?: string | null;
         };
-        /** SummaryIn */
+        /**
+         * SummaryIn
+         * @description The month whose statisticsFlag B export inventories are summarised for customs (CEB701).
+         */
         SummaryIn: {
             /**
              * Month
@@ -2148,11 +2158,15 @@ export interface operations {
     audiences: {
         parameters: {
             query?: {
+                /** @description only customers in this lifecycle stage */
                 stage?: ("new" | "active" | "at_risk" | "lapsed") | null;
                 /** @description a membership tier id */
                 tier?: string | null;
+                /** @description JSON (paged) or CSV for an ad platform */
                 format?: "json" | "csv";
+                /** @description members per page */
                 limit?: number;
+                /** @description next_cursor of the previous page */
                 cursor?: string | null;
             };
             header?: never;
@@ -2379,6 +2393,7 @@ export interface operations {
                 to?: string | null;
                 /** @description a platform source: its orders only */
                 source_id?: string | null;
+                /** @description only imports or only exports */
                 trade_direction?: ("import" | "export") | null;
             };
             header?: never;
@@ -4456,7 +4471,9 @@ export interface operations {
     quota: {
         parameters: {
             query: {
+                /** @description the buyer's ID number */
                 buyer_id_number: string;
+                /** @description calendar year; this year by default */
                 year?: number | null;
             };
             header?: never;
@@ -4530,6 +4547,7 @@ export interface operations {
     daily_report: {
         parameters: {
             query?: {
+                /** @description the day (UTC); today by default */
                 date?: string | null;
             };
             header?: never;

@@ -1150,7 +1150,10 @@ export interface components {
             /** Platform */
             platform: string;
         };
-        /** CurrencyTotals */
+        /**
+         * CurrencyTotals
+         * @description Live SBUs' budget, spend and revenue in one currency, as given (nothing converted).
+         */
         CurrencyTotals: {
             /** Budget */
             budget: string;
@@ -1499,7 +1502,10 @@ export interface components {
             products: components["schemas"]["ProductRef"][];
             totals: components["schemas"]["GridTotals"];
         };
-        /** GridTotals */
+        /**
+         * GridTotals
+         * @description The grid's totals: per currency as given and, when every currency in use has a rate, in the base currency.
+         */
         GridTotals: {
             /**
              * By Currency
@@ -2641,7 +2647,10 @@ export interface components {
             /** Repurchase Rate */
             repurchase_rate?: (number | string) | null;
         };
-        /** SnapshotWindow */
+        /**
+         * SnapshotWindow
+         * @description The window of orders a computed snapshot counts (`from` included, `to` excluded).
+         */
         SnapshotWindow: {
             /**
              * From
