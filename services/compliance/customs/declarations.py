@@ -352,9 +352,9 @@ def withdrawal_xml(
     export = order["trade_direction"] == "export"
     root = _root("CEB605Message" if export else "CEB623Message", env)
     node = _add(root, "InvtCancel", None)
-    app_time, _ = _times(env)
-    ebc_name = _text(order.get("ebc_name") or p.ebc_name, 100)
     if export:
+        app_time, _ = _times(env)
+        ebc_name = _text(order.get("ebc_name") or p.ebc_name, 100)
         _fill(node, [
             ("guid", env.guid), ("appType", "1"), ("appTime", app_time), ("appStatus", "2"),
             ("customsCode", p.customs_code), ("copNo", declared.cop_no), ("preNo", declared.pre_no),
@@ -362,21 +362,38 @@ def withdrawal_xml(
             ("agentName", p.agent_name), ("ebcCode", order["ebc_code"]), ("ebcName", ebc_name),
         ])  # fmt: skip
     else:
-        buyer = order["buyer"]
-        _fill(node, [
-            ("guid", env.guid), ("appType", "1"), ("appTime", app_time), ("appStatus", "2"),
-            ("customsCode", p.customs_code), ("orderNo", order["order_no"]), ("ebpCode", order["ebp_code"]),
-            ("ebpName", _text(order.get("ebp_name") or p.ebc_name, 100)), ("ebcCode", order["ebc_code"]),
-            ("ebcName", ebc_name), ("logisticsNo", waybill["logistics_no"]),
-            ("logisticsCode", waybill["logistics_code"]),
-            ("logisticsName", _text(waybill.get("logistics_name") or waybill["logistics_code"], 100)),
-            ("copNo", declared.cop_no), ("preNo", declared.pre_no), ("invtNo", _invt_no(declared)),
-            ("buyerIdType", buyer.get("id_type") or "1"), ("buyerIdNumber", buyer_id_number),
-            ("buyerName", buyer["name"]), ("buyerTelephone", buyer["telephone"]), ("agentCode", p.agent_code),
-            ("agentName", p.agent_name), ("reason", reason[:1000]),
-        ])  # fmt: skip
+        _fill(node, _import_head(env, p, order, buyer_id_number, waybill, declared, declared.cop_no, reason))
     _base_transfer(root, p)
     return root
+
+
+def _import_head(
+    env: Envelope,
+    p: Parties,
+    order: dict[str, Any],
+    buyer_id_number: str,
+    waybill: dict[str, Any],
+    declared: Declared,
+    cop_no: str,
+    reason: str,
+) -> list[tuple[str, Any]]:
+    """The head an import withdrawal (CEB623 InvtCancel) and a return (CEB625 InvtRefundHead) share, in the
+    XSD's order: the declared list's parties and numbers, the buyer, the agent and the reason. ``cop_no`` is
+    the list's own for a withdrawal and the return's for a return."""
+    app_time, _ = _times(env)
+    buyer = order["buyer"]
+    return [
+        ("guid", env.guid), ("appType", "1"), ("appTime", app_time), ("appStatus", "2"),
+        ("customsCode", p.customs_code), ("orderNo", order["order_no"]), ("ebpCode", order["ebp_code"]),
+        ("ebpName", _text(order.get("ebp_name") or p.ebc_name, 100)), ("ebcCode", order["ebc_code"]),
+        ("ebcName", _text(order.get("ebc_name") or p.ebc_name, 100)), ("logisticsNo", waybill["logistics_no"]),
+        ("logisticsCode", waybill["logistics_code"]),
+        ("logisticsName", _text(waybill.get("logistics_name") or waybill["logistics_code"], 100)),
+        ("copNo", cop_no), ("preNo", declared.pre_no), ("invtNo", _invt_no(declared)),
+        ("buyerIdType", buyer.get("id_type") or "1"), ("buyerIdNumber", buyer_id_number),
+        ("buyerName", buyer["name"]), ("buyerTelephone", buyer["telephone"]), ("agentCode", p.agent_code),
+        ("agentName", p.agent_name), ("reason", reason[:1000]),
+    ]  # fmt: skip
 
 
 def return_xml(
@@ -394,20 +411,7 @@ def return_xml(
     root = _root("CEB625Message", env)
     node = _add(root, "InvtRefund", None)
     head = _add(node, "InvtRefundHead", None)
-    app_time, _ = _times(env)
-    buyer = order["buyer"]
-    _fill(head, [
-        ("guid", env.guid), ("appType", "1"), ("appTime", app_time), ("appStatus", "2"),
-        ("customsCode", p.customs_code), ("orderNo", order["order_no"]), ("ebpCode", order["ebp_code"]),
-        ("ebpName", _text(order.get("ebp_name") or p.ebc_name, 100)), ("ebcCode", order["ebc_code"]),
-        ("ebcName", _text(order.get("ebc_name") or p.ebc_name, 100)), ("logisticsNo", waybill["logistics_no"]),
-        ("logisticsCode", waybill["logistics_code"]),
-        ("logisticsName", _text(waybill.get("logistics_name") or waybill["logistics_code"], 100)),
-        ("copNo", env.cop_no), ("preNo", declared.pre_no), ("invtNo", _invt_no(declared)),
-        ("buyerIdType", buyer.get("id_type") or "1"), ("buyerIdNumber", buyer_id_number),
-        ("buyerName", buyer["name"]), ("buyerTelephone", buyer["telephone"]), ("agentCode", p.agent_code),
-        ("agentName", p.agent_name), ("reason", reason[:1000]),
-    ])  # fmt: skip
+    _fill(head, _import_head(env, p, order, buyer_id_number, waybill, declared, env.cop_no, reason))
     by_gnum = {int(item["gnum"]): item for item in order["items"]}
     for gnum, qty in lines:
         item = by_gnum[gnum]
