@@ -87,18 +87,24 @@ def _pem(label: str, der: bytes) -> bytes:
 EC_PUBLIC_KEY, SM2_CURVE, SM2_WITH_SM3 = "1.2.840.10045.2.1", "1.2.156.10197.1.301", "1.2.156.10197.1.501"
 
 
-def sm2_files(folder: Path) -> tuple[Path, Path]:
-    private = secrets.randbelow(SM2_N - 1) + 1
-    private_hex = format(private, "064x")
-    helper = sm2.CryptSM2(private_key=private_hex, public_key="")
-    public_hex = helper._kg(private, helper.ecc_table["g"])  # d·G, the public point X || Y
+def sm2_files(folder: Path, x_prefix: str = "") -> tuple[Path, Path]:
+    """A fresh SM2 key and its self-signed certificate; ``x_prefix`` asks for a public X beginning with those hex
+    digits (keys are drawn until one does)."""
+    while True:
+        private = secrets.randbelow(SM2_N - 1) + 1
+        private_hex = format(private, "064x")
+        helper = sm2.CryptSM2(private_key=private_hex, public_key="")
+        public_hex = helper._kg(private, helper.ecc_table["g"])  # d·G, the public point X || Y
+        if public_hex.startswith(x_prefix):
+            break
     point = bytes.fromhex("04" + public_hex)
     name = _seq(_der(0x31, _seq(_oid("2.5.4.3"), _der(0x0C, b"XBM test SM2 card"))))
     validity = _seq(_der(0x17, b"260101000000Z"), _der(0x17, b"361231000000Z"))
     spki = _seq(_seq(_oid(EC_PUBLIC_KEY), _oid(SM2_CURVE)), _der(0x03, b"\x00" + point))
     algorithm = _seq(_oid(SM2_WITH_SM3))
     tbs = _seq(_der(0xA0, _int(2)), _int(secrets.randbits(63)), algorithm, name, validity, name, spki)
-    signer = sm2.CryptSM2(private_key=private_hex, public_key=public_hex)
+    signer = sm2.CryptSM2(private_key=private_hex, public_key="")
+    signer.public_key = public_hex  # not through the constructor, which lstrips "04" from X itself
     signature = bytes.fromhex(signer.sign_with_sm3(tbs))
     r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
     cert = _seq(tbs, algorithm, _der(0x03, b"\x00" + _seq(_int(r), _int(s))))
@@ -166,6 +172,7 @@ def verify(xml: bytes) -> str:
     assert method == "http://www.chinaport.gov.cn/2022/04/xmldsig#sm2-sm3", method
     assert digest_method == "http://www.chinaport.gov.cn/2022/04/xmldsig#sm3"
     assert bytes.fromhex(sm3.sm3_hash(list(content))) == expected, "digest differs"
-    checker = sm2.CryptSM2(private_key="", public_key=_sm2_public_hex(cert_der))
+    checker = sm2.CryptSM2(private_key="", public_key="")
+    checker.public_key = _sm2_public_hex(cert_der)  # gmssl's constructor lstrips "04", digits of X included
     assert checker.verify_with_sm3(value.hex(), signed_info), "SM2 signature does not verify"
     return "sm2"

@@ -13,7 +13,7 @@ from lxml import etree
 from sqlalchemy import select
 
 from services.compliance.customs.context import CustomsContext
-from services.compliance.customs.signing import FileSigner
+from services.compliance.customs.signing import FileSigner, sign_message
 from services.compliance.events import EVENTS
 from services.compliance.settings import ComplianceSettings
 from shared.events import derive_webhook_secret, envelope
@@ -307,6 +307,15 @@ def test_the_signer_comes_from_the_key_files_or_the_agent(tmp_path: Path):
     assert CustomsContext.build(ComplianceSettings(data_dir=tmp_path), None).signer is None
     with pytest.raises(ValueError, match="go together"):
         ComplianceSettings(signing_key=key, data_dir=tmp_path)
+
+
+@pytest.mark.parametrize("x_prefix", ["04", "40", "00"])
+async def test_an_sm2_key_whose_public_x_begins_with_0_or_4_signs_a_valid_message(tmp_path: Path, x_prefix: str):
+    """One SM2 key in 256 has a public X beginning "04"; such keys once produced no signature at all."""
+    key, cert = sm2_files(tmp_path, x_prefix)
+    root = etree.fromstring(b'<ceb:CEB303Message xmlns:ceb="http://www.chinaport.gov.cn/ceb" guid="g"/>')
+    signed = await sign_message(root, FileSigner.from_files(key, cert))
+    assert verify(etree.tostring(signed)) == "sm2"
 
 
 async def test_an_external_signing_agent_signs_what_xbm_canonicalised(tmp_path: Path):

@@ -116,9 +116,10 @@ class FileSigner:
         self.key_name = key_name or self._serial()
         if SM2_OID in key_der:
             self.algorithm = "sm2"
-            self._sm2 = sm2.CryptSM2(
-                private_key=_sm2_private(key_der), public_key=sm2_public_from_certificate(self.certificate_der)
-            )
+            self._sm2 = sm2.CryptSM2(private_key=_sm2_private(key_der), public_key="")
+            # Set after construction: gmssl strips a leading "04" with lstrip, which also eats the first digits of
+            # a point whose X begins with 0 or 4 (one key in 256 loses them and cannot sign).
+            self._sm2.public_key = sm2_public_from_certificate(self.certificate_der)
         else:
             key = serialization.load_pem_private_key(key_pem, password=None)
             if not isinstance(key, rsa.RSAPrivateKey):
