@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 RUNTIME := $(VENV)/.installed-runtime
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: install install-dev run test lint fuzz bench demo migration clean clients
+.PHONY: install install-dev run test test-fast lint fuzz bench demo migration clean clients
 
 $(PY):
 	@echo "== creating $(VENV) with $(PYTHON)"
@@ -42,6 +42,11 @@ test: lint
 		echo "== database tests again on PostgreSQL =="; \
 		XBM_TEST_BACKEND=postgres $(VENV)/bin/pytest -q -p no:cacheprovider -m db; \
 	fi
+
+# while developing: the service, domain, security and frontend tests on SQLite, spread over every CPU — no system
+# tests (real processes), no fuzzing, no browser; a few minutes. `make test` stays the full suite CI runs.
+test-fast: $(STAMP)
+	$(VENV)/bin/pytest -q -p no:cacheprovider -n auto -m "not system and not browser" --ignore=tests/fuzz
 
 # the OpenAPI documents, the Python client and the TypeScript types in clients/, regenerated from the code
 clients: $(STAMP)

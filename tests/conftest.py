@@ -34,10 +34,16 @@ APP_FIXTURES = {"plans_app", "campaigns_app", "compliance_app", "db_url"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Any test that reaches a service app touches a database: mark it so it runs again on PostgreSQL."""
+    """Any test that reaches a service app touches a database: mark it so it runs again on PostgreSQL. Any test
+    that needs Chromium (it carries the skip-if-no-Chromium mark) is a ``browser`` test, left out of
+    ``make test-fast``."""
     for item in items:
         if APP_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.db)
+        if any(
+            mark.name == "skipif" and "Chromium" in str(mark.kwargs.get("reason", "")) for mark in item.iter_markers()
+        ):
+            item.add_marker(pytest.mark.browser)
 
 
 def _server_url() -> str:
