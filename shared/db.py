@@ -18,6 +18,7 @@ from sqlalchemy.sql import ColumnElement, Select
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
+from shared.context import context_of
 from shared.errors import NotFound
 
 NAMING_CONVENTION = {
@@ -195,7 +196,7 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One session per request. The request owns the transaction: it commits here, after the endpoint
     returned and before the response is sent; services only flush. Any error rolls everything back."""
-    async with request.app.state.sessionmaker() as session:
+    async with context_of(request.app).sessionmaker() as session:
         try:
             yield session
         except BaseException:

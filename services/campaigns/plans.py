@@ -6,6 +6,7 @@ import httpx
 from fastapi import Request
 from pydantic import ValidationError
 
+from services.campaigns.context import campaigns_context
 from services.plans.client import PlansClient, SbuRef
 from shared.auth import Principal
 from shared.errors import NotFound, Unavailable, Unprocessable
@@ -13,11 +14,7 @@ from shared.errors import NotFound, Unavailable, Unprocessable
 
 def plans_client(request: Request) -> PlansClient:
     """One client per app, so its circuit breaker remembers failures across requests."""
-    client: PlansClient | None = getattr(request.app.state, "plans_client", None)
-    if client is None:
-        client = PlansClient(request.app.state.http, request.app.state.settings.plans_url)
-        request.app.state.plans_client = client
-    return client
+    return campaigns_context(request.app).plans()
 
 
 async def live_sbu(plans: PlansClient, principal: Principal, sbu_id: str) -> SbuRef:

@@ -4,10 +4,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response
 
-from services.compliance.deps import Ingest, PiiDep
+from services.compliance.context import PiiDep
 from services.compliance.intake import service
 from services.compliance.orders.schemas import IngestOut, MessageOut, OrderDoc, PaymentDoc, WaybillDoc
 from services.compliance.orders.service import Ingested, ingest
+from services.compliance.roles import Ingest
 from shared.db import DbSession
 from shared.errors import UnsupportedMediaType
 

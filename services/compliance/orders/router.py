@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from services.compliance.deps import CustomsDep, Ingest, PiiDep, SettingsDep
+from services.compliance.context import CustomsDep, PiiDep, SettingsDep
 from services.compliance.intake import lifecycle
 from services.compliance.intake.schemas import OrderPatch
 from services.compliance.orders import declaration, service, summary, views
@@ -25,6 +25,7 @@ from services.compliance.orders.schemas import (
     SummaryOut,
 )
 from services.compliance.pii import mask
+from services.compliance.roles import Ingest
 from shared.auth import Admin, Reader
 from shared.db import DbSession
 from shared.errors import Conflict, NotFound, Unprocessable

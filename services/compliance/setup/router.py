@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 
-from services.compliance.deps import PiiDep
+from services.compliance.context import PiiDep
 from services.compliance.setup import service
 from services.compliance.setup.models import PaymentInstitution, Source
 from services.compliance.setup.schemas import (
