@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from services.campaigns.campaigns import service
 from services.campaigns.campaigns.models import Campaign
@@ -25,12 +25,11 @@ from shared.auth import Principal, Reader, require
 from shared.db import DbSession, scoped, utcnow
 from shared.etag import check_if_match, set_etag
 from shared.pagination import Pagination, paginate
-from shared.schemas import IsoDate, Page
+from shared.schemas import IsoDate, Page, PathId
 
 router = APIRouter(prefix="/v1", tags=["campaigns"])
 CampaignWriter = Annotated[Principal, Depends(require("specialist"))]
 MetricsWriter = Annotated[Principal, Depends(require("specialist", "integration"))]
-CampaignId = Annotated[str, Path(max_length=64)]
 AsOf = Annotated[IsoDate | None, Query(description="pacing as of this day (default today, UTC)")]
 
 
@@ -79,9 +78,7 @@ async def list_campaigns(
 
 
 @router.get("/campaigns/{campaign_id}", response_model=CampaignOut)
-async def get_campaign(
-    campaign_id: CampaignId, principal: Reader, session: DbSession, response: Response
-) -> CampaignOut:
+async def get_campaign(campaign_id: PathId, principal: Reader, session: DbSession, response: Response) -> CampaignOut:
     return _shown(response, await service.get_campaign(session, principal.org_id, campaign_id))
 
 
@@ -91,7 +88,7 @@ async def get_campaign(
     responses={409: {"description": "utm_campaign already used"}, 412: {"description": "stale If-Match"}},
 )
 async def patch_campaign(
-    campaign_id: CampaignId,
+    campaign_id: PathId,
     body: CampaignPatch,
     principal: CampaignWriter,
     session: DbSession,
@@ -109,7 +106,7 @@ async def patch_campaign(
     responses={409: {"description": "the lifecycle does not allow this move"}, 412: {"description": "stale If-Match"}},
 )
 async def transition(
-    campaign_id: CampaignId,
+    campaign_id: PathId,
     body: TransitionIn,
     principal: CampaignWriter,
     session: DbSession,
@@ -123,9 +120,7 @@ async def transition(
 
 
 @router.put("/campaigns/{campaign_id}/metrics", response_model=MetricsOut)
-async def put_metrics(
-    campaign_id: CampaignId, body: MetricsIn, principal: MetricsWriter, session: DbSession
-) -> MetricsOut:
+async def put_metrics(campaign_id: PathId, body: MetricsIn, principal: MetricsWriter, session: DbSession) -> MetricsOut:
     """Upsert daily rows by (date, variant); up to 1,000 rows, written in one statement."""
     campaign = await service.get_campaign(session, principal.org_id, campaign_id)
     return MetricsOut(campaign_id=campaign.id, upserted=await service.record_metrics(session, campaign, body))
@@ -133,7 +128,7 @@ async def put_metrics(
 
 @router.get("/campaigns/{campaign_id}/performance", response_model=CampaignPerformanceOut)
 async def get_performance(
-    campaign_id: CampaignId, principal: Reader, session: DbSession, as_of: AsOf = None
+    campaign_id: PathId, principal: Reader, session: DbSession, as_of: AsOf = None
 ) -> CampaignPerformanceOut:
     campaign = await service.get_campaign(session, principal.org_id, campaign_id)
     return await campaign_performance(session, campaign, as_of or utcnow().date())
@@ -145,6 +140,6 @@ async def get_performance(
     responses={409: {"description": "the SBU's campaigns count in several currencies"}},
 )
 async def get_sbu_performance(
-    sbu_id: Annotated[str, Path(max_length=64)], principal: Reader, session: DbSession, as_of: AsOf = None
+    sbu_id: PathId, principal: Reader, session: DbSession, as_of: AsOf = None
 ) -> SbuPerformanceOut:
     return await sbu_performance(session, principal.org_id, sbu_id, as_of or utcnow().date())

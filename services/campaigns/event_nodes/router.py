@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from services.campaigns.event_nodes import service
 from services.campaigns.event_nodes.schemas import EventNodeIn, EventNodeOut
@@ -10,13 +10,12 @@ from shared.auth import Principal, Reader, require
 from shared.db import DbSession, utcnow
 from shared.etag import set_etag
 from shared.pagination import Pagination
-from shared.schemas import IsoDate, Page
+from shared.schemas import IsoDate, Page, PathId
 
 router = APIRouter(prefix="/v1", tags=["event nodes"])
 #: event nodes carry a budget set for a platform's sales event: a supervisor's decision, like campaign kinds
 NodeWriter = Annotated[Principal, Depends(require("supervisor"))]
 AsOf = Annotated[IsoDate | None, Query(description="pacing as of this day (default today, UTC)")]
-NodeId = Annotated[str, Path(max_length=64)]
 
 
 @router.post("/event-nodes", response_model=EventNodeOut, status_code=201)
@@ -36,7 +35,7 @@ async def list_nodes(principal: Reader, session: DbSession, page: Pagination, as
 
 @router.get("/event-nodes/{node_id}", response_model=EventNodeOut)
 async def get_node(
-    node_id: NodeId, principal: Reader, session: DbSession, response: Response, as_of: AsOf = None
+    node_id: PathId, principal: Reader, session: DbSession, response: Response, as_of: AsOf = None
 ) -> EventNodeOut:
     out = await service.get_node(session, principal.org_id, node_id, as_of or utcnow().date())
     set_etag(response, out)

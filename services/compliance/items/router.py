@@ -11,7 +11,7 @@ from shared.db import DbSession, scoped
 from shared.errors import NotFound
 from shared.etag import check_if_match, set_etag
 from shared.pagination import Pagination, paginate
-from shared.schemas import Page
+from shared.schemas import Page, PathId
 
 router = APIRouter(prefix="/v1/compliance", tags=["item records"])
 Writer = Annotated[Principal, Depends(require("integration"))]
@@ -58,9 +58,7 @@ async def list_items(principal: Reader, session: DbSession, page: Pagination) ->
 
 
 @router.get("/items/{item_no}", response_model=ItemRecordOut)
-async def get_item(
-    item_no: Annotated[str, Path(max_length=64)], principal: Reader, session: DbSession, response: Response
-) -> ItemRecordOut:
+async def get_item(item_no: PathId, principal: Reader, session: DbSession, response: Response) -> ItemRecordOut:
     item = await _find(session, principal.org_id, item_no)
     if item is None:
         raise NotFound(f"item record {item_no} not found")

@@ -31,7 +31,7 @@ from shared.db import DbSession
 from shared.errors import Conflict, NotFound, Unprocessable
 from shared.etag import check_if_match, set_etag
 from shared.pagination import Pagination
-from shared.schemas import IsoDate, Page
+from shared.schemas import IsoDate, Page, PathId
 
 router = APIRouter(prefix="/v1/compliance", tags=["compliance orders"])
 Ebp = Annotated[str, Path(max_length=18)]
@@ -155,7 +155,6 @@ async def cancel(
     return await views.order_view(session, order)
 
 
-DeclarationId = Annotated[str, Path(max_length=64)]
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -170,7 +169,7 @@ async def _message(session: DbSession, customs: CustomsDep, pii: PiiDep, org_id:
     responses={**XML, 409: {"description": "an item record the declaration used is gone"}},
 )
 async def declaration_xml(
-    declaration_id: DeclarationId, principal: Ingest, session: DbSession, pii: PiiDep, customs: CustomsDep
+    declaration_id: PathId, principal: Ingest, session: DbSession, pii: PiiDep, customs: CustomsDep
 ) -> Response:
     """The inventory list (CEB621 import, CEB603 export) as sent; it carries the buyer's ID number in full."""
     return await _message(session, customs, pii, principal.org_id, declaration_id, "list")
@@ -178,7 +177,7 @@ async def declaration_xml(
 
 @router.get("/declarations/{declaration_id}/order-xml", response_class=Response, responses=XML)
 async def order_message_xml(
-    declaration_id: DeclarationId, principal: Ingest, session: DbSession, pii: PiiDep, customs: CustomsDep
+    declaration_id: PathId, principal: Ingest, session: DbSession, pii: PiiDep, customs: CustomsDep
 ) -> Response:
     """The order message (CEB311 import, CEB303 export) that goes with the declaration."""
     return await _message(session, customs, pii, principal.org_id, declaration_id, "order")
@@ -186,7 +185,7 @@ async def order_message_xml(
 
 @router.get("/declarations/{declaration_id}/payment-xml", response_class=Response, responses=XML)
 async def payment_message_xml(
-    declaration_id: DeclarationId, principal: Ingest, session: DbSession, pii: PiiDep, customs: CustomsDep
+    declaration_id: PathId, principal: Ingest, session: DbSession, pii: PiiDep, customs: CustomsDep
 ) -> Response:
     """The receipt of payment (CEB403) XBM reports for an export order."""
     return await _message(session, customs, pii, principal.org_id, declaration_id, "payment")
@@ -198,7 +197,7 @@ async def payment_message_xml(
     responses={**XML, 422: {"description": "customs has not numbered the list yet"}},
 )
 async def cancellation_xml(
-    declaration_id: DeclarationId, principal: Ingest, session: DbSession, pii: PiiDep, customs: CustomsDep
+    declaration_id: PathId, principal: Ingest, session: DbSession, pii: PiiDep, customs: CustomsDep
 ) -> Response:
     """The withdrawal (CEB623 import, CEB605 export) of a declared list."""
     return await _message(session, customs, pii, principal.org_id, declaration_id, "cancellation")
@@ -206,7 +205,7 @@ async def cancellation_xml(
 
 @router.get("/returns/{return_id}/xml", response_class=Response, responses=XML)
 async def return_xml(
-    return_id: Annotated[str, Path(max_length=64)], principal: Ingest, session: DbSession, pii: PiiDep,
+    return_id: PathId, principal: Ingest, session: DbSession, pii: PiiDep,
     customs: CustomsDep,
 ) -> Response:  # fmt: skip
     """The declared return (CEB625)."""
@@ -226,7 +225,7 @@ async def summarise(
 
 @router.get("/summaries/{summary_id}/xml", response_class=Response, responses=XML)
 async def summary_xml(
-    summary_id: Annotated[str, Path(max_length=64)], principal: Ingest, session: DbSession, pii: PiiDep,
+    summary_id: PathId, principal: Ingest, session: DbSession, pii: PiiDep,
     customs: CustomsDep,
 ) -> Response:  # fmt: skip
     body = await summary.summary_message(session, customs, pii, principal.org_id, summary_id)
@@ -294,7 +293,7 @@ async def link_master_bill(
 
 @router.get("/master-bills/{link_id}/xml", response_class=Response, responses=XML)
 async def master_bill_xml(
-    link_id: Annotated[str, Path(max_length=64)], principal: Ingest, session: DbSession, pii: PiiDep,
+    link_id: PathId, principal: Ingest, session: DbSession, pii: PiiDep,
     customs: CustomsDep,
 ) -> Response:  # fmt: skip
     body = await summary.master_bill_message(session, customs, pii, principal.org_id, link_id)

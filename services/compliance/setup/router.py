@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from services.compliance.context import PiiDep
 from services.compliance.setup import service
@@ -22,10 +20,9 @@ from shared.auth import Admin, Reader
 from shared.db import DbSession, get_scoped, scoped
 from shared.etag import check_if_match, set_etag
 from shared.pagination import Pagination, paginate
-from shared.schemas import Page
+from shared.schemas import Page, PathId
 
 router = APIRouter(prefix="/v1/compliance", tags=["compliance setup"])
-Id = Annotated[str, Path(max_length=64)]
 
 
 @router.put(
@@ -82,7 +79,7 @@ async def list_institutions(principal: Reader, session: DbSession, page: Paginat
 
 @router.get("/payment-institutions/{institution_id}", response_model=PaymentInstitutionOut)
 async def get_institution(
-    institution_id: Id, principal: Reader, session: DbSession, response: Response
+    institution_id: PathId, principal: Reader, session: DbSession, response: Response
 ) -> PaymentInstitutionOut:
     out = PaymentInstitutionOut.model_validate(
         await get_scoped(session, PaymentInstitution, institution_id, principal.org_id)
@@ -97,7 +94,7 @@ async def get_institution(
     responses={412: {"description": "stale If-Match"}},
 )
 async def patch_institution(
-    institution_id: Id,
+    institution_id: PathId,
     body: PaymentInstitutionPatch,
     principal: Admin,
     session: DbSession,
@@ -129,7 +126,7 @@ async def add_source(
     responses={412: {"description": "stale If-Match"}},
 )
 async def rotate_source_secret(
-    source_id: Id, principal: Admin, session: DbSession, pii: PiiDep, request: Request, body: SecretIn | None = None
+    source_id: PathId, principal: Admin, session: DbSession, pii: PiiDep, request: Request, body: SecretIn | None = None
 ) -> SourceCreated:
     """Rotate the signing secret (the one given, else a generated one); the previous one verifies for 24 h."""
     source = await get_scoped(session, Source, source_id, principal.org_id)
@@ -145,14 +142,14 @@ async def list_sources(principal: Admin, session: DbSession, page: Pagination) -
 
 
 @router.get("/sources/{source_id}", response_model=SourceOut)
-async def get_source(source_id: Id, principal: Admin, session: DbSession, response: Response) -> SourceOut:
+async def get_source(source_id: PathId, principal: Admin, session: DbSession, response: Response) -> SourceOut:
     out = SourceOut.model_validate(await get_scoped(session, Source, source_id, principal.org_id))
     set_etag(response, out)
     return out
 
 
 @router.delete("/sources/{source_id}", status_code=204, responses={412: {"description": "stale If-Match"}})
-async def delete_source(source_id: Id, principal: Admin, session: DbSession, request: Request) -> Response:
+async def delete_source(source_id: PathId, principal: Admin, session: DbSession, request: Request) -> Response:
     source = await get_scoped(session, Source, source_id, principal.org_id)
     check_if_match(request, SourceOut.model_validate(source))
     await service.delete_source(session, source)
