@@ -16,11 +16,11 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from standardwebhooks.webhooks import Webhook
 
-from services.compliance.dbutil import retry_on_lock_conflict
 from services.compliance.events import EVENTS
 from services.compliance.orders import service as orders
 from services.compliance.orders.models import Order
 from shared.context import context_of
+from shared.db import retry_on_lock_conflict
 from shared.errors import Conflict, Unavailable
 from shared.relay import Relay
 from tests.compliance.support import (

@@ -12,8 +12,6 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,7 +25,7 @@ from services.campaigns.kinds.validation import validate_settings
 from services.campaigns.plans import live_sbu
 from services.plans.client import PlansClient
 from shared.auth import Principal
-from shared.db import get_scoped, new_id, scoped, utcnow
+from shared.db import dialect_insert, get_scoped, new_id, scoped, utcnow
 from shared.errors import Conflict, Unprocessable
 
 UTM_TAKEN = "utm_campaign {!r} is already used by another campaign of this organisation"
@@ -161,10 +159,6 @@ async def pause_campaigns_of_sbu(session: AsyncSession, org_id: str, sbu_id: str
 METRIC_FIELDS = ("impressions", "clicks", "cost", "conversions", "revenue", "sends", "opens", "unsubscribes")
 
 
-def _insert_for(session: AsyncSession) -> Any:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
 def _metric_values(campaign: Campaign, body: MetricsIn) -> list[dict[str, Any]]:
     now = utcnow()
     values = []
@@ -209,8 +203,7 @@ async def record_metrics(session: AsyncSession, campaign: Campaign, body: Metric
     the rows sent as its parameters, which the driver batches into one multi-row statement. Rendering the rows
     into the statement instead made SQLAlchemy compile 16,000 bound values for every request."""
     values = _metric_values(campaign, body)
-    insert = _insert_for(session)
-    stmt = insert(MetricRow)
+    stmt = dialect_insert(session, MetricRow)
     stmt = stmt.on_conflict_do_update(
         index_elements=["campaign_id", "date", "variant"],
         set_={**{f: stmt.excluded[f] for f in METRIC_FIELDS}, "updated_at": stmt.excluded.updated_at},
@@ -248,7 +241,6 @@ async def attribute_order(
         return "unknown_campaign"
     if currency != campaign.currency:
         return "currency_mismatch"
-    insert = _insert_for(session)
     now = utcnow()
     row = {
         "id": new_id(),
@@ -262,7 +254,9 @@ async def attribute_order(
         "updated_at": now,
     }
     result = await session.execute(
-        insert(AttributedOrder).values(row).on_conflict_do_nothing(index_elements=["org_id", "order_key"])
+        dialect_insert(session, AttributedOrder)
+        .values(row)
+        .on_conflict_do_nothing(index_elements=["org_id", "order_key"])
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return "duplicate"

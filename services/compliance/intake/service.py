@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compliance.customs import messages as customs
 from services.compliance.customs.xmlsafe import local, parse
-from services.compliance.dbutil import retry_on_lock_conflict
 from services.compliance.intake import platforms
 from services.compliance.intake.signatures import VERIFIERS, BadSignature
 from services.compliance.orders import receipts as customs_receipts
@@ -21,7 +20,7 @@ from services.compliance.orders.schemas import OrderDoc, PaymentDoc, WaybillDoc
 from services.compliance.pii import Pii
 from services.compliance.setup.models import Source
 from services.compliance.setup.service import ROLE_DOCUMENTS
-from shared.db import is_uuid, utcnow
+from shared.db import is_uuid, retry_on_lock_conflict, utcnow
 from shared.errors import BadRequest, Forbidden, NotFound, Unauthorized, Unprocessable
 
 MODELS: dict[str, type[OrderDoc] | type[PaymentDoc] | type[WaybillDoc]] = {

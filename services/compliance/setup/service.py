@@ -11,12 +11,11 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.compliance.dbutil import retry_on_lock_conflict
 from services.compliance.orders.service import declare_waiting
 from services.compliance.pii import Pii
 from services.compliance.setup.models import CustomsProfile, PaymentInstitution, Source
 from services.compliance.setup.schemas import SourceIn
-from shared.db import new_id, scoped, utcnow
+from shared.db import new_id, retry_on_lock_conflict, scoped, utcnow
 from shared.errors import Conflict, NotFound, Unprocessable
 
 #: how long the previous secret keeps verifying after a rotation

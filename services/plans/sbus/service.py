@@ -11,7 +11,6 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,7 +23,7 @@ from services.plans.sbus.models import LIVE, Sbu, SbuPerformance
 from services.plans.sbus.schemas import SbuDerive, SbuIn, SbuOut, SbuPatch, SbuRetire
 from services.plans.tactics.models import Channel, Customer, Product
 from shared.auth import Principal
-from shared.db import get_scoped, scoped, utcnow
+from shared.db import get_scoped, scoped, upsert, utcnow
 from shared.errors import Conflict, Unprocessable
 
 TRIPLE = ("customer_id", "channel_id", "product_id")
@@ -207,12 +206,11 @@ async def apply_sbu_performance(
         "created_at": now,
         "updated_at": now,
     }
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(SbuPerformance).values(**values)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[SbuPerformance.sbu_id],
-        set_={k: stmt.excluded[k] for k in ("spend_amount", "revenue_amount", "currency", "as_of", "updated_at")},
-        where=SbuPerformance.as_of < stmt.excluded.as_of,
+    return await upsert(
+        session,
+        SbuPerformance,
+        values,
+        [SbuPerformance.sbu_id],
+        ("spend_amount", "revenue_amount", "currency", "as_of", "updated_at"),
+        where=lambda excluded: SbuPerformance.as_of < excluded.as_of,
     )
-    result = await session.execute(stmt)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
