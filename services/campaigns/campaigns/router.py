@@ -17,10 +17,10 @@ from services.campaigns.campaigns.schemas import (
     TransitionIn,
     campaign_out,
 )
-from services.campaigns.common import Uuid
 from services.campaigns.performance.schemas import CampaignPerformanceOut, SbuPerformanceOut
 from services.campaigns.performance.service import campaign_performance, sbu_performance
 from services.campaigns.plans import plans_client
+from services.campaigns.schema_types import Uuid
 from shared.auth import Principal, Reader, require
 from shared.db import DbSession, scoped, utcnow
 from shared.etag import check_if_match, set_etag

@@ -28,15 +28,16 @@ from services.compliance.orders.quota import lock_buyer
 from services.compliance.orders.schemas import OrderDoc, PaymentDoc, WaybillDoc
 from services.compliance.pii import Pii, mask
 from services.compliance.setup.models import PaymentInstitution
-from shared.db import ScaledDecimal, insert_ignore, new_id, scoped, touch, utcnow
+from shared.db import insert_ignore, new_id, scoped, touch, utcnow
 from shared.errors import NotFound
+from shared.money import MoneyAmount
 from shared.schemas import format_decimal
 
 CHINA = ZoneInfo("Asia/Shanghai")
 MAX_RECEIPTS = 50
 #: matched orders declared at once when the customs profile is set
 DECLARE_BATCH = 200
-_UNITS = ScaledDecimal(4)
+_UNITS = MoneyAmount()
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,12 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.plans.kit import to_columns
 from services.plans.planning.models import Plan
 from services.plans.planning.service import Layer, WriteContext, open_for_write, record
 from shared.auth import Principal
 from shared.db import get_scoped, scoped
 from shared.errors import Conflict, NotFound, Unprocessable
+from shared.money import to_columns
 from shared.pagination import PageParams, paginate
 
 #: a domain rule run on an object about to be saved (raise Unprocessable to refuse it)

@@ -13,7 +13,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.plans.events import publish
-from services.plans.kit import to_columns
 from services.plans.planning.health import plan_findings
 from services.plans.planning.models import AuditEntry, Plan
 from services.plans.planning.schemas import PlanCreate, PlanOut, PlanPatch
@@ -21,6 +20,7 @@ from services.plans.sbus.models import Sbu
 from shared.auth import Principal
 from shared.db import get_scoped, scoped, utcnow
 from shared.errors import Conflict, Forbidden, Unprocessable
+from shared.money import to_columns
 
 Layer = Literal["plan", "strategic", "tactical", "execution"]
 

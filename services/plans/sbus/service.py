@@ -15,7 +15,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.plans.events import publish
-from services.plans.kit import to_columns
 from services.plans.planning.children import load_plan
 from services.plans.planning.models import Plan
 from services.plans.planning.service import WriteContext, open_for_write, record
@@ -25,6 +24,7 @@ from services.plans.tactics.models import Channel, Customer, Product
 from shared.auth import Principal
 from shared.db import get_scoped, scoped, upsert, utcnow
 from shared.errors import Conflict, Unprocessable
+from shared.money import to_columns
 
 TRIPLE = ("customer_id", "channel_id", "product_id")
 
