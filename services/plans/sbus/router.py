@@ -113,4 +113,4 @@ async def retire_sbu(
     sbu_id: PathId, body: SbuRetire, principal: Supervisor, session: DbSession, response: Response
 ) -> SbuView:
     """Retire an SBU with a reason (supervisor or admin)."""
-    return await _shaped(session, await service.retire_sbu(session, principal, sbu_id, body), response)
+    return await _shaped(session, await service.open_and_retire_sbu(session, principal, sbu_id, body), response)

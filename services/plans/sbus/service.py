@@ -1,7 +1,7 @@
 """SBUs (customer × channel × product): one live SBU per triple, changes of the triple by derivation only,
 retirement with a reason; and the read model of campaigns' figures behind the SBU grid.
 
-Event points: :func:`add_sbu` is the one place an SBU comes to life (``sbu.created``), :func:`end_sbu` the
+Event points: :func:`add_sbu` is the one place an SBU comes to life (``sbu.created``), :func:`retire_sbu` the
 one place it is retired (``sbu.retired``)."""
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ async def add_sbu(session: AsyncSession, ctx: WriteContext, values: dict[str, An
     return sbu
 
 
-async def end_sbu(session: AsyncSession, ctx: WriteContext, sbu: Sbu, reason: str) -> Sbu:
+async def retire_sbu(session: AsyncSession, ctx: WriteContext, sbu: Sbu, reason: str) -> Sbu:
     """Retire one SBU for good. Publishes ``sbu.retired`` (campaigns pause its running campaigns)."""
     if sbu.status == "retired":
         raise Conflict(f"sbu {sbu.id} is already retired")
@@ -157,13 +157,13 @@ async def derive_sbu(session: AsyncSession, principal: Principal, sbu_id: str, b
         *TRIPLE,
     )
     values = {k: getattr(old, k) for k in keep} | given | {"derived_from": old.id}
-    await end_sbu(session, ctx, old, f"derived into a new SBU: {body.reason}")
+    await retire_sbu(session, ctx, old, f"derived into a new SBU: {body.reason}")
     return await add_sbu(session, ctx, values, body.reason)
 
 
-async def retire_sbu(session: AsyncSession, principal: Principal, sbu_id: str, body: SbuRetire) -> Sbu:
+async def open_and_retire_sbu(session: AsyncSession, principal: Principal, sbu_id: str, body: SbuRetire) -> Sbu:
     ctx, sbu = await _open_sbu(session, principal, sbu_id)
-    return await end_sbu(session, ctx, sbu, body.reason)
+    return await retire_sbu(session, ctx, sbu, body.reason)
 
 
 async def list_sbus(session: AsyncSession, principal: Principal, plan_id: str, status: str | None) -> Any:
