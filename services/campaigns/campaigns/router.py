@@ -23,7 +23,7 @@ from services.campaigns.plans import plans_client
 from services.campaigns.schema_types import Uuid
 from shared.auth import Principal, Reader, require
 from shared.db import DbSession, scoped, utcnow
-from shared.etag import check_if_match, set_etag
+from shared.etag import Version, Versioned
 from shared.pagination import Pagination, paginate
 from shared.schemas import IsoDate, Page, PathId
 
@@ -33,10 +33,9 @@ MetricsWriter = Annotated[Principal, Depends(require("specialist", "integration"
 AsOf = Annotated[IsoDate | None, Query(description="pacing as of this day (default today, UTC)")]
 
 
-def _shown(response: Response, campaign: Campaign) -> CampaignOut:
+def _shown(version: Versioned, campaign: Campaign) -> CampaignOut:
     out = campaign_out(campaign)
-    set_etag(response, out)
-    return out
+    return version.answer(out)
 
 
 @router.post(
@@ -49,11 +48,16 @@ def _shown(response: Response, campaign: Campaign) -> CampaignOut:
     },
 )
 async def create_campaign(
-    body: CampaignIn, principal: CampaignWriter, session: DbSession, request: Request, response: Response
+    body: CampaignIn,
+    principal: CampaignWriter,
+    session: DbSession,
+    request: Request,
+    response: Response,
+    version: Version,
 ) -> CampaignOut:
     campaign = await service.create_campaign(session, plans_client(request), principal, body)
     response.headers["Location"] = f"/v1/campaigns/{campaign.id}"
-    return _shown(response, campaign)
+    return _shown(version, campaign)
 
 
 @router.get("/campaigns", response_model=Page[CampaignOut])
@@ -78,8 +82,8 @@ async def list_campaigns(
 
 
 @router.get("/campaigns/{campaign_id}", response_model=CampaignOut)
-async def get_campaign(campaign_id: PathId, principal: Reader, session: DbSession, response: Response) -> CampaignOut:
-    return _shown(response, await service.get_campaign(session, principal.org_id, campaign_id))
+async def get_campaign(campaign_id: PathId, principal: Reader, session: DbSession, version: Version) -> CampaignOut:
+    return _shown(version, await service.get_campaign(session, principal.org_id, campaign_id))
 
 
 @router.patch(
@@ -92,12 +96,11 @@ async def patch_campaign(
     body: CampaignPatch,
     principal: CampaignWriter,
     session: DbSession,
-    request: Request,
-    response: Response,
+    version: Version,
 ) -> CampaignOut:
     campaign = await service.get_campaign(session, principal.org_id, campaign_id)
-    check_if_match(request, campaign_out(campaign))
-    return _shown(response, await service.update_campaign(session, campaign, body))
+    version.check(campaign_out(campaign))
+    return _shown(version, await service.update_campaign(session, campaign, body))
 
 
 @router.post(
@@ -110,13 +113,12 @@ async def transition(
     body: TransitionIn,
     principal: CampaignWriter,
     session: DbSession,
-    request: Request,
-    response: Response,
+    version: Version,
 ) -> CampaignOut:
     """Move the campaign to ``to``; with If-Match, only from the state that ETag shows."""
     campaign = await service.get_campaign(session, principal.org_id, campaign_id)
-    check_if_match(request, campaign_out(campaign))
-    return _shown(response, await service.change_status(session, campaign, body.to))
+    version.check(campaign_out(campaign))
+    return _shown(version, await service.change_status(session, campaign, body.to))
 
 
 @router.put("/campaigns/{campaign_id}/metrics", response_model=MetricsOut)

@@ -10,7 +10,7 @@ from services.campaigns.experiments.models import Experiment
 from services.campaigns.experiments.schemas import AnalysisOut, ExperimentIn, ExperimentOut, PlanOut
 from shared.auth import Principal, Reader, require
 from shared.db import DbSession, scoped
-from shared.etag import set_etag
+from shared.etag import Version
 from shared.pagination import Pagination, paginate
 from shared.schemas import Page, PathId
 
@@ -20,13 +20,17 @@ ExperimentWriter = Annotated[Principal, Depends(require("specialist"))]
 
 @router.post("/campaigns/{campaign_id}/experiments", response_model=ExperimentOut, status_code=201)
 async def create_experiment(
-    campaign_id: PathId, body: ExperimentIn, principal: ExperimentWriter, session: DbSession, response: Response
+    campaign_id: PathId,
+    body: ExperimentIn,
+    principal: ExperimentWriter,
+    session: DbSession,
+    response: Response,
+    version: Version,
 ) -> ExperimentOut:
     campaign = await get_campaign(session, principal.org_id, campaign_id)
     out = ExperimentOut.model_validate(await service.create_experiment(session, campaign, body))
     response.headers["Location"] = f"/v1/experiments/{out.id}"
-    set_etag(response, out)
-    return out
+    return version.answer(out)
 
 
 @router.get("/campaigns/{campaign_id}/experiments", response_model=Page[ExperimentOut])
@@ -41,11 +45,10 @@ async def list_experiments(
 
 @router.get("/experiments/{experiment_id}", response_model=ExperimentOut)
 async def get_experiment(
-    experiment_id: PathId, principal: Reader, session: DbSession, response: Response
+    experiment_id: PathId, principal: Reader, session: DbSession, version: Version
 ) -> ExperimentOut:
     out = ExperimentOut.model_validate(await service.get_experiment(session, principal.org_id, experiment_id))
-    set_etag(response, out)
-    return out
+    return version.answer(out)
 
 
 @router.get(

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from services.compliance.context import CustomsDep, PiiDep, SettingsDep
 from services.compliance.intake import lifecycle
@@ -29,7 +29,7 @@ from services.compliance.roles import Ingest
 from shared.auth import Admin, Reader
 from shared.db import DbSession
 from shared.errors import Conflict, NotFound, Unprocessable
-from shared.etag import check_if_match, set_etag
+from shared.etag import Version
 from shared.pagination import Pagination
 from shared.schemas import IsoDate, Page, PathId
 
@@ -72,12 +72,11 @@ async def list_orders(
 
 @router.get("/orders/{ebp_code}/{order_no}", response_model=OrderOut)
 async def get_order(
-    ebp_code: Ebp, order_no: OrderNo, principal: Reader, session: DbSession, response: Response
+    ebp_code: Ebp, order_no: OrderNo, principal: Reader, session: DbSession, version: Version
 ) -> OrderOut:
     order = await service.get_order(session, principal.org_id, ebp_code, order_no)
     out = await views.order_view(session, order)
-    set_etag(response, out)
-    return out
+    return version.answer(out)
 
 
 @router.patch(
@@ -92,20 +91,18 @@ async def complete_order(
     principal: Ingest,
     session: DbSession,
     pii: PiiDep,
-    request: Request,
-    response: Response,
+    version: Version,
 ) -> OrderOut:
     """Complete an ``incomplete`` order with the fields it waits for; matching then runs."""
     order = await lifecycle.locked_order(session, principal.org_id, ebp_code, order_no)
     if order is None:
         raise NotFound(f"order {ebp_code}/{order_no} not found")
-    check_if_match(request, await views.order_view(session, order))
+    version.check(await views.order_view(session, order))
     if order.state != "incomplete":
         raise Conflict(f"only an incomplete order can be completed; this one is {order.state}")
     order = await lifecycle.complete(session, pii, order, body.model_dump(mode="json", exclude_none=True))
     out = await views.order_view(session, order)
-    set_etag(response, out)
-    return out
+    return version.answer(out)
 
 
 @router.post(

@@ -17,6 +17,7 @@ from services.plans.planning.service import Layer, WriteContext, open_for_write,
 from shared.auth import Principal
 from shared.db import get_scoped, scoped
 from shared.errors import Conflict, NotFound, Unprocessable
+from shared.etag import Precondition
 from shared.money import to_columns
 from shared.pagination import PageParams, paginate
 
@@ -109,7 +110,7 @@ async def update_child(
     plan_id: str,
     child_id: str,
     body: BaseModel,
-    precondition: Callable[[BaseModel], None],
+    precondition: Precondition,
 ) -> Any:
     ctx = await open_for_write(session, principal, plan_id, kind.layer, _override(body))
     obj = await get_child(session, principal, kind, plan_id, child_id)
@@ -133,7 +134,7 @@ async def delete_child(
     plan_id: str,
     child_id: str,
     override_reason: str | None,
-    precondition: Callable[[BaseModel], None],
+    precondition: Precondition,
 ) -> None:
     ctx: WriteContext = await open_for_write(session, principal, plan_id, kind.layer, override_reason)
     obj = await get_child(session, principal, kind, plan_id, child_id)

@@ -20,6 +20,7 @@ from services.plans.sbus.models import Sbu
 from shared.auth import Principal
 from shared.db import get_scoped, scoped, utcnow
 from shared.errors import Conflict, Forbidden, Unprocessable
+from shared.etag import Precondition
 from shared.money import to_columns
 
 Layer = Literal["plan", "strategic", "tactical", "execution"]
@@ -146,7 +147,7 @@ def _check_patch(plan: Plan, body: PlanPatch) -> None:
 
 
 async def update_plan(
-    session: AsyncSession, principal: Principal, plan_id: str, body: PlanPatch, precondition: Any
+    session: AsyncSession, principal: Principal, plan_id: str, body: PlanPatch, precondition: Precondition
 ) -> Plan:
     layer: Layer = "strategic" if "strategy_locked_until" in body.model_fields_set else "plan"
     ctx = await open_for_write(session, principal, plan_id, layer, body.override_reason)
@@ -164,7 +165,7 @@ async def update_plan(
     return plan
 
 
-async def delete_plan(session: AsyncSession, principal: Principal, plan_id: str, precondition: Any) -> None:
+async def delete_plan(session: AsyncSession, principal: Principal, plan_id: str, precondition: Precondition) -> None:
     plan = await get_scoped(session, Plan, plan_id, principal.org_id)
     precondition(PlanOut.model_validate(plan))
     if plan.status != "draft":

@@ -24,6 +24,7 @@ from services.plans.tactics.models import Channel, Customer, Product
 from shared.auth import Principal
 from shared.db import get_scoped, scoped, upsert, utcnow
 from shared.errors import Conflict, Unprocessable
+from shared.etag import Precondition
 from shared.money import to_columns
 
 TRIPLE = ("customer_id", "channel_id", "product_id")
@@ -109,7 +110,7 @@ async def _open_sbu(session: AsyncSession, principal: Principal, sbu_id: str) ->
 
 
 async def update_sbu(
-    session: AsyncSession, principal: Principal, sbu_id: str, body: SbuPatch, precondition: Any
+    session: AsyncSession, principal: Principal, sbu_id: str, body: SbuPatch, precondition: Precondition
 ) -> Sbu:
     """Need, demand, budget, revenue target and owner may change; the triple never does (derive instead)."""
     for field in TRIPLE:
