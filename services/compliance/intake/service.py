@@ -21,7 +21,7 @@ from services.compliance.pii import Pii
 from services.compliance.setup.models import Source
 from services.compliance.setup.service import ROLE_DOCUMENTS
 from shared.db import is_uuid, retry_on_lock_conflict, utcnow
-from shared.errors import BadRequest, Forbidden, NotFound, Unauthorized, Unprocessable
+from shared.errors import BadRequest, FieldError, Forbidden, NotFound, Unauthorized, Unprocessable
 
 MODELS: dict[str, type[OrderDoc] | type[PaymentDoc] | type[WaybillDoc]] = {
     "order": OrderDoc,
@@ -60,7 +60,7 @@ def _document(source: Source, body: bytes) -> tuple[str, Any]:
         raise BadRequest("the delivery body must be a JSON object")
     kind = data.get("type")
     if kind not in MODELS:
-        raise Unprocessable("type must be order, payment or waybill", loc=["body", "type"])
+        raise FieldError("type", "type must be order, payment or waybill")
     return kind, data.get("data")
 
 
@@ -141,5 +141,5 @@ async def receive_message(session: AsyncSession, pii: Pii, org_id: str, body: by
         result.applied = sum(applied)
         result.unmatched = result.receipts - result.applied
     elif name not in customs.KNOWN_OTHER:
-        raise Unprocessable(f"{name[:40]} is not a customs message XBM takes", loc=["body"])
+        raise FieldError((), f"{name[:40]} is not a customs message XBM takes")
     return result

@@ -16,7 +16,7 @@ from services.plans.planning.models import Plan
 from services.plans.planning.service import Layer, WriteContext, open_for_write, record
 from shared.auth import Principal
 from shared.db import get_scoped, scoped
-from shared.errors import Conflict, NotFound, Unprocessable
+from shared.errors import Conflict, FieldError, NotFound
 from shared.etag import Precondition
 from shared.money import to_columns
 from shared.pagination import PageParams, paginate
@@ -99,7 +99,7 @@ def _apply(kind: ChildKind, obj: Any, body: BaseModel) -> None:
     for key, value in to_columns(body, exclude={"override_reason"}, only_set=True).items():
         if value is None and not columns[key].nullable:
             field = key.removesuffix("_amount").removesuffix("_currency")
-            raise Unprocessable(f"{field} cannot be null", loc=["body", field])
+            raise FieldError(field, f"{field} cannot be null")
         setattr(obj, key, value)
 
 

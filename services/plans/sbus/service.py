@@ -23,7 +23,7 @@ from services.plans.sbus.schemas import SbuDerive, SbuIn, SbuOut, SbuPatch, SbuR
 from services.plans.tactics.models import Channel, Customer, Product
 from shared.auth import Principal
 from shared.db import get_scoped, scoped, upsert, utcnow
-from shared.errors import Conflict, Unprocessable
+from shared.errors import Conflict, FieldError
 from shared.etag import Precondition
 from shared.money import to_columns
 
@@ -36,11 +36,11 @@ async def _check_parts(session: AsyncSession, plan: Plan, values: dict[str, Any]
             select(model.id).where(model.org_id == plan.org_id, model.plan_id == plan.id, model.id == values[field])
         )
         if found is None:
-            raise Unprocessable(f"{model.__label__} {values[field]} is not in plan {plan.id}", loc=["body", field])
+            raise FieldError(field, f"{model.__label__} {values[field]} is not in plan {plan.id}")
     for field in ("budget_currency", "revenue_target_currency"):
         if values.get(field) is not None and values[field] != plan.base_currency:
             name = field.removesuffix("_currency")
-            raise Unprocessable(f"{name} must be in the plan's base currency {plan.base_currency}", loc=["body", name])
+            raise FieldError(name, f"{name} must be in the plan's base currency {plan.base_currency}")
 
 
 async def _live_with_triple(session: AsyncSession, org_id: str, values: dict[str, Any]) -> str | None:
@@ -115,10 +115,10 @@ async def update_sbu(
     """Need, demand, budget, revenue target and owner may change; the triple never does (derive instead)."""
     for field in TRIPLE:
         if field in body.model_fields_set:
-            raise Unprocessable(
+            raise FieldError(
+                field,
                 f"{field} of an SBU never changes: a new customer, channel or product is a new business model; "
                 f"derive it with POST /v1/sbus/{sbu_id}/derive",
-                loc=["body", field],
             )
     ctx, sbu = await _open_sbu(session, principal, sbu_id)
     before = SbuOut.model_validate(sbu)
@@ -126,9 +126,8 @@ async def update_sbu(
     values = to_columns(body, exclude=set(TRIPLE), only_set=True)
     for key, value in values.items():
         if value is None:
-            raise Unprocessable(
-                f"{key.removesuffix('_amount').removesuffix('_currency')} cannot be null",
-                loc=["body", key.split("_amount")[0]],
+            raise FieldError(
+                key.split("_amount")[0], f"{key.removesuffix('_amount').removesuffix('_currency')} cannot be null"
             )
         setattr(sbu, key, value)
     await _check_parts(session, ctx.plan, {f: getattr(sbu, f) for f in TRIPLE} | values)
@@ -144,9 +143,7 @@ async def derive_sbu(session: AsyncSession, principal: Principal, sbu_id: str, b
     given = to_columns(body, exclude={"reason"}, only_set=True)
     given = {k: v for k, v in given.items() if v is not None}
     if all(given.get(f, getattr(old, f)) == getattr(old, f) for f in TRIPLE):
-        raise Unprocessable(
-            "derive changes the customer, the channel or the product; PATCH changes the rest", loc=["body"]
-        )
+        raise FieldError((), "derive changes the customer, the channel or the product; PATCH changes the rest")
     keep = (
         "need",
         "demand",
