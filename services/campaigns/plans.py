@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 import httpx
-from fastapi import Request
 from pydantic import ValidationError
 
-from services.campaigns.context import campaigns_context
 from services.plans.client import PlansClient, SbuRef
 from shared.auth import Principal
 from shared.errors import FieldError, NotFound, Unavailable
-
-
-def plans_client(request: Request) -> PlansClient:
-    """One client per app, so its circuit breaker remembers failures across requests."""
-    return campaigns_context(request.app).plans()
 
 
 async def live_sbu(plans: PlansClient, principal: Principal, sbu_id: str) -> SbuRef:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from services.campaigns.campaigns import service
 from services.campaigns.campaigns.models import Campaign
@@ -17,9 +17,9 @@ from services.campaigns.campaigns.schemas import (
     TransitionIn,
     campaign_out,
 )
+from services.campaigns.context import CampaignsCtx
 from services.campaigns.performance.schemas import CampaignPerformanceOut, SbuPerformanceOut
 from services.campaigns.performance.service import campaign_performance, sbu_performance
-from services.campaigns.plans import plans_client
 from services.campaigns.schema_types import Uuid
 from shared.auth import Principal, Reader, require
 from shared.db import DbSession, scoped, utcnow
@@ -51,11 +51,11 @@ async def create_campaign(
     body: CampaignIn,
     principal: CampaignWriter,
     session: DbSession,
-    request: Request,
     response: Response,
     version: Version,
+    ctx: CampaignsCtx,
 ) -> CampaignOut:
-    campaign = await service.create_campaign(session, plans_client(request), principal, body)
+    campaign = await service.create_campaign(session, ctx.plans(), principal, body)
     response.headers["Location"] = f"/v1/campaigns/{campaign.id}"
     return _shown(version, campaign)
 
