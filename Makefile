@@ -28,13 +28,13 @@ install: $(RUNTIME)
 install-dev: $(STAMP)
 
 run: $(RUNTIME)
-	$(PY) -m services.run
+	$(PY) -m xbm.run
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check shared services tests $(wildcard bench)
-	$(VENV)/bin/ruff format --check shared services tests $(wildcard bench)
+	$(VENV)/bin/ruff check shared services xbm tests $(wildcard bench)
+	$(VENV)/bin/ruff format --check shared services xbm tests $(wildcard bench)
 	$(VENV)/bin/lint-imports
-	$(VENV)/bin/mypy shared services
+	$(VENV)/bin/mypy shared services xbm
 
 test: lint
 	$(VENV)/bin/pytest -q -p no:cacheprovider
@@ -63,7 +63,7 @@ fuzz: $(STAMP)
 
 # with `make run` going: Company A's season through all three services
 demo: $(RUNTIME)
-	$(PY) -m services.cli.demo
+	$(PY) -m xbm.cli.demo
 
 # the benchmarks (PostgreSQL; see bench/RESULTS.md)
 bench: $(STAMP)

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi_offline import FastAPIOffline
 
 from shared.auth import KeySource, RemoteJWKS, RevocationList, TokenVerifier
+from shared.context import AppContext, attach
 from shared.cors import ListedOriginsCORS
 from shared.db import make_engine, make_sessionmaker
 from shared.errors import install_error_handlers
@@ -73,46 +74,50 @@ def build_app(
     idempotency_model: Any = None,
     relay_tasks: Callable[[FastAPI], Sequence[Task]] | None = None,
     security_schemes: dict[str, Any] | None = None,
+    context: AppContext | None = None,
 ) -> FastAPI:
     """``key_source`` builds the token keys for this app; by default plans' JWKS fetched over HTTP; likewise
     ``revocations`` fetches the ids of revoked API keys (by default from plans over HTTP).
     With ``events`` the app serves ``/v1/subscriptions`` and runs its outbox relay (unless ``run_relay`` is off;
     ``relay_tasks`` are extra periodic jobs run on each relay pass). ``security_schemes`` are declared in the
-    OpenAPI document beside the bearer scheme, for the routes that name them (the bootstrap token)."""
+    OpenAPI document beside the bearer scheme, for the routes that name them (the bootstrap token).
+    ``context`` is the service's own :class:`~shared.context.AppContext` (a subclass with its extras); by default
+    a plain one. The factory and the lifespan fill in its common fields."""
+    ctx = context if context is not None else AppContext(settings=settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         engine = make_engine(settings.resolved_database_url())
-        app.state.engine = engine
-        app.state.sessionmaker = make_sessionmaker(engine)
+        ctx.engine = engine
+        ctx.sessionmaker = make_sessionmaker(engine)
         own_client = http_client is None
-        app.state.http = http_client or make_http_client(settings.http_connect_timeout, settings.http_read_timeout)
+        ctx.http = http_client or make_http_client(settings.http_connect_timeout, settings.http_read_timeout)
         if key_source is not None:
             keys = key_source(app)
         else:
-            keys = RemoteJWKS(jwks_fetcher(app.state.http, settings.plans_url))
+            keys = RemoteJWKS(jwks_fetcher(ctx.http, settings.plans_url))
         if revocations is not None:
             fetch_revoked = revocations(app)
         else:
-            fetch_revoked = revocations_fetcher(app.state.http, settings.plans_url, app.state.service_secret)
-        app.state.verifier = TokenVerifier(keys, revocations=RevocationList(fetch_revoked))
+            fetch_revoked = revocations_fetcher(ctx.http, settings.plans_url, ctx.service_secret)
+        ctx.verifier = TokenVerifier(keys, revocations=RevocationList(fetch_revoked))
         relay_task = None
         stop = asyncio.Event()
         if events is not None:
-            app.state.relay = Relay(
-                app.state.sessionmaker,
+            ctx.relay = Relay(
+                ctx.sessionmaker,
                 events,
-                app.state.http,
-                app.state.outbound_policy,
+                ctx.http,
+                ctx.outbound_policy,
                 extra_tasks=relay_tasks(app) if relay_tasks else (),
                 lease_seconds=settings.relay_lease_seconds,
             )
         try:
             for hook in on_startup:
                 await hook(app)
-            if events is not None and settings.run_relay:
-                relay_task = asyncio.create_task(app.state.relay.run_forever(settings.relay_idle_seconds, stop))
+            if ctx.relay is not None and settings.run_relay:
+                relay_task = asyncio.create_task(ctx.relay.run_forever(settings.relay_idle_seconds, stop))
             yield
         finally:
             stop.set()
@@ -121,7 +126,7 @@ def build_app(
             for hook in on_shutdown:
                 await hook(app)
             if own_client:
-                await app.state.http.aclose()
+                await ctx.http.aclose()
             await engine.dispose()
 
     if settings.environment != "test":
@@ -139,11 +144,11 @@ def build_app(
         generate_unique_id_function=lambda route: route.name,
         swagger_ui_parameters={"persistAuthorization": True, "displayRequestDuration": True},
     )
-    app.state.settings = settings
-    app.state.metrics = Metrics(settings.service_name)
-    app.state.events = events
-    app.state.service_secret = settings.resolved_service_secret()
-    app.state.outbound_policy = OutboundPolicy.for_environment(settings.environment, settings.outbound_allow)
+    ctx.events = events
+    ctx.metrics = Metrics(settings.service_name)
+    ctx.service_secret = settings.resolved_service_secret()
+    ctx.outbound_policy = OutboundPolicy.for_environment(settings.environment, settings.outbound_allow)
+    attach(app, ctx)
     install_error_handlers(app)
     app.include_router(ops_router(migrations_dir))
     for router in routers:
@@ -156,7 +161,7 @@ def build_app(
         declare_idempotency_conflicts(app)
     install_openapi(app, extra_schemes=security_schemes, idempotent_posts=idempotency_model is not None)
     app.add_middleware(InputGuardMiddleware, max_body_bytes=settings.max_body_bytes)
-    app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)
+    app.add_middleware(ObservabilityMiddleware, metrics=ctx.metrics)
     if settings.cors_origins:
         # outermost, so preflights and error responses (401, 413, 503 …) carry the CORS headers too
         app.add_middleware(ListedOriginsCORS, origins=settings.cors_origins)

@@ -19,6 +19,7 @@ from typing import Annotated, Any, Protocol
 import jwt
 from fastapi import Depends, Request
 
+from shared.context import context_of
 from shared.errors import Forbidden, Unauthorized, Unavailable
 
 TOKEN_ISSUER = "xbm-plans"
@@ -220,7 +221,7 @@ def bearer_token(request: Request) -> str:
 
 
 async def current_principal(request: Request) -> Principal:
-    principal: Principal = await request.app.state.verifier.verify(bearer_token(request))
+    principal: Principal = await context_of(request.app).verifier.verify(bearer_token(request))
     request.state.principal = principal
     return principal
 

@@ -1,16 +1,21 @@
-"""Database mechanisms: engine, one session per request, declarative base, mixins, tenant scoping."""
+"""Database mechanisms: engine, one session per request, declarative base, mixins, tenant scoping, and the
+dialect-neutral insert-if-absent / upsert statements with the answer to lock conflicts."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy import BigInteger, DateTime, MetaData, String, event, select
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column
@@ -18,7 +23,8 @@ from sqlalchemy.sql import ColumnElement, Select
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
-from shared.errors import NotFound
+from shared.context import context_of
+from shared.errors import RETRYABLE_SQLSTATES, NotFound, Unavailable
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -195,7 +201,7 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One session per request. The request owns the transaction: it commits here, after the endpoint
     returned and before the response is sent; services only flush. Any error rolls everything back."""
-    async with request.app.state.sessionmaker() as session:
+    async with context_of(request.app).sessionmaker() as session:
         try:
             yield session
         except BaseException:
@@ -206,3 +212,68 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 DbSession = Annotated[AsyncSession, Depends(_request_session, scope="function")]
+
+
+# --- insert-if-absent, upsert, lock conflicts ------------------------------------------------------------------
+# The unique constraint decides, never a read-then-write; the same statements on PostgreSQL and SQLite.
+
+
+def dialect_insert(session: AsyncSession, model: Any) -> Any:
+    """``INSERT`` for ``model`` in the session's dialect, with its ``ON CONFLICT`` clauses (PostgreSQL's or
+    SQLite's; the two are spelled alike)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(model)
+    return sqlite.insert(model)
+
+
+async def insert_ignore(session: AsyncSession, model: Any, values: dict[str, Any], keys: list[str]) -> bool:
+    """Insert one row unless one with the same ``keys`` exists; True when this call inserted it."""
+    stmt = dialect_insert(session, model).values(**values).on_conflict_do_nothing(index_elements=keys)
+    primary = sa_inspect(model).primary_key[0]
+    result = await session.execute(stmt.returning(primary))
+    return result.scalar_one_or_none() is not None
+
+
+async def upsert(
+    session: AsyncSession,
+    model: Any,
+    values: dict[str, Any],
+    keys: list[Any],
+    update: Iterable[str],
+    *,
+    where: Callable[[Any], ColumnElement[bool]] | None = None,
+) -> bool:
+    """Insert the row, or update the ``update`` columns of the one with the same ``keys`` (only when
+    ``where(excluded)`` holds, if given); True when a row was written."""
+    stmt = dialect_insert(session, model).values(**values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=keys,
+        set_={k: stmt.excluded[k] for k in update},
+        where=where(stmt.excluded) if where is not None else None,
+    )
+    result = await session.execute(stmt)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def touch(session: AsyncSession, model: Any, values: dict[str, Any], keys: list[str], touched: str) -> None:
+    """Upsert that always writes the row, so it is locked until this transaction ends (serialises arrivals)."""
+    stmt = dialect_insert(session, model).values(**values)
+    stmt = stmt.on_conflict_do_update(index_elements=keys, set_={touched: stmt.excluded[touched]})
+    await session.execute(stmt)
+
+
+def is_lock_conflict(exc: DBAPIError) -> bool:
+    """A deadlock, serialization failure or lock timeout on PostgreSQL: the transaction may simply be retried."""
+    return getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES
+
+
+@asynccontextmanager
+async def retry_on_lock_conflict() -> AsyncIterator[None]:
+    """A deadlock or serialization failure rolls the whole request back: 503 with Retry-After, which the client
+    (and an Idempotency-Key) may simply retry."""
+    try:
+        yield
+    except DBAPIError as exc:
+        if not is_lock_conflict(exc):
+            raise
+        raise Unavailable("another request was changing the same orders; retry", retry_after=1) from exc

@@ -93,6 +93,16 @@ class Unprocessable(AppError):
         super().__init__(detail, **extra)
 
 
+class FieldError(Unprocessable):
+    """The domain refuses one field of the request body, named by its path there: ``FieldError("price", …)``,
+    ``FieldError(("rows", 3, "date"), …)``, or ``()`` for the body as a whole. The problem lists it like a
+    validation error, with ``loc`` ``["body", *path]``; domain code names fields, not HTTP locations."""
+
+    def __init__(self, field: str | tuple[str | int, ...], detail: str, **extra: Any):
+        self.field: tuple[str | int, ...] = (field,) if isinstance(field, str) else tuple(field)
+        super().__init__(detail, loc=["body", *self.field], **extra)
+
+
 class PreconditionRequired(AppError):
     status, title = 428, "Precondition Required"
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Request, Response
+from fastapi import Depends, Request, Response
 from pydantic import BaseModel
 
 from shared.errors import PreconditionFailed, Unprocessable
@@ -43,3 +44,28 @@ def check_if_match(request: Request, current: BaseModel | dict[str, Any] | None)
         return
     if etag_of(current) not in tags:
         raise PreconditionFailed("the resource changed since you read it (If-Match does not match its ETag)")
+
+
+#: what a write's domain code is given to check the client's copy against the current representation
+Precondition = Callable[[BaseModel], None]
+R = TypeVar("R", bound=BaseModel | dict[str, Any])
+
+
+class Versioned:
+    """ETag and If-Match declared once per route: a route that answers with a versioned representation, or
+    writes one, takes ``version: Version`` and calls :meth:`answer` on what it returns (the ETag header) and
+    :meth:`check` (or hands ``version.check`` to the domain as its :data:`Precondition`) with the current
+    representation before it changes anything (the If-Match rules of :func:`check_if_match`)."""
+
+    def __init__(self, request: Request, response: Response) -> None:
+        self.request, self.response = request, response
+
+    def check(self, current: BaseModel | dict[str, Any] | None) -> None:
+        check_if_match(self.request, current)
+
+    def answer(self, representation: R) -> R:
+        set_etag(self.response, representation)
+        return representation
+
+
+Version = Annotated[Versioned, Depends(Versioned)]

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from shared.context import context_of
 from shared.migrations import current_revision, head_revision
 
 # Which process answers: `make run` hands each child an id and says "up" only when /healthz answers with it, so
@@ -27,7 +28,7 @@ def ops_router(migrations_dir: Path) -> APIRouter:
 
     @router.get("/readyz")
     async def readyz(request: Request) -> JSONResponse:
-        engine = request.app.state.engine
+        engine = context_of(request.app).engine
         try:
             async with engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
@@ -51,7 +52,7 @@ def ops_router(migrations_dir: Path) -> APIRouter:
 
     @router.get("/metrics")
     async def metrics(request: Request) -> Response:
-        body, content_type = request.app.state.metrics.render()
+        body, content_type = context_of(request.app).metrics.render()
         return Response(body, media_type=content_type)
 
     return router

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.context import context_of
 from shared.db import IdMixin, UTCDateTime, utcnow
 from shared.errors import AppError, database_unreachable, send_problem
 from shared.observability import replay_body
@@ -67,7 +68,7 @@ class IdempotencyMiddleware:
         if not auth.lower().startswith("bearer "):
             return None
         try:
-            principal = await scope["app"].state.verifier.verify(auth[7:].strip())
+            principal = await context_of(scope["app"]).verifier.verify(auth[7:].strip())
         except AppError:
             return None
         return f"org:{principal.org_id}", principal.subject[:64]
@@ -103,7 +104,7 @@ class IdempotencyMiddleware:
         owner, principal = caller
         fingerprint = request_fingerprint(scope["path"], scope.get("query_string", b""), body)
 
-        sessionmaker = scope["app"].state.sessionmaker
+        sessionmaker = context_of(scope["app"]).sessionmaker
         try:
             row_id = await self._claim(sessionmaker, owner, principal, key, fingerprint, send)
         except Exception as exc:

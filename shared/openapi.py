@@ -19,6 +19,7 @@ from fastapi import FastAPI, Request, routing
 from fastapi.dependencies.models import Dependant
 
 from shared.auth import current_principal
+from shared.context import context_of
 from shared.errors import Unprocessable
 from shared.etag import MAX_IF_MATCH
 
@@ -172,7 +173,7 @@ async def refuse_unknown_query(request: Request) -> None:
     dependant = getattr(route, "dependant", None)
     if dependant is None:
         return
-    cache: dict[int, frozenset[str]] = request.app.state.__dict__.setdefault("_query_names", {})
+    cache = context_of(request.app).query_names
     known = cache.get(id(dependant))
     if known is None:
         known = cache[id(dependant)] = declared_query_names(dependant)

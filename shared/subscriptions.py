@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from shared.auth import Admin
+from shared.context import context_of
 from shared.db import DbSession, get_scoped, scoped, utcnow
 from shared.errors import Conflict, NotFound, Unauthorized, Unprocessable
 from shared.etag import check_if_match, set_etag
@@ -98,7 +99,10 @@ class DeliveryOut(Out):
 
 
 def _tables(request: Request) -> EventTables:
-    return request.app.state.events  # type: ignore[no-any-return]
+    tables = context_of(request.app).events
+    if tables is None:  # the router is mounted only on apps that publish events
+        raise RuntimeError("this app publishes no events")
+    return tables
 
 
 Tables = Annotated[EventTables, Depends(_tables)]
@@ -122,7 +126,7 @@ def subscriptions_router() -> APIRouter:
         body: SubscriptionIn, principal: Admin, session: DbSession, tables: Tables, request: Request, response: Response
     ) -> SubscriptionCreated:
         """Subscribe a URL to events; the ``whsec_`` signing secret is shown once."""
-        await request.app.state.outbound_policy.check_url(body.url)
+        await context_of(request.app).outbound_policy.check_url(body.url)
         sub = tables.Subscription(
             org_id=principal.org_id,
             url=body.url,
@@ -165,7 +169,7 @@ def subscriptions_router() -> APIRouter:
         sub = await get_scoped(session, tables.Subscription, subscription_id, principal.org_id)
         check_if_match(request, SubscriptionOut.model_validate(sub))
         if body.url is not None:
-            await request.app.state.outbound_policy.check_url(body.url)
+            await context_of(request.app).outbound_policy.check_url(body.url)
             sub.url = body.url
         if body.event_types is not None:
             sub.event_types = _known_types(tables, body.event_types)
@@ -263,7 +267,7 @@ def internal_router() -> APIRouter:
         authorization: Annotated[str | None, Header(max_length=512)] = None,
     ) -> dict[str, str]:
         """Idempotent registration of one service's subscription to another's events (not for tenants)."""
-        expected = f"Bearer {request.app.state.service_secret}"
+        expected = f"Bearer {context_of(request.app).service_secret}"
         if not authorization or not hmac.compare_digest(authorization.encode(), expected.encode()):
             raise Unauthorized("internal subscriptions need the service secret")
         await upsert_system_subscription(
@@ -320,7 +324,7 @@ async def ensure_system_subscription(
     :func:`stop_system_subscriptions` ends those attempts at shutdown."""
 
     async def attempt() -> None:
-        async with app.state.sessionmaker() as session, session.begin():
+        async with context_of(app).sessionmaker() as session, session.begin():
             await upsert_system_subscription(session, tables, name, url, event_types, secret)
 
     try:
@@ -340,12 +344,12 @@ async def ensure_system_subscription(
                 log.info("registered the %s subscription", name)
                 return
 
-    tasks: set[asyncio.Task[None]] = app.state.__dict__.setdefault("system_subscription_tasks", set())
+    tasks = context_of(app).system_subscription_tasks
     task = asyncio.create_task(keep_trying())
     tasks.add(task)
     task.add_done_callback(tasks.discard)
 
 
 async def stop_system_subscriptions(app: FastAPI) -> None:
-    for task in list(app.state.__dict__.get("system_subscription_tasks", ())):
+    for task in list(context_of(app).system_subscription_tasks):
         task.cancel()

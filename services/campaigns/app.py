@@ -8,6 +8,7 @@ import httpx
 from fastapi import FastAPI
 
 from services.campaigns.campaigns.router import router as campaigns_router
+from services.campaigns.context import CampaignsContext, campaigns_context
 from services.campaigns.event_nodes.router import router as event_nodes_router
 from services.campaigns.events import EVENTS, announce_changed_sbus
 from services.campaigns.experiments.router import router as experiments_router
@@ -34,7 +35,8 @@ def create_app(settings: CampaignsSettings | None = None, http_client: httpx.Asy
         http_client=http_client,
         idempotency_model=IdempotencyKey,
         events=EVENTS,
-        relay_tasks=lambda app: [lambda: announce_changed_sbus(app.state.sessionmaker)],
+        relay_tasks=lambda app: [lambda: announce_changed_sbus(campaigns_context(app).sessionmaker)],
         on_startup=[subscribe_on_start] if settings.subscribe_on_start else [],
         on_shutdown=[stop_subscribing],
+        context=CampaignsContext(settings=settings),
     )

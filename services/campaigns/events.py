@@ -9,13 +9,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import String, delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.campaigns.base import Base
-from shared.db import UTCDateTime, utcnow
+from shared.db import UTCDateTime, insert_ignore, utcnow
 from shared.events import emit, event_tables
 
 log = logging.getLogger("xbm.campaigns.events")
@@ -39,9 +37,7 @@ async def publish(
 
 
 async def mark_sbu_changed(session: AsyncSession, org_id: str, sbu_id: str) -> None:
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(ChangedSbu).values(sbu_id=sbu_id, org_id=org_id, since=utcnow())
-    await session.execute(stmt.on_conflict_do_nothing(index_elements=["sbu_id"]))
+    await insert_ignore(session, ChangedSbu, {"sbu_id": sbu_id, "org_id": org_id, "since": utcnow()}, ["sbu_id"])
 
 
 async def announce_changed_sbus(sessionmaker: async_sessionmaker[AsyncSession], batch: int = 100) -> int:

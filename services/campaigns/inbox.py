@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.campaigns.campaigns.service import attribute_order, pause_campaigns_of_sbu
 from services.campaigns.events import EVENTS
+from shared.context import context_of
 from shared.db import DbSession
 from shared.errors import Unprocessable
 from shared.events import derive_webhook_secret
@@ -21,7 +22,7 @@ router = APIRouter(prefix="/internal/events", tags=["internal"], include_in_sche
 
 
 async def _receive(request: Request, session: AsyncSession, source: str) -> dict[str, Any] | None:
-    secret = derive_webhook_secret(request.app.state.service_secret, f"{source}->campaigns")
+    secret = derive_webhook_secret(context_of(request.app).service_secret, f"{source}->campaigns")
     return await receive_event(request, session, EVENTS, secret, source=source)
 
 

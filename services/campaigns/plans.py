@@ -3,40 +3,29 @@
 from __future__ import annotations
 
 import httpx
-from fastapi import Request
 from pydantic import ValidationError
 
 from services.plans.client import PlansClient, SbuRef
 from shared.auth import Principal
-from shared.errors import NotFound, Unavailable, Unprocessable
-
-
-def plans_client(request: Request) -> PlansClient:
-    """One client per app, so its circuit breaker remembers failures across requests."""
-    client: PlansClient | None = getattr(request.app.state, "plans_client", None)
-    if client is None:
-        client = PlansClient(request.app.state.http, request.app.state.settings.plans_url)
-        request.app.state.plans_client = client
-    return client
+from shared.errors import FieldError, NotFound, Unavailable
 
 
 async def live_sbu(plans: PlansClient, principal: Principal, sbu_id: str) -> SbuRef:
     """The SBU if plans knows it in the caller's organisation and it is not retired; else 422 on ``sbu_id``.
     Plans unreachable → 503 with Retry-After (raised by the client); never a silent accept."""
-    loc: list[str | int] = ["body", "sbu_id"]
     try:
         sbu = await plans.get_sbu(sbu_id, token=principal.token)
     except NotFound as exc:
-        raise Unprocessable(f"plans knows no SBU {sbu_id} in this organisation", loc=loc) from exc
+        raise FieldError("sbu_id", f"plans knows no SBU {sbu_id} in this organisation") from exc
     except httpx.HTTPStatusError as exc:
         status = exc.response.status_code
         if status >= 500:
             raise Unavailable(f"plans answered {status} for SBU {sbu_id}", retry_after=5) from exc
-        raise Unprocessable(f"plans refused to show SBU {sbu_id} (HTTP {status})", loc=loc) from exc
+        raise FieldError("sbu_id", f"plans refused to show SBU {sbu_id} (HTTP {status})") from exc
     except (ValidationError, ValueError) as exc:
         raise Unavailable("plans answered with an SBU this service cannot read", retry_after=5) from exc
     if sbu.org_id != principal.org_id:
-        raise Unprocessable(f"plans knows no SBU {sbu_id} in this organisation", loc=loc)
+        raise FieldError("sbu_id", f"plans knows no SBU {sbu_id} in this organisation")
     if sbu.status == "retired":
-        raise Unprocessable(f"SBU {sbu_id} is retired; derive a new SBU and bind the campaign to it", loc=loc)
+        raise FieldError("sbu_id", f"SBU {sbu_id} is retired; derive a new SBU and bind the campaign to it")
     return sbu

@@ -10,6 +10,7 @@ import logging
 
 from fastapi import FastAPI
 
+from services.campaigns.context import campaigns_context
 from services.campaigns.events import EVENTS
 from shared.events import derive_webhook_secret
 from shared.subscriptions import upsert_system_subscription
@@ -19,8 +20,9 @@ CONSUMES = {"plans": ("sbu.retired",), "compliance": ("order.released",)}
 
 
 async def _register(app: FastAPI, publisher: str, base_url: str) -> None:
-    secret = app.state.service_secret
-    own = app.state.settings.campaigns_url.rstrip("/")
+    ctx = campaigns_context(app)
+    secret = ctx.service_secret
+    own = ctx.settings.campaigns_url.rstrip("/")
     body = {
         "url": f"{own}/internal/events/{publisher}",
         "event_types": list(CONSUMES[publisher]),
@@ -29,7 +31,7 @@ async def _register(app: FastAPI, publisher: str, base_url: str) -> None:
     delay = 0.5
     while True:
         try:
-            response = await app.state.http.put(
+            response = await ctx.http.put(
                 f"{base_url.rstrip('/')}/internal/subscriptions/campaigns",
                 json=body,
                 headers={"Authorization": f"Bearer {secret}"},
@@ -46,8 +48,9 @@ async def _register(app: FastAPI, publisher: str, base_url: str) -> None:
 
 
 async def subscribe_on_start(app: FastAPI) -> None:
-    settings = app.state.settings
-    async with app.state.sessionmaker() as session, session.begin():
+    ctx = campaigns_context(app)
+    settings = ctx.settings
+    async with ctx.sessionmaker() as session, session.begin():
         await upsert_system_subscription(
             session,
             EVENTS,
@@ -55,14 +58,14 @@ async def subscribe_on_start(app: FastAPI) -> None:
             f"{settings.plans_url.rstrip('/')}/internal/events/campaigns",
             # plans keeps these as read models behind its SBU grid and report
             ["sbu.performance_changed", "campaign.status_changed", "experiment.decided"],
-            derive_webhook_secret(app.state.service_secret, "campaigns->plans"),
+            derive_webhook_secret(ctx.service_secret, "campaigns->plans"),
         )
-    app.state.subscription_tasks = [
+    ctx.subscription_tasks = [
         asyncio.create_task(_register(app, "plans", settings.plans_url)),
         asyncio.create_task(_register(app, "compliance", settings.compliance_url)),
     ]
 
 
 async def stop_subscribing(app: FastAPI) -> None:
-    for task in getattr(app.state, "subscription_tasks", []):
+    for task in campaigns_context(app).subscription_tasks:
         task.cancel()

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from services.compliance.context import ComplianceContext
 from services.compliance.customers.announce import announce_summaries
 from services.compliance.customers.router import router as customers_router
 from services.compliance.customs.context import CustomsContext
@@ -30,23 +31,25 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def create_app(settings: ComplianceSettings | None = None, http_client: httpx.AsyncClient | None = None) -> FastAPI:
     settings = settings or ComplianceSettings()
+    key = settings.pii_key.get_secret_value() if settings.pii_key else None
+    context = ComplianceContext(settings=settings, pii=Pii.from_setting(key, settings.data_dir))
 
-    async def customs_context(app: FastAPI) -> None:
-        app.state.customs = CustomsContext.build(settings, app.state.http)
+    async def customs_context(_: FastAPI) -> None:
+        context.customs = CustomsContext.build(settings, context.http)
 
-    def customs_jobs(app: FastAPI) -> list[Callable[[], Awaitable[Any]]]:
+    def customs_jobs(_: FastAPI) -> list[Callable[[], Awaitable[Any]]]:
         async def outbox() -> int:
-            return await send_pending(app.state.sessionmaker, app.state.customs, app.state.pii)
+            return await send_pending(context.sessionmaker, context.customs, context.pii)
 
         async def inbox() -> int:
-            return await take_inbox(app.state.sessionmaker, app.state.customs, app.state.pii)
+            return await take_inbox(context.sessionmaker, context.customs, context.pii)
 
         async def summaries() -> int:
-            return await announce_summaries(app.state.sessionmaker)
+            return await announce_summaries(context.sessionmaker)
 
         return [outbox, inbox, summaries]
 
-    app = build_app(
+    return build_app(
         settings,
         title="XBM compliance",
         description="The three-in-one comparison: orders, payments and waybills from their real senders, "
@@ -59,7 +62,5 @@ def create_app(settings: ComplianceSettings | None = None, http_client: httpx.As
         on_startup=[customs_context, subscribe_on_start],
         on_shutdown=[stop_system_subscriptions],
         relay_tasks=customs_jobs,
+        context=context,
     )
-    key = settings.pii_key.get_secret_value() if settings.pii_key else None
-    app.state.pii = Pii.from_setting(key, settings.data_dir)
-    return app

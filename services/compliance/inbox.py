@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI, Request
 
 from services.compliance.customers.tiers import apply_tier
 from services.compliance.events import EVENTS, STATE_EVENTS
+from shared.context import context_of
 from shared.db import DbSession
 from shared.errors import Unprocessable
 from shared.events import derive_webhook_secret
@@ -21,7 +22,7 @@ TIER_EVENTS = {"membership_tier.created": False, "membership_tier.updated": Fals
 
 @router.post("/plans")
 async def from_plans(request: Request, session: DbSession) -> dict[str, Any]:
-    secret = derive_webhook_secret(request.app.state.service_secret, "plans->compliance")
+    secret = derive_webhook_secret(context_of(request.app).service_secret, "plans->compliance")
     envelope = await receive_event(request, session, EVENTS, secret, source="plans")
     if envelope is None:
         return {"status": "duplicate"}
@@ -39,12 +40,12 @@ async def subscribe_on_start(app: FastAPI) -> None:
     customer status) at plans (idempotent, every start). Compliance calls no one: this only writes its own
     subscription row, and the relay delivers as it does to every subscriber; the secret is derived from the
     service secret, so plans verifies the deliveries without storing anything."""
-    settings = app.state.settings
+    settings = context_of(app).settings
     await ensure_system_subscription(
         app,
         EVENTS,
         "plans",
         f"{settings.plans_url.rstrip('/')}/internal/events/compliance",
         [*STATE_EVENTS.values(), "customers.summary_changed"],
-        derive_webhook_secret(app.state.service_secret, "compliance->plans"),
+        derive_webhook_secret(context_of(app).service_secret, "compliance->plans"),
     )

@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
+from services.plans.context import PlansContext
 from services.plans.events import EVENTS, IdempotencyKey
 from services.plans.execution.router import routers as execution_routers
 from services.plans.identity.keys import SigningKey
@@ -39,15 +40,23 @@ def create_app(settings: PlansSettings | None = None, http_client: httpx.AsyncCl
         bootstrap = settings.bootstrap_token.get_secret_value()
     else:
         bootstrap, _ = load_or_create_secret(settings.data_dir / "bootstrap_token")
+    context = PlansContext(
+        settings=settings,
+        signing_key=signing_key,
+        guess_limiter=GuessLimiter(
+            settings.rate_limit_url, settings.auth_failures_per_address, settings.auth_failures_per_key
+        ),
+        bootstrap_token=bootstrap,
+    )
 
     def keys(_: FastAPI) -> KeySource:
         return StaticKeys(signing_key.jwks())
 
-    def revocations(app: FastAPI) -> Callable[[], Awaitable[list[str]]]:
+    def revocations(_: FastAPI) -> Callable[[], Awaitable[list[str]]]:
         # plans reads its own table, on an engine of its own: the refresh never queues behind (or is counted
         # among) the statements of the request that happened to trigger it
         engine = make_engine(settings.resolved_database_url())
-        app.state.revocation_engine = engine
+        context.revocation_engine = engine
         sessions = make_sessionmaker(engine)
 
         async def fetch() -> list[str]:
@@ -56,12 +65,11 @@ def create_app(settings: PlansSettings | None = None, http_client: httpx.AsyncCl
 
         return fetch
 
-    async def dispose_revocation_engine(app: FastAPI) -> None:
-        engine = getattr(app.state, "revocation_engine", None)
-        if engine is not None:
-            await engine.dispose()
+    async def dispose_revocation_engine(_: FastAPI) -> None:
+        if context.revocation_engine is not None:
+            await context.revocation_engine.dispose()
 
-    app = build_app(
+    return build_app(
         settings,
         title="XBM plans",
         description="Organisations, API keys and tokens; the 13N1 marketing plan: strategy, tactics, SBUs, "
@@ -94,10 +102,5 @@ def create_app(settings: PlansSettings | None = None, http_client: httpx.AsyncCl
                 "into `$XBM_DATA_DIR/bootstrap_token`); only creating an organisation needs it.",
             }
         },
+        context=context,
     )
-    app.state.signing_key = signing_key
-    app.state.guess_limiter = GuessLimiter(
-        settings.rate_limit_url, settings.auth_failures_per_address, settings.auth_failures_per_key
-    )
-    app.state.bootstrap_token = bootstrap
-    return app

@@ -24,6 +24,7 @@ from services.plans.outcomes.schemas import (
 )
 from services.plans.outcomes.service import apply_campaign_status, apply_campaigns, apply_experiment, apply_order
 from services.plans.sbus.service import apply_sbu_performance
+from shared.context import context_of
 from shared.db import DbSession
 from shared.errors import Unprocessable
 from shared.events import derive_webhook_secret
@@ -42,7 +43,7 @@ def _occurred(envelope: dict) -> datetime:  # type: ignore[type-arg]
 
 @router.post("/campaigns")
 async def from_campaigns(request: Request, session: DbSession) -> dict[str, str]:
-    secret = derive_webhook_secret(request.app.state.service_secret, "campaigns->plans")
+    secret = derive_webhook_secret(context_of(request.app).service_secret, "campaigns->plans")
     envelope = await receive_event(request, session, EVENTS, secret, source="campaigns")
     if envelope is None:
         return {"status": "duplicate"}
@@ -74,7 +75,7 @@ async def from_campaigns(request: Request, session: DbSession) -> dict[str, str]
 async def from_compliance(request: Request, session: DbSession) -> dict[str, str]:
     """Compliance's order events (the report's customs picture) and its customer summaries (the computed
     customer status)."""
-    secret = derive_webhook_secret(request.app.state.service_secret, "compliance->plans")
+    secret = derive_webhook_secret(context_of(request.app).service_secret, "compliance->plans")
     envelope = await receive_event(request, session, EVENTS, secret, source="compliance")
     if envelope is None:
         return {"status": "duplicate"}
@@ -97,12 +98,12 @@ async def from_compliance(request: Request, session: DbSession) -> dict[str, str
 
 async def subscribe_on_start(app: FastAPI) -> None:
     """Point ``membership_tier.*`` at compliance (idempotent, every start)."""
-    settings = app.state.settings
+    settings = context_of(app).settings
     await ensure_system_subscription(
         app,
         EVENTS,
         "compliance",
         f"{settings.compliance_url.rstrip('/')}/internal/events/plans",
         list(TIER_EVENTS),
-        derive_webhook_secret(app.state.service_secret, "plans->compliance"),
+        derive_webhook_secret(context_of(app).service_secret, "plans->compliance"),
     )

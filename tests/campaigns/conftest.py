@@ -15,6 +15,8 @@ import respx
 
 from services.campaigns.app import MIGRATIONS, create_app
 from services.campaigns.settings import CampaignsSettings
+from services.plans.context import plans_context
+from shared.context import context_of
 from shared.migrations import aupgrade_to_head
 
 PLANS_URL = "http://plans"
@@ -60,7 +62,7 @@ SERVICE_SECRET = "campaigns-test-secret"
 
 @pytest.fixture(scope="session")
 def fake_plans(plans_app) -> FakePlans:  # type: ignore[no-untyped-def]
-    return FakePlans(plans_app.state.signing_key.jwks())
+    return FakePlans(plans_context(plans_app).signing_key.jwks())
 
 
 @pytest.fixture(scope="session")
@@ -108,6 +110,6 @@ async def campaigns_plans_down(
 @pytest.fixture
 async def session(campaigns_app) -> AsyncIterator[Any]:  # type: ignore[no-untyped-def]
     """A session on campaigns' database for calling service functions directly (committed at the end)."""
-    async with campaigns_app.state.sessionmaker() as s:
+    async with context_of(campaigns_app).sessionmaker() as s:
         yield s
         await s.commit()

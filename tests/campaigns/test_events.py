@@ -10,6 +10,7 @@ import httpx
 from sqlalchemy import select
 
 from services.campaigns.events import EVENTS, ChangedSbu, announce_changed_sbus
+from shared.context import context_of
 from shared.events import derive_webhook_secret
 from shared.relay import signed_headers
 from tests.campaigns.conftest import SERVICE_SECRET
@@ -19,7 +20,7 @@ from tests.support import Tenant, assert_problem
 
 async def _events(app: Any, org_id: str, type: str) -> list[dict[str, Any]]:
     E = EVENTS.OutboxEvent
-    async with app.state.sessionmaker() as session:
+    async with context_of(app).sessionmaker() as session:
         rows = (
             await session.execute(select(E).where(E.org_id == org_id, E.type == type).order_by(E.created_at))
         ).scalars()
@@ -72,16 +73,16 @@ async def test_a_burst_of_metric_writes_announces_one_event_per_sbu(
                 headers=tenant.auth("specialist"),
             )
             assert r.status_code == 200, r.text
-    async with campaigns_app.state.sessionmaker() as session:
+    async with context_of(campaigns_app).sessionmaker() as session:
         marks = (await session.execute(select(ChangedSbu).where(ChangedSbu.org_id == tenant.org_id))).scalars().all()
     assert [m.sbu_id for m in marks] == [first["sbu_id"]]
 
-    await announce_changed_sbus(campaigns_app.state.sessionmaker)
+    await announce_changed_sbus(context_of(campaigns_app).sessionmaker)
     published = await _events(campaigns_app, tenant.org_id, "sbu.performance_changed")
     assert len(published) == 1
     assert published[0]["sbu_id"] == first["sbu_id"] and published[0]["currency"] == "USD"
     assert (published[0]["spend"], published[0]["revenue"], published[0]["roas"]) == ("100.00", "350.00", "3.50")
-    await announce_changed_sbus(campaigns_app.state.sessionmaker)  # nothing changed since: nothing more
+    await announce_changed_sbus(context_of(campaigns_app).sessionmaker)  # nothing changed since: nothing more
     assert len(await _events(campaigns_app, tenant.org_id, "sbu.performance_changed")) == 1
 
 

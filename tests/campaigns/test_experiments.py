@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from services.campaigns.events import EVENTS
 from services.campaigns.experiments.stats import Arm, srm_p_value
+from shared.context import context_of
 from tests.campaigns.conftest import FakePlans
 from tests.campaigns.helpers import new_campaign, row
 from tests.support import Tenant, assert_problem
@@ -65,7 +66,7 @@ async def put_counts(campaigns: httpx.AsyncClient, campaign_id: str, tenant: Ten
 
 async def decided_events(app: Any, org_id: str, experiment_id: str) -> list[dict[str, Any]]:
     E = EVENTS.OutboxEvent
-    async with app.state.sessionmaker() as session:
+    async with context_of(app).sessionmaker() as session:
         stmt = select(E).where(E.org_id == org_id, E.type == "experiment.decided").order_by(E.created_at)
         return [
             e.payload for e in (await session.execute(stmt)).scalars() if e.payload["experiment_id"] == experiment_id
@@ -74,7 +75,7 @@ async def decided_events(app: Any, org_id: str, experiment_id: str) -> list[dict
 
 async def outbox_size(app: Any) -> int:
     E = EVENTS.OutboxEvent
-    async with app.state.sessionmaker() as session:
+    async with context_of(app).sessionmaker() as session:
         return int((await session.execute(select(func.count()).select_from(E))).scalar_one())
 
 

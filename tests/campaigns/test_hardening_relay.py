@@ -9,6 +9,7 @@ import pytest
 
 import services.campaigns.performance.service as performance
 from services.campaigns.events import announce_changed_sbus
+from shared.context import context_of
 from tests.campaigns.helpers import new_campaign
 from tests.campaigns.test_events import _events, _metrics
 
@@ -33,7 +34,7 @@ async def test_one_sbu_that_cannot_be_summed_does_not_hold_back_the_others(
         return await real(session, org_id, sbu_id)
 
     monkeypatch.setattr(performance, "sbu_figures", figures)
-    await announce_changed_sbus(campaigns_app.state.sessionmaker)
+    await announce_changed_sbus(context_of(campaigns_app).sessionmaker)
     assert [e["sbu_id"] for e in await _events(campaigns_app, other_tenant.org_id, "sbu.performance_changed")] == [
         good["sbu_id"]
     ]

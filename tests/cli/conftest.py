@@ -10,13 +10,13 @@ from typer.testing import CliRunner
 
 from services.campaigns.app import create_app as create_campaigns
 from services.campaigns.settings import CampaignsSettings
-from services.cli import config
-from services.cli.api import use_transport
 from services.compliance.app import create_app as create_compliance
 from services.compliance.settings import ComplianceSettings
 from services.plans.app import create_app as create_plans
 from services.plans.settings import PlansSettings
 from tests.cli.fake import FakeXbm
+from xbm.cli import config
+from xbm.cli.api import use_transport
 
 PORTS = ("XBM_PLANS_PORT", "XBM_CAMPAIGNS_PORT", "XBM_COMPLIANCE_PORT")
 

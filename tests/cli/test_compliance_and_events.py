@@ -9,9 +9,9 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from services.cli.main import app
 from tests.cli.fake import FakeXbm, Sent, problem
 from tests.compliance.support import EBP, buyer_id, payment, waybill
+from xbm.cli.main import app
 
 ORDER = {
     "order_no": "A-1001", "ebp_code": EBP, "ebc_code": EBP, "goods_value": "200.00", "freight": "20.00",

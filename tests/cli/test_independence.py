@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-CLI = Path(__file__).resolve().parents[2] / "services" / "cli"
+CLI = Path(__file__).resolve().parents[2] / "xbm" / "cli"
 
 
 def test_the_cli_imports_no_service_and_nothing_from_shared() -> None:
@@ -16,5 +16,5 @@ def test_the_cli_imports_no_service_and_nothing_from_shared() -> None:
                 imported.add(node.module)
             elif isinstance(node, ast.Import):
                 imported.update(alias.name for alias in node.names)
-    ours = {name for name in imported if name.split(".")[0] in ("services", "shared")}
-    assert ours and all(name.startswith("services.cli") for name in ours), ours
+    ours = {name for name in imported if name.split(".")[0] in ("services", "shared", "xbm")}
+    assert ours and all(name.startswith("xbm.cli") for name in ours), ours

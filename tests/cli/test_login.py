@@ -10,9 +10,9 @@ from pathlib import Path
 import httpx
 from typer.testing import CliRunner
 
-from services.cli import config
-from services.cli.main import app
 from tests.cli.fake import FakeXbm, problem
+from xbm.cli import config
+from xbm.cli.main import app
 
 
 def test_login_exchanges_the_key_and_keeps_the_token_private(
@@ -136,7 +136,7 @@ def test_an_unreachable_service_exits_3_naming_it(runner: CliRunner, config_dir:
     def refuse(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("connection refused", request=request)
 
-    from services.cli.api import use_transport
+    from xbm.cli.api import use_transport
 
     with use_transport(httpx.MockTransport(refuse)):
         result = runner.invoke(app, ["login", "--api-key", "k"])

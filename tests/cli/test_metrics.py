@@ -11,10 +11,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from services.cli import metrics_file
-from services.cli.errors import CliError
-from services.cli.main import app
 from tests.cli.fake import FakeXbm, problem
+from xbm.cli import metrics_file
+from xbm.cli.errors import CliError
+from xbm.cli.main import app
 
 HEADER = "date,variant,impressions,clicks,cost,conversions,revenue,currency"
 

@@ -10,9 +10,9 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from services.cli import plan_file
-from services.cli.main import app
 from tests.cli.fake import FakeXbm, problem
+from xbm.cli import plan_file
+from xbm.cli.main import app
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "company-a" / "plan.yaml"
 

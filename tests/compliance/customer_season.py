@@ -14,6 +14,7 @@ from standardwebhooks.webhooks import Webhook
 
 from services.compliance.orders import returns as orders_returns
 from services.compliance.orders import service as orders_service
+from shared.context import context_of
 from shared.events import derive_webhook_secret
 from tests.compliance.support import EBP, Seller, answer, buyer_id, new_order_no, payment, waybill
 from tests.compliance.test_messages import CEB, receipt_622, send
@@ -92,7 +93,7 @@ async def release_export(app: Any, seller: Seller, clock: Clock, order: dict[str
     state-change function, as any receipt that releases it does."""
     await declare_export(seller, order)
     clock.days_before_end(days_before_end)
-    async with app.state.sessionmaker() as session:
+    async with context_of(app).sessionmaker() as session:
         found = await orders_service.get_order(session, seller.tenant.org_id, EBP, order["order_no"])
         await orders_service.change_state(session, found, "released")
         await session.commit()

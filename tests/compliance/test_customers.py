@@ -12,6 +12,7 @@ from sqlalchemy import select
 from services.compliance.customers.announce import announce_summaries
 from services.compliance.customers.models import Customer, CustomerOrder
 from services.compliance.events import EVENTS
+from shared.context import context_of
 from tests.compliance.customer_season import (
     WINDOW,
     Clock,
@@ -114,7 +115,7 @@ async def test_the_register_keeps_no_identifier_in_clear(compliance, compliance_
     x = export_order(new_order_no(), 2200, "10.00", email="someone@example.org", phone="+44 20 7946 0958",
                      country="GB", customs_country="303")  # fmt: skip
     await release_export(compliance_app, seller, clock, x, 2)
-    async with compliance_app.state.sessionmaker() as session:
+    async with context_of(compliance_app).sessionmaker() as session:
         rows = (await session.execute(select(Customer).where(Customer.org_id == tenant.org_id))).scalars().all()
         orders = (await session.execute(select(CustomerOrder).where(CustomerOrder.org_id == tenant.org_id))).all()
     assert len(rows) == 2 and len(orders) == 2
@@ -190,7 +191,7 @@ async def test_one_new_buyers_orders_arriving_at_once_make_one_customer(complian
         *(compliance.post("/v1/compliance/orders", json=o, headers=integration) for o in orders)
     )
     assert [r.status_code for r in responses] == [201] * 4, [r.text for r in responses]
-    async with compliance_app.state.sessionmaker() as session:
+    async with context_of(compliance_app).sessionmaker() as session:
         customers = (await session.execute(select(Customer).where(Customer.org_id == tenant.org_id))).scalars().all()
         noted = (
             (await session.execute(select(CustomerOrder).where(CustomerOrder.org_id == tenant.org_id))).scalars().all()
@@ -206,16 +207,16 @@ async def test_summary_changed_is_announced_once_per_pass_and_again_a_day_later(
 
     async def announced() -> list[dict]:
         E = EVENTS.OutboxEvent
-        async with compliance_app.state.sessionmaker() as session:
+        async with context_of(compliance_app).sessionmaker() as session:
             stmt = select(E).where(E.org_id == tenant.org_id, E.type == "customers.summary_changed")
             return [e.payload for e in (await session.execute(stmt.order_by(E.occurred_at))).scalars()]
 
-    await announce_summaries(compliance_app.state.sessionmaker)
+    await announce_summaries(context_of(compliance_app).sessionmaker)
     first = await announced()
     assert len(first) == 1  # three releases, one event
     assert (first[0]["customers"], first[0]["orders"], first[0]["repurchase_rate"]) == (2, 3, "0.50")
     assert first[0]["window"]["to"] == first[0]["computed_at"]
-    await announce_summaries(compliance_app.state.sessionmaker)
+    await announce_summaries(context_of(compliance_app).sessionmaker)
     assert len(await announced()) == 1  # nothing changed since
-    await announce_summaries(compliance_app.state.sessionmaker, now=datetime.now(UTC) + timedelta(hours=25))
+    await announce_summaries(context_of(compliance_app).sessionmaker, now=datetime.now(UTC) + timedelta(hours=25))
     assert len(await announced()) == 2  # a day later: stages move with time alone

@@ -16,10 +16,11 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from standardwebhooks.webhooks import Webhook
 
-from services.compliance.dbutil import retry_on_lock_conflict
 from services.compliance.events import EVENTS
 from services.compliance.orders import service as orders
 from services.compliance.orders.models import Order
+from shared.context import context_of
+from shared.db import retry_on_lock_conflict
 from shared.errors import Conflict, Unavailable
 from shared.relay import Relay
 from tests.compliance.support import (
@@ -44,7 +45,7 @@ BUYER_TRACES = ("Jiao", "Hongyu", "Zhongguancun", "2265", "13522652231")
 
 async def events_of(app: Any, org_id: str, order_no: str) -> list[Any]:
     E = EVENTS.OutboxEvent
-    async with app.state.sessionmaker() as session:
+    async with context_of(app).sessionmaker() as session:
         rows = (await session.execute(select(E).where(E.org_id == org_id))).scalars().all()
     mine = [e for e in rows if e.payload.get("order_no") == order_no]
     return sorted(mine, key=lambda e: (e.occurred_at, e.created_at))
@@ -179,7 +180,7 @@ async def test_a_tenant_subscription_receives_order_released_signed(compliance, 
 
     subscriber = Subscriber()
     async with httpx.AsyncClient(transport=httpx.MockTransport(subscriber)) as http:
-        relay = Relay(compliance_app.state.sessionmaker, EVENTS, http, compliance_app.state.outbound_policy)
+        relay = Relay(context_of(compliance_app).sessionmaker, EVENTS, http, context_of(compliance_app).outbound_policy)
         while await relay.run_once():
             pass
     assert subscriber.at(their_url) == [], "another organisation's subscription hears nothing of this one"
@@ -223,7 +224,7 @@ async def test_idempotency_key_on_orders_replays_the_first_response(compliance, 
 
     other = await compliance.post("/v1/compliance/orders", json=_canonical(order_no, b, "summer"), headers=headers)
     assert "different request" in assert_problem(other, 422)["detail"]
-    async with compliance_app.state.sessionmaker() as session:
+    async with context_of(compliance_app).sessionmaker() as session:
         stored = (await session.execute(select(Order).where(Order.org_id == tenant.org_id))).scalars().all()
     assert [(o.order_no, o.utm_campaign, o.currency) for o in stored] == [(order_no, "spring", "CNY")]
 
@@ -271,7 +272,7 @@ def waybills_message(order_nos: list[str]) -> bytes:
 
 
 async def _lock_waits(app: Any) -> int:
-    async with app.state.engine.connect() as conn:
+    async with context_of(app).engine.connect() as conn:
         count = await conn.scalar(
             text(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
@@ -300,7 +301,7 @@ async def test_messages_naming_the_same_orders_in_opposite_order_both_succeed(co
         return await post("/v1/compliance/messages", content=body, headers=xml_headers(tenant))
 
     if BACKEND == "postgres":
-        async with compliance_app.state.sessionmaker() as holder:
+        async with context_of(compliance_app).sessionmaker() as holder:
             await orders.lock_order_nos(holder, tenant.org_id, [b])
             one = asyncio.create_task(deliver(first))
             await _until_waiting(compliance_app, 1)
@@ -319,7 +320,7 @@ async def test_receipts_for_one_order_arriving_together_are_both_kept(compliance
     seller, order_no, cop_no = await declared_order(compliance, tenant, 88)
     cleared, released = receipt_622(cop_no, 399), receipt_622(cop_no, 800)
     if BACKEND == "postgres":
-        async with compliance_app.state.sessionmaker() as holder:
+        async with context_of(compliance_app).sessionmaker() as holder:
             await orders.lock_order_nos(holder, tenant.org_id, [order_no])
             one = asyncio.create_task(send(compliance, tenant, released))
             await _until_waiting(compliance_app, 1)

@@ -12,10 +12,12 @@ import pytest
 from lxml import etree
 from sqlalchemy import select
 
+from services.compliance.context import compliance_context
 from services.compliance.customs.context import CustomsContext
 from services.compliance.customs.signing import FileSigner, sign_message
 from services.compliance.events import EVENTS
 from services.compliance.settings import ComplianceSettings
+from shared.context import context_of
 from shared.events import derive_webhook_secret, envelope
 from shared.relay import signed_headers
 from tests.compliance.signers import rsa_files, sm2_files, verify
@@ -117,7 +119,7 @@ def order_receipt(order_no: str, status: int, time: str) -> bytes:
 @pytest.fixture(params=["rsa", "sm2"])
 def signer(request, compliance_app, tmp_path: Path, monkeypatch):  # type: ignore[no-untyped-def]
     key, cert = (rsa_files if request.param == "rsa" else sm2_files)(tmp_path)
-    monkeypatch.setattr(compliance_app.state.customs, "signer", FileSigner.from_files(key, cert))
+    monkeypatch.setattr(compliance_context(compliance_app).customs, "signer", FileSigner.from_files(key, cert))
     return request.param
 
 
@@ -184,7 +186,7 @@ async def test_a_us_buyers_usd_order_is_declared_signed_and_closed_with_its_reve
 
     # order.released carries the USD amount; campaigns attributes it to the campaign its utm_campaign names
     E = EVENTS.OutboxEvent
-    async with compliance_app.state.sessionmaker() as session:
+    async with context_of(compliance_app).sessionmaker() as session:
         rows = (await session.execute(select(E).where(E.org_id == tenant.org_id, E.type == "order.released"))).scalars()
         event = next(e for e in rows if e.payload["order_no"] == order_no)
     assert (event.payload["amount"], event.payload["currency"]) == ("2019.00", "USD")

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from services.compliance.intake.models import PlatformDelivery
 from services.compliance.orders.models import Delivery, Order, Payment
+from shared.context import context_of
 from tests.compliance.support import (
     EBP,
     Seller,
@@ -26,7 +27,7 @@ from tests.support import assert_problem
 
 
 async def count(app, model, *where) -> int:  # type: ignore[no-untyped-def]
-    async with app.state.sessionmaker() as session:
+    async with context_of(app).sessionmaker() as session:
         return int(await session.scalar(select(func.count()).select_from(model).where(*where)))
 
 

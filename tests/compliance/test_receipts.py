@@ -12,6 +12,7 @@ from lxml import etree
 from sqlalchemy import func, select
 
 from services.compliance.customs.models import CustomsReceipt
+from shared.context import context_of
 from tests.compliance.support import (
     CUSTOMS,
     EBP,
@@ -49,7 +50,7 @@ BODIES = {p: p.read_bytes() for p in SAMPLES}
 
 
 async def _stored(app, org_id: str, message_type: str) -> int:  # type: ignore[no-untyped-def]
-    async with app.state.sessionmaker() as session:
+    async with context_of(app).sessionmaker() as session:
         stmt = select(func.count()).where(CustomsReceipt.org_id == org_id, CustomsReceipt.message_type == message_type)
         return int(await session.scalar(stmt) or 0)
 

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from services.compliance.intake.models import PlatformDelivery
+from shared.context import context_of
 from tests.compliance.platforms import (
     SHOPIFY,
     WOOCOMMERCE,
@@ -38,7 +39,7 @@ async def platform_source(client, tenant, kind: str, **extra: Any) -> dict[str, 
 
 
 async def deliveries(app, source_id: str) -> list[PlatformDelivery]:  # type: ignore[no-untyped-def]
-    async with app.state.sessionmaker() as session:
+    async with context_of(app).sessionmaker() as session:
         stmt = select(PlatformDelivery).where(PlatformDelivery.source_id == source_id)
         return list((await session.execute(stmt)).scalars())
 

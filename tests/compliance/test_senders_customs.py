@@ -8,6 +8,7 @@ from lxml import etree
 from sqlalchemy import select
 
 from services.compliance.orders.models import CustomsReturn, Order
+from shared.context import context_of
 from tests.compliance.platforms import deliver_shopify
 from tests.compliance.support import (
     EBP,
@@ -85,7 +86,7 @@ async def test_a_shopify_refund_of_a_released_import_order_declares_the_return(
     r = await deliver_shopify(compliance, shop, refund, topic="refunds/create")
     assert r.status_code == 200, r.text
 
-    async with compliance_app.state.sessionmaker() as session:
+    async with context_of(compliance_app).sessionmaker() as session:
         stored = (
             await session.execute(
                 select(CustomsReturn)

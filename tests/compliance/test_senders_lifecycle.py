@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from services.compliance.orders.models import Order
+from shared.context import context_of
 from tests.compliance.platforms import HERE, deliver_shopify, deliver_woo, load, shopify_headers, with_buyer, woo
 from tests.compliance.support import EBP, ITEM, Seller, buyer_id, new_order_no, payment, shopify_order, waybill
 
@@ -203,7 +204,7 @@ async def test_versions_delivered_together_leave_the_newest(compliance, complian
             assert (await deliver_shopify(compliance, shop, v, topic="orders/updated")).status_code == 200
     final = await view(seller, order_no)
     assert final["documents"]["order"]["items"][0]["qty"] == "8"
-    async with compliance_app.state.sessionmaker() as session:
+    async with context_of(compliance_app).sessionmaker() as session:
         from sqlalchemy import select
 
         stored = (await session.execute(select(Order).where(Order.order_no == order_no))).scalars().all()

@@ -11,6 +11,7 @@ from sqlalchemy import func, select, update
 
 from services.compliance.intake.models import PlatformDelivery
 from services.compliance.setup.models import Source
+from shared.context import context_of
 from shared.db import utcnow
 from tests.compliance.platforms import deliver_shopify, deliver_woo, shopify, shopify_bytes, shopify_headers, woo
 from tests.compliance.support import EBP
@@ -26,7 +27,7 @@ async def add(client, tenant, **body):  # type: ignore[no-untyped-def]
 
 
 async def stored(app, source_id: str) -> int:  # type: ignore[no-untyped-def]
-    async with app.state.sessionmaker() as session:
+    async with context_of(app).sessionmaker() as session:
         stmt = select(func.count()).select_from(PlatformDelivery).where(PlatformDelivery.source_id == source_id)
         return int(await session.scalar(stmt))
 
@@ -55,7 +56,7 @@ async def test_a_shopify_source_verifies_what_shopify_signs_with_the_secret_give
 
 async def test_secrets_are_encrypted_at_rest(compliance, compliance_app, tenant):
     source = (await add(compliance, tenant, kind="woocommerce", secret="typed in the Woo form 42")).json()
-    async with compliance_app.state.sessionmaker() as session:
+    async with context_of(compliance_app).sessionmaker() as session:
         row = await session.get(Source, source["id"])
         assert row is not None and "typed in the Woo form" not in row.secret_encrypted
     r = await compliance.get(f"/v1/compliance/sources/{source['id']}", headers=tenant.auth())
@@ -75,7 +76,7 @@ async def test_rotation_keeps_the_previous_secret_valid_for_24_hours(compliance,
     assert (await deliver_shopify(compliance, old, first)).status_code == 200  # signed before Shopify had the new key
     assert (await deliver_shopify(compliance, new, second)).status_code == 200
 
-    async with compliance_app.state.sessionmaker() as session:  # a day later
+    async with context_of(compliance_app).sessionmaker() as session:  # a day later
         await session.execute(update(Source).where(Source.id == source["id"])
                               .values(previous_secret_until=utcnow() - timedelta(seconds=1)))  # fmt: skip
         await session.commit()

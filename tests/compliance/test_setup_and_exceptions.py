@@ -6,6 +6,7 @@ from datetime import timedelta
 from sqlalchemy import update
 
 from services.compliance.orders.models import Order, Payment
+from shared.context import context_of
 from shared.db import utcnow
 from tests.compliance.support import PROFILE, Seller, buyer_id, new_order_no, payment, shopify_order, waybill
 from tests.support import assert_problem
@@ -32,7 +33,7 @@ async def test_documents_waiting_too_long_are_exceptions(compliance, compliance_
     fresh = await compliance.get("/v1/compliance/exceptions", headers=tenant.auth("analyst"))
     assert waiting not in {e["order_no"] for e in fresh.json()["items"]}
     old = utcnow() - timedelta(hours=25)
-    async with compliance_app.state.sessionmaker() as session:
+    async with context_of(compliance_app).sessionmaker() as session:
         await session.execute(update(Order).where(Order.order_no == waiting).values(created_at=old))
         await session.execute(update(Payment).where(Payment.order_no == orphan).values(created_at=old))
         await session.commit()

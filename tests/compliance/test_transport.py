@@ -17,6 +17,7 @@ from lxml import etree
 from sqlalchemy import select
 
 from services.compliance.app import MIGRATIONS
+from services.compliance.context import compliance_context
 from services.compliance.customs.context import CustomsContext
 from services.compliance.customs.exchange import send_pending, take_inbox
 from services.compliance.customs.models import CustomsMessage
@@ -24,6 +25,7 @@ from services.compliance.customs.transport import DXP, envelope
 from services.compliance.customs.xsd import Schemas
 from services.compliance.pii import Pii
 from services.compliance.setup.models import CustomsProfile
+from shared.context import context_of
 from shared.db import make_engine, make_sessionmaker, new_id, utcnow
 from shared.migrations import aupgrade_to_head
 from tests.compliance.support import CUSTOMS, PROFILE, Seller, buyer_id, inventory_receipt, new_order_no
@@ -60,7 +62,7 @@ async def test_declared_messages_go_to_the_outbox_once_and_the_order_shows_it(
 ):  # type: ignore[no-untyped-def]
     outbox = tmp_path / "send"
     outbox.mkdir()
-    ctx: CustomsContext = compliance_app.state.customs
+    ctx: CustomsContext = compliance_context(compliance_app).customs
     monkeypatch.setattr(ctx, "outbox", outbox)
     seller = await Seller(compliance, tenant).setup()
     dxp_id = "DXPENT" + uuid.uuid4().hex[:10].upper()  # the e-port addresses this seller's receipts to it
@@ -71,7 +73,7 @@ async def test_declared_messages_go_to_the_outbox_once_and_the_order_shows_it(
     order_no = new_order_no()
     view = await seller.deliver_all(order_no, buyer=buyer_id(80))
     assert view["state"] == "declared"
-    sessions, pii = compliance_app.state.sessionmaker, compliance_app.state.pii
+    sessions, pii = context_of(compliance_app).sessionmaker, compliance_context(compliance_app).pii
     assert await send_pending(sessions, ctx, pii, org_id=tenant.org_id) == 2  # CEB311 and CEB621
     assert await send_pending(sessions, ctx, pii, org_id=tenant.org_id) == 0
     files = _outbox_files(outbox)

@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.plans.app import create_app as create_plans
+from services.plans.context import plans_context
 from services.plans.settings import PlansSettings
 from shared.errors import Unavailable
 from shared.observability import JsonDepth
@@ -150,7 +151,7 @@ async def test_an_unreachable_database_is_503_with_retry_after(tmp_path: Path, u
     )  # fmt: skip
     app = create_plans(settings)
     async with app.router.lifespan_context(app), asgi_client(app, "http://plans") as client:
-        token = app.state.signing_key.mint(subject="k", org_id="o", role="admin", ttl_seconds=60)
+        token = plans_context(app).signing_key.mint(subject="k", org_id="o", role="admin", ttl_seconds=60)
         auth = {"Authorization": f"Bearer {token}"}
         for response in (
             await client.get("/v1/plans", headers=auth),

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from services.compliance.orders.models import Order
+from shared.context import context_of
 from tests.campaigns.helpers import campaign_body
 from tests.compliance.support import EBP, ITEM, PAY, Seller, buyer_id, new_order_no, payment, waybill
 from tests.conftest import BACKEND
@@ -45,7 +46,7 @@ BUDGETS = {
 
 
 async def measured(app: Any, call: Any) -> tuple[httpx.Response, Statements]:
-    with counting(app.state.engine) as statements:
+    with counting(context_of(app).engine) as statements:
         response = await call()
     return response, statements
 
@@ -63,8 +64,8 @@ def within(name: str, statements: Statements) -> None:
 async def test_the_counter_sees_every_round_trip(compliance_app: Any, compliance: httpx.AsyncClient, tenant: Tenant):
     """An N+1 written on purpose: one statement per row is counted as such, on both backends."""
     await Seller(compliance, tenant).setup()
-    async with compliance_app.state.sessionmaker() as session:
-        with counting(compliance_app.state.engine) as statements:
+    async with context_of(compliance_app).sessionmaker() as session:
+        with counting(context_of(compliance_app).engine) as statements:
             for _ in range(7):
                 await session.execute(select(Order.id).where(Order.org_id == tenant.org_id).limit(1))
     assert len(statements) == 7, statements.report()

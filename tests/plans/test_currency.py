@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from services.plans.planning.fx import Rates
 from services.plans.sbus.service import apply_sbu_performance
 from services.plans.tactics.pricing import price_problem
+from shared.context import context_of
 from tests.plans.builders import money, new_plan, post, ready_strategy, sbu_body
 from tests.support import Tenant, assert_problem
 
@@ -65,7 +66,7 @@ async def _two_currency_plan(plans: httpx.AsyncClient, tenant: Tenant, fx_rates:
 
 
 async def _spend(plans_app, org_id: str, sbu_id: str, spend: str, revenue: str, currency: str) -> None:  # type: ignore[no-untyped-def]
-    async with plans_app.state.sessionmaker() as session:
+    async with context_of(plans_app).sessionmaker() as session:
         assert await apply_sbu_performance(session, org_id, sbu_id, Decimal(spend), Decimal(revenue), currency, T0)
         await session.commit()
 

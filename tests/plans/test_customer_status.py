@@ -14,6 +14,7 @@ from lxml import html as lxml_html
 from standardwebhooks.webhooks import Webhook
 
 from services.plans.events import EVENTS as PLANS_EVENTS
+from shared.context import context_of
 from shared.events import derive_webhook_secret
 from shared.outbound import OutboundPolicy
 from shared.relay import Relay
@@ -30,8 +31,8 @@ async def _relay_compliance(compliance_app: Any, plans_app: Any, org_id: str, pa
     from services.plans.customer_status.models import CustomerStatus
 
     for _ in range(passes):
-        await compliance_app.state.relay.run_once()
-        async with plans_app.state.sessionmaker() as session:
+        await context_of(compliance_app).require_relay().run_once()
+        async with context_of(plans_app).sessionmaker() as session:
             if await session.get(CustomerStatus, org_id) is not None:
                 return
     raise AssertionError("customers.summary_changed never reached plans")
@@ -41,7 +42,7 @@ async def _relay_plans(plans_app: Any, compliance_app: Any, passes: int = 10) ->
     """Plans' relay, delivering its events to compliance in-process."""
     async with asgi_client(compliance_app, "http://compliance") as to_compliance:
         relay = Relay(
-            plans_app.state.sessionmaker, PLANS_EVENTS, to_compliance, OutboundPolicy.for_environment("test", [])
+            context_of(plans_app).sessionmaker, PLANS_EVENTS, to_compliance, OutboundPolicy.for_environment("test", [])
         )
         for _ in range(passes):
             if not await relay.run_once():

@@ -10,6 +10,7 @@ import httpx
 from sqlalchemy import select
 
 from services.plans.events import EVENTS
+from shared.context import context_of
 from shared.events import derive_webhook_secret
 from shared.relay import signed_headers
 from tests.plans.builders import new_plan, post, ready_strategy, sbu_body, tactics
@@ -18,7 +19,7 @@ from tests.support import SERVICE_SECRET, Tenant, assert_problem
 
 async def _published(app: Any, org_id: str) -> list[tuple[str, dict[str, Any]]]:
     E = EVENTS.OutboxEvent
-    async with app.state.sessionmaker() as session:
+    async with context_of(app).sessionmaker() as session:
         rows = (await session.execute(select(E).where(E.org_id == org_id).order_by(E.created_at))).scalars()
         return [(r.type, r.payload) for r in rows]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 
+from shared.context import context_of
 from tests.support import BOOTSTRAP_TOKEN, Tenant, assert_problem, exchange
 
 
@@ -48,7 +49,7 @@ async def test_api_keys_are_shown_once_and_stored_hashed(plans: httpx.AsyncClien
 
     from services.plans.identity.models import ApiKey
 
-    async with plans_app.state.sessionmaker() as session:
+    async with context_of(plans_app).sessionmaker() as session:
         stored = (await session.execute(select(ApiKey).where(ApiKey.id == created.json()["id"]))).scalar_one()
     assert key not in (stored.key_hash, stored.prefix) and len(stored.key_hash) == 64
 

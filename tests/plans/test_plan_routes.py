@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import httpx
 
+from shared.context import context_of
 from tests.plans.builders import PLAN, money, new_plan, post, ready_strategy, sbu_body, tactics
 from tests.support import Tenant, assert_problem
 
@@ -214,7 +215,7 @@ async def test_get_sbu_is_one_query(plans: httpx.AsyncClient, tenant: Tenant, pl
     def count(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
         statements.append(statement)
 
-    engine = plans_app.state.engine.sync_engine
+    engine = context_of(plans_app).engine.sync_engine
     event.listen(engine, "before_cursor_execute", count)
     try:
         got = await plans.get(f"/v1/sbus/{sbu['id']}", headers=tenant.auth("specialist"))

@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from services.plans.sbus.service import apply_sbu_performance
+from shared.context import context_of
 from tests.plans.builders import post
 from tests.plans.company_a import POSITIONING, build_strategy, build_tactics, sbu
 from tests.support import Tenant, assert_problem
@@ -50,7 +51,7 @@ async def company_a_report(plans: httpx.AsyncClient, tenant: Tenant, plans_app) 
     await plans.post(
         f"/v1/sbus/{pros['id']}/retire", json={"reason": "pseudo-demand"}, headers=tenant.auth("supervisor")
     )
-    async with plans_app.state.sessionmaker() as session:
+    async with context_of(plans_app).sessionmaker() as session:
         await apply_sbu_performance(
             session,
             tenant.org_id,

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from services.plans.sbus.models import Sbu
 from services.plans.sbus.service import apply_sbu_performance
+from shared.context import context_of
 from shared.errors import NotFound
 from tests.plans.builders import new_plan, post, sbu_body, tactics
 from tests.support import Tenant
@@ -26,7 +27,7 @@ async def _sbu(plans: httpx.AsyncClient, tenant: Tenant) -> dict:
 
 
 async def _apply(plans_app, org_id: str, sbu_id: str, spend: str, revenue: str, as_of: datetime) -> bool:  # type: ignore[no-untyped-def]
-    async with plans_app.state.sessionmaker() as session:
+    async with context_of(plans_app).sessionmaker() as session:
         applied = await apply_sbu_performance(session, org_id, sbu_id, Decimal(spend), Decimal(revenue), "USD", as_of)
         await session.commit()
     return applied
@@ -73,11 +74,11 @@ async def test_the_database_keeps_one_live_sbu_per_triple(plans: httpx.AsyncClie
         "revenue_target_amount": Decimal(1),
         "revenue_target_currency": "USD",
     }
-    async with plans_app.state.sessionmaker() as session:
+    async with context_of(plans_app).sessionmaker() as session:
         session.add(Sbu(**fields, **money, status="draft"))
         with pytest.raises(IntegrityError):
             await session.flush()
         await session.rollback()
-    async with plans_app.state.sessionmaker() as session:  # a retired one beside the live one is fine
+    async with context_of(plans_app).sessionmaker() as session:  # a retired one beside the live one is fine
         session.add(Sbu(**fields, **money, status="retired"))
         await session.commit()

@@ -8,6 +8,7 @@ from datetime import timedelta
 import jwt
 
 from services.plans.events import IdempotencyKey
+from shared.context import context_of
 from shared.db import utcnow
 from shared.idempotency import LEASE, request_fingerprint
 from tests.support import assert_problem
@@ -47,7 +48,7 @@ async def test_an_analyst_replaying_an_admins_key_gets_no_key_or_secret(plans, c
 async def test_a_key_whose_request_died_is_released_after_its_lease(plans, plans_app, tenant):
     body = b'{"name":"ci","role":"analyst"}'
     started = utcnow() - LEASE - timedelta(seconds=1)
-    async with plans_app.state.sessionmaker() as session:
+    async with context_of(plans_app).sessionmaker() as session:
         for key, created in (("dead", started), ("alive", utcnow())):
             session.add(
                 IdempotencyKey(

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
+from services.plans.context import plans_context
 from services.plans.identity.ratelimit import GuessLimiter, storage_url
 from services.plans.settings import PlansSettings
 from tests.support import BOOTSTRAP_TOKEN, assert_problem
@@ -21,12 +22,12 @@ DEFAULTS = PlansSettings.model_fields
 @pytest.fixture
 async def default_limits(plans_app: Any) -> AsyncIterator[None]:
     """The shared test app counts with limits no test reaches; here the deployment's defaults apply."""
-    kept = plans_app.state.guess_limiter
-    plans_app.state.guess_limiter = GuessLimiter(
+    kept = plans_context(plans_app).guess_limiter
+    plans_context(plans_app).guess_limiter = GuessLimiter(
         None, DEFAULTS["auth_failures_per_address"].default, DEFAULTS["auth_failures_per_key"].default
     )
     yield
-    plans_app.state.guess_limiter = kept
+    plans_context(plans_app).guess_limiter = kept
 
 
 def _client(app: Any, address: str) -> httpx.AsyncClient:

@@ -3,6 +3,7 @@ deliveries (campaigns' own job isolates each SBU: tests/campaigns/test_hardening
 
 from __future__ import annotations
 
+from shared.context import context_of
 from shared.relay import Relay
 from tests.shared.test_events import _make_toy, _subscribe, toy  # noqa: F401 - the toy service fixture
 
@@ -13,7 +14,7 @@ async def test_a_failing_relay_job_does_not_stop_deliveries(toy, tenant):  # noq
     async def poisoned() -> None:
         raise OverflowError("one tenant's figures")
 
-    relay: Relay = app.state.relay
+    relay: Relay = context_of(app).require_relay()
     relay.extra_tasks = (poisoned,)
     await _subscribe(client, tenant)
     await _make_toy(client, tenant)

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from shared.context import context_of
 from shared.errors import Unprocessable
 from shared.outbound import OutboundPolicy
 from tests.shared.test_events import _make_due, _make_toy, toy  # noqa: F401 - the toy service fixture
@@ -34,8 +35,8 @@ class Rebinding:
 
 def _production(app, resolver) -> OutboundPolicy:  # type: ignore[no-untyped-def]
     policy = OutboundPolicy.for_environment("production", resolver=resolver)
-    app.state.outbound_policy = policy
-    app.state.relay.policy = policy
+    context_of(app).outbound_policy = policy
+    context_of(app).require_relay().policy = policy
     return policy
 
 
@@ -52,7 +53,7 @@ async def test_a_rebinding_name_cannot_make_a_delivery_connect_to_an_internal_ad
     _production(app, resolver)
     sub = await _subscribe(client, tenant, f"https://{NAME}/hook")  # checked: public
     await _make_toy(client, tenant)
-    assert await app.state.relay.run_once() == 1  # re-checked: now internal, so nothing is sent
+    assert await context_of(app).require_relay().run_once() == 1  # re-checked: now internal, so nothing is sent
     assert subscriber.received == []
     deliveries = (await client.get(f"/v1/subscriptions/{sub['id']}/deliveries", headers=tenant.auth())).json()
     attempt = deliveries["items"][0]
@@ -66,7 +67,7 @@ async def test_a_delivery_connects_to_the_checked_address_with_the_original_host
     _production(app, resolver)
     await _subscribe(client, tenant, f"https://{NAME}:8443/hook?x=1")
     await _make_toy(client, tenant)
-    assert await app.state.relay.run_once() == 1
+    assert await context_of(app).require_relay().run_once() == 1
     [request] = subscriber.received
     # the client was handed the checked address: it has no name left to resolve (to loopback) again
     assert request.url.host == PUBLIC and request.url.port == 8443 and request.url.path == "/hook"
@@ -77,7 +78,7 @@ async def test_a_delivery_connects_to_the_checked_address_with_the_original_host
     subscriber.script = []
     await _make_toy(client, tenant, "second")
     await _make_due(app)
-    await app.state.relay.run_once()
+    await context_of(app).require_relay().run_once()
     assert len(subscriber.received) == 1
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from services.campaigns.events import EVENTS as CAMPAIGN_EVENTS
 from services.plans.events import EVENTS as PLAN_EVENTS
+from shared.context import context_of
 from tests.plans.builders import money, new_plan, post, ready_strategy, sbu_body, tactics
 from tests.support import Tenant, assert_problem
 
@@ -27,7 +28,7 @@ async def _sbu(plans: httpx.AsyncClient, tenant: Tenant) -> tuple[dict[str, Any]
 
 async def _count(app: Any, tables: Any, org_id: str, event_type: str) -> int:
     E = tables.OutboxEvent
-    async with app.state.sessionmaker() as session:
+    async with context_of(app).sessionmaker() as session:
         stmt = select(func.count()).select_from(E).where(E.org_id == org_id, E.type == event_type)
         return int(await session.scalar(stmt) or 0)
 

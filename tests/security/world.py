@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 import httpx
 
+from shared.context import context_of
 from shared.events import emit
 from shared.relay import Outcome, Relay
 from tests.security.operations import PARAM, Operation
@@ -106,9 +107,9 @@ def money(amount: str, currency: str = "USD") -> dict[str, str]:
 async def subscribe(world: World, client: httpx.AsyncClient, app: Any) -> None:
     """A subscription to every event the service publishes, made before the other objects so their events
     reach it."""
-    if app.state.events is None:
+    if context_of(app).events is None:
         return
-    body = {"url": HOOK_URL, "event_types": list(app.state.events.event_types), "description": "walk"}
+    body = {"url": HOOK_URL, "event_types": list(context_of(app).events.event_types), "description": "walk"}
     world.bodies[("POST", "/v1/subscriptions")] = body
     world.bodies[("PATCH", "/v1/subscriptions/{subscription_id}")] = {"description": "walked"}
     sub = await created(client, "POST", "/v1/subscriptions", world.tenant, "admin", body)
@@ -118,19 +119,21 @@ async def subscribe(world: World, client: httpx.AsyncClient, app: Any) -> None:
 async def find_delivery(world: World, client: httpx.AsyncClient, app: Any) -> None:
     """A delivery to A's subscription: one of the world's events if any reached it, else one recorded directly
     (the outbox is the only way deliveries come to exist)."""
-    if app.state.events is None:
+    if context_of(app).events is None:
         return
     url = f"/v1/subscriptions/{world.params['subscription_id']}/deliveries"
     items = (await client.get(url, headers=world.tenant.auth())).json()["items"]
     if not items:
-        tables = app.state.events
-        async with app.state.sessionmaker() as session:
+        tables = context_of(app).events
+        async with context_of(app).sessionmaker() as session:
             await emit(session, tables, org_id=world.tenant.org_id, type=tables.event_types[0], data={"walk": True})
             await session.commit()
         items = (await client.get(url, headers=world.tenant.auth())).json()["items"]
     world.params["delivery_id"] = items[0]["id"]
     # as the relay records a 2xx from the subscriber: a delivered event can be replayed (a pending one is 409)
-    relay = Relay(app.state.sessionmaker, app.state.events, app.state.http, app.state.outbound_policy)
+    relay = Relay(
+        context_of(app).sessionmaker, context_of(app).events, context_of(app).http, context_of(app).outbound_policy
+    )
     await relay.record([Outcome(items[0]["id"], world.params["subscription_id"], 200, None, 1)])
 
 

@@ -16,6 +16,8 @@ import pytest
 from sqlalchemy import func, select, update
 from standardwebhooks.webhooks import Webhook
 
+from services.plans.context import plans_context
+from shared.context import context_of
 from shared.db import utcnow
 from shared.events import MAX_ATTEMPTS, RETRY_DELAYS, derive_webhook_secret, retry_delay
 from shared.idempotency import request_fingerprint
@@ -61,7 +63,7 @@ async def toy(databases, plans_app, tmp_path: Path) -> AsyncIterator[tuple[Any, 
         run_relay=False,
         service_secret="toy-service-secret",
     )
-    app = create_app(settings, plans_app.state.signing_key.jwks(), http)
+    app = create_app(settings, plans_context(plans_app).signing_key.jwks(), http)
     async with app.router.lifespan_context(app), asgi_client(app, "http://toys") as client:
         yield app, client, subscriber
     await http.aclose()
@@ -82,7 +84,7 @@ async def _make_toy(client: httpx.AsyncClient, tenant: Tenant, name: str = "putt
 
 
 async def _make_due(app: Any) -> None:
-    async with app.state.sessionmaker() as session:
+    async with context_of(app).sessionmaker() as session:
         await session.execute(update(EVENTS.Delivery).values(next_attempt_at=utcnow() - timedelta(seconds=1)))
         await session.commit()
 
@@ -144,7 +146,7 @@ async def test_an_event_is_saved_with_its_state_change_and_delivered_signed(
     toy_id = await _make_toy(client, tenant)
 
     subscriber.script = [503]
-    assert await app.state.relay.run_once() == 1
+    assert await context_of(app).require_relay().run_once() == 1
     deliveries = (await client.get(f"/v1/subscriptions/{sub['id']}/deliveries", headers=tenant.auth())).json()["items"]
     assert len(deliveries) == 1
     first = deliveries[0]
@@ -154,7 +156,7 @@ async def test_an_event_is_saved_with_its_state_change_and_delivered_signed(
     assert 0 < retry_in <= 10, "the first retry comes within 10 s"
 
     await _make_due(app)
-    assert await app.state.relay.run_once() == 1
+    assert await context_of(app).require_relay().run_once() == 1
     delivered = (await client.get(f"/v1/subscriptions/{sub['id']}/deliveries", headers=tenant.auth())).json()["items"][
         0
     ]
@@ -174,7 +176,7 @@ async def test_a_failed_request_leaves_no_event(toy, tenant: Tenant) -> None:  #
     await _subscribe(client, tenant)
     response = await client.post("/v1/toys", json={"name": ""}, headers=tenant.auth("specialist"))
     assert_problem(response, 422)
-    async with app.state.sessionmaker() as session:
+    async with context_of(app).sessionmaker() as session:
         count = await session.scalar(
             select(func.count()).select_from(EVENTS.OutboxEvent).where(EVENTS.OutboxEvent.org_id == tenant.org_id)
         )
@@ -187,13 +189,13 @@ async def test_410_disables_the_subscription(toy, tenant: Tenant) -> None:  # ty
     await _make_toy(client, tenant)
     await _make_toy(client, tenant, "driver")
     subscriber.script = [410, 410]
-    await app.state.relay.run_once()
+    await context_of(app).require_relay().run_once()
     got = (await client.get(f"/v1/subscriptions/{sub['id']}", headers=tenant.auth())).json()
     assert got["status"] == "disabled" and "410" in got["disabled_reason"]
     await _make_toy(client, tenant, "wedge")  # no delivery for a disabled subscription
     await _make_due(app)
     subscriber.received.clear()
-    assert await app.state.relay.run_once() == 0 and subscriber.received == []
+    assert await context_of(app).require_relay().run_once() == 0 and subscriber.received == []
 
     enabled = await client.patch(f"/v1/subscriptions/{sub['id']}", json={"status": "active"}, headers=tenant.auth())
     assert enabled.json()["status"] == "active"
@@ -205,9 +207,9 @@ async def test_after_ten_attempts_a_delivery_is_dead_and_can_be_replayed(toy, te
     await _make_toy(client, tenant)
     subscriber.script = [500] * (MAX_ATTEMPTS - 1) + [httpx.ConnectError("refused")]
     for _ in range(MAX_ATTEMPTS):
-        assert await app.state.relay.run_once() == 1
+        assert await context_of(app).require_relay().run_once() == 1
         await _make_due(app)
-    assert await app.state.relay.run_once() == 0
+    assert await context_of(app).require_relay().run_once() == 0
     delivery = (await client.get(f"/v1/subscriptions/{sub['id']}/deliveries", headers=tenant.auth())).json()["items"][0]
     assert delivery["status"] == "dead" and delivery["attempts"] == MAX_ATTEMPTS == 10
     assert "ConnectError" in delivery["last_error"]
@@ -220,7 +222,7 @@ async def test_after_ten_attempts_a_delivery_is_dead_and_can_be_replayed(toy, te
         f"/v1/subscriptions/{sub['id']}/deliveries/{delivery['id']}/replay", headers=tenant.auth()
     )
     assert_problem(again, 409)
-    assert await app.state.relay.run_once() == 1
+    assert await context_of(app).require_relay().run_once() == 1
     delivery = (await client.get(f"/v1/subscriptions/{sub['id']}/deliveries", headers=tenant.auth())).json()["items"][0]
     assert delivery["status"] == "delivered"
 
@@ -239,7 +241,7 @@ async def test_a_relay_killed_between_sending_and_recording_loses_nothing(toy, t
     app, client, subscriber = toy
     await _subscribe(client, tenant)
     await _make_toy(client, tenant)
-    relay = app.state.relay
+    relay = context_of(app).require_relay()
     claimed = await relay.claim()
     assert len(claimed) == 1
     await relay.send(*claimed[0])  # sent … and the process dies before recording the outcome
@@ -265,7 +267,10 @@ async def test_two_relays_never_send_one_row_twice(toy, tenant: Tenant) -> None:
         return subscriber(request)
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(slow)) as http:
-        relays = [Relay(app.state.sessionmaker, EVENTS, http, app.state.outbound_policy, batch=7) for _ in range(2)]
+        relays = [
+            Relay(context_of(app).sessionmaker, EVENTS, http, context_of(app).outbound_policy, batch=7)
+            for _ in range(2)
+        ]
 
         async def drain(relay: Relay) -> None:
             while await relay.run_once():
@@ -296,7 +301,7 @@ async def test_idempotency_key_replays_the_first_response(toy, tenant: Tenant, o
     assert first.status_code == second.status_code == 201
     assert first.json() == second.json() and second.headers["idempotent-replayed"] == "true"
     assert second.headers["location"] == first.headers["location"]
-    async with app.state.sessionmaker() as session:
+    async with context_of(app).sessionmaker() as session:
         stored = await session.scalar(select(func.count()).select_from(Toy).where(Toy.org_id == tenant.org_id))
     assert stored == 1
 
@@ -314,7 +319,7 @@ async def test_idempotency_key_replays_the_first_response(toy, tenant: Tenant, o
 
 async def test_idempotency_key_while_the_first_still_runs_is_409(toy, tenant: Tenant) -> None:  # type: ignore[no-untyped-def]
     app, client, _ = toy
-    async with app.state.sessionmaker() as session:
+    async with context_of(app).sessionmaker() as session:
         session.add(
             IdempotencyKey(
                 scope=f"org:{tenant.org_id}",
@@ -341,5 +346,5 @@ async def test_requests_without_a_token_are_not_held_to_idempotency_keys(toy) ->
     second = await client.post("/internal/events/toys", content=body, headers=headers)
     assert first.json() == {"applied": True} and second.json() == {"applied": False}
     assert "idempotent-replayed" not in second.headers
-    async with app.state.sessionmaker() as session:
+    async with context_of(app).sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(IdempotencyKey)) == 0

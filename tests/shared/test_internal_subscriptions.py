@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from services.campaigns.subscribe import _register
 from services.plans.events import EVENTS as PLANS_EVENTS
+from shared.context import context_of
 from shared.events import derive_webhook_secret
 from tests.support import SERVICE_SECRET, assert_problem
 
@@ -17,13 +18,13 @@ async def test_campaigns_subscribes_to_plans_idempotently(campaigns_app, plans_a
     S = PLANS_EVENTS.Subscription
     for _ in range(2):  # every start registers again; still one subscription
         await asyncio.wait_for(_register(campaigns_app, "plans", "http://plans"), timeout=10)
-    async with plans_app.state.sessionmaker() as session:
+    async with context_of(plans_app).sessionmaker() as session:
         subs = (await session.execute(select(S).where(S.system_name == "campaigns"))).scalars().all()
         count = await session.scalar(select(func.count()).select_from(S).where(S.system_name == "campaigns"))
     assert count == 1
     sub = subs[0]
     assert sub.org_id is None and sub.event_types == ["sbu.retired"]
-    assert sub.url == f"{campaigns_app.state.settings.campaigns_url}/internal/events/plans"
+    assert sub.url == f"{context_of(campaigns_app).settings.campaigns_url}/internal/events/plans"
     assert sub.secret == derive_webhook_secret(SERVICE_SECRET, "plans->campaigns")
 
 

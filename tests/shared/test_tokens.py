@@ -14,6 +14,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from services.plans.context import plans_context
 from shared.auth import TOKEN_AUDIENCE, TOKEN_ISSUER
 from tests.support import Tenant, assert_problem
 
@@ -84,7 +85,7 @@ async def test_forged_tokens_are_401(clients: dict[str, httpx.AsyncClient], tena
 
 
 async def test_expired_and_misaddressed_tokens_are_401(plans_app, clients, tenant: Tenant) -> None:  # type: ignore[no-untyped-def]
-    signing = plans_app.state.signing_key
+    signing = plans_context(plans_app).signing_key
     expired = signing.mint(subject="k", org_id=tenant.org_id, role="admin", ttl_seconds=-60)
     wrong_aud = jwt.encode(
         _claims(tenant, aud="someone-else"), signing._private, algorithm="EdDSA", headers={"kid": signing.kid}
@@ -101,7 +102,7 @@ async def test_a_verified_token_is_remembered_until_it_expires(plans_app, tenant
     from shared.auth import StaticKeys, TokenVerifier
     from shared.errors import Unauthorized
 
-    signing = plans_app.state.signing_key
+    signing = plans_context(plans_app).signing_key
     verifier = TokenVerifier(StaticKeys(signing.jwks()), cache_size=2)
     short = signing.mint(subject="k", org_id=tenant.org_id, role="analyst", ttl_seconds=60)
     first = await verifier.verify(short)

@@ -22,7 +22,7 @@ def free_port() -> int:
 
 
 class Stack:
-    """``python -m services.run`` in a subprocess, with its own data dir and ports."""
+    """``python -m xbm.run`` in a subprocess, with its own data dir and ports."""
 
     def __init__(
         self,
@@ -49,7 +49,7 @@ class Stack:
         self._log_file = self.log.open("wb")
         self.env = env
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "services.run"],
+            [sys.executable, "-m", "xbm.run"],
             cwd=cwd or ROOT,
             env=env,
             stdout=self._log_file,

@@ -47,7 +47,7 @@ SERVICE_SECRET = "crash-test-service-secret-0123456789"
 
 
 class Service:
-    """One service as a real uvicorn process (what ``services.run`` starts), on a fixed port."""
+    """One service as a real uvicorn process (what ``xbm.run`` starts), on a fixed port."""
 
     def __init__(self, name: str, port: int, data_dir: Path, env: dict[str, str]):
         self.name, self.port, self.data_dir, self.env = name, port, data_dir, env

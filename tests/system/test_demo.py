@@ -23,7 +23,7 @@ def test_the_demo_plays_a_season_of_company_a(tmp_path: Path) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("XBM_")}
         env.update({"XBM_DATA_DIR": str(data), **{f"XBM_{n.upper()}_URL": u for n, u in stack.urls.items()}})
         done = subprocess.run(
-            [sys.executable, "-m", "services.cli.demo"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=240
+            [sys.executable, "-m", "xbm.cli.demo"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=240
         )
     finally:
         stack.stop(signal.SIGTERM)

@@ -38,7 +38,7 @@ def test_a_second_make_run_on_the_same_ports_refuses_and_never_says_up(tmp_path:
         second_dir.mkdir()
         started = time.monotonic()
         done = subprocess.run(
-            [sys.executable, "-m", "services.run"],
+            [sys.executable, "-m", "xbm.run"],
             cwd=second_dir,
             env=_ports_env(first),
             capture_output=True,
@@ -77,7 +77,7 @@ def _the_demo_report_reads_on_paper(html: str, tmp_path: Path) -> None:
 
 def _xbm(env: dict[str, str], *args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "services.cli.main", *args],
+        [sys.executable, "-m", "xbm.cli.main", *args],
         cwd=cwd,
         env=env,
         input=stdin,
@@ -96,7 +96,7 @@ def test_make_run_then_make_demo_twice_and_the_printed_key_logs_in(tmp_path: Pat
         runs = []
         for _ in range(2):
             done = subprocess.run(
-                [sys.executable, "-m", "services.cli.demo"],
+                [sys.executable, "-m", "xbm.cli.demo"],
                 cwd=clone,
                 env=env,
                 capture_output=True,

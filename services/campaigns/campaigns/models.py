@@ -8,7 +8,8 @@ from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Integer, String, Uniq
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.campaigns.base import Base
-from shared.db import IdMixin, OrgMixin, ScaledDecimal, TimestampMixin, UTCDateTime
+from shared.db import IdMixin, OrgMixin, TimestampMixin, UTCDateTime
+from shared.money import MoneyAmount
 
 
 class Campaign(IdMixin, OrgMixin, TimestampMixin, Base):
@@ -21,7 +22,7 @@ class Campaign(IdMixin, OrgMixin, TimestampMixin, Base):
     sbu_id: Mapped[str] = mapped_column(String(36), index=True)
     kind: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))
-    budget_amount: Mapped[Decimal] = mapped_column(ScaledDecimal(4))
+    budget_amount: Mapped[Decimal] = mapped_column(MoneyAmount())
     currency: Mapped[str] = mapped_column(String(3))
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date)
@@ -47,9 +48,9 @@ class MetricRow(IdMixin, OrgMixin, TimestampMixin, Base):
     variant: Mapped[str] = mapped_column(String(64), default="")
     impressions: Mapped[int] = mapped_column(BigInteger, default=0)
     clicks: Mapped[int] = mapped_column(BigInteger, default=0)
-    cost: Mapped[Decimal] = mapped_column(ScaledDecimal(4))
+    cost: Mapped[Decimal] = mapped_column(MoneyAmount())
     conversions: Mapped[int] = mapped_column(BigInteger, default=0)
-    revenue: Mapped[Decimal] = mapped_column(ScaledDecimal(4))
+    revenue: Mapped[Decimal] = mapped_column(MoneyAmount())
     sends: Mapped[int] = mapped_column(BigInteger, default=0)
     opens: Mapped[int] = mapped_column(BigInteger, default=0)
     unsubscribes: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -63,6 +64,6 @@ class AttributedOrder(IdMixin, OrgMixin, TimestampMixin, Base):
 
     campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
     order_key: Mapped[str] = mapped_column(String(200))
-    amount: Mapped[Decimal] = mapped_column(ScaledDecimal(4))
+    amount: Mapped[Decimal] = mapped_column(MoneyAmount())
     currency: Mapped[str] = mapped_column(String(3))
     released_at: Mapped[datetime] = mapped_column(UTCDateTime())

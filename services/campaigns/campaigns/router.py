@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from services.campaigns.campaigns import service
 from services.campaigns.campaigns.models import Campaign
@@ -17,27 +17,25 @@ from services.campaigns.campaigns.schemas import (
     TransitionIn,
     campaign_out,
 )
-from services.campaigns.common import Uuid
+from services.campaigns.context import CampaignsCtx
 from services.campaigns.performance.schemas import CampaignPerformanceOut, SbuPerformanceOut
 from services.campaigns.performance.service import campaign_performance, sbu_performance
-from services.campaigns.plans import plans_client
+from services.campaigns.schema_types import Uuid
 from shared.auth import Principal, Reader, require
 from shared.db import DbSession, scoped, utcnow
-from shared.etag import check_if_match, set_etag
+from shared.etag import Version, Versioned
 from shared.pagination import Pagination, paginate
-from shared.schemas import IsoDate, Page
+from shared.schemas import IsoDate, Page, PathId
 
 router = APIRouter(prefix="/v1", tags=["campaigns"])
 CampaignWriter = Annotated[Principal, Depends(require("specialist"))]
 MetricsWriter = Annotated[Principal, Depends(require("specialist", "integration"))]
-CampaignId = Annotated[str, Path(max_length=64)]
 AsOf = Annotated[IsoDate | None, Query(description="pacing as of this day (default today, UTC)")]
 
 
-def _shown(response: Response, campaign: Campaign) -> CampaignOut:
+def _shown(version: Versioned, campaign: Campaign) -> CampaignOut:
     out = campaign_out(campaign)
-    set_etag(response, out)
-    return out
+    return version.answer(out)
 
 
 @router.post(
@@ -50,11 +48,16 @@ def _shown(response: Response, campaign: Campaign) -> CampaignOut:
     },
 )
 async def create_campaign(
-    body: CampaignIn, principal: CampaignWriter, session: DbSession, request: Request, response: Response
+    body: CampaignIn,
+    principal: CampaignWriter,
+    session: DbSession,
+    response: Response,
+    version: Version,
+    ctx: CampaignsCtx,
 ) -> CampaignOut:
-    campaign = await service.create_campaign(session, plans_client(request), principal, body)
+    campaign = await service.create_campaign(session, ctx.plans(), principal, body)
     response.headers["Location"] = f"/v1/campaigns/{campaign.id}"
-    return _shown(response, campaign)
+    return _shown(version, campaign)
 
 
 @router.get("/campaigns", response_model=Page[CampaignOut])
@@ -79,10 +82,8 @@ async def list_campaigns(
 
 
 @router.get("/campaigns/{campaign_id}", response_model=CampaignOut)
-async def get_campaign(
-    campaign_id: CampaignId, principal: Reader, session: DbSession, response: Response
-) -> CampaignOut:
-    return _shown(response, await service.get_campaign(session, principal.org_id, campaign_id))
+async def get_campaign(campaign_id: PathId, principal: Reader, session: DbSession, version: Version) -> CampaignOut:
+    return _shown(version, await service.get_campaign(session, principal.org_id, campaign_id))
 
 
 @router.patch(
@@ -91,16 +92,15 @@ async def get_campaign(
     responses={409: {"description": "utm_campaign already used"}, 412: {"description": "stale If-Match"}},
 )
 async def patch_campaign(
-    campaign_id: CampaignId,
+    campaign_id: PathId,
     body: CampaignPatch,
     principal: CampaignWriter,
     session: DbSession,
-    request: Request,
-    response: Response,
+    version: Version,
 ) -> CampaignOut:
     campaign = await service.get_campaign(session, principal.org_id, campaign_id)
-    check_if_match(request, campaign_out(campaign))
-    return _shown(response, await service.update_campaign(session, campaign, body))
+    version.check(campaign_out(campaign))
+    return _shown(version, await service.update_campaign(session, campaign, body))
 
 
 @router.post(
@@ -109,23 +109,20 @@ async def patch_campaign(
     responses={409: {"description": "the lifecycle does not allow this move"}, 412: {"description": "stale If-Match"}},
 )
 async def transition(
-    campaign_id: CampaignId,
+    campaign_id: PathId,
     body: TransitionIn,
     principal: CampaignWriter,
     session: DbSession,
-    request: Request,
-    response: Response,
+    version: Version,
 ) -> CampaignOut:
     """Move the campaign to ``to``; with If-Match, only from the state that ETag shows."""
     campaign = await service.get_campaign(session, principal.org_id, campaign_id)
-    check_if_match(request, campaign_out(campaign))
-    return _shown(response, await service.change_status(session, campaign, body.to))
+    version.check(campaign_out(campaign))
+    return _shown(version, await service.change_status(session, campaign, body.to))
 
 
 @router.put("/campaigns/{campaign_id}/metrics", response_model=MetricsOut)
-async def put_metrics(
-    campaign_id: CampaignId, body: MetricsIn, principal: MetricsWriter, session: DbSession
-) -> MetricsOut:
+async def put_metrics(campaign_id: PathId, body: MetricsIn, principal: MetricsWriter, session: DbSession) -> MetricsOut:
     """Upsert daily rows by (date, variant); up to 1,000 rows, written in one statement."""
     campaign = await service.get_campaign(session, principal.org_id, campaign_id)
     return MetricsOut(campaign_id=campaign.id, upserted=await service.record_metrics(session, campaign, body))
@@ -133,7 +130,7 @@ async def put_metrics(
 
 @router.get("/campaigns/{campaign_id}/performance", response_model=CampaignPerformanceOut)
 async def get_performance(
-    campaign_id: CampaignId, principal: Reader, session: DbSession, as_of: AsOf = None
+    campaign_id: PathId, principal: Reader, session: DbSession, as_of: AsOf = None
 ) -> CampaignPerformanceOut:
     campaign = await service.get_campaign(session, principal.org_id, campaign_id)
     return await campaign_performance(session, campaign, as_of or utcnow().date())
@@ -145,6 +142,6 @@ async def get_performance(
     responses={409: {"description": "the SBU's campaigns count in several currencies"}},
 )
 async def get_sbu_performance(
-    sbu_id: Annotated[str, Path(max_length=64)], principal: Reader, session: DbSession, as_of: AsOf = None
+    sbu_id: PathId, principal: Reader, session: DbSession, as_of: AsOf = None
 ) -> SbuPerformanceOut:
     return await sbu_performance(session, principal.org_id, sbu_id, as_of or utcnow().date())

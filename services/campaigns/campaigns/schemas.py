@@ -6,7 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
-from services.campaigns.common import Day, MoneyOut, Uuid
+from services.campaigns.money import MoneyOut
+from services.campaigns.schema_types import Day, Uuid
 from shared.schemas import AsDecimalString, CurrencyCode, DecimalText, Name, Out, Schema
 from shared.schemas import Money as MoneyIn
 

@@ -12,8 +12,6 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,8 +25,8 @@ from services.campaigns.kinds.validation import validate_settings
 from services.campaigns.plans import live_sbu
 from services.plans.client import PlansClient
 from shared.auth import Principal
-from shared.db import get_scoped, new_id, scoped, utcnow
-from shared.errors import Conflict, Unprocessable
+from shared.db import dialect_insert, get_scoped, new_id, scoped, utcnow
+from shared.errors import Conflict, FieldError
 
 UTM_TAKEN = "utm_campaign {!r} is already used by another campaign of this organisation"
 
@@ -38,11 +36,11 @@ async def _check_event_node(session: AsyncSession, org_id: str, node_id: str | N
         return
     node = (await session.execute(scoped(EventNode, org_id).where(EventNode.id == node_id))).scalar_one_or_none()
     if node is None:
-        raise Unprocessable(f"no event node {node_id} in this organisation", loc=["body", "event_node_id"])
+        raise FieldError("event_node_id", f"no event node {node_id} in this organisation")
     if node.currency != currency:
-        raise Unprocessable(
+        raise FieldError(
+            ("budget", "currency"),
             f"event node {node_id} budgets in {node.currency}; the campaign's budget is in {currency}",
-            loc=["body", "budget", "currency"],
         )
 
 
@@ -51,9 +49,8 @@ async def _check_sbu_currency(session: AsyncSession, org_id: str, sbu_id: str, c
     stmt = select(Campaign.currency).where(Campaign.org_id == org_id, Campaign.sbu_id == sbu_id).limit(1)
     existing = (await session.execute(stmt)).scalar_one_or_none()
     if existing is not None and existing != currency:
-        raise Unprocessable(
-            f"the other campaigns of SBU {sbu_id} budget in {existing}; use {existing}",
-            loc=["body", "budget", "currency"],
+        raise FieldError(
+            ("budget", "currency"), f"the other campaigns of SBU {sbu_id} budget in {existing}; use {existing}"
         )
 
 
@@ -96,24 +93,24 @@ async def update_campaign(session: AsyncSession, campaign: Campaign, body: Campa
     changes = body.model_dump(exclude_unset=True)
     if "budget" in changes and body.budget is not None:
         if body.budget.currency != campaign.currency:
-            raise Unprocessable(
+            raise FieldError(
+                ("budget", "currency"),
                 f"a campaign keeps its currency ({campaign.currency}); its metrics are counted in it",
-                loc=["body", "budget", "currency"],
             )
         campaign.budget_amount = body.budget.amount
     for field in ("name", "starts_on", "ends_on", "utm_campaign"):
         if field in changes:
             if changes[field] is None and field != "utm_campaign":
-                raise Unprocessable(f"{field} cannot be null", loc=["body", field])
+                raise FieldError(field, f"{field} cannot be null")
             setattr(campaign, field, changes[field])
     if campaign.ends_on < campaign.starts_on:
-        raise Unprocessable("ends_on must not be before starts_on", loc=["body", "ends_on"])
+        raise FieldError("ends_on", "ends_on must not be before starts_on")
     if "event_node_id" in changes:
         await _check_event_node(session, campaign.org_id, body.event_node_id, campaign.currency)
         campaign.event_node_id = body.event_node_id
     if "settings" in changes:
         if body.settings is None:
-            raise Unprocessable("settings cannot be null", loc=["body", "settings"])
+            raise FieldError("settings", "settings cannot be null")
         validate_settings(await settings_schema_of(session, campaign.org_id, campaign.kind), body.settings)
         campaign.settings = body.settings
     await _flush_unique_utm(session, campaign.utm_campaign)
@@ -161,26 +158,22 @@ async def pause_campaigns_of_sbu(session: AsyncSession, org_id: str, sbu_id: str
 METRIC_FIELDS = ("impressions", "clicks", "cost", "conversions", "revenue", "sends", "opens", "unsubscribes")
 
 
-def _insert_for(session: AsyncSession) -> Any:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
 def _metric_values(campaign: Campaign, body: MetricsIn) -> list[dict[str, Any]]:
     now = utcnow()
     values = []
     for index, row in enumerate(body.rows):
         if not body.backfill and not campaign.starts_on <= row.date <= campaign.ends_on:
-            raise Unprocessable(
+            raise FieldError(
+                ("rows", index, "date"),
                 f"rows[{index}] is dated {row.date}, outside the campaign ({campaign.starts_on} – {campaign.ends_on}); "
                 "send backfill: true to record it anyway",
-                loc=["body", "rows", index, "date"],
             )
         for field in ("cost", "revenue"):
             if getattr(row, field).currency != campaign.currency:
-                raise Unprocessable(
+                raise FieldError(
+                    ("rows", index, field, "currency"),
                     f"rows[{index}].{field} is in {getattr(row, field).currency}; this campaign counts in "
                     f"{campaign.currency}",
-                    loc=["body", "rows", index, field, "currency"],
                 )
         values.append(
             {
@@ -209,8 +202,7 @@ async def record_metrics(session: AsyncSession, campaign: Campaign, body: Metric
     the rows sent as its parameters, which the driver batches into one multi-row statement. Rendering the rows
     into the statement instead made SQLAlchemy compile 16,000 bound values for every request."""
     values = _metric_values(campaign, body)
-    insert = _insert_for(session)
-    stmt = insert(MetricRow)
+    stmt = dialect_insert(session, MetricRow)
     stmt = stmt.on_conflict_do_update(
         index_elements=["campaign_id", "date", "variant"],
         set_={**{f: stmt.excluded[f] for f in METRIC_FIELDS}, "updated_at": stmt.excluded.updated_at},
@@ -248,7 +240,6 @@ async def attribute_order(
         return "unknown_campaign"
     if currency != campaign.currency:
         return "currency_mismatch"
-    insert = _insert_for(session)
     now = utcnow()
     row = {
         "id": new_id(),
@@ -262,7 +253,9 @@ async def attribute_order(
         "updated_at": now,
     }
     result = await session.execute(
-        insert(AttributedOrder).values(row).on_conflict_do_nothing(index_elements=["org_id", "order_key"])
+        dialect_insert(session, AttributedOrder)
+        .values(row)
+        .on_conflict_do_nothing(index_elements=["org_id", "order_key"])
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return "duplicate"

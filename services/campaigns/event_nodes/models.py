@@ -7,7 +7,8 @@ from sqlalchemy import Date, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.campaigns.base import Base
-from shared.db import IdMixin, OrgMixin, ScaledDecimal, TimestampMixin
+from shared.db import IdMixin, OrgMixin, TimestampMixin
+from shared.money import MoneyAmount
 
 
 class EventNode(IdMixin, OrgMixin, TimestampMixin, Base):
@@ -20,5 +21,5 @@ class EventNode(IdMixin, OrgMixin, TimestampMixin, Base):
     platform: Mapped[str] = mapped_column(String(100))
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date)
-    budget_amount: Mapped[Decimal] = mapped_column(ScaledDecimal(4))
+    budget_amount: Mapped[Decimal] = mapped_column(MoneyAmount())
     currency: Mapped[str] = mapped_column(String(3))

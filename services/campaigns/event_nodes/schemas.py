@@ -6,7 +6,8 @@ from typing import Annotated
 
 from pydantic import StringConstraints, model_validator
 
-from services.campaigns.common import Day, MoneyOut
+from services.campaigns.money import MoneyOut
+from services.campaigns.schema_types import Day
 from shared.schemas import NOT_BLANK, DecimalStr, Money, Name, Out, Schema, Trimmed
 
 #: as long as the column that keeps it

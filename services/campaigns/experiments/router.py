@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from services.campaigns.campaigns.service import get_campaign
 from services.campaigns.experiments import service
@@ -10,29 +10,32 @@ from services.campaigns.experiments.models import Experiment
 from services.campaigns.experiments.schemas import AnalysisOut, ExperimentIn, ExperimentOut, PlanOut
 from shared.auth import Principal, Reader, require
 from shared.db import DbSession, scoped
-from shared.etag import set_etag
+from shared.etag import Version
 from shared.pagination import Pagination, paginate
-from shared.schemas import Page
+from shared.schemas import Page, PathId
 
 router = APIRouter(prefix="/v1", tags=["experiments"])
 ExperimentWriter = Annotated[Principal, Depends(require("specialist"))]
-Id = Annotated[str, Path(max_length=64)]
 
 
 @router.post("/campaigns/{campaign_id}/experiments", response_model=ExperimentOut, status_code=201)
 async def create_experiment(
-    campaign_id: Id, body: ExperimentIn, principal: ExperimentWriter, session: DbSession, response: Response
+    campaign_id: PathId,
+    body: ExperimentIn,
+    principal: ExperimentWriter,
+    session: DbSession,
+    response: Response,
+    version: Version,
 ) -> ExperimentOut:
     campaign = await get_campaign(session, principal.org_id, campaign_id)
     out = ExperimentOut.model_validate(await service.create_experiment(session, campaign, body))
     response.headers["Location"] = f"/v1/experiments/{out.id}"
-    set_etag(response, out)
-    return out
+    return version.answer(out)
 
 
 @router.get("/campaigns/{campaign_id}/experiments", response_model=Page[ExperimentOut])
 async def list_experiments(
-    campaign_id: Id, principal: Reader, session: DbSession, page: Pagination
+    campaign_id: PathId, principal: Reader, session: DbSession, page: Pagination
 ) -> Page[ExperimentOut]:
     campaign = await get_campaign(session, principal.org_id, campaign_id)
     stmt = scoped(Experiment, principal.org_id).where(Experiment.campaign_id == campaign.id)
@@ -41,10 +44,11 @@ async def list_experiments(
 
 
 @router.get("/experiments/{experiment_id}", response_model=ExperimentOut)
-async def get_experiment(experiment_id: Id, principal: Reader, session: DbSession, response: Response) -> ExperimentOut:
+async def get_experiment(
+    experiment_id: PathId, principal: Reader, session: DbSession, version: Version
+) -> ExperimentOut:
     out = ExperimentOut.model_validate(await service.get_experiment(session, principal.org_id, experiment_id))
-    set_etag(response, out)
-    return out
+    return version.answer(out)
 
 
 @router.get(
@@ -52,7 +56,7 @@ async def get_experiment(experiment_id: Id, principal: Reader, session: DbSessio
     response_model=AnalysisOut,
     responses={409: {"description": "the metric rows are inconsistent (more successes than units)"}},
 )
-async def analyse(experiment_id: Id, principal: Reader, session: DbSession) -> AnalysisOut:
+async def analyse(experiment_id: PathId, principal: Reader, session: DbSession) -> AnalysisOut:
     """The analysis as of the campaign's metric rows now. Reading it records nothing, however often it is read:
     a decision is recorded only by ``POST …/decision``."""
     return await service.analyse_experiment(session, principal.org_id, experiment_id)
@@ -68,7 +72,7 @@ async def analyse(experiment_id: Id, principal: Reader, session: DbSession) -> A
         }
     },
 )
-async def decide(experiment_id: Id, principal: ExperimentWriter, session: DbSession) -> AnalysisOut:
+async def decide(experiment_id: PathId, principal: ExperimentWriter, session: DbSession) -> AnalysisOut:
     """Record the current analysis' decision and winner on the experiment, with who decided and the counts per
     arm it saw; a change publishes ``experiment.decided``."""
     return await service.record_decision(session, principal, experiment_id)
@@ -76,7 +80,7 @@ async def decide(experiment_id: Id, principal: ExperimentWriter, session: DbSess
 
 @router.get("/experiments/{experiment_id}/plan", response_model=PlanOut)
 async def plan(
-    experiment_id: Id,
+    experiment_id: PathId,
     principal: Reader,
     session: DbSession,
     mde: Annotated[

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Depends, Response
 
 from services.campaigns.kinds import service
 from services.campaigns.kinds.schemas import KindIn, KindOut
@@ -10,7 +10,7 @@ from shared.auth import Principal, Reader, require
 from shared.db import DbSession
 from shared.errors import Unprocessable
 from shared.pagination import Pagination
-from shared.schemas import Page
+from shared.schemas import Page, PathId
 
 router = APIRouter(prefix="/v1", tags=["campaign kinds"])
 KindWriter = Annotated[Principal, Depends(require("supervisor"))]
@@ -45,5 +45,5 @@ async def add_kind(body: KindIn, principal: KindWriter, session: DbSession, resp
 
 
 @router.get("/campaign-kinds/{key}", response_model=KindOut)
-async def get_kind(key: Annotated[str, Path(max_length=64)], principal: Reader, session: DbSession) -> KindOut:
+async def get_kind(key: PathId, principal: Reader, session: DbSession) -> KindOut:
     return await service.get_kind(session, principal.org_id, key)

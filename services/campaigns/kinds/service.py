@@ -12,7 +12,7 @@ from services.campaigns.kinds.models import CampaignKind
 from services.campaigns.kinds.schemas import KindIn, KindOut
 from services.campaigns.kinds.validation import check_settings_schema
 from shared.db import scoped
-from shared.errors import Conflict, NotFound, Unprocessable
+from shared.errors import Conflict, FieldError, NotFound
 
 
 def builtin_kinds() -> list[KindOut]:
@@ -52,7 +52,7 @@ async def settings_schema_of(session: AsyncSession, org_id: str, key: str) -> di
     stmt = scoped(CampaignKind, org_id).where(CampaignKind.key == key)
     kind = (await session.execute(stmt)).scalar_one_or_none()
     if kind is None:
-        raise Unprocessable(f"unknown campaign kind {key[:64]!r}", loc=["body", "kind"])
+        raise FieldError("kind", f"unknown campaign kind {key[:64]!r}")
     return kind.settings_schema
 
 

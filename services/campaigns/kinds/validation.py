@@ -8,7 +8,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from referencing.exceptions import Unresolvable
 
-from shared.errors import Unprocessable
+from shared.errors import FieldError, Unprocessable
 
 MAX_ERRORS = 20
 UNUSABLE = "the kind's schema cannot be used"
@@ -71,20 +71,16 @@ def check_settings_schema(schema: dict[str, Any]) -> None:
         raise Unprocessable(f"settings_schema is not a valid JSON Schema: {exc.message}", loc=loc) from exc
     external = _external_refs(schema, [])
     if external is not None:
-        raise Unprocessable(
+        raise FieldError(
+            ("settings_schema", *external),
             "settings_schema may only refer to its own definitions ($ref starting with '#')",
-            loc=["body", "settings_schema", *external],
         )
     for ref, loc in _local_refs(schema, []):
         if not _resolves(schema, ref):
-            raise Unprocessable(
-                f"settings_schema refers to {ref!r}, which it does not define", loc=["body", "settings_schema", *loc]
-            )
+            raise FieldError(("settings_schema", *loc), f"settings_schema refers to {ref!r}, which it does not define")
     probe = settings_errors(schema, {})
     if probe and probe[0]["msg"].startswith(UNUSABLE):
-        raise Unprocessable(
-            probe[0]["msg"].replace("the kind's schema", "settings_schema"), loc=["body", "settings_schema"]
-        )
+        raise FieldError("settings_schema", probe[0]["msg"].replace("the kind's schema", "settings_schema"))
 
 
 def settings_errors(schema: dict[str, Any], settings: dict[str, Any]) -> list[dict[str, Any]]:

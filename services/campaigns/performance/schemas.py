@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from services.campaigns.common import MoneyOut
+from services.campaigns.money import MoneyOut
 from shared.schemas import DecimalStr, Out
 
 

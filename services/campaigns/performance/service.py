@@ -10,7 +10,6 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.campaigns.campaigns.models import AttributedOrder, Campaign, MetricRow
-from services.campaigns.common import money
 from services.campaigns.performance import kpis as k
 from services.campaigns.performance.schemas import (
     CampaignPerformanceOut,
@@ -22,6 +21,7 @@ from services.campaigns.performance.schemas import (
 )
 from shared.db import exact_sum, utcnow
 from shared.errors import Conflict, NotFound
+from shared.money import money_or_zero
 from shared.schemas import format_decimal
 
 COUNTS = ("impressions", "clicks", "conversions", "sends", "opens", "unsubscribes")
@@ -52,8 +52,8 @@ def _totals(row: Any) -> k.Totals:
 def _totals_fields(t: k.Totals, currency: str) -> dict[str, Any]:
     return {
         **{f: getattr(t, f) for f in COUNTS},
-        "cost": money(t.cost, currency),
-        "revenue": money(t.revenue, currency),
+        "cost": money_or_zero(t.cost, currency),
+        "revenue": money_or_zero(t.revenue, currency),
     }
 
 
@@ -94,12 +94,12 @@ async def _performance(
         "totals": PerformanceTotals(
             **_totals_fields(totals, currency),
             attributed_orders=orders,
-            attributed_revenue=money(attributed, currency),
+            attributed_revenue=money_or_zero(attributed, currency),
         ),
         "kpis": Kpis(**k.kpis(totals)),
         "pacing": Pacing(
-            budget=money(budget, currency),
-            spend=money(totals.cost, currency),
+            budget=money_or_zero(budget, currency),
+            spend=money_or_zero(totals.cost, currency),
             as_of=as_of,
             days_elapsed=elapsed,
             days_total=total_days,

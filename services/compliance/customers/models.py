@@ -10,7 +10,8 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstr
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.compliance.base import Base
-from shared.db import IdMixin, OrgMixin, ScaledDecimal, UTCDateTime, utcnow
+from shared.db import IdMixin, OrgMixin, UTCDateTime, utcnow
+from shared.money import MoneyAmount
 
 
 class Customer(IdMixin, OrgMixin, Base):
@@ -54,7 +55,7 @@ class CustomerOrder(IdMixin, OrgMixin, Base):
     ebp_code: Mapped[str] = mapped_column(String(18))
     trade_direction: Mapped[str] = mapped_column(String(6))
     currency: Mapped[str] = mapped_column(String(3))
-    amount: Mapped[Decimal] = mapped_column(ScaledDecimal(4))
+    amount: Mapped[Decimal] = mapped_column(MoneyAmount())
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
@@ -68,7 +69,7 @@ class Tier(OrgMixin, Base):
     name: Mapped[str] = mapped_column(String(200))
     level: Mapped[int] = mapped_column(Integer)
     min_orders: Mapped[int] = mapped_column(Integer, default=0)
-    min_spend_amount: Mapped[Decimal | None] = mapped_column(ScaledDecimal(4), nullable=True)
+    min_spend_amount: Mapped[Decimal | None] = mapped_column(MoneyAmount(), nullable=True)
     min_spend_currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
     window_days: Mapped[int] = mapped_column(Integer, default=365)
     #: when plans changed it: a late event about an older version changes nothing

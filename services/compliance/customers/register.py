@@ -4,16 +4,14 @@ from its release, and a declared return (or customs sending the goods back) take
 from __future__ import annotations
 
 from sqlalchemy import delete, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compliance.customers import identity
 from services.compliance.customers.models import Customer, CustomerOrder, SummaryMark
-from services.compliance.dbutil import insert_new, touch
 from services.compliance.orders.models import Order
 from services.compliance.orders.schemas import OrderDoc
 from services.compliance.pii import Pii
-from shared.db import new_id, utcnow
+from shared.db import dialect_insert, insert_ignore, new_id, touch, utcnow
 
 #: states in which an order no longer counts for its customer
 TAKEN_OUT = frozenset({"returned_by_buyer", "returned", "cancelled"})
@@ -36,8 +34,7 @@ async def _customer_id(
               "email_encrypted": pii.encrypt(email, f"customer-email:{org_id}") if pii and email else None,
               "phone_encrypted": pii.encrypt(phone, f"customer-phone:{org_id}") if pii and phone else None}  # fmt: skip
     # one statement whether the customer is new or known: the no-op update returns the stored row's id
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(Customer).values(**values)
+    stmt = dialect_insert(session, Customer).values(**values)
     stmt = stmt.on_conflict_do_update(
         index_elements=["org_id", "customer_key"], set_={"customer_key": stmt.excluded.customer_key}
     )
@@ -73,7 +70,7 @@ async def note_order(session: AsyncSession, pii: Pii | None, order: Order, doc: 
     values = {"id": new_id(), "org_id": order.org_id, "customer_id": customer_id, "order_id": order.id,
               "ebp_code": order.ebp_code, "trade_direction": order.trade_direction, "currency": _iso(order.currency),
               "amount": order.actual_paid, "released_at": order.released_at}  # fmt: skip
-    await insert_new(session, CustomerOrder, values, ["order_id"])
+    await insert_ignore(session, CustomerOrder, values, ["order_id"])
 
 
 def _iso(code: str) -> str:

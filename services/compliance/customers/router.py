@@ -6,10 +6,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 
+from services.compliance.context import PiiDep
 from services.compliance.customers import audiences as audience_service
 from services.compliance.customers import service
 from services.compliance.customers.schemas import AudiencePage, LifecycleIn, LifecycleOut, Stage, SummaryOut
-from services.compliance.deps import PiiDep
 from shared.auth import Admin, Reader
 from shared.db import DbSession
 from shared.schemas import IsoDate

@@ -26,7 +26,7 @@ from services.compliance.customers.summary import (
 )
 from services.compliance.setup.models import Source
 from shared.db import get_scoped, is_uuid, utcnow
-from shared.errors import NotFound, Unprocessable
+from shared.errors import FieldError, NotFound, Unprocessable
 
 #: the window of the summary announced to plans, and of the routes when no ``from`` is given
 DEFAULT_WINDOW = timedelta(days=365)
@@ -107,7 +107,7 @@ async def get_lifecycle(session: AsyncSession, org_id: str) -> LifecycleOut:
 
 async def put_lifecycle(session: AsyncSession, org_id: str, body: LifecycleIn) -> LifecycleOut:
     if not body.new_days <= body.active_days < body.at_risk_days:
-        raise Unprocessable("the windows must grow: new_days ≤ active_days < at_risk_days", loc=["body"])
+        raise FieldError((), "the windows must grow: new_days ≤ active_days < at_risk_days")
     row = await session.get(Lifecycle, org_id)
     if row is None:
         row = Lifecycle(org_id=org_id)

@@ -14,9 +14,9 @@ from sqlalchemy import BigInteger, ColumnElement, and_, case, func, select, type
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compliance.customers.models import CustomerOrder, Lifecycle, Tier
-from shared.db import ScaledDecimal
+from shared.money import MoneyAmount
 
-_UNITS = ScaledDecimal(4)
+_UNITS = MoneyAmount()
 CO = CustomerOrder
 
 

@@ -13,7 +13,6 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.compliance.dbutil import insert_new
 from services.compliance.intake.mapping import Mapped
 from services.compliance.orders.cancellation import cancel_order
 from services.compliance.orders.models import Order
@@ -21,7 +20,7 @@ from services.compliance.orders.returns import request_return
 from services.compliance.orders.schemas import OrderDoc
 from services.compliance.orders.service import CHINA, _order_values, change_state, lock_order_nos, settle
 from services.compliance.pii import Pii, mask
-from shared.db import new_id, scoped, utcnow
+from shared.db import insert_ignore, new_id, scoped, utcnow
 from shared.errors import AppError
 
 #: states in which a platform's new version still replaces the document (nothing declared yet)
@@ -139,7 +138,7 @@ async def apply_version(session: AsyncSession, pii: Pii, org_id: str, mapped: Ma
     doc, held = validate(mapped.document, mapped.problems)
     if order is None:
         values = _columns(pii, org_id, mapped, doc, held)
-        await insert_new(session, Order, values, ["org_id", "ebp_code", "order_no"])
+        await insert_ignore(session, Order, values, ["org_id", "ebp_code", "order_no"])
         order = await locked_order(session, org_id, ebp_code, order_no)
         assert order is not None  # inserted under the lock just now
         if mapped.cancelled:

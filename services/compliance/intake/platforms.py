@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.compliance.dbutil import insert_new
 from services.compliance.intake import lifecycle
 from services.compliance.intake.mapping import Mapped, shopify_order, woocommerce_order
 from services.compliance.intake.models import PlatformDelivery
@@ -23,7 +22,7 @@ from services.compliance.orders.models import Order
 from services.compliance.orders.service import Ingested
 from services.compliance.pii import Pii
 from services.compliance.setup.models import Source
-from shared.db import new_id, scoped, utcnow
+from shared.db import insert_ignore, new_id, scoped, utcnow
 
 #: topics that carry the platform's order (API.md); ``orders/edited`` carries an edit, and Shopify follows it
 #: with ``orders/updated`` carrying the edited order, so the edit itself is only recorded
@@ -54,7 +53,7 @@ async def _store(
     """The raw delivery, first and once; None for a redelivery."""
     values = {"id": new_id(), "org_id": source.org_id, "source_id": source.id, "dedupe_key": dedupe_key[:200],
               "topic": topic, "body": body, "received_at": utcnow(), "outcome": "received"}  # fmt: skip
-    if not await insert_new(session, PlatformDelivery, values, ["source_id", "dedupe_key"]):
+    if not await insert_ignore(session, PlatformDelivery, values, ["source_id", "dedupe_key"]):
         return None
     return await session.get(PlatformDelivery, values["id"])
 

@@ -1,15 +1,17 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Request, Response
 
-from services.compliance.deps import Ingest, PiiDep
+from services.compliance.context import PiiDep
 from services.compliance.intake import service
 from services.compliance.orders.schemas import IngestOut, MessageOut, OrderDoc, PaymentDoc, WaybillDoc
 from services.compliance.orders.service import Ingested, ingest
+from services.compliance.roles import Ingest
 from shared.db import DbSession
 from shared.errors import UnsupportedMediaType
+from shared.schemas import PathId
 
 router = APIRouter(prefix="/v1/compliance", tags=["compliance intake"])
 
@@ -50,9 +52,7 @@ def _answer(result: Ingested, response: Response) -> IngestOut:
         413: {"description": "body over the size limit"},
     },
 )
-async def webhook(
-    source_id: Annotated[str, Path(max_length=64)], request: Request, session: DbSession, pii: PiiDep
-) -> IngestOut:
+async def webhook(source_id: PathId, request: Request, session: DbSession, pii: PiiDep) -> IngestOut:
     """A signed delivery in the source's own scheme, verified over the raw bytes. A Shopify or WooCommerce
     delivery that verifies is always acknowledged (200): stored as received, then read; an order XBM cannot use
     yet is held ``incomplete`` (see the exceptions). WooCommerce's unsigned ping ``webhook_id=N`` → 200."""

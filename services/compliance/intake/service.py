@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compliance.customs import messages as customs
 from services.compliance.customs.xmlsafe import local, parse
-from services.compliance.dbutil import retry_on_lock_conflict
 from services.compliance.intake import platforms
 from services.compliance.intake.signatures import VERIFIERS, BadSignature
 from services.compliance.orders import receipts as customs_receipts
@@ -21,8 +20,8 @@ from services.compliance.orders.schemas import OrderDoc, PaymentDoc, WaybillDoc
 from services.compliance.pii import Pii
 from services.compliance.setup.models import Source
 from services.compliance.setup.service import ROLE_DOCUMENTS
-from shared.db import is_uuid, utcnow
-from shared.errors import BadRequest, Forbidden, NotFound, Unauthorized, Unprocessable
+from shared.db import is_uuid, retry_on_lock_conflict, utcnow
+from shared.errors import BadRequest, FieldError, Forbidden, NotFound, Unauthorized, Unprocessable
 
 MODELS: dict[str, type[OrderDoc] | type[PaymentDoc] | type[WaybillDoc]] = {
     "order": OrderDoc,
@@ -61,7 +60,7 @@ def _document(source: Source, body: bytes) -> tuple[str, Any]:
         raise BadRequest("the delivery body must be a JSON object")
     kind = data.get("type")
     if kind not in MODELS:
-        raise Unprocessable("type must be order, payment or waybill", loc=["body", "type"])
+        raise FieldError("type", "type must be order, payment or waybill")
     return kind, data.get("data")
 
 
@@ -142,5 +141,5 @@ async def receive_message(session: AsyncSession, pii: Pii, org_id: str, body: by
         result.applied = sum(applied)
         result.unmatched = result.receipts - result.applied
     elif name not in customs.KNOWN_OTHER:
-        raise Unprocessable(f"{name[:40]} is not a customs message XBM takes", loc=["body"])
+        raise FieldError((), f"{name[:40]} is not a customs message XBM takes")
     return result

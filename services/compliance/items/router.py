@@ -2,16 +2,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Response
 
 from services.compliance.items.models import ItemRecord
 from services.compliance.items.schemas import ItemNo, ItemRecordIn, ItemRecordOut
 from shared.auth import Principal, Reader, require
 from shared.db import DbSession, scoped
 from shared.errors import NotFound
-from shared.etag import check_if_match, set_etag
+from shared.etag import Version
 from shared.pagination import Pagination, paginate
-from shared.schemas import Page
+from shared.schemas import Page, PathId
 
 router = APIRouter(prefix="/v1/compliance", tags=["item records"])
 Writer = Annotated[Principal, Depends(require("integration"))]
@@ -32,7 +32,7 @@ async def put_item(
     body: ItemRecordIn,
     principal: Writer,
     session: DbSession,
-    request: Request,
+    version: Version,
     response: Response,
 ) -> ItemRecordOut:
     item = await _find(session, principal.org_id, item_no)
@@ -42,13 +42,12 @@ async def put_item(
         response.status_code = 201
         response.headers["Location"] = f"/v1/compliance/items/{item_no}"
     else:
-        check_if_match(request, ItemRecordOut.model_validate(item))
+        version.check(ItemRecordOut.model_validate(item))
         for field, value in body.model_dump().items():
             setattr(item, field, value)
     await session.flush()
     out = ItemRecordOut.model_validate(item)
-    set_etag(response, out)
-    return out
+    return version.answer(out)
 
 
 @router.get("/items", response_model=Page[ItemRecordOut])
@@ -58,12 +57,9 @@ async def list_items(principal: Reader, session: DbSession, page: Pagination) ->
 
 
 @router.get("/items/{item_no}", response_model=ItemRecordOut)
-async def get_item(
-    item_no: Annotated[str, Path(max_length=64)], principal: Reader, session: DbSession, response: Response
-) -> ItemRecordOut:
+async def get_item(item_no: PathId, principal: Reader, session: DbSession, version: Version) -> ItemRecordOut:
     item = await _find(session, principal.org_id, item_no)
     if item is None:
         raise NotFound(f"item record {item_no} not found")
     out = ItemRecordOut.model_validate(item)
-    set_etag(response, out)
-    return out
+    return version.answer(out)

@@ -8,7 +8,8 @@ from sqlalchemy import JSON, Boolean, Index, Integer, String, UniqueConstraint, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.compliance.base import Base
-from shared.db import IdMixin, OrgMixin, ScaledDecimal, TimestampMixin, UTCDateTime, utcnow
+from shared.db import IdMixin, OrgMixin, TimestampMixin, UTCDateTime, utcnow
+from shared.money import MoneyAmount
 
 
 class Delivery(IdMixin, OrgMixin, Base):
@@ -50,7 +51,7 @@ class Order(IdMixin, OrgMixin, TimestampMixin, Base):
     trade_direction: Mapped[str] = mapped_column(String(6))
     state: Mapped[str] = mapped_column(String(24), default="awaiting_documents")
     currency: Mapped[str] = mapped_column(String(3))
-    actual_paid: Mapped[Decimal] = mapped_column(ScaledDecimal(4))
+    actual_paid: Mapped[Decimal] = mapped_column(MoneyAmount())
     utm_campaign: Mapped[str | None] = mapped_column(String(200))
     #: the canonical order as received, the buyer's ID number masked
     document: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -58,8 +59,8 @@ class Order(IdMixin, OrgMixin, TimestampMixin, Base):
     buyer_id_hash: Mapped[str] = mapped_column(String(64))
     buyer_verified: Mapped[bool] = mapped_column(Boolean, default=False)
     quota_year: Mapped[int] = mapped_column(Integer)
-    dutiable_value: Mapped[Decimal | None] = mapped_column(ScaledDecimal(4))
-    tax: Mapped[Decimal | None] = mapped_column(ScaledDecimal(4))
+    dutiable_value: Mapped[Decimal | None] = mapped_column(MoneyAmount())
+    tax: Mapped[Decimal | None] = mapped_column(MoneyAmount())
     checks: Mapped[list[Any] | None] = mapped_column(JSON)
     failing_rules: Mapped[str | None] = mapped_column(String(500))
     declaration_id: Mapped[str | None] = mapped_column(String(36))
@@ -69,7 +70,7 @@ class Order(IdMixin, OrgMixin, TimestampMixin, Base):
     #: the ``returnTime`` of the latest receipt that moved the order: an older one arriving later moves nothing
     customs_time: Mapped[str | None] = mapped_column(String(17))
     #: the tax customs itself levied (its electronic tax bill, CEB816), beside XBM's own ``tax``
-    customs_tax: Mapped[Decimal | None] = mapped_column(ScaledDecimal(4))
+    customs_tax: Mapped[Decimal | None] = mapped_column(MoneyAmount())
     # --- what a platform's deliveries tell beyond the canonical document (intake/) ---
     #: a platform's test order: stored and shown, never declared
     test: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

@@ -16,12 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compliance.customs.messages import Receipt
 from services.compliance.customs.models import CustomsMessage, CustomsReceipt
-from services.compliance.dbutil import insert_new
 from services.compliance.orders import rules
 from services.compliance.orders.models import CustomsReturn, Declaration, Order, Payment, Waybill
 from services.compliance.orders.returns import decide_return
 from services.compliance.orders.service import MAX_RECEIPTS, change_state, find_order, lock_order_nos
-from shared.db import new_id, scoped, utcnow
+from shared.db import insert_ignore, new_id, scoped, utcnow
 
 #: receipt → the kind of answer it is
 INVENTORY = {"CEB604Message", "CEB622Message"}
@@ -156,7 +155,7 @@ async def apply_receipts(session: AsyncSession, org_id: str, receipts: Sequence[
             "return_time": receipt.return_time, "info": receipt.info, "keys": receipt.keys,
             "order_id": order.id if order else None, "fingerprint": fingerprint(receipt), "created_at": utcnow(),
         }  # fmt: skip
-        if not await insert_new(session, CustomsReceipt, values, ["org_id", "fingerprint"]):
+        if not await insert_ignore(session, CustomsReceipt, values, ["org_id", "fingerprint"]):
             continue  # a repeat: already applied
         if order is not None:
             await _apply(session, order, record, receipt)

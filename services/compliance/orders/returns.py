@@ -14,7 +14,7 @@ from services.compliance.orders.models import CustomsReturn, Declaration, Order
 from services.compliance.orders.service import change_state
 from services.compliance.pii import Pii
 from shared.db import new_id, scoped, utcnow
-from shared.errors import Conflict, Unprocessable
+from shared.errors import Conflict, FieldError
 
 RETURN_WINDOW = timedelta(days=30)
 
@@ -26,10 +26,10 @@ def _lines(order: Order, lines: list[tuple[int, Decimal]] | None, returned: dict
     out = []
     for gnum, qty in wanted:
         if gnum not in items:
-            raise Unprocessable(f"lines: the order has no line {gnum}", loc=["body", "lines"])
+            raise FieldError("lines", f"lines: the order has no line {gnum}")
         left = items[gnum] - returned.get(gnum, Decimal(0))
         if qty <= 0 or qty > left:
-            raise Unprocessable(f"lines: line {gnum} has {left} left to return, not {qty}", loc=["body", "lines"])
+            raise FieldError("lines", f"lines: line {gnum} has {left} left to return, not {qty}")
         out.append({"gnum": str(gnum), "qty": str(qty)})
     if not out:
         raise Conflict("everything in this order has been returned already")

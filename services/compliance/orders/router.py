@@ -3,9 +3,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Response
 
-from services.compliance.deps import CustomsDep, Ingest, PiiDep, SettingsDep
+from services.compliance.context import CustomsDep, PiiDep, SettingsDep
 from services.compliance.intake import lifecycle
 from services.compliance.intake.schemas import OrderPatch
 from services.compliance.orders import declaration, service, summary, views
@@ -25,12 +25,13 @@ from services.compliance.orders.schemas import (
     SummaryOut,
 )
 from services.compliance.pii import mask
+from services.compliance.roles import Ingest
 from shared.auth import Admin, Reader
 from shared.db import DbSession
 from shared.errors import Conflict, NotFound, Unprocessable
-from shared.etag import check_if_match, set_etag
+from shared.etag import Version
 from shared.pagination import Pagination
-from shared.schemas import IsoDate, Page
+from shared.schemas import IsoDate, Page, PathId
 
 router = APIRouter(prefix="/v1/compliance", tags=["compliance orders"])
 Ebp = Annotated[str, Path(max_length=18)]
@@ -71,12 +72,11 @@ async def list_orders(
 
 @router.get("/orders/{ebp_code}/{order_no}", response_model=OrderOut)
 async def get_order(
-    ebp_code: Ebp, order_no: OrderNo, principal: Reader, session: DbSession, response: Response
+    ebp_code: Ebp, order_no: OrderNo, principal: Reader, session: DbSession, version: Version
 ) -> OrderOut:
     order = await service.get_order(session, principal.org_id, ebp_code, order_no)
     out = await views.order_view(session, order)
-    set_etag(response, out)
-    return out
+    return version.answer(out)
 
 
 @router.patch(
@@ -91,20 +91,18 @@ async def complete_order(
     principal: Ingest,
     session: DbSession,
     pii: PiiDep,
-    request: Request,
-    response: Response,
+    version: Version,
 ) -> OrderOut:
     """Complete an ``incomplete`` order with the fields it waits for; matching then runs."""
     order = await lifecycle.locked_order(session, principal.org_id, ebp_code, order_no)
     if order is None:
         raise NotFound(f"order {ebp_code}/{order_no} not found")
-    check_if_match(request, await views.order_view(session, order))
+    version.check(await views.order_view(session, order))
     if order.state != "incomplete":
         raise Conflict(f"only an incomplete order can be completed; this one is {order.state}")
     order = await lifecycle.complete(session, pii, order, body.model_dump(mode="json", exclude_none=True))
     out = await views.order_view(session, order)
-    set_etag(response, out)
-    return out
+    return version.answer(out)
 
 
 @router.post(
@@ -154,7 +152,6 @@ async def cancel(
     return await views.order_view(session, order)
 
 
-DeclarationId = Annotated[str, Path(max_length=64)]
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -169,7 +166,7 @@ async def _message(session: DbSession, customs: CustomsDep, pii: PiiDep, org_id:
     responses={**XML, 409: {"description": "an item record the declaration used is gone"}},
 )
 async def declaration_xml(
-    declaration_id: DeclarationId, principal: Ingest, session: DbSession, pii: PiiDep, customs: CustomsDep
+    declaration_id: PathId, principal: Ingest, session: DbSession, pii: PiiDep, customs: CustomsDep
 ) -> Response:
     """The inventory list (CEB621 import, CEB603 export) as sent; it carries the buyer's ID number in full."""
     return await _message(session, customs, pii, principal.org_id, declaration_id, "list")
@@ -177,7 +174,7 @@ async def declaration_xml(
 
 @router.get("/declarations/{declaration_id}/order-xml", response_class=Response, responses=XML)
 async def order_message_xml(
-    declaration_id: DeclarationId, principal: Ingest, session: DbSession, pii: PiiDep, customs: CustomsDep
+    declaration_id: PathId, principal: Ingest, session: DbSession, pii: PiiDep, customs: CustomsDep
 ) -> Response:
     """The order message (CEB311 import, CEB303 export) that goes with the declaration."""
     return await _message(session, customs, pii, principal.org_id, declaration_id, "order")
@@ -185,7 +182,7 @@ async def order_message_xml(
 
 @router.get("/declarations/{declaration_id}/payment-xml", response_class=Response, responses=XML)
 async def payment_message_xml(
-    declaration_id: DeclarationId, principal: Ingest, session: DbSession, pii: PiiDep, customs: CustomsDep
+    declaration_id: PathId, principal: Ingest, session: DbSession, pii: PiiDep, customs: CustomsDep
 ) -> Response:
     """The receipt of payment (CEB403) XBM reports for an export order."""
     return await _message(session, customs, pii, principal.org_id, declaration_id, "payment")
@@ -197,7 +194,7 @@ async def payment_message_xml(
     responses={**XML, 422: {"description": "customs has not numbered the list yet"}},
 )
 async def cancellation_xml(
-    declaration_id: DeclarationId, principal: Ingest, session: DbSession, pii: PiiDep, customs: CustomsDep
+    declaration_id: PathId, principal: Ingest, session: DbSession, pii: PiiDep, customs: CustomsDep
 ) -> Response:
     """The withdrawal (CEB623 import, CEB605 export) of a declared list."""
     return await _message(session, customs, pii, principal.org_id, declaration_id, "cancellation")
@@ -205,7 +202,7 @@ async def cancellation_xml(
 
 @router.get("/returns/{return_id}/xml", response_class=Response, responses=XML)
 async def return_xml(
-    return_id: Annotated[str, Path(max_length=64)], principal: Ingest, session: DbSession, pii: PiiDep,
+    return_id: PathId, principal: Ingest, session: DbSession, pii: PiiDep,
     customs: CustomsDep,
 ) -> Response:  # fmt: skip
     """The declared return (CEB625)."""
@@ -225,7 +222,7 @@ async def summarise(
 
 @router.get("/summaries/{summary_id}/xml", response_class=Response, responses=XML)
 async def summary_xml(
-    summary_id: Annotated[str, Path(max_length=64)], principal: Ingest, session: DbSession, pii: PiiDep,
+    summary_id: PathId, principal: Ingest, session: DbSession, pii: PiiDep,
     customs: CustomsDep,
 ) -> Response:  # fmt: skip
     body = await summary.summary_message(session, customs, pii, principal.org_id, summary_id)
@@ -293,7 +290,7 @@ async def link_master_bill(
 
 @router.get("/master-bills/{link_id}/xml", response_class=Response, responses=XML)
 async def master_bill_xml(
-    link_id: Annotated[str, Path(max_length=64)], principal: Ingest, session: DbSession, pii: PiiDep,
+    link_id: PathId, principal: Ingest, session: DbSession, pii: PiiDep,
     customs: CustomsDep,
 ) -> Response:  # fmt: skip
     body = await summary.master_bill_message(session, customs, pii, principal.org_id, link_id)

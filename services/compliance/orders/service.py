@@ -19,7 +19,6 @@ from services.compliance.customers import register as customers
 from services.compliance.customs.codes import countries
 from services.compliance.customs.codes import iso_currency as _iso_currency
 from services.compliance.customs.declarations import destination
-from services.compliance.dbutil import insert_new, touch
 from services.compliance.events import STATE_EVENTS, publish
 from services.compliance.items.models import ItemRecord
 from services.compliance.orders import rules
@@ -29,15 +28,16 @@ from services.compliance.orders.quota import lock_buyer
 from services.compliance.orders.schemas import OrderDoc, PaymentDoc, WaybillDoc
 from services.compliance.pii import Pii, mask
 from services.compliance.setup.models import PaymentInstitution
-from shared.db import ScaledDecimal, new_id, scoped, utcnow
+from shared.db import insert_ignore, new_id, scoped, touch, utcnow
 from shared.errors import NotFound
+from shared.money import MoneyAmount
 from shared.schemas import format_decimal
 
 CHINA = ZoneInfo("Asia/Shanghai")
 MAX_RECEIPTS = 50
 #: matched orders declared at once when the customs profile is set
 DECLARE_BATCH = 200
-_UNITS = ScaledDecimal(4)
+_UNITS = MoneyAmount()
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ async def change_state(session: AsyncSession, order: Order, new: str) -> None:
 async def record_delivery(session: AsyncSession, org_id: str, source_id: str, dedupe_key: str) -> bool:
     """True for a first delivery; False for a redelivery (the unique constraint decides)."""
     values = {"id": new_id(), "org_id": org_id, "source_id": source_id, "dedupe_key": dedupe_key[:200]}
-    return await insert_new(session, Delivery, values, ["source_id", "dedupe_key"])
+    return await insert_ignore(session, Delivery, values, ["source_id", "dedupe_key"])
 
 
 async def _lock_order_no(session: AsyncSession, org_id: str, order_no: str) -> None:
@@ -188,15 +188,17 @@ async def ingest(session: AsyncSession, pii: Pii, org_id: str, doc: OrderDoc | P
     ebp_code: str | None
     if isinstance(doc, OrderDoc):
         kind, ebp_code = "order", doc.ebp_code
-        stored = await insert_new(session, Order, _order_values(pii, org_id, doc), ["org_id", "ebp_code", "order_no"])
+        stored = await insert_ignore(
+            session, Order, _order_values(pii, org_id, doc), ["org_id", "ebp_code", "order_no"]
+        )
     elif isinstance(doc, PaymentDoc):
         kind, ebp_code = "payment", doc.ebp_code
-        stored = await insert_new(
+        stored = await insert_ignore(
             session, Payment, _payment_values(pii, org_id, doc), ["org_id", "pay_code", "pay_transaction_id"]
         )
     else:
         kind, ebp_code = "waybill", doc.ebp_code
-        stored = await insert_new(
+        stored = await insert_ignore(
             session, Waybill, _waybill_values(org_id, doc), ["org_id", "logistics_code", "logistics_no"]
         )
     order = await find_order(session, org_id, doc.order_no, ebp_code)

@@ -17,7 +17,7 @@ from services.compliance.orders.models import CustomsReturn, Declaration, Order,
 from services.compliance.orders.schemas import MasterBillIn, MasterBillOut, SummaryOut
 from services.compliance.pii import Pii
 from shared.db import get_scoped, new_id, scoped, utcnow
-from shared.errors import Conflict, NotFound, Unprocessable
+from shared.errors import Conflict, FieldError, NotFound
 
 CHINA = build.CHINA
 MAX_LISTS = 1000
@@ -91,24 +91,19 @@ async def link_master_bill(
         found = scoped(Declaration, org_id).where(Declaration.id == declaration_id)
         declaration = (await session.execute(found)).scalar_one_or_none()
         if declaration is None:  # another organisation's list is as unknown as a made-up id
-            raise Unprocessable(f"declaration_ids: no declaration {declaration_id}", loc=["body", "declaration_ids", i])
+            raise FieldError(("declaration_ids", i), f"declaration_ids: no declaration {declaration_id}")
         order = await session.get(Order, declaration.order_id)
         if declaration.message_type != "CEB603" or order is None:
-            raise Unprocessable(
-                "declaration_ids: only export lists travel on a master bill", loc=["body", "declaration_ids", i]
-            )
+            raise FieldError(("declaration_ids", i), "declaration_ids: only export lists travel on a master bill")
         if not declaration.invt_no:
-            raise Unprocessable(
-                "declaration_ids: customs has not numbered this list yet", loc=["body", "declaration_ids", i]
-            )
+            raise FieldError(("declaration_ids", i), "declaration_ids: customs has not numbered this list yet")
         stmt = scoped(Waybill, org_id).where(
             Waybill.order_no == order.order_no, Waybill.logistics_code == body.logistics_code
         )
         waybill = (await session.execute(stmt.limit(1))).scalar_one_or_none()
         if waybill is None:
-            raise Unprocessable(
-                f"declaration_ids: no waybill of {body.logistics_code} for this list",
-                loc=["body", "declaration_ids", i],
+            raise FieldError(
+                ("declaration_ids", i), f"declaration_ids: no waybill of {body.logistics_code} for this list"
             )
         logistics_name = waybill.document.get("logistics_name") or logistics_name
         lists.append(

@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter, Response
 
-from fastapi import APIRouter, Path, Request, Response
-
-from services.compliance.deps import PiiDep
+from services.compliance.context import PiiDep
 from services.compliance.setup import service
 from services.compliance.setup.models import PaymentInstitution, Source
 from services.compliance.setup.schemas import (
@@ -20,12 +18,11 @@ from services.compliance.setup.schemas import (
 )
 from shared.auth import Admin, Reader
 from shared.db import DbSession, get_scoped, scoped
-from shared.etag import check_if_match, set_etag
+from shared.etag import Version
 from shared.pagination import Pagination, paginate
-from shared.schemas import Page
+from shared.schemas import Page, PathId
 
 router = APIRouter(prefix="/v1/compliance", tags=["compliance setup"])
-Id = Annotated[str, Path(max_length=64)]
 
 
 @router.put(
@@ -38,24 +35,22 @@ Id = Annotated[str, Path(max_length=64)]
     },
 )
 async def put_profile(
-    body: CustomsProfileIn, principal: Admin, session: DbSession, request: Request, response: Response
+    body: CustomsProfileIn, principal: Admin, session: DbSession, version: Version, response: Response
 ) -> CustomsProfileOut:
     current = await service.find_profile(session, principal.org_id)
-    check_if_match(request, CustomsProfileOut.model_validate(current) if current is not None else None)
+    version.check(CustomsProfileOut.model_validate(current) if current is not None else None)
     profile, created = await service.put_profile(session, principal.org_id, body.model_dump())
     if created:
         response.status_code = 201
         response.headers["Location"] = "/v1/compliance/customs-profile"
     out = CustomsProfileOut.model_validate(profile)
-    set_etag(response, out)
-    return out
+    return version.answer(out)
 
 
 @router.get("/customs-profile", response_model=CustomsProfileOut)
-async def get_profile(principal: Admin, session: DbSession, response: Response) -> CustomsProfileOut:
+async def get_profile(principal: Admin, session: DbSession, version: Version) -> CustomsProfileOut:
     out = CustomsProfileOut.model_validate(await service.get_profile(session, principal.org_id))
-    set_etag(response, out)
-    return out
+    return version.answer(out)
 
 
 @router.post(
@@ -65,13 +60,12 @@ async def get_profile(principal: Admin, session: DbSession, response: Response) 
     responses={409: {"description": "pay_code already registered"}},
 )
 async def add_institution(
-    body: PaymentInstitutionIn, principal: Admin, session: DbSession, response: Response
+    body: PaymentInstitutionIn, principal: Admin, session: DbSession, response: Response, version: Version
 ) -> PaymentInstitutionOut:
     institution = await service.add_institution(session, principal.org_id, body.model_dump())
     response.headers["Location"] = f"/v1/compliance/payment-institutions/{institution.id}"
     out = PaymentInstitutionOut.model_validate(institution)
-    set_etag(response, out)
-    return out
+    return version.answer(out)
 
 
 @router.get("/payment-institutions", response_model=Page[PaymentInstitutionOut])
@@ -82,13 +76,12 @@ async def list_institutions(principal: Reader, session: DbSession, page: Paginat
 
 @router.get("/payment-institutions/{institution_id}", response_model=PaymentInstitutionOut)
 async def get_institution(
-    institution_id: Id, principal: Reader, session: DbSession, response: Response
+    institution_id: PathId, principal: Reader, session: DbSession, version: Version
 ) -> PaymentInstitutionOut:
     out = PaymentInstitutionOut.model_validate(
         await get_scoped(session, PaymentInstitution, institution_id, principal.org_id)
     )
-    set_etag(response, out)
-    return out
+    return version.answer(out)
 
 
 @router.patch(
@@ -97,21 +90,19 @@ async def get_institution(
     responses={412: {"description": "stale If-Match"}},
 )
 async def patch_institution(
-    institution_id: Id,
+    institution_id: PathId,
     body: PaymentInstitutionPatch,
     principal: Admin,
     session: DbSession,
-    request: Request,
-    response: Response,
+    version: Version,
 ) -> PaymentInstitutionOut:
     institution = await get_scoped(session, PaymentInstitution, institution_id, principal.org_id)
-    check_if_match(request, PaymentInstitutionOut.model_validate(institution))
+    version.check(PaymentInstitutionOut.model_validate(institution))
     for name, value in body.model_dump(exclude_unset=True, exclude_none=True).items():
         setattr(institution, name, value)
     await session.flush()
     out = PaymentInstitutionOut.model_validate(institution)
-    set_etag(response, out)
-    return out
+    return version.answer(out)
 
 
 @router.post("/sources", status_code=201, response_model=SourceCreated)
@@ -129,11 +120,11 @@ async def add_source(
     responses={412: {"description": "stale If-Match"}},
 )
 async def rotate_source_secret(
-    source_id: Id, principal: Admin, session: DbSession, pii: PiiDep, request: Request, body: SecretIn | None = None
+    source_id: PathId, principal: Admin, session: DbSession, pii: PiiDep, version: Version, body: SecretIn | None = None
 ) -> SourceCreated:
     """Rotate the signing secret (the one given, else a generated one); the previous one verifies for 24 h."""
     source = await get_scoped(session, Source, source_id, principal.org_id)
-    check_if_match(request, SourceOut.model_validate(source))
+    version.check(SourceOut.model_validate(source))
     secret = await service.rotate_secret(session, pii, source, body.secret if body else None)
     return SourceCreated.model_validate({**SourceOut.model_validate(source).model_dump(), "secret": secret})
 
@@ -145,15 +136,14 @@ async def list_sources(principal: Admin, session: DbSession, page: Pagination) -
 
 
 @router.get("/sources/{source_id}", response_model=SourceOut)
-async def get_source(source_id: Id, principal: Admin, session: DbSession, response: Response) -> SourceOut:
+async def get_source(source_id: PathId, principal: Admin, session: DbSession, version: Version) -> SourceOut:
     out = SourceOut.model_validate(await get_scoped(session, Source, source_id, principal.org_id))
-    set_etag(response, out)
-    return out
+    return version.answer(out)
 
 
 @router.delete("/sources/{source_id}", status_code=204, responses={412: {"description": "stale If-Match"}})
-async def delete_source(source_id: Id, principal: Admin, session: DbSession, request: Request) -> Response:
+async def delete_source(source_id: PathId, principal: Admin, session: DbSession, version: Version) -> Response:
     source = await get_scoped(session, Source, source_id, principal.org_id)
-    check_if_match(request, SourceOut.model_validate(source))
+    version.check(SourceOut.model_validate(source))
     await service.delete_source(session, source)
     return Response(status_code=204)

@@ -11,13 +11,12 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.compliance.dbutil import retry_on_lock_conflict
 from services.compliance.orders.service import declare_waiting
 from services.compliance.pii import Pii
 from services.compliance.setup.models import CustomsProfile, PaymentInstitution, Source
 from services.compliance.setup.schemas import SourceIn
-from shared.db import new_id, scoped, utcnow
-from shared.errors import Conflict, NotFound, Unprocessable
+from shared.db import new_id, retry_on_lock_conflict, scoped, utcnow
+from shared.errors import Conflict, FieldError, NotFound, Unprocessable
 
 #: how long the previous secret keeps verifying after a rotation
 PREVIOUS_SECRET_VALID = timedelta(hours=24)
@@ -93,10 +92,10 @@ def check_secret(kind: str, secret: str, where: list[str | int]) -> None:
 
 def _check_codes(body: SourceIn) -> None:
     if body.kind in ("shopify", "woocommerce") and body.role != "platform":
-        raise Unprocessable(f"a {body.kind} source sends orders: its role must be platform", loc=["body", "role"])
+        raise FieldError("role", f"a {body.kind} source sends orders: its role must be platform")
     needed = {"platform": "ebp_code", "payment": "pay_code", "logistics": "logistics_code"}[body.role]
     if body.kind != "standard_webhooks" and getattr(body, needed) is None:
-        raise Unprocessable(f"a {body.role} source needs {needed}", loc=["body", needed])
+        raise FieldError(needed, f"a {body.role} source needs {needed}")
 
 
 async def add_source(session: AsyncSession, pii: Pii, org_id: str, body: SourceIn) -> tuple[Source, str]:

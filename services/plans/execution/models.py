@@ -8,8 +8,8 @@ from sqlalchemy import JSON, Date, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.plans.base import Base
-from services.plans.kit import PlanChild, money
-from shared.db import ScaledDecimal
+from services.plans.plan_child import PlanChild
+from shared.money import MoneyAmount, money_or_none
 
 
 class Innovation(PlanChild, Base):
@@ -21,13 +21,13 @@ class Innovation(PlanChild, Base):
     title: Mapped[str] = mapped_column(String(200))
     layer: Mapped[str] = mapped_column(String(10))
     hypothesis: Mapped[str] = mapped_column(Text)
-    budget_amount: Mapped[Decimal] = mapped_column(ScaledDecimal(4))
+    budget_amount: Mapped[Decimal] = mapped_column(MoneyAmount())
     budget_currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(12))
 
     @property
     def budget(self) -> dict[str, Any] | None:
-        return money(self.budget_amount, self.budget_currency)
+        return money_or_none(self.budget_amount, self.budget_currency)
 
 
 class Review(PlanChild, Base):
@@ -63,7 +63,7 @@ class MembershipTier(PlanChild, Base):
     name: Mapped[str] = mapped_column(String(200))
     level: Mapped[int] = mapped_column(Integer)
     min_orders: Mapped[int] = mapped_column(Integer, default=0)
-    min_spend_amount: Mapped[Decimal | None] = mapped_column(ScaledDecimal(4), nullable=True)
+    min_spend_amount: Mapped[Decimal | None] = mapped_column(MoneyAmount(), nullable=True)
     min_spend_currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
     benefits: Mapped[list[str]] = mapped_column(JSON)
     #: the thresholds count the orders (and spend) of this many days up to the day the tier is applied
@@ -71,7 +71,7 @@ class MembershipTier(PlanChild, Base):
 
     @property
     def min_spend(self) -> dict[str, Any] | None:
-        return money(self.min_spend_amount, self.min_spend_currency)
+        return money_or_none(self.min_spend_amount, self.min_spend_currency)
 
 
 class ServiceChannel(PlanChild, Base):

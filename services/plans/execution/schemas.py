@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
-from services.plans.kit import MoneyOut
+from shared.money import MoneyOut
 from shared.schemas import DecimalStr, DecimalText, IsoDate, LongText, Money, Name, Out, Schema, ShortText
 
 Layer = Literal["strategic", "tactical", "combat"]

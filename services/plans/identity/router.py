@@ -5,9 +5,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request, Response, status
 
+from services.plans.context import PlansCtx
 from services.plans.identity import service
 from services.plans.identity.models import ApiKey, Organization
-from services.plans.identity.ratelimit import GuessLimiter
 from services.plans.identity.schemas import (
     ApiKeyCreate,
     ApiKeyCreated,
@@ -51,11 +51,11 @@ async def create_org(
     request: Request,
     response: Response,
     session: DbSession,
+    ctx: PlansCtx,
     x_bootstrap_token: Annotated[str | None, Header(max_length=512)] = None,
 ) -> OrgCreated:
-    limiter: GuessLimiter = request.app.state.guess_limiter
-    expected: str = request.app.state.bootstrap_token
-    async with limiter.attempt("bootstrap", _address(request)):
+    expected = ctx.bootstrap_token
+    async with ctx.guess_limiter.attempt("bootstrap", _address(request)):
         if not x_bootstrap_token or not hmac.compare_digest(x_bootstrap_token.encode(), expected.encode()):
             raise Unauthorized("a valid X-Bootstrap-Token header is required to create an organisation")
     org, key = await service.create_org(session, body.name)
@@ -96,38 +96,36 @@ async def get_api_key(key_id: PathId, principal: Admin, session: DbSession) -> A
     status_code=status.HTTP_204_NO_CONTENT,
     responses={409: {"description": "the last active admin key cannot be revoked"}},
 )
-async def revoke_api_key(key_id: PathId, principal: Admin, session: DbSession, request: Request) -> Response:
+async def revoke_api_key(key_id: PathId, principal: Admin, session: DbSession, ctx: PlansCtx) -> Response:
     await service.revoke_api_key(session, principal.org_id, key_id)
-    request.app.state.verifier.revocations.invalidate()  # this replica refuses the key's tokens at once
+    if ctx.verifier.revocations is not None:
+        ctx.verifier.revocations.invalidate()  # this replica refuses the key's tokens at once
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/auth/token", response_model=TokenOut, responses=TOO_MANY)
-async def issue_token(body: TokenRequest, request: Request, session: DbSession) -> TokenOut:
-    settings = request.app.state.settings
-    limiter: GuessLimiter = request.app.state.guess_limiter
-    async with limiter.attempt("token", _address(request), body.api_key):
-        token = await service.exchange_key(
-            session, request.app.state.signing_key, body.api_key, settings.token_ttl_seconds
-        )
+async def issue_token(body: TokenRequest, request: Request, session: DbSession, ctx: PlansCtx) -> TokenOut:
+    settings = ctx.settings
+    async with ctx.guess_limiter.attempt("token", _address(request), body.api_key):
+        token = await service.exchange_key(session, ctx.signing_key, body.api_key, settings.token_ttl_seconds)
     return TokenOut(access_token=token, expires_in=settings.token_ttl_seconds)
 
 
 @router.get("/auth/jwks")
-async def jwks(request: Request, response: Response) -> dict[str, list[dict[str, str]]]:
+async def jwks(response: Response, ctx: PlansCtx) -> dict[str, list[dict[str, str]]]:
     response.headers["Cache-Control"] = "public, max-age=300"
-    return request.app.state.signing_key.jwks()  # type: ignore[no-any-return]
+    return ctx.signing_key.jwks()  # type: ignore[no-any-return]
 
 
 @internal_router.get("/revocations", include_in_schema=False)
 async def revocations(
-    request: Request,
     session: DbSession,
+    ctx: PlansCtx,
     authorization: Annotated[str | None, Header(max_length=512)] = None,
 ) -> dict[str, list[str]]:
     """The ids of API keys revoked recently enough that their tokens may be unexpired: the other services
     refuse those tokens (their subject is the key id)."""
-    expected = f"Bearer {request.app.state.service_secret}"
+    expected = f"Bearer {ctx.service_secret}"
     if not authorization or not hmac.compare_digest(authorization.encode(), expected.encode()):
         raise Unauthorized("the revocation list needs the service secret")
     return {"revoked": await service.recently_revoked(session)}

@@ -11,7 +11,8 @@ from sqlalchemy import JSON, BigInteger, Date, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.plans.base import Base
-from shared.db import OrgMixin, ScaledDecimal, TimestampMixin, UTCDateTime
+from shared.db import OrgMixin, TimestampMixin, UTCDateTime
+from shared.money import MoneyAmount
 
 
 class CampaignOutcome(OrgMixin, TimestampMixin, Base):
@@ -28,14 +29,14 @@ class CampaignOutcome(OrgMixin, TimestampMixin, Base):
     kind: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16))
     currency: Mapped[str] = mapped_column(String(3))
-    budget_amount: Mapped[Decimal] = mapped_column(ScaledDecimal(4))
+    budget_amount: Mapped[Decimal] = mapped_column(MoneyAmount())
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date)
     impressions: Mapped[int] = mapped_column(BigInteger, default=0)
     clicks: Mapped[int] = mapped_column(BigInteger, default=0)
     conversions: Mapped[int] = mapped_column(BigInteger, default=0)
-    spend_amount: Mapped[Decimal] = mapped_column(ScaledDecimal(4))
-    revenue_amount: Mapped[Decimal] = mapped_column(ScaledDecimal(4))
+    spend_amount: Mapped[Decimal] = mapped_column(MoneyAmount())
+    revenue_amount: Mapped[Decimal] = mapped_column(MoneyAmount())
     #: [{key, impressions, clicks, conversions, spend, revenue}] per variant ("" for rows without one)
     variants: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     as_of: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -68,6 +69,6 @@ class CustomsOrder(OrgMixin, TimestampMixin, Base):
     #: the rules the order failed at its last mismatch (kept when it later matches: they did fail)
     failing_rules: Mapped[list[str]] = mapped_column(JSON, default=list)
     utm_campaign: Mapped[str | None] = mapped_column(String(100), nullable=True)
-    amount: Mapped[Decimal | None] = mapped_column(ScaledDecimal(4), nullable=True)
+    amount: Mapped[Decimal | None] = mapped_column(MoneyAmount(), nullable=True)
     currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
     as_of: Mapped[datetime] = mapped_column(UTCDateTime())

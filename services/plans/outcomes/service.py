@@ -8,27 +8,25 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.plans.outcomes.models import CampaignOutcome, CustomsOrder, ExperimentOutcome
 from services.plans.outcomes.schemas import CampaignFigures, ExperimentDecided, OrderChanged
-from shared.db import utcnow
+from shared.db import upsert, utcnow
 
 
 async def _upsert(session: AsyncSession, model: Any, keys: list[str], values: dict[str, Any], clock: str) -> bool:
     now = utcnow()
     values = {**values, "created_at": now, "updated_at": now}
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(model).values(**values)
     changing = [k for k in values if k not in (*keys, "created_at")]
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[getattr(model, k) for k in keys],
-        set_={k: stmt.excluded[k] for k in changing},
-        where=getattr(model, clock) < stmt.excluded[clock],  # forward in time only
+    return await upsert(
+        session,
+        model,
+        values,
+        [getattr(model, k) for k in keys],
+        changing,
+        where=lambda excluded: getattr(model, clock) < excluded[clock],  # forward in time only
     )
-    result = await session.execute(stmt)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def apply_campaigns(

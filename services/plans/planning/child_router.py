@@ -3,14 +3,14 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 from pydantic import BaseModel
 
 from services.plans.planning import children
 from services.plans.planning.children import ChildKind
 from shared.auth import Principal, Reader, require
 from shared.db import DbSession
-from shared.etag import check_if_match, set_etag
+from shared.etag import Version, Versioned
 from shared.pagination import Pagination
 from shared.schemas import Page, PathId
 
@@ -28,10 +28,8 @@ def child_router(kind: ChildKind) -> APIRouter:
     who = " or ".join([*kind.writers, "admin"])
     name = kind.path.replace("-", "_")
 
-    def shaped(obj: Any, response: Response) -> BaseModel:
-        out = kind.out.model_validate(obj)
-        set_etag(response, out)
-        return out
+    def shaped(obj: Any, version: Versioned) -> BaseModel:
+        return version.answer(kind.out.model_validate(obj))
 
     async def list_items(plan_id: PathId, principal: Reader, session: DbSession, page: Pagination) -> Any:
         rows, cursor = await children.list_children(session, principal, kind, plan_id, page)
@@ -43,15 +41,16 @@ def child_router(kind: ChildKind) -> APIRouter:
         principal: Writer,
         session: DbSession,
         response: Response,
+        version: Version,
     ) -> Any:
         obj = await children.create_child(session, principal, kind, plan_id, body)
         response.headers["Location"] = f"/v1/plans/{plan_id}/{kind.path}/{obj.id}"
-        return shaped(obj, response)
+        return shaped(obj, version)
 
     async def get_item(
-        plan_id: PathId, item_id: PathId, principal: Reader, session: DbSession, response: Response
+        plan_id: PathId, item_id: PathId, principal: Reader, session: DbSession, version: Version
     ) -> Any:
-        return shaped(await children.get_child(session, principal, kind, plan_id, item_id), response)
+        return shaped(await children.get_child(session, principal, kind, plan_id, item_id), version)
 
     async def patch_item(
         plan_id: PathId,
@@ -59,27 +58,20 @@ def child_router(kind: ChildKind) -> APIRouter:
         body: kind.patch,  # type: ignore[name-defined]
         principal: Writer,
         session: DbSession,
-        request: Request,
-        response: Response,
+        version: Version,
     ) -> Any:
-        def precondition(current: BaseModel) -> None:
-            check_if_match(request, current)
-
-        obj = await children.update_child(session, principal, kind, plan_id, item_id, body, precondition)
-        return shaped(obj, response)
+        obj = await children.update_child(session, principal, kind, plan_id, item_id, body, version.check)
+        return shaped(obj, version)
 
     async def delete_item(
         plan_id: PathId,
         item_id: PathId,
         principal: Writer,
         session: DbSession,
-        request: Request,
+        version: Version,
         override_reason: Annotated[str | None, Query(max_length=500)] = None,
     ) -> Response:
-        def precondition(current: BaseModel) -> None:
-            check_if_match(request, current)
-
-        await children.delete_child(session, principal, kind, plan_id, item_id, override_reason, precondition)
+        await children.delete_child(session, principal, kind, plan_id, item_id, override_reason, version.check)
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 
     collection, item = f"/{kind.path}", f"/{kind.path}/{{item_id}}"

@@ -12,12 +12,13 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.plans.kit import to_columns
 from services.plans.planning.models import Plan
 from services.plans.planning.service import Layer, WriteContext, open_for_write, record
 from shared.auth import Principal
 from shared.db import get_scoped, scoped
-from shared.errors import Conflict, NotFound, Unprocessable
+from shared.errors import Conflict, FieldError, NotFound
+from shared.etag import Precondition
+from shared.money import to_columns
 from shared.pagination import PageParams, paginate
 
 #: a domain rule run on an object about to be saved (raise Unprocessable to refuse it)
@@ -98,7 +99,7 @@ def _apply(kind: ChildKind, obj: Any, body: BaseModel) -> None:
     for key, value in to_columns(body, exclude={"override_reason"}, only_set=True).items():
         if value is None and not columns[key].nullable:
             field = key.removesuffix("_amount").removesuffix("_currency")
-            raise Unprocessable(f"{field} cannot be null", loc=["body", field])
+            raise FieldError(field, f"{field} cannot be null")
         setattr(obj, key, value)
 
 
@@ -109,7 +110,7 @@ async def update_child(
     plan_id: str,
     child_id: str,
     body: BaseModel,
-    precondition: Callable[[BaseModel], None],
+    precondition: Precondition,
 ) -> Any:
     ctx = await open_for_write(session, principal, plan_id, kind.layer, _override(body))
     obj = await get_child(session, principal, kind, plan_id, child_id)
@@ -133,7 +134,7 @@ async def delete_child(
     plan_id: str,
     child_id: str,
     override_reason: str | None,
-    precondition: Callable[[BaseModel], None],
+    precondition: Precondition,
 ) -> None:
     ctx: WriteContext = await open_for_write(session, principal, plan_id, kind.layer, override_reason)
     obj = await get_child(session, principal, kind, plan_id, child_id)

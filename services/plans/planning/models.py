@@ -8,8 +8,8 @@ from sqlalchemy import JSON, Date, ForeignKey, Integer, Numeric, String, Text, U
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.plans.base import Base
-from services.plans.kit import money
-from shared.db import IdMixin, OrgMixin, ScaledDecimal, TimestampMixin, UTCDateTime, utcnow
+from shared.db import IdMixin, OrgMixin, TimestampMixin, UTCDateTime, utcnow
+from shared.money import MoneyAmount, money_or_none
 
 
 class Plan(IdMixin, OrgMixin, TimestampMixin, Base):
@@ -25,7 +25,7 @@ class Plan(IdMixin, OrgMixin, TimestampMixin, Base):
     base_currency: Mapped[str] = mapped_column(String(3))
     trade_direction: Mapped[str] = mapped_column(String(10))
     description: Mapped[str] = mapped_column(Text, default="")
-    budget_amount: Mapped[Decimal | None] = mapped_column(ScaledDecimal(4), nullable=True)
+    budget_amount: Mapped[Decimal | None] = mapped_column(MoneyAmount(), nullable=True)
     budget_currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
     status: Mapped[str] = mapped_column(String(10), default="draft")
     strategy_locked_until: Mapped[date | None] = mapped_column(Date, nullable=True)
@@ -43,7 +43,7 @@ class Plan(IdMixin, OrgMixin, TimestampMixin, Base):
 
     @property
     def budget(self) -> dict[str, Any] | None:
-        return money(self.budget_amount, self.budget_currency)
+        return money_or_none(self.budget_amount, self.budget_currency)
 
 
 class AuditEntry(IdMixin, OrgMixin, Base):

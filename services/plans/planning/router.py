@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends, Query, Response, status
 from sqlalchemy import func
 
 from services.plans.planning import service
@@ -17,7 +16,7 @@ from services.plans.planning.models import AuditEntry, Plan
 from services.plans.planning.schemas import ActivateIn, AuditOut, HealthOut, PlanCreate, PlanOut, PlanPatch
 from shared.auth import Principal, Reader, require
 from shared.db import DbSession, get_scoped, scoped
-from shared.etag import check_if_match, set_etag
+from shared.etag import Version, Versioned
 from shared.pagination import Pagination, paginate
 from shared.schemas import Page, PathId
 
@@ -25,18 +24,18 @@ router = APIRouter(prefix="/v1/plans", tags=["plans"])
 Executive = Annotated[Principal, Depends(require("executive"))]
 
 
-def _shaped(plan: Plan, response: Response) -> PlanOut:
-    out = PlanOut.model_validate(plan)
-    set_etag(response, out)
-    return out
+def _shaped(plan: Plan, version: Versioned) -> PlanOut:
+    return version.answer(PlanOut.model_validate(plan))
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=PlanOut)
-async def create_plan(body: PlanCreate, principal: Executive, session: DbSession, response: Response) -> PlanOut:
+async def create_plan(
+    body: PlanCreate, principal: Executive, session: DbSession, response: Response, version: Version
+) -> PlanOut:
     """Create a draft plan (executive or admin)."""
     plan = await service.create_plan(session, principal.org_id, body)
     response.headers["Location"] = f"/v1/plans/{plan.id}"
-    return _shaped(plan, response)
+    return _shaped(plan, version)
 
 
 @router.get("", response_model=Page[PlanOut])
@@ -68,8 +67,8 @@ async def list_plans(
 
 
 @router.get("/{plan_id}", response_model=PlanOut)
-async def get_plan(plan_id: PathId, principal: Reader, session: DbSession, response: Response) -> PlanOut:
-    return _shaped(await get_scoped(session, Plan, plan_id, principal.org_id), response)
+async def get_plan(plan_id: PathId, principal: Reader, session: DbSession, version: Version) -> PlanOut:
+    return _shaped(await get_scoped(session, Plan, plan_id, principal.org_id), version)
 
 
 @router.patch(
@@ -78,15 +77,11 @@ async def get_plan(plan_id: PathId, principal: Reader, session: DbSession, respo
     responses={409: {"description": "archived plan, or strategy locked"}, 412: {"description": "stale If-Match"}},
 )
 async def patch_plan(
-    plan_id: PathId, body: PlanPatch, principal: Executive, session: DbSession, request: Request, response: Response
+    plan_id: PathId, body: PlanPatch, principal: Executive, session: DbSession, version: Version
 ) -> PlanOut:
     """Change a plan (executive or admin). `status: archived` archives an active plan; changing
     `strategy_locked_until` while the strategy is locked needs `override_reason`."""
-
-    def precondition(current: BaseModel) -> None:
-        check_if_match(request, current)
-
-    return _shaped(await service.update_plan(session, principal, plan_id, body, precondition), response)
+    return _shaped(await service.update_plan(session, principal, plan_id, body, version.check), version)
 
 
 @router.delete(
@@ -94,13 +89,9 @@ async def patch_plan(
     status_code=status.HTTP_204_NO_CONTENT,
     responses={409: {"description": "only a draft plan can be deleted"}, 412: {"description": "stale If-Match"}},
 )
-async def delete_plan(plan_id: PathId, principal: Executive, session: DbSession, request: Request) -> Response:
+async def delete_plan(plan_id: PathId, principal: Executive, session: DbSession, version: Version) -> Response:
     """Delete a draft plan and everything in it (executive or admin)."""
-
-    def precondition(current: BaseModel) -> None:
-        check_if_match(request, current)
-
-    await service.delete_plan(session, principal, plan_id, precondition)
+    await service.delete_plan(session, principal, plan_id, version.check)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -110,12 +101,12 @@ async def delete_plan(plan_id: PathId, principal: Executive, session: DbSession,
     responses={409: {"description": "not ready (the failing findings are listed in `findings`) or not a draft"}},
 )
 async def activate_plan(
-    plan_id: PathId, principal: Executive, session: DbSession, response: Response, body: ActivateIn | None = None
+    plan_id: PathId, principal: Executive, session: DbSession, version: Version, body: ActivateIn | None = None
 ) -> PlanOut:
     """draft → active (executive or admin); locks the strategy until `strategy_locked_until` (default: the
     period end). Its draft SBUs become active."""
     locked_until = body.strategy_locked_until if body else None
-    return _shaped(await service.activate_plan(session, principal, plan_id, locked_until), response)
+    return _shaped(await service.activate_plan(session, principal, plan_id, locked_until), version)
 
 
 @router.get("/{plan_id}/health", response_model=HealthOut)

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
-from services.plans.kit import MoneyOut
+from shared.money import MoneyOut
 from shared.schemas import (
     CurrencyCode,
     DecimalStr,

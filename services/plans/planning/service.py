@@ -13,14 +13,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.plans.events import publish
-from services.plans.kit import to_columns
 from services.plans.planning.health import plan_findings
 from services.plans.planning.models import AuditEntry, Plan
 from services.plans.planning.schemas import PlanCreate, PlanOut, PlanPatch
 from services.plans.sbus.models import Sbu
 from shared.auth import Principal
 from shared.db import get_scoped, scoped, utcnow
-from shared.errors import Conflict, Forbidden, Unprocessable
+from shared.errors import Conflict, FieldError, Forbidden
+from shared.etag import Precondition
+from shared.money import to_columns
 
 Layer = Literal["plan", "strategic", "tactical", "execution"]
 
@@ -128,25 +129,21 @@ def _check_patch(plan: Plan, body: PlanPatch) -> None:
     fields = body.model_fields_set
     if "status" in fields and body.status != plan.status:
         if body.status != "archived":
-            raise Unprocessable(
-                "a plan becomes active through POST /activate, and never returns to draft", loc=["body", "status"]
-            )
+            raise FieldError("status", "a plan becomes active through POST /activate, and never returns to draft")
         if plan.status != "active":
-            raise Unprocessable("only an active plan can be archived; delete a draft instead", loc=["body", "status"])
+            raise FieldError("status", "only an active plan can be archived; delete a draft instead")
     if "base_currency" in fields and body.base_currency != plan.base_currency and plan.status != "draft":
-        raise Unprocessable("the base currency of an active plan cannot change", loc=["body", "base_currency"])
+        raise FieldError("base_currency", "the base currency of an active plan cannot change")
     if plan.period_end < plan.period_start:
-        raise Unprocessable("period_end must not be before period_start", loc=["body", "period_end"])
+        raise FieldError("period_end", "period_end must not be before period_start")
     if plan.budget_currency is not None and plan.budget_currency != plan.base_currency:
-        raise Unprocessable("budget must be in the plan's base currency", loc=["body", "budget"])
+        raise FieldError("budget", "budget must be in the plan's base currency")
     if any(r["currency"] == plan.base_currency for r in plan.fx_rates or []):
-        raise Unprocessable(
-            f"fx_rates needs no rate for the base currency {plan.base_currency}", loc=["body", "fx_rates"]
-        )
+        raise FieldError("fx_rates", f"fx_rates needs no rate for the base currency {plan.base_currency}")
 
 
 async def update_plan(
-    session: AsyncSession, principal: Principal, plan_id: str, body: PlanPatch, precondition: Any
+    session: AsyncSession, principal: Principal, plan_id: str, body: PlanPatch, precondition: Precondition
 ) -> Plan:
     layer: Layer = "strategic" if "strategy_locked_until" in body.model_fields_set else "plan"
     ctx = await open_for_write(session, principal, plan_id, layer, body.override_reason)
@@ -164,7 +161,7 @@ async def update_plan(
     return plan
 
 
-async def delete_plan(session: AsyncSession, principal: Principal, plan_id: str, precondition: Any) -> None:
+async def delete_plan(session: AsyncSession, principal: Principal, plan_id: str, precondition: Precondition) -> None:
     plan = await get_scoped(session, Plan, plan_id, principal.org_id)
     precondition(PlanOut.model_validate(plan))
     if plan.status != "draft":

@@ -13,7 +13,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.plans.customer_status.service import customer_status
-from services.plans.kit import money
 from services.plans.planning.children import load_plan
 from services.plans.planning.fx import Rates, missing
 from services.plans.sbus.models import Sbu, SbuPerformance
@@ -21,6 +20,7 @@ from services.plans.sbus.schemas import GridOut
 from services.plans.sbus.service import roas
 from services.plans.tactics.models import Channel, Customer, Product
 from shared.auth import Principal
+from shared.money import money_or_none
 
 
 def _share(part: Decimal, whole: Decimal) -> Decimal | None:
@@ -37,8 +37,8 @@ def _cell(row: Any, rates: Rates) -> dict[str, Any]:
             gaps.update(missing(rates, (row.perf_currency, row.budget_currency)))
         else:
             budget_use = {
-                "budget": money(row.budget_amount, row.budget_currency),
-                "spend": money(spend.amount, spend.currency),
+                "budget": money_or_none(row.budget_amount, row.budget_currency),
+                "spend": money_or_none(spend.amount, spend.currency),
                 "share": _share(spend.amount, row.budget_amount),
                 "rates": list(spend.rates),
             }
@@ -48,8 +48,8 @@ def _cell(row: Any, rates: Rates) -> dict[str, Any]:
         gaps.update(missing(rates, (row.unit_cost_currency, row.price_currency)))
     else:
         margin = {
-            "price": money(row.price_amount, row.price_currency),
-            "unit_cost": money(cost.amount, cost.currency),
+            "price": money_or_none(row.price_amount, row.price_currency),
+            "unit_cost": money_or_none(cost.amount, cost.currency),
             "amount": row.price_amount - cost.amount,
             "share": _share(row.price_amount - cost.amount, row.price_amount),
             "rates": list(cost.rates),
@@ -67,11 +67,11 @@ def _cell(row: Any, rates: Rates) -> dict[str, Any]:
         "product": {"id": row.product_id, "name": row.product_name, "sku": row.sku},
         "need": row.need,
         "demand": row.demand,
-        "budget": money(row.budget_amount, row.budget_currency),
-        "revenue_target": money(row.revenue_target_amount, row.revenue_target_currency),
+        "budget": money_or_none(row.budget_amount, row.budget_currency),
+        "revenue_target": money_or_none(row.revenue_target_amount, row.revenue_target_currency),
         "performance_known": known,
-        "spend": money(row.spend_amount, row.perf_currency) if known else None,
-        "revenue": money(row.revenue_amount, row.perf_currency) if known else None,
+        "spend": money_or_none(row.spend_amount, row.perf_currency) if known else None,
+        "revenue": money_or_none(row.revenue_amount, row.perf_currency) if known else None,
         "roas": roas(row.spend_amount, row.revenue_amount) if known else None,
         "performance_as_of": row.as_of,
         "budget_use": budget_use,

@@ -8,8 +8,9 @@ from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.plans.base import Base
-from services.plans.kit import PlanChild, money
-from shared.db import OrgMixin, ScaledDecimal, TimestampMixin, UTCDateTime
+from services.plans.plan_child import PlanChild
+from shared.db import OrgMixin, TimestampMixin, UTCDateTime
+from shared.money import MoneyAmount, money_or_none
 
 LIVE = ("draft", "active")
 _LIVE_ONLY = text("status IN ('draft', 'active')")
@@ -39,9 +40,9 @@ class Sbu(PlanChild, Base):
     product_id: Mapped[str] = mapped_column(ForeignKey("products.id", ondelete="RESTRICT"), index=True)
     need: Mapped[str] = mapped_column(Text)
     demand: Mapped[str] = mapped_column(String(10))
-    budget_amount: Mapped[Decimal] = mapped_column(ScaledDecimal(4))
+    budget_amount: Mapped[Decimal] = mapped_column(MoneyAmount())
     budget_currency: Mapped[str] = mapped_column(String(3))
-    revenue_target_amount: Mapped[Decimal] = mapped_column(ScaledDecimal(4))
+    revenue_target_amount: Mapped[Decimal] = mapped_column(MoneyAmount())
     revenue_target_currency: Mapped[str] = mapped_column(String(3))
     owner: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(10), default="draft")
@@ -56,11 +57,11 @@ class Sbu(PlanChild, Base):
 
     @property
     def budget(self) -> dict[str, Any] | None:
-        return money(self.budget_amount, self.budget_currency)
+        return money_or_none(self.budget_amount, self.budget_currency)
 
     @property
     def revenue_target(self) -> dict[str, Any] | None:
-        return money(self.revenue_target_amount, self.revenue_target_currency)
+        return money_or_none(self.revenue_target_amount, self.revenue_target_currency)
 
 
 class SbuPerformance(OrgMixin, TimestampMixin, Base):
@@ -70,8 +71,8 @@ class SbuPerformance(OrgMixin, TimestampMixin, Base):
     __label__ = "sbu performance"
 
     sbu_id: Mapped[str] = mapped_column(ForeignKey("sbus.id", ondelete="CASCADE"), primary_key=True)
-    spend_amount: Mapped[Decimal] = mapped_column(ScaledDecimal(4))
-    revenue_amount: Mapped[Decimal] = mapped_column(ScaledDecimal(4))
+    spend_amount: Mapped[Decimal] = mapped_column(MoneyAmount())
+    revenue_amount: Mapped[Decimal] = mapped_column(MoneyAmount())
     currency: Mapped[str] = mapped_column(String(3))
     #: when campaigns computed these figures; older figures never replace newer ones
     as_of: Mapped[datetime] = mapped_column(UTCDateTime())

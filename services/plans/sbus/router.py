@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends, Query, Response, status
 
 from services.plans.sbus import service
 from services.plans.sbus.grid import sbu_grid
@@ -16,7 +15,7 @@ from services.plans.sbus.schemas import GridOut, SbuDerive, SbuIn, SbuOut, SbuPa
 from services.plans.tactics.service import SUPERVISORS
 from shared.auth import Principal, Reader, require
 from shared.db import DbSession
-from shared.etag import check_if_match, set_etag
+from shared.etag import Version, Versioned
 from shared.pagination import Pagination, paginate
 from shared.schemas import Page, PathId
 
@@ -24,9 +23,9 @@ router = APIRouter(prefix="/v1", tags=["sbus"])
 Supervisor = Annotated[Principal, Depends(require(*SUPERVISORS))]
 
 
-async def _shaped(session: DbSession, sbu: Sbu, response: Response) -> SbuView:
+async def _shaped(session: DbSession, sbu: Sbu, version: Versioned) -> SbuView:
     # the ETag covers the SBU's own fields (what If-Match is checked against), not its labels
-    set_etag(response, SbuOut.model_validate(sbu))
+    version.answer(SbuOut.model_validate(sbu))
     (view,) = await views_of(session, [sbu])
     return view
 
@@ -38,12 +37,12 @@ async def _shaped(session: DbSession, sbu: Sbu, response: Response) -> SbuView:
     responses={409: {"description": "the triple already has a live SBU, or the plan is archived"}},
 )
 async def create_sbu(
-    plan_id: PathId, body: SbuIn, principal: Supervisor, session: DbSession, response: Response
+    plan_id: PathId, body: SbuIn, principal: Supervisor, session: DbSession, response: Response, version: Version
 ) -> SbuView:
     """A new SBU = customer × channel × product of this plan (supervisor or admin)."""
     sbu = await service.create_sbu(session, principal, plan_id, body)
     response.headers["Location"] = f"/v1/sbus/{sbu.id}"
-    return await _shaped(session, sbu, response)
+    return await _shaped(session, sbu, version)
 
 
 @router.get("/plans/{plan_id}/sbus", response_model=Page[SbuView])
@@ -69,9 +68,9 @@ async def get_sbu_grid(plan_id: PathId, principal: Reader, session: DbSession) -
 
 
 @router.get("/sbus/{sbu_id}", response_model=SbuView)
-async def get_sbu(sbu_id: PathId, principal: Reader, session: DbSession, response: Response) -> SbuView:
+async def get_sbu(sbu_id: PathId, principal: Reader, session: DbSession, version: Version) -> SbuView:
     view = await get_view(session, principal.org_id, sbu_id)
-    set_etag(response, SbuOut.model_validate(view.model_dump(include=set(SbuOut.model_fields))))
+    version.answer(SbuOut.model_validate(view.model_dump(include=set(SbuOut.model_fields))))
     return view
 
 
@@ -81,15 +80,12 @@ async def get_sbu(sbu_id: PathId, principal: Reader, session: DbSession, respons
     responses={409: {"description": "retired SBU or archived plan"}, 412: {"description": "stale If-Match"}},
 )
 async def patch_sbu(
-    sbu_id: PathId, body: SbuPatch, principal: Supervisor, session: DbSession, request: Request, response: Response
+    sbu_id: PathId, body: SbuPatch, principal: Supervisor, session: DbSession, version: Version
 ) -> SbuView:
     """Change need, demand, budget, revenue target or owner (supervisor or admin). Customer, channel and
     product never change (422): derive a new SBU."""
-
-    def precondition(current: BaseModel) -> None:
-        check_if_match(request, current)
-
-    return await _shaped(session, await service.update_sbu(session, principal, sbu_id, body, precondition), response)
+    sbu = await service.update_sbu(session, principal, sbu_id, body, version.check)
+    return await _shaped(session, sbu, version)
 
 
 @router.post(
@@ -99,18 +95,18 @@ async def patch_sbu(
     responses={409: {"description": "retired SBU, archived plan, or the new triple already has a live SBU"}},
 )
 async def derive_sbu(
-    sbu_id: PathId, body: SbuDerive, principal: Supervisor, session: DbSession, response: Response
+    sbu_id: PathId, body: SbuDerive, principal: Supervisor, session: DbSession, response: Response, version: Version
 ) -> SbuView:
     """A new business model from this SBU (supervisor or admin): the new SBU keeps `derived_from`, this one
     is retired."""
     sbu = await service.derive_sbu(session, principal, sbu_id, body)
     response.headers["Location"] = f"/v1/sbus/{sbu.id}"
-    return await _shaped(session, sbu, response)
+    return await _shaped(session, sbu, version)
 
 
 @router.post("/sbus/{sbu_id}/retire", response_model=SbuView, responses={409: {"description": "already retired"}})
 async def retire_sbu(
-    sbu_id: PathId, body: SbuRetire, principal: Supervisor, session: DbSession, response: Response
+    sbu_id: PathId, body: SbuRetire, principal: Supervisor, session: DbSession, version: Version
 ) -> SbuView:
     """Retire an SBU with a reason (supervisor or admin)."""
-    return await _shaped(session, await service.retire_sbu(session, principal, sbu_id, body), response)
+    return await _shaped(session, await service.open_and_retire_sbu(session, principal, sbu_id, body), version)

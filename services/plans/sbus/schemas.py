@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints
 
 from services.plans.customer_status.schemas import CustomerStatusOut
-from services.plans.kit import MoneyOut
+from shared.money import MoneyOut
 from shared.schemas import NOT_BLANK, Amount, DecimalStr, Money, Name, Out, Schema, Trimmed
 
 Demand = Literal["strong", "weak", "pseudo"]

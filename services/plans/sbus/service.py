@@ -1,7 +1,7 @@
 """SBUs (customer × channel × product): one live SBU per triple, changes of the triple by derivation only,
 retirement with a reason; and the read model of campaigns' figures behind the SBU grid.
 
-Event points: :func:`add_sbu` is the one place an SBU comes to life (``sbu.created``), :func:`end_sbu` the
+Event points: :func:`add_sbu` is the one place an SBU comes to life (``sbu.created``), :func:`retire_sbu` the
 one place it is retired (``sbu.retired``)."""
 
 from __future__ import annotations
@@ -11,12 +11,10 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.plans.events import publish
-from services.plans.kit import to_columns
 from services.plans.planning.children import load_plan
 from services.plans.planning.models import Plan
 from services.plans.planning.service import WriteContext, open_for_write, record
@@ -24,8 +22,10 @@ from services.plans.sbus.models import LIVE, Sbu, SbuPerformance
 from services.plans.sbus.schemas import SbuDerive, SbuIn, SbuOut, SbuPatch, SbuRetire
 from services.plans.tactics.models import Channel, Customer, Product
 from shared.auth import Principal
-from shared.db import get_scoped, scoped, utcnow
-from shared.errors import Conflict, Unprocessable
+from shared.db import get_scoped, scoped, upsert, utcnow
+from shared.errors import Conflict, FieldError
+from shared.etag import Precondition
+from shared.money import to_columns
 
 TRIPLE = ("customer_id", "channel_id", "product_id")
 
@@ -36,11 +36,11 @@ async def _check_parts(session: AsyncSession, plan: Plan, values: dict[str, Any]
             select(model.id).where(model.org_id == plan.org_id, model.plan_id == plan.id, model.id == values[field])
         )
         if found is None:
-            raise Unprocessable(f"{model.__label__} {values[field]} is not in plan {plan.id}", loc=["body", field])
+            raise FieldError(field, f"{model.__label__} {values[field]} is not in plan {plan.id}")
     for field in ("budget_currency", "revenue_target_currency"):
         if values.get(field) is not None and values[field] != plan.base_currency:
             name = field.removesuffix("_currency")
-            raise Unprocessable(f"{name} must be in the plan's base currency {plan.base_currency}", loc=["body", name])
+            raise FieldError(name, f"{name} must be in the plan's base currency {plan.base_currency}")
 
 
 async def _live_with_triple(session: AsyncSession, org_id: str, values: dict[str, Any]) -> str | None:
@@ -71,7 +71,7 @@ async def add_sbu(session: AsyncSession, ctx: WriteContext, values: dict[str, An
     return sbu
 
 
-async def end_sbu(session: AsyncSession, ctx: WriteContext, sbu: Sbu, reason: str) -> Sbu:
+async def retire_sbu(session: AsyncSession, ctx: WriteContext, sbu: Sbu, reason: str) -> Sbu:
     """Retire one SBU for good. Publishes ``sbu.retired`` (campaigns pause its running campaigns)."""
     if sbu.status == "retired":
         raise Conflict(f"sbu {sbu.id} is already retired")
@@ -110,15 +110,15 @@ async def _open_sbu(session: AsyncSession, principal: Principal, sbu_id: str) ->
 
 
 async def update_sbu(
-    session: AsyncSession, principal: Principal, sbu_id: str, body: SbuPatch, precondition: Any
+    session: AsyncSession, principal: Principal, sbu_id: str, body: SbuPatch, precondition: Precondition
 ) -> Sbu:
     """Need, demand, budget, revenue target and owner may change; the triple never does (derive instead)."""
     for field in TRIPLE:
         if field in body.model_fields_set:
-            raise Unprocessable(
+            raise FieldError(
+                field,
                 f"{field} of an SBU never changes: a new customer, channel or product is a new business model; "
                 f"derive it with POST /v1/sbus/{sbu_id}/derive",
-                loc=["body", field],
             )
     ctx, sbu = await _open_sbu(session, principal, sbu_id)
     before = SbuOut.model_validate(sbu)
@@ -126,9 +126,8 @@ async def update_sbu(
     values = to_columns(body, exclude=set(TRIPLE), only_set=True)
     for key, value in values.items():
         if value is None:
-            raise Unprocessable(
-                f"{key.removesuffix('_amount').removesuffix('_currency')} cannot be null",
-                loc=["body", key.split("_amount")[0]],
+            raise FieldError(
+                key.split("_amount")[0], f"{key.removesuffix('_amount').removesuffix('_currency')} cannot be null"
             )
         setattr(sbu, key, value)
     await _check_parts(session, ctx.plan, {f: getattr(sbu, f) for f in TRIPLE} | values)
@@ -144,9 +143,7 @@ async def derive_sbu(session: AsyncSession, principal: Principal, sbu_id: str, b
     given = to_columns(body, exclude={"reason"}, only_set=True)
     given = {k: v for k, v in given.items() if v is not None}
     if all(given.get(f, getattr(old, f)) == getattr(old, f) for f in TRIPLE):
-        raise Unprocessable(
-            "derive changes the customer, the channel or the product; PATCH changes the rest", loc=["body"]
-        )
+        raise FieldError((), "derive changes the customer, the channel or the product; PATCH changes the rest")
     keep = (
         "need",
         "demand",
@@ -158,13 +155,13 @@ async def derive_sbu(session: AsyncSession, principal: Principal, sbu_id: str, b
         *TRIPLE,
     )
     values = {k: getattr(old, k) for k in keep} | given | {"derived_from": old.id}
-    await end_sbu(session, ctx, old, f"derived into a new SBU: {body.reason}")
+    await retire_sbu(session, ctx, old, f"derived into a new SBU: {body.reason}")
     return await add_sbu(session, ctx, values, body.reason)
 
 
-async def retire_sbu(session: AsyncSession, principal: Principal, sbu_id: str, body: SbuRetire) -> Sbu:
+async def open_and_retire_sbu(session: AsyncSession, principal: Principal, sbu_id: str, body: SbuRetire) -> Sbu:
     ctx, sbu = await _open_sbu(session, principal, sbu_id)
-    return await end_sbu(session, ctx, sbu, body.reason)
+    return await retire_sbu(session, ctx, sbu, body.reason)
 
 
 async def list_sbus(session: AsyncSession, principal: Principal, plan_id: str, status: str | None) -> Any:
@@ -207,12 +204,11 @@ async def apply_sbu_performance(
         "created_at": now,
         "updated_at": now,
     }
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(SbuPerformance).values(**values)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[SbuPerformance.sbu_id],
-        set_={k: stmt.excluded[k] for k in ("spend_amount", "revenue_amount", "currency", "as_of", "updated_at")},
-        where=SbuPerformance.as_of < stmt.excluded.as_of,
+    return await upsert(
+        session,
+        SbuPerformance,
+        values,
+        [SbuPerformance.sbu_id],
+        ("spend_amount", "revenue_amount", "currency", "as_of", "updated_at"),
+        where=lambda excluded: SbuPerformance.as_of < excluded.as_of,
     )
-    result = await session.execute(stmt)
-    return bool(result.rowcount)  # type: ignore[attr-defined]

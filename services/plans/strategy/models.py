@@ -6,7 +6,7 @@ from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, Numeric, String, T
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.plans.base import Base
-from services.plans.kit import PlanChild
+from services.plans.plan_child import PlanChild
 
 
 class EnvironmentFactor(PlanChild, Base):

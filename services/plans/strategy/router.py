@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends
 
 from services.plans.planning.child_router import child_router
 from services.plans.strategy import service
 from services.plans.strategy.schemas import PositioningIn, PositioningOut, SwotOut, TargetingIn, TargetingOut
 from shared.auth import Principal, Reader, require
 from shared.db import DbSession
-from shared.etag import set_etag
+from shared.etag import Version
 from shared.schemas import PathId
 
 router = APIRouter(prefix="/v1/plans/{plan_id}", tags=["strategic layer"])
@@ -40,20 +40,18 @@ async def put_targeting(plan_id: PathId, body: TargetingIn, principal: Strategis
 
 
 @router.get("/positioning", response_model=PositioningOut)
-async def get_positioning(plan_id: PathId, principal: Reader, session: DbSession, response: Response) -> PositioningOut:
-    out = PositioningOut.model_validate(await service.get_positioning(session, principal, plan_id))
-    set_etag(response, out)
-    return out
+async def get_positioning(plan_id: PathId, principal: Reader, session: DbSession, version: Version) -> PositioningOut:
+    return version.answer(PositioningOut.model_validate(await service.get_positioning(session, principal, plan_id)))
 
 
 @router.put("/positioning", response_model=PositioningOut, responses=LOCKED)
 async def put_positioning(
-    plan_id: PathId, body: PositioningIn, principal: Strategist, session: DbSession, response: Response
+    plan_id: PathId, body: PositioningIn, principal: Strategist, session: DbSession, version: Version
 ) -> PositioningOut:
     """Set the brand positioning; it must name a targeted segment (executive or admin)."""
-    out = PositioningOut.model_validate(await service.set_positioning(session, principal, plan_id, body))
-    set_etag(response, out)
-    return out
+    return version.answer(
+        PositioningOut.model_validate(await service.set_positioning(session, principal, plan_id, body))
+    )
 
 
 routers = [router, *(child_router(k) for k in (service.FACTORS, service.SWOT_ITEMS, service.SEGMENTS))]

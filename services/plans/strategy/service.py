@@ -30,7 +30,7 @@ from services.plans.strategy.schemas import (
 )
 from shared.auth import Principal
 from shared.db import scoped
-from shared.errors import NotFound, Unprocessable
+from shared.errors import FieldError, NotFound
 
 STRATEGISTS = ("executive",)
 MAX_PER_QUADRANT = 50
@@ -51,14 +51,14 @@ async def check_swot_item(session: AsyncSession, plan: Plan, item: SwotItem) -> 
             )
         )
         if factor is None:
-            raise Unprocessable(f"environment factor {item.factor_id} is not in this plan", loc=["body", "factor_id"])
+            raise FieldError("factor_id", f"environment factor {item.factor_id} is not in this plan")
     count = await session.scalar(
         select(func.count())
         .select_from(SwotItem)
         .where(SwotItem.plan_id == plan.id, SwotItem.quadrant == item.quadrant, SwotItem.id != (item.id or ""))
     )
     if (count or 0) >= MAX_PER_QUADRANT:
-        raise Unprocessable(f"a SWOT quadrant holds at most {MAX_PER_QUADRANT} items", loc=["body", "quadrant"])
+        raise FieldError("quadrant", f"a SWOT quadrant holds at most {MAX_PER_QUADRANT} items")
 
 
 FACTORS = ChildKind(
@@ -166,9 +166,7 @@ async def set_targeting(session: AsyncSession, principal: Principal, plan_id: st
     )
     unknown = sorted(wanted - known)
     if unknown:
-        raise Unprocessable(
-            f"segments not in this plan: {', '.join(u[:36] for u in unknown)}", loc=["body", "segment_ids"]
-        )
+        raise FieldError("segment_ids", f"segments not in this plan: {', '.join(u[:36] for u in unknown)}")
     before = TargetingOut(plan_id=plan_id, segment_ids=await _targeted_ids(session, principal.org_id, plan_id))
     await session.execute(
         update(Segment)
@@ -199,9 +197,8 @@ async def set_positioning(
         scoped(Segment, principal.org_id).where(Segment.id == body.target_segment_id, Segment.plan_id == plan_id)
     )
     if segment is None or not segment.targeted:
-        raise Unprocessable(
-            "the positioning must name a targeted segment of this plan (PUT …/targeting first)",
-            loc=["body", "target_segment_id"],
+        raise FieldError(
+            "target_segment_id", "the positioning must name a targeted segment of this plan (PUT …/targeting first)"
         )
     current = await session.scalar(scoped(Positioning, principal.org_id).where(Positioning.plan_id == plan_id))
     before = PositioningOut.model_validate(current) if current else None

@@ -7,8 +7,8 @@ from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.plans.base import Base
-from services.plans.kit import PlanChild, money
-from shared.db import ScaledDecimal
+from services.plans.plan_child import PlanChild
+from shared.money import MoneyAmount, money_or_none
 
 
 class Customer(PlanChild, Base):
@@ -46,22 +46,22 @@ class Product(PlanChild, Base):
     sku: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))
     hs_code: Mapped[str | None] = mapped_column(String(10), nullable=True)
-    unit_cost_amount: Mapped[Decimal] = mapped_column(ScaledDecimal(4))
+    unit_cost_amount: Mapped[Decimal] = mapped_column(MoneyAmount())
     unit_cost_currency: Mapped[str] = mapped_column(String(3))
-    price_amount: Mapped[Decimal] = mapped_column(ScaledDecimal(4))
+    price_amount: Mapped[Decimal] = mapped_column(MoneyAmount())
     price_currency: Mapped[str] = mapped_column(String(3))
-    price_ceiling_amount: Mapped[Decimal | None] = mapped_column(ScaledDecimal(4), nullable=True)
+    price_ceiling_amount: Mapped[Decimal | None] = mapped_column(MoneyAmount(), nullable=True)
     price_ceiling_currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
     pricing_note: Mapped[str] = mapped_column(Text, default="")
 
     @property
     def unit_cost(self) -> dict[str, Any] | None:
-        return money(self.unit_cost_amount, self.unit_cost_currency)
+        return money_or_none(self.unit_cost_amount, self.unit_cost_currency)
 
     @property
     def price(self) -> dict[str, Any] | None:
-        return money(self.price_amount, self.price_currency)
+        return money_or_none(self.price_amount, self.price_currency)
 
     @property
     def price_ceiling(self) -> dict[str, Any] | None:
-        return money(self.price_ceiling_amount, self.price_ceiling_currency)
+        return money_or_none(self.price_ceiling_amount, self.price_ceiling_currency)

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from services.plans.kit import MoneyOut
+from shared.money import MoneyOut
 from shared.schemas import NOT_BLANK, Code, CountryCode, LongText, Money, Name, Out, Schema, ShortText, Trimmed
 
 Demand = Literal["strong", "weak", "pseudo"]

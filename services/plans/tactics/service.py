@@ -22,7 +22,7 @@ from services.plans.tactics.schemas import (
     ProductPatch,
 )
 from shared.db import scoped
-from shared.errors import Unprocessable
+from shared.errors import FieldError
 
 SUPERVISORS = ("supervisor",)
 
@@ -34,7 +34,7 @@ async def check_customer(session: AsyncSession, plan: Plan, customer: Customer) 
         scoped(Segment, plan.org_id).where(Segment.id == customer.segment_id, Segment.plan_id == plan.id)
     )
     if segment is None:
-        raise Unprocessable(f"segment {customer.segment_id} is not in this plan", loc=["body", "segment_id"])
+        raise FieldError("segment_id", f"segment {customer.segment_id} is not in this plan")
 
 
 async def check_product(session: AsyncSession, plan: Plan, product: Product) -> None:
@@ -44,7 +44,7 @@ async def check_product(session: AsyncSession, plan: Plan, product: Product) -> 
         Rates.of(plan.base_currency, plan.fx_rates),
     )
     if problem:
-        raise Unprocessable(problem, loc=["body", "price"])
+        raise FieldError("price", problem)
 
 
 CUSTOMERS = ChildKind(

@@ -12,6 +12,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.app import build_app
 from shared.auth import KeySource, Principal, StaticKeys, require
+from shared.context import context_of
 from shared.db import DbSession, IdMixin, OrgMixin, TimestampMixin, new_metadata
 from shared.events import derive_webhook_secret, emit, event_tables
 from shared.idempotency import idempotency_table
@@ -62,7 +63,7 @@ def _inbox() -> APIRouter:
 
     @r.post("/internal/events/toys")
     async def inbox(request: Request, session: DbSession) -> dict[str, bool]:
-        secret = derive_webhook_secret(request.app.state.service_secret, "toys->toys")
+        secret = derive_webhook_secret(context_of(request.app).service_secret, "toys->toys")
         envelope = await receive_event(request, session, EVENTS, secret, source="toys")
         return {"applied": envelope is not None}
 

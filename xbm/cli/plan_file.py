@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from services.cli.errors import usage
+from xbm.cli.errors import usage
 
 # (file key, API path under the plan, the name objects are referred to by)
 LISTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (

@@ -1,4 +1,8 @@
-"""Small helpers the plans domains share: money as two columns, and money in and out of schemas."""
+"""Money, one vocabulary for every service: the amount column, the ``{amount, currency}`` answers, and the
+conversions between request bodies, columns and answers.
+
+An amount is stored as a :class:`MoneyAmount` column (exact, in 10^-4 units) beside a currency column; requests
+carry it as :class:`shared.schemas.Money`, answers as :class:`MoneyOut`."""
 
 from __future__ import annotations
 
@@ -6,11 +10,21 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import ForeignKey
-from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.db import IdMixin, OrgMixin, TimestampMixin
+from shared.db import ScaledDecimal
 from shared.schemas import Amount, Out
+
+#: decimal places every stored amount of money keeps
+MONEY_SCALE = 4
+
+
+class MoneyAmount(ScaledDecimal):
+    """The column type of an amount of money: an exact decimal with :data:`MONEY_SCALE` places."""
+
+    cache_ok = True
+
+    def __init__(self) -> None:
+        super().__init__(MONEY_SCALE)
 
 
 class MoneyOut(Out):
@@ -20,11 +34,16 @@ class MoneyOut(Out):
     currency: str
 
 
-def money(amount: Decimal | None, currency: str | None) -> dict[str, Any] | None:
-    """The ``{amount, currency}`` of a pair of columns, or None when unset."""
+def money_or_none(amount: Decimal | None, currency: str | None) -> dict[str, Any] | None:
+    """The ``{amount, currency}`` of a pair of columns, or None when either is unset (an optional amount)."""
     if amount is None or currency is None:
         return None
     return {"amount": amount, "currency": currency}
+
+
+def money_or_zero(amount: Decimal | None, currency: str) -> dict[str, Any]:
+    """The ``{amount, currency}`` of a total: nothing counted yet is zero in the currency, never absent."""
+    return {"amount": amount if amount is not None else Decimal(0), "currency": currency}
 
 
 def to_columns(body: BaseModel, *, exclude: set[str] | None = None, only_set: bool = False) -> dict[str, Any]:
@@ -41,9 +60,3 @@ def to_columns(body: BaseModel, *, exclude: set[str] | None = None, only_set: bo
         else:
             values[key] = value
     return values
-
-
-class PlanChild(IdMixin, OrgMixin, TimestampMixin):
-    """A row that belongs to one plan (and goes when a draft plan is deleted)."""
-
-    plan_id: Mapped[str] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from services.cli.errors import CliError, Exit
+from xbm.cli.errors import CliError, Exit
 
 FILE_NAME = "credentials.json"
 

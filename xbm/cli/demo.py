@@ -78,7 +78,7 @@ class Demo:
             **{f"XBM_{n.upper()}_URL": u for n, u in self.urls.items()},
         }
         done = subprocess.run(
-            [sys.executable, "-m", "services.cli.main", *args], env=env, capture_output=True, text=True, cwd=ROOT
+            [sys.executable, "-m", "xbm.cli.main", *args], env=env, capture_output=True, text=True, cwd=ROOT
         )
         if done.returncode != 0:
             raise SystemExit(f"xbm {' '.join(args)} failed ({done.returncode}): {done.stderr}")

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from services.cli.errors import usage
+from xbm.cli.errors import usage
 
 REQUIRED = ("date", "variant", "impressions", "clicks", "cost", "conversions", "revenue", "currency")
 OPTIONAL = ("sends", "opens", "unsubscribes")

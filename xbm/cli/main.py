@@ -25,10 +25,10 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from services.cli import config, metrics_file, plan_file
-from services.cli.api import DEFAULT_URLS, SERVICES, Api, Service, default_url
-from services.cli.errors import CliError, Exit, usage
-from services.cli.schema import Schemas
+from xbm.cli import config, metrics_file, plan_file
+from xbm.cli.api import DEFAULT_URLS, SERVICES, Api, Service, default_url
+from xbm.cli.errors import CliError, Exit, usage
+from xbm.cli.schema import Schemas
 
 app = typer.Typer(name="xbm", help=__doc__, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 plan_app = typer.Typer(help="Marketing plans: import one from YAML, fetch its report.", no_args_is_help=True)

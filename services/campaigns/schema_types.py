@@ -1,14 +1,13 @@
-"""Small schema pieces every campaigns domain uses."""
+"""Field types campaigns' schemas share: ids of other services' objects and plausible days."""
 
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from typing import Annotated
 
 from pydantic import AfterValidator, StringConstraints
 
-from shared.schemas import DecimalStr, IsoDate, Out
+from shared.schemas import IsoDate
 
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 Uuid = Annotated[str, StringConstraints(max_length=36, pattern=UUID_PATTERN)]
@@ -23,12 +22,3 @@ def _plausible(value: date) -> date:
 
 
 Day = Annotated[IsoDate, AfterValidator(_plausible)]
-
-
-class MoneyOut(Out):
-    amount: DecimalStr
-    currency: str
-
-
-def money(amount: Decimal | None, currency: str) -> MoneyOut:
-    return MoneyOut(amount=amount if amount is not None else Decimal(0), currency=currency)

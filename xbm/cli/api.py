@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import httpx
 
-from services.cli.errors import CliError, Exit
+from xbm.cli.errors import CliError, Exit
 
 Service = Literal["plans", "campaigns", "compliance"]
 SERVICES: tuple[Service, ...] = ("plans", "campaigns", "compliance")

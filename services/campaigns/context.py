@@ -1,0 +1,41 @@
+"""Campaigns' application context: the common one plus the client for plans and the start-up subscription
+attempts."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Request
+
+from services.campaigns.settings import CampaignsSettings
+from services.plans.client import PlansClient
+from shared.context import AppContext, context_of
+
+
+@dataclass(kw_only=True, eq=False)
+class CampaignsContext(AppContext):
+    settings: CampaignsSettings
+    #: built on first use (it needs the HTTP client of the running app); one per app, so its circuit breaker
+    #: remembers failures across requests
+    plans_client: PlansClient | None = None
+    #: the background registrations of campaigns' subscriptions at plans and compliance
+    subscription_tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def plans(self) -> PlansClient:
+        if self.plans_client is None:
+            self.plans_client = PlansClient(self.http, self.settings.plans_url)
+        return self.plans_client
+
+
+def campaigns_context(app: FastAPI) -> CampaignsContext:
+    return context_of(app, CampaignsContext)
+
+
+def _context(request: Request) -> CampaignsContext:
+    return campaigns_context(request.app)
+
+
+#: the dependency campaigns' routes reach their context through
+CampaignsCtx = Annotated[CampaignsContext, Depends(_context)]

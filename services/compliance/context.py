@@ -1,0 +1,49 @@
+"""Compliance's application context: the common one plus the personal-data cipher and the customs context
+(schemas, signer, folders), and the dependencies its routes reach them through."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Request
+
+from services.compliance.customs.context import CustomsContext
+from services.compliance.pii import Pii
+from services.compliance.settings import ComplianceSettings
+from shared.context import AppContext, context_of
+
+
+@dataclass(kw_only=True, eq=False)
+class ComplianceContext(AppContext):
+    settings: ComplianceSettings
+    pii: Pii
+    #: built when the app starts (an agent signer needs the HTTP client)
+    customs: CustomsContext = field(init=False)
+
+
+def compliance_context(app: FastAPI) -> ComplianceContext:
+    return context_of(app, ComplianceContext)
+
+
+def _context(request: Request) -> ComplianceContext:
+    return compliance_context(request.app)
+
+
+def _pii(request: Request) -> Pii:
+    return compliance_context(request.app).pii
+
+
+def _settings(request: Request) -> ComplianceSettings:
+    return compliance_context(request.app).settings
+
+
+def _customs(request: Request) -> CustomsContext:
+    return compliance_context(request.app).customs
+
+
+#: the dependency compliance's routes reach their context through; the three below are its parts
+ComplianceCtx = Annotated[ComplianceContext, Depends(_context)]
+PiiDep = Annotated[Pii, Depends(_pii)]
+CustomsDep = Annotated[CustomsContext, Depends(_customs)]
+SettingsDep = Annotated[ComplianceSettings, Depends(_settings)]

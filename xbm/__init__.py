@@ -1,0 +1,1 @@
+"""XBM's tools beside the services: the command line (``xbm.cli``) and the process runner (``xbm.run``)."""
