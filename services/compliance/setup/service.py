@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compliance.dbutil import retry_on_lock_conflict
-from services.compliance.orders.service import declare_waiting
+from services.compliance.orders.declaration import declare_waiting
 from services.compliance.pii import Pii
 from services.compliance.setup.models import CustomsProfile, PaymentInstitution, Source
 from services.compliance.setup.schemas import SourceIn
