@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -38,6 +39,20 @@ def _shown(response: Response, campaign: Campaign) -> CampaignOut:
     out = campaign_out(campaign)
     set_etag(response, out)
     return out
+
+
+async def _changed(
+    session: DbSession,
+    principal: Principal,
+    campaign_id: str,
+    request: Request,
+    response: Response,
+    change: Callable[[Campaign], Awaitable[Campaign]],
+) -> CampaignOut:
+    """One write to a campaign: made only while If-Match (when given) still shows the campaign."""
+    campaign = await service.get_campaign(session, principal.org_id, campaign_id)
+    check_if_match(request, campaign_out(campaign))
+    return _shown(response, await change(campaign))
 
 
 @router.post(
@@ -98,9 +113,9 @@ async def patch_campaign(
     request: Request,
     response: Response,
 ) -> CampaignOut:
-    campaign = await service.get_campaign(session, principal.org_id, campaign_id)
-    check_if_match(request, campaign_out(campaign))
-    return _shown(response, await service.update_campaign(session, campaign, body))
+    return await _changed(
+        session, principal, campaign_id, request, response, lambda c: service.update_campaign(session, c, body)
+    )
 
 
 @router.post(
@@ -117,9 +132,9 @@ async def transition(
     response: Response,
 ) -> CampaignOut:
     """Move the campaign to ``to``; with If-Match, only from the state that ETag shows."""
-    campaign = await service.get_campaign(session, principal.org_id, campaign_id)
-    check_if_match(request, campaign_out(campaign))
-    return _shown(response, await service.change_status(session, campaign, body.to))
+    return await _changed(
+        session, principal, campaign_id, request, response, lambda c: service.change_status(session, c, body.to)
+    )
 
 
 @router.put("/campaigns/{campaign_id}/metrics", response_model=MetricsOut)
