@@ -12,8 +12,11 @@ import httpx
 from lxml import etree
 from standardwebhooks.webhooks import Webhook
 
+from services.compliance.orders import intake as orders_intake
+from services.compliance.orders import locks as orders_locks
+from services.compliance.orders import lookup as orders_lookup
 from services.compliance.orders import returns as orders_returns
-from services.compliance.orders import service as orders_service
+from services.compliance.orders import state as orders_state
 from shared.context import context_of
 from shared.events import derive_webhook_secret
 from tests.compliance.support import EBP, Seller, answer, buyer_id, new_order_no, payment, waybill
@@ -30,7 +33,8 @@ class Clock:
 
     def __init__(self, monkeypatch: Any):
         self.now = END
-        monkeypatch.setattr(orders_service, "utcnow", lambda: self.now)
+        for module in (orders_state, orders_intake, orders_locks):
+            monkeypatch.setattr(module, "utcnow", lambda: self.now)
         monkeypatch.setattr(orders_returns, "utcnow", lambda: self.now)
 
     def days_before_end(self, days: int) -> None:
@@ -94,8 +98,8 @@ async def release_export(app: Any, seller: Seller, clock: Clock, order: dict[str
     await declare_export(seller, order)
     clock.days_before_end(days_before_end)
     async with context_of(app).sessionmaker() as session:
-        found = await orders_service.get_order(session, seller.tenant.org_id, EBP, order["order_no"])
-        await orders_service.change_state(session, found, "released")
+        found = await orders_lookup.get_order(session, seller.tenant.org_id, EBP, order["order_no"])
+        await orders_state.change_state(session, found, "released")
         await session.commit()
 
 

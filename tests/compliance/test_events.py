@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError
 from standardwebhooks.webhooks import Webhook
 
 from services.compliance.events import EVENTS
-from services.compliance.orders import service as orders
+from services.compliance.orders import declaration, locks, matching
 from services.compliance.orders.models import Order
 from shared.context import context_of
 from shared.db import retry_on_lock_conflict
@@ -129,19 +129,19 @@ async def test_a_failed_request_leaves_neither_the_state_change_nor_its_event(
     order_no, b = new_order_no(), buyer_id(85)
     await seller.send_order(shopify_order(order_no, buyer=b))
     await seller.send_payment(payment(order_no, buyer=b))
-    declare = orders.declare
+    declare = matching.declare
 
     async def refused(session, order):  # type: ignore[no-untyped-def]
         await declare(session, order)  # matched and declared, with their events … then the request fails
         raise Conflict("customs refused the connection")
 
-    monkeypatch.setattr(orders, "declare", refused)
+    monkeypatch.setattr(matching, "declare", refused)
     assert_problem(await seller.send_waybill(waybill(order_no)), 409)
     assert await events_of(compliance_app, tenant.org_id, order_no) == []
     view = await seller.order(order_no)
     assert view["state"] == "awaiting_documents" and view["documents"]["waybill"] is None
 
-    monkeypatch.setattr(orders, "declare", declare)
+    monkeypatch.setattr(matching, "declare", declare)
     assert (await seller.send_waybill(waybill(order_no))).status_code == 200
     types = [e.type for e in await events_of(compliance_app, tenant.org_id, order_no)]
     assert types == ["order.matched", "order.declared"]
@@ -232,7 +232,7 @@ async def test_idempotency_key_on_orders_replays_the_first_response(compliance, 
 async def test_a_late_customs_profile_declares_the_matched_orders_in_batches(
     compliance, compliance_app, tenant, monkeypatch
 ):
-    monkeypatch.setattr(orders, "DECLARE_BATCH", 2)
+    monkeypatch.setattr(declaration, "DECLARE_BATCH", 2)
     seller = await Seller(compliance, tenant).setup(profile=False)
     waiting = [new_order_no() for _ in range(3)]
     for n, order_no in enumerate(waiting):
@@ -302,7 +302,7 @@ async def test_messages_naming_the_same_orders_in_opposite_order_both_succeed(co
 
     if BACKEND == "postgres":
         async with context_of(compliance_app).sessionmaker() as holder:
-            await orders.lock_order_nos(holder, tenant.org_id, [b])
+            await locks.lock_order_nos(holder, tenant.org_id, [b])
             one = asyncio.create_task(deliver(first))
             await _until_waiting(compliance_app, 1)
             two = asyncio.create_task(deliver(second))
@@ -321,7 +321,7 @@ async def test_receipts_for_one_order_arriving_together_are_both_kept(compliance
     cleared, released = receipt_622(cop_no, 399), receipt_622(cop_no, 800)
     if BACKEND == "postgres":
         async with context_of(compliance_app).sessionmaker() as holder:
-            await orders.lock_order_nos(holder, tenant.org_id, [order_no])
+            await locks.lock_order_nos(holder, tenant.org_id, [order_no])
             one = asyncio.create_task(send(compliance, tenant, released))
             await _until_waiting(compliance_app, 1)
             two = asyncio.create_task(send(compliance, tenant, cleared))

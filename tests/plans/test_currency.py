@@ -14,8 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.plans.planning.fx import Rates
+from services.plans.planning.price_rule import price_problem
 from services.plans.sbus.service import apply_sbu_performance
-from services.plans.tactics.pricing import price_problem
 from shared.context import context_of
 from tests.plans.builders import money, new_plan, post, ready_strategy, sbu_body
 from tests.support import Tenant, assert_problem

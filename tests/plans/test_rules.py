@@ -8,7 +8,7 @@ from types import SimpleNamespace
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.plans.planning.health import PlanView, SbuView, readiness_findings
+from services.plans.planning.readiness import PlanView, SbuView, readiness_findings
 from services.plans.report.service import CHART_WIDTH, budget_bars
 from services.plans.sbus.service import roas
 from services.plans.strategy.service import tows_pairings

@@ -1,3 +1,5 @@
+# One module, over 400 lines: the statistics engine the docstring below describes, formula by formula; the
+# analysis at the end combines them all, and the formulas are checked together against GrowthBook's results.
 """A/B test statistics (RULES.md §4, as GrowthBook's engine computes them). Pure functions over plain numbers.
 
 Per arm a proportion μ = x/n with σ² = μ(1−μ). Against the control:

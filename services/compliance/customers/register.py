@@ -8,8 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compliance.customers import identity
 from services.compliance.customers.models import Customer, CustomerOrder, SummaryMark
+from services.compliance.orders.documents import OrderDoc
 from services.compliance.orders.models import Order
-from services.compliance.orders.schemas import OrderDoc
 from services.compliance.pii import Pii
 from shared.db import dialect_insert, insert_ignore, new_id, touch, utcnow
 

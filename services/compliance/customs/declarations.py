@@ -1,3 +1,5 @@
+# One module, over 400 lines: every message XBM sends customs is built here from the same private XML helpers
+# (``_root``, ``_fill``, ``_times``, the parties and envelope), each builder a list of fields in its XSD's order.
 """Building the official messages XBM sends (spec 202205): export CEB303 order, CEB403 receipt of payment, CEB603
 inventory list, CEB605 withdrawal, CEB701 summary; import CEB311 order, CEB621 inventory list, CEB623 withdrawal,
 CEB625 return. Pure: plain values in, an unsigned lxml tree out (``serialise`` makes bytes of it)."""
@@ -11,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from lxml import etree
+from pydantic import BaseModel, ConfigDict
 
 from services.compliance.customs.codes import country_code, currency_code
 from shared.errors import Unprocessable
@@ -27,9 +30,10 @@ ORDER_TYPES = {"9610": "E", "1210": "E", "9710": "B", "9810": "W"}
 EXPORT_LOGISTICS_NO = 32
 
 
-@dataclass(frozen=True)
-class Parties:
-    """The customs profile, as the declaration needs it."""
+class Parties(BaseModel):
+    """The customs profile, as the declaration needs it (the profile's answer shows the same fields)."""
+
+    model_config = ConfigDict(frozen=True, from_attributes=True)
 
     ebc_code: str
     ebc_name: str
@@ -42,11 +46,11 @@ class Parties:
     cop_code: str
     cop_name: str
     dxp_id: str
-    traf_mode: str = "5"
-    ems_no: str | None = None
-    area_code: str | None = None
-    area_name: str | None = None
-    statistics_flag: str = "A"
+    ems_no: str | None
+    area_code: str | None
+    traf_mode: str
+    statistics_flag: str
+    area_name: str | None
 
 
 @dataclass(frozen=True)
@@ -339,16 +343,20 @@ def _invt_no(declared: Declared) -> str:
     return declared.invt_no
 
 
-def withdrawal_xml(
-    env: Envelope,
-    p: Parties,
-    order: dict[str, Any],
-    buyer_id_number: str,
-    waybill: dict[str, Any],
-    declared: Declared,
-    reason: str,
-) -> etree._Element:
+@dataclass(frozen=True)
+class OnFile:
+    """A declared list as its withdrawal and its return name it: the order and waybill as stored, the buyer's ID
+    number in the clear, and customs' numbers for the list."""
+
+    order: dict[str, Any]
+    buyer_id_number: str
+    waybill: dict[str, Any]
+    declared: Declared
+
+
+def withdrawal_xml(env: Envelope, p: Parties, listed: OnFile, reason: str) -> etree._Element:
     """CEB605 (export) or CEB623 (import): withdraw a declared inventory list."""
+    order, declared = listed.order, listed.declared
     export = order["trade_direction"] == "export"
     root = _root("CEB605Message" if export else "CEB623Message", env)
     node = _add(root, "InvtCancel", None)
@@ -362,25 +370,17 @@ def withdrawal_xml(
             ("agentName", p.agent_name), ("ebcCode", order["ebc_code"]), ("ebcName", ebc_name),
         ])  # fmt: skip
     else:
-        _fill(node, _import_head(env, p, order, buyer_id_number, waybill, declared, declared.cop_no, reason))
+        _fill(node, _import_head(env, p, listed, declared.cop_no, reason))
     _base_transfer(root, p)
     return root
 
 
-def _import_head(
-    env: Envelope,
-    p: Parties,
-    order: dict[str, Any],
-    buyer_id_number: str,
-    waybill: dict[str, Any],
-    declared: Declared,
-    cop_no: str,
-    reason: str,
-) -> list[tuple[str, Any]]:
+def _import_head(env: Envelope, p: Parties, listed: OnFile, cop_no: str, reason: str) -> list[tuple[str, Any]]:
     """The head an import withdrawal (CEB623 InvtCancel) and a return (CEB625 InvtRefundHead) share, in the
     XSD's order: the declared list's parties and numbers, the buyer, the agent and the reason. ``cop_no`` is
     the list's own for a withdrawal and the return's for a return."""
     app_time, _ = _times(env)
+    order, waybill, declared, buyer_id_number = listed.order, listed.waybill, listed.declared, listed.buyer_id_number
     buyer = order["buyer"]
     return [
         ("guid", env.guid), ("appType", "1"), ("appTime", app_time), ("appStatus", "2"),
@@ -399,10 +399,7 @@ def _import_head(
 def return_xml(
     env: Envelope,
     p: Parties,
-    order: dict[str, Any],
-    buyer_id_number: str,
-    waybill: dict[str, Any],
-    declared: Declared,
+    listed: OnFile,
     lines: list[tuple[int, Decimal]],
     records: dict[str, dict[str, Any]],
     reason: str,
@@ -411,8 +408,8 @@ def return_xml(
     root = _root("CEB625Message", env)
     node = _add(root, "InvtRefund", None)
     head = _add(node, "InvtRefundHead", None)
-    _fill(head, _import_head(env, p, order, buyer_id_number, waybill, declared, env.cop_no, reason))
-    by_gnum = {int(item["gnum"]): item for item in order["items"]}
+    _fill(head, _import_head(env, p, listed, env.cop_no, reason))
+    by_gnum = {int(item["gnum"]): item for item in listed.order["items"]}
     for gnum, qty in lines:
         item = by_gnum[gnum]
         record = records[item["item_no"]]

@@ -15,10 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compliance.intake.mapping import Mapped
 from services.compliance.orders.cancellation import cancel_order
+from services.compliance.orders.documents import OrderDoc
+from services.compliance.orders.intake import order_values
+from services.compliance.orders.locks import lock_order_nos
+from services.compliance.orders.matching import match_documents
 from services.compliance.orders.models import Order
+from services.compliance.orders.quota import CHINA
 from services.compliance.orders.returns import request_return
-from services.compliance.orders.schemas import OrderDoc
-from services.compliance.orders.service import CHINA, _order_values, change_state, lock_order_nos, settle
+from services.compliance.orders.state import change_state
 from services.compliance.pii import Pii, mask
 from shared.db import insert_ignore, new_id, scoped, utcnow
 from shared.errors import AppError
@@ -112,7 +116,7 @@ def _held_values(pii: Pii, org_id: str, document: dict[str, Any]) -> dict[str, A
 
 
 def _columns(pii: Pii, org_id: str, mapped: Mapped, doc: OrderDoc | None, held: list[dict[str, str]]) -> dict[str, Any]:
-    values = _order_values(pii, org_id, doc) if doc is not None else _held_values(pii, org_id, mapped.document)
+    values = order_values(pii, org_id, doc) if doc is not None else _held_values(pii, org_id, mapped.document)
     if doc is not None:
         values["document"] = _stored_document(doc)
     values.update(test=mapped.test, platform_version=mapped.version, held=held or None)
@@ -144,7 +148,7 @@ async def apply_version(session: AsyncSession, pii: Pii, org_id: str, mapped: Ma
         if mapped.cancelled:
             return await _cancel(session, pii, order, "cancelled on the platform before XBM knew the order"), order
         if doc is not None:
-            await settle(session, order)
+            await match_documents(session, order)
         return ("stored" if doc is not None else "incomplete"), order
     if not is_newer(mapped.version, order.platform_version):
         return "stale", order
@@ -160,7 +164,7 @@ async def apply_version(session: AsyncSession, pii: Pii, org_id: str, mapped: Ma
         return await _cancel(session, pii, order, "cancelled on the platform"), order
     await change_state(session, order, "awaiting_documents" if doc is not None else "incomplete")
     if doc is not None:
-        await settle(session, order)
+        await match_documents(session, order)
     await session.flush()
     return "updated", order
 
@@ -289,7 +293,7 @@ async def complete(session: AsyncSession, pii: Pii, order: Order, fields: dict[s
     _replace(pii, order, mapped, doc, held)
     if doc is not None:
         await change_state(session, order, "awaiting_documents")
-        await settle(session, order)
+        await match_documents(session, order)
     await session.flush()
     return order
 

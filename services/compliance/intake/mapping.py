@@ -1,3 +1,6 @@
+# One module, over 400 lines: the Shopify and WooCommerce mappings share one reader (``_Reader``, its problems)
+# and the helpers above the Shopify section, and are read side by side against the same rules; apart, each
+# platform would import the other's private helpers.
 """Shopify and WooCommerce orders as the canonical order (API.md), following RULES.md §6. Pure functions.
 
 What the buyer paid is what the canonical order carries: Shopify's ``presentment_money`` in

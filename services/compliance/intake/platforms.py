@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.compliance.intake import lifecycle
 from services.compliance.intake.mapping import Mapped, shopify_order, woocommerce_order
 from services.compliance.intake.models import PlatformDelivery
+from services.compliance.orders.intake import Ingested
 from services.compliance.orders.models import Order
-from services.compliance.orders.service import Ingested
 from services.compliance.pii import Pii
 from services.compliance.setup.models import Source
 from shared.db import insert_ignore, new_id, scoped, utcnow

@@ -6,8 +6,9 @@ from fastapi import APIRouter, Request, Response
 
 from services.compliance.context import PiiDep
 from services.compliance.intake import service
-from services.compliance.orders.schemas import IngestOut, MessageOut, OrderDoc, PaymentDoc, WaybillDoc
-from services.compliance.orders.service import Ingested, ingest
+from services.compliance.orders.documents import OrderDoc, PaymentDoc, WaybillDoc
+from services.compliance.orders.intake import Ingested, ingest
+from services.compliance.orders.schemas import IngestOut, MessageOut
 from services.compliance.roles import Ingest
 from shared.db import DbSession
 from shared.errors import UnsupportedMediaType

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from services.compliance.orders.schemas import (
+from services.compliance.orders.documents import (
     Address,
     Country,
     Currency,

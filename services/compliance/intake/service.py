@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
@@ -14,9 +13,11 @@ from services.compliance.customs import messages as customs
 from services.compliance.customs.xmlsafe import local, parse
 from services.compliance.intake import platforms
 from services.compliance.intake.signatures import VERIFIERS, BadSignature
+from services.compliance.orders import intake as orders
 from services.compliance.orders import receipts as customs_receipts
-from services.compliance.orders import service as orders
-from services.compliance.orders.schemas import OrderDoc, PaymentDoc, WaybillDoc
+from services.compliance.orders.documents import OrderDoc, PaymentDoc, WaybillDoc
+from services.compliance.orders.lookup import find_order
+from services.compliance.orders.schemas import MessageOut
 from services.compliance.pii import Pii
 from services.compliance.setup.models import Source
 from services.compliance.setup.service import ROLE_DOCUMENTS
@@ -95,7 +96,7 @@ async def receive_webhook(
         raise Forbidden(f"a {source.role} source may not send a {kind}")
     doc = canonical(kind, data, ["body", "data"])
     if not await orders.record_delivery(session, source.org_id, source.id, dedupe_key):
-        order = await orders.find_order(session, source.org_id, doc.order_no, getattr(doc, "ebp_code", None))
+        order = await find_order(session, source.org_id, doc.order_no, getattr(doc, "ebp_code", None))
         state = order.state if order else None
         return orders.Ingested("duplicate", kind, getattr(doc, "ebp_code", None), doc.order_no, state)
     return await orders.ingest(session, pii, source.org_id, doc)
@@ -104,23 +105,11 @@ async def receive_webhook(
 # --- customs messages ---------------------------------------------------------------------------------------
 
 
-@dataclass
-class MessageResult:
-    message_type: str
-    guid: str | None
-    documents: int = 0
-    stored: int = 0
-    duplicates: int = 0
-    receipts: int = 0
-    applied: int = 0
-    unmatched: int = 0
-    states: dict[str, str] = field(default_factory=dict)
-
-
-async def receive_message(session: AsyncSession, pii: Pii, org_id: str, body: bytes) -> MessageResult:
+async def receive_message(session: AsyncSession, pii: Pii, org_id: str, body: bytes) -> MessageOut:
     root = parse(body)
     name = local(root.tag)
-    result = MessageResult(message_type=name, guid=root.get("guid"))
+    # the answer is counted up as the message is applied
+    result = MessageOut(message_type=name, guid=root.get("guid"))
     if name in customs.DOCUMENT_MESSAGES:
         kind, data = customs.documents(root)
         docs = [canonical(kind, d, ["body", kind, i]) for i, d in enumerate(data)]

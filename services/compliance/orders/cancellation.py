@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.compliance.customs.context import CustomsContext
 from services.compliance.orders.declaration import prepare, queue
 from services.compliance.orders.models import Declaration, Order
-from services.compliance.orders.service import change_state
+from services.compliance.orders.state import change_state
 from services.compliance.pii import Pii
 from shared.errors import Conflict
 

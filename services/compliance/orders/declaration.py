@@ -1,4 +1,5 @@
-"""Declaring a matched order: the declaration and the messages it owes customs (export CEB303, CEB403, CEB603;
+"""Declaring a matched order (:func:`declare`, and :func:`declare_waiting` for the orders that waited for the
+customs profile): the declaration and the messages it owes customs (export CEB303, CEB403, CEB603;
 import CEB311, CEB621), each built from the stored documents, validated against the official XSD, signed when a
 signer is configured, and kept (encrypted) as the exact bytes that are sent."""
 
@@ -17,7 +18,9 @@ from services.compliance.customs.context import CustomsContext
 from services.compliance.customs.models import CustomsMessage
 from services.compliance.customs.signing import sign_message
 from services.compliance.items.models import ItemRecord
+from services.compliance.orders.locks import lock_order_nos
 from services.compliance.orders.models import CustomsReturn, Declaration, Order, Payment, Waybill
+from services.compliance.orders.state import change_state
 from services.compliance.pii import Pii
 from services.compliance.setup.models import CustomsProfile
 from shared.db import get_scoped, new_id, scoped, utcnow
@@ -25,6 +28,8 @@ from shared.errors import Conflict, NotFound
 
 #: what a declaration sends, by direction (the order, the receipt of payment for exports, the inventory list)
 MESSAGES = {"export": ("CEB303", "CEB403", "CEB603"), "import": ("CEB311", "CEB621")}
+#: matched orders declared at once when the customs profile is set
+DECLARE_BATCH = 200
 RECORD_FIELDS = ("gname", "gmodel", "hs_code", "unit", "unit1", "qty1_per_unit", "origin_country", "bar_code")
 
 
@@ -41,7 +46,7 @@ async def profile_of(session: AsyncSession, org_id: str) -> CustomsProfile | Non
 
 
 def parties(profile: CustomsProfile) -> build.Parties:
-    return build.Parties(**{f: getattr(profile, f) for f in build.Parties.__dataclass_fields__})
+    return build.Parties.model_validate(profile)
 
 
 def queue(session: AsyncSession, order: Order, message_type: str, **refs: str | None) -> CustomsMessage:
@@ -85,6 +90,34 @@ def new_declaration(session: AsyncSession, order: Order, profile: CustomsProfile
 
 
 # --- building ---------------------------------------------------------------------------------------------------
+
+
+async def declare(session: AsyncSession, order: Order) -> Declaration | None:
+    """Declare the inventory list of a matched order (needs the seller's customs profile): the declaration and
+    the messages it owes customs, queued to be built, validated, signed and sent."""
+    profile = await profile_of(session, order.org_id)
+    if profile is None:
+        return None
+    declaration = new_declaration(session, order, profile)
+    order.declaration_id = declaration.id
+    await change_state(session, order, "declared")
+    await session.flush()
+    return declaration
+
+
+async def declare_waiting(session: AsyncSession, org_id: str) -> int:
+    """Declare the oldest matched orders (at most :data:`DECLARE_BATCH`) that waited for the customs profile;
+    returns how many were declared. The rest, if any, are declared the next time the profile is saved."""
+    stmt = scoped(Order, org_id).where(Order.state == "matched").order_by(Order.created_at, Order.id)
+    stmt = stmt.limit(DECLARE_BATCH)
+    waiting = (await session.execute(stmt)).scalars().all()
+    if not waiting:
+        return 0
+    await lock_order_nos(session, org_id, (o.order_no for o in waiting))
+    still = scoped(Order, org_id).where(Order.id.in_([o.id for o in waiting]), Order.state == "matched")
+    fresh = (await session.execute(still.execution_options(populate_existing=True))).scalars().all()
+    declared = [await declare(session, order) for order in fresh]
+    return sum(d is not None for d in declared)
 
 
 async def _records(session: AsyncSession, org_id: str, document: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -134,13 +167,14 @@ async def build_tree(session: AsyncSession, pii: Pii, message: CustomsMessage) -
     if declaration is None:
         raise NotFound(f"message {message.guid} has lost its declaration")
     declared = build.Declared(declaration.cop_no, declaration.pre_no, declaration.invt_no)
+    listed = build.OnFile(document, buyer_id, waybill.document, declared)
     if kind in ("CEB603", "CEB621"):
         env = build.Envelope(message.guid, declaration.cop_no, declaration.declared_at)
         return build.inventory_xml(
             env, p, document, buyer_id, waybill.document, await _records(session, org_id, document)
         )
     if kind in ("CEB605", "CEB623"):
-        return build.withdrawal_xml(env, p, document, buyer_id, waybill.document, declared, message_reason(message))
+        return build.withdrawal_xml(env, p, listed, message_reason(message))
     if kind == "CEB625" and message.return_id:
         ret = await session.get(CustomsReturn, message.return_id)
         if ret is None:
@@ -148,7 +182,7 @@ async def build_tree(session: AsyncSession, pii: Pii, message: CustomsMessage) -
         env = build.Envelope(message.guid, ret.cop_no, message.created_at)
         lines = [(int(line["gnum"]), Decimal(str(line["qty"]))) for line in ret.lines]
         records = await _records(session, org_id, document)
-        return build.return_xml(env, p, document, buyer_id, waybill.document, declared, lines, records, ret.reason)
+        return build.return_xml(env, p, listed, lines, records, ret.reason)
     raise NotFound(f"XBM does not build {kind}")
 
 

@@ -1,4 +1,4 @@
-"""The per-buyer lock behind the annual limit.
+"""The buyer's annual quota: what it has used (:func:`quota_used`) and the per-buyer lock behind the limit.
 
 The limit is a sum over the buyer's other declared orders, so two of one buyer's orders settled at once would
 both see the same remaining allowance. Every decision about a buyer's quota takes this lock first, after the
@@ -7,9 +7,19 @@ order-number locks (always in that order), and holds it until the transaction en
 from __future__ import annotations
 
 import hashlib
+from decimal import Decimal
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import text
+from sqlalchemy import BigInteger, func, select, text, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.compliance.orders import rules
+from services.compliance.orders.models import Order
+from shared.money import MoneyAmount
+
+#: the quota year is the calendar year in China
+CHINA = ZoneInfo("Asia/Shanghai")
+_UNITS = MoneyAmount()
 
 
 def buyer_lock_key(org_id: str, buyer_key: str, year: int) -> int:
@@ -27,3 +37,18 @@ async def lock_buyer(session: AsyncSession, org_id: str, buyer_key: str, year: i
     if session.get_bind().dialect.name != "postgresql":
         return
     await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": buyer_lock_key(org_id, buyer_key, year)})
+
+
+async def quota_used(
+    session: AsyncSession, org_id: str, id_hash: str, year: int, excluding: str | None = None
+) -> Decimal:
+    """Dutiable values of the buyer's declared, not returned orders of that calendar year."""
+    stmt = select(func.sum(type_coerce(Order.dutiable_value, BigInteger))).where(
+        Order.org_id == org_id,
+        Order.buyer_id_hash == id_hash,
+        Order.quota_year == year,
+        Order.state.in_(rules.QUOTA_STATES),
+    )
+    if excluding is not None:
+        stmt = stmt.where(Order.id != excluding)
+    return _UNITS.from_units(await session.scalar(stmt)) or Decimal(0)

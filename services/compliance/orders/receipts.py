@@ -17,11 +17,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.compliance.customs.messages import Receipt
 from services.compliance.customs.models import CustomsMessage, CustomsReceipt
 from services.compliance.orders import rules
+from services.compliance.orders.locks import lock_order_nos
+from services.compliance.orders.lookup import find_order
 from services.compliance.orders.models import CustomsReturn, Declaration, Order, Payment, Waybill
 from services.compliance.orders.returns import decide_return
-from services.compliance.orders.service import MAX_RECEIPTS, change_state, find_order, lock_order_nos
+from services.compliance.orders.state import change_state
 from shared.db import insert_ignore, new_id, scoped, utcnow
 
+#: the receipts an order keeps (the latest)
+MAX_RECEIPTS = 50
 #: receipt → the kind of answer it is
 INVENTORY = {"CEB604Message", "CEB622Message"}
 DOCUMENT = {"CEB304Message", "CEB312Message", "CEB404Message", "CEB412Message", "CEB506Message", "CEB512Message"}

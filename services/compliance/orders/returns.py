@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.compliance.customs.context import CustomsContext
 from services.compliance.orders.declaration import cop_no, prepare, queue
 from services.compliance.orders.models import CustomsReturn, Declaration, Order
-from services.compliance.orders.service import change_state
+from services.compliance.orders.state import change_state
 from services.compliance.pii import Pii
 from shared.db import new_id, scoped, utcnow
 from shared.errors import Conflict, FieldError

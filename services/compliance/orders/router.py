@@ -8,8 +8,10 @@ from fastapi import APIRouter, Path, Query, Response
 from services.compliance.context import CustomsDep, PiiDep, SettingsDep
 from services.compliance.intake import lifecycle
 from services.compliance.intake.schemas import OrderPatch
-from services.compliance.orders import declaration, service, summary, views
+from services.compliance.orders import declaration, lookup, summary, views
 from services.compliance.orders.cancellation import cancel_order
+from services.compliance.orders.locks import lock_order_nos
+from services.compliance.orders.quota import CHINA
 from services.compliance.orders.returns import request_return
 from services.compliance.orders.schemas import (
     CancellationIn,
@@ -74,7 +76,7 @@ async def list_orders(
 async def get_order(
     ebp_code: Ebp, order_no: OrderNo, principal: Reader, session: DbSession, version: Version
 ) -> OrderOut:
-    order = await service.get_order(session, principal.org_id, ebp_code, order_no)
+    order = await lookup.get_order(session, principal.org_id, ebp_code, order_no)
     out = await views.order_view(session, order)
     return version.answer(out)
 
@@ -123,8 +125,8 @@ async def declare_return(
 ) -> ReturnOut:
     """Declare a buyer's return to customs (CEB625); its receipt (CEB626) decides it."""
     body = body or ReturnIn()
-    await service.lock_order_nos(session, principal.org_id, [order_no])
-    order = await service.get_order(session, principal.org_id, ebp_code, order_no)
+    await lock_order_nos(session, principal.org_id, [order_no])
+    order = await lookup.get_order(session, principal.org_id, ebp_code, order_no)
     lines = [(line.gnum, line.qty) for line in body.lines] if body.lines is not None else None
     ret = await request_return(session, pii, order, body.reason or "", lines, ctx=customs)
     response.headers["Location"] = f"/v1/compliance/returns/{ret.id}/xml"
@@ -146,8 +148,8 @@ async def cancel(
     customs: CustomsDep,
 ) -> OrderOut:
     """Before declaration the order is cancelled; after it the inventory list is withdrawn (CEB605 / CEB623)."""
-    await service.lock_order_nos(session, principal.org_id, [order_no])
-    order = await service.get_order(session, principal.org_id, ebp_code, order_no)
+    await lock_order_nos(session, principal.org_id, [order_no])
+    order = await lookup.get_order(session, principal.org_id, ebp_code, order_no)
     await cancel_order(session, pii, order, body.reason, ctx=customs)
     return await views.order_view(session, order)
 
@@ -263,7 +265,7 @@ async def quota(
     ],
     year: Annotated[int | None, Query(ge=2016, le=2100, description="calendar year; this year by default")] = None,
 ) -> QuotaOut:
-    year = year or datetime.now(service.CHINA).year
+    year = year or datetime.now(CHINA).year
     return await views.buyer_quota(
         session, principal.org_id, pii.lookup_hash(buyer_id_number), mask(buyer_id_number), year
     )

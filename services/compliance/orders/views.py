@@ -14,7 +14,9 @@ from services.compliance.customs.models import CustomsMessage
 from services.compliance.intake.models import UNREADABLE, PlatformDelivery
 from services.compliance.orders import rules
 from services.compliance.orders.declaration import messages_of
+from services.compliance.orders.lookup import payment_for, waybill_for
 from services.compliance.orders.models import Order, Payment, Waybill
+from services.compliance.orders.quota import quota_used
 from services.compliance.orders.schemas import (
     CheckOut,
     CustomsMessageOut,
@@ -26,7 +28,6 @@ from services.compliance.orders.schemas import (
     QuotaOut,
     UnreadableOut,
 )
-from services.compliance.orders.service import payment_for, quota_used, waybill_for
 from services.compliance.pii import mask
 from shared.db import scoped
 from shared.pagination import PageParams, paginate

@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
+from services.compliance.customs.declarations import Parties
 from shared.schemas import NOT_BLANK, Name, Out, Schema, Trimmed
 
 _CODE = r"^[A-Za-z0-9_.\-]+$"
@@ -49,23 +50,7 @@ class CustomsProfileIn(Schema):
         return self
 
 
-class CustomsProfileOut(Out):
-    ebc_code: str
-    ebc_name: str
-    agent_code: str
-    agent_name: str
-    assure_code: str
-    customs_code: str
-    port_code: str
-    trade_mode: str
-    cop_code: str
-    cop_name: str
-    dxp_id: str
-    ems_no: str | None
-    area_code: str | None
-    traf_mode: str
-    statistics_flag: str
-    area_name: str | None
+class CustomsProfileOut(Parties, Out):
     updated_at: datetime
 
 

@@ -11,8 +11,8 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from sqlalchemy import func
 
 from services.plans.planning import service
-from services.plans.planning.health import health_of
 from services.plans.planning.models import AuditEntry, Plan
+from services.plans.planning.readiness import health_of
 from services.plans.planning.schemas import ActivateIn, AuditOut, HealthOut, PlanCreate, PlanOut, PlanPatch
 from shared.auth import Principal, Reader, require
 from shared.db import DbSession, get_scoped, scoped

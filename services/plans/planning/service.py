@@ -1,10 +1,10 @@
-"""The plan and its lifecycle, the write guard every plan-owned write passes (archived plans, the strategy
-lock and its override), and the audit of writes on active plans."""
+"""The plan and its lifecycle, the write guard every plan-owned write passes (archived plans; for the strategic
+layer the strategy lock of ``strategy_lock.py``), and the audit of writes on active plans."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel
@@ -13,13 +13,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.plans.events import publish
-from services.plans.planning.health import plan_findings
 from services.plans.planning.models import AuditEntry, Plan
+from services.plans.planning.readiness import plan_findings
 from services.plans.planning.schemas import PlanCreate, PlanOut, PlanPatch
+from services.plans.planning.strategy_lock import check_lock
 from services.plans.sbus.models import Sbu
 from shared.auth import Principal
 from shared.db import get_scoped, scoped, utcnow
-from shared.errors import Conflict, FieldError, Forbidden
+from shared.errors import Conflict, FieldError
 from shared.etag import Precondition
 from shared.money import to_columns
 
@@ -34,30 +35,6 @@ class WriteContext:
     principal: Principal
     reason: str | None = None
     override: bool = False
-
-
-def today() -> date:
-    return datetime.now(UTC).date()
-
-
-def strategy_locked(plan: Plan, on: date) -> bool:
-    """The strategic layer holds "for a considerable period" : locked up to and including the date."""
-    return plan.status == "active" and plan.strategy_locked_until is not None and on <= plan.strategy_locked_until
-
-
-def check_lock(plan: Plan, principal: Principal, override_reason: str | None) -> bool:
-    """Raise unless a strategic write may go ahead; True when it goes ahead as an override of the lock."""
-    if not strategy_locked(plan, today()):
-        return False
-    if not override_reason or not override_reason.strip():
-        raise Conflict(
-            f"the strategy of plan {plan.id} is locked until {plan.strategy_locked_until}; an executive or admin "
-            "may change it by giving override_reason",
-            strategy_locked_until=str(plan.strategy_locked_until),
-        )
-    if not principal.has("executive"):
-        raise Forbidden("only an executive or admin may override the strategy lock")
-    return True
 
 
 async def open_for_write(

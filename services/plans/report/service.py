@@ -23,7 +23,7 @@ from services.plans.execution.models import Innovation
 from services.plans.outcomes.models import CampaignOutcome, CustomsOrder, ExperimentOutcome
 from services.plans.planning.children import load_plan
 from services.plans.planning.fx import Rates
-from services.plans.planning.health import plan_findings
+from services.plans.planning.readiness import plan_findings
 from services.plans.sbus.grid import sbu_grid
 from services.plans.sbus.models import Sbu
 from services.plans.strategy.models import Positioning, Segment

@@ -1,5 +1,5 @@
 """The strategic layer, written by executives and admins; while the plan's strategy is locked a write needs
-`override_reason` (and lands in the audit as an override)."""
+`override_reason` (and lands in the audit as an override): the rule is in ``planning/strategy_lock.py``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 
 from services.plans.planning.child_router import child_router
+from services.plans.planning.strategy_lock import LOCKED, STRATEGISTS
 from services.plans.strategy import service
 from services.plans.strategy.schemas import PositioningIn, PositioningOut, SwotOut, TargetingIn, TargetingOut
 from shared.auth import Principal, Reader, require
@@ -16,10 +17,7 @@ from shared.etag import Version
 from shared.schemas import PathId
 
 router = APIRouter(prefix="/v1/plans/{plan_id}", tags=["strategic layer"])
-Strategist = Annotated[Principal, Depends(require(*service.STRATEGISTS))]
-LOCKED: dict[int | str, dict[str, Any]] = {
-    409: {"description": "plan archived, or strategy locked and no override_reason given"}
-}
+Strategist = Annotated[Principal, Depends(require(*STRATEGISTS))]
 
 
 @router.get("/swot", response_model=SwotOut)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.plans.planning.children import ChildKind, flush_or_conflict, load_plan
 from services.plans.planning.models import Plan
 from services.plans.planning.service import open_for_write, record
+from services.plans.planning.strategy_lock import STRATEGISTS
 from services.plans.strategy.models import EnvironmentFactor, Positioning, Segment, SwotItem
 from services.plans.strategy.schemas import (
     FactorIn,
@@ -32,7 +33,6 @@ from shared.auth import Principal
 from shared.db import scoped
 from shared.errors import FieldError, NotFound
 
-STRATEGISTS = ("executive",)
 MAX_PER_QUADRANT = 50
 #: TOWS: which internal quadrant pairs with which external one
 TOWS = {

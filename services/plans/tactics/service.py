@@ -7,9 +7,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.plans.planning.children import ChildKind
 from services.plans.planning.fx import Rates
 from services.plans.planning.models import Plan
+from services.plans.planning.price_rule import price_problem
 from services.plans.strategy.models import Segment
 from services.plans.tactics.models import Channel, Customer, Product
-from services.plans.tactics.pricing import price_problem
 from services.plans.tactics.schemas import (
     ChannelIn,
     ChannelOut,

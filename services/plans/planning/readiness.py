@@ -13,11 +13,11 @@ from services.plans.customer_status.service import plan_customer_findings
 from services.plans.execution.models import Innovation
 from services.plans.planning.fx import Rates, missing
 from services.plans.planning.models import Plan
+from services.plans.planning.price_rule import price_problem
 from services.plans.planning.schemas import Finding
 from services.plans.sbus.models import LIVE, Sbu, SbuPerformance
 from services.plans.strategy.models import Positioning, Segment, SwotItem
 from services.plans.tactics.models import Customer, Product
-from services.plans.tactics.pricing import price_problem
 from shared.db import get_scoped
 from shared.schemas import format_decimal
 

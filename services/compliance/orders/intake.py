@@ -1,0 +1,138 @@
+"""Intake: storing the documents (order, payment, waybill) as they arrive, each once (a second copy is a no-op),
+with the buyer's and payer's ID numbers encrypted and masked, then matching the order when it is complete
+(``matching.py``). Deliveries of one platform message are recorded once (:func:`record_delivery`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.compliance.customers import register as customers
+from services.compliance.orders.documents import OrderDoc, PaymentDoc, WaybillDoc
+from services.compliance.orders.locks import lock_order_no, lock_order_nos
+from services.compliance.orders.lookup import find_order
+from services.compliance.orders.matching import match_documents
+from services.compliance.orders.models import Delivery, Order, Payment, Waybill
+from services.compliance.orders.quota import CHINA
+from services.compliance.pii import Pii, mask
+from shared.db import insert_ignore, new_id, utcnow
+
+
+@dataclass(frozen=True)
+class Ingested:
+    status: str  # stored | duplicate
+    kind: str
+    ebp_code: str | None
+    order_no: str
+    state: str | None
+
+
+async def record_delivery(session: AsyncSession, org_id: str, source_id: str, dedupe_key: str) -> bool:
+    """True for a first delivery; False for a redelivery (the unique constraint decides)."""
+    values = {"id": new_id(), "org_id": org_id, "source_id": source_id, "dedupe_key": dedupe_key[:200]}
+    return await insert_ignore(session, Delivery, values, ["source_id", "dedupe_key"])
+
+
+async def ingest_all(
+    session: AsyncSession, pii: Pii, org_id: str, docs: Sequence[OrderDoc | PaymentDoc | WaybillDoc]
+) -> list[Ingested]:
+    """Several documents in one transaction (a customs message): their order numbers are locked up front."""
+    await lock_order_nos(session, org_id, (doc.order_no for doc in docs))
+    return [await ingest(session, pii, org_id, doc) for doc in docs]
+
+
+def order_values(pii: Pii, org_id: str, doc: OrderDoc) -> dict[str, Any]:
+    now = utcnow()
+    # a buyer abroad (export) has no Chinese ID number: an empty one is stored, and no quota is kept for it
+    id_number = doc.buyer.id_number or ""
+    document = doc.model_dump(mode="json")
+    document["buyer"]["id_number"] = mask(id_number) if doc.buyer.id_number else None
+    return {
+        "id": new_id(),
+        "org_id": org_id,
+        "ebp_code": doc.ebp_code,
+        "order_no": doc.order_no,
+        "trade_direction": doc.trade_direction,
+        "state": "awaiting_documents",
+        "currency": doc.currency,
+        "actual_paid": doc.actual_paid,
+        "utm_campaign": doc.utm_campaign,
+        "document": document,
+        "buyer_id_encrypted": pii.encrypt(id_number, f"buyer:{org_id}"),
+        "buyer_id_hash": pii.lookup_hash(id_number),
+        "buyer_verified": doc.buyer.verified,
+        "quota_year": now.astimezone(CHINA).year,
+        "receipts": [],
+        "created_at": now,
+        "updated_at": now,
+        "state_changed_at": now,
+    }
+
+
+def _payment_values(pii: Pii, org_id: str, doc: PaymentDoc) -> dict[str, Any]:
+    now = utcnow()
+    id_number = doc.payer.id_number or ""
+    document = doc.model_dump(mode="json")
+    document["payer"]["id_number"] = mask(id_number) if doc.payer.id_number else None
+    return {
+        "id": new_id(),
+        "org_id": org_id,
+        "pay_code": doc.pay_code,
+        "pay_transaction_id": doc.pay_transaction_id,
+        "ebp_code": doc.ebp_code,
+        "order_no": doc.order_no,
+        "document": document,
+        "payer_id_encrypted": pii.encrypt(id_number, f"payer:{org_id}"),
+        "payer_id_hash": pii.lookup_hash(id_number),
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _waybill_values(org_id: str, doc: WaybillDoc) -> dict[str, Any]:
+    now = utcnow()
+    return {
+        "id": new_id(),
+        "org_id": org_id,
+        "logistics_code": doc.logistics_code,
+        "logistics_no": doc.logistics_no,
+        "order_no": doc.order_no,
+        "ebp_code": doc.ebp_code,
+        "document": doc.model_dump(mode="json"),
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+async def ingest(session: AsyncSession, pii: Pii, org_id: str, doc: OrderDoc | PaymentDoc | WaybillDoc) -> Ingested:
+    """Store one document (a second copy of it is a no-op) and match it against what is already here."""
+    await lock_order_no(session, org_id, doc.order_no)
+    ebp_code: str | None
+    if isinstance(doc, OrderDoc):
+        kind, ebp_code = "order", doc.ebp_code
+        stored = await insert_ignore(session, Order, order_values(pii, org_id, doc), ["org_id", "ebp_code", "order_no"])
+    elif isinstance(doc, PaymentDoc):
+        kind, ebp_code = "payment", doc.ebp_code
+        stored = await insert_ignore(
+            session, Payment, _payment_values(pii, org_id, doc), ["org_id", "pay_code", "pay_transaction_id"]
+        )
+    else:
+        kind, ebp_code = "waybill", doc.ebp_code
+        stored = await insert_ignore(
+            session, Waybill, _waybill_values(org_id, doc), ["org_id", "logistics_code", "logistics_no"]
+        )
+    order = await find_order(session, org_id, doc.order_no, ebp_code)
+    if stored and isinstance(doc, OrderDoc) and order is not None:
+        await customers.note_order(session, pii, order, doc)
+    if stored and order is not None and order.state == "awaiting_documents":
+        await match_documents(session, order)
+    return Ingested(
+        "stored" if stored else "duplicate",
+        kind,
+        order.ebp_code if order else ebp_code,
+        doc.order_no,
+        order.state if order else None,
+    )

@@ -1,0 +1,106 @@
+"""Matching: when an order, its payment and its waybill are all here, :func:`match_documents` compares them by the
+three-in-one rules (``rules.py``, RULES.md §5) over the stored documents read back typed (``stored.py``); all agree
+→ matched and declared (``declaration.py``), any rule failing → mismatch."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.compliance.customs.codes import countries
+from services.compliance.customs.declarations import destination
+from services.compliance.items.models import ItemRecord
+from services.compliance.orders import rules
+from services.compliance.orders.declaration import declare
+from services.compliance.orders.lookup import payment_for, waybill_for
+from services.compliance.orders.models import Order, Payment, Waybill
+from services.compliance.orders.quota import lock_buyer, quota_used
+from services.compliance.orders.state import change_state
+from services.compliance.orders.stored import StoredOrder, StoredPayment, StoredWaybill
+from services.compliance.setup.models import PaymentInstitution
+from shared.db import scoped
+
+
+async def _facts(session: AsyncSession, order: Order, payment: Payment, waybill: Waybill) -> rules.Facts:
+    doc, pay, way = (
+        StoredOrder.of(order.document),
+        StoredPayment.of(payment.document),
+        StoredWaybill.of(waybill.document),
+    )
+    item_nos = sorted({item.item_no for item in doc.items})
+    found = (
+        (await session.execute(scoped(ItemRecord, order.org_id).where(ItemRecord.item_no.in_(item_nos))))
+        .scalars()
+        .all()
+    )
+    records = {r.item_no: r for r in found}
+    lines = [
+        rules.TaxLine(item.total, records[item.item_no].vat_rate,
+                      records[item.item_no].consumption_tax_rate, records[item.item_no].duty_rate)
+        for item in doc.items
+        if item.item_no in records
+    ]  # fmt: skip
+    inst, annual_before = None, Decimal(0)
+    if order.trade_direction == "import":  # the licence and the annual quota are import rules only
+        stmt = scoped(PaymentInstitution, order.org_id).where(PaymentInstitution.pay_code == payment.pay_code)
+        inst = (await session.execute(stmt)).scalar_one_or_none()
+        annual_before = await quota_used(session, order.org_id, order.buyer_id_hash, order.quota_year, order.id)
+    # the destination as ISO on the wire (customs' own reading of the stored documents), or as the customs code
+    # the order may carry already
+    where = destination(order.document, waybill.document) or doc.country
+    return rules.Facts(
+        trade_direction=order.trade_direction,
+        year=order.quota_year,
+        goods_value=doc.goods_value,
+        freight=doc.freight,
+        discount=doc.discount,
+        tax_total=doc.tax_total,
+        actual_paid=doc.actual_paid,
+        order_currency=doc.currency,
+        buyer_name=doc.buyer_name,
+        buyer_id_hash=order.buyer_id_hash,
+        buyer_verified=order.buyer_verified,
+        order_consignee=doc.consignee,
+        pay_code=payment.pay_code,
+        amount_paid=pay.amount_paid,
+        payment_currency=pay.currency,
+        payer_name=pay.payer_name,
+        payer_id_hash=payment.payer_id_hash,
+        waybill_consignee=way.consignee,
+        insured_fee=way.insured_fee,
+        institution=rules.Institution(inst.status, inst.scopes) if inst else None,
+        lines=lines,
+        missing_items=[n for n in item_nos if n not in records],
+        annual_before=annual_before,
+        item_count=sum((item.qty for item in doc.items), Decimal(0)),
+        destination=where,
+        destination_known=where is not None and (where in countries() or where in countries().values()),
+        pod=way.pod,
+        logistics_no=waybill.logistics_no,
+    )
+
+
+async def match_documents(session: AsyncSession, order: Order) -> None:
+    """When the order, its payment and its waybill are all here, compare them; all agree → declared."""
+    if order.test:
+        return  # a platform's test order is kept and shown, never compared or declared
+    payment = await payment_for(session, order)
+    if payment is None:
+        return
+    waybill = await waybill_for(session, order)
+    if waybill is None:
+        return
+    await lock_buyer(session, order.org_id, order.buyer_id_hash, order.quota_year)
+    facts = await _facts(session, order, payment, waybill)
+    checks = rules.run_checks(facts)
+    order.checks = [c.as_dict() for c in checks]
+    order.dutiable_value = facts.value
+    order.tax = rules.computed_tax(facts)
+    failing = [c.rule for c in checks if not c.passed]
+    order.failing_rules = ",".join(failing) or None
+    if failing:
+        await change_state(session, order, "mismatch")
+        return
+    await change_state(session, order, "matched")
+    await declare(session, order)
