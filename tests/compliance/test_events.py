@@ -21,7 +21,7 @@ from services.compliance.events import EVENTS
 from services.compliance.orders import service as orders
 from services.compliance.orders.models import Order
 from shared.errors import Conflict, Unavailable
-from shared.relay import Relay
+from shared.events.relay import Relay
 from tests.compliance.support import (
     EBP,
     LOGISTICS,

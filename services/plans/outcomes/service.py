@@ -11,8 +11,9 @@ from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.campaigns.contracts import CampaignFigures, ExperimentDecided
+from services.compliance.contracts import OrderChanged
 from services.plans.outcomes.models import CampaignOutcome, CustomsOrder, ExperimentOutcome
-from services.plans.outcomes.schemas import CampaignFigures, ExperimentDecided, OrderChanged
 from shared.db import utcnow
 
 
