@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, PlainSerializer, StringConstraints
 
 from shared.schemas import AsDecimalString
 
@@ -27,7 +27,7 @@ class Event(BaseModel):
     #: the service that publishes it (its inbox route at a consumer is ``/internal/events/<publisher>``)
     publisher: ClassVar[str]
 
-    def payload(self) -> dict[str, Any]:
+    def payload(self) -> dict[str, JsonValue]:
         """The JSON ``data`` of the envelope, as subscribers receive it."""
         return self.model_dump(mode="json", by_alias=True)
 

@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from fastapi import APIRouter, Request
-from pydantic import ValidationError
+from pydantic import JsonValue, ValidationError
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,9 +36,9 @@ from shared.events.tables import EventTables
 
 E = TypeVar("E", bound=Event)
 #: what an inbox route answers: ``{"status": "applied" | "stale" | "duplicate" | "ignored", ...}``
-Outcome = dict[str, Any]
+Outcome = dict[str, str | list[str]]
 #: a verified envelope as another service sent it
-Envelope = dict[str, Any]
+Envelope = dict[str, JsonValue]
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,7 @@ class Received(Generic[E]):
             raise Unprocessable(f"event without a valid timestamp: {exc}") from exc
 
 
+#: a registered handler (the registry forgets which event model each takes; :meth:`Inbox.handles` knows)
 Handler = Callable[[AsyncSession, Received[Any]], Awaitable[Outcome]]
 H = TypeVar("H", bound=Callable[..., Awaitable[Outcome]])
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from pydantic import JsonValue
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
@@ -17,7 +18,7 @@ from shared.db import IdMixin, TimestampMixin, UTCDateTime, utcnow
 from shared.events.contracts import Event
 
 #: a JSON payload as stored in the outbox and sent to subscribers
-Payload = dict[str, Any]
+Payload = dict[str, JsonValue]
 
 
 class _Row:
