@@ -17,16 +17,16 @@ from shared.context import AppContext, attach
 from shared.cors import ListedOriginsCORS
 from shared.db import make_engine, make_sessionmaker
 from shared.errors import install_error_handlers
-from shared.events import EventTables
+from shared.events.relay import Relay, Task
+from shared.events.subscriptions import internal_router, subscriptions_router
+from shared.events.tables import EventTables
 from shared.health import ops_router
 from shared.http import jwks_fetcher, make_http_client, revocations_fetcher
 from shared.idempotency import IdempotencyMiddleware
 from shared.observability import InputGuardMiddleware, Metrics, ObservabilityMiddleware, configure_logging
 from shared.openapi import install_openapi, refuse_unknown_query
 from shared.outbound import OutboundPolicy
-from shared.relay import Relay, Task
 from shared.settings import ServiceSettings
-from shared.subscriptions import internal_router, subscriptions_router
 
 Hook = Callable[[FastAPI], Awaitable[None]]
 

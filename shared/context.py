@@ -20,10 +20,10 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
     from shared.auth import TokenVerifier
-    from shared.events import EventTables
+    from shared.events.relay import Relay
+    from shared.events.tables import EventTables
     from shared.observability import Metrics
     from shared.outbound import OutboundPolicy
-    from shared.relay import Relay
     from shared.settings import ServiceSettings
 
 C = TypeVar("C", bound="AppContext")

@@ -6,18 +6,19 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import String, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
+from services.campaigns import contracts
 from services.campaigns.base import Base
 from shared.db import UTCDateTime, insert_ignore, utcnow
-from shared.events import emit, event_tables
+from shared.events import outbox
+from shared.events.tables import event_tables
 
 log = logging.getLogger("xbm.campaigns.events")
-EVENTS = event_tables(Base, ("campaign.status_changed", "experiment.decided", "sbu.performance_changed"))
+EVENTS = event_tables(Base, contracts.EVENTS)
 
 
 class ChangedSbu(Base):
@@ -31,9 +32,9 @@ class ChangedSbu(Base):
 
 
 async def publish(
-    session: AsyncSession, org_id: str, type: str, data: dict[str, Any], occurred_at: datetime | None = None
+    session: AsyncSession, org_id: str, event: contracts.CampaignsEvent, occurred_at: datetime | None = None
 ) -> None:
-    await emit(session, EVENTS, org_id=org_id, type=type, data=data, occurred_at=occurred_at)
+    await outbox.publish(session, EVENTS, event, org_id=org_id, occurred_at=occurred_at)
 
 
 async def mark_sbu_changed(session: AsyncSession, org_id: str, sbu_id: str) -> None:
@@ -55,8 +56,7 @@ async def announce_changed_sbus(sessionmaker: async_sessionmaker[AsyncSession], 
                 async with session.begin_nested():
                     figures = await sbu_figures(session, mark.org_id, mark.sbu_id)
                     if figures is not None:
-                        data = {"sbu_id": mark.sbu_id, **figures}
-                        await publish(session, mark.org_id, "sbu.performance_changed", data)
+                        await publish(session, mark.org_id, figures)
             except Exception:
                 log.exception("cannot announce the figures of SBU %s (org %s); skipped", mark.sbu_id, mark.org_id)
         if marked:

@@ -2,7 +2,7 @@
 
 from services.campaigns.events import EVENTS, announce_changed_sbus
 from services.campaigns.settings import CampaignsSettings
-from shared.relay import relay_main
+from shared.events.relay import relay_main
 
 if __name__ == "__main__":
     relay_main(CampaignsSettings(), EVENTS, lambda sessionmaker, _http: [lambda: announce_changed_sbus(sessionmaker)])

@@ -11,12 +11,13 @@ import logging
 from fastapi import FastAPI
 
 from services.campaigns.context import campaigns_context
+from services.campaigns.contracts import CampaignStatusChanged, ExperimentDecided, SbuPerformanceChanged
 from services.campaigns.events import EVENTS
-from shared.events import derive_webhook_secret
-from shared.subscriptions import upsert_system_subscription
+from services.campaigns.inbox import INBOX
+from shared.events.outbox import derive_webhook_secret
+from shared.events.subscriptions import upsert_system_subscription
 
 log = logging.getLogger("xbm.campaigns.subscribe")
-CONSUMES = {"plans": ("sbu.retired",), "compliance": ("order.released",)}
 
 
 async def _register(app: FastAPI, publisher: str, base_url: str) -> None:
@@ -25,7 +26,7 @@ async def _register(app: FastAPI, publisher: str, base_url: str) -> None:
     own = ctx.settings.campaigns_url.rstrip("/")
     body = {
         "url": f"{own}/internal/events/{publisher}",
-        "event_types": list(CONSUMES[publisher]),
+        "event_types": INBOX.event_types(publisher),
         "secret": derive_webhook_secret(secret, f"{publisher}->campaigns"),
     }
     delay = 0.5
@@ -57,7 +58,7 @@ async def subscribe_on_start(app: FastAPI) -> None:
             "plans",
             f"{settings.plans_url.rstrip('/')}/internal/events/campaigns",
             # plans keeps these as read models behind its SBU grid and report
-            ["sbu.performance_changed", "campaign.status_changed", "experiment.decided"],
+            [SbuPerformanceChanged.type, CampaignStatusChanged.type, ExperimentDecided.type],
             derive_webhook_secret(ctx.service_secret, "campaigns->plans"),
         )
     ctx.subscription_tasks = [

@@ -1,31 +1,23 @@
-"""The events compliance publishes, and its Idempotency-Key records (mechanisms in shared/)."""
+"""The events compliance publishes, and its Idempotency-Key records (mechanisms in shared/events/)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.compliance import contracts
 from services.compliance.base import Base
-from shared.events import emit, event_tables
+from shared.events import outbox
+from shared.events.tables import event_tables
 from shared.idempotency import idempotency_table
 
-#: the order states that publish an event when an order enters them, and the event's type
-STATE_EVENTS = {
-    "matched": "order.matched",
-    "mismatch": "order.mismatch",
-    "declared": "order.declared",
-    "cleared": "order.cleared",
-    "released": "order.released",
-}
-
-#: besides the order events, the customer register's coalesced summary (services/compliance/customers/announce.py)
-EVENTS = event_tables(Base, (*STATE_EVENTS.values(), "customers.summary_changed"))
+#: the order events and the customer register's coalesced summary (services/compliance/customers/announce.py)
+EVENTS = event_tables(Base, contracts.EVENTS)
 IdempotencyKey = idempotency_table(Base)
 
 
 async def publish(
-    session: AsyncSession, org_id: str, type: str, data: dict[str, Any], occurred_at: datetime | None = None
+    session: AsyncSession, org_id: str, event: contracts.ComplianceEvent, occurred_at: datetime | None = None
 ) -> None:
-    await emit(session, EVENTS, org_id=org_id, type=type, data=data, occurred_at=occurred_at)
+    await outbox.publish(session, EVENTS, event, org_id=org_id, occurred_at=occurred_at)

@@ -4,35 +4,34 @@ Compliance calls no one: plans points its own subscription here, and compliance 
 
 from __future__ import annotations
 
-from typing import Any
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from fastapi import APIRouter, FastAPI, Request
-
+from services.compliance import contracts
 from services.compliance.customers.tiers import apply_tier
-from services.compliance.events import EVENTS, STATE_EVENTS
+from services.compliance.events import EVENTS
+from services.plans.contracts import (
+    MembershipTierChanged,
+    MembershipTierCreated,
+    MembershipTierDeleted,
+    MembershipTierUpdated,
+)
 from shared.context import context_of
-from shared.db import DbSession
-from shared.errors import Unprocessable
-from shared.events import derive_webhook_secret
-from shared.subscriptions import ensure_system_subscription, receive_event
+from shared.events.inbox import Inbox, Outcome, Received
+from shared.events.outbox import derive_webhook_secret
+from shared.events.subscriptions import ensure_system_subscription
 
-router = APIRouter(prefix="/internal/events", tags=["internal"], include_in_schema=False)
-TIER_EVENTS = {"membership_tier.created": False, "membership_tier.updated": False, "membership_tier.deleted": True}
+INBOX = Inbox("compliance", EVENTS)
 
 
-@router.post("/plans")
-async def from_plans(request: Request, session: DbSession) -> dict[str, Any]:
-    secret = derive_webhook_secret(context_of(request.app).service_secret, "plans->compliance")
-    envelope = await receive_event(request, session, EVENTS, secret, source="plans")
-    if envelope is None:
-        return {"status": "duplicate"}
-    if envelope["type"] not in TIER_EVENTS:
-        return {"status": "ignored"}
-    try:
-        applied = await apply_tier(session, str(envelope["org_id"]), envelope["data"], TIER_EVENTS[envelope["type"]])
-    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
-        raise Unprocessable(f"malformed {envelope['type']}: {exc}") from exc
+@INBOX.handles(MembershipTierCreated, MembershipTierUpdated, MembershipTierDeleted)
+async def tier_changed(session: AsyncSession, event: Received[MembershipTierChanged]) -> Outcome:
+    deleted = isinstance(event.data, MembershipTierDeleted)
+    applied = await apply_tier(session, event.org_id, event.data, deleted)
     return {"status": "applied" if applied else "stale"}
+
+
+router = INBOX.router()
 
 
 async def subscribe_on_start(app: FastAPI) -> None:
@@ -46,6 +45,6 @@ async def subscribe_on_start(app: FastAPI) -> None:
         EVENTS,
         "plans",
         f"{settings.plans_url.rstrip('/')}/internal/events/compliance",
-        [*STATE_EVENTS.values(), "customers.summary_changed"],
+        [event.type for event in contracts.EVENTS],
         derive_webhook_secret(context_of(app).service_secret, "compliance->plans"),
     )

@@ -2,7 +2,7 @@
 
 from services.compliance.events import EVENTS
 from services.compliance.settings import ComplianceSettings
-from shared.relay import relay_main
+from shared.events.relay import relay_main
 
 if __name__ == "__main__":
     relay_main(ComplianceSettings(), EVENTS)

@@ -2,7 +2,7 @@
 
 from services.plans.events import EVENTS
 from services.plans.settings import PlansSettings
-from shared.relay import relay_main
+from shared.events.relay import relay_main
 
 if __name__ == "__main__":
     relay_main(PlansSettings(), EVENTS)

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from services.campaigns.events import EVENTS, ChangedSbu, announce_changed_sbus
 from shared.context import context_of
-from shared.events import derive_webhook_secret
-from shared.relay import signed_headers
+from shared.events.outbox import derive_webhook_secret
+from shared.events.relay import signed_headers
 from tests.campaigns.conftest import SERVICE_SECRET
 from tests.campaigns.helpers import FakePlans, new_campaign
 from tests.support import Tenant, assert_problem

@@ -18,7 +18,7 @@ from services.compliance.orders import lookup as orders_lookup
 from services.compliance.orders import returns as orders_returns
 from services.compliance.orders import state as orders_state
 from shared.context import context_of
-from shared.events import derive_webhook_secret
+from shared.events.outbox import derive_webhook_secret
 from tests.compliance.support import EBP, Seller, answer, buyer_id, new_order_no, payment, waybill
 from tests.compliance.test_messages import CEB, receipt_622, send
 from tests.support import SERVICE_SECRET, Tenant

@@ -22,7 +22,7 @@ from services.compliance.orders.models import Order
 from shared.context import context_of
 from shared.db import retry_on_lock_conflict
 from shared.errors import Conflict, Unavailable
-from shared.relay import Relay
+from shared.events.relay import Relay
 from tests.compliance.support import (
     EBP,
     LOGISTICS,

@@ -18,8 +18,8 @@ from services.compliance.customs.signing import FileSigner, sign_message
 from services.compliance.events import EVENTS
 from services.compliance.settings import ComplianceSettings
 from shared.context import context_of
-from shared.events import derive_webhook_secret, envelope
-from shared.relay import signed_headers
+from shared.events.outbox import derive_webhook_secret, envelope
+from shared.events.relay import signed_headers
 from tests.compliance.signers import rsa_files, sm2_files, verify
 from tests.compliance.support import (
     CUSTOMS,

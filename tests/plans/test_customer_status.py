@@ -15,9 +15,9 @@ from standardwebhooks.webhooks import Webhook
 
 from services.plans.events import EVENTS as PLANS_EVENTS
 from shared.context import context_of
-from shared.events import derive_webhook_secret
+from shared.events.outbox import derive_webhook_secret
+from shared.events.relay import Relay
 from shared.outbound import OutboundPolicy
-from shared.relay import Relay
 from tests.compliance.customer_season import release_import
 from tests.compliance.support import Seller, buyer_id
 from tests.conftest import asgi_client

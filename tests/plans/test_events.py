@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from services.plans.events import EVENTS
 from shared.context import context_of
-from shared.events import derive_webhook_secret
-from shared.relay import signed_headers
+from shared.events.outbox import derive_webhook_secret
+from shared.events.relay import signed_headers
 from tests.plans.builders import new_plan, post, ready_strategy, sbu_body, tactics
 from tests.support import SERVICE_SECRET, Tenant, assert_problem
 

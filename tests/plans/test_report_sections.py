@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 
 from services.plans.report.service import observed_lift
-from shared.events import derive_webhook_secret
-from shared.relay import signed_headers
+from shared.events.outbox import derive_webhook_secret
+from shared.events.relay import signed_headers
 from tests.plans.builders import post
 from tests.plans.company_a import build_strategy, build_tactics, sbu
 from tests.plans.printing import assert_a4, needs_chromium, printed

@@ -4,7 +4,7 @@ deliveries (campaigns' own job isolates each SBU: tests/campaigns/test_hardening
 from __future__ import annotations
 
 from shared.context import context_of
-from shared.relay import Relay
+from shared.events.relay import Relay
 from tests.shared.test_events import _make_toy, _subscribe, toy  # noqa: F401 - the toy service fixture
 
 

@@ -16,8 +16,8 @@ from urllib.parse import quote
 import httpx
 
 from shared.context import context_of
-from shared.events import emit
-from shared.relay import Outcome, Relay
+from shared.events.outbox import publish
+from shared.events.relay import Outcome, Relay
 from tests.security.operations import PARAM, Operation
 from tests.support import Tenant
 
@@ -125,8 +125,9 @@ async def find_delivery(world: World, client: httpx.AsyncClient, app: Any) -> No
     items = (await client.get(url, headers=world.tenant.auth())).json()["items"]
     if not items:
         tables = context_of(app).events
+        assert tables is not None
         async with context_of(app).sessionmaker() as session:
-            await emit(session, tables, org_id=world.tenant.org_id, type=tables.event_types[0], data={"walk": True})
+            await publish(session, tables, tables.events[0].model_construct(), org_id=world.tenant.org_id)
             await session.commit()
         items = (await client.get(url, headers=world.tenant.auth())).json()["items"]
     world.params["delivery_id"] = items[0]["id"]

@@ -19,10 +19,10 @@ from standardwebhooks.webhooks import Webhook
 from services.plans.context import plans_context
 from shared.context import context_of
 from shared.db import utcnow
-from shared.events import MAX_ATTEMPTS, RETRY_DELAYS, derive_webhook_secret, retry_delay
+from shared.events.outbox import MAX_ATTEMPTS, RETRY_DELAYS, derive_webhook_secret, retry_delay
+from shared.events.relay import signed_headers
 from shared.idempotency import request_fingerprint
 from shared.migrations import aupgrade_to_head
-from shared.relay import signed_headers
 from shared.settings import ServiceSettings
 from tests.conftest import BACKEND, asgi_client
 from tests.shared.toy.service import EVENTS, MIGRATIONS, IdempotencyKey, Toy, create_app
@@ -255,7 +255,7 @@ async def test_a_relay_killed_between_sending_and_recording_loses_nothing(toy, t
 async def test_two_relays_never_send_one_row_twice(toy, tenant: Tenant) -> None:  # type: ignore[no-untyped-def]
     if BACKEND != "postgres":
         pytest.skip("SKIP LOCKED is PostgreSQL's; on SQLite XBM runs a single relay")
-    from shared.relay import Relay
+    from shared.events.relay import Relay
 
     app, client, subscriber = toy
     await _subscribe(client, tenant)

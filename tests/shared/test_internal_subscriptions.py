@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from services.campaigns.subscribe import _register
 from services.plans.events import EVENTS as PLANS_EVENTS
 from shared.context import context_of
-from shared.events import derive_webhook_secret
+from shared.events.outbox import derive_webhook_secret
 from tests.support import SERVICE_SECRET, assert_problem
 
 

@@ -18,11 +18,12 @@ import pytest
 from sqlalchemy import select
 
 from services.plans.app import MIGRATIONS
+from services.plans.contracts import SbuRetired
 from services.plans.events import EVENTS
 from shared.db import make_engine, make_sessionmaker
-from shared.events import emit, new_webhook_secret
+from shared.events.outbox import new_webhook_secret, publish
+from shared.events.subscriptions import upsert_system_subscription
 from shared.migrations import aupgrade_to_head
-from shared.subscriptions import upsert_system_subscription
 from tests.system.procs import ROOT
 
 pytestmark = [pytest.mark.system, pytest.mark.db]
@@ -92,7 +93,7 @@ async def test_killing_a_relay_mid_delivery_loses_nothing(databases, tmp_path: P
         await upsert_system_subscription(
             session, EVENTS, "watcher", subscriber.url, ["sbu.retired"], new_webhook_secret()
         )
-        event = await emit(session, EVENTS, org_id="org-1", type="sbu.retired", data={"sbu_id": "s-1"})
+        event = await publish(session, EVENTS, SbuRetired(sbu_id="s-1"), org_id="org-1")
 
     first = relay(url, tmp_path)
     try:

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.campaigns.campaigns.lifecycle import allowed_moves, can_move
 from services.campaigns.campaigns.models import AttributedOrder, Campaign, MetricRow
 from services.campaigns.campaigns.schemas import CampaignIn, CampaignPatch, MetricsIn
+from services.campaigns.contracts import CampaignStatusChanged
 from services.campaigns.event_nodes.models import EventNode
 from services.campaigns.events import mark_sbu_changed, publish
 from services.campaigns.kinds.service import settings_schema_of
@@ -133,13 +134,8 @@ async def change_status(session: AsyncSession, campaign: Campaign, to: str) -> C
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict("the campaign's status changed meanwhile; read it again")
     await session.refresh(campaign)
-    await publish(
-        session,
-        campaign.org_id,
-        "campaign.status_changed",
-        {"campaign_id": campaign.id, "sbu_id": campaign.sbu_id, "from": current, "to": to},
-        campaign.updated_at,
-    )
+    changed = CampaignStatusChanged(campaign_id=campaign.id, sbu_id=campaign.sbu_id, from_=current, to=to)
+    await publish(session, campaign.org_id, changed, campaign.updated_at)
     return campaign
 
 

@@ -87,19 +87,6 @@ class CountsOut(Out):
     conversions: int
 
 
-class ExperimentDecided(Out):
-    """The data of ``experiment.decided``: the decision recorded, who recorded it and on which counts."""
-
-    experiment_id: str
-    campaign_id: str
-    decision: Literal["srm", "winner", "no_winner"]
-    winner: str | None
-    method: Method
-    metric: Metric
-    decided_by: str
-    counts: list[CountsOut]
-
-
 class ExperimentOut(Out):
     id: str
     campaign_id: str

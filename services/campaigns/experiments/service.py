@@ -17,13 +17,12 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.campaigns.campaigns.models import Campaign, MetricRow
+from services.campaigns.contracts import ArmCounts, ExperimentDecided
 from services.campaigns.events import publish
 from services.campaigns.experiments import stats
 from services.campaigns.experiments.models import Experiment
 from services.campaigns.experiments.schemas import (
     AnalysisOut,
-    CountsOut,
-    ExperimentDecided,
     ExperimentIn,
     PlanOut,
     PriorOut,
@@ -229,20 +228,14 @@ async def record_decision(session: AsyncSession, principal: Principal, experimen
     data = ExperimentDecided(
         experiment_id=experiment_id,
         campaign_id=campaign_id,
-        decision=analysis.decision,  # type: ignore[arg-type]  # insufficient_data was refused above
+        decision=analysis.decision,  # insufficient_data was refused above
         winner=analysis.winner,
         method=out.method,
         metric=out.metric,
         decided_by=principal.subject,
-        counts=[CountsOut(**c) for c in counts],
+        counts=[ArmCounts(**c) for c in counts],
     )
-    await publish(
-        session,
-        org_id,
-        "experiment.decided",
-        data.model_dump(mode="json"),
-        decided_at,
-    )
+    await publish(session, org_id, data, decided_at)
     return out
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.campaigns.campaigns.models import AttributedOrder, Campaign, MetricRow
+from services.campaigns.contracts import CampaignFigures, SbuPerformanceChanged, VariantFigures
 from services.campaigns.performance import kpis as k
 from services.campaigns.performance.schemas import (
     CampaignPerformanceOut,
@@ -22,7 +23,6 @@ from services.campaigns.performance.schemas import (
 from shared.db import exact_sum, utcnow
 from shared.errors import Conflict, NotFound
 from shared.money import money_or_zero
-from shared.schemas import format_decimal
 
 COUNTS = ("impressions", "clicks", "conversions", "sends", "opens", "unsubscribes")
 AMOUNTS = ("cost", "revenue")
@@ -154,7 +154,7 @@ async def sbu_performance(session: AsyncSession, org_id: str, sbu_id: str, as_of
     return SbuPerformanceOut(sbu_id=sbu_id, campaign_count=int(count), **body)
 
 
-async def sbu_figures(session: AsyncSession, org_id: str, sbu_id: str) -> dict[str, Any] | None:
+async def sbu_figures(session: AsyncSession, org_id: str, sbu_id: str) -> SbuPerformanceChanged | None:
     """Spend, revenue and ROAS of an SBU as ``sbu.performance_changed`` carries them to plans' grid; None when
     they cannot be summed (no campaign, or campaigns in several currencies)."""
     stmt = (
@@ -170,20 +170,21 @@ async def sbu_figures(session: AsyncSession, org_id: str, sbu_id: str) -> dict[s
     currency, spend, revenue = groups[0]
     spend, revenue = Decimal(spend or 0), Decimal(revenue or 0)
     roas = k.ratio(revenue, spend)
-    return {
-        "currency": currency,
-        "spend": format_decimal(spend),
-        "revenue": format_decimal(revenue),
-        "roas": None if roas is None else format_decimal(roas),
-        "as_of": utcnow().isoformat(),
-        "campaigns": await campaign_figures(session, org_id, sbu_id),
-    }
+    return SbuPerformanceChanged(
+        sbu_id=sbu_id,
+        currency=currency,
+        spend=spend,
+        revenue=revenue,
+        roas=roas,
+        as_of=utcnow(),
+        campaigns=await campaign_figures(session, org_id, sbu_id),
+    )
 
 
 MAX_ANNOUNCED_CAMPAIGNS = 200
 
 
-async def campaign_figures(session: AsyncSession, org_id: str, sbu_id: str) -> list[dict[str, Any]]:
+async def campaign_figures(session: AsyncSession, org_id: str, sbu_id: str) -> list[CampaignFigures]:
     """Each campaign of the SBU with its budget, dates, status and metric totals by variant, so plans' report
     can show KPIs, pacing and experiment lift without calling campaigns (plans calls no one)."""
     campaigns = (
@@ -194,18 +195,17 @@ async def campaign_figures(session: AsyncSession, org_id: str, sbu_id: str) -> l
             .limit(MAX_ANNOUNCED_CAMPAIGNS)
         )
     ).scalars()
-    by_campaign: dict[str, dict[str, Any]] = {
-        c.id: {
-            "campaign_id": c.id,
-            "name": c.name,
-            "kind": c.kind,
-            "status": c.status,
-            "currency": c.currency,
-            "budget": format_decimal(c.budget_amount),
-            "starts_on": c.starts_on.isoformat(),
-            "ends_on": c.ends_on.isoformat(),
-            "variants": [],
-        }
+    by_campaign = {
+        c.id: CampaignFigures(
+            campaign_id=c.id,
+            name=c.name,
+            kind=c.kind,
+            status=c.status,
+            currency=c.currency,
+            budget=c.budget_amount,
+            starts_on=c.starts_on,
+            ends_on=c.ends_on,
+        )
         for c in campaigns
     }
     stmt = (
@@ -223,14 +223,14 @@ async def campaign_figures(session: AsyncSession, org_id: str, sbu_id: str) -> l
         .order_by(MetricRow.campaign_id, MetricRow.variant)
     )
     for campaign_id, variant, impressions, clicks, conversions, cost, revenue in (await session.execute(stmt)).all():
-        by_campaign[campaign_id]["variants"].append(
-            {
-                "key": variant,
-                "impressions": int(impressions or 0),
-                "clicks": int(clicks or 0),
-                "conversions": int(conversions or 0),
-                "spend": format_decimal(Decimal(cost or 0)),
-                "revenue": format_decimal(Decimal(revenue or 0)),
-            }
+        by_campaign[campaign_id].variants.append(
+            VariantFigures(
+                key=variant,
+                impressions=int(impressions or 0),
+                clicks=int(clicks or 0),
+                conversions=int(conversions or 0),
+                spend=Decimal(cost or 0),
+                revenue=Decimal(revenue or 0),
+            )
         )
     return list(by_campaign.values())

@@ -9,14 +9,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.compliance.contracts import CustomersSummaryChanged
 from services.compliance.customers.models import SummaryMark
-from services.compliance.customers.schemas import SummaryChanged
 from services.compliance.customers.service import DEFAULT_WINDOW, summary_view
 from services.compliance.customers.summary import Scope
 from services.compliance.events import publish
 from shared.db import utcnow
 
-EVENT = "customers.summary_changed"
 DAILY = timedelta(days=1)
 
 
@@ -38,7 +37,6 @@ async def announce_summaries(
         marks = list((await session.execute(stmt)).scalars())
         for mark in marks:
             view = await summary_view(session, Scope(mark.org_id, now - DEFAULT_WINDOW, now))
-            data = SummaryChanged(**view.model_dump(), computed_at=now)
-            await publish(session, mark.org_id, EVENT, data.model_dump(mode="json", by_alias=True), now)
+            await publish(session, mark.org_id, CustomersSummaryChanged(**view.model_dump(), computed_at=now), now)
             mark.dirty, mark.announced_at = False, now
         return len(marks)

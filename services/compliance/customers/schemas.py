@@ -57,12 +57,6 @@ class SummaryOut(Out):
     )
 
 
-class SummaryChanged(SummaryOut):
-    """The data of ``customers.summary_changed``: the summary of the default window, and when it was computed."""
-
-    computed_at: datetime
-
-
 class LifecycleIn(Schema):
     """The organisation's lifecycle windows in days since a customer's last order: new (first order within
     `new_days`), active (within `active_days`), at risk (up to `at_risk_days`), lapsed (beyond)."""

@@ -4,16 +4,14 @@ released publishes ``order.<state>`` (``order.matched``, ``order.mismatch``, ``o
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.compliance.contracts import STATE_EVENTS, OrderChanged
 from services.compliance.customers import register as customers
 from services.compliance.customs.codes import iso_currency as _iso_currency
-from services.compliance.events import STATE_EVENTS, publish
+from services.compliance.events import publish
 from services.compliance.orders.models import Order
 from shared.db import utcnow
-from shared.schemas import format_decimal
 
 
 def iso_currency(code: str) -> str:
@@ -21,22 +19,20 @@ def iso_currency(code: str) -> str:
     return _iso_currency(code)
 
 
-def order_event(order: Order, previous: str) -> dict[str, Any]:
+def order_event(event: type[OrderChanged], order: Order, previous: str) -> OrderChanged:
     """What subscribers learn of an order's change: its keys, states, campaign and amount — never the buyer's or
-    payer's name or ID number."""
-    data: dict[str, Any] = {
-        "ebp_code": order.ebp_code,
-        "order_no": order.order_no,
-        "state": order.state,
-        "previous_state": previous,
-        "utm_campaign": order.utm_campaign,
-        "amount": format_decimal(order.actual_paid),
-        "currency": iso_currency(order.currency),
-        "declaration_id": order.declaration_id,
-    }
-    if order.state == "mismatch":
-        data["failing_rules"] = order.failing_rules.split(",") if order.failing_rules else []
-    return data
+    payer's name or ID number (``failing_rules`` reach them with ``order.mismatch`` only)."""
+    return event(
+        ebp_code=order.ebp_code,
+        order_no=order.order_no,
+        state=order.state,
+        previous_state=previous,
+        utm_campaign=order.utm_campaign,
+        amount=order.actual_paid,
+        currency=iso_currency(order.currency),
+        declaration_id=order.declaration_id,
+        failing_rules=order.failing_rules.split(",") if order.failing_rules else [],
+    )
 
 
 async def change_state(session: AsyncSession, order: Order, new: str) -> None:
@@ -49,6 +45,6 @@ async def change_state(session: AsyncSession, order: Order, new: str) -> None:
     if new == "released":
         order.released_at = now
     await customers.order_state_changed(session, order)
-    event_type = STATE_EVENTS.get(new)
-    if event_type is not None:
-        await publish(session, order.org_id, event_type, order_event(order, previous), now)
+    event = STATE_EVENTS.get(new)
+    if event is not None:
+        await publish(session, order.org_id, order_event(event, order, previous), now)

@@ -8,15 +8,16 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.compliance.contracts import CustomersSummaryChanged
 from services.plans.customer_status.models import CustomerStatus
-from services.plans.customer_status.schemas import CustomerStatusOut, SummaryChangedIn
+from services.plans.customer_status.schemas import CustomerStatusOut
 from services.plans.execution.schemas import SnapshotOut, SnapshotWindow
 from services.plans.planning.models import Plan
 from services.plans.planning.schemas import Finding
 from shared.db import new_id
 
 
-async def apply_summary(session: AsyncSession, org_id: str, summary: SummaryChangedIn) -> bool:
+async def apply_summary(session: AsyncSession, org_id: str, summary: CustomersSummaryChanged) -> bool:
     """Keep the newest summary of the organisation; False for one computed before the stored one."""
     row = await session.get(CustomerStatus, org_id, with_for_update=True)
     if row is not None and row.computed_at >= summary.computed_at:

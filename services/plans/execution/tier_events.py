@@ -3,32 +3,40 @@ every change of a tier is announced with everything needed to apply it (never th
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.plans.contracts import (
+    MembershipTierChanged,
+    MembershipTierCreated,
+    MembershipTierDeleted,
+    MembershipTierUpdated,
+    TierSpend,
+)
 from services.plans.events import publish
 from services.plans.execution.models import MembershipTier
 from shared.db import utcnow
-from shared.schemas import format_decimal
 
-TIER_EVENTS = ("membership_tier.created", "membership_tier.updated", "membership_tier.deleted")
+TIER_EVENTS: dict[str, type[MembershipTierChanged]] = {
+    "created": MembershipTierCreated,
+    "updated": MembershipTierUpdated,
+    "deleted": MembershipTierDeleted,
+}
 
 
-def tier_event(tier: MembershipTier) -> dict[str, Any]:
+def tier_event(event: type[MembershipTierChanged], tier: MembershipTier) -> MembershipTierChanged:
     spend = tier.min_spend
-    return {
-        "tier_id": tier.id,
-        "plan_id": tier.plan_id,
-        "name": tier.name,
-        "level": tier.level,
-        "min_orders": tier.min_orders,
-        "min_spend": {"amount": format_decimal(spend["amount"]), "currency": spend["currency"]} if spend else None,
-        "window_days": tier.window_days,
+    return event(
+        tier_id=tier.id,
+        plan_id=tier.plan_id,
+        name=tier.name,
+        level=tier.level,
+        min_orders=tier.min_orders,
+        min_spend=TierSpend(amount=spend["amount"], currency=spend["currency"]) if spend else None,
+        window_days=tier.window_days,
         # the receiver keeps the newest version: a late delivery of an older one changes nothing
-        "changed_at": utcnow().isoformat(),
-    }
+        changed_at=utcnow(),
+    )
 
 
 async def tier_written(session: AsyncSession, action: str, tier: MembershipTier) -> None:
-    await publish(session, tier.org_id, f"membership_tier.{action}", tier_event(tier))
+    await publish(session, tier.org_id, tier_event(TIER_EVENTS[action], tier))

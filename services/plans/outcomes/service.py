@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.campaigns.contracts import CampaignFigures, ExperimentDecided
+from services.compliance.contracts import OrderChanged
 from services.plans.outcomes.models import CampaignOutcome, CustomsOrder, ExperimentOutcome
-from services.plans.outcomes.schemas import CampaignFigures, ExperimentDecided, OrderChanged
 from shared.db import upsert, utcnow
 
 

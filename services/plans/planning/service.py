@@ -12,6 +12,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.plans.contracts import PlanActivated
 from services.plans.events import publish
 from services.plans.planning.models import AuditEntry, Plan
 from services.plans.planning.readiness import plan_findings
@@ -172,10 +173,6 @@ async def activate_plan(session: AsyncSession, principal: Principal, plan_id: st
     await session.flush()
     await session.refresh(plan)
     record(session, ctx, "activate", "plan", plan.id, before, PlanOut.model_validate(plan))
-    await publish(
-        session,
-        plan.org_id,
-        "plan.activated",
-        {"plan_id": plan.id, "name": plan.name, "strategy_locked_until": plan.strategy_locked_until.isoformat()},
-    )
+    activated = PlanActivated(plan_id=plan.id, name=plan.name, strategy_locked_until=plan.strategy_locked_until)
+    await publish(session, plan.org_id, activated)
     return plan

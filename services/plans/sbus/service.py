@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.plans.contracts import SbuCreated, SbuRetired
 from services.plans.events import publish
 from services.plans.planning.children import load_plan
 from services.plans.planning.models import Plan
@@ -26,6 +27,8 @@ from shared.db import get_scoped, scoped, upsert, utcnow
 from shared.errors import Conflict, FieldError
 from shared.etag import Precondition
 from shared.money import to_columns
+
+E = TypeVar("E", bound=SbuCreated)
 
 TRIPLE = ("customer_id", "channel_id", "product_id")
 
@@ -67,7 +70,7 @@ async def add_sbu(session: AsyncSession, ctx: WriteContext, values: dict[str, An
         raise Conflict("this customer × channel × product already has a live SBU") from exc
     await session.refresh(sbu)
     record(session, ctx, "create", "sbu", sbu.id, None, SbuOut.model_validate(sbu), reason)
-    await publish(session, sbu.org_id, "sbu.created", _sbu_event(sbu))
+    await publish(session, sbu.org_id, _sbu_event(SbuCreated, sbu))
     return sbu
 
 
@@ -80,20 +83,21 @@ async def retire_sbu(session: AsyncSession, ctx: WriteContext, sbu: Sbu, reason:
     await session.flush()
     await session.refresh(sbu)
     record(session, ctx, "retire", "sbu", sbu.id, before, SbuOut.model_validate(sbu), reason)
-    await publish(session, sbu.org_id, "sbu.retired", {**_sbu_event(sbu), "reason": reason}, sbu.retired_at)
+    await publish(session, sbu.org_id, _sbu_event(SbuRetired, sbu, reason=reason), sbu.retired_at)
     return sbu
 
 
-def _sbu_event(sbu: Sbu) -> dict[str, Any]:
-    return {
-        "sbu_id": sbu.id,
-        "plan_id": sbu.plan_id,
-        "status": sbu.status,
-        "customer_id": sbu.customer_id,
-        "channel_id": sbu.channel_id,
-        "product_id": sbu.product_id,
-        "derived_from": sbu.derived_from,
-    }
+def _sbu_event(event: type[E], sbu: Sbu, **extra: str) -> E:
+    return event(
+        sbu_id=sbu.id,
+        plan_id=sbu.plan_id,
+        status=sbu.status,
+        customer_id=sbu.customer_id,
+        channel_id=sbu.channel_id,
+        product_id=sbu.product_id,
+        derived_from=sbu.derived_from,
+        **extra,
+    )
 
 
 async def create_sbu(session: AsyncSession, principal: Principal, plan_id: str, body: SbuIn) -> Sbu:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 import httpx
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
@@ -14,11 +14,13 @@ from shared.app import build_app
 from shared.auth import KeySource, Principal, StaticKeys, require
 from shared.context import context_of
 from shared.db import DbSession, IdMixin, OrgMixin, TimestampMixin, new_metadata
-from shared.events import derive_webhook_secret, emit, event_tables
+from shared.events.contracts import Event
+from shared.events.inbox import receive_event
+from shared.events.outbox import derive_webhook_secret, publish
+from shared.events.tables import event_tables
 from shared.idempotency import idempotency_table
 from shared.schemas import Name, Schema
 from shared.settings import ServiceSettings
-from shared.subscriptions import receive_event
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -32,7 +34,15 @@ class Toy(IdMixin, OrgMixin, TimestampMixin, Base):
     name: Mapped[str] = mapped_column(String(200))
 
 
-EVENTS = event_tables(Base, ("toy.created",))
+class ToyCreated(Event):
+    type: ClassVar[str] = "toy.created"
+    publisher: ClassVar[str] = "toys"
+
+    id: str
+    name: str
+
+
+EVENTS = event_tables(Base, (ToyCreated,))
 IdempotencyKey = idempotency_table(Base)
 
 
@@ -51,7 +61,7 @@ def _router() -> APIRouter:
         toy = Toy(org_id=principal.org_id, name=body.name)
         session.add(toy)
         await session.flush()
-        await emit(session, EVENTS, org_id=principal.org_id, type="toy.created", data={"id": toy.id, "name": toy.name})
+        await publish(session, EVENTS, ToyCreated(id=toy.id, name=toy.name), org_id=principal.org_id)
         response.headers["Location"] = f"/v1/toys/{toy.id}"
         return {"id": toy.id, "name": toy.name}
 

@@ -24,11 +24,13 @@ from standardwebhooks.webhooks import Webhook
 
 from shared.db import utcnow
 from shared.errors import Unprocessable
-from shared.events import EventTables, envelope, retry_delay
+from shared.events.outbox import envelope, retry_delay
+from shared.events.tables import DeliveryColumns, EventTables, OutboxEventColumns, SubscriptionColumns
 from shared.outbound import OutboundPolicy
+from shared.settings import ServiceSettings
 
 log = logging.getLogger("xbm.relay")
-Task = Callable[[], Awaitable[Any]]
+Task = Callable[[], Awaitable[object]]
 
 
 @dataclass
@@ -74,7 +76,7 @@ class Relay:
         self.send_timeout = send_timeout
         self.extra_tasks = extra_tasks
 
-    async def claim(self) -> list[tuple[Any, Any, Any]]:
+    async def claim(self) -> list[tuple[DeliveryColumns, OutboxEventColumns, SubscriptionColumns]]:
         """Lease up to ``batch`` due deliveries; returns (delivery, event, subscription) triples."""
         D, E, S = self.t.Delivery, self.t.OutboxEvent, self.t.Subscription
         now = utcnow()
@@ -98,7 +100,9 @@ class Relay:
             ).all()
         return [tuple(r) for r in rows]  # type: ignore[misc]
 
-    async def send(self, delivery: Any, event: Any, subscription: Any) -> Outcome:
+    async def send(
+        self, delivery: DeliveryColumns, event: OutboxEventColumns, subscription: SubscriptionColumns
+    ) -> Outcome:
         start = time.perf_counter()
         status_code: int | None = None
         error: str | None = None
@@ -195,7 +199,9 @@ class Relay:
                     pass
 
 
-def relay_main(settings: Any, tables: EventTables, extra_tasks: Callable[..., Sequence[Task]] | None = None) -> None:
+def relay_main(
+    settings: ServiceSettings, tables: EventTables, extra_tasks: Callable[..., Sequence[Task]] | None = None
+) -> None:
     """``python -m services.<svc>.relay``: a relay as a process of its own (scale it out on PostgreSQL)."""
     import signal
 

@@ -7,20 +7,21 @@ import asyncio
 import hmac
 import logging
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Path, Request, Response, status
 from pydantic import Field, StringConstraints
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
-from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Admin
 from shared.context import context_of
 from shared.db import DbSession, get_scoped, scoped, utcnow
 from shared.errors import Conflict, NotFound, Unauthorized, Unprocessable
 from shared.etag import check_if_match, set_etag
-from shared.events import EventTables, new_webhook_secret, remember_inbound
+from shared.events.outbox import new_webhook_secret
+from shared.events.tables import EventTables, SubscriptionColumns
 from shared.pagination import Pagination, paginate
 from shared.schemas import Out, Page, Schema, ShortText
 
@@ -141,7 +142,9 @@ def subscriptions_router() -> APIRouter:
         return SubscriptionCreated(**SubscriptionOut.model_validate(sub).model_dump(), secret=sub.secret)
 
     @router.get("", response_model=Page[SubscriptionOut])
-    async def list_subscriptions(principal: Admin, session: DbSession, tables: Tables, page: Pagination) -> Page[Any]:
+    async def list_subscriptions(
+        principal: Admin, session: DbSession, tables: Tables, page: Pagination
+    ) -> Page[SubscriptionOut]:
         rows, cursor = await paginate(session, scoped(tables.Subscription, principal.org_id), tables.Subscription, page)
         return Page(items=[SubscriptionOut.model_validate(r) for r in rows], next_cursor=cursor)
 
@@ -205,7 +208,7 @@ def subscriptions_router() -> APIRouter:
         types: dict[str, str] = dict(
             (await session.execute(select(E.id, E.type).where(E.id.in_([r.event_id for r in rows])))).all()
         )
-        attempts: dict[str, list[Any]] = {i: [] for i in ids}
+        attempts: dict[str, list[AttemptOut]] = {i: [] for i in ids}
         for attempt in (
             await session.execute(select(A).where(A.delivery_id.in_(ids)).order_by(A.attempted_at))
         ).scalars():
@@ -279,8 +282,8 @@ def internal_router() -> APIRouter:
 
 
 async def upsert_system_subscription(
-    session: Any, tables: EventTables, name: str, url: str, event_types: list[str], secret: str
-) -> Any:
+    session: AsyncSession, tables: EventTables, name: str, url: str, event_types: list[str], secret: str
+) -> SubscriptionColumns:
     S = tables.Subscription
     sub = (await session.execute(select(S).where(S.system_name == name))).scalar_one_or_none()
     if sub is None:
@@ -289,24 +292,6 @@ async def upsert_system_subscription(
     sub.url, sub.event_types, sub.secret, sub.status, sub.disabled_reason = url, event_types, secret, "active", None
     await session.flush()
     return sub
-
-
-async def receive_event(
-    request: Request, session: Any, tables: EventTables, secret: str, source: str
-) -> dict[str, Any] | None:
-    """Verify a Standard Webhooks delivery from another service and record its ``webhook-id`` in the caller's
-    transaction. Returns the envelope, or None for a redelivery (already applied)."""
-    body = await request.body()
-    try:
-        envelope = Webhook(secret).verify(body, dict(request.headers))
-    except (WebhookVerificationError, ValueError) as exc:
-        raise Unauthorized(f"event signature rejected: {exc}") from exc
-    if not isinstance(envelope, dict) or not isinstance(envelope.get("data"), dict) or "type" not in envelope:
-        raise Unprocessable("event envelope must carry type and data")
-    webhook_id = request.headers["webhook-id"][:128]
-    if not await remember_inbound(session, tables, webhook_id, source, str(envelope["type"])[:64]):
-        return None
-    return envelope
 
 
 log = logging.getLogger("xbm.subscriptions")
