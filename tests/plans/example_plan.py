@@ -2,7 +2,7 @@
 examples/company-a/plan.yaml, read by the CLI's own parser (services.cli.plan_file, which checks the file and
 turns names into ids) and sent through the plans API over the in-process client, layer by layer, so that a
 test can make its own probes between the layers (a too-dear product before the products, a pseudo-demand SBU
-beside the file's SBUs, …). Every figure a test asserts about the plan is read from here, not written again."""
+beside the file's SBUs, …). Every figure a test asserts about the plan is read from the file, not written again."""
 
 from __future__ import annotations
 
@@ -20,7 +20,6 @@ from tests.support import Tenant
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "company-a" / "plan.yaml"
 STRATEGY = ("environment_factors", "swot_items", "segments", "targeting", "positioning", "innovations")
-TACTICS = ("customers", "channels", "products", "sbus")
 # the clock the strategy lock reads (planning's today()); tests play the season on a day of the file's period
 LOCK_CLOCK = "services.plans.planning.service.today"
 
