@@ -3,6 +3,7 @@ one SVG bar per live SBU; rendered in headless Chromium it is a real, non-blank 
 
 from __future__ import annotations
 
+import itertools
 import re
 import shutil
 import struct
@@ -14,43 +15,30 @@ from pathlib import Path
 
 import httpx
 import pytest
+from markupsafe import escape
 
 from services.plans.sbus.service import apply_sbu_performance
 from shared.context import context_of
-from tests.plans.builders import post
-from tests.plans.company_a import POSITIONING, build_strategy, build_tactics, sbu
+from tests.plans.builders import money, post
+from tests.plans.example_plan import CompanyA, amount, import_company_a
 from tests.support import Tenant, assert_problem
 
 CHROMIUM = "/usr/bin/chromium"
 
 
-async def company_a_report(plans: httpx.AsyncClient, tenant: Tenant, plans_app) -> tuple[str, list[dict]]:  # type: ignore[no-untyped-def]
-    s = await build_strategy(plans, tenant)
-    t = await build_tactics(plans, tenant, s)
-    office = await post(
-        plans,
-        f"{s['base']}/sbus",
-        sbu(t["executives"], t["alibaba"], t["kit"], "practise golf in the office", "strong", "40000"),
-        tenant,
-        "supervisor",
-    )
-    gift = await post(
-        plans,
-        f"{s['base']}/sbus",
-        sbu(t["executives"], t["amazon"], t["kit"], "a gift for the boss", "weak", "15000"),
-        tenant,
-        "supervisor",
-    )
-    pros = await post(
-        plans,
-        f"{s['base']}/sbus",
-        sbu(t["pros"], t["alibaba"], t["kit"], "practise golf in the office", "pseudo", "5000"),
-        tenant,
-        "supervisor",
-    )
+async def company_a_report(  # type: ignore[no-untyped-def]
+    plans: httpx.AsyncClient, tenant: Tenant, plans_app
+) -> tuple[str, CompanyA]:
+    """The file's plan, a pseudo-demand SBU beside its SBUs (retired), and figures for its first SBU."""
+    company = await import_company_a(plans, tenant)
+    office = company.made["sbus"][0]
+    golfers, need = company.pseudo_demand()
+    pseudo = {**company.sent["sbus"][0], "customer_id": golfers["id"], "need": need, "demand": "pseudo"}
+    pros = await post(plans, f"{company.base}/sbus", {**pseudo, "budget": money("5000")}, tenant, "supervisor")
     await plans.post(
         f"/v1/sbus/{pros['id']}/retire", json={"reason": "pseudo-demand"}, headers=tenant.auth("supervisor")
     )
+    spring = company.period_start.replace(month=4)
     async with context_of(plans_app).sessionmaker() as session:
         await apply_sbu_performance(
             session,
@@ -59,35 +47,48 @@ async def company_a_report(plans: httpx.AsyncClient, tenant: Tenant, plans_app) 
             Decimal("12000"),
             Decimal("54000"),
             "USD",
-            datetime(2027, 4, 1, tzinfo=UTC),
+            datetime(spring.year, spring.month, spring.day, tzinfo=UTC),
         )
         await session.commit()
-    response = await plans.get(f"{s['base']}/report", headers=tenant.auth("analyst"))
+    response = await plans.get(f"{company.base}/report", headers=tenant.auth("analyst"))
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
-    assert_problem(await plans.get(f"{s['base']}/report", headers=tenant.auth("integration")), 403)
-    return response.text, [office, gift]
+    assert_problem(await plans.get(f"{company.base}/report", headers=tenant.auth("integration")), 403)
+    return response.text, company
 
 
 async def test_report_html_has_the_plan(plans: httpx.AsyncClient, tenant: Tenant, plans_app) -> None:  # type: ignore[no-untyped-def]
-    html, live = await company_a_report(plans, tenant, plans_app)
+    html, company = await company_a_report(plans, tenant, plans_app)
+    live = company.made["sbus"]
     assert "<script" not in html.lower()
     swot = re.search(r'<table class="swot">(.*?)</table>', html, re.S)
     assert swot, "no SWOT table"
     cells = re.findall(r'<td class="(strength|weakness|opportunity|threat)">(.*?)</td>', swot.group(1), re.S)
     assert [c[0] for c in cells] == ["strength", "weakness", "opportunity", "threat"]
-    assert "patented swing sensor" in cells[0][1] and "kit fits a 3 m office" in cells[0][1]
-    assert "unknown brand outside China" in cells[1][1] and "cheap copies" in cells[3][1]
-    assert POSITIONING in html
-    assert "High-end business people" in html and "Professional golfers" not in html.split("SBU grid")[0]
+    for item in company.sent["swot_items"]:  # every item of the file in its quadrant
+        assert escape(item["description"]) in dict(cells)[item["quadrant"]], item
+    (positioning,) = company.sent["positioning"]
+    assert escape(positioning["statement"]) in html
+    (untargeted,) = company.untargeted_segments()
+    targeted = [s for s in company.made["segments"] if s["id"] != untargeted["id"]]
+    assert targeted and all(escape(s["name"]) in html for s in targeted)
+    assert escape(untargeted["name"]) not in html.split("SBU grid")[0]
     svg = re.search(r"<svg[^>]*>(.*?)</svg>", html, re.S)
     assert svg, "no inline SVG chart"
     budget_bars = re.findall(r'<rect class="bar budget"[^>]*width="(\d+)"', svg.group(1))
     spend_bars = re.findall(r'<rect class="bar spend"[^>]*width="(\d+)"', svg.group(1))
-    assert len(budget_bars) == len(live) == 2  # the retired SBU is in the grid, not in the chart
+    assert (
+        len(budget_bars) == len(live) == len(company.bodies("sbus"))
+    )  # the retired SBU is in the grid, not in the chart
     assert len(spend_bars) == 1 and "spend not yet known" in svg.group(1)
-    assert int(budget_bars[0]) > int(budget_bars[1]) > 0  # 40,000 against 15,000
+    # the bars follow the file's budgets (60,000 against 35,000, …), all longer than nothing
+    budgets = [amount(body, "budget") for body in company.sent["sbus"]]
+    widths = [int(w) for w in budget_bars]
+    assert all(w > 0 for w in widths)
+    for (b1, w1), (b2, w2) in itertools.combinations(zip(budgets, widths, strict=True), 2):
+        assert (b1 > b2) == (w1 > w2) and (b1 < b2) == (w1 < w2), (budgets, widths)
     grid = html.split("SBU grid")[1]
-    assert grid.count('<tr class="sbu ') == 3 and "not yet known" in grid and "4.50" in grid  # ROAS 54000/12000
+    assert grid.count('<tr class="sbu ') == len(live) + 1 and "not yet known" in grid
+    assert "4.50" in grid  # ROAS 54000/12000
 
 
 def _non_white_pixels(png: bytes) -> int:

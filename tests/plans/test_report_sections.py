@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +15,9 @@ import httpx
 from services.plans.report.service import observed_lift
 from shared.events.outbox import derive_webhook_secret
 from shared.events.relay import signed_headers
-from tests.plans.builders import post
-from tests.plans.company_a import build_strategy, build_tactics, sbu
+from tests.plans.example_plan import CompanyA, amount, import_company_a
 from tests.plans.printing import assert_a4, needs_chromium, printed
 from tests.support import SERVICE_SECRET, Tenant, assert_problem
-
-START = date(2027, 3, 1)
 
 
 async def deliver(
@@ -35,7 +33,14 @@ async def deliver(
     )
 
 
-def campaign(campaign_id: str, name: str, currency: str, budget: str, variants: list[dict[str, Any]]) -> dict:  # type: ignore[type-arg]
+def season_start(company: CompanyA) -> date:
+    """The campaigns start on the first of March of the file's period."""
+    return company.period_start.replace(month=3, day=1)
+
+
+def campaign(
+    start: date, campaign_id: str, name: str, currency: str, budget: str, variants: list[dict[str, Any]]
+) -> dict:  # type: ignore[type-arg]
     return {
         "campaign_id": campaign_id,
         "name": name,
@@ -43,8 +48,8 @@ def campaign(campaign_id: str, name: str, currency: str, budget: str, variants: 
         "status": "running",
         "currency": currency,
         "budget": budget,
-        "starts_on": START.isoformat(),
-        "ends_on": (START + timedelta(days=29)).isoformat(),
+        "starts_on": start.isoformat(),
+        "ends_on": (start + timedelta(days=29)).isoformat(),
         "variants": variants,
     }
 
@@ -61,33 +66,14 @@ def arm(key: str, impressions: int, clicks: int, conversions: int, spend: str, r
 
 
 async def season(plans: httpx.AsyncClient, tenant: Tenant) -> dict[str, Any]:
-    """Company A's plan with a USD and a CNY campaign, an A/B experiment decided, and a customs season."""
-    s = await build_strategy(plans, tenant)
-    t = await build_tactics(plans, tenant, s)
-    patched = await plans.patch(
-        s["base"],
-        json={
-            "fx_rates": [{"currency": "CNY", "rate": "0.14", "as_of": "2027-03-01", "source": "PBOC central parity"}]
-        },
-        headers=tenant.auth("executive"),
-    )
-    assert patched.status_code == 200, patched.text
-    office = await post(
-        plans,
-        f"{s['base']}/sbus",
-        sbu(t["executives"], t["alibaba"], t["kit"], "practise golf in the office", "strong", "40000"),
-        tenant,
-        "supervisor",
-    )
-    gift = await post(
-        plans,
-        f"{s['base']}/sbus",
-        {**sbu(t["executives"], t["amazon"], t["kit"], "a gift for the boss", "weak", "15000")},
-        tenant,
-        "supervisor",
-    )
-    at = datetime(2027, 3, 15, 12, tzinfo=UTC)
+    """Company A's plan with a USD and a CNY campaign, an A/B experiment decided, and a customs season: the
+    file's first SBU runs the USD campaign, its last (the independent site) the CNY one, in the file's period."""
+    company = await import_company_a(plans, tenant)
+    office, gift = company.made["sbus"][0], company.made["sbus"][-1]
+    start = season_start(company)
+    at = datetime(start.year, start.month, 15, 12, tzinfo=UTC)
     usd = campaign(
+        start,
         "cmp-usd",
         "Office golf search ads",
         "USD",
@@ -95,7 +81,12 @@ async def season(plans: httpx.AsyncClient, tenant: Tenant) -> dict[str, Any]:
         [arm("old_page", 20000, 400, 8, "1500", "3992"), arm("video_page", 20000, 400, 14, "1500", "6986")],
     )
     cny = campaign(
-        "cmp-cny", "WhatsApp service for buyers in China", "CNY", "20000", [arm("", 8000, 160, 5, "3000", "14970")]
+        start,
+        "cmp-cny",
+        "WhatsApp service for buyers in China",
+        "CNY",
+        "20000",
+        [arm("", 8000, 160, 5, "3000", "14970")],
     )
     for sbu_id, currency, spend, revenue, campaigns in (
         (office["id"], "USD", "3000", "10978", [usd]),
@@ -127,7 +118,7 @@ async def season(plans: httpx.AsyncClient, tenant: Tenant) -> dict[str, Any]:
     # a late, older event never moves an order back
     old = {"ebp_code": "3301960ABC", "order_no": "GSK1", "state": "matched"}
     assert (await deliver(plans, "compliance", tenant.org_id, "order.matched", old, at)).json() == {"status": "stale"}
-    return {"base": s["base"], "office": office, "gift": gift}
+    return {"base": company.base, "office": office, "gift": gift, "company": company}
 
 
 async def test_the_sections_are_fed_by_events_and_printed_as_text(
@@ -159,9 +150,14 @@ async def test_the_printed_report_fits_a4_and_shows_every_figure(
     assert_a4(sizes)
     # the chart's figures as text, one currency per scale: the CNY spend converted on the USD scale, rate named
     assert "Amounts in USD" in text and "Amounts in CNY" not in text
-    assert "budget 40,000.00 USD" in text and "budget 15,000.00 USD" in text
-    assert "spend 3,000.00 USD (7.5 %)" in text
-    assert "spend 420.00 USD" in text and "1 CNY = 0.14 USD" in text  # 3000 CNY × 0.14
+    company: CompanyA = made["company"]
+    for body in company.sent["sbus"]:  # every SBU of the file with its budget
+        assert f"budget {amount(body, 'budget'):,.2f} {body['budget']['currency']}" in text
+    share = Decimal(3000) / amount(company.sent["sbus"][0], "budget") * 100  # 3000 of the first SBU's budget
+    assert f"spend 3,000.00 USD ({share:.1f} %)" in text
+    ((rate,),) = [[r for r in company.parsed.plan["fx_rates"] if r["currency"] == "CNY"]]
+    # 3000 CNY at the file's rate
+    assert f"spend {Decimal(3000) * Decimal(rate['rate']):,.2f} USD" in text and f"1 CNY = {rate['rate']} USD" in text
     assert "plan status draft" in text
     for section in ("Campaigns", "Experiments", "Innovation tasks", "Customs"):
         assert section in text, section
