@@ -10,6 +10,9 @@ XBM_<SVC>_PORT (or XBM_<SVC>_URL). Each run plays the season in an organisation 
 again; the organisation's admin API key is printed and kept in the data dir's demo/api_key.
 """
 
+# One module of about 450 lines on purpose: it is one script, read top to bottom as the season it plays (plan,
+# campaigns, orders, customs, report); each step is a short function and nothing here is reused elsewhere.
+
 from __future__ import annotations
 
 import base64

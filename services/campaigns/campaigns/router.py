@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.campaigns.campaigns import service
 from services.campaigns.campaigns.models import Campaign
@@ -36,6 +37,13 @@ AsOf = Annotated[IsoDate | None, Query(description="pacing as of this day (defau
 def _shown(version: Versioned, campaign: Campaign) -> CampaignOut:
     out = campaign_out(campaign)
     return version.answer(out)
+
+
+async def _unchanged(session: AsyncSession, principal: Principal, campaign_id: str, version: Versioned) -> Campaign:
+    """The campaign a write changes, while If-Match (when given) still shows it."""
+    campaign = await service.get_campaign(session, principal.org_id, campaign_id)
+    version.check(campaign_out(campaign))
+    return campaign
 
 
 @router.post(
@@ -98,8 +106,7 @@ async def patch_campaign(
     session: DbSession,
     version: Version,
 ) -> CampaignOut:
-    campaign = await service.get_campaign(session, principal.org_id, campaign_id)
-    version.check(campaign_out(campaign))
+    campaign = await _unchanged(session, principal, campaign_id, version)
     return _shown(version, await service.update_campaign(session, campaign, body))
 
 
@@ -116,9 +123,10 @@ async def transition(
     version: Version,
 ) -> CampaignOut:
     """Move the campaign to ``to``; with If-Match, only from the state that ETag shows."""
-    campaign = await service.get_campaign(session, principal.org_id, campaign_id)
-    version.check(campaign_out(campaign))
-    return _shown(version, await service.change_status(session, campaign, body.to))
+    return _shown(
+        version,
+        await service.change_status(session, await _unchanged(session, principal, campaign_id, version), body.to),
+    )
 
 
 @router.put("/campaigns/{campaign_id}/metrics", response_model=MetricsOut)
