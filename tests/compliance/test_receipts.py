@@ -1,6 +1,6 @@
-"""Customs' receipts, both directions: every official sample taken and kept, and each state transition of
-RULES.md §5/§7 — refusal after acceptance, inspection after clearance, repeats, out-of-order arrival (ordered by
-returnTime), CEB900 by the original message's guid, CEB816 kept and compared."""
+"""Customs' receipts, both directions: every official sample taken and kept, and each transition of the order
+states of docs/flows.md — refusal after acceptance, inspection after clearance, repeats, out-of-order arrival
+(ordered by returnTime), CEB900 by the original message's guid, CEB816 kept and compared."""
 
 from __future__ import annotations
 

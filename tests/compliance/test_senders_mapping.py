@@ -1,4 +1,4 @@
-"""RULES.md §6 mapping, each rule on a body the platform wrote (tests/compliance/platforms/SOURCES.md); where no
+"""The platform mapping (README, "Orders from Shopify and WooCommerce"), each rule on a body the platform wrote (tests/compliance/platforms/SOURCES.md); where no
 body in the corpus exercises a rule, one of them is changed in only the fields the rule reads, as the platform
 writes them, and the test says which."""
 

@@ -1,10 +1,10 @@
 """Who may call what: the role table of the three services, written once.
 
-From API.md: `admin` does everything; `executive` writes plans and the strategic layer; `supervisor` the
+From docs/api.md: `admin` does everything; `executive` writes plans and the strategic layer; `supervisor` the
 tactical layer (customers, channels, products, SBUs), campaign kinds and event nodes; `specialist` campaigns,
 metrics, experiments and reviews; `analyst` reads; `integration` ingests documents and metrics and reads
-nothing else. Every role but integration reads everything in its organisation, except what API.md (or the
-route, for a stated reason) keeps for admins. Where the services chose more precisely than API.md says, the
+nothing else. Every role but integration reads everything in its organisation, except what docs/api.md (or the
+route, for a stated reason) keeps for admins. Where the services chose more precisely than docs/api.md says, the
 table follows the routes (their docstrings say why) — see the notes below.
 """
 
@@ -27,7 +27,7 @@ PLAN_CHILDREN: dict[str, frozenset[str]] = {
     "customers": writers("supervisor"),
     "channels": writers("supervisor"),
     "products": writers("supervisor"),
-    # API.md names no writer for the execution objects; plans lets the layers that own them write them
+    # docs/api.md names no writer for the execution objects; plans lets the layers that own them write them
     "innovations": writers("executive", "supervisor"),
     "reviews": writers("executive", "supervisor", "specialist"),
     "status-snapshots": writers("supervisor"),

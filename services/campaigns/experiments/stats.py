@@ -1,6 +1,4 @@
-# One module, over 400 lines: the statistics engine the docstring below describes, formula by formula; the
-# analysis at the end combines them all, and the formulas are checked together against GrowthBook's results.
-"""A/B test statistics (RULES.md §4, as GrowthBook's engine computes them). Pure functions over plain numbers.
+"""A/B test statistics (docs/experiments.md, as GrowthBook's engine computes them). Pure functions over plain numbers.
 
 Per arm a proportion μ = x/n with σ² = μ(1−μ). Against the control:
 
@@ -19,6 +17,9 @@ Per arm a proportion μ = x/n with σ² = μ(1−μ). Against the control:
 scipy.special's distribution functions are called directly: scipy.stats' wrappers cost ten times more per call,
 which an analysis of many arms (or a Monte Carlo test of many readings) feels.
 """
+
+# One module, over 400 lines: the statistics engine the docstring below describes, formula by formula; the
+# analysis at the end combines them all, and the formulas are checked together against GrowthBook's results.
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Campaign KPIs (RULES.md §3), pure functions over Decimal totals. A zero denominator gives None."""
+"""Campaign KPIs (docs/flows.md), pure functions over Decimal totals. A zero denominator gives None."""
 
 from __future__ import annotations
 

@@ -1,1 +1,1 @@
-"""The customer register: who bought what, built from the orders customs released (RULES.md §2–3)."""
+"""The customer register: who bought what, built from the orders customs released (README, customer status)."""

@@ -1,4 +1,4 @@
-"""The customer summary, computed in SQL over one window of released, not returned orders (RULES.md §3:
+"""The customer summary, computed in SQL over one window of released, not returned orders (README, customer status:
 repurchase rate = customers with ≥ 2 orders in the window / customers with ≥ 1). Every query reads the
 window through ``(org_id, released_at)`` and each customer's first order through ``(customer_id,
 released_at)``, so its cost follows the orders in the window, not the organisation's whole history."""
@@ -73,7 +73,7 @@ class Summary:
 
 
 def ratio(numerator: int, denominator: int) -> Decimal | None:
-    """Four decimals; a zero denominator is null (RULES.md §3), never 0."""
+    """Four decimals; a zero denominator is null (never 0)."""
     if not denominator:
         return None
     return (Decimal(numerator) / Decimal(denominator)).quantize(Decimal("0.0001"))

@@ -1,7 +1,4 @@
-# One module, over 400 lines: the Shopify and WooCommerce mappings share one reader (``_Reader``, its problems)
-# and the helpers above the Shopify section, and are read side by side against the same rules; apart, each
-# platform would import the other's private helpers.
-"""Shopify and WooCommerce orders as the canonical order (API.md), following RULES.md §6. Pure functions.
+"""Shopify and WooCommerce orders as the canonical order (docs/api.md), from each platform's fields. Pure.
 
 What the buyer paid is what the canonical order carries: Shopify's ``presentment_money`` in
 ``presentment_currency`` (``shop_money`` is the shop's own currency), its ``current_*`` amounts and quantities
@@ -16,6 +13,10 @@ Buyer identity, which these platforms do not model, comes from Shopify ``note_at
 number, an absurd quantity) never raises: it is named in :attr:`Mapped.problems` and the order is held
 ``incomplete`` until it is completed."""
 
+# One module, over 400 lines: the Shopify and WooCommerce mappings share one reader (``_Reader``, its problems)
+# and the helpers above the Shopify section, and are read side by side against the same rules; apart, each
+# platform would import the other's private helpers.
+
 from __future__ import annotations
 
 import html
@@ -29,7 +30,7 @@ from urllib.parse import parse_qs, urlsplit
 MAX_AMOUNT = Decimal("1e14")
 MAX_QUANTITY = Decimal("1e9")
 MAX_LINES = 500
-#: WooCommerce statuses that end an order (RULES.md §6)
+#: WooCommerce statuses that end an order
 WOO_ENDED = frozenset({"cancelled", "refunded", "failed"})
 CENT = Decimal("0.01")
 
@@ -303,7 +304,7 @@ def shopify_order(data: dict[str, Any], source: dict[str, Any], *, test_header: 
     paid -= sum((Decimal(o["total"]) for o in others), Decimal(0))
     name = _text(data.get("name") or data.get("order_number"), 80)
     ship_name = _text(ship.get("name")) or _join(ship.get("first_name"), ship.get("last_name"))
-    # the consignee's phone, else the payer's, else the customer's (RULES.md §6)
+    # the consignee's phone, else the payer's, else the customer's
     phones = (ship.get("phone"), bill.get("phone"), customer.get("phone"), data.get("phone"))
     phone = next((_text(p, 60) for p in phones if _text(p)), "")
     buyer_name = ship_name or _text(bill.get("name")) or _join(customer.get("first_name"), customer.get("last_name"))

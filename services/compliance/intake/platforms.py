@@ -1,4 +1,4 @@
-"""Deliveries from Shopify and WooCommerce: acknowledge, then process (RULES.md §6).
+"""Deliveries from Shopify and WooCommerce: acknowledge, then process (README, platform orders).
 
 Once the signature verifies the delivery is answered 2xx whatever it holds: its exact bytes are stored first
 (once — a redelivery finds them and changes nothing), then it is routed on its topic. An order XBM cannot use
@@ -24,7 +24,7 @@ from services.compliance.pii import Pii
 from services.compliance.setup.models import Source
 from shared.db import insert_ignore, new_id, scoped, utcnow
 
-#: topics that carry the platform's order (API.md); ``orders/edited`` carries an edit, and Shopify follows it
+#: topics that carry the platform's order (docs/api.md); ``orders/edited`` carries an edit, and Shopify follows it
 #: with ``orders/updated`` carrying the edited order, so the edit itself is only recorded
 SHOPIFY_ORDER_TOPICS = frozenset({"orders/create", "orders/updated", "orders/cancelled", "orders/paid"})
 WOO_ORDER_TOPICS = frozenset({"order.created", "order.updated", "order.restored"})

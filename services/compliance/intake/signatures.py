@@ -1,4 +1,4 @@
-"""Verifying deliveries in each sender's own scheme, over the exact raw bytes, in constant time (RULES.md §6).
+"""Verifying deliveries in each sender's own scheme, over the exact raw bytes, in constant time.
 Each verifier takes the source's secrets (the current one, and the previous one for 24 h after a rotation)
 and returns the delivery's de-duplication key or raises :class:`BadSignature`."""
 

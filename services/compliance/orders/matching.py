@@ -1,5 +1,5 @@
 """Matching: when an order, its payment and its waybill are all here, :func:`match_documents` compares them by the
-three-in-one rules (``rules.py``, RULES.md §5) over the stored documents read back typed (``stored.py``); all agree
+three-in-one rules (``rules.py``, docs/flows.md) over the stored documents read back typed (``stored.py``); all agree
 → matched and declared (``declaration.py``), any rule failing → mismatch."""
 
 from __future__ import annotations

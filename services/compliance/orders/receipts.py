@@ -1,5 +1,5 @@
 """Receipts from customs, both directions: each kept once (also when it names no order of ours), then applied to
-its order by the state machines of RULES.md §5/§7, in customs' own ``returnTime`` order.
+its order by the state machines of docs/flows.md (import and export), in customs' own ``returnTime`` order.
 
 A receipt older than the last one that moved the order is kept but moves nothing, so receipts arriving out of
 order end where customs' own sequence ends; a repeat is a no-op (its fingerprint is already stored)."""

@@ -1,4 +1,4 @@
-"""A buyer's return of a released import order (RULES.md §5, GACC 2020 No.45): applied within 30 days of release,
+"""A buyer's return of a released import order (docs/flows.md; GACC 2020 No.45): applied within 30 days of release,
 by line and quantity, declared with CEB625. Only customs' approval (CEB626 399) restores quota and refunds tax."""
 
 from __future__ import annotations

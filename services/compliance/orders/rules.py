@@ -1,4 +1,4 @@
-"""The three-in-one comparison as pure functions over plain values (RULES.md §5): normalisation, tax, limits,
+"""The three-in-one comparison as pure functions over plain values (docs/flows.md): normalisation, tax, limits,
 and the checks, each returning ``{rule, passed, detail}``."""
 
 from __future__ import annotations
@@ -332,7 +332,7 @@ RULES = (
 )
 
 
-#: RULES.md §7: what export checks; the import-only rules (ID, payer = buyer, licence, limits, tax) do not run
+#: what export checks (docs/flows.md); the import-only rules (ID, payer = buyer, licence, limits, tax) do not run
 EXPORT_RULES = (
     check_order_total,
     check_amount_paid,

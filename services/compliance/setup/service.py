@@ -78,7 +78,7 @@ def new_secret(kind: str) -> str:
 
 
 def check_secret(kind: str, secret: str, where: list[str | int]) -> None:
-    """A Standard Webhooks secret is ``whsec_`` + base64 of 24–64 random bytes (RULES.md §6); Shopify and
+    """A Standard Webhooks secret is ``whsec_`` + base64 of 24–64 random bytes (Standard Webhooks); Shopify and
     WooCommerce sign with whatever key the platform shows."""
     if kind != "standard_webhooks":
         return
