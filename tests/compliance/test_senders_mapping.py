@@ -1,5 +1,5 @@
-"""The platform mapping (README, "Orders from Shopify and WooCommerce"), each rule on a body the platform wrote (tests/compliance/platforms/SOURCES.md); where no
-body in the corpus exercises a rule, one of them is changed in only the fields the rule reads, as the platform
+"""The platform mapping, each rule on a body the platform wrote (tests/compliance/platforms/SOURCES.md); where
+no body in the corpus exercises a rule, one of them is changed in only the fields the rule reads, as the platform
 writes them, and the test says which."""
 
 from __future__ import annotations

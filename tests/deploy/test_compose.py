@@ -1,4 +1,4 @@
-"""docker-compose.yml follows the Compose specification and wires XBM the way the README's architecture section describes.
+"""docker-compose.yml follows the Compose specification and wires XBM as the README's architecture says.
 
 No container engine runs on the build machines, so the file is checked here rather than started.
 """
