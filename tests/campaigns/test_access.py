@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.campaigns.conftest import FakePlans
-from tests.campaigns.helpers import campaign_body, new_campaign, row, unique_utm
+from tests.campaigns.support import campaign_body, new_campaign, row, unique_utm
 from tests.support import Tenant, assert_problem
 
 READERS = {"admin", "executive", "supervisor", "specialist", "analyst"}

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from tests.campaigns.conftest import FakePlans
-from tests.campaigns.helpers import BUILTIN_SETTINGS, campaign_body, new_campaign, unique_utm
+from tests.campaigns.support import BUILTIN_SETTINGS, campaign_body, new_campaign, unique_utm
 from tests.support import Tenant, assert_problem
 
 

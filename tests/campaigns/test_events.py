@@ -14,7 +14,7 @@ from shared.context import context_of
 from shared.events.outbox import derive_webhook_secret
 from shared.events.relay import signed_headers
 from tests.campaigns.conftest import SERVICE_SECRET
-from tests.campaigns.helpers import FakePlans, new_campaign
+from tests.campaigns.support import FakePlans, new_campaign
 from tests.support import Tenant, assert_problem
 
 

@@ -18,7 +18,7 @@ from services.campaigns.events import EVENTS
 from services.campaigns.experiments.stats import Arm, srm_p_value
 from shared.context import context_of
 from tests.campaigns.conftest import FakePlans
-from tests.campaigns.helpers import new_campaign, row
+from tests.campaigns.support import new_campaign, row
 from tests.support import Tenant, assert_problem
 
 

@@ -10,7 +10,7 @@ import pytest
 import services.campaigns.performance.service as performance
 from services.campaigns.events import announce_changed_sbus
 from shared.context import context_of
-from tests.campaigns.helpers import new_campaign
+from tests.campaigns.support import new_campaign
 from tests.campaigns.test_events import _events, _metrics
 
 

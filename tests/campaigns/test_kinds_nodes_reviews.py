@@ -7,7 +7,7 @@ import pytest
 
 from services.campaigns.kinds.builtin import BUILTIN_KINDS
 from tests.campaigns.conftest import FakePlans
-from tests.campaigns.helpers import new_campaign, row
+from tests.campaigns.support import new_campaign, row
 from tests.support import Tenant, assert_problem
 
 SCHEMA = {"type": "object", "properties": {"city": {"type": "string", "maxLength": 50}}, "required": ["city"]}

@@ -9,7 +9,7 @@ import httpx
 
 from services.campaigns.campaigns.service import attribute_order, pause_campaigns_of_sbu
 from tests.campaigns.conftest import FakePlans
-from tests.campaigns.helpers import new_campaign, row, unique_utm
+from tests.campaigns.support import new_campaign, row, unique_utm
 from tests.support import Tenant, assert_problem
 
 

@@ -31,7 +31,7 @@ from tests.compliance.support import (
     schema,
     valid_unsigned,
 )
-from tests.security.world import campaigns_world
+from tests.security.support import campaigns_world
 from tests.support import SERVICE_SECRET, assert_problem
 
 CEB = "http://www.chinaport.gov.cn/ceb"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.plans.builders import new_plan, post, sbu_body, tactics
+from tests.plans.support import new_plan, post, sbu_body, tactics
 from tests.support import BOOTSTRAP_TOKEN, Tenant, assert_problem, exchange
 
 pytestmark = pytest.mark.db

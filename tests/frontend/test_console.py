@@ -12,10 +12,10 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.campaigns.helpers import BUILTIN_SETTINGS
+from tests.campaigns.support import BUILTIN_SETTINGS
 from tests.compliance.support import Seller, buyer_id, new_order_no, waybill
 from tests.frontend.browser import Page, chromium, needs_chromium, static_origin
-from tests.plans.builders import new_plan, post, sbu_body, tactics
+from tests.plans.support import new_plan, post, sbu_body, tactics
 from tests.support import BOOTSTRAP_TOKEN, make_tenant
 from tests.system.procs import ROOT, Stack
 from tests.system.test_events_flow import eventually

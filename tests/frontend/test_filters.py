@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.compliance.support import Seller, buyer_id, new_order_no, waybill
-from tests.plans.builders import new_plan
+from tests.plans.support import new_plan
 from tests.support import Tenant, assert_problem
 
 pytestmark = pytest.mark.db

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.security.world import campaigns_world, compliance_world, plans_world
+from tests.security.support import campaigns_world, compliance_world, plans_world
 from tests.support import Tenant, assert_problem
 
 
@@ -18,7 +18,7 @@ def services(  # type: ignore[no-untyped-def]
     campaigns_app,
     compliance_app,
 ) -> tuple[dict[str, httpx.AsyncClient], dict]:  # type: ignore[type-arg]
-    """(clients, apps) for building a world of real objects (tests/security/world.py)."""
+    """(clients, apps) for building a world of real objects (tests/security/support.py)."""
     clients = {"plans": plans, "campaigns": campaigns, "compliance": compliance}
     return clients, {"plans": plans_app, "campaigns": campaigns_app, "compliance": compliance_app}
 

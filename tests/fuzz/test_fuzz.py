@@ -18,7 +18,7 @@ import pytest
 
 from tests.fuzz.harness import FULL, Findings, fuzz_operations, fuzz_stateful, load_schema, session_for
 from tests.security.operations import PARAM
-from tests.security.world import BUILDERS, WorldGap
+from tests.security.support import BUILDERS, WorldGap
 from tests.support import make_tenant
 
 SERVICES = ("plans", "campaigns", "compliance")

@@ -16,11 +16,11 @@ from sqlalchemy import select
 
 from services.compliance.orders.models import Order
 from shared.context import context_of
-from tests.campaigns.helpers import campaign_body
+from tests.campaigns.support import campaign_body
 from tests.compliance.support import EBP, ITEM, PAY, Seller, buyer_id, new_order_no, payment, waybill
 from tests.conftest import BACKEND
 from tests.perf.sql import Statements, counting
-from tests.plans.builders import new_plan, post, sbu_body, tactics
+from tests.plans.support import new_plan, post, sbu_body, tactics
 from tests.support import Tenant
 
 #: statements per request, and what they are

@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from shared.schemas import format_decimal
-from tests.plans.builders import money, post
 from tests.plans.example_plan import STRATEGY, CompanyA, amount, import_company_a, play_on
+from tests.plans.support import money, post
 from tests.support import Tenant, assert_problem
 
 

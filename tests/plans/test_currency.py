@@ -17,7 +17,7 @@ from services.plans.planning.fx import Rates
 from services.plans.planning.price_rule import price_problem
 from services.plans.sbus.service import apply_sbu_performance
 from shared.context import context_of
-from tests.plans.builders import money, new_plan, post, ready_strategy, sbu_body
+from tests.plans.support import money, new_plan, post, ready_strategy, sbu_body
 from tests.support import Tenant, assert_problem
 
 CNY_RATE = {"currency": "CNY", "rate": "0.1387", "as_of": "2027-01-02", "source": "PBOC central parity"}

@@ -21,7 +21,7 @@ from shared.outbound import OutboundPolicy
 from tests.compliance.customer_season import release_import
 from tests.compliance.support import Seller, buyer_id
 from tests.conftest import asgi_client
-from tests.plans.builders import new_plan, post, sbu_body, tactics
+from tests.plans.support import new_plan, post, sbu_body, tactics
 from tests.support import SERVICE_SECRET, Tenant, assert_problem
 
 

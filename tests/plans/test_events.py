@@ -13,7 +13,7 @@ from services.plans.events import EVENTS
 from shared.context import context_of
 from shared.events.outbox import derive_webhook_secret
 from shared.events.relay import signed_headers
-from tests.plans.builders import new_plan, post, ready_strategy, sbu_body, tactics
+from tests.plans.support import new_plan, post, ready_strategy, sbu_body, tactics
 from tests.support import SERVICE_SECRET, Tenant, assert_problem
 
 

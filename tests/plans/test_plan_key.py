@@ -7,7 +7,7 @@ import asyncio
 
 import httpx
 
-from tests.plans.builders import PLAN, new_plan
+from tests.plans.support import PLAN, new_plan
 from tests.support import Tenant, assert_problem
 
 

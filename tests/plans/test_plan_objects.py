@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.plans.builders import money, new_plan, post
+from tests.plans.support import money, new_plan, post
 from tests.support import Tenant, assert_problem
 
 KINDS: list[tuple[str, str, str, dict[str, Any], dict[str, Any]]] = [

@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 
 from shared.context import context_of
-from tests.plans.builders import PLAN, money, new_plan, post, ready_strategy, sbu_body, tactics
+from tests.plans.support import PLAN, money, new_plan, post, ready_strategy, sbu_body, tactics
 from tests.support import Tenant, assert_problem
 
 

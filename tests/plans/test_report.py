@@ -19,8 +19,8 @@ from markupsafe import escape
 
 from services.plans.sbus.service import apply_sbu_performance
 from shared.context import context_of
-from tests.plans.builders import money, post
 from tests.plans.example_plan import CompanyA, amount, import_company_a
+from tests.plans.support import money, post
 from tests.support import Tenant, assert_problem
 
 CHROMIUM = "/usr/bin/chromium"

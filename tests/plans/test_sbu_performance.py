@@ -14,7 +14,7 @@ from services.plans.sbus.models import Sbu
 from services.plans.sbus.service import apply_sbu_performance
 from shared.context import context_of
 from shared.errors import NotFound
-from tests.plans.builders import new_plan, post, sbu_body, tactics
+from tests.plans.support import new_plan, post, sbu_body, tactics
 from tests.support import Tenant
 
 T0 = datetime(2027, 3, 1, 12, tzinfo=UTC)

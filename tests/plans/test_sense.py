@@ -7,7 +7,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.plans.builders import money, new_plan, post, ready_strategy, sbu_body, tactics
+from tests.plans.support import money, new_plan, post, ready_strategy, sbu_body, tactics
 from tests.support import Tenant, assert_problem
 
 SEGMENT = {"name": "Executives in Europe", "countries": ["DE", "GB"], "attractiveness": 8, "fit": 7}

@@ -6,7 +6,7 @@ import re
 
 from lxml import html as lxml_html
 
-from tests.plans.builders import new_plan, post, ready_strategy, sbu_body, tactics
+from tests.plans.support import new_plan, post, ready_strategy, sbu_body, tactics
 
 
 async def test_the_report_carries_strict_security_headers_and_needs_nothing_else(plans, tenant):

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from services.campaigns.events import EVENTS as CAMPAIGN_EVENTS
 from services.plans.events import EVENTS as PLAN_EVENTS
 from shared.context import context_of
-from tests.plans.builders import money, new_plan, post, ready_strategy, sbu_body, tactics
+from tests.plans.support import money, new_plan, post, ready_strategy, sbu_body, tactics
 from tests.support import Tenant, assert_problem
 
 N = 10

@@ -15,7 +15,7 @@ import pytest
 from tests.security.operations import NO_OBJECT, NOT_ROLE_GUARDED, OWN_BY_KEY, PUBLIC, Operation, walk_order
 from tests.security.operations import operations as read_operations
 from tests.security.permissions import ROLES, allowed
-from tests.security.world import BUILDERS, World, WorldGap
+from tests.security.support import BUILDERS, World, WorldGap
 from tests.support import Tenant
 
 SERVICES = ("plans", "campaigns", "compliance")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.campaigns.helpers import campaign_body
-from tests.plans.builders import new_plan, post, sbu_body, tactics
+from tests.campaigns.support import campaign_body
+from tests.plans.support import new_plan, post, sbu_body, tactics
 from tests.support import BOOTSTRAP_TOKEN, make_tenant
 from tests.system.procs import Stack
 

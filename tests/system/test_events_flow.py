@@ -17,10 +17,10 @@ import pytest
 from lxml import etree
 from standardwebhooks.webhooks import Webhook
 
-from tests.campaigns.helpers import campaign_body
+from tests.campaigns.support import campaign_body
 from tests.compliance.support import Seller, buyer_id, new_order_no
 from tests.compliance.test_messages import CEB, receipt_622, send
-from tests.plans.builders import new_plan, post, sbu_body, tactics
+from tests.plans.support import new_plan, post, sbu_body, tactics
 from tests.support import BOOTSTRAP_TOKEN, make_tenant
 from tests.system.procs import Stack
 

@@ -57,7 +57,7 @@ class World:
                     return source[key]
         raise WorldGap(
             f"{self.service}: the isolation world has no value for {{{name}}} in {path}: create one such object "
-            f"of organisation A in tests/security/world.py and record its id as params[{name!r}] "
+            f"of organisation A in tests/security/support.py and record its id as params[{name!r}] "
             f"(or params['{before}/{name}'] when several collections call it {name})"
         )
 
@@ -71,7 +71,7 @@ class World:
         if missing:
             raise WorldGap(
                 f"{self.service}: {op} needs the query parameters {missing}: add them to queries[{op.key!r}] "
-                "in tests/security/world.py"
+                "in tests/security/support.py"
             )
         if op.key in self.queries:
             kwargs["params"] = self.queries[op.key]
@@ -86,7 +86,7 @@ class World:
         elif op.body_required:
             raise WorldGap(
                 f"{self.service}: {op} takes a body and the world has none: add a valid body as "
-                f"bodies[{op.key!r}] in tests/security/world.py (a 422 would stop the walk before the tenancy check)"
+                f"bodies[{op.key!r}] in tests/security/support.py (a 422 would stop the walk before the tenancy check)"
             )
         return kwargs
 
