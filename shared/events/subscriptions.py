@@ -19,16 +19,14 @@ from shared.auth import Admin
 from shared.context import context_of
 from shared.db import DbSession, get_scoped, scoped, utcnow
 from shared.errors import Conflict, NotFound, Unauthorized, Unprocessable
-from shared.etag import check_if_match, set_etag
+from shared.etag import Version
 from shared.events.outbox import new_webhook_secret
 from shared.events.tables import EventTables, SubscriptionColumns
 from shared.pagination import Pagination, paginate
-from shared.schemas import Out, Page, Schema, ShortText
+from shared.schemas import Out, Page, PathId, Schema, ShortText
 
 Url = Annotated[str, StringConstraints(min_length=8, max_length=2048)]
 EventType = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-#: ids in paths: UUIDs, bounded so no caller can send megabytes where an id belongs
-ObjectId = Annotated[str, Path(max_length=64)]
 SystemName = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_-]*$")]
 
 
@@ -150,27 +148,24 @@ def subscriptions_router() -> APIRouter:
 
     @router.get("/{subscription_id}", response_model=SubscriptionOut)
     async def get_subscription(
-        subscription_id: ObjectId, principal: Admin, session: DbSession, tables: Tables, response: Response
+        subscription_id: PathId, principal: Admin, session: DbSession, tables: Tables, version: Version
     ) -> SubscriptionOut:
-        out = SubscriptionOut.model_validate(
-            await get_scoped(session, tables.Subscription, subscription_id, principal.org_id)
-        )
-        set_etag(response, out)
-        return out
+        sub = await get_scoped(session, tables.Subscription, subscription_id, principal.org_id)
+        return version.answer(SubscriptionOut.model_validate(sub))
 
     @router.patch("/{subscription_id}", response_model=SubscriptionOut, responses={412: {"description": "stale"}})
     async def patch_subscription(
-        subscription_id: ObjectId,
+        subscription_id: PathId,
         body: SubscriptionPatch,
         principal: Admin,
         session: DbSession,
         tables: Tables,
         request: Request,
-        response: Response,
+        version: Version,
     ) -> SubscriptionOut:
         """Change the URL or event types, or re-enable a subscription disabled by a 410."""
         sub = await get_scoped(session, tables.Subscription, subscription_id, principal.org_id)
-        check_if_match(request, SubscriptionOut.model_validate(sub))
+        version.check(SubscriptionOut.model_validate(sub))
         if body.url is not None:
             await context_of(request.app).outbound_policy.check_url(body.url)
             sub.url = body.url
@@ -183,13 +178,11 @@ def subscriptions_router() -> APIRouter:
             sub.disabled_reason = None if body.status == "active" else "disabled by an admin"
         sub.updated_at = utcnow()
         await session.flush()
-        out = SubscriptionOut.model_validate(sub)
-        set_etag(response, out)
-        return out
+        return version.answer(SubscriptionOut.model_validate(sub))
 
     @router.delete("/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT)
     async def delete_subscription(
-        subscription_id: ObjectId, principal: Admin, session: DbSession, tables: Tables
+        subscription_id: PathId, principal: Admin, session: DbSession, tables: Tables
     ) -> Response:
         sub = await get_scoped(session, tables.Subscription, subscription_id, principal.org_id)
         await session.delete(sub)
@@ -198,7 +191,7 @@ def subscriptions_router() -> APIRouter:
 
     @router.get("/{subscription_id}/deliveries", response_model=Page[DeliveryOut])
     async def list_deliveries(
-        subscription_id: ObjectId, principal: Admin, session: DbSession, tables: Tables, page: Pagination
+        subscription_id: PathId, principal: Admin, session: DbSession, tables: Tables, page: Pagination
     ) -> Page[DeliveryOut]:
         """Every delivery to this subscription with each attempt's status code, error and time."""
         D, E, A = tables.Delivery, tables.OutboxEvent, tables.Attempt
@@ -237,7 +230,7 @@ def subscriptions_router() -> APIRouter:
         responses={409: {"description": "the delivery is still pending"}},
     )
     async def replay_delivery(
-        subscription_id: ObjectId, delivery_id: ObjectId, principal: Admin, session: DbSession, tables: Tables
+        subscription_id: PathId, delivery_id: PathId, principal: Admin, session: DbSession, tables: Tables
     ) -> dict[str, str]:
         """Send a dead (or delivered) event again, with a fresh schedule of attempts."""
         await get_scoped(session, tables.Subscription, subscription_id, principal.org_id)
