@@ -23,13 +23,11 @@ from typing import Any, Generic, TypeVar
 
 from fastapi import APIRouter, Request
 from pydantic import JsonValue, ValidationError
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from shared.context import context_of
-from shared.db import DbSession, utcnow
+from shared.db import DbSession, insert_ignore, utcnow
 from shared.errors import Unauthorized, Unprocessable
 from shared.events.contracts import Event
 from shared.events.outbox import derive_webhook_secret
@@ -66,15 +64,8 @@ H = TypeVar("H", bound=Callable[..., Awaitable[Outcome]])
 
 async def remember_inbound(session: AsyncSession, tables: EventTables, webhook_id: str, source: str, type: str) -> bool:
     """Record a consumed event in the caller's transaction; False when it was seen before (a redelivery)."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = (
-        insert(tables.InboxMessage)
-        .values(webhook_id=webhook_id, source=source, event_type=type, received_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["webhook_id"])
-    )
-    result = await session.execute(stmt)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    values = {"webhook_id": webhook_id, "source": source, "event_type": type, "received_at": utcnow()}
+    return await insert_ignore(session, tables.InboxMessage, values, ["webhook_id"])
 
 
 async def receive_event(
