@@ -93,13 +93,23 @@ def line_taxes(lines: Sequence[TaxLine], value: Decimal, full: bool = False) -> 
             share = value * line.total / base if base else Decimal(0)
             allocated += share
         c, v = line.consumption_rate, line.vat_rate
+        # every product before the one division by (1 − c): where the exact tax ends on half a fen (70 % of a
+        # value over 1 − 30 % is the value itself), dividing first would leave 0.00499… and round it down
         if full:
             duty = share * line.duty_rate
-            taxable = (share + duty) / (1 - c)
-            out.append(LineTax(round_fen(duty), round_fen(taxable * v), round_fen(taxable * c)))
+            out.append(
+                LineTax(
+                    round_fen(duty), round_fen((share + duty) * v / (1 - c)), round_fen((share + duty) * c / (1 - c))
+                )
+            )
         else:
-            taxable = share / (1 - c)
-            out.append(LineTax(Decimal("0.00"), round_fen(TAX_SHARE * taxable * v), round_fen(TAX_SHARE * taxable * c)))
+            out.append(
+                LineTax(
+                    Decimal("0.00"),
+                    round_fen(TAX_SHARE * share * v / (1 - c)),
+                    round_fen(TAX_SHARE * share * c / (1 - c)),
+                )
+            )
     return out
 
 
