@@ -52,9 +52,11 @@ test-fast: $(STAMP)
 clients: $(STAMP)
 	$(PY) clients/generate.py
 
-# schemathesis with a larger budget and new random cases each run (make test replays a small, fixed one)
+# schemathesis with a larger budget and new random cases each run, and the property tests exploring new cases
+# too (make test replays a small, fixed set of both)
 FUZZ_EXAMPLES ?= 100
 fuzz: $(STAMP)
+	XBM_HYPOTHESIS_PROFILE=explore $(VENV)/bin/pytest -q -p no:cacheprovider -n auto -m "not system and not browser" --ignore=tests/fuzz
 	XBM_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) XBM_FUZZ_FULL=1 $(VENV)/bin/pytest -q -p no:cacheprovider tests/fuzz
 	@if [ -n "$$XBM_TEST_DATABASE_URL" ]; then \
 		XBM_TEST_BACKEND=postgres XBM_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) XBM_FUZZ_FULL=1 \

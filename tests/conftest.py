@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import hypothesis
 import pytest
 
 from services.campaigns.app import MIGRATIONS as CAMPAIGNS_MIGRATIONS
@@ -27,6 +28,12 @@ from services.plans.app import create_app as create_plans
 from services.plans.settings import PlansSettings
 from shared.migrations import aupgrade_to_head
 from tests.support import BOOTSTRAP_TOKEN, SERVICE_SECRET, Tenant, make_tenant
+
+# Property tests replay a fixed set of cases in `make test` (so CI is reproducible); `make fuzz` explores new
+# ones each run (XBM_HYPOTHESIS_PROFILE=explore), and a failure it finds is pinned with @example.
+hypothesis.settings.register_profile("replay", derandomize=True, database=None)
+hypothesis.settings.register_profile("explore", derandomize=False)
+hypothesis.settings.load_profile(os.environ.get("XBM_HYPOTHESIS_PROFILE", "replay"))
 
 SHARED_DIR = Path(__file__).resolve().parents[2] / "shared"
 BACKEND = os.environ.get("XBM_TEST_BACKEND", "sqlite")
