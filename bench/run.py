@@ -8,11 +8,10 @@ rate for reads and ingest (``--open-runs``, default 3); and the matching cost pe
 with ``--stored`` orders. The report (Markdown) is printed and written to ``bench/out/``; databases are dropped.
 
 Options: ``--seconds`` per closed-loop run (default 10), ``--stored`` the large store (default 1,000,000),
-``--only`` a comma-separated subset (health, sbu, ingest, metrics, grid, wrk, httpx, open, growth; and scale,
-not run by default: the SBU read with 100,000 SBUs stored, the order list and the exceptions queue with
-``--stored`` orders), ``--quick`` (``--stored 10000 --seconds 5 --open-runs 1``, to iterate), ``--profile
-SERVICE`` to run that service under pyinstrument (its report lands in ``bench/out/``), ``--database-url`` the
-server (default ``$XBM_BENCH_DATABASE_URL`` or the local one).
+``--only`` a comma-separated subset (health, sbu, ingest, metrics, grid, wrk, httpx, open, growth), ``--quick``
+(``--stored 10000 --seconds 5 --open-runs 1``, to iterate), ``--profile SERVICE`` to run that service under
+pyinstrument (its report lands in ``bench/out/``), ``--database-url`` the server (default
+``$XBM_BENCH_DATABASE_URL`` or the local one).
 """
 
 from __future__ import annotations
@@ -41,9 +40,8 @@ from services.compliance.pii import Pii
 
 OUT = ROOT / "bench" / "out"
 DEFAULT_SERVER = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
-#: what runs by default; ``scale`` (the large-store reads) only when named
 DEFAULT = ("health", "sbu", "ingest", "metrics", "grid", "wrk", "httpx", "open", "growth")
-ALL = (*DEFAULT, "scale")
+ALL = DEFAULT
 GROWTH_ORDERS = 1000  # orders ingested at each store size
 
 
@@ -73,8 +71,6 @@ class Run:
     figures: dict[str, Figure] = field(default_factory=dict)
     growth: dict[int, dict[str, float]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-    #: scale checks: {"label", "value", "ok"}
-    scale: list[dict[str, Any]] = field(default_factory=list)
 
     def wants(self, name: str) -> bool:
         return name in self.args.only
@@ -380,8 +376,6 @@ def verdicts(run: Run) -> list[tuple[str, str, bool]]:
         small, large = sorted(run.growth)
         factor = run.growth[large]["ms_per_order"] / run.growth[small]["ms_per_order"]
         out.append((f"matching per order at {large:,} within 1.2× of {small:,}", f"{factor:.2f}×", factor <= 1.2))
-    for check in run.scale:
-        out.append((check["label"], check["value"], check["ok"]))
     return out
 
 
