@@ -104,7 +104,7 @@ class Servers:
             )
             log.close()
 
-    async def wait_up(self, seconds: float = 60) -> None:
+    async def wait_up(self, seconds: float = 180) -> None:
         deadline = time.monotonic() + seconds
         async with httpx.AsyncClient(timeout=1) as client:
             for name, url in self.urls.items():

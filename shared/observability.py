@@ -10,6 +10,7 @@ import re
 import sys
 import time
 import uuid
+from itertools import accumulate
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
@@ -132,13 +133,29 @@ class ObservabilityMiddleware:
 #: deeper JSON than this is refused while it arrives: no real document nests this far, and the parsers would
 #: otherwise recurse once per level (Python's json gives up near 1,000 with a RecursionError, a 500)
 MAX_JSON_DEPTH = 64
-_JSON_TOKENS = re.compile(rb'["\\\[\]{}]')
 #: bodies that are not JSON (XML messages, forms, CSV) are not scanned for nesting
 _NOT_JSON = (b"xml", b"multipart/", b"x-www-form-urlencoded", b"text/csv", b"octet-stream")
 
 
+#: a whole JSON string (possessive: no backtracking on long or unterminated strings)
+_JSON_STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+"', re.S)
+#: the rest of a string begun in an earlier chunk, up to (not including) its closing quote
+_STRING_REST = re.compile(rb'(?:[^"\\]++|\\.)*+', re.S)
+#: every byte but the four brackets, deleted before the nesting is counted
+_NOT_BRACKETS = bytes(c for c in range(256) if c not in b"[]{}")
+_NOT_BRACKETS_OR_QUOTES = bytes(c for c in range(256) if c not in b'[]{}"')
+_DEPTH_STEP = [0] * 256
+for _c in b"[{":
+    _DEPTH_STEP[_c] = 1
+for _c in b"]}":
+    _DEPTH_STEP[_c] = -1
+
+
 class JsonDepth:
-    """Tracks the bracket nesting of a JSON text fed in chunks, outside strings, at C speed per chunk."""
+    """Tracks the bracket nesting of a JSON text fed in chunks, outside strings, at C speed per chunk: strings
+    are cut out (split at the quotes when the chunk holds no escape, else by one regular-expression pass) and
+    the brackets left are summed by C iterators. A Python step per string or bracket, as before, cost a
+    1,000-row body ~40 ms: more than its validation."""
 
     def __init__(self, limit: int = MAX_JSON_DEPTH):
         self.limit = limit
@@ -148,28 +165,41 @@ class JsonDepth:
 
     def feed(self, chunk: bytes) -> bool:
         """False as soon as the nesting goes past the limit."""
-        skip_at = 0 if self.escaped else -1
-        self.escaped = False
-        for match in _JSON_TOKENS.finditer(chunk):
-            char, at = match.group(), match.start()
-            if at == skip_at:  # the character after a backslash
-                continue
-            if self.in_string:
-                if char == b"\\":
-                    skip_at = at + 1
-                    if skip_at == len(chunk):
-                        self.escaped = True
-                elif char == b'"':
-                    self.in_string = False
-            elif char == b'"':
+        pos = 0
+        if self.in_string:
+            if self.escaped:  # the character after a backslash ending the last chunk
+                self.escaped = False
+                pos = 1
+                if pos >= len(chunk):
+                    self.escaped = len(chunk) == 0
+                    return True
+            end = _STRING_REST.match(chunk, pos).end()  # type: ignore[union-attr]
+            if end >= len(chunk):
+                return True
+            if chunk[end] == 0x5C:  # a backslash at the very end: its character comes in the next chunk
+                self.escaped = True
+                return True
+            self.in_string = False
+            pos = end + 1  # past the closing quote
+        text = chunk[pos:] if pos else chunk
+        if b"\\" not in text:  # no escapes: strings run from quote to quote
+            parts = text.translate(None, _NOT_BRACKETS_OR_QUOTES).split(b'"')
+            self.in_string = len(parts) % 2 == 0  # an odd number of quotes: a string goes on in the next chunk
+            brackets = b"".join(parts[0::2])
+        else:
+            outside = _JSON_STRING.sub(b"", text)
+            open_at = outside.find(b'"')
+            if open_at >= 0:  # a string that goes on in the next chunk
                 self.in_string = True
-            elif char in b"[{":
-                self.depth += 1
-                if self.depth > self.limit:
-                    return False
-            elif char in b"]}":
-                self.depth -= 1
-        return True
+                rest = outside[open_at + 1 :]
+                self.escaped = (len(rest) - len(rest.rstrip(b"\\"))) % 2 == 1
+                outside = outside[:open_at]
+            brackets = outside.translate(None, _NOT_BRACKETS)
+        if not brackets:
+            return True
+        deepest = max(accumulate(map(_DEPTH_STEP.__getitem__, brackets), initial=self.depth))
+        self.depth += brackets.count(b"[") + brackets.count(b"{") - brackets.count(b"]") - brackets.count(b"}")
+        return deepest <= self.limit
 
 
 class InputGuardMiddleware:
