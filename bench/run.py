@@ -14,6 +14,10 @@ pyinstrument (its report lands in ``bench/out/``), ``--database-url`` the server
 ``$XBM_BENCH_DATABASE_URL`` or the local one).
 """
 
+# One module of about 500 lines on purpose: it is the benchmark's script — start the servers, seed, run each
+# figure in order, write the report — read top to bottom; the load generators, seeding and processes it drives
+# live in wrk.py, loadgen.py, seed.py and procs.py.
+
 from __future__ import annotations
 
 import argparse
