@@ -34,7 +34,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check shared services xbm tests $(wildcard bench)
 	$(VENV)/bin/ruff format --check shared services xbm tests $(wildcard bench)
 	$(VENV)/bin/lint-imports
-	$(VENV)/bin/mypy shared services xbm
+	$(VENV)/bin/mypy shared services xbm $(wildcard bench)
 
 test: lint
 	$(VENV)/bin/pytest -q -p no:cacheprovider

@@ -254,7 +254,7 @@ async def matching_cost(run: Run, database_url: str, pii: Pii) -> None:
         body = order_body(prefix, buyers)
         result = await closed_loop(
             f"matching_{stored}", run.servers.urls["compliance"],
-            lambda c, i, body=body, headers=headers: c.post("/v1/compliance/orders", content=body(i), headers=headers),
+            lambda c, i, body=body, headers=headers: c.post("/v1/compliance/orders", content=body(i), headers=headers),  # type: ignore[misc]
             concurrency=1, requests=GROWTH_ORDERS,
         )  # fmt: skip
         declared = await _declared(database_url, org.org_id, prefix)

@@ -16,7 +16,7 @@ import asyncpg
 import httpx
 
 from bench.procs import BOOTSTRAP_TOKEN, plain
-from services.compliance.orders.schemas import OrderDoc, PaymentDoc, WaybillDoc
+from services.compliance.orders.documents import OrderDoc, PaymentDoc, WaybillDoc
 from services.compliance.pii import Pii, mask
 
 ROLES = ("executive", "supervisor", "specialist", "analyst", "integration")
