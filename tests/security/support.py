@@ -18,6 +18,7 @@ import httpx
 from shared.context import context_of
 from shared.events.outbox import publish
 from shared.events.relay import Outcome, Relay
+from tests.compliance.support import ITEM
 from tests.security.operations import PARAM, Operation
 from tests.support import Tenant
 
@@ -334,17 +335,6 @@ PROFILE = {
     "cop_code": EBP,
     "cop_name": "XBM Walk Seller Ltd",
     "dxp_id": "DXPENT0000000001",
-}
-ITEM = {
-    "gname": "Wool scarf",
-    "gmodel": "100% wool, 180x30cm",
-    "hs_code": "6214200000",
-    "unit": "011",
-    "unit1": "011",
-    "qty1_per_unit": "1",
-    "origin_country": "303",
-    "vat_rate": "0.13",
-    "consumption_tax_rate": "0",
 }
 BUYER = "110101199001010042"
 
