@@ -25,7 +25,8 @@ CHROMIUM = "/usr/bin/chromium"
 needs_chromium = pytest.mark.skipif(
     not shutil.which(CHROMIUM), reason="Chromium is not installed (apt-get install chromium; .ci/run does)"
 )
-FLAGS = [
+#: a headless Chromium that reaches nothing on its own (no updates, sync or first-run pages)
+HEADLESS = [
     "--headless",
     "--no-sandbox",
     "--disable-gpu",
@@ -33,9 +34,9 @@ FLAGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
-    "--no-default-browser-check",
-    "--remote-debugging-port=0",
 ]
+#: the same, driven over the DevTools protocol
+FLAGS = [*HEADLESS, "--no-default-browser-check", "--remote-debugging-port=0"]
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):

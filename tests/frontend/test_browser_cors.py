@@ -12,7 +12,7 @@ import pytest
 
 from tests.frontend.browser import chromium, needs_chromium, static_origin
 from tests.support import BOOTSTRAP_TOKEN, make_tenant
-from tests.system.procs import Stack
+from tests.system.procs import stack_on_new_databases
 
 pytestmark = [pytest.mark.system, pytest.mark.db, needs_chromium]
 PAGES = Path(__file__).parent / "pages"
@@ -20,10 +20,10 @@ PAGES = Path(__file__).parent / "pages"
 
 async def test_a_listed_origin_works_and_another_is_refused(tmp_path: Path, databases) -> None:  # type: ignore[no-untyped-def]
     with static_origin(PAGES) as allowed, static_origin(PAGES) as stranger:
-        urls = {name: await databases.new(f"cors{name}") for name in ("plans", "campaigns", "compliance")}
-        stack = Stack(
+        stack = await stack_on_new_databases(
+            databases,
             tmp_path / "data",
-            database_urls=None if urls["plans"].startswith("sqlite") else urls,
+            "cors",
             extra_env={
                 "XBM_BOOTSTRAP_TOKEN": BOOTSTRAP_TOKEN,
                 "XBM_CORS_ORIGINS": f"https://elsewhere.example, {allowed}",

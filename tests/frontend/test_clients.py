@@ -14,7 +14,7 @@ from types import ModuleType
 import pytest
 
 from tests.support import BOOTSTRAP_TOKEN
-from tests.system.procs import ROOT, Stack
+from tests.system.procs import ROOT, stack_on_new_databases
 
 CLIENTS = ROOT / "clients"
 
@@ -79,11 +79,8 @@ async def test_the_generated_python_client_works_against_the_running_services(tm
         import xbm_client
     finally:
         sys.path.remove(str(CLIENTS / "python"))
-    urls = {name: await databases.new(f"cli{name}") for name in ("plans", "campaigns", "compliance")}
-    stack = Stack(
-        tmp_path / "data",
-        database_urls=None if urls["plans"].startswith("sqlite") else urls,
-        extra_env={"XBM_BOOTSTRAP_TOKEN": BOOTSTRAP_TOKEN},
+    stack = await stack_on_new_databases(
+        databases, tmp_path / "data", "cli", extra_env={"XBM_BOOTSTRAP_TOKEN": BOOTSTRAP_TOKEN}
     )
     try:
         stack.wait_up()

@@ -17,7 +17,7 @@ from tests.compliance.support import Seller, buyer_id, new_order_no, waybill
 from tests.frontend.browser import Page, chromium, needs_chromium, static_origin
 from tests.plans.support import new_plan, post, sbu_body, tactics
 from tests.support import BOOTSTRAP_TOKEN, make_tenant
-from tests.system.procs import ROOT, Stack
+from tests.system.procs import ROOT, stack_on_new_databases
 from tests.system.test_events_flow import eventually
 
 pytestmark = [pytest.mark.system, pytest.mark.db, needs_chromium]
@@ -41,10 +41,10 @@ def visible(page: Page, element_id: str) -> bool:
 
 async def test_the_console_shows_plans_the_sbu_grid_and_customs_exceptions(tmp_path: Path, databases) -> None:  # type: ignore[no-untyped-def]
     with static_origin(CONSOLE) as origin:
-        urls = {name: await databases.new(f"con{name}") for name in ("plans", "campaigns", "compliance")}
-        stack = Stack(
+        stack = await stack_on_new_databases(
+            databases,
             tmp_path / "data",
-            database_urls=None if urls["plans"].startswith("sqlite") else urls,
+            "con",
             extra_env={"XBM_BOOTSTRAP_TOKEN": BOOTSTRAP_TOKEN, "XBM_CORS_ORIGINS": origin},
         )
         try:

@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
 import subprocess
 import unicodedata
 from pathlib import Path
 
-import pytest
+from tests.frontend.browser import CHROMIUM, HEADLESS
 
-CHROMIUM = "/usr/bin/chromium"
 A4_POINTS = (595.0, 842.0)
-needs_chromium = pytest.mark.skipif(
-    not shutil.which(CHROMIUM), reason="Chromium is not installed (apt-get install chromium)"
-)
 
 
 def print_to_pdf(html: str, tmp_path: Path) -> bytes:
@@ -24,13 +19,7 @@ def print_to_pdf(html: str, tmp_path: Path) -> bytes:
     subprocess.run(
         [
             CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
+            *HEADLESS,
             "--no-pdf-header-footer",
             f"--print-to-pdf={pdf}",
             page.as_uri(),

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import shutil
 import struct
 import subprocess
 import zlib
@@ -14,16 +13,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import httpx
-import pytest
 from markupsafe import escape
 
 from services.plans.sbus.service import apply_sbu_performance
 from shared.context import context_of
+from tests.frontend.browser import CHROMIUM, HEADLESS, needs_chromium
 from tests.plans.example_plan import CompanyA, amount, import_company_a
 from tests.plans.support import money, post
 from tests.support import Tenant, assert_problem
-
-CHROMIUM = "/usr/bin/chromium"
 
 
 async def company_a_report(  # type: ignore[no-untyped-def]
@@ -135,13 +132,7 @@ def _screenshot(page: Path, png: Path) -> bytes:
     subprocess.run(
         [
             CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
+            *HEADLESS,
             f"--screenshot={png}",
             "--window-size=1200,1600",
             page.as_uri(),
@@ -153,7 +144,7 @@ def _screenshot(page: Path, png: Path) -> bytes:
     return png.read_bytes()
 
 
-@pytest.mark.skipif(not shutil.which(CHROMIUM), reason="Chromium is not installed (apt-get install chromium)")
+@needs_chromium
 async def test_report_renders_in_chromium(plans: httpx.AsyncClient, tenant: Tenant, plans_app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     html, _ = await company_a_report(plans, tenant, plans_app)
     report, blank = tmp_path / "report.html", tmp_path / "blank.html"

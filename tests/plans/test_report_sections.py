@@ -15,8 +15,9 @@ import httpx
 from services.plans.report.service import observed_lift
 from shared.events.outbox import derive_webhook_secret
 from shared.events.relay import signed_headers
+from tests.frontend.browser import needs_chromium
 from tests.plans.example_plan import CompanyA, amount, import_company_a
-from tests.plans.printing import assert_a4, needs_chromium, printed
+from tests.plans.printing import assert_a4, printed
 from tests.support import SERVICE_SECRET, Tenant, assert_problem
 
 

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -79,3 +80,12 @@ class Stack:
 
     def client(self, name: str) -> httpx.AsyncClient:
         return httpx.AsyncClient(base_url=self.urls[name], timeout=10)
+
+
+async def stack_on_new_databases(
+    databases: Any, data_dir: Path, prefix: str, extra_env: dict[str, str] | None = None
+) -> Stack:
+    """A stack on three databases made for it when the suite runs on PostgreSQL; on SQLite, the embedded default
+    (the data dir's own files), as a user's first ``make run``."""
+    urls = {name: await databases.new(f"{prefix}{name}") for name in ("plans", "campaigns", "compliance")}
+    return Stack(data_dir, database_urls=None if urls["plans"].startswith("sqlite") else urls, extra_env=extra_env)

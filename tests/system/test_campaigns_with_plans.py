@@ -11,17 +11,14 @@ import pytest
 from tests.campaigns.support import campaign_body
 from tests.plans.support import new_plan, post, sbu_body, tactics
 from tests.support import BOOTSTRAP_TOKEN, make_tenant
-from tests.system.procs import Stack
+from tests.system.procs import stack_on_new_databases
 
 pytestmark = [pytest.mark.system, pytest.mark.db]
 
 
 async def test_campaigns_on_a_real_sbu(tmp_path: Path, databases) -> None:  # type: ignore[no-untyped-def]
-    urls = {name: await databases.new(f"cwp{name}") for name in ("plans", "campaigns", "compliance")}
-    stack = Stack(
-        tmp_path / "data",
-        database_urls=None if urls["plans"].startswith("sqlite") else urls,
-        extra_env={"XBM_BOOTSTRAP_TOKEN": BOOTSTRAP_TOKEN},
+    stack = await stack_on_new_databases(
+        databases, tmp_path / "data", "cwp", extra_env={"XBM_BOOTSTRAP_TOKEN": BOOTSTRAP_TOKEN}
     )
     try:
         stack.wait_up()

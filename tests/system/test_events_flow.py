@@ -22,7 +22,7 @@ from tests.compliance.support import Seller, buyer_id, new_order_no
 from tests.compliance.test_messages import CEB, receipt_622, send
 from tests.plans.support import new_plan, post, sbu_body, tactics
 from tests.support import BOOTSTRAP_TOKEN, make_tenant
-from tests.system.procs import Stack
+from tests.system.procs import stack_on_new_databases
 
 pytestmark = [pytest.mark.system, pytest.mark.db]
 
@@ -72,11 +72,8 @@ async def eventually(check: Callable[[], Awaitable[Any]], what: str, seconds: fl
 
 
 async def test_services_react_to_each_other(tmp_path: Path, databases, subscriber: Subscriber) -> None:  # type: ignore[no-untyped-def]
-    urls = {name: await databases.new(f"ev{name}") for name in ("plans", "campaigns", "compliance")}
-    stack = Stack(
-        tmp_path / "data",
-        database_urls=None if urls["plans"].startswith("sqlite") else urls,
-        extra_env={"XBM_BOOTSTRAP_TOKEN": BOOTSTRAP_TOKEN},
+    stack = await stack_on_new_databases(
+        databases, tmp_path / "data", "ev", extra_env={"XBM_BOOTSTRAP_TOKEN": BOOTSTRAP_TOKEN}
     )
     try:
         stack.wait_up()

@@ -18,7 +18,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.plans.printing import CHROMIUM, assert_a4, printed
+from tests.frontend.browser import CHROMIUM
+from tests.plans.printing import assert_a4, printed
 from tests.system.procs import ROOT, Stack
 
 pytestmark = [pytest.mark.system]

@@ -11,7 +11,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from shared.auth import TOKEN_AUDIENCE, TOKEN_ISSUER
-from tests.system.procs import Stack
+from tests.system.procs import Stack, stack_on_new_databases
 
 pytestmark = [pytest.mark.system, pytest.mark.db]
 
@@ -19,9 +19,7 @@ PROBES = {"plans": "/v1/api-keys", "campaigns": "/v1/campaign-kinds", "complianc
 
 
 async def test_make_run_serves_all_three(tmp_path: Path, databases) -> None:  # type: ignore[no-untyped-def]
-    urls = {name: await databases.new(f"sys{name}") for name in PROBES}
-    # SQLite is the embedded default: only hand over URLs when the suite runs on PostgreSQL
-    stack = Stack(tmp_path / "data", database_urls=None if urls["plans"].startswith("sqlite") else urls)
+    stack = await stack_on_new_databases(databases, tmp_path / "data", "sys")
     try:
         stack.wait_up()
         out = stack.output()
