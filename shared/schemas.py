@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 import re
 import uuid
 from datetime import date, datetime, time, timedelta
@@ -220,19 +219,6 @@ def format_decimal(value: Decimal) -> str:
     The same value always reads the same, whatever the database gave back."""
     if not value.is_finite():
         raise ValueError("not a finite number")
-    if not value:  # 0 and -0 are equal (one cache entry) but read "0.00" and "-0.00"
-        return _canonical_text(value)
-    return _canonical(value)
-
-
-@functools.lru_cache(maxsize=8192)
-def _canonical(value: Decimal) -> str:
-    """Equal decimals have one canonical text, so it is kept: a 1,000-SBU grid formats ~6,000 amounts, most of
-    them the same few."""
-    return _canonical_text(value)
-
-
-def _canonical_text(value: Decimal) -> str:
     normalized = value.normalize()
     if normalized.as_tuple().exponent > -2:  # type: ignore[operator]
         normalized = normalized.quantize(Decimal("0.01"))
