@@ -45,6 +45,8 @@ from services.compliance.pii import Pii
 OUT = ROOT / "bench" / "out"
 DEFAULT_SERVER = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 DEFAULT = ("health", "sbu", "ingest", "metrics", "grid", "wrk", "httpx", "open", "growth")
+# growth: the matching cost, the order list and the exceptions queue at 10,000 and --stored orders, then the SBU
+# read with 1,000 and 100,000 SBUs stored
 ALL = DEFAULT
 GROWTH_ORDERS = 1000  # orders ingested at each store size
 
@@ -74,6 +76,8 @@ class Run:
     servers: Servers
     figures: dict[str, Figure] = field(default_factory=dict)
     growth: dict[int, dict[str, float]] = field(default_factory=dict)
+    #: ms per request (one at a time) of the order list and exceptions queue, by figure and orders stored
+    scans: dict[str, dict[int, float]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
     def wants(self, name: str) -> bool:
@@ -246,6 +250,8 @@ async def matching_cost(run: Run, database_url: str, pii: Pii) -> None:
     previous = 0
     for stored, prefix in ((10_000, "N"), (run.args.stored, "M")):
         seconds = await seed.store_orders(database_url, pii, org.org_id, previous + 1, stored)
+        if not previous:
+            await seed.store_exceptions(database_url, org.org_id, EXCEPTIONS)
         previous = stored
         buyers = seed.buyers_for(stored)
         await seed.store_counterparts(database_url, pii, org.org_id, prefix, GROWTH_ORDERS, buyers)
@@ -269,6 +275,45 @@ async def matching_cost(run: Run, database_url: str, pii: Pii) -> None:
         print(f"  matching with {stored:>9,} stored: {run.growth[stored]['ms_per_order']:.2f} ms/order "
               f"p50 {result.p50:.2f} p99 {result.p99:.2f}; {declared} declared; seeded in {seconds:.1f} s "
               f"{result.error_sample[:120]}", flush=True)  # fmt: skip
+        await order_scans(run, org, database_url, stored)
+
+
+#: orders whose amounts disagree, stored once: the exceptions queue holds them at every store size
+EXCEPTIONS = 200
+SCAN_REQUESTS = 50  # sequential requests per order-list or exceptions figure
+SBUS_GROWN = 100_000
+
+
+async def order_scans(run: Run, org: seed.Org, database_url: str, stored: int) -> None:
+    """The order list (its first page and a page halfway through the store) and the exceptions queue, each
+    requested one at a time: what a page costs with ``stored`` orders in the table."""
+    reader = org.auth("analyst")
+    deep = await seed.order_cursor_at(database_url, org.org_id, stored // 2)
+    requests = {
+        "orders_first_page": ("/v1/compliance/orders", {"limit": 50}),
+        "orders_deep_page": ("/v1/compliance/orders", {"limit": 50, "cursor": deep}),
+        "exceptions_first_page": ("/v1/compliance/exceptions", {"limit": 50}),
+    }
+    for name, (path, params) in requests.items():
+        result = await run.counted(
+            f"{name}_{stored}", "compliance",
+            lambda c, i, path=path, params=params: c.get(path, params=params, headers=reader),  # type: ignore[misc]
+            SCAN_REQUESTS,
+        )  # fmt: skip
+        run.scans.setdefault(name, {})[stored] = result.seconds * 1000 / max(1, result.requests)
+
+
+async def sbu_read_growth(run: Run, org: seed.Org, plan_id: str, sbu_ids: list[str], database_url: str) -> None:
+    """The SBU read with wrk, on the 1,000-SBU plan and again once 99,000 more SBUs are stored beside them."""
+    reader = org.auth("analyst")
+    await run.wrk("sbu_get_1000_stored_wrk", "plans", wrk.script("GET", [f"/v1/sbus/{i}" for i in sbu_ids], reader),
+                  16, "healthz_plans_wrk")  # fmt: skip
+    seconds, grown = await seed.more_sbus(database_url, plan_id, SBUS_GROWN // len(sbu_ids) - 1)
+    print(f"  stored {SBUS_GROWN:,} SBUs in {seconds:.1f} s", flush=True)
+    await org.refresh()
+    reader = org.auth("analyst")
+    await run.wrk(f"sbu_get_{SBUS_GROWN}_stored_wrk", "plans",
+                  wrk.script("GET", [f"/v1/sbus/{i}" for i in grown], reader), 16, "healthz_plans_wrk")  # fmt: skip
 
 
 async def _declared(database_url: str, org_id: str, prefix: str) -> int:
@@ -380,6 +425,18 @@ def verdicts(run: Run) -> list[tuple[str, str, bool]]:
         small, large = sorted(run.growth)
         factor = run.growth[large]["ms_per_order"] / run.growth[small]["ms_per_order"]
         out.append((f"matching per order at {large:,} within 1.2× of {small:,}", f"{factor:.2f}×", factor <= 1.2))
+    for name, by_size in run.scans.items():
+        if len(by_size) == 2:
+            small, large = sorted(by_size)
+            factor = by_size[large] / by_size[small]
+            label = f"{name.replace('_', ' ')} at {large:,} orders within 1.2× of {small:,}"
+            out.append((label, f"{factor:.2f}× ({by_size[small]:.1f} → {by_size[large]:.1f} ms)", factor <= 1.2))
+    small_key, large_key = "sbu_get_1000_stored_wrk", f"sbu_get_{SBUS_GROWN}_stored_wrk"
+    if small_key in run.figures and large_key in run.figures:
+        small_rps, large_rps = run.figures[small_key].result.rps, run.figures[large_key].result.rps
+        factor = small_rps / large_rps if large_rps else float("inf")
+        out.append((f"SBU read with {SBUS_GROWN:,} SBUs stored within 1.2× of 1,000 (wrk)",
+                    f"{factor:.2f}× ({small_rps:.0f} → {large_rps:.0f} req/s)", factor <= 1.2))  # fmt: skip
     return out
 
 
@@ -405,7 +462,8 @@ def report(run: Run, info: dict[str, str]) -> str:
     wrk_keys = [k for k, f in run.figures.items() if f.result.mode.startswith("wrk")]
     open_keys = [k for k, f in run.figures.items() if f.result.mode.startswith("open")]
     cpu_keys = [k for k in run.figures if k.endswith("_cpu")]
-    httpx_keys = [k for k in run.figures if k not in wrk_keys and k not in open_keys and k not in cpu_keys]
+    scan_keys = [k for k in run.figures if k.rpartition("_")[0] in run.scans]
+    httpx_keys = [k for k in run.figures if k not in {*wrk_keys, *open_keys, *cpu_keys, *scan_keys}]
     lines = [
         f"## Run of {info['date']} (commit {info['commit']})",
         "",
@@ -439,6 +497,10 @@ def report(run: Run, info: dict[str, str]) -> str:
                 f"| {stored:,} | {g['seed_seconds']:.1f} | {g['ms_per_order']:.2f} | {g['p50']:.2f} | "
                 f"{g['p99']:.2f} | {int(g['declared'])} / {GROWTH_ORDERS} | {int(g['errors'])} |"
             )
+    if scan_keys:
+        lines += ["", f"### Order list and exceptions queue as the store grows ({SCAN_REQUESTS} requests one at a "
+                  f"time after 2 of warm-up; {EXCEPTIONS} mismatched orders stored at each size)", "",
+                  *_table(run, scan_keys, with_ratio=False)]  # fmt: skip
     lines += ["", "### Targets", "", "| target | measured | met |", "|---|---|---|"]
     lines += [f"| {label} | {value} | {'yes' if ok else 'NOT YET'} |" for label, value, ok in verdicts(run)]
     lines += [f"- {note}" for note in run.notes]
@@ -481,6 +543,8 @@ async def bench(args: argparse.Namespace, info: dict[str, str]) -> str:
                 await half_peak(run, org, plan_id, sbu_ids, n)
         if run.wants("growth"):
             await matching_cost(run, urls["compliance"], Pii.from_setting(pii_key, data_dir))
+            await org.refresh()
+            await sbu_read_growth(run, org, plan_id, sbu_ids, urls["plans"])
     finally:
         servers.stop()
         await dbs.drop()

@@ -213,13 +213,22 @@ CHECKS = json.dumps(
 )  # fmt: skip
 
 
+def _numbers(prefix: str) -> str:
+    """The SQL of order number ``<prefix>`` + ``g`` (a ``generate_series`` column), as :func:`order_no` spells it."""
+    return f"'{prefix}' || lpad(g::text, 9, '0')"
+
+
 def _seed_sql(prefix: str) -> dict[str, str]:
     """The INSERT … SELECTs for order numbers ``<prefix>000000001`` …; $1 org, $2..$3 the range."""
-    no = f"'{prefix}' || lpad(g::text, 9, '0')"
+    no = _numbers(prefix)
     return {
+        # as the locks note them: an order stored under each number, or (counterparts) only its payment and waybill
         "match_keys": f"""
-            INSERT INTO match_keys (id, org_id, order_no, touched_at)
-            SELECT gen_random_uuid()::text, $1, {no}, now() FROM generate_series($2::int, $3::int) g""",
+            INSERT INTO match_keys (id, org_id, order_no, touched_at, has_order, ebp_code)
+            SELECT gen_random_uuid()::text, $1, {no}, now(), true, '{EBP}' FROM generate_series($2::int, $3::int) g""",
+        "match_keys_unpaired": f"""
+            INSERT INTO match_keys (id, org_id, order_no, touched_at, has_order, ebp_code)
+            SELECT gen_random_uuid()::text, $1, {no}, now(), false, '{EBP}' FROM generate_series($2::int, $3::int) g""",
         "orders": f"""
             INSERT INTO orders (id, org_id, ebp_code, order_no, trade_direction, state, currency, actual_paid,
                 utm_campaign, document, buyer_id_encrypted, buyer_id_hash, buyer_verified, quota_year,
@@ -312,9 +321,85 @@ async def store_counterparts(database_url: str, pii: Pii, org_id: str, prefix: s
     conn = await asyncpg.connect(plain(database_url))
     try:
         async with conn.transaction():
-            await conn.execute(sql["match_keys"], org_id, 1, count)
+            await conn.execute(sql["match_keys_unpaired"], org_id, 1, count)
             await conn.execute(sql["payments"], org_id, 1, count, templates["payment"], enc, buyers)
             await conn.execute(sql["waybills"], org_id, 1, count, templates["waybill"])
         await conn.execute("ANALYZE match_keys, payments, waybills")
     finally:
         await conn.close()
+
+
+async def store_exceptions(database_url: str, org_id: str, count: int) -> None:
+    """Stored orders ``S000000001``..``count`` turned into mismatches (their amounts disagree): the exceptions
+    queue then holds the same ``count`` orders however many others are stored beside them."""
+    conn = await asyncpg.connect(plain(database_url))
+    try:
+        await conn.execute(
+            f"""UPDATE orders SET state = 'mismatch', failing_rules = 'amount_matches', declaration_id = NULL
+                WHERE org_id = $1 AND order_no IN (SELECT {_numbers("S")} FROM generate_series(1, $2::int) g)""",
+            org_id,
+            count,
+        )
+        await conn.execute("ANALYZE orders")
+    finally:
+        await conn.close()
+
+
+async def order_cursor_at(database_url: str, org_id: str, position: int) -> str:
+    """The order list's ``next_cursor`` after ``position`` orders (oldest first): a page deep in the list."""
+    from shared.pagination import encode_cursor
+
+    conn = await asyncpg.connect(plain(database_url))
+    try:
+        row = await conn.fetchrow(
+            "SELECT created_at, id FROM orders WHERE org_id = $1 ORDER BY created_at, id OFFSET $2 LIMIT 1",
+            org_id,
+            position - 1,
+        )
+    finally:
+        await conn.close()
+    return encode_cursor(row["created_at"], row["id"])
+
+
+async def more_sbus(database_url: str, plan_id: str, copies: int) -> tuple[float, list[str]]:
+    """``copies`` copies of each of the plan's customers, each with the SBUs of the customer it copies, written
+    straight into plans' tables: the 10 × 10 × 10 plan grows to (copies + 1) × 1,000 SBUs. Returns the seconds
+    it took and the ids of 1,000 of the new SBUs, drawn at random."""
+    from services.plans.sbus.models import Sbu
+    from services.plans.tactics.models import Customer
+
+    started = time.perf_counter()
+    customer_cols = [c.name for c in Customer.__table__.columns]
+    sbu_cols = [c.name for c in Sbu.__table__.columns]
+    customer_values = {"id": "m.copy", "name": "c.name || ' copy ' || m.k"}
+    sbu_values = {"id": "gen_random_uuid()::text", "customer_id": "m.copy"}
+    conn = await asyncpg.connect(plain(database_url))
+    try:
+        async with conn.transaction():
+            await conn.execute(
+                """CREATE TEMP TABLE bench_customer_copies ON COMMIT DROP AS
+                   SELECT c.id AS source, gen_random_uuid()::text AS copy, k
+                   FROM customers c, generate_series(1, $2::int) k WHERE c.plan_id = $1""",
+                plan_id,
+                copies,
+            )
+            await conn.execute(
+                f"""INSERT INTO customers ({", ".join(customer_cols)})
+                    SELECT {", ".join(customer_values.get(c, "c." + c) for c in customer_cols)}
+                    FROM customers c JOIN bench_customer_copies m ON m.source = c.id"""
+            )
+            await conn.execute(
+                f"""INSERT INTO sbus ({", ".join(sbu_cols)})
+                    SELECT {", ".join(sbu_values.get(c, "s." + c) for c in sbu_cols)}
+                    FROM sbus s JOIN bench_customer_copies m ON m.source = s.customer_id WHERE s.plan_id = $1""",
+                plan_id,
+            )
+        await conn.execute("ANALYZE")
+        ids = await conn.fetch(
+            "SELECT id FROM sbus WHERE plan_id = $1 AND customer_id IN "
+            "(SELECT id FROM customers WHERE plan_id = $1 AND name LIKE '% copy %') ORDER BY random() LIMIT 1000",
+            plan_id,
+        )
+    finally:
+        await conn.close()
+    return time.perf_counter() - started, [r["id"] for r in ids]

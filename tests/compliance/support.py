@@ -108,6 +108,21 @@ def payment(order_no: str, *, buyer: str, amount: str = "240.02", payer_name: st
     }
 
 
+def canonical_order(order_no: str, buyer: str) -> dict[str, Any]:
+    """The canonical order an integration posts to ``/v1/compliance/orders``; ``payment`` and ``waybill`` agree."""
+    return {
+        "order_no": order_no, "ebp_code": EBP, "ebc_code": EBP, "trade_direction": "import",
+        "goods_value": "200.00", "freight": "20.00", "discount": "0", "tax_total": "20.02", "actual_paid": "240.02",
+        "currency": "CNY", "buyer": {"reg_no": "u1", "name": "Jiao Hongyu", "id_number": buyer,
+                                     "telephone": "13522652231"},
+        "consignee": {"name": "Jiao Hongyu", "telephone": "13522652231",
+                      "address": "Beijing Haidian 1 Zhongguancun Street"},
+        "items": [{"gnum": 1, "item_no": "SCARF-1", "name": "Wool scarf", "qty": "2", "unit": "011", "price": "100",
+                   "total": "200"}],
+        "utm_campaign": "spring",
+    }  # fmt: skip
+
+
 def waybill(order_no: str, *, name: str = "Jiao Hongyu", phone: str = "135 2265 2231",
             address: str = "Beijing Haidian 1 Zhongguancun Street", insured: str = "0") -> dict[str, Any]:  # fmt: skip
     return {

@@ -13,6 +13,7 @@ from tests.compliance.support import (
     EBP,
     Seller,
     buyer_id,
+    canonical_order,
     encode,
     new_order_no,
     payment,
@@ -176,16 +177,7 @@ async def test_source_secrets_are_shown_once_and_sources_are_admin_only(complian
 async def test_canonical_documents_by_integration(compliance, tenant):
     await Seller(compliance, tenant).setup()
     order_no, b = new_order_no(), buyer_id(26)
-    canonical = {
-        "order_no": order_no, "ebp_code": EBP, "ebc_code": EBP, "trade_direction": "import",
-        "goods_value": "200.00", "freight": "20.00", "discount": "0", "tax_total": "20.02", "actual_paid": "240.02",
-        "currency": "CNY", "buyer": {"reg_no": "u1", "name": "Jiao Hongyu", "id_number": b, "telephone": "13522652231"},
-        "consignee": {"name": "Jiao Hongyu", "telephone": "13522652231",
-                      "address": "Beijing Haidian 1 Zhongguancun Street"},
-        "items": [{"gnum": 1, "item_no": "SCARF-1", "name": "Wool scarf", "qty": "2", "unit": "011", "price": "100",
-                   "total": "200"}],
-        "utm_campaign": "spring",
-    }  # fmt: skip
+    canonical = canonical_order(order_no, b)
     integration = tenant.auth("integration")
     assert_problem(await compliance.post("/v1/compliance/orders", json=canonical, headers=tenant.auth("analyst")), 403)
     r = await compliance.post("/v1/compliance/orders", json=canonical, headers=integration)

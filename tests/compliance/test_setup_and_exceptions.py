@@ -5,10 +5,20 @@ from datetime import timedelta
 
 from sqlalchemy import update
 
-from services.compliance.orders.models import Order, Payment
+from services.compliance.orders.models import Order, Payment, Waybill
 from shared.context import context_of
 from shared.db import utcnow
-from tests.compliance.support import PROFILE, Seller, buyer_id, new_order_no, payment, shopify_order, waybill
+from tests.compliance.support import (
+    EBP,
+    PROFILE,
+    Seller,
+    buyer_id,
+    canonical_order,
+    new_order_no,
+    payment,
+    shopify_order,
+    waybill,
+)
 from tests.support import assert_problem
 
 
@@ -43,6 +53,44 @@ async def test_documents_waiting_too_long_are_exceptions(compliance, compliance_
     assert listed[waiting]["reason"] == "missing_documents"
     assert listed[waiting]["missing"] == ["payment", "waybill"]
     assert [o["order_no"] for o in body["orphans"]] == [orphan]
+
+
+async def test_an_orphan_is_a_document_with_no_order_of_its_own(compliance, compliance_app, tenant):
+    """A payment waits for an order of its own platform and number, a waybill for an order of its number, whichever
+    arrives first and whether the order came from a platform's webhook or the API."""
+    seller = await Seller(compliance, tenant).setup()
+    b, integration = buyer_id(71), tenant.auth("integration")
+    payment_alone, waybill_alone, two_platforms, order_last, api_order_last = (new_order_no() for _ in range(5))
+    sent = [
+        await seller.send_payment(payment(payment_alone, buyer=b)),
+        await seller.send_waybill(waybill(waybill_alone)),
+        # an order of one platform; a payment of the same number naming another platform, and a waybill
+        await seller.send_order(shopify_order(two_platforms, buyer=b)),
+        await seller.send_payment({**payment(two_platforms, buyer=b), "ebp_code": "2105910159"}),
+        await seller.send_waybill(waybill(two_platforms)),
+        # the payment and the waybill first, their order last
+        await seller.send_payment(payment(order_last, buyer=b)),
+        await seller.send_waybill(waybill(order_last)),
+        await seller.send_order(shopify_order(order_last, buyer=b)),
+    ]
+    assert all(r.status_code == 200 for r in sent), [r.text for r in sent]
+    for path, body in (("payments", payment(api_order_last, buyer=b)), ("waybills", waybill(api_order_last))):
+        r = await compliance.post(f"/v1/compliance/{path}", json=body, headers=integration)
+        assert r.status_code == 201, r.text
+    r = await compliance.post("/v1/compliance/orders", json=canonical_order(api_order_last, b), headers=integration)
+    assert r.status_code == 201, r.text
+
+    old = utcnow() - timedelta(hours=25)
+    async with context_of(compliance_app).sessionmaker() as session:
+        for model in (Payment, Waybill):
+            await session.execute(update(model).where(model.org_id == tenant.org_id).values(created_at=old))
+        await session.commit()
+    r = await compliance.get("/v1/compliance/exceptions", headers=tenant.auth("analyst"))
+    assert r.status_code == 200, r.text
+    orphans = sorted((o["kind"], o["order_no"], o["ebp_code"]) for o in r.json()["orphans"])
+    assert orphans == sorted([
+        ("payment", payment_alone, EBP), ("waybill", waybill_alone, None), ("payment", two_platforms, "2105910159"),
+    ])  # fmt: skip
 
 
 async def test_customs_profile_is_admin_only_and_honours_if_match(compliance, tenant):

@@ -17,7 +17,7 @@ from services.compliance.intake.mapping import Mapped
 from services.compliance.orders.cancellation import cancel_order
 from services.compliance.orders.documents import OrderDoc
 from services.compliance.orders.intake import order_values
-from services.compliance.orders.locks import lock_order_nos
+from services.compliance.orders.locks import lock_order_no, lock_order_nos
 from services.compliance.orders.matching import match_documents
 from services.compliance.orders.models import Order
 from services.compliance.orders.quota import CHINA
@@ -123,9 +123,15 @@ def _columns(pii: Pii, org_id: str, mapped: Mapped, doc: OrderDoc | None, held: 
     return values
 
 
-async def locked_order(session: AsyncSession, org_id: str, ebp_code: str, order_no: str) -> Order | None:
-    """Lock the order number, then read the order as it is now (not as this session may have seen it)."""
-    await lock_order_nos(session, org_id, [order_no])
+async def locked_order(
+    session: AsyncSession, org_id: str, ebp_code: str, order_no: str, *, stored: bool = False
+) -> Order | None:
+    """Lock the order number, then read the order as it is now (not as this session may have seen it).
+    ``stored``: this transaction has just stored the order (the match key notes it)."""
+    if stored:
+        await lock_order_no(session, org_id, order_no, storing="order", ebp_code=ebp_code)
+    else:
+        await lock_order_nos(session, org_id, [order_no])
     stmt = scoped(Order, org_id).where(Order.ebp_code == ebp_code, Order.order_no == order_no)
     return (await session.execute(stmt.execution_options(populate_existing=True))).scalar_one_or_none()
 
@@ -143,7 +149,7 @@ async def apply_version(session: AsyncSession, pii: Pii, org_id: str, mapped: Ma
     if order is None:
         values = _columns(pii, org_id, mapped, doc, held)
         await insert_ignore(session, Order, values, ["org_id", "ebp_code", "order_no"])
-        order = await locked_order(session, org_id, ebp_code, order_no)
+        order = await locked_order(session, org_id, ebp_code, order_no, stored=True)
         assert order is not None  # inserted under the lock just now
         if mapped.cancelled:
             return await _cancel(session, pii, order, "cancelled on the platform before XBM knew the order"), order

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compliance.customers import register as customers
 from services.compliance.orders.documents import OrderDoc, PaymentDoc, WaybillDoc
-from services.compliance.orders.locks import lock_order_no, lock_order_nos
+from services.compliance.orders.locks import Kind, lock_order_no, lock_order_nos
 from services.compliance.orders.lookup import find_order
 from services.compliance.orders.matching import match_documents
 from services.compliance.orders.models import Delivery, Order, Payment, Waybill
@@ -109,18 +109,16 @@ def _waybill_values(org_id: str, doc: WaybillDoc) -> dict[str, Any]:
 
 async def ingest(session: AsyncSession, pii: Pii, org_id: str, doc: OrderDoc | PaymentDoc | WaybillDoc) -> Ingested:
     """Store one document (a second copy of it is a no-op) and match it against what is already here."""
-    await lock_order_no(session, org_id, doc.order_no)
-    ebp_code: str | None
+    kind: Kind = "order" if isinstance(doc, OrderDoc) else "payment" if isinstance(doc, PaymentDoc) else "waybill"
+    await lock_order_no(session, org_id, doc.order_no, storing=kind, ebp_code=doc.ebp_code)
+    ebp_code: str | None = doc.ebp_code
     if isinstance(doc, OrderDoc):
-        kind, ebp_code = "order", doc.ebp_code
         stored = await insert_ignore(session, Order, order_values(pii, org_id, doc), ["org_id", "ebp_code", "order_no"])
     elif isinstance(doc, PaymentDoc):
-        kind, ebp_code = "payment", doc.ebp_code
         stored = await insert_ignore(
             session, Payment, _payment_values(pii, org_id, doc), ["org_id", "pay_code", "pay_transaction_id"]
         )
     else:
-        kind, ebp_code = "waybill", doc.ebp_code
         stored = await insert_ignore(
             session, Waybill, _waybill_values(org_id, doc), ["org_id", "logistics_code", "logistics_no"]
         )

@@ -1,20 +1,47 @@
 """The order-number locks: every request that changes orders locks the match keys of the order numbers it touches
 first, always in sorted order, so two requests never wait on each other in a cycle (the buyer's quota lock in
-``quota.py`` comes after these)."""
+``quota.py`` comes after these).
+
+The lock that precedes storing a document also notes, in the same statement, what is stored under the number:
+``has_order`` once an order is, ``mixed`` once documents of more than one platform (ebp code) are. The exceptions
+queue finds payments and waybills with no order from those few match keys, not from every document stored."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Literal
 
+from sqlalchemy import and_, func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compliance.orders.models import MatchKey
-from shared.db import new_id, touch, utcnow
+from shared.db import dialect_insert, new_id, utcnow
+
+Kind = Literal["order", "payment", "waybill"]
 
 
-async def lock_order_no(session: AsyncSession, org_id: str, order_no: str) -> None:
-    values = {"id": new_id(), "org_id": org_id, "order_no": order_no, "touched_at": utcnow()}
-    await touch(session, MatchKey, values, ["org_id", "order_no"], "touched_at")
+async def lock_order_no(
+    session: AsyncSession, org_id: str, order_no: str, *, storing: Kind | None = None, ebp_code: str | None = None
+) -> None:
+    """Lock one order number's match key (an upsert that always writes the row, so it stays locked until the
+    transaction ends). ``storing``: the kind of document about to be stored under it, with its ``ebp_code``."""
+    values = {
+        "id": new_id(), "org_id": org_id, "order_no": order_no, "touched_at": utcnow(),
+        "has_order": storing == "order", "ebp_code": ebp_code if storing else None, "mixed": False,
+    }  # fmt: skip
+    stmt = dialect_insert(session, MatchKey).values(**values)
+    new = stmt.excluded
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["org_id", "order_no"],
+        set_={
+            "touched_at": new.touched_at,
+            "has_order": MatchKey.has_order | new.has_order,
+            "ebp_code": func.coalesce(MatchKey.ebp_code, new.ebp_code),
+            "mixed": MatchKey.mixed
+            | and_(MatchKey.ebp_code.is_not(None), new.ebp_code.is_not(None), MatchKey.ebp_code != new.ebp_code),
+        },
+    )
+    await session.execute(stmt)
 
 
 async def lock_order_nos(session: AsyncSession, org_id: str, order_nos: Iterable[str]) -> None:

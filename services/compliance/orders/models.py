@@ -4,7 +4,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Index, Integer, String, UniqueConstraint, false
+from sqlalchemy import JSON, Boolean, Index, Integer, String, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.compliance.base import Base
@@ -23,15 +23,29 @@ class Delivery(IdMixin, OrgMixin, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+_CHANGED = text("changed_after_declaration IS true")
+_UNPAIRED = text("has_order IS false OR mixed IS true")
+
+
 class MatchKey(IdMixin, OrgMixin, Base):
     """One row per order number: every arriving document upserts it first, which locks it, so the documents
     of one order are matched one at a time even when they arrive together."""
 
     __tablename__ = "match_keys"
-    __table_args__ = (UniqueConstraint("org_id", "order_no"),)
+    __table_args__ = (
+        UniqueConstraint("org_id", "order_no"),
+        # the numbers the exceptions queue looks for orphans under: few, whatever the number of orders stored
+        Index("ix_match_keys_unpaired", "org_id", "order_no", sqlite_where=_UNPAIRED, postgresql_where=_UNPAIRED),
+    )
 
     order_no: Mapped[str] = mapped_column(String(60))
     touched_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: an order is stored under this number (``locks.py`` notes it as the order is stored)
+    has_order: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: the platform (ebp code) of the first document under this number that named one
+    ebp_code: Mapped[str | None] = mapped_column(String(18))
+    #: documents of more than one platform share this number
+    mixed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Order(IdMixin, OrgMixin, TimestampMixin, Base):
@@ -44,6 +58,16 @@ class Order(IdMixin, OrgMixin, TimestampMixin, Base):
         Index("ix_orders_org_id_order_no", "org_id", "order_no"),
         Index("ix_orders_org_id_buyer_id_hash_quota_year", "org_id", "buyer_id_hash", "quota_year"),
         Index("ix_orders_org_id_state_created_at", "org_id", "state", "created_at"),
+        # the order list's keyset (oldest first), whatever the number of orders stored
+        Index("ix_orders_org_id_created_at_id", "org_id", "created_at", "id"),
+        # the exceptions queue's one arm no state index serves: the few declared orders changed since
+        Index(
+            "ix_orders_changed_after_declaration",
+            "org_id",
+            "created_at",
+            sqlite_where=_CHANGED,
+            postgresql_where=_CHANGED,
+        ),
     )
 
     ebp_code: Mapped[str] = mapped_column(String(18))
@@ -91,7 +115,8 @@ class Payment(IdMixin, OrgMixin, TimestampMixin, Base):
     __label__ = "payment"
     __table_args__ = (
         UniqueConstraint("org_id", "pay_code", "pay_transaction_id"),
-        Index("ix_payments_org_id_ebp_code_order_no", "org_id", "ebp_code", "order_no"),
+        # order number first: a payment is looked up by platform and number, and by number alone
+        Index("ix_payments_org_id_order_no_ebp_code", "org_id", "order_no", "ebp_code"),
     )
 
     pay_code: Mapped[str] = mapped_column(String(18))

@@ -15,7 +15,7 @@ from services.compliance.intake.models import UNREADABLE, PlatformDelivery
 from services.compliance.orders import rules
 from services.compliance.orders.declaration import messages_of
 from services.compliance.orders.lookup import payment_for, waybill_for
-from services.compliance.orders.models import Order, Payment, Waybill
+from services.compliance.orders.models import MatchKey, Order, Payment, Waybill
 from services.compliance.orders.quota import quota_used
 from services.compliance.orders.schemas import (
     CheckOut,
@@ -200,15 +200,25 @@ async def unreadable_deliveries(session: AsyncSession, org_id: str) -> list[Unre
 
 
 async def _orphans(session: AsyncSession, org_id: str, cutoff: datetime) -> list[OrphanOut]:
+    """Payments and waybills that have waited past ``cutoff`` with no order. They are looked for only under the
+    numbers whose match key has no order, or documents of several platforms (``locks.py``): a handful, however
+    many orders are stored; the exact test (same platform and number for a payment) runs on those alone."""
+    unpaired = or_(MatchKey.has_order.is_(False), MatchKey.mixed.is_(True))
+    candidates = select(MatchKey.order_no).where(MatchKey.org_id == org_id, unpaired)
     no_order_p = ~exists().where(
         Order.org_id == Payment.org_id, Order.ebp_code == Payment.ebp_code, Order.order_no == Payment.order_no
     )
     payments = await session.execute(
-        scoped(Payment, org_id).where(Payment.created_at < cutoff, no_order_p).limit(MAX_ORPHANS)
+        scoped(Payment, org_id)
+        .where(Payment.order_no.in_(candidates), Payment.created_at < cutoff, no_order_p)
+        .limit(MAX_ORPHANS)
     )
     no_order_w = ~exists().where(Order.org_id == Waybill.org_id, Order.order_no == Waybill.order_no)
+    numbers_alone = candidates.where(MatchKey.has_order.is_(False))  # a waybill's order is any of its number
     waybills = await session.execute(
-        scoped(Waybill, org_id).where(Waybill.created_at < cutoff, no_order_w).limit(MAX_ORPHANS)
+        scoped(Waybill, org_id)
+        .where(Waybill.order_no.in_(numbers_alone), Waybill.created_at < cutoff, no_order_w)
+        .limit(MAX_ORPHANS)
     )
     out = [
         OrphanOut(kind="payment", key=f"{p.pay_code}/{p.pay_transaction_id}", order_no=p.order_no,
