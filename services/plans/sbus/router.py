@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from services.plans.sbus import service
-from services.plans.sbus.grid import sbu_grid
+from services.plans.sbus.grid_json import sbu_grid_json
 from services.plans.sbus.labels import get_view, views_of
 from services.plans.sbus.models import Sbu
 from services.plans.sbus.schemas import GridOut, SbuDerive, SbuIn, SbuOut, SbuPatch, SbuRetire, SbuView
@@ -61,10 +61,11 @@ async def list_sbus(
 
 
 @router.get("/plans/{plan_id}/sbu-grid", response_model=GridOut)
-async def get_sbu_grid(plan_id: PathId, principal: Reader, session: DbSession) -> GridOut:
+async def get_sbu_grid(plan_id: PathId, principal: Reader, session: DbSession) -> Response:
     """Every SBU as a cell of customer × channel × product, with spend, revenue and ROAS once campaigns'
     figures have arrived (`performance_known: false` and nulls until then)."""
-    return await sbu_grid(session, principal, plan_id)
+    # GridOut's JSON written in one pass (grid_json.py), not a GridOut validated and serialised again
+    return Response(await sbu_grid_json(session, principal, plan_id), media_type="application/json")
 
 
 @router.get("/sbus/{sbu_id}", response_model=SbuView)
