@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.plans.sbus.models import Sbu
@@ -56,13 +56,15 @@ _ONE = (
     ),
 )
 
+#: built once: composing the statement's expressions on every read cost as much as running it
+_ONE_SBU = _joined(*_ONE).where(_SBU.c.id == bindparam("sbu_id"), _SBU.c.org_id == bindparam("org_id"))
+
 
 async def get_view(session: AsyncSession, org_id: str, sbu_id: str) -> SbuView:
     """One SBU with its labels: one statement, read as a row (no ORM object), validated once."""
     if not is_uuid(sbu_id):
         raise NotFound(f"sbu {sbu_id[:64]!r} not found")
-    stmt = _joined(*_ONE).where(_SBU.c.id == sbu_id, _SBU.c.org_id == org_id)
-    row = (await session.execute(stmt)).mappings().first()
+    row = (await session.execute(_ONE_SBU, {"sbu_id": sbu_id, "org_id": org_id})).mappings().first()
     if row is None:
         raise NotFound(f"sbu {sbu_id} not found")
     return SbuView.model_validate(
