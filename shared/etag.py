@@ -68,4 +68,10 @@ class Versioned:
         return representation
 
 
-Version = Annotated[Versioned, Depends(Versioned)]
+async def _versioned(request: Request, response: Response) -> Versioned:
+    # a coroutine, so FastAPI calls it in the event loop: the class itself, a plain callable, would be run in
+    # the thread pool (a thread hand-off on every request that declares ``Version``)
+    return Versioned(request, response)
+
+
+Version = Annotated[Versioned, Depends(_versioned)]

@@ -6,12 +6,14 @@ with the plan's exchange rates (each naming the rate), or left side by side with
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.plans.customer_status.schemas import CustomerStatusOut
 from services.plans.customer_status.service import customer_status
 from services.plans.planning.children import load_plan
 from services.plans.planning.fx import Rates, missing
@@ -23,7 +25,8 @@ from shared.auth import Principal
 from shared.money import money_or_none
 
 
-def _share(part: Decimal, whole: Decimal) -> Decimal | None:
+def share(part: Decimal, whole: Decimal) -> Decimal | None:
+    """part / whole to four places; None when the whole is zero."""
     return None if not whole else (part / whole).quantize(Decimal("0.0001"))
 
 
@@ -39,7 +42,7 @@ def _cell(row: Any, rates: Rates) -> dict[str, Any]:
             budget_use = {
                 "budget": money_or_none(row.budget_amount, row.budget_currency),
                 "spend": money_or_none(spend.amount, spend.currency),
-                "share": _share(spend.amount, row.budget_amount),
+                "share": share(spend.amount, row.budget_amount),
                 "rates": list(spend.rates),
             }
     margin = None
@@ -51,7 +54,7 @@ def _cell(row: Any, rates: Rates) -> dict[str, Any]:
             "price": money_or_none(row.price_amount, row.price_currency),
             "unit_cost": money_or_none(cost.amount, cost.currency),
             "amount": row.price_amount - cost.amount,
-            "share": _share(row.price_amount - cost.amount, row.price_amount),
+            "share": share(row.price_amount - cost.amount, row.price_amount),
             "rates": list(cost.rates),
         }
     return {
@@ -94,6 +97,11 @@ def grid_totals(cells: list[dict[str, Any]], rates: Rates) -> dict[str, Any]:
         if c["spend"] is not None:
             add(c["spend"]["currency"], "spend", c["spend"]["amount"])
             add(c["revenue"]["currency"], "revenue", c["revenue"]["amount"])
+    return totals_of(by, rates)
+
+
+def totals_of(by: dict[str, dict[str, Decimal]], rates: Rates) -> dict[str, Any]:
+    """The grid's totals from the live SBUs' ``{currency: {budget, spend, revenue}}`` as given."""
     gaps = missing(rates, by)
     in_base = None
     if not gaps:
@@ -123,6 +131,8 @@ def _axis(items: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 async def sbu_grid(session: AsyncSession, principal: Principal, plan_id: str) -> GridOut:
+    """The grid as a model (what the report reads); the route answers the same as JSON written in one pass
+    (:mod:`services.plans.sbus.grid_json`)."""
     plan = await load_plan(session, principal, plan_id)
     rates = Rates.of(plan.base_currency, plan.fx_rates)
     # plain columns, not five ORM entities per row: a 1,000-SBU grid spent most of its time building and
@@ -162,16 +172,24 @@ async def sbu_grid(session: AsyncSession, principal: Principal, plan_id: str) ->
         .where(Sbu.org_id == principal.org_id, Sbu.plan_id == plan_id)
         .order_by(Sbu.created_at, Sbu.id)
     )
-    cells = [_cell(row, rates) for row in (await session.execute(stmt)).all()]
+    rows = (await session.execute(stmt)).all()
+    return grid_of(plan_id, plan.base_currency, rates, rows, await customer_status(session, plan))
+
+
+def grid_of(
+    plan_id: str, base_currency: str, rates: Rates, rows: Sequence[Any], status: CustomerStatusOut | None
+) -> GridOut:
+    """The grid of a plan's rows (each with the named columns :func:`sbu_grid` selects)."""
+    cells = [_cell(row, rates) for row in rows]
     return GridOut.model_validate(
         {
             "plan_id": plan_id,
-            "base_currency": plan.base_currency,
+            "base_currency": base_currency,
             "totals": grid_totals(cells, rates),
             "customers": _axis({c["customer"]["id"]: c["customer"] for c in cells}),
             "channels": _axis({c["channel"]["id"]: c["channel"] for c in cells}),
             "products": _axis({c["product"]["id"]: c["product"] for c in cells}),
             "cells": cells,
-            "customer_status": await customer_status(session, plan),
+            "customer_status": status,
         }
     )

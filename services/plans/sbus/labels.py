@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.plans.sbus.models import Sbu
@@ -15,6 +15,7 @@ from services.plans.sbus.schemas import ChannelRef, ProductRef, Ref, SbuOut, Sbu
 from services.plans.tactics.models import Channel, Customer, Product
 from shared.db import is_uuid
 from shared.errors import NotFound
+from shared.money import money_or_none
 
 LABELS = (Customer.name, Channel.name, Channel.platform, Channel.business_model, Product.name, Product.sku)
 
@@ -38,13 +39,49 @@ def _view(sbu: Sbu, labels: Sequence[Any]) -> SbuView:
     )
 
 
+_SBU = Sbu.__table__  # type: ignore[attr-defined]
+#: the SBU's own columns (SbuOut's fields, money as amount and currency) and its labels, for one row
+_ONE = (
+    *(column for column in _SBU.c if column.key != "version"),
+    *(
+        column.label(label)
+        for column, label in (
+            (Customer.__table__.c.name, "customer_name"),  # type: ignore[attr-defined]
+            (Channel.__table__.c.name, "channel_name"),  # type: ignore[attr-defined]
+            (Channel.__table__.c.platform, "platform"),  # type: ignore[attr-defined]
+            (Channel.__table__.c.business_model, "business_model"),  # type: ignore[attr-defined]
+            (Product.__table__.c.name, "product_name"),  # type: ignore[attr-defined]
+            (Product.__table__.c.sku, "sku"),  # type: ignore[attr-defined]
+        )
+    ),
+)
+
+#: built once: composing the statement's expressions on every read cost as much as running it
+_ONE_SBU = _joined(*_ONE).where(_SBU.c.id == bindparam("sbu_id"), _SBU.c.org_id == bindparam("org_id"))
+
+
 async def get_view(session: AsyncSession, org_id: str, sbu_id: str) -> SbuView:
+    """One SBU with its labels: one statement, read as a row (no ORM object), validated once."""
     if not is_uuid(sbu_id):
         raise NotFound(f"sbu {sbu_id[:64]!r} not found")
-    row = (await session.execute(_joined(Sbu, *LABELS).where(Sbu.id == sbu_id, Sbu.org_id == org_id))).first()
+    row = (await session.execute(_ONE_SBU, {"sbu_id": sbu_id, "org_id": org_id})).mappings().first()
     if row is None:
         raise NotFound(f"sbu {sbu_id} not found")
-    return _view(row[0], row[1:])
+    return SbuView.model_validate(
+        {
+            **row,
+            "budget": money_or_none(row["budget_amount"], row["budget_currency"]),
+            "revenue_target": money_or_none(row["revenue_target_amount"], row["revenue_target_currency"]),
+            "customer": {"id": row["customer_id"], "name": row["customer_name"]},
+            "channel": {
+                "id": row["channel_id"],
+                "name": row["channel_name"],
+                "platform": row["platform"],
+                "business_model": row["business_model"],
+            },
+            "product": {"id": row["product_id"], "name": row["product_name"], "sku": row["sku"]},
+        }
+    )
 
 
 async def views_of(session: AsyncSession, sbus: Sequence[Sbu]) -> list[SbuView]:

@@ -1,0 +1,305 @@
+"""The SBU grid written straight as the JSON of :class:`~services.plans.sbus.schemas.GridOut`, for
+`GET /v1/plans/{id}/sbu-grid`: the same answer as :func:`services.plans.sbus.grid.sbu_grid` (which the report
+reads), built in one pass.
+
+A 1,000-SBU grid has few distinct pieces: a product's reference and margin are the same in each of its 100
+cells, and most cells share their budget and revenue target. Each distinct piece is made once per request by
+the response's own models (``MoneyOut``, ``Margin``, ``BudgetUse``, ``ProductRef`` …: the same validation, the
+same decimal and time formats) and kept as a JSON fragment; a cell is a dict of those fragments and of its own
+few strings, and orjson writes the whole answer. Nothing of the grid goes through ``GridOut`` itself, so it is
+neither validated nor serialised a second time. ``tests/plans/test_grid_json.py`` pins the two paths to each
+other (same JSON for many varied plans and rows)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import orjson
+from pydantic import BaseModel, TypeAdapter
+from sqlalchemy import BigInteger, select, type_coerce
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.plans.customer_status.service import customer_status
+from services.plans.planning.children import load_plan
+from services.plans.planning.fx import Rates, missing
+from services.plans.sbus.grid import share, totals_of
+from services.plans.sbus.models import Sbu, SbuPerformance
+from services.plans.sbus.schemas import BudgetUse, ChannelRef, GridTotals, Margin, ProductRef, RateUsed, Ref
+from services.plans.sbus.service import roas
+from services.plans.tactics.models import Channel, Customer, Product
+from shared.auth import Principal
+from shared.money import MONEY_SCALE, MoneyOut
+from shared.schemas import format_decimal
+
+Fragment = orjson.Fragment
+_DATETIME = TypeAdapter(datetime)
+
+
+def _raw(column: Any) -> Any:
+    # the amount as stored (an integer of 10^-4 units), converted below once per distinct value
+    return type_coerce(column, BigInteger())
+
+
+_SBU, _CUSTOMER, _CHANNEL, _PRODUCT, _PERF = (
+    m.__table__
+    for m in (Sbu, Customer, Channel, Product, SbuPerformance)  # type: ignore[attr-defined]
+)
+#: one row per SBU, in the order :class:`Row` reads them
+COLUMNS = (
+    _SBU.c.id,
+    _SBU.c.status,
+    _SBU.c.need,
+    _SBU.c.demand,
+    _raw(_SBU.c.budget_amount),
+    _SBU.c.budget_currency,
+    _raw(_SBU.c.revenue_target_amount),
+    _SBU.c.revenue_target_currency,
+    _SBU.c.customer_id,
+    _CUSTOMER.c.name,
+    _SBU.c.channel_id,
+    _CHANNEL.c.name,
+    _CHANNEL.c.platform,
+    _CHANNEL.c.business_model,
+    _SBU.c.product_id,
+    _PRODUCT.c.name,
+    _PRODUCT.c.sku,
+    _raw(_PRODUCT.c.unit_cost_amount),
+    _PRODUCT.c.unit_cost_currency,
+    _raw(_PRODUCT.c.price_amount),
+    _PRODUCT.c.price_currency,
+    _raw(_PERF.c.spend_amount),
+    _raw(_PERF.c.revenue_amount),
+    _PERF.c.currency,
+    _PERF.c.as_of,
+)
+
+
+def rows_statement(org_id: str, plan_id: str) -> Any:
+    """The plan's SBUs with their labels, product figures and campaigns' figures (amounts in stored units)."""
+    return (
+        select(*COLUMNS)
+        .select_from(_SBU)
+        .join(_CUSTOMER, _CUSTOMER.c.id == _SBU.c.customer_id)
+        .join(_CHANNEL, _CHANNEL.c.id == _SBU.c.channel_id)
+        .join(_PRODUCT, _PRODUCT.c.id == _SBU.c.product_id)
+        .outerjoin(_PERF, _PERF.c.sbu_id == _SBU.c.id)
+        .where(_SBU.c.org_id == org_id, _SBU.c.plan_id == plan_id)
+        .order_by(_SBU.c.created_at, _SBU.c.id)
+    )
+
+
+def _json(model: type[BaseModel], data: dict[str, Any]) -> Fragment:
+    return Fragment(model.__pydantic_serializer__.to_json(model.model_validate(data)))
+
+
+class _Builder:
+    """The distinct pieces of one plan's grid, each made once by its model and kept as JSON."""
+
+    def __init__(self, rates: Rates) -> None:
+        self.rates = rates
+        self.amounts: dict[int, Decimal] = {}
+        self.money: dict[tuple[Any, ...], Fragment] = {}
+        self.rate_json = {c: _json(RateUsed, r) for c, r in rates.by_currency.items()}
+        self.margins: dict[str, tuple[Fragment | None, tuple[str, ...]]] = {}
+        self.uses: dict[tuple[Any, ...], tuple[Fragment | None, tuple[str, ...]]] = {}
+        self.times: dict[datetime, str] = {}
+        self.axes: tuple[dict[str, Any], dict[str, Any], dict[str, Any]] = ({}, {}, {})
+
+    def amount(self, units: int) -> Decimal:
+        value = self.amounts.get(units)
+        if value is None:
+            value = self.amounts[units] = Decimal(int(units)).scaleb(-MONEY_SCALE)
+        return value
+
+    def stored_money(self, units: int, currency: str) -> Fragment:
+        key = (units, currency)
+        fragment = self.money.get(key)
+        if fragment is None:
+            fragment = self.money[key] = _json(MoneyOut, {"amount": self.amount(units), "currency": currency})
+        return fragment
+
+    def rates_json(self, used: Iterable[dict[str, str]]) -> list[Fragment]:
+        return [self.rate_json[r["currency"]] for r in used]
+
+    def margin(self, row: Sequence[Any]) -> tuple[Fragment | None, tuple[str, ...]]:
+        """The product's unit margin (the same in each of its cells) and the currencies it lacks."""
+        product_id = row[14]
+        found = self.margins.get(product_id)
+        if found is not None:
+            return found
+        rates = self.rates
+        cost_currency, price_currency = row[18], row[20]
+        price = self.amount(row[19])
+        cost = rates.convert(self.amount(row[17]), cost_currency, price_currency)
+        if cost is None:
+            found = (None, tuple(missing(rates, (cost_currency, price_currency))))
+        else:
+            margin = {
+                "price": {"amount": price, "currency": price_currency},
+                "unit_cost": {"amount": cost.amount, "currency": cost.currency},
+                "amount": price - cost.amount,
+                "share": share(price - cost.amount, price),
+                "rates": list(cost.rates),
+            }
+            found = (_json(Margin, margin), ())
+        self.margins[product_id] = found
+        return found
+
+    def budget_use(self, row: Sequence[Any]) -> tuple[Fragment | None, tuple[str, ...]]:
+        """Spend against budget in the budget's currency, and the currencies it lacks."""
+        key = (row[21], row[23], row[4], row[5])
+        found = self.uses.get(key)
+        if found is not None:
+            return found
+        rates = self.rates
+        perf_currency, budget_currency = row[23], row[5]
+        budget = self.amount(row[4])
+        spend = rates.convert(self.amount(row[21]), perf_currency, budget_currency)
+        if spend is None:
+            found = (None, tuple(missing(rates, (perf_currency, budget_currency))))
+        else:
+            use = {
+                "budget": {"amount": budget, "currency": budget_currency},
+                "spend": {"amount": spend.amount, "currency": spend.currency},
+                "share": share(spend.amount, budget),
+                "rates": list(spend.rates),
+            }
+            found = (_json(BudgetUse, use), ())
+        self.uses[key] = found
+        return found
+
+    def time(self, value: datetime) -> str:
+        text = self.times.get(value)
+        if text is None:
+            text = self.times[value] = _DATETIME.dump_python(value, mode="json")
+        return text
+
+    def ref(self, axis: int, model: type[BaseModel], data: dict[str, Any]) -> Fragment:
+        fragment = _json(model, data)
+        self.axes[axis][data["id"]] = (data, fragment)
+        return fragment
+
+    def cell(self, row: Sequence[Any]) -> dict[str, Any]:
+        (sbu_id, status, need, demand, budget_units, budget_currency, target_units, target_currency) = row[:8]
+        customer_id, channel_id, product_id, perf_currency = row[8], row[10], row[14], row[23]
+        customers, channels, products = self.axes
+        customer = customers.get(customer_id)
+        customer = customer[1] if customer else self.ref(0, Ref, {"id": customer_id, "name": row[9]})
+        channel = channels.get(channel_id)
+        channel = (
+            channel[1]
+            if channel
+            else self.ref(
+                1, ChannelRef, {"id": channel_id, "name": row[11], "platform": row[12], "business_model": row[13]}
+            )
+        )
+        product = products.get(product_id)
+        product = (
+            product[1] if product else self.ref(2, ProductRef, {"id": product_id, "name": row[15], "sku": row[16]})
+        )
+        margin, gaps = self.margins.get(product_id) or self.margin(row)
+        money = self.money
+        budget = money.get((budget_units, budget_currency)) or self.stored_money(budget_units, budget_currency)
+        target = money.get((target_units, target_currency)) or self.stored_money(target_units, target_currency)
+        if perf_currency is None:
+            return {
+                "sbu_id": sbu_id,
+                "status": status,
+                "customer": customer,
+                "channel": channel,
+                "product": product,
+                "need": need,
+                "demand": demand,
+                "budget": budget,
+                "revenue_target": target,
+                "performance_known": False,
+                "spend": None,
+                "revenue": None,
+                "roas": None,
+                "performance_as_of": None if row[24] is None else self.time(row[24]),
+                "budget_use": None,
+                "margin": margin,
+                "missing_rates": list(gaps),
+            }
+        use, use_gaps = self.budget_use(row)
+        if use_gaps:
+            gaps = tuple(sorted({*gaps, *use_gaps}))
+        value = roas(self.amount(row[21]), self.amount(row[22]))
+        return {
+            "sbu_id": sbu_id,
+            "status": status,
+            "customer": customer,
+            "channel": channel,
+            "product": product,
+            "need": need,
+            "demand": demand,
+            "budget": budget,
+            "revenue_target": target,
+            "performance_known": True,
+            "spend": self.stored_money(row[21], perf_currency),
+            "revenue": self.stored_money(row[22], perf_currency),
+            "roas": None if value is None else format_decimal(value),
+            "performance_as_of": None if row[24] is None else self.time(row[24]),
+            "budget_use": use,
+            "margin": margin,
+            "missing_rates": list(gaps),
+        }
+
+    def totals(self, rows: Sequence[Sequence[Any]]) -> Fragment:
+        """:func:`~services.plans.sbus.grid.grid_totals` of the live SBUs, summed in stored units (exact)."""
+        units: dict[str, list[int]] = {}
+        for row in rows:
+            if row[1] == "retired":
+                continue
+            sums = units.get(row[5])
+            if sums is None:
+                sums = units[row[5]] = [0, 0, 0]
+            sums[0] += row[4]
+            if row[23] is not None:
+                sums = units.get(row[23])
+                if sums is None:
+                    sums = units[row[23]] = [0, 0, 0]
+                sums[1] += row[21]
+                sums[2] += row[22]
+        by = {
+            currency: {"budget": self.amount(b), "spend": self.amount(s), "revenue": self.amount(r)}
+            for currency, (b, s, r) in units.items()
+        }
+        return _json(GridTotals, totals_of(by, self.rates))
+
+    def axis(self, axis: int) -> list[Fragment]:
+        items = sorted(self.axes[axis].values(), key=lambda item: (item[0]["name"], item[0]["id"]))
+        return [fragment for _, fragment in items]
+
+
+def grid_json(
+    plan_id: str, base_currency: str, rates: Rates, rows: Sequence[Sequence[Any]], status_json: bytes | None
+) -> bytes:
+    """The grid's answer from its rows (as :func:`rows_statement` reads them) and the customer status's JSON."""
+    builder = _Builder(rates)
+    cells = [builder.cell(row) for row in rows]
+    return orjson.dumps(
+        {
+            "plan_id": plan_id,
+            "base_currency": base_currency,
+            "totals": builder.totals(rows),
+            "customers": builder.axis(0),
+            "channels": builder.axis(1),
+            "products": builder.axis(2),
+            "cells": cells,
+            "customer_status": None if status_json is None else Fragment(status_json),
+        }
+    )
+
+
+async def sbu_grid_json(session: AsyncSession, principal: Principal, plan_id: str) -> bytes:
+    """`GET /v1/plans/{id}/sbu-grid`'s body: :func:`services.plans.sbus.grid.sbu_grid` as JSON, in one pass."""
+    plan = await load_plan(session, principal, plan_id)
+    rates = Rates.of(plan.base_currency, plan.fx_rates)
+    rows = (await session.execute(rows_statement(principal.org_id, plan_id))).all()
+    status = await customer_status(session, plan)
+    status_json = None if status is None else status.__pydantic_serializer__.to_json(status)
+    return grid_json(plan_id, plan.base_currency, rates, rows, status_json)
