@@ -150,11 +150,7 @@ class MetricRowIn(Schema):
 
 
 class MetricsIn(Schema):
-    """Daily metric rows of the campaign, upserted by date and variant.
-
-    A body is validated first by :data:`FAST_METRICS` — the same fields and bounds as plain pydantic-core
-    checks run in Rust, without a Python call per field — and the funnel in one pass over the rows. Whatever that path does not accept goes through the declared
-    validators below, so a refused body gets exactly their errors (docs/performance.md)."""
+    """Daily metric rows of the campaign, upserted by date and variant."""
 
     rows: Annotated[list[MetricRowIn], Field(min_length=1, max_length=MAX_METRIC_ROWS)]
     backfill: bool = Field(
@@ -164,16 +160,15 @@ class MetricsIn(Schema):
     @model_validator(mode="wrap")
     @classmethod
     def _fast_first(cls, value: Any, handler: Any) -> MetricsIn:
-        if type(value) is dict:
-            try:
-                body: MetricsIn = FAST_METRICS.validate_python(value)
-            except ValidationError:
-                pass
-            else:
-                if funnels_narrow(body.rows):
-                    return body
-        result: MetricsIn = handler(value)
-        return result
+        """A body is validated first by :data:`FAST_METRICS` — the same fields and bounds as plain pydantic-core
+        checks run in Rust, without a Python call per field — and the rows' rules in one pass over them.
+        Whatever that path does not accept goes through the declared validators, so a refused body gets
+        exactly their errors (tests/campaigns/test_metrics_fast_path.py holds the two to the same verdicts and
+        values). On a 1,000-row body the declared validators alone cost ~10 Python calls per row."""
+        body = fast_metrics(value)
+        if body is None:
+            body = handler(value)
+        return body
 
     @model_validator(mode="after")
     def _one_row_per_day_and_variant(self) -> MetricsIn:
@@ -188,11 +183,24 @@ class MetricsIn(Schema):
         return self
 
 
+def fast_metrics(value: Any) -> MetricsIn | None:
+    """The body, when the fast path accepts it (see :meth:`MetricsIn._fast_first`); None leaves it to the declared
+    validators, which accept or refuse it with their own errors."""
+    if type(value) is not dict:
+        return None
+    try:
+        body: MetricsIn = FAST_METRICS.validate_python(value)
+    except ValidationError:
+        return None
+    rows = body.rows
+    if not funnels_narrow(rows) or len({(row.date, row.variant or "") for row in rows}) != len(rows):
+        return None
+    return body
+
+
 def funnels_narrow(rows: list[MetricRowIn]) -> bool:
     """:meth:`MetricRowIn._funnel` over all rows at once, one pass per step of the funnel."""
-    return not any(
-        any(map(gt, map(attrgetter(more), rows), map(attrgetter(fewer), rows))) for more, fewer in FUNNEL
-    )
+    return not any(any(map(gt, map(attrgetter(more), rows), map(attrgetter(fewer), rows))) for more, fewer in FUNNEL)
 
 
 #: amounts that every bound of :class:`RowMoney` accepts: below 10¹⁰, at most 4 places, not negative
@@ -261,7 +269,7 @@ def _own_validator(schema: core_schema.CoreSchema, *classes: type[Schema]) -> Sc
             cls.__pydantic_complete__ = True
 
 
-#: the fast path of :class:`MetricsIn` (see there)
+#: the fast path of :class:`MetricsIn` (see :meth:`MetricsIn._fast_first`)
 FAST_METRICS = _own_validator(_fast_schema(), MetricsIn, MetricRowIn, RowMoney)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from operator import attrgetter
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -27,7 +27,7 @@ from services.campaigns.kinds.validation import validate_settings
 from services.campaigns.plans import live_sbu
 from services.plans.client import PlansClient
 from shared.auth import Principal
-from shared.db import UTCDateTime, dialect_insert, get_scoped, new_id, scoped, utcnow
+from shared.db import ScaledDecimal, UTCDateTime, dialect_insert, get_scoped, new_id, scoped, utcnow
 from shared.errors import Conflict, FieldError
 
 UTM_TAKEN = "utm_campaign {!r} is already used by another campaign of this organisation"
@@ -161,7 +161,7 @@ def _check_rows(campaign: Campaign, body: MetricsIn) -> None:
     not is named. One pass over each column; the row-by-row walk runs only to name the offending row."""
     rows = body.rows
     dates = [row.date for row in rows]
-    inside = body.backfill or campaign.starts_on <= min(dates) and max(dates) <= campaign.ends_on
+    inside = body.backfill or (campaign.starts_on <= min(dates) and max(dates) <= campaign.ends_on)
     currencies = {row.cost.currency for row in rows} | {row.revenue.currency for row in rows}
     if inside and currencies == {campaign.currency}:
         return
@@ -206,16 +206,18 @@ def _metric_values(campaign: Campaign, body: MetricsIn) -> list[dict[str, Any]]:
     ]
 
 
-#: PostgreSQL: all rows in one statement as one array per column (unnest), the ids made by the server. The
-#: API never shows a metric row's id, and an updated row keeps the one it has.
+#: PostgreSQL: all rows in one statement, one array per column (unnest), the ids made by the server (the API
+#: never shows a metric row's id, and an updated row keeps the one it has). Each array goes as the text of an
+#: array literal: asyncpg encoding a list checks every element against three abstract base classes in Python,
+#: ~6 ms for the 11,000 values of a 1,000-row body; joining the text is C.
 _UPSERT_COLUMNS = ("date", "variant", *METRIC_FIELDS)
 _UPSERT_ARRAYS = text(
     "INSERT INTO metric_rows (id, org_id, campaign_id, created_at, updated_at, "
     + ", ".join(_UPSERT_COLUMNS)
     + ") SELECT gen_random_uuid()::text, :org_id, :campaign_id, :now, :now, "
     + ", ".join(f"r.{c}" for c in _UPSERT_COLUMNS)
-    + " FROM unnest(CAST(:date AS date[]), CAST(:variant AS varchar[]), "
-    + ", ".join(f"CAST(:{c} AS bigint[])" for c in METRIC_FIELDS)
+    + " FROM unnest(CAST(CAST(:date AS text) AS date[]), CAST(CAST(:variant AS text) AS varchar[]), "
+    + ", ".join(f"CAST(CAST(:{c} AS text) AS bigint[])" for c in METRIC_FIELDS)
     + ") AS r("
     + ", ".join(_UPSERT_COLUMNS)
     + ") ON CONFLICT (campaign_id, date, variant) DO UPDATE SET "
@@ -224,21 +226,31 @@ _UPSERT_ARRAYS = text(
 
 
 def _metric_arrays(campaign: Campaign, body: MetricsIn) -> dict[str, Any]:
-    """The parameters of :data:`_UPSERT_ARRAYS`: the rows as columns, amounts in the stored units."""
+    """The columns of the rows for :data:`_UPSERT_ARRAYS` (as lists; :func:`_array_text` writes them), amounts
+    in the stored units."""
     rows = body.rows
-    scale = MetricRow.__table__.c.cost.type.scale
+    cost_scale = cast(ScaledDecimal, MetricRow.__table__.c.cost.type).scale
+    revenue_scale = cast(ScaledDecimal, MetricRow.__table__.c.revenue.type).scale
     columns: dict[str, Any] = {
         "org_id": campaign.org_id,
         "campaign_id": campaign.id,
         "now": utcnow(),
         "date": [row.date for row in rows],
         "variant": [row.variant or "" for row in rows],
-        "cost": [int(row.cost.amount.scaleb(scale)) for row in rows],
-        "revenue": [int(row.revenue.amount.scaleb(scale)) for row in rows],
+        "cost": [int(row.cost.amount.scaleb(cost_scale)) for row in rows],
+        "revenue": [int(row.revenue.amount.scaleb(revenue_scale)) for row in rows],
     }
     for field in COUNT_FIELDS:
         columns[field] = list(map(attrgetter(field), rows))
     return columns
+
+
+def _array_text(values: list[Any]) -> str:
+    """A PostgreSQL array literal of days, integers or variant keys (which hold no quote, comma, brace or
+    backslash: their pattern allows none, so quoting each one is enough, and keeps ``""`` an empty string)."""
+    if values and isinstance(values[0], str):
+        return '{"' + '","'.join(values) + '"}'
+    return "{" + ",".join(map(str, values)) + "}"
 
 
 async def record_metrics(session: AsyncSession, campaign: Campaign, body: MetricsIn) -> int:
@@ -247,7 +259,10 @@ async def record_metrics(session: AsyncSession, campaign: Campaign, body: Metric
     INSERT … ON CONFLICT DO UPDATE, compiled once (and cached), is sent with a parameter set per row."""
     _check_rows(campaign, body)
     if session.get_bind().dialect.name == "postgresql":
-        await session.execute(_UPSERT_ARRAYS, _metric_arrays(campaign, body))
+        columns = _metric_arrays(campaign, body)
+        for name in _UPSERT_COLUMNS:
+            columns[name] = _array_text(columns[name])
+        await session.execute(_UPSERT_ARRAYS, columns)
     else:
         # the table, not the ORM entity: an ORM bulk insert walks each parameter set through the unit of
         # work's insert bookkeeping first (the same one statement is sent either way)
