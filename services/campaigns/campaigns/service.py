@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from operator import attrgetter
+from typing import Any, Literal, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,7 +27,7 @@ from services.campaigns.kinds.validation import validate_settings
 from services.campaigns.plans import live_sbu
 from services.plans.client import PlansClient
 from shared.auth import Principal
-from shared.db import dialect_insert, get_scoped, new_id, scoped, utcnow
+from shared.db import ScaledDecimal, UTCDateTime, dialect_insert, get_scoped, new_id, scoped, utcnow
 from shared.errors import Conflict, FieldError
 
 UTM_TAKEN = "utm_campaign {!r} is already used by another campaign of this organisation"
@@ -152,12 +153,19 @@ async def pause_campaigns_of_sbu(session: AsyncSession, org_id: str, sbu_id: str
 # --- metrics ---------------------------------------------------------------------------------------------
 
 METRIC_FIELDS = ("impressions", "clicks", "cost", "conversions", "revenue", "sends", "opens", "unsubscribes")
+COUNT_FIELDS = ("impressions", "clicks", "conversions", "sends", "opens", "unsubscribes")
 
 
-def _metric_values(campaign: Campaign, body: MetricsIn) -> list[dict[str, Any]]:
-    now = utcnow()
-    values = []
-    for index, row in enumerate(body.rows):
+def _check_rows(campaign: Campaign, body: MetricsIn) -> None:
+    """Every row inside the campaign's days (unless a backfill) and in its currency; the first row that is
+    not is named. One pass over each column; the row-by-row walk runs only to name the offending row."""
+    rows = body.rows
+    dates = [row.date for row in rows]
+    inside = body.backfill or (campaign.starts_on <= min(dates) and max(dates) <= campaign.ends_on)
+    currencies = {row.cost.currency for row in rows} | {row.revenue.currency for row in rows}
+    if inside and currencies == {campaign.currency}:
+        return
+    for index, row in enumerate(rows):
         if not body.backfill and not campaign.starts_on <= row.date <= campaign.ends_on:
             raise FieldError(
                 ("rows", index, "date"),
@@ -171,43 +179,101 @@ def _metric_values(campaign: Campaign, body: MetricsIn) -> list[dict[str, Any]]:
                     f"rows[{index}].{field} is in {getattr(row, field).currency}; this campaign counts in "
                     f"{campaign.currency}",
                 )
-        values.append(
-            {
-                "id": new_id(),
-                "org_id": campaign.org_id,
-                "campaign_id": campaign.id,
-                "date": row.date,
-                "variant": row.variant or "",
-                "impressions": row.impressions,
-                "clicks": row.clicks,
-                "cost": row.cost.amount,
-                "conversions": row.conversions,
-                "revenue": row.revenue.amount,
-                "sends": row.sends,
-                "opens": row.opens,
-                "unsubscribes": row.unsubscribes,
-                "created_at": now,
-                "updated_at": now,
-            }
-        )
-    return values
+
+
+def _metric_values(campaign: Campaign, body: MetricsIn) -> list[dict[str, Any]]:
+    """One parameter set per row, for the statement sent row by row (SQLite)."""
+    now = utcnow()
+    return [
+        {
+            "id": new_id(),
+            "org_id": campaign.org_id,
+            "campaign_id": campaign.id,
+            "date": row.date,
+            "variant": row.variant or "",
+            "impressions": row.impressions,
+            "clicks": row.clicks,
+            "cost": row.cost.amount,
+            "conversions": row.conversions,
+            "revenue": row.revenue.amount,
+            "sends": row.sends,
+            "opens": row.opens,
+            "unsubscribes": row.unsubscribes,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for row in body.rows
+    ]
+
+
+#: PostgreSQL: all rows in one statement, one array per column (unnest), the ids made by the server (the API
+#: never shows a metric row's id, and an updated row keeps the one it has). Each array goes as the text of an
+#: array literal: asyncpg encoding a list checks every element against three abstract base classes in Python,
+#: ~6 ms for the 11,000 values of a 1,000-row body; joining the text is C.
+_UPSERT_COLUMNS = ("date", "variant", *METRIC_FIELDS)
+_UPSERT_ARRAYS = text(
+    "INSERT INTO metric_rows (id, org_id, campaign_id, created_at, updated_at, "
+    + ", ".join(_UPSERT_COLUMNS)
+    + ") SELECT gen_random_uuid()::text, :org_id, :campaign_id, :now, :now, "
+    + ", ".join(f"r.{c}" for c in _UPSERT_COLUMNS)
+    + " FROM unnest(CAST(CAST(:date AS text) AS date[]), CAST(CAST(:variant AS text) AS varchar[]), "
+    + ", ".join(f"CAST(CAST(:{c} AS text) AS bigint[])" for c in METRIC_FIELDS)
+    + ") AS r("
+    + ", ".join(_UPSERT_COLUMNS)
+    + ") ON CONFLICT (campaign_id, date, variant) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in (*METRIC_FIELDS, "updated_at"))
+).bindparams(bindparam("now", type_=UTCDateTime()))
+
+
+def _metric_arrays(campaign: Campaign, body: MetricsIn) -> dict[str, Any]:
+    """The columns of the rows for :data:`_UPSERT_ARRAYS` (as lists; :func:`_array_text` writes them), amounts
+    in the stored units."""
+    rows = body.rows
+    cost_scale = cast(ScaledDecimal, MetricRow.__table__.c.cost.type).scale
+    revenue_scale = cast(ScaledDecimal, MetricRow.__table__.c.revenue.type).scale
+    columns: dict[str, Any] = {
+        "org_id": campaign.org_id,
+        "campaign_id": campaign.id,
+        "now": utcnow(),
+        "date": [row.date for row in rows],
+        "variant": [row.variant or "" for row in rows],
+        "cost": [int(row.cost.amount.scaleb(cost_scale)) for row in rows],
+        "revenue": [int(row.revenue.amount.scaleb(revenue_scale)) for row in rows],
+    }
+    for field in COUNT_FIELDS:
+        columns[field] = list(map(attrgetter(field), rows))
+    return columns
+
+
+def _array_text(values: list[Any]) -> str:
+    """A PostgreSQL array literal of days, integers or variant keys (which hold no quote, comma, brace or
+    backslash: their pattern allows none, so quoting each one is enough, and keeps ``""`` an empty string)."""
+    if values and isinstance(values[0], str):
+        return '{"' + '","'.join(values) + '"}'
+    return "{" + ",".join(map(str, values)) + "}"
 
 
 async def record_metrics(session: AsyncSession, campaign: Campaign, body: MetricsIn) -> int:
-    """Upsert daily rows by (date, variant): one INSERT … ON CONFLICT DO UPDATE, compiled once (and cached) with
-    the rows sent as its parameters, which the driver batches into one multi-row statement. Rendering the rows
-    into the statement instead made SQLAlchemy compile 16,000 bound values for every request."""
-    values = _metric_values(campaign, body)
-    # the table, not the ORM entity: an ORM bulk insert walks each of the 1,000 parameter sets through the
-    # unit of work's insert bookkeeping first (the same one statement is sent either way)
-    stmt = dialect_insert(session, MetricRow.__table__)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["campaign_id", "date", "variant"],
-        set_={**{f: stmt.excluded[f] for f in METRIC_FIELDS}, "updated_at": stmt.excluded.updated_at},
-    )
-    await session.execute(stmt, values)
+    """Upsert daily rows by (date, variant) in one statement. On PostgreSQL the rows go as one array per column
+    (:data:`_UPSERT_ARRAYS`), so neither SQLAlchemy nor the driver handles 1,000 parameter sets; elsewhere one
+    INSERT … ON CONFLICT DO UPDATE, compiled once (and cached), is sent with a parameter set per row."""
+    _check_rows(campaign, body)
+    if session.get_bind().dialect.name == "postgresql":
+        columns = _metric_arrays(campaign, body)
+        for name in _UPSERT_COLUMNS:
+            columns[name] = _array_text(columns[name])
+        await session.execute(_UPSERT_ARRAYS, columns)
+    else:
+        # the table, not the ORM entity: an ORM bulk insert walks each parameter set through the unit of
+        # work's insert bookkeeping first (the same one statement is sent either way)
+        stmt = dialect_insert(session, MetricRow.__table__)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["campaign_id", "date", "variant"],
+            set_={**{f: stmt.excluded[f] for f in METRIC_FIELDS}, "updated_at": stmt.excluded.updated_at},
+        )
+        await session.execute(stmt, _metric_values(campaign, body))
     await sbu_performance_changed(session, campaign.org_id, campaign.sbu_id)
-    return len(values)
+    return len(body.rows)
 
 
 async def sbu_performance_changed(session: AsyncSession, org_id: str, sbu_id: str) -> None:
