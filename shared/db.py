@@ -3,6 +3,7 @@ dialect-neutral insert-if-absent / upsert statements with the answer to lock con
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
@@ -15,7 +16,7 @@ from sqlalchemy import BigInteger, DateTime, MetaData, String, event, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column
@@ -174,7 +175,11 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
+#: a pooled PostgreSQL connection that has been idle longer than this is pinged before it is used again
+PING_AFTER_IDLE_SECONDS = 5.0
+
+
+def make_engine(url: str, *, ping_after_idle: float = PING_AFTER_IDLE_SECONDS, **kwargs: Any) -> AsyncEngine:
     if is_sqlite(url):
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
 
@@ -190,8 +195,39 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_async_engine(url, **kwargs)
+    engine = create_async_engine(url, **kwargs)
+    ping_when_idle(engine, ping_after_idle)
+    return engine
+
+
+def ping(dbapi_conn: Any) -> None:
+    cursor = dbapi_conn.cursor()
+    try:
+        cursor.execute("SELECT 1")
+    finally:
+        cursor.close()
+
+
+def ping_when_idle(engine: AsyncEngine, after: float) -> None:
+    """Ping a pooled connection before use only when it has sat idle for ``after`` seconds: a restart of the
+    database or a proxy's idle timeout may have closed it then, and the pool replaces it unseen. A connection in
+    steady use is not pinged, which saves a round trip on every request (``pool_pre_ping`` pings each time). A
+    connection that breaks while in use fails its request, and the pool then replaces every connection opened
+    before the failure."""
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _idle_from(dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _ping_if_idle(dbapi_conn: Any, record: Any, proxy: Any) -> None:
+        since = record.info.pop("idle_since", None)
+        if since is None or time.monotonic() - since < after:
+            return
+        try:
+            ping(dbapi_conn)
+        except Exception as exc:
+            raise DisconnectionError("the pooled connection was closed while idle") from exc
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -5,6 +5,7 @@ more than one platform share it (SQLite here, and PostgreSQL in the ``-m db`` ru
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ EXPECTED = {  # has_order, ebp_code, mixed
     "A-TWO-PLATFORMS": (True, EBP, True),
 }
 
-NOW = "2026-12-01 10:00:00+00:00"
+NOW = datetime(2026, 12, 1, 10, tzinfo=UTC)
 INSERTS = {
     "order": """INSERT INTO orders (id, org_id, ebp_code, order_no, trade_direction, state, currency, actual_paid,
         document, buyer_id_encrypted, buyer_id_hash, buyer_verified, quota_year, receipts, state_changed_at, created_at,
