@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 import uuid
+import weakref
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -248,6 +249,29 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 DbSession = Annotated[AsyncSession, Depends(_request_session, scope="function")]
+
+
+async def _single_read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """For a route that answers with one SELECT: the statement runs without a transaction around it (one
+    statement sees one snapshot anyway), which spares the BEGIN and COMMIT round trips. Nothing is written
+    through it; a route that writes, or reads twice, takes :data:`DbSession`."""
+    context = context_of(request.app)
+    async with context.sessionmaker(bind=single_statement(context.engine)) as session:
+        yield session
+
+
+_AUTOCOMMIT: weakref.WeakKeyDictionary[AsyncEngine, AsyncEngine] = weakref.WeakKeyDictionary()
+
+
+def single_statement(engine: AsyncEngine) -> AsyncEngine:
+    """``engine`` in autocommit: each statement is its own transaction (made once per engine, sharing its pool)."""
+    autocommit = _AUTOCOMMIT.get(engine)
+    if autocommit is None:
+        autocommit = _AUTOCOMMIT[engine] = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return autocommit
+
+
+SingleReadSession = Annotated[AsyncSession, Depends(_single_read_session, scope="function")]
 
 
 # --- insert-if-absent, upsert, lock conflicts ------------------------------------------------------------------

@@ -5,9 +5,13 @@ scripts and quotes, the read answers the write's body and ETag exactly; another 
 
 from __future__ import annotations
 
-import httpx
+from typing import Any
 
-from tests.plans.support import new_plan, post, sbu_body
+import httpx
+import pytest
+
+from tests.conftest import BACKEND
+from tests.plans.support import new_plan, post, sbu_body, tactics
 from tests.support import Tenant, assert_problem
 
 
@@ -86,3 +90,36 @@ async def test_the_read_answers_what_the_writes_answer(
     other = await plans.get(f"/v1/sbus/{sbu_id}", headers=other_tenant.auth("analyst"))
     assert assert_problem(other, 404)["detail"] == f"sbu {sbu_id} not found"
     assert (await plans.get(f"/v1/sbus/{sbu_id}", headers=tenant.auth("integration"))).status_code == 403
+
+
+async def test_the_read_opens_no_transaction(
+    plans: httpx.AsyncClient, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One SELECT and nothing around it: no BEGIN and no COMMIT round trip on PostgreSQL (the driver starts a
+    transaction before a statement unless the connection is in autocommit); a write route still opens one."""
+    if BACKEND != "postgres":
+        pytest.skip("the BEGIN round trip is the PostgreSQL driver's")
+    from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection
+
+    started: list[int] = []
+    real = AsyncAdapt_asyncpg_connection._start_transaction
+
+    async def counted(self: Any) -> None:
+        await real(self)
+        if self._transaction is not None:  # BEGIN was sent
+            started.append(1)
+
+    monkeypatch.setattr(AsyncAdapt_asyncpg_connection, "_start_transaction", counted)
+    plan = await new_plan(plans, tenant)
+    customer, channel, product = await tactics(plans, tenant, plan["id"], None)
+    started.clear()
+    sbu = await post(plans, f"/v1/plans/{plan['id']}/sbus", sbu_body(customer, channel, product), tenant, "supervisor")
+    assert started, "a write runs in a transaction"
+    started.clear()
+    for _ in range(3):
+        read = await plans.get(f"/v1/sbus/{sbu['id']}", headers=tenant.auth("analyst"))
+        assert read.status_code == 200 and read.json()["id"] == sbu["id"]
+    assert started == []
+    assert_problem(await plans.get(f"/v1/sbus/{'0' * 8}-0000-4000-8000-{'0' * 12}", headers=tenant.auth("analyst")),
+                   404)  # fmt: skip
+    assert started == []

@@ -15,7 +15,7 @@ from services.plans.sbus.models import Sbu
 from services.plans.sbus.schemas import GridOut, SbuDerive, SbuIn, SbuOut, SbuPatch, SbuRetire, SbuView
 from services.plans.tactics.service import SUPERVISORS
 from shared.auth import Principal, Reader, require
-from shared.db import DbSession
+from shared.db import DbSession, SingleReadSession
 from shared.etag import Version, Versioned, etag_of
 from shared.pagination import Pagination, paginate
 from shared.schemas import Page, PathId
@@ -75,7 +75,7 @@ _VERSIONED = tuple(SbuOut.model_fields)
 
 
 @router.get("/sbus/{sbu_id}", response_model=SbuView)
-async def get_sbu(sbu_id: PathId, principal: Reader, session: DbSession) -> Response:
+async def get_sbu(sbu_id: PathId, principal: Reader, session: SingleReadSession) -> Response:
     # one dump of the view gives both the body and the ETag's SbuOut fields (the same values SbuOut would
     # dump): no second validation, no second serialisation by the response model
     data = _VIEW.to_python(await get_view(session, principal.org_id, sbu_id), mode="json")
