@@ -15,10 +15,11 @@ import secrets
 import time
 import weakref
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, case, insert, literal, select, true
+from sqlalchemy import Engine, Table, case, insert, literal, select, true
 from sqlalchemy import event as sa_event
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -88,7 +89,9 @@ class SubscriptionCache:
                 by_org.setdefault(sub_org, []).append((sub_id, frozenset(types)))
             if generation == self.generation:
                 self.by_org, self.loaded_at = by_org, started
-        found = [(sub_id, org_id) for sub_id, types in by_org.get(org_id, ()) if event_type in types]
+        found: list[tuple[str, str | None]] = [
+            (sub_id, org_id) for sub_id, types in by_org.get(org_id, ()) if event_type in types
+        ]
         found += [(sub_id, None) for sub_id, types in by_org.get(None, ()) if event_type in types]
         return found
 
@@ -126,12 +129,16 @@ def _forget_after_rollback(session: Session, previous_transaction: Any) -> None:
     session.info.pop(_PENDING, None)
 
 
+def _table(model: type) -> Table:
+    return cast(Table, sa_inspect(model).local_table)
+
+
 def _deliveries(
     tables: EventTables, event_id: Any, subscriptions: list[tuple[str, str | None]], now: datetime, stored: Any = None
 ) -> Any:
     """``INSERT … SELECT`` of one pending delivery per cached subscription that is still active in the table
     (one deleted or disabled since the cache was read, here or by another process, gets none)."""
-    D, S = tables.Delivery.__table__, tables.Subscription.__table__
+    D, S = _table(tables.Delivery), _table(tables.Subscription)
     ids = [sub_id for sub_id, _ in subscriptions]
     delivery_id = case({sub_id: new_id() for sub_id in ids}, value=S.c.id) if len(ids) > 1 else literal(new_id())
     rows = select(
@@ -170,7 +177,7 @@ async def publish(
     values = {"id": new_id(), "org_id": org_id, "type": event.type, "payload": event.payload(),
               "occurred_at": occurred_at or now, "created_at": now}  # fmt: skip
     subscriptions = await subscription_cache(session, tables).matching(session, tables, org_id, event.type)
-    E = tables.OutboxEvent.__table__
+    E = _table(tables.OutboxEvent)
     if session.new or session.dirty or session.deleted:
         await session.flush()  # what the caller changed is written before its event, as it always was
     if not subscriptions:

@@ -112,7 +112,7 @@ def _store_order(dialect: str) -> Any:
     """Insert the order unless one with its keys is here, returning its id and the ids of the payment and the
     waybill already here for it (``payment_for`` and ``waybill_for`` as columns): read after the order-number lock
     was taken (the statement before), they see every document stored before it."""
-    keys = bindparam("key_org_id"), bindparam("key_ebp_code"), bindparam("key_order_no")
+    keys: tuple[Any, ...] = (bindparam("key_org_id"), bindparam("key_ebp_code"), bindparam("key_order_no"))
     stmt = insert_for(dialect, Order).on_conflict_do_nothing(index_elements=["org_id", "ebp_code", "order_no"])
     return stmt.returning(
         Order.__table__.c.id, payment_id_for(*keys).label("payment_id"), waybill_id_for(*keys).label("waybill_id")
