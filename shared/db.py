@@ -278,6 +278,25 @@ SingleReadSession = Annotated[AsyncSession, Depends(_single_read_session, scope=
 # The unique constraint decides, never a read-then-write; the same statements on PostgreSQL and SQLite.
 
 
+_PREPARED: dict[tuple[str, str], Any] = {}
+
+
+def prepared(session: AsyncSession, name: str, build: Callable[[str], Any]) -> Any:
+    """A statement built once per dialect (``build(dialect_name)``) and executed with parameters, so a hot path
+    neither rebuilds it nor walks its values for a cache key on every request."""
+    dialect = session.get_bind().dialect.name
+    stmt = _PREPARED.get((name, dialect))
+    if stmt is None:
+        stmt = _PREPARED[(name, dialect)] = build(dialect)
+    return stmt
+
+
+def insert_for(dialect: str, model: Any) -> Any:
+    """``INSERT`` on ``model``'s table (Core, no ORM bookkeeping) in the dialect named, with its ``ON CONFLICT``."""
+    table = getattr(model, "__table__", model)
+    return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+
+
 def dialect_insert(session: AsyncSession, model: Any) -> Any:
     """``INSERT`` for ``model`` in the session's dialect, with its ``ON CONFLICT`` clauses (PostgreSQL's or
     SQLite's; the two are spelled alike)."""

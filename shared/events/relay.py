@@ -24,7 +24,7 @@ from standardwebhooks.webhooks import Webhook
 
 from shared.db import utcnow
 from shared.errors import Unprocessable
-from shared.events.outbox import envelope, retry_delay
+from shared.events.outbox import envelope, invalidate_subscriptions, retry_delay
 from shared.events.tables import DeliveryColumns, EventTables, OutboxEventColumns, SubscriptionColumns
 from shared.outbound import OutboundPolicy
 from shared.settings import ServiceSettings
@@ -159,6 +159,7 @@ class Relay:
                         .where(S.id == o.subscription_id)
                         .values(status="disabled", disabled_reason="the endpoint answered 410 Gone", updated_at=now)
                     )
+                    invalidate_subscriptions(session, self.t)
                     await session.execute(
                         update(D)
                         .where(D.subscription_id == o.subscription_id, D.status == "pending")

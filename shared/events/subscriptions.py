@@ -20,7 +20,7 @@ from shared.context import context_of
 from shared.db import DbSession, get_scoped, scoped, utcnow
 from shared.errors import Conflict, NotFound, Unauthorized, Unprocessable
 from shared.etag import Version
-from shared.events.outbox import new_webhook_secret
+from shared.events.outbox import invalidate_subscriptions, new_webhook_secret
 from shared.events.tables import EventTables, SubscriptionColumns
 from shared.pagination import Pagination, paginate
 from shared.schemas import Out, Page, PathId, Schema, ShortText
@@ -136,6 +136,7 @@ def subscriptions_router() -> APIRouter:
         )
         session.add(sub)
         await session.flush()
+        invalidate_subscriptions(session, tables)
         response.headers["Location"] = f"/v1/subscriptions/{sub.id}"
         return SubscriptionCreated(**SubscriptionOut.model_validate(sub).model_dump(), secret=sub.secret)
 
@@ -178,6 +179,7 @@ def subscriptions_router() -> APIRouter:
             sub.disabled_reason = None if body.status == "active" else "disabled by an admin"
         sub.updated_at = utcnow()
         await session.flush()
+        invalidate_subscriptions(session, tables)
         return version.answer(SubscriptionOut.model_validate(sub))
 
     @router.delete("/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -187,6 +189,7 @@ def subscriptions_router() -> APIRouter:
         sub = await get_scoped(session, tables.Subscription, subscription_id, principal.org_id)
         await session.delete(sub)
         await session.flush()
+        invalidate_subscriptions(session, tables)
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 
     @router.get("/{subscription_id}/deliveries", response_model=Page[DeliveryOut])
@@ -284,6 +287,7 @@ async def upsert_system_subscription(
         session.add(sub)
     sub.url, sub.event_types, sub.secret, sub.status, sub.disabled_reason = url, event_types, secret, "active", None
     await session.flush()
+    invalidate_subscriptions(session, tables)
     return sub
 
 

@@ -8,17 +8,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compliance.customers import register as customers
 from services.compliance.orders.documents import OrderDoc, PaymentDoc, WaybillDoc
 from services.compliance.orders.locks import Kind, lock_order_no, lock_order_nos
-from services.compliance.orders.lookup import find_order
+from services.compliance.orders.lookup import find_order, order_payment_waybill, payment_id_for, waybill_id_for
 from services.compliance.orders.matching import match_documents
 from services.compliance.orders.models import Delivery, Order, Payment, Waybill
 from services.compliance.orders.quota import CHINA
 from services.compliance.pii import Pii, mask
-from shared.db import insert_ignore, new_id, utcnow
+from shared.db import insert_for, insert_ignore, new_id, prepared, utcnow
 
 
 @dataclass(frozen=True)
@@ -107,14 +108,49 @@ def _waybill_values(org_id: str, doc: WaybillDoc) -> dict[str, Any]:
     }
 
 
+def _store_order(dialect: str) -> Any:
+    """Insert the order unless one with its keys is here, returning its id and the ids of the payment and the
+    waybill already here for it (``payment_for`` and ``waybill_for`` as columns): read after the order-number lock
+    was taken (the statement before), they see every document stored before it."""
+    keys: tuple[Any, ...] = (bindparam("key_org_id"), bindparam("key_ebp_code"), bindparam("key_order_no"))
+    stmt = insert_for(dialect, Order).on_conflict_do_nothing(index_elements=["org_id", "ebp_code", "order_no"])
+    return stmt.returning(
+        Order.__table__.c.id, payment_id_for(*keys).label("payment_id"), waybill_id_for(*keys).label("waybill_id")
+    )
+
+
+async def _ingest_order(session: AsyncSession, pii: Pii, org_id: str, doc: OrderDoc) -> Ingested:
+    """An order: stored, its payment and waybill looked for, in one statement; the entities are read only when
+    there is something to do with them (an export buyer to note, a triple to compare)."""
+    values = order_values(pii, org_id, doc)
+    keys = {"key_org_id": org_id, "key_ebp_code": doc.ebp_code, "key_order_no": doc.order_no}
+    row = (await session.execute(prepared(session, "store_order", _store_order), {**values, **keys})).first()
+    if row is None:  # a copy of an order already here
+        order = await find_order(session, org_id, doc.order_no, doc.ebp_code)
+        return Ingested("duplicate", "order", order.ebp_code if order else doc.ebp_code, doc.order_no,
+                        order.state if order else None)  # fmt: skip
+    order_id, payment_id, waybill_id = row
+    complete = payment_id is not None and waybill_id is not None
+    if not complete and doc.trade_direction != "export":
+        return Ingested("stored", "order", doc.ebp_code, doc.order_no, values["state"])
+    if complete:
+        order, payment, waybill = await order_payment_waybill(session, order_id, payment_id, waybill_id)
+    else:
+        order = await session.get_one(Order, order_id)
+    await customers.note_order(session, pii, order, doc)
+    if complete:
+        await match_documents(session, order, (payment, waybill))
+    return Ingested("stored", "order", order.ebp_code, doc.order_no, order.state)
+
+
 async def ingest(session: AsyncSession, pii: Pii, org_id: str, doc: OrderDoc | PaymentDoc | WaybillDoc) -> Ingested:
     """Store one document (a second copy of it is a no-op) and match it against what is already here."""
     kind: Kind = "order" if isinstance(doc, OrderDoc) else "payment" if isinstance(doc, PaymentDoc) else "waybill"
     await lock_order_no(session, org_id, doc.order_no, storing=kind, ebp_code=doc.ebp_code)
-    ebp_code: str | None = doc.ebp_code
     if isinstance(doc, OrderDoc):
-        stored = await insert_ignore(session, Order, order_values(pii, org_id, doc), ["org_id", "ebp_code", "order_no"])
-    elif isinstance(doc, PaymentDoc):
+        return await _ingest_order(session, pii, org_id, doc)
+    ebp_code: str | None = doc.ebp_code
+    if isinstance(doc, PaymentDoc):
         stored = await insert_ignore(
             session, Payment, _payment_values(pii, org_id, doc), ["org_id", "pay_code", "pay_transaction_id"]
         )
@@ -123,8 +159,6 @@ async def ingest(session: AsyncSession, pii: Pii, org_id: str, doc: OrderDoc | P
             session, Waybill, _waybill_values(org_id, doc), ["org_id", "logistics_code", "logistics_no"]
         )
     order = await find_order(session, org_id, doc.order_no, ebp_code)
-    if stored and isinstance(doc, OrderDoc) and order is not None:
-        await customers.note_order(session, pii, order, doc)
     if stored and order is not None and order.state == "awaiting_documents":
         await match_documents(session, order)
     return Ingested(

@@ -9,29 +9,23 @@ queue finds payments and waybills with no order from those few match keys, not f
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import and_, func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compliance.orders.models import MatchKey
-from shared.db import dialect_insert, new_id, utcnow
+from shared.db import insert_for, new_id, prepared, utcnow
 
 Kind = Literal["order", "payment", "waybill"]
 
 
-async def lock_order_no(
-    session: AsyncSession, org_id: str, order_no: str, *, storing: Kind | None = None, ebp_code: str | None = None
-) -> None:
-    """Lock one order number's match key (an upsert that always writes the row, so it stays locked until the
-    transaction ends). ``storing``: the kind of document about to be stored under it, with its ``ebp_code``."""
-    values = {
-        "id": new_id(), "org_id": org_id, "order_no": order_no, "touched_at": utcnow(),
-        "has_order": storing == "order", "ebp_code": ebp_code if storing else None, "mixed": False,
-    }  # fmt: skip
-    stmt = dialect_insert(session, MatchKey).values(**values)
+def _touch(dialect: str) -> Any:
+    """The lock: an upsert of the order number's match key that always writes the row (so it is locked until the
+    transaction ends) and notes what is about to be stored under it, built once per dialect."""
+    stmt = insert_for(dialect, MatchKey)
     new = stmt.excluded
-    stmt = stmt.on_conflict_do_update(
+    return stmt.on_conflict_do_update(
         index_elements=["org_id", "order_no"],
         set_={
             "touched_at": new.touched_at,
@@ -41,7 +35,18 @@ async def lock_order_no(
             | and_(MatchKey.ebp_code.is_not(None), new.ebp_code.is_not(None), MatchKey.ebp_code != new.ebp_code),
         },
     )
-    await session.execute(stmt)
+
+
+async def lock_order_no(
+    session: AsyncSession, org_id: str, order_no: str, *, storing: Kind | None = None, ebp_code: str | None = None
+) -> None:
+    """Lock one order number's match key. ``storing``: the kind of document about to be stored under it, with its
+    ``ebp_code``."""
+    values = {
+        "id": new_id(), "org_id": org_id, "order_no": order_no, "touched_at": utcnow(),
+        "has_order": storing == "order", "ebp_code": ebp_code if storing else None, "mixed": False,
+    }  # fmt: skip
+    await session.execute(prepared(session, "lock_order_no", _touch), values)
 
 
 async def lock_order_nos(session: AsyncSession, org_id: str, order_nos: Iterable[str]) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_
+from typing import Any
+
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compliance.orders.models import Order, Payment, Waybill
@@ -34,3 +36,38 @@ async def waybill_for(session: AsyncSession, order: Order) -> Waybill | None:
         Waybill.order_no == order.order_no, or_(Waybill.ebp_code.is_(None), Waybill.ebp_code == order.ebp_code)
     )
     return (await session.execute(stmt.order_by(Waybill.created_at).limit(1))).scalar_one_or_none()
+
+
+# the same look-ups as columns of another statement (the order's INSERT … RETURNING in ``intake.py``), over the
+# tables, for parameters ``org_id``, ``ebp_code`` and ``order_no`` of that statement
+
+
+def payment_id_for(org_id: Any, ebp_code: Any, order_no: Any) -> ColumnElement[Any]:
+    """The id :func:`payment_for` finds, as a scalar subquery."""
+    P = Payment.__table__.c
+    stmt = select(P.id).where(P.org_id == org_id, P.ebp_code == ebp_code, P.order_no == order_no)
+    return stmt.order_by(P.created_at).limit(1).scalar_subquery()
+
+
+def waybill_id_for(org_id: Any, ebp_code: Any, order_no: Any) -> ColumnElement[Any]:
+    """The id :func:`waybill_for` finds, as a scalar subquery."""
+    W = Waybill.__table__.c
+    stmt = select(W.id).where(
+        W.org_id == org_id, W.order_no == order_no, or_(W.ebp_code.is_(None), W.ebp_code == ebp_code)
+    )
+    return stmt.order_by(W.created_at).limit(1).scalar_subquery()
+
+
+async def order_payment_waybill(
+    session: AsyncSession, order_id: str, payment_id: str, waybill_id: str
+) -> tuple[Order, Payment, Waybill]:
+    """The three documents by id, in one statement."""
+    stmt = (
+        select(Order, Payment, Waybill)
+        .select_from(Order)
+        .join(Payment, Payment.id == payment_id)
+        .join(Waybill, Waybill.id == waybill_id)
+        .where(Order.id == order_id)
+    )
+    order, payment, waybill = (await session.execute(stmt)).one()
+    return order, payment, waybill

@@ -81,16 +81,22 @@ async def _facts(session: AsyncSession, order: Order, payment: Payment, waybill:
     )
 
 
-async def match_documents(session: AsyncSession, order: Order) -> None:
-    """When the order, its payment and its waybill are all here, compare them; all agree → declared."""
+async def match_documents(session: AsyncSession, order: Order, found: tuple[Payment, Waybill] | None = None) -> None:
+    """When the order, its payment and its waybill are all here, compare them; all agree → declared. ``found``:
+    the order's payment and waybill when the caller has read them already (the ones
+    :func:`~services.compliance.orders.lookup.payment_for` and ``waybill_for`` find)."""
     if order.test:
         return  # a platform's test order is kept and shown, never compared or declared
-    payment = await payment_for(session, order)
-    if payment is None:
-        return
-    waybill = await waybill_for(session, order)
-    if waybill is None:
-        return
+    if found is not None:
+        payment, waybill = found
+    else:
+        found_payment = await payment_for(session, order)
+        if found_payment is None:
+            return
+        found_waybill = await waybill_for(session, order)
+        if found_waybill is None:
+            return
+        payment, waybill = found_payment, found_waybill
     await lock_buyer(session, order.org_id, order.buyer_id_hash, order.quota_year)
     facts = await _facts(session, order, payment, waybill)
     checks = rules.run_checks(facts)
