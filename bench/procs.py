@@ -89,7 +89,28 @@ class Servers:
             env[f"XBM_{name.upper()}_URL"] = url
             env[f"XBM_{name.upper()}_DATABASE_URL"] = database_urls[name]
         self.env = env
+        self.database_urls = database_urls
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
+
+    async def settle(self, limit: float = 300.0) -> float:
+        """Wait until no service has an event delivery due (the relays have sent what earlier loops published, and
+        the receivers have handled it), so that a figure counts its own requests' work only. Seconds waited."""
+        started = time.monotonic()
+        conns = [await asyncpg.connect(plain(url)) for url in self.database_urls.values()]
+        try:
+            while time.monotonic() - started < limit:
+                due = 0
+                for conn in conns:
+                    due += await conn.fetchval(
+                        "SELECT count(*) FROM event_deliveries WHERE status = 'pending' AND next_attempt_at <= now()"
+                    )
+                if not due:
+                    break
+                await asyncio.sleep(0.5)
+        finally:
+            for conn in conns:
+                await conn.close()
+        return time.monotonic() - started
 
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)

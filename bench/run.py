@@ -78,12 +78,21 @@ class Run:
     growth: dict[int, dict[str, float]] = field(default_factory=dict)
     #: ms per request (one at a time) of the order list and exceptions queue, by figure and orders stored
     scans: dict[str, dict[int, float]] = field(default_factory=dict)
+    #: seconds waited before each figure for the relays to deliver what earlier loops published
+    settled: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
     def wants(self, name: str) -> bool:
         return name in self.args.only
 
+    async def settle(self, key: str) -> None:
+        waited = await self.servers.settle()
+        if waited > 1:
+            print(f"  ({waited:.1f} s for the relays to deliver what came before {key})", flush=True)
+        self.settled[key] = waited
+
     async def closed(self, key: str, service: str, fn: Any, concurrency: int, base: str | None = None) -> Result:
+        await self.settle(key)
         url = self.servers.urls[service]
         cpu = self.servers.cpu_seconds(service)
         result = await closed_loop(key, url, fn, concurrency=concurrency, seconds=self.args.seconds)
@@ -91,11 +100,13 @@ class Run:
 
     async def open(self, key: str, service: str, fn: Any, peak: float) -> Result:
         rate = max(1.0, peak / 2)
+        await self.settle(key)
         cpu = self.servers.cpu_seconds(service)
         result = await open_loop(key, self.servers.urls[service], fn, rate=rate, seconds=self.args.seconds)
         return self._keep(key, Figure(result, service, 0, None, self.servers.cpu_seconds(service) - cpu))
 
     async def wrk(self, key: str, service: str, lua: str, connections: int, base: str | None = None) -> Result:
+        await self.settle(key)
         cpu = self.servers.cpu_seconds(service)
         result = await wrk.run(key, self.servers.urls[service], lua, connections=connections, seconds=self.args.seconds)
         return self._keep(key, Figure(result, service, connections, base, self.servers.cpu_seconds(service) - cpu))
@@ -105,6 +116,7 @@ class Run:
         CPU per request of a heavy request, exact whatever the load (a timed loop of a few slow requests
         counts the CPU of those still in flight at its end, but not the requests)."""
         url = self.servers.urls[service]
+        await self.settle(key)
         await closed_loop(key, url, fn, concurrency=1, requests=2)
         cpu = self.servers.cpu_seconds(service)
         result = await closed_loop(key, url, fn, concurrency=1, requests=requests)
@@ -478,6 +490,14 @@ def report(run: Run, info: dict[str, str]) -> str:
         "- × bare: req/s over the bare `GET /healthz` of the same server in the same run and client; × bare by "
         "server CPU: the bare request's server CPU over this request's (what the server's CPU alone allows)",
     ]
+    if run.settled:
+        longest = max(run.settled, key=lambda k: run.settled[k])
+        lines.append(
+            "- before each figure the run waited until no event delivery was due in any service (the relays had "
+            "sent what earlier loops published and the receivers had handled it), so a figure counts only its own "
+            f"requests' work: {sum(run.settled.values()):.0f} s in all, at most {run.settled[longest]:.1f} s "
+            f"(before {longest})"
+        )
     if wrk_keys:
         lines += ["", "### Headline: wrk (server-bound)", "", *_table(run, wrk_keys)]
     if cpu_keys:
