@@ -15,7 +15,7 @@ from services.compliance.intake.models import UNREADABLE, PlatformDelivery
 from services.compliance.orders import rules
 from services.compliance.orders.declaration import messages_of
 from services.compliance.orders.lookup import payment_for, waybill_for
-from services.compliance.orders.models import MatchKey, Order, Payment, Waybill
+from services.compliance.orders.models import NEEDS_ATTENTION, MatchKey, Order, Payment, Waybill
 from services.compliance.orders.quota import quota_used
 from services.compliance.orders.schemas import (
     CheckOut,
@@ -131,11 +131,12 @@ async def exceptions_page(
 ) -> tuple[list[ExceptionOut], str | None, list[OrphanOut]]:
     cutoff = datetime.now(UTC) - timedelta(hours=waiting_hours)
     stmt = scoped(Order, org_id).where(
+        NEEDS_ATTENTION,  # read through its partial index (models.py)
         or_(
             Order.state.in_(("mismatch", "incomplete")),
             Order.changed_after_declaration.is_(True),
             and_(Order.state == "awaiting_documents", Order.created_at < cutoff),
-        )
+        ),
     )
     if rule is not None:
         # failing_rules is the comma-joined list; match the whole name (rule names are [a-z0-9_])

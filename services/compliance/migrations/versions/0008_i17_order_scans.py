@@ -1,5 +1,5 @@
 """orders, exceptions and orphans by index, whatever the number of orders stored: (org_id, created_at, id) for
-the order list's keyset; the few declared orders changed since their declaration; match keys that note what is
+the order list's keyset; the few orders the exceptions queue may list; match keys that note what is
 stored under each number (the orphans queue reads the few with no order); payments by order number first
 
 Revision ID: i17_compliance_order_scans
@@ -14,7 +14,9 @@ down_revision = "i18_compliance_customers"
 branch_labels = None
 depends_on = None
 
-CHANGED = sa.text("changed_after_declaration IS true")
+ATTENTION = sa.text(
+    "(state IN ('mismatch', 'incomplete', 'awaiting_documents') OR changed_after_declaration IS true)"
+)
 UNPAIRED = sa.text("has_order IS false OR mixed IS true")
 
 # what is stored under each number today: whether an order is, and the platforms of its documents
@@ -50,8 +52,8 @@ def upgrade() -> None:
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.create_index("ix_orders_org_id_created_at_id", ["org_id", "created_at", "id"], unique=False)
         batch_op.create_index(
-            "ix_orders_changed_after_declaration", ["org_id", "created_at"], unique=False,
-            sqlite_where=CHANGED, postgresql_where=CHANGED,
+            "ix_orders_needing_attention", ["org_id", "created_at", "id"], unique=False,
+            sqlite_where=ATTENTION, postgresql_where=ATTENTION,
         )  # fmt: skip
     with op.batch_alter_table("payments", schema=None) as batch_op:
         batch_op.create_index("ix_payments_org_id_order_no_ebp_code", ["org_id", "order_no", "ebp_code"], unique=False)
@@ -63,7 +65,7 @@ def downgrade() -> None:
         batch_op.create_index("ix_payments_org_id_ebp_code_order_no", ["org_id", "ebp_code", "order_no"], unique=False)
         batch_op.drop_index("ix_payments_org_id_order_no_ebp_code")
     with op.batch_alter_table("orders", schema=None) as batch_op:
-        batch_op.drop_index("ix_orders_changed_after_declaration")
+        batch_op.drop_index("ix_orders_needing_attention")
         batch_op.drop_index("ix_orders_org_id_created_at_id")
     with op.batch_alter_table("match_keys", schema=None) as batch_op:
         batch_op.drop_index("ix_match_keys_unpaired")
