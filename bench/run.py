@@ -478,7 +478,8 @@ def report(run: Run, info: dict[str, str]) -> str:
         f"- machine: {info['cpus']} CPUs ({info['cpu']}), {info['memory']} memory; Python {info['python']}; "
         f"PostgreSQL {info['postgresql']}",
         "- servers: one uvicorn process per service, relays on, JSON access logs to files; the load generators "
-        "(wrk, one thread; httpx in this process) are separate processes on the same CPUs",
+        "(wrk, one thread; httpx and the raw HTTP/1.1 open loop in this process) are separate processes on the same "
+        "CPUs",
         f"- load average (1 / 5 / 15 min) before the run: {info['load']}; after: {info['load_after']}; each row "
         "gives the 1-minute load average when it ended",
         f"- closed loops of {run.args.seconds:g} s after 1 s of warm-up; open loops of {run.args.seconds:g} s at "
