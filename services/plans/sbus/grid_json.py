@@ -12,7 +12,7 @@ other (same JSON for many varied plans and rows)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -35,6 +35,8 @@ from shared.money import MONEY_SCALE, MoneyOut
 from shared.schemas import format_decimal
 
 Fragment = orjson.Fragment
+#: a converted figure's fragment (None when a rate is missing) and the currencies it lacks
+Found = tuple[Fragment | None, tuple[str, ...]]
 _DATETIME = TypeAdapter(datetime)
 
 
@@ -103,8 +105,8 @@ class _Builder:
         self.amounts: dict[int, Decimal] = {}
         self.money: dict[tuple[Any, ...], Fragment] = {}
         self.rate_json = {c: _json(RateUsed, r) for c, r in rates.by_currency.items()}
-        self.margins: dict[str, tuple[Fragment | None, tuple[str, ...]]] = {}
-        self.uses: dict[tuple[Any, ...], tuple[Fragment | None, tuple[str, ...]]] = {}
+        self.margins: dict[str, Found] = {}
+        self.uses: dict[tuple[Any, ...], Found] = {}
         self.times: dict[datetime, str] = {}
         self.axes: tuple[dict[str, Any], dict[str, Any], dict[str, Any]] = ({}, {}, {})
 
@@ -124,52 +126,51 @@ class _Builder:
     def rates_json(self, used: Iterable[dict[str, str]]) -> list[Fragment]:
         return [self.rate_json[r["currency"]] for r in used]
 
-    def margin(self, row: Sequence[Any]) -> tuple[Fragment | None, tuple[str, ...]]:
+    def _converted(
+        self, cache: dict[Any, Found], key: Any, units: int, source: str, target: str, make: Callable[[Any], Fragment]
+    ) -> Found:
+        """``units`` of ``source`` in ``target``, made into a fragment by ``make`` once per ``key``; or the
+        currencies the rates lack."""
+        found = cache.get(key)
+        if found is None:
+            converted = self.rates.convert(self.amount(units), source, target)
+            if converted is None:
+                found = (None, tuple(missing(self.rates, (source, target))))
+            else:
+                found = (make(converted), ())
+            cache[key] = found
+        return found
+
+    def margin(self, row: Sequence[Any]) -> Found:
         """The product's unit margin (the same in each of its cells) and the currencies it lacks."""
-        product_id = row[14]
-        found = self.margins.get(product_id)
-        if found is not None:
-            return found
-        rates = self.rates
-        cost_currency, price_currency = row[18], row[20]
-        price = self.amount(row[19])
-        cost = rates.convert(self.amount(row[17]), cost_currency, price_currency)
-        if cost is None:
-            found = (None, tuple(missing(rates, (cost_currency, price_currency))))
-        else:
-            margin = {
+        price_currency = row[20]
+
+        def make(cost: Any) -> Fragment:
+            price = self.amount(row[19])
+            return _json(Margin, {
                 "price": {"amount": price, "currency": price_currency},
                 "unit_cost": {"amount": cost.amount, "currency": cost.currency},
                 "amount": price - cost.amount,
                 "share": share(price - cost.amount, price),
                 "rates": list(cost.rates),
-            }
-            found = (_json(Margin, margin), ())
-        self.margins[product_id] = found
-        return found
+            })  # fmt: skip
 
-    def budget_use(self, row: Sequence[Any]) -> tuple[Fragment | None, tuple[str, ...]]:
+        return self._converted(self.margins, row[14], row[17], row[18], price_currency, make)
+
+    def budget_use(self, row: Sequence[Any]) -> Found:
         """Spend against budget in the budget's currency, and the currencies it lacks."""
-        key = (row[21], row[23], row[4], row[5])
-        found = self.uses.get(key)
-        if found is not None:
-            return found
-        rates = self.rates
-        perf_currency, budget_currency = row[23], row[5]
-        budget = self.amount(row[4])
-        spend = rates.convert(self.amount(row[21]), perf_currency, budget_currency)
-        if spend is None:
-            found = (None, tuple(missing(rates, (perf_currency, budget_currency))))
-        else:
-            use = {
+        budget_currency = row[5]
+
+        def make(spend: Any) -> Fragment:
+            budget = self.amount(row[4])
+            return _json(BudgetUse, {
                 "budget": {"amount": budget, "currency": budget_currency},
                 "spend": {"amount": spend.amount, "currency": spend.currency},
                 "share": share(spend.amount, budget),
                 "rates": list(spend.rates),
-            }
-            found = (_json(BudgetUse, use), ())
-        self.uses[key] = found
-        return found
+            })  # fmt: skip
+
+        return self._converted(self.uses, (row[21], row[23], row[4], row[5]), row[21], row[23], budget_currency, make)
 
     def time(self, value: datetime) -> str:
         text = self.times.get(value)
