@@ -205,30 +205,14 @@ class _Builder:
         money = self.money
         budget = money.get((budget_units, budget_currency)) or self.stored_money(budget_units, budget_currency)
         target = money.get((target_units, target_currency)) or self.stored_money(target_units, target_currency)
-        if perf_currency is None:
-            return {
-                "sbu_id": sbu_id,
-                "status": status,
-                "customer": customer,
-                "channel": channel,
-                "product": product,
-                "need": need,
-                "demand": demand,
-                "budget": budget,
-                "revenue_target": target,
-                "performance_known": False,
-                "spend": None,
-                "revenue": None,
-                "roas": None,
-                "performance_as_of": None if row[24] is None else self.time(row[24]),
-                "budget_use": None,
-                "margin": margin,
-                "missing_rates": list(gaps),
-            }
-        use, use_gaps = self.budget_use(row)
-        if use_gaps:
-            gaps = tuple(sorted({*gaps, *use_gaps}))
-        value = roas(self.amount(row[21]), self.amount(row[22]))
+        use = spend = revenue = value_text = None
+        if perf_currency is not None:
+            use, use_gaps = self.budget_use(row)
+            if use_gaps:
+                gaps = tuple(sorted({*gaps, *use_gaps}))
+            value = roas(self.amount(row[21]), self.amount(row[22]))
+            spend, revenue = self.stored_money(row[21], perf_currency), self.stored_money(row[22], perf_currency)
+            value_text = None if value is None else format_decimal(value)
         return {
             "sbu_id": sbu_id,
             "status": status,
@@ -239,10 +223,10 @@ class _Builder:
             "demand": demand,
             "budget": budget,
             "revenue_target": target,
-            "performance_known": True,
-            "spend": self.stored_money(row[21], perf_currency),
-            "revenue": self.stored_money(row[22], perf_currency),
-            "roas": None if value is None else format_decimal(value),
+            "performance_known": perf_currency is not None,
+            "spend": spend,
+            "revenue": revenue,
+            "roas": value_text,
             "performance_as_of": None if row[24] is None else self.time(row[24]),
             "budget_use": use,
             "margin": margin,
