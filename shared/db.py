@@ -291,18 +291,19 @@ def prepared(session: AsyncSession, name: str, build: Callable[[str], Any]) -> A
     return stmt
 
 
+def _insert_in(dialect: str) -> Any:
+    """The ``INSERT`` construct with ``ON CONFLICT`` of the dialect named (PostgreSQL's or SQLite's, spelled alike)."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
 def insert_for(dialect: str, model: Any) -> Any:
     """``INSERT`` on ``model``'s table (Core, no ORM bookkeeping) in the dialect named, with its ``ON CONFLICT``."""
-    table = getattr(model, "__table__", model)
-    return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    return _insert_in(dialect)(getattr(model, "__table__", model))
 
 
 def dialect_insert(session: AsyncSession, model: Any) -> Any:
-    """``INSERT`` for ``model`` in the session's dialect, with its ``ON CONFLICT`` clauses (PostgreSQL's or
-    SQLite's; the two are spelled alike)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(model)
-    return sqlite.insert(model)
+    """``INSERT`` for ``model`` in the session's dialect, with its ``ON CONFLICT`` clauses."""
+    return _insert_in(session.get_bind().dialect.name)(model)
 
 
 async def insert_ignore(session: AsyncSession, model: Any, values: dict[str, Any], keys: list[str]) -> bool:

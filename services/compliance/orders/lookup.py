@@ -26,16 +26,27 @@ async def get_order(session: AsyncSession, org_id: str, ebp_code: str, order_no:
     return order
 
 
+_P, _W = Payment.__table__.c, Waybill.__table__.c  # type: ignore[attr-defined]
+
+
+def _payment_match(org_id: Any, ebp_code: Any, order_no: Any) -> tuple[ColumnElement[bool], ...]:
+    """An order's payment: the same platform and order number."""
+    return _P.org_id == org_id, _P.ebp_code == ebp_code, _P.order_no == order_no
+
+
+def _waybill_match(org_id: Any, ebp_code: Any, order_no: Any) -> tuple[ColumnElement[bool], ...]:
+    """An order's waybill: the same order number, and the same platform when the waybill names one."""
+    return _W.org_id == org_id, _W.order_no == order_no, or_(_W.ebp_code.is_(None), _W.ebp_code == ebp_code)
+
+
 async def payment_for(session: AsyncSession, order: Order) -> Payment | None:
-    stmt = scoped(Payment, order.org_id).where(Payment.ebp_code == order.ebp_code, Payment.order_no == order.order_no)
-    return (await session.execute(stmt.order_by(Payment.created_at).limit(1))).scalar_one_or_none()
+    stmt = select(Payment).where(*_payment_match(order.org_id, order.ebp_code, order.order_no))
+    return (await session.execute(stmt.order_by(_P.created_at).limit(1))).scalar_one_or_none()
 
 
 async def waybill_for(session: AsyncSession, order: Order) -> Waybill | None:
-    stmt = scoped(Waybill, order.org_id).where(
-        Waybill.order_no == order.order_no, or_(Waybill.ebp_code.is_(None), Waybill.ebp_code == order.ebp_code)
-    )
-    return (await session.execute(stmt.order_by(Waybill.created_at).limit(1))).scalar_one_or_none()
+    stmt = select(Waybill).where(*_waybill_match(order.org_id, order.ebp_code, order.order_no))
+    return (await session.execute(stmt.order_by(_W.created_at).limit(1))).scalar_one_or_none()
 
 
 # the same look-ups as columns of another statement (the order's INSERT … RETURNING in ``intake.py``), over the
@@ -44,18 +55,14 @@ async def waybill_for(session: AsyncSession, order: Order) -> Waybill | None:
 
 def payment_id_for(org_id: Any, ebp_code: Any, order_no: Any) -> ColumnElement[Any]:
     """The id :func:`payment_for` finds, as a scalar subquery."""
-    P = Payment.__table__.c
-    stmt = select(P.id).where(P.org_id == org_id, P.ebp_code == ebp_code, P.order_no == order_no)
-    return stmt.order_by(P.created_at).limit(1).scalar_subquery()
+    stmt = select(_P.id).where(*_payment_match(org_id, ebp_code, order_no))
+    return stmt.order_by(_P.created_at).limit(1).scalar_subquery()
 
 
 def waybill_id_for(org_id: Any, ebp_code: Any, order_no: Any) -> ColumnElement[Any]:
     """The id :func:`waybill_for` finds, as a scalar subquery."""
-    W = Waybill.__table__.c
-    stmt = select(W.id).where(
-        W.org_id == org_id, W.order_no == order_no, or_(W.ebp_code.is_(None), W.ebp_code == ebp_code)
-    )
-    return stmt.order_by(W.created_at).limit(1).scalar_subquery()
+    stmt = select(_W.id).where(*_waybill_match(org_id, ebp_code, order_no))
+    return stmt.order_by(_W.created_at).limit(1).scalar_subquery()
 
 
 async def order_payment_waybill(
