@@ -16,7 +16,8 @@ class ComplianceSettings(ServiceSettings):
     pii_key: SecretStr | None = None
     #: a document still waiting for its counterparts after this many hours is listed in the exceptions
     missing_document_hours: float = Field(24.0, gt=0, le=24 * 90)
-    #: the official XSDs (import-, export-, terminal-202205.xsd …) every message is validated against
+    #: a folder with another edition of the official XSDs (import-, export-, terminal-202205.xsd …) every message is
+    #: validated against; unset, the 202205 edition shipped with XBM
     xsd_dir: Path | None = None
     #: PEM key (RSA or SM2) and certificate that sign customs messages (spec §6)
     signing_key: Path | None = None

@@ -15,7 +15,8 @@ import yaml
 from tests.deploy.routes import SERVICES
 
 ROOT = Path(__file__).resolve().parents[2]
-COMPOSE_SCHEMA = ROOT.parent / "shared" / "schemas" / "compose-spec.json"
+#: the Compose Specification's JSON Schema, copied with its source (schemas/SOURCE.md)
+COMPOSE_SCHEMA = Path(__file__).resolve().parent / "schemas" / "compose-spec.json"
 
 
 @pytest.fixture(scope="module")
