@@ -45,6 +45,8 @@ class ServiceSettings(BaseSettings):
     relay_idle_seconds: float = Field(1.0, gt=0, le=60)
     #: how long a claimed delivery is held before another relay may take it (a crashed relay's rows return)
     relay_lease_seconds: float = Field(60.0, ge=1, le=3600)
+    #: webhook subscriptions one organisation may hold (each event is one delivery per subscription)
+    max_subscriptions_per_org: int = Field(25, ge=1, le=1000)
     #: networks webhooks may be sent to although they are private (CIDRs); loopback is allowed in development
     outbound_allow: list[str] = Field(default_factory=list, validation_alias=_global("XBM_OUTBOUND_ALLOW"))
     #: origins (``https://app.example.com``) whose pages may call this service from a browser; comma-separated
