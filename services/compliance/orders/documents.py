@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, model_validator
 
-from services.compliance.customs.codes import countries, currencies
+from services.compliance.customs.codes import alpha2, countries, currencies
 from shared.schemas import NOT_BLANK, DecimalText, IsoDateTime, NonNegativeAmount, Schema, Trimmed
 
 #: the characters of a key (order, payment, waybill numbers and codes)
@@ -42,13 +42,16 @@ Currency = Annotated[
 
 
 def _known_country(value: Any) -> Any:
-    if isinstance(value, str) and value not in countries():
-        raise ValueError(f"country {value!r} has no customs code in the JGS-20 table")
+    """An ISO 3166 country customs lists, as alpha-2: an alpha-3 code is taken as its alpha-2 (MEX → MX)."""
+    if isinstance(value, str):
+        value = alpha2(value)
+        if value not in countries():
+            raise ValueError(f"country {value!r} has no customs code in the JGS-20 table")
     return value
 
 
-#: ISO 3166 alpha-2 on the wire; the customs code is XBM's job
-Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$"), AfterValidator(_known_country)]
+#: ISO 3166 alpha-2 on the wire (alpha-3 is taken as its alpha-2); the customs code is XBM's job
+Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2,3}$"), AfterValidator(_known_country)]
 TradeMode = Literal["9610", "1210", "9710", "9810"]
 StatisticsFlag = Literal["A", "B"]
 #: the customs code of a port of destination (export), e.g. 002 in the official sample
