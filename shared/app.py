@@ -147,7 +147,9 @@ def build_app(
     ctx.events = events
     ctx.metrics = Metrics(settings.service_name)
     ctx.service_secret = settings.resolved_service_secret()
-    ctx.outbound_policy = OutboundPolicy.for_environment(settings.environment, settings.outbound_allow)
+    ctx.outbound_policy = OutboundPolicy.for_environment(
+        settings.environment, settings.outbound_allow, ports=settings.outbound_allow_ports
+    )
     attach(app, ctx)
     install_error_handlers(app)
     app.include_router(ops_router(migrations_dir))

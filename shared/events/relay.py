@@ -332,7 +332,9 @@ def relay_main(
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         async with make_http_client(settings.http_connect_timeout, settings.http_read_timeout) as http:
-            policy = OutboundPolicy.for_environment(settings.environment, settings.outbound_allow)
+            policy = OutboundPolicy.for_environment(
+                settings.environment, settings.outbound_allow, ports=settings.outbound_allow_ports
+            )
             tasks = extra_tasks(sessionmaker, http) if extra_tasks else ()
             relay = Relay(
                 sessionmaker, tables, http, policy, extra_tasks=tasks, lease_seconds=settings.relay_lease_seconds
