@@ -45,6 +45,8 @@ class ServiceSettings(BaseSettings):
     relay_idle_seconds: float = Field(1.0, gt=0, le=60)
     #: how long a claimed delivery is held before another relay may take it (a crashed relay's rows return)
     relay_lease_seconds: float = Field(60.0, ge=1, le=3600)
+    #: days delivered events, their attempts, consumed-event records are kept (pending deliveries always are)
+    events_retention_days: float = Field(30.0, ge=4, le=3650)
     #: webhook subscriptions one organisation may hold (each event is one delivery per subscription)
     max_subscriptions_per_org: int = Field(25, ge=1, le=1000)
     #: networks webhooks may be sent to although they are private (CIDRs); loopback is allowed in development

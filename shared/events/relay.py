@@ -27,6 +27,7 @@ from standardwebhooks.webhooks import Webhook
 from shared.db import utcnow
 from shared.errors import Unprocessable
 from shared.events.outbox import envelope, invalidate_subscriptions, retry_delay
+from shared.events.prune import PRUNE_EVERY, Pruned, prune
 from shared.events.tables import DeliveryColumns, EventTables, OutboxEventColumns, SubscriptionColumns
 from shared.outbound import OutboundPolicy
 from shared.settings import ServiceSettings
@@ -80,6 +81,8 @@ class Relay:
         extra_tasks: Sequence[Task] = (),
         per_subscription: int = 4,
         max_answer_bytes: int = 65_536,
+        retention: timedelta = timedelta(days=30),
+        idempotency_model: Any = None,
     ):
         self.sessionmaker = sessionmaker
         self.tables = tables
@@ -92,6 +95,9 @@ class Relay:
         self.extra_tasks = extra_tasks
         self.per_subscription = per_subscription
         self.max_answer_bytes = max_answer_bytes
+        self.retention = retention
+        self.idempotency_model = idempotency_model
+        self._pruned_at = 0.0
         #: subscriptions whose attempts are in flight in this relay, and how many
         self._in_flight: Counter[str] = Counter()
 
@@ -272,16 +278,27 @@ class Relay:
 
     async def run_forever(self, idle_seconds: float = 1.0, stop: asyncio.Event | None = None) -> None:
         stop = stop or asyncio.Event()
-        jobs = asyncio.create_task(self._jobs_forever(idle_seconds, stop)) if self.extra_tasks else None
+        jobs = asyncio.create_task(self._jobs_forever(idle_seconds, stop))
         try:
             await self._deliveries_forever(idle_seconds, stop)
         finally:
-            if jobs is not None:
-                await jobs
+            await jobs
+
+    async def prune(self) -> Pruned:
+        """Deletes what has outlived its retention (shared.events.prune)."""
+        return await prune(
+            self.sessionmaker, self.tables, retention=self.retention, idempotency_model=self.idempotency_model
+        )
 
     async def _jobs_forever(self, idle_seconds: float, stop: asyncio.Event) -> None:
         while not stop.is_set():
             await self.run_jobs()
+            if time.monotonic() - self._pruned_at >= PRUNE_EVERY:
+                self._pruned_at = time.monotonic()
+                try:
+                    await self.prune()
+                except Exception:
+                    log.exception("pruning old events failed; it is tried again later")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=idle_seconds)
 
@@ -313,7 +330,10 @@ class Relay:
 
 
 def relay_main(
-    settings: ServiceSettings, tables: EventTables, extra_tasks: Callable[..., Sequence[Task]] | None = None
+    settings: ServiceSettings,
+    tables: EventTables,
+    extra_tasks: Callable[..., Sequence[Task]] | None = None,
+    idempotency_model: Any = None,
 ) -> None:
     """``python -m services.<svc>.relay``: a relay as a process of its own (scale it out on PostgreSQL)."""
     import signal
@@ -337,7 +357,14 @@ def relay_main(
             )
             tasks = extra_tasks(sessionmaker, http) if extra_tasks else ()
             relay = Relay(
-                sessionmaker, tables, http, policy, extra_tasks=tasks, lease_seconds=settings.relay_lease_seconds
+                sessionmaker,
+                tables,
+                http,
+                policy,
+                extra_tasks=tasks,
+                lease_seconds=settings.relay_lease_seconds,
+                retention=timedelta(days=settings.events_retention_days),
+                idempotency_model=idempotency_model,
             )
             log.info("%s relay started", settings.service_name)
             await relay.run_forever(settings.relay_idle_seconds, stop)
