@@ -45,7 +45,10 @@ async def deliveries(app, source_id: str) -> list[PlatformDelivery]:  # type: ig
 
 
 def order_no_of(path: Path, order: dict[str, Any]) -> str:
-    return str(order.get("name") or "").lstrip("#") if path.parent.name == "shopify" else str(order["number"])
+    if path.parent.name == "shopify":
+        return str(order.get("name") or "").lstrip("#")
+    order = order.get("order") or order  # WooCommerce's legacy REST API wraps the order
+    return str(order.get("number") or order["order_number"])
 
 
 def adds_up(doc: dict[str, Any]) -> Decimal:

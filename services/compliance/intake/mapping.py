@@ -419,8 +419,10 @@ def _woo_legacy(order: dict[str, Any]) -> dict[str, Any]:
 
 
 def _bundled(line: dict[str, Any], attrs: dict[str, str]) -> bool:
-    """A line carried by its bundle's parent line (WooCommerce Product Bundles ``bundled_by``, WPC bundles)."""
-    return bool(_text(line.get("bundled_by"), 40)) or any(attrs.get(key) for key in BUNDLE_META)
+    """A line carried by its parent line: WooCommerce Product Bundles (``bundled_by``), Composite Products
+    (``composite_parent``), WPC bundles (``_woosb_parent_id``)."""
+    parent = _text(line.get("bundled_by"), 40) or _text(line.get("composite_parent"), 40)
+    return bool(parent) or any(attrs.get(key) for key in BUNDLE_META)
 
 
 def _refunded_line(refund_line: dict[str, Any], lines: list[dict[str, Any]]) -> str | None:

@@ -111,7 +111,9 @@ def _done(delivery: PlatformDelivery, outcome: str, detail: str | None = None, o
         delivery.ebp_code, delivery.order_no = order.ebp_code, order.order_no
     # kept either way; "ignored" says the delivery carried nothing for XBM, "duplicate" an older version
     status = {"ignored": "ignored", "stale": "duplicate"}.get(outcome, "stored")
-    said = delivery.outcome + (f": {delivery.detail}" if delivery.detail and delivery.detail != outcome else "")
+    said = delivery.detail or delivery.outcome
+    if not said.startswith(delivery.outcome):
+        said = f"{delivery.outcome}: {said}"
     return Ingested(status, "order", order.ebp_code if order else None, order.order_no if order else "",
                     order.state if order else None, outcome=said[:300])  # fmt: skip
 

@@ -285,12 +285,23 @@ COUNTRY_WORDS = frozenset({"china", "prc", "peoplesrepublicofchina", "中国", "
 
 
 def _place(address: str, postcode: str | None, country: str | None) -> str:
-    """The address without its postcode and its country, squashed: what identifies the place."""
-    drop = {_squash(x) for x in (postcode, country) if x} | COUNTRY_WORDS
-    tokens = [t for t in _tokens(address) if t not in drop]
-    while tokens and (re.fullmatch(r"\d{5,6}", tokens[-1]) or (len(tokens[-1]) == 2 and tokens[-1].isascii()
-                                                                 and tokens[-1].isalpha())):  # fmt: skip
-        tokens.pop()  # a trailing postcode or country code
+    """The address without its postcode and its country (at its end, or a country leading it), squashed: what
+    identifies the place."""
+    tokens = _tokens(address)
+    countries = COUNTRY_WORDS | ({_squash(country)} if country else set())
+    post = _squash(postcode) if postcode else None
+    while tokens and tokens[0] in countries:
+        tokens.pop(0)
+    country_seen = postcode_seen = False
+    while tokens:  # what closes the address: one country and one postcode, in either order
+        last = tokens[-1]
+        if not country_seen and (last in countries or (len(last) == 2 and last.isascii() and last.isalpha())):
+            country_seen = True
+        elif not postcode_seen and (last == post or re.fullmatch(r"\d{4,6}", last)):
+            postcode_seen = True
+        else:
+            break
+        tokens.pop()
     return "".join(tokens)
 
 
