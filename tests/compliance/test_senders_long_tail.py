@@ -13,7 +13,10 @@ from typing import Any
 import httpx
 import pytest
 from lxml import etree
+from sqlalchemy import select
 
+from services.compliance.orders.models import CustomsReturn, Order
+from shared.context import context_of
 from tests.compliance.platforms import (
     HERE,
     SHOPIFY,
@@ -26,7 +29,18 @@ from tests.compliance.platforms import (
     with_buyer,
     woo,
 )
-from tests.compliance.support import EBP, ITEM, PAY, Seller, buyer_id, valid_unsigned
+from tests.compliance.support import (
+    EBP,
+    ITEM,
+    PAY,
+    Seller,
+    buyer_id,
+    inventory_receipt,
+    payment,
+    schema,
+    valid_unsigned,
+    waybill,
+)
 from tests.support import Tenant, make_tenant
 
 CORPUS = [*SHOPIFY, *WOOCOMMERCE]
@@ -257,3 +271,229 @@ async def test_refunds_naming_their_lines_leave_the_quantities_kept_and_long_sku
         numbers = [n.text for n in xml.iterfind(".//ceb:itemNo", NS)]
         assert "HSYI-BLK-L" in numbers and "HOODIE-SHIP-YOUR-IDEA-BLACK-L" not in numbers, numbers
         assert "HOODIE-HAPPY-NINJA" in numbers  # a SKU that fits is its own customs item number
+
+
+async def test_a_full_woocommerce_refund_ends_the_order_never_declared(compliance, tenant):
+    """ios_order_609: ``refunded``, one refund of its whole 223.71. Stored as nothing paid, ended, and never
+    compared when its payment and waybill arrive."""
+    await Seller(compliance, tenant).setup()
+    store = await platform_source(compliance, tenant, "woocommerce", trade_direction="export")
+    r = await deliver_woo(compliance, store, woo("ios_order_609_fully_refunded"))
+    assert r.status_code == 200 and r.json()["state"] == "cancelled", r.text
+    view = await order_view(compliance, tenant, "609")
+    doc = view["documents"]["order"]
+    assert doc["actual_paid"] == "0.00" and view["platform_refunds"][0]["total"] == "223.71"
+    adds_up(doc)
+    integration = tenant.auth("integration")
+    pay = {"pay_code": PAY, "pay_transaction_id": "T609", "order_no": "609", "ebp_code": EBP,
+           "payer": {"name": "Nydia Schmitt"}, "amount_paid": "223.71", "currency": "USD",
+           "paid_at": "2026-09-01T08:00:00+00:00"}  # fmt: skip
+    assert (await compliance.post("/v1/compliance/payments", json=pay, headers=integration)).status_code == 201
+    final = await order_view(compliance, tenant, "609")
+    assert final["state"] == "cancelled" and final["declaration_id"] is None
+
+
+async def test_gift_cards_are_a_means_of_payment_the_order_adds_up_and_the_payment_is_the_rest(compliance, tenant):
+    """ios_order_459: 18.00 of goods and 10.00 of freight, 24.00 paid with two WooCommerce Gift Cards and a
+    ``total`` of 4.00 left to pay. Stored as 28.00 paid, 24.00 of it by gift card; the payment institution's
+    4.00 is what it owes. (Its shipping country, Barbados, has no code in the customs table XBM carries today: the
+    order names it; given a country with a code, it is declared.)"""
+    await Seller(compliance, tenant).setup()
+    store = await platform_source(compliance, tenant, "woocommerce", trade_direction="export")
+    order = woo("ios_order_459_gift_cards")
+    r = await deliver_woo(compliance, store, order)
+    assert r.status_code == 200, r.text
+    view = await order_view(compliance, tenant, "459")
+    doc = view["documents"]["order"]
+    assert (doc["goods_value"], doc["freight"], doc["actual_paid"], doc["gift_card"]) == (
+        "18.00", "10.00", "28.00", "24.00")  # fmt: skip
+    adds_up(doc)
+    if view["state"] == "incomplete":
+        assert [m["field"] for m in view["missing"]] == ["consignee.country"], view["missing"]
+        r = await compliance.patch(f"/v1/compliance/orders/{EBP}/459", json={"consignee": {"country": "US"}},
+                                   headers=tenant.auth("integration"))  # fmt: skip
+        assert r.status_code == 200 and r.json()["state"] == "awaiting_documents", r.text
+    final = await declare_export(compliance, tenant, "459")
+    assert final["state"] == "declared", [c for c in final["checks"] if not c["passed"]]
+    paid = next(c for c in final["checks"] if c["rule"] == "amount_paid")
+    assert "less gift cards 24.00 = 4.00" in paid["detail"]
+
+
+async def test_a_legacy_v3_body_is_read(compliance, tenant):
+    """WooCommerce's legacy REST API (``{"order": {...}}``, order 645 of its documentation), signed as sent."""
+    await Seller(compliance, tenant).setup()
+    store = await platform_source(compliance, tenant, "woocommerce", trade_direction="export")
+    r = await deliver_woo(compliance, store, load(HERE / "woocommerce" / "legacy_v3_docs_order_645.json"))
+    assert r.status_code == 200 and r.json()["order_no"] == "645", r.text
+    doc = (await order_view(compliance, tenant, "645"))["documents"]["order"]
+    assert (doc["goods_value"], doc["freight"], doc["tax_total"], doc["actual_paid"]) == (
+        "63.97", "10.00", "5.90", "79.87")  # fmt: skip
+    assert doc["consignee"]["address"] == "CA San Francisco 969 Market 94103 US"
+    assert [(i["item_no"], i["qty"]) for i in doc["items"]] == [("546", "2"), ("613", "1")]
+    adds_up(doc)
+    final = await declare_export(compliance, tenant, "645")
+    assert final["state"] == "declared", [c for c in final["checks"] if not c["passed"]]
+
+
+async def test_bundle_components_carried_by_their_parent_line_are_not_declared_apart(compliance, tenant):
+    """ios_order_421: a composite product of 2,300.00 and its three components at 0.00 (``composite_parent``).
+    One line is declared. The body carries no shipping address: held naming what is missing, then completed."""
+    await Seller(compliance, tenant).setup()
+    store = await platform_source(compliance, tenant, "woocommerce", trade_direction="export")
+    r = await deliver_woo(compliance, store, woo("ios_order_421_composite_bundle"))
+    assert r.status_code == 200 and r.json()["state"] == "incomplete", r.text
+    view = await order_view(compliance, tenant, "421")
+    assert [(i["item_no"], i["total"]) for i in view["documents"]["order"]["items"]] == [("419", "2300.00")]
+    missing = {m["field"] for m in view["missing"]}
+    assert {"consignee.address", "destination_country"} <= missing and "buyer.telephone" not in missing
+    person = {"name": "Hiro Tanaka", "telephone": "+1 415 555 0101"}
+    patch = {
+        "buyer": {"name": person["name"]},
+        "consignee": {**person, "address": "1 Market St, San Francisco, CA 94105", "country": "US"},
+    }
+    r = await compliance.patch(f"/v1/compliance/orders/{EBP}/421", json=patch, headers=tenant.auth("integration"))
+    assert r.status_code == 200 and r.json()["state"] == "awaiting_documents", r.text
+    final = await declare_export(compliance, tenant, "421")
+    assert final["state"] == "declared", [c for c in final["checks"] if not c["passed"]]
+    r = await compliance.get(f"/v1/compliance/declarations/{final['declaration_id']}/xml", headers=tenant.auth())
+    lines = etree.fromstring(r.content).findall(".//ceb:InventoryList", NS)
+    assert len(lines) == 1 and lines[0].findtext("ceb:totalPrice", namespaces=NS) == "2300"
+
+
+async def test_a_shopify_order_not_paid_in_full_is_held_until_paid(compliance, tenant):
+    """captured_hkd_line_discounts as Shopify writes it when a deposit was taken (``financial_status:
+    partially_paid``, ``total_outstanding``), then its ``orders/paid`` version."""
+    shop = await platform_source(compliance, tenant, "shopify", trade_direction="export")
+    order = shopify("captured_hkd_line_discounts")
+    order["shipping_address"] = {"first_name": "Tai Man", "last_name": "Chan", "name": "Tai Man Chan",
+                                 "address1": "1 Queen's Road Central", "address2": None, "city": "Central",
+                                 "province": None, "zip": None, "country": "Hong Kong", "country_code": "HK",
+                                 "phone": "+852 5555 0101", "company": None, "latitude": None, "longitude": None,
+                                 "province_code": None, "country_name": "Hong Kong"}  # fmt: skip
+    deposit = {**order, "financial_status": "partially_paid", "total_outstanding": "136.90"}
+    r = await deliver_shopify(compliance, shop, deposit)
+    assert r.status_code == 200 and r.json()["state"] == "incomplete", r.text
+    view = await order_view(compliance, tenant, "1071")
+    assert view["documents"]["order"]["payment_status"] == "partially_paid"
+    assert view["documents"]["order"]["outstanding"] == "136.90"
+    assert [m["field"] for m in view["missing"]] == ["financial_status"]
+    assert "136.90 outstanding" in view["missing"][0]["msg"]
+    paid = {**order, "financial_status": "paid", "total_outstanding": "0.00", "updated_at": "2026-01-01T00:00:00Z"}
+    r = await deliver_shopify(compliance, shop, paid, topic="orders/paid")
+    assert r.status_code == 200 and r.json()["state"] == "awaiting_documents", r.text
+    assert (await order_view(compliance, tenant, "1071"))["missing"] == []
+
+
+async def test_a_woocommerce_refund_after_release_is_the_declared_return(compliance, compliance_app, tenant,
+                                                                         sm2_signer):  # fmt: skip
+    """An import order as a WooCommerce store sends it (ios_order_324's refunds, in CNY, with the buyer's identity
+    in meta): declared, released by customs, then a refund naming its goods arrives in a later version: the
+    refunded lines are declared back (CEB625), valid against the official XSD."""
+    seller = await Seller(compliance, tenant).setup()
+    store = await platform_source(compliance, tenant, "woocommerce")
+    base = woo("ios_order_560_partially_refunded")
+    b = buyer_id(761)
+    base.update(
+        currency="CNY",
+        refunds=[],
+        number="W560",
+        date_modified_gmt="2026-09-01T00:00:00",
+        shipping_total="20.00",
+        total="928.10",
+    )
+    base["line_items"] = base["line_items"][:7]  # without the Blue XL hoodies
+    base["shipping"] = {**base["shipping"], "first_name": "Hongyu", "last_name": "Jiao", "state": "Beijing",
+                        "city": "Haidian", "address_1": "1 Zhongguancun Street", "address_2": "", "postcode": "",
+                        "country": "CN", "phone": "13522652231"}  # fmt: skip
+    base["meta_data"] = [*base["meta_data"], {"id": 1, "key": "buyer_id_number", "value": b},
+                         {"id": 2, "key": "buyer_name", "value": "Jiao Hongyu"},
+                         {"id": 3, "key": "pay_code", "value": PAY}]  # fmt: skip
+    integration = tenant.auth("integration")
+    for item in base["line_items"]:
+        await compliance.put(f"/v1/compliance/items/{item['sku']}", headers=integration,
+                             json={**ITEM, "customs_item_no": item["sku"][:20]})  # fmt: skip
+    goods = Decimal("719.10")
+    tax = (Decimal("0.7") * Decimal("0.13") * (goods + 20)).quantize(Decimal("0.01"))
+    base.update(total_tax=str(tax), total=str(goods + 20 + tax))
+    r = await deliver_woo(compliance, store, base)
+    assert r.status_code == 200, r.text
+    await seller.send_payment(payment("W560", buyer=b, amount=str(goods + 20 + tax)))
+    await seller.send_waybill(waybill("W560"))
+    view = await seller.order("W560")
+    assert view["state"] == "declared", [c for c in view["checks"] if not c["passed"]]
+    r = await compliance.get(f"/v1/compliance/declarations/{view['declaration_id']}/xml", headers=tenant.auth())
+    cop_no = etree.fromstring(r.content).findtext(".//ceb:copNo", namespaces=NS)
+    headers = {**integration, "Content-Type": "application/xml"}
+    body = inventory_receipt(cop_no, 800, invt_no="I" + "W560".ljust(17, "0"))
+    assert (await compliance.post("/v1/compliance/messages", content=body, headers=headers)).status_code == 200
+    assert (await seller.order("W560"))["state"] == "released"
+
+    refunds = {r["id"]: r for r in load(HERE / "refunds" / "woo_ios_order_560_refunds.json")}
+    later = {**base, "date_modified_gmt": "2026-09-05T00:00:00",
+             "refunds": [{"id": 590, "reason": refunds[590]["reason"], "total": "-18.00",
+                          "line_items": refunds[590]["line_items"]}]}  # fmt: skip
+    r = await deliver_woo(compliance, store, later, topic="order.updated")
+    assert r.status_code == 200 and r.json()["outcome"] == "return_requested", r.text
+    async with context_of(compliance_app).sessionmaker() as session:
+        stmt = (select(CustomsReturn).join(Order, Order.id == CustomsReturn.order_id)
+                .where(Order.org_id == tenant.org_id, Order.order_no == "W560"))  # fmt: skip
+        returned = (await session.execute(stmt)).scalar_one()
+    r = await compliance.get(f"/v1/compliance/returns/{returned.id}/xml", headers=tenant.auth())
+    assert r.status_code == 200, r.text
+    doc = etree.fromstring(r.content)
+    validator = schema("import")
+    assert validator.validate(doc), validator.error_log
+    assert [q.text for q in doc.iterfind(".//ceb:InvtRefundList/ceb:qty", NS)] == ["1"]  # the one T-shirt
+
+
+# --- the consignee as customs compares it -------------------------------------------------------------------
+
+CN_ADDRESS = {"first_name": "红雨", "last_name": "焦", "name": "焦红雨", "phone": "+86 135-2265-2231",
+              "address1": "海淀区中关村大街27号", "address2": "", "city": "北京市", "province": "Beijing",
+              "province_code": "BJ", "zip": "100080", "country": "China", "country_code": "CN",
+              "company": None, "latitude": None, "longitude": None, "country_name": "China"}  # fmt: skip
+
+
+async def test_an_address_in_parts_matches_the_street_as_a_chinese_courier_writes_it(compliance, tenant):
+    """A Shopify import order whose shipping address comes in parts (province, city, street, postcode, country,
+    as Shopify writes a Chinese address), and waybills naming the place as Chinese couriers do: no spaces, no
+    postcode, no country. The same street matches; another street does not, and the check names the part."""
+    from tests.compliance.support import shopify_order
+
+    seller = await Seller(compliance, tenant).setup()
+    outcomes = {}
+    for n, street in enumerate(("北京市海淀区中关村大街27号", "北京市 海淀区知春路27号")):
+        number, b = f"CN{n}PARTS", buyer_id(770 + n)
+        order = shopify_order(number, buyer=b)
+        order["id"] = 7700 + n
+        order["shipping_address"] = CN_ADDRESS
+        r = await seller.send_order(order)
+        assert r.status_code == 200, r.text
+        await seller.send_payment(payment(number, buyer=b))
+        await seller.send_waybill(waybill(number, name="焦 红雨", phone="13522652231", address=street))
+        outcomes[street] = await seller.order(number)
+    same = outcomes["北京市海淀区中关村大街27号"]
+    assert same["state"] == "declared", [c for c in same["checks"] if not c["passed"]]
+    other = outcomes["北京市 海淀区知春路27号"]
+    consignee = next(c for c in other["checks"] if c["rule"] == "consignee")
+    assert other["state"] == "mismatch" and not consignee["passed"]
+    assert consignee["detail"] == "consignee address (street) differ"
+
+
+def test_names_phones_and_addresses_are_compared_as_customs_means_them():
+    from services.compliance.orders.rules import Party, address_difference, same_name, same_phone
+
+    assert same_phone("+852 5555 0101", "55550101") and same_phone("+86 135-2265-2231", "0086 13522652231")
+    assert not same_phone("13522652231", "13522652232")
+    assert same_name("Jiao  Hongyu", "hongyu JIAO") and same_name("焦 红雨", "焦红雨")
+    assert not same_name("Jiao Hongyu", "Jiao Hongxu")
+    order = Party(
+        "焦红雨", "", "Beijing 北京市 海淀区中关村大街27号 100080 CN", "海淀区中关村大街27号", "北京市", "100080", "CN"
+    )
+    assert address_difference(order, Party("焦红雨", "", "北京海淀区中关村大街27号")) is None
+    assert address_difference(order, Party("焦红雨", "", "上海市海淀区中关村大街27号")) == "city"
+    assert address_difference(order, Party("焦红雨", "", "北京市海淀区中关村大街29号")) == "street"
+    # without parts on either side: the whole address, however its postcode, country and spacing are written
+    plain = Party("x", "", "Beijing Haidian 1 Zhongguancun Street")
+    assert address_difference(plain, Party("x", "", "beijing  haidian 1 zhongguancun street 100080 CN")) is None
+    assert address_difference(plain, Party("x", "", "Beijing Haidian 9 Chaoyang Road")) == "street"
