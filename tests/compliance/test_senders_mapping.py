@@ -213,13 +213,16 @@ def test_addresses_keep_their_parts_for_the_comparison():
     """captured_hkd_line_discounts with the shipping address a Chinese buyer gives (Shopify writes it in parts);
     the whole address is what customs is sent, the street and city what the comparison reads."""
     order = shopify("captured_hkd_line_discounts")
-    order["shipping_address"] = {"first_name": "红雨", "last_name": "焦", "name": "焦红雨", "address1": "海淀区中关村大街27号",
-                                 "address2": "", "city": "北京市", "province": "Beijing", "zip": "100080",
-                                 "country": "China", "country_code": "CN", "phone": "+86 135-2265-2231"}  # fmt: skip
+    order["shipping_address"] = {
+        "first_name": "红雨", "last_name": "焦", "name": "焦红雨", "address1": "海淀区中关村大街27号", "address2": "",
+        "city": "北京市", "province": "Beijing", "zip": "100080", "country": "China", "country_code": "CN",
+        "phone": "+86 135-2265-2231",
+    }  # fmt: skip
     consignee = shopify_order(order, SOURCE).document["consignee"]
-    assert consignee == {"name": "焦红雨", "telephone": "+86 135-2265-2231", "address": "Beijing 北京市 海淀区中关村大街27号 100080 CN",
-                         "country": "CN", "street": "海淀区中关村大街27号", "city": "北京市", "province": "Beijing",
-                         "postcode": "100080"}  # fmt: skip
+    assert consignee == {
+        "name": "焦红雨", "telephone": "+86 135-2265-2231", "address": "Beijing 北京市 海淀区中关村大街27号 100080 CN",
+        "country": "CN", "street": "海淀区中关村大街27号", "city": "北京市", "province": "Beijing", "postcode": "100080",
+    }  # fmt: skip
 
 
 def test_skus_are_kept_as_the_platform_sent_them():
