@@ -221,7 +221,8 @@ def test_addresses_keep_their_parts_for_the_comparison():
     consignee = shopify_order(order, SOURCE).document["consignee"]
     assert consignee == {
         "name": "焦红雨", "telephone": "+86 135-2265-2231", "address": "Beijing 北京市 海淀区中关村大街27号 100080 CN",
-        "country": "CN", "street": "海淀区中关村大街27号", "city": "北京市", "province": "Beijing", "postcode": "100080",
+        "country": "CN", "street": "海淀区中关村大街27号", "city": "北京市", "province": "Beijing",
+        "postcode": "100080",
     }  # fmt: skip
 
 
