@@ -497,3 +497,19 @@ def test_names_phones_and_addresses_are_compared_as_customs_means_them():
     plain = Party("x", "", "Beijing Haidian 1 Zhongguancun Street")
     assert address_difference(plain, Party("x", "", "beijing  haidian 1 zhongguancun street 100080 CN")) is None
     assert address_difference(plain, Party("x", "", "Beijing Haidian 9 Chaoyang Road")) == "street"
+
+
+async def test_an_address_given_by_patch_replaces_the_platforms_parts(compliance, tenant):
+    """captured_hkd_line_discounts shipped to China without a phone (held), completed with another address: the
+    street and city the platform gave no longer stand for the consignee's place."""
+    shop = await platform_source(compliance, tenant, "shopify", trade_direction="export")
+    order = shopify("captured_hkd_line_discounts")
+    order["shipping_address"] = {**CN_ADDRESS, "phone": None}
+    r = await deliver_shopify(compliance, shop, order)
+    assert r.status_code == 200 and r.json()["state"] == "incomplete", r.text
+    patch = {"consignee": {"telephone": "13522652231", "address": "上海市徐汇区漕溪北路1号"}}
+    r = await compliance.patch(f"/v1/compliance/orders/{EBP}/1071", json=patch, headers=tenant.auth("integration"))
+    assert r.status_code == 200 and r.json()["state"] == "awaiting_documents", r.text
+    consignee = r.json()["documents"]["order"]["consignee"]
+    assert consignee["address"] == "上海市徐汇区漕溪北路1号"
+    assert (consignee.get("street"), consignee.get("city")) == (None, None)

@@ -213,6 +213,8 @@ async def apply_version(session: AsyncSession, pii: Pii, org_id: str, mapped: Ma
 
 
 KEPT = {"buyer": ("reg_no", "name", "telephone", "id_number"), "consignee": ("name", "telephone", "address")}
+#: the parts of an address the platform gave apart (what the comparison with the waybill reads)
+ADDRESS_PARTS = ("street", "city", "province", "postcode")
 
 
 def _keep_known(pii: Pii, order: Order, mapped: Mapped) -> bool:
@@ -340,7 +342,10 @@ async def complete(session: AsyncSession, pii: Pii, order: Order, fields: dict[s
     document = dict(order.document)
     for name, value in fields.items():
         if isinstance(value, dict) and isinstance(document.get(name), dict):
-            document[name] = {**document[name], **value}
+            old = document[name]
+            if name == "consignee" and "address" in value:  # a new address: the platform's parts no longer hold
+                old = {k: v for k, v in old.items() if k not in ADDRESS_PARTS}
+            document[name] = {**old, **value}
         else:
             document[name] = value
     buyer = document.get("buyer") or {}
