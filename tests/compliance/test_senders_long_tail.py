@@ -513,3 +513,15 @@ async def test_an_address_given_by_patch_replaces_the_platforms_parts(compliance
     consignee = r.json()["documents"]["order"]["consignee"]
     assert consignee["address"] == "上海市徐汇区漕溪北路1号"
     assert (consignee.get("street"), consignee.get("city")) == (None, None)
+
+
+async def test_a_delete_that_arrives_before_its_order_ends_it_when_it_arrives(compliance, tenant):
+    """WooCommerce's ``order.deleted`` (the order's id alone) delivered before the order it names."""
+    store = await platform_source(compliance, tenant, "woocommerce", trade_direction="export")
+    r = await deliver_woo(compliance, store, {"id": 324}, topic="order.deleted")
+    assert r.status_code == 200 and r.json()["outcome"].startswith("waiting: delete of platform order 324"), r.text
+    r = await deliver_woo(compliance, store, woo("ios_order_324_partially_refunded"))
+    assert r.status_code == 200, r.text
+    assert (await order_view(compliance, tenant, "324"))["state"] == "cancelled"
+    listed = (await compliance.get("/v1/compliance/exceptions", headers=tenant.auth("analyst"))).json()
+    assert not [u for u in listed["unreadable"] if u["outcome"] == "waiting"]
