@@ -193,13 +193,13 @@ def order_xml(env: Envelope, p: Parties, order: dict[str, Any], buyer_id_number:
         line = _add(node, "OrderList", None)
         if export:
             _fill(line, [
-                ("gnum", item["gnum"]), ("itemNo", item["item_no"]), ("itemName", item["name"][:250]),
+                ("gnum", item["gnum"]), ("itemNo", customs_item_no(item)), ("itemName", item["name"][:250]),
                 ("barCode", item.get("bar_code")), ("unit", item.get("unit", "011")), ("currency", currency),
                 ("qty", num(item["qty"])), ("price", num(item["price"])), ("totalPrice", num(item["total"])),
             ])  # fmt: skip
         else:
             _fill(line, [
-                ("gnum", item["gnum"]), ("itemNo", item["item_no"]), ("itemName", item["name"][:250]),
+                ("gnum", item["gnum"]), ("itemNo", customs_item_no(item)), ("itemName", item["name"][:250]),
                 ("gmodel", item["name"][:510]), ("unit", item.get("unit", "011")), ("qty", num(item["qty"])),
                 ("price", num(item["price"])), ("totalPrice", num(item["total"])), ("currency", CNY),
                 ("country", order.get("country") or CHINA_COUNTRY),
@@ -228,6 +228,11 @@ def payment_receipt_xml(env: Envelope, p: Parties, order: dict[str, Any], paymen
 
 
 # --- inventory lists ------------------------------------------------------------------------------------------
+
+
+def customs_item_no(item: dict[str, Any]) -> str:
+    """The customs item number a line declares under (its item record's), else its SKU."""
+    return str(item.get("customs_item_no") or item["item_no"])
 
 
 def _bar_code(item: dict[str, Any], record: dict[str, Any]) -> str:
@@ -304,7 +309,7 @@ def inventory_xml(
         qty1 = Decimal(str(item["qty"])) * Decimal(str(record["qty1_per_unit"]))
         if export:
             _fill(line, [
-                ("gnum", item["gnum"]), ("itemNo", item["item_no"]), ("itemName", item["name"][:250]),
+                ("gnum", item["gnum"]), ("itemNo", customs_item_no(item)), ("itemName", item["name"][:250]),
                 ("gcode", record["hs_code"]), ("gname", record["gname"]), ("gmodel", record["gmodel"]),
                 ("barCode", _bar_code(item, record)), ("country", country), ("currency", currency),
                 ("qty", num(item["qty"])), ("qty1", num(qty1)), ("unit", record["unit"]), ("unit1", record["unit1"]),
@@ -312,8 +317,8 @@ def inventory_xml(
             ])  # fmt: skip
         else:
             _fill(line, [
-                ("gnum", item["gnum"]), ("itemRecordNo", item["item_no"] if mode == "1210" else None),
-                ("itemNo", item["item_no"]), ("itemName", item["name"][:250]),
+                ("gnum", item["gnum"]), ("itemRecordNo", customs_item_no(item) if mode == "1210" else None),
+                ("itemNo", customs_item_no(item)), ("itemName", item["name"][:250]),
                 ("gcode", record["hs_code"]), ("gname", record["gname"]), ("gmodel", record["gmodel"]),
                 ("barCode", record.get("bar_code")), ("country", record["origin_country"]), ("currency", CNY),
                 ("qty", num(item["qty"])), ("unit", record["unit"]), ("qty1", num(qty1)), ("unit1", record["unit1"]),

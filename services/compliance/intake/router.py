@@ -32,6 +32,7 @@ def _out(result: Ingested | None) -> IngestOut:
         ebp_code=result.ebp_code,
         order_no=result.order_no or None,
         state=result.state,
+        outcome=result.outcome,
     )
 
 

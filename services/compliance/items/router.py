@@ -11,7 +11,7 @@ from shared.db import DbSession, scoped
 from shared.errors import NotFound
 from shared.etag import Version
 from shared.pagination import Pagination, paginate
-from shared.schemas import Page, PathId
+from shared.schemas import Page
 
 router = APIRouter(prefix="/v1/compliance", tags=["item records"])
 Writer = Annotated[Principal, Depends(require("integration"))]
@@ -57,7 +57,9 @@ async def list_items(principal: Reader, session: DbSession, page: Pagination) ->
 
 
 @router.get("/items/{item_no}", response_model=ItemRecordOut)
-async def get_item(item_no: PathId, principal: Reader, session: DbSession, version: Version) -> ItemRecordOut:
+async def get_item(
+    item_no: Annotated[str, Path(min_length=1, max_length=255)], principal: Reader, session: DbSession, version: Version
+) -> ItemRecordOut:
     item = await _find(session, principal.org_id, item_no)
     if item is None:
         raise NotFound(f"item record {item_no} not found")

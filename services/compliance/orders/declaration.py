@@ -30,7 +30,8 @@ from shared.errors import Conflict, NotFound
 MESSAGES = {"export": ("CEB303", "CEB403", "CEB603"), "import": ("CEB311", "CEB621")}
 #: matched orders declared at once when the customs profile is set
 DECLARE_BATCH = 200
-RECORD_FIELDS = ("gname", "gmodel", "hs_code", "unit", "unit1", "qty1_per_unit", "origin_country", "bar_code")
+RECORD_FIELDS = ("gname", "gmodel", "hs_code", "unit", "unit1", "qty1_per_unit", "origin_country", "bar_code",
+                 "customs_item_no")  # fmt: skip
 
 
 def new_guid() -> str:
@@ -149,6 +150,11 @@ async def build_tree(session: AsyncSession, pii: Pii, message: CustomsMessage) -
         if declaration.statistics_flag:
             document["statistics_flag"] = declaration.statistics_flag
     buyer_id = pii.decrypt(order.buyer_id_encrypted, f"buyer:{org_id}")
+    if kind_declares_items(message.message_type):
+        # each line under the customs item number its record gives (the SKU is the platform's, not customs')
+        records = await _records(session, org_id, document)
+        document["items"] = [{**item, "customs_item_no": records[item["item_no"]].get("customs_item_no")}
+                             for item in document["items"]]  # fmt: skip
     env = build.Envelope(message.guid, declaration.cop_no if declaration else cop_no(), message.created_at)
     kind = message.message_type
     if kind in ("CEB303", "CEB311"):
@@ -184,6 +190,11 @@ async def build_tree(session: AsyncSession, pii: Pii, message: CustomsMessage) -
         records = await _records(session, org_id, document)
         return build.return_xml(env, p, listed, lines, records, ret.reason)
     raise NotFound(f"XBM does not build {kind}")
+
+
+def kind_declares_items(kind: str) -> bool:
+    """The messages that carry the order's lines with their item numbers."""
+    return kind in ("CEB303", "CEB311", "CEB603", "CEB621")
 
 
 def message_reason(message: CustomsMessage) -> str:

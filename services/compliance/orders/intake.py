@@ -29,6 +29,8 @@ class Ingested:
     ebp_code: str | None
     order_no: str
     state: str | None
+    #: what was done with a platform's delivery (stored, updated, refund kept until its order arrives…)
+    outcome: str | None = None
 
 
 async def record_delivery(session: AsyncSession, org_id: str, source_id: str, dedupe_key: str) -> bool:

@@ -65,6 +65,8 @@ class Order(IdMixin, OrgMixin, TimestampMixin, Base):
         Index("ix_orders_org_id_state_created_at", "org_id", "state", "created_at"),
         # the order list's keyset (oldest first), whatever the number of orders stored
         Index("ix_orders_org_id_created_at_id", "org_id", "created_at", "id"),
+        # an order is known by the platform's own id as well as by its number (refunds and deletes name the id)
+        Index("ix_orders_org_id_ebp_code_platform_id", "org_id", "ebp_code", "platform_id"),
         # the exceptions queue, oldest first
         Index(
             "ix_orders_needing_attention",
@@ -114,6 +116,9 @@ class Order(IdMixin, OrgMixin, TimestampMixin, Base):
     later_version: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     #: refunds the platform reported, as received (lines and amounts)
     platform_refunds: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True))
+    #: the platform's own id of the order (Shopify ``id``, WooCommerce ``id``): a second id under the same number
+    #: is another order, never merged into this one
+    platform_id: Mapped[str | None] = mapped_column(String(40))
 
 
 class Payment(IdMixin, OrgMixin, TimestampMixin, Base):

@@ -69,6 +69,11 @@ class IngestOut(Out):
     ebp_code: str | None = None
     order_no: str | None = None
     state: str | None = Field(None, description="the order's state after this document, when the order is known")
+    outcome: str | None = Field(
+        None,
+        description="platform deliveries: what was done (stored, updated, refund_recorded, return_requested, "
+        "waiting — a refund or delete kept until its order arrives —, conflict, cancelled…)",
+    )
 
 
 class MessageOut(Out):
