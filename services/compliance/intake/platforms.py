@@ -98,6 +98,10 @@ async def receive(
     if topic in SHOPIFY_ORDER_TOPICS or topic in WOO_ORDER_TOPICS:
         return await _order(session, pii, source, delivery, data, topic, headers)
     if topic in ("orders/delete", "order.deleted"):
+        if not _deletion_body(named):
+            # the topic header is not covered by the platform's signature: a signed order body re-sent under a
+            # deletion topic is no deletion (a deletion's body names the order's id and nothing else)
+            return _done(delivery, "ignored", f"a {topic} delivery whose body is not a deletion's; nothing changed")
         return await _deleted(session, pii, source, delivery)
     if topic == "refunds/create":
         return await _refund(session, pii, source, delivery, data)
@@ -131,7 +135,9 @@ async def _order(
     if source.kind == "shopify":
         test_header = (headers.get("x-shopify-test") or "").strip().lower() == "true"
         mapped = shopify_order(data, _codes(source), test_header=test_header)
-        mapped.cancelled = mapped.cancelled or topic == "orders/cancelled"
+        # cancelled when the body says so (cancelled_at): the topic header alone, which the signature does not
+        # cover, cancels nothing
+        mapped.cancelled = mapped.cancelled or (topic == "orders/cancelled" and bool(data.get("cancelled_at")))
     else:
         mapped = woocommerce_order(data, _codes(source))
     order_no = str(mapped.document.get("order_no") or "")
@@ -195,6 +201,14 @@ async def _deleted(session: AsyncSession, pii: Pii, source: Source, delivery: Pl
         return _keep(delivery, "delete")
     outcome = await lifecycle.cancel_known(session, pii, order, "deleted on the platform")
     return _done(delivery, outcome, order=order)
+
+
+#: what a deletion's body holds: Shopify's orders/delete and WooCommerce's order.deleted send the order's id alone
+DELETION_KEYS = frozenset({"id", "admin_graphql_api_id"})
+
+
+def _deletion_body(data: dict[str, Any]) -> bool:
+    return bool(data.get("id")) and set(data) <= DELETION_KEYS
 
 
 #: a refund or delete naming an order not here yet: kept, and applied when the order arrives
