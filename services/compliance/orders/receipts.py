@@ -212,6 +212,9 @@ async def _apply(session: AsyncSession, order: Order, record: Any, r: Receipt) -
     if new is None:
         return
     order.customs_time = max(order.customs_time or "", r.return_time) or None
+    if new == "rejected":
+        # what customs said, shown on the order until it is declared again (the history keeps it after)
+        order.refusal = {"message": r.message[:6], "status": r.status, "info": r.info, "time": r.time}
     if new != order.state:
         await change_state(session, order, new)
 
