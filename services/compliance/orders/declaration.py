@@ -102,7 +102,7 @@ async def on_file(session: AsyncSession, order: Order) -> set[str]:
     stmt = select(CustomsReceipt.message_type).where(
         CustomsReceipt.org_id == order.org_id, CustomsReceipt.order_id == order.id, CustomsReceipt.status >= 0
     )
-    answered = set((await session.execute(stmt)).scalars())
+    answered = {kind[:6] for kind in (await session.execute(stmt)).scalars()}  # stored as e.g. "CEB604Me"
     return {sent for sent, answer in ANSWERED_BY.items() if answer in answered}
 
 

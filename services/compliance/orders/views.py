@@ -128,7 +128,7 @@ async def declaration_history(
             DeclarationRoundOut(
                 round=n, cop_no=declaration.cop_no, guid=listed.guid, app_type=listed.app_type or "1",
                 declared_at=start, messages=[CustomsMessageOut.model_validate(m) for m in sent],
-                receipts=[ReceiptOut(message=r.message_type, status=r.status, info=r.info,
+                receipts=[ReceiptOut(message=r.message_type[:6], status=r.status, info=r.info,
                                      return_time=r.return_time) for r in answered],
             )
         )  # fmt: skip
