@@ -448,3 +448,57 @@ async def test_every_exception_names_its_cause_and_the_action_that_resolves_it(c
     await seller.send_waybill(waybill(incomplete))
     assert (await seller.order(incomplete))["state"] == "declared"
     assert not {incomplete, export} & set(await exceptions(seller))
+
+
+# --- the outbox and concurrent ways back --------------------------------------------------------------------
+
+
+async def test_the_outbox_writes_the_declaration_again_and_never_the_superseded_round(
+    compliance, compliance_app, tenant, tmp_path, monkeypatch
+):  # type: ignore[no-untyped-def]
+    from services.compliance.context import compliance_context
+    from services.compliance.customs.exchange import send_pending
+
+    outbox = tmp_path / "send"
+    outbox.mkdir()
+    ctx = compliance_context(compliance_app).customs
+    monkeypatch.setattr(ctx, "outbox", outbox)
+    sessions, pii = context_of(compliance_app).sessionmaker, compliance_context(compliance_app).pii
+    seller = await Seller(compliance, tenant).setup()
+    order_no, b = new_order_no(), buyer_id(909)
+    view = await seller.deliver_all(order_no, buyer=b)
+    cop_no = head(await xml(seller, view["declaration_id"]), "copNo")
+    # refused before the outbox ran: what round 1 had not yet written is superseded by round 2
+    await send_receipt(seller, list_receipt(cop_no, 100, T[2], "refused", export=False, order_no=order_no))
+    r = await compliance.post(f"/v1/compliance/orders/{EBP}/{order_no}/rematch", headers=tenant.auth("integration"))
+    assert r.json()["state"] == "declared", r.text
+    assert await send_pending(sessions, ctx, pii, org_id=tenant.org_id) == 2
+    assert await send_pending(sessions, ctx, pii, org_id=tenant.org_id) == 0
+    rounds = (await seller.order(order_no))["declarations"]
+    assert {m["status"] for m in rounds[0]["messages"]} == {"superseded", "acknowledged"}
+    assert {m["message_type"]: m["status"] for m in rounds[1]["messages"]} == {"CEB311": "sent", "CEB621": "sent"}
+    written = sorted(p.name for p in outbox.iterdir() if p.is_file())
+    assert written == sorted(f"{m['message_type']}_{m['guid']}.xml" for m in rounds[1]["messages"])
+
+
+async def test_a_rematch_racing_the_item_record_that_fixes_it_declares_once(compliance, tenant):
+    """The record added and a rematch asked at the same moment: the order is declared once (one round, one set of
+    messages), whichever comes first; run on PostgreSQL too."""
+    import asyncio
+
+    seller = await Seller(compliance, tenant).setup()
+    integration = tenant.auth("integration")
+    for n in range(3):
+        order_no, b, sku = new_order_no(), buyer_id(910 + n), f"RACE-{n}"
+        view = await seller.deliver_all(order_no, buyer=b, order=shopify_order(order_no, buyer=b, sku=sku))
+        assert view["state"] == "mismatch"
+        put, rematched = await asyncio.gather(
+            compliance.put(f"/v1/compliance/items/{sku}", json=ITEM, headers=integration),
+            compliance.post(f"/v1/compliance/orders/{EBP}/{order_no}/rematch", headers=integration),
+        )
+        assert put.status_code == 201, put.text
+        assert rematched.status_code in (200, 409), rematched.text
+        view = await seller.order(order_no)
+        assert view["state"] == "declared"
+        assert [d["round"] for d in view["declarations"]] == [1]
+        assert sorted(m["message_type"] for m in view["messages"]) == ["CEB311", "CEB621"]
