@@ -386,6 +386,36 @@ async def test_a_refused_import_list_is_corrected_by_patch_and_declared_again(co
     assert view["state"] == "accepted" and [d["round"] for d in view["declarations"]] == [1, 2]
 
 
+async def test_the_platforms_corrected_version_of_a_refused_order_is_declared_again(compliance, tenant):
+    """A Shopify order customs refused: a newer version that changes nothing leaves it refused (nothing to
+    declare again); the version that corrects it is applied and declared again under the same copNo."""
+    seller = await Seller(compliance, tenant).setup()
+    shop = seller.sources["shop"]
+    order_no, b = new_order_no(), buyer_id(911)
+    first = {**shopify_order(order_no, buyer=b), "updated_at": "2026-11-11T10:00:00+08:00"}
+    view = await seller.deliver_all(order_no, buyer=b, order=first)
+    assert view["state"] == "declared"
+    cop_no = head(await xml(seller, view["declaration_id"]), "copNo")
+    reason = "商品名称不规范 (the item name does not say what the goods are)"
+    await send_receipt(seller, list_receipt(cop_no, 100, T[2], reason, export=False, order_no=order_no))
+    assert (await seller.order(order_no))["state"] == "rejected"
+
+    paid = {**first, "updated_at": "2026-11-11T11:00:00+08:00", "financial_status": "paid"}
+    r = await deliver_shopify(compliance, shop, paid, topic="orders/updated")
+    assert r.status_code == 200 and r.json()["state"] == "rejected", r.text
+    line = {**first["line_items"][0], "title": "Wool scarf, 100% wool, 180x30cm"}
+    fixed = {**first, "updated_at": "2026-11-11T12:00:00+08:00", "line_items": [line]}
+    r = await deliver_shopify(compliance, shop, fixed, topic="orders/updated")
+    assert r.status_code == 200 and r.json()["state"] == "declared", r.text
+    view = await seller.order(order_no)
+    again = await xml(seller, view["declaration_id"])
+    ok, errors = valid_unsigned(again)
+    assert ok, errors
+    assert (head(again, "copNo"), head(again, "appType"), head(again, "itemName")) == (cop_no, "2", line["title"])
+    assert [d["round"] for d in view["declarations"]] == [1, 2]
+    assert not view["changed_after_declaration"]
+
+
 async def test_a_declaration_customs_never_stored_is_declared_again_as_new(compliance, tenant):
     """A CEB900 processing error (negative status) refuses the list before the e-port stores it: declared again,
     the list is new (appType 1) under the same copNo, since a change of a list it does not hold is refused."""
@@ -502,3 +532,27 @@ async def test_a_rematch_racing_the_item_record_that_fixes_it_declares_once(comp
         assert view["state"] == "declared"
         assert [d["round"] for d in view["declarations"]] == [1]
         assert sorted(m["message_type"] for m in view["messages"]) == ["CEB311", "CEB621"]
+
+
+async def test_a_version_the_platform_sent_after_the_declaration_is_the_one_declared_again(compliance, tenant):
+    """The seller fixed the order in Shopify after it was declared (kept beside it, flagged); customs then refused
+    the list: rematch declares the platform's later version."""
+    seller = await Seller(compliance, tenant).setup()
+    shop = seller.sources["shop"]
+    order_no, b = new_order_no(), buyer_id(912)
+    first = {**shopify_order(order_no, buyer=b), "updated_at": "2026-11-11T10:00:00+08:00"}
+    view = await seller.deliver_all(order_no, buyer=b, order=first)
+    cop_no = head(await xml(seller, view["declaration_id"]), "copNo")
+    line = {**first["line_items"][0], "title": "Wool scarf, 100% wool, 180x30cm"}
+    later = {**first, "updated_at": "2026-11-11T11:00:00+08:00", "line_items": [line]}
+    r = await deliver_shopify(compliance, shop, later, topic="orders/updated")
+    assert r.status_code == 200, r.text
+    assert (await seller.order(order_no))["changed_after_declaration"] is True
+    await send_receipt(seller, list_receipt(cop_no, 100, T[2], "商品名称不规范", export=False, order_no=order_no))
+    listed = (await exceptions(seller))[order_no]
+    assert (listed["reason"], listed["actions"][0]["action"]) == ("rejected", "correct_and_redeclare")
+    r = await compliance.post(listed["actions"][0]["path"], headers=tenant.auth("integration"))
+    assert r.status_code == 200 and r.json()["state"] == "declared", r.text
+    assert r.json()["changed_after_declaration"] is False and r.json()["later_version"] is None
+    again = await xml(seller, r.json()["declaration_id"])
+    assert (head(again, "copNo"), head(again, "appType"), head(again, "itemName")) == (cop_no, "2", line["title"])

@@ -7,6 +7,7 @@ in mismatch for want of the setup that has just appeared: an item record, a paym
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -22,6 +23,8 @@ from shared.errors import Conflict
 
 #: the states from which an order can be compared again
 REMATCHABLE = ("incomplete", "awaiting_documents", "mismatch", "matched", "rejected")
+#: what a platform's later version must carry to be declared in place of the refused one
+COMPLETE = ("goods_value", "freight", "tax_total", "actual_paid", "currency", "consignee", "buyer", "items")
 #: mismatched orders compared again at once when the setup they lacked appears; page after page up to the cap
 AUTO_BATCH = 200
 AUTO_PAGES = 10
@@ -37,12 +40,30 @@ async def rematch(session: AsyncSession, pii: Pii, order: Order) -> Order:
         from services.compliance.intake.lifecycle import complete
 
         return await complete(session, pii, order, {})  # validated again; matched once nothing is missing
+    if order.state == "rejected":
+        _take_later_version(order)
     if order.state == "matched":
         await declare(session, order)  # it waited for the customs profile
     else:
         await match_documents(session, order)
     await session.flush()
     return order
+
+
+def _take_later_version(order: Order) -> None:
+    """A refused order the platform changed after its declaration: the version kept beside it is the one to
+    declare again (its buyer's ID number, masked in the kept version, stays the one encrypted at rest)."""
+    later = order.later_version or {}
+    document = later.get("document")
+    if not order.changed_after_declaration or not isinstance(document, dict):
+        return
+    if any(document.get(name) in (None, "", [], {}) for name in COMPLETE):
+        return  # the platform's later version lacks what XBM needs: the seller corrects by PATCH instead
+    order.document = document
+    order.currency, order.actual_paid = str(document["currency"]), Decimal(str(document["actual_paid"]))
+    order.platform_version = later.get("version") or order.platform_version
+    order.changed_after_declaration, order.later_version = False, None
+    order.checks, order.failing_rules, order.dutiable_value, order.tax = None, None, None, None
 
 
 def _has_item(order: Order, item_no: str) -> bool:

@@ -200,18 +200,18 @@ async def exceptions_page(
     setups = await _setups(session, org_id, [o for o in orders if o.state == "mismatch"])
     items = []
     for o in orders:
-        if o.state == "incomplete" or o.changed_after_declaration:
+        if o.state == "rejected":
+            cause, actions = remedies.rejected(o)
+            items.append(ExceptionOut(ebp_code=o.ebp_code, order_no=o.order_no, state=o.state, reason="rejected",
+                                      failing_rules=[], missing=[], since=o.state_changed_at, cause=cause,
+                                      actions=actions))  # fmt: skip
+        elif o.state == "incomplete" or o.changed_after_declaration:
             items.append(held_exception(o))
         elif o.state == "mismatch":
             cause, actions = remedies.mismatch(o, setups.get(o.id, remedies.Setup()))
             items.append(ExceptionOut(ebp_code=o.ebp_code, order_no=o.order_no, state=o.state, reason="mismatch",
                                       failing_rules=(o.failing_rules or "").split(",") if o.failing_rules else [],
                                       missing=[], since=o.state_changed_at, cause=cause,
-                                      actions=actions))  # fmt: skip
-        elif o.state == "rejected":
-            cause, actions = remedies.rejected(o)
-            items.append(ExceptionOut(ebp_code=o.ebp_code, order_no=o.order_no, state=o.state, reason="rejected",
-                                      failing_rules=[], missing=[], since=o.state_changed_at, cause=cause,
                                       actions=actions))  # fmt: skip
         else:
             missing = [k for k, here in (("payment", (o.ebp_code, o.order_no) in paid),
