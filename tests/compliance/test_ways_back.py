@@ -438,6 +438,12 @@ async def test_a_declaration_customs_never_stored_is_declared_again_as_new(compl
     assert r.status_code == 200 and r.json()["state"] == "declared", r.text
     again = await xml(seller, r.json()["declaration_id"])
     assert (head(again, "copNo"), head(again, "appType")) == (head(first, "copNo"), "1")
+    # the same error about the first round's list, arriving late with a later time: kept, it refuses nothing now
+    late = ceb900.replace(T[1].encode(), T[3].encode()).replace(b"-621001", b"-621004")
+    assert (await send_receipt(seller, late))["applied"] == 1
+    view = await seller.order(order_no)
+    assert view["state"] == "declared"
+    assert [(r["status"], r["return_time"]) for r in view["declarations"][1]["receipts"]] == [(-621004, T[3])]
 
 
 # --- /exceptions: each cause with the action that resolves it -----------------------------------------------
