@@ -562,3 +562,31 @@ async def test_a_version_the_platform_sent_after_the_declaration_is_the_one_decl
     assert r.json()["changed_after_declaration"] is False and r.json()["later_version"] is None
     again = await xml(seller, r.json()["declaration_id"])
     assert (head(again, "copNo"), head(again, "appType"), head(again, "itemName")) == (cop_no, "2", line["title"])
+
+
+async def test_an_incomplete_order_is_validated_again_on_demand_once_the_code_table_knows_its_country(
+    compliance, tenant
+):  # type: ignore[no-untyped-def]
+    """The country table of a deployment that does not know Hong Kong yet holds the order incomplete; after an
+    upgrade that adds it, rematch validates the order again and it waits for its documents."""
+    import pytest
+
+    from services.compliance.customs.codes import countries
+
+    seller = await Exporter(compliance, tenant).setup()
+    body = {"name": "HK store", "kind": "shopify", "role": "platform", "ebp_code": EBP, "trade_direction": "export"}
+    shop = (await compliance.post("/v1/compliance/sources", json=body, headers=tenant.auth())).json()
+    url = f"/v1/compliance/orders/{EBP}/1071/rematch"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delitem(countries(), "HK")
+        r = await deliver_shopify(compliance, shop, _hkd_order("+852 5555 0101", 0))
+        assert r.status_code == 200 and r.json()["state"] == "incomplete", r.text
+        r = await compliance.post(url, headers=tenant.auth("integration"))
+        assert r.status_code == 200 and r.json()["state"] == "incomplete"  # still unknown: still held
+        held = [m["field"] for m in r.json()["missing"]]
+        assert held == ["consignee.country"], held
+        listed = (await exceptions(seller))["1071"]
+        assert [a["action"] for a in listed["actions"]] == ["complete_order", "rematch"]
+    r = await compliance.post(url, headers=tenant.auth("integration"))
+    assert r.status_code == 200 and r.json()["state"] == "awaiting_documents", r.text
+    assert r.json()["missing"] == [] and "1071" not in await exceptions(seller)
