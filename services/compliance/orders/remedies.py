@@ -141,9 +141,9 @@ def incomplete(o: Order, missing: list[str]) -> tuple[str, list[ActionOut]]:
 def missing_documents(o: Order, missing: list[str]) -> tuple[str, list[ActionOut]]:
     cause = f"no {' and no '.join(missing)} arrived for this order" if missing else "a document is missing"
     return cause, [
-        ActionOut(action="send_documents", text=f"send the {' and the '.join(missing)}", method="POST",
-                  path="/v1/compliance/" + (missing[0] + "s" if missing else "payments"), fields=missing,
-                  automatic=True),
+        ActionOut(action="send_documents", text=f"send the {kind} (its sender, or POST it)", method="POST",
+                  path=f"/v1/compliance/{kind}s", fields=[kind], automatic=True)
+        for kind in missing
     ]  # fmt: skip
 
 
