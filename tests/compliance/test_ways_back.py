@@ -590,3 +590,17 @@ async def test_an_incomplete_order_is_validated_again_on_demand_once_the_code_ta
     r = await compliance.post(url, headers=tenant.auth("integration"))
     assert r.status_code == 200 and r.json()["state"] == "awaiting_documents", r.text
     assert r.json()["missing"] == [] and "1071" not in await exceptions(seller)
+
+
+async def test_a_platform_correction_under_the_same_version_is_applied_not_taken_for_a_copy(compliance, tenant):
+    """A Shopify order in mismatch delivered again corrected under the same ``updated_at`` (here: none, as a
+    store app writing the order without it sends it) replaces the one stored; a copy of it changes nothing."""
+    seller = await Seller(compliance, tenant).setup()
+    order_no, b = new_order_no(), buyer_id(913)
+    wrong = shopify_order(order_no, buyer=b, consignee_phone="+86 139-0000-0000")
+    view = await seller.deliver_all(order_no, buyer=b, order=wrong)
+    assert view["state"] == "mismatch"
+    r = await seller.send_order(wrong)  # the same body again, another webhook id
+    assert r.status_code == 200 and (r.json()["status"], r.json()["state"]) == ("duplicate", "mismatch"), r.text
+    r = await seller.send_order(shopify_order(order_no, buyer=b))
+    assert r.status_code == 200 and r.json()["state"] == "declared", r.text
