@@ -59,6 +59,8 @@ class Envelope:
     guid: str
     cop_no: str
     at: datetime
+    #: appType: 1 new; 2 change, when a refused declaration is declared again (docs/redeclaration.md)
+    app_type: str = "1"
 
 
 def num(value: Any) -> str:
@@ -170,7 +172,7 @@ def order_xml(env: Envelope, p: Parties, order: dict[str, Any], buyer_id_number:
     currency = currency_code(order["currency"]) if export else CNY
     order_type = ORDER_TYPES[trade_mode(order, p)] if export else "I"
     pairs: list[tuple[str, Any]] = [
-        ("guid", env.guid), ("appType", "1"), ("appTime", app_time), ("appStatus", "2"),
+        ("guid", env.guid), ("appType", env.app_type), ("appTime", app_time), ("appStatus", "2"),
         ("orderType", order_type), ("orderNo", order["order_no"]), ("ebpCode", order["ebp_code"]),
         ("ebpName", ebp_name), ("ebcCode", order["ebc_code"]), ("ebcName", ebc_name),
         ("goodsValue", num(order["goods_value"])), ("freight", num(order["freight"])),
@@ -215,7 +217,7 @@ def payment_receipt_xml(env: Envelope, p: Parties, order: dict[str, Any], paymen
     app_time, _ = _times(env)
     paid_at = datetime.fromisoformat(str(payment["paid_at"]).replace("Z", "+00:00")).astimezone(CHINA)
     _fill(node, [
-        ("guid", env.guid), ("appType", "1"), ("appTime", app_time), ("appStatus", "2"),
+        ("guid", env.guid), ("appType", env.app_type), ("appTime", app_time), ("appStatus", "2"),
         ("ebpCode", order["ebp_code"]), ("ebpName", _text(order.get("ebp_name") or p.ebc_name, 100)),
         ("ebcCode", order["ebc_code"]), ("ebcName", _text(order.get("ebc_name") or p.ebc_name, 100)),
         ("orderNo", order["order_no"]), ("payCode", payment["pay_code"]),
@@ -266,7 +268,7 @@ def inventory_xml(
         if not pod:
             raise Unprocessable("pod: an export waybill needs the port of destination", loc=["waybill", "pod"])
         _fill(head, [
-            ("guid", env.guid), ("appType", "1"), ("appTime", app_time), ("appStatus", "2"),
+            ("guid", env.guid), ("appType", env.app_type), ("appTime", app_time), ("appStatus", "2"),
             ("customsCode", p.customs_code), ("ebpCode", order["ebp_code"]), ("ebpName", ebp_name),
             ("orderNo", order["order_no"]), ("logisticsCode", waybill["logistics_code"]),
             ("logisticsName", logistics_name), ("logisticsNo", _export_logistics_no(waybill)),
@@ -286,7 +288,7 @@ def inventory_xml(
         first = records[order["items"][0]["item_no"]]
         country = CHINA_COUNTRY if mode == "1210" else order.get("country") or first["origin_country"]
         _fill(head, [
-            ("guid", env.guid), ("appType", "1"), ("appTime", app_time), ("appStatus", "2"),
+            ("guid", env.guid), ("appType", env.app_type), ("appTime", app_time), ("appStatus", "2"),
             ("orderNo", order["order_no"]), ("ebpCode", order["ebp_code"]), ("ebpName", ebp_name),
             ("ebcCode", order["ebc_code"]), ("ebcName", ebc_name), ("logisticsNo", waybill["logistics_no"]),
             ("logisticsCode", waybill["logistics_code"]), ("logisticsName", logistics_name), ("copNo", env.cop_no),

@@ -192,15 +192,21 @@ async def apply_version(session: AsyncSession, pii: Pii, org_id: str, mapped: Ma
         # another order of the platform under a number XBM already holds: never merged into it
         return (f"conflict: order number {order_no} is platform order {order.platform_id} here; this delivery is "
                 f"platform order {mapped.platform_id}"), None  # fmt: skip
-    if not is_newer(mapped.version, order.platform_version):
+    newer = is_newer(mapped.version, order.platform_version)
+    if not newer and not _may_correct(order, mapped):
         return "stale", order
     if order.state in ENDED:
         order.platform_version = mapped.version
         return "stale", order
-    if order.state not in BEFORE_DECLARATION:
+    # customs refused the declaration: the platform's new version is the correction, declared again once it passes
+    refused = order.state == "rejected" and not (mapped.cancelled or mapped.refunded)
+    if order.state not in BEFORE_DECLARATION and not refused:
         return await _after_declaration(session, pii, order, mapped, doc), order
     if _keep_known(pii, order, mapped):
         doc, held = validate(mapped.document, mapped.problems)
+    if (refused or not newer) and not _differs(order, mapped, doc):
+        order.platform_version = mapped.version
+        return ("unchanged" if newer else "stale"), order
     _replace(pii, order, mapped, doc, held)
     _note_refunds(order, mapped.refunds)
     if mapped.cancelled:
@@ -210,6 +216,19 @@ async def apply_version(session: AsyncSession, pii: Pii, org_id: str, mapped: Ma
         await match_documents(session, order)
     await session.flush()
     return "updated", order
+
+
+#: an order compared and failed, or refused by customs: a delivery of the same version that differs from what is
+#: stored is its correction, never dropped as a copy
+CORRECTABLE = ("mismatch", "rejected")
+
+
+def _may_correct(order: Order, mapped: Mapped) -> bool:
+    return order.state in CORRECTABLE and mapped.version == order.platform_version
+
+
+def _differs(order: Order, mapped: Mapped, doc: OrderDoc | None) -> bool:
+    return (_stored_document(doc) if doc is not None else _held_document(mapped.document)) != order.document
 
 
 KEPT = {"buyer": ("reg_no", "name", "telephone", "id_number"), "consignee": ("name", "telephone", "address")}

@@ -17,7 +17,11 @@ from shared.schemas import PathId
 router = APIRouter(prefix="/v1/compliance", tags=["compliance intake"])
 
 INGEST_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"description": "a copy of a document already stored: nothing new stored"},
+    200: {
+        "description": "a copy of a document already stored: nothing new stored (`duplicate`); or, for an order "
+        "in mismatch or refused by customs, a different version under the same key: applied and compared again "
+        "(`corrected`)"
+    },
     201: {"description": "stored"},
 }
 XML_TYPES = ("application/xml", "text/xml")

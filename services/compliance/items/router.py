@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Path, Response
 
 from services.compliance.items.models import ItemRecord
 from services.compliance.items.schemas import ItemNo, ItemRecordIn, ItemRecordOut
+from services.compliance.orders.rematch import rematch_waiting
 from shared.auth import Principal, Reader, require
 from shared.db import DbSession, scoped
 from shared.errors import NotFound
@@ -47,6 +48,8 @@ async def put_item(
             setattr(item, field, value)
     await session.flush()
     out = ItemRecordOut.model_validate(item)
+    # the orders held in mismatch for want of this record are compared again (and declared when they pass)
+    await rematch_waiting(session, principal.org_id, item_no=item_no)
     return version.answer(out)
 
 

@@ -109,9 +109,11 @@ async def match_documents(session: AsyncSession, order: Order, found: tuple[Paym
     order.dutiable_value = facts.value
     order.tax = rules.computed_tax(facts)
     failing = [c.rule for c in checks if not c.passed]
+    before = (order.state, order.failing_rules)
     order.failing_rules = ",".join(failing) or None
     if failing:
-        await change_state(session, order, "mismatch")
+        if before != ("mismatch", order.failing_rules):  # compared again and failing as before: nothing new
+            await change_state(session, order, "mismatch")
         return
     await change_state(session, order, "matched")
     await declare(session, order)
