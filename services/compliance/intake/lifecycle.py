@@ -227,8 +227,15 @@ def _may_correct(order: Order, mapped: Mapped) -> bool:
     return order.state in CORRECTABLE and mapped.version == order.platform_version
 
 
+#: what a version may change without changing what customs was (or would be) told
+NOT_DECLARED = ("payment_status",)
+
+
 def _differs(order: Order, mapped: Mapped, doc: OrderDoc | None) -> bool:
-    return (_stored_document(doc) if doc is not None else _held_document(mapped.document)) != order.document
+    after = _stored_document(doc) if doc is not None else _held_document(mapped.document)
+    return {k: v for k, v in after.items() if k not in NOT_DECLARED} != {
+        k: v for k, v in order.document.items() if k not in NOT_DECLARED
+    }
 
 
 KEPT = {"buyer": ("reg_no", "name", "telephone", "id_number"), "consignee": ("name", "telephone", "address")}
