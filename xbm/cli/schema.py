@@ -67,7 +67,8 @@ DecimalValidator = validators.extend(Draft202012Validator, {keyword: _bound(keyw
 
 def _is_decimal_string(branch: Any) -> bool:
     pattern = str(branch.get("pattern", "")) if isinstance(branch, dict) else ""
-    return isinstance(branch, dict) and branch.get("type") == "string" and pattern.startswith("^-?[0-9]")
+    is_string = isinstance(branch, dict) and branch.get("type") == "string"
+    return is_string and pattern.startswith(("^-?[0-9]", "^(?=-?[0-9]"))
 
 
 def bounds_on_strings(node: Any) -> Any:
@@ -130,5 +131,5 @@ def _message(error: Any) -> str:
         # pydantic writes optional fields and decimals as anyOf [T, null] / [number, string]: the branch that
         # failed for a reason other than the value's type says what is wrong with it
         reasons = [e for e in error.context if e.validator != "type"] or list(error.context)
-        return str(reasons[0].message)[:300]
+        return _message(reasons[0])  # an optional decimal is an anyOf inside an anyOf
     return str(error.message)[:300]
