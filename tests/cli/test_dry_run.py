@@ -125,7 +125,7 @@ def test_the_cli_and_the_service_agree_on_every_decimal_bound(specs: dict[str, A
                 continue
             assert model is not None and name in model.model_fields, (component, name)
             field = model.model_fields[name]
-            adapter: TypeAdapter[Any] = TypeAdapter(Annotated[field.annotation, field])
+            adapter: TypeAdapter[Any] = TypeAdapter(Annotated[field.annotation, field])  # type: ignore[arg-type]
             for value in PROBES:
                 try:
                     adapter.validate_json(json.dumps(value))

@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,7 +29,7 @@ def server() -> Iterator[TokenServer]:
 
 
 def xbm(
-    config_dir: Path, server: TokenServer, *args: str, stdin: int | None = subprocess.DEVNULL, **kwargs
+    config_dir: Path, server: TokenServer, *args: str, stdin: int | None = subprocess.DEVNULL, **kwargs: Any
 ) -> subprocess.CompletedProcess[str]:
     """`xbm ARGS` as a separate process with no terminal: stdin is /dev/null unless said otherwise."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("XBM_")}
@@ -55,7 +56,7 @@ def _close_stdin() -> None:
 def test_login_without_a_terminal_exits_2_and_names_the_ways_to_give_the_key(
     tmp_path: Path, server: TokenServer, stdin: str
 ) -> None:
-    extra = {"preexec_fn": _close_stdin} if stdin == "closed" else {}
+    extra: dict[str, Any] = {"preexec_fn": _close_stdin} if stdin == "closed" else {}
     result = xbm(tmp_path, server, "login", **extra)
     assert result.returncode == 2, result.stderr
     assert "--api-key" in result.stderr and "XBM_API_KEY" in result.stderr
