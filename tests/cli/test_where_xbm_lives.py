@@ -15,10 +15,14 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_make_run_and_make_demo_name_the_xbm_command() -> None:
     # PY=true and no prerequisite: the targets' own lines, without starting the services or the demo
     result = subprocess.run(
-        ["make", "-s", "run", "demo", "PY=true", "RUNTIME="], cwd=ROOT, capture_output=True, text=True, timeout=60
+        ["make", "-s", "--no-print-directory", "run", "demo", "PY=true", "RUNTIME="],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    run, demo = result.stdout.splitlines()
+    run, demo = [line for line in result.stdout.splitlines() if line.startswith("==")]
     assert ".venv/bin/xbm login" in run and "source .venv/bin/activate" in run
     assert ".venv/bin/xbm" in demo and "source .venv/bin/activate" in demo
 

@@ -381,7 +381,7 @@ def whoami(ctx: typer.Context) -> None:
     context = _ctx(ctx)
     token = context.token()
     claims = _claims(token)
-    with context.api(token) as api:
+    with Api(context.urls, token, refresh=context.renew) as api:
         org = api.json("plans", "GET", f"/v1/orgs/{_seg(str(claims.get('org', '')))}")
     name = org.get("name") if isinstance(org, dict) else None
     expires = claims.get("exp")
