@@ -28,6 +28,7 @@ install: $(RUNTIME)
 install-dev: $(STAMP)
 
 run: $(RUNTIME)
+	@echo "== the xbm command line is $(VENV)/bin/xbm (e.g. $(VENV)/bin/xbm login; or: source $(VENV)/bin/activate)"
 	$(PY) -m xbm.run
 
 lint: $(STAMP)
@@ -65,6 +66,7 @@ fuzz: $(STAMP)
 
 # with `make run` going: Company A's season through all three services
 demo: $(RUNTIME)
+	@echo "== the demo's xbm commands are $(VENV)/bin/xbm (or: source $(VENV)/bin/activate, then xbm ...)"
 	$(PY) -m xbm.cli.demo
 
 # the benchmarks (PostgreSQL; see bench/RESULTS.md)

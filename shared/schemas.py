@@ -178,10 +178,21 @@ class DecimalText:
 
     def __get_pydantic_json_schema__(self, core: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
         schema = handler(core)
+        inner: Any = core.get("schema")
         for branch in schema.get("anyOf", [schema]):
             if branch.get("type") == "string":
-                branch.update(pattern=DECIMAL_TEXT, maxLength=38)
+                branch.update(pattern=_digits_pattern(inner if isinstance(inner, dict) else {}), maxLength=38)
         return schema
+
+
+def _digits_pattern(decimal: dict[str, Any]) -> str:
+    """DECIMAL_TEXT, narrowed to the digits a decimal with ``max_digits``/``decimal_places`` takes (as pydantic
+    counts them: leading zeros and trailing zeros of the fraction do not count), so the string branch of the
+    document refuses what the service refuses."""
+    places, digits = decimal.get("decimal_places"), decimal.get("max_digits")
+    if decimal.get("type") != "decimal" or not places or not digits:
+        return DECIMAL_TEXT
+    return rf"^(?=-?[0-9]{{1,24}}(\.[0-9]{{1,12}})?$)-?0*[0-9]{{1,{digits - places}}}(\.[0-9]{{1,{places}}}0*)?$"
 
 
 #: a day as text: ``YYYY-MM-DD``

@@ -84,6 +84,18 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes], instance: str, second
     return False
 
 
+def cli_hint() -> str:
+    """Where the `xbm` command line is: beside this Python (the virtualenv's bin), named as the user can type it."""
+    script = Path(sys.executable).parent / "xbm"
+    try:
+        shown = f"./{script.relative_to(Path.cwd())}" if script.is_relative_to(Path.cwd()) else str(script)
+    except ValueError:  # pragma: no cover - another drive
+        shown = str(script)
+    if not script.exists():
+        return "The xbm command line is not installed here: `make install` installs it (or run python -m xbm.cli.main)."
+    return f"The xbm command line: {shown} (e.g. `{shown} login`; `source {script.parent}/activate` puts it on PATH)."
+
+
 def main() -> int:
     data_dir = Path(os.environ.get("XBM_DATA_DIR", "var")).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -152,6 +164,7 @@ def main() -> int:
             break
     else:
         print("XBM is up. Ctrl-C stops all three.", flush=True)
+        print(cli_hint(), flush=True)
 
     code = 1 if failed else 0
     while procs:

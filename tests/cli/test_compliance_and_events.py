@@ -30,7 +30,7 @@ def test_a_document_goes_to_its_compliance_route(
 ) -> None:
     path = tmp_path / "doc.json"
     path.write_text(json.dumps(DOCUMENTS[kind]))
-    result = runner.invoke(app, ["compliance", "send", kind, str(path)])
+    result = runner.invoke(app, ["--json", "compliance", "send", kind, str(path)])
     assert result.exit_code == 0, result.stderr
     (sent,) = fake.requests()
     assert (sent.service, sent.method, sent.path) == ("compliance", "POST", f"/v1/compliance/{kind}s")
@@ -46,7 +46,7 @@ def test_a_list_of_documents_is_sent_one_by_one(
     documents = [{**ORDER, "order_no": f"A-{i}"} for i in range(3)]
     path = tmp_path / "orders.json"
     path.write_text(json.dumps(documents))
-    result = runner.invoke(app, ["compliance", "send", "order", str(path)])
+    result = runner.invoke(app, ["compliance", "send", "order", str(path), "--json"])
     assert result.exit_code == 0, result.stderr
     assert [s.body["order_no"] for s in fake.requests()] == ["A-0", "A-1", "A-2"]
     assert [r["order_no"] for r in json.loads(result.stdout)] == ["A-0", "A-1", "A-2"]
@@ -72,7 +72,7 @@ def test_a_batch_reports_each_document_and_exits_1_when_one_is_refused_or_mismat
     )
     path = tmp_path / "orders.json"
     path.write_text(json.dumps([{**ORDER, "order_no": f"A-{i}"} for i in range(4)]))
-    result = runner.invoke(app, ["compliance", "send", "order", str(path)])
+    result = runner.invoke(app, ["--json", "compliance", "send", "order", str(path)])
     assert result.exit_code == 1
     # every document was tried, and the output says which were stored
     assert [s.body["order_no"] for s in fake.requests()] == ["A-0", "A-1", "A-2", "A-3"]
@@ -84,7 +84,7 @@ def test_a_batch_reports_each_document_and_exits_1_when_one_is_refused_or_mismat
         ("A-3", "ok"),
     ]
     assert "A-1 refused" in shown[1]["error"]
-    assert "2 of 4 documents failed or mismatched" in result.stderr
+    assert "2 of 4 documents were refused or mismatched" in result.stderr
 
 
 def test_a_single_mismatched_document_exits_1(
@@ -93,7 +93,7 @@ def test_a_single_mismatched_document_exits_1(
     fake.overrides[("POST", "/v1/compliance/orders")] = _answer_by_order({"A-1001": "mismatch"})
     path = tmp_path / "order.json"
     path.write_text(json.dumps(ORDER))
-    result = runner.invoke(app, ["compliance", "send", "order", str(path)])
+    result = runner.invoke(app, ["--json", "compliance", "send", "order", str(path)])
     assert result.exit_code == 1 and json.loads(result.stdout)["result"] == "mismatch"
 
 
@@ -148,10 +148,15 @@ def test_a_refused_document_exits_1_with_the_problem(
     fake.overrides[("POST", "/v1/compliance/payments")] = lambda _: problem(403, "the integration role is required")
     path = tmp_path / "doc.json"
     path.write_text(json.dumps(DOCUMENTS["payment"]))
-    result = runner.invoke(app, ["compliance", "send", "payment", str(path)])
+    result = runner.invoke(app, ["--json", "compliance", "send", "payment", str(path)])
     assert result.exit_code == 1
-    assert "403" in result.stderr and "the integration role is required" in result.stderr
-    assert json.loads(result.stdout)["result"] == "refused"
+    assert "the integration role is required" in result.stderr
+    shown = json.loads(result.stdout)
+    assert shown["result"] == "refused" and shown["status"] == 403
+    assert shown["problem"]["detail"] == "the integration role is required"
+    human = runner.invoke(app, ["compliance", "send", "payment", str(path)])
+    assert human.exit_code == 1
+    assert "[0] A-1001: refused: compliance refused POST /v1/compliance/payments: 403" in human.stdout
 
 
 @pytest.mark.parametrize(("service", "host_port"), [("plans", 8001), ("campaigns", 8002), ("compliance", 8003)])
@@ -193,10 +198,13 @@ def test_a_service_gone_mid_batch_exits_3_and_says_what_was_sent(
     fake.overrides[("POST", "/v1/compliance/orders")] = gone
     path = tmp_path / "orders.json"
     path.write_text(json.dumps([{**ORDER, "order_no": f"A-{i}"} for i in range(4)]))
-    result = runner.invoke(app, ["compliance", "send", "order", str(path)])
+    result = runner.invoke(app, ["--json", "compliance", "send", "order", str(path)])
     assert result.exit_code == 3
-    assert [r["order_no"] for r in json.loads(result.stdout)] == ["A-0", "A-1"]
+    error = json.loads(result.stdout)["error"]
+    assert error["kind"] == "unreachable" and [r["order_no"] for r in error["sent"]] == ["A-0", "A-1"]
     assert "2 of 4 documents were sent before this one" in result.stderr
+    human = runner.invoke(app, ["compliance", "send", "order", str(path)])
+    assert human.exit_code == 3 and human.stdout.splitlines() == ["[0] A-0: ok (matched)", "[1] A-1: ok (matched)"]
 
 
 def _order_view(order_no: str, state: str, **extra: Any) -> dict[str, Any]:

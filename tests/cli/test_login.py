@@ -33,10 +33,15 @@ def test_login_exchanges_the_key_and_keeps_the_token_private(
     kept = json.loads(path.read_text())
     assert kept["access_token"] == "tok-1"
     assert time.time() + 800 < kept["expires_at"] <= time.time() + 900
-    assert "xbm_key_123" not in path.read_text()
+    # the key is kept beside the token (the file is the user's alone), to renew the token when it expires
+    assert kept["api_key"] == "xbm_key_123"
+    assert stat.S_IMODE(config_dir.stat().st_mode) == 0o700
 
 
-def test_login_prompts_for_the_key_without_echoing_it(runner: CliRunner, fake: FakeXbm, config_dir: Path) -> None:
+def test_login_prompts_for_the_key_without_echoing_it(
+    runner: CliRunner, fake: FakeXbm, config_dir: Path, monkeypatch
+) -> None:
+    monkeypatch.setattr("xbm.cli.main._interactive", lambda: True)  # a person at a terminal
     result = runner.invoke(app, ["login"], input="xbm_key_typed\n")
     assert result.exit_code == 0
     assert fake.sent[0].body == {"api_key": "xbm_key_typed"}
@@ -69,7 +74,10 @@ def test_a_key_plans_refuses_otherwise_exits_1(runner: CliRunner, fake: FakeXbm,
     assert result.exit_code == 1 and "too many attempts" in result.stderr
 
 
-def test_an_empty_login_exits_2_and_sends_nothing(runner: CliRunner, fake: FakeXbm, config_dir: Path) -> None:
+def test_an_empty_login_exits_2_and_sends_nothing(
+    runner: CliRunner, fake: FakeXbm, config_dir: Path, monkeypatch
+) -> None:
+    monkeypatch.setattr("xbm.cli.main._interactive", lambda: True)
     for args, typed in ((["login"], "\n"), (["login"], "   \n"), (["login", "--api-key", ""], None)):
         result = runner.invoke(app, args, input=typed)
         assert result.exit_code == 2, (args, result.output)

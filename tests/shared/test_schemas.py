@@ -69,7 +69,11 @@ def test_decimal_json_numbers_are_taken_and_booleans_are_not() -> None:
 def test_the_openapi_document_states_the_decimal_text_and_the_bounds() -> None:
     props = Body.model_json_schema()["properties"]
     text = next(b for b in props["amount"]["anyOf"] if b["type"] == "string")
-    assert text == {"type": "string", "pattern": DECIMAL_TEXT, "maxLength": 38}
+    assert set(text) == {"type", "pattern", "maxLength"} and text["maxLength"] == 38
+    # the string branch takes the digits the amount takes (14 before the point, 4 after, as pydantic counts)
+    for value in ("99999999999999.9999", "1.50000", "0001", "-5", "100000000000000", "1.00001", "1e5", "0" * 39):
+        assert bool(re.fullmatch(text["pattern"], value)) == (not refused(amount=value)), value
+    assert re.fullmatch(DECIMAL_TEXT, "1.00001")  # the general pattern, for decimals without a digit limit
     number = next(b for b in props["price"]["anyOf"] if b["type"] == "number")
     assert number["minimum"] == 0  # the bound of a non-negative amount is on the number, not a stray key
     assert refused(price="-0.01") and not refused(price="0.00")

@@ -119,9 +119,12 @@ def test_make_run_then_make_demo_twice_and_the_printed_key_logs_in(tmp_path: Pat
         assert report.exists()
         _the_demo_report_reads_on_paper(report.read_text(), tmp_path)
 
-        # the key as a user pastes it at the prompt; the CLI keeps the token in its own config dir
+        # the key as a script pipes it (no terminal: `login` alone would exit 2 rather than wait for a prompt);
+        # the CLI keeps its login in its own config dir
         cli_env = {**env, "XBM_CONFIG_DIR": str(tmp_path / "cli")}
-        login = _xbm(cli_env, "login", cwd=clone, stdin=keys[1][2] + "\n")  # type: ignore[index]
+        no_terminal = _xbm(cli_env, "login", cwd=clone, stdin="")
+        assert no_terminal.returncode == 2 and "XBM_API_KEY" in no_terminal.stderr
+        login = _xbm(cli_env, "login", "--api-key", "-", cwd=clone, stdin=keys[1][2] + "\n")  # type: ignore[index]
         assert login.returncode == 0, login.stderr
         org = re.search(r"organisation (\S+), plan (\S+)", out)
         assert org, out

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -48,6 +48,14 @@ def use_transport(transport: httpx.BaseTransport) -> Iterator[None]:
         _transport = previous
 
 
+def problem_of(response: httpx.Response) -> object:
+    """The refusal's body as JSON (its problem detail), or its text when it is not JSON."""
+    try:
+        return response.json()
+    except ValueError:
+        return response.text.strip()[:2000] or None
+
+
 def describe_problem(response: httpx.Response) -> str:
     """One readable paragraph from an application/problem+json body (or whatever the body is)."""
     head = f"{response.status_code} {response.reason_phrase}"
@@ -74,6 +82,8 @@ class Api:
     urls: Mapping[Service, str]
     token: str | None = None
     timeout: float = 30.0
+    #: a fresh token when a service refuses this one (it expired mid-command), or None when there is none to get
+    refresh: Callable[[], str | None] | None = None
 
     def __post_init__(self) -> None:
         self._clients: dict[Service, httpx.Client] = {}
@@ -100,22 +110,47 @@ class Api:
     def __exit__(self, *_: object) -> None:
         self.close()
 
-    def call(self, service: Service, method: str, path: str, *, json: Any = None) -> httpx.Response:
-        """Send one request; a 2xx comes back, everything else ends the command with its exit code."""
+    def _send(self, service: Service, method: str, path: str, json: Any) -> httpx.Response:
         try:
-            response = self._client(service).request(method, path, json=json)
+            return self._client(service).request(method, path, json=json)
         except httpx.TransportError as exc:
             detail = str(exc) or type(exc).__name__
             raise CliError(f"cannot reach {service} at {self.urls[service]}: {detail}", Exit.UNREACHABLE) from exc
+
+    def _renewed(self) -> bool:
+        """Swap in a fresh token (once per refusal); False when there is none to get."""
+        token = self.refresh() if self.refresh else None
+        if not token or token == self.token:
+            return False
+        self.token = token
+        for client in self._clients.values():
+            client.headers["Authorization"] = f"Bearer {token}"
+        return True
+
+    def call(self, service: Service, method: str, path: str, *, json: Any = None) -> httpx.Response:
+        """Send one request; a 2xx comes back, everything else ends the command with its exit code. A refused
+        token is renewed once (from the kept API key) and the request sent again."""
+        response = self._send(service, method, path, json)
+        if response.status_code == 401 and self.token and self._renewed():
+            response = self._send(service, method, path, json)
         if response.is_success:
             return response
+        status, problem = response.status_code, problem_of(response)
         if response.status_code == 401:
             # a refused token, or (with no token yet) a refused API key: either way, log in again
             what = "the token" if self.token else "the API key"
             raise CliError(
-                f"{service} refused {what} ({describe_problem(response)}); run `xbm login`", Exit.NOT_LOGGED_IN
+                f"{service} refused {what} ({describe_problem(response)}); run `xbm login`",
+                Exit.NOT_LOGGED_IN,
+                status=status,
+                problem=problem,
             )
-        raise CliError(f"{service} refused {method} {path}: {describe_problem(response)}", Exit.REFUSED)
+        raise CliError(
+            f"{service} refused {method} {path}: {describe_problem(response)}",
+            Exit.REFUSED,
+            status=status,
+            problem=problem,
+        )
 
     def json(self, service: Service, method: str, path: str, *, json: Any = None) -> Any:
         response = self.call(service, method, path, json=json)

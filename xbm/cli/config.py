@@ -1,4 +1,8 @@
-"""Where ``xbm login`` keeps the access token: ``$XBM_CONFIG_DIR`` or the user's config dir, file mode 0600."""
+"""Where ``xbm login`` keeps its login: ``$XBM_CONFIG_DIR`` or the user's config dir, file mode 0600.
+
+The login is the access token and the API key it was exchanged for: when the token expires (plans' tokens live
+15 minutes) the CLI exchanges the key again, so a login lasts until ``xbm logout`` (or until the key is revoked).
+"""
 
 from __future__ import annotations
 
@@ -26,16 +30,20 @@ class Credentials:
     plans_url: str
     #: every service's URL as given at login: later commands send the token there, not to a default port
     urls: dict[str, str] = field(default_factory=dict)
+    #: the key the token was exchanged for, to exchange again when the token expires (None: a login kept before
+    #: keys were kept, which ends with its token)
+    api_key: str | None = None
 
-    def expired(self, now: float | None = None) -> bool:
-        return (now if now is not None else time.time()) >= self.expires_at
+    def expired(self, now: float | None = None, margin: float = 0.0) -> bool:
+        """True once the token has expired, or will within ``margin`` seconds."""
+        return (now if now is not None else time.time()) + margin >= self.expires_at
 
 
 def save(directory: Path, credentials: Credentials) -> Path:
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = directory / FILE_NAME
     tmp = path.with_suffix(".tmp")
-    # created 0600 from the start, so the token is never readable by others, not even for a moment
+    # created 0600 from the start, so the token and the key are never readable by others, not even for a moment
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
         json.dump(credentials.__dict__, handle)
@@ -51,11 +59,13 @@ def load(directory: Path) -> Credentials | None:
         urls = data.get("urls") or {}
         if not isinstance(urls, dict):
             raise TypeError("urls is not a mapping")
+        api_key = data.get("api_key")
         return Credentials(
             str(data["access_token"]),
             float(data["expires_at"]),
             str(data["plans_url"]),
             {str(k): str(v) for k, v in urls.items()},
+            str(api_key) if api_key else None,
         )
     except FileNotFoundError:
         return None

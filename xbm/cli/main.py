@@ -1,7 +1,9 @@
 """xbm: log in, import a plan, fetch its report, push metrics, send compliance documents, replay events.
 
 Exit codes: 0 ok, 1 a service refused (its problem detail on stderr), 2 usage error or bad input file (nothing
-sent), 3 a service cannot be reached, 4 not logged in (or the token expired or was refused).
+sent; also `xbm login` without a terminal and without --api-key or XBM_API_KEY), 3 a service cannot be reached,
+4 not logged in (or the API key was refused). With --json, stdout holds one JSON document: the result, or
+{"error": {...}} with the same exit code.
 """
 
 # One module of about 500 lines on purpose: it is the command table (Typer registers commands where they are
@@ -11,6 +13,7 @@ sent), 3 a service cannot be reached, 4 not logged in (or the token expired or w
 from __future__ import annotations
 
 import base64
+import dataclasses
 import functools
 import importlib.metadata
 import json
@@ -28,13 +31,52 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from typer.core import TyperGroup
 
 from xbm.cli import config, metrics_file, plan_file
 from xbm.cli.api import DEFAULT_URLS, SERVICES, Api, Service, default_url
-from xbm.cli.errors import CliError, Exit, usage
+from xbm.cli.errors import KINDS, CliError, Exit, usage
 from xbm.cli.schema import Schemas
 
-app = typer.Typer(name="xbm", help=__doc__, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+
+def _json_first(args: list[str]) -> tuple[list[str], bool]:
+    """``--json`` wherever it is written (before a ``--``), moved before the command, where the option lives."""
+    end = args.index("--") if "--" in args else len(args)
+    if "--json" not in args[:end]:
+        return args, False
+    return ["--json", *(a for a in args[:end] if a != "--json"), *args[end:]], True
+
+
+class XbmGroup(TyperGroup):
+    """xbm's command group: `--json` anywhere on the line, and with it even a usage error is JSON on stdout."""
+
+    def main(self, args: Any = None, prog_name: str | None = None, *rest: Any, **extra: Any) -> Any:
+        argv, as_json = _json_first(list(sys.argv[1:] if args is None else args))
+        if not as_json:
+            return super().main(argv, prog_name or "xbm", *rest, **extra)
+        extra["standalone_mode"] = False
+        try:
+            code = super().main(argv, prog_name or "xbm", *rest, **extra)
+        except typer.TyperException as exc:  # typer's usage errors (its click's ClickException)
+            exc.show()  # type: ignore[attr-defined]
+            code = int(getattr(exc, "exit_code", Exit.USAGE))
+            kind = KINDS[Exit.USAGE] if code == Exit.USAGE else "error"
+            _print_json({"error": {"exit_code": code, "kind": kind, "message": exc.format_message()}})  # type: ignore[attr-defined]
+            sys.exit(code)
+        except typer.Abort:
+            _print_json({"error": {"exit_code": 1, "kind": "aborted", "message": "aborted"}})
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+app = typer.Typer(
+    name="xbm",
+    help=__doc__,
+    cls=XbmGroup,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
 plan_app = typer.Typer(help="Marketing plans: import one from YAML, fetch its report.", no_args_is_help=True)
 metrics_app = typer.Typer(help="Campaign metrics.", no_args_is_help=True)
 compliance_app = typer.Typer(help="Compliance documents.", no_args_is_help=True)
@@ -46,6 +88,8 @@ app.add_typer(events_app, name="events")
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 MAX_FILE_BYTES = 50 * 1024 * 1024
+#: a kept token this close to its expiry is renewed before a command uses it (seconds)
+RENEW_MARGIN = 30
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -60,6 +104,18 @@ class Context:
     def api(self, token: str | None = None) -> Api:
         return Api(self.urls, token)
 
+    def authed(self, *, login_required: bool = True) -> Api:
+        """A client with a live token that renews itself from the kept API key when a service refuses it (the
+        token expired mid-command). Without ``login_required`` a missing or refused login gives a client
+        without a token instead of an error."""
+        try:
+            token = self.token()
+        except CliError as exc:
+            if login_required or exc.code != Exit.NOT_LOGGED_IN:
+                raise
+            return Api(self.urls, None)
+        return Api(self.urls, token, refresh=self.renew)
+
     def schemas(self, api: Api, service: Service) -> Schemas:
         """The service's OpenAPI document, to check bodies against before any of them is sent. Behind a gateway that
         routes only /v1 there is none: the service then checks each body itself (and says why it refuses)."""
@@ -72,20 +128,43 @@ class Context:
             return Schemas({})
 
     def token(self) -> str:
-        """A live token: the one `xbm login` kept, else one exchanged for $XBM_API_KEY."""
+        """A live token: the one `xbm login` kept (exchanged again for the kept API key once it is about to
+        expire), else one exchanged for $XBM_API_KEY."""
         credentials = config.load(self.config_dir)
+        if credentials and not credentials.expired(margin=RENEW_MARGIN):
+            return credentials.access_token
+        renewed = self.renew(credentials)
+        if renewed:
+            return renewed
         if credentials and not credentials.expired():
             return credentials.access_token
+        if credentials:
+            raise CliError("the token expired and no API key is kept; run `xbm login`", Exit.NOT_LOGGED_IN)
+        raise CliError("not logged in; run `xbm login` (or set XBM_API_KEY)", Exit.NOT_LOGGED_IN)
+
+    def renew(self, credentials: config.Credentials | None = None) -> str | None:
+        """A new token for the kept API key (kept again), else for $XBM_API_KEY; None with neither.
+
+        The kept key is only ever sent to the plans URL it was logged in at: told another URL, the CLI does not
+        hand that server the key."""
+        credentials = credentials or config.load(self.config_dir)
+        if credentials and credentials.api_key and credentials.plans_url == self.urls["plans"]:
+            result = _exchange(self.api(), credentials.api_key)
+            renewed = dataclasses.replace(
+                credentials,
+                access_token=result["access_token"],
+                expires_at=time.time() + int(result.get("expires_in") or 0),
+            )
+            config.save(self.config_dir, renewed)
+            return renewed.access_token
         api_key = os.environ.get("XBM_API_KEY")
         if api_key:
-            return _exchange(self.api(), api_key)["access_token"]
-        if credentials:
-            raise CliError("the token expired; run `xbm login`", Exit.NOT_LOGGED_IN)
-        raise CliError("not logged in; run `xbm login` (or set XBM_API_KEY)", Exit.NOT_LOGGED_IN)
+            return str(_exchange(self.api(), api_key)["access_token"])
+        return None
 
 
 def exits(command: Callable[P, R]) -> Callable[P, R]:
-    """Turn a CliError into its message on stderr and its exit code."""
+    """Turn a CliError into its message on stderr and its exit code (with --json, the error as JSON on stdout)."""
 
     @functools.wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -93,6 +172,9 @@ def exits(command: Callable[P, R]) -> Callable[P, R]:
             return command(*args, **kwargs)
         except CliError as exc:
             err.print(f"xbm: {exc.message}", markup=False)
+            ctx = kwargs.get("ctx")
+            if ctx is not None and _ctx(ctx).as_json:  # type: ignore[arg-type]
+                _print_json(exc.as_json())
             raise typer.Exit(int(exc.code)) from None
 
     return wrapper
@@ -152,7 +234,7 @@ def _version(value: bool) -> None:
 
 def _invalid(where: str, errors: list[str]) -> CliError:
     listed = "\n".join(f"  {e}" for e in errors)
-    return usage(f"{where} would be refused; nothing was sent:\n{listed}")
+    return usage(f"{where} would be refused; nothing was sent:\n{listed}", details=errors)
 
 
 def _exchange(api: Api, api_key: str) -> dict[str, Any]:
@@ -185,7 +267,10 @@ def main(
     config_dir: Annotated[
         Path | None, typer.Option(envvar="XBM_CONFIG_DIR", help="Where the login is kept.", show_default=False)
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print results as JSON, for scripts.")] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help='Print the result, or the error as {"error": …}, as JSON on stdout (any place).'),
+    ] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
@@ -207,19 +292,52 @@ def main(
     ctx.obj = Context(urls=urls, config_dir=directory, as_json=as_json)
 
 
+def _interactive() -> bool:
+    """Whether a person can be asked for the key: stdin is a terminal (not closed, not a pipe or a file)."""
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (ValueError, OSError):  # a closed stdin
+        return False
+
+
+def _key_from_stdin() -> str:
+    try:
+        line = sys.stdin.readline() if sys.stdin is not None else ""
+    except (ValueError, OSError):
+        line = ""
+    if not line.strip():
+        raise usage("--api-key - reads the key from stdin, and stdin is empty; nothing was sent")
+    return line
+
+
 @app.command()
 @exits
 def login(
     ctx: typer.Context,
     api_key: Annotated[
-        str,
+        str | None,
         typer.Option(
-            prompt="API key", hide_input=True, envvar="XBM_API_KEY", help="The key to log in with.", show_default=False
+            envvar="XBM_API_KEY",
+            help="The key to log in with; `-` reads it from stdin. Asked for (not echoed) on a terminal.",
+            show_default=False,
         ),
-    ] = "",  # an empty answer is the user's mistake (exit 2), not a reason to ask again
+    ] = None,
 ) -> None:
-    """Exchange an API key for an access token and keep the token (file mode 0600) for the next commands."""
+    """Exchange an API key for an access token; keep both (file mode 0600), so the login outlasts the token.
+
+    Without a terminal (a script, CI) give the key with --api-key or XBM_API_KEY: xbm does not wait for input
+    it cannot get (exit 2).
+    """
     context = _ctx(ctx)
+    if api_key is None:
+        if not _interactive():
+            raise usage(
+                "no terminal to ask for the API key on: give it with --api-key KEY (or --api-key - to read it "
+                "from stdin) or set XBM_API_KEY; nothing was sent"
+            )
+        api_key = typer.prompt("API key", default="", hide_input=True, show_default=False, err=True)
+    elif api_key == "-":
+        api_key = _key_from_stdin()
     api_key = api_key.strip()
     if not api_key:
         raise usage("the API key is empty; nothing was sent")
@@ -232,11 +350,16 @@ def login(
         time.time() + expires_in,
         context.urls["plans"],
         {str(k): v for k, v in context.urls.items()},
+        api_key,
     )
     path = config.save(context.config_dir, credentials)
     if context.as_json:
         _print_json({"plans_url": context.urls["plans"], "expires_in": expires_in, "kept_in": str(path)})
-    err.print(f"logged in at {context.urls['plans']}; the token is valid for {expires_in} s and kept in {path}")
+    err.print(
+        f"logged in at {context.urls['plans']}; the token (valid {expires_in} s, renewed from the key kept with it "
+        f"when it expires) is kept in {path}; `xbm logout` forgets both",
+        markup=False,
+    )
 
 
 def _claims(token: str) -> dict[str, Any]:
@@ -258,7 +381,7 @@ def whoami(ctx: typer.Context) -> None:
     context = _ctx(ctx)
     token = context.token()
     claims = _claims(token)
-    with context.api(token) as api:
+    with Api(context.urls, token, refresh=context.renew) as api:
         org = api.json("plans", "GET", f"/v1/orgs/{_seg(str(claims.get('org', '')))}")
     name = org.get("name") if isinstance(org, dict) else None
     expires = claims.get("exp")
@@ -283,9 +406,12 @@ def whoami(ctx: typer.Context) -> None:
 @app.command()
 @exits
 def logout(ctx: typer.Context) -> None:
-    """Forget the kept token."""
-    forgotten = config.forget(_ctx(ctx).config_dir)
-    err.print("logged out" if forgotten else "was not logged in")
+    """Forget the kept token and API key."""
+    context = _ctx(ctx)
+    forgotten = config.forget(context.config_dir)
+    if context.as_json:
+        _print_json({"logged_out": forgotten})
+    err.print("logged out: the kept token and API key are forgotten" if forgotten else "was not logged in")
 
 
 PLACEHOLDER_ID = "00000000-0000-4000-8000-000000000000"
@@ -317,7 +443,8 @@ def plan_import(
     context = _ctx(ctx)
     parsed = plan_file.parse(_read(file))
     key = parsed.plan.get("key")
-    with context.api(context.token()) as api:
+    # a dry run needs no login: the schema is public; logged in, it also says whether the plan key was imported
+    with context.authed(login_required=not dry_run) as api:
         schemas = context.schemas(api, "plans")
         errors = [f"plan.{e}" for e in schemas.errors("POST", "/v1/plans", parsed.plan)]
         ids: dict[str, dict[str, str]] = {k: {} for k, _, _ in plan_file.LISTS}
@@ -328,23 +455,31 @@ def plan_import(
         if errors:
             raise _invalid(str(file), errors)
         existing = None
-        if key is not None:
+        if key is not None and api.token:
             found = api.json("plans", "GET", "/v1/plans?" + urllib.parse.urlencode({"key": str(key), "limit": 1}))
             items = found.get("items") if isinstance(found, dict) else None
             existing = items[0] if items else None
         if dry_run:
+            checked_key = key is not None and api.token is not None
             summary = {
                 "dry_run": True,
+                "valid": True,
                 "requests": 1 + len(parsed.steps),
                 "steps": ["plan", *(step.label for step in parsed.steps)],
                 "existing_plan_id": existing["id"] if existing else None,
+                "key_checked": checked_key,
             }
             if context.as_json:
                 _print_json(summary)
             else:
                 err.print(
                     f"{file} is valid: {summary['requests']} requests would be sent; nothing was sent"
-                    + (f" (plan key {key!r} is already imported as {existing['id']})" if existing else ""),
+                    + (f" (plan key {key!r} is already imported as {existing['id']})" if existing else "")
+                    + (
+                        f" (not logged in: whether plan key {key!r} was imported before is not checked)"
+                        if key is not None and not checked_key
+                        else ""
+                    ),
                     markup=False,
                 )
             return
@@ -400,7 +535,9 @@ def plan_report(
 ) -> None:
     """Save the one-page plan report (HTML)."""
     context = _ctx(ctx)
-    with context.api(context.token()) as api:
+    if str(output) == "-" and context.as_json:
+        raise usage("--json and -o - both want stdout: write the report to a file with -o FILE")
+    with context.authed() as api:
         response = api.call("plans", "GET", f"/v1/plans/{_seg(plan_id)}/report")
     if str(output) == "-":
         sys.stdout.buffer.write(response.content)
@@ -410,7 +547,10 @@ def plan_report(
         output.write_bytes(response.content)
     except OSError as exc:
         raise usage(f"cannot write {output}: {exc}") from None
-    typer.echo(str(output))
+    if context.as_json:
+        _print_json({"plan_id": plan_id, "output": str(output), "bytes": len(response.content)})
+    else:
+        typer.echo(str(output))
 
 
 @metrics_app.command("push")
@@ -428,7 +568,7 @@ def metrics_push(
     context = _ctx(ctx)
     rows = metrics_file.read_rows(_read(file))
     sent = 0
-    with context.api(context.token()) as api, _progress(len(rows), "pushing metrics") as advance:
+    with context.authed() as api, _progress(len(rows), "pushing metrics") as advance:
         for batch in metrics_file.batches(rows, batch_size):
             try:
                 body: dict[str, Any] = {"rows": batch, **({"backfill": True} if backfill else {})}
@@ -459,7 +599,9 @@ def compliance_send(
     """Send canonical order, payment or waybill documents to compliance.
 
     Every document is checked against compliance's schema first (exit 2, nothing sent). Each one's result is
-    printed; the exit code is 1 when any was refused or its order is in `mismatch`.
+    printed (`ok` with the order's state, `refused` with compliance's reason, `mismatch` with the rules the order
+    fails); the exit code is 1 when any was refused or its order is in `mismatch`. --json prints the results as
+    a JSON list (an object for a file of one document).
     """
     context = _ctx(ctx)
     try:
@@ -471,7 +613,7 @@ def compliance_send(
         raise usage(f"{file} must hold a JSON object or a non-empty list of objects")
     path = f"/v1/compliance/{kind.value}s"
     results: list[dict[str, Any]] = []
-    with context.api(context.token()) as api:
+    with context.authed() as api:
         schemas = context.schemas(api, "compliance")
         errors = [f"[{i}] {e}" for i, d in enumerate(documents) for e in schemas.errors("POST", path, d)]
         if errors:
@@ -482,30 +624,78 @@ def compliance_send(
                     results.append(_send_one(api, path, index, document))
                 except CliError as exc:
                     # what was stored before the service went away is still printed, so a retry can skip it
-                    _print_json(results)
+                    _report_sent(context, results)
                     exc.message += f"\n({len(results)} of {len(documents)} documents were sent before this one)"
+                    exc.extra["sent"] = results
                     raise
                 advance(1)
     failed = [r for r in results if r["result"] != "ok"]
-    _print_json(results if isinstance(loaded, list) else results[0])
-    for r in failed:
-        err.print(f"[{r['index']}] {r.get('order_no') or '—'}: {r['result']} {r.get('error') or ''}", markup=False)
+    if context.as_json:
+        _print_json(results if isinstance(loaded, list) else results[0])
+        for r in failed:
+            err.print(_result_line(r), markup=False)
+    else:
+        for r in results:
+            typer.echo(_result_line(r))
     if failed:
-        err.print(f"{len(failed)} of {len(results)} documents failed or mismatched", markup=False)
+        err.print(f"{len(failed)} of {len(results)} documents were refused or mismatched", markup=False)
         raise typer.Exit(int(Exit.REFUSED))
 
 
+def _report_sent(context: Context, results: list[dict[str, Any]]) -> None:
+    """What was sent before a batch stopped: as lines, or (with --json) inside the error printed after."""
+    if not context.as_json:
+        for r in results:
+            typer.echo(_result_line(r))
+
+
+def _result_line(r: dict[str, Any]) -> str:
+    """One document's outcome for people: `[0] GSK1: ok (matched)`, and under a mismatch each failing rule."""
+    head = f"[{r['index']}] {r.get('order_no') or '—'}: {r['result']}"
+    if r["result"] == "refused":
+        return f"{head}: {r.get('error')}"
+    state = (r.get("answer") or {}).get("state")
+    if r["result"] == "ok":
+        return f"{head} ({state})" if state else head
+    rules = r.get("failing_rules") or []
+    if not rules:
+        return f"{head}: compliance did not say which rules fail (GET the order for its checks)"
+    return head + " — the order fails:\n" + "\n".join(f"    {c['rule']}: {c['detail']}" for c in rules)
+
+
 def _send_one(api: Api, path: str, index: int, document: dict[str, Any]) -> dict[str, Any]:
-    """One document's outcome: ok, refused (its problem) or mismatch; unreachable or logged out ends the batch."""
+    """One document's outcome: ok, refused (its problem) or mismatch (with the rules the order fails);
+    unreachable or logged out ends the batch."""
     entry: dict[str, Any] = {"index": index, "order_no": document.get("order_no")}
     try:
         answer = api.json("compliance", "POST", path, json=document)
     except CliError as exc:
         if exc.code != Exit.REFUSED:
             raise
-        return {**entry, "result": "refused", "error": exc.message}
+        return {**entry, "result": "refused", "error": exc.message, "status": exc.status, "problem": exc.problem}
     state = answer.get("state") if isinstance(answer, dict) else None
-    return {**entry, "result": "mismatch" if state == "mismatch" else "ok", "answer": answer}
+    if state != "mismatch":
+        return {**entry, "result": "ok", "answer": answer}
+    return {**entry, "result": "mismatch", "answer": answer, "failing_rules": _failing_rules(api, answer)}
+
+
+def _failing_rules(api: Api, answer: dict[str, Any]) -> list[dict[str, str]]:
+    """The checks the mismatched order fails, read from the order itself ([{rule, detail}])."""
+    ebp_code, order_no = answer.get("ebp_code"), answer.get("order_no")
+    if not ebp_code or not order_no:
+        return []
+    try:
+        order = api.json("compliance", "GET", f"/v1/compliance/orders/{_seg(str(ebp_code))}/{_seg(str(order_no))}")
+    except CliError as exc:
+        if exc.code != Exit.REFUSED:
+            raise
+        return []
+    checks = order.get("checks") if isinstance(order, dict) else None
+    return [
+        {"rule": str(c.get("rule")), "detail": str(c.get("detail") or "")}
+        for c in checks or []
+        if isinstance(c, dict) and c.get("passed") is False
+    ]
 
 
 #: states an order is still held in after it was compared again (the exit code is 1 for these)
@@ -568,9 +758,13 @@ def events_replay(
 ) -> None:
     """Deliver a dead delivery of a subscription again."""
     context = _ctx(ctx)
-    with context.api(context.token()) as api:
+    with context.authed() as api:
         result = api.json(service, "POST", f"/v1/subscriptions/{_seg(subscription)}/deliveries/{_seg(delivery)}/replay")
-    _print_json(result)
+    if context.as_json:
+        _print_json(result)
+        return
+    state = result.get("state") or result.get("status") if isinstance(result, dict) else None
+    typer.echo(f"delivery {delivery} of subscription {subscription} is {state or 'queued again'}")
 
 
 if __name__ == "__main__":  # pragma: no cover

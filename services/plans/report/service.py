@@ -3,11 +3,16 @@ SBU as inline SVG with the figures written on it (no JavaScript, one currency pe
 KPIs and pacing, the experiments' decisions and lift, the innovation tasks and the customs picture.
 
 Everything comes from plans' own tables and the read models the other services' events keep (plans calls no one).
-Money in several currencies is converted only with the plan's exchange rates, and the rate is printed beside it.
+Money in several currencies is converted only with the plan's exchange rates, and the rate is printed beside it;
+a rate older than ``STALE_RATE_DAYS`` on the report's day is flagged beside every figure it converts.
+
+Figures are written as a reader wants them: money and ROAS to two decimals, pacing as a verdict a CMO acts on
+(``PACING_MARGIN`` is the stated margin), every lift with its 95 % interval and the sample it rests on.
 """
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -52,9 +57,40 @@ def percent(value: Decimal | None) -> str:
     return "—" if value is None else f"{Decimal(value) * 100:.1f} %"
 
 
+def two_places(value: Decimal | str | None) -> str:
+    """A ratio such as ROAS to two decimals: 3.6593 → "3.66"."""
+    return "—" if value is None else f"{Decimal(value):,.2f}"
+
+
+#: a rate older than this on the day of the report is flagged beside every figure it converts
+STALE_RATE_DAYS = 30
+
+
+def rate_age(rate: Any, today: date) -> int | None:
+    """Days between the rate's ``as_of`` and ``today`` (None when the date cannot be read)."""
+    as_of = rate["as_of"] if isinstance(rate, dict) else rate.as_of
+    try:
+        return (today - date.fromisoformat(str(as_of)[:10])).days
+    except ValueError:
+        return None
+
+
+def stale_rates(rates: Any, today: date) -> list[str]:
+    """The flag of each rate among ``rates`` older than ``STALE_RATE_DAYS``: "the CNY rate of 2026-01-02 is 339 days
+    old"."""
+    flags = []
+    for r in rates or []:
+        age = rate_age(r, today)
+        if age is not None and age > STALE_RATE_DAYS:
+            get = r.get if isinstance(r, dict) else lambda k, r=r: getattr(r, k)
+            flags.append(f"the {get('currency')} rate of {str(get('as_of'))[:10]} is {age} days old")
+    return flags
+
+
 TEMPLATES.filters["dec"] = lambda v: "—" if v is None else format_decimal(Decimal(v))
 TEMPLATES.filters["money"] = lambda m: "—" if m is None else money_text(m.amount, m.currency)
 TEMPLATES.filters["pct"] = percent
+TEMPLATES.filters["two"] = two_places
 
 # each SBU is a label line above its two bars, the figures written right of the bars; 720 wide fits A4 portrait
 CHART_LEFT, CHART_WIDTH, VALUE_WIDTH, ROW = 0, 400, 320, 50
@@ -95,6 +131,8 @@ class Bar:
     spend_width: int
     #: why the spend bar is missing or how it was converted, printed in the chart
     note: str = ""
+    #: the stale rates the conversion used, flagged beside the figure
+    stale: tuple[str, ...] = ()
 
 
 @dataclass
@@ -102,19 +140,20 @@ class ChartGroup:
     """One scale: every amount on it is in ``currency``."""
 
     currency: str
-    rows: list[tuple[str, Decimal | None, Decimal | None, str]] = field(default_factory=list)
+    #: (label, budget, spend, note, stale rates)
+    rows: list[tuple[str, Decimal | None, Decimal | None, str, tuple[str, ...]]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     def bars(self) -> list[Bar]:
-        amounts = [b for _, b, _, _ in self.rows if b is not None] + [s for _, _, s, _ in self.rows if s is not None]
+        amounts = [r[1] for r in self.rows if r[1] is not None] + [r[2] for r in self.rows if r[2] is not None]
         top = max([*amounts, Decimal(0)])
 
         def width(v: Decimal | None) -> int:
             return 0 if not v or not top else max(1, int(v / top * CHART_WIDTH))
 
         return [
-            Bar(label, 18 + i * ROW, budget, width(budget), spend, width(spend), note)
-            for i, (label, budget, spend, note) in enumerate(self.rows)
+            Bar(label, 18 + i * ROW, budget, width(budget), spend, width(spend), note, stale)
+            for i, (label, budget, spend, note, stale) in enumerate(self.rows)
         ]
 
     def height(self) -> int:
@@ -123,10 +162,10 @@ class ChartGroup:
 
 def budget_bars(rows: list[tuple[str, Decimal, Decimal | None]]) -> list[Bar]:
     """Bar geometry for (label, budget, spend) rows in one currency, scaled to the largest amount."""
-    return ChartGroup("", [(label, budget, spend, "") for label, budget, spend in rows]).bars()
+    return ChartGroup("", [(label, budget, spend, "", ()) for label, budget, spend in rows]).bars()
 
 
-def chart_groups(cells: list[Any]) -> list[ChartGroup]:
+def chart_groups(cells: list[Any], today: date | None = None) -> list[ChartGroup]:
     """Budget and spend of each live SBU on the scale of its currency: spend in another currency is drawn on the
     budget's scale only converted with a named rate, else on its own currency's scale."""
     groups: dict[str, ChartGroup] = {}
@@ -138,34 +177,48 @@ def chart_groups(cells: list[Any]) -> list[ChartGroup]:
         label = f"{c.customer.name} × {c.channel.name}"
         budget, currency = c.budget.amount, c.budget.currency
         if not c.performance_known:
-            group(currency).rows.append((label, budget, None, "spend not yet known"))
+            group(currency).rows.append((label, budget, None, "spend not yet known", ()))
         elif c.spend.currency == currency:
-            group(currency).rows.append((label, budget, c.spend.amount, ""))
+            group(currency).rows.append((label, budget, c.spend.amount, "", ()))
         elif c.budget_use is not None:
             rate = "; ".join(f"1 {r.currency} = {r.rate} {c.budget.currency}" for r in c.budget_use.rates)
             note = f"spend {money_text(c.spend.amount, c.spend.currency)} at {rate}"
-            group(currency).rows.append((label, budget, c.budget_use.spend.amount, note))
+            stale = tuple(stale_rates(c.budget_use.rates, today or date.today()))
+            group(currency).rows.append((label, budget, c.budget_use.spend.amount, note, stale))
         else:
-            group(currency).rows.append((label, budget, None, f"spend in {c.spend.currency}: no rate, see below"))
-            group(c.spend.currency).rows.append((label, None, c.spend.amount, f"budget in {currency}, no rate"))
+            group(currency).rows.append((label, budget, None, f"spend in {c.spend.currency}: no rate, see below", ()))
+            group(c.spend.currency).rows.append((label, None, c.spend.amount, f"budget in {currency}, no rate", ()))
     return [groups[k] for k in sorted(groups)]
+
+
+#: "at risk" when the share of the budget spent runs ahead of the share of time gone by more than this (and
+#: "behind" when it lags by more): 10 percentage points
+PACING_MARGIN = Decimal("0.10")
 
 
 def pacing(outcome: CampaignOutcome, today: date) -> dict[str, Any]:
     """How far through its budget a campaign is against how far through its dates, on the day its figures were
-    computed (not the day the report is printed: spend after that day is not known yet)."""
+    computed (not the day the report is printed: spend after that day is not known yet).
+
+    The verdict is what a CMO acts on: ``over budget`` once more than the whole budget is spent, ``at risk``
+    while spend runs ahead of time by more than ``PACING_MARGIN`` (the budget will run out before the dates
+    do), ``behind`` while it lags by more, ``on pace`` otherwise."""
     today = min(today, outcome.as_of.date())
     days = (outcome.ends_on - outcome.starts_on).days + 1
     elapsed = min(max((today - outcome.starts_on).days + 1, 0), days)
     time_share = ratio(elapsed, days)
     spend_share = ratio(outcome.spend_amount, outcome.budget_amount)
     index = ratio(spend_share, time_share) if spend_share is not None and time_share else None
-    if index is None:
-        verdict = "not started" if elapsed == 0 else "—"
-    elif index > Decimal("1.15"):
-        verdict = "ahead of plan"
-    elif index < Decimal("0.85"):
-        verdict = "behind plan"
+    if spend_share is not None and spend_share > 1:
+        verdict = "over budget"
+    elif elapsed == 0:
+        verdict = "not started"
+    elif spend_share is None or time_share is None:
+        verdict = "—"
+    elif spend_share - time_share > PACING_MARGIN:
+        verdict = "at risk"
+    elif time_share - spend_share > PACING_MARGIN:
+        verdict = "behind"
     else:
         verdict = "on pace"
     return {"time_share": time_share, "spend_share": spend_share, "index": index, "verdict": verdict}
@@ -188,19 +241,78 @@ def campaign_rows(outcomes: list[CampaignOutcome], sbu_labels: dict[str, str], t
     return rows
 
 
-def observed_lift(variants: list[dict[str, Any]], winner: str | None) -> Decimal | None:
-    """The winner's conversion rate (conversions per impression) relative to the other arms' pooled rate."""
+@dataclass(frozen=True)
+class Lift:
+    """The winner's conversion rate (conversions per impression) against the other arms' pooled rate: the relative
+    lift, its 95 % interval and the sample both rest on."""
+
+    estimate: Decimal
+    low: Decimal | None
+    high: Decimal | None
+    winner_impressions: int
+    winner_conversions: int
+    others_impressions: int
+    others_conversions: int
+
+    def text(self) -> str:
+        return signed_percent(self.estimate)
+
+    def interval_text(self) -> str:
+        if self.low is None or self.high is None:
+            return "interval not computable"
+        return f"95 % interval {signed_percent(self.low)} to {signed_percent(self.high)}"
+
+    def sample_text(self) -> str:
+        return (
+            f"{self.winner_conversions:,} of {self.winner_impressions:,} impressions against "
+            f"{self.others_conversions:,} of {self.others_impressions:,}"
+        )
+
+
+def signed_percent(value: Decimal) -> str:
+    return f"{value * 100:+.1f} %".replace("+0.0 %", "0.0 %").replace("-0.0 %", "0.0 %")
+
+
+#: the 97.5 % quantile of the normal distribution: a 95 % two-sided interval
+Z_95 = 1.959963984540054
+
+
+def lift_of(variants: list[dict[str, Any]], winner: str | None) -> Lift | None:
+    """The winner against the other arms pooled, with the delta-method interval of the relative lift (the
+    variance campaigns' analysis uses: σT²/(μC²nT) + σC²μT²/(μC⁴nC), σ² = μ(1 − μ))."""
     if not winner:
         return None
     mine = [v for v in variants if v["key"] == winner]
     others = [v for v in variants if v["key"] != winner]
     if not mine or not others:
         return None
-    rate = ratio(mine[0]["conversions"], mine[0]["impressions"])
-    base = ratio(sum(v["conversions"] for v in others), sum(v["impressions"] for v in others))
-    if rate is None or not base:
+    nt, xt = int(mine[0]["impressions"]), int(mine[0]["conversions"])
+    nc, xc = sum(int(v["impressions"]) for v in others), sum(int(v["conversions"]) for v in others)
+    if not nt or not nc or not xc:
         return None
-    return (rate / base - 1).quantize(Decimal("0.0001"))
+    mt, mc = xt / nt, xc / nc
+    estimate = (Decimal(xt) / nt) / (Decimal(xc) / nc) - 1
+    low = high = None
+    variance = mt * (1 - mt) / (mc**2 * nt) + mc * (1 - mc) * mt**2 / (mc**4 * nc)
+    if nt > 1 and nc > 1 and variance > 0:
+        half = Z_95 * math.sqrt(variance)
+        low, high = Decimal(mt / mc - 1 - half), Decimal(mt / mc - 1 + half)
+    q = Decimal("0.0001")
+    return Lift(
+        estimate.quantize(q),
+        None if low is None else low.quantize(q),
+        None if high is None else high.quantize(q),
+        nt,
+        xt,
+        nc,
+        xc,
+    )
+
+
+def observed_lift(variants: list[dict[str, Any]], winner: str | None) -> Decimal | None:
+    """The winner's relative lift alone (see :func:`lift_of`)."""
+    lift = lift_of(variants, winner)
+    return None if lift is None else lift.estimate
 
 
 def customs_picture(orders: list[CustomsOrder]) -> dict[str, Any]:
@@ -232,7 +344,7 @@ async def render_report(session: AsyncSession, principal: Principal, plan_id: st
     segments = await _rows(session, scoped(Segment, org).where(Segment.plan_id == plan_id).order_by(Segment.name))
     positioning = await session.scalar(scoped(Positioning, org).where(Positioning.plan_id == plan_id))
     live = [c for c in grid.cells if c.status != "retired"]
-    groups = chart_groups(live)
+    groups = chart_groups(live, today)
     labels = {c.sbu_id: f"{c.customer.name} × {c.channel.name} × {c.product.name}" for c in grid.cells}
 
     plan_sbus = select(Sbu.id).where(Sbu.org_id == org, Sbu.plan_id == plan_id)
@@ -282,7 +394,7 @@ async def render_report(session: AsyncSession, principal: Principal, plan_id: st
             {
                 "outcome": e,
                 "campaign": by_campaign.get(e.campaign_id),
-                "lift": observed_lift(by_campaign[e.campaign_id].variants, e.winner)
+                "lift": lift_of(by_campaign[e.campaign_id].variants, e.winner)
                 if e.campaign_id in by_campaign
                 else None,
             }
@@ -291,5 +403,8 @@ async def render_report(session: AsyncSession, principal: Principal, plan_id: st
         "innovations": innovations,
         "customs": customs_picture(orders),
         "money_text": money_text,
+        "stale": lambda rates: stale_rates(rates, today),
+        "stale_rate_days": STALE_RATE_DAYS,
+        "pacing_margin": percent(PACING_MARGIN).replace(".0 %", ""),
     }
     return TEMPLATES.get_template("plan_report.html").render(**context)
