@@ -28,6 +28,7 @@ from shared.observability import InputGuardMiddleware, Metrics, ObservabilityMid
 from shared.openapi import install_openapi, refuse_unknown_query
 from shared.outbound import OutboundPolicy
 from shared.settings import ServiceSettings
+from shared.tenant_limits import TenantLimitMiddleware
 
 Hook = Callable[[FastAPI], Awaitable[None]]
 
@@ -89,7 +90,9 @@ def build_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        engine = make_engine(settings.resolved_database_url())
+        engine = make_engine(
+            settings.resolved_database_url(), pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
+        )
         ctx.engine = engine
         ctx.sessionmaker = make_sessionmaker(engine)
         own_client = http_client is None
@@ -165,6 +168,8 @@ def build_app(
         app.add_middleware(IdempotencyMiddleware, model=idempotency_model)
         declare_idempotency_conflicts(app)
     install_openapi(app, extra_schemes=security_schemes, idempotent_posts=idempotency_model is not None)
+    if settings.org_requests:
+        app.add_middleware(TenantLimitMiddleware, rate=settings.org_requests, storage=settings.rate_limit_url)
     app.add_middleware(InputGuardMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(ObservabilityMiddleware, metrics=ctx.metrics)
     if settings.cors_origins:

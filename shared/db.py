@@ -182,6 +182,8 @@ PING_AFTER_IDLE_SECONDS = 5.0
 
 def make_engine(url: str, *, ping_after_idle: float = PING_AFTER_IDLE_SECONDS, **kwargs: Any) -> AsyncEngine:
     if is_sqlite(url):
+        for name in ("pool_size", "max_overflow"):  # one file, one writer: the PostgreSQL pool settings do not apply
+            kwargs.pop(name, None)
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
 
         @event.listens_for(engine.sync_engine, "connect")

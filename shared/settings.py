@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
+from limits import parse
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -47,6 +48,16 @@ class ServiceSettings(BaseSettings):
     relay_lease_seconds: float = Field(60.0, ge=1, le=3600)
     #: days delivered events, their attempts, consumed-event records are kept (pending deliveries always are)
     events_retention_days: float = Field(30.0, ge=4, le=3650)
+    #: PostgreSQL connections each process keeps, and may add under load: (pool + overflow) × processes must stay
+    #: under the server's max_connections (100 by default; see deploy/ for the shipped arithmetic)
+    db_pool_size: int = Field(10, ge=1, le=200, validation_alias=_global("XBM_DB_POOL_SIZE"))
+    db_max_overflow: int = Field(20, ge=0, le=200, validation_alias=_global("XBM_DB_MAX_OVERFLOW"))
+    #: requests one organisation may make (``6000/minute``; a request costs 1 plus 1 per 64 KiB of body); unset:
+    #: no limit
+    org_requests: str | None = Field(None, validation_alias=_global("XBM_ORG_REQUESTS"))
+    #: where request limits (and plans' failed logins) are counted: Redis (``redis://host:6379/0``) shared by every
+    #: replica; in memory (per process) when not set
+    rate_limit_url: str | None = Field(None, validation_alias=_global("XBM_RATE_LIMIT_URL"))
     #: webhook subscriptions one organisation may hold (each event is one delivery per subscription)
     max_subscriptions_per_org: int = Field(25, ge=1, le=1000)
     #: networks webhooks may be sent to although they are private (CIDRs); loopback is allowed in development
@@ -59,6 +70,16 @@ class ServiceSettings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, validation_alias=_global("XBM_CORS_ORIGINS"), max_length=100
     )
+
+    @field_validator("org_requests")
+    @classmethod
+    def _check_org_requests(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                parse(value)
+            except ValueError as exc:
+                raise ValueError(f"XBM_ORG_REQUESTS: {exc} (write e.g. 6000/minute)") from exc
+        return value
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -55,7 +55,7 @@ def create_app(settings: PlansSettings | None = None, http_client: httpx.AsyncCl
     def revocations(_: FastAPI) -> Callable[[], Awaitable[list[str]]]:
         # plans reads its own table, on an engine of its own: the refresh never queues behind (or is counted
         # among) the statements of the request that happened to trigger it
-        engine = make_engine(settings.resolved_database_url())
+        engine = make_engine(settings.resolved_database_url(), pool_size=1, max_overflow=0)
         context.revocation_engine = engine
         sessions = make_sessionmaker(engine)
 

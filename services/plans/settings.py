@@ -20,9 +20,6 @@ class PlansSettings(ServiceSettings):
     previous_signing_key: SecretStr | None = None
     #: access-token lifetime; never more than an hour, so a leaked token is short-lived even if not revoked
     token_ttl_seconds: int = Field(900, ge=60, le=MAX_TOKEN_LIFETIME)
-    #: where failed token exchanges and bootstrap attempts are counted: Redis (``redis://host:6379/0``) shared
-    #: by every replica; in memory (per process) when not set
-    rate_limit_url: str | None = Field(None, validation_alias=AliasChoices("XBM_RATE_LIMIT_URL"))
     #: failed attempts allowed per client address, and per API-key prefix (``limits`` notation)
     auth_failures_per_address: str = "20/minute"
     auth_failures_per_key: str = "10/minute"

@@ -345,7 +345,9 @@ def relay_main(
     configure_logging(settings.log_level)
 
     async def main() -> None:
-        engine = make_engine(settings.resolved_database_url())
+        engine = make_engine(
+            settings.resolved_database_url(), pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
+        )
         sessionmaker = make_sessionmaker(engine)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

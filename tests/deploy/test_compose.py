@@ -112,3 +112,14 @@ def test_the_services_trust_forwarded_addresses_from_the_gateway_alone_and_share
     config = (ROOT / "deploy" / "nginx" / "nginx.conf").read_text()
     assert "proxy_set_header X-Forwarded-For $remote_addr;" in config
     assert "--forwarded-allow-ips" in (ROOT / "deploy" / "Dockerfile").read_text()
+
+
+def test_the_database_connections_of_every_process_fit_postgresql_s_default_limit(compose: dict) -> None:
+    env = compose["x-service"]["environment"]
+    per_process = int(env["XBM_DB_POOL_SIZE"]) + int(env["XBM_DB_MAX_OVERFLOW"])
+    processes = [
+        n for n, s in compose["services"].items() if "SERVICE" in s.get("environment", {}) or n.endswith("-relay")
+    ]
+    assert len(processes) == 6
+    assert len(processes) * per_process <= 97  # 100, less the 3 kept for superusers
+    assert env["XBM_ORG_REQUESTS"]

@@ -177,3 +177,14 @@ def test_every_ingress_backend_is_a_service_port(resources: list[dict]) -> None:
                 backend = entry["backend"]["service"]
                 ports = {p["name"] for p in services[backend["name"]]["spec"]["ports"]}
                 assert backend["port"]["name"] in ports
+
+
+def test_the_database_connections_of_every_replica_fit_postgresql_s_default_limit(resources: list[dict]) -> None:
+    data = _of_kind(resources, "ConfigMap")["xbm-config"]["data"]
+    per_process = int(data["XBM_DB_POOL_SIZE"]) + int(data["XBM_DB_MAX_OVERFLOW"])
+    autoscalers = _of_kind(resources, "HorizontalPodAutoscaler")
+    deployments = _of_kind(resources, "Deployment")
+    most = sum(doc["spec"]["maxReplicas"] for doc in autoscalers.values())
+    most += sum(deployments[f"{name}-relay"]["spec"]["replicas"] for name in SERVICES)
+    assert most * per_process <= 97, most
+    assert data["XBM_ORG_REQUESTS"] and data["XBM_RATE_LIMIT_URL"].startswith("redis://")

@@ -19,18 +19,12 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 
 from shared.errors import TooManyRequests, Unauthorized
+from shared.tenant_limits import storage_url
 
 #: attempts from one address are checked and counted one at a time (striped, so memory stays bounded)
 STRIPES = 256
 #: how much of a presented API key identifies "the same key" for counting (xbm_ plus 8 characters)
 PREFIX_LENGTH = 12
-
-
-def storage_url(url: str | None) -> str:
-    """``redis://…`` as the asynchronous storage `limits` expects; memory when no URL is given."""
-    if not url:
-        return "async+memory://"
-    return url if url.startswith("async+") else f"async+{url}"
 
 
 class GuessLimiter:
