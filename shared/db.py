@@ -3,6 +3,7 @@ dialect-neutral insert-if-absent / upsert statements with the answer to lock con
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 import weakref
@@ -16,7 +17,7 @@ from fastapi import Depends, Request
 from sqlalchemy import BigInteger, DateTime, MetaData, String, event, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.compiler import compiles
@@ -180,10 +181,21 @@ def is_sqlite(url: str) -> bool:
 PING_AFTER_IDLE_SECONDS = 5.0
 
 
+def _private_file(url: str) -> None:
+    """An embedded database is created readable by its owner alone (0600): it holds what the services keep, and
+    SQLite gives its journal files the database file's mode."""
+    path = make_url(url).database
+    if not path or path == ":memory:" or os.path.exists(path):
+        return
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+
+
 def make_engine(url: str, *, ping_after_idle: float = PING_AFTER_IDLE_SECONDS, **kwargs: Any) -> AsyncEngine:
     if is_sqlite(url):
         for name in ("pool_size", "max_overflow"):  # one file, one writer: the PostgreSQL pool settings do not apply
             kwargs.pop(name, None)
+        _private_file(url)
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
 
         @event.listens_for(engine.sync_engine, "connect")

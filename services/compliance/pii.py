@@ -1,5 +1,5 @@
-"""Buyer and payer ID numbers (and source secrets) at rest: AES-GCM encrypted, found by a keyed hash, masked
-in every JSON answer. Only the declaration XML carries an ID number in full."""
+"""Buyer and payer ID numbers, source secrets and platforms' raw deliveries at rest: AES-GCM encrypted, found by a
+keyed hash, masked in every JSON answer. Only the declaration XML carries an ID number in full."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from shared.secrets import load_or_create_secret
 
 KEY_FILE = "compliance-pii.key"
+#: marks bytes sealed by :meth:`Pii.seal` (a raw body never starts with it: platforms send JSON)
+SEALED = b"XBM-SEALED-1:"
 
 
 def mask(value: str) -> str:
@@ -55,6 +57,18 @@ class Pii:
     def decrypt(self, token: str, context: str) -> str:
         raw = base64.b64decode(token)
         return self._aead.decrypt(raw[:12], raw[12:], context.encode()).decode()
+
+    def seal(self, plain: bytes, context: str) -> bytes:
+        """Bytes at rest (a platform's raw delivery): ``SEALED`` + nonce + ciphertext."""
+        nonce = os.urandom(12)
+        return SEALED + nonce + self._aead.encrypt(nonce, plain, context.encode())
+
+    def open(self, stored: bytes, context: str) -> bytes:
+        """What :meth:`seal` sealed; bytes stored before bodies were sealed are returned as they are."""
+        if not stored.startswith(SEALED):
+            return stored
+        raw = stored[len(SEALED) :]
+        return self._aead.decrypt(raw[:12], raw[12:], context.encode())
 
     def lookup_hash(self, value: str) -> str:
         return hmac.new(self._lookup, value.strip().upper().encode(), hashlib.sha256).hexdigest()

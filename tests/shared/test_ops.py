@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
 import httpx
 from sqlalchemy import text
 
+from services.compliance.pii import KEY_FILE, Pii
 from services.plans.app import MIGRATIONS as PLANS_MIGRATIONS
 from services.plans.app import create_app as create_plans
 from services.plans.settings import PlansSettings
@@ -70,3 +72,14 @@ async def test_readyz_refuses_until_the_schema_is_at_head(db_url: str, tmp_path:
             await conn.execute(text("UPDATE alembic_version SET version_num = 'stale'"))
         await engine.dispose()
         assert (await client.get("/readyz")).status_code == 503
+
+
+async def test_the_embedded_database_and_the_pii_key_are_readable_by_their_owner_alone(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'data' / 'compliance.db'}")
+    async with engine.begin() as connection:
+        await connection.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+    await engine.dispose()
+    Pii.from_setting(None, tmp_path / "data")
+    for name in ("compliance.db", KEY_FILE):
+        mode = stat.S_IMODE((tmp_path / "data" / name).stat().st_mode)
+        assert mode == 0o600, (name, oct(mode))

@@ -47,12 +47,19 @@ def _codes(source: Source) -> dict[str, Any]:
     return {c: getattr(source, c) for c in ("ebp_code", "ebp_name", "ebc_code", "trade_direction")}
 
 
+def body_context(org_id: str) -> str:
+    """What a raw delivery's encryption is bound to (a body copied to another organisation does not open)."""
+    return f"delivery:{org_id}"
+
+
 async def _store(
-    session: AsyncSession, source: Source, dedupe_key: str, topic: str, body: bytes
+    session: AsyncSession, pii: Pii, source: Source, dedupe_key: str, topic: str, body: bytes
 ) -> PlatformDelivery | None:
-    """The raw delivery, first and once; None for a redelivery."""
+    """The raw delivery, first and once, sealed (it holds buyers' names, addresses, phones and ID numbers); None
+    for a redelivery."""
     values = {"id": new_id(), "org_id": source.org_id, "source_id": source.id, "dedupe_key": dedupe_key[:200],
-              "topic": topic, "body": body, "received_at": utcnow(), "outcome": "received"}  # fmt: skip
+              "topic": topic, "body": pii.seal(body, body_context(source.org_id)), "received_at": utcnow(),
+              "outcome": "received"}  # fmt: skip
     if not await insert_ignore(session, PlatformDelivery, values, ["source_id", "dedupe_key"]):
         return None
     return await session.get(PlatformDelivery, values["id"])
@@ -87,7 +94,7 @@ async def receive(
 ) -> Ingested:
     """A verified Shopify or WooCommerce delivery: stored, then routed on its topic; always acknowledged."""
     topic = topic_of(source, headers)
-    delivery = await _store(session, source, dedupe_key, topic, body)
+    delivery = await _store(session, pii, source, dedupe_key, topic, body)
     if delivery is None:
         return await _redelivered(session, source, dedupe_key)
     data, error = _parse(body)
@@ -163,7 +170,7 @@ async def _apply_waiting(session: AsyncSession, pii: Pii, source: Source, order:
     )
     for waiting in (await session.execute(stmt)).scalars().all():
         if waiting.topic == "refunds/create":
-            data, _ = _parse(waiting.body)
+            data, _ = _parse(pii.open(waiting.body, body_context(source.org_id)))
             refund, lines = _refund_of(data or {})
             _done(waiting, await lifecycle.refund_known(session, pii, order, refund, lines), order=order)
         else:
