@@ -616,6 +616,9 @@ def klaviyo_campaign_values(payload: Any, options: Options) -> Parsed:
         if campaign_id is None:
             skipped.append(Skipped(where, "no campaign_id grouping"))
             continue
+        if _get(stats, "recipients", "delivered") is None:
+            skipped.append(Skipped(where, "no recipients or delivered statistic: opens cannot be set against sends"))
+            continue
         sends = _count(_get(stats, "recipients", "delivered"), f"{where}.recipients")
         opens = _count(_get(stats, "opens_unique", "opens"), f"{where}.opens_unique")
         rows.append(
