@@ -171,6 +171,27 @@ def pacing(outcome: CampaignOutcome, today: date) -> dict[str, Any]:
     return {"time_share": time_share, "spend_share": spend_share, "index": index, "verdict": verdict}
 
 
+def count_text(value: Decimal | int) -> str:
+    """Conversions as the platforms count them: thousands separated, fractions only when there are some."""
+    number = Decimal(value)
+    if number == number.to_integral_value():
+        return f"{int(number):,}"
+    return f"{number.normalize():,f}"
+
+
+def released_roas(o: CampaignOutcome) -> dict[str, Any]:
+    """Released ROAS (customs-released revenue, returns deducted, / spend) beside the claimed one, and the gap;
+    None until campaigns announced released revenue."""
+    if o.released_revenue_amount is None:
+        return {"released_revenue": None, "released_roas": None, "roas_gap": None}
+    claimed, released = ratio(o.revenue_amount, o.spend_amount), ratio(o.released_revenue_amount, o.spend_amount)
+    return {
+        "released_revenue": o.released_revenue_amount,
+        "released_roas": released,
+        "roas_gap": None if claimed is None or released is None else claimed - released,
+    }
+
+
 def campaign_rows(outcomes: list[CampaignOutcome], sbu_labels: dict[str, str], today: date) -> list[dict[str, Any]]:
     rows = []
     for o in outcomes:
@@ -181,7 +202,9 @@ def campaign_rows(outcomes: list[CampaignOutcome], sbu_labels: dict[str, str], t
                 "ctr": ratio(o.clicks, o.impressions),
                 "cvr": ratio(o.conversions, o.clicks),
                 "cpa": None if not o.conversions else (o.spend_amount / o.conversions),
+                "conversions": count_text(o.conversions),
                 "roas": ratio(o.revenue_amount, o.spend_amount),
+                **released_roas(o),
                 "pacing": pacing(o, today),
             }
         )
@@ -196,8 +219,9 @@ def observed_lift(variants: list[dict[str, Any]], winner: str | None) -> Decimal
     others = [v for v in variants if v["key"] != winner]
     if not mine or not others:
         return None
-    rate = ratio(mine[0]["conversions"], mine[0]["impressions"])
-    base = ratio(sum(v["conversions"] for v in others), sum(v["impressions"] for v in others))
+    # conversions arrive as decimal strings (fractional, as the platforms count them) or, from older events, integers
+    rate = ratio(Decimal(str(mine[0]["conversions"])), mine[0]["impressions"])
+    base = ratio(sum(Decimal(str(v["conversions"])) for v in others), sum(v["impressions"] for v in others))
     if rate is None or not base:
         return None
     return (rate / base - 1).quantize(Decimal("0.0001"))
