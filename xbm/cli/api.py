@@ -100,10 +100,24 @@ class Api:
     def __exit__(self, *_: object) -> None:
         self.close()
 
-    def call(self, service: Service, method: str, path: str, *, json: Any = None) -> httpx.Response:
-        """Send one request; a 2xx comes back, everything else ends the command with its exit code."""
+    def call(
+        self,
+        service: Service,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        content: bytes | None = None,
+        content_type: str | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """Send one request (a JSON body, or ``content`` as it is); a 2xx comes back, everything else ends the
+        command with its exit code."""
+        headers = {"content-type": content_type} if content_type else None
         try:
-            response = self._client(service).request(method, path, json=json)
+            response = self._client(service).request(
+                method, path, json=json, content=content, headers=headers, params=params
+            )
         except httpx.TransportError as exc:
             detail = str(exc) or type(exc).__name__
             raise CliError(f"cannot reach {service} at {self.urls[service]}: {detail}", Exit.UNREACHABLE) from exc

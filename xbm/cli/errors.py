@@ -15,6 +15,9 @@ class Exit(IntEnum):
     UNREACHABLE = 3
     #: no token, or the token expired or was refused: run `xbm login`
     NOT_LOGGED_IN = 4
+    #: `metrics import`: stored, but the report names platform campaigns no campaign's external_refs names
+    #: (their rows are listed on stderr and were not stored)
+    PARTLY_IMPORTED = 5
 
 
 class CliError(Exception):
