@@ -20,6 +20,8 @@ router = APIRouter(prefix="/v1", tags=["campaigns"])
 MetricsWriter = Annotated[Principal, Depends(require("specialist", "integration"))]
 Format = Literal[FORMATS]  # type: ignore[valid-type]
 
+#: the services' body limit (``max_body_bytes``): a larger report is 413 before it is read
+MAX_BODY = 1_048_576
 _BODY = {
     "requestBody": {
         "required": True,
@@ -27,8 +29,8 @@ _BODY = {
         "CSV (the Google Ads UI or Meta Ads Manager export, UTF-8 or UTF-16)",
         "content": {
             "application/json": {"schema": {}},
-            "text/csv": {"schema": {"type": "string"}},
-            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+            "text/csv": {"schema": {"type": "string", "maxLength": MAX_BODY}},
+            "application/octet-stream": {"schema": {"type": "string", "format": "binary", "maxLength": MAX_BODY}},
         },
     }
 }
@@ -46,7 +48,8 @@ async def import_metrics(
     session: DbSession,
     format: Annotated[Format | None, Query(description="the report's format; recognised when left out")] = None,
     currency: Annotated[
-        str | None, Query(pattern=r"^[A-Z]{3}$", description="the account's currency, when the report has none")
+        str | None,
+        Query(max_length=3, pattern=r"^[A-Z]{3}$", description="the account's currency, when the report has none"),
     ] = None,
     account_id: Annotated[
         str | None, Query(max_length=100, description="the account, when the report does not name it")
