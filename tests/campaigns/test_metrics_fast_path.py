@@ -229,7 +229,8 @@ def test_the_row_columns_hold_the_per_row_parameters() -> None:
     conversions_type = MetricRow.__table__.c.conversions.type  # fractional conversions, in 10^-6 units
     assert columns["conversions"] == [conversions_type.process_bind_param(v["conversions"], None) for v in per_row]
     assert columns["conversions"] == [5_000_000, 5_000_000, 2_375_000]
-    assert columns["cost"] == [1, 120000, 70000] and columns["revenue"] == [99999999999999, 35000, 0]
+    # metric money in micros (6 places: an ad platform's cost_micros kept exactly)
+    assert columns["cost"] == [100, 12000000, 7000000] and columns["revenue"] == [9999999999999900, 3500000, 0]
     assert columns["org_id"] == "o" and columns["campaign_id"] == "c"
 
 

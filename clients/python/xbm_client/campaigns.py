@@ -586,6 +586,7 @@ RowMoney = TypedDict(
         'currency': "str",
     },
 )
+"""An amount of a metric row: up to 6 decimal places, so an ad platform's micros are kept exactly."""
 
 
 SbuPerformanceOut = TypedDict(

@@ -1312,7 +1312,10 @@ export interface components {
             released_roas: string | null;
             spend: components["schemas"]["MoneyOut"];
         };
-        /** RowMoney */
+        /**
+         * RowMoney
+         * @description An amount of a metric row: up to 6 decimal places, so an ad platform's micros are kept exactly.
+         */
         RowMoney: {
             /** Amount */
             amount: number | string;

@@ -13,6 +13,8 @@ from shared.money import MoneyAmount
 
 #: conversions are counted as the platforms count them: fractions (data-driven attribution) to 6 places
 CONVERSION_SCALE = 6
+#: a metric row's money to 6 places: the ad platforms' micros (Google Ads' cost_micros) kept exactly
+METRIC_MONEY_SCALE = 6
 
 
 class Campaign(IdMixin, OrgMixin, TimestampMixin, Base):
@@ -54,9 +56,9 @@ class MetricRow(IdMixin, OrgMixin, TimestampMixin, Base):
     variant: Mapped[str] = mapped_column(String(64), default="")
     impressions: Mapped[int] = mapped_column(BigInteger, default=0)
     clicks: Mapped[int] = mapped_column(BigInteger, default=0)
-    cost: Mapped[Decimal] = mapped_column(MoneyAmount())
+    cost: Mapped[Decimal] = mapped_column(ScaledDecimal(METRIC_MONEY_SCALE))
     conversions: Mapped[Decimal] = mapped_column(ScaledDecimal(CONVERSION_SCALE), default=Decimal(0))
-    revenue: Mapped[Decimal] = mapped_column(MoneyAmount())
+    revenue: Mapped[Decimal] = mapped_column(ScaledDecimal(METRIC_MONEY_SCALE))
     sends: Mapped[int] = mapped_column(BigInteger, default=0)
     opens: Mapped[int] = mapped_column(BigInteger, default=0)
     unsubscribes: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -152,9 +152,11 @@ MAX_METRIC_ROWS = 1000
 
 
 class RowMoney(Schema):
+    """An amount of a metric row: up to 6 decimal places, so an ad platform's micros are kept exactly."""
+
     amount: Annotated[
         Decimal,
-        Field(max_digits=18, decimal_places=4, ge=0, le=MAX_METRIC_AMOUNT),
+        Field(max_digits=18, decimal_places=6, ge=0, le=MAX_METRIC_AMOUNT),
         DecimalText(),
         AsDecimalString,
     ]
@@ -244,7 +246,8 @@ def funnels_narrow(rows: list[MetricRowIn]) -> bool:
     return not any(any(map(gt, map(attrgetter(more), rows), map(attrgetter(fewer), rows))) for more, fewer in FUNNEL)
 
 
-#: amounts that every bound of :class:`RowMoney` accepts: below 10¹⁰, at most 4 places, not negative
+#: amounts that every bound of :class:`RowMoney` accepts: below 10¹⁰, at most 4 places (of the 6 allowed; the
+#: rarer 5 or 6 places are left to the declared validators), not negative
 SIMPLE_AMOUNT = r"^[0-9]{1,10}(\.[0-9]{1,4})?$"
 #: conversions every bound of :data:`Conversions` accepts: below 10¹², at most 6 places, not negative
 SIMPLE_CONVERSIONS = r"^[0-9]{1,12}(\.[0-9]{1,6})?$"

@@ -191,7 +191,7 @@ async def sbu_figures(session: AsyncSession, org_id: str, sbu_id: str) -> SbuPer
         return None
     currency, spend, revenue = groups[0]
     spend, revenue = Decimal(spend or 0), Decimal(revenue or 0)
-    roas = k.ratio(revenue, spend)
+    roas = k.ratio(revenue, spend)  # from the exact figures; the event carries them to 4 places (plans' money)
     ids = select(Campaign.id).where(Campaign.org_id == org_id, Campaign.sbu_id == sbu_id)
     _, attributed, returned = await _attributed(
         session, [AttributedOrder.org_id == org_id, AttributedOrder.campaign_id.in_(ids)]
@@ -200,10 +200,10 @@ async def sbu_figures(session: AsyncSession, org_id: str, sbu_id: str) -> SbuPer
     return SbuPerformanceChanged(
         sbu_id=sbu_id,
         currency=currency,
-        spend=spend,
-        revenue=revenue,
+        spend=event_amount(spend),
+        revenue=event_amount(revenue),
         roas=roas,
-        released_revenue=released,
+        released_revenue=event_amount(released),
         released_roas=k.ratio(released, spend),
         as_of=utcnow(),
         campaigns=await campaign_figures(session, org_id, sbu_id),
@@ -211,6 +211,13 @@ async def sbu_figures(session: AsyncSession, org_id: str, sbu_id: str) -> SbuPer
 
 
 MAX_ANNOUNCED_CAMPAIGNS = 200
+EVENT_PLACES = Decimal("0.0001")
+
+
+def event_amount(amount: Decimal) -> Decimal:
+    """An amount as events carry it (4 places, like every amount of money outside the metric rows): a metric
+    row's micros rounded half-even."""
+    return amount.quantize(EVENT_PLACES)
 
 
 async def campaign_figures(session: AsyncSession, org_id: str, sbu_id: str) -> list[CampaignFigures]:
@@ -261,7 +268,7 @@ async def campaign_figures(session: AsyncSession, org_id: str, sbu_id: str) -> l
         .group_by(AttributedOrder.campaign_id)
     )
     for campaign_id, amount, returned in (await session.execute(released)).all():
-        by_campaign[campaign_id].released_revenue = Decimal(amount or 0) - Decimal(returned or 0)
+        by_campaign[campaign_id].released_revenue = event_amount(Decimal(amount or 0) - Decimal(returned or 0))
     for campaign_id, variant, impressions, clicks, conversions, cost, revenue in (await session.execute(stmt)).all():
         by_campaign[campaign_id].variants.append(
             VariantFigures(
@@ -269,8 +276,8 @@ async def campaign_figures(session: AsyncSession, org_id: str, sbu_id: str) -> l
                 impressions=int(impressions or 0),
                 clicks=int(clicks or 0),
                 conversions=Decimal(conversions or 0),
-                spend=Decimal(cost or 0),
-                revenue=Decimal(revenue or 0),
+                spend=event_amount(Decimal(cost or 0)),
+                revenue=event_amount(Decimal(revenue or 0)),
             )
         )
     return list(by_campaign.values())

@@ -21,7 +21,7 @@ from services.campaigns.campaigns.service import record_metrics
 from services.campaigns.platforms.parsers import AMAZON_WINDOWS, Options, Parsed, PlatformRow, Skipped
 from shared.errors import FieldError, Unprocessable
 
-MONEY_PLACES = Decimal("0.0001")
+MONEY_PLACES = Decimal("0.000001")
 
 
 @dataclass
@@ -81,10 +81,15 @@ def _window(campaign: Campaign, ref: ExternalRef, row: PlatformRow, options: Opt
 
 
 def _money(amount: Decimal, where: str) -> str:
-    """An exact amount in XBM's 4 places; a platform's amount needing more is refused, never rounded."""
+    """An exact amount to 6 places (micros); a platform's amount needing more is refused, never rounded."""
     if amount != amount.quantize(MONEY_PLACES):
-        raise Unprocessable(f"{where}: {amount} has more than 4 decimal places; XBM keeps money to 4 places")
-    return format(amount.quantize(MONEY_PLACES), "f")
+        raise Unprocessable(f"{where}: {amount} has more than 6 decimal places; XBM keeps metric money in micros")
+    return format(amount.quantize(MONEY_PLACES).normalize(), "f")
+
+
+def _value(amount: Decimal) -> str:
+    """A claimed conversion value: the platforms send it as a double, so past micros it is rounded half-even."""
+    return format(amount.quantize(MONEY_PLACES).normalize(), "f")
 
 
 CONVERSION_PLACES = Decimal("0.000001")
@@ -175,7 +180,7 @@ async def import_report(
                     "cost": {"amount": _money(figures.cost, f"{where}: cost"), "currency": target.campaign.currency},
                     "conversions": _conversions(figures.conversions),
                     "revenue": {
-                        "amount": _money(figures.value, f"{where}: value"),
+                        "amount": _value(figures.value),
                         "currency": target.campaign.currency,
                     },
                     "sends": figures.sends,

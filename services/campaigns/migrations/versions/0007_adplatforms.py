@@ -1,5 +1,5 @@
-"""platform reports: conversions as decimals (6 places), a campaign's external platform ids, returns deducted
-from attributed orders
+"""platform reports: conversions as decimals (6 places), metric money in micros (6 places), a campaign's external
+platform ids, returns deducted from attributed orders
 
 Revision ID: adplatforms_0007
 Revises: i12_campaigns_hardening
@@ -17,6 +17,8 @@ depends_on = None
 def upgrade() -> None:
     # conversions were whole counts; they are now kept in 10^-6 units (ScaledDecimal(6)), as money is in 10^-4
     op.execute("UPDATE metric_rows SET conversions = conversions * 1000000")
+    # cost and revenue were in 10^-4 units; they are now in 10^-6 (micros, as Google Ads reports cost)
+    op.execute("UPDATE metric_rows SET cost = cost * 100, revenue = revenue * 100")
     with op.batch_alter_table("campaigns", schema=None) as batch_op:
         batch_op.add_column(sa.Column("external_refs", sa.JSON(), server_default="[]", nullable=False))
     with op.batch_alter_table("attributed_orders", schema=None) as batch_op:
@@ -52,3 +54,4 @@ def downgrade() -> None:
     with op.batch_alter_table("campaigns", schema=None) as batch_op:
         batch_op.drop_column("external_refs")
     op.execute("UPDATE metric_rows SET conversions = conversions / 1000000")
+    op.execute("UPDATE metric_rows SET cost = cost / 100, revenue = revenue / 100")
