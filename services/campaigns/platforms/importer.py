@@ -122,9 +122,9 @@ async def import_report(
     unknown: dict[tuple[str | None, str], dict[str, Any]] = {}
     skipped: list[Skipped] = list(parsed.skipped)
     for row in parsed.rows:
-        ref = refs.get(row.campaign_id)
-        if ref is None or (ref.account_id and row.account_id and ref.account_id != row.account_id):
-            entry = unknown.setdefault(
+        found = refs.get(row.campaign_id)
+        if found is None or (found.account_id and row.account_id and found.account_id != row.account_id):
+            unplaced = unknown.setdefault(
                 (row.account_id, row.campaign_id),
                 {
                     "platform": platform,
@@ -132,12 +132,14 @@ async def import_report(
                     "campaign_id": row.campaign_id,
                     "rows": 0,
                     "reason": "no campaign names this platform campaign in its external_refs"
-                    if ref is None
-                    else f"the campaign naming it is in account {ref.account_id}, the report's row in {row.account_id}",
+                    if found is None
+                    else f"the campaign naming it is in account {found.account_id}, the report's row in "
+                    f"{row.account_id}",
                 },
             )
-            entry["rows"] += 1
+            unplaced["rows"] += 1
             continue
+        ref = found
         campaign = campaigns[ref.campaign_id]
         target = placed.setdefault(campaign.id, _Placed(campaign, ref))
         where = f"{platform} campaign {row.campaign_id} on {row.day}"
@@ -197,11 +199,11 @@ async def import_report(
             except ValidationError as exc:
                 error = exc.errors(include_url=False)[0]
                 index = error["loc"][1] if len(error["loc"]) > 1 and isinstance(error["loc"][1], int) else 0
-                day = rows[start + index]["date"]
+                failed_day = rows[start + index]["date"]
                 message = str(error["msg"]).removeprefix("Value error, ")
                 raise FieldError(
                     ("rows", start + index),
-                    f"{platform} campaign {target.ref.external_id} on {day}: {message}",
+                    f"{platform} campaign {target.ref.external_id} on {failed_day}: {message}",
                 ) from None
         bodies.append((target, chunks))
 

@@ -62,5 +62,6 @@ async def order_returned(session: AsyncSession, order: Order, returned_amount: D
     """``order.returned``: how much of a released order's amount came back so far (campaigns deducts it from
     the revenue it attributed to the order's campaign)."""
     event = order_event(OrderReturned, order, order.state)
+    assert isinstance(event, OrderReturned)
     event.returned_amount = returned_amount
     await publish(session, order.org_id, event, utcnow())
