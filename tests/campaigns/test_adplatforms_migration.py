@@ -32,8 +32,8 @@ async def test_stored_figures_read_the_same_after_the_upgrade(databases: Any) ->
         async with engine.begin() as conn:
             await conn.execute(
                 text(
-                    "INSERT INTO campaigns (id, org_id, sbu_id, kind, name, budget_amount, currency, starts_on, ends_on,"
-                    " settings, status, version, created_at, updated_at) VALUES ('c1', 'o1', 's1', 'sem', 'C',"
+                    "INSERT INTO campaigns (id, org_id, sbu_id, kind, name, budget_amount, currency, starts_on,"
+                    " ends_on, settings, status, version, created_at, updated_at) VALUES ('c1', 'o1', 's1', 'sem', 'C',"
                     " 30000000, 'USD', '2026-09-01', '2026-09-30', '{}', 'running', 1, :now, :now)"
                 ),
                 {"now": NOW},
