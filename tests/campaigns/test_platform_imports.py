@@ -114,6 +114,19 @@ async def test_google_ads_reports_fan_out_with_micros_and_fractional_conversions
     assert await _perf(campaigns, tenant, search["id"]) == perf  # the same report again changes nothing
 
 
+async def test_another_organisations_platform_campaigns_are_unknown_to_it(
+    campaigns: httpx.AsyncClient, fake_plans: FakePlans, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    mine = await _campaign(campaigns, fake_plans, tenant, GOOGLE[0])
+    response = await _import(campaigns, other_tenant, fixture("google_ads_search_stream.json"))
+    assert response.status_code == 200, response.text
+    assert response.json()["campaigns"] == [] and len(response.json()["unknown"]) == 3
+    assert _figures(await _perf(campaigns, tenant, mine["id"]))[0] == 0  # nothing reached this organisation
+    # and the other organisation may name the same platform campaign for its own campaign
+    theirs = await new_campaign(campaigns, fake_plans, other_tenant, external_refs=[GOOGLE[0]])
+    assert theirs["external_refs"] == [GOOGLE[0]]
+
+
 async def test_a_newer_overlapping_report_replaces_the_days_it_covers(
     campaigns: httpx.AsyncClient, fake_plans: FakePlans, tenant: Tenant
 ) -> None:
