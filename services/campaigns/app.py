@@ -15,6 +15,7 @@ from services.campaigns.experiments.router import router as experiments_router
 from services.campaigns.idempotency import IdempotencyKey
 from services.campaigns.inbox import router as inbox_router
 from services.campaigns.kinds.router import router as kinds_router
+from services.campaigns.platforms.router import router as platforms_router
 from services.campaigns.reviews.router import router as reviews_router
 from services.campaigns.settings import CampaignsSettings
 from services.campaigns.subscribe import stop_subscribing, subscribe_on_start
@@ -31,7 +32,15 @@ def create_app(settings: CampaignsSettings | None = None, http_client: httpx.Asy
         description="The combat layer: campaign kinds, campaigns bound to SBUs, metrics and KPIs, budgets and "
         "pacing, platform event nodes, A/B experiments with their statistics, reviews.",
         migrations_dir=MIGRATIONS,
-        routers=[kinds_router, campaigns_router, experiments_router, event_nodes_router, reviews_router, inbox_router],
+        routers=[
+            kinds_router,
+            platforms_router,
+            campaigns_router,
+            experiments_router,
+            event_nodes_router,
+            reviews_router,
+            inbox_router,
+        ],
         http_client=http_client,
         idempotency_model=IdempotencyKey,
         events=EVENTS,

@@ -61,7 +61,8 @@ class VariantFigures(Part):
     key: Key
     impressions: Count
     clicks: Count
-    conversions: Count
+    #: as the platforms count them: may be fractional (a decimal string; whole numbers from older publishers)
+    conversions: Annotated[DecimalStr, Field(ge=0, le=10**15)]
     spend: Amount
     revenue: Amount
 
@@ -76,6 +77,8 @@ class CampaignFigures(Part):
     starts_on: date
     ends_on: date
     variants: Annotated[list[VariantFigures], Field(max_length=MAX_VARIANTS)] = []
+    #: revenue of customs-released orders naming the campaign, returns deducted (None from older publishers)
+    released_revenue: Amount | None = None
 
 
 class SbuPerformanceChanged(CampaignsEvent):
@@ -88,6 +91,9 @@ class SbuPerformanceChanged(CampaignsEvent):
     spend: Amount
     revenue: Amount
     roas: DecimalStr | None = None
+    #: customs-released revenue of the SBU's campaigns, returns deducted, and its ROAS (beside the claimed ones)
+    released_revenue: Amount | None = None
+    released_roas: DecimalStr | None = None
     as_of: IsoDateTime
     campaigns: Annotated[list[CampaignFigures], Field(max_length=MAX_CAMPAIGNS)] = []
 

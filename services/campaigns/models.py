@@ -1,6 +1,6 @@
 """Every table of campaigns, imported in one place for Alembic."""
 
-from services.campaigns.campaigns.models import AttributedOrder, Campaign, MetricRow
+from services.campaigns.campaigns.models import AttributedOrder, Campaign, ExternalRef, MetricRow
 from services.campaigns.event_nodes.models import EventNode
 from services.campaigns.experiments.models import Experiment
 from services.campaigns.idempotency import IdempotencyKey
@@ -14,6 +14,7 @@ __all__ = [
     "CampaignReview",
     "EventNode",
     "Experiment",
+    "ExternalRef",
     "IdempotencyKey",
     "MetricRow",
 ]

@@ -5,7 +5,24 @@ amount a client may send, so the amount is any decimal, written as its canonical
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import PlainSerializer
+
 from shared.schemas import DecimalStr, Out
+
+
+def _count_or_fraction(value: Decimal) -> int | float:
+    """Conversions in an answer: a JSON integer when whole (as they always were), else a JSON number with its
+    places (a platform's fractional conversions, at most 6 places: exact as a double's shortest text)."""
+    if value == value.to_integral_value():
+        return int(value)
+    return float(value)
+
+
+#: conversions in answers (see :func:`_count_or_fraction`)
+ConversionsOut = Annotated[Decimal, PlainSerializer(_count_or_fraction, return_type=float, when_used="json")]
 
 
 class MoneyOut(Out):

@@ -59,6 +59,16 @@ class OrderReleased(OrderChanged):
     type: ClassVar[str] = "order.released"
 
 
+class OrderReturned(OrderChanged):
+    """Goods of a released order came back with customs' approval (a buyer's return, CEB626 399, or customs
+    returning the parcel): ``returned_amount`` is the part of the order's amount returned so far, in its
+    currency — the whole amount once everything came back. Revenue attributed to a campaign deducts it."""
+
+    type: ClassVar[str] = "order.returned"
+
+    returned_amount: Amount | None = None
+
+
 class Window(Part):
     start: datetime = Field(alias="from")
     end: datetime = Field(alias="to")
@@ -115,4 +125,4 @@ STATE_EVENTS: dict[str, type[OrderChanged]] = {
     "released": OrderReleased,
 }
 #: every event compliance publishes
-EVENTS: tuple[type[ComplianceEvent], ...] = (*STATE_EVENTS.values(), CustomersSummaryChanged)
+EVENTS: tuple[type[ComplianceEvent], ...] = (*STATE_EVENTS.values(), OrderReturned, CustomersSummaryChanged)

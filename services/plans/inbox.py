@@ -28,7 +28,7 @@ INBOX = Inbox("plans", EVENTS)
 async def sbu_performance_changed(session: AsyncSession, event: Received[SbuPerformanceChanged]) -> Outcome:
     data = event.data
     stored = await apply_sbu_performance(
-        session, event.org_id, data.sbu_id, data.spend, data.revenue, data.currency, data.as_of
+        session, event.org_id, data.sbu_id, data.spend, data.revenue, data.currency, data.as_of, data.released_revenue
     )
     if stored:
         await apply_campaigns(session, event.org_id, data.sbu_id, data.campaigns, data.as_of)

@@ -95,6 +95,13 @@ def routes(w: World, fake_plans: FakePlans, tenant: Tenant) -> list[Route]:
         Route("PATCH", c, {"admin", "specialist"}, {"name": "renamed"}),
         Route("POST", f"{c}/transitions", {"admin", "specialist"}, {"to": "scheduled"}),
         Route("PUT", f"{c}/metrics", {"admin", "specialist", "integration"}, {"rows": [row("2026-09-02")]}),
+        Route(
+            "POST",
+            "/v1/campaigns/metrics/imports",
+            {"admin", "specialist", "integration"},
+            {"data": [{"campaign_id": "1", "date_start": "2026-09-02", "date_stop": "2026-09-02", "spend": "1"}]},
+            scoped=False,
+        ),
         Route("GET", f"{c}/performance", READERS),
         Route("GET", f"/v1/sbus/{w.sbu_id}/performance", READERS),
         Route("POST", f"{c}/experiments", {"admin", "specialist"}, experiment),
@@ -121,7 +128,7 @@ async def call(client: httpx.AsyncClient, route: Route, headers: dict[str, str])
     return await client.request(route.method, route.path, json=route.body, headers=headers)
 
 
-ROUTE_COUNT = 23
+ROUTE_COUNT = 24
 
 
 @pytest.mark.parametrize("index", range(ROUTE_COUNT))

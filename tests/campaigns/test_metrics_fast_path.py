@@ -215,18 +215,22 @@ def test_the_row_columns_hold_the_per_row_parameters() -> None:
             "rows": [
                 row("2026-09-01", cost="0.0001", revenue="9999999999.9999"),
                 row("2026-09-02", "b", cost="12", revenue="3.5", sends=4, opens=3, unsubscribes=1),
-                row("2026-09-03", cost=7, revenue=0),
+                row("2026-09-03", cost=7, revenue=0, conversions="2.375"),
             ]
         }
     )
     campaign = Campaign(id="c", org_id="o", currency="USD")
     columns, per_row = _metric_arrays(campaign, body), _metric_values(campaign, body)
     amount_type = MetricRow.__table__.c.cost.type
-    for name in ("date", "variant", "impressions", "clicks", "conversions", "sends", "opens", "unsubscribes"):
+    for name in ("date", "variant", "impressions", "clicks", "sends", "opens", "unsubscribes"):
         assert columns[name] == [values[name] for values in per_row], name
     for name in ("cost", "revenue"):
         assert columns[name] == [amount_type.process_bind_param(values[name], None) for values in per_row]
-    assert columns["cost"] == [1, 120000, 70000] and columns["revenue"] == [99999999999999, 35000, 0]
+    conversions_type = MetricRow.__table__.c.conversions.type  # fractional conversions, in 10^-6 units
+    assert columns["conversions"] == [conversions_type.process_bind_param(v["conversions"], None) for v in per_row]
+    assert columns["conversions"] == [5_000_000, 5_000_000, 2_375_000]
+    # metric money in micros (6 places: an ad platform's cost_micros kept exactly)
+    assert columns["cost"] == [100, 12000000, 7000000] and columns["revenue"] == [9999999999999900, 3500000, 0]
     assert columns["org_id"] == "o" and columns["campaign_id"] == "c"
 
 

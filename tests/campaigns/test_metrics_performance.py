@@ -95,7 +95,7 @@ async def test_metrics_validation(campaigns: httpx.AsyncClient, fake_plans: Fake
     assert_problem(await put(campaigns, cid, [row("2026-09-01", clicks=-1)], tenant), 422)
     assert_problem(await put(campaigns, cid, [row("2026-09-01", clicks=1.5)], tenant), 422)
     assert_problem(await put(campaigns, cid, [row("2026-09-01", clicks="7")], tenant), 422)
-    assert_problem(await put(campaigns, cid, [row("2026-09-01", cost="1.00001")], tenant), 422)
+    assert_problem(await put(campaigns, cid, [row("2026-09-01", cost="1.0000001")], tenant), 422)  # micros at most
     assert_problem(await put(campaigns, cid, [row("2026-09-01"), row("2026-09-01")], tenant), 422)
     assert_problem(await put(campaigns, cid, [], tenant), 422)
     too_many = [row(f"2026-{m:02d}-{d:02d}", f"v{i}") for i in range(39) for m in (9,) for d in range(1, 27)]

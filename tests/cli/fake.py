@@ -44,7 +44,10 @@ class FakeXbm:
         return httpx.MockTransport(self.handle)
 
     def handle(self, request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content) if request.content else None
+        try:
+            body = json.loads(request.content) if request.content else None
+        except ValueError:  # a body sent as it is (a platform's CSV report)
+            body = request.content
         service = PORTS.get(request.url.port or 80, request.url.host)
         sent = Sent(service, request.method, request.url.raw_path.decode(), body, request.headers)
         self.sent.append(sent)

@@ -50,6 +50,18 @@ def test_rows_are_pushed_in_batches_of_1000(runner: CliRunner, fake: FakeXbm, lo
     assert rows[-1]["impressions"] == 2499
 
 
+def test_fractional_conversions_are_sent_as_decimals(
+    runner: CliRunner, fake: FakeXbm, logged_in: Path, tmp_path: Path
+) -> None:
+    """Google Ads' data-driven attribution reports 2.37 conversions; a view-through day has more than clicks."""
+    path = _csv(tmp_path, ["2026-03-01,,100,3,1.2,2.37,30,USD", "2026-03-02,,100,3,1.2,5,30,USD"])
+    result = runner.invoke(app, ["metrics", "push", "c", str(path)])
+    assert result.exit_code == 0, result.stderr
+    assert [row["conversions"] for row in fake.requests()[0].body["rows"]] == ["2.37", 5]
+    bad = runner.invoke(app, ["metrics", "push", "c", str(_csv(tmp_path, ["2026-03-01,,100,3,1.2,-1,30,USD"]))])
+    assert bad.exit_code == 2 and "conversions must be a non-negative amount" in bad.stderr
+
+
 def test_optional_columns_and_an_empty_variant(
     runner: CliRunner, fake: FakeXbm, logged_in: Path, tmp_path: Path
 ) -> None:

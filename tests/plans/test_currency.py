@@ -111,6 +111,8 @@ async def test_a_cny_cost_and_a_usd_price_are_accepted_and_the_margin_names_its_
         "spend": "677.40",
         "revenue": "2848.30",
         "roas": "4.2048",
+        "released_revenue": "0.00",
+        "released_roas": "0.00",
         "rates": [CNY_RATE],
     }
     assert totals["missing_rates"] == []

@@ -33,9 +33,10 @@ Row = namedtuple(
     "Row",
     "id status need demand budget_amount budget_currency revenue_target_amount revenue_target_currency "
     "customer_id customer_name channel_id channel_name platform business_model product_id product_name sku "
-    "unit_cost_amount unit_cost_currency price_amount price_currency spend_amount revenue_amount perf_currency as_of",
+    "unit_cost_amount unit_cost_currency price_amount price_currency spend_amount revenue_amount perf_currency as_of "
+    "released_revenue_amount",
 )
-AMOUNTS = (4, 6, 17, 19, 21, 22)
+AMOUNTS = (4, 6, 17, 19, 21, 22, 25)
 GRID = TypeAdapter(GridOut)
 CURRENCIES = ("USD", "CNY", "EUR", "JPY")
 
@@ -76,11 +77,17 @@ def plans(draw: Any) -> tuple[str, Rates, list[tuple[Any, ...]], CustomerStatusO
     t0 = datetime(2027, 3, 1, 12, tzinfo=UTC)
     perf = st.one_of(
         st.none(),
-        st.tuples(units, units, currency, st.integers(0, 10**12).map(lambda us: t0 + timedelta(microseconds=us))),
+        st.tuples(
+            units,
+            units,
+            currency,
+            st.integers(0, 10**12).map(lambda us: t0 + timedelta(microseconds=us)),
+            st.one_of(st.none(), units),  # released revenue: not announced yet (older campaigns), or known
+        ),
     )
     rows = []
     for _ in range(draw(st.integers(0, 12))):
-        p = draw(perf) or (None, None, None, None)
+        p = draw(perf) or (None, None, None, None, None)
         rows.append(
             (
                 draw(ids),

@@ -24,6 +24,8 @@ NO_OBJECT: dict[tuple[str, str], str] = {
     ("GET", "/v1/campaign-kinds"): "built-in kinds and the caller's own",
     ("POST", "/v1/campaign-kinds"): "create in the caller's organisation",
     ("POST", "/v1/campaigns"): "create in the caller's organisation (another org's SBU is 422: see below)",
+    ("POST", "/v1/campaigns/metrics/imports"): "rows go to the caller's campaigns naming the platform ids; another "
+    "organisation's are unknown to it (tests/campaigns/test_platform_imports.py)",
     ("GET", "/v1/campaigns"): "list of the caller's organisation",
     ("POST", "/v1/event-nodes"): "create in the caller's organisation",
     ("POST", "/v1/compliance/summaries"): "summarises the caller's organisation's own lists of a month",

@@ -94,6 +94,7 @@ CAMPAIGNS: dict[tuple[str, str], frozenset[str]] = {
     ("PATCH", "/v1/campaigns/{campaign_id}"): writers("specialist"),
     ("POST", "/v1/campaigns/{campaign_id}/transitions"): writers("specialist"),
     ("PUT", "/v1/campaigns/{campaign_id}/metrics"): writers("specialist", "integration"),
+    ("POST", "/v1/campaigns/metrics/imports"): writers("specialist", "integration"),
     ("GET", "/v1/campaigns/{campaign_id}/performance"): READ,
     ("GET", "/v1/sbus/{sbu_id}/performance"): READ,
     ("POST", "/v1/campaigns/{campaign_id}/experiments"): writers("specialist"),

@@ -306,6 +306,9 @@ async def campaigns_world(clients: dict[str, httpx.AsyncClient], apps: dict[str,
     metrics = {"rows": [row, {**row, "variant": "b"}]}
     await created(campaigns, "PUT", f"/v1/campaigns/{campaign_id}/metrics", tenant, "specialist", metrics)
     world.bodies[("PUT", "/v1/campaigns/{campaign_id}/metrics")] = metrics
+    world.bodies[("POST", "/v1/campaigns/metrics/imports")] = {
+        "data": [{"campaign_id": "120210000000000001", "date_start": "2026-09-02", "date_stop": "2026-09-02"}]
+    }
     experiment = {"name": "hero", "metric": "ctr", "variants": [{"key": "a", "weight": 1}, {"key": "b", "weight": 1}]}
     url = f"/v1/campaigns/{campaign_id}/experiments"
     world.params["experiment_id"] = (await created(campaigns, "POST", url, tenant, "specialist", experiment))["id"]

@@ -35,6 +35,7 @@ def test_each_service_publishes_the_event_types_it_always_did() -> None:
         "order.declared",
         "order.cleared",
         "order.released",
+        "order.returned",  # added: what came back of a released order (campaigns deducts it)
         "customers.summary_changed",
     )
 
@@ -78,6 +79,8 @@ def test_the_wire_keeps_its_field_names_strings_and_timestamps() -> None:
         "spend": "100.00",
         "revenue": "350.00",
         "roas": "3.50",
+        "released_revenue": None,  # added: customs-released revenue, returns deducted, and its ROAS
+        "released_roas": None,
         "as_of": "2027-03-15T08:30:00+00:00",
         "campaigns": [],
     }

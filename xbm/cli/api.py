@@ -110,9 +110,9 @@ class Api:
     def __exit__(self, *_: object) -> None:
         self.close()
 
-    def _send(self, service: Service, method: str, path: str, json: Any) -> httpx.Response:
+    def _send(self, service: Service, method: str, path: str, **request: Any) -> httpx.Response:
         try:
-            return self._client(service).request(method, path, json=json)
+            return self._client(service).request(method, path, **request)
         except httpx.TransportError as exc:
             detail = str(exc) or type(exc).__name__
             raise CliError(f"cannot reach {service} at {self.urls[service]}: {detail}", Exit.UNREACHABLE) from exc
@@ -127,12 +127,25 @@ class Api:
             client.headers["Authorization"] = f"Bearer {token}"
         return True
 
-    def call(self, service: Service, method: str, path: str, *, json: Any = None) -> httpx.Response:
-        """Send one request; a 2xx comes back, everything else ends the command with its exit code. A refused
-        token is renewed once (from the kept API key) and the request sent again."""
-        response = self._send(service, method, path, json)
+    def call(
+        self,
+        service: Service,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        content: bytes | None = None,
+        content_type: str | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """Send one request (a JSON body, or ``content`` as it is); a 2xx comes back, everything else ends the
+        command with its exit code. A refused token is renewed once (from the kept API key) and the request sent
+        again."""
+        headers = {"content-type": content_type} if content_type else None
+        request = {"json": json, "content": content, "headers": headers, "params": params}
+        response = self._send(service, method, path, **request)
         if response.status_code == 401 and self.token and self._renewed():
-            response = self._send(service, method, path, json)
+            response = self._send(service, method, path, **request)
         if response.is_success:
             return response
         status, problem = response.status_code, problem_of(response)

@@ -16,6 +16,9 @@ class Exit(IntEnum):
     UNREACHABLE = 3
     #: no login, or the token or the API key was refused: run `xbm login`
     NOT_LOGGED_IN = 4
+    #: `metrics import`: stored, but the report names platform campaigns no campaign's external_refs names
+    #: (their rows are listed on stderr and were not stored)
+    PARTLY_IMPORTED = 5
 
 
 #: each exit code's name in a ``--json`` error, for scripts that prefer words to numbers

@@ -15,12 +15,15 @@ from __future__ import annotations
 import base64
 import dataclasses
 import functools
+import gzip
 import importlib.metadata
+import io
 import json
 import os
 import sys
 import time
 import urllib.parse
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -581,6 +584,134 @@ def metrics_push(
     if context.as_json:
         _print_json({"campaign_id": campaign_id, "rows": sent})
     err.print(f"pushed {sent} rows to campaign {campaign_id}", markup=False)
+
+
+class ReportFormat(StrEnum):
+    google_ads_api = "google_ads_api"
+    google_ads_csv = "google_ads_csv"
+    meta_insights = "meta_insights"
+    meta_ads_manager_csv = "meta_ads_manager_csv"
+    tiktok_report = "tiktok_report"
+    amazon_ads_report = "amazon_ads_report"
+    mailchimp_report = "mailchimp_report"
+    klaviyo_campaign_values = "klaviyo_campaign_values"
+
+
+#: what an imported report may weigh once unzipped (the campaigns service refuses larger bodies anyway)
+MAX_REPORT_BYTES = 50 * 1024 * 1024
+
+
+def _report_bytes(path: Path) -> bytes:
+    """The report as it came; an Amazon Ads GZIP_JSON download is unzipped here (the service takes JSON)."""
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise usage(f"{path} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise usage(f"cannot read {path}: {exc}") from None
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            with gzip.GzipFile(fileobj=io.BytesIO(raw)) as unzipped:
+                raw = unzipped.read(MAX_REPORT_BYTES + 1)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise usage(f"{path} is not a readable gzip file: {exc}") from None
+        if len(raw) > MAX_REPORT_BYTES:
+            raise usage(f"{path} unzips to more than {MAX_REPORT_BYTES // (1024 * 1024)} MiB")
+    if not raw.strip():
+        raise usage(f"{path} is empty")
+    return raw
+
+
+def _is_json(raw: bytes) -> bool:
+    head = raw.lstrip()[:1]
+    return head in (b"{", b"[") or (raw[:3] == b"\xef\xbb\xbf" and raw[3:].lstrip()[:1] in (b"{", b"["))
+
+
+@metrics_app.command("import")
+@exits
+def metrics_import(
+    ctx: typer.Context,
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="A platform's report as it came: Google Ads API JSON or UI CSV, Meta Insights JSON or Ads Manager "
+            "CSV, TikTok, Amazon Ads (JSON or .json.gz), Mailchimp or Klaviyo JSON."
+        ),
+    ],
+    format: Annotated[
+        ReportFormat | None, typer.Option("--format", help="The report's format (recognised when left out).")
+    ] = None,
+    currency: Annotated[
+        str | None, typer.Option("--currency", help="The account's currency, when the report carries none.")
+    ] = None,
+    account_id: Annotated[
+        str | None, typer.Option("--account-id", help="The account, when the report names none.")
+    ] = None,
+    purchase_action_types: Annotated[
+        str | None,
+        typer.Option("--purchase-action-types", help="Meta: purchase action types in order, comma-separated."),
+    ] = None,
+    attribution_window: Annotated[
+        str | None,
+        typer.Option("--attribution-window", help="Amazon Ads: 1d, 7d, 14d or 30d when a campaign names none."),
+    ] = None,
+    day: Annotated[
+        str | None, typer.Option("--date", help="Klaviyo: the day (YYYY-MM-DD) to book the report on.")
+    ] = None,
+    time_zone: Annotated[
+        str | None, typer.Option("--time-zone", help="Mailchimp: the account's IANA time zone.")
+    ] = None,
+    backfill: Annotated[
+        bool, typer.Option("--backfill", help="Record rows dated outside their campaign's dates.")
+    ] = False,
+) -> None:
+    """Import an ad or email platform's report: each row goes to the campaign whose external_refs names its
+    platform campaign. Exit 5 when the report names platform campaigns no campaign names (listed, not stored)."""
+    context = _ctx(ctx)
+    raw = _report_bytes(file)
+    if attribution_window is not None and attribution_window not in ("1d", "7d", "14d", "30d"):
+        raise usage("--attribution-window must be 1d, 7d, 14d or 30d")
+    if currency is not None and not (len(currency) == 3 and currency.isalpha() and currency.isupper()):
+        raise usage("--currency must be an ISO 4217 code such as USD")
+    options = {
+        "format": format.value if format else None,
+        "currency": currency,
+        "account_id": account_id,
+        "purchase_action_types": purchase_action_types,
+        "attribution_window": attribution_window,
+        "date": day,
+        "time_zone": time_zone,
+        "backfill": "true" if backfill else None,
+    }
+    params = {k: v for k, v in options.items() if v is not None}
+    content_type = "application/json" if _is_json(raw) else "text/csv"
+    with context.api(context.token()) as api:
+        response = api.call(
+            "campaigns", "POST", "/v1/campaigns/metrics/imports", content=raw, content_type=content_type, params=params
+        )
+    try:
+        answer = response.json()
+    except ValueError:
+        raise CliError("campaigns answered the import with a body that is not JSON", Exit.REFUSED) from None
+    if context.as_json:
+        _print_json(answer)
+    else:
+        for c in answer.get("campaigns", []):
+            line = f"campaign {c['campaign_id']}: {c['rows']} rows over {c['days']} days ({c['from']} – {c['to']})"
+            above = c.get("conversions_above_clicks") or []
+            if above:
+                line += f", {len(above)} day(s) with more conversions than clicks (kept)"
+            typer.echo(line)
+    for u in answer.get("unknown", []):
+        err.print(
+            f"not stored: {u['platform']} campaign {u['campaign_id']} ({u['rows']} rows): {u['reason']}", markup=False
+        )
+    for s in answer.get("skipped", []):
+        err.print(f"skipped {s['row']}: {s['reason']}", markup=False)
+    placed = sum(c["rows"] for c in answer.get("campaigns", []))
+    err.print(f"imported {placed} of {answer.get('rows_read', 0)} rows ({answer.get('format')})", markup=False)
+    if answer.get("unknown"):
+        raise typer.Exit(int(Exit.PARTLY_IMPORTED))
 
 
 class DocumentKind(StrEnum):

@@ -13,11 +13,11 @@ from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from xbm.cli.errors import usage
+from xbm.cli.errors import CliError, usage
 
 REQUIRED = ("date", "variant", "impressions", "clicks", "cost", "conversions", "revenue", "currency")
 OPTIONAL = ("sends", "opens", "unsubscribes")
-COUNTS = ("impressions", "clicks", "conversions")
+COUNTS = ("impressions", "clicks")
 MAX_BATCH = 1000
 MAX_ROWS = 1_000_000
 
@@ -42,6 +42,15 @@ def _amount(value: str, column: str, line: int) -> str:
     return str(number)
 
 
+def _conversions(value: str, line: int) -> int | str:
+    """Conversions as the ad platforms count them: a whole number, or a decimal (Google Ads' data-driven
+    attribution reports 2.37), sent as the API takes it."""
+    try:
+        return _count(value, "conversions", line)
+    except CliError:
+        return _amount(value, "conversions", line)
+
+
 def _row(record: dict[str, str], line: int) -> dict[str, Any]:
     value = {k: (v or "").strip() for k, v in record.items() if k is not None}
     try:
@@ -56,6 +65,7 @@ def _row(record: dict[str, str], line: int) -> dict[str, Any]:
         row["variant"] = value["variant"]
     for column in COUNTS:
         row[column] = _count(value[column], column, line)
+    row["conversions"] = _conversions(value["conversions"], line)
     row["cost"] = {"amount": _amount(value["cost"], "cost", line), "currency": currency}
     row["revenue"] = {"amount": _amount(value["revenue"], "revenue", line), "currency": currency}
     for column in OPTIONAL:

@@ -58,6 +58,7 @@ CampaignIn = TypedDict(
         'event_node_id': "NotRequired[str | None]",
         'utm_campaign': "NotRequired[str | None]",
         'settings': "NotRequired[dict[str, Any]]",
+        'external_refs': "NotRequired[list[ExternalRef]]",
     },
 )
 """A new campaign on a live SBU: its kind, budget, dates and kind-specific settings."""
@@ -76,6 +77,7 @@ CampaignOut = TypedDict(
         'event_node_id': "str | None",
         'utm_campaign': "str | None",
         'settings': "dict[str, Any]",
+        'external_refs': "list[dict[str, Any]]",
         'status': "Literal['draft', 'scheduled', 'running', 'paused', 'completed', 'cancelled']",
         'created_at': "str",
         'updated_at': "str",
@@ -93,6 +95,7 @@ CampaignPatch = TypedDict(
         'event_node_id': "NotRequired[str | None]",
         'utm_campaign': "NotRequired[str | None]",
         'settings': "NotRequired[dict[str, Any] | None]",
+        'external_refs': "NotRequired[list[ExternalRef] | None]",
     },
 )
 """Status moves through ``/transitions``; the SBU and kind of a campaign never change."""
@@ -104,11 +107,24 @@ CampaignPerformanceOut = TypedDict(
         'currency': "str",
         'totals': "PerformanceTotals",
         'kpis': "Kpis",
+        'roas': "RoasOut",
         'pacing': "Pacing",
         'by_day': "list[DayOut]",
         'campaign_id': "str",
     },
 )
+
+
+ConversionsAboveClicks = TypedDict(
+    "ConversionsAboveClicks",
+    {
+        'date': "str",
+        'clicks': "int",
+        'conversions': "float",
+        'view_through_conversions': "float | None",
+    },
+)
+"""A day with more conversions than clicks: kept (view-through, several per click), and shown."""
 
 
 CountsOut = TypedDict(
@@ -129,7 +145,7 @@ DayOut = TypedDict(
         'impressions': "int",
         'clicks': "int",
         'cost': "MoneyOut",
-        'conversions': "int",
+        'conversions': "float",
         'revenue': "MoneyOut",
         'sends': "int",
         'opens': "int",
@@ -233,6 +249,48 @@ ExperimentOut = TypedDict(
 )
 
 
+ExternalRef = TypedDict(
+    "ExternalRef",
+    {
+        'platform': "Literal['google_ads', 'meta', 'tiktok', 'amazon_ads', 'mailchimp', 'klaviyo']",
+        'account_id': "NotRequired[str | None]",
+        'campaign_id': "str",
+        'attribution_window': "NotRequired[Literal['1d', '7d', '14d', '30d'] | None]",
+    },
+)
+"""The campaign's id on an ad or email platform: a report row naming it is placed on this campaign."""
+
+
+ImportOut = TypedDict(
+    "ImportOut",
+    {
+        'format': "str",
+        'platform': "str",
+        'rows_read': "int",
+        'campaigns': "list[ImportedCampaign]",
+        'unknown': "list[UnknownCampaign]",
+        'skipped': "list[SkippedRow]",
+    },
+)
+
+
+ImportedCampaign = TypedDict(
+    "ImportedCampaign",
+    {
+        'campaign_id': "str",
+        'platform': "str",
+        'platform_campaign_id': "str",
+        'account_id': "str | None",
+        'rows': "int",
+        'days': "int",
+        'from': "str | None",
+        'to': "str | None",
+        'conversions_above_clicks': "list[ConversionsAboveClicks]",
+        'attribution_window': "NotRequired[str | None]",
+    },
+)
+
+
 KindIn = TypedDict(
     "KindIn",
     {
@@ -278,7 +336,7 @@ MetricRowIn = TypedDict(
         'impressions': "int",
         'clicks': "int",
         'cost': "RowMoney",
-        'conversions': "int",
+        'conversions': "float | str",
         'revenue': "RowMoney",
         'sends': "NotRequired[int]",
         'opens': "NotRequired[int]",
@@ -414,13 +472,14 @@ PerformanceTotals = TypedDict(
         'impressions': "int",
         'clicks': "int",
         'cost': "MoneyOut",
-        'conversions': "int",
+        'conversions': "float",
         'revenue': "MoneyOut",
         'sends': "int",
         'opens': "int",
         'unsubscribes': "int",
         'attributed_orders': "int",
         'attributed_revenue': "MoneyOut",
+        'returned_revenue': "MoneyOut",
     },
 )
 
@@ -505,6 +564,21 @@ ReviewOut = TypedDict(
 )
 
 
+RoasOut = TypedDict(
+    "RoasOut",
+    {
+        'currency': "str",
+        'spend': "MoneyOut",
+        'claimed_value': "MoneyOut",
+        'released_revenue': "MoneyOut",
+        'claimed_roas': "str | None",
+        'released_roas': "str | None",
+        'gap': "str | None",
+    },
+)
+"""What the platforms claim beside what XBM verified, in the campaign's currency: never added together."""
+
+
 RowMoney = TypedDict(
     "RowMoney",
     {
@@ -512,6 +586,7 @@ RowMoney = TypedDict(
         'currency': "str",
     },
 )
+"""An amount of a metric row: up to 6 decimal places, so an ad platform's micros are kept exactly."""
 
 
 SbuPerformanceOut = TypedDict(
@@ -520,10 +595,20 @@ SbuPerformanceOut = TypedDict(
         'currency': "str",
         'totals': "PerformanceTotals",
         'kpis': "Kpis",
+        'roas': "RoasOut",
         'pacing': "Pacing",
         'by_day': "list[DayOut]",
         'sbu_id': "str",
         'campaign_count': "int",
+    },
+)
+
+
+SkippedRow = TypedDict(
+    "SkippedRow",
+    {
+        'row': "str",
+        'reason': "str",
     },
 )
 
@@ -602,6 +687,18 @@ TransitionIn = TypedDict(
 """The status the campaign should move to."""
 
 
+UnknownCampaign = TypedDict(
+    "UnknownCampaign",
+    {
+        'platform': "str",
+        'account_id': "str | None",
+        'campaign_id': "str",
+        'rows': "int",
+        'reason': "str",
+    },
+)
+
+
 VariantIn = TypedDict(
     "VariantIn",
     {
@@ -662,6 +759,15 @@ class CampaignsClient(BaseClient):
     def get_kind(self, key: str, *, headers: Mapping[str, str] | None = None) -> KindOut:
         """Get kind"""
         return self._call('GET', '/v1/campaign-kinds/{key}', path={'key': key}, query={}, header={}, headers=headers)
+
+    def import_metrics(self, body: Any, *, format: Literal['google_ads_api', 'google_ads_csv', 'meta_insights', 'meta_ads_manager_csv', 'tiktok_report', 'amazon_ads_report', 'mailchimp_report', 'klaviyo_campaign_values'] | None = None, currency: str | None = None, account_id: str | None = None, purchase_action_types: str | None = None, attribution_window: Literal['1d', '7d', '14d', '30d'] | None = None, date: str | None = None, time_zone: str | None = None, backfill: bool | None = None, idempotency_key: str | None = None, headers: Mapping[str, str] | None = None) -> ImportOut:
+        """Import a platform's report as it came: each row is placed on the campaign whose ``external_refs`` names
+
+        Import a platform's report as it came: each row is placed on the campaign whose ``external_refs`` names
+its platform campaign, summed per day and upserted by day (the same report twice changes nothing; a newer
+one replaces the days it covers). The answer lists the rows per campaign, the platform campaigns no
+campaign names, and the rows skipped and why."""
+        return self._call('POST', '/v1/campaigns/metrics/imports', path={}, query={'format': format, 'currency': currency, 'account_id': account_id, 'purchase_action_types': purchase_action_types, 'attribution_window': attribution_window, 'date': date, 'time_zone': time_zone, 'backfill': backfill}, header={'Idempotency-Key': idempotency_key}, headers=headers, json=body)
 
     def list_campaigns(self, *, sbu_id: str | None = None, status: Literal['draft', 'scheduled', 'running', 'paused', 'completed', 'cancelled'] | None = None, kind: str | None = None, limit: int | None = None, cursor: str | None = None, headers: Mapping[str, str] | None = None) -> Page_CampaignOut_:
         """The organisation's campaigns, oldest first

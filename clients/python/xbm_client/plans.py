@@ -100,6 +100,8 @@ BaseTotals = TypedDict(
         'spend': "str",
         'revenue': "str",
         'roas': "str | None",
+        'released_revenue': "NotRequired[str]",
+        'released_roas': "NotRequired[str | None]",
         'rates': "list[RateUsed]",
     },
 )
@@ -179,6 +181,7 @@ CurrencyTotals = TypedDict(
         'budget': "str",
         'spend': "str",
         'revenue': "str",
+        'released_revenue': "NotRequired[str]",
     },
 )
 """Live SBUs' budget, spend and revenue in one currency, as given (nothing converted)."""
@@ -360,6 +363,9 @@ GridCell = TypedDict(
         'spend': "MoneyOut | None",
         'revenue': "MoneyOut | None",
         'roas': "str | None",
+        'released_revenue': "NotRequired[MoneyOut | None]",
+        'released_roas': "NotRequired[str | None]",
+        'roas_gap': "NotRequired[str | None]",
         'performance_as_of': "str | None",
         'budget_use': "NotRequired[BudgetUse | None]",
         'margin': "NotRequired[Margin | None]",

@@ -63,6 +63,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/campaigns/metrics/imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import a platform's report as it came: each row is placed on the campaign whose ``external_refs`` names
+         * @description Import a platform's report as it came: each row is placed on the campaign whose ``external_refs`` names
+         *     its platform campaign, summed per day and upserted by day (the same report twice changes nothing; a newer
+         *     one replaces the days it covers). The answer lists the rows per campaign, the platform campaigns no
+         *     campaign names, and the rows skipped and why.
+         */
+        post: operations["import_metrics"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/campaigns/{campaign_id}": {
         parameters: {
             query?: never;
@@ -480,6 +503,8 @@ export interface components {
             ends_on: string;
             /** Event Node Id */
             event_node_id?: string | null;
+            /** External Refs */
+            external_refs?: components["schemas"]["ExternalRef"][];
             /** Kind */
             kind: string;
             /** Name */
@@ -516,6 +541,10 @@ export interface components {
             ends_on: string;
             /** Event Node Id */
             event_node_id: string | null;
+            /** External Refs */
+            external_refs: {
+                [key: string]: unknown;
+            }[];
             /** Id */
             id: string;
             /** Kind */
@@ -556,6 +585,8 @@ export interface components {
             ends_on?: string | null;
             /** Event Node Id */
             event_node_id?: string | null;
+            /** External Refs */
+            external_refs?: components["schemas"]["ExternalRef"][] | null;
             /** Name */
             name?: string | null;
             /** Settings */
@@ -577,7 +608,28 @@ export interface components {
             currency: string;
             kpis: components["schemas"]["Kpis"];
             pacing: components["schemas"]["Pacing"];
+            roas: components["schemas"]["RoasOut"];
             totals: components["schemas"]["PerformanceTotals"];
+        };
+        /**
+         * ConversionsAboveClicks
+         * @description A day with more conversions than clicks: kept (view-through, several per click), and shown.
+         */
+        ConversionsAboveClicks: {
+            /** Clicks */
+            clicks: number;
+            /** Conversions */
+            conversions: number;
+            /**
+             * Date
+             * Format: date
+             */
+            date: string;
+            /**
+             * View Through Conversions
+             * @description the conversions the platform attributes to views, when the report says
+             */
+            view_through_conversions: number | null;
         };
         /**
          * CountsOut
@@ -610,6 +662,7 @@ export interface components {
             kpis: components["schemas"]["Kpis"];
             /** Opens */
             opens: number;
+            /** @description the conversion value the platforms claim (their attribution) */
             revenue: components["schemas"]["MoneyOut"];
             /** Sends */
             sends: number;
@@ -801,6 +854,82 @@ export interface components {
             winner: string | null;
         };
         /**
+         * ExternalRef
+         * @description The campaign's id on an ad or email platform: a report row naming it is placed on this campaign.
+         */
+        ExternalRef: {
+            /**
+             * Account Id
+             * @description the ad account, customer, advertiser or profile id (checked when the report names one)
+             */
+            account_id?: string | null;
+            /**
+             * Attribution Window
+             * @description Amazon Ads: which purchasesNd/salesNd columns count (default 7d for Sponsored Products, 14d for Sponsored Brands and Display)
+             */
+            attribution_window?: ("1d" | "7d" | "14d" | "30d") | null;
+            /**
+             * Campaign Id
+             * @description the platform's own campaign id
+             */
+            campaign_id: string;
+            /**
+             * Platform
+             * @enum {string}
+             */
+            platform: "google_ads" | "meta" | "tiktok" | "amazon_ads" | "mailchimp" | "klaviyo";
+        };
+        /** ImportOut */
+        ImportOut: {
+            /** Campaigns */
+            campaigns: components["schemas"]["ImportedCampaign"][];
+            /** Format */
+            format: string;
+            /** Platform */
+            platform: string;
+            /** Rows Read */
+            rows_read: number;
+            /** Skipped */
+            skipped: components["schemas"]["SkippedRow"][];
+            /**
+             * Unknown
+             * @description platform campaigns no campaign names: their rows are not stored
+             */
+            unknown: components["schemas"]["UnknownCampaign"][];
+        };
+        /** ImportedCampaign */
+        ImportedCampaign: {
+            /** Account Id */
+            account_id: string | null;
+            /**
+             * Attribution Window
+             * @description Amazon Ads: the window counted
+             */
+            attribution_window?: string | null;
+            /** Campaign Id */
+            campaign_id: string;
+            /** Conversions Above Clicks */
+            conversions_above_clicks: components["schemas"]["ConversionsAboveClicks"][];
+            /**
+             * Days
+             * @description the days written (rows of one day are summed)
+             */
+            days: number;
+            /** From */
+            from: string | null;
+            /** Platform */
+            platform: string;
+            /** Platform Campaign Id */
+            platform_campaign_id: string;
+            /**
+             * Rows
+             * @description the report's rows placed on this campaign
+             */
+            rows: number;
+            /** To */
+            to: string | null;
+        };
+        /**
          * KindIn
          * @description A campaign kind of the organisation's own, with the JSON Schema its campaigns' settings must satisfy.
          */
@@ -853,8 +982,11 @@ export interface components {
         MetricRowIn: {
             /** Clicks */
             clicks: number;
-            /** Conversions */
-            conversions: number;
+            /**
+             * Conversions
+             * @description may be fractional (6 places)
+             */
+            conversions: number | string;
             cost: components["schemas"]["RowMoney"];
             /**
              * Date
@@ -1014,6 +1146,7 @@ export interface components {
         PerformanceTotals: {
             /** Attributed Orders */
             attributed_orders: number;
+            /** @description released orders naming the campaign, before returns */
             attributed_revenue: components["schemas"]["MoneyOut"];
             /** Clicks */
             clicks: number;
@@ -1024,6 +1157,9 @@ export interface components {
             impressions: number;
             /** Opens */
             opens: number;
+            /** @description what customs approved to come back of those orders */
+            returned_revenue: components["schemas"]["MoneyOut"];
+            /** @description the conversion value the platforms claim (their attribution) */
             revenue: components["schemas"]["MoneyOut"];
             /** Sends */
             sends: number;
@@ -1148,7 +1284,38 @@ export interface components {
                 [key: string]: unknown;
             };
         };
-        /** RowMoney */
+        /**
+         * RoasOut
+         * @description What the platforms claim beside what XBM verified, in the campaign's currency: never added together.
+         */
+        RoasOut: {
+            /**
+             * Claimed Roas
+             * @description claimed_value / spend; null when nothing was spent
+             */
+            claimed_roas: string | null;
+            /** @description the platforms' conversion value (revenue of the metric rows) */
+            claimed_value: components["schemas"]["MoneyOut"];
+            /** Currency */
+            currency: string;
+            /**
+             * Gap
+             * @description claimed_roas - released_roas: how much the platforms over-claim
+             */
+            gap: string | null;
+            /** @description customs-released orders naming the campaign (utm_campaign), returns deducted */
+            released_revenue: components["schemas"]["MoneyOut"];
+            /**
+             * Released Roas
+             * @description released_revenue / spend; null when nothing was spent
+             */
+            released_roas: string | null;
+            spend: components["schemas"]["MoneyOut"];
+        };
+        /**
+         * RowMoney
+         * @description An amount of a metric row: up to 6 decimal places, so an ad platform's micros are kept exactly.
+         */
         RowMoney: {
             /** Amount */
             amount: number | string;
@@ -1165,9 +1332,17 @@ export interface components {
             currency: string;
             kpis: components["schemas"]["Kpis"];
             pacing: components["schemas"]["Pacing"];
+            roas: components["schemas"]["RoasOut"];
             /** Sbu Id */
             sbu_id: string;
             totals: components["schemas"]["PerformanceTotals"];
+        };
+        /** SkippedRow */
+        SkippedRow: {
+            /** Reason */
+            reason: string;
+            /** Row */
+            row: string;
         };
         /** SrmOut */
         SrmOut: {
@@ -1273,6 +1448,19 @@ export interface components {
              * @enum {string}
              */
             to: "draft" | "scheduled" | "running" | "paused" | "completed" | "cancelled";
+        };
+        /** UnknownCampaign */
+        UnknownCampaign: {
+            /** Account Id */
+            account_id: string | null;
+            /** Campaign Id */
+            campaign_id: string;
+            /** Platform */
+            platform: string;
+            /** Reason */
+            reason: string;
+            /** Rows */
+            rows: number;
         };
         /** VariantIn */
         VariantIn: {
@@ -1729,6 +1917,111 @@ export interface operations {
                 content?: never;
             };
             /** @description plans cannot be reached to check the SBU (Retry-After) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    import_metrics: {
+        parameters: {
+            query?: {
+                /** @description the report's format; recognised when left out */
+                format?: ("google_ads_api" | "google_ads_csv" | "meta_insights" | "meta_ads_manager_csv" | "tiktok_report" | "amazon_ads_report" | "mailchimp_report" | "klaviyo_campaign_values") | null;
+                /** @description the account's currency, when the report has none */
+                currency?: string | null;
+                /** @description the account, when the report does not name it */
+                account_id?: string | null;
+                /** @description Meta: the purchase action types in order of choice, comma-separated (default omni_purchase,purchase,offsite_conversion.fb_pixel_purchase); the first a row lists counts, never a sum */
+                purchase_action_types?: string | null;
+                /** @description Amazon Ads: the window of campaigns whose external ref names none */
+                attribution_window?: ("1d" | "7d" | "14d" | "30d") | null;
+                /** @description Klaviyo: the day a values report is booked on */
+                date?: string | null;
+                /** @description Mailchimp: the account's IANA time zone (default UTC) */
+                time_zone?: string | null;
+                /** @description record rows dated outside their campaign too */
+                backfill?: boolean;
+            };
+            header?: {
+                /** @description Any unique string (a UUID is good). Sending the same key and body again within 24 hours answers the first response again instead of acting twice; the same key with another body is 422. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description the platform's report as it came: JSON (API responses, Amazon's unzipped download) or CSV (the Google Ads UI or Meta Ads Manager export, UTF-8 or UTF-16) */
+        requestBody: {
+            content: {
+                "application/json": unknown;
+                "application/octet-stream": string;
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportOut"];
+                };
+            };
+            /** @description Bad request (problem+json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, invalid or expired token (problem+json) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The caller's role may not do this (problem+json) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such object in the caller's organisation (problem+json) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A request with this Idempotency-Key is still being processed (problem+json) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description unreadable report, or a figure no platform could report (nothing stored) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */

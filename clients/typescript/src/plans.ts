@@ -1039,9 +1039,22 @@ export interface components {
             currency: string;
             /** Rates */
             rates: components["schemas"]["RateUsed"][];
+            /**
+             * Released Revenue
+             * @default 0.00
+             */
+            released_revenue: string;
+            /**
+             * Released Roas
+             * @description released revenue / spend
+             */
+            released_roas?: string | null;
             /** Revenue */
             revenue: string;
-            /** Roas */
+            /**
+             * Roas
+             * @description claimed ROAS: the platforms' value / spend
+             */
             roas: string | null;
             /** Spend */
             spend: string;
@@ -1159,7 +1172,16 @@ export interface components {
             budget: string;
             /** Currency */
             currency: string;
-            /** Revenue */
+            /**
+             * Released Revenue
+             * @description customs-released orders naming the campaigns, returns deducted
+             * @default 0.00
+             */
+            released_revenue: string;
+            /**
+             * Revenue
+             * @description the conversion value the ad platforms claim
+             */
             revenue: string;
             /** Spend */
             spend: string;
@@ -1465,13 +1487,25 @@ export interface components {
              */
             performance_known: boolean;
             product: components["schemas"]["ProductRef"];
+            /** @description revenue of customs-released orders naming the SBU's campaigns, returns deducted */
+            released_revenue?: components["schemas"]["MoneyOut"] | null;
+            /**
+             * Released Roas
+             * @description released_revenue / spend: the ROAS XBM verified
+             */
+            released_roas?: string | null;
             revenue: components["schemas"]["MoneyOut"] | null;
             revenue_target: components["schemas"]["MoneyOut"];
             /**
              * Roas
-             * @description revenue / spend; null when unknown or spend is zero
+             * @description claimed ROAS: the platforms' conversion value (revenue) / spend; null when unknown or none spent
              */
             roas: string | null;
+            /**
+             * Roas Gap
+             * @description roas - released_roas: what the platforms claim beyond it
+             */
+            roas_gap?: string | null;
             /** Sbu Id */
             sbu_id: string;
             spend: components["schemas"]["MoneyOut"] | null;

@@ -8,8 +8,13 @@ from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Integer, String, Uniq
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.campaigns.base import Base
-from shared.db import IdMixin, OrgMixin, TimestampMixin, UTCDateTime
+from shared.db import IdMixin, OrgMixin, ScaledDecimal, TimestampMixin, UTCDateTime
 from shared.money import MoneyAmount
+
+#: conversions are counted as the platforms count them: fractions (data-driven attribution) to 6 places
+CONVERSION_SCALE = 6
+#: a metric row's money to 6 places: the ad platforms' micros (Google Ads' cost_micros) kept exactly
+METRIC_MONEY_SCALE = 6
 
 
 class Campaign(IdMixin, OrgMixin, TimestampMixin, Base):
@@ -29,6 +34,9 @@ class Campaign(IdMixin, OrgMixin, TimestampMixin, Base):
     event_node_id: Mapped[str | None] = mapped_column(ForeignKey("event_nodes.id"), index=True, nullable=True)
     utm_campaign: Mapped[str | None] = mapped_column(String(100), nullable=True)
     settings: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: the ad and email platforms' ids of this campaign: [{platform, account_id, campaign_id, …}] (the lookup and
+    #: its uniqueness are kept in :class:`ExternalRef`)
+    external_refs: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default="[]")
     status: Mapped[str] = mapped_column(String(16), default="draft")
     #: compare-and-set: every UPDATE names the version it read, so of two writers holding one ETag only the
     #: first changes the campaign (the second gets 412, or 409 without If-Match)
@@ -48,9 +56,9 @@ class MetricRow(IdMixin, OrgMixin, TimestampMixin, Base):
     variant: Mapped[str] = mapped_column(String(64), default="")
     impressions: Mapped[int] = mapped_column(BigInteger, default=0)
     clicks: Mapped[int] = mapped_column(BigInteger, default=0)
-    cost: Mapped[Decimal] = mapped_column(MoneyAmount())
-    conversions: Mapped[int] = mapped_column(BigInteger, default=0)
-    revenue: Mapped[Decimal] = mapped_column(MoneyAmount())
+    cost: Mapped[Decimal] = mapped_column(ScaledDecimal(METRIC_MONEY_SCALE))
+    conversions: Mapped[Decimal] = mapped_column(ScaledDecimal(CONVERSION_SCALE), default=Decimal(0))
+    revenue: Mapped[Decimal] = mapped_column(ScaledDecimal(METRIC_MONEY_SCALE))
     sends: Mapped[int] = mapped_column(BigInteger, default=0)
     opens: Mapped[int] = mapped_column(BigInteger, default=0)
     unsubscribes: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -67,3 +75,18 @@ class AttributedOrder(IdMixin, OrgMixin, TimestampMixin, Base):
     amount: Mapped[Decimal] = mapped_column(MoneyAmount())
     currency: Mapped[str] = mapped_column(String(3))
     released_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: what customs approved to come back (``order.returned``), deducted from the released revenue
+    returned_amount: Mapped[Decimal] = mapped_column(MoneyAmount(), default=Decimal(0), server_default="0")
+
+
+class ExternalRef(IdMixin, OrgMixin, TimestampMixin, Base):
+    """One platform campaign id naming one campaign of the organisation: an imported report's row finds its
+    campaign here, and no two campaigns can claim the same platform campaign."""
+
+    __tablename__ = "campaign_external_refs"
+    __table_args__ = (UniqueConstraint("org_id", "platform", "external_id"),)
+
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    external_id: Mapped[str] = mapped_column(String(100))
+    account_id: Mapped[str | None] = mapped_column(String(100), nullable=True)

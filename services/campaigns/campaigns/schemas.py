@@ -18,6 +18,32 @@ KindRef = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 Utm = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.\-]+$")]
 Status = Literal["draft", "scheduled", "running", "paused", "completed", "cancelled"]
 Settings = Annotated[dict[str, Any], Field(max_length=100, description="validated against the kind's settings_schema")]
+#: the platforms whose reports ``POST /v1/campaigns/metrics/imports`` reads (docs/ad-platforms.md)
+Platform = Literal["google_ads", "meta", "tiktok", "amazon_ads", "mailchimp", "klaviyo"]
+PlatformId = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:\-]+$")]
+
+
+class ExternalRef(Schema):
+    """The campaign's id on an ad or email platform: a report row naming it is placed on this campaign."""
+
+    platform: Platform
+    account_id: PlatformId | None = Field(
+        None, description="the ad account, customer, advertiser or profile id (checked when the report names one)"
+    )
+    campaign_id: PlatformId = Field(description="the platform's own campaign id")
+    attribution_window: Literal["1d", "7d", "14d", "30d"] | None = Field(
+        None,
+        description="Amazon Ads: which purchasesNd/salesNd columns count (default 7d for Sponsored Products, "
+        "14d for Sponsored Brands and Display)",
+    )
+
+
+ExternalRefs = Annotated[list[ExternalRef], Field(max_length=20)]
+
+
+def _check_refs(refs: list[ExternalRef] | None) -> None:
+    if refs and len({(r.platform, r.campaign_id) for r in refs}) != len(refs):
+        raise ValueError("external_refs names the same platform campaign twice")
 
 
 def _check_dates(starts_on: date | None, ends_on: date | None) -> None:
@@ -37,10 +63,12 @@ class CampaignIn(Schema):
     event_node_id: Uuid | None = None
     utm_campaign: Utm | None = None
     settings: Settings = Field(default_factory=dict)
+    external_refs: ExternalRefs = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _dates(self) -> CampaignIn:
         _check_dates(self.starts_on, self.ends_on)
+        _check_refs(self.external_refs)
         return self
 
 
@@ -54,10 +82,12 @@ class CampaignPatch(Schema):
     event_node_id: Uuid | None = None
     utm_campaign: Utm | None = None
     settings: Settings | None = None
+    external_refs: ExternalRefs | None = None
 
     @model_validator(mode="after")
     def _dates(self) -> CampaignPatch:
         _check_dates(self.starts_on, self.ends_on)
+        _check_refs(self.external_refs)
         return self
 
 
@@ -72,6 +102,7 @@ class CampaignOut(Out):
     event_node_id: str | None
     utm_campaign: str | None
     settings: dict[str, Any]
+    external_refs: list[dict[str, Any]]
     status: Status
     created_at: datetime
     updated_at: datetime
@@ -89,6 +120,7 @@ def campaign_out(c) -> CampaignOut:  # type: ignore[no-untyped-def]
         event_node_id=c.event_node_id,
         utm_campaign=c.utm_campaign,
         settings=c.settings,
+        external_refs=c.external_refs or [],
         status=c.status,
         created_at=c.created_at,
         updated_at=c.updated_at,
@@ -108,22 +140,33 @@ MAX_METRIC_AMOUNT = 10**10
 VARIANT_PATTERN = r"^[A-Za-z0-9_.:\-]+$"
 CURRENCY_PATTERN = r"^[A-Z]{3}$"
 Count = Annotated[int, Field(strict=True, ge=0, le=MAX_COUNT)]
+#: conversions as the platforms count them: fractional (data-driven attribution), at most 6 places
+CONVERSION_PLACES = 6
+Conversions = Annotated[
+    Decimal,
+    Field(ge=0, le=MAX_COUNT, decimal_places=CONVERSION_PLACES, description="may be fractional (6 places)"),
+    DecimalText(),
+]
 VariantKey = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=VARIANT_PATTERN)]
 MAX_METRIC_ROWS = 1000
 
 
 class RowMoney(Schema):
+    """An amount of a metric row: up to 6 decimal places, so an ad platform's micros are kept exactly."""
+
     amount: Annotated[
         Decimal,
-        Field(max_digits=18, decimal_places=4, ge=0, le=MAX_METRIC_AMOUNT),
+        Field(max_digits=18, decimal_places=6, ge=0, le=MAX_METRIC_AMOUNT),
         DecimalText(),
         AsDecimalString,
     ]
     currency: CurrencyCode
 
 
-#: each step of the funnel counts people who passed the one before: (more, fewer) pairs a row must keep
-FUNNEL = (("clicks", "impressions"), ("conversions", "clicks"), ("opens", "sends"))
+#: each step of the funnel counts people who passed the one before: (more, fewer) pairs a row must keep.
+#: Conversions are not a step of it: the platforms count view-through conversions (no click) and several
+#: conversions per click, so a true day may have more conversions than clicks (docs/ad-platforms.md)
+FUNNEL = (("clicks", "impressions"), ("opens", "sends"))
 
 
 class MetricRowIn(Schema):
@@ -132,7 +175,7 @@ class MetricRowIn(Schema):
     impressions: Count
     clicks: Count
     cost: RowMoney
-    conversions: Count
+    conversions: Conversions
     revenue: RowMoney
     sends: Count = 0
     opens: Count = 0
@@ -203,8 +246,11 @@ def funnels_narrow(rows: list[MetricRowIn]) -> bool:
     return not any(any(map(gt, map(attrgetter(more), rows), map(attrgetter(fewer), rows))) for more, fewer in FUNNEL)
 
 
-#: amounts that every bound of :class:`RowMoney` accepts: below 10¹⁰, at most 4 places, not negative
+#: amounts that every bound of :class:`RowMoney` accepts: below 10¹⁰, at most 4 places (of the 6 allowed; the
+#: rarer 5 or 6 places are left to the declared validators), not negative
 SIMPLE_AMOUNT = r"^[0-9]{1,10}(\.[0-9]{1,4})?$"
+#: conversions every bound of :data:`Conversions` accepts: below 10¹², at most 6 places, not negative
+SIMPLE_CONVERSIONS = r"^[0-9]{1,12}(\.[0-9]{1,6})?$"
 
 
 def _fast_schema() -> core_schema.CoreSchema:
@@ -214,6 +260,16 @@ def _fast_schema() -> core_schema.CoreSchema:
     exactly 10¹⁰ …) is left to them."""
     strict_text = partial(core_schema.str_schema, strict=True)
     count = core_schema.int_schema(strict=True, ge=0, le=MAX_COUNT)
+    # conversions: a JSON integer in bounds, or decimal text of at most 12 whole digits and 6 places (below 10¹²
+    # or exactly it is left to the declared bound); JSON floats are left to the declared validators
+    conversions = core_schema.chain_schema(
+        [
+            core_schema.union_schema(
+                [strict_text(pattern=SIMPLE_CONVERSIONS), core_schema.int_schema(strict=True, ge=0, le=MAX_COUNT)]
+            ),
+            core_schema.decimal_schema(),
+        ]
+    )
     # pydantic-core's digit and bound checks of a decimal call Python's decimal module (~2 µs an amount); text
     # that cannot break them (at most 10 whole digits and 4 places, no sign) or an integer in bounds needs none
     amount = core_schema.chain_schema(
@@ -234,7 +290,7 @@ def _fast_schema() -> core_schema.CoreSchema:
         impressions=count,
         clicks=count,
         cost=money,
-        conversions=count,
+        conversions=conversions,
         revenue=money,
         sends=core_schema.with_default_schema(count, default=0),
         opens=core_schema.with_default_schema(count, default=0),

@@ -12,13 +12,14 @@ from decimal import Decimal
 from operator import attrgetter
 from typing import Any, Literal, cast
 
-from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy import bindparam, delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.campaigns.campaigns.lifecycle import allowed_moves, can_move
-from services.campaigns.campaigns.models import AttributedOrder, Campaign, MetricRow
+from services.campaigns.campaigns.models import AttributedOrder, Campaign, ExternalRef, MetricRow
 from services.campaigns.campaigns.schemas import CampaignIn, CampaignPatch, MetricsIn
+from services.campaigns.campaigns.schemas import ExternalRef as ExternalRefIn
 from services.campaigns.contracts import CampaignStatusChanged
 from services.campaigns.event_nodes.models import EventNode
 from services.campaigns.events import mark_sbu_changed, publish
@@ -63,6 +64,43 @@ async def _flush_unique_utm(session: AsyncSession, utm: str | None) -> None:
         raise Conflict(UTM_TAKEN.format(utm)) from exc
 
 
+def _refs_json(refs: list[ExternalRefIn]) -> list[dict[str, Any]]:
+    return [r.model_dump(exclude_none=True) for r in refs]
+
+
+async def _set_external_refs(session: AsyncSession, campaign: Campaign, refs: list[ExternalRefIn]) -> None:
+    """The campaign's platform ids, replacing those it had. A platform campaign another campaign of the
+    organisation already claims is 409 (a report row must land on one campaign only)."""
+    keys = [(r.platform, r.campaign_id) for r in refs]
+    if keys:
+        stmt = select(ExternalRef.platform, ExternalRef.external_id, ExternalRef.campaign_id).where(
+            ExternalRef.org_id == campaign.org_id,
+            ExternalRef.external_id.in_([k[1] for k in keys]),
+            ExternalRef.campaign_id != campaign.id,
+        )
+        for platform, external_id, other in (await session.execute(stmt)).all():
+            if (platform, external_id) in keys:
+                raise Conflict(f"{platform} campaign {external_id} already names campaign {other}")
+    await session.execute(
+        delete(ExternalRef).where(ExternalRef.org_id == campaign.org_id, ExternalRef.campaign_id == campaign.id)
+    )
+    for ref in refs:
+        session.add(
+            ExternalRef(
+                org_id=campaign.org_id,
+                campaign_id=campaign.id,
+                platform=ref.platform,
+                external_id=ref.campaign_id,
+                account_id=ref.account_id,
+            )
+        )
+    campaign.external_refs = _refs_json(refs)
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # claimed by another campaign meanwhile
+        raise Conflict("a platform campaign in external_refs was just claimed by another campaign") from exc
+
+
 async def create_campaign(
     session: AsyncSession, plans: PlansClient, principal: Principal, body: CampaignIn
 ) -> Campaign:
@@ -84,10 +122,13 @@ async def create_campaign(
         event_node_id=body.event_node_id,
         utm_campaign=body.utm_campaign,
         settings=body.settings,
+        external_refs=[],
         status="draft",
     )
     session.add(campaign)
     await _flush_unique_utm(session, body.utm_campaign)
+    if body.external_refs:
+        await _set_external_refs(session, campaign, body.external_refs)
     return campaign
 
 
@@ -116,6 +157,10 @@ async def update_campaign(session: AsyncSession, campaign: Campaign, body: Campa
         validate_settings(await settings_schema_of(session, campaign.org_id, campaign.kind), body.settings)
         campaign.settings = body.settings
     await _flush_unique_utm(session, campaign.utm_campaign)
+    if "external_refs" in changes:
+        if body.external_refs is None:
+            raise FieldError("external_refs", "external_refs cannot be null; send [] to remove them all")
+        await _set_external_refs(session, campaign, body.external_refs)
     return campaign
 
 
@@ -153,7 +198,7 @@ async def pause_campaigns_of_sbu(session: AsyncSession, org_id: str, sbu_id: str
 # --- metrics ---------------------------------------------------------------------------------------------
 
 METRIC_FIELDS = ("impressions", "clicks", "cost", "conversions", "revenue", "sends", "opens", "unsubscribes")
-COUNT_FIELDS = ("impressions", "clicks", "conversions", "sends", "opens", "unsubscribes")
+COUNT_FIELDS = ("impressions", "clicks", "sends", "opens", "unsubscribes")
 
 
 def _check_rows(campaign: Campaign, body: MetricsIn) -> None:
@@ -231,6 +276,7 @@ def _metric_arrays(campaign: Campaign, body: MetricsIn) -> dict[str, Any]:
     rows = body.rows
     cost_scale = cast(ScaledDecimal, MetricRow.__table__.c.cost.type).scale
     revenue_scale = cast(ScaledDecimal, MetricRow.__table__.c.revenue.type).scale
+    conversion_scale = cast(ScaledDecimal, MetricRow.__table__.c.conversions.type).scale
     columns: dict[str, Any] = {
         "org_id": campaign.org_id,
         "campaign_id": campaign.id,
@@ -239,6 +285,7 @@ def _metric_arrays(campaign: Campaign, body: MetricsIn) -> dict[str, Any]:
         "variant": [row.variant or "" for row in rows],
         "cost": [int(row.cost.amount.scaleb(cost_scale)) for row in rows],
         "revenue": [int(row.revenue.amount.scaleb(revenue_scale)) for row in rows],
+        "conversions": [int(row.conversions.scaleb(conversion_scale)) for row in rows],
     }
     for field in COUNT_FIELDS:
         columns[field] = list(map(attrgetter(field), rows))
@@ -325,6 +372,25 @@ async def attribute_order(
         return "duplicate"
     await sbu_performance_changed(session, org_id, campaign.sbu_id)
     return "attributed"
+
+
+async def deduct_return(session: AsyncSession, org_id: str, order_key: str, returned: Decimal) -> str:
+    """``order.returned``: what came back of an attributed order (the total so far, so a redelivery or an
+    older event never deducts twice; never more than the order's amount). ``unknown_order`` when the order
+    was never attributed (no campaign, another currency)."""
+    stmt = select(AttributedOrder).where(AttributedOrder.org_id == org_id, AttributedOrder.order_key == order_key)
+    order = (await session.execute(stmt.with_for_update())).scalar_one_or_none()
+    if order is None:
+        return "unknown_order"
+    amount = min(max(returned, Decimal(0)), order.amount)
+    if amount <= order.returned_amount:
+        return "duplicate"
+    order.returned_amount = amount
+    campaign = await session.get(Campaign, order.campaign_id)
+    await session.flush()
+    if campaign is not None:
+        await sbu_performance_changed(session, org_id, campaign.sbu_id)
+    return "deducted"
 
 
 async def get_campaign(session: AsyncSession, org_id: str, campaign_id: str) -> Campaign:

@@ -21,7 +21,7 @@ class Totals:
     impressions: int = 0
     clicks: int = 0
     cost: Decimal = Decimal(0)
-    conversions: int = 0
+    conversions: Decimal = Decimal(0)
     revenue: Decimal = Decimal(0)
     sends: int = 0
     opens: int = 0

@@ -18,14 +18,15 @@ from services.campaigns.performance.schemas import (
     Kpis,
     Pacing,
     PerformanceTotals,
+    RoasOut,
     SbuPerformanceOut,
 )
 from shared.db import exact_sum, utcnow
 from shared.errors import Conflict, NotFound
 from shared.money import money_or_zero
 
-COUNTS = ("impressions", "clicks", "conversions", "sends", "opens", "unsubscribes")
-AMOUNTS = ("cost", "revenue")
+COUNTS = ("impressions", "clicks", "sends", "opens", "unsubscribes")
+AMOUNTS = ("cost", "conversions", "revenue")
 
 
 def _sum_columns() -> list[Any]:
@@ -41,7 +42,7 @@ def _totals(row: Any) -> k.Totals:
         impressions=count("impressions"),
         clicks=count("clicks"),
         cost=Decimal(row.cost or 0),
-        conversions=count("conversions"),
+        conversions=Decimal(row.conversions or 0),
         revenue=Decimal(row.revenue or 0),
         sends=count("sends"),
         opens=count("opens"),
@@ -52,6 +53,7 @@ def _totals(row: Any) -> k.Totals:
 def _totals_fields(t: k.Totals, currency: str) -> dict[str, Any]:
     return {
         **{f: getattr(t, f) for f in COUNTS},
+        "conversions": t.conversions,
         "cost": money_or_zero(t.cost, currency),
         "revenue": money_or_zero(t.revenue, currency),
     }
@@ -71,10 +73,28 @@ async def _by_day(session: AsyncSession, where: list[ColumnElement[bool]], curre
     return days
 
 
-async def _attributed(session: AsyncSession, where: list[ColumnElement[bool]]) -> tuple[int, Decimal]:
-    stmt = select(func.count(AttributedOrder.id), exact_sum(AttributedOrder.amount)).where(*where)
-    count, amount = (await session.execute(stmt)).one()
-    return int(count or 0), Decimal(amount or 0)
+async def _attributed(session: AsyncSession, where: list[ColumnElement[bool]]) -> tuple[int, Decimal, Decimal]:
+    """Released orders naming the campaign(s): how many, their amount, and what of it came back."""
+    stmt = select(
+        func.count(AttributedOrder.id), exact_sum(AttributedOrder.amount), exact_sum(AttributedOrder.returned_amount)
+    ).where(*where)
+    count, amount, returned = (await session.execute(stmt)).one()
+    return int(count or 0), Decimal(amount or 0), Decimal(returned or 0)
+
+
+def roas_comparison(spend: Decimal, claimed: Decimal, released: Decimal, currency: str) -> RoasOut:
+    """Claimed ROAS (the platforms' value / spend) beside released ROAS (customs-released revenue, returns
+    deducted / spend), both in the campaign's currency, and the gap between them."""
+    claimed_roas, released_roas = k.ratio(claimed, spend), k.ratio(released, spend)
+    return RoasOut(
+        currency=currency,
+        spend=money_or_zero(spend, currency),
+        claimed_value=money_or_zero(claimed, currency),
+        released_revenue=money_or_zero(released, currency),
+        claimed_roas=claimed_roas,
+        released_roas=released_roas,
+        gap=None if claimed_roas is None or released_roas is None else claimed_roas - released_roas,
+    )
 
 
 async def _performance(
@@ -87,7 +107,7 @@ async def _performance(
     as_of: date,
 ) -> dict[str, Any]:
     totals = await metric_totals(session, metric_where)
-    orders, attributed = await _attributed(session, order_where)
+    orders, attributed, returned = await _attributed(session, order_where)
     elapsed, total_days = k.days_elapsed(span[0], span[1], as_of)
     return {
         "currency": currency,
@@ -95,8 +115,10 @@ async def _performance(
             **_totals_fields(totals, currency),
             attributed_orders=orders,
             attributed_revenue=money_or_zero(attributed, currency),
+            returned_revenue=money_or_zero(returned, currency),
         ),
         "kpis": Kpis(**k.kpis(totals)),
+        "roas": roas_comparison(totals.cost, totals.revenue, attributed - returned, currency),
         "pacing": Pacing(
             budget=money_or_zero(budget, currency),
             spend=money_or_zero(totals.cost, currency),
@@ -169,19 +191,33 @@ async def sbu_figures(session: AsyncSession, org_id: str, sbu_id: str) -> SbuPer
         return None
     currency, spend, revenue = groups[0]
     spend, revenue = Decimal(spend or 0), Decimal(revenue or 0)
-    roas = k.ratio(revenue, spend)
+    roas = k.ratio(revenue, spend)  # from the exact figures; the event carries them to 4 places (plans' money)
+    ids = select(Campaign.id).where(Campaign.org_id == org_id, Campaign.sbu_id == sbu_id)
+    _, attributed, returned = await _attributed(
+        session, [AttributedOrder.org_id == org_id, AttributedOrder.campaign_id.in_(ids)]
+    )
+    released = attributed - returned
     return SbuPerformanceChanged(
         sbu_id=sbu_id,
         currency=currency,
-        spend=spend,
-        revenue=revenue,
+        spend=event_amount(spend),
+        revenue=event_amount(revenue),
         roas=roas,
+        released_revenue=event_amount(released),
+        released_roas=k.ratio(released, spend),
         as_of=utcnow(),
         campaigns=await campaign_figures(session, org_id, sbu_id),
     )
 
 
 MAX_ANNOUNCED_CAMPAIGNS = 200
+EVENT_PLACES = Decimal("0.0001")
+
+
+def event_amount(amount: Decimal) -> Decimal:
+    """An amount as events carry it (4 places, like every amount of money outside the metric rows): a metric
+    row's micros rounded half-even."""
+    return amount.quantize(EVENT_PLACES)
 
 
 async def campaign_figures(session: AsyncSession, org_id: str, sbu_id: str) -> list[CampaignFigures]:
@@ -214,7 +250,7 @@ async def campaign_figures(session: AsyncSession, org_id: str, sbu_id: str) -> l
             MetricRow.variant,
             func.sum(MetricRow.impressions),
             func.sum(MetricRow.clicks),
-            func.sum(MetricRow.conversions),
+            exact_sum(MetricRow.conversions),
             func.sum(MetricRow.cost),
             func.sum(MetricRow.revenue),
         )
@@ -222,15 +258,26 @@ async def campaign_figures(session: AsyncSession, org_id: str, sbu_id: str) -> l
         .group_by(MetricRow.campaign_id, MetricRow.variant)
         .order_by(MetricRow.campaign_id, MetricRow.variant)
     )
+    released = (
+        select(
+            AttributedOrder.campaign_id,
+            exact_sum(AttributedOrder.amount),
+            exact_sum(AttributedOrder.returned_amount),
+        )
+        .where(AttributedOrder.org_id == org_id, AttributedOrder.campaign_id.in_(list(by_campaign)))
+        .group_by(AttributedOrder.campaign_id)
+    )
+    for campaign_id, amount, returned in (await session.execute(released)).all():
+        by_campaign[campaign_id].released_revenue = event_amount(Decimal(amount or 0) - Decimal(returned or 0))
     for campaign_id, variant, impressions, clicks, conversions, cost, revenue in (await session.execute(stmt)).all():
         by_campaign[campaign_id].variants.append(
             VariantFigures(
                 key=variant,
                 impressions=int(impressions or 0),
                 clicks=int(clicks or 0),
-                conversions=int(conversions or 0),
-                spend=Decimal(cost or 0),
-                revenue=Decimal(revenue or 0),
+                conversions=Decimal(conversions or 0),
+                spend=event_amount(Decimal(cost or 0)),
+                revenue=event_amount(Decimal(revenue or 0)),
             )
         )
     return list(by_campaign.values())

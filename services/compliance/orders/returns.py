@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.compliance.customs.context import CustomsContext
 from services.compliance.orders.declaration import cop_no, prepare, queue
 from services.compliance.orders.models import CustomsReturn, Declaration, Order
-from services.compliance.orders.state import change_state
+from services.compliance.orders.state import change_state, order_returned
 from services.compliance.pii import Pii
 from shared.db import new_id, scoped, utcnow
 from shared.errors import Conflict, FieldError
@@ -48,6 +48,20 @@ def _returned(returns: list[CustomsReturn], states: tuple[str, ...]) -> dict[int
             for line in ret.lines:
                 out[int(line["gnum"])] = out.get(int(line["gnum"]), Decimal(0)) + Decimal(line["qty"])
     return out
+
+
+def _returned_value(order: Order, returned: dict[int, Decimal]) -> Decimal:
+    """The part of the order's paid amount that the returned quantities make up (by the lines' totals)."""
+    items = order.document["items"]
+    goods = sum((Decimal(str(i["total"])) for i in items), Decimal(0))
+    back = sum(
+        (Decimal(str(i["total"])) * min(returned.get(int(i["gnum"]), Decimal(0)), Decimal(str(i["qty"])))
+         / Decimal(str(i["qty"])) for i in items),
+        Decimal(0),
+    )  # fmt: skip
+    if not goods:
+        return Decimal(0)
+    return (Decimal(order.actual_paid) * back / goods).quantize(Decimal("0.0001"))
 
 
 async def request_return(
@@ -110,5 +124,8 @@ async def decide_return(session: AsyncSession, order: Order, ret: CustomsReturn,
             order.dutiable_value = (order.dutiable_value * (1 - share)).quantize(Decimal("0.0001"))
             if order.tax is not None:
                 order.tax = (order.tax * (1 - share)).quantize(Decimal("0.01"))
+        if order.state != "returned_by_buyer" and order.actual_paid is not None:
+            # a partial return: the returned lines' share of what the buyer paid (all approved returns so far)
+            await order_returned(session, order, _returned_value(order, returned))
     elif status < 0 or status in (4, 100):
         ret.state, ret.decided_at = "refused", utcnow()

@@ -4,9 +4,11 @@ released publishes ``order.<state>`` (``order.matched``, ``order.mismatch``, ``o
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.compliance.contracts import STATE_EVENTS, OrderChanged
+from services.compliance.contracts import STATE_EVENTS, OrderChanged, OrderReturned
 from services.compliance.customers import register as customers
 from services.compliance.customs.codes import iso_currency as _iso_currency
 from services.compliance.events import publish
@@ -48,3 +50,18 @@ async def change_state(session: AsyncSession, order: Order, new: str) -> None:
     event = STATE_EVENTS.get(new)
     if event is not None:
         await publish(session, order.org_id, order_event(event, order, previous), now)
+    if new in RETURNED and previous not in RETURNED and order.released_at is not None:
+        await order_returned(session, order, order.actual_paid)
+
+
+#: states of a released order whose goods all came back
+RETURNED = ("returned", "returned_by_buyer")
+
+
+async def order_returned(session: AsyncSession, order: Order, returned_amount: Decimal | None) -> None:
+    """``order.returned``: how much of a released order's amount came back so far (campaigns deducts it from
+    the revenue it attributed to the order's campaign)."""
+    event = order_event(OrderReturned, order, order.state)
+    assert isinstance(event, OrderReturned)
+    event.returned_amount = returned_amount
+    await publish(session, order.org_id, event, utcnow())

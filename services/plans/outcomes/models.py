@@ -11,7 +11,7 @@ from sqlalchemy import JSON, BigInteger, Date, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.plans.base import Base
-from shared.db import OrgMixin, TimestampMixin, UTCDateTime
+from shared.db import OrgMixin, ScaledDecimal, TimestampMixin, UTCDateTime
 from shared.money import MoneyAmount
 
 
@@ -34,9 +34,13 @@ class CampaignOutcome(OrgMixin, TimestampMixin, Base):
     ends_on: Mapped[date] = mapped_column(Date)
     impressions: Mapped[int] = mapped_column(BigInteger, default=0)
     clicks: Mapped[int] = mapped_column(BigInteger, default=0)
-    conversions: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: as the platforms count them: fractional, in 10^-6 units
+    conversions: Mapped[Decimal] = mapped_column(ScaledDecimal(6), default=Decimal(0))
     spend_amount: Mapped[Decimal] = mapped_column(MoneyAmount())
+    #: the conversion value the platforms claim
     revenue_amount: Mapped[Decimal] = mapped_column(MoneyAmount())
+    #: customs-released revenue of orders naming the campaign, returns deducted (None: not announced yet)
+    released_revenue_amount: Mapped[Decimal | None] = mapped_column(MoneyAmount(), nullable=True)
     #: [{key, impressions, clicks, conversions, spend, revenue}] per variant ("" for rows without one)
     variants: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     as_of: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -224,6 +224,27 @@ def pacing(outcome: CampaignOutcome, today: date) -> dict[str, Any]:
     return {"time_share": time_share, "spend_share": spend_share, "index": index, "verdict": verdict}
 
 
+def count_text(value: Decimal | int) -> str:
+    """Conversions as the platforms count them: thousands separated, fractions only when there are some."""
+    number = Decimal(value)
+    if number == number.to_integral_value():
+        return f"{int(number):,}"
+    return f"{number.normalize():,f}"
+
+
+def released_roas(o: CampaignOutcome) -> dict[str, Any]:
+    """Released ROAS (customs-released revenue, returns deducted, / spend) beside the claimed one, and the gap;
+    None until campaigns announced released revenue."""
+    if o.released_revenue_amount is None:
+        return {"released_revenue": None, "released_roas": None, "roas_gap": None}
+    claimed, released = ratio(o.revenue_amount, o.spend_amount), ratio(o.released_revenue_amount, o.spend_amount)
+    return {
+        "released_revenue": o.released_revenue_amount,
+        "released_roas": released,
+        "roas_gap": None if claimed is None or released is None else claimed - released,
+    }
+
+
 def campaign_rows(outcomes: list[CampaignOutcome], sbu_labels: dict[str, str], today: date) -> list[dict[str, Any]]:
     rows = []
     for o in outcomes:
@@ -234,7 +255,9 @@ def campaign_rows(outcomes: list[CampaignOutcome], sbu_labels: dict[str, str], t
                 "ctr": ratio(o.clicks, o.impressions),
                 "cvr": ratio(o.conversions, o.clicks),
                 "cpa": None if not o.conversions else (o.spend_amount / o.conversions),
+                "conversions": count_text(o.conversions),
                 "roas": ratio(o.revenue_amount, o.spend_amount),
+                **released_roas(o),
                 "pacing": pacing(o, today),
             }
         )
@@ -250,9 +273,9 @@ class Lift:
     low: Decimal | None
     high: Decimal | None
     winner_impressions: int
-    winner_conversions: int
+    winner_conversions: Decimal
     others_impressions: int
-    others_conversions: int
+    others_conversions: Decimal
 
     def text(self) -> str:
         return signed_percent(self.estimate)
@@ -286,12 +309,13 @@ def lift_of(variants: list[dict[str, Any]], winner: str | None) -> Lift | None:
     others = [v for v in variants if v["key"] != winner]
     if not mine or not others:
         return None
-    nt, xt = int(mine[0]["impressions"]), int(mine[0]["conversions"])
-    nc, xc = sum(int(v["impressions"]) for v in others), sum(int(v["conversions"]) for v in others)
+    # conversions arrive as decimal strings (fractional, as the platforms count them) or, from older events, integers
+    nt, xt = int(mine[0]["impressions"]), Decimal(str(mine[0]["conversions"]))
+    nc, xc = sum(int(v["impressions"]) for v in others), sum(Decimal(str(v["conversions"])) for v in others)
     if not nt or not nc or not xc:
         return None
-    mt, mc = xt / nt, xc / nc
-    estimate = (Decimal(xt) / nt) / (Decimal(xc) / nc) - 1
+    mt, mc = float(xt) / nt, float(xc) / nc
+    estimate = (xt / nt) / (xc / nc) - 1
     low = high = None
     variance = mt * (1 - mt) / (mc**2 * nt) + mc * (1 - mc) * mt**2 / (mc**4 * nc)
     if nt > 1 and nc > 1 and variance > 0:

@@ -76,11 +76,32 @@ def _cell(row: Any, rates: Rates) -> dict[str, Any]:
         "spend": money_or_none(row.spend_amount, row.perf_currency) if known else None,
         "revenue": money_or_none(row.revenue_amount, row.perf_currency) if known else None,
         "roas": roas(row.spend_amount, row.revenue_amount) if known else None,
+        **released_figures(
+            row.spend_amount if known else None, row.revenue_amount, row.released_revenue_amount, row.perf_currency
+        ),
         "performance_as_of": row.as_of,
         "budget_use": budget_use,
         "margin": margin,
         "missing_rates": sorted(gaps),
     }
+
+
+def released_figures(
+    spend: Decimal | None, claimed: Decimal | None, released: Decimal | None, currency: str | None
+) -> dict[str, Any]:
+    """Released revenue and its ROAS beside the claimed ROAS, and the gap between the two (all None until
+    campaigns announced released revenue)."""
+    if spend is None or released is None:
+        return {"released_revenue": None, "released_roas": None, "roas_gap": None}
+    claimed_roas, released_roas = roas(spend, claimed), roas(spend, released)
+    return {
+        "released_revenue": money_or_none(released, currency),
+        "released_roas": released_roas,
+        "roas_gap": None if claimed_roas is None or released_roas is None else claimed_roas - released_roas,
+    }
+
+
+FIELDS = ("budget", "spend", "revenue", "released_revenue")
 
 
 def grid_totals(cells: list[dict[str, Any]], rates: Rates) -> dict[str, Any]:
@@ -90,13 +111,15 @@ def grid_totals(cells: list[dict[str, Any]], rates: Rates) -> dict[str, Any]:
     by: dict[str, dict[str, Decimal]] = {}
 
     def add(currency: str, field: str, amount: Decimal) -> None:
-        by.setdefault(currency, {"budget": Decimal(0), "spend": Decimal(0), "revenue": Decimal(0)})[field] += amount
+        by.setdefault(currency, dict.fromkeys(FIELDS, Decimal(0)))[field] += amount
 
     for c in live:
         add(c["budget"]["currency"], "budget", c["budget"]["amount"])
         if c["spend"] is not None:
             add(c["spend"]["currency"], "spend", c["spend"]["amount"])
             add(c["revenue"]["currency"], "revenue", c["revenue"]["amount"])
+            if c["released_revenue"] is not None:
+                add(c["released_revenue"]["currency"], "released_revenue", c["released_revenue"]["amount"])
     return totals_of(by, rates)
 
 
@@ -105,7 +128,7 @@ def totals_of(by: dict[str, dict[str, Decimal]], rates: Rates) -> dict[str, Any]
     gaps = missing(rates, by)
     in_base = None
     if not gaps:
-        sums = {"budget": Decimal(0), "spend": Decimal(0), "revenue": Decimal(0)}
+        sums = dict.fromkeys(FIELDS, Decimal(0))
         used: dict[str, dict[str, str]] = {}
         for currency, figures in by.items():
             for field, amount in figures.items():
@@ -117,6 +140,7 @@ def totals_of(by: dict[str, dict[str, Decimal]], rates: Rates) -> dict[str, Any]
             "currency": rates.base,
             **sums,
             "roas": roas(sums["spend"], sums["revenue"]),
+            "released_roas": roas(sums["spend"], sums["released_revenue"]),
             "rates": [used[k] for k in sorted(used)],
         }
     return {
@@ -164,6 +188,7 @@ async def sbu_grid(session: AsyncSession, principal: Principal, plan_id: str) ->
             SbuPerformance.revenue_amount,
             SbuPerformance.currency.label("perf_currency"),
             SbuPerformance.as_of,
+            SbuPerformance.released_revenue_amount,
         )
         .join(Customer, Customer.id == Sbu.customer_id)
         .join(Channel, Channel.id == Sbu.channel_id)

@@ -76,6 +76,7 @@ COLUMNS = (
     _raw(_PERF.c.revenue_amount),
     _PERF.c.currency,
     _PERF.c.as_of,
+    _raw(_PERF.c.released_revenue_amount),
 )
 
 
@@ -205,7 +206,7 @@ class _Builder:
         money = self.money
         budget = money.get((budget_units, budget_currency)) or self.stored_money(budget_units, budget_currency)
         target = money.get((target_units, target_currency)) or self.stored_money(target_units, target_currency)
-        use = spend = revenue = value_text = None
+        use = spend = revenue = value_text = released = released_text = gap_text = None
         if perf_currency is not None:
             use, use_gaps = self.budget_use(row)
             if use_gaps:
@@ -213,6 +214,12 @@ class _Builder:
             value = roas(self.amount(row[21]), self.amount(row[22]))
             spend, revenue = self.stored_money(row[21], perf_currency), self.stored_money(row[22], perf_currency)
             value_text = None if value is None else format_decimal(value)
+            if row[25] is not None:
+                released = self.stored_money(row[25], perf_currency)
+                released_value = roas(self.amount(row[21]), self.amount(row[25]))
+                released_text = None if released_value is None else format_decimal(released_value)
+                if value is not None and released_value is not None:
+                    gap_text = format_decimal(value - released_value)
         return {
             "sbu_id": sbu_id,
             "status": status,
@@ -227,6 +234,9 @@ class _Builder:
             "spend": spend,
             "revenue": revenue,
             "roas": value_text,
+            "released_revenue": released,
+            "released_roas": released_text,
+            "roas_gap": gap_text,
             "performance_as_of": None if row[24] is None else self.time(row[24]),
             "budget_use": use,
             "margin": margin,
@@ -241,17 +251,23 @@ class _Builder:
                 continue
             sums = units.get(row[5])
             if sums is None:
-                sums = units[row[5]] = [0, 0, 0]
+                sums = units[row[5]] = [0, 0, 0, 0]
             sums[0] += row[4]
             if row[23] is not None:
                 sums = units.get(row[23])
                 if sums is None:
-                    sums = units[row[23]] = [0, 0, 0]
+                    sums = units[row[23]] = [0, 0, 0, 0]
                 sums[1] += row[21]
                 sums[2] += row[22]
+                sums[3] += row[25] or 0
         by = {
-            currency: {"budget": self.amount(b), "spend": self.amount(s), "revenue": self.amount(r)}
-            for currency, (b, s, r) in units.items()
+            currency: {
+                "budget": self.amount(b),
+                "spend": self.amount(s),
+                "revenue": self.amount(r),
+                "released_revenue": self.amount(v),
+            }
+            for currency, (b, s, r, v) in units.items()
         }
         return _json(GridTotals, totals_of(by, self.rates))
 

@@ -73,6 +73,8 @@ class SbuPerformance(OrgMixin, TimestampMixin, Base):
     sbu_id: Mapped[str] = mapped_column(ForeignKey("sbus.id", ondelete="CASCADE"), primary_key=True)
     spend_amount: Mapped[Decimal] = mapped_column(MoneyAmount())
     revenue_amount: Mapped[Decimal] = mapped_column(MoneyAmount())
+    #: revenue of customs-released orders naming the SBU's campaigns, returns deducted (None: not announced yet)
+    released_revenue_amount: Mapped[Decimal | None] = mapped_column(MoneyAmount(), nullable=True)
     currency: Mapped[str] = mapped_column(String(3))
     #: when campaigns computed these figures; older figures never replace newer ones
     as_of: Mapped[datetime] = mapped_column(UTCDateTime())

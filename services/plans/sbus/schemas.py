@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
@@ -137,7 +138,10 @@ class CurrencyTotals(Out):
     currency: str
     budget: Amount
     spend: Amount
-    revenue: Amount
+    revenue: Amount = Field(description="the conversion value the ad platforms claim")
+    released_revenue: Amount = Field(
+        Decimal(0), description="customs-released orders naming the campaigns, returns deducted"
+    )
 
 
 class BaseTotals(Out):
@@ -147,7 +151,9 @@ class BaseTotals(Out):
     budget: Amount
     spend: Amount
     revenue: Amount
-    roas: DecimalStr | None
+    roas: DecimalStr | None = Field(description="claimed ROAS: the platforms' value / spend")
+    released_revenue: Amount = Decimal(0)
+    released_roas: DecimalStr | None = Field(None, description="released revenue / spend")
     rates: list[RateUsed]
 
 
@@ -175,7 +181,14 @@ class GridCell(Out):
     performance_known: bool = Field(description="false until campaigns' figures for this SBU arrive")
     spend: MoneyOut | None
     revenue: MoneyOut | None
-    roas: DecimalStr | None = Field(description="revenue / spend; null when unknown or spend is zero")
+    roas: DecimalStr | None = Field(
+        description="claimed ROAS: the platforms' conversion value (revenue) / spend; null when unknown or none spent"
+    )
+    released_revenue: MoneyOut | None = Field(
+        None, description="revenue of customs-released orders naming the SBU's campaigns, returns deducted"
+    )
+    released_roas: DecimalStr | None = Field(None, description="released_revenue / spend: the ROAS XBM verified")
+    roas_gap: DecimalStr | None = Field(None, description="roas - released_roas: what the platforms claim beyond it")
     performance_as_of: datetime | None
     budget_use: BudgetUse | None = Field(
         None, description="spend against budget in the budget's currency; null when unknown or no rate converts it"

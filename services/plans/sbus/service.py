@@ -192,6 +192,7 @@ async def apply_sbu_performance(
     revenue: Decimal,
     currency: str,
     as_of: datetime,
+    released_revenue: Decimal | None = None,
 ) -> bool:
     """Keep campaigns' latest figures for an SBU (``sbu.performance_changed``). Figures computed before the
     stored ones are ignored, so events arriving out of order never move the grid backwards. One atomic
@@ -203,6 +204,7 @@ async def apply_sbu_performance(
         "org_id": org_id,
         "spend_amount": spend,
         "revenue_amount": revenue,
+        "released_revenue_amount": released_revenue,
         "currency": currency,
         "as_of": as_of,
         "created_at": now,
@@ -213,6 +215,6 @@ async def apply_sbu_performance(
         SbuPerformance,
         values,
         [SbuPerformance.sbu_id],
-        ("spend_amount", "revenue_amount", "currency", "as_of", "updated_at"),
+        ("spend_amount", "revenue_amount", "released_revenue_amount", "currency", "as_of", "updated_at"),
         where=lambda excluded: SbuPerformance.as_of < excluded.as_of,
     )
