@@ -287,9 +287,16 @@ class Lift:
 
     def sample_text(self) -> str:
         return (
-            f"{self.winner_conversions:,} of {self.winner_impressions:,} impressions against "
-            f"{self.others_conversions:,} of {self.others_impressions:,}"
+            f"{_count(self.winner_conversions)} of {self.winner_impressions:,} impressions against "
+            f"{_count(self.others_conversions)} of {self.others_impressions:,}"
         )
+
+
+def _count(conversions: Decimal) -> str:
+    """Conversions as the platform counted them: whole ones as integers, fractional ones with their places."""
+    if conversions == conversions.to_integral_value():
+        return f"{int(conversions):,}"
+    return f"{conversions.normalize():,}"
 
 
 def signed_percent(value: Decimal) -> str:
