@@ -157,16 +157,54 @@ class MasterBillOut(Out):
     validated: bool
 
 
+FailureCause = Literal["signer", "customs_number", "setup", "schema", "envelope", "outbox", "error"]
+
+
+class MessageFailure(Out):
+    """Why a message is not out yet, and when the outbox tries it again (by itself)."""
+
+    cause: FailureCause = Field(
+        description="signer: the signer could not sign; customs_number: waits for customs to number the "
+        "inventory list (a withdrawal or return names it); setup: what it is built from is missing (customs "
+        "profile, item record, payment, waybill); schema: it does not satisfy the official schema; envelope: its "
+        "DxpMsg envelope does not (e.g. the profile's dxp_id); outbox: the send folder cannot be written; error: "
+        "an unexpected error (logged)"
+    )
+    reason: str
+    retry_at: datetime | None = Field(description="when the outbox tries it again")
+    attempts: int = Field(description="attempts that failed in a row")
+    since: datetime | None = Field(description="since when it has failed for this cause")
+    action: str = Field(description="what resolves it")
+
+
 class CustomsMessageOut(Out):
     """A message to customs and where it stands: built and signed, written to the e-port, answered."""
 
     message_type: str
     guid: str
-    status: str = Field(description="pending, queued, sent or acknowledged")
+    status: str = Field(
+        description="pending, queued, sent, acknowledged, or failed (could not be built, signed or written: "
+        "tried again by itself, see failure)"
+    )
     signed: bool
     validated: bool
     sent_at: datetime | None
     acknowledged_at: datetime | None
+    failure: MessageFailure | None = Field(
+        None,
+        description="while it is failed, or pending for customs' list number: why, and when it is tried again",
+    )
+
+
+class FailedMessageOut(Out):
+    """A message to customs that failed; the outbox tries it again by itself."""
+
+    ebp_code: str | None
+    order_no: str | None
+    declaration_id: str | None
+    message_type: str
+    guid: str
+    failure: MessageFailure
 
 
 class ExceptionOut(Out):
@@ -202,6 +240,11 @@ class ExceptionsPage(Out):
     items: list[ExceptionOut]
     next_cursor: str | None
     orphans: list[OrphanOut] = Field(default_factory=list, description="payments and waybills whose order never came")
+    failed_messages: list[FailedMessageOut] = Field(
+        default_factory=list,
+        description="messages to customs that could not be built, signed or written, oldest failure first "
+        "(on the first page; at most 100)",
+    )
     unreadable: list[UnreadableOut] = Field(
         default_factory=list, description="platform deliveries stored but not readable as an order, or naming none"
     )
