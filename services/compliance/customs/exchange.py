@@ -68,14 +68,18 @@ async def claim(
         if org_id is not None:
             ranked = ranked.where(CustomsMessage.org_id == org_id)
         sub = ranked.subquery()
-        stmt = select(sub.c.id).order_by(sub.c.turn, sub.c.created_at, sub.c.id).limit(batch)
+        # the locking read skips (and its LIMIT passes over) rows another relay is taking at this moment
+        stmt = (
+            select(CustomsMessage.id)
+            .join(sub, sub.c.id == CustomsMessage.id)
+            .where(_due(now))
+            .order_by(sub.c.turn, sub.c.created_at, sub.c.id)
+            .limit(batch)
+            .with_for_update(skip_locked=True, of=CustomsMessage)
+        )
         ids = list((await session.execute(stmt)).scalars())
         if not ids:
             return [], lease
-        if session.bind.dialect.name == "postgresql":
-            lock = select(CustomsMessage.id).where(CustomsMessage.id.in_(ids), _due(now))
-            free = set((await session.execute(lock.with_for_update(skip_locked=True))).scalars())
-            ids = [i for i in ids if i in free]
         taken = await session.execute(
             update(CustomsMessage)
             .where(CustomsMessage.id.in_(ids), _due(now))
@@ -108,9 +112,12 @@ async def send_pending(
         outcome = await _attempt(sessions, ctx, pii, message_id, lease, now, step)
         written += outcome.sent
         signed = signed or outcome.signed
-    if signed:
-        async with sessions() as session, session.begin():  # the signer signs again: what waited for it goes
-            await waiting.wake(session, CustomsMessage.status == "failed", CustomsMessage.failure_cause == "signer")
+    if signed:  # the signer signs again: what waited for it goes in the next pass, whatever its backoff
+        try:
+            async with sessions() as session, session.begin():
+                await waiting.wake(session, CustomsMessage.status == "failed", CustomsMessage.failure_cause == "signer")
+        except Exception:
+            log.exception("could not wake the messages that waited for the signer; they go at their next attempt")
     return written
 
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compliance.customs.declarations import NotNumbered
@@ -104,11 +105,18 @@ def retry_after(message: CustomsMessage, now: datetime, default: int = 30) -> in
     return max(1, math.ceil((message.next_attempt_at - now).total_seconds()))
 
 
-async def wake(session: AsyncSession, *where: object) -> None:
-    """Make the waiting messages matching ``where`` due at once (what they waited for has come)."""
+async def wake(session: AsyncSession, *where: Any) -> None:
+    """Make the waiting messages matching ``where`` due at once (what they waited for has come). Rows a relay is
+    working on at this moment are passed over (``SKIP LOCKED``): that relay records their outcome itself, and two
+    wakes never wait for each other."""
+    waiting = (
+        select(CustomsMessage.id)
+        .where(CustomsMessage.status.in_(OPEN), CustomsMessage.next_attempt_at.is_not(None), *where)
+        .with_for_update(skip_locked=True)
+    )
     stmt = (
         update(CustomsMessage)
-        .where(CustomsMessage.status.in_(OPEN), CustomsMessage.next_attempt_at.is_not(None), *where)  # type: ignore[arg-type]
+        .where(CustomsMessage.id.in_(waiting.scalar_subquery()))
         .values(next_attempt_at=None)
         .execution_options(synchronize_session=False)
     )
