@@ -18,9 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from lxml import etree
 from sqlalchemy import delete, func, select
 
+from services.compliance.app import MIGRATIONS as COMPLIANCE_MIGRATIONS
+from services.compliance.app import create_app as create_compliance
 from services.compliance.context import compliance_context
 from services.compliance.customs.context import CustomsContext
 from services.compliance.customs.exchange import claim, send_pending
@@ -28,14 +31,16 @@ from services.compliance.customs.models import CustomsMessage
 from services.compliance.customs.signing import AgentSigner, FileSigner
 from services.compliance.items.models import ItemRecord
 from services.compliance.orders.models import Order
+from services.compliance.settings import ComplianceSettings
 from services.compliance.setup.models import CustomsProfile
 from shared.context import context_of
 from shared.db import make_engine, make_sessionmaker, new_id, utcnow
+from shared.migrations import aupgrade_to_head
 from tests.compliance.signers import sm2_files, verify
 from tests.compliance.support import EBP, PROFILE, inventory_receipt, new_order_no
 from tests.compliance.test_export_flow import Exporter, export_order, export_waybill, receipt_of_payment
-from tests.conftest import BACKEND, SHARED_DIR
-from tests.support import Tenant, assert_problem
+from tests.conftest import BACKEND, SHARED_DIR, asgi_client
+from tests.support import SERVICE_SECRET, Tenant, assert_problem
 
 XSD = SHARED_DIR / "customs" / "xsd"
 DXP = "http://www.chinaport.gov.cn/dxp"
@@ -82,6 +87,27 @@ class CountingSigner:
     async def sign(self, signed_info: bytes) -> Any:
         self.calls += 1
         return await self.inner.sign(signed_info)
+
+
+@pytest.fixture
+async def own_app(databases, data_dir, plans_over_asgi):  # type: ignore[no-untyped-def]
+    """Compliance on a database of its own: a relay pass takes every organisation's due messages, so the other
+    tests' messages must not be in it."""
+    url = await databases.new("outbox")
+    await aupgrade_to_head(COMPLIANCE_MIGRATIONS, url)
+    settings = ComplianceSettings(
+        environment="test", data_dir=data_dir, database_url=url, plans_url="http://plans", run_relay=False,
+        service_secret=SERVICE_SECRET, xsd_dir=XSD,
+    )  # fmt: skip
+    app = create_compliance(settings, http_client=plans_over_asgi)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture
+async def own(own_app):  # type: ignore[no-untyped-def]
+    async with asgi_client(own_app, "http://compliance") as client:
+        yield client
 
 
 def outbox_of(compliance_app, tmp_path: Path, monkeypatch) -> tuple[CustomsContext, Path]:  # type: ignore[no-untyped-def]
@@ -204,19 +230,20 @@ async def _by_state(sessions, org_id: str) -> dict[tuple[str, str, str | None], 
         return {(t, s, c): int(n) for t, s, c, n in rows}
 
 
+@pytest.mark.db
 async def test_one_organisations_waiting_backlog_never_holds_up_another_organisations_new_order(
-    compliance, compliance_app, tenant, other_tenant, tmp_path, monkeypatch, caplog
+    own, own_app, tenant, other_tenant, tmp_path, monkeypatch, caplog
 ):  # type: ignore[no-untyped-def]
     """150 messages of one seller wait — 100 withdrawals for customs' list number, 50 for a signer that was down
     (and then for an item record that was removed) — and all of them are due again at once, the worst case; two
     relays on the same database, each taking a pass smaller than the backlog, still write the other seller's
     new order in their first pass."""
     caplog.set_level(logging.DEBUG, logger="services.compliance.customs.exchange")
-    ctx, outbox = outbox_of(compliance_app, tmp_path, monkeypatch)
-    app = compliance_context(compliance_app)
+    ctx, outbox = outbox_of(own_app, tmp_path, monkeypatch)
+    app = compliance_context(own_app)
     pii = app.pii
     engine = make_engine(app.settings.resolved_database_url())  # the second replica: its own pool, same database
-    replicas = [(context_of(compliance_app).sessionmaker, ctx)]
+    replicas = [(context_of(own_app).sessionmaker, ctx)]
     try:
         async with httpx.AsyncClient() as http:
             down = AgentSigner(f"http://127.0.0.1:{closed_port()}/sign", http)
@@ -224,8 +251,8 @@ async def test_one_organisations_waiting_backlog_never_holds_up_another_organisa
             replicas.append(
                 (make_sessionmaker(engine), CustomsContext(ctx.schemas, down, outbox, None, ctx.receiver_id))
             )
-            a, busy, _ = await declared(compliance, tenant)
-            r = await compliance.post(f"/v1/compliance/orders/{EBP}/{busy}/cancellation", headers=tenant.auth(),
+            a, busy, _ = await declared(own, tenant)
+            r = await own.post(f"/v1/compliance/orders/{EBP}/{busy}/cancellation", headers=tenant.auth(),
                                       json={"reason": "cancelled by the buyer"})  # fmt: skip
             assert r.status_code == 200 and r.json()["state"] == "cancel_requested", r.text
             sessions = replicas[0][0]
@@ -247,7 +274,7 @@ async def test_one_organisations_waiting_backlog_never_holds_up_another_organisa
             monkeypatch.setattr(c, "signer", back)
         async with sessions() as session, session.begin():  # the busy seller's item record is removed
             await session.execute(delete(ItemRecord).where(ItemRecord.org_id == tenant.org_id))
-        b, new, _ = await declared(compliance, other_tenant)
+        b, new, _ = await declared(own, other_tenant)
 
         later = utcnow() + timedelta(hours=2)  # every waiting message is due again in this very pass
         counts = await asyncio.gather(*(send_pending(s, c, pii, now=later, batch=50) for s, c in replicas))
@@ -334,12 +361,13 @@ async def test_every_envelope_written_satisfies_the_transfer_xsd_and_a_too_long_
     assert all("SenderId" in m["failure"]["reason"] for m in failed)
 
 
-async def test_two_relays_claiming_at_the_same_moment_take_different_messages_in_turns(compliance_app):  # type: ignore[no-untyped-def]
+@pytest.mark.db
+async def test_two_relays_claiming_at_the_same_moment_take_different_messages_in_turns(own_app):  # type: ignore[no-untyped-def]
     """Two relays (two pools on one database) claim at once: no message is taken twice, and on PostgreSQL each
     gets a full pass (FOR UPDATE SKIP LOCKED passes over the rows the other is taking). Both passes give every
     organisation its turn before any takes a second."""
-    app = compliance_context(compliance_app)
-    first = context_of(compliance_app).sessionmaker
+    app = compliance_context(own_app)
+    first = context_of(own_app).sessionmaker
     engine = make_engine(app.settings.resolved_database_url())
     orgs = [new_id() for _ in range(3)]
     old = utcnow() - timedelta(days=1)
@@ -374,3 +402,24 @@ async def test_two_relays_claiming_at_the_same_moment_take_different_messages_in
             assert sum(by_id[i].org_id != orgs[0] for i in union) == 6
     finally:
         await engine.dispose()
+
+
+@pytest.mark.db
+async def test_the_relay_as_a_process_of_its_own_serves_the_customs_outbox(own, own_app, tenant, tmp_path):  # type: ignore[no-untyped-def]
+    """``python -m services.compliance.relay`` (XBM_COMPLIANCE_RUN_RELAY=false in the services) runs the customs
+    jobs too: its outbox job writes the declared messages."""
+    from services.compliance.relay import customs_jobs
+
+    seller, order_no, _ = await declared(own, tenant)
+    outbox = tmp_path / "send"
+    settings = compliance_context(own_app).settings.model_copy(update={"customs_outbox": outbox})
+    engine = make_engine(settings.resolved_database_url())
+    try:
+        async with httpx.AsyncClient() as http:
+            outbox_job, *_ = customs_jobs(settings)(make_sessionmaker(engine), http)
+            assert await outbox_job() == 3
+    finally:
+        await engine.dispose()
+    view = await seller.order(order_no)
+    assert {m["status"] for m in view["messages"]} == {"sent"}
+    assert {m["guid"] for m in view["messages"]} <= set(written(outbox))
