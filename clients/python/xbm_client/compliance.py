@@ -124,6 +124,7 @@ CustomsMessageOut = TypedDict(
         'validated': "bool",
         'sent_at': "str | None",
         'acknowledged_at': "str | None",
+        'failure': "NotRequired[MessageFailure | None]",
     },
 )
 """A message to customs and where it stands: built and signed, written to the e-port, answered."""
@@ -238,9 +239,24 @@ ExceptionsPage = TypedDict(
         'items': "list[ExceptionOut]",
         'next_cursor': "str | None",
         'orphans': "NotRequired[list[OrphanOut]]",
+        'failed_messages': "NotRequired[list[FailedMessageOut]]",
         'unreadable': "NotRequired[list[UnreadableOut]]",
     },
 )
+
+
+FailedMessageOut = TypedDict(
+    "FailedMessageOut",
+    {
+        'ebp_code': "str | None",
+        'order_no': "str | None",
+        'declaration_id': "str | None",
+        'message_type': "str",
+        'guid': "str",
+        'failure': "MessageFailure",
+    },
+)
+"""A message to customs that failed; the outbox tries it again by itself."""
 
 
 IngestOut = TypedDict(
@@ -342,6 +358,20 @@ MasterBillOut = TypedDict(
         'validated': "bool",
     },
 )
+
+
+MessageFailure = TypedDict(
+    "MessageFailure",
+    {
+        'cause': "Literal['signer', 'customs_number', 'setup', 'schema', 'envelope', 'outbox', 'error']",
+        'reason': "str",
+        'retry_at': "str | None",
+        'attempts': "int",
+        'since': "str | None",
+        'action': "str",
+    },
+)
+"""Why a message is not out yet, and when the outbox tries it again (by itself)."""
 
 
 MessageOut = TypedDict(
@@ -1068,9 +1098,10 @@ yet is held ``incomplete`` (see the exceptions). WooCommerce's unsigned ping ``w
         return self._call('GET', '/v1/compliance/summaries/{summary_id}/xml', path={'summary_id': summary_id}, query={}, header={}, headers=headers)
 
     def exceptions(self, *, rule: str | None = None, limit: int | None = None, cursor: str | None = None, headers: Mapping[str, str] | None = None) -> ExceptionsPage:
-        """Orders that failed a check or have waited too long for a document, and documents with no order
+        """Orders that failed a check or have waited too long for a document, documents with no order, and messages
 
-        Orders that failed a check or have waited too long for a document, and documents with no order."""
+        Orders that failed a check or have waited too long for a document, documents with no order, and messages
+to customs that failed (each with its reason, its next attempt and what resolves it)."""
         return self._call('GET', '/v1/compliance/exceptions', path={}, query={'rule': rule, 'limit': limit, 'cursor': cursor}, header={}, headers=headers)
 
     def quota(self, *, buyer_id_number: str, year: int | None = None, headers: Mapping[str, str] | None = None) -> QuotaOut:

@@ -176,8 +176,9 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Orders that failed a check or have waited too long for a document, and documents with no order
-         * @description Orders that failed a check or have waited too long for a document, and documents with no order.
+         * Orders that failed a check or have waited too long for a document, documents with no order, and messages
+         * @description Orders that failed a check or have waited too long for a document, documents with no order, and messages
+         *     to customs that failed (each with its reason, its next attempt and what resolves it).
          */
         get: operations["exceptions"];
         put?: never;
@@ -823,6 +824,8 @@ export interface components {
         CustomsMessageOut: {
             /** Acknowledged At */
             acknowledged_at: string | null;
+            /** @description while it is failed, or pending for customs' list number: why, and when it is tried again */
+            failure?: components["schemas"]["MessageFailure"] | null;
             /** Guid */
             guid: string;
             /** Message Type */
@@ -833,7 +836,7 @@ export interface components {
             signed: boolean;
             /**
              * Status
-             * @description pending, queued, sent or acknowledged
+             * @description pending, queued, sent, acknowledged, or failed (could not be built, signed or written: tried again by itself, see failure)
              */
             status: string;
             /** Validated */
@@ -863,7 +866,10 @@ export interface components {
             cop_name: string;
             /** Customs Code */
             customs_code: string;
-            /** Dxp Id */
+            /**
+             * Dxp Id
+             * @description the e-port (DXP) user id every message is sent under: at most 16 characters, the most the transfer schema's SenderId takes (e.g. DXPENT0000012345)
+             */
             dxp_id: string;
             /** Ebc Code */
             ebc_code: string;
@@ -1021,6 +1027,11 @@ export interface components {
         };
         /** ExceptionsPage */
         ExceptionsPage: {
+            /**
+             * Failed Messages
+             * @description messages to customs that could not be built, signed or written, oldest failure first (on the first page; at most 100)
+             */
+            failed_messages?: components["schemas"]["FailedMessageOut"][];
             /** Items */
             items: components["schemas"]["ExceptionOut"][];
             /** Next Cursor */
@@ -1035,6 +1046,23 @@ export interface components {
              * @description platform deliveries stored but not readable as an order, or naming none
              */
             unreadable?: components["schemas"]["UnreadableOut"][];
+        };
+        /**
+         * FailedMessageOut
+         * @description A message to customs that failed; the outbox tries it again by itself.
+         */
+        FailedMessageOut: {
+            /** Declaration Id */
+            declaration_id: string | null;
+            /** Ebp Code */
+            ebp_code: string | null;
+            failure: components["schemas"]["MessageFailure"];
+            /** Guid */
+            guid: string;
+            /** Message Type */
+            message_type: string;
+            /** Order No */
+            order_no: string | null;
         };
         /** IngestOut */
         IngestOut: {
@@ -1198,6 +1226,40 @@ export interface components {
             signed: boolean;
             /** Validated */
             validated: boolean;
+        };
+        /**
+         * MessageFailure
+         * @description Why a message is not out yet, and when the outbox tries it again (by itself).
+         */
+        MessageFailure: {
+            /**
+             * Action
+             * @description what resolves it
+             */
+            action: string;
+            /**
+             * Attempts
+             * @description attempts that failed in a row
+             */
+            attempts: number;
+            /**
+             * Cause
+             * @description signer: the signer could not sign; customs_number: waits for customs to number the inventory list (a withdrawal or return names it); setup: what it is built from is missing (customs profile, item record, payment, waybill); schema: it does not satisfy the official schema; envelope: its DxpMsg envelope does not (e.g. the profile's dxp_id); outbox: the send folder cannot be written; error: an unexpected error (logged)
+             * @enum {string}
+             */
+            cause: "signer" | "customs_number" | "setup" | "schema" | "envelope" | "outbox" | "error";
+            /** Reason */
+            reason: string;
+            /**
+             * Retry At
+             * @description when the outbox tries it again
+             */
+            retry_at: string | null;
+            /**
+             * Since
+             * @description since when it has failed for this cause
+             */
+            since: string | null;
         };
         /**
          * MessageOut
@@ -2702,7 +2764,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The database is busy or a service this one needs is down; retry after Retry-After */
+            /** @description the signer cannot sign it now: retry after Retry-After, when the outbox tries again */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -2775,7 +2837,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The database is busy or a service this one needs is down; retry after Retry-After */
+            /** @description the signer cannot sign it now: retry after Retry-After, when the outbox tries again */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -2848,7 +2910,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The database is busy or a service this one needs is down; retry after Retry-After */
+            /** @description the signer cannot sign it now: retry after Retry-After, when the outbox tries again */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -2928,7 +2990,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The database is busy or a service this one needs is down; retry after Retry-After */
+            /** @description the signer cannot sign it now: retry after Retry-After, when the outbox tries again */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -3415,7 +3477,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The database is busy or a service this one needs is down; retry after Retry-After */
+            /** @description the signer cannot sign it now: retry after Retry-After, when the outbox tries again */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -4680,7 +4742,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The database is busy or a service this one needs is down; retry after Retry-After */
+            /** @description the signer cannot sign it now: retry after Retry-After, when the outbox tries again */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -5253,7 +5315,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The database is busy or a service this one needs is down; retry after Retry-After */
+            /** @description the signer cannot sign it now: retry after Retry-After, when the outbox tries again */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
