@@ -423,3 +423,51 @@ async def test_the_relay_as_a_process_of_its_own_serves_the_customs_outbox(own, 
     view = await seller.order(order_no)
     assert {m["status"] for m in view["messages"]} == {"sent"}
     assert {m["guid"] for m in view["messages"]} <= set(written(outbox))
+
+
+async def test_with_the_signer_down_a_cancellation_goes_through_and_its_withdrawal_waits_for_the_signer(
+    compliance, compliance_app, tenant, tmp_path, monkeypatch
+):  # type: ignore[no-untyped-def]
+    from tests.compliance.support import LOGISTICS
+
+    ctx, outbox = outbox_of(compliance_app, tmp_path, monkeypatch)
+    sessions, pii = context_of(compliance_app).sessionmaker, compliance_context(compliance_app).pii
+    key, cert = sm2_files(tmp_path)
+    working = FileSigner.from_files(key, cert)
+    monkeypatch.setattr(ctx, "signer", working)
+    seller, order_no, view = await declared(compliance, tenant)
+    inventory = await seller.xml(view["declaration_id"])
+    cop_no = inventory.findtext(".//{http://www.chinaport.gov.cn/ceb}copNo") or ""
+    await seller.receipt(inventory_receipt(cop_no, 120, export=True, invt_no="46042026E000000078", order_no=order_no))
+
+    async with httpx.AsyncClient() as http:
+        monkeypatch.setattr(ctx, "signer", AgentSigner(f"http://127.0.0.1:{closed_port()}/sign", http))
+        r = await compliance.post(f"/v1/compliance/orders/{EBP}/{order_no}/cancellation", headers=tenant.auth(),
+                                  json={"reason": "cancelled by the buyer"})  # fmt: skip
+        assert r.status_code == 200 and r.json()["state"] == "cancel_requested", r.text
+        withdrawal = next(m for m in r.json()["messages"] if m["message_type"] == "CEB605")
+        assert withdrawal["status"] == "failed" and withdrawal["failure"]["cause"] == "signer", withdrawal
+        r = await compliance.get(f"/v1/compliance/declarations/{view['declaration_id']}/cancellation-xml",
+                                 headers=tenant.auth())  # fmt: skip
+        assert_problem(r, 503)
+        assert 1 <= int(r.headers["Retry-After"]) <= 10
+        # a master bill link is signed as it is made: with the signer down it is a 503 too, and nothing is stored
+        body = {"logistics_code": LOGISTICS, "bill_no": "999-12345675", "traf_name": "Air China CA983",
+                "voyage_no": "CA983", "declaration_ids": [view["declaration_id"]]}  # fmt: skip
+        r = await compliance.post("/v1/compliance/master-bills", json=body, headers=tenant.auth("integration"))
+        assert_problem(r, 503)
+        assert int(r.headers["Retry-After"]) > 0
+
+    monkeypatch.setattr(ctx, "signer", working)
+    later = utcnow() + timedelta(seconds=11)
+    # the order message, the receipt of payment and the withdrawal (the list was answered by customs already)
+    assert await send_pending(sessions, ctx, pii, org_id=tenant.org_id, now=later) == 3
+    files = written(outbox)
+    sent = etree.fromstring(files[withdrawal["guid"]])
+    assert sent.findtext(".//{http://www.chinaport.gov.cn/ceb}invtNo") == "46042026E000000078"
+    assert verify(files[withdrawal["guid"]]) == "sm2"
+    async with sessions() as session:
+        linked = await session.execute(
+            select(func.count()).where(CustomsMessage.org_id == tenant.org_id, CustomsMessage.message_type == "CEB607")
+        )
+        assert linked.scalar_one() == 0

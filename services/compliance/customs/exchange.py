@@ -109,7 +109,7 @@ async def send_pending(
     ids, lease = await claim(sessions, now, batch, org_id)
     written, signed = 0, False
     for message_id in ids:
-        outcome = await _attempt(sessions, ctx, pii, message_id, lease, now, step)
+        outcome = await _attempt(sessions, ctx, pii, ctx.outbox, message_id, lease, now, step)
         written += outcome.sent
         signed = signed or outcome.signed
     if signed:  # the signer signs again: what waited for it goes in the next pass, whatever its backoff
@@ -125,6 +125,7 @@ async def _attempt(
     sessions: async_sessionmaker[AsyncSession],
     ctx: CustomsContext,
     pii: Pii,
+    outbox: Path,
     message_id: str,
     lease: datetime,
     now: datetime,
@@ -154,7 +155,7 @@ async def _attempt(
                             sender_id=sender, receiver_id=ctx.receiver_id, at=message.created_at)  # fmt: skip
             ctx.schemas.validate_envelope(data)
             name = file_name(message.message_type, message.guid)
-            publish(ctx.outbox, name, message.guid, data, step)
+            publish(outbox, name, message.guid, data, step)
             message.status, message.sent_at, message.file_name = "sent", utcnow(), name
             clear_failure(message)
         if was[0] is not None:
