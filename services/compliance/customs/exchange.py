@@ -136,9 +136,9 @@ async def _attempt(
     outcome = Attempt()
     try:
         async with sessions() as session, session.begin():
-            message = await session.get(
-                CustomsMessage, message_id, with_for_update={"skip_locked": True}, populate_existing=True
-            )
+            # waits (briefly) rather than skips a locked row: another relay's claim may hold the lock on a row it
+            # read but did not lease; once it is free, the checks below say whether the message is still ours
+            message = await session.get(CustomsMessage, message_id, with_for_update=True, populate_existing=True)
             # another relay took it since (its lease, or a failure it recorded, is later than ours)
             if message is None or message.status not in OPEN:
                 return outcome
