@@ -137,7 +137,7 @@ async def test_a_signer_that_is_down_fails_the_messages_visibly_and_they_go_by_t
         seller, order_no, view = await declared(compliance, tenant)
         before = utcnow()
         assert await send_pending(sessions, ctx, pii, org_id=tenant.org_id) == 0
-        assert down.calls == 3
+        assert down.calls == 1  # the rest of the pass does not wait for a signer that has just failed
 
         view = await seller.order(order_no)
         messages = {m["message_type"]: m for m in view["messages"]}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.compliance.customs import waiting
 from services.compliance.customs.context import CustomsContext
 from services.compliance.customs.models import CustomsMessage
+from services.compliance.customs.signing import SignatureParts, Signer, SigningError
 from services.compliance.customs.transport import StepHook, envelope, file_name, publish, unwrap
 from services.compliance.customs.waiting import OPEN, clear_failure
 from services.compliance.customs.xsd import InvalidMessage
@@ -44,6 +45,25 @@ class Attempt:
     sent: bool = False
     #: built and signed in this attempt (the signer works)
     signed: bool = False
+
+
+class PassSigner:
+    """The signer as one pass sees it: once it has failed in the pass, the rest of the pass does not wait for it
+    again (an agent that times out would cost every message its timeout); those messages fail for the same
+    reason and are tried again at their next attempt."""
+
+    def __init__(self, inner: Signer):
+        self.inner, self.algorithm = inner, inner.algorithm
+        self.failed: str | None = None
+
+    async def sign(self, signed_info: bytes) -> SignatureParts:
+        if self.failed is not None:
+            raise SigningError(self.failed)
+        try:
+            return await self.inner.sign(signed_info)
+        except SigningError as exc:
+            self.failed = exc.detail
+            raise
 
 
 def _due(now: datetime) -> ColumnElement[bool]:
@@ -103,13 +123,16 @@ async def send_pending(
     """One relay pass: take the due messages (one organisation's when ``org_id`` is given), build what is
     pending and write each to the outbox in its DxpMsg envelope; returns how many were written. A message that
     cannot go yet waits on its own (``waiting.py``) and is said in the log once, not on every pass."""
-    if ctx.outbox is None:
+    outbox = ctx.outbox
+    if outbox is None:
         return 0
     now = now or utcnow()
     ids, lease = await claim(sessions, now, batch, org_id)
+    if ctx.signer is not None:
+        ctx = replace(ctx, signer=PassSigner(ctx.signer))
     written, signed = 0, False
     for message_id in ids:
-        outcome = await _attempt(sessions, ctx, pii, ctx.outbox, message_id, lease, now, step)
+        outcome = await _attempt(sessions, ctx, pii, outbox, message_id, lease, now, step)
         written += outcome.sent
         signed = signed or outcome.signed
     if signed:  # the signer signs again: what waited for it goes in the next pass, whatever its backoff
@@ -176,7 +199,7 @@ async def _record(
         message = await session.get(CustomsMessage, message_id, with_for_update=True, populate_existing=True)
         if message is None or message.status not in OPEN:
             return
-        news = waiting.record_failure(message, failure, now)
+        news = waiting.record_failure(message, failure, max(now, utcnow()))  # a long pass: from its end
         what = (message.message_type, message.guid, message.org_id, failure.cause, failure.reason)
         at = message.next_attempt_at
     if news:  # said once; the next attempts for the same reason are only in the debug log
