@@ -19,7 +19,7 @@ from sqlalchemy import select
 from services.compliance.app import MIGRATIONS
 from services.compliance.context import compliance_context
 from services.compliance.customs.context import CustomsContext
-from services.compliance.customs.exchange import send_pending, take_inbox
+from services.compliance.customs.exchange import LEASE, send_pending, take_inbox
 from services.compliance.customs.models import CustomsMessage
 from services.compliance.customs.transport import DXP, envelope
 from services.compliance.customs.xsd import BUNDLED as XSD_DIR
@@ -171,8 +171,11 @@ async def test_a_process_killed_between_writing_and_recording_loses_nothing_and_
     sessions = make_sessionmaker(engine)
     ctx = CustomsContext(Schemas(None), None, outbox, None, "DXPEDCCEB0000002")
     try:
-        assert await send_pending(sessions, ctx, Pii(KEY)) == 3  # the killed one recorded, the rest written
+        # the killed relay had leased its messages: another takes them once the lease has run out
         assert await send_pending(sessions, ctx, Pii(KEY)) == 0
+        later = utcnow() + LEASE
+        assert await send_pending(sessions, ctx, Pii(KEY), now=later) == 3  # the killed one recorded, the rest written
+        assert await send_pending(sessions, ctx, Pii(KEY), now=later) == 0
         async with sessions() as session:
             rows = (await session.execute(select(CustomsMessage))).scalars().all()
     finally:
@@ -200,7 +203,7 @@ async def test_a_message_the_transfer_client_took_before_the_restart_is_not_writ
     engine = make_engine(url)
     try:
         ctx = CustomsContext(Schemas(None), None, outbox, None, "DXPEDCCEB0000002")
-        await send_pending(make_sessionmaker(engine), ctx, Pii(KEY))
+        await send_pending(make_sessionmaker(engine), ctx, Pii(KEY), now=utcnow() + LEASE)
     finally:
         await engine.dispose()
     names = [p.name for p in _outbox_files(outbox)] + [p.name for p in _outbox_files(taken)]

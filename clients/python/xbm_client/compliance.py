@@ -115,6 +115,10 @@ Consignee = TypedDict(
         'telephone': "str",
         'address': "str",
         'country': "NotRequired[str | None]",
+        'street': "NotRequired[str | None]",
+        'city': "NotRequired[str | None]",
+        'province': "NotRequired[str | None]",
+        'postcode': "NotRequired[str | None]",
     },
 )
 
@@ -126,8 +130,11 @@ ConsigneePatch = TypedDict(
         'telephone': "NotRequired[str | None]",
         'address': "NotRequired[str | None]",
         'country': "NotRequired[str | None]",
+        'street': "NotRequired[str | None]",
+        'city': "NotRequired[str | None]",
     },
 )
+"""A new ``address`` replaces the parts the platform gave (street, city…) unless they are given with it."""
 
 
 CustomsMessageOut = TypedDict(
@@ -142,6 +149,7 @@ CustomsMessageOut = TypedDict(
         'acknowledged_at': "str | None",
         'app_type': "NotRequired[str]",
         'round': "NotRequired[int]",
+        'failure': "NotRequired[MessageFailure | None]",
     },
 )
 """A message to customs and where it stands: built and signed, written to the e-port, answered."""
@@ -274,9 +282,24 @@ ExceptionsPage = TypedDict(
         'items': "list[ExceptionOut]",
         'next_cursor': "str | None",
         'orphans': "NotRequired[list[OrphanOut]]",
+        'failed_messages': "NotRequired[list[FailedMessageOut]]",
         'unreadable': "NotRequired[list[UnreadableOut]]",
     },
 )
+
+
+FailedMessageOut = TypedDict(
+    "FailedMessageOut",
+    {
+        'ebp_code': "str | None",
+        'order_no': "str | None",
+        'declaration_id': "str | None",
+        'message_type': "str",
+        'guid': "str",
+        'failure': "MessageFailure",
+    },
+)
+"""A message to customs that failed; the outbox tries it again by itself."""
 
 
 IngestOut = TypedDict(
@@ -287,6 +310,7 @@ IngestOut = TypedDict(
         'ebp_code': "NotRequired[str | None]",
         'order_no': "NotRequired[str | None]",
         'state': "NotRequired[str | None]",
+        'outcome': "NotRequired[str | None]",
     },
 )
 
@@ -305,6 +329,7 @@ ItemRecordIn = TypedDict(
         'consumption_tax_rate': "NotRequired[float | str]",
         'duty_rate': "NotRequired[float | str]",
         'bar_code': "NotRequired[str | None]",
+        'customs_item_no': "NotRequired[str | None]",
     },
 )
 """The customs record of one SKU: name and model, HS code, units and tax rates."""
@@ -325,6 +350,7 @@ ItemRecordOut = TypedDict(
         'consumption_tax_rate': "str",
         'duty_rate': "str",
         'bar_code': "str | None",
+        'customs_item_no': "NotRequired[str | None]",
         'updated_at': "str",
     },
 )
@@ -378,6 +404,20 @@ MasterBillOut = TypedDict(
         'validated': "bool",
     },
 )
+
+
+MessageFailure = TypedDict(
+    "MessageFailure",
+    {
+        'cause': "Literal['signer', 'customs_number', 'setup', 'schema', 'envelope', 'outbox', 'error']",
+        'reason': "str",
+        'retry_at': "str | None",
+        'attempts': "int",
+        'since': "str | None",
+        'action': "str",
+    },
+)
+"""Why a message is not out yet, and when the outbox tries it again (by itself)."""
 
 
 MessageOut = TypedDict(
@@ -443,6 +483,9 @@ OrderDoc = TypedDict(
         'statistics_flag': "NotRequired[Literal['A', 'B'] | None]",
         'overseas_warehouse': "NotRequired[str | None]",
         'not_goods': "NotRequired[list[NotGoods]]",
+        'gift_card': "NotRequired[float | str]",
+        'payment_status': "NotRequired[Literal['paid', 'pending', 'authorized', 'partially_paid', 'partially_refunded', 'refunded', 'voided', 'expired'] | None]",
+        'outstanding': "NotRequired[float | str | None]",
     },
 )
 """A canonical order document, as a platform would send it."""
@@ -1140,9 +1183,10 @@ if the customs profile is set; a ``rejected`` one whose checks pass is declared 
         return self._call('GET', '/v1/compliance/summaries/{summary_id}/xml', path={'summary_id': summary_id}, query={}, header={}, headers=headers)
 
     def exceptions(self, *, rule: str | None = None, limit: int | None = None, cursor: str | None = None, headers: Mapping[str, str] | None = None) -> ExceptionsPage:
-        """Orders that failed a check or have waited too long for a document, and documents with no order
+        """Orders that failed a check or have waited too long for a document, documents with no order, and messages
 
-        Orders that failed a check or have waited too long for a document, and documents with no order."""
+        Orders that failed a check or have waited too long for a document, documents with no order, and messages
+to customs that failed (each with its reason, its next attempt and what resolves it)."""
         return self._call('GET', '/v1/compliance/exceptions', path={}, query={'rule': rule, 'limit': limit, 'cursor': cursor}, header={}, headers=headers)
 
     def quota(self, *, buyer_id_number: str, year: int | None = None, headers: Mapping[str, str] | None = None) -> QuotaOut:

@@ -176,8 +176,9 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Orders that failed a check or have waited too long for a document, and documents with no order
-         * @description Orders that failed a check or have waited too long for a document, and documents with no order.
+         * Orders that failed a check or have waited too long for a document, documents with no order, and messages
+         * @description Orders that failed a check or have waited too long for a document, documents with no order, and messages
+         *     to customs that failed (each with its reason, its next attempt and what resolves it).
          */
         get: operations["exceptions"];
         put?: never;
@@ -868,21 +869,42 @@ export interface components {
         Consignee: {
             /** Address */
             address: string;
+            /**
+             * City
+             * @description the city, as the platform gave it apart
+             */
+            city?: string | null;
             /** Country */
             country?: string | null;
             /** Name */
             name: string;
+            /** Postcode */
+            postcode?: string | null;
+            /** Province */
+            province?: string | null;
+            /**
+             * Street
+             * @description the street and number, as the platform gave them apart
+             */
+            street?: string | null;
             /** Telephone */
             telephone: string;
         };
-        /** ConsigneePatch */
+        /**
+         * ConsigneePatch
+         * @description A new ``address`` replaces the parts the platform gave (street, city…) unless they are given with it.
+         */
         ConsigneePatch: {
             /** Address */
             address?: string | null;
+            /** City */
+            city?: string | null;
             /** Country */
             country?: string | null;
             /** Name */
             name?: string | null;
+            /** Street */
+            street?: string | null;
             /** Telephone */
             telephone?: string | null;
         };
@@ -899,6 +921,8 @@ export interface components {
              * @default 1
              */
             app_type: string;
+            /** @description while it is failed, or pending for customs' list number: why, and when it is tried again */
+            failure?: components["schemas"]["MessageFailure"] | null;
             /** Guid */
             guid: string;
             /** Message Type */
@@ -915,7 +939,7 @@ export interface components {
             signed: boolean;
             /**
              * Status
-             * @description pending, queued, sent or acknowledged; superseded when the order was declared again before it was sent
+             * @description pending, queued, sent, acknowledged, or failed (could not be built, signed or written: tried again by itself, see failure); superseded when the order was declared again before it was sent
              */
             status: string;
             /** Validated */
@@ -945,7 +969,10 @@ export interface components {
             cop_name: string;
             /** Customs Code */
             customs_code: string;
-            /** Dxp Id */
+            /**
+             * Dxp Id
+             * @description the e-port (DXP) user id every message is sent under: at most 16 characters, the most the transfer schema's SenderId takes (e.g. DXPENT0000012345)
+             */
             dxp_id: string;
             /** Ebc Code */
             ebc_code: string;
@@ -1147,6 +1174,11 @@ export interface components {
         };
         /** ExceptionsPage */
         ExceptionsPage: {
+            /**
+             * Failed Messages
+             * @description messages to customs that could not be built, signed or written, oldest failure first (on the first page; at most 100)
+             */
+            failed_messages?: components["schemas"]["FailedMessageOut"][];
             /** Items */
             items: components["schemas"]["ExceptionOut"][];
             /** Next Cursor */
@@ -1162,6 +1194,23 @@ export interface components {
              */
             unreadable?: components["schemas"]["UnreadableOut"][];
         };
+        /**
+         * FailedMessageOut
+         * @description A message to customs that failed; the outbox tries it again by itself.
+         */
+        FailedMessageOut: {
+            /** Declaration Id */
+            declaration_id: string | null;
+            /** Ebp Code */
+            ebp_code: string | null;
+            failure: components["schemas"]["MessageFailure"];
+            /** Guid */
+            guid: string;
+            /** Message Type */
+            message_type: string;
+            /** Order No */
+            order_no: string | null;
+        };
         /** IngestOut */
         IngestOut: {
             /** Ebp Code */
@@ -1170,6 +1219,11 @@ export interface components {
             kind?: string | null;
             /** Order No */
             order_no?: string | null;
+            /**
+             * Outcome
+             * @description platform deliveries: what was done (stored, updated, refund_recorded, return_requested, waiting — a refund or delete kept until its order arrives —, conflict, cancelled…)
+             */
+            outcome?: string | null;
             /**
              * State
              * @description the order's state after this document, when the order is known
@@ -1194,6 +1248,11 @@ export interface components {
              * @default 0
              */
             consumption_tax_rate: number | string;
+            /**
+             * Customs Item No
+             * @description the customs item number this SKU declares under; needed when the SKU is longer than the 20 characters of the inventory list's itemNo (or holds other characters)
+             */
+            customs_item_no?: string | null;
             /**
              * Duty Rate
              * @description import duty rate, levied in full above the ¥5,000 limit
@@ -1235,6 +1294,8 @@ export interface components {
             bar_code: string | null;
             /** Consumption Tax Rate */
             consumption_tax_rate: string;
+            /** Customs Item No */
+            customs_item_no?: string | null;
             /** Duty Rate */
             duty_rate: string;
             /** Gmodel */
@@ -1325,6 +1386,40 @@ export interface components {
             signed: boolean;
             /** Validated */
             validated: boolean;
+        };
+        /**
+         * MessageFailure
+         * @description Why a message is not out yet, and when the outbox tries it again (by itself).
+         */
+        MessageFailure: {
+            /**
+             * Action
+             * @description what resolves it
+             */
+            action: string;
+            /**
+             * Attempts
+             * @description attempts that failed in a row
+             */
+            attempts: number;
+            /**
+             * Cause
+             * @description signer: the signer could not sign; customs_number: waits for customs to number the inventory list (a withdrawal or return names it); setup: what it is built from is missing (customs profile, item record, payment, waybill); schema: it does not satisfy the official schema; envelope: its DxpMsg envelope does not (e.g. the profile's dxp_id); outbox: the send folder cannot be written; error: an unexpected error (logged)
+             * @enum {string}
+             */
+            cause: "signer" | "customs_number" | "setup" | "schema" | "envelope" | "outbox" | "error";
+            /** Reason */
+            reason: string;
+            /**
+             * Retry At
+             * @description when the outbox tries it again
+             */
+            retry_at: string | null;
+            /**
+             * Since
+             * @description since when it has failed for this cause
+             */
+            since: string | null;
         };
         /**
          * MessageOut
@@ -1426,6 +1521,12 @@ export interface components {
             ebp_name?: string | null;
             /** Freight */
             freight: number | string;
+            /**
+             * Gift Card
+             * @description the part of actual_paid paid with gift cards: a means of payment, so the payment institution is owed actual_paid less this
+             * @default 0
+             */
+            gift_card: number | string;
             /** Goods Value */
             goods_value: number | string;
             /** Items */
@@ -1438,6 +1539,11 @@ export interface components {
             /** Order No */
             order_no: string;
             /**
+             * Outstanding
+             * @description what the buyer still owes, when not paid in full
+             */
+            outstanding?: number | string | null;
+            /**
              * Overseas Warehouse
              * @description 9810: the overseas warehouse the goods go to (its booking number is the order_no)
              */
@@ -1446,6 +1552,11 @@ export interface components {
             pay_code?: string | null;
             /** Pay Transaction Id */
             pay_transaction_id?: string | null;
+            /**
+             * Payment Status
+             * @description the platform's payment status; an order not paid in full is held until it is
+             */
+            payment_status?: ("paid" | "pending" | "authorized" | "partially_paid" | "partially_refunded" | "refunded" | "voided" | "expired") | null;
             /**
              * Statistics Flag
              * @description export: A the inventory is the record, B summarised monthly (CEB701); the profile's
@@ -1479,7 +1590,10 @@ export interface components {
             gnum: number;
             /** Hs Code */
             hs_code?: string | null;
-            /** Item No */
+            /**
+             * Item No
+             * @description the platform's SKU; the item record says which customs item number it is
+             */
             item_no: string;
             /** Name */
             name: string;
@@ -2873,7 +2987,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The database is busy or a service this one needs is down; retry after Retry-After */
+            /** @description the signer cannot sign it now: retry after Retry-After, when the outbox tries again */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -2946,7 +3060,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The database is busy or a service this one needs is down; retry after Retry-After */
+            /** @description the signer cannot sign it now: retry after Retry-After, when the outbox tries again */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -3019,7 +3133,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The database is busy or a service this one needs is down; retry after Retry-After */
+            /** @description the signer cannot sign it now: retry after Retry-After, when the outbox tries again */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -3099,7 +3213,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The database is busy or a service this one needs is down; retry after Retry-After */
+            /** @description the signer cannot sign it now: retry after Retry-After, when the outbox tries again */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -3586,7 +3700,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The database is busy or a service this one needs is down; retry after Retry-After */
+            /** @description the signer cannot sign it now: retry after Retry-After, when the outbox tries again */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -4935,7 +5049,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The database is busy or a service this one needs is down; retry after Retry-After */
+            /** @description the signer cannot sign it now: retry after Retry-After, when the outbox tries again */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -5508,7 +5622,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The database is busy or a service this one needs is down; retry after Retry-After */
+            /** @description the signer cannot sign it now: retry after Retry-After, when the outbox tries again */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */

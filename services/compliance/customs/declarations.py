@@ -342,9 +342,14 @@ class Declared:
     invt_no: str | None
 
 
+class NotNumbered(Unprocessable):
+    """The message names the inventory list by customs' number, and customs has not given it yet: it waits for
+    the receipt that does (not an error of the seller's)."""
+
+
 def _invt_no(declared: Declared) -> str:
     if not declared.invt_no:
-        raise Unprocessable(
+        raise NotNumbered(
             "customs has not yet given this inventory list its number (invtNo); withdraw it once a receipt has",
             loc=["invt_no"],
         )

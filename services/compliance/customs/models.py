@@ -22,6 +22,8 @@ class CustomsMessage(IdMixin, OrgMixin, Base):
         UniqueConstraint("org_id", "guid"),
         Index("ix_customs_messages_order_id", "order_id"),
         Index("ix_customs_messages_status", "status"),
+        # the relay's due work: what is not out yet, by when it may be tried
+        Index("ix_customs_messages_status_next_attempt_at", "status", "next_attempt_at"),
     )
 
     order_id: Mapped[str | None] = mapped_column(String(36))
@@ -30,7 +32,7 @@ class CustomsMessage(IdMixin, OrgMixin, Base):
     message_type: Mapped[str] = mapped_column(String(8))
     guid: Mapped[str] = mapped_column(String(36))
     #: pending (to be built) | queued (built, validated, signed; to be written) | sent (in the outbox folder) |
-    #: acknowledged (customs answered it)
+    #: acknowledged (customs answered it) | failed (could not be built, signed or written: tried again with backoff)
     status: Mapped[str] = mapped_column(String(12), default="pending")
     body_encrypted: Mapped[str | None] = mapped_column(Text)
     #: a withdrawal's reason, as the message will carry it
@@ -45,6 +47,17 @@ class CustomsMessage(IdMixin, OrgMixin, Base):
     app_type: Mapped[str] = mapped_column(String(1), default="1", server_default="1")
     #: the declaration round the message belongs to (``Declaration.round``)
     round: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # --- the outbox (customs/exchange.py): each message waits on its own, never in another's way ---
+    #: when the relay may take it again: after a failure, its backoff; while a relay works on it, its lease.
+    #: None: due now
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: failed attempts in a row (0 once it is out)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: why the last attempt did not put it out: signer, customs_number, setup, schema, envelope, outbox, error
+    failure_cause: Mapped[str | None] = mapped_column(String(20))
+    failure_reason: Mapped[str | None] = mapped_column(String(1000))
+    #: since when it has been failing (or waiting) for that cause
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class CustomsReceipt(IdMixin, OrgMixin, Base):

@@ -25,6 +25,8 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from gmssl import sm2, sm3
 from lxml import etree
 
+from shared.errors import Unavailable
+
 DS = "http://www.w3.org/2000/09/xmldsig#"
 C14N = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
 ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
@@ -46,8 +48,12 @@ SIGNATURE_SLOT = (
 )
 
 
-class SigningError(Exception):
-    """The configured signer could not sign (unreadable key, agent unreachable or answering nonsense)."""
+class SigningError(Unavailable):
+    """The configured signer could not sign (unreadable key, agent unreachable or answering nonsense). Asked for
+    over HTTP it is a 503 with ``Retry-After``; in the outbox the message is ``failed`` and tried again."""
+
+    def __init__(self, detail: str, *, retry_after: int = 30):
+        super().__init__(detail, retry_after=retry_after)
 
 
 @dataclass(frozen=True)

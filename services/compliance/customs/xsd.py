@@ -13,14 +13,35 @@ from services.compliance.customs.signing import DS, SIGNATURE_SLOT
 
 XS = "{http://www.w3.org/2001/XMLSchema}"
 SETS = ("import-202205.xsd", "export-202205.xsd")
-#: the DxpMsg envelope (terminal node message) the e-port transfer client takes; transfer-202205.xsd wraps it
-TRANSFER = "terminal-202205.xsd"
+#: the transfer schema: the DxpMsg envelope the e-port transfer client takes (declared by the terminal node schema
+#: it includes) and the server node's DxpMsgSv around it
+TRANSFER = "transfer-202205.xsd"
+#: the terminal node schema; the transfer schema includes it by its original file name, 终端节点报文.xsd, which
+#: libxml2 cannot make a URI of: the include is pointed at this file, its copy under the published name
+TERMINAL = "terminal-202205.xsd"
 #: the schemas published with the 202205 specification, shipped as package data
 BUNDLED = Path(__file__).resolve().parent / "data" / "xsd"
 
 
 class InvalidMessage(Exception):
     """A message XBM built does not satisfy the official schema: a bug in XBM, never sent."""
+
+
+class InvalidEnvelope(InvalidMessage):
+    """The DxpMsg envelope around a message does not satisfy the transfer schema (e.g. a customs profile's
+    dxp_id longer than the 16 characters of SenderId): never written to the outbox."""
+
+
+def transfer_schema(directory: Path) -> etree.XMLSchema | None:
+    """The transfer schema of ``directory`` (None when the folder has neither it nor the terminal schema)."""
+    if (directory / TRANSFER).exists() and (directory / TERMINAL).exists():
+        doc = etree.parse(str(directory / TRANSFER))
+        for include in doc.getroot().iterchildren(f"{XS}include"):
+            include.set("schemaLocation", TERMINAL)
+        return etree.XMLSchema(doc)
+    if (directory / TERMINAL).exists():
+        return etree.XMLSchema(etree.parse(str(directory / TERMINAL)))
+    return None
 
 
 @dataclass
@@ -43,8 +64,7 @@ class Schemas:
             for element in etree.parse(str(path)).getroot().iterchildren(f"{XS}element"):
                 if (element.get("name") or "").startswith("CEB"):
                     schemas._by_root[element.get("name", "")] = schema
-        if (directory / TRANSFER).exists():
-            schemas.transfer = etree.XMLSchema(etree.parse(str(directory / TRANSFER)))
+        schemas.transfer = transfer_schema(directory)
         return schemas
 
     @property
@@ -69,9 +89,12 @@ class Schemas:
             raise InvalidMessage(f"{name} does not satisfy the official schema: {errors}")
         return True
 
-    def validate_envelope(self, root: etree._Element) -> bool:
+    def validate_envelope(self, data: bytes) -> bool:
+        """True when the DxpMsg envelope ``data`` satisfies the transfer schema, False when no schemas are
+        configured; InvalidEnvelope when it does not."""
         if self.transfer is None:
             return False
-        if not self.transfer.validate(root):
-            raise InvalidMessage(f"DxpMsg envelope invalid: {self.transfer.error_log.last_error}")
+        if not self.transfer.validate(etree.fromstring(data)):
+            errors = "; ".join(e.message for e in list(self.transfer.error_log)[:3])
+            raise InvalidEnvelope(f"the DxpMsg envelope does not satisfy the transfer schema: {errors}")
         return True

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compliance.customs.context import CustomsContext
-from services.compliance.orders.declaration import prepare, queue
+from services.compliance.orders.declaration import prepare_or_wait, queue
 from services.compliance.orders.models import Declaration, Order
 from services.compliance.orders.state import change_state
 from services.compliance.pii import Pii
@@ -43,5 +43,5 @@ async def cancel_order(
     await change_state(session, order, "cancel_requested")
     await session.flush()
     if ctx is not None and declaration.invt_no:
-        await prepare(session, ctx, pii, message)
+        await prepare_or_wait(session, ctx, pii, message)
     return order

@@ -14,9 +14,10 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compliance.customs import declarations as build
+from services.compliance.customs import waiting
 from services.compliance.customs.context import CustomsContext
 from services.compliance.customs.models import CustomsMessage, CustomsReceipt
-from services.compliance.customs.signing import sign_message
+from services.compliance.customs.signing import SigningError, sign_message
 from services.compliance.items.models import ItemRecord
 from services.compliance.orders.locks import lock_order_nos
 from services.compliance.orders.models import CustomsReturn, Declaration, Order, Payment, Waybill
@@ -28,6 +29,8 @@ from shared.errors import Conflict, NotFound
 
 #: what a declaration sends, by direction (the order, the receipt of payment for exports, the inventory list)
 MESSAGES = {"export": ("CEB303", "CEB403", "CEB603"), "import": ("CEB311", "CEB621")}
+#: a message with no body yet: built (validated, signed) the first time it is asked for
+UNBUILT = ("pending", "failed")
 #: matched orders declared at once when the customs profile is set
 DECLARE_BATCH = 200
 RECORD_FIELDS = ("gname", "gmodel", "hs_code", "unit", "unit1", "qty1_per_unit", "origin_country", "bar_code",
@@ -256,22 +259,33 @@ def message_reason(message: CustomsMessage) -> str:
 
 
 async def prepare(session: AsyncSession, ctx: CustomsContext, pii: Pii, message: CustomsMessage) -> bytes:
-    """The message's bytes: built, validated and signed the first time, the same bytes every time after."""
-    if message.status != "pending":
+    """The message's bytes: built, validated and signed the first time, the same bytes every time after. A signer
+    that cannot sign now raises :class:`SigningError`, a 503 whose Retry-After is when the outbox tries again."""
+    if message.body_encrypted is not None or message.status not in UNBUILT:
         return _body(pii, message)
     tree = await build_tree(session, pii, message)
     validated = ctx.schemas.validate(tree)
     if ctx.signer is not None:
-        tree = await sign_message(tree, ctx.signer)
+        try:
+            tree = await sign_message(tree, ctx.signer)
+        except SigningError as exc:
+            exc.headers["Retry-After"] = str(waiting.retry_after(message, utcnow()))
+            raise
     body = build.serialise(tree)
     stored = await session.execute(
         update(CustomsMessage)
-        .where(CustomsMessage.id == message.id, CustomsMessage.status == "pending")
+        .where(CustomsMessage.id == message.id, CustomsMessage.body_encrypted.is_(None))
         .values(
             status="queued",
             body_encrypted=pii.encrypt(body.decode(), f"message:{message.org_id}"),
             signed=ctx.signer is not None,
             validated=validated,
+            # built: whatever it waited for has come; due for the outbox at once
+            attempts=0,
+            failure_cause=None,
+            failure_reason=None,
+            failing_since=None,
+            next_attempt_at=None,
         )
         .execution_options(synchronize_session=False)
     )
@@ -281,6 +295,15 @@ async def prepare(session: AsyncSession, ctx: CustomsContext, pii: Pii, message:
     ):  # built at the same moment by another request: theirs is the one kept
         return _body(pii, message)
     return body
+
+
+async def prepare_or_wait(session: AsyncSession, ctx: CustomsContext, pii: Pii, message: CustomsMessage) -> None:
+    """Build, validate and sign ``message`` now if the signer can; if it cannot, the message is ``failed`` with
+    the reason and the outbox signs it once the signer is back (the request that queued it goes through)."""
+    try:
+        await prepare(session, ctx, pii, message)
+    except SigningError as exc:
+        waiting.record_failure(message, waiting.classify(exc), utcnow())
 
 
 def _body(pii: Pii, message: CustomsMessage) -> bytes:

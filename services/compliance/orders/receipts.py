@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compliance.customs.messages import Receipt
 from services.compliance.customs.models import CustomsMessage, CustomsReceipt
+from services.compliance.customs.waiting import wake_numbered
 from services.compliance.orders import rules
 from services.compliance.orders.locks import lock_order_nos
 from services.compliance.orders.lookup import find_order
@@ -195,8 +196,9 @@ async def _apply(session: AsyncSession, order: Order, record: Any, r: Receipt) -
     await _acknowledge(session, order, r, record)
     if isinstance(record, Declaration):
         record.pre_no = record.pre_no or r.keys.get("preNo")
-        if r.message in INVENTORY:
-            record.invt_no = record.invt_no or r.keys.get("invtNo")
+        if r.message in INVENTORY and not record.invt_no and r.keys.get("invtNo"):
+            record.invt_no = r.keys.get("invtNo")
+            await wake_numbered(session, order.org_id, record.id)  # a withdrawal waiting for the number goes now
     if r.message == "CEB816Message":
         _customs_tax(order, r)
         return

@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compliance.customs.context import CustomsContext
-from services.compliance.orders.declaration import cop_no, prepare, queue
+from services.compliance.orders.declaration import cop_no, prepare_or_wait, queue
 from services.compliance.orders.models import CustomsReturn, Declaration, Order
 from services.compliance.orders.state import change_state, order_returned
 from services.compliance.pii import Pii
@@ -98,7 +98,7 @@ async def request_return(
     message = queue(session, order, "CEB625", declaration_id=declaration.id, return_id=ret.id)
     await session.flush()
     if ctx is not None:
-        await prepare(session, ctx, pii, message)
+        await prepare_or_wait(session, ctx, pii, message)
     return ret
 
 

@@ -45,7 +45,8 @@ OrderState = Literal[
     "detained", "cleared", "released", "closed", "returned", "returned_by_buyer", "cancel_requested", "cancelled",
 ]  # fmt: skip
 XML: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"application/xml": {}}, "description": "the official message"}
+    200: {"content": {"application/xml": {}}, "description": "the official message"},
+    503: {"description": "the signer cannot sign it now: retry after Retry-After, when the outbox tries again"},
 }
 
 
@@ -276,12 +277,17 @@ async def exceptions(
         ),
     ] = None,
 ) -> ExceptionsPage:
-    """Orders that failed a check or have waited too long for a document, and documents with no order."""
+    """Orders that failed a check or have waited too long for a document, documents with no order, and messages
+    to customs that failed (each with its reason, its next attempt and what resolves it)."""
     items, cursor, orphans = await views.exceptions_page(
         session, principal.org_id, page, settings.missing_document_hours, rule
     )
-    unreadable = await views.unreadable_deliveries(session, principal.org_id) if page.cursor is None else []
-    return ExceptionsPage(items=items, next_cursor=cursor, orphans=orphans, unreadable=unreadable)
+    first = page.cursor is None
+    unreadable = await views.unreadable_deliveries(session, principal.org_id) if first else []
+    failed = await views.failed_messages(session, principal.org_id) if first else []
+    return ExceptionsPage(
+        items=items, next_cursor=cursor, orphans=orphans, unreadable=unreadable, failed_messages=failed
+    )
 
 
 @router.get("/quota", response_model=QuotaOut)

@@ -200,14 +200,34 @@ class MasterBillOut(Out):
     validated: bool
 
 
+FailureCause = Literal["signer", "customs_number", "setup", "schema", "envelope", "outbox", "error"]
+
+
+class MessageFailure(Out):
+    """Why a message is not out yet, and when the outbox tries it again (by itself)."""
+
+    cause: FailureCause = Field(
+        description="signer: the signer could not sign; customs_number: waits for customs to number the "
+        "inventory list (a withdrawal or return names it); setup: what it is built from is missing (customs "
+        "profile, item record, payment, waybill); schema: it does not satisfy the official schema; envelope: its "
+        "DxpMsg envelope does not (e.g. the profile's dxp_id); outbox: the send folder cannot be written; error: "
+        "an unexpected error (logged)"
+    )
+    reason: str
+    retry_at: datetime | None = Field(description="when the outbox tries it again")
+    attempts: int = Field(description="attempts that failed in a row")
+    since: datetime | None = Field(description="since when it has failed for this cause")
+    action: str = Field(description="what resolves it")
+
+
 class CustomsMessageOut(Out):
     """A message to customs and where it stands: built and signed, written to the e-port, answered."""
 
     message_type: str
     guid: str
     status: str = Field(
-        description="pending, queued, sent or acknowledged; superseded when the order was declared again before "
-        "it was sent"
+        description="pending, queued, sent, acknowledged, or failed (could not be built, signed or written: "
+        "tried again by itself, see failure); superseded when the order was declared again before it was sent"
     )
     signed: bool
     validated: bool
@@ -215,6 +235,10 @@ class CustomsMessageOut(Out):
     acknowledged_at: datetime | None
     app_type: str = Field("1", description="appType: 1 new, 2 change (a declaration again after a refusal)")
     round: int = Field(1, description="the declaration round it belongs to")
+    failure: MessageFailure | None = Field(
+        None,
+        description="while it is failed, or pending for customs' list number: why, and when it is tried again",
+    )
 
 
 ActionName = Literal[
@@ -237,6 +261,17 @@ class ActionOut(Out):
     automatic: bool = Field(
         False, description="once this is done XBM compares the order again by itself (no rematch needed)"
     )
+
+
+class FailedMessageOut(Out):
+    """A message to customs that failed; the outbox tries it again by itself."""
+
+    ebp_code: str | None
+    order_no: str | None
+    declaration_id: str | None
+    message_type: str
+    guid: str
+    failure: MessageFailure
 
 
 class ExceptionOut(Out):
@@ -274,6 +309,11 @@ class ExceptionsPage(Out):
     items: list[ExceptionOut]
     next_cursor: str | None
     orphans: list[OrphanOut] = Field(default_factory=list, description="payments and waybills whose order never came")
+    failed_messages: list[FailedMessageOut] = Field(
+        default_factory=list,
+        description="messages to customs that could not be built, signed or written, oldest failure first "
+        "(on the first page; at most 100)",
+    )
     unreadable: list[UnreadableOut] = Field(
         default_factory=list, description="platform deliveries stored but not readable as an order, or naming none"
     )

@@ -11,6 +11,7 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compliance.customs.models import CustomsMessage, CustomsReceipt
+from services.compliance.customs.waiting import ACTIONS, OPEN
 from services.compliance.intake.models import UNREADABLE, PlatformDelivery
 from services.compliance.items.models import ItemRecord
 from services.compliance.orders import remedies, rules
@@ -25,6 +26,8 @@ from services.compliance.orders.schemas import (
     DeclarationRoundOut,
     Documents,
     ExceptionOut,
+    FailedMessageOut,
+    MessageFailure,
     OrderOut,
     OrphanOut,
     QuotaOut,
@@ -67,7 +70,7 @@ def order_out(
         declaration_id=order.declaration_id,
         receipts=order.receipts or [],
         customs_tax=order.customs_tax,
-        messages=[CustomsMessageOut.model_validate(m) for m in messages or []],
+        messages=[message_out(m) for m in messages or []],
         created_at=order.created_at,
         state_changed_at=order.state_changed_at,
         released_at=order.released_at,
@@ -79,6 +82,43 @@ def order_out(
         refusal=RefusalOut.model_validate(order.refusal) if order.refusal and order.state == "rejected" else None,
         declarations=declarations or [],
     )
+
+
+def failure_out(m: CustomsMessage) -> MessageFailure | None:
+    if m.failure_cause is None or m.status not in OPEN:
+        return None
+    return MessageFailure(
+        cause=m.failure_cause,  # type: ignore[arg-type]
+        reason=m.failure_reason or "",
+        retry_at=m.next_attempt_at,
+        attempts=m.attempts or 0,
+        since=m.failing_since,
+        action=ACTIONS.get(m.failure_cause, ACTIONS["error"]),
+    )
+
+
+def message_out(m: CustomsMessage) -> CustomsMessageOut:
+    out = CustomsMessageOut.model_validate(m)
+    out.failure = failure_out(m)
+    return out
+
+
+async def failed_messages(session: AsyncSession, org_id: str) -> list[FailedMessageOut]:
+    """The organisation's failed messages to customs, oldest failure first."""
+    stmt = (
+        select(CustomsMessage, Order.ebp_code, Order.order_no)
+        .outerjoin(Order, Order.id == CustomsMessage.order_id)
+        .where(CustomsMessage.org_id == org_id, CustomsMessage.status == "failed")
+        .order_by(CustomsMessage.failing_since, CustomsMessage.id)
+        .limit(MAX_ORPHANS)
+    )
+    out = []
+    for m, ebp_code, order_no in (await session.execute(stmt)).all():
+        failure = failure_out(m)
+        if failure is not None:
+            out.append(FailedMessageOut(ebp_code=ebp_code, order_no=order_no, declaration_id=m.declaration_id,
+                                        message_type=m.message_type, guid=m.guid, failure=failure))  # fmt: skip
+    return out
 
 
 def quota_out(masked_id: str, year: int, used: Decimal) -> QuotaOut:

@@ -30,7 +30,10 @@ class CustomsProfileIn(Schema):
     )
     cop_code: CustomsCode
     cop_name: Text100
-    dxp_id: Code30
+    dxp_id: Annotated[str, StringConstraints(min_length=1, max_length=16, pattern=_CODE)] = Field(
+        description="the e-port (DXP) user id every message is sent under: at most 16 characters, the most the "
+        "transfer schema's SenderId takes (e.g. DXPENT0000012345)"
+    )
     ems_no: Code30 | None = None
     area_code: CustomsCode | None = None
     traf_mode: Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]$")] = Field(
