@@ -3,13 +3,13 @@
 
 const DEFAULTS = {plans: "http://127.0.0.1:8001", campaigns: "http://127.0.0.1:8002", compliance: "http://127.0.0.1:8003"};
 const SESSION = "xbm-console-session";
-//: a token is exchanged again this long before it expires
+//: a token is exchanged again this long before it expires (a quarter of its life when that is shorter)
 const REFRESH_MARGIN_MS = 60 * 1000;
 //: pacing: spend more than this share of the budget ahead of (or behind) the share of days gone
 const PACING_MARGIN = 0.10;
 const REMATCH = "/v1/compliance/orders/{ebp_code}/{order_no}/rematch";
 const state = {
-  urls: {...DEFAULTS}, apiKey: null, token: null, expiresAt: 0, role: null, exchanging: null,
+  urls: {...DEFAULTS}, apiKey: null, token: null, expiresAt: 0, margin: REFRESH_MARGIN_MS, role: null, exchanging: null,
   plansCursor: null, ordersCursor: null, exceptionsCursor: null, plan: null, rematch: null,
 };
 const $ = (id) => document.getElementById(id);
@@ -51,7 +51,7 @@ async function request(service, path, options, token) {
 
 function keep() {
   sessionStorage.setItem(SESSION, JSON.stringify(
-    {apiKey: state.apiKey, token: state.token, expiresAt: state.expiresAt, role: state.role}));
+    {apiKey: state.apiKey, token: state.token, expiresAt: state.expiresAt, margin: state.margin, role: state.role}));
 }
 
 // The API key (kept for this tab) for a new access token; one exchange at a time however many calls wait on it.
@@ -62,6 +62,7 @@ function exchange() {
       if (!response.ok) throw new ApiError(response.status, body);
       state.token = body.access_token;
       state.expiresAt = Date.now() + body.expires_in * 1000;
+      state.margin = Math.min(REFRESH_MARGIN_MS, body.expires_in * 1000 / 4);
       const claims = JSON.parse(atob(body.access_token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
       state.role = claims.role;
       keep();
@@ -71,7 +72,7 @@ function exchange() {
 }
 
 async function freshToken(force = false) {
-  if (force || !state.token || Date.now() > state.expiresAt - REFRESH_MARGIN_MS) {
+  if (force || !state.token || Date.now() > state.expiresAt - state.margin) {
     try {
       await exchange();
     } catch (error) {
@@ -771,7 +772,8 @@ function start() {
   const kept = JSON.parse(sessionStorage.getItem(SESSION) || "null");
   if (kept && kept.apiKey) {
     // the tab was reloaded: the key is still here, so is the session (a new token comes when this one ends)
-    Object.assign(state, {apiKey: kept.apiKey, token: kept.token, expiresAt: kept.expiresAt || 0, role: kept.role});
+    Object.assign(state, {apiKey: kept.apiKey, token: kept.token, expiresAt: kept.expiresAt || 0,
+      margin: kept.margin || REFRESH_MARGIN_MS, role: kept.role});
     signedIn();
     listPlans();
   } else {
