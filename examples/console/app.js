@@ -533,7 +533,7 @@ function actionsFor(item, order) {
       const label = typeof a === "string" ? a : a.action || a.kind || a.type || a.name || "";
       if (/item/i.test(label)) return "add_item_record";
       if (/complete|patch/i.test(label)) return "complete_order";
-      if (/match/i.test(label)) return "rematch";
+      if (/re-?match/i.test(label)) return "rematch";
       return typeof a === "string" ? a : a.description || label;
     });
   }
