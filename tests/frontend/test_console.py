@@ -274,8 +274,9 @@ async def test_a_marketer_works_a_season_in_the_console(tmp_path: Path, database
                 )
                 assert experiment[3] == "winner: video_page" and experiment[4] == "Record this decision"
                 click(page, "#experiments-table button.record-decision")
-                page.wait_for("(document.querySelector('#experiments-table tbody td:last-child') || {innerText: ''}).innerText"
-                              ".startsWith('recorded: winner (video_page)')")  # fmt: skip
+                decision_cell = "document.querySelector('#experiments-table tbody td:last-child')"
+                recorded = "'recorded: winner (video_page)'"
+                page.wait_for(f"({decision_cell} || {{innerText: ''}}).innerText.startsWith({recorded})")
                 async with httpx.AsyncClient(base_url=stack.urls["campaigns"]) as client:
                     token = page.evaluate("JSON.parse(sessionStorage.getItem('xbm-console-session')).token")
                     stored = await client.get(
