@@ -308,7 +308,7 @@ async def test_a_marketer_works_a_season_in_the_console(tmp_path: Path, database
                 assert listed[world["no_record"]][6].startswith("Add the item record for GLOVE-7")
                 disagreeing = listed[world["disagreeing"]]
                 assert sorted(disagreeing[4].split()) == world["failing"]
-                assert "consignee" in disagreeing[3].lower() and disagreeing[6].startswith("Re-match")
+                assert "consignee" in disagreeing[3].lower() and "Re-match" in disagreeing[6]
                 if not world["rematch"]:  # a compliance service without the route: said, not broken
                     row = f"#exceptions-table tr[data-order-no='{world['disagreeing']}']"
                     page.wait_for(

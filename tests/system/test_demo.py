@@ -44,6 +44,7 @@ def test_the_demo_plays_a_season_of_company_a(tmp_path: Path) -> None:
         campaigns = get("campaigns", "/v1/campaigns?limit=200")["items"]
         sbus = {s["id"]: s for s in get("plans", f"/v1/plans/{plan['id']}/sbus?limit=200")["items"]}
         customers = get("compliance", "/v1/compliance/customers/summary")
+        grid = get("plans", f"/v1/plans/{plan['id']}/sbu-grid")
     finally:
         stack.stop(signal.SIGTERM)
     out = done.stdout
@@ -60,6 +61,10 @@ def test_the_demo_plays_a_season_of_company_a(tmp_path: Path) -> None:
     released = sum(Decimal(o["documents"]["order"]["actual_paid"]) for o in orders)
     assert released == Decimal("5642.00")  # 3 × (399 + 45 freight) + 2 × (5 × 399 + 160 freight)
     assert f"attributed to 'gsk-us-launch': 5 orders, {released} USD" in out
+
+    # every campaign earns a plausible multiple of its spend at those prices (not ten times or more)
+    roas = {c["sbu_id"]: Decimal(c["roas"]) for c in grid["cells"] if c["performance_known"]}
+    assert len(roas) == 4 and all(Decimal(3) < r < Decimal(6) for r in roas.values()), roas
 
     # five buyers are five customers (each with an email and phone of their own), and the demo says so
     assert customers["customers"] == 5 and customers["orders"] == 5

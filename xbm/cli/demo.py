@@ -222,21 +222,24 @@ class Demo:
     def campaigns(
         self, sbus: list[dict[str, Any]], products: dict[str, dict[str, Any]]
     ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        # kind, name, settings and budget (USD, over 30 days); `daily` below gives a day's cost and conversions: each
+        # campaign spends about its share of days (on pace) and returns four to five times its cost at the plan's
+        # prices
         kinds = [
             ("sem", "Search", {"keywords": [{"text": "office golf simulator", "match_type": "phrase",
-                                             "max_cpc": "2.50"}]}),
-            ("live_broadcast", "Live setup demos", {"platform": "alibaba_live", "host": "Coach Lin"}),
-            ("social", "LinkedIn", {"platform": "linkedin", "handles": ["@company-a"]}),
+                                             "max_cpc": "2.50"}]}, "30000.00"),
+            ("live_broadcast", "Live setup demos", {"platform": "alibaba_live", "host": "Coach Lin"}, "10000.00"),
+            ("social", "LinkedIn", {"platform": "linkedin", "handles": ["@company-a"]}, "5000.00"),
         ]  # fmt: skip
         start = date.today() - timedelta(days=13)
         made = []
         for index, sbu in enumerate(sbus[:3]):
-            kind, label, settings = kinds[index]
+            kind, label, settings, budget = kinds[index]
             body = {
                 "sbu_id": sbu["id"],
                 "kind": kind,
                 "name": f"{label} — {sbu['need']}",  # the need in full: names are never cut mid-word
-                "budget": {"amount": "5000.00", "currency": "USD"},
+                "budget": {"amount": budget, "currency": "USD"},
                 "starts_on": str(start),
                 "ends_on": str(start + timedelta(days=29)),
                 "settings": settings,
@@ -279,21 +282,25 @@ class Demo:
                 "min_sample": 150,
             },
         )
+        # the search campaign's two arms are written below; the CNY desk spends 700 CNY (about 97 USD) a day for
+        # a kit sold
+        daily: list[tuple[str, int]] = [("1000.00", 11), ("330.00", 3), ("200.00", 2), ("700.00", 1)]
         for index, campaign in enumerate(made):
             currency = "CNY" if campaign is made[-1] else "USD"
             # a conversion is one kit sold at the price the plan gives the SBU's product (in the campaign's
             # currency: the CNY campaign's at the plan's own rate)
             price = unit_price(products[sbus[index]["product_id"]], currency, self.rates)
             lines = ["date,variant,impressions,clicks,cost,conversions,revenue,currency"]
+            cost, conversions = daily[index]
             for day in range(14):
                 d = start + timedelta(days=day)
-                if index == 0:  # the experiment's arms
-                    lines.append(f"{d},old_page,20000,400,300.00,8,{8 * price:.2f},{currency}")
-                    lines.append(f"{d},video_page,20000,400,300.00,14,{14 * price:.2f},{currency}")
+                if index == 0:  # the experiment's arms: 1.00 % against 1.75 % of 400 clicks a day convert
+                    lines.append(f"{d},old_page,10000,400,500.00,4,{4 * price:.2f},{currency}")
+                    lines.append(f"{d},video_page,10000,400,500.00,7,{7 * price:.2f},{currency}")
                 else:
                     lines.append(
-                        f"{d},,{8000 + 500 * index},{160 + 20 * index},{150 + 40 * index}.00,"
-                        f"{3 + index},{(3 + index) * price:.2f},{currency}"
+                        f"{d},,{8000 + 500 * index},{160 + 20 * index},{cost},"
+                        f"{conversions},{conversions * price:.2f},{currency}"
                     )
             csv = self.out / f"metrics-{campaign['id']}.csv"
             csv.write_text("\n".join(lines) + "\n")
@@ -472,7 +479,7 @@ class Demo:
             if cell["performance_known"]:
                 print(
                     f"    {cell['customer']['name']} × {cell['channel']['name']} × {cell['product']['name']}: "
-                    f"spend {cell['spend']['amount']} {cell['spend']['currency']}, ROAS {cell['roas']}"
+                    f"spend {cell['spend']['amount']} {cell['spend']['currency']}, ROAS {Decimal(cell['roas']):.2f}"
                 )
         winner = analysis.get("winner")
         print(f"  experiment: {analysis['decision']}" + (f" ({winner})" if winner else ""))
