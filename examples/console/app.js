@@ -709,6 +709,42 @@ function addActions(td, item, order) {
   }
 }
 
+function when(timestamp) {
+  return new Date(timestamp).toISOString().slice(0, 16).replace("T", " ") + " UTC";
+}
+
+// Payments and waybills whose order never came, and platform deliveries that could not be read as an order:
+// listed with the queue's first page.
+function sideLists(page) {
+  const orphans = $("orphans-table").querySelector("tbody");
+  orphans.replaceChildren();
+  for (const doc of page.orphans || []) {
+    const row = orphans.insertRow();
+    row.dataset.orderNo = doc.order_no;
+    cell(row, doc.kind);
+    cell(row, doc.key);
+    cell(row, doc.ebp_code ? `${doc.ebp_code}/${doc.order_no}` : doc.order_no);
+    cell(row, when(doc.since));
+    cell(row, `the platform's order ${doc.order_no} never arrived: have the platform send it (or check the number the ${doc.kind} gives)`);
+  }
+  $("orphans").hidden = !orphans.rows.length;
+  const unreadable = $("unreadable-table").querySelector("tbody");
+  unreadable.replaceChildren();
+  for (const delivery of page.unreadable || []) {
+    const row = unreadable.insertRow();
+    row.dataset.deliveryId = delivery.delivery_id;
+    cell(row, delivery.source_id);
+    cell(row, delivery.topic);
+    cell(row, delivery.outcome === "unknown_order"
+      ? "it names an order XBM never received" : `its body is not a readable order${delivery.detail ? ": " + delivery.detail : ""}`);
+    cell(row, when(delivery.since));
+    cell(row, delivery.outcome === "unknown_order"
+      ? "have the platform send the order itself; this delivery is kept as received"
+      : "have the platform send the order again; this delivery is kept as received");
+  }
+  $("unreadable").hidden = !unreadable.rows.length;
+}
+
 async function listExceptions(more = false) {
   showError("");
   show("exceptions");
@@ -741,9 +777,10 @@ async function listExceptions(more = false) {
       cell(row, new Date(item.since).toISOString().slice(0, 16).replace("T", " ") + " UTC");
       addActions(cell(row, "", "actions"), item, orders[i]);
     });
+    if (!more) sideLists(page);
     state.exceptionsCursor = page.next_cursor;
     $("exceptions-more").hidden = !page.next_cursor;
-    $("exceptions-empty").hidden = tbody.rows.length > 0;
+    $("exceptions-empty").hidden = tbody.rows.length > 0 || page.orphans.length > 0 || page.unreadable.length > 0;
   } catch (error) {
     showError(error.message);
   }

@@ -21,7 +21,15 @@ import httpx
 import pytest
 
 from tests.campaigns.support import BUILTIN_SETTINGS
-from tests.compliance.support import Seller, buyer_id, new_order_no, payment, shopify_order, waybill
+from tests.compliance.support import (
+    Seller,
+    buyer_id,
+    new_order_no,
+    payment,
+    shopify_headers,
+    shopify_order,
+    waybill,
+)
 from tests.frontend.browser import Page, chromium, needs_chromium, static_origin
 from tests.plans.support import money, new_plan, post, sbu_body, tactics
 from tests.support import BOOTSTRAP_TOKEN, make_tenant
@@ -167,10 +175,14 @@ async def _season(plans: httpx.AsyncClient, campaigns: httpx.AsyncClient, compli
     assert view["state"] == "mismatch" and "item_records" in {c["rule"] for c in view["checks"] if not c["passed"]}
     view = await seller.deliver_all(disagreeing, buyer=buyer_id(94), ship=waybill(disagreeing, name="Nobody"))
     assert view["state"] == "mismatch", view
+    cut = b'{"id": 1, "name": "#1",'  # a delivery cut short on the way: verified, kept, not an order
+    shop = seller.sources["shop"]
+    assert (await compliance.post(shop["webhook_path"], content=cut,
+                                  headers=shopify_headers(shop["secret"], cut))).status_code == 200  # fmt: skip
     spec = (await compliance.get("/openapi.json")).json()
     return {
         "tenant": tenant, "plan": plan, "made": made, "declared": declared, "held": held, "no_record": no_record,
-        "disagreeing": disagreeing, "rematch": REMATCH in spec["paths"],
+        "disagreeing": disagreeing, "rematch": REMATCH in spec["paths"], "shop": shop["id"],
         "failing": sorted(c["rule"] for c in view["checks"] if not c["passed"]),
     }  # fmt: skip
 
@@ -317,6 +329,13 @@ async def test_a_marketer_works_a_season_in_the_console(tmp_path: Path, database
                     )
                     assert page.evaluate(f"document.querySelector({json.dumps(row + ' button[data-action=Re-match]')})"
                                          ".disabled")  # fmt: skip
+
+                # and the delivery that could not be read as an order, with what to ask the platform for
+                (unreadable,) = rows(page, "unreadable-table")
+                assert unreadable[:2] == [world["shop"], "orders/create"]
+                assert unreadable[2].startswith("its body is not a readable order")
+                assert unreadable[4] == "have the platform send the order again; this delivery is kept as received"
+                assert visible(page, "unreadable-table") and not visible(page, "orphans-table")
 
                 # complete the held order from the console: it matches, is declared, and leaves the queue
                 held_row = f"#exceptions-table tr[data-order-no='{world['held']}']"
