@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +113,8 @@ def build_app(
                 ctx.outbound_policy,
                 extra_tasks=relay_tasks(app) if relay_tasks else (),
                 lease_seconds=settings.relay_lease_seconds,
+                retention=timedelta(days=settings.events_retention_days),
+                idempotency_model=idempotency_model,
             )
         try:
             for hook in on_startup:
@@ -147,7 +150,9 @@ def build_app(
     ctx.events = events
     ctx.metrics = Metrics(settings.service_name)
     ctx.service_secret = settings.resolved_service_secret()
-    ctx.outbound_policy = OutboundPolicy.for_environment(settings.environment, settings.outbound_allow)
+    ctx.outbound_policy = OutboundPolicy.for_environment(
+        settings.environment, settings.outbound_allow, ports=settings.outbound_allow_ports
+    )
     attach(app, ctx)
     install_error_handlers(app)
     app.include_router(ops_router(migrations_dir))

@@ -235,9 +235,25 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+#: where the idempotency middleware hands a request its transaction (``scope["state"]``)
+IDEMPOTENT_SESSION = "xbm_idempotent_session"
+
+
 async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One session per request. The request owns the transaction: it commits here, after the endpoint
-    returned and before the response is sent; services only flush. Any error rolls everything back."""
+    returned and before the response is sent; services only flush. Any error rolls everything back. A POST with
+    an Idempotency-Key runs in the idempotency middleware's transaction, which commits the route's writes together
+    with the answer it records (shared/idempotency.py)."""
+    shared = request.scope.get("state", {}).get(IDEMPOTENT_SESSION)
+    if shared is not None:
+        try:
+            yield shared
+        except BaseException:
+            await shared.rollback()
+            raise
+        else:
+            await shared.flush()
+        return
     async with context_of(request.app).sessionmaker() as session:
         try:
             yield session

@@ -5,23 +5,27 @@ for requests carrying a valid access token.
 The stored response is replayed only to the principal (API key) that made the request: it may hold what only
 that key's role may see (a new API key, a signing secret), and the replay answers before the route's role
 check runs. Anyone else naming the same key gets 422. A key whose first request died without an answer (the
-process was killed) is released after :data:`LEASE` instead of answering 409 for a day."""
+process was killed) is released after :data:`LEASE` instead of answering 409 for a day.
+
+The answer is recorded in the route's own transaction, so no database failure can leave a request done but its
+answer unrecorded (a retry would run it twice)."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, LargeBinary, String, UniqueConstraint, delete, select
+from sqlalchemy import Integer, LargeBinary, String, UniqueConstraint, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.context import context_of
-from shared.db import IdMixin, UTCDateTime, utcnow
+from shared.db import IDEMPOTENT_SESSION, IdMixin, UTCDateTime, utcnow
 from shared.errors import AppError, database_unreachable, send_problem
 from shared.observability import replay_body
 
@@ -29,7 +33,7 @@ TTL = timedelta(hours=24)
 #: how long a request may hold its key before a retry may take the key over
 LEASE = timedelta(seconds=60)
 _KEY_OK = re.compile(r"^[\x21-\x7e]{1,255}$")
-_REPLAYED_HEADERS = {b"content-type", b"location", b"etag"}
+_REPLAYED = {b"content-type", b"location", b"etag"}
 
 
 def idempotency_table(base: Any) -> Any:
@@ -116,34 +120,71 @@ class IdempotencyMiddleware:
         if row_id is None:
             return
 
-        replay_receive = replay_body(body, receive)
+        # The route's own transaction records its answer: the session it writes through (DbSession) is this one,
+        # flushed but not committed by the route, and committed here together with the stored response. A
+        # request whose commit fails has changed nothing (the client gets 503 and its retry runs it once); one
+        # whose commit succeeded is answered from the record on retry, even if the client never saw the answer.
         captured: dict[str, Any] = {"status": 500, "headers": [], "body": []}
+        lost = False
+        async with sessionmaker() as session:
+            session.info["idempotency_key"] = row_id
+            scope.setdefault("state", {})[IDEMPOTENT_SESSION] = session
 
-        finished = False
+            async def capture_send(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    captured["status"] = message["status"]
+                    captured["headers"] = message.get("headers", [])
+                elif message["type"] == "http.response.body":
+                    captured["body"].append(message.get("body", b""))
 
-        async def capture_send(message: Message) -> None:
-            nonlocal finished
-            if message["type"] == "http.response.start":
-                captured["status"] = message["status"]
-                captured["headers"] = message.get("headers", [])
-            elif message["type"] == "http.response.body":
-                captured["body"].append(message.get("body", b""))
-                if not message.get("more_body") and not finished:
-                    # stored before the client sees the end of the response: a retry sent the moment it
-                    # arrives gets the replay, not "still being processed"
-                    finished = True
-                    await self._finish(sessionmaker, row_id, captured)
-            await send(message)
+            try:
+                await self.app(scope, replay_body(body, receive), capture_send)
+            except BaseException:
+                await _abandon(session)
+                await self._release(sessionmaker, row_id)
+                raise
+            finally:
+                scope["state"].pop(IDEMPOTENT_SESSION, None)
+            try:
+                if captured["status"] >= 500:  # a failure the client may retry with the same key
+                    await session.rollback()
+                    await session.execute(delete(self.model).where(self.model.id == row_id))
+                else:
+                    await session.execute(self._done(row_id, captured))
+                await session.commit()
+            except Exception as exc:
+                if not database_unreachable(exc):
+                    raise
+                lost = True
+                await _abandon(session)
+        if lost:
+            await self._release(sessionmaker, row_id)
+            await send_problem(send, 503, "Service Unavailable", "the database cannot be reached; nothing was "
+                               "changed, retry with the same Idempotency-Key", retry_after=5)  # fmt: skip
+            return
+        await send({"type": "http.response.start", "status": captured["status"], "headers": captured["headers"]})
+        await send({"type": "http.response.body", "body": b"".join(captured["body"])})
 
+    def _done(self, row_id: str, captured: dict[str, Any]) -> Any:
+        kept = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in captured["headers"] if k.lower() in _REPLAYED]
+        return (
+            update(self.model)
+            .where(self.model.id == row_id)
+            .values(
+                state="done", status_code=captured["status"], headers=json.dumps(kept), body=b"".join(captured["body"])
+            )
+        )
+
+    async def _release(self, sessionmaker: Any, row_id: str) -> None:
+        """Frees the key of a request that changed nothing, so its retry runs at once (if the database is still
+        unreachable, the key is released when its lease ends)."""
         try:
-            await self.app(scope, replay_receive, capture_send)
-        finally:
-            if not finished:
-                try:
-                    await self._finish(sessionmaker, row_id, captured)
-                except Exception as exc:  # the key stays running and is released when its lease ends
-                    if not database_unreachable(exc):
-                        raise
+            async with sessionmaker() as session:
+                await session.execute(delete(self.model).where(self.model.id == row_id, self.model.state == "running"))
+                await session.commit()
+        except Exception as exc:
+            if not database_unreachable(exc):
+                raise
 
     async def _claim(
         self, sessionmaker: Any, owner: str, principal: str, key: str, fingerprint: str, send: Send
@@ -206,20 +247,9 @@ class IdempotencyMiddleware:
         await send_problem(send, 409, "Conflict", "could not claim the Idempotency-Key; retry")
         return None
 
-    async def _finish(self, sessionmaker: Any, row_id: str, captured: dict[str, Any]) -> None:
-        M = self.model
-        async with sessionmaker() as session:
-            row = await session.get(M, row_id)
-            if row is None:
-                return
-            if captured["status"] >= 500:  # a failure the client may retry with the same key
-                await session.delete(row)
-            else:
-                kept = [
-                    (k.decode("latin-1"), v.decode("latin-1"))
-                    for k, v in captured["headers"]
-                    if k.lower() in _REPLAYED_HEADERS
-                ]
-                row.state, row.status_code = "done", captured["status"]
-                row.headers, row.body = json.dumps(kept), b"".join(captured["body"])
-            await session.commit()
+
+async def _abandon(session: Any) -> None:
+    """Drops the session's transaction and connection, whatever state the connection is in (a connection the
+    server closed cannot even roll back)."""
+    with contextlib.suppress(Exception):
+        await session.invalidate()

@@ -54,6 +54,8 @@ DEFAULT_DENY = (
     "ff00::/8",  # multicast
 )
 LOOPBACK = ("127.0.0.0/8", "::1/128")
+#: the ports a production webhook may name, unless XBM_OUTBOUND_ALLOW_PORTS adds others
+WEB_PORTS = (80, 443)
 
 
 #: ``(host, port) -> addresses``; the system resolver unless a test or deployment brings its own
@@ -90,17 +92,26 @@ class Target:
 class OutboundPolicy:
     """``allow`` wins over ``deny``; an address in neither is allowed (the public internet)."""
 
-    def __init__(self, allow: Iterable[str] = (), deny: Iterable[str] = DEFAULT_DENY, resolver: Resolver | None = None):
+    def __init__(
+        self,
+        allow: Iterable[str] = (),
+        deny: Iterable[str] = DEFAULT_DENY,
+        resolver: Resolver | None = None,
+        ports: Iterable[int] | None = WEB_PORTS,
+    ):
         self.allow = [ipaddress.ip_network(n) for n in allow]
         self.deny = [ipaddress.ip_network(n) for n in deny]
         self.resolver = resolver or system_resolver
+        #: the ports a webhook may name (None: any, as in development, where local listeners use their own)
+        self.ports = frozenset(ports) if ports is not None else None
 
     @classmethod
     def for_environment(
-        cls, environment: str, allow: Iterable[str] = (), resolver: Resolver | None = None
+        cls, environment: str, allow: Iterable[str] = (), resolver: Resolver | None = None, ports: Iterable[int] = ()
     ) -> OutboundPolicy:
-        extra = LOOPBACK if environment in ("development", "test") else ()
-        return cls(allow=[*allow, *extra], resolver=resolver)
+        local = environment in ("development", "test")
+        extra = LOOPBACK if local else ()
+        return cls(allow=[*allow, *extra], resolver=resolver, ports=None if local else {*WEB_PORTS, *ports})
 
     def address_allowed(self, address: str) -> bool:
         ip = ipaddress.ip_address(address)
@@ -126,6 +137,9 @@ class OutboundPolicy:
             port = parts.port or (443 if parts.scheme == "https" else 80)
         except ValueError as exc:
             raise Unprocessable("webhook URL has an invalid port", loc=["body", "url"]) from exc
+        if self.ports is not None and port not in self.ports:
+            allowed = ", ".join(str(p) for p in sorted(self.ports))
+            raise Unprocessable(f"webhook URL must use port {allowed}", loc=["body", "url"])
         host = parts.hostname
         try:
             addresses = [str(ipaddress.ip_address(host))]
@@ -138,9 +152,8 @@ class OutboundPolicy:
             raise Unprocessable(f"webhook host {host!r} does not resolve", loc=["body", "url"])
         for address in addresses:
             if not self._allowed_text(address):
-                raise Unprocessable(
-                    f"webhook URL resolves to {address}, an address XBM does not send to", loc=["body", "url"]
-                )
+                # the address is not named: the answer must not map a network XBM cannot send to
+                raise Unprocessable("webhook URL resolves to an address XBM does not send to", loc=["body", "url"])
         return Target(url, host, port, addresses[0].split("%", 1)[0])
 
     def _allowed_text(self, address: str) -> bool:

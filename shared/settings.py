@@ -45,8 +45,16 @@ class ServiceSettings(BaseSettings):
     relay_idle_seconds: float = Field(1.0, gt=0, le=60)
     #: how long a claimed delivery is held before another relay may take it (a crashed relay's rows return)
     relay_lease_seconds: float = Field(60.0, ge=1, le=3600)
+    #: days delivered events, their attempts, consumed-event records are kept (pending deliveries always are)
+    events_retention_days: float = Field(30.0, ge=4, le=3650)
+    #: webhook subscriptions one organisation may hold (each event is one delivery per subscription)
+    max_subscriptions_per_org: int = Field(25, ge=1, le=1000)
     #: networks webhooks may be sent to although they are private (CIDRs); loopback is allowed in development
     outbound_allow: list[str] = Field(default_factory=list, validation_alias=_global("XBM_OUTBOUND_ALLOW"))
+    #: ports webhooks may name besides 80 and 443 in production (development and test allow any)
+    outbound_allow_ports: list[Annotated[int, Field(ge=1, le=65535)]] = Field(
+        default_factory=list, validation_alias=_global("XBM_OUTBOUND_ALLOW_PORTS")
+    )
     #: origins (``https://app.example.com``) whose pages may call this service from a browser; comma-separated
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, validation_alias=_global("XBM_CORS_ORIGINS"), max_length=100

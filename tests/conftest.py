@@ -35,7 +35,6 @@ hypothesis.settings.register_profile("replay", derandomize=True, database=None)
 hypothesis.settings.register_profile("explore", derandomize=False)
 hypothesis.settings.load_profile(os.environ.get("XBM_HYPOTHESIS_PROFILE", "replay"))
 
-SHARED_DIR = Path(__file__).resolve().parents[2] / "shared"
 BACKEND = os.environ.get("XBM_TEST_BACKEND", "sqlite")
 APP_FIXTURES = {"plans_app", "campaigns_app", "compliance_app", "db_url"}
 
@@ -177,7 +176,6 @@ async def compliance_app(databases: Databases, data_dir: Path, plans_over_asgi: 
         plans_url="http://plans",
         run_relay=False,
         service_secret=SERVICE_SECRET,
-        xsd_dir=SHARED_DIR / "customs" / "xsd",
     )
     app = create_compliance(settings, http_client=plans_over_asgi)
     async with app.router.lifespan_context(app):

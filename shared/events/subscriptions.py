@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Path, Request, Response, status
 from pydantic import Field, StringConstraints
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -125,7 +125,12 @@ def subscriptions_router() -> APIRouter:
         body: SubscriptionIn, principal: Admin, session: DbSession, tables: Tables, request: Request, response: Response
     ) -> SubscriptionCreated:
         """Subscribe a URL to events; the ``whsec_`` signing secret is shown once."""
-        await context_of(request.app).outbound_policy.check_url(body.url)
+        ctx = context_of(request.app)
+        await ctx.outbound_policy.check_url(body.url)
+        cap = ctx.settings.max_subscriptions_per_org
+        held = select(func.count()).where(tables.Subscription.org_id == principal.org_id)
+        if (await session.execute(held)).scalar_one() >= cap:
+            raise Conflict(f"an organisation has at most {cap} subscriptions; delete one it no longer needs first")
         sub = tables.Subscription(
             org_id=principal.org_id,
             url=body.url,

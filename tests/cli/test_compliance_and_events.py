@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -196,3 +197,41 @@ def test_a_service_gone_mid_batch_exits_3_and_says_what_was_sent(
     assert result.exit_code == 3
     assert [r["order_no"] for r in json.loads(result.stdout)] == ["A-0", "A-1"]
     assert "2 of 4 documents were sent before this one" in result.stderr
+
+
+def _order_view(order_no: str, state: str, **extra: Any) -> dict[str, Any]:
+    return {"ebp_code": EBP, "order_no": order_no, "state": state, "checks": [], "refusal": None, **extra}
+
+
+def test_rematch_compares_each_order_again_and_exits_1_while_one_is_still_held(
+    runner: CliRunner, fake: FakeXbm, logged_in: Path
+) -> None:
+    base = f"/v1/compliance/orders/{EBP}"
+    failing = [{"rule": "item_records", "passed": False, "detail": "no item record for MITTENS-9"}]
+    fake.overrides[("POST", f"{base}/A-1/rematch")] = lambda s: httpx.Response(200, json=_order_view("A-1", "declared"))
+    fake.overrides[("POST", f"{base}/A-2/rematch")] = lambda s: httpx.Response(
+        200, json=_order_view("A-2", "mismatch", checks=failing)
+    )
+    fake.overrides[("POST", f"{base}/A%2F3/rematch")] = lambda s: problem(409, "a declared order is not compared again")
+    result = runner.invoke(app, ["compliance", "rematch", EBP, "A-1", "A-2", "A/3"])
+    assert result.exit_code == 1
+    assert [(s.method, s.path, s.body) for s in fake.requests()] == [
+        ("POST", f"{base}/A-1/rematch", None),
+        ("POST", f"{base}/A-2/rematch", None),
+        ("POST", f"{base}/A%2F3/rematch", None),  # an order number is one path segment, whatever it holds
+    ]
+    assert result.stdout.splitlines() == [
+        f"{EBP}/A-1: declared",
+        f"{EBP}/A-2: mismatch (no item record for MITTENS-9)",
+    ]
+    assert "A/3" in result.stderr and "409" in result.stderr and "2 of 3 orders" in result.stderr
+
+
+def test_rematch_of_orders_that_clear_exits_0_and_prints_their_views_as_json(
+    runner: CliRunner, fake: FakeXbm, logged_in: Path
+) -> None:
+    path = f"/v1/compliance/orders/{EBP}/A-1/rematch"
+    fake.overrides[("POST", path)] = lambda s: httpx.Response(200, json=_order_view("A-1", "declared"))
+    result = runner.invoke(app, ["--json", "compliance", "rematch", EBP, "A-1"])
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout) == [{"order_no": "A-1", "result": "ok", "order": _order_view("A-1", "declared")}]

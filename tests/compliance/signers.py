@@ -170,6 +170,8 @@ def verify(xml: bytes) -> str:
         public.verify(value, signed_info, padding.PKCS1v15(), hashes.SHA1())  # raises InvalidSignature
         return "rsa"
     assert method == "http://www.chinaport.gov.cn/2022/04/xmldsig#sm2-sm3", method
+    # the one encoding customs takes (docs/signing.md): r‖s, 32 bytes each, as the e-port card answers
+    assert len(value) == 64, f"SM2 SignatureValue is {len(value)} bytes, not r‖s (64)"
     assert digest_method == "http://www.chinaport.gov.cn/2022/04/xmldsig#sm3"
     assert bytes.fromhex(sm3.sm3_hash(list(content))) == expected, "digest differs"
     checker = sm2.CryptSM2(private_key="", public_key="")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
+from shared.context import context_of
 from tests.compliance.support import CUSTOMS, EBP, Seller, buyer_id, inventory_receipt, new_order_no, schema
 from tests.support import assert_problem
 
@@ -116,3 +117,22 @@ async def test_declaration_xml_is_for_admin_and_integration_only(compliance, ten
     assert order_xml.status_code == 200
     validator = schema("import")
     assert validator.validate(etree.fromstring(order_xml.content)), validator.error_log
+
+
+async def test_with_no_setting_every_message_an_order_lists_is_validated_against_the_bundled_xsd(
+    compliance, compliance_app, tenant
+):
+    # the suite's compliance app runs with the default settings: no XSD folder configured
+    ctx = context_of(compliance_app)
+    assert ctx.settings.xsd_dir is None  # type: ignore[attr-defined]
+    seller = await Seller(compliance, tenant).setup()
+    order_no = new_order_no()
+    view = await seller.deliver_all(order_no, buyer=buyer_id(7))
+    assert view["state"] == "declared", view
+    # each message is built (validated, stored) the first time it is read
+    for which in ("order-xml", "xml"):
+        r = await compliance.get(f"/v1/compliance/declarations/{view['declaration_id']}/{which}", headers=tenant.auth())
+        assert r.status_code == 200, r.text
+    messages = (await seller.order(order_no))["messages"]
+    assert {m["message_type"] for m in messages} == {"CEB311", "CEB621"}
+    assert all(m["validated"] is True for m in messages), messages

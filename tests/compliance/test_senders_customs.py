@@ -118,3 +118,22 @@ async def test_junk_amounts_in_a_signed_shopify_body_are_held_never_a_server_err
         assert view["missing"], view
     r = await compliance.get("/v1/compliance/orders?state=incomplete&limit=200", headers=tenant.auth("analyst"))
     assert r.status_code == 200 and len([o for o in r.json()["items"] if o["ebp_code"] == EBP]) >= 3
+
+
+async def test_a_signed_order_body_resent_under_a_destructive_topic_changes_nothing(compliance, tenant, sm2_signer):
+    """Shopify's HMAC covers the body, not X-Shopify-Topic: the same signed ``orders/create`` bytes re-sent (with a
+    new webhook id) as ``orders/delete`` or ``orders/cancelled`` must not withdraw the declared order."""
+    seller = await Seller(compliance, tenant).setup()
+    shop = seller.sources["shop"]
+    order_no = new_order_no()
+    order, cop_no = await _declared(seller, order_no, buyer_id(745), 7450001)
+    await _receipt(seller, inventory_receipt(cop_no, 120, invt_no="I" + order_no.ljust(17, "0")[:17]))
+    before = await seller.order(order_no)
+    assert before["state"] == "accepted", before["state"]
+    for topic in ("orders/delete", "orders/cancelled"):
+        r = await deliver_shopify(compliance, shop, order, topic=topic)
+        assert r.status_code == 200, r.text
+        after = await seller.order(order_no)
+        assert after["state"] == before["state"], (topic, after["state"])
+        assert {m["message_type"] for m in after["messages"]} == {m["message_type"] for m in before["messages"]}
+    # WooCommerce's order.deleted carries the id alone too; a real deletion still works (test_senders_lifecycle)

@@ -207,3 +207,34 @@ def test_duties_paid_at_checkout_are_tax_on_top():
     m = shopify_order(order, SOURCE)
     assert (m.document["tax_total"], m.document["actual_paid"]) == ("5.47", "47.85")
     adds_up(m)
+
+
+def test_addresses_keep_their_parts_for_the_comparison():
+    """captured_hkd_line_discounts with the shipping address a Chinese buyer gives (Shopify writes it in parts);
+    the whole address is what customs is sent, the street and city what the comparison reads."""
+    order = shopify("captured_hkd_line_discounts")
+    order["shipping_address"] = {
+        "first_name": "红雨", "last_name": "焦", "name": "焦红雨", "address1": "海淀区中关村大街27号", "address2": "",
+        "city": "北京市", "province": "Beijing", "zip": "100080", "country": "China", "country_code": "CN",
+        "phone": "+86 135-2265-2231",
+    }  # fmt: skip
+    consignee = shopify_order(order, SOURCE).document["consignee"]
+    assert consignee == {
+        "name": "焦红雨", "telephone": "+86 135-2265-2231", "address": "Beijing 北京市 海淀区中关村大街27号 100080 CN",
+        "country": "CN", "street": "海淀区中关村大街27号", "city": "北京市", "province": "Beijing",
+        "postcode": "100080",
+    }  # fmt: skip
+
+
+def test_skus_are_kept_as_the_platform_sent_them():
+    """ios_order_560 with one of its hoodies' SKUs at 30 characters, and a Shopify SKU with spaces: kept as sent
+    (the item record says which customs item number each declares under)."""
+    order = woo("ios_order_560_partially_refunded")
+    order["line_items"][5]["sku"] = "HOODIE-SHIP-YOUR-IDEA-BLACK-XL"
+    m = woocommerce_order(order, SOURCE)
+    assert m.document["items"][5]["item_no"] == "HOODIE-SHIP-YOUR-IDEA-BLACK-XL"
+    doc, held = validate({**m.document, "trade_direction": "export"}, m.problems)
+    assert doc is not None and not held, held
+    shop = shopify("captured_aud_shop_usd_buyer")
+    shop["line_items"][0]["sku"] = "Pen / black ink 0.5 mm"
+    assert shopify_order(shop, SOURCE).document["items"][0]["item_no"] == "Pen / black ink 0.5 mm"

@@ -52,6 +52,10 @@ async def test_documents_waiting_too_long_are_exceptions(compliance, compliance_
     listed = {e["order_no"]: e for e in body["items"]}
     assert listed[waiting]["reason"] == "missing_documents"
     assert listed[waiting]["missing"] == ["payment", "waybill"]
+    assert [(a["action"], a["path"]) for a in listed[waiting]["actions"]] == [
+        ("send_documents", "/v1/compliance/payments"), ("send_documents", "/v1/compliance/waybills")
+    ]  # fmt: skip
+    assert listed[waiting]["cause"] == "no payment and no waybill arrived for this order"
     assert [o["order_no"] for o in body["orphans"]] == [orphan]
 
 

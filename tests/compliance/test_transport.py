@@ -22,6 +22,7 @@ from services.compliance.customs.context import CustomsContext
 from services.compliance.customs.exchange import send_pending, take_inbox
 from services.compliance.customs.models import CustomsMessage
 from services.compliance.customs.transport import DXP, envelope
+from services.compliance.customs.xsd import BUNDLED as XSD_DIR
 from services.compliance.customs.xsd import Schemas
 from services.compliance.pii import Pii
 from services.compliance.setup.models import CustomsProfile
@@ -29,12 +30,11 @@ from shared.context import context_of
 from shared.db import make_engine, make_sessionmaker, new_id, utcnow
 from shared.migrations import aupgrade_to_head
 from tests.compliance.support import CUSTOMS, PROFILE, Seller, buyer_id, inventory_receipt, new_order_no
-from tests.conftest import SHARED_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
-XSD = SHARED_DIR / "customs" / "xsd"
+
 KEY = b"k" * 32
-TERMINAL = etree.XMLSchema(etree.parse(str(XSD / "terminal-202205.xsd")))
+TERMINAL = etree.XMLSchema(etree.parse(str(XSD_DIR / "terminal-202205.xsd")))
 
 
 def _outbox_files(outbox: Path) -> list[Path]:

@@ -15,7 +15,8 @@ import yaml
 from tests.deploy.routes import SERVICES
 
 ROOT = Path(__file__).resolve().parents[2]
-COMPOSE_SCHEMA = ROOT.parent / "shared" / "schemas" / "compose-spec.json"
+#: the Compose Specification's JSON Schema, copied with its source (schemas/SOURCE.md)
+COMPOSE_SCHEMA = Path(__file__).resolve().parent / "schemas" / "compose-spec.json"
 
 
 @pytest.fixture(scope="module")
@@ -99,3 +100,15 @@ def test_the_image_runs_as_a_non_root_user_with_dependencies_layered_first() -> 
     assert dependency_install < first_code_copy
     assert any(line.startswith("USER ") and line != "USER root" for line in lines)
     assert "services.${SERVICE}.app:create_app" in dockerfile
+
+
+def test_the_services_trust_forwarded_addresses_from_the_gateway_alone_and_share_attempt_counts(compose: dict) -> None:
+    gateway_address = compose["services"]["gateway"]["networks"]["default"]["ipv4_address"]
+    for name in SERVICES:
+        env = compose["services"][name]["environment"]
+        assert env["FORWARDED_ALLOW_IPS"] == gateway_address
+        assert env["XBM_RATE_LIMIT_URL"].startswith("redis://redis:")
+    assert compose["services"]["plans"]["depends_on"]["redis"]["condition"] == "service_healthy"
+    config = (ROOT / "deploy" / "nginx" / "nginx.conf").read_text()
+    assert "proxy_set_header X-Forwarded-For $remote_addr;" in config
+    assert "--forwarded-allow-ips" in (ROOT / "deploy" / "Dockerfile").read_text()

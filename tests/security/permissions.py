@@ -136,6 +136,8 @@ COMPLIANCE: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/v1/compliance/orders/{ebp_code}/{order_no}"): READ,
     # completing an incomplete order is the sender's work, like the documents
     ("PATCH", "/v1/compliance/orders/{ebp_code}/{order_no}"): INGEST,
+    # comparing an order again (and declaring again a refused one) follows a correction: the sender's work too
+    ("POST", "/v1/compliance/orders/{ebp_code}/{order_no}/rematch"): INGEST,
     # a return is reported by the seller's systems, like the documents
     ("POST", "/v1/compliance/orders/{ebp_code}/{order_no}/returns"): INGEST,
     # the declaration XML carries the buyer's ID number in full: only the sender (integration) and admins

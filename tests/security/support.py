@@ -22,7 +22,7 @@ from tests.compliance.support import ITEM
 from tests.security.operations import PARAM, Operation
 from tests.support import Tenant
 
-CUSTOMS_SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "customs" / "samples" / "import"
+CUSTOMS_SAMPLES = Path(__file__).resolve().parents[1] / "compliance" / "customs" / "samples" / "import"
 HOOK_URL = "http://127.0.0.1:9/xbm-walk"
 EBP, PAY, LOGISTICS, SKU = "1105910159", "PAY0000001", "LOG0000001", "SCARF-1"
 

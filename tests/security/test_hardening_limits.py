@@ -61,6 +61,21 @@ async def test_guesses_for_one_key_prefix_are_limited_across_addresses(plans_app
     assert statuses[:10] == [401] * 10 and set(statuses[10:]) == {429}, statuses
 
 
+async def test_a_keys_prefix_is_never_enough_to_lock_the_key(plans_app, default_limits, tenant):
+    prefix = tenant.admin_key[:12]  # what anyone who saw the key in a listing or a log knows
+    statuses = []
+    for n in range(20):
+        async with _client(plans_app, f"203.0.113.{100 + n}") as client:
+            r = await client.post("/v1/auth/token", json={"api_key": f"{prefix}{n:040d}"})
+            statuses.append(r.status_code)
+    assert statuses[:10] == [401] * 10 and set(statuses[10:]) == {429}, statuses
+    async with _client(plans_app, "198.51.100.200") as owner:
+        r = await owner.post("/v1/auth/token", json={"api_key": tenant.admin_key})
+        assert r.status_code == 200, r.text
+        # …and the prefix still refuses wrong keys
+        assert_problem(await owner.post("/v1/auth/token", json={"api_key": f"{prefix}{'9' * 40}"}), 429)
+
+
 async def test_bootstrap_guesses_meet_429(plans_app, default_limits):
     async with _client(plans_app, "192.0.2.50") as attacker, _client(plans_app, "192.0.2.51") as admin:
         responses = [

@@ -508,6 +508,56 @@ def _send_one(api: Api, path: str, index: int, document: dict[str, Any]) -> dict
     return {**entry, "result": "mismatch" if state == "mismatch" else "ok", "answer": answer}
 
 
+#: states an order is still held in after it was compared again (the exit code is 1 for these)
+HELD = ("incomplete", "awaiting_documents", "mismatch", "matched", "rejected")
+
+
+@compliance_app.command("rematch")
+@exits
+def compliance_rematch(
+    ctx: typer.Context,
+    ebp_code: Annotated[str, typer.Argument(help="The platform's code (ebp_code) the orders are under.")],
+    order_nos: Annotated[list[str], typer.Argument(help="One or more order numbers.", show_default=False)],
+) -> None:
+    """Compare orders again once the cause of their exception is fixed, and declare those that pass.
+
+    A refused (`rejected`) order whose checks pass is declared again. Each order's new state is printed (its
+    view with --json); the exit code is 1 when any is still held (incomplete, mismatch, rejected, waiting) or
+    was refused (e.g. 409: it is already declared).
+    """
+    context = _ctx(ctx)
+    results: list[dict[str, Any]] = []
+    with context.api(context.token()) as api:
+        for order_no in order_nos:
+            path = f"/v1/compliance/orders/{_seg(ebp_code)}/{_seg(order_no)}/rematch"
+            try:
+                view = api.json("compliance", "POST", path)
+            except CliError as exc:
+                if exc.code != Exit.REFUSED:
+                    raise
+                results.append({"order_no": order_no, "result": "refused", "error": exc.message})
+                continue
+            results.append({"order_no": order_no, "result": "held" if view["state"] in HELD else "ok", "order": view})
+    if context.as_json:
+        _print_json(results)
+    for r in results:
+        if r["result"] == "refused":
+            err.print(f"{ebp_code}/{r['order_no']}: {r['error']}", markup=False)
+            continue
+        view = r["order"]
+        why = [c["detail"] for c in view.get("checks") or [] if not c.get("passed")]
+        refusal = view.get("refusal") or {}
+        line = f"{ebp_code}/{r['order_no']}: {view['state']}"
+        if refusal:
+            why = [f"customs: {refusal.get('info')}"]
+        if not context.as_json:
+            typer.echo(line + (f" ({'; '.join(why)})" if why and view["state"] in HELD else ""))
+    held = [r for r in results if r["result"] != "ok"]
+    if held:
+        err.print(f"{len(held)} of {len(results)} orders are still held or were refused", markup=False)
+        raise typer.Exit(int(Exit.REFUSED))
+
+
 @events_app.command("replay")
 @exits
 def events_replay(

@@ -12,6 +12,22 @@ from typing import Any, Literal, NotRequired, TypedDict
 from xbm_client._base import BaseClient
 
 
+ActionOut = TypedDict(
+    "ActionOut",
+    {
+        'action': "Literal['add_item_record', 'register_payment_institution', 'update_payment_institution', 'complete_order', 'correct_order', 'correct_payment', 'correct_waybill', 'send_documents', 'rematch', 'correct_and_redeclare', 'withdraw', 'cancel']",
+        'text': "str",
+        'method': "NotRequired[str | None]",
+        'path': "NotRequired[str | None]",
+        'item_no': "NotRequired[str | None]",
+        'pay_code': "NotRequired[str | None]",
+        'fields': "NotRequired[list[str]]",
+        'automatic': "NotRequired[bool]",
+    },
+)
+"""One thing that resolves an exception: what to do (machine-readable), how (the request), and in words."""
+
+
 AttemptOut = TypedDict(
     "AttemptOut",
     {
@@ -124,6 +140,8 @@ CustomsMessageOut = TypedDict(
         'validated': "bool",
         'sent_at': "str | None",
         'acknowledged_at': "str | None",
+        'app_type': "NotRequired[str]",
+        'round': "NotRequired[int]",
     },
 )
 """A message to customs and where it stands: built and signed, written to the e-port, answered."""
@@ -189,6 +207,22 @@ DailyReport = TypedDict(
 )
 
 
+DeclarationRoundOut = TypedDict(
+    "DeclarationRoundOut",
+    {
+        'round': "int",
+        'cop_no': "str",
+        'guid': "str",
+        'app_type': "str",
+        'declared_at': "str",
+        'messages': "list[CustomsMessageOut]",
+        'receipts': "list[ReceiptOut]",
+    },
+)
+"""One declaration of the order: the first (appType 1), or one declared again after customs refused it
+(the same copNo, appType 2 for what the e-port holds: docs/redeclaration.md)."""
+
+
 DeliveryOut = TypedDict(
     "DeliveryOut",
     {
@@ -224,10 +258,12 @@ ExceptionOut = TypedDict(
         'ebp_code': "str",
         'order_no': "str",
         'state': "str",
-        'reason': "Literal['mismatch', 'missing_documents', 'incomplete', 'changed_after_declaration']",
+        'reason': "Literal['mismatch', 'missing_documents', 'incomplete', 'changed_after_declaration', 'rejected']",
         'failing_rules': "list[str]",
         'missing': "list[str]",
         'since': "str",
+        'cause': "NotRequired[str]",
+        'actions': "NotRequired[list[ActionOut]]",
     },
 )
 
@@ -246,7 +282,7 @@ ExceptionsPage = TypedDict(
 IngestOut = TypedDict(
     "IngestOut",
     {
-        'status': "Literal['stored', 'duplicate', 'ignored']",
+        'status': "Literal['stored', 'duplicate', 'corrected', 'ignored']",
         'kind': "NotRequired[str | None]",
         'ebp_code': "NotRequired[str | None]",
         'order_no': "NotRequired[str | None]",
@@ -454,6 +490,8 @@ OrderOut = TypedDict(
         'changed_after_declaration': "NotRequired[bool]",
         'later_version': "NotRequired[dict[str, Any] | None]",
         'platform_refunds': "NotRequired[list[dict[str, Any]]]",
+        'refusal': "NotRequired[RefusalOut | None]",
+        'declarations': "NotRequired[list[DeclarationRoundOut]]",
     },
 )
 
@@ -628,6 +666,28 @@ QuotaOut = TypedDict(
         'used': "str",
         'remaining': "str",
         'currency': "NotRequired[str]",
+    },
+)
+
+
+ReceiptOut = TypedDict(
+    "ReceiptOut",
+    {
+        'message': "str",
+        'status': "int",
+        'info': "str",
+        'return_time': "str",
+    },
+)
+
+
+RefusalOut = TypedDict(
+    "RefusalOut",
+    {
+        'message': "str",
+        'status': "int",
+        'info': "str",
+        'time': "str",
     },
 )
 
@@ -1010,10 +1070,22 @@ yet is held ``incomplete`` (see the exceptions). WooCommerce's unsigned ping ``w
         return self._call('GET', '/v1/compliance/orders/{ebp_code}/{order_no}', path={'ebp_code': ebp_code, 'order_no': order_no}, query={}, header={}, headers=headers)
 
     def complete_order(self, ebp_code: str, order_no: str, body: OrderPatch, *, if_match: str | None = None, headers: Mapping[str, str] | None = None) -> OrderOut:
-        """Complete an ``incomplete`` order with the fields it waits for; matching then runs
+        """Complete an ``incomplete`` order with the fields it waits for, or correct one in ``mismatch`` or refused by
 
-        Complete an ``incomplete`` order with the fields it waits for; matching then runs."""
+        Complete an ``incomplete`` order with the fields it waits for, or correct one in ``mismatch`` or refused by
+customs (``rejected``); matching then runs, and an order whose checks pass is declared (again, for a refused
+one: docs/redeclaration.md)."""
         return self._call('PATCH', '/v1/compliance/orders/{ebp_code}/{order_no}', path={'ebp_code': ebp_code, 'order_no': order_no}, query={}, header={'If-Match': if_match}, headers=headers, json=body)
+
+    def rematch_order(self, ebp_code: str, order_no: str, *, idempotency_key: str | None = None, headers: Mapping[str, str] | None = None) -> OrderOut:
+        """Compare the order again on what is stored now, once the cause of its exception is fixed (an item record
+
+        Compare the order again on what is stored now, once the cause of its exception is fixed (an item record
+or payment institution added, a field given, a corrected document received). An ``incomplete`` order is
+validated again; one in ``mismatch`` or waiting for a document is compared; a ``matched`` one is declared
+if the customs profile is set; a ``rejected`` one whose checks pass is declared again under its copNo
+(docs/redeclaration.md). The answer is the order as it now stands."""
+        return self._call('POST', '/v1/compliance/orders/{ebp_code}/{order_no}/rematch', path={'ebp_code': ebp_code, 'order_no': order_no}, query={}, header={'Idempotency-Key': idempotency_key}, headers=headers)
 
     def declare_return(self, ebp_code: str, order_no: str, *, body: ReturnIn | None | None = None, idempotency_key: str | None = None, headers: Mapping[str, str] | None = None) -> ReturnOut:
         """Declare a buyer's return to customs (CEB625); its receipt (CEB626) decides it

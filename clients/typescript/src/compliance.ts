@@ -316,8 +316,10 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Complete an ``incomplete`` order with the fields it waits for; matching then runs
-         * @description Complete an ``incomplete`` order with the fields it waits for; matching then runs.
+         * Complete an ``incomplete`` order with the fields it waits for, or correct one in ``mismatch`` or refused by
+         * @description Complete an ``incomplete`` order with the fields it waits for, or correct one in ``mismatch`` or refused by
+         *     customs (``rejected``); matching then runs, and an order whose checks pass is declared (again, for a refused
+         *     one: docs/redeclaration.md).
          */
         patch: operations["complete_order"];
         trace?: never;
@@ -336,6 +338,30 @@ export interface paths {
          * @description Before declaration the order is cancelled; after it the inventory list is withdrawn (CEB605 / CEB623).
          */
         post: operations["cancel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/compliance/orders/{ebp_code}/{order_no}/rematch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Compare the order again on what is stored now, once the cause of its exception is fixed (an item record
+         * @description Compare the order again on what is stored now, once the cause of its exception is fixed (an item record
+         *     or payment institution added, a field given, a corrected document received). An ``incomplete`` order is
+         *     validated again; one in ``mismatch`` or waiting for a document is compared; a ``matched`` one is declared
+         *     if the customs profile is set; a ``rejected`` one whose checks pass is declared again under its copNo
+         *     (docs/redeclaration.md). The answer is the order as it now stands.
+         */
+        post: operations["rematch_order"];
         delete?: never;
         options?: never;
         head?: never;
@@ -689,6 +715,50 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
+         * ActionOut
+         * @description One thing that resolves an exception: what to do (machine-readable), how (the request), and in words.
+         */
+        ActionOut: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "add_item_record" | "register_payment_institution" | "update_payment_institution" | "complete_order" | "correct_order" | "correct_payment" | "correct_waybill" | "send_documents" | "rematch" | "correct_and_redeclare" | "withdraw" | "cancel";
+            /**
+             * Automatic
+             * @description once this is done XBM compares the order again by itself (no rematch needed)
+             * @default false
+             */
+            automatic: boolean;
+            /**
+             * Fields
+             * @description the fields or documents to give or correct
+             */
+            fields?: string[];
+            /**
+             * Item No
+             * @description add_item_record: the item (SKU) that has no record
+             */
+            item_no?: string | null;
+            /**
+             * Method
+             * @description the request that does it
+             */
+            method?: string | null;
+            /** Path */
+            path?: string | null;
+            /**
+             * Pay Code
+             * @description the payment institution to register or update
+             */
+            pay_code?: string | null;
+            /**
+             * Text
+             * @description the same, for a person
+             */
+            text: string;
+        };
+        /**
          * AttemptOut
          * @description One attempt at delivering an event: when, the HTTP status or error, and how long it took.
          */
@@ -823,17 +893,29 @@ export interface components {
         CustomsMessageOut: {
             /** Acknowledged At */
             acknowledged_at: string | null;
+            /**
+             * App Type
+             * @description appType: 1 new, 2 change (a declaration again after a refusal)
+             * @default 1
+             */
+            app_type: string;
             /** Guid */
             guid: string;
             /** Message Type */
             message_type: string;
+            /**
+             * Round
+             * @description the declaration round it belongs to
+             * @default 1
+             */
+            round: number;
             /** Sent At */
             sent_at: string | null;
             /** Signed */
             signed: boolean;
             /**
              * Status
-             * @description pending, queued, sent or acknowledged
+             * @description pending, queued, sent or acknowledged; superseded when the order was declared again before it was sent
              */
             status: string;
             /** Validated */
@@ -951,6 +1033,39 @@ export interface components {
             total: number;
         };
         /**
+         * DeclarationRoundOut
+         * @description One declaration of the order: the first (appType 1), or one declared again after customs refused it
+         *     (the same copNo, appType 2 for what the e-port holds: docs/redeclaration.md).
+         */
+        DeclarationRoundOut: {
+            /**
+             * App Type
+             * @description the inventory list's appType: 1 new, 2 change
+             */
+            app_type: string;
+            /** Cop No */
+            cop_no: string;
+            /**
+             * Declared At
+             * Format: date-time
+             */
+            declared_at: string;
+            /**
+             * Guid
+             * @description the inventory list's guid in this round
+             */
+            guid: string;
+            /** Messages */
+            messages: components["schemas"]["CustomsMessageOut"][];
+            /**
+             * Receipts
+             * @description customs' answers received during this round
+             */
+            receipts: components["schemas"]["ReceiptOut"][];
+            /** Round */
+            round: number;
+        };
+        /**
          * DeliveryOut
          * @description One event sent (or to be sent) to a subscription, with its attempts.
          */
@@ -998,6 +1113,17 @@ export interface components {
         };
         /** ExceptionOut */
         ExceptionOut: {
+            /**
+             * Actions
+             * @description what resolves it, in the order to try
+             */
+            actions?: components["schemas"]["ActionOut"][];
+            /**
+             * Cause
+             * @description why the order is held, in words (the failing checks, customs' reason …)
+             * @default
+             */
+            cause: string;
             /** Ebp Code */
             ebp_code: string;
             /** Failing Rules */
@@ -1010,7 +1136,7 @@ export interface components {
              * Reason
              * @enum {string}
              */
-            reason: "mismatch" | "missing_documents" | "incomplete" | "changed_after_declaration";
+            reason: "mismatch" | "missing_documents" | "incomplete" | "changed_after_declaration" | "rejected";
             /**
              * Since
              * Format: date-time
@@ -1051,9 +1177,10 @@ export interface components {
             state?: string | null;
             /**
              * Status
+             * @description stored; duplicate (a copy of what is stored); corrected (a different version of a document of an order in mismatch or refused by customs: applied and the order compared again); ignored
              * @enum {string}
              */
-            status: "stored" | "duplicate" | "ignored";
+            status: "stored" | "duplicate" | "corrected" | "ignored";
         };
         /**
          * ItemRecordIn
@@ -1389,6 +1516,11 @@ export interface components {
             customs_tax?: string | null;
             /** Declaration Id */
             declaration_id: string | null;
+            /**
+             * Declarations
+             * @description every declaration of the order (the first, then each declared again after a refusal), with the messages it sent and the receipts customs answered; oldest first
+             */
+            declarations?: components["schemas"]["DeclarationRoundOut"][];
             documents: components["schemas"]["Documents"];
             /** Dutiable Value */
             dutiable_value: string | null;
@@ -1426,6 +1558,8 @@ export interface components {
             receipts: {
                 [key: string]: unknown;
             }[];
+            /** @description while rejected: the receipt in which customs refused the declaration, and its reason */
+            refusal?: components["schemas"]["RefusalOut"] | null;
             /** Released At */
             released_at: string | null;
             /** State */
@@ -1676,6 +1810,43 @@ export interface components {
             used: string;
             /** Year */
             year: number;
+        };
+        /** ReceiptOut */
+        ReceiptOut: {
+            /** Info */
+            info: string;
+            /**
+             * Message
+             * @description the receipt, e.g. CEB604
+             */
+            message: string;
+            /**
+             * Return Time
+             * @description customs' own time, yyyyMMddHHmmssfff
+             */
+            return_time: string;
+            /** Status */
+            status: number;
+        };
+        /** RefusalOut */
+        RefusalOut: {
+            /**
+             * Info
+             * @description customs' reason (returnInfo)
+             */
+            info: string;
+            /**
+             * Message
+             * @description the receipt, e.g. CEB604
+             */
+            message: string;
+            /**
+             * Status
+             * @description its returnStatus: 100 refused, 4 not sent to customs, below 0 a processing error
+             */
+            status: number;
+            /** Time */
+            time: string;
         };
         /** ReturnIn */
         ReturnIn: {
@@ -3618,7 +3789,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description a copy of a document already stored: nothing new stored */
+            /** @description a copy of a document already stored: nothing new stored (`duplicate`); or, for an order in mismatch or refused by customs, a different version under the same key: applied and compared again (`corrected`) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3830,7 +4001,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description the order is not incomplete */
+            /** @description the order is not incomplete, in mismatch or rejected */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3926,6 +4097,90 @@ export interface operations {
                 content?: never;
             };
             /** @description released already (return it instead) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation error (problem+json) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The database is busy or a service this one needs is down; retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    rematch_order: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Any unique string (a UUID is good). Sending the same key and body again within 24 hours answers the first response again instead of acting twice; the same key with another body is 422. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                ebp_code: string;
+                order_no: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderOut"];
+                };
+            };
+            /** @description Bad request (problem+json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, invalid or expired token (problem+json) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The caller's role may not do this (problem+json) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such object in the caller's organisation (problem+json) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the order is past comparison (declared, in customs, ended) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4390,7 +4645,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description a copy of a document already stored: nothing new stored */
+            /** @description a copy of a document already stored: nothing new stored (`duplicate`); or, for an order in mismatch or refused by customs, a different version under the same key: applied and compared again (`corrected`) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -5280,7 +5535,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description a copy of a document already stored: nothing new stored */
+            /** @description a copy of a document already stored: nothing new stored (`duplicate`); or, for an order in mismatch or refused by customs, a different version under the same key: applied and compared again (`corrected`) */
             200: {
                 headers: {
                     [name: string]: unknown;

@@ -7,20 +7,12 @@ import hashlib
 
 import phonenumbers
 
+from services.compliance.customs.codes import countries
 from services.compliance.pii import Pii
 
-#: customs country codes (JGS-20, as order messages carry them) of the markets a seller ships to → ISO 3166
-CUSTOMS_COUNTRIES = {
-    "502": "US",
-    "303": "GB",
-    "304": "DE",
-    "305": "FR",
-    "116": "JP",
-    "501": "CA",
-    "601": "AU",
-    "110": "HK",
-    "142": "CN",
-}
+#: customs country codes (JGS-20, as order messages carry them) → ISO 3166: the whole customs table (for 438, Saint
+#: Martin, one of its two halves; the phone numbering is the same)
+CUSTOMS_COUNTRIES = {code: iso for iso, code in sorted(countries().items(), reverse=True)}
 
 
 def normalise_email(value: str) -> str | None:

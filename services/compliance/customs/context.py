@@ -8,6 +8,7 @@ from pathlib import Path
 
 import httpx
 
+from services.compliance.customs.card import CardService, CardSigner
 from services.compliance.customs.signing import AgentSigner, FileSigner, Signer
 from services.compliance.customs.xsd import Schemas
 from services.compliance.settings import ComplianceSettings
@@ -26,10 +27,16 @@ class CustomsContext:
     @classmethod
     def build(cls, settings: ComplianceSettings, http: httpx.AsyncClient | None) -> CustomsContext:
         signer: Signer | None = None
+        name = settings.signing_key_name
         if settings.signing_key is not None and settings.signing_cert is not None:
-            signer = FileSigner.from_files(settings.signing_key, settings.signing_cert)
+            signer = FileSigner.from_files(settings.signing_key, settings.signing_cert, name)
+        elif settings.signer_url is not None and settings.signer_url.startswith(("ws://", "wss://")):
+            password = settings.signer_card_password
+            card = CardService(settings.signer_url, password.get_secret_value() if password else None)
+            signer = CardSigner(card, name)
         elif settings.signer_url is not None and http is not None:
-            signer = AgentSigner(settings.signer_url, http, settings.signer_algorithm)
+            token = settings.signer_token.get_secret_value() if settings.signer_token else None
+            signer = AgentSigner(settings.signer_url, http, settings.signer_algorithm, token=token, key_name=name)
         else:
             log.warning("no signer configured: customs messages are declared unsigned (signed: false)")
         for folder in (settings.customs_outbox, settings.customs_inbox):

@@ -59,6 +59,8 @@ class Envelope:
     guid: str
     cop_no: str
     at: datetime
+    #: appType: 1 new; 2 change, when a refused declaration is declared again (docs/redeclaration.md)
+    app_type: str = "1"
 
 
 def num(value: Any) -> str:
@@ -170,7 +172,7 @@ def order_xml(env: Envelope, p: Parties, order: dict[str, Any], buyer_id_number:
     currency = currency_code(order["currency"]) if export else CNY
     order_type = ORDER_TYPES[trade_mode(order, p)] if export else "I"
     pairs: list[tuple[str, Any]] = [
-        ("guid", env.guid), ("appType", "1"), ("appTime", app_time), ("appStatus", "2"),
+        ("guid", env.guid), ("appType", env.app_type), ("appTime", app_time), ("appStatus", "2"),
         ("orderType", order_type), ("orderNo", order["order_no"]), ("ebpCode", order["ebp_code"]),
         ("ebpName", ebp_name), ("ebcCode", order["ebc_code"]), ("ebcName", ebc_name),
         ("goodsValue", num(order["goods_value"])), ("freight", num(order["freight"])),
@@ -193,13 +195,13 @@ def order_xml(env: Envelope, p: Parties, order: dict[str, Any], buyer_id_number:
         line = _add(node, "OrderList", None)
         if export:
             _fill(line, [
-                ("gnum", item["gnum"]), ("itemNo", item["item_no"]), ("itemName", item["name"][:250]),
+                ("gnum", item["gnum"]), ("itemNo", customs_item_no(item)), ("itemName", item["name"][:250]),
                 ("barCode", item.get("bar_code")), ("unit", item.get("unit", "011")), ("currency", currency),
                 ("qty", num(item["qty"])), ("price", num(item["price"])), ("totalPrice", num(item["total"])),
             ])  # fmt: skip
         else:
             _fill(line, [
-                ("gnum", item["gnum"]), ("itemNo", item["item_no"]), ("itemName", item["name"][:250]),
+                ("gnum", item["gnum"]), ("itemNo", customs_item_no(item)), ("itemName", item["name"][:250]),
                 ("gmodel", item["name"][:510]), ("unit", item.get("unit", "011")), ("qty", num(item["qty"])),
                 ("price", num(item["price"])), ("totalPrice", num(item["total"])), ("currency", CNY),
                 ("country", order.get("country") or CHINA_COUNTRY),
@@ -215,7 +217,7 @@ def payment_receipt_xml(env: Envelope, p: Parties, order: dict[str, Any], paymen
     app_time, _ = _times(env)
     paid_at = datetime.fromisoformat(str(payment["paid_at"]).replace("Z", "+00:00")).astimezone(CHINA)
     _fill(node, [
-        ("guid", env.guid), ("appType", "1"), ("appTime", app_time), ("appStatus", "2"),
+        ("guid", env.guid), ("appType", env.app_type), ("appTime", app_time), ("appStatus", "2"),
         ("ebpCode", order["ebp_code"]), ("ebpName", _text(order.get("ebp_name") or p.ebc_name, 100)),
         ("ebcCode", order["ebc_code"]), ("ebcName", _text(order.get("ebc_name") or p.ebc_name, 100)),
         ("orderNo", order["order_no"]), ("payCode", payment["pay_code"]),
@@ -228,6 +230,11 @@ def payment_receipt_xml(env: Envelope, p: Parties, order: dict[str, Any], paymen
 
 
 # --- inventory lists ------------------------------------------------------------------------------------------
+
+
+def customs_item_no(item: dict[str, Any]) -> str:
+    """The customs item number a line declares under (its item record's), else its SKU."""
+    return str(item.get("customs_item_no") or item["item_no"])
 
 
 def _bar_code(item: dict[str, Any], record: dict[str, Any]) -> str:
@@ -261,7 +268,7 @@ def inventory_xml(
         if not pod:
             raise Unprocessable("pod: an export waybill needs the port of destination", loc=["waybill", "pod"])
         _fill(head, [
-            ("guid", env.guid), ("appType", "1"), ("appTime", app_time), ("appStatus", "2"),
+            ("guid", env.guid), ("appType", env.app_type), ("appTime", app_time), ("appStatus", "2"),
             ("customsCode", p.customs_code), ("ebpCode", order["ebp_code"]), ("ebpName", ebp_name),
             ("orderNo", order["order_no"]), ("logisticsCode", waybill["logistics_code"]),
             ("logisticsName", logistics_name), ("logisticsNo", _export_logistics_no(waybill)),
@@ -281,7 +288,7 @@ def inventory_xml(
         first = records[order["items"][0]["item_no"]]
         country = CHINA_COUNTRY if mode == "1210" else order.get("country") or first["origin_country"]
         _fill(head, [
-            ("guid", env.guid), ("appType", "1"), ("appTime", app_time), ("appStatus", "2"),
+            ("guid", env.guid), ("appType", env.app_type), ("appTime", app_time), ("appStatus", "2"),
             ("orderNo", order["order_no"]), ("ebpCode", order["ebp_code"]), ("ebpName", ebp_name),
             ("ebcCode", order["ebc_code"]), ("ebcName", ebc_name), ("logisticsNo", waybill["logistics_no"]),
             ("logisticsCode", waybill["logistics_code"]), ("logisticsName", logistics_name), ("copNo", env.cop_no),
@@ -304,7 +311,7 @@ def inventory_xml(
         qty1 = Decimal(str(item["qty"])) * Decimal(str(record["qty1_per_unit"]))
         if export:
             _fill(line, [
-                ("gnum", item["gnum"]), ("itemNo", item["item_no"]), ("itemName", item["name"][:250]),
+                ("gnum", item["gnum"]), ("itemNo", customs_item_no(item)), ("itemName", item["name"][:250]),
                 ("gcode", record["hs_code"]), ("gname", record["gname"]), ("gmodel", record["gmodel"]),
                 ("barCode", _bar_code(item, record)), ("country", country), ("currency", currency),
                 ("qty", num(item["qty"])), ("qty1", num(qty1)), ("unit", record["unit"]), ("unit1", record["unit1"]),
@@ -312,8 +319,8 @@ def inventory_xml(
             ])  # fmt: skip
         else:
             _fill(line, [
-                ("gnum", item["gnum"]), ("itemRecordNo", item["item_no"] if mode == "1210" else None),
-                ("itemNo", item["item_no"]), ("itemName", item["name"][:250]),
+                ("gnum", item["gnum"]), ("itemRecordNo", customs_item_no(item) if mode == "1210" else None),
+                ("itemNo", customs_item_no(item)), ("itemName", item["name"][:250]),
                 ("gcode", record["hs_code"]), ("gname", record["gname"]), ("gmodel", record["gmodel"]),
                 ("barCode", record.get("bar_code")), ("country", record["origin_country"]), ("currency", CNY),
                 ("qty", num(item["qty"])), ("unit", record["unit"]), ("qty1", num(qty1)), ("unit1", record["unit1"]),

@@ -41,6 +41,10 @@ class CustomsMessage(IdMixin, OrgMixin, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: the appType the message carries: 1 new, 2 change (a declaration again after customs refused it)
+    app_type: Mapped[str] = mapped_column(String(1), default="1", server_default="1")
+    #: the declaration round the message belongs to (``Declaration.round``)
+    round: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class CustomsReceipt(IdMixin, OrgMixin, Base):

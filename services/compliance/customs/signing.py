@@ -1,8 +1,14 @@
 """The enveloped XML-DSig customs requires (spec §6): C14N 20010315, the enveloped-signature transform,
 RSA-SHA1/SHA-1 for an RSA key or SM2-SM3/SM3 for an SM2 key, KeyInfo with KeyName and X509Certificate.
 
-Signers: a key and certificate in PEM files, or an external agent in front of the e-port card (XBM sends the
-canonical SignedInfo, the agent answers with the signature value and the certificate)."""
+Signers: a key and certificate in PEM files, an external agent in front of the e-port card (XBM sends the
+canonical SignedInfo, the agent answers with the signature value and the certificate), or the e-port card's own
+local signing service (:mod:`services.compliance.customs.card`).
+
+The SM2 SignatureValue is always the 64 bytes r‖s (each 32 bytes, big-endian), whatever the signer gave: the
+e-port card answers so, as XML-DSig writes EC signatures (docs/signing.md has the evidence); a DER
+``SEQUENCE {r, s}`` from an agent is converted. KeyName is the certificate's number (its serial number in hex, as
+the card reports it), or the one a setting names."""
 
 from __future__ import annotations
 
@@ -28,6 +34,8 @@ ALGORITHMS = {
 }
 #: OID 1.2.156.10197.1.301 (sm2p256v1) as DER content bytes: how an SM2 key or certificate is recognised
 SM2_OID = bytes.fromhex("2a811ccf5501822d")
+#: the order of the SM2 curve's base point: r and s lie in [1, n-1]
+SM2_N = int("FFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFF7203DF6B21C6052B53BBF40939D54123", 16)
 #: a structurally complete signature, used only to check an unsigned message against the schema
 SIGNATURE_SLOT = (
     f'<ds:Signature xmlns:ds="{DS}"><ds:SignedInfo><ds:CanonicalizationMethod Algorithm="{C14N}"/>'
@@ -50,7 +58,10 @@ class SignatureParts:
 
 
 class Signer(Protocol):
-    algorithm: str  # "rsa" | "sm2"
+    """``algorithm`` names the key ("rsa" | "sm2"); a signer that learns it only from its device (the card) also
+    has ``async prepare()``, awaited before ``algorithm`` is read."""
+
+    algorithm: str
 
     async def sign(self, signed_info: bytes) -> SignatureParts: ...
 
@@ -102,6 +113,62 @@ def sm2_public_from_certificate(cert_der: bytes) -> str:
     return bits[2:].hex()  # unused-bits byte, then 04 || X || Y
 
 
+def certificate_number(cert_der: bytes) -> str:
+    """The certificate's number as the e-port card reports it (``cus-sec_SpcGetCertNo``): its serial number in
+    lower-case hex, whole bytes (serial 0x03000000000CDE6F → ``03000000000cde6f``)."""
+    try:
+        serial = x509.load_der_x509_certificate(cert_der).serial_number
+    except ValueError as exc:
+        raise SigningError(f"the signing certificate cannot be read: {exc}") from exc
+    text = format(serial, "x")
+    return text.zfill(len(text) + len(text) % 2)
+
+
+def _tlv(data: bytes, at: int) -> tuple[int, bytes, int]:
+    """One DER item at ``at``: its tag, its content and where the next item begins; ValueError when cut short."""
+    if at + 2 > len(data):
+        raise ValueError("cut short")
+    tag, length, at = data[at], data[at + 1], at + 2
+    if length & 0x80:
+        n = length & 0x7F
+        if n == 0 or n > 2 or at + n > len(data):
+            raise ValueError("bad length")
+        length, at = int.from_bytes(data[at : at + n], "big"), at + n
+    if at + length > len(data):
+        raise ValueError("cut short")
+    return tag, data[at : at + length], at + length
+
+
+def sm2_signature_value(value: bytes) -> bytes:
+    """The SM2 signature as customs takes it: r‖s, 64 bytes. A DER ``SEQUENCE {INTEGER r, INTEGER s}`` (what
+    many SM2 libraries and agents give) is converted; anything else is a :class:`SigningError`."""
+    if len(value) == 64:
+        r, s = int.from_bytes(value[:32], "big"), int.from_bytes(value[32:], "big")
+    else:
+        try:
+            tag, body, end = _tlv(value, 0)
+            r_tag, r_raw, at = _tlv(body, 0)
+            s_tag, s_raw, body_end = _tlv(body, at)
+        except ValueError as exc:
+            raise SigningError(f"the SM2 signature value ({len(value)} bytes) is neither r‖s nor DER") from exc
+        if (tag, r_tag, s_tag) != (0x30, 0x02, 0x02) or end != len(value) or body_end != len(body):
+            raise SigningError(f"the SM2 signature value ({len(value)} bytes) is neither r‖s nor DER")
+        r, s = int.from_bytes(r_raw, "big"), int.from_bytes(s_raw, "big")
+    if not (0 < r < SM2_N and 0 < s < SM2_N):
+        raise SigningError("the SM2 signature value is out of range")
+    return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+
+
+def signature_value(algorithm: str, value: bytes) -> bytes:
+    """The SignatureValue's bytes in the one encoding customs takes for the algorithm."""
+    return sm2_signature_value(value) if algorithm == "sm2" else value
+
+
+def algorithm_of(cert_der: bytes) -> str:
+    """``sm2`` for a certificate of an SM2 key, else ``rsa``."""
+    return "sm2" if SM2_OID in cert_der else "rsa"
+
+
 def _pem_der(text: bytes) -> bytes:
     lines = [line for line in text.decode().splitlines() if line and not line.startswith("-----")]
     return base64.b64decode("".join(lines))
@@ -113,7 +180,7 @@ class FileSigner:
     def __init__(self, key_pem: bytes, cert_pem: bytes, key_name: str | None = None):
         self.certificate_der = _pem_der(cert_pem)
         key_der = _pem_der(key_pem)
-        self.key_name = key_name or self._serial()
+        self.key_name = key_name or certificate_number(self.certificate_der)
         if SM2_OID in key_der:
             self.algorithm = "sm2"
             self._sm2 = sm2.CryptSM2(private_key=_sm2_private(key_der), public_key="")
@@ -127,15 +194,10 @@ class FileSigner:
             self.algorithm = "rsa"
             self._rsa = key
 
-    def _serial(self) -> str:
-        if SM2_OID in self.certificate_der:
-            return "0001"
-        return format(x509.load_der_x509_certificate(self.certificate_der).serial_number, "x")
-
     @classmethod
-    def from_files(cls, key: Path, cert: Path) -> FileSigner:
+    def from_files(cls, key: Path, cert: Path, key_name: str | None = None) -> FileSigner:
         try:
-            return cls(key.read_bytes(), cert.read_bytes())
+            return cls(key.read_bytes(), cert.read_bytes(), key_name)
         except (OSError, ValueError, IndexError) as exc:
             raise SigningError(f"cannot read the signing key or certificate: {exc}") from exc
 
@@ -148,24 +210,32 @@ class FileSigner:
 
 
 class AgentSigner:
-    """An external signing agent (in front of the operator's e-port card): POST ``{algorithm, data}`` with the
-    canonical SignedInfo in base64 → ``{signature_value, certificate, key_name}`` (base64 values)."""
+    """An external signing agent (in front of the operator's e-port card, e.g. ``python -m
+    services.compliance.signer``): POST ``{algorithm, data}`` with the canonical SignedInfo in base64 →
+    ``{signature_value, certificate, key_name}`` (base64 values; ``algorithm`` too when the agent says which key
+    signed). ``token``: sent as a bearer token. KeyName: ``key_name`` (a setting) else the agent's, else the
+    certificate's number."""
 
-    def __init__(self, url: str, http: httpx.AsyncClient, algorithm: str = "sm2"):
+    def __init__(self, url: str, http: httpx.AsyncClient, algorithm: str = "sm2", *, token: str | None = None,
+                 key_name: str | None = None):  # fmt: skip
         self.url, self.http, self.algorithm = url, http, algorithm
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.key_name = key_name
 
     async def sign(self, signed_info: bytes) -> SignatureParts:
         body = {"algorithm": ALGORITHMS[self.algorithm][0], "data": base64.b64encode(signed_info).decode()}
         try:
-            r = await self.http.post(self.url, json=body)
+            r = await self.http.post(self.url, json=body, headers=self.headers)
             r.raise_for_status()
             answer = r.json()
-            return SignatureParts(
-                base64.b64decode(answer["signature_value"]),
-                base64.b64decode(answer["certificate"]),
-                str(answer.get("key_name") or "0001")[:64],
-            )
-        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+            said = answer.get("algorithm")
+            if said is not None and said != ALGORITHMS[self.algorithm][0]:
+                raise SigningError(f"the signing agent signed with {said}, not {ALGORITHMS[self.algorithm][0]}")
+            certificate = base64.b64decode(answer["certificate"])
+            value = signature_value(self.algorithm, base64.b64decode(answer["signature_value"]))
+            name = self.key_name or str(answer.get("key_name") or "") or certificate_number(certificate)
+            return SignatureParts(value, certificate, name[:64])
+        except (httpx.HTTPError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise SigningError(f"the signing agent did not sign: {exc}") from exc
 
 
@@ -180,9 +250,12 @@ def _el(parent: etree._Element, name: str, text: str | None = None, **attrs: str
 
 async def sign_message(root: etree._Element, signer: Signer) -> etree._Element:
     """Append the enveloped signature to ``root`` (after BaseTransfer, where every message schema expects it)."""
+    prepare = getattr(signer, "prepare", None)
+    if prepare is not None:
+        await prepare()
     method, digest_method = ALGORITHMS[signer.algorithm]
     # the enveloped-signature transform: the digest is over the message without its Signature
-    value = base64.b64encode(digest(signer.algorithm, c14n(root))).decode()
+    digest_value = base64.b64encode(digest(signer.algorithm, c14n(root))).decode()
     signature = etree.SubElement(root, f"{{{DS}}}Signature", nsmap={"ds": DS})
     info = _el(signature, "SignedInfo")
     _el(info, "CanonicalizationMethod", Algorithm=C14N)
@@ -190,9 +263,10 @@ async def sign_message(root: etree._Element, signer: Signer) -> etree._Element:
     reference = _el(info, "Reference", URI="")
     _el(_el(reference, "Transforms"), "Transform", Algorithm=ENVELOPED)
     _el(reference, "DigestMethod", Algorithm=digest_method)
-    _el(reference, "DigestValue", value)
+    _el(reference, "DigestValue", digest_value)
     parts = await signer.sign(c14n(info))
-    _el(signature, "SignatureValue", base64.b64encode(parts.value).decode())
+    value = signature_value(signer.algorithm, parts.value)
+    _el(signature, "SignatureValue", base64.b64encode(value).decode())
     key_info = _el(signature, "KeyInfo")
     _el(key_info, "KeyName", parts.key_name)
     _el(_el(key_info, "X509Data"), "X509Certificate", base64.b64encode(parts.certificate_der).decode())

@@ -1,9 +1,9 @@
-"""The official XSDs, read from the folder a deployment configures (``XBM_COMPLIANCE_XSD_DIR``): every message
-XBM builds is validated before it is stored or sent. Without the folder, messages are marked unvalidated."""
+"""The official XSDs: every message XBM builds is validated before it is stored or sent. The 202205 edition ships
+with XBM (``data/xsd``, see its SOURCE.md); a deployment holding a newer edition points ``XBM_COMPLIANCE_XSD_DIR``
+at it."""
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,11 +11,12 @@ from lxml import etree
 
 from services.compliance.customs.signing import DS, SIGNATURE_SLOT
 
-log = logging.getLogger(__name__)
 XS = "{http://www.w3.org/2001/XMLSchema}"
 SETS = ("import-202205.xsd", "export-202205.xsd")
 #: the DxpMsg envelope (terminal node message) the e-port transfer client takes; transfer-202205.xsd wraps it
 TRANSFER = "terminal-202205.xsd"
+#: the schemas published with the 202205 specification, shipped as package data
+BUNDLED = Path(__file__).resolve().parent / "data" / "xsd"
 
 
 class InvalidMessage(Exception):
@@ -29,11 +30,13 @@ class Schemas:
     transfer: etree.XMLSchema | None = None
 
     @classmethod
-    def load(cls, directory: Path | None) -> Schemas:
+    def load(cls, directory: Path | None = None) -> Schemas:
+        """The schemas in ``directory`` (a deployment's own edition), or the bundled ones when it is None."""
+        directory = directory or BUNDLED
         schemas = cls(directory)
-        if directory is None:
-            log.warning("XBM_COMPLIANCE_XSD_DIR is not set: customs messages are built but not validated")
-            return schemas
+        missing = [name for name in SETS if not (directory / name).is_file()]
+        if missing:
+            raise FileNotFoundError(f"the customs XSD folder {directory} lacks {', '.join(missing)}")
         for name in SETS:
             path = directory / name
             schema = etree.XMLSchema(etree.parse(str(path)))

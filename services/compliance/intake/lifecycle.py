@@ -47,7 +47,21 @@ def validate(document: dict[str, Any], problems: list[dict[str, str]]) -> tuple[
                 continue  # the import identity rule, named field by field below
             held.append({"field": ".".join(str(p) for p in e["loc"]) or "body", "msg": e["msg"][:200]})
     held += [n for n in named if n["field"] not in {h["field"] for h in held}]
+    held += _export_destination_missing(document)
     return (doc if not held else None), held
+
+
+def _export_destination_missing(document: dict[str, Any]) -> list[dict[str, str]]:
+    """An export names the country the goods go to (the order's, its consignee's or its buyer's): said at once,
+    not when the comparison finds no destination."""
+    if document.get("trade_direction") != "export":
+        return []
+    consignee, buyer = document.get("consignee"), document.get("buyer")
+    found = [document.get("destination_country"), document.get("country")]
+    found += [part.get("country") for part in (consignee, buyer) if isinstance(part, dict)]
+    if any(found):
+        return []
+    return [{"field": "destination_country", "msg": "an export needs the country the goods go to"}]
 
 
 def _import_identity_missing(document: dict[str, Any]) -> list[dict[str, str]]:
@@ -120,6 +134,8 @@ def _columns(pii: Pii, org_id: str, mapped: Mapped, doc: OrderDoc | None, held: 
     if doc is not None:
         values["document"] = _stored_document(doc)
     values.update(test=mapped.test, platform_version=mapped.version, held=held or None)
+    if mapped.platform_id:
+        values["platform_id"] = mapped.platform_id
     return values
 
 
@@ -141,8 +157,23 @@ def is_newer(incoming: str | None, stored: str | None) -> bool:
     return incoming is not None and (stored is None or incoming > stored)
 
 
-async def apply_version(session: AsyncSession, pii: Pii, org_id: str, mapped: Mapped) -> tuple[str, Order]:
-    """Store a platform's order, or apply its newer version; returns (outcome, order)."""
+def other_order(order: Order, mapped: Mapped) -> bool:
+    """The stored order is another platform order than the delivered one (same number, another platform id)."""
+    return bool(order.platform_id and mapped.platform_id and order.platform_id != mapped.platform_id)
+
+
+def _note_refunds(order: Order, refunds: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Record the refunds a version of the order counts that XBM has not recorded yet; returns those."""
+    known = {r.get("id") for r in order.platform_refunds or [] if r.get("id")}
+    new = [r for r in refunds if r.get("id") and r["id"] not in known]
+    if new:
+        order.platform_refunds = [*(order.platform_refunds or []), *new][-50:]
+    return new
+
+
+async def apply_version(session: AsyncSession, pii: Pii, org_id: str, mapped: Mapped) -> tuple[str, Order | None]:
+    """Store a platform's order, or apply its newer version; returns (outcome, order) — no order when the
+    delivery is another platform order under a number already taken (``conflict``)."""
     ebp_code, order_no = mapped.document["ebp_code"], mapped.document["order_no"]
     order = await locked_order(session, org_id, ebp_code, order_no)
     doc, held = validate(mapped.document, mapped.problems)
@@ -151,21 +182,33 @@ async def apply_version(session: AsyncSession, pii: Pii, org_id: str, mapped: Ma
         await insert_ignore(session, Order, values, ["org_id", "ebp_code", "order_no"])
         order = await locked_order(session, org_id, ebp_code, order_no, stored=True)
         assert order is not None  # inserted under the lock just now
+        _note_refunds(order, mapped.refunds)
         if mapped.cancelled:
             return await _cancel(session, pii, order, "cancelled on the platform before XBM knew the order"), order
         if doc is not None:
             await match_documents(session, order)
         return ("stored" if doc is not None else "incomplete"), order
-    if not is_newer(mapped.version, order.platform_version):
+    if other_order(order, mapped):
+        # another order of the platform under a number XBM already holds: never merged into it
+        return (f"conflict: order number {order_no} is platform order {order.platform_id} here; this delivery is "
+                f"platform order {mapped.platform_id}"), None  # fmt: skip
+    newer = is_newer(mapped.version, order.platform_version)
+    if not newer and not _may_correct(order, mapped):
         return "stale", order
     if order.state in ENDED:
         order.platform_version = mapped.version
         return "stale", order
-    if order.state not in BEFORE_DECLARATION:
+    # customs refused the declaration: the platform's new version is the correction, declared again once it passes
+    refused = order.state == "rejected" and not (mapped.cancelled or mapped.refunded)
+    if order.state not in BEFORE_DECLARATION and not refused:
         return await _after_declaration(session, pii, order, mapped, doc), order
     if _keep_known(pii, order, mapped):
         doc, held = validate(mapped.document, mapped.problems)
+    if (refused or not newer) and not _differs(order, mapped, doc):
+        order.platform_version = mapped.version
+        return ("unchanged" if newer else "stale"), order
     _replace(pii, order, mapped, doc, held)
+    _note_refunds(order, mapped.refunds)
     if mapped.cancelled:
         return await _cancel(session, pii, order, "cancelled on the platform"), order
     await change_state(session, order, "awaiting_documents" if doc is not None else "incomplete")
@@ -175,7 +218,29 @@ async def apply_version(session: AsyncSession, pii: Pii, org_id: str, mapped: Ma
     return "updated", order
 
 
+#: an order compared and failed, or refused by customs: a delivery of the same version that differs from what is
+#: stored is its correction, never dropped as a copy
+CORRECTABLE = ("mismatch", "rejected")
+
+
+def _may_correct(order: Order, mapped: Mapped) -> bool:
+    return order.state in CORRECTABLE and mapped.version == order.platform_version
+
+
+#: what a version may change without changing what customs was (or would be) told
+NOT_DECLARED = ("payment_status",)
+
+
+def _differs(order: Order, mapped: Mapped, doc: OrderDoc | None) -> bool:
+    after = _stored_document(doc) if doc is not None else _held_document(mapped.document)
+    return {k: v for k, v in after.items() if k not in NOT_DECLARED} != {
+        k: v for k, v in order.document.items() if k not in NOT_DECLARED
+    }
+
+
 KEPT = {"buyer": ("reg_no", "name", "telephone", "id_number"), "consignee": ("name", "telephone", "address")}
+#: the parts of an address the platform gave apart (what the comparison with the waybill reads)
+ADDRESS_PARTS = ("street", "city", "province", "postcode")
 
 
 def _keep_known(pii: Pii, order: Order, mapped: Mapped) -> bool:
@@ -201,6 +266,8 @@ def _replace(pii: Pii, order: Order, mapped: Mapped, doc: OrderDoc | None, held:
     for name in ("trade_direction", "currency", "actual_paid", "utm_campaign", "document", "buyer_id_encrypted",
                  "buyer_id_hash", "buyer_verified", "test", "platform_version", "held"):  # fmt: skip
         setattr(order, name, values[name])
+    if mapped.platform_id:
+        order.platform_id = mapped.platform_id
     order.checks, order.failing_rules, order.dutiable_value, order.tax = None, None, None, None
 
 
@@ -209,9 +276,17 @@ async def _after_declaration(
 ) -> str:
     """Customs already has the declaration: a cancellation asks for its withdrawal, a refund of a released
     order is a return, any other change is kept and flagged (the declaration must be withdrawn and redone)."""
-    if mapped.refunded and order.state in ("released", "closed"):
+    new = [r for r in mapped.refunds if r.get("id") not in {x.get("id") for x in order.platform_refunds or []}]
+    if (mapped.refunded or new) and order.state in ("released", "closed"):
+        # WooCommerce's refunds after release: the goods they name (all of them when refunded in full) are the
+        # declared return, as Shopify's refunds are
         order.platform_version = mapped.version
-        return await _refund(session, pii, order, {"status": "refunded", "version": mapped.version}, None)
+        outcomes = [await _refund(session, pii, order, r, r.get("lines") or None) for r in new]
+        if mapped.refunded and not any(o == "return_requested" for o in outcomes):
+            refund = {"status": "refunded", "version": mapped.version}
+            outcomes.append(await _refund(session, pii, order, refund, None, full=True))
+        return outcomes[-1]
+    _note_refunds(order, new)
     if mapped.cancelled:
         order.platform_version = mapped.version
         return await _cancel(session, pii, order, "cancelled on the platform after the declaration")
@@ -256,11 +331,21 @@ def _return_lines(order: Order, lines: list[dict[str, Any]] | None) -> list[tupl
 
 
 async def _refund(
-    session: AsyncSession, pii: Pii, order: Order, refund: dict[str, Any], lines: list[dict[str, Any]] | None
+    session: AsyncSession,
+    pii: Pii,
+    order: Order,
+    refund: dict[str, Any],
+    lines: list[dict[str, Any]] | None,
+    *,
+    full: bool = False,
 ) -> str:
-    """Record the refund; a released import order's refunded lines become the declared return (CEB625)."""
+    """Record the refund (once: a refund already recorded under its id changes nothing); a released import
+    order's refunded lines (every line when ``full``) become the declared return (CEB625). A refund of money
+    alone (no goods named) is recorded, never a return."""
+    if refund.get("id") and any(r.get("id") == refund["id"] for r in order.platform_refunds or []):
+        return "refund_known"
     order.platform_refunds = [*(order.platform_refunds or []), {**refund, "lines": lines or []}][-50:]
-    if order.trade_direction != "import" or order.state not in ("released", "closed"):
+    if order.trade_direction != "import" or order.state not in ("released", "closed") or not (lines or full):
         await session.flush()
         return "refund_recorded"
     try:
@@ -283,7 +368,10 @@ async def complete(session: AsyncSession, pii: Pii, order: Order, fields: dict[s
     document = dict(order.document)
     for name, value in fields.items():
         if isinstance(value, dict) and isinstance(document.get(name), dict):
-            document[name] = {**document[name], **value}
+            old = document[name]
+            if name == "consignee" and "address" in value:  # a new address: the platform's parts no longer hold
+                old = {k: v for k, v in old.items() if k not in ADDRESS_PARTS}
+            document[name] = {**old, **value}
         else:
             document[name] = value
     buyer = document.get("buyer") or {}

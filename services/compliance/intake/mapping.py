@@ -23,8 +23,10 @@ import html
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, get_args
 from urllib.parse import parse_qs, urlsplit
+
+from services.compliance.orders.documents import UNPAID, PaymentStatus
 
 #: the largest amount or quantity taken from a platform body (the canonical schema's bound)
 MAX_AMOUNT = Decimal("1e14")
@@ -33,6 +35,7 @@ MAX_LINES = 500
 #: WooCommerce statuses that end an order
 WOO_ENDED = frozenset({"cancelled", "refunded", "failed"})
 CENT = Decimal("0.01")
+PAYMENT_STATUSES = frozenset(get_args(PaymentStatus))
 
 
 @dataclass
@@ -47,6 +50,10 @@ class Mapped:
     #: the platform's status said the order was refunded (WooCommerce ``refunded``)
     refunded: bool = False
     problems: list[dict[str, str]] = field(default_factory=list)
+    #: the refunds this version of the order already counts (WooCommerce ``refunds``: ids, amounts, lines)
+    refunds: list[dict[str, Any]] = field(default_factory=list)
+    #: names of lines carried by their bundle's line, not declared apart
+    bundled: list[str] = field(default_factory=list)
 
 
 class _Problems(list[dict[str, str]]):
@@ -141,9 +148,14 @@ def utc_version(value: Any) -> str | None:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+#: the platforms' own SKU limit (Shopify: 255 characters); the customs item number is the item record's business
+SKU_LIMIT = 255
+
+
 def _item_no(*candidates: Any) -> str:
+    """The line's SKU as the platform sent it, else the platform's variant or product id."""
     for value in candidates:
-        text = _text(value, 60)
+        text = _text(value, SKU_LIMIT)
         if text:
             return text
     return ""
@@ -154,9 +166,10 @@ def _buyer(attrs: dict[str, str], name: str, phone: str, reg_no: str) -> dict[st
         "reg_no": attrs.get("buyer_reg_no") or reg_no or "unknown",
         "name": attrs.get("buyer_name") or name,
         "id_type": attrs.get("buyer_id_type", "1"),
-        "telephone": attrs.get("buyer_telephone") or phone,
         "verified": _truthy(attrs.get("buyer_verified", "false")),
     }
+    if attrs.get("buyer_telephone") or phone:  # an export needs none: an empty one is not asked for
+        buyer["telephone"] = attrs.get("buyer_telephone") or phone
     if attrs.get("buyer_id_number"):
         buyer["id_number"] = attrs["buyer_id_number"]
     return buyer
@@ -183,6 +196,22 @@ def _country(code: Any) -> dict[str, str]:
 def _address(*parts: Any) -> str:
     """Street, city, region, postcode and country, as the waybill names them."""
     return _join(*parts)
+
+
+def _consignee(name: str, phone: str, *, province: Any, city: Any, street1: Any, street2: Any, postcode: Any,
+               country: Any) -> dict[str, Any]:  # fmt: skip
+    """The consignee with the whole address (what customs is sent) and its parts as the platform gave them apart
+    (what the comparison with the waybill reads: the street and the city identify the place)."""
+    consignee: dict[str, Any] = {
+        "name": name,
+        "telephone": phone,
+        "address": _address(province, city, street1, street2, postcode, country),
+        **_country(country),
+    }
+    parts = {"street": _join(street1, street2)[:200], "city": _text(city, 100), "province": _text(province, 100),
+             "postcode": _text(postcode, 20)}  # fmt: skip
+    consignee.update({k: v for k, v in parts.items() if v})
+    return consignee
 
 
 def _fen(value: Decimal) -> str:
@@ -274,6 +303,23 @@ def _shopify_freight(r: _Reader, data: dict[str, Any]) -> Decimal:
     return freight
 
 
+def _shopify_payment(r: _Reader, data: dict[str, Any], document: dict[str, Any]) -> None:
+    """``financial_status``: an order not paid in full (``pending``, ``authorized``, ``partially_paid``) is kept
+    as such and held until a later version says it is paid; what the buyer owes is ``total_outstanding``."""
+    status = _text(data.get("financial_status"), 40)
+    if status not in PAYMENT_STATUSES:
+        return
+    document["payment_status"] = status
+    if status not in UNPAID:
+        return
+    outstanding = r.number(data.get("total_outstanding"), "total_outstanding", default=None) \
+        if data.get("total_outstanding") not in (None, "") else None  # fmt: skip
+    if outstanding is not None:
+        document["outstanding"] = _fen(max(outstanding, Decimal(0)))
+    owed = f" ({document['outstanding']} outstanding)" if "outstanding" in document else ""
+    r.problems.append({"field": "financial_status", "msg": f"{status}: not paid in full{owed}; declared once paid"})
+
+
 def shopify_order(data: dict[str, Any], source: dict[str, Any], *, test_header: bool = False) -> Mapped:
     r = _Reader()
     attrs = _attributes(data.get("note_attributes"))
@@ -308,13 +354,9 @@ def shopify_order(data: dict[str, Any], source: dict[str, Any], *, test_header: 
     phones = (ship.get("phone"), bill.get("phone"), customer.get("phone"), data.get("phone"))
     phone = next((_text(p, 60) for p in phones if _text(p)), "")
     buyer_name = ship_name or _text(bill.get("name")) or _join(customer.get("first_name"), customer.get("last_name"))
-    consignee: dict[str, Any] = {
-        "name": ship_name,
-        "telephone": phone,
-        "address": _address(ship.get("province"), ship.get("city"), ship.get("address1"), ship.get("address2"),
-                            ship.get("zip"), ship.get("country_code") or ship.get("country")),
-        **_country(ship.get("country_code")),
-    }  # fmt: skip
+    consignee = _consignee(ship_name, phone, province=ship.get("province"), city=ship.get("city"),
+                           street1=ship.get("address1"), street2=ship.get("address2"), postcode=ship.get("zip"),
+                           country=ship.get("country_code") or ship.get("country"))  # fmt: skip
     document: dict[str, Any] = {
         "order_no": name.lstrip("#"),
         **_codes(attrs, source),
@@ -331,6 +373,7 @@ def shopify_order(data: dict[str, Any], source: dict[str, Any], *, test_header: 
     }
     if others:
         document["not_goods"] = others
+    _shopify_payment(r, data, document)
     return Mapped(
         document=document,
         platform_id=_text(data.get("id"), 40) or None,
@@ -343,27 +386,166 @@ def shopify_order(data: dict[str, Any], source: dict[str, Any], *, test_header: 
 
 # --- WooCommerce --------------------------------------------------------------------------------------------
 
+#: WooCommerce statuses of an order not paid yet (``on-hold``: awaiting a bank transfer or a check)
+WOO_UNPAID = frozenset({"pending", "on-hold"})
+WOO_PAID = frozenset({"processing", "completed"})
+#: line meta naming the bundle a line belongs to (WooCommerce Product Bundles writes ``bundled_by`` on the line)
+BUNDLE_META = ("_bundled_by", "_woosb_parent_id", "woosb_parent_id")
+
+
+def is_woo_legacy(data: dict[str, Any]) -> bool:
+    """WooCommerce's legacy REST API (v3, ``/wc-api/v3``) wraps the order: ``{"order": {...}}``."""
+    return isinstance(data.get("order"), dict) and "line_items" not in data
+
+
+def _woo_legacy(order: dict[str, Any]) -> dict[str, Any]:
+    """A legacy v3 order in the names of the current REST API (the amounts mean the same: line ``subtotal``
+    before the line's discounts, ``total`` after, both without tax)."""
+    paid = _dict(order.get("payment_details")).get("paid")
+    status = order.get("status")
+    if paid is False and status not in WOO_ENDED:
+        status = "pending"
+    return {
+        **order,
+        "number": order.get("order_number") or order.get("id"),
+        "status": status,
+        "shipping": _dict(order.get("shipping_address")),
+        "billing": _dict(order.get("billing_address")),
+        "shipping_total": order.get("total_shipping"),
+        "date_modified_gmt": order.get("updated_at"),
+        "meta_data": order.get("meta_data") or [],
+        "fee_lines": [{**fee, "name": fee.get("name") or fee.get("title")} for fee in _list(order.get("fee_lines"))],
+    }
+
+
+def _bundled(line: dict[str, Any], attrs: dict[str, str]) -> bool:
+    """A line carried by its parent line: WooCommerce Product Bundles (``bundled_by``), Composite Products
+    (``composite_parent``), WPC bundles (``_woosb_parent_id``)."""
+    parent = _text(line.get("bundled_by"), 40) or _text(line.get("composite_parent"), 40)
+    return bool(parent) or any(attrs.get(key) for key in BUNDLE_META)
+
+
+def _refunded_line(refund_line: dict[str, Any], lines: list[dict[str, Any]]) -> str | None:
+    """The order line a refund's line gives back: its ``_refunded_item_id``, else the same product and
+    variation, else the same SKU."""
+    meta = _attributes(refund_line.get("meta_data"), key="key")
+    ids = {str(line.get("id")) for line in lines}
+    if meta.get("_refunded_item_id") in ids:
+        return meta["_refunded_item_id"]
+    for line in lines:
+        same = refund_line.get("product_id") and (refund_line.get("product_id"), refund_line.get("variation_id") or 0) \
+            == (line.get("product_id"), line.get("variation_id") or 0)  # fmt: skip
+        if same or (_text(refund_line.get("sku")) and _text(refund_line.get("sku")) == _text(line.get("sku"))):
+            return str(line.get("id"))
+    return None
+
+
+def _woo_refunds(
+    r: _Reader, data: dict[str, Any], lines: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], Decimal, dict[str, list[Decimal]]]:
+    """(the refunds as XBM records them, the amount refunded, per order line: [quantity, goods, tax] refunded).
+    The order's ``refunds`` carry the amount (negative); a refund carrying its ``line_items`` (as the refunds
+    endpoint writes them, negative) also says which lines went back."""
+    out: list[dict[str, Any]] = []
+    refunded = Decimal(0)
+    per_line: dict[str, list[Decimal]] = {}
+    for i, refund in enumerate(_list(data.get("refunds"))):
+        value = refund.get("total") if refund.get("total") not in (None, "") else refund.get("amount")
+        amount = abs(r.number(value, f"refunds[{i}].total"))
+        refunded += amount
+        given: list[dict[str, str]] = []
+        for j, line in enumerate(_list(refund.get("line_items"))):
+            where = f"refunds[{i}].line_items[{j}]."
+            key = _refunded_line(line, lines)
+            qty = abs(r.number(line.get("quantity"), f"{where}quantity", limit=MAX_QUANTITY))
+            if key is None or qty != qty.to_integral_value():
+                continue
+            acc = per_line.setdefault(key, [Decimal(0), Decimal(0), Decimal(0)])
+            acc[0] += qty
+            acc[1] += abs(r.number(line.get("total"), f"{where}total"))
+            acc[2] += abs(r.number(line.get("total_tax"), f"{where}total_tax"))
+            order_line = next(x for x in lines if str(x.get("id")) == key)
+            item_no = _item_no(order_line.get("sku"), order_line.get("variation_id") or None,
+                               order_line.get("product_id"), order_line.get("id"))  # fmt: skip
+            if qty > 0:
+                given.append({"item_no": item_no, "qty": str(qty)})
+        out.append({"id": _text(refund.get("id"), 40), "total": _fen(amount),
+                    "reason": _text(refund.get("reason") or refund.get("refund"), 200), "lines": given})  # fmt: skip
+    return out[:50], refunded, per_line
+
+
+def _gift_cards(r: _Reader, data: dict[str, Any], attrs: dict[str, Any]) -> Decimal:
+    """What gift cards paid: WooCommerce Gift Cards' ``gift_cards`` and PW Gift Cards' ``pw_gift_cards_redeemed``
+    (on the order, or in its meta), each ``amount`` redeemed. The order's ``total`` is what is left to pay."""
+    paid = Decimal(0)
+    meta = {m.get("key"): m.get("value") for m in _list(data.get("meta_data")) if isinstance(m.get("key"), str)}
+    for name in ("gift_cards", "pw_gift_cards_redeemed"):
+        cards = data.get(name) if isinstance(data.get(name), list) else meta.get(name)
+        for i, card in enumerate(_list(cards)):
+            paid += abs(r.number(card.get("amount"), f"{name}[{i}].amount"))
+    return paid
+
+
+def _take_back(items: list[dict[str, Any]], amounts: dict[str, Decimal], residual: Decimal) -> None:
+    """A refund that names no goods lowers the price of what was sold (a discount shared over the lines by
+    their value), then the freight, then the tax: what the buyer kept paying still adds up."""
+    room = sum((Decimal(i["total"]) - Decimal(i["discount"]) for i in items), Decimal(0))
+    on_goods = min(residual, room)
+    shared = Decimal(0)
+    for n, item in enumerate(items):
+        left = Decimal(item["total"]) - Decimal(item["discount"])
+        share = on_goods - shared if n == len(items) - 1 else (on_goods * left / room).quantize(CENT) if room else 0
+        share = min(Decimal(share), left)
+        item["discount"] = _fen(Decimal(item["discount"]) + share)
+        shared += share
+    amounts["discount"] += shared
+    residual -= shared
+    for name in ("freight", "tax_total"):
+        cut = min(residual, amounts[name])
+        amounts[name] -= cut
+        residual -= cut
+
 
 def woocommerce_order(data: dict[str, Any], source: dict[str, Any]) -> Mapped:
-    """WooCommerce's REST order: line ``subtotal`` is before the line's discounts and ``total`` after, both
-    without tax (also when ``prices_include_tax``), with the tax in ``total_tax``."""
+    """WooCommerce's REST order (and the legacy v3 ``{"order": …}``): line ``subtotal`` is before the line's
+    discounts and ``total`` after, both without tax (also when ``prices_include_tax``), with the tax in
+    ``total_tax``. ``total`` and the lines never change on a refund: the order's ``refunds`` say what went back,
+    and XBM stores the order as it stands after them; gift cards are a means of payment, added back to
+    ``total`` (what was left to pay) and shown in ``gift_card``."""
+    if is_woo_legacy(data):
+        data = _woo_legacy(data["order"])
     r = _Reader()
     attrs = _attributes(data.get("meta_data"), key="key")
     ship, billing = _dict(data.get("shipping")), _dict(data.get("billing"))
+    lines = _list(data.get("line_items"))
+    refunds, refunded, per_line = _woo_refunds(r, data, lines)
     items: list[dict[str, Any]] = []
-    for i, line in enumerate(_list(data.get("line_items"))):
+    bundled: list[str] = []
+    line_tax_back = Decimal(0)
+    for i, line in enumerate(lines):
         where = f"line_items[{i}]."
         qty = r.quantity(line.get("quantity"), f"{where}quantity")
-        if qty <= 0:
-            continue
         subtotal = r.number(line.get("subtotal"), f"{where}subtotal", default=None)
         total = r.number(line.get("total"), f"{where}total", default=str(subtotal))
+        name = _text(line.get("name"), 250)
+        if _bundled(line, _attributes(line.get("meta_data"), key="key")) and subtotal == 0 and total == 0:
+            bundled.append(name)  # declared as part of its bundle's line, which carries the price
+            continue
+        back = per_line.get(str(line.get("id")))
+        if back is not None and qty > 0:
+            line_tax_back += back[2]
+            left = qty - back[0]
+            if left <= 0:
+                continue  # refunded in full: never declared
+            subtotal, total, qty = (subtotal * left / qty).quantize(CENT), max(total - back[1], Decimal(0)), left
+        if qty <= 0:
+            continue
         items.append(
             {
                 "gnum": len(items) + 1,
                 "item_no": _item_no(line.get("sku"), line.get("variation_id") or None, line.get("product_id"),
                                     line.get("id")),
-                "name": _text(line.get("name"), 250),
+                "name": name,
                 "qty": str(qty),
                 "price": str((subtotal / qty).quantize(Decimal("0.0001"))),
                 "total": _fen(subtotal),
@@ -377,40 +559,52 @@ def woocommerce_order(data: dict[str, Any], source: dict[str, Any]) -> Mapped:
         fee_tax = r.number(fee.get("total_tax"), f"fee_lines[{i}].total_tax")
         others.append({"name": _text(fee.get("name"), 250), "total": _fen(amount + fee_tax)})
         other_tax += fee_tax
-    goods = sum((Decimal(i["total"]) for i in items), Decimal(0))
-    discount = sum((Decimal(i["discount"]) for i in items), Decimal(0))
-    paid = r.number(data.get("total"), "total", default=None) - sum((Decimal(o["total"]) for o in others), Decimal(0))
+    gift = _gift_cards(r, data, attrs)
+    amounts = {
+        "goods_value": sum((Decimal(i["total"]) for i in items), Decimal(0)),
+        "discount": sum((Decimal(i["discount"]) for i in items), Decimal(0)),
+        "freight": r.number(data.get("shipping_total"), "shipping_total"),
+        "tax_total": max(r.number(data.get("total_tax"), "total_tax") - other_tax - line_tax_back, Decimal(0)),
+    }
+    paid = (r.number(data.get("total"), "total", default=None) + gift - refunded
+            - sum((Decimal(o["total"]) for o in others), Decimal(0)))  # fmt: skip
+    if refunded > 0:
+        residual = amounts["goods_value"] - amounts["discount"] + amounts["freight"] + amounts["tax_total"] - paid
+        if residual > 0:
+            _take_back(items, amounts, residual)
     ship_name = _join(ship.get("first_name"), ship.get("last_name"))
     phone = next((_text(p, 60) for p in (ship.get("phone"), billing.get("phone")) if _text(p)), "")
     status = _text(data.get("status"), 40)
     document: dict[str, Any] = {
         "order_no": _text(data.get("number") or data.get("id"), 80),
         **_codes(attrs, source),
-        "goods_value": _fen(goods),
-        "freight": _fen(r.number(data.get("shipping_total"), "shipping_total")),
-        "discount": _fen(discount),
-        "tax_total": _fen(r.number(data.get("total_tax"), "total_tax") - other_tax),
-        "actual_paid": _fen(paid),
+        **{name: _fen(value) for name, value in amounts.items()},
+        "actual_paid": _fen(max(paid, Decimal(0))),
         "currency": _text(data.get("currency"), 8),
         "buyer": _buyer(attrs, ship_name or _join(billing.get("first_name"), billing.get("last_name")), phone,
                         _text(data.get("customer_id"), 60) if data.get("customer_id") not in (None, 0, "0") else ""),
-        "consignee": {
-            "name": ship_name,
-            "telephone": phone,
-            "address": _address(ship.get("state"), ship.get("city"), ship.get("address_1"), ship.get("address_2"),
-                                ship.get("postcode"), ship.get("country")),
-            **_country(ship.get("country")),
-        },
+        "consignee": _consignee(ship_name, phone, province=ship.get("state"), city=ship.get("city"),
+                                street1=ship.get("address_1"), street2=ship.get("address_2"),
+                                postcode=ship.get("postcode"), country=ship.get("country")),
         "items": items,
         "utm_campaign": attrs.get("utm_campaign") or attrs.get("_wc_order_attribution_utm_campaign") or None,
     }  # fmt: skip
+    if gift:
+        document["gift_card"] = _fen(gift)
     if others:
         document["not_goods"] = others
+    if status in WOO_UNPAID:
+        document["payment_status"] = "pending"
+        r.problems.append({"field": "status", "msg": f"{status}: not paid yet; declared once paid"})
+    elif status in WOO_PAID:
+        document["payment_status"] = "partially_refunded" if refunded > 0 else "paid"
     return Mapped(
         document=document,
         platform_id=_text(data.get("id"), 40) or None,
         version=utc_version(data.get("date_modified_gmt")) or utc_version(data.get("date_modified")),
-        cancelled=status in WOO_ENDED,
+        cancelled=status in WOO_ENDED or (refunded > 0 and paid <= 0),  # refunded in full
         refunded=status == "refunded",
         problems=list(r.problems),
+        refunds=refunds,
+        bundled=bundled,
     )

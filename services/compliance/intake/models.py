@@ -10,8 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from services.compliance.base import Base
 from shared.db import IdMixin, OrgMixin, UTCDateTime, utcnow
 
-#: outcomes listed in the exceptions: a body XBM could not read, or one naming an order it does not know
-UNREADABLE = ("unreadable", "unknown_order")
+#: outcomes listed in the exceptions: a body XBM could not read, one naming an order it does not know (yet), or
+#: another platform order under a number already taken
+UNREADABLE = ("unreadable", "unknown_order", "conflict", "waiting")
 
 
 class PlatformDelivery(IdMixin, OrgMixin, Base):
@@ -35,6 +36,7 @@ class PlatformDelivery(IdMixin, OrgMixin, Base):
     platform_id: Mapped[str | None] = mapped_column(String(40))
     ebp_code: Mapped[str | None] = mapped_column(String(18))
     order_no: Mapped[str | None] = mapped_column(String(60))
-    #: stored | incomplete | updated | stale | cancelled | refund | ignored | unreadable
+    #: stored | incomplete | updated | stale | cancelled | refund | ignored | unreadable | waiting (a refund or
+    #: delete kept until its order arrives) | conflict (another platform order under a number already taken)
     outcome: Mapped[str] = mapped_column(String(24), default="stored")
     detail: Mapped[str | None] = mapped_column(String(500))

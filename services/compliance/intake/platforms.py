@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compliance.intake import lifecycle
-from services.compliance.intake.mapping import Mapped, shopify_order, woocommerce_order
+from services.compliance.intake.mapping import SKU_LIMIT, Mapped, is_woo_legacy, shopify_order, woocommerce_order
 from services.compliance.intake.models import PlatformDelivery
 from services.compliance.orders.intake import Ingested
 from services.compliance.orders.models import Order
@@ -93,10 +93,15 @@ async def receive(
     data, error = _parse(body)
     if data is None:
         return _done(delivery, "unreadable", error)
-    delivery.platform_id = str(data.get("order_id") or data.get("id") or "")[:40] or None
+    named = data["order"] if is_woo_legacy(data) else data
+    delivery.platform_id = str(named.get("order_id") or named.get("id") or "")[:40] or None
     if topic in SHOPIFY_ORDER_TOPICS or topic in WOO_ORDER_TOPICS:
         return await _order(session, pii, source, delivery, data, topic, headers)
     if topic in ("orders/delete", "order.deleted"):
+        if not _deletion_body(named):
+            # the topic header is not covered by the platform's signature: a signed order body re-sent under a
+            # deletion topic is no deletion (a deletion's body names the order's id and nothing else)
+            return _done(delivery, "ignored", f"a {topic} delivery whose body is not a deletion's; nothing changed")
         return await _deleted(session, pii, source, delivery)
     if topic == "refunds/create":
         return await _refund(session, pii, source, delivery, data)
@@ -110,8 +115,11 @@ def _done(delivery: PlatformDelivery, outcome: str, detail: str | None = None, o
         delivery.ebp_code, delivery.order_no = order.ebp_code, order.order_no
     # kept either way; "ignored" says the delivery carried nothing for XBM, "duplicate" an older version
     status = {"ignored": "ignored", "stale": "duplicate"}.get(outcome, "stored")
+    said = delivery.detail or delivery.outcome
+    if not said.startswith(delivery.outcome):
+        said = f"{delivery.outcome}: {said}"
     return Ingested(status, "order", order.ebp_code if order else None, order.order_no if order else "",
-                    order.state if order else None)  # fmt: skip
+                    order.state if order else None, outcome=said[:300])  # fmt: skip
 
 
 async def _order(
@@ -127,20 +135,50 @@ async def _order(
     if source.kind == "shopify":
         test_header = (headers.get("x-shopify-test") or "").strip().lower() == "true"
         mapped = shopify_order(data, _codes(source), test_header=test_header)
-        mapped.cancelled = mapped.cancelled or topic == "orders/cancelled"
+        # cancelled when the body says so (cancelled_at): the topic header alone, which the signature does not
+        # cover, cancels nothing
+        mapped.cancelled = mapped.cancelled or (topic == "orders/cancelled" and bool(data.get("cancelled_at")))
     else:
         mapped = woocommerce_order(data, _codes(source))
     order_no = str(mapped.document.get("order_no") or "")
     if not ORDER_NO.match(order_no):
         return _done(delivery, "unreadable", f"no usable order number ({order_no[:60]!r})")
     outcome, order = await lifecycle.apply_version(session, pii, source.org_id, mapped)
+    if order is not None and mapped.platform_id:
+        await _apply_waiting(session, pii, source, order, mapped.platform_id)
     return _done(delivery, outcome, order=order)
 
 
+async def _apply_waiting(session: AsyncSession, pii: Pii, source: Source, order: Order, platform_id: str) -> None:
+    """Refunds and deletes that arrived before their order (Shopify sends them independently), applied now
+    that it is here, in the order they arrived."""
+    stmt = (
+        select(PlatformDelivery)
+        .where(
+            PlatformDelivery.source_id == source.id,
+            PlatformDelivery.platform_id == platform_id,
+            PlatformDelivery.outcome == WAITING,
+        )
+        .order_by(PlatformDelivery.received_at, PlatformDelivery.id)
+    )
+    for waiting in (await session.execute(stmt)).scalars().all():
+        if waiting.topic == "refunds/create":
+            data, _ = _parse(waiting.body)
+            refund, lines = _refund_of(data or {})
+            _done(waiting, await lifecycle.refund_known(session, pii, order, refund, lines), order=order)
+        else:
+            _done(waiting, await lifecycle.cancel_known(session, pii, order, "deleted on the platform"), order=order)
+
+
 async def _known_order(session: AsyncSession, source: Source, platform_id: str | None) -> Order | None:
-    """The order an earlier delivery of this source stored under the platform's order id."""
+    """The order known by the platform's order id (else the one an earlier delivery of this source stored
+    under it, for orders stored before orders kept their platform id)."""
     if not platform_id:
         return None
+    by_id = scoped(Order, source.org_id).where(Order.ebp_code == source.ebp_code, Order.platform_id == platform_id)
+    found = (await session.execute(by_id.limit(1))).scalar_one_or_none()
+    if found is not None:
+        return found
     stmt = (
         select(PlatformDelivery.ebp_code, PlatformDelivery.order_no)
         .where(
@@ -160,9 +198,33 @@ async def _known_order(session: AsyncSession, source: Source, platform_id: str |
 async def _deleted(session: AsyncSession, pii: Pii, source: Source, delivery: PlatformDelivery) -> Ingested:
     order = await _known_order(session, source, delivery.platform_id)
     if order is None:
-        return _done(delivery, "unknown_order", f"deleted order {delivery.platform_id!r} is not known here")
+        return _keep(delivery, "delete")
     outcome = await lifecycle.cancel_known(session, pii, order, "deleted on the platform")
     return _done(delivery, outcome, order=order)
+
+
+#: what a deletion's body holds: Shopify's orders/delete and WooCommerce's order.deleted send the order's id alone
+DELETION_KEYS = frozenset({"id", "admin_graphql_api_id"})
+
+
+def _deletion_body(data: dict[str, Any]) -> bool:
+    return bool(data.get("id")) and set(data) <= DELETION_KEYS
+
+
+#: a refund or delete naming an order not here yet: kept, and applied when the order arrives
+WAITING = "waiting"
+
+
+def _keep(delivery: PlatformDelivery, what: str) -> Ingested:
+    if not delivery.platform_id:
+        return _done(delivery, "unknown_order", f"the {what} names no order")
+    detail = f"{what} of platform order {delivery.platform_id} kept; applied when the order arrives"
+    return _done(delivery, WAITING, detail)
+
+
+def _refund_of(data: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    refund = {"id": str(data.get("id") or "")[:40], "created_at": str(data.get("created_at") or "")[:40]}
+    return refund, _refund_lines(data)
 
 
 def _refund_lines(data: dict[str, Any]) -> list[dict[str, Any]]:
@@ -174,7 +236,7 @@ def _refund_lines(data: dict[str, Any]) -> list[dict[str, Any]]:
         item_no = item.get("sku") or item.get("variant_id") or item.get("product_id") or entry.get("line_item_id")
         qty = entry.get("quantity")
         if isinstance(qty, int) and not isinstance(qty, bool) and 0 < qty < 10**9:
-            lines.append({"item_no": str(item_no or "")[:60], "qty": str(qty)})
+            lines.append({"item_no": str(item_no or "")[:SKU_LIMIT], "qty": str(qty)})
     return lines[:99]
 
 
@@ -185,7 +247,7 @@ async def _refund(
     delivery.platform_id = str(data.get("order_id") or "")[:40] or None
     order = await _known_order(session, source, delivery.platform_id)
     if order is None:
-        return _done(delivery, "unknown_order", f"refunded order {delivery.platform_id!r} is not known here")
-    refund = {"id": str(data.get("id") or "")[:40], "created_at": str(data.get("created_at") or "")[:40]}
-    outcome = await lifecycle.refund_known(session, pii, order, refund, _refund_lines(data))
+        return _keep(delivery, "refund")
+    refund, lines = _refund_of(data)
+    outcome = await lifecycle.refund_known(session, pii, order, refund, lines)
     return _done(delivery, outcome, order=order)

@@ -17,7 +17,11 @@ from shared.schemas import PathId
 router = APIRouter(prefix="/v1/compliance", tags=["compliance intake"])
 
 INGEST_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"description": "a copy of a document already stored: nothing new stored"},
+    200: {
+        "description": "a copy of a document already stored: nothing new stored (`duplicate`); or, for an order "
+        "in mismatch or refused by customs, a different version under the same key: applied and compared again "
+        "(`corrected`)"
+    },
     201: {"description": "stored"},
 }
 XML_TYPES = ("application/xml", "text/xml")
@@ -32,6 +36,7 @@ def _out(result: Ingested | None) -> IngestOut:
         ebp_code=result.ebp_code,
         order_no=result.order_no or None,
         state=result.state,
+        outcome=result.outcome,
     )
 
 

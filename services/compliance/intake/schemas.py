@@ -32,10 +32,14 @@ class BuyerPatch(Schema):
 
 
 class ConsigneePatch(Schema):
+    """A new ``address`` replaces the parts the platform gave (street, city…) unless they are given with it."""
+
     name: Text | None = None
     telephone: Phone | None = None
     address: Address | None = None
     country: Country | None = None
+    street: Address | None = None
+    city: Text | None = None
 
 
 class OrderPatch(Schema):

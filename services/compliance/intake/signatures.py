@@ -64,6 +64,9 @@ def verify_woocommerce(secrets: Sequence[str], body: bytes, headers: Mapping[str
         data = json.loads(body)
     except ValueError:
         data = None
+    if isinstance(data, dict) and isinstance(data.get("order"), dict) and "line_items" not in data:
+        data = data["order"]  # the legacy REST API (v3) wraps the order
+        data = {**data, "date_modified_gmt": data.get("updated_at")}
     if isinstance(data, dict):
         modified = data.get("date_modified_gmt") or data.get("date_modified") or ""
         return f"woo:{str(data.get('id'))[:40]}:{str(modified)[:40]}:{data.get('status', '')!s:.20}"

@@ -16,7 +16,11 @@ class ItemRecord(IdMixin, OrgMixin, TimestampMixin, Base):
     __label__ = "item record"
     __table_args__ = (UniqueConstraint("org_id", "item_no"),)
 
-    item_no: Mapped[str] = mapped_column(String(64))
+    #: the platform's SKU the record is for, as the orders carry it
+    item_no: Mapped[str] = mapped_column(String(255))
+    #: the customs item number the SKU declares under (itemNo: C..20 on the inventory list, C..30 on the order);
+    #: none: the SKU itself, when it fits
+    customs_item_no: Mapped[str | None] = mapped_column(String(20))
     gname: Mapped[str] = mapped_column(String(250))
     gmodel: Mapped[str] = mapped_column(String(250))
     hs_code: Mapped[str] = mapped_column(String(10))

@@ -6,12 +6,13 @@ from fastapi import APIRouter, Depends, Path, Response
 
 from services.compliance.items.models import ItemRecord
 from services.compliance.items.schemas import ItemNo, ItemRecordIn, ItemRecordOut
+from services.compliance.orders.rematch import rematch_waiting
 from shared.auth import Principal, Reader, require
 from shared.db import DbSession, scoped
 from shared.errors import NotFound
 from shared.etag import Version
 from shared.pagination import Pagination, paginate
-from shared.schemas import Page, PathId
+from shared.schemas import Page
 
 router = APIRouter(prefix="/v1/compliance", tags=["item records"])
 Writer = Annotated[Principal, Depends(require("integration"))]
@@ -47,6 +48,8 @@ async def put_item(
             setattr(item, field, value)
     await session.flush()
     out = ItemRecordOut.model_validate(item)
+    # the orders held in mismatch for want of this record are compared again (and declared when they pass)
+    await rematch_waiting(session, principal.org_id, item_no=item_no)
     return version.answer(out)
 
 
@@ -57,7 +60,9 @@ async def list_items(principal: Reader, session: DbSession, page: Pagination) ->
 
 
 @router.get("/items/{item_no}", response_model=ItemRecordOut)
-async def get_item(item_no: PathId, principal: Reader, session: DbSession, version: Version) -> ItemRecordOut:
+async def get_item(
+    item_no: Annotated[str, Path(min_length=1, max_length=255)], principal: Reader, session: DbSession, version: Version
+) -> ItemRecordOut:
     item = await _find(session, principal.org_id, item_no)
     if item is None:
         raise NotFound(f"item record {item_no} not found")

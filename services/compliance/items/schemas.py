@@ -8,7 +8,11 @@ from pydantic import Field, StringConstraints
 
 from shared.schemas import DecimalStr, DecimalText, Out, Schema
 
-ItemNo = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
+#: a record is kept by the platform's SKU as the orders carry it (up to the platforms' 255 characters)
+SKU_PATH = r"^[^\x00-\x1f\x7f/]*\S[^\x00-\x1f\x7f/]*$"
+ItemNo = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=SKU_PATH)]
+#: what customs' messages take as itemNo: C..20 on the inventory list (and C..30 on the order)
+CustomsItemNo = Annotated[str, StringConstraints(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9_.\-]+$")]
 Rate = Annotated[Decimal, Field(ge=0, lt=1, max_digits=6, decimal_places=4), DecimalText()]
 
 
@@ -26,6 +30,11 @@ class ItemRecordIn(Schema):
     consumption_tax_rate: Rate = Decimal("0")
     duty_rate: Rate = Field(Decimal("0"), description="import duty rate, levied in full above the ¥5,000 limit")
     bar_code: Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=r"^\S+$")] | None = None
+    customs_item_no: CustomsItemNo | None = Field(
+        None,
+        description="the customs item number this SKU declares under; needed when the SKU is longer than the 20 "
+        "characters of the inventory list's itemNo (or holds other characters)",
+    )
 
 
 class ItemRecordOut(Out):
@@ -41,4 +50,5 @@ class ItemRecordOut(Out):
     consumption_tax_rate: DecimalStr
     duty_rate: DecimalStr
     bar_code: str | None
+    customs_item_no: str | None = None
     updated_at: datetime

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compliance.customs import declarations as build
 from services.compliance.customs.context import CustomsContext
-from services.compliance.customs.models import CustomsMessage
+from services.compliance.customs.models import CustomsMessage, CustomsReceipt
 from services.compliance.customs.signing import sign_message
 from services.compliance.items.models import ItemRecord
 from services.compliance.orders.locks import lock_order_nos
@@ -30,7 +30,8 @@ from shared.errors import Conflict, NotFound
 MESSAGES = {"export": ("CEB303", "CEB403", "CEB603"), "import": ("CEB311", "CEB621")}
 #: matched orders declared at once when the customs profile is set
 DECLARE_BATCH = 200
-RECORD_FIELDS = ("gname", "gmodel", "hs_code", "unit", "unit1", "qty1_per_unit", "origin_country", "bar_code")
+RECORD_FIELDS = ("gname", "gmodel", "hs_code", "unit", "unit1", "qty1_per_unit", "origin_country", "bar_code",
+                 "customs_item_no")  # fmt: skip
 
 
 def new_guid() -> str:
@@ -89,17 +90,69 @@ def new_declaration(session: AsyncSession, order: Order, profile: CustomsProfile
     return declaration
 
 
+#: the receipt that answers each message a declaration sends (a receipt of it says customs holds the document)
+ANSWERED_BY = {
+    "CEB303": "CEB304", "CEB403": "CEB404", "CEB603": "CEB604", "CEB311": "CEB312", "CEB621": "CEB622",
+}  # fmt: skip
+
+
+async def on_file(session: AsyncSession, order: Order) -> set[str]:
+    """The messages of this order the e-port holds: those a receipt answered with a status of 0 or more (stored,
+    declared, sent to customs, refused, accepted …). A negative status (CEB900, a processing error) says the
+    message was never stored, so it is sent again as new."""
+    stmt = select(CustomsReceipt.message_type).where(
+        CustomsReceipt.org_id == order.org_id, CustomsReceipt.order_id == order.id, CustomsReceipt.status >= 0
+    )
+    answered = {kind[:6] for kind in (await session.execute(stmt)).scalars()}  # stored as e.g. "CEB604Me"
+    return {sent for sent, answer in ANSWERED_BY.items() if answer in answered}
+
+
+async def declare_again(
+    session: AsyncSession, order: Order, declaration: Declaration, profile: CustomsProfile
+) -> Declaration:
+    """A declaration customs refused, declared again as the specification provides (docs/redeclaration.md):
+    under the same copNo, with a new guid and appTime, each message as a change (appType 2) of the document the
+    e-port holds, or as new (appType 1) where it holds none. What the earlier round still had to send is
+    superseded; its messages and receipts stay in the order's history."""
+    held = await on_file(session, order)
+    stmt = update(CustomsMessage).where(
+        CustomsMessage.org_id == order.org_id,
+        CustomsMessage.declaration_id == declaration.id,
+        CustomsMessage.round == declaration.round,
+        CustomsMessage.status.in_(("pending", "queued")),
+    )
+    await session.execute(stmt.values(status="superseded").execution_options(synchronize_session="fetch"))
+    declaration.round += 1
+    declaration.guid = new_guid()
+    declaration.declared_at = utcnow()
+    declaration.trade_mode = order.document.get("trade_mode") or profile.trade_mode
+    if order.trade_direction == "export":
+        declaration.statistics_flag = order.document.get("statistics_flag") or profile.statistics_flag
+    for message_type in MESSAGES[order.trade_direction]:
+        message = queue(session, order, message_type, declaration_id=declaration.id)
+        message.round, message.app_type = declaration.round, "2" if message_type in held else "1"
+        if message_type == declaration.message_type:
+            message.guid = declaration.guid
+    return declaration
+
+
 # --- building ---------------------------------------------------------------------------------------------------
 
 
 async def declare(session: AsyncSession, order: Order) -> Declaration | None:
     """Declare the inventory list of a matched order (needs the seller's customs profile): the declaration and
-    the messages it owes customs, queued to be built, validated, signed and sent."""
+    the messages it owes customs, queued to be built, validated, signed and sent. An order declared before (its
+    declaration refused by customs, then corrected) is declared again under the same declaration."""
     profile = await profile_of(session, order.org_id)
     if profile is None:
         return None
-    declaration = new_declaration(session, order, profile)
+    earlier = await session.get(Declaration, order.declaration_id) if order.declaration_id else None
+    if earlier is not None:
+        declaration = await declare_again(session, order, earlier, profile)
+    else:
+        declaration = new_declaration(session, order, profile)
     order.declaration_id = declaration.id
+    order.refusal = None
     await change_state(session, order, "declared")
     await session.flush()
     return declaration
@@ -149,7 +202,14 @@ async def build_tree(session: AsyncSession, pii: Pii, message: CustomsMessage) -
         if declaration.statistics_flag:
             document["statistics_flag"] = declaration.statistics_flag
     buyer_id = pii.decrypt(order.buyer_id_encrypted, f"buyer:{org_id}")
-    env = build.Envelope(message.guid, declaration.cop_no if declaration else cop_no(), message.created_at)
+    if kind_declares_items(message.message_type):
+        # each line under the customs item number its record gives (the SKU is the platform's, not customs')
+        records = await _records(session, org_id, document)
+        document["items"] = [{**item, "customs_item_no": records[item["item_no"]].get("customs_item_no")}
+                             for item in document["items"]]  # fmt: skip
+    env = build.Envelope(
+        message.guid, declaration.cop_no if declaration else cop_no(), message.created_at, message.app_type or "1"
+    )
     kind = message.message_type
     if kind in ("CEB303", "CEB311"):
         return build.order_xml(env, p, document, buyer_id)
@@ -169,7 +229,7 @@ async def build_tree(session: AsyncSession, pii: Pii, message: CustomsMessage) -
     declared = build.Declared(declaration.cop_no, declaration.pre_no, declaration.invt_no)
     listed = build.OnFile(document, buyer_id, waybill.document, declared)
     if kind in ("CEB603", "CEB621"):
-        env = build.Envelope(message.guid, declaration.cop_no, declaration.declared_at)
+        env = build.Envelope(message.guid, declaration.cop_no, declaration.declared_at, message.app_type or "1")
         return build.inventory_xml(
             env, p, document, buyer_id, waybill.document, await _records(session, org_id, document)
         )
@@ -184,6 +244,11 @@ async def build_tree(session: AsyncSession, pii: Pii, message: CustomsMessage) -
         records = await _records(session, org_id, document)
         return build.return_xml(env, p, listed, lines, records, ret.reason)
     raise NotFound(f"XBM does not build {kind}")
+
+
+def kind_declares_items(kind: str) -> bool:
+    """The messages that carry the order's lines with their item numbers."""
+    return kind in ("CEB303", "CEB311", "CEB603", "CEB621")
 
 
 def message_reason(message: CustomsMessage) -> str:

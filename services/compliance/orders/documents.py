@@ -8,14 +8,21 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, model_validator
 
-from services.compliance.customs.codes import countries, currencies
+from services.compliance.customs.codes import alpha2, countries, currencies
 from shared.schemas import NOT_BLANK, DecimalText, IsoDateTime, NonNegativeAmount, Schema, Trimmed
 
 #: the characters of a key (order, payment, waybill numbers and codes)
 KEY = r"^[A-Za-z0-9_.\-]+$"
 Key18 = Annotated[str, StringConstraints(min_length=1, max_length=18, pattern=KEY)]
 Key60 = Annotated[str, StringConstraints(min_length=1, max_length=60, pattern=KEY)]
-ItemNo = Annotated[str, StringConstraints(min_length=1, max_length=20, pattern=KEY)]
+#: a platform's SKU as sent (Shopify takes 255 characters): not the customs item number, which the item record
+#: gives (``customs_item_no``) when the SKU cannot be one
+SKU_LIMIT = 255
+#: printable text with something in it (a SKU may hold spaces, slashes, any script)
+SKU_TEXT = r"^[^\x00-\x1f\x7f]*\S[^\x00-\x1f\x7f]*$"
+Sku = Annotated[str, StringConstraints(min_length=1, max_length=SKU_LIMIT, pattern=SKU_TEXT)]
+#: kept for callers that name the old type: an order line's item number is the platform's SKU
+ItemNo = Sku
 Text = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=NOT_BLANK), Trimmed]
 Text60 = Annotated[str, StringConstraints(min_length=1, max_length=60, pattern=NOT_BLANK), Trimmed]
 Address = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=NOT_BLANK), Trimmed]
@@ -42,13 +49,16 @@ Currency = Annotated[
 
 
 def _known_country(value: Any) -> Any:
-    if isinstance(value, str) and value not in countries():
-        raise ValueError(f"country {value!r} has no customs code in the JGS-20 table")
+    """An ISO 3166 country customs lists, as alpha-2: an alpha-3 code is taken as its alpha-2 (MEX → MX)."""
+    if isinstance(value, str):
+        value = alpha2(value)
+        if value not in countries():
+            raise ValueError(f"country {value!r} has no customs code in the JGS-20 table")
     return value
 
 
-#: ISO 3166 alpha-2 on the wire; the customs code is XBM's job
-Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$"), AfterValidator(_known_country)]
+#: ISO 3166 alpha-2 on the wire (alpha-3 is taken as its alpha-2); the customs code is XBM's job
+Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2,3}$"), AfterValidator(_known_country)]
 TradeMode = Literal["9610", "1210", "9710", "9810"]
 StatisticsFlag = Literal["A", "B"]
 #: the customs code of a port of destination (export), e.g. 002 in the official sample
@@ -56,6 +66,13 @@ Pod = Annotated[str, StringConstraints(min_length=3, max_length=4, pattern=r"^[0
 #: the export inventory list carries at most 32 characters of waybill number: a longer one is refused, never cut
 EXPORT_LOGISTICS_NO = 32
 
+
+#: Shopify ``financial_status`` (WooCommerce statuses read into the same words)
+PaymentStatus = Literal[
+    "paid", "pending", "authorized", "partially_paid", "partially_refunded", "refunded", "voided", "expired"
+]
+#: not paid in full: stored as such, never declared until paid
+UNPAID = ("pending", "authorized", "partially_paid", "expired")
 
 Quantity = Annotated[Decimal, Field(gt=0, le=Decimal("1e9"), max_digits=19, decimal_places=5), DecimalText()]
 
@@ -82,11 +99,15 @@ class Consignee(Schema):
     telephone: Phone
     address: Address
     country: Country | None = None
+    street: Address | None = Field(None, description="the street and number, as the platform gave them apart")
+    city: Text | None = Field(None, description="the city, as the platform gave it apart")
+    province: Text | None = None
+    postcode: Annotated[str, StringConstraints(max_length=20)] | None = None
 
 
 class OrderItem(Schema):
     gnum: int = Field(ge=1, le=999)
-    item_no: ItemNo
+    item_no: Sku = Field(description="the platform's SKU; the item record says which customs item number it is")
     name: Annotated[str, StringConstraints(min_length=1, max_length=250, pattern=NOT_BLANK), Trimmed]
     hs_code: Annotated[str, StringConstraints(pattern=r"^\d{10}$")] | None = None
     qty: Quantity
@@ -155,6 +176,15 @@ class OrderDoc(Schema):
         max_length=99,
         description="charged lines that are not goods: neither declared nor in actual_paid",
     )
+    gift_card: NonNegativeAmount = Field(
+        Decimal("0"),
+        description="the part of actual_paid paid with gift cards: a means of payment, so the payment institution "
+        "is owed actual_paid less this",
+    )
+    payment_status: PaymentStatus | None = Field(
+        None, description="the platform's payment status; an order not paid in full is held until it is"
+    )
+    outstanding: NonNegativeAmount | None = Field(None, description="what the buyer still owes, when not paid in full")
 
 
 class Payer(Schema):

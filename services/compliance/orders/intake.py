@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compliance.customers import register as customers
@@ -21,14 +21,20 @@ from services.compliance.orders.quota import CHINA
 from services.compliance.pii import Pii, mask
 from shared.db import insert_for, insert_ignore, new_id, prepared, utcnow
 
+#: an order compared and failed, or refused by customs: a document sent again that differs from the one stored
+#: is its correction (applied, then the order is compared again), never dropped as a duplicate
+CORRECTABLE = ("mismatch", "rejected")
+
 
 @dataclass(frozen=True)
 class Ingested:
-    status: str  # stored | duplicate
+    status: str  # stored | duplicate | corrected
     kind: str
     ebp_code: str | None
     order_no: str
     state: str | None
+    #: what was done with a platform's delivery (stored, updated, refund kept until its order arrives…)
+    outcome: str | None = None
 
 
 async def record_delivery(session: AsyncSession, org_id: str, source_id: str, dedupe_key: str) -> bool:
@@ -125,8 +131,12 @@ async def _ingest_order(session: AsyncSession, pii: Pii, org_id: str, doc: Order
     values = order_values(pii, org_id, doc)
     keys = {"key_org_id": org_id, "key_ebp_code": doc.ebp_code, "key_order_no": doc.order_no}
     row = (await session.execute(prepared(session, "store_order", _store_order), {**values, **keys})).first()
-    if row is None:  # a copy of an order already here
+    if row is None:  # a copy of an order already here, or its correction
         order = await find_order(session, org_id, doc.order_no, doc.ebp_code)
+        if order is not None and order.state in CORRECTABLE and not order.test:
+            corrected = await _correct_order(session, pii, order, doc)
+            return Ingested("corrected" if corrected else "duplicate", "order", order.ebp_code, doc.order_no,
+                            order.state)  # fmt: skip
         return Ingested("duplicate", "order", order.ebp_code if order else doc.ebp_code, doc.order_no,
                         order.state if order else None)  # fmt: skip
     order_id, payment_id, waybill_id = row
@@ -161,6 +171,10 @@ async def ingest(session: AsyncSession, pii: Pii, org_id: str, doc: OrderDoc | P
     order = await find_order(session, org_id, doc.order_no, ebp_code)
     if stored and order is not None and order.state == "awaiting_documents":
         await match_documents(session, order)
+    elif not stored and order is not None and order.state in CORRECTABLE and not order.test:
+        if await _correct_document(session, pii, org_id, doc):
+            await match_documents(session, order)
+            return Ingested("corrected", kind, order.ebp_code, doc.order_no, order.state)
     return Ingested(
         "stored" if stored else "duplicate",
         kind,
@@ -168,3 +182,53 @@ async def ingest(session: AsyncSession, pii: Pii, org_id: str, doc: OrderDoc | P
         doc.order_no,
         order.state if order else None,
     )
+
+
+# --- corrections ------------------------------------------------------------------------------------------
+
+
+async def _correct_order(session: AsyncSession, pii: Pii, order: Order, doc: OrderDoc) -> bool:
+    """The order sent again after it failed a check or customs refused it: when it differs from the one
+    stored it replaces it and the order is compared again (declared again, for a refused one). An identical
+    copy changes nothing (a retried request is not a correction)."""
+    values = order_values(pii, order.org_id, doc)
+    same_buyer = values["buyer_id_hash"] == order.buyer_id_hash
+    if values["document"] == order.document and same_buyer:
+        return False
+    for name in ("trade_direction", "currency", "actual_paid", "utm_campaign", "document", "buyer_id_encrypted",
+                 "buyer_id_hash", "buyer_verified"):  # fmt: skip
+        setattr(order, name, values[name])
+    order.checks, order.failing_rules, order.dutiable_value, order.tax = None, None, None, None
+    await match_documents(session, order)
+    return True
+
+
+async def _correct_document(session: AsyncSession, pii: Pii, org_id: str, doc: PaymentDoc | WaybillDoc) -> bool:
+    """A payment or waybill sent again under its key for an order that failed a check or was refused: when it
+    differs from the one stored (and names the same order) it replaces it."""
+    if isinstance(doc, PaymentDoc):
+        stmt: Any = select(Payment).where(
+            Payment.org_id == org_id, Payment.pay_code == doc.pay_code,
+            Payment.pay_transaction_id == doc.pay_transaction_id,
+        )  # fmt: skip
+        values = _payment_values(pii, org_id, doc)
+        names: tuple[str, ...] = ("document", "payer_id_encrypted", "payer_id_hash")
+    else:
+        stmt = select(Waybill).where(
+            Waybill.org_id == org_id, Waybill.logistics_code == doc.logistics_code,
+            Waybill.logistics_no == doc.logistics_no,
+        )  # fmt: skip
+        values = _waybill_values(org_id, doc)
+        names = ("document",)
+    stored = (await session.execute(stmt)).scalar_one_or_none()
+    if stored is None or stored.order_no != doc.order_no:
+        return False
+    if isinstance(stored, Payment) and stored.ebp_code != doc.ebp_code:
+        return False
+    same_payer = not isinstance(stored, Payment) or stored.payer_id_hash == values["payer_id_hash"]
+    if stored.document == values["document"] and same_payer:
+        return False
+    for name in names:
+        setattr(stored, name, values[name])
+    stored.updated_at = utcnow()
+    return True

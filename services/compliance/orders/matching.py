@@ -13,6 +13,7 @@ from services.compliance.customs.declarations import destination
 from services.compliance.items.models import ItemRecord
 from services.compliance.orders import rules
 from services.compliance.orders.declaration import declare
+from services.compliance.orders.documents import UNPAID
 from services.compliance.orders.lookup import payment_for, waybill_for
 from services.compliance.orders.models import Order, Payment, Waybill
 from services.compliance.orders.quota import lock_buyer, quota_used
@@ -57,6 +58,7 @@ async def _facts(session: AsyncSession, order: Order, payment: Payment, waybill:
         discount=doc.discount,
         tax_total=doc.tax_total,
         actual_paid=doc.actual_paid,
+        gift_card=doc.gift_card,
         order_currency=doc.currency,
         buyer_name=doc.buyer_name,
         buyer_id_hash=order.buyer_id_hash,
@@ -72,6 +74,7 @@ async def _facts(session: AsyncSession, order: Order, payment: Payment, waybill:
         institution=rules.Institution(inst.status, inst.scopes) if inst else None,
         lines=lines,
         missing_items=[n for n in item_nos if n not in records],
+        unfit_items=[n for n, r in records.items() if not rules.ITEM_NO_TEXT.match(r.customs_item_no or n)],
         annual_before=annual_before,
         item_count=sum((item.qty for item in doc.items), Decimal(0)),
         destination=where,
@@ -87,6 +90,8 @@ async def match_documents(session: AsyncSession, order: Order, found: tuple[Paym
     :func:`~services.compliance.orders.lookup.payment_for` and ``waybill_for`` find)."""
     if order.test:
         return  # a platform's test order is kept and shown, never compared or declared
+    if order.document.get("payment_status") in UNPAID:
+        return  # not paid in full: compared and declared once a later version says it is paid
     if found is not None:
         payment, waybill = found
     else:
@@ -104,9 +109,11 @@ async def match_documents(session: AsyncSession, order: Order, found: tuple[Paym
     order.dutiable_value = facts.value
     order.tax = rules.computed_tax(facts)
     failing = [c.rule for c in checks if not c.passed]
+    before = (order.state, order.failing_rules)
     order.failing_rules = ",".join(failing) or None
     if failing:
-        await change_state(session, order, "mismatch")
+        if before != ("mismatch", order.failing_rules):  # compared again and failing as before: nothing new
+            await change_state(session, order, "mismatch")
         return
     await change_state(session, order, "matched")
     await declare(session, order)

@@ -23,11 +23,11 @@ class Delivery(IdMixin, OrgMixin, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-#: the orders the exceptions queue may list: compared and failed, incomplete, waiting for a document, or declared
-#: and changed since. Its query carries this very clause, so the database reads the few rows of the partial index
-#: below in their order, whatever its estimates of how many orders match.
+#: the orders the exceptions queue may list: compared and failed, incomplete, waiting for a document, refused by
+#: customs, or declared and changed since. Its query carries this very clause, so the database reads the few rows
+#: of the partial index below in their order, whatever its estimates of how many orders match.
 NEEDS_ATTENTION = text(
-    "(state IN ('mismatch', 'incomplete', 'awaiting_documents') OR changed_after_declaration IS true)"
+    "(state IN ('mismatch', 'incomplete', 'awaiting_documents', 'rejected') OR changed_after_declaration IS true)"
 )
 _UNPAIRED = text("has_order IS false OR mixed IS true")
 
@@ -65,6 +65,8 @@ class Order(IdMixin, OrgMixin, TimestampMixin, Base):
         Index("ix_orders_org_id_state_created_at", "org_id", "state", "created_at"),
         # the order list's keyset (oldest first), whatever the number of orders stored
         Index("ix_orders_org_id_created_at_id", "org_id", "created_at", "id"),
+        # an order is known by the platform's own id as well as by its number (refunds and deletes name the id)
+        Index("ix_orders_org_id_ebp_code_platform_id", "org_id", "ebp_code", "platform_id"),
         # the exceptions queue, oldest first
         Index(
             "ix_orders_needing_attention",
@@ -114,6 +116,11 @@ class Order(IdMixin, OrgMixin, TimestampMixin, Base):
     later_version: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     #: refunds the platform reported, as received (lines and amounts)
     platform_refunds: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True))
+    #: the platform's own id of the order (Shopify ``id``, WooCommerce ``id``): a second id under the same number
+    #: is another order, never merged into this one
+    platform_id: Mapped[str | None] = mapped_column(String(40))
+    #: while ``rejected``: the receipt that refused the declaration, ``{message, status, info, time}``
+    refusal: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
 
 class Payment(IdMixin, OrgMixin, TimestampMixin, Base):
@@ -173,6 +180,9 @@ class Declaration(IdMixin, OrgMixin, TimestampMixin, Base):
     invt_no: Mapped[str | None] = mapped_column(String(20))
     #: the order's state when its withdrawal was requested: where a refused withdrawal leaves it
     cancel_from: Mapped[str | None] = mapped_column(String(24))
+    #: 1 for the first declaration; each declaration again after a refusal (same copNo, docs/redeclaration.md)
+    #: adds one
+    round: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class CustomsReturn(IdMixin, OrgMixin, TimestampMixin, Base):

@@ -208,12 +208,25 @@ async def _apply(session: AsyncSession, order: Order, record: Any, r: Receipt) -
         return
     if order.customs_time and r.return_time and r.return_time < order.customs_time:
         return  # older than what already moved the order: kept, applied in its place in customs' sequence
+    if await _earlier_round(session, record):
+        return  # an answer to a message of a declaration since declared again (docs/redeclaration.md): kept only
     new = transition(order.state, r)
     if new is None:
         return
     order.customs_time = max(order.customs_time or "", r.return_time) or None
+    if new == "rejected":
+        # what customs said, shown on the order until it is declared again (the history keeps it after)
+        order.refusal = {"message": r.message[:6], "status": r.status, "info": r.info, "time": r.time}
     if new != order.state:
         await change_state(session, order, new)
+
+
+async def _earlier_round(session: AsyncSession, record: Any) -> bool:
+    """True when the receipt answers (CEB900, by its guid) a message of an earlier round of its declaration."""
+    if not isinstance(record, CustomsMessage) or record.declaration_id is None:
+        return False
+    declaration = await session.get(Declaration, record.declaration_id)
+    return declaration is not None and (record.round or 1) < declaration.round
 
 
 async def _withdrawal_answer(session: AsyncSession, order: Order, declaration: Any, r: Receipt) -> None:

@@ -12,6 +12,7 @@ from services.compliance.orders import declaration, lookup, summary, views
 from services.compliance.orders.cancellation import cancel_order
 from services.compliance.orders.locks import lock_order_nos
 from services.compliance.orders.quota import CHINA
+from services.compliance.orders.rematch import rematch
 from services.compliance.orders.returns import request_return
 from services.compliance.orders.schemas import (
     CancellationIn,
@@ -81,10 +82,17 @@ async def get_order(
     return version.answer(out)
 
 
+#: the states in which the seller may correct the order by PATCH: held, failing a check, or refused by customs
+CORRECTABLE = ("incomplete", "mismatch", "rejected")
+
+
 @router.patch(
     "/orders/{ebp_code}/{order_no}",
     response_model=OrderOut,
-    responses={409: {"description": "the order is not incomplete"}, 412: {"description": "stale If-Match"}},
+    responses={
+        409: {"description": "the order is not incomplete, in mismatch or rejected"},
+        412: {"description": "stale If-Match"},
+    },
 )
 async def complete_order(
     ebp_code: Ebp,
@@ -95,16 +103,38 @@ async def complete_order(
     pii: PiiDep,
     version: Version,
 ) -> OrderOut:
-    """Complete an ``incomplete`` order with the fields it waits for; matching then runs."""
+    """Complete an ``incomplete`` order with the fields it waits for, or correct one in ``mismatch`` or refused by
+    customs (``rejected``); matching then runs, and an order whose checks pass is declared (again, for a refused
+    one: docs/redeclaration.md)."""
     order = await lifecycle.locked_order(session, principal.org_id, ebp_code, order_no)
     if order is None:
         raise NotFound(f"order {ebp_code}/{order_no} not found")
     version.check(await views.order_view(session, order))
-    if order.state != "incomplete":
-        raise Conflict(f"only an incomplete order can be completed; this one is {order.state}")
+    if order.state not in CORRECTABLE:
+        raise Conflict(f"only an incomplete, mismatched or refused order can be corrected; this one is {order.state}")
     order = await lifecycle.complete(session, pii, order, body.model_dump(mode="json", exclude_none=True))
     out = await views.order_view(session, order)
     return version.answer(out)
+
+
+@router.post(
+    "/orders/{ebp_code}/{order_no}/rematch",
+    response_model=OrderOut,
+    responses={409: {"description": "the order is past comparison (declared, in customs, ended)"}},
+)
+async def rematch_order(
+    ebp_code: Ebp, order_no: OrderNo, principal: Ingest, session: DbSession, pii: PiiDep
+) -> OrderOut:
+    """Compare the order again on what is stored now, once the cause of its exception is fixed (an item record
+    or payment institution added, a field given, a corrected document received). An ``incomplete`` order is
+    validated again; one in ``mismatch`` or waiting for a document is compared; a ``matched`` one is declared
+    if the customs profile is set; a ``rejected`` one whose checks pass is declared again under its copNo
+    (docs/redeclaration.md). The answer is the order as it now stands."""
+    order = await lifecycle.locked_order(session, principal.org_id, ebp_code, order_no)
+    if order is None:
+        raise NotFound(f"order {ebp_code}/{order_no} not found")
+    order = await rematch(session, pii, order)
+    return await views.order_view(session, order)
 
 
 @router.post(

@@ -10,6 +10,9 @@ from dataclasses import asdict, dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 FEN = Decimal("0.01")
+#: itemNo on the inventory list (CEB621, CEB603): C..20; the order messages take 30
+CUSTOMS_ITEM_NO = 20
+ITEM_NO_TEXT = re.compile(r"^[A-Za-z0-9_.\-]{1,20}$")
 TAX_SHARE = Decimal("0.7")
 INTERNET_PAYMENT = "internet_payment"
 
@@ -160,6 +163,11 @@ class Party:
     name: str
     telephone: str
     address: str
+    #: the address's parts, where the sender gave them apart
+    street: str | None = None
+    city: str | None = None
+    postcode: str | None = None
+    country: str | None = None
 
 
 @dataclass(frozen=True)
@@ -194,6 +202,10 @@ class Facts:
     institution: Institution | None
     lines: list[TaxLine] = field(default_factory=list)
     missing_items: list[str] = field(default_factory=list)
+    #: SKUs with a record but no customs item number, that cannot be one themselves
+    unfit_items: list[str] = field(default_factory=list)
+    #: the part of actual_paid gift cards paid (a means of payment the payment institution did not collect)
+    gift_card: Decimal = Decimal(0)
     annual_before: Decimal = Decimal(0)
     #: units of goods in the order (sum of line quantities): the full-tax path takes one item only
     item_count: Decimal = Decimal(1)
@@ -219,21 +231,100 @@ def check_order_total(f: Facts) -> Check:
 
 
 def check_amount_paid(f: Facts) -> Check:
-    ok = f.actual_paid == f.amount_paid
-    return Check("amount_paid", ok, f"order actual_paid {f.actual_paid} vs payment amount_paid {f.amount_paid}")
+    """What the payment institution collected: the order's actual_paid less what gift cards paid."""
+    owed = f.actual_paid - f.gift_card
+    if f.gift_card:
+        detail = f"order actual_paid {f.actual_paid} less gift cards {f.gift_card} = {owed}"
+    else:
+        detail = f"order actual_paid {f.actual_paid}"
+    return Check("amount_paid", owed == f.amount_paid, f"{detail} vs payment amount_paid {f.amount_paid}")
 
 
 def check_consignee(f: Facts) -> Check:
+    """The same person at the same place: names and phones normalised, addresses compared on what identifies
+    the place (street and number, city), however postcode, country and spacing are written."""
     a, b = f.order_consignee, f.waybill_consignee
     differ = []
-    if normalise_text(a.name) != normalise_text(b.name):
+    if not same_name(a.name, b.name):
         differ.append("name")
-    if normalise_phone(a.telephone) != normalise_phone(b.telephone):
+    if not same_phone(a.telephone, b.telephone):
         differ.append("telephone")
-    if normalise_text(a.address) != normalise_text(b.address):
-        differ.append("address")
+    place = address_difference(a, b)
+    if place:
+        differ.append(f"address ({place})")
     detail = "order and waybill consignee agree" if not differ else f"consignee {', '.join(differ)} differ"
     return Check("consignee", not differ, detail)
+
+
+def _tokens(value: str) -> list[str]:
+    """Words, numbers and runs of CJK characters, width-folded and case-folded; spacing and punctuation gone."""
+    return re.findall(r"\d+|[^\W\d_]+", unicodedata.normalize("NFKC", value).casefold())
+
+
+def _squash(value: str) -> str:
+    return "".join(_tokens(value))
+
+
+def same_name(a: str, b: str) -> bool:
+    """Spacing, punctuation, width and case aside; a Latin name may put the family name first or last."""
+    ta, tb = _tokens(a), _tokens(b)
+    return "".join(ta) == "".join(tb) or (len(ta) > 1 and sorted(ta) == sorted(tb))
+
+
+def same_phone(a: str, b: str) -> bool:
+    """Digits only; a country code (``+86``, ``0086``) or a trunk ``0`` on one side only is the same number."""
+    da, db = normalise_phone(a).lstrip("0"), normalise_phone(b).lstrip("0")
+    if da == db:
+        return True
+    short, long = sorted((da, db), key=len)
+    return len(short) >= 7 and long.endswith(short) and len(long) - len(short) <= 3
+
+
+#: how a country may close an address (an ISO code is taken from the parts, not guessed at in free text)
+COUNTRY_WORDS = frozenset({"china", "prc", "peoplesrepublicofchina", "中国", "中华人民共和国", "cn", "chn"})
+
+
+def _place(address: str, postcode: str | None, country: str | None) -> str:
+    """The address without its postcode and its country (at its end, or a country leading it), squashed: what
+    identifies the place."""
+    tokens = _tokens(address)
+    countries = COUNTRY_WORDS | ({_squash(country)} if country else set())
+    post = _squash(postcode) if postcode else None
+    while tokens and tokens[0] in countries:
+        tokens.pop(0)
+    country_seen = postcode_seen = False
+    while tokens:  # what closes the address: one country and one postcode, in either order
+        last = tokens[-1]
+        if not country_seen and (last in countries or (len(last) == 2 and last.isascii() and last.isalpha())):
+            country_seen = True
+        elif not postcode_seen and (last == post or re.fullmatch(r"\d{4,6}", last)):
+            postcode_seen = True
+        else:
+            break
+        tokens.pop()
+    return "".join(tokens)
+
+
+def _city_in(city: str, place: str) -> bool:
+    squashed = _squash(city)
+    return bool(squashed) and (squashed in place or squashed.removesuffix("市") in place)
+
+
+def address_difference(a: Party, b: Party) -> str | None:
+    """None when both name the same place, else the part that differs (street, city or address)."""
+    other = _place(b.address, b.postcode, b.country)
+    if a.street:  # the platform gave the parts apart: the street and number, then the city, must be there
+        if not all(t in other for t in _tokens(a.street)):
+            return "street"
+        if a.city and not _city_in(a.city, other):
+            return "city"
+        return None
+    if b.street:
+        return address_difference(b, a)
+    mine = _place(a.address, a.postcode, a.country)
+    if mine and other and (mine == other or mine in other or other in mine):
+        return None
+    return "street"
 
 
 def check_payer_identity(f: Facts) -> Check:
@@ -295,6 +386,13 @@ def check_annual_limit(f: Facts) -> Check:
 def check_item_records(f: Facts) -> Check:
     if f.missing_items:
         return Check("item_records", False, f"no item record for {', '.join(sorted(f.missing_items))}")
+    if f.unfit_items:
+        return Check(
+            "item_records",
+            False,
+            f"SKU {', '.join(sorted(f.unfit_items))} cannot be customs' itemNo (at most {CUSTOMS_ITEM_NO} letters, "
+            "digits, '-', '_' or '.'): give its item record a customs_item_no",
+        )
     return Check("item_records", True, "every line has an item record")
 
 

@@ -61,14 +61,57 @@ class OrderOut(Out):
         None, description="the platform's newer version received after the declaration"
     )
     platform_refunds: list[dict[str, Any]] = Field(default_factory=list)
+    refusal: RefusalOut | None = Field(
+        None, description="while rejected: the receipt in which customs refused the declaration, and its reason"
+    )
+    declarations: list[DeclarationRoundOut] = Field(
+        default_factory=list,
+        description="every declaration of the order (the first, then each declared again after a refusal), with "
+        "the messages it sent and the receipts customs answered; oldest first",
+    )
+
+
+class RefusalOut(Out):
+    message: str = Field(description="the receipt, e.g. CEB604")
+    status: int = Field(description="its returnStatus: 100 refused, 4 not sent to customs, below 0 a processing error")
+    info: str = Field(description="customs' reason (returnInfo)")
+    time: str
+
+
+class ReceiptOut(Out):
+    message: str = Field(description="the receipt, e.g. CEB604")
+    status: int
+    info: str
+    return_time: str = Field(description="customs' own time, yyyyMMddHHmmssfff")
+
+
+class DeclarationRoundOut(Out):
+    """One declaration of the order: the first (appType 1), or one declared again after customs refused it
+    (the same copNo, appType 2 for what the e-port holds: docs/redeclaration.md)."""
+
+    round: int
+    cop_no: str
+    guid: str = Field(description="the inventory list's guid in this round")
+    app_type: str = Field(description="the inventory list's appType: 1 new, 2 change")
+    declared_at: datetime
+    messages: list[CustomsMessageOut]
+    receipts: list[ReceiptOut] = Field(description="customs' answers received during this round")
 
 
 class IngestOut(Out):
-    status: Literal["stored", "duplicate", "ignored"]
+    status: Literal["stored", "duplicate", "corrected", "ignored"] = Field(
+        description="stored; duplicate (a copy of what is stored); corrected (a different version of a document "
+        "of an order in mismatch or refused by customs: applied and the order compared again); ignored"
+    )
     kind: str | None = None
     ebp_code: str | None = None
     order_no: str | None = None
     state: str | None = Field(None, description="the order's state after this document, when the order is known")
+    outcome: str | None = Field(
+        None,
+        description="platform deliveries: what was done (stored, updated, refund_recorded, return_requested, "
+        "waiting — a refund or delete kept until its order arrives —, conflict, cancelled…)",
+    )
 
 
 class MessageOut(Out):
@@ -162,21 +205,50 @@ class CustomsMessageOut(Out):
 
     message_type: str
     guid: str
-    status: str = Field(description="pending, queued, sent or acknowledged")
+    status: str = Field(
+        description="pending, queued, sent or acknowledged; superseded when the order was declared again before "
+        "it was sent"
+    )
     signed: bool
     validated: bool
     sent_at: datetime | None
     acknowledged_at: datetime | None
+    app_type: str = Field("1", description="appType: 1 new, 2 change (a declaration again after a refusal)")
+    round: int = Field(1, description="the declaration round it belongs to")
+
+
+ActionName = Literal[
+    "add_item_record", "register_payment_institution", "update_payment_institution", "complete_order",
+    "correct_order", "correct_payment", "correct_waybill", "send_documents", "rematch", "correct_and_redeclare",
+    "withdraw", "cancel",
+]  # fmt: skip
+
+
+class ActionOut(Out):
+    """One thing that resolves an exception: what to do (machine-readable), how (the request), and in words."""
+
+    action: ActionName
+    text: str = Field(description="the same, for a person")
+    method: str | None = Field(None, description="the request that does it")
+    path: str | None = None
+    item_no: str | None = Field(None, description="add_item_record: the item (SKU) that has no record")
+    pay_code: str | None = Field(None, description="the payment institution to register or update")
+    fields: list[str] = Field(default_factory=list, description="the fields or documents to give or correct")
+    automatic: bool = Field(
+        False, description="once this is done XBM compares the order again by itself (no rematch needed)"
+    )
 
 
 class ExceptionOut(Out):
     ebp_code: str
     order_no: str
     state: str
-    reason: Literal["mismatch", "missing_documents", "incomplete", "changed_after_declaration"]
+    reason: Literal["mismatch", "missing_documents", "incomplete", "changed_after_declaration", "rejected"]
     failing_rules: list[str]
     missing: list[str]
     since: datetime
+    cause: str = Field("", description="why the order is held, in words (the failing checks, customs' reason …)")
+    actions: list[ActionOut] = Field(default_factory=list, description="what resolves it, in the order to try")
 
 
 class OrphanOut(Out):

@@ -16,7 +16,8 @@ from services.compliance.orders.rules import Party
 
 def party(data: dict[str, Any]) -> Party:
     """A consignee as stored; a missing telephone compares as empty."""
-    return Party(data["name"], data.get("telephone") or "", data["address"])
+    return Party(data["name"], data.get("telephone") or "", data["address"], data.get("street"), data.get("city"),
+                 data.get("postcode"), data.get("country"))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class StoredOrder:
     items: tuple[StoredLine, ...]
     #: the customs country code the order may carry already
     country: str | None
+    gift_card: Decimal = Decimal(0)
 
     @classmethod
     def of(cls, doc: dict[str, Any]) -> StoredOrder:
@@ -55,6 +57,7 @@ class StoredOrder:
                 StoredLine(item["item_no"], Decimal(item["total"]), Decimal(str(item["qty"]))) for item in doc["items"]
             ),
             country=doc.get("country"),
+            gift_card=Decimal(doc.get("gift_card") or 0),
         )
 
 

@@ -10,25 +10,30 @@ from decimal import Decimal
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.compliance.customs.models import CustomsMessage
+from services.compliance.customs.models import CustomsMessage, CustomsReceipt
 from services.compliance.intake.models import UNREADABLE, PlatformDelivery
-from services.compliance.orders import rules
+from services.compliance.items.models import ItemRecord
+from services.compliance.orders import remedies, rules
 from services.compliance.orders.declaration import messages_of
 from services.compliance.orders.lookup import payment_for, waybill_for
-from services.compliance.orders.models import NEEDS_ATTENTION, MatchKey, Order, Payment, Waybill
+from services.compliance.orders.models import NEEDS_ATTENTION, Declaration, MatchKey, Order, Payment, Waybill
 from services.compliance.orders.quota import quota_used
 from services.compliance.orders.schemas import (
     CheckOut,
     CustomsMessageOut,
     DailyReport,
+    DeclarationRoundOut,
     Documents,
     ExceptionOut,
     OrderOut,
     OrphanOut,
     QuotaOut,
+    ReceiptOut,
+    RefusalOut,
     UnreadableOut,
 )
 from services.compliance.pii import mask
+from services.compliance.setup.models import PaymentInstitution
 from shared.db import scoped
 from shared.pagination import PageParams, paginate
 
@@ -41,6 +46,7 @@ def order_out(
     waybill: Waybill | None,
     quota: QuotaOut | None,
     messages: list[CustomsMessage] | None = None,
+    declarations: list[DeclarationRoundOut] | None = None,
 ) -> OrderOut:
     return OrderOut(
         id=order.id,
@@ -70,6 +76,8 @@ def order_out(
         changed_after_declaration=bool(order.changed_after_declaration),
         later_version=order.later_version,
         platform_refunds=order.platform_refunds or [],
+        refusal=RefusalOut.model_validate(order.refusal) if order.refusal and order.state == "rejected" else None,
+        declarations=declarations or [],
     )
 
 
@@ -90,7 +98,41 @@ async def order_view(session: AsyncSession, order: Order) -> OrderOut:
     if order.trade_direction == "import" and masked_id and order.buyer_id_hash:  # quota: an import rule
         quota = await buyer_quota(session, order.org_id, order.buyer_id_hash, masked_id, order.quota_year)
     payment, waybill = await payment_for(session, order), await waybill_for(session, order)
-    return order_out(order, payment, waybill, quota, await messages_of(session, order))
+    messages = await messages_of(session, order)
+    return order_out(order, payment, waybill, quota, messages, await declaration_history(session, order, messages))
+
+
+async def declaration_history(
+    session: AsyncSession, order: Order, messages: list[CustomsMessage]
+) -> list[DeclarationRoundOut]:
+    """Each declaration round with the messages it sent and the receipts received while it was the latest."""
+    declaration = await session.get(Declaration, order.declaration_id) if order.declaration_id else None
+    if declaration is None:
+        return []
+    stmt = select(CustomsReceipt).where(CustomsReceipt.org_id == order.org_id, CustomsReceipt.order_id == order.id)
+    receipts = list((await session.execute(stmt.order_by(CustomsReceipt.created_at, CustomsReceipt.id))).scalars())
+    rounds: dict[int, list[CustomsMessage]] = {}
+    for message in messages:
+        if message.declaration_id == declaration.id:
+            rounds.setdefault(message.round or 1, []).append(message)
+    starts = sorted((min(m.created_at for m in sent), n) for n, sent in rounds.items())
+    out = []
+    for i, (start, n) in enumerate(starts):
+        end = starts[i + 1][0] if i + 1 < len(starts) else None
+        sent = rounds[n]
+        listed = next((m for m in sent if m.message_type == declaration.message_type), sent[0])
+        answered = [r for r in receipts if r.created_at >= start and (end is None or r.created_at < end)]
+        if i == 0:  # receipts kept before the first message (none, but a clock step must not lose one)
+            answered = [r for r in receipts if end is None or r.created_at < end]
+        out.append(
+            DeclarationRoundOut(
+                round=n, cop_no=declaration.cop_no, guid=listed.guid, app_type=listed.app_type or "1",
+                declared_at=start, messages=[CustomsMessageOut.model_validate(m) for m in sent],
+                receipts=[ReceiptOut(message=r.message_type[:6], status=r.status, info=r.info,
+                                     return_time=r.return_time) for r in answered],
+            )
+        )  # fmt: skip
+    return out
 
 
 @dataclass(frozen=True)
@@ -133,7 +175,7 @@ async def exceptions_page(
     stmt = scoped(Order, org_id).where(
         NEEDS_ATTENTION,  # read through its partial index (models.py)
         or_(
-            Order.state.in_(("mismatch", "incomplete")),
+            Order.state.in_(("mismatch", "incomplete", "rejected")),
             Order.changed_after_declaration.is_(True),
             and_(Order.state == "awaiting_documents", Order.created_at < cutoff),
         ),
@@ -155,20 +197,29 @@ async def exceptions_page(
             select(Waybill.order_no).where(Waybill.org_id == org_id, Waybill.order_no.in_(numbers))
         )
         shipped = {n for (n,) in rows2}
+    setups = await _setups(session, org_id, [o for o in orders if o.state == "mismatch"])
     items = []
     for o in orders:
-        if o.state == "incomplete" or o.changed_after_declaration:
+        if o.state == "rejected":
+            cause, actions = remedies.rejected(o)
+            items.append(ExceptionOut(ebp_code=o.ebp_code, order_no=o.order_no, state=o.state, reason="rejected",
+                                      failing_rules=[], missing=[], since=o.state_changed_at, cause=cause,
+                                      actions=actions))  # fmt: skip
+        elif o.state == "incomplete" or o.changed_after_declaration:
             items.append(held_exception(o))
         elif o.state == "mismatch":
+            cause, actions = remedies.mismatch(o, setups.get(o.id, remedies.Setup()))
             items.append(ExceptionOut(ebp_code=o.ebp_code, order_no=o.order_no, state=o.state, reason="mismatch",
                                       failing_rules=(o.failing_rules or "").split(",") if o.failing_rules else [],
-                                      missing=[], since=o.state_changed_at))  # fmt: skip
+                                      missing=[], since=o.state_changed_at, cause=cause,
+                                      actions=actions))  # fmt: skip
         else:
             missing = [k for k, here in (("payment", (o.ebp_code, o.order_no) in paid),
                                          ("waybill", o.order_no in shipped)) if not here]  # fmt: skip
+            cause, actions = remedies.missing_documents(o, missing)
             items.append(ExceptionOut(ebp_code=o.ebp_code, order_no=o.order_no, state=o.state,
                                       reason="missing_documents", failing_rules=[], missing=missing,
-                                      since=o.created_at))  # fmt: skip
+                                      since=o.created_at, cause=cause, actions=actions))  # fmt: skip
     orphans = await _orphans(session, org_id, cutoff) if page.cursor is None else []
     return items, cursor, orphans
 
@@ -178,12 +229,56 @@ def held_exception(o: Order) -> ExceptionOut:
     declaration no longer says."""
     if o.state == "incomplete":
         missing = [h["field"] for h in o.held or []]
+        cause, actions = remedies.incomplete(o, missing)
         return ExceptionOut(ebp_code=o.ebp_code, order_no=o.order_no, state=o.state, reason="incomplete",
-                            failing_rules=[], missing=missing, since=o.state_changed_at)  # fmt: skip
+                            failing_rules=[], missing=missing, since=o.state_changed_at, cause=cause,
+                            actions=actions)  # fmt: skip
     later = o.later_version or {}
+    changed = list(later.get("changed", []))
+    cause, actions = remedies.changed_after_declaration(o, changed)
     return ExceptionOut(ebp_code=o.ebp_code, order_no=o.order_no, state=o.state, reason="changed_after_declaration",
-                        failing_rules=[], missing=list(later.get("changed", [])),
-                        since=o.updated_at)  # fmt: skip
+                        failing_rules=[], missing=changed, since=o.updated_at, cause=cause,
+                        actions=actions)  # fmt: skip
+
+
+async def _setups(session: AsyncSession, org_id: str, orders: list[Order]) -> dict[str, remedies.Setup]:
+    """For the mismatched orders of a page: the items with no record and the payment's institution (a query
+    each for the page, not per order)."""
+    setup_rules = ("item_records", "payment_institution")
+    wanted = {o.id: o for o in orders if any(r in (o.failing_rules or "") for r in setup_rules)}
+    if not wanted:
+        return {}
+    item_nos = {str(i.get("item_no")) for o in wanted.values() for i in o.document.get("items") or []
+                if isinstance(i, dict)}  # fmt: skip
+    recorded = set(
+        (await session.execute(select(ItemRecord.item_no).where(ItemRecord.org_id == org_id,
+                                                                ItemRecord.item_no.in_(item_nos)))).scalars()
+    )  # fmt: skip
+    numbers = {o.order_no for o in wanted.values()}
+    rows = await session.execute(
+        select(Payment.ebp_code, Payment.order_no, Payment.pay_code).where(
+            Payment.org_id == org_id, Payment.order_no.in_(numbers)
+        )
+    )
+    pay_codes = {(e, n): p for e, n, p in rows}
+    institutions = {
+        p: i
+        for p, i in await session.execute(
+            select(PaymentInstitution.pay_code, PaymentInstitution.id).where(
+                PaymentInstitution.org_id == org_id, PaymentInstitution.pay_code.in_(set(pay_codes.values()))
+            )
+        )
+    }
+    out = {}
+    for o in wanted.values():
+        items = [str(i.get("item_no")) for i in o.document.get("items") or [] if isinstance(i, dict)]
+        pay_code = pay_codes.get((o.ebp_code, o.order_no))
+        out[o.id] = remedies.Setup(
+            missing_items=sorted({n for n in items if n not in recorded}),
+            pay_code=pay_code,
+            institution_id=institutions.get(pay_code) if pay_code else None,
+        )
+    return out
 
 
 async def unreadable_deliveries(session: AsyncSession, org_id: str) -> list[UnreadableOut]:

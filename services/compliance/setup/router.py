@@ -3,6 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from services.compliance.context import PiiDep
+from services.compliance.orders.rematch import rematch_waiting
 from services.compliance.setup import service
 from services.compliance.setup.models import PaymentInstitution, Source
 from services.compliance.setup.schemas import (
@@ -65,6 +66,7 @@ async def add_institution(
     institution = await service.add_institution(session, principal.org_id, body.model_dump())
     response.headers["Location"] = f"/v1/compliance/payment-institutions/{institution.id}"
     out = PaymentInstitutionOut.model_validate(institution)
+    await rematch_waiting(session, principal.org_id, pay_code=institution.pay_code)
     return version.answer(out)
 
 
@@ -102,6 +104,7 @@ async def patch_institution(
         setattr(institution, name, value)
     await session.flush()
     out = PaymentInstitutionOut.model_validate(institution)
+    await rematch_waiting(session, principal.org_id, pay_code=institution.pay_code)
     return version.answer(out)
 
 

@@ -1,7 +1,8 @@
 """Failed credential guesses are counted and, past a limit, refused with 429 before the credential is even
 looked at, so a burst of guesses learns nothing.
 
-Counted per client address and per API-key prefix (the first characters of the presented key), with the
+Counted per client address (the real client's, behind the shipped gateway: see deploy/) and per API-key prefix
+(the first characters of the presented key; only wrong keys are refused for it), with the
 `limits` library: in memory for the embedded default, in Redis when ``XBM_RATE_LIMIT_URL`` is set (so every
 replica of plans counts the same guesses). Successful exchanges are never counted."""
 
@@ -41,34 +42,31 @@ class GuessLimiter:
 
     @asynccontextmanager
     async def attempt(self, what: str, address: str, key: str | None = None) -> AsyncIterator[None]:
-        """Refuse (429) while the limit is used up; count the attempt when the block raises Unauthorized.
-        Attempts from one address run one after the other through check, credential and count, so a burst
-        sent at once is counted as if sent in sequence instead of all passing the check together."""
+        """Refuse (429) while the address has used up its failed attempts; count the attempt when the block raises
+        Unauthorized. Attempts from one address run one after the other through check, credential and count, so
+        a burst sent at once is counted as if sent in sequence instead of all passing the check together.
+
+        A key's prefix (what anyone who ever saw the key knows) never locks the key: the right key is always
+        served from an address that is not limited, and only wrong keys for that prefix meet 429 once the
+        prefix has used up its failed attempts."""
         stripe = int.from_bytes(hashlib.blake2b(f"{what}\x00{address}".encode(), digest_size=2).digest())
         async with self._stripes[stripe % STRIPES]:
-            await self.check(what, address, key)
+            await self._check(self.per_address, (what, "address", address))
             try:
                 yield
-            except Unauthorized:
-                await self.failed(what, address, key)
+            except Unauthorized as wrong:
+                await self.limiter.hit(self.per_address, what, "address", address)
+                if key:
+                    prefix = (what, "key", key[:PREFIX_LENGTH])
+                    await self._check(self.per_key, prefix, cause=wrong)
+                    await self.limiter.hit(self.per_key, *prefix)
                 raise
 
-    def _buckets(self, what: str, address: str, key: str | None) -> list[tuple[RateLimitItem, tuple[str, ...]]]:
-        buckets: list[tuple[RateLimitItem, tuple[str, ...]]] = [(self.per_address, (what, "address", address))]
-        if key:
-            buckets.append((self.per_key, (what, "key", key[:PREFIX_LENGTH])))
-        return buckets
-
-    async def check(self, what: str, address: str, key: str | None = None) -> None:
-        """429 with Retry-After while the address (or the key prefix) has used up its failed attempts."""
-        for item, ids in self._buckets(what, address, key):
-            if not await self.limiter.test(item, *ids):
-                stats = await self.limiter.get_window_stats(item, *ids)
-                retry_after = max(1, int(stats.reset_time - time.time()) + 1)
-                raise TooManyRequests(
-                    "too many failed attempts from this address or for this key; retry later", retry_after=retry_after
-                )
-
-    async def failed(self, what: str, address: str, key: str | None = None) -> None:
-        for item, ids in self._buckets(what, address, key):
-            await self.limiter.hit(item, *ids)
+    async def _check(self, item: RateLimitItem, ids: tuple[str, ...], cause: Exception | None = None) -> None:
+        """429 with Retry-After while the bucket has used up its failed attempts."""
+        if not await self.limiter.test(item, *ids):
+            stats = await self.limiter.get_window_stats(item, *ids)
+            retry_after = max(1, int(stats.reset_time - time.time()) + 1)
+            raise TooManyRequests(
+                "too many failed attempts from this address or for this key; retry later", retry_after=retry_after
+            ) from cause

@@ -21,8 +21,12 @@ SHOPIFY = sorted((HERE / "shopify").glob("*.json"))
 WOOCOMMERCE = sorted((HERE / "woocommerce").glob("*.json"))
 
 
-def load(path: Path) -> dict[str, Any]:
+def load(path: Path) -> Any:
     data = json.loads(path.read_text(encoding="utf-8"))
+    if isinstance(data.get("data"), (dict, list)):
+        data = data["data"]  # the WooCommerce mobile app's captures keep the Jetpack proxy's envelope
+    if isinstance(data, list) or path.name.startswith("legacy_"):
+        return copy.deepcopy(data)  # WooCommerce's legacy REST API delivers the order wrapped: {"order": {...}}
     # the REST resource wraps the object the webhook sends bare
     return copy.deepcopy(data.get("order") or data.get("refund") or data)
 
@@ -99,14 +103,20 @@ async def deliver_woo(client: httpx.AsyncClient, source: dict[str, Any], order: 
 
 
 def presentment_paid(order: dict[str, Any]) -> tuple[Decimal, str]:
-    """What the buyer paid, read straight from the platform's body (the reference the mapping must equal)."""
+    """What the buyer paid after refunds, gift cards included, read straight from the platform's body (the
+    reference the mapping must equal)."""
     if "total_price" in order:  # Shopify
         for name in ("current_total_price_set", "total_price_set"):
             money = (order.get(name) or {}).get("presentment_money")
             if money:
                 return Decimal(money["amount"]), money["currency_code"]
         return Decimal(order.get("current_total_price") or order["total_price"]), order["currency"]
-    return Decimal(order["total"]), order["currency"]
+    order = order.get("order") or order  # WooCommerce's legacy body
+    gift = sum((abs(Decimal(str(c["amount"]))) for name in ("gift_cards", "pw_gift_cards_redeemed")
+                for c in order.get(name) or []), Decimal(0))  # fmt: skip
+    refunded = sum((abs(Decimal(r["total"])) for r in order.get("refunds") or []), Decimal(0))
+    # WooCommerce: ``total`` is what was left to pay after gift cards, and never changes on a refund
+    return Decimal(order["total"]) + gift - refunded, order["currency"]
 
 
 def with_buyer(order: dict[str, Any], id_number: str, name: str = "Jiao Hongyu") -> dict[str, Any]:
