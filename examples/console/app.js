@@ -199,6 +199,7 @@ async function signIn(event) {
   try {
     state.apiKey = $("api-key").value.trim();
     state.token = null;
+    state.rematch = null;
     await exchange();
     $("api-key").value = "";
     signedIn();
@@ -515,8 +516,8 @@ async function listOrders(more = false) {
 
 // ---- the exceptions queue and what resolves each ----------------------------------------------------------
 
-// Whether this compliance service re-matches on request (read once from its OpenAPI document): a service
-// without the route still shows every exception, and says re-matching is not available.
+// Whether this compliance service re-matches on request (read once from its OpenAPI document): an older service
+// without the route still shows every exception, and the console says re-matching is not available there.
 async function canRematch() {
   if (state.rematch === null) {
     const {response, body} = await request("compliance", "/openapi.json", {}, null).catch(() => ({response: {ok: false}}));
@@ -525,31 +526,8 @@ async function canRematch() {
   return state.rematch;
 }
 
-// The actions an exception names (`actions` on newer services), else those its reason implies.
-function actionsFor(item, order) {
-  const named = Array.isArray(item.actions) ? item.actions : item.action ? [item.action] : null;
-  if (named && named.length) {
-    return named.map((a) => {
-      const label = typeof a === "string" ? a : a.action || a.kind || a.type || a.name || "";
-      if (/item/i.test(label)) return "add_item_record";
-      if (/complete|patch/i.test(label)) return "complete_order";
-      if (/re-?match/i.test(label)) return "rematch";
-      return typeof a === "string" ? a : a.description || label;
-    });
-  }
-  if (item.reason === "incomplete") return ["complete_order"];
-  if (item.reason === "mismatch") {
-    return item.failing_rules.includes("item_records") ? ["add_item_record", "rematch"] : ["rematch"];
-  }
-  return [];
-}
-
-function why(item, order) {
-  if (item.reason === "incomplete") return `waiting for ${item.missing.join(", ")}`;
-  if (item.reason === "missing_documents") return `waiting for the ${item.missing.join(" and ")} from the sender`;
-  if (item.reason === "changed_after_declaration") return `the platform changed ${item.missing.join(", ") || "it"} after the declaration`;
-  const failed = order ? order.checks.filter((c) => !c.passed).map((c) => c.detail) : [];
-  return failed.length ? failed.join("; ") : "documents disagree";
+function orderPath(item) {
+  return `/v1/compliance/orders/${encodeURIComponent(item.ebp_code)}/${encodeURIComponent(item.order_no)}`;
 }
 
 function itemsWithoutRecord(order) {
@@ -559,23 +537,72 @@ function itemsWithoutRecord(order) {
   return match ? match[1].split(",").map((s) => s.trim()) : [];
 }
 
+// The actions that resolve an exception, as the queue names them ({action, text, method, path, item_no, fields,
+// automatic}); from an older compliance service without them, the ones its reason implies.
+function actionsFor(item, order) {
+  if (Array.isArray(item.actions) && item.actions.length) {
+    return item.actions.map((a) => (typeof a === "string" ? {action: a, text: a.replace(/_/g, " ")} : a));
+  }
+  const path = orderPath(item);
+  if (item.reason === "incomplete") {
+    return [{action: "complete_order", text: "give the missing fields", method: "PATCH", path, fields: item.missing, automatic: true}];
+  }
+  if (item.reason === "mismatch") {
+    return [
+      ...itemsWithoutRecord(order).map((n) => ({action: "add_item_record", text: `add the item record of ${n}`,
+        method: "PUT", path: `/v1/compliance/items/${encodeURIComponent(n)}`, item_no: n, automatic: false})),
+      {action: "rematch", text: "compare again once the sender has corrected the document that disagrees", method: "POST", path: path + "/rematch"},
+    ];
+  }
+  if (item.reason === "missing_documents") {
+    return item.missing.map((kind) => ({action: "send_documents", text: `send the ${kind} (its sender, or POST it)`}));
+  }
+  return [];
+}
+
+function why(item, order) {
+  if (item.cause) return item.cause;
+  if (item.reason === "incomplete") return `waiting for ${item.missing.join(", ")}`;
+  if (item.reason === "missing_documents") return `waiting for the ${item.missing.join(" and ")} from the sender`;
+  if (item.reason === "changed_after_declaration") return `the platform changed ${item.missing.join(", ") || "it"} after the declaration`;
+  const failed = order ? order.checks.filter((c) => !c.passed).map((c) => c.detail) : [];
+  return failed.length ? failed.join("; ") : "documents disagree";
+}
+
 function field(form, label, name, value, attrs = {}) {
   const wrap = document.createElement("label");
   wrap.textContent = label + " ";
   const input = document.createElement("input");
   input.name = name;
-  input.value = value || "";
+  input.value = value === undefined || value === null ? "" : String(value);
   Object.assign(input, attrs);
   wrap.appendChild(input);
   form.appendChild(wrap);
   return input;
 }
 
-function actionForm(td, title, build, submit) {
+function actionBlock(td, action) {
+  const block = document.createElement("div");
+  block.className = "action";
+  block.dataset.action = action.action;
+  td.appendChild(block);
+  return block;
+}
+
+function hint(block, text) {
+  const span = document.createElement("span");
+  span.className = "hint";
+  span.textContent = " " + text;
+  block.appendChild(span);
+  return span;
+}
+
+function actionForm(block, title, build, submit) {
   const button = document.createElement("button");
   button.type = "button";
   button.textContent = title;
-  td.appendChild(button);
+  button.dataset.action = title;
+  block.appendChild(button);
   const form = document.createElement("form");
   form.hidden = true;
   form.className = "action-form";
@@ -584,8 +611,7 @@ function actionForm(td, title, build, submit) {
   save.type = "submit";
   save.textContent = "Save";
   form.appendChild(save);
-  td.appendChild(form);
-  button.dataset.action = title;
+  block.appendChild(form);
   button.addEventListener("click", () => { form.hidden = !form.hidden; });
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -602,14 +628,14 @@ function actionForm(td, title, build, submit) {
   return button;
 }
 
-async function rematch(item) {
-  const path = `/v1/compliance/orders/${encodeURIComponent(item.ebp_code)}/${encodeURIComponent(item.order_no)}/rematch`;
+// POST …/rematch; null when this compliance service cannot (an older one: no such route).
+async function rematch(path) {
   if (!(await canRematch())) return null;
   try {
-    return await call("compliance", path, {method: "POST", body: {}});
+    return await call("compliance", path, {method: "POST"});
   } catch (error) {
-    if (error.status === 404 && !/order/i.test(error.message) || error.status === 405) {
-      state.rematch = false;  // the route went away (an older replica): say so instead of failing
+    if ((error.status === 404 && !/order/i.test(error.message)) || error.status === 405) {
+      state.rematch = false;  // the route is gone (an older replica answered): say so instead of failing
       return null;
     }
     throw error;
@@ -617,96 +643,104 @@ async function rematch(item) {
 }
 
 async function afterAction(item, done) {
-  const view = await call("compliance",
-    `/v1/compliance/orders/${encodeURIComponent(item.ebp_code)}/${encodeURIComponent(item.order_no)}`);
+  const view = await call("compliance", orderPath(item));
   await listExceptions();
   showNotice(`${done} Order ${item.order_no} is now ${view.state}.`);
 }
 
+const NOT_AVAILABLE = "Re-matching is not available on this compliance service: the order is compared again when its next document arrives.";
+//: the parts of an object field a correction form asks for
+const PARTS = {consignee: ["name", "telephone", "address"], buyer: ["name", "id_number", "telephone"], payer: ["name", "id_number"]};
+
+function valueAt(doc, path) {
+  return path.split(".").reduce((at, key) => (at && typeof at === "object" ? at[key] : undefined), doc);
+}
+
+function patchForm(block, title, item, order, fields, done) {
+  const doc = (order && order.documents && order.documents.order) || {};
+  const names = fields.flatMap((f) => (PARTS[f] ? PARTS[f].map((p) => `${f}.${p}`) : [f]));
+  actionForm(block, title, (form) => {
+    for (const name of names) field(form, name, name, valueAt(doc, name), {required: true});
+  }, async (form) => {
+    const patch = {};
+    for (const [path, value] of new FormData(form)) {
+      const keys = path.split(".");
+      let at = patch;
+      keys.slice(0, -1).forEach((k) => { at = at[k] = at[k] || {}; });
+      at[keys[keys.length - 1]] = value;
+    }
+    await call("compliance", orderPath(item), {method: "PATCH", body: patch});
+    await afterAction(item, done);
+  });
+}
+
 function addActions(td, item, order) {
   for (const action of actionsFor(item, order)) {
-    if (action === "add_item_record") {
-      for (const itemNo of itemsWithoutRecord(order).length ? itemsWithoutRecord(order) : [""]) {
-        const line = ((order && order.documents.order && order.documents.order.items) || []).find((l) => l.item_no === itemNo) || {};
-        actionForm(td, `Add the item record${itemNo ? " for " + itemNo : ""}`, (form) => {
-          field(form, "SKU", "item_no", itemNo, {required: true});
-          field(form, "Goods name", "gname", line.name, {required: true});
-          field(form, "Model", "gmodel", line.name);
-          field(form, "HS code", "hs_code", "", {required: true, pattern: "[0-9]{10}", title: "ten digits"});
-          field(form, "Unit (customs code)", "unit", line.unit || "", {required: true});
-          field(form, "First legal unit", "unit1", line.unit || "", {required: true});
-          field(form, "Legal quantity per unit", "qty1_per_unit", "1", {required: true});
-          field(form, "Origin country (customs code)", "origin_country", "142", {required: true});
-          field(form, "VAT rate", "vat_rate", "0.13", {required: true});
-          field(form, "Consumption tax rate", "consumption_tax_rate", "0", {required: true});
-        }, async (form) => {
-          const body = Object.fromEntries(new FormData(form));
-          const sku = body.item_no;
-          delete body.item_no;
-          if (!body.gmodel) delete body.gmodel;
-          await call("compliance", `/v1/compliance/items/${encodeURIComponent(sku)}`, {method: "PUT", body});
-          const rematched = await rematch(item);
-          await afterAction(item, rematched ? `Item record ${sku} saved and the order matched again.` :
-            `Item record ${sku} saved. Re-matching is not available on this compliance service: the order is matched again when its next document arrives.`);
-        });
-      }
-    } else if (action === "complete_order") {
-      actionForm(td, "Complete the order", (form) => {
-        for (const name of item.missing) field(form, name, name, "", {required: true});
+    const block = actionBlock(td, action);
+    if (action.action === "add_item_record") {
+      const itemNo = action.item_no || "";
+      const line = ((order && order.documents.order && order.documents.order.items) || []).find((l) => l.item_no === itemNo) || {};
+      actionForm(block, `Add the item record for ${itemNo}`, (form) => {
+        field(form, "Goods name", "gname", line.name, {required: true});
+        field(form, "Model", "gmodel", line.name);
+        field(form, "HS code", "hs_code", "", {required: true, pattern: "[0-9]{10}", title: "ten digits"});
+        field(form, "Unit (customs code)", "unit", line.unit, {required: true});
+        field(form, "First legal unit", "unit1", line.unit, {required: true});
+        field(form, "Legal quantity per unit", "qty1_per_unit", "1", {required: true});
+        field(form, "Origin country (customs code)", "origin_country", "142", {required: true});
+        field(form, "VAT rate", "vat_rate", "0.13", {required: true});
+        field(form, "Consumption tax rate", "consumption_tax_rate", "0", {required: true});
       }, async (form) => {
-        const patch = {};
-        for (const [path, value] of new FormData(form)) {
-          const keys = path.split(".");
-          let at = patch;
-          keys.slice(0, -1).forEach((k) => { at = at[k] = at[k] || {}; });
-          at[keys[keys.length - 1]] = value;
+        const body = Object.fromEntries(new FormData(form));
+        if (!body.gmodel) delete body.gmodel;
+        await call("compliance", action.path || `/v1/compliance/items/${encodeURIComponent(itemNo)}`, {method: "PUT", body});
+        let said = `Item record ${itemNo} saved; the order was compared again.`;
+        if (!action.automatic) {
+          const rematched = await rematch(orderPath(item) + "/rematch");
+          if (!rematched) said = `Item record ${itemNo} saved. ${NOT_AVAILABLE}`;
         }
-        await call("compliance",
-          `/v1/compliance/orders/${encodeURIComponent(item.ebp_code)}/${encodeURIComponent(item.order_no)}`,
-          {method: "PATCH", body: patch});
-        await afterAction(item, "Order completed and matched.");
+        await afterAction(item, said);
       });
-    } else if (action === "rematch") {
+    } else if (action.action === "complete_order") {
+      patchForm(block, "Complete the order", item, order, action.fields || item.missing, "Order completed and compared.");
+    } else if (action.action === "correct_order" && (action.fields || []).length) {
+      patchForm(block, "Correct the order", item, order, action.fields, "Order corrected and compared again.");
+      hint(block, action.text);
+    } else if (action.action === "rematch" || action.action === "correct_and_redeclare") {
       const button = document.createElement("button");
       button.type = "button";
-      button.textContent = "Re-match";
-      button.dataset.action = "Re-match";
-      td.appendChild(button);
-      const note = document.createElement("span");
-      note.className = "hint";
-      td.appendChild(note);
+      button.textContent = action.action === "rematch" ? "Re-match" : "Declare again";
+      button.dataset.action = button.textContent;
+      block.appendChild(button);
+      const note = hint(block, action.text);
       canRematch().then((available) => {
         if (!available) {
           button.disabled = true;
-          note.textContent = " re-matching is not available on this compliance service; a corrected document from the sender matches it again";
-        } else if (!item.failing_rules.includes("item_records")) {
-          note.textContent = " once the sender has corrected the document that disagrees";
+          note.textContent = " re-matching is not available on this compliance service; a corrected document from the sender compares it again";
         }
       });
       button.addEventListener("click", async () => {
         button.disabled = true;
         showError("");
         try {
-          const rematched = await rematch(item);
-          if (!rematched) {
-            note.textContent = " re-matching is not available on this compliance service";
+          const done = await rematch(action.path || orderPath(item) + "/rematch");
+          if (!done) {
+            note.textContent = " " + NOT_AVAILABLE;
             return;
           }
-          await afterAction(item, "Matched again.");
+          await afterAction(item, "Compared again.");
         } catch (error) {
           button.disabled = false;
           showError(error.message);
         }
       });
     } else {
-      const span = document.createElement("span");
-      span.textContent = action;
-      td.appendChild(span);
+      // the sender's or the set-up's work (send or correct a document, register a payment institution,
+      // withdraw): said in words
+      block.textContent = action.text || action.action.replace(/_/g, " ");
     }
   }
-  if (!td.childNodes.length) {
-    td.textContent = item.reason === "missing_documents" ? "ask the sender for the missing document" : "—";
-  }
+  if (!td.childNodes.length) td.textContent = "—";
 }
 
 function when(timestamp) {
