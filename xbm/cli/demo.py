@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -38,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PLAN_FILE = ROOT / "examples" / "company-a" / "plan.yaml"
 ROLES = ("executive", "supervisor", "specialist", "analyst", "integration")
 CEB = "http://www.chinaport.gov.cn/ceb"
-EBP, PAY, LOGISTICS, SKU = "3301960ABC", "CARD000088", "LOG0000088", "GSK-OFFICE"
+EBP, PAY, LOGISTICS = "3301960ABC", "CARD000088", "LOG0000088"
 ALIBABA = "3301961ALI"
 EXPORT_DIR = ROOT / "examples" / "company-a" / "export"
 UTM = "gsk-us-launch"
@@ -54,6 +55,70 @@ def service_urls() -> dict[str, str]:
         or f"http://{host}:{os.environ.get(f'XBM_{name.upper()}_PORT', port)}"
         for name, port in (("plans", 8001), ("campaigns", 8002), ("compliance", 8003))
     }
+
+
+@dataclass(frozen=True)
+class Sale:
+    """One export order of the season: who bought what, at the plan's price."""
+
+    name: str
+    email: str
+    phone: str
+    country: str
+    address: str
+    b2b: bool
+    sku: str
+    product: str
+    qty: str
+    price: str
+    freight: str
+
+    @property
+    def goods(self) -> str:
+        return f"{Decimal(self.price) * Decimal(self.qty):.2f}"
+
+    @property
+    def paid(self) -> str:
+        return f"{Decimal(self.goods) + Decimal(self.freight):.2f}"
+
+
+#: the season's buyers: three people buying one kit each on Company A's own site (9610) and two golf retailers
+#: buying five kits each on its Alibaba.com store (B2B, 9710). Each is a customer of their own: their own email
+#: and phone (555-01xx numbers, reserved for fiction), so the customer register counts five.
+BUYERS = (
+    ("Michael Carter", "michael.carter@example.com", "+1 415 555 0142", "US",
+     "2150 Fairway Drive, Palo Alto CA 94303", False),
+    ("Emily Brooks", "emily.brooks@example.com", "+1 312 555 0187", "US",
+     "40 West Monroe Street, Chicago IL 60603", False),
+    ("Liam Walsh", "liam.walsh@example.ca", "+1 604 555 0119", "CA",
+     "1055 West Georgia Street, Vancouver BC V6E 3P3", False),
+    ("Fairway Pro Shops LLC", "orders@fairwayproshops.example", "+1 512 555 0166", "US",
+     "901 Congress Avenue, Austin TX 78701", True),
+    ("Northern Links Ltd", "purchasing@northernlinks.example", "+1 416 555 0173", "CA",
+     "100 King Street West, Toronto ON M5X 1A9", True),
+)  # fmt: skip
+#: the kit the US search campaign (the orders' utm_campaign) sells: the plan's first product
+SEASON_SKU = "GSK-OFFICE-01"
+
+
+def season_orders(products: dict[str, dict[str, Any]]) -> list[Sale]:
+    """The season's orders, each at the price the plan gives its product (in the product's currency)."""
+    (kit,) = [p for p in products.values() if p["sku"] == SEASON_SKU]
+    return [
+        Sale(name=name, email=email, phone=phone, country=country, address=address, b2b=b2b, sku=kit["sku"],
+             product=kit["name"], qty="5" if b2b else "1", price=kit["price"]["amount"],
+             freight="160.00" if b2b else "45.00")
+        for name, email, phone, country, address, b2b in BUYERS
+    ]  # fmt: skip
+
+
+def unit_price(product: dict[str, Any], currency: str, rates: dict[str, Decimal]) -> Decimal:
+    """The product's price in ``currency``: as the plan gives it, or converted with the plan's own rates
+    (``rate`` = units of the base currency per unit of the currency)."""
+    price, given = Decimal(product["price"]["amount"]), product["price"]["currency"]
+    if currency == given:
+        return price
+    return (price * rates.get(given, Decimal(1)) / rates[currency]).quantize(Decimal("0.01"))
 
 
 class Demo:
@@ -140,7 +205,7 @@ class Demo:
     def _token(self, key: str) -> str:
         return str(self.http["plans"].post("/v1/auth/token", json={"api_key": key}).json()["access_token"])
 
-    def plan(self) -> tuple[str, list[dict[str, Any]]]:
+    def plan(self) -> tuple[str, list[dict[str, Any]], dict[str, dict[str, Any]]]:
         plan_id = self.xbm("plan", "import", str(PLAN_FILE))
         # the season runs on an active plan: its strategy locks and its SBUs go live
         health = self.call("plans", "GET", f"/v1/plans/{plan_id}/health", role="analyst")
@@ -148,23 +213,33 @@ class Demo:
             raise SystemExit(f"Company A's plan is not ready: {health['findings']}")
         self.call("plans", "POST", f"/v1/plans/{plan_id}/activate", role="executive", json={})
         sbus = self.call("plans", "GET", f"/v1/plans/{plan_id}/sbus?limit=200", role="analyst")["items"]
-        return plan_id, sbus
+        # the season sells what the plan prices: every order and every conversion below at its product's price
+        listed = self.call("plans", "GET", f"/v1/plans/{plan_id}/products?limit=200", role="analyst")["items"]
+        fx = self.call("plans", "GET", f"/v1/plans/{plan_id}", role="analyst")["fx_rates"]
+        self.rates = {r["currency"]: Decimal(r["rate"]) for r in fx}
+        return plan_id, sbus, {p["id"]: p for p in listed}
 
-    def campaigns(self, sbus: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    def campaigns(
+        self, sbus: list[dict[str, Any]], products: dict[str, dict[str, Any]]
+    ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        # kind, name, settings and budget (USD, over 30 days); `daily` below gives a day's cost and conversions: each
+        # campaign spends about its share of days (on pace) and returns four to five times its cost at the plan's
+        # prices
         kinds = [
-            ("sem", {"keywords": [{"text": "office golf simulator", "match_type": "phrase", "max_cpc": "2.50"}]}),
-            ("live_broadcast", {"platform": "alibaba_live", "host": "Coach Lin"}),
-            ("social", {"platform": "linkedin", "handles": ["@company-a"]}),
-        ]
+            ("sem", "Search", {"keywords": [{"text": "office golf simulator", "match_type": "phrase",
+                                             "max_cpc": "2.50"}]}, "30000.00"),
+            ("live_broadcast", "Live setup demos", {"platform": "alibaba_live", "host": "Coach Lin"}, "10000.00"),
+            ("social", "LinkedIn", {"platform": "linkedin", "handles": ["@company-a"]}, "5000.00"),
+        ]  # fmt: skip
         start = date.today() - timedelta(days=13)
         made = []
         for index, sbu in enumerate(sbus[:3]):
-            kind, settings = kinds[index]
+            kind, label, settings, budget = kinds[index]
             body = {
                 "sbu_id": sbu["id"],
                 "kind": kind,
-                "name": f"{kind} — {sbu['need'][:60]}",
-                "budget": {"amount": "5000.00", "currency": "USD"},
+                "name": f"{label} — {sbu['need']}",  # the need in full: names are never cut mid-word
+                "budget": {"amount": budget, "currency": "USD"},
                 "starts_on": str(start),
                 "ends_on": str(start + timedelta(days=29)),
                 "settings": settings,
@@ -175,7 +250,7 @@ class Demo:
         cn = {
             "sbu_id": sbus[3]["id"],
             "kind": "service",
-            "name": "WhatsApp service for buyers in China",
+            "name": "WhatsApp service desk for site buyers, run from Hangzhou",
             "budget": {"amount": "20000.00", "currency": "CNY"},
             "starts_on": str(start),
             "ends_on": str(start + timedelta(days=29)),
@@ -207,18 +282,25 @@ class Demo:
                 "min_sample": 150,
             },
         )
+        # the search campaign's two arms are written below; the CNY desk spends 700 CNY (about 97 USD) a day for
+        # a kit sold
+        daily: list[tuple[str, int]] = [("1000.00", 11), ("330.00", 3), ("200.00", 2), ("700.00", 1)]
         for index, campaign in enumerate(made):
             currency = "CNY" if campaign is made[-1] else "USD"
+            # a conversion is one kit sold at the price the plan gives the SBU's product (in the campaign's
+            # currency: the CNY campaign's at the plan's own rate)
+            price = unit_price(products[sbus[index]["product_id"]], currency, self.rates)
             lines = ["date,variant,impressions,clicks,cost,conversions,revenue,currency"]
+            cost, conversions = daily[index]
             for day in range(14):
                 d = start + timedelta(days=day)
-                if index == 0:  # the experiment's arms
-                    lines.append(f"{d},old_page,20000,400,300.00,8,3992.00,{currency}")
-                    lines.append(f"{d},video_page,20000,400,300.00,14,6986.00,{currency}")
+                if index == 0:  # the experiment's arms: 1.00 % against 1.75 % of 400 clicks a day convert
+                    lines.append(f"{d},old_page,10000,400,500.00,4,{4 * price:.2f},{currency}")
+                    lines.append(f"{d},video_page,10000,400,500.00,7,{7 * price:.2f},{currency}")
                 else:
                     lines.append(
-                        f"{d},,{8000 + 500 * index},{160 + 20 * index},{150 + 40 * index}.00,"
-                        f"{3 + index},{(3 + index) * 499}.00,{currency}"
+                        f"{d},,{8000 + 500 * index},{160 + 20 * index},{cost},"
+                        f"{conversions},{conversions * price:.2f},{currency}"
                     )
             csv = self.out / f"metrics-{campaign['id']}.csv"
             csv.write_text("\n".join(lines) + "\n")
@@ -228,7 +310,7 @@ class Demo:
         analysis = self.call("campaigns", "POST", f"/v1/experiments/{experiment['id']}/decision", role="specialist")
         return made, analysis
 
-    def compliance(self) -> list[str]:
+    def compliance(self, products: dict[str, dict[str, Any]]) -> list[str]:
         """Company A as the exporter it is: USD orders of buyers abroad from its own site (9610) and its
         Alibaba.com store (B2B, 9710), the receipts of their payments, the waybills, and customs' receipts
         through to closed."""
@@ -247,22 +329,23 @@ class Demo:
             "dxp_id": "DXPENT0000012345",
         }
         self.call("compliance", "PUT", "/v1/compliance/customs-profile", json=profile)
-        self.call(
-            "compliance",
-            "PUT",
-            f"/v1/compliance/items/{SKU}",
-            json={
-                "gname": "Golf training simulator kit",
-                "gmodel": "GSK office edition, mat+sensor+net",
-                "hs_code": "9506390000",
-                "unit": "001",
-                "unit1": "001",
-                "qty1_per_unit": "1",
-                "origin_country": "142",
-                "vat_rate": "0.13",
-                "consumption_tax_rate": "0",
-            },
-        )
+        for product in products.values():  # the item record customs declares each SKU of the plan with
+            self.call(
+                "compliance",
+                "PUT",
+                f"/v1/compliance/items/{product['sku']}",
+                json={
+                    "gname": product["name"],
+                    "gmodel": product["sku"],
+                    "hs_code": product["hs_code"],
+                    "unit": "001",
+                    "unit1": "001",
+                    "qty1_per_unit": "1",
+                    "origin_country": "142",
+                    "vat_rate": "0.13",
+                    "consumption_tax_rate": "0",
+                },
+            )
         sources = {
             key: self.call("compliance", "POST", "/v1/compliance/sources", json=body)
             for key, body in {
@@ -279,30 +362,26 @@ class Demo:
             json.loads((EXPORT_DIR / f"{kind}.json").read_text()) for kind in ("order", "payment", "waybill")
         )
         released = []
-        buyers = [("Michael Carter", "US"), ("Emily Brooks", "US"), ("Liam Walsh", "CA"),
-                  ("Fairway Pro Shops LLC", "US"), ("Northern Links Ltd", "CA")]  # fmt: skip
-        for n, (name, country) in enumerate(buyers):
-            b2b = n >= 3  # the Alibaba.com orders: five kits each for a golf retailer
-            source, ebp = (sources["alibaba"], ALIBABA) if b2b else (sources["site"], EBP)
+        for sale in season_orders(products):
+            source, ebp = (sources["alibaba"], ALIBABA) if sale.b2b else (sources["site"], EBP)
             order_no = f"GSK{uuid.uuid4().hex[:10].upper()}"
-            qty, price, freight = ("5", "1450.00", "380.00") if b2b else ("1", "1899.00", "120.00")
-            goods = Decimal(price) * Decimal(qty)
-            paid = f"{goods + Decimal(freight):.2f}"
-            party = {**order["consignee"], "name": name, "country": country}
+            buyer = {"name": sale.name, "telephone": sale.phone, "email": sale.email, "country": sale.country}
+            party = {**order["consignee"], "name": sale.name, "telephone": sale.phone, "address": sale.address,
+                     "country": sale.country}  # fmt: skip
             self._swh(source, "order", {
-                **order, "order_no": order_no, "ebp_code": ebp, "trade_mode": "9710" if b2b else "9610",
-                "goods_value": f"{goods:.2f}", "freight": freight, "actual_paid": paid, "utm_campaign": UTM,
-                "destination_country": country, "buyer": {**order["buyer"], "name": name, "country": country},
-                "consignee": party,
-                "items": [{**order["items"][0], "qty": qty, "price": price, "total": f"{goods:.2f}"}],
+                **order, "order_no": order_no, "ebp_code": ebp, "trade_mode": "9710" if sale.b2b else "9610",
+                "goods_value": sale.goods, "freight": sale.freight, "actual_paid": sale.paid, "utm_campaign": UTM,
+                "destination_country": sale.country, "buyer": buyer, "consignee": party,
+                "items": [{**order["items"][0], "item_no": sale.sku, "name": sale.product, "qty": sale.qty,
+                           "price": sale.price, "total": sale.goods}],
             })  # fmt: skip
             self._swh(sources["pay"], "payment", {
                 **pay, "pay_code": PAY, "pay_transaction_id": f"ch_{order_no}", "order_no": order_no, "ebp_code": ebp,
-                "payer": {"name": name}, "amount_paid": paid, "paid_at": datetime.now(UTC).isoformat(),
+                "payer": {"name": sale.name}, "amount_paid": sale.paid, "paid_at": datetime.now(UTC).isoformat(),
             })  # fmt: skip
             self._swh(sources["ship"], "waybill", {
                 **ship, "logistics_code": LOGISTICS, "logistics_no": f"CN{order_no}", "order_no": order_no,
-                "ebp_code": ebp, "freight": freight, "destination_country": country,
+                "ebp_code": ebp, "freight": sale.freight, "destination_country": sale.country,
                 "consignee": {k: party[k] for k in ("name", "telephone", "address")},
             })  # fmt: skip
             view = self.call("compliance", "GET", f"/v1/compliance/orders/{ebp}/{order_no}", role="analyst")
@@ -369,9 +448,9 @@ class Demo:
         with tempfile.TemporaryDirectory() as config_dir:
             self.config_dir = config_dir
             self.organisation()
-            plan_id, sbus = self.plan()
-            made, analysis = self.campaigns(sbus)
-            released = self.compliance()
+            plan_id, sbus, products = self.plan()
+            made, analysis = self.campaigns(sbus, products)
+            released = self.compliance(products)
 
             def grid_known() -> Any:
                 grid = self.call("plans", "GET", f"/v1/plans/{plan_id}/sbu-grid", role="analyst")
@@ -391,6 +470,7 @@ class Demo:
             )
             report = self.out / "plan-report.html"
             self.xbm("plan", "report", plan_id, "-o", str(report))
+            customers = self.call("compliance", "GET", "/v1/compliance/customers/summary", role="analyst")
 
         print(f"\nCompany A — organisation {self.org_id}, plan {plan_id}")
         print(f"  plan report: {report}")
@@ -398,8 +478,8 @@ class Demo:
         for cell in grid["cells"]:
             if cell["performance_known"]:
                 print(
-                    f"    {cell['customer']['name'][:34]:<34} × {cell['channel']['name'][:30]:<30} "
-                    f"spend {cell['spend']['amount']:>10} {cell['spend']['currency']}  ROAS {cell['roas']}"
+                    f"    {cell['customer']['name']} × {cell['channel']['name']} × {cell['product']['name']}: "
+                    f"spend {cell['spend']['amount']} {cell['spend']['currency']}, ROAS {Decimal(cell['roas']):.2f}"
                 )
         winner = analysis.get("winner")
         print(f"  experiment: {analysis['decision']}" + (f" ({winner})" if winner else ""))
@@ -408,6 +488,10 @@ class Demo:
             f"  export orders through customs to closed: {len(released)}; attributed to '{UTM}': "
             f"{totals['attributed_orders']} orders, {totals['attributed_revenue']['amount']} "
             f"{totals['attributed_revenue']['currency']}"
+        )
+        revenue = ", ".join(f"{m['amount']} {m['currency']}" for m in customers["revenue"])
+        print(
+            f"  customers (released orders): {customers['customers']} buyers, {customers['orders']} orders, {revenue}"
         )
         plans, campaigns, compliance = self.urls["plans"], self.urls["campaigns"], self.urls["compliance"]
         print(f"\nThe organisation's admin API key (kept in {self.key_file}):\n  {self.keys['admin']}")
