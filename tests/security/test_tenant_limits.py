@@ -5,39 +5,27 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 from pydantic import ValidationError
 
-from services.plans.context import plans_context
-from shared.migrations import aupgrade_to_head
 from shared.settings import ServiceSettings
 from shared.tenant_limits import cost_of
-from tests.conftest import asgi_client
-from tests.shared.toy.service import MIGRATIONS, create_app
+from tests.shared.toy.service import running
 from tests.support import Tenant, assert_problem
 
 
 @pytest.fixture
 async def limited(databases, plans_app, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
-    url = await databases.new("toy")
-    await aupgrade_to_head(MIGRATIONS, url)
-    settings = ServiceSettings(
-        service_name="toys",
-        environment="test",
-        data_dir=tmp_path,
-        database_url=url,
-        run_relay=False,
-        service_secret="toy-service-secret",
-        org_requests="20/minute",
-    )
-    http = httpx.AsyncClient()
-    app: Any = create_app(settings, plans_context(plans_app).signing_key.jwks(), http)
-    async with app.router.lifespan_context(app), asgi_client(app, "http://toys") as client:
+    async with (
+        httpx.AsyncClient() as http,
+        running(databases, plans_app, tmp_path, http, org_requests="20/minute") as (
+            _,
+            client,
+        ),
+    ):
         yield client
-    await http.aclose()
 
 
 async def test_one_organisations_burst_meets_429_and_another_is_served(

@@ -16,16 +16,13 @@ import pytest
 from sqlalchemy import func, select, update
 from standardwebhooks.webhooks import Webhook
 
-from services.plans.context import plans_context
 from shared.context import context_of
 from shared.db import utcnow
 from shared.events.outbox import MAX_ATTEMPTS, RETRY_DELAYS, derive_webhook_secret, retry_delay
 from shared.events.relay import signed_headers
 from shared.idempotency import request_fingerprint
-from shared.migrations import aupgrade_to_head
-from shared.settings import ServiceSettings
-from tests.conftest import BACKEND, asgi_client
-from tests.shared.toy.service import EVENTS, MIGRATIONS, IdempotencyKey, Toy, create_app
+from tests.conftest import BACKEND
+from tests.shared.toy.service import EVENTS, IdempotencyKey, Toy, running
 from tests.support import Tenant, assert_problem
 
 HOOK = "http://127.0.0.1:9/hook"
@@ -51,20 +48,9 @@ class Subscriber:
 
 @pytest.fixture
 async def toy(databases, plans_app, tmp_path: Path) -> AsyncIterator[tuple[Any, httpx.AsyncClient, Subscriber]]:  # type: ignore[no-untyped-def]
-    url = await databases.new("toy")
-    await aupgrade_to_head(MIGRATIONS, url)
     subscriber = Subscriber()
     http = httpx.AsyncClient(transport=httpx.MockTransport(subscriber))
-    settings = ServiceSettings(
-        service_name="toys",
-        environment="test",
-        data_dir=tmp_path,
-        database_url=url,
-        run_relay=False,
-        service_secret="toy-service-secret",
-    )
-    app = create_app(settings, plans_context(plans_app).signing_key.jwks(), http)
-    async with app.router.lifespan_context(app), asgi_client(app, "http://toys") as client:
+    async with running(databases, plans_app, tmp_path, http) as (app, client):
         yield app, client, subscriber
     await http.aclose()
 

@@ -17,15 +17,11 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from services.plans.context import plans_context
 from shared.context import context_of
 from shared.events.relay import Relay
 from shared.events.subscriptions import upsert_system_subscription
-from shared.migrations import aupgrade_to_head
-from shared.settings import ServiceSettings
-from tests.conftest import asgi_client
 from tests.shared.test_events import toy  # noqa: F401 - the toy service with a test double subscriber
-from tests.shared.toy.service import EVENTS, MIGRATIONS, create_app
+from tests.shared.toy.service import EVENTS, running
 from tests.support import Tenant, assert_problem
 
 HUGE = 300 * 1024 * 1024
@@ -109,21 +105,9 @@ async def endpoints() -> AsyncIterator[Endpoints]:
 
 @pytest.fixture
 async def toy_app(databases, plans_app, tmp_path: Path) -> AsyncIterator[tuple[Any, httpx.AsyncClient]]:  # type: ignore[no-untyped-def]
-    url = await databases.new("toy")
-    await aupgrade_to_head(MIGRATIONS, url)
-    settings = ServiceSettings(
-        service_name="toys",
-        environment="test",
-        data_dir=tmp_path,
-        database_url=url,
-        run_relay=False,
-        service_secret="toy-service-secret",
-        max_subscriptions_per_org=400,
-    )
     http = httpx.AsyncClient(timeout=httpx.Timeout(30.0))
-    app = create_app(settings, plans_context(plans_app).signing_key.jwks(), http)
-    async with app.router.lifespan_context(app), asgi_client(app, "http://toys") as client:
-        yield app, client
+    async with running(databases, plans_app, tmp_path, http, max_subscriptions_per_org=400) as running_toy:
+        yield running_toy
     await http.aclose()
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any, ClassVar
 
@@ -10,6 +12,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from sqlalchemy import String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from services.plans.context import plans_context
 from shared.app import build_app
 from shared.auth import KeySource, Principal, StaticKeys, require
 from shared.context import context_of
@@ -19,8 +22,10 @@ from shared.events.inbox import receive_event
 from shared.events.outbox import derive_webhook_secret, publish
 from shared.events.tables import event_tables
 from shared.idempotency import idempotency_table
+from shared.migrations import aupgrade_to_head
 from shared.schemas import Name, Schema
 from shared.settings import ServiceSettings
+from tests.conftest import asgi_client
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -99,3 +104,18 @@ def create_app(settings: ServiceSettings, jwks: dict[str, Any], http_client: htt
         events=EVENTS,
         idempotency_model=IdempotencyKey,
     )
+
+
+@asynccontextmanager
+async def running(
+    databases: Any, plans_app: FastAPI, data_dir: Path, http: httpx.AsyncClient, **settings: Any
+) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    """The toy service on a new database, its lifespan running, with an in-process client; ``settings`` add to
+    (or replace) the test defaults."""
+    url = await databases.new("toy")
+    await aupgrade_to_head(MIGRATIONS, url)
+    values = {"service_name": "toys", "environment": "test", "data_dir": data_dir, "database_url": url,
+              "run_relay": False, "service_secret": "toy-service-secret", **settings}  # fmt: skip
+    app = create_app(ServiceSettings(**values), plans_context(plans_app).signing_key.jwks(), http)
+    async with app.router.lifespan_context(app), asgi_client(app, "http://toys") as client:
+        yield app, client
