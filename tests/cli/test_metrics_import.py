@@ -68,6 +68,7 @@ def _imports(fake: FakeXbm, answer: httpx.Response) -> list[Sent]:
         ("tiktok_integrated_report.json", "application/json", ["--currency", "USD"], "currency=USD"),
         ("amazon_ads_sp_campaigns.json", "application/json", ["--attribution-window", "14d"], "attribution_window=14d"),
         ("mailchimp_report.json", "application/json", ["--time-zone", "Asia/Shanghai"], "time_zone=Asia%2FShanghai"),
+        ("mailchimp_sdk_get_campaign_report.json", "application/json", ["--backfill"], "backfill=true"),
         (
             "klaviyo_campaign_values.json",
             "application/json",

@@ -598,8 +598,8 @@ def klaviyo_campaign_values(payload: Any, options: Options) -> Parsed:
     """``{data: {type: campaign-values-report, attributes: {results: [{groupings, statistics}]}}}``: one
     result per campaign (and message, channel), over the request's timeframe — no day in it, so the import
     names the day it is booked on. sends = ``recipients`` (or ``delivered``), opens = ``opens_unique``,
-    clicks = ``clicks_unique``, orders = ``conversions``, value = ``conversion_value`` (of the conversion
-    metric the request named, in the account's currency)."""
+    clicks = ``clicks_unique`` (never ``opens``/``clicks``, which count repeats), orders = ``conversions``,
+    value = ``conversion_value`` (of the conversion metric the request named, in the account's currency)."""
     data = _get(payload, "data") or {}
     results = _get(_get(data, "attributes"), "results")
     if not isinstance(results, list):
@@ -620,7 +620,9 @@ def klaviyo_campaign_values(payload: Any, options: Options) -> Parsed:
             skipped.append(Skipped(where, "no recipients or delivered statistic: opens cannot be set against sends"))
             continue
         sends = _count(_get(stats, "recipients", "delivered"), f"{where}.recipients")
-        opens = _count(_get(stats, "opens_unique", "opens"), f"{where}.opens_unique")
+        # unique opens and clicks only: Klaviyo's ``opens`` and ``clicks`` count every open and click, repeats
+        # included (as Mailchimp's opens_total does), so they can exceed the recipients of a true report
+        opens = _count(_get(stats, "opens_unique"), f"{where}.opens_unique")
         rows.append(
             PlatformRow(
                 account_id=options.account_id,
@@ -628,7 +630,7 @@ def klaviyo_campaign_values(payload: Any, options: Options) -> Parsed:
                 day=options.day,
                 currency=options.currency,
                 impressions=sends,
-                clicks=_count(_get(stats, "clicks_unique", "clicks"), f"{where}.clicks_unique"),
+                clicks=_count(_get(stats, "clicks_unique"), f"{where}.clicks_unique"),
                 conversions=_number(_get(stats, "conversions", "conversion_uniques"), f"{where}.conversions"),
                 value=_number(stats.get("conversion_value"), f"{where}.conversion_value"),
                 sends=sends,
