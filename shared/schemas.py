@@ -6,7 +6,7 @@ import dataclasses
 import re
 import uuid
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from enum import Enum
 from types import UnionType
 from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar, Union, get_args, get_origin
@@ -23,10 +23,13 @@ from pydantic import (
     PlainSerializer,
     StringConstraints,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
 )
 from pydantic.json_schema import JsonSchemaValue, SkipJsonSchema
 from pydantic_core import CoreSchema, core_schema
+
+from shared.decimal_range import decimal_pattern
 
 T = TypeVar("T")
 
@@ -178,10 +181,30 @@ class DecimalText:
 
     def __get_pydantic_json_schema__(self, core: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
         schema = handler(core)
+        bounds = _decimal_bounds(core)
         for branch in schema.get("anyOf", [schema]):
             if branch.get("type") == "string":
-                branch.update(pattern=DECIMAL_TEXT, maxLength=38)
+                # the string branch carries the bounds too: its pattern matches exactly the strings the service
+                # accepts, and the x- keywords say the range in words a person reads
+                branch.update(pattern=decimal_pattern(**bounds) if bounds else DECIMAL_TEXT, maxLength=38)
+                for key, keyword in _RANGE_KEYWORDS.items():
+                    if bounds.get(key) is not None:
+                        branch[keyword] = format(Decimal(bounds[key]).normalize(), "f")
         return schema
+
+
+_RANGE_KEYWORDS = {"ge": "x-minimum", "gt": "x-exclusiveMinimum", "le": "x-maximum", "lt": "x-exclusiveMaximum"}
+
+
+def _decimal_bounds(core: Any) -> dict[str, Any]:
+    """The bounds of the decimal schema inside ``core`` (range, digits, places), as :func:`decimal_pattern` takes
+    them."""
+    while isinstance(core, dict) and core.get("type") != "decimal" and "schema" in core:
+        core = core["schema"]
+    if not isinstance(core, dict) or core.get("type") != "decimal":
+        return {}
+    keys = ("ge", "gt", "le", "lt", "max_digits", "decimal_places")
+    return {key: core[key] for key in keys if core.get(key) is not None}
 
 
 #: a day as text: ``YYYY-MM-DD``
@@ -241,6 +264,33 @@ NonNegativeAmount = Annotated[
     Decimal, Field(max_digits=18, decimal_places=4, ge=0, le=Decimal("1e14")), DecimalText(), AsDecimalString
 ]
 DecimalStr = Annotated[Decimal, AsDecimalString]
+
+#: a computed ratio (a rate, a p-value, a lift) in an answer keeps six places, as the KPIs do, and six significant
+#: digits when it is smaller (a p-value of 0.0000123457), up to twelve places
+RATIO_PLACES = 6
+RATIO_DIGITS = 6
+RATIO_MAX_PLACES = 12
+
+
+def format_ratio(value: float | Decimal) -> str | None:
+    """A computed ratio as a decimal string: six places, or six significant digits when that needs more, at most
+    twelve places, no exponent (``0.7500000000000001`` reads ``"0.75"``, ``11.290322580645162`` reads
+    ``"11.290323"``, ``1.2345678e-05`` reads ``"0.0000123457"``); not a number, or infinite, reads null."""
+    number = value if isinstance(value, Decimal) else Decimal(repr(float(value)))
+    if not number.is_finite():
+        return None
+    if number == 0:
+        return format_decimal(Decimal(0))
+    places = min(RATIO_MAX_PLACES, max(RATIO_PLACES, RATIO_DIGITS - 1 - number.adjusted()))
+    return format_decimal(number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN))
+
+
+#: a ratio computed in floating point (statistics), answered as a decimal string as docs/api.md promises
+Ratio = Annotated[
+    float,
+    PlainSerializer(format_ratio, return_type=str | None, when_used="json"),
+    WithJsonSchema({"type": "string", "pattern": DECIMAL_TEXT, "examples": ["0.75"]}, mode="serialization"),
+]
 
 
 class Money(Schema):

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from services.campaigns.campaigns.schemas import VariantKey
-from shared.schemas import DecimalStr, DecimalText, Name, Out, Schema
+from shared.schemas import DecimalStr, DecimalText, Name, Out, Ratio, Schema
 
 Metric = Literal["conversion_rate", "ctr", "open_rate"]
 Method = Literal["frequentist", "bayesian", "sequential"]
@@ -74,8 +74,8 @@ class VariantOut(Out):
 
 
 class PriorOut(Out):
-    mean: float
-    sd: float
+    mean: Ratio
+    sd: Ratio
 
 
 class CountsOut(Out):
@@ -110,20 +110,20 @@ class ExperimentOut(Out):
 
 
 class SrmOut(Out):
-    p_value: float | None
+    p_value: Ratio | None
     flagged: bool
 
 
 class RatioOut(Out):
     """A money ratio of one arm over the campaign's days; for a treatment, its difference to the control's."""
 
-    value: float | None
-    ci_low: float | None
-    ci_high: float | None
-    lift: float | None
-    lift_ci_low: float | None
-    lift_ci_high: float | None
-    p_value: float | None
+    value: Ratio | None
+    ci_low: Ratio | None
+    ci_high: Ratio | None
+    lift: Ratio | None
+    lift_ci_low: Ratio | None
+    lift_ci_high: Ratio | None
+    p_value: Ratio | None
 
 
 class VariantResult(Out):
@@ -131,18 +131,18 @@ class VariantResult(Out):
     exposures: int
     n: int
     conversions: int
-    rate: float | None
-    lift: float | None
-    ci_low: float | None
-    ci_high: float | None
-    relative_lift: float | None
-    relative_ci_low: float | None
-    relative_ci_high: float | None
-    p_value: float | None
-    p_value_raw: float | None
-    chance_to_win: float | None
-    expected_loss: float | None
-    expected_loss_relative: float | None
+    rate: Ratio | None
+    lift: Ratio | None
+    ci_low: Ratio | None
+    ci_high: Ratio | None
+    relative_lift: Ratio | None
+    relative_ci_low: Ratio | None
+    relative_ci_high: Ratio | None
+    p_value: Ratio | None
+    p_value_raw: Ratio | None
+    chance_to_win: Ratio | None
+    expected_loss: Ratio | None
+    expected_loss_relative: Ratio | None
     revenue_per_exposure: RatioOut
     roas: RatioOut
 
@@ -151,12 +151,12 @@ class AnalysisOut(Out):
     experiment_id: str
     metric: Metric
     method: Method
-    alpha: float
+    alpha: Ratio
     min_sample: int
     min_conversions: int
     prior: PriorOut
     sequential_tuning: int
-    loss_threshold: float
+    loss_threshold: Ratio
     currency: str
     decision: Decision
     #: why the decision is ``insufficient_data`` (empty otherwise)
@@ -171,12 +171,12 @@ class PlanOut(Out):
 
     experiment_id: str
     metric: Metric
-    alpha: float
-    power: float
-    mde: float
-    baseline_rate: float | None
-    target_rate: float | None
+    alpha: Ratio
+    power: Ratio
+    mde: Ratio
+    baseline_rate: Ratio | None
+    target_rate: Ratio | None
     sample_per_arm: int | None
     smallest_arm: int
-    daily_units_per_arm: float | None
+    daily_units_per_arm: Ratio | None
     days_left: int | None
