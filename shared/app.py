@@ -30,15 +30,6 @@ from shared.settings import ServiceSettings
 
 Hook = Callable[[FastAPI], Awaitable[None]]
 
-PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: {"description": "Bad request (problem+json)"},
-    401: {"description": "Missing, invalid or expired token (problem+json)"},
-    403: {"description": "The caller's role may not do this (problem+json)"},
-    404: {"description": "No such object in the caller's organisation (problem+json)"},
-    413: {"description": "Body too large (problem+json)"},
-    422: {"description": "Validation error (problem+json)"},
-    503: {"description": "The database is busy or a service this one needs is down; retry after Retry-After"},
-}
 #: on every POST when the service honours Idempotency-Key
 IDEMPOTENCY_CONFLICT = {"description": "A request with this Idempotency-Key is still being processed (problem+json)"}
 
@@ -137,7 +128,6 @@ def build_app(
         description=description,
         version="1.0.0",
         lifespan=lifespan,
-        responses=PROBLEM_RESPONSES,
         dependencies=[Depends(refuse_unknown_query)],
         static_url="/docs-assets",
         # operationIds are the endpoint names (``create_plan``): what generated clients call their methods
