@@ -63,7 +63,11 @@ class Schema(BaseModel):
     """Base of every request body: unknown fields refused, every string bounded and free of NUL bytes, and an
     integer is a JSON integer (pydantic alone would take ``true`` or ``"5"`` for one)."""
 
-    model_config = ConfigDict(extra="forbid", str_max_length=20_000, str_strip_whitespace=False)
+    # a field's description is the docstring under it (``x: int`` then ``"""what x is"""``): the OpenAPI document
+    # shows it to whoever builds a client
+    model_config = ConfigDict(
+        extra="forbid", str_max_length=20_000, str_strip_whitespace=False, use_attribute_docstrings=True
+    )
     _integer_fields: ClassVar[frozenset[str]] = frozenset()
 
     @classmethod
@@ -132,7 +136,7 @@ def _narrow_checks(cls: type[Schema]) -> None:
 class Out(BaseModel):
     """Base of response bodies (read from ORM objects)."""
 
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, use_attribute_docstrings=True)
 
 
 def _trimmed(value: str) -> str:
@@ -297,9 +301,13 @@ class Money(Schema):
     """An exact amount of money: a decimal string and its ISO 4217 currency."""
 
     amount: NonNegativeAmount
+    """The amount as a decimal string (`"1999.00"`; a JSON number is accepted too), at most 4 places."""
     currency: CurrencyCode
+    """The ISO 4217 code of the amount's currency (`USD`, `CNY`, `EUR` …)."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {"amount": "1999.00", "currency": "USD"}})
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"amount": "1999.00", "currency": "USD"}]}
+    )
 
 
 def _refuse_null(value: Any) -> Any:
@@ -316,8 +324,12 @@ class Page(BaseModel, Generic[T]):
     """One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the
     last one."""
 
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
     items: list[T]
+    """This page's objects, oldest first."""
     next_cursor: str | None = None
+    """Pass it as `?cursor=` to get the next page; null on the last page."""
 
 
 def nul_free(value: str) -> str:

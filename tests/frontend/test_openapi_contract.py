@@ -1,0 +1,340 @@
+"""What a frontend developer builds from each service's ``/openapi.json`` holds: every field says what it is,
+every request body has an example the service accepts, every error is the problem+json docs/api.md describes
+and only where the operation can answer it, and a decimal sent as a string is bounded in the document exactly as
+the service bounds it."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import hashlib
+import hmac
+import json
+import re
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.security.operations import operations, walk_order
+from tests.security.support import BUILDERS, World
+from tests.support import Tenant
+
+pytestmark = pytest.mark.db
+
+SERVICES = ("plans", "campaigns", "compliance")
+METHODS = ("get", "post", "put", "patch", "delete")
+PROBLEM = "application/problem+json"
+
+
+async def document(client: httpx.AsyncClient) -> dict[str, Any]:
+    response = await client.get("/openapi.json")
+    assert response.status_code == 200
+    return dict(response.json())
+
+
+def v1_operations(doc: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (method.upper(), path, op)
+        for path, item in doc["paths"].items()
+        if path.startswith("/v1/")
+        for method, op in item.items()
+        if method in METHODS
+    ]
+
+
+def resolve(doc: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        schema = doc["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    return schema
+
+
+# --- descriptions ---------------------------------------------------------------------------------------------
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", text.lower())
+
+
+def undescribed(doc: dict[str, Any]) -> list[str]:
+    """Every property of every schema (nested objects included) without a description, or whose description only
+    repeats its name ("name": "Name")."""
+    found = []
+
+    def walk(schema: Any, where: str) -> None:
+        if isinstance(schema, dict):
+            for name, prop in (schema.get("properties") or {}).items():
+                description = prop.get("description", "") if isinstance(prop, dict) else ""
+                if not description.strip() or _words(description) == _words(name):
+                    found.append(f"{where}.{name}")
+                walk(prop, f"{where}.{name}")
+            for key in ("items", "additionalProperties"):
+                walk(schema.get(key), where + "[]")
+            for key in ("anyOf", "oneOf", "allOf"):
+                for branch in schema.get(key, []):
+                    walk(branch, where)
+
+    for name, schema in doc["components"]["schemas"].items():
+        walk(schema, name)
+    return found
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_every_field_of_every_schema_says_what_it_is(clients: dict[str, httpx.AsyncClient], service: str) -> None:
+    doc = await document(clients[service])
+    missing = undescribed(doc)
+    assert missing == [], f"{len(missing)} fields without a description:\n" + "\n".join(missing)
+
+
+# --- errors ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_every_error_response_is_problem_json_and_only_where_it_can_happen(
+    clients: dict[str, httpx.AsyncClient], service: str
+) -> None:
+    doc = await document(clients[service])
+    problem = doc["components"]["schemas"]["Problem"]
+    assert set(problem["required"]) == {"type", "title", "status", "detail"}
+    assert "errors" in problem["properties"]
+    assert "HTTPValidationError" not in doc["components"]["schemas"]  # FastAPI's shape, which no error has
+    wrong = []
+    for method, path, op in v1_operations(doc):
+        errors = {status: r for status, r in op["responses"].items() if status[0] in "45"}
+        for status, response in errors.items():
+            content = response.get("content", {})
+            if content.get(PROBLEM, {}).get("schema") != {"$ref": "#/components/schemas/Problem"} or set(content) != {
+                PROBLEM
+            }:
+                wrong.append(f"{method} {path} {status}: {sorted(content)}")
+        takes_input = "requestBody" in op or op.get("parameters") or "{" in path or method == "GET"
+        if "413" in errors and "requestBody" not in op:
+            wrong.append(f"{method} {path}: 413 without a body")
+        if "422" in errors and not takes_input:
+            wrong.append(f"{method} {path}: 422 without any input")
+        if (
+            op.get("security") == []
+            and ("403" in errors or "401" in errors)
+            and (method, path)
+            != (
+                "POST",
+                "/v1/compliance/webhooks/{source_id}",  # signed by the source: 401 on a bad signature
+            )
+            and "401" not in _declared_by_route(op)
+        ):
+            wrong.append(f"{method} {path}: public, yet 401/403")
+    assert wrong == []
+    if service == "plans":
+        assert set(doc["paths"]["/v1/auth/jwks"]["get"]["responses"]) == {"200"}
+
+
+def _declared_by_route(op: dict[str, Any]) -> set[str]:
+    """Statuses whose description is the route's own (not one of the shared descriptions)."""
+    from shared.openapi import ERROR_DESCRIPTIONS
+
+    shared = set(ERROR_DESCRIPTIONS.values())
+    return {s for s, r in op["responses"].items() if r.get("description") not in shared}
+
+
+async def test_the_public_jwks_answers_200_whatever_the_query(plans: httpx.AsyncClient) -> None:
+    for params in ({}, {"v": "2"}, {"nmae": "x"}):
+        response = await plans.get("/v1/auth/jwks", params=params)
+        assert response.status_code == 200 and response.json()["keys"], (params, response.text)
+
+
+async def test_an_error_answered_is_the_schema_the_document_declares(plans: httpx.AsyncClient, tenant: Tenant) -> None:
+    from jsonschema import Draft202012Validator
+
+    doc = await document(plans)
+    schema = {**doc["components"]["schemas"]["Problem"], "components": doc["components"]}
+    schema["properties"]["errors"]["items"] = {"$ref": "#/components/schemas/ProblemFieldError"}
+    validator = Draft202012Validator(schema)
+    refused = await plans.post("/v1/plans", json={"name": ""}, headers=tenant.auth("executive"))
+    forbidden = await plans.post("/v1/plans", json={"name": "x"}, headers=tenant.auth("analyst"))
+    missing = await plans.get("/v1/plans/00000000-0000-4000-8000-000000000000", headers=tenant.auth())
+    for response, status in ((refused, 422), (forbidden, 403), (missing, 404)):
+        assert response.status_code == status and response.headers["content-type"].startswith(PROBLEM)
+        assert list(validator.iter_errors(response.json())) == [], response.text
+        assert (
+            str(status)
+            in doc["paths"][response.request.url.path.replace("00000000-0000-4000-8000-000000000000", "{plan_id}")][
+                response.request.method.lower()
+            ]["responses"]
+        )
+
+
+# --- examples -------------------------------------------------------------------------------------------------
+
+
+def body_example(doc: dict[str, Any], op: dict[str, Any]) -> tuple[str, Any] | None:
+    """(media type, example) of an operation's body: the media type's own example, or its schema's first."""
+    for media_type, media in op["requestBody"]["content"].items():
+        if "example" in media:
+            return media_type, media["example"]
+        if media.get("examples"):
+            return media_type, next(iter(media["examples"].values()))["value"]
+        schema = media.get("schema", {})
+        for branch in schema.get("anyOf", [schema]):
+            resolved = resolve(doc, branch)
+            if resolved.get("examples"):
+                return media_type, resolved["examples"][0]
+    return None
+
+
+#: fields that name another object of the organisation: the test puts the world's object there, as a frontend
+#: puts the one its user picked
+REFERENCES = {
+    "sbu_id", "customer_id", "channel_id", "product_id", "segment_id", "target_segment_id", "segment_ids",
+    "factor_id", "event_node_id", "declaration_ids", "api_key", "ebp_code", "ebc_code", "pay_code",
+    "logistics_code", "cop_code", "item_no", "tier_id",
+}  # fmt: skip
+
+
+def with_references(example: Any, valid: Any) -> Any:
+    """The example, with the world's objects where it names one (the ids of its plan's customer, channel …)."""
+    if isinstance(example, dict) and isinstance(valid, dict):
+        return {
+            k: (valid[k] if k in REFERENCES and k in valid else with_references(v, valid.get(k)))
+            for k, v in example.items()
+        }
+    if isinstance(example, list) and isinstance(valid, list) and valid:
+        return [with_references(v, valid[min(i, len(valid) - 1)]) for i, v in enumerate(example)]
+    return example
+
+
+def shopify_signed(body: bytes, secret: str) -> dict[str, str]:
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
+    return {"X-Shopify-Hmac-Sha256": base64.b64encode(digest).decode(), "X-Shopify-Topic": "orders/create"}
+
+
+#: after the walk's order (reads, puts, patches, posts), the moves that end an object's working life go last
+LAST = ("/activate", "/retire", "/transitions", "/cancellation", "/returns")
+
+
+async def post_examples(client: httpx.AsyncClient, doc: dict[str, Any], world: World, app: Any) -> list[str]:
+    failures = []
+    ops = [op for op in walk_order(operations(world.service, app)) if op.takes_body]
+    ops.sort(key=lambda op: op.path.endswith(LAST))
+    for op in ops:
+        spec = doc["paths"][op.path][op.method.lower()]
+        found = body_example(doc, spec)
+        if found is None:
+            failures.append(f"{op}: no example")
+            continue
+        media_type, example = found
+        request = world.request(op)
+        request.pop("json", None)
+        request.pop("content", None)
+        headers = {**request.pop("headers"), **world.tenant.auth()}
+        if op.key == ("POST", "/v1/orgs"):
+            from tests.support import BOOTSTRAP_TOKEN
+
+            headers = {"X-Bootstrap-Token": BOOTSTRAP_TOKEN}
+        if media_type == "application/json":
+            valid = world.bodies.get(op.key)
+            body = with_references(copy.deepcopy(example), valid() if callable(valid) else valid)
+            content = json.dumps(body).encode()
+        else:
+            content = example.encode()
+        if op.key == ("POST", "/v1/compliance/webhooks/{source_id}"):
+            headers = shopify_signed(content, world.params["source_secret"])
+        response = await client.request(**request, content=content, headers={**headers, "Content-Type": media_type})
+        if not 200 <= response.status_code < 300:
+            failures.append(f"{op}: {response.status_code} {response.text[:400]}")
+    return failures
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_every_request_body_has_an_example_the_service_accepts(
+    clients: dict[str, httpx.AsyncClient], apps: dict[str, Any], tenant: Tenant, service: str
+) -> None:
+    doc = await document(clients[service])
+    world = await BUILDERS[service](clients, apps, tenant)
+    failures = await post_examples(clients[service], doc, world, apps[service])
+    assert failures == [], "\n".join(failures)
+
+
+# --- decimal strings ------------------------------------------------------------------------------------------
+
+
+def decimal_fields(doc: dict[str, Any], schema: dict[str, Any], path: tuple[Any, ...] = ()) -> list[Any]:
+    """(path in the body, number branch, string branch) of every decimal a body takes as a number or a string."""
+    schema = resolve(doc, schema)
+    found = []
+    branches = schema.get("anyOf", [])
+    number = next((b for b in branches if b.get("type") == "number"), None)
+    text = next((b for b in branches if b.get("type") == "string"), None)
+    if number is not None and text is not None:
+        return [(path, number, text)]
+    for branch in branches:
+        if branch.get("type") != "null":
+            found += decimal_fields(doc, branch, path)
+    for name, prop in (schema.get("properties") or {}).items():
+        found += decimal_fields(doc, prop, (*path, name))
+    if schema.get("type") == "array" and "items" in schema:
+        found += decimal_fields(doc, schema["items"], (*path, 0))
+    return found
+
+
+def probes(number: dict[str, Any]) -> list[str]:
+    """Decimal strings at, just inside and just outside the number branch's bounds, and some with many places."""
+    values = {"0", "-0", "1", "5", "-1", "0.5", "0.00001", "12.3456789", "1000000000000000", "0.1234", "0.12345"}
+    for key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        if key in number:
+            bound = Decimal(str(number[key])).normalize()
+            for step in (Decimal("0.0001"), Decimal("0.01"), Decimal(1)):
+                values |= {str(bound), str(bound + step), str(bound - step), "00" + str(abs(bound))}
+    return sorted(v if "E" not in v else format(Decimal(v), "f") for v in values)
+
+
+def names_the_field(loc: list[Any], path: tuple[Any, ...]) -> bool:
+    """Whether an error's location (after ``body``) is the field, skipping the tags pydantic puts in a union's
+    location (``["fx_rates", "list[FxRate]", 0, "rate"]``) and a decimal branch's tag after it."""
+    steps = [part for part in loc if part in path or isinstance(part, int)]
+    return steps[: len(path)] == list(path) and loc[-1] in (path[-1], "decimal", "function-before[_decimal_text()]")
+
+
+def nested(path: tuple[Any, ...], value: Any) -> Any:
+    for part in reversed(path):
+        value = [value] if isinstance(part, int) else {part: value}
+    return value
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_a_decimal_string_is_bounded_in_the_document_as_the_service_bounds_it(
+    clients: dict[str, httpx.AsyncClient], apps: dict[str, Any], tenant: Tenant, service: str
+) -> None:
+    """For every decimal field of every body: the string branch's pattern accepts a decimal string exactly when
+    the service does (a 422 naming the field is a refusal), at each bound, just past it and with too many
+    places; and it says the bounds in words (x-minimum …)."""
+    client = clients[service]
+    doc = await document(client)
+    world = await BUILDERS[service](clients, apps, tenant)
+    disagreements, checked = [], 0
+    for op in operations(service, apps[service]):
+        media = op.spec.get("requestBody", {}).get("content", {}).get("application/json")
+        if media is None or op.key == ("PUT", "/v1/campaigns/{campaign_id}/metrics"):
+            continue  # metrics rows would be stored: their bounds are checked on the experiment's and plan's fields
+        for path, number, text in decimal_fields(doc, media["schema"]):
+            for key, word in (("minimum", "x-minimum"), ("maximum", "x-maximum")):
+                if key in number and word not in text and f"x-exclusive{key.title()}" not in text:
+                    disagreements.append(f"{op} {path}: {key} not on the string branch")
+            pattern = re.compile(text["pattern"])
+            for value in probes(number):
+                request = world.request(op)
+                request.pop("content", None)
+                request["json"] = nested(path, value)
+                response = await client.request(**{**request, "headers": {**request["headers"], **world.tenant.auth()}})
+                refused = response.status_code == 422 and any(
+                    names_the_field(e["loc"][1:], path) for e in response.json().get("errors", [])
+                )
+                checked += 1
+                documented = bool(pattern.search(value)) and len(value) <= text.get("maxLength", len(value))
+                if documented == refused:
+                    disagreements.append(
+                        f"{op} {'.'.join(map(str, path))} = {value!r}: the service "
+                        + ("refuses it, the document accepts it" if refused else "accepts it, the document refuses it")
+                    )
+    assert checked > 20
+    assert disagreements == [], "\n".join(disagreements)
