@@ -10,4 +10,6 @@ from shared.schemas import DecimalStr, Out
 
 class MoneyOut(Out):
     amount: DecimalStr
+    """The amount as a decimal string (never a JSON number), e.g. `"1999.00"`."""
     currency: str
+    """The ISO 4217 code of the amount's currency."""

@@ -29,43 +29,65 @@ class InnovationIn(Schema):
     budget."""
 
     title: Name
+    """The innovation's name, e.g. `Livestream bundles`."""
     layer: Layer
+    """The layer of the plan it tries something new in: `strategic`, `tactical` or `combat`."""
     hypothesis: Text
+    """What it is expected to show, and how it will be measured."""
     budget: Money
+    """What it may spend."""
     status: InnovationStatus = "proposed"
+    """`proposed` (the default), `running`, `adopted` or `dropped`."""
 
 
 class InnovationPatch(Schema):
     """Changes to an innovation task; fields left out stay as they are."""
 
     title: Name | None = None
+    """A new name. Leave it out to keep the current value."""
     layer: Layer | None = None
+    """A new layer. Leave it out to keep the current value."""
     hypothesis: Text | None = None
+    """A new hypothesis. Leave it out to keep the current value."""
     budget: Money | None = None
+    """A new budget. Leave it out to keep the current value."""
     status: InnovationStatus | None = None
+    """`proposed`, `running`, `adopted` or `dropped`. Leave it out to keep the current value."""
 
 
 class InnovationOut(Out):
     """An innovation task of the plan."""
 
     id: str
+    """The object's id (a UUID), as used in its path."""
     plan_id: str
+    """The plan the object belongs to."""
     title: str
+    """The innovation's name."""
     layer: Layer
+    """`strategic`, `tactical` or `combat`."""
     hypothesis: str
+    """What it is expected to show."""
     budget: MoneyOut
+    """What it may spend."""
     status: InnovationStatus
+    """`proposed`, `running`, `adopted` or `dropped`."""
     created_at: datetime
+    """When the object was created (RFC 3339, UTC)."""
 
 
 class ReviewIn(Schema):
     """A PDCA or DR review of the plan: the phase, what was found and what will be done."""
 
     loop: Loop
+    """`pdca` (plan, do, check, act) or `dr` (do, review)."""
     phase: Phase = Field(description="pdca: plan, do, check, act; dr: do, review")
     subject_ref: ShortText | None = Field(None, max_length=200)
+    """What is reviewed, e.g. an SBU's or a campaign's id, or `Q3 pricing`."""
     findings: LongText = ""
+    """What was found."""
     actions: LongText = ""
+    """What will be done about it."""
 
     @model_validator(mode="after")
     def _phase_of_loop(self) -> ReviewIn:
@@ -78,48 +100,71 @@ class ReviewPatch(Schema):
     """Changes to a review; fields left out stay as they are."""
 
     subject_ref: ShortText | None = Field(None, max_length=200)
+    """What is reviewed. Leave it out to keep the current value."""
     findings: LongText | None = None
+    """New findings. Leave it out to keep the current value."""
     actions: LongText | None = None
+    """New actions. Leave it out to keep the current value."""
 
 
 class ReviewOut(Out):
     """A PDCA or DR review."""
 
     id: str
+    """The object's id (a UUID), as used in its path."""
     plan_id: str
+    """The plan the object belongs to."""
     loop: Loop
+    """`pdca` or `dr`."""
     phase: Phase
+    """The loop's phase: `plan`, `do`, `check`, `act` (pdca) or `do`, `review` (dr)."""
     subject_ref: str | None
+    """What is reviewed; null when the plan as a whole."""
     findings: str
+    """What was found."""
     actions: str
+    """What will be done."""
     created_at: datetime
+    """When the object was created (RFC 3339, UTC)."""
 
 
 class SnapshotIn(Schema):
     """The company's and its customers' status at a date: customer count, repurchase and member activity rates."""
 
     as_of: IsoDate = Field(ge=date(2000, 1, 1), le=date(2100, 12, 31))
+    """The day the figures describe (YYYY-MM-DD)."""
     customer_count: CustomerCount
+    """How many customers the company had that day."""
     repurchase_rate: Rate
+    """The share of customers who bought again, from 0 to 1."""
     member_activity_rate: Rate
+    """The share of members who were active, from 0 to 1."""
     notes: LongText = ""
+    """Where the figures come from, for people."""
 
 
 class SnapshotPatch(Schema):
     """Changes to a status snapshot; fields left out stay as they are."""
 
     as_of: IsoDate | None = Field(None, ge=date(2000, 1, 1), le=date(2100, 12, 31))
+    """A new day. Leave it out to keep the current value."""
     customer_count: CustomerCount | None = None
+    """A new customer count. Leave it out to keep the current value."""
     repurchase_rate: Rate | None = None
+    """A new repurchase rate (0–1). Leave it out to keep the current value."""
     member_activity_rate: Rate | None = None
+    """A new member activity rate (0–1). Leave it out to keep the current value."""
     notes: LongText | None = None
+    """New notes. Leave it out to keep the current value."""
 
 
 class SnapshotWindow(Out):
     """The window of orders a computed snapshot counts (`from` included, `to` excluded)."""
 
     start: datetime = Field(serialization_alias="from")
+    """The window's first moment (answered as `from`, RFC 3339, UTC)."""
     end: datetime = Field(serialization_alias="to")
+    """The window's end (answered as `to`, RFC 3339, UTC)."""
 
 
 class SnapshotOut(Out):
@@ -127,13 +172,19 @@ class SnapshotOut(Out):
     (`source: computed`)."""
 
     id: str
+    """The snapshot's id (`computed` for the computed one)."""
     plan_id: str
+    """The plan the object belongs to."""
     as_of: date
+    """The day the figures describe."""
     customer_count: int
+    """How many customers there were."""
     repurchase_rate: DecimalStr | None = Field(description="null only on a computed snapshot without customers")
     member_activity_rate: DecimalStr | None = Field(description="null only on a computed snapshot without tier members")
     notes: str
+    """Where the figures come from."""
     created_at: datetime
+    """When the object was created (RFC 3339, UTC)."""
     source: Literal["manual", "computed"] = Field(
         "manual",
         description="computed: the organisation's customer status from the orders customs released, listed first "
@@ -153,10 +204,15 @@ class TierIn(Schema):
     """A membership tier with its thresholds and benefits."""
 
     name: Name
+    """The tier's name, e.g. `Gold`."""
     level: Annotated[int, Field(ge=1, le=20)]
+    """Its rank, 1 the lowest (up to 20); higher tiers need more."""
     min_orders: Annotated[int, Field(ge=0, le=10**6)] = 0
+    """Orders a member needs within `window_days` to reach it."""
     min_spend: Money | None = None
+    """Spend a member needs within `window_days` to reach it, if any."""
     benefits: Benefits = []
+    """What members of the tier get, e.g. `free shipping` (at most 30)."""
     window_days: WindowDays = 365
 
 
@@ -164,25 +220,40 @@ class TierPatch(Schema):
     """Changes to a membership tier; fields left out stay as they are."""
 
     name: Name | None = None
+    """A new name. Leave it out to keep the current value."""
     level: Annotated[int, Field(ge=1, le=20)] | None = None
+    """A new rank. Leave it out to keep the current value."""
     min_orders: Annotated[int, Field(ge=0, le=10**6)] | None = None
+    """A new order threshold. Leave it out to keep the current value."""
     min_spend: Money | None = None
+    """A new spend threshold. Leave it out to keep the current value."""
     benefits: Benefits | None = None
+    """New benefits. Leave it out to keep the current value."""
     window_days: WindowDays | None = None
+    """New days of orders the thresholds count (1–3660). Leave it out to keep the current value."""
 
 
 class TierOut(Out):
     """A membership tier."""
 
     id: str
+    """The object's id (a UUID), as used in its path."""
     plan_id: str
+    """The plan the object belongs to."""
     name: str
+    """The tier's name."""
     level: int
+    """Its rank, 1 the lowest."""
     min_orders: int
+    """Orders needed within `window_days`."""
     min_spend: MoneyOut | None
+    """Spend needed within `window_days`; null when none."""
     benefits: list[str]
+    """What members get."""
     window_days: int
+    """Days of orders the thresholds count."""
     created_at: datetime
+    """When the object was created (RFC 3339, UTC)."""
 
 
 ServiceKind = Literal["site_message", "email", "whatsapp", "wangwang", "live_chat", "phone", "sms", "social", "other"]
@@ -193,27 +264,43 @@ class ServiceChannelIn(Schema):
     """A way the seller talks to its customers (site message, email, WhatsApp ...), core or auxiliary."""
 
     kind: ServiceKind
+    """How customers are served: `site_message`, `email`, `whatsapp`, `wangwang`, `live_chat`, `phone`, `sms`,
+    `social` or `other`."""
     role: ServiceRole
+    """`core` (the main way) or `auxiliary`."""
     name: Annotated[str, StringConstraints(max_length=200)] = ""
+    """The channel's name, e.g. `support@example.com`."""
     notes: LongText = ""
+    """Hours, languages, who answers."""
 
 
 class ServiceChannelPatch(Schema):
     """Changes to a service channel; fields left out stay as they are."""
 
     kind: ServiceKind | None = None
+    """A new kind. Leave it out to keep the current value."""
     role: ServiceRole | None = None
+    """`core` or `auxiliary`. Leave it out to keep the current value."""
     name: Annotated[str, StringConstraints(max_length=200)] | None = None
+    """A new name. Leave it out to keep the current value."""
     notes: LongText | None = None
+    """New notes. Leave it out to keep the current value."""
 
 
 class ServiceChannelOut(Out):
     """A service channel of the plan."""
 
     id: str
+    """The object's id (a UUID), as used in its path."""
     plan_id: str
+    """The plan the object belongs to."""
     kind: ServiceKind
+    """How customers are served."""
     role: ServiceRole
+    """`core` or `auxiliary`."""
     name: str
+    """The channel's name."""
     notes: str
+    """Hours, languages, who answers."""
     created_at: datetime
+    """When the object was created (RFC 3339, UTC)."""
