@@ -29,13 +29,23 @@ class CampaignIn(Schema):
     """A new campaign on a live SBU: its kind, budget, dates and kind-specific settings."""
 
     sbu_id: Uuid
+    """The live SBU (in plans) the campaign works for; 422 when it is not live in your organisation."""
     kind: KindRef
+    """The campaign kind's key: a built-in one (`sem`, `visual`, `email` …, see `GET /v1/campaign-kinds`) or your
+    own."""
     name: Name
+    """The campaign's name, e.g. `Black Friday SEM`."""
     budget: MoneyIn
+    """What the campaign may spend; its currency is the campaign's."""
     starts_on: Day
+    """The first day it runs (YYYY-MM-DD)."""
     ends_on: Day
+    """The last day it runs (YYYY-MM-DD), on or after `starts_on`."""
     event_node_id: Uuid | None = None
+    """The event node (a sales event such as Black Friday) it belongs to, if any."""
     utm_campaign: Utm | None = None
+    """The `utm_campaign` value its links carry: orders arriving with it are attributed to the campaign (unique in
+    your organisation)."""
     settings: Settings = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -48,12 +58,19 @@ class CampaignPatch(Schema):
     """Status moves through ``/transitions``; the SBU and kind of a campaign never change."""
 
     name: Name | None = None
+    """A new name. Leave it out to keep the current value."""
     budget: MoneyIn | None = None
+    """A new budget. Leave it out to keep the current value."""
     starts_on: Day | None = None
+    """A new first day. Leave it out to keep the current value."""
     ends_on: Day | None = None
+    """A new last day. Leave it out to keep the current value."""
     event_node_id: Uuid | None = None
+    """A new event node. Leave it out to keep the current value."""
     utm_campaign: Utm | None = None
+    """A new `utm_campaign` value. Leave it out to keep the current value."""
     settings: Settings | None = None
+    """New settings, validated against the kind's `settings_schema`. Leave it out to keep the current value."""
 
     @model_validator(mode="after")
     def _dates(self) -> CampaignPatch:
@@ -63,18 +80,31 @@ class CampaignPatch(Schema):
 
 class CampaignOut(Out):
     id: str
+    """The object's id (a UUID), as used in its path."""
     sbu_id: str
+    """The SBU it works for."""
     kind: str
+    """The campaign kind's key."""
     name: str
+    """The campaign's name."""
     budget: MoneyOut
+    """What it may spend."""
     starts_on: date
+    """The first day it runs."""
     ends_on: date
+    """The last day it runs."""
     event_node_id: str | None
+    """The event node it belongs to; null when none."""
     utm_campaign: str | None
+    """The `utm_campaign` value attributing orders to it; null when none."""
     settings: dict[str, Any]
+    """The kind's settings (keywords, audiences, creatives …)."""
     status: Status
+    """`draft`, `scheduled`, `running`, `paused`, `completed` or `cancelled`."""
     created_at: datetime
+    """When the object was created (RFC 3339, UTC)."""
     updated_at: datetime
+    """When the object last changed (RFC 3339, UTC)."""
 
 
 def campaign_out(c) -> CampaignOut:  # type: ignore[no-untyped-def]
@@ -99,6 +129,7 @@ class TransitionIn(Schema):
     """The status the campaign should move to."""
 
     to: Status
+    """The status to move to: draft → scheduled → running → paused/completed/cancelled (an illegal move is 409)."""
 
 
 # --- metrics -----------------------------------------------------------------------------------------------
@@ -119,7 +150,9 @@ class RowMoney(Schema):
         DecimalText(),
         AsDecimalString,
     ]
+    """The amount as a decimal string (a JSON number is accepted too), at most 4 places."""
     currency: CurrencyCode
+    """The ISO 4217 code: the campaign's currency."""
 
 
 #: each step of the funnel counts people who passed the one before: (more, fewer) pairs a row must keep
@@ -128,15 +161,25 @@ FUNNEL = (("clicks", "impressions"), ("conversions", "clicks"), ("opens", "sends
 
 class MetricRowIn(Schema):
     date: Day
+    """The day the figures are for (YYYY-MM-DD); a row of the same day and variant is replaced."""
     variant: VariantKey | None = None
+    """The experiment variant's key the figures are for; leave it out for a campaign without variants."""
     impressions: Count
+    """Times the ads were shown that day."""
     clicks: Count
+    """Clicks on them."""
     cost: RowMoney
+    """What was spent that day."""
     conversions: Count
+    """Conversions (orders, sign-ups …) counted by the platform."""
     revenue: RowMoney
+    """Revenue the platform attributes to that day."""
     sends: Count = 0
+    """Emails or messages sent (email and messaging campaigns)."""
     opens: Count = 0
+    """Of them, opened."""
     unsubscribes: Count = 0
+    """Of them, recipients who unsubscribed."""
 
     @model_validator(mode="after")
     def _funnel(self) -> MetricRowIn:
@@ -153,6 +196,7 @@ class MetricsIn(Schema):
     """Daily metric rows of the campaign, upserted by date and variant."""
 
     rows: Annotated[list[MetricRowIn], Field(min_length=1, max_length=MAX_METRIC_ROWS)]
+    """Daily rows, one per day and variant (1 to the limit per request); upserted."""
     backfill: bool = Field(
         False, description="accept rows dated outside the campaign's starts_on–ends_on (figures found later)"
     )
@@ -275,4 +319,6 @@ FAST_METRICS = _own_validator(_fast_schema(), MetricsIn, MetricRowIn, RowMoney)
 
 class MetricsOut(Out):
     campaign_id: str
+    """The campaign the rows were stored for."""
     upserted: int
+    """How many rows were inserted or replaced."""

@@ -18,10 +18,15 @@ class EventNodeIn(Schema):
     """A platform event (a shopping festival, a sale) campaigns can be planned around, with its dates and budget."""
 
     name: Name
+    """The sales event's name, e.g. `Black Friday 2026`."""
     platform: Platform
+    """The platform it runs on, e.g. `amazon`."""
     starts_on: Day
+    """Its first day (YYYY-MM-DD)."""
     ends_on: Day
+    """Its last day (YYYY-MM-DD)."""
     budget: Money
+    """What its campaigns may spend together."""
 
     @model_validator(mode="after")
     def _ends_after_start(self) -> EventNodeIn:
@@ -32,15 +37,26 @@ class EventNodeIn(Schema):
 
 class EventNodeOut(Out):
     id: str
+    """The object's id (a UUID), as used in its path."""
     name: str
+    """The sales event's name."""
     platform: str
+    """The platform it runs on."""
     starts_on: date
+    """Its first day."""
     ends_on: date
+    """Its last day."""
     budget: MoneyOut
+    """What its campaigns may spend together."""
     spend: MoneyOut
+    """What its campaigns spent so far, in the budget's currency."""
     campaign_count: int
+    """How many campaigns belong to it."""
     pacing: DecimalStr | None
+    """(spend / budget) ÷ (days elapsed / days) as of the day asked (decimal string): 1 is on pace, above 1
+    overspending; null before it starts or with no budget."""
     created_at: datetime
+    """When the object was created (RFC 3339, UTC)."""
 
 
 def node_out(node, spend: Decimal, campaign_count: int, pacing: Decimal | None) -> EventNodeOut:  # type: ignore[no-untyped-def]
