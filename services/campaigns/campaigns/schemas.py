@@ -31,8 +31,8 @@ class CampaignIn(Schema):
     sbu_id: Uuid
     """The live SBU (in plans) the campaign works for; 422 when it is not live in your organisation."""
     kind: KindRef
-    """The campaign kind's key: a built-in one (`sem`, `visual`, `email` …, see `GET /v1/campaign-kinds`) or your
-    own."""
+    """The campaign kind's key: a built-in one (`visual`, `sem`, `social`, `edm`, `service`, `live_broadcast`) or
+    your organisation's own (`GET /v1/campaign-kinds` lists them)."""
     name: Name
     """The campaign's name, e.g. `Black Friday SEM`."""
     budget: MoneyIn
