@@ -65,34 +65,53 @@ class Buyer(Schema):
     abroad has no Chinese ID number."""
 
     reg_no: Text60 | None = None
+    """The buyer's account on the platform."""
     name: Text60
+    """The buyer's name as on their ID."""
     id_type: IdType = "1"
+    """The ID type: `1` (the default) is a Chinese resident ID card."""
     id_number: IdNumber | None = None
+    """The ID number; imports need it."""
     telephone: Phone | None = None
+    """The buyer's phone."""
     verified: bool = False
+    """True when the platform verified the buyer's identity."""
     #: an export buyer's email: kept encrypted in the customer register only, never in the stored document
     email: Annotated[str, StringConstraints(max_length=254, pattern=r"^\s*[^@\s]+@[^@\s]+\s*$")] | None = Field(
         None, exclude=True
     )
+    """The buyer's email: used for audiences (hashed), never stored with the order."""
     country: Country | None = Field(None, description="the buyer's country, ISO 3166 alpha-2")
 
 
 class Consignee(Schema):
     name: Text
+    """Who receives the parcel."""
     telephone: Phone
+    """Their phone."""
     address: Address
+    """The delivery address."""
     country: Country | None = None
+    """The delivery country (ISO 3166-1 alpha-2), if not China."""
 
 
 class OrderItem(Schema):
     gnum: int = Field(ge=1, le=999)
+    """The line's number, from 1."""
     item_no: ItemNo
+    """The seller's item number (SKU): it must have an item record (`PUT /v1/compliance/items/{item_no}`)."""
     name: Annotated[str, StringConstraints(min_length=1, max_length=250, pattern=NOT_BLANK), Trimmed]
+    """The goods' name as sold."""
     hs_code: Annotated[str, StringConstraints(pattern=r"^\d{10}$")] | None = None
+    """The 10-digit HS code, when the platform knows it (the item record's is used otherwise)."""
     qty: Quantity
+    """How many were bought."""
     unit: Annotated[str, StringConstraints(pattern=r"^\d{3}$")] = "011"
+    """The unit's customs code (default `011`, piece)."""
     price: NonNegativeAmount
+    """The unit price."""
     total: NonNegativeAmount
+    """The line's total (qty × price)."""
     discount: NonNegativeAmount = Field(
         Decimal("0"), description="the order's discounts allocated to this line (part of the order's discount)"
     )
@@ -102,30 +121,50 @@ class NotGoods(Schema):
     """A line the platform charged that is not goods (a warranty, a gift card, a tip, a fee)."""
 
     name: Annotated[str, StringConstraints(max_length=250)]
+    """What the line is, e.g. a gift card or a tip."""
     total: NonNegativeAmount
+    """Its amount."""
 
 
 class OrderDoc(Schema):
     """A canonical order document, as a platform would send it."""
 
     order_no: Key60
+    """The platform's order number."""
     ebp_code: Key18
+    """The e-commerce platform's customs code."""
     ebp_name: Text | None = None
+    """The platform's name."""
     ebc_code: Key18
+    """The e-commerce company's (the seller's) customs code."""
     ebc_name: Text | None = None
+    """The seller's name."""
     trade_direction: Literal["import", "export"] = "import"
+    """`import` (the default) or `export`."""
     goods_value: NonNegativeAmount
+    """The goods' value."""
     freight: NonNegativeAmount
+    """The freight charged to the buyer."""
     discount: NonNegativeAmount = Decimal("0")
+    """The discount given (default 0)."""
     tax_total: NonNegativeAmount
+    """The tax collected from the buyer."""
     actual_paid: NonNegativeAmount
+    """What the buyer paid: goods + freight + tax − discount."""
     currency: Currency
+    """The order's currency (ISO 4217; imports in CNY)."""
     buyer: Buyer
+    """Who ordered."""
     consignee: Consignee
+    """Who receives the parcel."""
     items: list[OrderItem] = Field(min_length=1, max_length=99)
+    """The goods ordered (1–99 lines)."""
     pay_code: Key18 | None = None
+    """The payment institution's customs code."""
     pay_transaction_id: Key60 | None = None
+    """The payment's transaction id, as the payment document names it."""
     utm_campaign: Annotated[str, StringConstraints(max_length=200)] | None = None
+    """The `utm_campaign` the order came through: attributes it to that campaign."""
     country: Annotated[str, StringConstraints(pattern=r"^\d{3}$")] | None = Field(
         None, description="customs country code: departure (import) or destination (export)"
     )
@@ -161,36 +200,57 @@ class Payer(Schema):
     """Who paid; for an export (the seller's receipt of payment) a buyer abroad has no Chinese ID number."""
 
     name: Text60
+    """The payer's name as on their ID."""
     id_type: IdType = "1"
+    """The ID type (`1`, the default, is a Chinese resident ID card)."""
     id_number: IdNumber | None = None
+    """The payer's ID number."""
     telephone: Phone | None = None
+    """The payer's phone."""
 
 
 class PaymentDoc(Schema):
     """A canonical payment document, as a payment institution would send it."""
 
     pay_code: Key18
+    """The payment institution's customs code."""
     pay_transaction_id: Key60
+    """Its transaction id."""
     order_no: Key60
+    """The order it pays."""
     ebp_code: Key18
+    """The order's platform code."""
     payer: Payer
+    """Who paid."""
     amount_paid: NonNegativeAmount
+    """What was paid."""
     currency: Currency
+    """The payment's currency (ISO 4217)."""
     paid_at: IsoDateTime
+    """When it was paid (RFC 3339 with offset)."""
 
 
 class WaybillDoc(Schema):
     """A canonical waybill document, as a logistics company would send it."""
 
     logistics_code: Key18
+    """The logistics company's customs code."""
     logistics_name: Text | None = None
+    """Its name."""
     logistics_no: Key60
+    """The waybill number."""
     order_no: Key60
+    """The order it carries."""
     ebp_code: Key18 | None = None
+    """The order's platform code, if the carrier knows it."""
     freight: NonNegativeAmount
+    """The freight."""
     insured_fee: NonNegativeAmount = Decimal("0")
+    """The insurance fee (default 0)."""
     weight_kg: Quantity
+    """The parcel's gross weight in kg."""
     consignee: Consignee
+    """Who receives the parcel."""
     destination_country: Country | None = Field(None, description="export: the country the parcel goes to")
     pod: Pod | None = Field(None, description="export: customs code of the port of destination")
     bill_no: Annotated[str, StringConstraints(min_length=1, max_length=37, pattern=KEY)] | None = Field(
