@@ -144,7 +144,7 @@ def build_app(
     for router in routers:
         app.include_router(router)
     if events is not None:
-        app.include_router(subscriptions_router())
+        app.include_router(subscriptions_router(events.event_types))
         app.include_router(internal_router())
     if idempotency_model is not None:
         app.add_middleware(IdempotencyMiddleware, model=idempotency_model)

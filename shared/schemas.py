@@ -133,6 +133,13 @@ def _narrow_checks(cls: type[Schema]) -> None:
         cls.model_rebuild(force=True, raise_errors=False)
 
 
+def examples(*bodies: dict[str, Any]) -> ConfigDict:
+    """A request body's examples, as the OpenAPI document shows them (and ``/docs`` pre-fills "Try it out"
+    with the first): ``model_config = examples({...})`` in the body's class. Each must be accepted as it is,
+    once the ids it names are the caller's own (tests/frontend/test_openapi_contract.py posts every one)."""
+    return ConfigDict(json_schema_extra={"examples": list(bodies)})
+
+
 class Out(BaseModel):
     """Base of response bodies (read from ORM objects)."""
 

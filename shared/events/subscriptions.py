@@ -23,7 +23,7 @@ from shared.etag import Version
 from shared.events.outbox import invalidate_subscriptions, new_webhook_secret
 from shared.events.tables import EventTables, SubscriptionColumns
 from shared.pagination import Pagination, paginate
-from shared.schemas import Out, Page, PathId, Schema, ShortText
+from shared.schemas import Out, Page, PathId, Schema, ShortText, examples
 
 Url = Annotated[str, StringConstraints(min_length=8, max_length=2048)]
 EventType = Annotated[str, StringConstraints(min_length=1, max_length=64)]
@@ -44,6 +44,8 @@ class SubscriptionIn(Schema):
 
 class SubscriptionPatch(Schema):
     """Changes to a subscription: its URL or event types, or re-enabling it after a 410."""
+
+    model_config = examples({"status": "active"})
 
     url: Url | None = None
     """A new delivery address. Leave it out to keep the current value."""
@@ -155,10 +157,20 @@ def _known_types(tables: EventTables, types: list[str]) -> list[str]:
     return sorted(set(types))
 
 
-def subscriptions_router() -> APIRouter:
+def subscriptions_router(event_types: tuple[str, ...] = ()) -> APIRouter:
+    """``event_types``: the events the service publishes, the first of which the example subscribes to."""
     router = APIRouter(prefix="/v1/subscriptions", tags=["subscriptions"])
+    example = {
+        "url": "https://hooks.example.com/xbm",
+        "event_types": list(event_types[:1]),
+        "description": "ERP: reacts to XBM's changes",
+    }
+    # merged into the operation (FastAPI deep-updates it): the body's example names this service's events
+    body_example = {"requestBody": {"content": {"application/json": {"examples": {"subscribe": {"value": example}}}}}}
 
-    @router.post("", status_code=status.HTTP_201_CREATED, response_model=SubscriptionCreated)
+    @router.post(
+        "", status_code=status.HTTP_201_CREATED, response_model=SubscriptionCreated, openapi_extra=body_example
+    )
     async def create_subscription(
         body: SubscriptionIn, principal: Admin, session: DbSession, tables: Tables, request: Request, response: Response
     ) -> SubscriptionCreated:

@@ -191,11 +191,53 @@ REFERENCES = {
 }  # fmt: skip
 
 
+#: and where the example names something only the deployment knows: the test's own webhook endpoint
+DEPLOYMENT = {"url"}
+
+
+async def fresh_product(client: httpx.AsyncClient, world: World) -> dict[str, Any]:
+    """A new SBU's triple needs a product no live SBU sells yet."""
+    plan = world.params["plan_id"]
+    body = world.bodies[("POST", "/v1/plans/{plan_id}/products")]
+    made = await client.post(f"/v1/plans/{plan}/products", json=body(), headers=world.tenant.auth())
+    assert made.status_code == 201, made.text
+    return {"product_id": made.json()["id"]}
+
+
+async def ready_plan(client: httpx.AsyncClient, world: World) -> dict[str, Any]:
+    """Activation needs the SWOT quadrants the world's draft leaves empty."""
+    plan = world.params["plan_id"]
+    for quadrant in ("weakness", "opportunity", "threat"):
+        item = {"quadrant": quadrant, "description": f"a {quadrant}", "weight": "0.5"}
+        made = await client.post(f"/v1/plans/{plan}/swot-items", json=item, headers=world.tenant.auth())
+        assert made.status_code == 201, made.text
+    return {}
+
+
+async def live_sbu(client: httpx.AsyncClient, world: World) -> dict[str, Any]:
+    """Retiring needs a live SBU (deriving retired the world's)."""
+    body = {**world.bodies[("POST", "/v1/plans/{plan_id}/sbus")], **await fresh_product(client, world)}
+    made = await client.post(f"/v1/plans/{world.params['plan_id']}/sbus", json=body, headers=world.tenant.auth())
+    assert made.status_code == 201, made.text
+    return {"sbu_id": made.json()["id"]}
+
+
+#: what an operation needs beyond the world (a frontend's user would have made it first): path parameters
+PATH_SETUP = {
+    ("POST", "/v1/sbus/{sbu_id}/retire"): live_sbu,
+}
+#: and body fields
+SETUP = {
+    ("POST", "/v1/plans/{plan_id}/sbus"): fresh_product,
+    ("POST", "/v1/plans/{plan_id}/activate"): ready_plan,
+}
+
+
 def with_references(example: Any, valid: Any) -> Any:
     """The example, with the world's objects where it names one (the ids of its plan's customer, channel …)."""
     if isinstance(example, dict) and isinstance(valid, dict):
         return {
-            k: (valid[k] if k in REFERENCES and k in valid else with_references(v, valid.get(k)))
+            k: (valid[k] if k in REFERENCES | DEPLOYMENT and k in valid else with_references(v, valid.get(k)))
             for k, v in example.items()
         }
     if isinstance(example, list) and isinstance(valid, list) and valid:
@@ -223,7 +265,8 @@ async def post_examples(client: httpx.AsyncClient, doc: dict[str, Any], world: W
             failures.append(f"{op}: no example")
             continue
         media_type, example = found
-        request = world.request(op)
+        overrides = await PATH_SETUP[op.key](client, world) if op.key in PATH_SETUP else None
+        request = world.request(op, overrides)
         request.pop("json", None)
         request.pop("content", None)
         headers = {**request.pop("headers"), **world.tenant.auth()}
@@ -234,6 +277,8 @@ async def post_examples(client: httpx.AsyncClient, doc: dict[str, Any], world: W
         if media_type == "application/json":
             valid = world.bodies.get(op.key)
             body = with_references(copy.deepcopy(example), valid() if callable(valid) else valid)
+            if op.key in SETUP:
+                body.update(await SETUP[op.key](client, world))
             content = json.dumps(body).encode()
         else:
             content = example.encode()

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints, model_validator
 
 from shared.money import MoneyOut
-from shared.schemas import DecimalStr, DecimalText, IsoDate, LongText, Money, Name, Out, Schema, ShortText
+from shared.schemas import DecimalStr, DecimalText, IsoDate, LongText, Money, Name, Out, Schema, ShortText, examples
 
 Layer = Literal["strategic", "tactical", "combat"]
 InnovationStatus = Literal["proposed", "running", "adopted", "dropped"]
@@ -28,6 +28,16 @@ class InnovationIn(Schema):
     """An innovation task (the last 1 of 13N1) at the strategic, tactical or combat layer, with its hypothesis and
     budget."""
 
+    model_config = examples(
+        {
+            "title": "Livestream demos",
+            "layer": "tactical",
+            "hypothesis": "Weekly live swing demos lift conversion by 20 %; measured on TikTok Shop orders.",
+            "budget": {"amount": "5000.00", "currency": "USD"},
+            "status": "proposed",
+        }
+    )
+
     title: Name
     """The innovation's name, e.g. `Livestream bundles`."""
     layer: Layer
@@ -42,6 +52,8 @@ class InnovationIn(Schema):
 
 class InnovationPatch(Schema):
     """Changes to an innovation task; fields left out stay as they are."""
+
+    model_config = examples({"status": "running"})
 
     title: Name | None = None
     """A new name. Leave it out to keep the current value."""
@@ -79,6 +91,16 @@ class InnovationOut(Out):
 class ReviewIn(Schema):
     """A PDCA or DR review of the plan: the phase, what was found and what will be done."""
 
+    model_config = examples(
+        {
+            "loop": "pdca",
+            "phase": "check",
+            "subject_ref": "Q1 pricing",
+            "findings": "Conversion fell 15 % after the price rise.",
+            "actions": "Test 379 against 399 in March.",
+        }
+    )
+
     loop: Loop
     """`pdca` (plan, do, check, act) or `dr` (do, review)."""
     phase: Phase = Field(description="pdca: plan, do, check, act; dr: do, review")
@@ -98,6 +120,8 @@ class ReviewIn(Schema):
 
 class ReviewPatch(Schema):
     """Changes to a review; fields left out stay as they are."""
+
+    model_config = examples({"actions": "Test 379 against 399 in March; decide by April 5."})
 
     subject_ref: ShortText | None = Field(None, max_length=200)
     """What is reviewed. Leave it out to keep the current value."""
@@ -131,6 +155,16 @@ class ReviewOut(Out):
 class SnapshotIn(Schema):
     """The company's and its customers' status at a date: customer count, repurchase and member activity rates."""
 
+    model_config = examples(
+        {
+            "as_of": "2027-03-31",
+            "customer_count": 1840,
+            "repurchase_rate": "0.22",
+            "member_activity_rate": "0.35",
+            "notes": "From the CRM export of March 31.",
+        }
+    )
+
     as_of: IsoDate = Field(ge=date(2000, 1, 1), le=date(2100, 12, 31))
     """The day the figures describe (YYYY-MM-DD)."""
     customer_count: CustomerCount
@@ -145,6 +179,8 @@ class SnapshotIn(Schema):
 
 class SnapshotPatch(Schema):
     """Changes to a status snapshot; fields left out stay as they are."""
+
+    model_config = examples({"notes": "From the CRM export of March 31, duplicates removed."})
 
     as_of: IsoDate | None = Field(None, ge=date(2000, 1, 1), le=date(2100, 12, 31))
     """A new day. Leave it out to keep the current value."""
@@ -203,6 +239,17 @@ Benefits = Annotated[list[Annotated[str, StringConstraints(min_length=1, max_len
 class TierIn(Schema):
     """A membership tier with its thresholds and benefits."""
 
+    model_config = examples(
+        {
+            "name": "Gold",
+            "level": 2,
+            "min_orders": 3,
+            "min_spend": {"amount": "1000.00", "currency": "USD"},
+            "benefits": ["free shipping", "early access"],
+            "window_days": 365,
+        }
+    )
+
     name: Name
     """The tier's name, e.g. `Gold`."""
     level: Annotated[int, Field(ge=1, le=20)]
@@ -218,6 +265,8 @@ class TierIn(Schema):
 
 class TierPatch(Schema):
     """Changes to a membership tier; fields left out stay as they are."""
+
+    model_config = examples({"benefits": ["free shipping", "early access", "birthday gift"]})
 
     name: Name | None = None
     """A new name. Leave it out to keep the current value."""
@@ -263,6 +312,15 @@ ServiceRole = Literal["core", "auxiliary"]
 class ServiceChannelIn(Schema):
     """A way the seller talks to its customers (site message, email, WhatsApp ...), core or auxiliary."""
 
+    model_config = examples(
+        {
+            "kind": "email",
+            "role": "core",
+            "name": "support@example.com",
+            "notes": "Answered within 24 h, English and Spanish.",
+        }
+    )
+
     kind: ServiceKind
     """How customers are served: `site_message`, `email`, `whatsapp`, `wangwang`, `live_chat`, `phone`, `sms`,
     `social` or `other`."""
@@ -276,6 +334,8 @@ class ServiceChannelIn(Schema):
 
 class ServiceChannelPatch(Schema):
     """Changes to a service channel; fields left out stay as they are."""
+
+    model_config = examples({"notes": "Answered within 12 h, English and Spanish."})
 
     kind: ServiceKind | None = None
     """A new kind. Leave it out to keep the current value."""

@@ -5,13 +5,15 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from shared.schemas import Name, Out, Schema
+from shared.schemas import Name, Out, Schema, examples
 
 Role = Literal["admin", "executive", "supervisor", "specialist", "analyst", "integration"]
 
 
 class OrgCreate(Schema):
     """A new organisation (needs the deployment's bootstrap token)."""
+
+    model_config = examples({"name": "Company A"})
 
     name: Name
     """The organisation's display name, e.g. the company's trading name (1–200 characters)."""
@@ -40,6 +42,8 @@ class OrgCreated(Out):
 
 class ApiKeyCreate(Schema):
     """A new API key for a person or a script, with the role it acts in."""
+
+    model_config = examples({"name": "ERP sync", "role": "integration"})
 
     name: Name
     """What the key is for or who holds it, e.g. `ERP sync` or `Li Wei (analyst)`."""
@@ -75,6 +79,8 @@ class ApiKeyCreated(ApiKeyOut):
 
 class TokenRequest(Schema):
     """An API key to exchange for a short-lived access token."""
+
+    model_config = examples({"api_key": "xbm_3q2Xv9cK7tYwE1pLm4N8rB6sD0fH5jUa"})
 
     api_key: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     """An API key (`xbm_…`) from `POST /v1/orgs` or `POST /v1/api-keys`."""

@@ -19,6 +19,7 @@ from shared.schemas import (
     Out,
     Schema,
     ShortText,
+    examples,
 )
 
 PlanStatus = Literal["draft", "active", "archived"]
@@ -73,6 +74,20 @@ def _check_rates(rates: list[FxRate] | None, base: str | None) -> None:
 class PlanCreate(Schema):
     """A new marketing plan for a period, in a base currency, for export or import trade."""
 
+    model_config = examples(
+        {
+            "name": "2027 North America export",
+            "period_start": "2027-01-01",
+            "period_end": "2027-12-31",
+            "base_currency": "USD",
+            "trade_direction": "export",
+            "description": "Grow home golf simulators on Amazon US and our own site.",
+            "budget": {"amount": "250000.00", "currency": "USD"},
+            "min_repurchase_rate": "0.25",
+            "fx_rates": [{"currency": "CNY", "rate": "0.1387", "as_of": "2026-12-15", "source": "PBOC central parity"}],
+        }
+    )
+
     name: Name
     """The plan's name, e.g. `2027 North America export` (1–200 characters)."""
     period_start: PlanDate
@@ -107,6 +122,13 @@ class PlanCreate(Schema):
 class PlanPatch(Schema):
     """Fields left out stay as they are; those every plan has cannot be set to null (422)."""
 
+    model_config = examples(
+        {
+            "description": "Grow home golf simulators on Amazon US, TikTok Shop and our own site.",
+            "budget": {"amount": "280000.00", "currency": "USD"},
+        }
+    )
+
     name: Omittable[Name] = None
     """A new name. Leave it out to keep the current value."""
     period_start: Omittable[PlanDate] = None
@@ -140,6 +162,8 @@ class PlanPatch(Schema):
 
 class ActivateIn(Schema):
     """Optionally, the date until which the strategic layer stays locked once the plan is active."""
+
+    model_config = examples({"strategy_locked_until": "2027-06-30"})
 
     strategy_locked_until: PlanDate | None = Field(None, description="default: the period end")
 

@@ -7,7 +7,7 @@ from pydantic import Field, StringConstraints
 
 from services.plans.customer_status.schemas import CustomerStatusOut
 from shared.money import MoneyOut
-from shared.schemas import NOT_BLANK, Amount, DecimalStr, Money, Name, Out, Schema, Trimmed
+from shared.schemas import NOT_BLANK, Amount, DecimalStr, Money, Name, Out, Schema, Trimmed, examples
 
 Demand = Literal["strong", "weak", "pseudo"]
 SbuStatus = Literal["draft", "active", "retired"]
@@ -18,6 +18,19 @@ Reason = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=
 
 class SbuIn(Schema):
     """A new SBU: one customer x channel x product of this plan, the need it serves, its budget and revenue target."""
+
+    model_config = examples(
+        {
+            "customer_id": "7d0e2b64-1f7a-4c1e-9b3d-2a5c8e9f0a11",
+            "channel_id": "5b8f3c21-9e4d-4a7b-8c6e-1d2f3a4b5c6d",
+            "product_id": "9a7b6c5d-4e3f-4a1b-8c9d-0e1f2a3b4c5d",
+            "need": "practise in winter",
+            "demand": "strong",
+            "budget": {"amount": "40000.00", "currency": "USD"},
+            "revenue_target": {"amount": "240000.00", "currency": "USD"},
+            "owner": "Li Wei",
+        }
+    )
 
     customer_id: Id
     """The plan's customer the SBU serves."""
@@ -41,6 +54,8 @@ class SbuPatch(Schema):
     """Changes to an SBU's need, demand, budget, revenue target or owner. Its customer, channel and product never
     change: derive a new SBU instead."""
 
+    model_config = examples({"budget": {"amount": "45000.00", "currency": "USD"}, "owner": "Zhang Min"})
+
     need: Need | None = None
     """A new need. Leave it out to keep the current value."""
     demand: Demand | None = None
@@ -58,6 +73,10 @@ class SbuPatch(Schema):
 
 class SbuDerive(Schema):
     """A new business model from an old one: at least one of customer, channel, product changes."""
+
+    model_config = examples(
+        {"product_id": "2c4e6a8b-0d1f-4a3c-9e5b-7d9f1b3d5f7a", "reason": "the Pro 3 replaces the Pro 2"}
+    )
 
     customer_id: Id | None = None
     """The new SBU's customer; the old one's when left out."""
@@ -81,6 +100,8 @@ class SbuDerive(Schema):
 
 class SbuRetire(Schema):
     """Why the SBU is retired."""
+
+    model_config = examples({"reason": "channel closed"})
 
     reason: Reason
     """Why the SBU ends, e.g. `channel closed`; kept on it."""

@@ -17,6 +17,7 @@ from shared.schemas import (
     Schema,
     ShortText,
     Trimmed,
+    examples,
 )
 
 Quadrant = Literal["strength", "weakness", "opportunity", "threat"]
@@ -51,6 +52,15 @@ class FactorIn(Schema):
     """An environment factor of the strategic layer: macro (society, economy, technology, policy) or micro (market,
     competitors, suppliers), with its impact from -5 to 5."""
 
+    model_config = examples(
+        {
+            "scope": "macro",
+            "category": "policy",
+            "description": "US de minimis threshold for parcels under review",
+            "impact": -3,
+        }
+    )
+
     scope: Literal["macro", "micro"]
     """`macro` (society, economy, technology, policy) or `micro` (market, competitors, suppliers)."""
     category: Category
@@ -66,6 +76,8 @@ class FactorIn(Schema):
 
 class FactorPatch(Schema):
     """Changes to an environment factor; fields left out stay as they are."""
+
+    model_config = examples({"impact": -4, "override_reason": "Q2 review: the threshold was lowered"})
 
     scope: Literal["macro", "micro"] | None = None
     """`macro` or `micro`. Leave it out to keep the current value."""
@@ -103,6 +115,10 @@ class SwotItemIn(Schema):
     """One item of the SWOT matrix: its quadrant, what it says, its weight (0-1) and optionally the environment factor
     it comes from."""
 
+    model_config = examples(
+        {"quadrant": "strength", "description": "In-house QC lab cuts returns to 2 %", "weight": "0.7"}
+    )
+
     quadrant: Quadrant
     """`strength` or `weakness` (internal), `opportunity` or `threat` (external)."""
     description: Description
@@ -118,6 +134,8 @@ class SwotItemIn(Schema):
 
 class SwotItemPatch(Schema):
     """Changes to a SWOT item; fields left out stay as they are."""
+
+    model_config = examples({"weight": "0.8"})
 
     quadrant: Quadrant | None = None
     """A new quadrant. Leave it out to keep the current value."""
@@ -201,6 +219,18 @@ Countries = Annotated[list[CountryCode], Field(max_length=250)]
 class SegmentIn(Schema):
     """A market segment: the countries it covers, its size, growth, attractiveness and fit (0-10)."""
 
+    model_config = examples(
+        {
+            "name": "US home golfers",
+            "countries": ["US"],
+            "description": "Golfers aged 35–55 with a garage or spare room.",
+            "size_estimate": 2400000,
+            "growth_rate": "0.06",
+            "attractiveness": 8,
+            "fit": 7,
+        }
+    )
+
     name: Name
     """The segment's name, e.g. `US home golfers`."""
     countries: Countries = Field(min_length=1)
@@ -222,6 +252,8 @@ class SegmentIn(Schema):
 
 class SegmentPatch(Schema):
     """Changes to a segment; fields left out stay as they are."""
+
+    model_config = examples({"growth_rate": "0.08", "fit": 8})
 
     name: Name | None = None
     """A new name. Leave it out to keep the current value."""
@@ -272,6 +304,8 @@ class SegmentOut(Out):
 class TargetingIn(Schema):
     """The segments the plan targets (replaces the previous choice)."""
 
+    model_config = examples({"segment_ids": ["3f1c9a52-8a3e-4d2b-9a51-0c2f3b4d5e6f"]})
+
     segment_ids: Annotated[list[Id], Field(max_length=100)]
     """The segments the plan targets (ids of its own segments; at most 100); replaces the previous choice."""
     override_reason: OverrideReason = None
@@ -291,6 +325,17 @@ class TargetingOut(Out):
 class PositioningIn(Schema):
     """The brand positioning: the targeted segment it speaks to, the statement, the frame of reference, points of
     difference and reasons to believe."""
+
+    model_config = examples(
+        {
+            "target_segment_id": "3f1c9a52-8a3e-4d2b-9a51-0c2f3b4d5e6f",
+            "statement": "For home golfers who cannot reach a range in winter, our simulator is the only one that fits "
+            "a 2.5 m ceiling.",
+            "frame_of_reference": "premium indoor golf simulators",
+            "points_of_difference": ["fits a 2.5 m ceiling", "ball-flight accuracy within 1 m"],
+            "reasons_to_believe": ["tested by 40 PGA coaches"],
+        }
+    )
 
     target_segment_id: Id
     """The targeted segment this positioning speaks to."""

@@ -6,7 +6,19 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints
 
 from shared.money import MoneyOut
-from shared.schemas import NOT_BLANK, Code, CountryCode, LongText, Money, Name, Out, Schema, ShortText, Trimmed
+from shared.schemas import (
+    NOT_BLANK,
+    Code,
+    CountryCode,
+    LongText,
+    Money,
+    Name,
+    Out,
+    Schema,
+    ShortText,
+    Trimmed,
+    examples,
+)
 
 Demand = Literal["strong", "weak", "pseudo"]
 Id = Annotated[str, StringConstraints(min_length=1, max_length=36)]
@@ -49,6 +61,17 @@ class CustomerIn(Schema):
     """A customer group of the plan (the "people" of the tactical layer) and the needs it has, each judged strong, weak
     or pseudo."""
 
+    model_config = examples(
+        {
+            "name": "Home golfers 35–55",
+            "segment_id": "3f1c9a52-8a3e-4d2b-9a51-0c2f3b4d5e6f",
+            "description": "Own a house, play twice a month in season.",
+            "needs": [
+                {"statement": "practise in winter", "demand": "strong", "evidence": "search volume triples Nov–Feb"}
+            ],
+        }
+    )
+
     name: Name
     """The customer group's name, e.g. `Home golfers 35–55`."""
     segment_id: Id | None = None
@@ -61,6 +84,8 @@ class CustomerIn(Schema):
 
 class CustomerPatch(Schema):
     """Changes to a customer group; fields left out stay as they are."""
+
+    model_config = examples({"description": "Own a house, play twice a month in season, buy online."})
 
     name: Name | None = None
     """A new name. Leave it out to keep the current value."""
@@ -99,6 +124,10 @@ Countries = Annotated[list[CountryCode], Field(max_length=250)]
 class ChannelIn(Schema):
     """A channel the plan sells through (the "field" of the tactical layer): a platform store or an independent site."""
 
+    model_config = examples(
+        {"name": "Amazon US", "platform": "amazon", "mode": "platform", "business_model": "B2C", "countries": ["US"]}
+    )
+
     name: Name
     """The channel's name, e.g. `Amazon US`."""
     platform: Platform
@@ -113,6 +142,8 @@ class ChannelIn(Schema):
 
 class ChannelPatch(Schema):
     """Changes to a channel; fields left out stay as they are."""
+
+    model_config = examples({"countries": ["US", "CA"]})
 
     name: Name | None = None
     """A new name. Leave it out to keep the current value."""
@@ -152,6 +183,18 @@ class ProductIn(Schema):
     price is the everyday case of a Chinese exporter); figures that compare them convert with the plan's
     ``fx_rates`` and name the rate used."""
 
+    model_config = examples(
+        {
+            "sku": "GS-PRO-2",
+            "name": "Golf simulator Pro 2",
+            "hs_code": "950639",
+            "unit_cost": {"amount": "180.00", "currency": "USD"},
+            "price": {"amount": "399.00", "currency": "USD"},
+            "price_ceiling": {"amount": "449.00", "currency": "USD"},
+            "pricing_note": "Below the market leader's 499.",
+        }
+    )
+
     sku: Code
     """The seller's stock-keeping unit, e.g. `GS-PRO-2`; the same code as the item record's `item_no` in compliance."""
     name: Name
@@ -170,6 +213,8 @@ class ProductIn(Schema):
 
 class ProductPatch(Schema):
     """Changes to a product; fields left out stay as they are."""
+
+    model_config = examples({"price": {"amount": "379.00", "currency": "USD"}, "pricing_note": "Black Friday price"})
 
     sku: Code | None = None
     """A new SKU. Leave it out to keep the current value."""
