@@ -11,7 +11,7 @@ from pydantic_core import SchemaValidator, core_schema
 
 from services.campaigns.money import MoneyOut
 from services.campaigns.schema_types import EARLIEST, LATEST, Day, Uuid
-from shared.schemas import ISO_DATE, AsDecimalString, CurrencyCode, DecimalText, Name, Out, Schema
+from shared.schemas import ISO_DATE, AsDecimalString, CurrencyCode, DecimalText, Name, Out, Schema, examples
 from shared.schemas import Money as MoneyIn
 
 KindRef = Annotated[str, StringConstraints(min_length=1, max_length=64)]
@@ -27,6 +27,20 @@ def _check_dates(starts_on: date | None, ends_on: date | None) -> None:
 
 class CampaignIn(Schema):
     """A new campaign on a live SBU: its kind, budget, dates and kind-specific settings."""
+
+    model_config = examples(
+        {
+            "sbu_id": "401b67ab-145f-4f9d-b083-afa349941822",
+            "kind": "sem",
+            "name": "Black Friday SEM",
+            "budget": {"amount": "3000.00", "currency": "USD"},
+            "starts_on": "2026-11-20",
+            "ends_on": "2026-11-30",
+            "event_node_id": "6e0b8d3f-2a4c-4f1e-9d7b-5c3a1e9f7b2d",
+            "utm_campaign": "bf26-sem",
+            "settings": {"keywords": [{"text": "golf simulator", "match_type": "exact"}], "daily_budget": "300.00"},
+        }
+    )
 
     sbu_id: Uuid
     """The live SBU (in plans) the campaign works for; 422 when it is not live in your organisation."""
@@ -56,6 +70,8 @@ class CampaignIn(Schema):
 
 class CampaignPatch(Schema):
     """Status moves through ``/transitions``; the SBU and kind of a campaign never change."""
+
+    model_config = examples({"name": "Black Friday SEM (extended)", "ends_on": "2026-12-02"})
 
     name: Name | None = None
     """A new name. Leave it out to keep the current value."""
@@ -128,6 +144,8 @@ def campaign_out(c) -> CampaignOut:  # type: ignore[no-untyped-def]
 class TransitionIn(Schema):
     """The status the campaign should move to."""
 
+    model_config = examples({"to": "running"})
+
     to: Status
     """The status to move to: draft → scheduled → running → paused/completed/cancelled (an illegal move is 409)."""
 
@@ -194,6 +212,21 @@ class MetricRowIn(Schema):
 
 class MetricsIn(Schema):
     """Daily metric rows of the campaign, upserted by date and variant."""
+
+    model_config = examples(
+        {
+            "rows": [
+                {
+                    "date": "2026-09-01",
+                    "impressions": 12000,
+                    "clicks": 480,
+                    "cost": {"amount": "264.00", "currency": "USD"},
+                    "conversions": 19,
+                    "revenue": {"amount": "7581.00", "currency": "USD"},
+                }
+            ]
+        }
+    )
 
     rows: Annotated[list[MetricRowIn], Field(min_length=1, max_length=MAX_METRIC_ROWS)]
     """Daily rows, one per day and variant (1 to the limit per request); upserted."""

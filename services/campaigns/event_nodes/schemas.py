@@ -8,7 +8,7 @@ from pydantic import StringConstraints, model_validator
 
 from services.campaigns.money import MoneyOut
 from services.campaigns.schema_types import Day
-from shared.schemas import NOT_BLANK, DecimalStr, Money, Name, Out, Schema, Trimmed
+from shared.schemas import NOT_BLANK, DecimalStr, Money, Name, Out, Schema, Trimmed, examples
 
 #: as long as the column that keeps it
 Platform = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=NOT_BLANK), Trimmed]
@@ -16,6 +16,16 @@ Platform = Annotated[str, StringConstraints(min_length=1, max_length=100, patter
 
 class EventNodeIn(Schema):
     """A platform event (a shopping festival, a sale) campaigns can be planned around, with its dates and budget."""
+
+    model_config = examples(
+        {
+            "name": "Black Friday 2026",
+            "platform": "amazon",
+            "starts_on": "2026-11-27",
+            "ends_on": "2026-11-30",
+            "budget": {"amount": "20000.00", "currency": "USD"},
+        }
+    )
 
     name: Name
     """The sales event's name, e.g. `Black Friday 2026`."""

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from services.campaigns.campaigns.schemas import VariantKey
-from shared.schemas import DecimalStr, DecimalText, Name, Out, Ratio, Schema
+from shared.schemas import DecimalStr, DecimalText, Name, Out, Ratio, Schema, examples
 
 Metric = Literal["conversion_rate", "ctr", "open_rate"]
 Method = Literal["frequentist", "bayesian", "sequential"]
@@ -33,6 +33,16 @@ class PriorIn(Schema):
 class ExperimentIn(Schema):
     """An A/B experiment on the campaign: the metric, the variants and their weights (the first is the control), and
     the statistical method."""
+
+    model_config = examples(
+        {
+            "name": "Hero image A/B",
+            "metric": "conversion_rate",
+            "variants": [{"key": "a", "weight": 1}, {"key": "b", "weight": 1}],
+            "alpha": "0.05",
+            "method": "sequential",
+        }
+    )
 
     name: Name
     """The experiment's name, e.g. `Hero image A/B`."""

@@ -5,13 +5,22 @@ from typing import Any, Literal
 
 from pydantic import model_validator
 
-from shared.schemas import LongText, Out, Schema
+from shared.schemas import LongText, Out, Schema, examples
 
 PHASES = {"pdca": ("plan", "do", "check", "act"), "dr": ("do", "review")}
 
 
 class ReviewIn(Schema):
     """A PDCA or DR review of the campaign: the phase, what was found and what will be done."""
+
+    model_config = examples(
+        {
+            "loop": "pdca",
+            "phase": "check",
+            "findings": "CTR 4 % but CPA 14 USD, above the 10 USD target.",
+            "actions": "Pause broad-match keywords; test a new landing page.",
+        }
+    )
 
     loop: Literal["pdca", "dr"]
     """`pdca` (plan, do, check, act) or `dr` (do, review)."""
