@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import re
+import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -18,7 +19,7 @@ import httpx
 import pytest
 
 from tests.security.operations import operations, walk_order
-from tests.security.support import BUILDERS, World
+from tests.security.support import BUILDERS, EBP, World, _cop_no, _post_xml, _receipt, documents
 from tests.support import Tenant
 
 pytestmark = pytest.mark.db
@@ -191,8 +192,9 @@ REFERENCES = {
 }  # fmt: skip
 
 
-#: and where the example names something only the deployment knows: the test's own webhook endpoint
-DEPLOYMENT = {"url"}
+#: and where the example names something only the deployment knows: the test's own webhook endpoint, the month
+#: its export lists were declared in
+DEPLOYMENT = {"url", "month"}
 
 
 async def fresh_product(client: httpx.AsyncClient, world: World) -> dict[str, Any]:
@@ -222,8 +224,62 @@ async def live_sbu(client: httpx.AsyncClient, world: World) -> dict[str, Any]:
     return {"sbu_id": made.json()["id"]}
 
 
+SHOPIFY_SECRET = "shpss_example0000000000000000000000"
+
+
+async def shopify_source(client: httpx.AsyncClient, world: World) -> dict[str, Any]:
+    """A webhook needs a source whose secret the test knows, to sign the example as the store would."""
+    body = {**world.bodies[("POST", "/v1/compliance/sources")], "name": "Example store", "secret": SHOPIFY_SECRET}
+    made = await client.post("/v1/compliance/sources", json=body, headers=world.tenant.auth())
+    assert made.status_code == 201, made.text
+    world.params["source_secret"] = SHOPIFY_SECRET
+    return {"source_id": made.json()["id"]}
+
+
+async def declared_order(client: httpx.AsyncClient, world: World) -> dict[str, Any]:
+    """A withdrawal needs an order declared and not yet released: its three documents, matching."""
+    order_no = "EX" + uuid.uuid4().hex[:12].upper()
+    for kind, body in documents(order_no).items():
+        made = await client.post(f"/v1/compliance/{kind}", json=body, headers=world.tenant.auth())
+        assert made.status_code in (200, 201), made.text
+    view = (await client.get(f"/v1/compliance/orders/{EBP}/{order_no}", headers=world.tenant.auth())).json()
+    assert view["state"] == "declared", view["checks"]
+    return {"order_no": order_no, "declaration_id": view["declaration_id"]}
+
+
+async def released_order(client: httpx.AsyncClient, world: World) -> dict[str, Any]:
+    """A return needs an order customs released, with every line still to return."""
+    order = await declared_order(client, world)
+    cop_no = await _cop_no(client, world.tenant, order["declaration_id"])
+    invt_no = "I" + uuid.uuid4().hex[:17].upper()
+    for status in (120, 800):
+        receipt = _receipt("CEB622Message", "InventoryReturn", cop_no, status, invt_no, order["order_no"])
+        await _post_xml(client, world.tenant, receipt)
+    return {"order_no": order["order_no"]}
+
+
+async def incomplete_order(client: httpx.AsyncClient, world: World) -> dict[str, Any]:
+    """Completing needs an incomplete order: a store's order without the buyer's ID number, as a signed Shopify
+    delivery brings one."""
+    from services.compliance.intake.router import SHOPIFY_ORDER
+
+    source = await shopify_source(client, world)
+    content = json.dumps({**SHOPIFY_ORDER, "id": 5821479999, "name": "#1999"}).encode()
+    headers = {**shopify_signed(content, SHOPIFY_SECRET), "Content-Type": "application/json"}
+    delivered = await client.post(f"/v1/compliance/webhooks/{source['source_id']}", content=content, headers=headers)
+    assert delivered.status_code in (200, 201), delivered.text
+    held = await client.get("/v1/compliance/orders", params={"state": "incomplete"}, headers=world.tenant.auth())
+    assert held.status_code == 200 and held.json()["items"], held.text
+    order = held.json()["items"][-1]
+    return {"ebp_code": order["ebp_code"], "order_no": order["order_no"]}
+
+
 #: what an operation needs beyond the world (a frontend's user would have made it first): path parameters
 PATH_SETUP = {
+    ("PATCH", "/v1/compliance/orders/{ebp_code}/{order_no}"): incomplete_order,
+    ("POST", "/v1/compliance/orders/{ebp_code}/{order_no}/returns"): released_order,
+    ("POST", "/v1/compliance/orders/{ebp_code}/{order_no}/cancellation"): declared_order,
+    ("POST", "/v1/compliance/webhooks/{source_id}"): shopify_source,
     ("POST", "/v1/sbus/{sbu_id}/retire"): live_sbu,
 }
 #: and body fields

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from shared.schemas import DecimalStr, Out, Schema
+from shared.schemas import DecimalStr, Out, Schema, examples
 
 Stage = Literal["new", "active", "at_risk", "lapsed"]
 
@@ -71,6 +71,8 @@ class SummaryOut(Out):
 class LifecycleIn(Schema):
     """The organisation's lifecycle windows in days since a customer's last order: new (first order within
     `new_days`), active (within `active_days`), at risk (up to `at_risk_days`), lapsed (beyond)."""
+
+    model_config = examples({"new_days": 30, "active_days": 90, "at_risk_days": 180})
 
     new_days: int = Field(30, ge=1, le=3650)
     """A customer is `new` while their first order is at most this many days old (default 30)."""

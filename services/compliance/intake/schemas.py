@@ -19,7 +19,7 @@ from services.compliance.orders.documents import (
     Text,
     Text60,
 )
-from shared.schemas import NonNegativeAmount, Schema
+from shared.schemas import NonNegativeAmount, Schema, examples
 
 
 class BuyerPatch(Schema):
@@ -51,6 +51,8 @@ class ConsigneePatch(Schema):
 class OrderPatch(Schema):
     """The fields an incomplete order still needs (``missing`` in the order view); those given replace what the
     platform sent, nested objects field by field. Once nothing is missing, matching runs."""
+
+    model_config = examples({"buyer": {"id_number": "110101199001010042"}})
 
     buyer: BuyerPatch | None = None
     """The buyer's fields to complete or correct."""

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-from shared.schemas import DecimalStr, DecimalText, Out, Schema
+from shared.schemas import DecimalStr, DecimalText, Out, Schema, examples
 
 ItemNo = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
 Rate = Annotated[Decimal, Field(ge=0, lt=1, max_digits=6, decimal_places=4), DecimalText()]
@@ -14,6 +14,22 @@ Rate = Annotated[Decimal, Field(ge=0, lt=1, max_digits=6, decimal_places=4), Dec
 
 class ItemRecordIn(Schema):
     """The customs record of one SKU: name and model, HS code, units and tax rates."""
+
+    model_config = examples(
+        {
+            "gname": "Wool scarf",
+            "gmodel": "100% wool, 180x30cm, brand XBM",
+            "hs_code": "6214200000",
+            "unit": "011",
+            "unit1": "011",
+            "qty1_per_unit": "1",
+            "origin_country": "303",
+            "vat_rate": "0.13",
+            "consumption_tax_rate": "0",
+            "duty_rate": "0",
+            "bar_code": "6901234567892",
+        }
+    )
 
     gname: Annotated[str, StringConstraints(min_length=1, max_length=250)]
     """The goods' name as declared, e.g. `羊毛围巾` / `Wool scarf`."""

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, model_validator
 
 from services.compliance.customs.codes import countries, currencies
-from shared.schemas import NOT_BLANK, DecimalText, IsoDateTime, NonNegativeAmount, Schema, Trimmed
+from shared.schemas import NOT_BLANK, DecimalText, IsoDateTime, NonNegativeAmount, Schema, Trimmed, examples
 
 #: the characters of a key (order, payment, waybill numbers and codes)
 KEY = r"^[A-Za-z0-9_.\-]+$"
@@ -129,6 +129,49 @@ class NotGoods(Schema):
 class OrderDoc(Schema):
     """A canonical order document, as a platform would send it."""
 
+    model_config = examples(
+        {
+            "order_no": "XBM2026090100123",
+            "ebp_code": "1105910159",
+            "ebp_name": "XBM Shop",
+            "ebc_code": "1105910159",
+            "ebc_name": "XBM Seller Ltd",
+            "trade_direction": "import",
+            "goods_value": "200.00",
+            "freight": "20.00",
+            "discount": "0",
+            "tax_total": "20.02",
+            "actual_paid": "240.02",
+            "currency": "CNY",
+            "buyer": {
+                "reg_no": "u1024",
+                "name": "Jiao Hongyu",
+                "id_type": "1",
+                "id_number": "110101199001010042",
+                "telephone": "13522652231",
+            },
+            "consignee": {
+                "name": "Jiao Hongyu",
+                "telephone": "13522652231",
+                "address": "Beijing Haidian 1 Zhongguancun Street",
+            },
+            "items": [
+                {
+                    "gnum": 1,
+                    "item_no": "SCARF-1",
+                    "name": "Wool scarf",
+                    "qty": "2",
+                    "unit": "011",
+                    "price": "100.00",
+                    "total": "200.00",
+                }
+            ],
+            "pay_code": "PAY0000001",
+            "pay_transaction_id": "T2026090100123",
+            "utm_campaign": "bf26-sem",
+        }
+    )
+
     order_no: Key60
     """The platform's order number."""
     ebp_code: Key18
@@ -212,6 +255,24 @@ class Payer(Schema):
 class PaymentDoc(Schema):
     """A canonical payment document, as a payment institution would send it."""
 
+    model_config = examples(
+        {
+            "pay_code": "PAY0000001",
+            "pay_transaction_id": "T2026090100123",
+            "order_no": "XBM2026090100123",
+            "ebp_code": "1105910159",
+            "payer": {
+                "name": "Jiao Hongyu",
+                "id_type": "1",
+                "id_number": "110101199001010042",
+                "telephone": "13522652231",
+            },
+            "amount_paid": "240.02",
+            "currency": "CNY",
+            "paid_at": "2026-09-01T08:00:00+08:00",
+        }
+    )
+
     pay_code: Key18
     """The payment institution's customs code."""
     pay_transaction_id: Key60
@@ -232,6 +293,24 @@ class PaymentDoc(Schema):
 
 class WaybillDoc(Schema):
     """A canonical waybill document, as a logistics company would send it."""
+
+    model_config = examples(
+        {
+            "logistics_code": "LOG0000001",
+            "logistics_name": "XBM Express",
+            "logistics_no": "LX2026090100123",
+            "order_no": "XBM2026090100123",
+            "ebp_code": "1105910159",
+            "freight": "20.00",
+            "insured_fee": "0",
+            "weight_kg": "0.4",
+            "consignee": {
+                "name": "Jiao Hongyu",
+                "telephone": "13522652231",
+                "address": "Beijing Haidian 1 Zhongguancun Street",
+            },
+        }
+    )
 
     logistics_code: Key18
     """The logistics company's customs code."""

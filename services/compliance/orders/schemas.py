@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StringConstraints
 
 from services.compliance.orders.documents import KEY, Key18, Quantity
-from shared.schemas import NOT_BLANK, DecimalStr, Out, Schema, Trimmed
+from shared.schemas import NOT_BLANK, DecimalStr, Out, Schema, Trimmed, examples
 
 
 class CheckOut(Out):
@@ -138,6 +138,8 @@ class ReturnLine(Schema):
 
 
 class ReturnIn(Schema):
+    model_config = examples({"reason": "wrong size", "lines": [{"gnum": 1, "qty": "1"}]})
+
     reason: Annotated[str, StringConstraints(max_length=500)] | None = None
     """Why the buyer returns the goods."""
     lines: list[ReturnLine] | None = Field(None, min_length=1, max_length=99, description="all lines when absent")
@@ -169,12 +171,16 @@ class ReturnOut(Out):
 class CancellationIn(Schema):
     """Why the seller cancels the order; after its declaration this is the withdrawal's reason to customs."""
 
+    model_config = examples({"reason": "the buyer cancelled before shipment"})
+
     reason: Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=NOT_BLANK), Trimmed]
     """Why the order is withdrawn; sent to customs."""
 
 
 class SummaryIn(Schema):
     """The month whose statisticsFlag B export inventories are summarised for customs (CEB701)."""
+
+    model_config = examples({"month": "2026-11"})
 
     month: Annotated[str, StringConstraints(pattern=r"^20[0-9]{2}-(0[1-9]|1[0-2])$")] = Field(
         description="YYYY-MM, in China time"
@@ -201,6 +207,16 @@ class SummaryOut(Out):
 class MasterBillIn(Schema):
     """The master bill and voyage several export lists left on (declared with CEB607 when the lists did not
     name them)."""
+
+    model_config = examples(
+        {
+            "logistics_code": "LOG0000001",
+            "bill_no": "999-87654321",
+            "traf_name": "CA983",
+            "voyage_no": "CA983",
+            "declaration_ids": ["8c2d4e6f-1a3b-4c5d-9e7f-0a1b2c3d4e5f"],
+        }
+    )
 
     logistics_code: Key18
     """The logistics company's customs code."""

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints, model_validator
 
 from services.compliance.customs.declarations import Parties
-from shared.schemas import NOT_BLANK, Name, Out, Schema, Trimmed
+from shared.schemas import NOT_BLANK, Name, Out, Schema, Trimmed, examples
 
 _CODE = r"^[A-Za-z0-9_.\-]+$"
 CustomsCode = Annotated[str, StringConstraints(min_length=1, max_length=18, pattern=_CODE)]
@@ -16,6 +16,22 @@ Text100 = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern
 
 class CustomsProfileIn(Schema):
     """The seller's customs registrations, used in every declaration."""
+
+    model_config = examples(
+        {
+            "ebc_code": "1105910159",
+            "ebc_name": "XBM Seller Ltd",
+            "agent_code": "1105980159",
+            "agent_name": "XBM Customs Broker",
+            "assure_code": "ASSURE0001",
+            "customs_code": "4604",
+            "port_code": "4604",
+            "trade_mode": "9610",
+            "cop_code": "1105910159",
+            "cop_name": "XBM Seller Ltd",
+            "dxp_id": "DXPENT0000000001",
+        }
+    )
 
     ebc_code: CustomsCode
     """The e-commerce company's (the seller's) customs registration code."""
@@ -74,6 +90,16 @@ InstitutionStatus = Literal["active", "suspended", "revoked"]
 class PaymentInstitutionIn(Schema):
     """A payment institution the seller's orders are paid through, with its licence and scopes."""
 
+    model_config = examples(
+        {
+            "pay_code": "PAY0000002",
+            "name": "XBM Pay",
+            "licence_no": "Z2000000000001",
+            "scopes": ["internet_payment"],
+            "status": "active",
+        }
+    )
+
     pay_code: CustomsCode
     """The payment institution's customs code; payments and orders name it."""
     name: Name
@@ -88,6 +114,8 @@ class PaymentInstitutionIn(Schema):
 
 class PaymentInstitutionPatch(Schema):
     """Changes to a payment institution; fields left out stay as they are."""
+
+    model_config = examples({"name": "XBM Pay Ltd", "scopes": ["internet_payment", "bank_card_acquiring"]})
 
     name: Name | None = None
     """A new name. Leave it out to keep the current value."""
@@ -133,6 +161,17 @@ class SourceIn(Schema):
     """A sender of documents (platform, payment institution or logistics company) and the signing scheme of its
     webhooks."""
 
+    model_config = examples(
+        {
+            "name": "Shopify US store",
+            "kind": "shopify",
+            "role": "platform",
+            "ebp_code": "1105910159",
+            "ebp_name": "XBM Shop",
+            "ebc_code": "1105910159",
+        }
+    )
+
     name: Name
     """The source's name, e.g. `Shopify US store`."""
     kind: SourceKind
@@ -158,6 +197,8 @@ class SourceIn(Schema):
 
 
 class SecretIn(Schema):
+    model_config = examples({"secret": "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"})
+
     secret: Secret | None = Field(None, description=SECRET_HELP)
 
 
