@@ -150,7 +150,8 @@ PROBLEM_FIELD_ERROR_SCHEMA: dict[str, Any] = {
 PROBLEM_CONTENT = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
 #: what each error status means on any operation that can answer it
 ERROR_DESCRIPTIONS: dict[int, str] = {
-    400: "The request could not be read",
+    400: "The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed "
+    "Idempotency-Key",
     401: "Missing, invalid or expired token: exchange the API key again",
     403: "The caller's role may not do this",
     404: "No such object in the caller's organisation",
@@ -167,7 +168,8 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
 def possible_errors(method: str, path: str, dependant: Dependant, operation: dict[str, Any]) -> set[int]:
     """The error statuses an operation can answer, from what it takes and what its dependencies check: a token
     (401, and 503 when the issuer's keys cannot be fetched), a role (403), the database (503), an object in the
-    path (404), any input (422), a body (413). Statuses a route declares itself are added to these."""
+    path (404), any input (422), a body (400 when it cannot be parsed, 413). Statuses a route declares itself are
+    added to these."""
     statuses: set[int] = set()
     if checks_token(dependant):
         statuses |= {401, 503}
@@ -177,8 +179,10 @@ def possible_errors(method: str, path: str, dependant: Dependant, operation: dic
         statuses.add(503)
     if "{" in path:
         statuses |= {404, 422}
+    if "{" in path or any(p.get("in") == "query" for p in operation.get("parameters", [])):
+        statuses.add(400)  # a NUL byte in the URL, refused before anything else reads it
     if "requestBody" in operation:
-        statuses |= {413, 422}
+        statuses |= {400, 413, 422}  # a body that cannot be parsed at all is 400, one that parses but is wrong 422
     if operation.get("parameters"):
         statuses.add(422)
     if method == "get" and not getattr(dependant.call, "ignores_query", False):
@@ -278,7 +282,7 @@ def _annotate(
             if dependant is not None:
                 possible = possible_errors(method, path, dependant, operation)
                 if method == "post" and idempotent_posts:
-                    possible |= {409, 422}  # a key still running; a key reused with another body
+                    possible |= {400, 409, 422}  # a malformed key; a key still running; reused with another body
                 _declare_errors(operation, possible)
             if method in WRITE_METHODS and "412" in operation.get("responses", {}):
                 _add_parameter(operation, IF_MATCH)

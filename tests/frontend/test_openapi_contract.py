@@ -109,22 +109,17 @@ async def test_every_error_response_is_problem_json_and_only_where_it_can_happen
                 PROBLEM
             }:
                 wrong.append(f"{method} {path} {status}: {sorted(content)}")
+        own = _declared_by_route(op)
         takes_input = "requestBody" in op or op.get("parameters") or "{" in path or method == "GET"
         if "413" in errors and "requestBody" not in op:
             wrong.append(f"{method} {path}: 413 without a body")
         if "422" in errors and not takes_input:
             wrong.append(f"{method} {path}: 422 without any input")
-        if (
-            op.get("security") == []
-            and ("403" in errors or "401" in errors)
-            and (method, path)
-            != (
-                "POST",
-                "/v1/compliance/webhooks/{source_id}",  # signed by the source: 401 on a bad signature
-            )
-            and "401" not in _declared_by_route(op)
-        ):
-            wrong.append(f"{method} {path}: public, yet 401/403")
+        if "404" in errors and "{" not in path and "404" not in own:
+            wrong.append(f"{method} {path}: 404 without an object in the path")
+        for status in ("401", "403"):
+            if status in errors and op.get("security") != [{"bearerAuth": []}] and status not in own:
+                wrong.append(f"{method} {path}: {status} without a token to check")
     assert wrong == []
     if service == "plans":
         assert set(doc["paths"]["/v1/auth/jwks"]["get"]["responses"]) == {"200"}
