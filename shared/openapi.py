@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, get_args
 
 from fastapi import FastAPI, Request, routing
 from fastapi.dependencies.models import Dependant
@@ -85,7 +85,8 @@ def checks_role(dependant: Dependant) -> bool:
     return any(not set(ROLES) <= set(getattr(d.call, "roles", ROLES)) for d in _dependants(dependant))
 
 
-_SESSION_PROVIDERS = frozenset(session.__metadata__[0].dependency for session in (DbSession, SingleReadSession))
+#: the dependencies that open a database session (``DbSession``, ``SingleReadSession``)
+_SESSION_PROVIDERS = frozenset(get_args(session)[1].dependency for session in (DbSession, SingleReadSession))
 
 
 def uses_database(dependant: Dependant) -> bool:
