@@ -48,15 +48,16 @@ def _no_nul(value: Any) -> Any:
     return value
 
 
-def _integer_only(annotation: Any) -> bool:
-    """Whether a field takes nothing but an integer (possibly optional, possibly constrained)."""
+def _integer_only(annotation: Any, kind: type = int) -> bool:
+    """Whether a field takes nothing but an integer (or ``kind``: a flag), possibly optional, possibly
+    constrained."""
     origin = get_origin(annotation)
     if origin is Annotated:
-        return _integer_only(get_args(annotation)[0])
+        return _integer_only(get_args(annotation)[0], kind)
     if origin in (Union, UnionType):
         others = [arg for arg in get_args(annotation) if arg is not type(None)]
-        return len(others) == 1 and _integer_only(others[0])
-    return annotation is int
+        return len(others) == 1 and _integer_only(others[0], kind)
+    return annotation is kind
 
 
 class Schema(BaseModel):
@@ -69,11 +70,13 @@ class Schema(BaseModel):
         extra="forbid", str_max_length=20_000, str_strip_whitespace=False, use_attribute_docstrings=True
     )
     _integer_fields: ClassVar[frozenset[str]] = frozenset()
+    _flag_fields: ClassVar[frozenset[str]] = frozenset()
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
         cls._integer_fields = frozenset(name for name, f in cls.model_fields.items() if _integer_only(f.annotation))
+        cls._flag_fields = frozenset(name for name, f in cls.model_fields.items() if _integer_only(f.annotation, bool))
         _narrow_checks(cls)
 
     @field_validator("*", mode="before")
@@ -81,6 +84,9 @@ class Schema(BaseModel):
     def _integers_are_numbers(cls, value: Any, info: ValidationInfo) -> Any:
         if isinstance(value, bool | str) and info.field_name in cls._integer_fields:
             raise ValueError("must be an integer (not text, not true or false)")
+        if info.field_name in cls._flag_fields and not isinstance(value, bool) and value is not None:
+            # pydantic alone would take 0, 1, "yes" or "off" for a flag: the document says boolean
+            raise ValueError("must be true or false")
         return value
 
     @field_validator("*", mode="after")
@@ -117,7 +123,7 @@ def _narrow_checks(cls: type[Schema]) -> None:
     is bound to the fields that matter, and the model's validator is built again."""
     decorators = cls.__pydantic_decorators__.field_validators
     wanted = {
-        "_integers_are_numbers": tuple(sorted(cls._integer_fields)),
+        "_integers_are_numbers": tuple(sorted(cls._integer_fields | cls._flag_fields)),
         "_refuse_nul": tuple(name for name, f in cls.model_fields.items() if _may_hold_text(f.annotation)),
     }
     changed = False
