@@ -32,15 +32,6 @@ from shared.tenant_limits import TenantLimitMiddleware
 
 Hook = Callable[[FastAPI], Awaitable[None]]
 
-PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: {"description": "Bad request (problem+json)"},
-    401: {"description": "Missing, invalid or expired token (problem+json)"},
-    403: {"description": "The caller's role may not do this (problem+json)"},
-    404: {"description": "No such object in the caller's organisation (problem+json)"},
-    413: {"description": "Body too large (problem+json)"},
-    422: {"description": "Validation error (problem+json)"},
-    503: {"description": "The database is busy or a service this one needs is down; retry after Retry-After"},
-}
 #: on every POST when the service honours Idempotency-Key
 IDEMPOTENCY_CONFLICT = {"description": "A request with this Idempotency-Key is still being processed (problem+json)"}
 
@@ -143,7 +134,6 @@ def build_app(
         description=description,
         version="1.0.0",
         lifespan=lifespan,
-        responses=PROBLEM_RESPONSES,
         dependencies=[Depends(refuse_unknown_query)],
         static_url="/docs-assets",
         # operationIds are the endpoint names (``create_plan``): what generated clients call their methods
@@ -162,7 +152,7 @@ def build_app(
     for router in routers:
         app.include_router(router)
     if events is not None:
-        app.include_router(subscriptions_router())
+        app.include_router(subscriptions_router(events.event_types))
         app.include_router(internal_router())
     if idempotency_model is not None:
         app.add_middleware(IdempotencyMiddleware, model=idempotency_model)

@@ -236,6 +236,7 @@ def require(*roles: str) -> Callable[..., Awaitable[Principal]]:
         return principal
 
     dependency.__name__ = "require_" + "_".join(sorted(allowed))
+    dependency.roles = allowed  # type: ignore[attr-defined]  # what the OpenAPI document reads to list 403
     return dependency
 
 

@@ -31,7 +31,10 @@ class MoneyOut(Out):
     """An exact amount of money: a decimal string and its ISO 4217 currency."""
 
     amount: Amount
+    """The amount as a decimal string (never a JSON number): two places at least, four at most, as stored
+    (`"1999.00"`)."""
     currency: str
+    """The ISO 4217 code of the amount's currency."""
 
 
 def money_or_none(amount: Decimal | None, currency: str | None) -> dict[str, Any] | None:

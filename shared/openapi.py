@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, get_args
 
 from fastapi import FastAPI, Request, routing
 from fastapi.dependencies.models import Dependant
 
-from shared.auth import current_principal
+from shared.auth import ROLES, current_principal
 from shared.context import context_of
-from shared.errors import Unprocessable
+from shared.db import DbSession, SingleReadSession
+from shared.errors import PROBLEM_JSON, Unprocessable
 from shared.etag import MAX_IF_MATCH
 
 BEARER = "bearerAuth"
@@ -79,6 +80,138 @@ def checks_token(dependant: Dependant) -> bool:
     return any(d.call is current_principal for d in _dependants(dependant))
 
 
+def checks_role(dependant: Dependant) -> bool:
+    """Whether a dependency admits only some roles (so another role gets 403)."""
+    return any(not set(ROLES) <= set(getattr(d.call, "roles", ROLES)) for d in _dependants(dependant))
+
+
+#: the dependencies that open a database session (``DbSession``, ``SingleReadSession``)
+_SESSION_PROVIDERS = frozenset(get_args(session)[1].dependency for session in (DbSession, SingleReadSession))
+
+
+def uses_database(dependant: Dependant) -> bool:
+    return any(d.call in _SESSION_PROVIDERS for d in _dependants(dependant))
+
+
+def ignores_query(endpoint: Any) -> Any:
+    """Marks an endpoint that takes no input and answers the same whatever the query string (the public JWKS,
+    which caches and proxies may fetch with a cache-busting ``?v=``): the unknown-query refusal skips it, so
+    it can answer nothing but 200."""
+    endpoint.ignores_query = True
+    return endpoint
+
+
+#: the problem+json body every error answers (docs/api.md, "Errors")
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "type": "object",
+    "description": "An error (RFC 9457 problem details), sent as `application/problem+json`.",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {
+            "type": "string",
+            "description": "A URI naming the kind of problem; `about:blank` when the status says it all.",
+            "examples": ["about:blank"],
+        },
+        "title": {
+            "type": "string",
+            "description": "The HTTP status's phrase, the same for every problem of that status.",
+            "examples": ["Unprocessable Content"],
+        },
+        "status": {"type": "integer", "description": "The HTTP status code, repeated.", "examples": [422]},
+        "detail": {
+            "type": "string",
+            "description": "What went wrong with this request, in words a person can act on.",
+            "examples": ["body.budget.amount: Input should be greater than or equal to 0"],
+        },
+        "errors": {
+            "type": "array",
+            "description": "On 422 only: each refused field or parameter, where it is and why.",
+            "items": {"$ref": "#/components/schemas/ProblemFieldError"},
+        },
+    },
+}
+PROBLEM_FIELD_ERROR_SCHEMA: dict[str, Any] = {
+    "title": "ProblemFieldError",
+    "type": "object",
+    "description": "One refused field of a 422 problem.",
+    "required": ["loc", "msg"],
+    "properties": {
+        "loc": {
+            "type": "array",
+            "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+            "description": "Where the field is: `body`, `query`, `path` or `header`, then the field names and list "
+            "positions down to it.",
+            "examples": [["body", "budget", "amount"]],
+        },
+        "msg": {"type": "string", "description": "Why the value is refused."},
+        "type": {"type": "string", "description": "A short code for the kind of refusal (`missing`, `too_long` …)."},
+    },
+}
+PROBLEM_CONTENT = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+#: what each error status means on any operation that can answer it
+ERROR_DESCRIPTIONS: dict[int, str] = {
+    400: "The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed "
+    "Idempotency-Key",
+    401: "Missing, invalid or expired token: exchange the API key again",
+    403: "The caller's role may not do this",
+    404: "No such object in the caller's organisation",
+    409: "A request with this Idempotency-Key is still being processed, or the object's state does not allow this",
+    412: "The object changed since the copy named in If-Match was read; read it again",
+    413: "The request body is larger than the service accepts",
+    415: "The body's media type is not one this operation reads",
+    422: "A field, parameter or header is refused; `errors` names each",
+    429: "Too many attempts; retry after Retry-After",
+    503: "The database is busy or a service this one needs is down; retry after Retry-After",
+}
+
+
+def possible_errors(method: str, path: str, dependant: Dependant, operation: dict[str, Any]) -> set[int]:
+    """The error statuses an operation can answer, from what it takes and what its dependencies check: a token
+    (401, and 503 when the issuer's keys cannot be fetched), a role (403), the database (503), an object in the
+    path (404), any input (422), a body (400 when it cannot be parsed, 413). Statuses a route declares itself are
+    added to these."""
+    statuses: set[int] = set()
+    if checks_token(dependant):
+        statuses |= {401, 503}
+    if checks_role(dependant):
+        statuses.add(403)
+    if uses_database(dependant):
+        statuses.add(503)
+    if "{" in path:
+        statuses |= {404, 422}
+    if "{" in path or any(p.get("in") == "query" for p in operation.get("parameters", [])):
+        statuses.add(400)  # a NUL byte in the URL, refused before anything else reads it
+    if "requestBody" in operation:
+        statuses |= {400, 413, 422}  # a body that cannot be parsed at all is 400, one that parses but is wrong 422
+    if operation.get("parameters"):
+        statuses.add(422)
+    if method == "get" and not getattr(dependant.call, "ignores_query", False):
+        statuses.add(422)  # an unknown query parameter
+    return statuses
+
+
+def _declare_errors(operation: dict[str, Any], possible: set[int]) -> None:
+    responses = operation.setdefault("responses", {})
+    for status in possible:
+        responses.setdefault(str(status), {"description": ERROR_DESCRIPTIONS[status]})
+    for status, response in list(responses.items()):
+        if not status.isdigit() or int(status) < 400:
+            continue
+        if status == "422" and "422" not in {str(s) for s in possible} and _is_fastapi_validation(response):
+            del responses[status]  # FastAPI's default, on an operation that takes nothing to refuse
+            continue
+        if _is_fastapi_validation(response):
+            response["description"] = ERROR_DESCRIPTIONS[422]
+        response["content"] = {**{k: v for k, v in response.get("content", {}).items() if k != "application/json"},
+                               **PROBLEM_CONTENT}  # fmt: skip
+
+
+def _is_fastapi_validation(response: dict[str, Any]) -> bool:
+    schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+    return schema.get("$ref", "").endswith("/HTTPValidationError")
+
+
 def declared_query_names(dependant: Dependant) -> frozenset[str]:
     names: set[str] = set()
     for d in _dependants(dependant):
@@ -128,7 +261,9 @@ def _annotate(
         # a parametrised Page[...] does not inherit the generic's docstring
         if name.startswith("Page_") and not schema.get("description"):
             schema["description"] = PAGE_DESCRIPTION
-    secured = {(method, path) for method, path, dependant in operations(app) if checks_token(dependant)}
+    components.setdefault("schemas", {}).update(Problem=PROBLEM_SCHEMA, ProblemFieldError=PROBLEM_FIELD_ERROR_SCHEMA)
+    dependants = {(method, path): dependant for method, path, dependant in operations(app)}
+    secured = {key for key, dependant in dependants.items() if checks_token(dependant)}
     for path, item in document.get("paths", {}).items():
         versioned = any(item.get(m, {}).get("responses", {}).get("412") for m in WRITE_METHODS)
         for method, operation in item.items():
@@ -144,12 +279,21 @@ def _annotate(
                 operation.setdefault("security", [])
             if method == "post" and idempotent_posts:
                 _add_parameter(operation, IDEMPOTENCY_KEY)
+            dependant = dependants.get((method, path))
+            if dependant is not None:
+                possible = possible_errors(method, path, dependant, operation)
+                if method == "post" and idempotent_posts:
+                    possible |= {400, 409, 422}  # a malformed key; a key still running; reused with another body
+                _declare_errors(operation, possible)
             if method in WRITE_METHODS and "412" in operation.get("responses", {}):
                 _add_parameter(operation, IF_MATCH)
             _add_header(operation, "201", "Location", LOCATION_HEADER)
             if versioned and method in ("get", "patch", "put"):
                 _add_header(operation, "200", "ETag", ETAG_HEADER)
             _add_header(operation, "503", "Retry-After", RETRY_AFTER_HEADER)
+    # FastAPI's own validation-error schemas: every 422 is the problem above
+    for name in ("HTTPValidationError", "ValidationError"):
+        components["schemas"].pop(name, None)
     return document
 
 
@@ -171,7 +315,7 @@ async def refuse_unknown_query(request: Request) -> None:
         return
     route = request.scope.get("route")
     dependant = getattr(route, "dependant", None)
-    if dependant is None:
+    if dependant is None or getattr(dependant.call, "ignores_query", False):
         return
     cache = context_of(request.app).query_names
     known = cache.get(id(dependant))

@@ -6,7 +6,7 @@ import dataclasses
 import re
 import uuid
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from enum import Enum
 from types import UnionType
 from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar, Union, get_args, get_origin
@@ -23,10 +23,13 @@ from pydantic import (
     PlainSerializer,
     StringConstraints,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
 )
 from pydantic.json_schema import JsonSchemaValue, SkipJsonSchema
 from pydantic_core import CoreSchema, core_schema
+
+from shared.decimal_range import decimal_pattern
 
 T = TypeVar("T")
 
@@ -45,28 +48,35 @@ def _no_nul(value: Any) -> Any:
     return value
 
 
-def _integer_only(annotation: Any) -> bool:
-    """Whether a field takes nothing but an integer (possibly optional, possibly constrained)."""
+def _integer_only(annotation: Any, kind: type = int) -> bool:
+    """Whether a field takes nothing but an integer (or ``kind``: a flag), possibly optional, possibly
+    constrained."""
     origin = get_origin(annotation)
     if origin is Annotated:
-        return _integer_only(get_args(annotation)[0])
+        return _integer_only(get_args(annotation)[0], kind)
     if origin in (Union, UnionType):
         others = [arg for arg in get_args(annotation) if arg is not type(None)]
-        return len(others) == 1 and _integer_only(others[0])
-    return annotation is int
+        return len(others) == 1 and _integer_only(others[0], kind)
+    return annotation is kind
 
 
 class Schema(BaseModel):
     """Base of every request body: unknown fields refused, every string bounded and free of NUL bytes, and an
     integer is a JSON integer (pydantic alone would take ``true`` or ``"5"`` for one)."""
 
-    model_config = ConfigDict(extra="forbid", str_max_length=20_000, str_strip_whitespace=False)
+    # a field's description is the docstring under it (``x: int`` then ``"""what x is"""``): the OpenAPI document
+    # shows it to whoever builds a client
+    model_config = ConfigDict(
+        extra="forbid", str_max_length=20_000, str_strip_whitespace=False, use_attribute_docstrings=True
+    )
     _integer_fields: ClassVar[frozenset[str]] = frozenset()
+    _flag_fields: ClassVar[frozenset[str]] = frozenset()
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
         cls._integer_fields = frozenset(name for name, f in cls.model_fields.items() if _integer_only(f.annotation))
+        cls._flag_fields = frozenset(name for name, f in cls.model_fields.items() if _integer_only(f.annotation, bool))
         _narrow_checks(cls)
 
     @field_validator("*", mode="before")
@@ -74,6 +84,9 @@ class Schema(BaseModel):
     def _integers_are_numbers(cls, value: Any, info: ValidationInfo) -> Any:
         if isinstance(value, bool | str) and info.field_name in cls._integer_fields:
             raise ValueError("must be an integer (not text, not true or false)")
+        if info.field_name in cls._flag_fields and not isinstance(value, bool) and value is not None:
+            # pydantic alone would take 0, 1, "yes" or "off" for a flag: the document says boolean
+            raise ValueError("must be true or false")
         return value
 
     @field_validator("*", mode="after")
@@ -110,7 +123,7 @@ def _narrow_checks(cls: type[Schema]) -> None:
     is bound to the fields that matter, and the model's validator is built again."""
     decorators = cls.__pydantic_decorators__.field_validators
     wanted = {
-        "_integers_are_numbers": tuple(sorted(cls._integer_fields)),
+        "_integers_are_numbers": tuple(sorted(cls._integer_fields | cls._flag_fields)),
         "_refuse_nul": tuple(name for name, f in cls.model_fields.items() if _may_hold_text(f.annotation)),
     }
     changed = False
@@ -126,10 +139,17 @@ def _narrow_checks(cls: type[Schema]) -> None:
         cls.model_rebuild(force=True, raise_errors=False)
 
 
+def examples(*bodies: dict[str, Any]) -> ConfigDict:
+    """A request body's examples, as the OpenAPI document shows them (and ``/docs`` pre-fills "Try it out"
+    with the first): ``model_config = examples({...})`` in the body's class. Each must be accepted as it is,
+    once the ids it names are the caller's own (tests/frontend/test_openapi_contract.py posts every one)."""
+    return ConfigDict(json_schema_extra={"examples": list(bodies)})
+
+
 class Out(BaseModel):
     """Base of response bodies (read from ORM objects)."""
 
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, use_attribute_docstrings=True)
 
 
 def _trimmed(value: str) -> str:
@@ -178,21 +198,30 @@ class DecimalText:
 
     def __get_pydantic_json_schema__(self, core: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
         schema = handler(core)
-        inner: Any = core.get("schema")
+        bounds = _decimal_bounds(core)
         for branch in schema.get("anyOf", [schema]):
             if branch.get("type") == "string":
-                branch.update(pattern=_digits_pattern(inner if isinstance(inner, dict) else {}), maxLength=38)
+                # the string branch carries the bounds too: its pattern matches exactly the strings the service
+                # accepts, and the x- keywords say the range in words a person reads
+                branch.update(pattern=decimal_pattern(**bounds) if bounds else DECIMAL_TEXT, maxLength=38)
+                for key, keyword in _RANGE_KEYWORDS.items():
+                    if bounds.get(key) is not None:
+                        branch[keyword] = format(Decimal(bounds[key]).normalize(), "f")
         return schema
 
 
-def _digits_pattern(decimal: dict[str, Any]) -> str:
-    """DECIMAL_TEXT, narrowed to the digits a decimal with ``max_digits``/``decimal_places`` takes (as pydantic
-    counts them: leading zeros and trailing zeros of the fraction do not count), so the string branch of the
-    document refuses what the service refuses."""
-    places, digits = decimal.get("decimal_places"), decimal.get("max_digits")
-    if decimal.get("type") != "decimal" or not places or not digits:
-        return DECIMAL_TEXT
-    return rf"^(?=-?[0-9]{{1,24}}(\.[0-9]{{1,12}})?$)-?0*[0-9]{{1,{digits - places}}}(\.[0-9]{{1,{places}}}0*)?$"
+_RANGE_KEYWORDS = {"ge": "x-minimum", "gt": "x-exclusiveMinimum", "le": "x-maximum", "lt": "x-exclusiveMaximum"}
+
+
+def _decimal_bounds(core: Any) -> dict[str, Any]:
+    """The bounds of the decimal schema inside ``core`` (range, digits, places), as :func:`decimal_pattern` takes
+    them."""
+    while isinstance(core, dict) and core.get("type") != "decimal" and "schema" in core:
+        core = core["schema"]
+    if not isinstance(core, dict) or core.get("type") != "decimal":
+        return {}
+    keys = ("ge", "gt", "le", "lt", "max_digits", "decimal_places")
+    return {key: core[key] for key in keys if core.get(key) is not None}
 
 
 #: a day as text: ``YYYY-MM-DD``
@@ -253,14 +282,45 @@ NonNegativeAmount = Annotated[
 ]
 DecimalStr = Annotated[Decimal, AsDecimalString]
 
+#: a computed ratio (a rate, a p-value, a lift) in an answer keeps six places, as the KPIs do, and six significant
+#: digits when it is smaller (a p-value of 0.0000123457), up to twelve places
+RATIO_PLACES = 6
+RATIO_DIGITS = 6
+RATIO_MAX_PLACES = 12
+
+
+def format_ratio(value: float | Decimal) -> str | None:
+    """A computed ratio as a decimal string: six places, or six significant digits when that needs more, at most
+    twelve places, no exponent (``0.7500000000000001`` reads ``"0.75"``, ``11.290322580645162`` reads
+    ``"11.290323"``, ``1.2345678e-05`` reads ``"0.0000123457"``); not a number, or infinite, reads null."""
+    number = value if isinstance(value, Decimal) else Decimal(repr(float(value)))
+    if not number.is_finite():
+        return None
+    if number == 0:
+        return format_decimal(Decimal(0))
+    places = min(RATIO_MAX_PLACES, max(RATIO_PLACES, RATIO_DIGITS - 1 - number.adjusted()))
+    return format_decimal(number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN))
+
+
+#: a ratio computed in floating point (statistics), answered as a decimal string as docs/api.md promises
+Ratio = Annotated[
+    float,
+    PlainSerializer(format_ratio, return_type=str | None, when_used="json"),
+    WithJsonSchema({"type": "string", "pattern": DECIMAL_TEXT, "examples": ["0.75"]}, mode="serialization"),
+]
+
 
 class Money(Schema):
     """An exact amount of money: a decimal string and its ISO 4217 currency."""
 
     amount: NonNegativeAmount
+    """The amount as a decimal string (`"1999.00"`; a JSON number is accepted too), at most 4 places."""
     currency: CurrencyCode
+    """The ISO 4217 code of the amount's currency (`USD`, `CNY`, `EUR` …)."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {"amount": "1999.00", "currency": "USD"}})
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"amount": "1999.00", "currency": "USD"}]}
+    )
 
 
 def _refuse_null(value: Any) -> Any:
@@ -277,8 +337,12 @@ class Page(BaseModel, Generic[T]):
     """One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the
     last one."""
 
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
     items: list[T]
+    """This page's objects, oldest first."""
     next_cursor: str | None = None
+    """Pass it as `?cursor=` to get the next page; null on the last page."""
 
 
 def nul_free(value: str) -> str:

@@ -27,4 +27,6 @@ ConversionsOut = Annotated[Decimal, PlainSerializer(_count_or_fraction, return_t
 
 class MoneyOut(Out):
     amount: DecimalStr
+    """The amount as a decimal string (never a JSON number), e.g. `"1999.00"`."""
     currency: str
+    """The ISO 4217 code of the amount's currency."""

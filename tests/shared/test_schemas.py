@@ -69,7 +69,7 @@ def test_decimal_json_numbers_are_taken_and_booleans_are_not() -> None:
 def test_the_openapi_document_states_the_decimal_text_and_the_bounds() -> None:
     props = Body.model_json_schema()["properties"]
     text = next(b for b in props["amount"]["anyOf"] if b["type"] == "string")
-    assert set(text) == {"type", "pattern", "maxLength"} and text["maxLength"] == 38
+    assert text["maxLength"] == 38 and (text["x-minimum"], text["x-maximum"]) == ("-100000000000000", "100000000000000")
     # the string branch takes the digits the amount takes (14 before the point, 4 after, as pydantic counts)
     for value in ("99999999999999.9999", "1.50000", "0001", "-5", "100000000000000", "1.00001", "1e5", "0" * 39):
         assert bool(re.fullmatch(text["pattern"], value)) == (not refused(amount=value)), value
@@ -77,6 +77,12 @@ def test_the_openapi_document_states_the_decimal_text_and_the_bounds() -> None:
     number = next(b for b in props["price"]["anyOf"] if b["type"] == "number")
     assert number["minimum"] == 0  # the bound of a non-negative amount is on the number, not a stray key
     assert refused(price="-0.01") and not refused(price="0.00")
+    # and on the string: its pattern takes what the service takes, within DECIMAL_TEXT (bounds and places)
+    price = next(b for b in props["price"]["anyOf"] if b["type"] == "string")
+    assert price["x-minimum"] == "0"
+    for value in ("-0.01", "0.00", "12.5", "12.34567", "99999999999999.9999", "100000000000000", "1e3"):
+        assert (re.search(price["pattern"], value) is None) == refused(price=value), value
+        assert re.search(price["pattern"], value) is None or re.fullmatch(DECIMAL_TEXT, value)
     assert re.fullmatch(DECIMAL_TEXT, "0" * 24 + "." + "0" * 12) and len("0" * 24 + "." + "0" * 12) <= 38
 
 

@@ -18,12 +18,12 @@ AnalysisOut = TypedDict(
         'experiment_id': "str",
         'metric': "Literal['conversion_rate', 'ctr', 'open_rate']",
         'method': "Literal['frequentist', 'bayesian', 'sequential']",
-        'alpha': "float",
+        'alpha': "str",
         'min_sample': "int",
         'min_conversions': "int",
         'prior': "PriorOut",
         'sequential_tuning': "int",
-        'loss_threshold': "float",
+        'loss_threshold': "str",
         'currency': "str",
         'decision': "Literal['insufficient_data', 'srm', 'winner', 'no_winner']",
         'reasons': "list[str]",
@@ -489,14 +489,14 @@ PlanOut = TypedDict(
     {
         'experiment_id': "str",
         'metric': "Literal['conversion_rate', 'ctr', 'open_rate']",
-        'alpha': "float",
-        'power': "float",
-        'mde': "float",
-        'baseline_rate': "float | None",
-        'target_rate': "float | None",
+        'alpha': "str",
+        'power': "str",
+        'mde': "str",
+        'baseline_rate': "str | None",
+        'target_rate': "str | None",
         'sample_per_arm': "int | None",
         'smallest_arm': "int",
-        'daily_units_per_arm': "float | None",
+        'daily_units_per_arm': "str | None",
         'days_left': "int | None",
     },
 )
@@ -516,22 +516,46 @@ PriorIn = TypedDict(
 PriorOut = TypedDict(
     "PriorOut",
     {
-        'mean': "float",
-        'sd': "float",
+        'mean': "str",
+        'sd': "str",
     },
 )
+
+
+Problem = TypedDict(
+    "Problem",
+    {
+        'type': "str",
+        'title': "str",
+        'status': "int",
+        'detail': "str",
+        'errors': "NotRequired[list[ProblemFieldError]]",
+    },
+)
+"""An error (RFC 9457 problem details), sent as `application/problem+json`."""
+
+
+ProblemFieldError = TypedDict(
+    "ProblemFieldError",
+    {
+        'loc': "list[str | int]",
+        'msg': "str",
+        'type': "NotRequired[str]",
+    },
+)
+"""One refused field of a 422 problem."""
 
 
 RatioOut = TypedDict(
     "RatioOut",
     {
-        'value': "float | None",
-        'ci_low': "float | None",
-        'ci_high': "float | None",
-        'lift': "float | None",
-        'lift_ci_low': "float | None",
-        'lift_ci_high': "float | None",
-        'p_value': "float | None",
+        'value': "str | None",
+        'ci_low': "str | None",
+        'ci_high': "str | None",
+        'lift': "str | None",
+        'lift_ci_low': "str | None",
+        'lift_ci_high': "str | None",
+        'p_value': "str | None",
     },
 )
 """A money ratio of one arm over the campaign's days; for a treatment, its difference to the control's."""
@@ -616,7 +640,7 @@ SkippedRow = TypedDict(
 SrmOut = TypedDict(
     "SrmOut",
     {
-        'p_value': "float | None",
+        'p_value': "str | None",
         'flagged': "bool",
     },
 )
@@ -724,18 +748,18 @@ VariantResult = TypedDict(
         'exposures': "int",
         'n': "int",
         'conversions': "int",
-        'rate': "float | None",
-        'lift': "float | None",
-        'ci_low': "float | None",
-        'ci_high': "float | None",
-        'relative_lift': "float | None",
-        'relative_ci_low': "float | None",
-        'relative_ci_high': "float | None",
-        'p_value': "float | None",
-        'p_value_raw': "float | None",
-        'chance_to_win': "float | None",
-        'expected_loss': "float | None",
-        'expected_loss_relative': "float | None",
+        'rate': "str | None",
+        'lift': "str | None",
+        'ci_low': "str | None",
+        'ci_high': "str | None",
+        'relative_lift': "str | None",
+        'relative_ci_low': "str | None",
+        'relative_ci_high': "str | None",
+        'p_value': "str | None",
+        'p_value_raw': "str | None",
+        'chance_to_win': "str | None",
+        'expected_loss': "str | None",
+        'expected_loss_relative': "str | None",
         'revenue_per_exposure': "RatioOut",
         'roas': "RatioOut",
     },

@@ -700,6 +700,30 @@ PaymentInstitutionPatch = TypedDict(
 """Changes to a payment institution; fields left out stay as they are."""
 
 
+Problem = TypedDict(
+    "Problem",
+    {
+        'type': "str",
+        'title': "str",
+        'status': "int",
+        'detail': "str",
+        'errors': "NotRequired[list[ProblemFieldError]]",
+    },
+)
+"""An error (RFC 9457 problem details), sent as `application/problem+json`."""
+
+
+ProblemFieldError = TypedDict(
+    "ProblemFieldError",
+    {
+        'loc': "list[str | int]",
+        'msg': "str",
+        'type': "NotRequired[str]",
+    },
+)
+"""One refused field of a 422 problem."""
+
+
 QuotaOut = TypedDict(
     "QuotaOut",
     {

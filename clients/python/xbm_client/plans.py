@@ -817,6 +817,30 @@ PositioningOut = TypedDict(
 """The plan's brand positioning."""
 
 
+Problem = TypedDict(
+    "Problem",
+    {
+        'type': "str",
+        'title': "str",
+        'status': "int",
+        'detail': "str",
+        'errors': "NotRequired[list[ProblemFieldError]]",
+    },
+)
+"""An error (RFC 9457 problem details), sent as `application/problem+json`."""
+
+
+ProblemFieldError = TypedDict(
+    "ProblemFieldError",
+    {
+        'loc': "list[str | int]",
+        'msg': "str",
+        'type': "NotRequired[str]",
+    },
+)
+"""One refused field of a 422 problem."""
+
+
 ProductIn = TypedDict(
     "ProductIn",
     {

@@ -435,42 +435,79 @@ export interface components {
     schemas: {
         /** AnalysisOut */
         AnalysisOut: {
-            /** Alpha */
-            alpha: number;
-            /** Currency */
+            /**
+             * Alpha
+             * @description The false-positive rate accepted (decimal string).
+             * @example 0.75
+             */
+            alpha: string;
+            /**
+             * Currency
+             * @description The currency of the money ratios (the campaign's).
+             */
             currency: string;
             /**
              * Decision
+             * @description `insufficient_data`, `srm`, `winner` or `no_winner`, as of the metric rows now.
              * @enum {string}
              */
             decision: "insufficient_data" | "srm" | "winner" | "no_winner";
-            /** Experiment Id */
+            /**
+             * Experiment Id
+             * @description The experiment analysed.
+             */
             experiment_id: string;
-            /** Loss Threshold */
-            loss_threshold: number;
+            /**
+             * Loss Threshold
+             * @description The expected loss a bayesian winner must stay below (decimal string).
+             * @example 0.75
+             */
+            loss_threshold: string;
             /**
              * Method
+             * @description The method deciding.
              * @enum {string}
              */
             method: "frequentist" | "bayesian" | "sequential";
             /**
              * Metric
+             * @description The metric compared.
              * @enum {string}
              */
             metric: "conversion_rate" | "ctr" | "open_rate";
-            /** Min Conversions */
+            /**
+             * Min Conversions
+             * @description Successes each arm needs.
+             */
             min_conversions: number;
-            /** Min Sample */
+            /**
+             * Min Sample
+             * @description Exposures each arm needs.
+             */
             min_sample: number;
+            /** @description The prior on the relative lift. */
             prior: components["schemas"]["PriorOut"];
-            /** Reasons */
+            /**
+             * Reasons
+             * @description Why the decision is `insufficient_data` (empty otherwise).
+             */
             reasons: string[];
-            /** Sequential Tuning */
+            /**
+             * Sequential Tuning
+             * @description N* of the sequential method.
+             */
             sequential_tuning: number;
+            /** @description The sample-ratio check on exposures. */
             srm: components["schemas"]["SrmOut"];
-            /** Variants */
+            /**
+             * Variants
+             * @description Each arm's figures, the control first.
+             */
             variants: components["schemas"]["VariantResult"][];
-            /** Winner */
+            /**
+             * Winner
+             * @description The winning variant's key; null unless `winner`.
+             */
             winner: string | null;
         };
         /**
@@ -481,35 +518,82 @@ export interface components {
             /**
              * Attempted At
              * Format: date-time
+             * @description When the attempt was made (RFC 3339, UTC).
              */
             attempted_at: string;
-            /** Duration Ms */
+            /**
+             * Duration Ms
+             * @description How long the attempt took, in milliseconds.
+             */
             duration_ms: number;
-            /** Error */
+            /**
+             * Error
+             * @description What went wrong (a timeout, a refused connection, a non-2xx answer); null on success.
+             */
             error: string | null;
-            /** Status Code */
+            /**
+             * Status Code
+             * @description The HTTP status the endpoint answered; null when it could not be reached.
+             */
             status_code: number | null;
         };
         /**
          * CampaignIn
          * @description A new campaign on a live SBU: its kind, budget, dates and kind-specific settings.
+         * @example {
+         *       "budget": {
+         *         "amount": "3000.00",
+         *         "currency": "USD"
+         *       },
+         *       "ends_on": "2026-11-30",
+         *       "event_node_id": "6e0b8d3f-2a4c-4f1e-9d7b-5c3a1e9f7b2d",
+         *       "kind": "sem",
+         *       "name": "Black Friday SEM",
+         *       "sbu_id": "401b67ab-145f-4f9d-b083-afa349941822",
+         *       "settings": {
+         *         "daily_budget": "300.00",
+         *         "keywords": [
+         *           {
+         *             "match_type": "exact",
+         *             "text": "golf simulator"
+         *           }
+         *         ]
+         *       },
+         *       "starts_on": "2026-11-20",
+         *       "utm_campaign": "bf26-sem"
+         *     }
          */
         CampaignIn: {
+            /** @description What the campaign may spend; its currency is the campaign's. */
             budget: components["schemas"]["Money"];
             /**
              * Ends On
              * Format: date
+             * @description The last day it runs (YYYY-MM-DD), on or after `starts_on`.
              */
             ends_on: string;
-            /** Event Node Id */
+            /**
+             * Event Node Id
+             * @description The event node (a sales event such as Black Friday) it belongs to, if any.
+             */
             event_node_id?: string | null;
             /** External Refs */
             external_refs?: components["schemas"]["ExternalRef"][];
-            /** Kind */
+            /**
+             * Kind
+             * @description The campaign kind's key: a built-in one (`visual`, `sem`, `social`, `edm`, `service`, `live_broadcast`) or
+             *     your organisation's own (`GET /v1/campaign-kinds` lists them).
+             */
             kind: string;
-            /** Name */
+            /**
+             * Name
+             * @description The campaign's name, e.g. `Black Friday SEM`.
+             */
             name: string;
-            /** Sbu Id */
+            /**
+             * Sbu Id
+             * @description The live SBU (in plans) the campaign works for; 422 when it is not live in your organisation.
+             */
             sbu_id: string;
             /**
              * Settings
@@ -521,94 +605,169 @@ export interface components {
             /**
              * Starts On
              * Format: date
+             * @description The first day it runs (YYYY-MM-DD).
              */
             starts_on: string;
-            /** Utm Campaign */
+            /**
+             * Utm Campaign
+             * @description The `utm_campaign` value its links carry: orders arriving with it are attributed to the campaign (unique in
+             *     your organisation).
+             */
             utm_campaign?: string | null;
         };
         /** CampaignOut */
         CampaignOut: {
+            /** @description What it may spend. */
             budget: components["schemas"]["MoneyOut"];
             /**
              * Created At
              * Format: date-time
+             * @description When the object was created (RFC 3339, UTC).
              */
             created_at: string;
             /**
              * Ends On
              * Format: date
+             * @description The last day it runs.
              */
             ends_on: string;
-            /** Event Node Id */
+            /**
+             * Event Node Id
+             * @description The event node it belongs to; null when none.
+             */
             event_node_id: string | null;
-            /** External Refs */
+            /**
+             * External Refs
+             * @description The platforms' campaign ids (`platform`, `account_id`, `campaign_id`, `attribution_window`) whose report rows
+             *     land on it.
+             */
             external_refs: {
                 [key: string]: unknown;
             }[];
-            /** Id */
+            /**
+             * Id
+             * @description The object's id (a UUID), as used in its path.
+             */
             id: string;
-            /** Kind */
+            /**
+             * Kind
+             * @description The campaign kind's key.
+             */
             kind: string;
-            /** Name */
+            /**
+             * Name
+             * @description The campaign's name.
+             */
             name: string;
-            /** Sbu Id */
+            /**
+             * Sbu Id
+             * @description The SBU it works for.
+             */
             sbu_id: string;
-            /** Settings */
+            /**
+             * Settings
+             * @description The kind's settings (keywords, audiences, creatives …).
+             */
             settings: {
                 [key: string]: unknown;
             };
             /**
              * Starts On
              * Format: date
+             * @description The first day it runs.
              */
             starts_on: string;
             /**
              * Status
+             * @description `draft`, `scheduled`, `running`, `paused`, `completed` or `cancelled`.
              * @enum {string}
              */
             status: "draft" | "scheduled" | "running" | "paused" | "completed" | "cancelled";
             /**
              * Updated At
              * Format: date-time
+             * @description When the object last changed (RFC 3339, UTC).
              */
             updated_at: string;
-            /** Utm Campaign */
+            /**
+             * Utm Campaign
+             * @description The `utm_campaign` value attributing orders to it; null when none.
+             */
             utm_campaign: string | null;
         };
         /**
          * CampaignPatch
          * @description Status moves through ``/transitions``; the SBU and kind of a campaign never change.
+         * @example {
+         *       "ends_on": "2026-12-02",
+         *       "name": "Black Friday SEM (extended)"
+         *     }
          */
         CampaignPatch: {
+            /** @description A new budget. Leave it out to keep the current value. */
             budget?: components["schemas"]["Money"] | null;
-            /** Ends On */
+            /**
+             * Ends On
+             * @description A new last day. Leave it out to keep the current value.
+             */
             ends_on?: string | null;
-            /** Event Node Id */
+            /**
+             * Event Node Id
+             * @description A new event node. Leave it out to keep the current value.
+             */
             event_node_id?: string | null;
-            /** External Refs */
+            /**
+             * External Refs
+             * @description New platform campaign ids (Google Ads, Meta, …) whose report rows belong to it; replaces the list. Leave it out to keep the current one.
+             */
             external_refs?: components["schemas"]["ExternalRef"][] | null;
-            /** Name */
+            /**
+             * Name
+             * @description A new name. Leave it out to keep the current value.
+             */
             name?: string | null;
-            /** Settings */
+            /**
+             * Settings
+             * @description New settings, validated against the kind's `settings_schema`. Leave it out to keep the current value.
+             */
             settings?: {
                 [key: string]: unknown;
             } | null;
-            /** Starts On */
+            /**
+             * Starts On
+             * @description A new first day. Leave it out to keep the current value.
+             */
             starts_on?: string | null;
-            /** Utm Campaign */
+            /**
+             * Utm Campaign
+             * @description A new `utm_campaign` value. Leave it out to keep the current value.
+             */
             utm_campaign?: string | null;
         };
         /** CampaignPerformanceOut */
         CampaignPerformanceOut: {
-            /** By Day */
+            /**
+             * By Day
+             * @description Each day's figures, oldest first.
+             */
             by_day: components["schemas"]["DayOut"][];
-            /** Campaign Id */
+            /**
+             * Campaign Id
+             * @description The campaign.
+             */
             campaign_id: string;
-            /** Currency */
+            /**
+             * Currency
+             * @description The currency of every amount (the campaign's).
+             */
             currency: string;
+            /** @description KPIs over every day. */
             kpis: components["schemas"]["Kpis"];
+            /** @description Spend against budget and time. */
             pacing: components["schemas"]["Pacing"];
+            /** @description The platforms' claimed ROAS beside the released ROAS XBM verified from customs-released orders. */
             roas: components["schemas"]["RoasOut"];
+            /** @description Figures summed over every day. */
             totals: components["schemas"]["PerformanceTotals"];
         };
         /**
@@ -636,37 +795,70 @@ export interface components {
          * @description What one arm had when a decision was recorded.
          */
         CountsOut: {
-            /** Conversions */
+            /**
+             * Conversions
+             * @description Successes of the metric.
+             */
             conversions: number;
-            /** Exposures */
+            /**
+             * Exposures
+             * @description Its exposures (impressions, or sends for `open_rate`).
+             */
             exposures: number;
-            /** Key */
+            /**
+             * Key
+             * @description The arm's variant key.
+             */
             key: string;
-            /** N */
+            /**
+             * N
+             * @description Units of the rate (clicks, impressions or sends).
+             */
             n: number;
         };
         /** DayOut */
         DayOut: {
-            /** Clicks */
+            /**
+             * Clicks
+             * @description Clicks summed.
+             */
             clicks: number;
-            /** Conversions */
+            /**
+             * Conversions
+             * @description Conversions summed (a decimal string: the platforms count fractions).
+             */
             conversions: number;
+            /** @description Spend summed. */
             cost: components["schemas"]["MoneyOut"];
             /**
              * Date
              * Format: date
+             * @description The day.
              */
             date: string;
-            /** Impressions */
+            /**
+             * Impressions
+             * @description Impressions summed.
+             */
             impressions: number;
+            /** @description The day's KPIs. */
             kpis: components["schemas"]["Kpis"];
-            /** Opens */
+            /**
+             * Opens
+             * @description Opens summed.
+             */
             opens: number;
-            /** @description the conversion value the platforms claim (their attribution) */
+            /** @description The conversion value the platforms claim (their attribution), summed. */
             revenue: components["schemas"]["MoneyOut"];
-            /** Sends */
+            /**
+             * Sends
+             * @description Sends summed.
+             */
             sends: number;
-            /** Unsubscribes */
+            /**
+             * Unsubscribes
+             * @description Unsubscribes summed.
+             */
             unsubscribes: number;
         };
         /**
@@ -674,80 +866,152 @@ export interface components {
          * @description One event sent (or to be sent) to a subscription, with its attempts.
          */
         DeliveryOut: {
-            /** Attempt Log */
+            /**
+             * Attempt Log
+             * @description Each attempt, oldest first.
+             */
             attempt_log: components["schemas"]["AttemptOut"][];
-            /** Attempts */
+            /**
+             * Attempts
+             * @description How many times it has been sent.
+             */
             attempts: number;
             /**
              * Created At
              * Format: date-time
+             * @description When the event was queued for this subscription (RFC 3339, UTC).
              */
             created_at: string;
-            /** Delivered At */
+            /**
+             * Delivered At
+             * @description When the endpoint acknowledged it with a 2xx; null until then.
+             */
             delivered_at: string | null;
-            /** Event Id */
+            /**
+             * Event Id
+             * @description The event's id (the same on every delivery of it: deduplicate on it).
+             */
             event_id: string;
-            /** Event Type */
+            /**
+             * Event Type
+             * @description The event's type, e.g. `sbu.retired`.
+             */
             event_type: string;
-            /** Id */
+            /**
+             * Id
+             * @description The delivery's id; `POST …/deliveries/{delivery_id}/replay` sends it again.
+             */
             id: string;
-            /** Last Error */
+            /**
+             * Last Error
+             * @description What went wrong on the last attempt; null when it succeeded or none was made.
+             */
             last_error: string | null;
-            /** Last Status Code */
+            /**
+             * Last Status Code
+             * @description The HTTP status of the last attempt; null before one, or when the endpoint could not be reached.
+             */
             last_status_code: number | null;
-            /** Next Attempt At */
+            /**
+             * Next Attempt At
+             * @description When the next retry is due; null when none is.
+             */
             next_attempt_at: string | null;
-            /** Status */
+            /**
+             * Status
+             * @description `pending` (to be sent or retried), `delivered`, `dead` (retries exhausted; replay it) or `cancelled` (the
+             *     subscription was disabled).
+             */
             status: string;
         };
         /**
          * EventNodeIn
          * @description A platform event (a shopping festival, a sale) campaigns can be planned around, with its dates and budget.
+         * @example {
+         *       "budget": {
+         *         "amount": "20000.00",
+         *         "currency": "USD"
+         *       },
+         *       "ends_on": "2026-11-30",
+         *       "name": "Black Friday 2026",
+         *       "platform": "amazon",
+         *       "starts_on": "2026-11-27"
+         *     }
          */
         EventNodeIn: {
+            /** @description What its campaigns may spend together. */
             budget: components["schemas"]["Money"];
             /**
              * Ends On
              * Format: date
+             * @description Its last day (YYYY-MM-DD).
              */
             ends_on: string;
-            /** Name */
+            /**
+             * Name
+             * @description The sales event's name, e.g. `Black Friday 2026`.
+             */
             name: string;
-            /** Platform */
+            /**
+             * Platform
+             * @description The platform it runs on, e.g. `amazon`.
+             */
             platform: string;
             /**
              * Starts On
              * Format: date
+             * @description Its first day (YYYY-MM-DD).
              */
             starts_on: string;
         };
         /** EventNodeOut */
         EventNodeOut: {
+            /** @description What its campaigns may spend together. */
             budget: components["schemas"]["MoneyOut"];
-            /** Campaign Count */
+            /**
+             * Campaign Count
+             * @description How many campaigns belong to it.
+             */
             campaign_count: number;
             /**
              * Created At
              * Format: date-time
+             * @description When the object was created (RFC 3339, UTC).
              */
             created_at: string;
             /**
              * Ends On
              * Format: date
+             * @description Its last day.
              */
             ends_on: string;
-            /** Id */
+            /**
+             * Id
+             * @description The object's id (a UUID), as used in its path.
+             */
             id: string;
-            /** Name */
+            /**
+             * Name
+             * @description The sales event's name.
+             */
             name: string;
-            /** Pacing */
+            /**
+             * Pacing
+             * @description (spend / budget) ÷ (days elapsed / days) as of the day asked (decimal string): 1 is on pace, above 1
+             *     overspending; null before it starts or with no budget.
+             */
             pacing: string | null;
-            /** Platform */
+            /**
+             * Platform
+             * @description The platform it runs on.
+             */
             platform: string;
+            /** @description What its campaigns spent so far, in the budget's currency. */
             spend: components["schemas"]["MoneyOut"];
             /**
              * Starts On
              * Format: date
+             * @description Its first day.
              */
             starts_on: string;
         };
@@ -755,10 +1019,27 @@ export interface components {
          * ExperimentIn
          * @description An A/B experiment on the campaign: the metric, the variants and their weights (the first is the control), and
          *     the statistical method.
+         * @example {
+         *       "alpha": "0.05",
+         *       "method": "sequential",
+         *       "metric": "conversion_rate",
+         *       "name": "Hero image A/B",
+         *       "variants": [
+         *         {
+         *           "key": "a",
+         *           "weight": 1
+         *         },
+         *         {
+         *           "key": "b",
+         *           "weight": 1
+         *         }
+         *       ]
+         *     }
          */
         ExperimentIn: {
             /**
              * Alpha
+             * @description The false-positive rate accepted (0 < α ≤ 0.2; default 0.05).
              * @default 0.05
              */
             alpha: number | string;
@@ -770,12 +1051,15 @@ export interface components {
             loss_threshold: number | string;
             /**
              * Method
+             * @description `frequentist` (Welch, read once), `sequential` (safe to read any time) or `bayesian`.
              * @default frequentist
              * @enum {string}
              */
             method: "frequentist" | "bayesian" | "sequential";
             /**
              * Metric
+             * @description What it compares: `conversion_rate` (conversions / clicks), `ctr` (clicks / impressions) or `open_rate`
+             *     (opens / sends).
              * @enum {string}
              */
             metric: "conversion_rate" | "ctr" | "open_rate";
@@ -791,8 +1075,12 @@ export interface components {
              * @default 150
              */
             min_sample: number;
-            /** Name */
+            /**
+             * Name
+             * @description The experiment's name, e.g. `Hero image A/B`.
+             */
             name: string;
+            /** @description The Gaussian prior on the relative lift (bayesian only; default N(0, 0.3²)). */
             prior?: components["schemas"]["PriorIn"];
             /**
              * Sequential Tuning
@@ -808,49 +1096,95 @@ export interface components {
         };
         /** ExperimentOut */
         ExperimentOut: {
-            /** Alpha */
+            /**
+             * Alpha
+             * @description The false-positive rate accepted (decimal string).
+             */
             alpha: string;
-            /** Campaign Id */
+            /**
+             * Campaign Id
+             * @description The campaign whose variants it compares.
+             */
             campaign_id: string;
             /**
              * Created At
              * Format: date-time
+             * @description When the object was created (RFC 3339, UTC).
              */
             created_at: string;
-            /** Decided At */
+            /**
+             * Decided At
+             * @description When the decision was recorded; null until then.
+             */
             decided_at: string | null;
-            /** Decided By */
+            /**
+             * Decided By
+             * @description Who recorded it (the subject of their token); null until then.
+             */
             decided_by: string | null;
-            /** Decided Counts */
+            /**
+             * Decided Counts
+             * @description The counts per arm the decision saw; null until then.
+             */
             decided_counts: components["schemas"]["CountsOut"][] | null;
-            /** Decision */
+            /**
+             * Decision
+             * @description The last decision recorded by `POST …/decision` (`winner`, `no_winner`, `srm`); null until then.
+             */
             decision: string | null;
-            /** Id */
+            /**
+             * Id
+             * @description The object's id (a UUID), as used in its path.
+             */
             id: string;
-            /** Loss Threshold */
+            /**
+             * Loss Threshold
+             * @description The expected loss below which a bayesian winner may be called (decimal string).
+             */
             loss_threshold: string;
             /**
              * Method
+             * @description `frequentist`, `sequential` or `bayesian`.
              * @enum {string}
              */
             method: "frequentist" | "bayesian" | "sequential";
             /**
              * Metric
+             * @description `conversion_rate`, `ctr` or `open_rate`.
              * @enum {string}
              */
             metric: "conversion_rate" | "ctr" | "open_rate";
-            /** Min Conversions */
+            /**
+             * Min Conversions
+             * @description Successes each arm needs before a decision (default 10).
+             */
             min_conversions: number;
-            /** Min Sample */
+            /**
+             * Min Sample
+             * @description Exposures each arm needs before a decision (default 150).
+             */
             min_sample: number;
-            /** Name */
+            /**
+             * Name
+             * @description The experiment's name.
+             */
             name: string;
+            /** @description The prior on the relative lift (bayesian). */
             prior: components["schemas"]["PriorOut"];
-            /** Sequential Tuning */
+            /**
+             * Sequential Tuning
+             * @description N*, the total sample at which the sequential interval is tightest (default 5,000).
+             */
             sequential_tuning: number;
-            /** Variants */
+            /**
+             * Variants
+             * @description Its variants, the control first.
+             */
             variants: components["schemas"]["VariantOut"][];
-            /** Winner */
+            /**
+             * Winner
+             * @description The winning variant's key; null when none.
+             */
             winner: string | null;
         };
         /**
@@ -932,11 +1266,35 @@ export interface components {
         /**
          * KindIn
          * @description A campaign kind of the organisation's own, with the JSON Schema its campaigns' settings must satisfy.
+         * @example {
+         *       "key": "trade_show",
+         *       "name": "Trade show",
+         *       "settings_schema": {
+         *         "properties": {
+         *           "booth": {
+         *             "type": "string"
+         *           },
+         *           "city": {
+         *             "type": "string"
+         *           }
+         *         },
+         *         "required": [
+         *           "city"
+         *         ],
+         *         "type": "object"
+         *       }
+         *     }
          */
         KindIn: {
-            /** Key */
+            /**
+             * Key
+             * @description The kind's key, as campaigns name it (lowercase letters, digits, `_`), unique in your organisation.
+             */
             key: string;
-            /** Name */
+            /**
+             * Name
+             * @description The kind's name for people.
+             */
             name: string;
             /**
              * Settings Schema
@@ -948,75 +1306,144 @@ export interface components {
         };
         /** KindOut */
         KindOut: {
-            /** Builtin */
+            /**
+             * Builtin
+             * @description True for XBM's own kinds; false for your organisation's.
+             */
             builtin: boolean;
-            /** Key */
+            /**
+             * Key
+             * @description The kind's key.
+             */
             key: string;
-            /** Name */
+            /**
+             * Name
+             * @description The kind's name.
+             */
             name: string;
-            /** Settings Schema */
+            /**
+             * Settings Schema
+             * @description The JSON Schema a campaign's `settings` must satisfy.
+             */
             settings_schema: {
                 [key: string]: unknown;
             };
         };
         /** Kpis */
         Kpis: {
-            /** Cpa */
+            /**
+             * Cpa
+             * @description Cost per acquisition: cost / conversions; null without conversions.
+             */
             cpa: string | null;
-            /** Cpc */
+            /**
+             * Cpc
+             * @description Cost per click: cost / clicks; null without clicks.
+             */
             cpc: string | null;
-            /** Cpm */
+            /**
+             * Cpm
+             * @description Cost per thousand impressions; null without impressions.
+             */
             cpm: string | null;
-            /** Ctr */
+            /**
+             * Ctr
+             * @description Click-through rate: clicks / impressions (decimal string); null without impressions.
+             */
             ctr: string | null;
-            /** Cvr */
+            /**
+             * Cvr
+             * @description Conversion rate: conversions / clicks; null without clicks.
+             */
             cvr: string | null;
-            /** Open Rate */
+            /**
+             * Open Rate
+             * @description Opens / sends; null without sends.
+             */
             open_rate: string | null;
-            /** Roas */
+            /**
+             * Roas
+             * @description Return on ad spend: revenue / cost; null without cost.
+             */
             roas: string | null;
-            /** Roi */
+            /**
+             * Roi
+             * @description (revenue − cost) / cost; null without cost.
+             */
             roi: string | null;
         };
         /** MetricRowIn */
         MetricRowIn: {
-            /** Clicks */
+            /**
+             * Clicks
+             * @description Clicks on them.
+             */
             clicks: number;
             /**
              * Conversions
              * @description may be fractional (6 places)
              */
             conversions: number | string;
+            /** @description What was spent that day. */
             cost: components["schemas"]["RowMoney"];
             /**
              * Date
              * Format: date
+             * @description The day the figures are for (YYYY-MM-DD); a row of the same day and variant is replaced.
              */
             date: string;
-            /** Impressions */
+            /**
+             * Impressions
+             * @description Times the ads were shown that day.
+             */
             impressions: number;
             /**
              * Opens
+             * @description Of them, opened.
              * @default 0
              */
             opens: number;
+            /** @description Revenue the platform attributes to that day. */
             revenue: components["schemas"]["RowMoney"];
             /**
              * Sends
+             * @description Emails or messages sent (email and messaging campaigns).
              * @default 0
              */
             sends: number;
             /**
              * Unsubscribes
+             * @description Of them, recipients who unsubscribed.
              * @default 0
              */
             unsubscribes: number;
-            /** Variant */
+            /**
+             * Variant
+             * @description The experiment variant's key the figures are for; leave it out for a campaign without variants.
+             */
             variant?: string | null;
         };
         /**
          * MetricsIn
          * @description Daily metric rows of the campaign, upserted by date and variant.
+         * @example {
+         *       "rows": [
+         *         {
+         *           "clicks": 480,
+         *           "conversions": 19,
+         *           "cost": {
+         *             "amount": "264.00",
+         *             "currency": "USD"
+         *           },
+         *           "date": "2026-09-01",
+         *           "impressions": 12000,
+         *           "revenue": {
+         *             "amount": "7581.00",
+         *             "currency": "USD"
+         *           }
+         *         }
+         *       ]
+         *     }
          */
         MetricsIn: {
             /**
@@ -1025,14 +1452,23 @@ export interface components {
              * @default false
              */
             backfill: boolean;
-            /** Rows */
+            /**
+             * Rows
+             * @description Daily rows, one per day and variant (1 to the limit per request); upserted.
+             */
             rows: components["schemas"]["MetricRowIn"][];
         };
         /** MetricsOut */
         MetricsOut: {
-            /** Campaign Id */
+            /**
+             * Campaign Id
+             * @description The campaign the rows were stored for.
+             */
             campaign_id: string;
-            /** Upserted */
+            /**
+             * Upserted
+             * @description How many rows were inserted or replaced.
+             */
             upserted: number;
         };
         /**
@@ -1044,16 +1480,28 @@ export interface components {
          *     }
          */
         Money: {
-            /** Amount */
+            /**
+             * Amount
+             * @description The amount as a decimal string (`"1999.00"`; a JSON number is accepted too), at most 4 places.
+             */
             amount: number | string;
-            /** Currency */
+            /**
+             * Currency
+             * @description The ISO 4217 code of the amount's currency (`USD`, `CNY`, `EUR` …).
+             */
             currency: string;
         };
         /** MoneyOut */
         MoneyOut: {
-            /** Amount */
+            /**
+             * Amount
+             * @description The amount as a decimal string (never a JSON number), e.g. `"1999.00"`.
+             */
             amount: string;
-            /** Currency */
+            /**
+             * Currency
+             * @description The ISO 4217 code of the amount's currency.
+             */
             currency: string;
         };
         /** Pacing */
@@ -1061,15 +1509,28 @@ export interface components {
             /**
              * As Of
              * Format: date
+             * @description The day pacing is computed for.
              */
             as_of: string;
+            /** @description The budget. */
             budget: components["schemas"]["MoneyOut"];
-            /** Days Elapsed */
+            /**
+             * Days Elapsed
+             * @description Days run up to and including `as_of`.
+             */
             days_elapsed: number;
-            /** Days Total */
+            /**
+             * Days Total
+             * @description Days from the first to the last, both included.
+             */
             days_total: number;
-            /** Pacing */
+            /**
+             * Pacing
+             * @description (spend / budget) ÷ (days elapsed / days total) (decimal string): 1 is on pace, above 1 overspending; null
+             *     before the start or without budget.
+             */
             pacing: string | null;
+            /** @description What was spent up to `as_of`. */
             spend: components["schemas"]["MoneyOut"];
         };
         /**
@@ -1077,9 +1538,15 @@ export interface components {
          * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
          */
         Page_CampaignOut_: {
-            /** Items */
+            /**
+             * Items
+             * @description This page's objects, oldest first.
+             */
             items: components["schemas"]["CampaignOut"][];
-            /** Next Cursor */
+            /**
+             * Next Cursor
+             * @description Pass it as `?cursor=` to get the next page; null on the last page.
+             */
             next_cursor?: string | null;
         };
         /**
@@ -1087,9 +1554,15 @@ export interface components {
          * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
          */
         Page_DeliveryOut_: {
-            /** Items */
+            /**
+             * Items
+             * @description This page's objects, oldest first.
+             */
             items: components["schemas"]["DeliveryOut"][];
-            /** Next Cursor */
+            /**
+             * Next Cursor
+             * @description Pass it as `?cursor=` to get the next page; null on the last page.
+             */
             next_cursor?: string | null;
         };
         /**
@@ -1097,9 +1570,15 @@ export interface components {
          * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
          */
         Page_EventNodeOut_: {
-            /** Items */
+            /**
+             * Items
+             * @description This page's objects, oldest first.
+             */
             items: components["schemas"]["EventNodeOut"][];
-            /** Next Cursor */
+            /**
+             * Next Cursor
+             * @description Pass it as `?cursor=` to get the next page; null on the last page.
+             */
             next_cursor?: string | null;
         };
         /**
@@ -1107,9 +1586,15 @@ export interface components {
          * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
          */
         Page_ExperimentOut_: {
-            /** Items */
+            /**
+             * Items
+             * @description This page's objects, oldest first.
+             */
             items: components["schemas"]["ExperimentOut"][];
-            /** Next Cursor */
+            /**
+             * Next Cursor
+             * @description Pass it as `?cursor=` to get the next page; null on the last page.
+             */
             next_cursor?: string | null;
         };
         /**
@@ -1117,9 +1602,15 @@ export interface components {
          * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
          */
         Page_KindOut_: {
-            /** Items */
+            /**
+             * Items
+             * @description This page's objects, oldest first.
+             */
             items: components["schemas"]["KindOut"][];
-            /** Next Cursor */
+            /**
+             * Next Cursor
+             * @description Pass it as `?cursor=` to get the next page; null on the last page.
+             */
             next_cursor?: string | null;
         };
         /**
@@ -1127,9 +1618,15 @@ export interface components {
          * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
          */
         Page_ReviewOut_: {
-            /** Items */
+            /**
+             * Items
+             * @description This page's objects, oldest first.
+             */
             items: components["schemas"]["ReviewOut"][];
-            /** Next Cursor */
+            /**
+             * Next Cursor
+             * @description Pass it as `?cursor=` to get the next page; null on the last page.
+             */
             next_cursor?: string | null;
         };
         /**
@@ -1137,33 +1634,61 @@ export interface components {
          * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
          */
         Page_SubscriptionOut_: {
-            /** Items */
+            /**
+             * Items
+             * @description This page's objects, oldest first.
+             */
             items: components["schemas"]["SubscriptionOut"][];
-            /** Next Cursor */
+            /**
+             * Next Cursor
+             * @description Pass it as `?cursor=` to get the next page; null on the last page.
+             */
             next_cursor?: string | null;
         };
         /** PerformanceTotals */
         PerformanceTotals: {
-            /** Attributed Orders */
+            /**
+             * Attributed Orders
+             * @description Orders compliance received carrying the campaign's `utm_campaign`.
+             */
             attributed_orders: number;
             /** @description released orders naming the campaign, before returns */
             attributed_revenue: components["schemas"]["MoneyOut"];
-            /** Clicks */
+            /**
+             * Clicks
+             * @description Clicks summed.
+             */
             clicks: number;
-            /** Conversions */
+            /**
+             * Conversions
+             * @description Conversions summed (a decimal string: the platforms count fractions).
+             */
             conversions: number;
+            /** @description Spend summed. */
             cost: components["schemas"]["MoneyOut"];
-            /** Impressions */
+            /**
+             * Impressions
+             * @description Impressions summed.
+             */
             impressions: number;
-            /** Opens */
+            /**
+             * Opens
+             * @description Opens summed.
+             */
             opens: number;
             /** @description what customs approved to come back of those orders */
             returned_revenue: components["schemas"]["MoneyOut"];
-            /** @description the conversion value the platforms claim (their attribution) */
+            /** @description The conversion value the platforms claim (their attribution), summed. */
             revenue: components["schemas"]["MoneyOut"];
-            /** Sends */
+            /**
+             * Sends
+             * @description Sends summed.
+             */
             sends: number;
-            /** Unsubscribes */
+            /**
+             * Unsubscribes
+             * @description Unsubscribes summed.
+             */
             unsubscribes: number;
         };
         /**
@@ -1171,31 +1696,65 @@ export interface components {
          * @description How much longer the experiment needs to detect a given lift.
          */
         PlanOut: {
-            /** Alpha */
-            alpha: number;
-            /** Baseline Rate */
-            baseline_rate: number | null;
-            /** Daily Units Per Arm */
-            daily_units_per_arm: number | null;
-            /** Days Left */
+            /**
+             * Alpha
+             * @description Its false-positive rate (decimal string).
+             * @example 0.75
+             */
+            alpha: string;
+            /**
+             * Baseline Rate
+             * @description The control's rate used (so far, or `baseline=`); null when unknown.
+             */
+            baseline_rate: string | null;
+            /**
+             * Daily Units Per Arm
+             * @description Units per day of the slowest arm so far (decimal string); null without days.
+             */
+            daily_units_per_arm: string | null;
+            /**
+             * Days Left
+             * @description Days still needed at that pace; null when unknown.
+             */
             days_left: number | null;
-            /** Experiment Id */
+            /**
+             * Experiment Id
+             * @description The experiment planned.
+             */
             experiment_id: string;
-            /** Mde */
-            mde: number;
+            /**
+             * Mde
+             * @description The smallest relative lift worth detecting (decimal string; 0.1 is +10 %).
+             * @example 0.75
+             */
+            mde: string;
             /**
              * Metric
+             * @description The metric compared.
              * @enum {string}
              */
             metric: "conversion_rate" | "ctr" | "open_rate";
-            /** Power */
-            power: number;
-            /** Sample Per Arm */
+            /**
+             * Power
+             * @description The chance to detect the lift asked for (decimal string).
+             * @example 0.75
+             */
+            power: string;
+            /**
+             * Sample Per Arm
+             * @description Units each arm needs for a fixed-horizon test; null without a baseline.
+             */
             sample_per_arm: number | null;
-            /** Smallest Arm */
+            /**
+             * Smallest Arm
+             * @description Units of the smallest arm so far.
+             */
             smallest_arm: number;
-            /** Target Rate */
-            target_rate: number | null;
+            /**
+             * Target Rate
+             * @description The rate the treatment would have at that lift; null when unknown.
+             */
+            target_rate: string | null;
         };
         /**
          * PriorIn
@@ -1204,82 +1763,196 @@ export interface components {
         PriorIn: {
             /**
              * Mean
+             * @description The prior's mean relative lift (0: no lift expected).
              * @default 0
              */
             mean: number | string;
             /**
              * Sd
+             * @description The prior's standard deviation of the relative lift (0.3: lifts beyond ±30 % are unusual).
              * @default 0.3
              */
             sd: number | string;
         };
         /** PriorOut */
         PriorOut: {
-            /** Mean */
-            mean: number;
-            /** Sd */
-            sd: number;
+            /**
+             * Mean
+             * @description The prior's mean relative lift (decimal string).
+             * @example 0.75
+             */
+            mean: string;
+            /**
+             * Sd
+             * @description The prior's standard deviation (decimal string).
+             * @example 0.75
+             */
+            sd: string;
+        };
+        /**
+         * Problem
+         * @description An error (RFC 9457 problem details), sent as `application/problem+json`.
+         */
+        Problem: {
+            /**
+             * @description What went wrong with this request, in words a person can act on.
+             * @example body.budget.amount: Input should be greater than or equal to 0
+             */
+            detail: string;
+            /** @description On 422 only: each refused field or parameter, where it is and why. */
+            errors?: components["schemas"]["ProblemFieldError"][];
+            /**
+             * @description The HTTP status code, repeated.
+             * @example 422
+             */
+            status: number;
+            /**
+             * @description The HTTP status's phrase, the same for every problem of that status.
+             * @example Unprocessable Content
+             */
+            title: string;
+            /**
+             * @description A URI naming the kind of problem; `about:blank` when the status says it all.
+             * @example about:blank
+             */
+            type: string;
+        };
+        /**
+         * ProblemFieldError
+         * @description One refused field of a 422 problem.
+         */
+        ProblemFieldError: {
+            /**
+             * @description Where the field is: `body`, `query`, `path` or `header`, then the field names and list positions down to it.
+             * @example [
+             *       "body",
+             *       "budget",
+             *       "amount"
+             *     ]
+             */
+            loc: (string | number)[];
+            /** @description Why the value is refused. */
+            msg: string;
+            /** @description A short code for the kind of refusal (`missing`, `too_long` …). */
+            type?: string;
         };
         /**
          * RatioOut
          * @description A money ratio of one arm over the campaign's days; for a treatment, its difference to the control's.
          */
         RatioOut: {
-            /** Ci High */
-            ci_high: number | null;
-            /** Ci Low */
-            ci_low: number | null;
-            /** Lift */
-            lift: number | null;
-            /** Lift Ci High */
-            lift_ci_high: number | null;
-            /** Lift Ci Low */
-            lift_ci_low: number | null;
-            /** P Value */
-            p_value: number | null;
-            /** Value */
-            value: number | null;
+            /**
+             * Ci High
+             * @description Its interval's upper end.
+             */
+            ci_high: string | null;
+            /**
+             * Ci Low
+             * @description Its interval's lower end.
+             */
+            ci_low: string | null;
+            /**
+             * Lift
+             * @description A treatment's difference to the control; null for the control.
+             */
+            lift: string | null;
+            /**
+             * Lift Ci High
+             * @description The difference's interval, upper end.
+             */
+            lift_ci_high: string | null;
+            /**
+             * Lift Ci Low
+             * @description The difference's interval, lower end.
+             */
+            lift_ci_low: string | null;
+            /**
+             * P Value
+             * @description The difference's p-value; null for the control.
+             */
+            p_value: string | null;
+            /**
+             * Value
+             * @description The arm's ratio over the campaign's days (decimal string); null without data.
+             */
+            value: string | null;
         };
         /**
          * ReviewIn
          * @description A PDCA or DR review of the campaign: the phase, what was found and what will be done.
+         * @example {
+         *       "actions": "Pause broad-match keywords; test a new landing page.",
+         *       "findings": "CTR 4 % but CPA 14 USD, above the 10 USD target.",
+         *       "loop": "pdca",
+         *       "phase": "check"
+         *     }
          */
         ReviewIn: {
-            /** Actions */
+            /**
+             * Actions
+             * @description What will be done about it.
+             */
             actions: string;
-            /** Findings */
+            /**
+             * Findings
+             * @description What was found.
+             */
             findings: string;
             /**
              * Loop
+             * @description `pdca` (plan, do, check, act) or `dr` (do, review).
              * @enum {string}
              */
             loop: "pdca" | "dr";
             /**
              * Phase
+             * @description The loop's phase: `plan`, `do`, `check`, `act` (pdca) or `do`, `review` (dr).
              * @enum {string}
              */
             phase: "plan" | "do" | "check" | "act" | "review";
         };
         /** ReviewOut */
         ReviewOut: {
-            /** Actions */
+            /**
+             * Actions
+             * @description What will be done.
+             */
             actions: string;
-            /** Campaign Id */
+            /**
+             * Campaign Id
+             * @description The campaign reviewed.
+             */
             campaign_id: string;
             /**
              * Created At
              * Format: date-time
+             * @description When the object was created (RFC 3339, UTC).
              */
             created_at: string;
-            /** Findings */
+            /**
+             * Findings
+             * @description What was found.
+             */
             findings: string;
-            /** Id */
+            /**
+             * Id
+             * @description The object's id (a UUID), as used in its path.
+             */
             id: string;
-            /** Loop */
+            /**
+             * Loop
+             * @description `pdca` or `dr`.
+             */
             loop: string;
-            /** Phase */
+            /**
+             * Phase
+             * @description The loop's phase.
+             */
             phase: string;
-            /** Snapshot */
+            /**
+             * Snapshot
+             * @description The campaign's performance when the review was written (totals, KPIs, pacing), kept as it was.
+             */
             snapshot: {
                 [key: string]: unknown;
             };
@@ -1317,24 +1990,46 @@ export interface components {
          * @description An amount of a metric row: up to 6 decimal places, so an ad platform's micros are kept exactly.
          */
         RowMoney: {
-            /** Amount */
+            /**
+             * Amount
+             * @description The amount as a decimal string (a JSON number is accepted too), at most 4 places.
+             */
             amount: number | string;
-            /** Currency */
+            /**
+             * Currency
+             * @description The ISO 4217 code: the campaign's currency.
+             */
             currency: string;
         };
         /** SbuPerformanceOut */
         SbuPerformanceOut: {
-            /** By Day */
+            /**
+             * By Day
+             * @description Each day's figures, oldest first.
+             */
             by_day: components["schemas"]["DayOut"][];
-            /** Campaign Count */
+            /**
+             * Campaign Count
+             * @description How many campaigns count.
+             */
             campaign_count: number;
-            /** Currency */
+            /**
+             * Currency
+             * @description The currency of every amount (the campaign's).
+             */
             currency: string;
+            /** @description KPIs over every day. */
             kpis: components["schemas"]["Kpis"];
+            /** @description Spend against budget and time. */
             pacing: components["schemas"]["Pacing"];
+            /** @description The platforms' claimed ROAS beside the released ROAS XBM verified from customs-released orders. */
             roas: components["schemas"]["RoasOut"];
-            /** Sbu Id */
+            /**
+             * Sbu Id
+             * @description The SBU whose campaigns are summed.
+             */
             sbu_id: string;
+            /** @description Figures summed over every day. */
             totals: components["schemas"]["PerformanceTotals"];
         };
         /** SkippedRow */
@@ -1346,10 +2041,16 @@ export interface components {
         };
         /** SrmOut */
         SrmOut: {
-            /** Flagged */
+            /**
+             * Flagged
+             * @description True when p < 0.001: the split is broken and no result can be trusted.
+             */
             flagged: boolean;
-            /** P Value */
-            p_value: number | null;
+            /**
+             * P Value
+             * @description The χ² p-value of the exposures against the planned weights (decimal string); null without exposures.
+             */
+            p_value: string | null;
         };
         /**
          * SubscriptionCreated
@@ -1359,26 +2060,50 @@ export interface components {
             /**
              * Created At
              * Format: date-time
+             * @description When the object was created (RFC 3339, UTC).
              */
             created_at: string;
-            /** Description */
+            /**
+             * Description
+             * @description The note given when subscribing.
+             */
             description: string;
-            /** Disabled Reason */
+            /**
+             * Disabled Reason
+             * @description Why deliveries stopped (`disabled by an admin`, `the endpoint answered 410 Gone`); null while active.
+             */
             disabled_reason: string | null;
-            /** Event Types */
+            /**
+             * Event Types
+             * @description The event types delivered to it.
+             */
             event_types: string[];
-            /** Id */
+            /**
+             * Id
+             * @description The subscription's id.
+             */
             id: string;
-            /** Secret */
+            /**
+             * Secret
+             * @description The secret (`whsec_…`) that signs every delivery, shown this once: verify each delivery's
+             *     `webhook-signature` with it.
+             */
             secret: string;
-            /** Status */
+            /**
+             * Status
+             * @description `active` (events are delivered) or `disabled` (by an admin, or because the endpoint answered 410 Gone).
+             */
             status: string;
             /**
              * Updated At
              * Format: date-time
+             * @description When the object last changed (RFC 3339, UTC).
              */
             updated_at: string;
-            /** Url */
+            /**
+             * Url
+             * @description Where the events are posted.
+             */
             url: string;
         };
         /**
@@ -1388,12 +2113,20 @@ export interface components {
         SubscriptionIn: {
             /**
              * Description
+             * @description A note for people: what the endpoint is and who runs it.
              * @default
              */
             description: string;
-            /** Event Types */
+            /**
+             * Event Types
+             * @description The event types to receive, e.g. `plan.activated` (1–50; the service's `GET /v1/subscriptions` documentation
+             *     lists them).
+             */
             event_types: string[];
-            /** Url */
+            /**
+             * Url
+             * @description The HTTPS address XBM posts each event to (signed, see docs/events.md); it must resolve to a public address.
+             */
             url: string;
         };
         /**
@@ -1404,47 +2137,87 @@ export interface components {
             /**
              * Created At
              * Format: date-time
+             * @description When the object was created (RFC 3339, UTC).
              */
             created_at: string;
-            /** Description */
+            /**
+             * Description
+             * @description The note given when subscribing.
+             */
             description: string;
-            /** Disabled Reason */
+            /**
+             * Disabled Reason
+             * @description Why deliveries stopped (`disabled by an admin`, `the endpoint answered 410 Gone`); null while active.
+             */
             disabled_reason: string | null;
-            /** Event Types */
+            /**
+             * Event Types
+             * @description The event types delivered to it.
+             */
             event_types: string[];
-            /** Id */
+            /**
+             * Id
+             * @description The subscription's id.
+             */
             id: string;
-            /** Status */
+            /**
+             * Status
+             * @description `active` (events are delivered) or `disabled` (by an admin, or because the endpoint answered 410 Gone).
+             */
             status: string;
             /**
              * Updated At
              * Format: date-time
+             * @description When the object last changed (RFC 3339, UTC).
              */
             updated_at: string;
-            /** Url */
+            /**
+             * Url
+             * @description Where the events are posted.
+             */
             url: string;
         };
         /**
          * SubscriptionPatch
          * @description Changes to a subscription: its URL or event types, or re-enabling it after a 410.
+         * @example {
+         *       "status": "active"
+         *     }
          */
         SubscriptionPatch: {
-            /** Description */
+            /**
+             * Description
+             * @description A new note. Leave it out to keep the current value.
+             */
             description?: string | null;
-            /** Event Types */
+            /**
+             * Event Types
+             * @description The new set of event types to receive. Leave it out to keep the current value.
+             */
             event_types?: string[] | null;
-            /** Status */
+            /**
+             * Status
+             * @description `disabled` pauses deliveries; `active` resumes them (and clears `disabled_reason`). Leave it out to keep the
+             *     current value.
+             */
             status?: ("active" | "disabled") | null;
-            /** Url */
+            /**
+             * Url
+             * @description A new delivery address. Leave it out to keep the current value.
+             */
             url?: string | null;
         };
         /**
          * TransitionIn
          * @description The status the campaign should move to.
+         * @example {
+         *       "to": "running"
+         *     }
          */
         TransitionIn: {
             /**
              * To
+             * @description The status to move to: draft → scheduled → running → paused/completed/cancelled (an illegal move is 409).
              * @enum {string}
              */
             to: "draft" | "scheduled" | "running" | "paused" | "completed" | "cancelled";
@@ -1464,53 +2237,115 @@ export interface components {
         };
         /** VariantIn */
         VariantIn: {
-            /** Key */
+            /**
+             * Key
+             * @description The variant's key, as metric rows name it (the first variant is the control).
+             */
             key: string;
-            /** Weight */
+            /**
+             * Weight
+             * @description Its share of the traffic, relative to the others (1 and 1 is an even split).
+             */
             weight: number | string;
         };
         /** VariantOut */
         VariantOut: {
-            /** Key */
+            /**
+             * Key
+             * @description The variant's key.
+             */
             key: string;
-            /** Weight */
+            /**
+             * Weight
+             * @description Its share of the traffic, relative to the others (decimal string).
+             */
             weight: string;
         };
         /** VariantResult */
         VariantResult: {
-            /** Chance To Win */
-            chance_to_win: number | null;
-            /** Ci High */
-            ci_high: number | null;
-            /** Ci Low */
-            ci_low: number | null;
-            /** Conversions */
+            /**
+             * Chance To Win
+             * @description The posterior probability that the treatment beats the control; null when no posterior can be computed.
+             */
+            chance_to_win: string | null;
+            /**
+             * Ci High
+             * @description The absolute lift's interval, upper end.
+             */
+            ci_high: string | null;
+            /**
+             * Ci Low
+             * @description The absolute lift's interval, lower end.
+             */
+            ci_low: string | null;
+            /**
+             * Conversions
+             * @description Successes of the metric.
+             */
             conversions: number;
-            /** Expected Loss */
-            expected_loss: number | null;
-            /** Expected Loss Relative */
-            expected_loss_relative: number | null;
-            /** Exposures */
+            /**
+             * Expected Loss
+             * @description What choosing the treatment is expected to lose if it is in fact worse, in the metric's units.
+             */
+            expected_loss: string | null;
+            /**
+             * Expected Loss Relative
+             * @description The same, in relative-lift units.
+             */
+            expected_loss_relative: string | null;
+            /**
+             * Exposures
+             * @description Its exposures (impressions, or sends).
+             */
             exposures: number;
-            /** Key */
+            /**
+             * Key
+             * @description The variant's key.
+             */
             key: string;
-            /** Lift */
-            lift: number | null;
-            /** N */
+            /**
+             * Lift
+             * @description The absolute difference of rates to the control; null for the control.
+             */
+            lift: string | null;
+            /**
+             * N
+             * @description Units of the rate (clicks, impressions or sends).
+             */
             n: number;
-            /** P Value */
-            p_value: number | null;
-            /** P Value Raw */
-            p_value_raw: number | null;
-            /** Rate */
-            rate: number | null;
-            /** Relative Ci High */
-            relative_ci_high: number | null;
-            /** Relative Ci Low */
-            relative_ci_low: number | null;
-            /** Relative Lift */
-            relative_lift: number | null;
+            /**
+             * P Value
+             * @description The p-value the decision uses (Holm-adjusted with several treatments; anytime-valid for `sequential`).
+             */
+            p_value: string | null;
+            /**
+             * P Value Raw
+             * @description The p-value before Holm's correction.
+             */
+            p_value_raw: string | null;
+            /**
+             * Rate
+             * @description Successes / units (decimal string); null without units.
+             */
+            rate: string | null;
+            /**
+             * Relative Ci High
+             * @description The relative lift's interval, upper end.
+             */
+            relative_ci_high: string | null;
+            /**
+             * Relative Ci Low
+             * @description The relative lift's interval, lower end.
+             */
+            relative_ci_low: string | null;
+            /**
+             * Relative Lift
+             * @description The lift relative to the control's rate (0.3 is +30 %).
+             */
+            relative_lift: string | null;
+            /** @description Revenue per exposure over the campaign's days, with its interval. */
             revenue_per_exposure: components["schemas"]["RatioOut"];
+            /** @description Revenue / cost over the campaign's days, with its interval. */
             roas: components["schemas"]["RatioOut"];
         };
     };
@@ -1545,47 +2380,41 @@ export interface operations {
                     "application/json": components["schemas"]["Page_KindOut_"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description No such object in the caller's organisation (problem+json) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -1594,7 +2423,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -1625,54 +2456,59 @@ export interface operations {
                     "application/json": components["schemas"]["KindOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description No such object in the caller's organisation (problem+json) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
             /** @description the key is built in or already used in this organisation */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -1681,7 +2517,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -1705,47 +2543,50 @@ export interface operations {
                     "application/json": components["schemas"]["KindOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -1754,7 +2595,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -1787,47 +2630,41 @@ export interface operations {
                     "application/json": components["schemas"]["Page_CampaignOut_"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description No such object in the caller's organisation (problem+json) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -1836,7 +2673,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -1867,54 +2706,59 @@ export interface operations {
                     "application/json": components["schemas"]["CampaignOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description No such object in the caller's organisation (problem+json) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
             /** @description utm_campaign already used in this organisation */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description plans cannot be reached to check the SBU (Retry-After) */
             503: {
@@ -1923,7 +2767,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -1972,54 +2818,59 @@ export interface operations {
                     "application/json": components["schemas"]["ImportOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description No such object in the caller's organisation (problem+json) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
             /** @description A request with this Idempotency-Key is still being processed (problem+json) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description unreadable report, or a figure no platform could report (nothing stored) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -2028,7 +2879,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -2054,47 +2907,50 @@ export interface operations {
                     "application/json": components["schemas"]["CampaignOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -2103,7 +2959,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -2136,61 +2994,77 @@ export interface operations {
                     "application/json": components["schemas"]["CampaignOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description utm_campaign already used */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description stale If-Match */
             412: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -2199,7 +3073,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -2228,47 +3104,50 @@ export interface operations {
                     "application/json": components["schemas"]["Page_ExperimentOut_"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -2277,7 +3156,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -2310,54 +3191,68 @@ export interface operations {
                     "application/json": components["schemas"]["ExperimentOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description A request with this Idempotency-Key is still being processed (problem+json) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -2366,7 +3261,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -2394,47 +3291,59 @@ export interface operations {
                     "application/json": components["schemas"]["MetricsOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -2443,7 +3352,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -2470,47 +3381,50 @@ export interface operations {
                     "application/json": components["schemas"]["CampaignPerformanceOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -2519,7 +3433,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -2548,47 +3464,50 @@ export interface operations {
                     "application/json": components["schemas"]["Page_ReviewOut_"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -2597,7 +3516,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -2630,54 +3551,68 @@ export interface operations {
                     "application/json": components["schemas"]["ReviewOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description A request with this Idempotency-Key is still being processed (problem+json) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -2686,7 +3621,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -2711,47 +3648,50 @@ export interface operations {
                     "application/json": components["schemas"]["ReviewOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -2760,7 +3700,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -2791,61 +3733,77 @@ export interface operations {
                     "application/json": components["schemas"]["CampaignOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description the lifecycle does not allow this move */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description stale If-Match */
             412: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -2854,7 +3812,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -2883,47 +3843,41 @@ export interface operations {
                     "application/json": components["schemas"]["Page_EventNodeOut_"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description No such object in the caller's organisation (problem+json) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -2932,7 +3886,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -2963,54 +3919,59 @@ export interface operations {
                     "application/json": components["schemas"]["EventNodeOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description No such object in the caller's organisation (problem+json) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
             /** @description A request with this Idempotency-Key is still being processed (problem+json) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -3019,7 +3980,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -3046,47 +4009,50 @@ export interface operations {
                     "application/json": components["schemas"]["EventNodeOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -3095,7 +4061,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -3119,47 +4087,50 @@ export interface operations {
                     "application/json": components["schemas"]["ExperimentOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -3168,7 +4139,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -3192,54 +4165,59 @@ export interface operations {
                     "application/json": components["schemas"]["AnalysisOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description the metric rows are inconsistent (more successes than units) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -3248,7 +4226,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -3275,54 +4255,59 @@ export interface operations {
                     "application/json": components["schemas"]["AnalysisOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description nothing to decide yet (insufficient data: the reasons are in the detail), or the metric rows are inconsistent */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -3331,7 +4316,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -3362,47 +4349,50 @@ export interface operations {
                     "application/json": components["schemas"]["PlanOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -3411,7 +4401,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -3438,54 +4430,59 @@ export interface operations {
                     "application/json": components["schemas"]["SbuPerformanceOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description the SBU's campaigns count in several currencies */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -3494,7 +4491,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -3521,47 +4520,41 @@ export interface operations {
                     "application/json": components["schemas"]["Page_SubscriptionOut_"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description No such object in the caller's organisation (problem+json) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -3570,7 +4563,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -3601,54 +4596,59 @@ export interface operations {
                     "application/json": components["schemas"]["SubscriptionCreated"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description No such object in the caller's organisation (problem+json) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
             /** @description A request with this Idempotency-Key is still being processed (problem+json) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -3657,7 +4657,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -3683,47 +4685,50 @@ export interface operations {
                     "application/json": components["schemas"]["SubscriptionOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -3732,7 +4737,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -3754,47 +4761,50 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -3803,7 +4813,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -3836,54 +4848,68 @@ export interface operations {
                     "application/json": components["schemas"]["SubscriptionOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description stale */
             412: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -3892,7 +4918,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -3921,47 +4949,50 @@ export interface operations {
                     "application/json": components["schemas"]["Page_DeliveryOut_"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -3970,7 +5001,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -4000,54 +5033,59 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description the delivery is still pending */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -4056,7 +5094,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };

@@ -767,13 +767,23 @@ export interface components {
             /**
              * Attempted At
              * Format: date-time
+             * @description When the attempt was made (RFC 3339, UTC).
              */
             attempted_at: string;
-            /** Duration Ms */
+            /**
+             * Duration Ms
+             * @description How long the attempt took, in milliseconds.
+             */
             duration_ms: number;
-            /** Error */
+            /**
+             * Error
+             * @description What went wrong (a timeout, a refused connection, a non-2xx answer); null on success.
+             */
             error: string | null;
-            /** Status Code */
+            /**
+             * Status Code
+             * @description The HTTP status the endpoint answered; null when it could not be reached.
+             */
             status_code: number | null;
         };
         /** AudienceMember */
@@ -796,9 +806,15 @@ export interface components {
         };
         /** AudiencePage */
         AudiencePage: {
-            /** Items */
+            /**
+             * Items
+             * @description This page's members.
+             */
             items: components["schemas"]["AudienceMember"][];
-            /** Next Cursor */
+            /**
+             * Next Cursor
+             * @description Pass it as `?cursor=` for the next page; null on the last page.
+             */
             next_cursor: string | null;
         };
         /**
@@ -812,82 +828,150 @@ export interface components {
              * @description the buyer's country, ISO 3166 alpha-2
              */
             country?: string | null;
-            /** Email */
+            /**
+             * Email
+             * @description The buyer's email: used for audiences (hashed), never stored with the order.
+             */
             email?: string | null;
-            /** Id Number */
+            /**
+             * Id Number
+             * @description The ID number; imports need it.
+             */
             id_number?: string | null;
             /**
              * Id Type
+             * @description The ID type: `1` (the default) is a Chinese resident ID card.
              * @default 1
              */
             id_type: string;
-            /** Name */
+            /**
+             * Name
+             * @description The buyer's name as on their ID.
+             */
             name: string;
-            /** Reg No */
+            /**
+             * Reg No
+             * @description The buyer's account on the platform.
+             */
             reg_no?: string | null;
-            /** Telephone */
+            /**
+             * Telephone
+             * @description The buyer's phone.
+             */
             telephone?: string | null;
             /**
              * Verified
+             * @description True when the platform verified the buyer's identity.
              * @default false
              */
             verified: boolean;
         };
         /** BuyerPatch */
         BuyerPatch: {
-            /** Id Number */
+            /**
+             * Id Number
+             * @description The ID number (imports need it). Leave it out to keep the current value.
+             */
             id_number?: string | null;
-            /** Id Type */
+            /**
+             * Id Type
+             * @description The ID type: `1` is a Chinese resident ID card. Leave it out to keep the current value.
+             */
             id_type?: string | null;
-            /** Name */
+            /**
+             * Name
+             * @description The buyer's name as on their ID. Leave it out to keep the current value.
+             */
             name?: string | null;
-            /** Reg No */
+            /**
+             * Reg No
+             * @description The buyer's account on the platform. Leave it out to keep the current value.
+             */
             reg_no?: string | null;
-            /** Telephone */
+            /**
+             * Telephone
+             * @description The buyer's phone. Leave it out to keep the current value.
+             */
             telephone?: string | null;
-            /** Verified */
+            /**
+             * Verified
+             * @description True when the platform verified the buyer's identity. Leave it out to keep the current value.
+             */
             verified?: boolean | null;
         };
         /**
          * CancellationIn
          * @description Why the seller cancels the order; after its declaration this is the withdrawal's reason to customs.
+         * @example {
+         *       "reason": "the buyer cancelled before shipment"
+         *     }
          */
         CancellationIn: {
-            /** Reason */
+            /**
+             * Reason
+             * @description Why the order is withdrawn; sent to customs.
+             */
             reason: string;
         };
         /** CheckOut */
         CheckOut: {
-            /** Detail */
+            /**
+             * Detail
+             * @description What was compared, and what differs when it failed.
+             */
             detail: string;
-            /** Passed */
+            /**
+             * Passed
+             * @description True when the documents agree on it.
+             */
             passed: boolean;
-            /** Rule */
+            /**
+             * Rule
+             * @description The check's name, e.g. `amount_paid` or `consignee_address`.
+             */
             rule: string;
         };
         /** Consignee */
         Consignee: {
-            /** Address */
+            /**
+             * Address
+             * @description The delivery address.
+             */
             address: string;
             /**
              * City
              * @description the city, as the platform gave it apart
              */
             city?: string | null;
-            /** Country */
+            /**
+             * Country
+             * @description The delivery country (ISO 3166-1 alpha-2), if not China.
+             */
             country?: string | null;
-            /** Name */
+            /**
+             * Name
+             * @description Who receives the parcel.
+             */
             name: string;
-            /** Postcode */
+            /**
+             * Postcode
+             * @description the postcode, as the platform gave it apart
+             */
             postcode?: string | null;
-            /** Province */
+            /**
+             * Province
+             * @description the province or state, as the platform gave it apart
+             */
             province?: string | null;
             /**
              * Street
              * @description the street and number, as the platform gave them apart
              */
             street?: string | null;
-            /** Telephone */
+            /**
+             * Telephone
+             * @description Their phone.
+             */
             telephone: string;
         };
         /**
@@ -895,17 +979,36 @@ export interface components {
          * @description A new ``address`` replaces the parts the platform gave (street, city…) unless they are given with it.
          */
         ConsigneePatch: {
-            /** Address */
+            /**
+             * Address
+             * @description The delivery address. Leave it out to keep the current value.
+             */
             address?: string | null;
-            /** City */
+            /**
+             * City
+             * @description A new city. Leave it out to keep the current value.
+             */
             city?: string | null;
-            /** Country */
+            /**
+             * Country
+             * @description The delivery country (ISO 3166-1 alpha-2). Leave it out to keep the current value.
+             */
             country?: string | null;
-            /** Name */
+            /**
+             * Name
+             * @description Who receives the parcel. Leave it out to keep the current value.
+             */
             name?: string | null;
-            /** Street */
+            /**
+             * Street
+             * @description A new street and number (the part of the address the comparison with the waybill reads). Leave it out to
+             *     keep the current value.
+             */
             street?: string | null;
-            /** Telephone */
+            /**
+             * Telephone
+             * @description Their phone. Leave it out to keep the current value.
+             */
             telephone?: string | null;
         };
         /**
@@ -913,7 +1016,10 @@ export interface components {
          * @description A message to customs and where it stands: built and signed, written to the e-port, answered.
          */
         CustomsMessageOut: {
-            /** Acknowledged At */
+            /**
+             * Acknowledged At
+             * @description When customs acknowledged it; null before.
+             */
             acknowledged_at: string | null;
             /**
              * App Type
@@ -923,9 +1029,15 @@ export interface components {
             app_type: string;
             /** @description while it is failed, or pending for customs' list number: why, and when it is tried again */
             failure?: components["schemas"]["MessageFailure"] | null;
-            /** Guid */
+            /**
+             * Guid
+             * @description Its GUID.
+             */
             guid: string;
-            /** Message Type */
+            /**
+             * Message Type
+             * @description The message, e.g. `CEB621Message`.
+             */
             message_type: string;
             /**
              * Round
@@ -933,54 +1045,109 @@ export interface components {
              * @default 1
              */
             round: number;
-            /** Sent At */
+            /**
+             * Sent At
+             * @description When it was sent to customs; null before.
+             */
             sent_at: string | null;
-            /** Signed */
+            /**
+             * Signed
+             * @description True when it carries a signature.
+             */
             signed: boolean;
             /**
              * Status
              * @description pending, queued, sent, acknowledged, or failed (could not be built, signed or written: tried again by itself, see failure); superseded when the order was declared again before it was sent
              */
             status: string;
-            /** Validated */
+            /**
+             * Validated
+             * @description True when it passed the official XSD.
+             */
             validated: boolean;
         };
         /**
          * CustomsProfileIn
          * @description The seller's customs registrations, used in every declaration.
+         * @example {
+         *       "agent_code": "1105980159",
+         *       "agent_name": "XBM Customs Broker",
+         *       "assure_code": "ASSURE0001",
+         *       "cop_code": "1105910159",
+         *       "cop_name": "XBM Seller Ltd",
+         *       "customs_code": "4604",
+         *       "dxp_id": "DXPENT0000000001",
+         *       "ebc_code": "1105910159",
+         *       "ebc_name": "XBM Seller Ltd",
+         *       "port_code": "4604",
+         *       "trade_mode": "9610"
+         *     }
          */
         CustomsProfileIn: {
-            /** Agent Code */
+            /**
+             * Agent Code
+             * @description The declaring agent's (customs broker's) customs code.
+             */
             agent_code: string;
-            /** Agent Name */
+            /**
+             * Agent Name
+             * @description The declaring agent's registered name.
+             */
             agent_name: string;
-            /** Area Code */
+            /**
+             * Area Code
+             * @description The special area's code (1210).
+             */
             area_code?: string | null;
             /**
              * Area Name
              * @description 1210: the name of the special area (areaCode's)
              */
             area_name?: string | null;
-            /** Assure Code */
+            /**
+             * Assure Code
+             * @description The guarantor enterprise's code (who guarantees the duties).
+             */
             assure_code: string;
-            /** Cop Code */
+            /**
+             * Cop Code
+             * @description The code of the enterprise transmitting the messages.
+             */
             cop_code: string;
-            /** Cop Name */
+            /**
+             * Cop Name
+             * @description Its name.
+             */
             cop_name: string;
-            /** Customs Code */
+            /**
+             * Customs Code
+             * @description The 4-digit code of the customs office declared to, e.g. `4604`.
+             */
             customs_code: string;
             /**
              * Dxp Id
              * @description the e-port (DXP) user id every message is sent under: at most 16 characters, the most the transfer schema's SenderId takes (e.g. DXPENT0000012345)
              */
             dxp_id: string;
-            /** Ebc Code */
+            /**
+             * Ebc Code
+             * @description The e-commerce company's (the seller's) customs registration code.
+             */
             ebc_code: string;
-            /** Ebc Name */
+            /**
+             * Ebc Name
+             * @description Its registered name.
+             */
             ebc_name: string;
-            /** Ems No */
+            /**
+             * Ems No
+             * @description The bonded account book number (1210), if any.
+             */
             ems_no?: string | null;
-            /** Port Code */
+            /**
+             * Port Code
+             * @description The 4-digit code of the port of entry or exit.
+             */
             port_code: string;
             /**
              * Statistics Flag
@@ -1004,59 +1171,124 @@ export interface components {
         };
         /** CustomsProfileOut */
         CustomsProfileOut: {
-            /** Agent Code */
+            /**
+             * Agent Code
+             * @description The declaring agent's (customs broker's) customs code.
+             */
             agent_code: string;
-            /** Agent Name */
+            /**
+             * Agent Name
+             * @description The declaring agent's registered name.
+             */
             agent_name: string;
-            /** Area Code */
+            /**
+             * Area Code
+             * @description The special area's code (1210); null when none.
+             */
             area_code: string | null;
-            /** Area Name */
+            /**
+             * Area Name
+             * @description The special area's name (1210); null when none.
+             */
             area_name: string | null;
-            /** Assure Code */
+            /**
+             * Assure Code
+             * @description The guarantor enterprise's code.
+             */
             assure_code: string;
-            /** Cop Code */
+            /**
+             * Cop Code
+             * @description The code of the enterprise transmitting the messages.
+             */
             cop_code: string;
-            /** Cop Name */
+            /**
+             * Cop Name
+             * @description Its name.
+             */
             cop_name: string;
-            /** Customs Code */
+            /**
+             * Customs Code
+             * @description The 4-digit code of the customs office declared to.
+             */
             customs_code: string;
-            /** Dxp Id */
+            /**
+             * Dxp Id
+             * @description The ID on the customs data exchange platform messages are sent from.
+             */
             dxp_id: string;
-            /** Ebc Code */
+            /**
+             * Ebc Code
+             * @description The e-commerce company's (the seller's) customs registration code.
+             */
             ebc_code: string;
-            /** Ebc Name */
+            /**
+             * Ebc Name
+             * @description Its registered name.
+             */
             ebc_name: string;
-            /** Ems No */
+            /**
+             * Ems No
+             * @description The bonded account book number (1210); null when none.
+             */
             ems_no: string | null;
-            /** Port Code */
+            /**
+             * Port Code
+             * @description The 4-digit code of the port of entry or exit.
+             */
             port_code: string;
-            /** Statistics Flag */
+            /**
+             * Statistics Flag
+             * @description Export: `A` the inventory list is the record; `B` a month's lists are summarised (CEB701).
+             */
             statistics_flag: string;
-            /** Trade Mode */
+            /**
+             * Trade Mode
+             * @description The customs mode: 9610 B2C direct, 1210 bonded or special area, 9710 B2B direct export, 9810 export to an
+             *     overseas warehouse.
+             */
             trade_mode: string;
-            /** Traf Mode */
+            /**
+             * Traf Mode
+             * @description The customs transport mode code (5 air, 2 sea, 4 road, 6 post …).
+             */
             traf_mode: string;
             /**
              * Updated At
              * Format: date-time
+             * @description When the object last changed (RFC 3339, UTC).
              */
             updated_at: string;
         };
         /** DailyReport */
         DailyReport: {
-            /** Counts By State */
+            /**
+             * Counts By State
+             * @description Orders received that day, by their state now.
+             */
             counts_by_state: {
                 [key: string]: number;
             };
-            /** Date */
+            /**
+             * Date
+             * @description The day reported (YYYY-MM-DD, UTC).
+             */
             date: string;
-            /** Match Rate */
+            /**
+             * Match Rate
+             * @description Of the orders compared, the share that matched (decimal string); null when none was compared.
+             */
             match_rate: string | null;
-            /** Top Failing Rules */
+            /**
+             * Top Failing Rules
+             * @description The checks that failed most, with how often: `[{"rule", "count"}]`.
+             */
             top_failing_rules: {
                 [key: string]: unknown;
             }[];
-            /** Total */
+            /**
+             * Total
+             * @description Orders received that day.
+             */
             total: number;
         };
         /**
@@ -1097,43 +1329,84 @@ export interface components {
          * @description One event sent (or to be sent) to a subscription, with its attempts.
          */
         DeliveryOut: {
-            /** Attempt Log */
+            /**
+             * Attempt Log
+             * @description Each attempt, oldest first.
+             */
             attempt_log: components["schemas"]["AttemptOut"][];
-            /** Attempts */
+            /**
+             * Attempts
+             * @description How many times it has been sent.
+             */
             attempts: number;
             /**
              * Created At
              * Format: date-time
+             * @description When the event was queued for this subscription (RFC 3339, UTC).
              */
             created_at: string;
-            /** Delivered At */
+            /**
+             * Delivered At
+             * @description When the endpoint acknowledged it with a 2xx; null until then.
+             */
             delivered_at: string | null;
-            /** Event Id */
+            /**
+             * Event Id
+             * @description The event's id (the same on every delivery of it: deduplicate on it).
+             */
             event_id: string;
-            /** Event Type */
+            /**
+             * Event Type
+             * @description The event's type, e.g. `sbu.retired`.
+             */
             event_type: string;
-            /** Id */
+            /**
+             * Id
+             * @description The delivery's id; `POST …/deliveries/{delivery_id}/replay` sends it again.
+             */
             id: string;
-            /** Last Error */
+            /**
+             * Last Error
+             * @description What went wrong on the last attempt; null when it succeeded or none was made.
+             */
             last_error: string | null;
-            /** Last Status Code */
+            /**
+             * Last Status Code
+             * @description The HTTP status of the last attempt; null before one, or when the endpoint could not be reached.
+             */
             last_status_code: number | null;
-            /** Next Attempt At */
+            /**
+             * Next Attempt At
+             * @description When the next retry is due; null when none is.
+             */
             next_attempt_at: string | null;
-            /** Status */
+            /**
+             * Status
+             * @description `pending` (to be sent or retried), `delivered`, `dead` (retries exhausted; replay it) or `cancelled` (the
+             *     subscription was disabled).
+             */
             status: string;
         };
         /** Documents */
         Documents: {
-            /** Order */
+            /**
+             * Order
+             * @description The order document as received (canonical fields); null until it arrives.
+             */
             order: {
                 [key: string]: unknown;
             } | null;
-            /** Payment */
+            /**
+             * Payment
+             * @description The payment document; null until it arrives.
+             */
             payment: {
                 [key: string]: unknown;
             } | null;
-            /** Waybill */
+            /**
+             * Waybill
+             * @description The waybill; null until it arrives.
+             */
             waybill: {
                 [key: string]: unknown;
             } | null;
@@ -1151,25 +1424,43 @@ export interface components {
              * @default
              */
             cause: string;
-            /** Ebp Code */
+            /**
+             * Ebp Code
+             * @description The order's platform code.
+             */
             ebp_code: string;
-            /** Failing Rules */
+            /**
+             * Failing Rules
+             * @description The checks that failed (with `mismatch`).
+             */
             failing_rules: string[];
-            /** Missing */
+            /**
+             * Missing
+             * @description The documents or fields missing.
+             */
             missing: string[];
-            /** Order No */
+            /**
+             * Order No
+             * @description The order's number.
+             */
             order_no: string;
             /**
              * Reason
+             * @description Why it is listed: `mismatch` (a check failed), `missing_documents` (waiting too long for one), `incomplete`
+             *     (data XBM needs is missing), `changed_after_declaration` or `rejected` (customs refused the declaration).
              * @enum {string}
              */
             reason: "mismatch" | "missing_documents" | "incomplete" | "changed_after_declaration" | "rejected";
             /**
              * Since
              * Format: date-time
+             * @description Since when the order has been in this situation.
              */
             since: string;
-            /** State */
+            /**
+             * State
+             * @description The order's state.
+             */
             state: string;
         };
         /** ExceptionsPage */
@@ -1179,9 +1470,15 @@ export interface components {
              * @description messages to customs that could not be built, signed or written, oldest failure first (on the first page; at most 100)
              */
             failed_messages?: components["schemas"]["FailedMessageOut"][];
-            /** Items */
+            /**
+             * Items
+             * @description This page's exceptions.
+             */
             items: components["schemas"]["ExceptionOut"][];
-            /** Next Cursor */
+            /**
+             * Next Cursor
+             * @description Pass it as `?cursor=` for the next page; null on the last page.
+             */
             next_cursor: string | null;
             /**
              * Orphans
@@ -1213,11 +1510,20 @@ export interface components {
         };
         /** IngestOut */
         IngestOut: {
-            /** Ebp Code */
+            /**
+             * Ebp Code
+             * @description The platform code of the order it belongs to; null when ignored.
+             */
             ebp_code?: string | null;
-            /** Kind */
+            /**
+             * Kind
+             * @description What the document was: `order`, `payment` or `waybill`; null when ignored.
+             */
             kind?: string | null;
-            /** Order No */
+            /**
+             * Order No
+             * @description The order number it belongs to; null when ignored.
+             */
             order_no?: string | null;
             /**
              * Outcome
@@ -1239,12 +1545,29 @@ export interface components {
         /**
          * ItemRecordIn
          * @description The customs record of one SKU: name and model, HS code, units and tax rates.
+         * @example {
+         *       "bar_code": "6901234567892",
+         *       "consumption_tax_rate": "0",
+         *       "duty_rate": "0",
+         *       "gmodel": "100% wool, 180x30cm, brand XBM",
+         *       "gname": "Wool scarf",
+         *       "hs_code": "6214200000",
+         *       "origin_country": "303",
+         *       "qty1_per_unit": "1",
+         *       "unit": "011",
+         *       "unit1": "011",
+         *       "vat_rate": "0.13"
+         *     }
          */
         ItemRecordIn: {
-            /** Bar Code */
+            /**
+             * Bar Code
+             * @description The goods' bar code (EAN/UPC), if any.
+             */
             bar_code?: string | null;
             /**
              * Consumption Tax Rate
+             * @description The consumption tax rate, from 0 to below 1 (default 0).
              * @default 0
              */
             consumption_tax_rate: number | string;
@@ -1259,9 +1582,15 @@ export interface components {
              * @default 0
              */
             duty_rate: number | string;
-            /** Gmodel */
+            /**
+             * Gmodel
+             * @description The specification customs asks for: brand, model, material, ingredients …
+             */
             gmodel: string;
-            /** Gname */
+            /**
+             * Gname
+             * @description The goods' name as declared, e.g. `羊毛围巾` / `Wool scarf`.
+             */
             gname: string;
             /**
              * Hs Code
@@ -1273,7 +1602,10 @@ export interface components {
              * @description customs country code
              */
             origin_country: string;
-            /** Qty1 Per Unit */
+            /**
+             * Qty1 Per Unit
+             * @description How many of the legal unit (`unit1`) one declared unit holds, e.g. 0.2 (kg per piece).
+             */
             qty1_per_unit: number | string;
             /**
              * Unit
@@ -1285,106 +1617,211 @@ export interface components {
              * @description first legal unit code
              */
             unit1: string;
-            /** Vat Rate */
+            /**
+             * Vat Rate
+             * @description The import VAT rate, from 0 to below 1 (0.13 is 13 %).
+             */
             vat_rate: number | string;
         };
         /** ItemRecordOut */
         ItemRecordOut: {
-            /** Bar Code */
+            /**
+             * Bar Code
+             * @description The goods' bar code; null when none.
+             */
             bar_code: string | null;
-            /** Consumption Tax Rate */
+            /**
+             * Consumption Tax Rate
+             * @description The consumption tax rate (decimal string).
+             */
             consumption_tax_rate: string;
-            /** Customs Item No */
+            /**
+             * Customs Item No
+             * @description The customs item number this SKU declares under; null when the SKU itself is used.
+             */
             customs_item_no?: string | null;
-            /** Duty Rate */
+            /**
+             * Duty Rate
+             * @description The duty rate (decimal string).
+             */
             duty_rate: string;
-            /** Gmodel */
+            /**
+             * Gmodel
+             * @description The specification declared.
+             */
             gmodel: string;
-            /** Gname */
+            /**
+             * Gname
+             * @description The goods' name as declared.
+             */
             gname: string;
-            /** Hs Code */
+            /**
+             * Hs Code
+             * @description The 10-digit customs HS code.
+             */
             hs_code: string;
-            /** Item No */
+            /**
+             * Item No
+             * @description The seller's item number (the SKU orders name).
+             */
             item_no: string;
-            /** Origin Country */
+            /**
+             * Origin Country
+             * @description The customs country code of origin.
+             */
             origin_country: string;
-            /** Qty1 Per Unit */
+            /**
+             * Qty1 Per Unit
+             * @description Legal units per declared unit (decimal string).
+             */
             qty1_per_unit: string;
-            /** Unit */
+            /**
+             * Unit
+             * @description The declared unit's customs code, e.g. `011` (piece).
+             */
             unit: string;
-            /** Unit1 */
+            /**
+             * Unit1
+             * @description The legal first unit's customs code, e.g. `035` (kg).
+             */
             unit1: string;
             /**
              * Updated At
              * Format: date-time
+             * @description When the object last changed (RFC 3339, UTC).
              */
             updated_at: string;
-            /** Vat Rate */
+            /**
+             * Vat Rate
+             * @description The import VAT rate (decimal string).
+             */
             vat_rate: string;
         };
         /**
          * LifecycleIn
          * @description The organisation's lifecycle windows in days since a customer's last order: new (first order within
          *     `new_days`), active (within `active_days`), at risk (up to `at_risk_days`), lapsed (beyond).
+         * @example {
+         *       "active_days": 90,
+         *       "at_risk_days": 180,
+         *       "new_days": 30
+         *     }
          */
         LifecycleIn: {
             /**
              * Active Days
+             * @description `active` while their last order is at most this many days old (default 90).
              * @default 90
              */
             active_days: number;
             /**
              * At Risk Days
+             * @description `at_risk` while their last order is at most this many days old (default 180); `lapsed` after.
              * @default 180
              */
             at_risk_days: number;
             /**
              * New Days
+             * @description A customer is `new` while their first order is at most this many days old (default 30).
              * @default 30
              */
             new_days: number;
         };
         /** LifecycleOut */
         LifecycleOut: {
-            /** Active Days */
+            /**
+             * Active Days
+             * @description Days the last order keeps a customer `active`.
+             */
             active_days: number;
-            /** At Risk Days */
+            /**
+             * At Risk Days
+             * @description Days after which a customer is `lapsed`.
+             */
             at_risk_days: number;
-            /** New Days */
+            /**
+             * New Days
+             * @description Days a first order keeps a customer `new`.
+             */
             new_days: number;
         };
         /**
          * MasterBillIn
          * @description The master bill and voyage several export lists left on (declared with CEB607 when the lists did not
          *     name them).
+         * @example {
+         *       "bill_no": "999-87654321",
+         *       "declaration_ids": [
+         *         "8c2d4e6f-1a3b-4c5d-9e7f-0a1b2c3d4e5f"
+         *       ],
+         *       "logistics_code": "LOG0000001",
+         *       "traf_name": "CA983",
+         *       "voyage_no": "CA983"
+         *     }
          */
         MasterBillIn: {
-            /** Bill No */
+            /**
+             * Bill No
+             * @description The master air waybill or bill of lading number, e.g. `999-12345675`.
+             */
             bill_no: string;
-            /** Declaration Ids */
+            /**
+             * Declaration Ids
+             * @description The declarations (inventory lists) the bill carries (1–500).
+             */
             declaration_ids: string[];
-            /** Logistics Code */
+            /**
+             * Logistics Code
+             * @description The logistics company's customs code.
+             */
             logistics_code: string;
-            /** Traf Name */
+            /**
+             * Traf Name
+             * @description The flight or vessel's name.
+             */
             traf_name: string;
-            /** Voyage No */
+            /**
+             * Voyage No
+             * @description The flight or voyage number.
+             */
             voyage_no: string;
         };
         /** MasterBillOut */
         MasterBillOut: {
-            /** Bill No */
+            /**
+             * Bill No
+             * @description The master bill's number.
+             */
             bill_no: string;
-            /** Cop No */
+            /**
+             * Cop No
+             * @description The enterprise's own number of the message.
+             */
             cop_no: string;
-            /** Guid */
+            /**
+             * Guid
+             * @description The message's GUID.
+             */
             guid: string;
-            /** Id */
+            /**
+             * Id
+             * @description The master bill link's id (its XML at `/v1/compliance/master-bills/{link_id}/xml`).
+             */
             id: string;
-            /** Inventories */
+            /**
+             * Inventories
+             * @description Inventory lists it carries.
+             */
             inventories: number;
-            /** Signed */
+            /**
+             * Signed
+             * @description True when the message carries a signature.
+             */
             signed: boolean;
-            /** Validated */
+            /**
+             * Validated
+             * @description True when it passed the official XSD.
+             */
             validated: boolean;
         };
         /**
@@ -1428,25 +1865,35 @@ export interface components {
         MessageOut: {
             /**
              * Applied
+             * @description Receipts that moved an order on.
              * @default 0
              */
             applied: number;
             /**
              * Documents
+             * @description Documents the message held.
              * @default 0
              */
             documents: number;
             /**
              * Duplicates
+             * @description Of them, already received.
              * @default 0
              */
             duplicates: number;
-            /** Guid */
+            /**
+             * Guid
+             * @description The message's GUID; null when it has none.
+             */
             guid: string | null;
-            /** Message Type */
+            /**
+             * Message Type
+             * @description The customs message read, e.g. `CEB622Message`.
+             */
             message_type: string;
             /**
              * Receipts
+             * @description Receipts the message held.
              * @default 0
              */
             receipts: number;
@@ -1459,20 +1906,28 @@ export interface components {
             };
             /**
              * Stored
+             * @description Of them, new ones stored.
              * @default 0
              */
             stored: number;
             /**
              * Unmatched
+             * @description Receipts naming no known declaration (listed among the exceptions).
              * @default 0
              */
             unmatched: number;
         };
         /** MoneyOut */
         MoneyOut: {
-            /** Amount */
+            /**
+             * Amount
+             * @description The amount as a decimal string (never a JSON number), e.g. `"1999.00"`.
+             */
             amount: string;
-            /** Currency */
+            /**
+             * Currency
+             * @description The ISO 4217 code of the amount's currency.
+             */
             currency: string;
         };
         /**
@@ -1480,26 +1935,80 @@ export interface components {
          * @description A line the platform charged that is not goods (a warranty, a gift card, a tip, a fee).
          */
         NotGoods: {
-            /** Name */
+            /**
+             * Name
+             * @description What the line is, e.g. a gift card or a tip.
+             */
             name: string;
-            /** Total */
+            /**
+             * Total
+             * @description Its amount.
+             */
             total: number | string;
         };
         /**
          * OrderDoc
          * @description A canonical order document, as a platform would send it.
+         * @example {
+         *       "actual_paid": "240.02",
+         *       "buyer": {
+         *         "id_number": "110101199001010042",
+         *         "id_type": "1",
+         *         "name": "Jiao Hongyu",
+         *         "reg_no": "u1024",
+         *         "telephone": "13522652231"
+         *       },
+         *       "consignee": {
+         *         "address": "Beijing Haidian 1 Zhongguancun Street",
+         *         "name": "Jiao Hongyu",
+         *         "telephone": "13522652231"
+         *       },
+         *       "currency": "CNY",
+         *       "discount": "0",
+         *       "ebc_code": "1105910159",
+         *       "ebc_name": "XBM Seller Ltd",
+         *       "ebp_code": "1105910159",
+         *       "ebp_name": "XBM Shop",
+         *       "freight": "20.00",
+         *       "goods_value": "200.00",
+         *       "items": [
+         *         {
+         *           "gnum": 1,
+         *           "item_no": "SCARF-1",
+         *           "name": "Wool scarf",
+         *           "price": "100.00",
+         *           "qty": "2",
+         *           "total": "200.00",
+         *           "unit": "011"
+         *         }
+         *       ],
+         *       "order_no": "XBM2026090100123",
+         *       "pay_code": "PAY0000001",
+         *       "pay_transaction_id": "T2026090100123",
+         *       "tax_total": "20.02",
+         *       "trade_direction": "import",
+         *       "utm_campaign": "bf26-sem"
+         *     }
          */
         OrderDoc: {
-            /** Actual Paid */
+            /**
+             * Actual Paid
+             * @description What the buyer paid: goods + freight + tax − discount.
+             */
             actual_paid: number | string;
+            /** @description Who ordered. */
             buyer: components["schemas"]["Buyer"];
+            /** @description Who receives the parcel. */
             consignee: components["schemas"]["Consignee"];
             /**
              * Country
              * @description customs country code: departure (import) or destination (export)
              */
             country?: string | null;
-            /** Currency */
+            /**
+             * Currency
+             * @description The order's currency (ISO 4217; imports in CNY).
+             */
             currency: string;
             /**
              * Destination Country
@@ -1508,18 +2017,34 @@ export interface components {
             destination_country?: string | null;
             /**
              * Discount
+             * @description The discount given (default 0).
              * @default 0
              */
             discount: number | string;
-            /** Ebc Code */
+            /**
+             * Ebc Code
+             * @description The e-commerce company's (the seller's) customs code.
+             */
             ebc_code: string;
-            /** Ebc Name */
+            /**
+             * Ebc Name
+             * @description The seller's name.
+             */
             ebc_name?: string | null;
-            /** Ebp Code */
+            /**
+             * Ebp Code
+             * @description The e-commerce platform's customs code.
+             */
             ebp_code: string;
-            /** Ebp Name */
+            /**
+             * Ebp Name
+             * @description The platform's name.
+             */
             ebp_name?: string | null;
-            /** Freight */
+            /**
+             * Freight
+             * @description The freight charged to the buyer.
+             */
             freight: number | string;
             /**
              * Gift Card
@@ -1527,16 +2052,25 @@ export interface components {
              * @default 0
              */
             gift_card: number | string;
-            /** Goods Value */
+            /**
+             * Goods Value
+             * @description The goods' value.
+             */
             goods_value: number | string;
-            /** Items */
+            /**
+             * Items
+             * @description The goods ordered (1–99 lines).
+             */
             items: components["schemas"]["OrderItem"][];
             /**
              * Not Goods
              * @description charged lines that are not goods: neither declared nor in actual_paid
              */
             not_goods?: components["schemas"]["NotGoods"][];
-            /** Order No */
+            /**
+             * Order No
+             * @description The platform's order number.
+             */
             order_no: string;
             /**
              * Outstanding
@@ -1548,9 +2082,15 @@ export interface components {
              * @description 9810: the overseas warehouse the goods go to (its booking number is the order_no)
              */
             overseas_warehouse?: string | null;
-            /** Pay Code */
+            /**
+             * Pay Code
+             * @description The payment institution's customs code.
+             */
             pay_code?: string | null;
-            /** Pay Transaction Id */
+            /**
+             * Pay Transaction Id
+             * @description The payment's transaction id, as the payment document names it.
+             */
             pay_transaction_id?: string | null;
             /**
              * Payment Status
@@ -1562,10 +2102,14 @@ export interface components {
              * @description export: A the inventory is the record, B summarised monthly (CEB701); the profile's
              */
             statistics_flag?: ("A" | "B") | null;
-            /** Tax Total */
+            /**
+             * Tax Total
+             * @description The tax collected from the buyer.
+             */
             tax_total: number | string;
             /**
              * Trade Direction
+             * @description `import` (the default) or `export`.
              * @default import
              * @enum {string}
              */
@@ -1575,7 +2119,10 @@ export interface components {
              * @description customs mode of this order; the profile's by default
              */
             trade_mode?: ("9610" | "1210" | "9710" | "9810") | null;
-            /** Utm Campaign */
+            /**
+             * Utm Campaign
+             * @description The `utm_campaign` the order came through: attributes it to that campaign.
+             */
             utm_campaign?: string | null;
         };
         /** OrderItem */
@@ -1586,25 +2133,44 @@ export interface components {
              * @default 0
              */
             discount: number | string;
-            /** Gnum */
+            /**
+             * Gnum
+             * @description The line's number, from 1.
+             */
             gnum: number;
-            /** Hs Code */
+            /**
+             * Hs Code
+             * @description The 10-digit HS code, when the platform knows it (the item record's is used otherwise).
+             */
             hs_code?: string | null;
             /**
              * Item No
              * @description the platform's SKU; the item record says which customs item number it is
              */
             item_no: string;
-            /** Name */
+            /**
+             * Name
+             * @description The goods' name as sold.
+             */
             name: string;
-            /** Price */
+            /**
+             * Price
+             * @description The unit price.
+             */
             price: number | string;
-            /** Qty */
+            /**
+             * Qty
+             * @description How many were bought.
+             */
             qty: number | string;
-            /** Total */
+            /**
+             * Total
+             * @description The line's total (qty × price).
+             */
             total: number | string;
             /**
              * Unit
+             * @description The unit's customs code (default `011`, piece).
              * @default 011
              */
             unit: string;
@@ -1613,14 +2179,20 @@ export interface components {
         OrderOut: {
             /**
              * Changed After Declaration
+             * @description True when the platform sent a newer version after the order was declared: the declaration must be redone
+             *     (see `later_version`).
              * @default false
              */
             changed_after_declaration: boolean;
-            /** Checks */
+            /**
+             * Checks
+             * @description Every check of the three-in-one comparison, once all three documents are there.
+             */
             checks: components["schemas"]["CheckOut"][];
             /**
              * Created At
              * Format: date-time
+             * @description When the first of its documents arrived (RFC 3339, UTC).
              */
             created_at: string;
             /**
@@ -1628,19 +2200,33 @@ export interface components {
              * @description the tax on customs' own tax bill (CEB816)
              */
             customs_tax?: string | null;
-            /** Declaration Id */
+            /**
+             * Declaration Id
+             * @description The declaration's id once the order is declared (its XML at
+             *     `/v1/compliance/declarations/{declaration_id}/xml`); null before.
+             */
             declaration_id: string | null;
             /**
              * Declarations
              * @description every declaration of the order (the first, then each declared again after a refusal), with the messages it sent and the receipts customs answered; oldest first
              */
             declarations?: components["schemas"]["DeclarationRoundOut"][];
+            /** @description The order, payment and waybill as received. */
             documents: components["schemas"]["Documents"];
-            /** Dutiable Value */
+            /**
+             * Dutiable Value
+             * @description The value the tax is computed on (decimal string); null until computed.
+             */
             dutiable_value: string | null;
-            /** Ebp Code */
+            /**
+             * Ebp Code
+             * @description The e-commerce platform's customs code (with `order_no`, the order's key).
+             */
             ebp_code: string;
-            /** Id */
+            /**
+             * Id
+             * @description The object's id (a UUID), as used in its path.
+             */
             id: string;
             /**
              * Later Version
@@ -1661,29 +2247,53 @@ export interface components {
             missing?: {
                 [key: string]: string;
             }[];
-            /** Order No */
+            /**
+             * Order No
+             * @description The platform's order number.
+             */
             order_no: string;
-            /** Platform Refunds */
+            /**
+             * Platform Refunds
+             * @description Refunds the platform reported for the order, as received (lines and amounts).
+             */
             platform_refunds?: {
                 [key: string]: unknown;
             }[];
+            /**
+             * @description The import buyer's yearly cross-border quota: limit, used and remaining; null for an export or without the
+             *     buyer's ID.
+             */
             quota?: components["schemas"]["QuotaOut"] | null;
-            /** Receipts */
+            /**
+             * Receipts
+             * @description Customs' receipts for the order, oldest first: message, status and text.
+             */
             receipts: {
                 [key: string]: unknown;
             }[];
             /** @description while rejected: the receipt in which customs refused the declaration, and its reason */
             refusal?: components["schemas"]["RefusalOut"] | null;
-            /** Released At */
+            /**
+             * Released At
+             * @description When customs released it; null before.
+             */
             released_at: string | null;
-            /** State */
+            /**
+             * State
+             * @description Where the order stands: `incomplete`, `awaiting_documents`, `mismatch`, `matched`, `declared`, … `released`,
+             *     `closed` (docs/flows.md, Order states).
+             */
             state: string;
             /**
              * State Changed At
              * Format: date-time
+             * @description When the order entered its current state.
              */
             state_changed_at: string;
-            /** Tax */
+            /**
+             * Tax
+             * @description The cross-border tax due on an import (decimal string); null until computed.
+             */
             tax: string | null;
             /**
              * Test
@@ -1691,61 +2301,115 @@ export interface components {
              * @default false
              */
             test: boolean;
-            /** Trade Direction */
+            /**
+             * Trade Direction
+             * @description `import` or `export`.
+             */
             trade_direction: string;
-            /** Utm Campaign */
+            /**
+             * Utm Campaign
+             * @description The campaign the order came through (its `utm_campaign`); null when none.
+             */
             utm_campaign: string | null;
         };
         /**
          * OrderPatch
          * @description The fields an incomplete order still needs (``missing`` in the order view); those given replace what the
          *     platform sent, nested objects field by field. Once nothing is missing, matching runs.
+         * @example {
+         *       "buyer": {
+         *         "id_number": "110101199001010042"
+         *       }
+         *     }
          */
         OrderPatch: {
-            /** Actual Paid */
+            /**
+             * Actual Paid
+             * @description What the buyer paid. Leave it out to keep the current value.
+             */
             actual_paid?: number | string | null;
+            /** @description The buyer's fields to complete or correct. */
             buyer?: components["schemas"]["BuyerPatch"] | null;
+            /** @description The consignee's fields to complete or correct. */
             consignee?: components["schemas"]["ConsigneePatch"] | null;
-            /** Currency */
+            /**
+             * Currency
+             * @description The order's currency (ISO 4217). Leave it out to keep the current value.
+             */
             currency?: string | null;
-            /** Destination Country */
+            /**
+             * Destination Country
+             * @description The country an export goes to (ISO 3166-1 alpha-2). Leave it out to keep the current value.
+             */
             destination_country?: string | null;
-            /** Discount */
+            /**
+             * Discount
+             * @description The discount given. Leave it out to keep the current value.
+             */
             discount?: number | string | null;
-            /** Freight */
+            /**
+             * Freight
+             * @description The freight charged. Leave it out to keep the current value.
+             */
             freight?: number | string | null;
-            /** Goods Value */
+            /**
+             * Goods Value
+             * @description The goods' value. Leave it out to keep the current value.
+             */
             goods_value?: number | string | null;
             /**
              * Items
              * @description replaces every line
              */
             items?: components["schemas"]["OrderItem"][] | null;
-            /** Pay Code */
+            /**
+             * Pay Code
+             * @description The payment institution's customs code. Leave it out to keep the current value.
+             */
             pay_code?: string | null;
-            /** Pay Transaction Id */
+            /**
+             * Pay Transaction Id
+             * @description The payment's transaction id. Leave it out to keep the current value.
+             */
             pay_transaction_id?: string | null;
-            /** Tax Total */
+            /**
+             * Tax Total
+             * @description The tax collected. Leave it out to keep the current value.
+             */
             tax_total?: number | string | null;
-            /** Trade Direction */
+            /**
+             * Trade Direction
+             * @description `import` or `export`. Leave it out to keep the current value.
+             */
             trade_direction?: ("import" | "export") | null;
         };
         /** OrphanOut */
         OrphanOut: {
-            /** Ebp Code */
+            /**
+             * Ebp Code
+             * @description The platform code it names; null when none.
+             */
             ebp_code: string | null;
-            /** Key */
+            /**
+             * Key
+             * @description Its own key: `pay_code/transaction id` or `logistics_code/waybill number`.
+             */
             key: string;
             /**
              * Kind
+             * @description `payment` or `waybill`: a document naming no known order.
              * @enum {string}
              */
             kind: "payment" | "waybill";
-            /** Order No */
+            /**
+             * Order No
+             * @description The order number it names.
+             */
             order_no: string;
             /**
              * Since
              * Format: date-time
+             * @description When it arrived.
              */
             since: string;
         };
@@ -1754,9 +2418,15 @@ export interface components {
          * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
          */
         Page_DeliveryOut_: {
-            /** Items */
+            /**
+             * Items
+             * @description This page's objects, oldest first.
+             */
             items: components["schemas"]["DeliveryOut"][];
-            /** Next Cursor */
+            /**
+             * Next Cursor
+             * @description Pass it as `?cursor=` to get the next page; null on the last page.
+             */
             next_cursor?: string | null;
         };
         /**
@@ -1764,9 +2434,15 @@ export interface components {
          * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
          */
         Page_ItemRecordOut_: {
-            /** Items */
+            /**
+             * Items
+             * @description This page's objects, oldest first.
+             */
             items: components["schemas"]["ItemRecordOut"][];
-            /** Next Cursor */
+            /**
+             * Next Cursor
+             * @description Pass it as `?cursor=` to get the next page; null on the last page.
+             */
             next_cursor?: string | null;
         };
         /**
@@ -1774,9 +2450,15 @@ export interface components {
          * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
          */
         Page_OrderOut_: {
-            /** Items */
+            /**
+             * Items
+             * @description This page's objects, oldest first.
+             */
             items: components["schemas"]["OrderOut"][];
-            /** Next Cursor */
+            /**
+             * Next Cursor
+             * @description Pass it as `?cursor=` to get the next page; null on the last page.
+             */
             next_cursor?: string | null;
         };
         /**
@@ -1784,9 +2466,15 @@ export interface components {
          * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
          */
         Page_PaymentInstitutionOut_: {
-            /** Items */
+            /**
+             * Items
+             * @description This page's objects, oldest first.
+             */
             items: components["schemas"]["PaymentInstitutionOut"][];
-            /** Next Cursor */
+            /**
+             * Next Cursor
+             * @description Pass it as `?cursor=` to get the next page; null on the last page.
+             */
             next_cursor?: string | null;
         };
         /**
@@ -1794,9 +2482,15 @@ export interface components {
          * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
          */
         Page_SourceOut_: {
-            /** Items */
+            /**
+             * Items
+             * @description This page's objects, oldest first.
+             */
             items: components["schemas"]["SourceOut"][];
-            /** Next Cursor */
+            /**
+             * Next Cursor
+             * @description Pass it as `?cursor=` to get the next page; null on the last page.
+             */
             next_cursor?: string | null;
         };
         /**
@@ -1804,9 +2498,15 @@ export interface components {
          * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
          */
         Page_SubscriptionOut_: {
-            /** Items */
+            /**
+             * Items
+             * @description This page's objects, oldest first.
+             */
             items: components["schemas"]["SubscriptionOut"][];
-            /** Next Cursor */
+            /**
+             * Next Cursor
+             * @description Pass it as `?cursor=` to get the next page; null on the last page.
+             */
             next_cursor?: string | null;
         };
         /**
@@ -1814,57 +2514,124 @@ export interface components {
          * @description Who paid; for an export (the seller's receipt of payment) a buyer abroad has no Chinese ID number.
          */
         Payer: {
-            /** Id Number */
+            /**
+             * Id Number
+             * @description The payer's ID number.
+             */
             id_number?: string | null;
             /**
              * Id Type
+             * @description The ID type (`1`, the default, is a Chinese resident ID card).
              * @default 1
              */
             id_type: string;
-            /** Name */
+            /**
+             * Name
+             * @description The payer's name as on their ID.
+             */
             name: string;
-            /** Telephone */
+            /**
+             * Telephone
+             * @description The payer's phone.
+             */
             telephone?: string | null;
         };
         /**
          * PaymentDoc
          * @description A canonical payment document, as a payment institution would send it.
+         * @example {
+         *       "amount_paid": "240.02",
+         *       "currency": "CNY",
+         *       "ebp_code": "1105910159",
+         *       "order_no": "XBM2026090100123",
+         *       "paid_at": "2026-09-01T08:00:00+08:00",
+         *       "pay_code": "PAY0000001",
+         *       "pay_transaction_id": "T2026090100123",
+         *       "payer": {
+         *         "id_number": "110101199001010042",
+         *         "id_type": "1",
+         *         "name": "Jiao Hongyu",
+         *         "telephone": "13522652231"
+         *       }
+         *     }
          */
         PaymentDoc: {
-            /** Amount Paid */
+            /**
+             * Amount Paid
+             * @description What was paid.
+             */
             amount_paid: number | string;
-            /** Currency */
+            /**
+             * Currency
+             * @description The payment's currency (ISO 4217).
+             */
             currency: string;
-            /** Ebp Code */
+            /**
+             * Ebp Code
+             * @description The order's platform code.
+             */
             ebp_code: string;
-            /** Order No */
+            /**
+             * Order No
+             * @description The order it pays.
+             */
             order_no: string;
             /**
              * Paid At
              * Format: date-time
+             * @description When it was paid (RFC 3339 with offset).
              */
             paid_at: string;
-            /** Pay Code */
+            /**
+             * Pay Code
+             * @description The payment institution's customs code.
+             */
             pay_code: string;
-            /** Pay Transaction Id */
+            /**
+             * Pay Transaction Id
+             * @description Its transaction id.
+             */
             pay_transaction_id: string;
+            /** @description Who paid. */
             payer: components["schemas"]["Payer"];
         };
         /**
          * PaymentInstitutionIn
          * @description A payment institution the seller's orders are paid through, with its licence and scopes.
+         * @example {
+         *       "licence_no": "Z2000000000001",
+         *       "name": "XBM Pay",
+         *       "pay_code": "PAY0000002",
+         *       "scopes": [
+         *         "internet_payment"
+         *       ],
+         *       "status": "active"
+         *     }
          */
         PaymentInstitutionIn: {
-            /** Licence No */
+            /**
+             * Licence No
+             * @description Its payment business licence number.
+             */
             licence_no: string;
-            /** Name */
+            /**
+             * Name
+             * @description Its name.
+             */
             name: string;
-            /** Pay Code */
+            /**
+             * Pay Code
+             * @description The payment institution's customs code; payments and orders name it.
+             */
             pay_code: string;
-            /** Scopes */
+            /**
+             * Scopes
+             * @description What its licence covers.
+             */
             scopes?: ("internet_payment" | "stored_value_account" | "payment_transaction_processing" | "bank_card_acquiring")[];
             /**
              * Status
+             * @description `active`, `suspended` or `revoked`: only active ones may be used.
              * @default active
              * @enum {string}
              */
@@ -1872,37 +2639,122 @@ export interface components {
         };
         /** PaymentInstitutionOut */
         PaymentInstitutionOut: {
-            /** Id */
+            /**
+             * Id
+             * @description The object's id (a UUID), as used in its path.
+             */
             id: string;
-            /** Licence No */
+            /**
+             * Licence No
+             * @description Its licence number.
+             */
             licence_no: string;
-            /** Name */
+            /**
+             * Name
+             * @description Its name.
+             */
             name: string;
-            /** Pay Code */
+            /**
+             * Pay Code
+             * @description Its customs code.
+             */
             pay_code: string;
-            /** Scopes */
+            /**
+             * Scopes
+             * @description What its licence covers.
+             */
             scopes: string[];
-            /** Status */
+            /**
+             * Status
+             * @description `active`, `suspended` or `revoked`.
+             */
             status: string;
             /**
              * Updated At
              * Format: date-time
+             * @description When the object last changed (RFC 3339, UTC).
              */
             updated_at: string;
         };
         /**
          * PaymentInstitutionPatch
          * @description Changes to a payment institution; fields left out stay as they are.
+         * @example {
+         *       "name": "XBM Pay Ltd",
+         *       "scopes": [
+         *         "internet_payment",
+         *         "bank_card_acquiring"
+         *       ]
+         *     }
          */
         PaymentInstitutionPatch: {
-            /** Licence No */
+            /**
+             * Licence No
+             * @description A new licence number. Leave it out to keep the current value.
+             */
             licence_no?: string | null;
-            /** Name */
+            /**
+             * Name
+             * @description A new name. Leave it out to keep the current value.
+             */
             name?: string | null;
-            /** Scopes */
+            /**
+             * Scopes
+             * @description New scopes. Leave it out to keep the current value.
+             */
             scopes?: ("internet_payment" | "stored_value_account" | "payment_transaction_processing" | "bank_card_acquiring")[] | null;
-            /** Status */
+            /**
+             * Status
+             * @description `active`, `suspended` or `revoked`. Leave it out to keep the current value.
+             */
             status?: ("active" | "suspended" | "revoked") | null;
+        };
+        /**
+         * Problem
+         * @description An error (RFC 9457 problem details), sent as `application/problem+json`.
+         */
+        Problem: {
+            /**
+             * @description What went wrong with this request, in words a person can act on.
+             * @example body.budget.amount: Input should be greater than or equal to 0
+             */
+            detail: string;
+            /** @description On 422 only: each refused field or parameter, where it is and why. */
+            errors?: components["schemas"]["ProblemFieldError"][];
+            /**
+             * @description The HTTP status code, repeated.
+             * @example 422
+             */
+            status: number;
+            /**
+             * @description The HTTP status's phrase, the same for every problem of that status.
+             * @example Unprocessable Content
+             */
+            title: string;
+            /**
+             * @description A URI naming the kind of problem; `about:blank` when the status says it all.
+             * @example about:blank
+             */
+            type: string;
+        };
+        /**
+         * ProblemFieldError
+         * @description One refused field of a 422 problem.
+         */
+        ProblemFieldError: {
+            /**
+             * @description Where the field is: `body`, `query`, `path` or `header`, then the field names and list positions down to it.
+             * @example [
+             *       "body",
+             *       "budget",
+             *       "amount"
+             *     ]
+             */
+            loc: (string | number)[];
+            /** @description Why the value is refused. */
+            msg: string;
+            /** @description A short code for the kind of refusal (`missing`, `too_long` …). */
+            type?: string;
         };
         /** QuotaOut */
         QuotaOut: {
@@ -1913,16 +2765,29 @@ export interface components {
             buyer_id_number: string;
             /**
              * Currency
+             * @description Always `CNY`.
              * @default CNY
              */
             currency: string;
-            /** Limit */
+            /**
+             * Limit
+             * @description The buyer's yearly cross-border import quota (decimal string).
+             */
             limit: string;
-            /** Remaining */
+            /**
+             * Remaining
+             * @description What is left (decimal string).
+             */
             remaining: string;
-            /** Used */
+            /**
+             * Used
+             * @description What the buyer's declared orders used of it this year.
+             */
             used: string;
-            /** Year */
+            /**
+             * Year
+             * @description The calendar year of the quota.
+             */
             year: number;
         };
         /** ReceiptOut */
@@ -1962,46 +2827,88 @@ export interface components {
             /** Time */
             time: string;
         };
-        /** ReturnIn */
+        /**
+         * ReturnIn
+         * @example {
+         *       "lines": [
+         *         {
+         *           "gnum": 1,
+         *           "qty": "1"
+         *         }
+         *       ],
+         *       "reason": "wrong size"
+         *     }
+         */
         ReturnIn: {
             /**
              * Lines
              * @description all lines when absent
              */
             lines?: components["schemas"]["ReturnLine"][] | null;
-            /** Reason */
+            /**
+             * Reason
+             * @description Why the buyer returns the goods.
+             */
             reason?: string | null;
         };
         /** ReturnLine */
         ReturnLine: {
-            /** Gnum */
+            /**
+             * Gnum
+             * @description The order line's number (`gnum` in the order).
+             */
             gnum: number;
-            /** Qty */
+            /**
+             * Qty
+             * @description How many of it come back.
+             */
             qty: number | string;
         };
         /** ReturnLineOut */
         ReturnLineOut: {
-            /** Gnum */
+            /**
+             * Gnum
+             * @description The order line's number.
+             */
             gnum: string;
-            /** Qty */
+            /**
+             * Qty
+             * @description How many come back.
+             */
             qty: string;
         };
         /** ReturnOut */
         ReturnOut: {
-            /** Cop No */
+            /**
+             * Cop No
+             * @description The enterprise's own number of the return message.
+             */
             cop_no: string;
             /**
              * Created At
              * Format: date-time
+             * @description When the object was created (RFC 3339, UTC).
              */
             created_at: string;
-            /** Decided At */
+            /**
+             * Decided At
+             * @description When customs answered; null until then.
+             */
             decided_at: string | null;
-            /** Id */
+            /**
+             * Id
+             * @description The return's id (its XML at `/v1/compliance/returns/{return_id}/xml`).
+             */
             id: string;
-            /** Lines */
+            /**
+             * Lines
+             * @description The lines returned; all of them when none were named.
+             */
             lines: components["schemas"]["ReturnLineOut"][];
-            /** Reason */
+            /**
+             * Reason
+             * @description Why the goods come back.
+             */
             reason: string;
             /**
              * State
@@ -2009,7 +2916,12 @@ export interface components {
              */
             state: string;
         };
-        /** SecretIn */
+        /**
+         * SecretIn
+         * @example {
+         *       "secret": "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"
+         *     }
+         */
         SecretIn: {
             /**
              * Secret
@@ -2022,70 +2934,138 @@ export interface components {
             /**
              * Created At
              * Format: date-time
+             * @description When the object was created (RFC 3339, UTC).
              */
             created_at: string;
-            /** Ebc Code */
+            /**
+             * Ebc Code
+             * @description The e-commerce company's code; null when none.
+             */
             ebc_code: string | null;
-            /** Ebp Code */
+            /**
+             * Ebp Code
+             * @description The platform's customs code; null when none.
+             */
             ebp_code: string | null;
-            /** Ebp Name */
+            /**
+             * Ebp Name
+             * @description The platform's name; null when none.
+             */
             ebp_name: string | null;
-            /** Id */
+            /**
+             * Id
+             * @description The object's id (a UUID), as used in its path.
+             */
             id: string;
-            /** Kind */
+            /**
+             * Kind
+             * @description `shopify`, `woocommerce` or `standard_webhooks`.
+             */
             kind: string;
-            /** Logistics Code */
+            /**
+             * Logistics Code
+             * @description The logistics company's code; null when none.
+             */
             logistics_code: string | null;
-            /** Logistics Name */
+            /**
+             * Logistics Name
+             * @description The logistics company's name; null when none.
+             */
             logistics_name: string | null;
-            /** Name */
+            /**
+             * Name
+             * @description The source's name.
+             */
             name: string;
-            /** Pay Code */
+            /**
+             * Pay Code
+             * @description The payment institution's code; null when none.
+             */
             pay_code: string | null;
             /**
              * Previous Secret Until
              * @description after a rotation, the previous secret keeps verifying deliveries until then
              */
             previous_secret_until?: string | null;
-            /** Role */
+            /**
+             * Role
+             * @description `platform`, `payment` or `logistics`.
+             */
             role: string;
             /**
              * Secret
              * @description shown once: the secret deliveries are signed with
              */
             secret: string;
-            /** Trade Direction */
+            /**
+             * Trade Direction
+             * @description `import` or `export` when the source's orders are all one; null otherwise.
+             */
             trade_direction?: string | null;
-            /** Webhook Path */
+            /**
+             * Webhook Path
+             * @description Where the sender posts: `/v1/compliance/webhooks/{source_id}`.
+             */
             webhook_path: string;
         };
         /**
          * SourceIn
          * @description A sender of documents (platform, payment institution or logistics company) and the signing scheme of its
          *     webhooks.
+         * @example {
+         *       "ebc_code": "1105910159",
+         *       "ebp_code": "1105910159",
+         *       "ebp_name": "XBM Shop",
+         *       "kind": "shopify",
+         *       "name": "Shopify US store",
+         *       "role": "platform"
+         *     }
          */
         SourceIn: {
-            /** Ebc Code */
+            /**
+             * Ebc Code
+             * @description The e-commerce company's code its orders carry.
+             */
             ebc_code?: string | null;
-            /** Ebp Code */
+            /**
+             * Ebp Code
+             * @description The platform's customs code its orders carry (platform sources).
+             */
             ebp_code?: string | null;
-            /** Ebp Name */
+            /**
+             * Ebp Name
+             * @description The platform's name.
+             */
             ebp_name?: string | null;
             /**
              * Kind
+             * @description How it signs: `shopify`, `woocommerce` or `standard_webhooks`.
              * @enum {string}
              */
             kind: "shopify" | "woocommerce" | "standard_webhooks";
-            /** Logistics Code */
+            /**
+             * Logistics Code
+             * @description The logistics company's code (logistics sources).
+             */
             logistics_code?: string | null;
-            /** Logistics Name */
+            /**
+             * Logistics Name
+             * @description The logistics company's name.
+             */
             logistics_name?: string | null;
-            /** Name */
+            /**
+             * Name
+             * @description The source's name, e.g. `Shopify US store`.
+             */
             name: string;
-            /** Pay Code */
+            /**
+             * Pay Code
+             * @description The payment institution's code (payment sources).
+             */
             pay_code?: string | null;
             /**
              * Role
+             * @description What it sends: `platform` (orders), `payment` or `logistics` (waybills).
              * @enum {string}
              */
             role: "platform" | "payment" | "logistics";
@@ -2105,36 +3085,73 @@ export interface components {
             /**
              * Created At
              * Format: date-time
+             * @description When the object was created (RFC 3339, UTC).
              */
             created_at: string;
-            /** Ebc Code */
+            /**
+             * Ebc Code
+             * @description The e-commerce company's code; null when none.
+             */
             ebc_code: string | null;
-            /** Ebp Code */
+            /**
+             * Ebp Code
+             * @description The platform's customs code; null when none.
+             */
             ebp_code: string | null;
-            /** Ebp Name */
+            /**
+             * Ebp Name
+             * @description The platform's name; null when none.
+             */
             ebp_name: string | null;
-            /** Id */
+            /**
+             * Id
+             * @description The object's id (a UUID), as used in its path.
+             */
             id: string;
-            /** Kind */
+            /**
+             * Kind
+             * @description `shopify`, `woocommerce` or `standard_webhooks`.
+             */
             kind: string;
-            /** Logistics Code */
+            /**
+             * Logistics Code
+             * @description The logistics company's code; null when none.
+             */
             logistics_code: string | null;
-            /** Logistics Name */
+            /**
+             * Logistics Name
+             * @description The logistics company's name; null when none.
+             */
             logistics_name: string | null;
-            /** Name */
+            /**
+             * Name
+             * @description The source's name.
+             */
             name: string;
-            /** Pay Code */
+            /**
+             * Pay Code
+             * @description The payment institution's code; null when none.
+             */
             pay_code: string | null;
             /**
              * Previous Secret Until
              * @description after a rotation, the previous secret keeps verifying deliveries until then
              */
             previous_secret_until?: string | null;
-            /** Role */
+            /**
+             * Role
+             * @description `platform`, `payment` or `logistics`.
+             */
             role: string;
-            /** Trade Direction */
+            /**
+             * Trade Direction
+             * @description `import` or `export` when the source's orders are all one; null otherwise.
+             */
             trade_direction?: string | null;
-            /** Webhook Path */
+            /**
+             * Webhook Path
+             * @description Where the sender posts: `/v1/compliance/webhooks/{source_id}`.
+             */
             webhook_path: string;
         };
         /** Stages */
@@ -2168,26 +3185,50 @@ export interface components {
             /**
              * Created At
              * Format: date-time
+             * @description When the object was created (RFC 3339, UTC).
              */
             created_at: string;
-            /** Description */
+            /**
+             * Description
+             * @description The note given when subscribing.
+             */
             description: string;
-            /** Disabled Reason */
+            /**
+             * Disabled Reason
+             * @description Why deliveries stopped (`disabled by an admin`, `the endpoint answered 410 Gone`); null while active.
+             */
             disabled_reason: string | null;
-            /** Event Types */
+            /**
+             * Event Types
+             * @description The event types delivered to it.
+             */
             event_types: string[];
-            /** Id */
+            /**
+             * Id
+             * @description The subscription's id.
+             */
             id: string;
-            /** Secret */
+            /**
+             * Secret
+             * @description The secret (`whsec_…`) that signs every delivery, shown this once: verify each delivery's
+             *     `webhook-signature` with it.
+             */
             secret: string;
-            /** Status */
+            /**
+             * Status
+             * @description `active` (events are delivered) or `disabled` (by an admin, or because the endpoint answered 410 Gone).
+             */
             status: string;
             /**
              * Updated At
              * Format: date-time
+             * @description When the object last changed (RFC 3339, UTC).
              */
             updated_at: string;
-            /** Url */
+            /**
+             * Url
+             * @description Where the events are posted.
+             */
             url: string;
         };
         /**
@@ -2197,12 +3238,20 @@ export interface components {
         SubscriptionIn: {
             /**
              * Description
+             * @description A note for people: what the endpoint is and who runs it.
              * @default
              */
             description: string;
-            /** Event Types */
+            /**
+             * Event Types
+             * @description The event types to receive, e.g. `plan.activated` (1–50; the service's `GET /v1/subscriptions` documentation
+             *     lists them).
+             */
             event_types: string[];
-            /** Url */
+            /**
+             * Url
+             * @description The HTTPS address XBM posts each event to (signed, see docs/events.md); it must resolve to a public address.
+             */
             url: string;
         };
         /**
@@ -2213,43 +3262,82 @@ export interface components {
             /**
              * Created At
              * Format: date-time
+             * @description When the object was created (RFC 3339, UTC).
              */
             created_at: string;
-            /** Description */
+            /**
+             * Description
+             * @description The note given when subscribing.
+             */
             description: string;
-            /** Disabled Reason */
+            /**
+             * Disabled Reason
+             * @description Why deliveries stopped (`disabled by an admin`, `the endpoint answered 410 Gone`); null while active.
+             */
             disabled_reason: string | null;
-            /** Event Types */
+            /**
+             * Event Types
+             * @description The event types delivered to it.
+             */
             event_types: string[];
-            /** Id */
+            /**
+             * Id
+             * @description The subscription's id.
+             */
             id: string;
-            /** Status */
+            /**
+             * Status
+             * @description `active` (events are delivered) or `disabled` (by an admin, or because the endpoint answered 410 Gone).
+             */
             status: string;
             /**
              * Updated At
              * Format: date-time
+             * @description When the object last changed (RFC 3339, UTC).
              */
             updated_at: string;
-            /** Url */
+            /**
+             * Url
+             * @description Where the events are posted.
+             */
             url: string;
         };
         /**
          * SubscriptionPatch
          * @description Changes to a subscription: its URL or event types, or re-enabling it after a 410.
+         * @example {
+         *       "status": "active"
+         *     }
          */
         SubscriptionPatch: {
-            /** Description */
+            /**
+             * Description
+             * @description A new note. Leave it out to keep the current value.
+             */
             description?: string | null;
-            /** Event Types */
+            /**
+             * Event Types
+             * @description The new set of event types to receive. Leave it out to keep the current value.
+             */
             event_types?: string[] | null;
-            /** Status */
+            /**
+             * Status
+             * @description `disabled` pauses deliveries; `active` resumes them (and clears `disabled_reason`). Leave it out to keep the
+             *     current value.
+             */
             status?: ("active" | "disabled") | null;
-            /** Url */
+            /**
+             * Url
+             * @description A new delivery address. Leave it out to keep the current value.
+             */
             url?: string | null;
         };
         /**
          * SummaryIn
          * @description The month whose statisticsFlag B export inventories are summarised for customs (CEB701).
+         * @example {
+         *       "month": "2026-11"
+         *     }
          */
         SummaryIn: {
             /**
@@ -2270,15 +3358,30 @@ export interface components {
              * @description active_members / members; null without members
              */
             activity_rate: string | null;
-            /** Level */
+            /**
+             * Level
+             * @description Its rank, 1 the lowest.
+             */
             level: number;
-            /** Members */
+            /**
+             * Members
+             * @description Buyers who qualify for it in the window.
+             */
             members: number;
-            /** Name */
+            /**
+             * Name
+             * @description The tier's name.
+             */
             name: string;
-            /** Plan Id */
+            /**
+             * Plan Id
+             * @description The plan the tier belongs to.
+             */
             plan_id: string;
-            /** Tier Id */
+            /**
+             * Tier Id
+             * @description The membership tier's id in plans.
+             */
             tier_id: string;
         };
         /**
@@ -2286,25 +3389,56 @@ export interface components {
          * @description A verified platform delivery XBM could not make an order of: stored as received.
          */
         UnreadableOut: {
-            /** Delivery Id */
+            /**
+             * Delivery Id
+             * @description The webhook delivery's id.
+             */
             delivery_id: string;
-            /** Detail */
+            /**
+             * Detail
+             * @description Why it could not be read; null when not known.
+             */
             detail: string | null;
-            /** Outcome */
+            /**
+             * Outcome
+             * @description `unreadable` (XBM could not read the body) or `unknown_order` (it names an order XBM does not know).
+             */
             outcome: string;
             /**
              * Since
              * Format: date-time
+             * @description When it arrived.
              */
             since: string;
-            /** Source Id */
+            /**
+             * Source Id
+             * @description The source that sent it.
+             */
             source_id: string;
-            /** Topic */
+            /**
+             * Topic
+             * @description The platform's topic, e.g. `orders/create`.
+             */
             topic: string;
         };
         /**
          * WaybillDoc
          * @description A canonical waybill document, as a logistics company would send it.
+         * @example {
+         *       "consignee": {
+         *         "address": "Beijing Haidian 1 Zhongguancun Street",
+         *         "name": "Jiao Hongyu",
+         *         "telephone": "13522652231"
+         *       },
+         *       "ebp_code": "1105910159",
+         *       "freight": "20.00",
+         *       "insured_fee": "0",
+         *       "logistics_code": "LOG0000001",
+         *       "logistics_name": "XBM Express",
+         *       "logistics_no": "LX2026090100123",
+         *       "order_no": "XBM2026090100123",
+         *       "weight_kg": "0.4"
+         *     }
          */
         WaybillDoc: {
             /**
@@ -2312,28 +3446,48 @@ export interface components {
              * @description the master bill (air or sea) once known
              */
             bill_no?: string | null;
+            /** @description Who receives the parcel. */
             consignee: components["schemas"]["Consignee"];
             /**
              * Destination Country
              * @description export: the country the parcel goes to
              */
             destination_country?: string | null;
-            /** Ebp Code */
+            /**
+             * Ebp Code
+             * @description The order's platform code, if the carrier knows it.
+             */
             ebp_code?: string | null;
-            /** Freight */
+            /**
+             * Freight
+             * @description The freight.
+             */
             freight: number | string;
             /**
              * Insured Fee
+             * @description The insurance fee (default 0).
              * @default 0
              */
             insured_fee: number | string;
-            /** Logistics Code */
+            /**
+             * Logistics Code
+             * @description The logistics company's customs code.
+             */
             logistics_code: string;
-            /** Logistics Name */
+            /**
+             * Logistics Name
+             * @description Its name.
+             */
             logistics_name?: string | null;
-            /** Logistics No */
+            /**
+             * Logistics No
+             * @description The waybill number.
+             */
             logistics_no: string;
-            /** Order No */
+            /**
+             * Order No
+             * @description The order it carries.
+             */
             order_no: string;
             /**
              * Pod
@@ -2350,7 +3504,10 @@ export interface components {
              * @description the flight or voyage number once known
              */
             voyage_no?: string | null;
-            /** Weight Kg */
+            /**
+             * Weight Kg
+             * @description The parcel's gross weight in kg.
+             */
             weight_kg: number | string;
         };
         /** Window */
@@ -2358,11 +3515,13 @@ export interface components {
             /**
              * From
              * Format: date-time
+             * @description The window's first moment (answered as `from`, RFC 3339, UTC).
              */
             from: string;
             /**
              * To
              * Format: date-time
+             * @description The window's end (answered as `to`, RFC 3339, UTC).
              */
             to: string;
         };
@@ -2388,7 +3547,10 @@ export interface components {
              * @description customers whose first order falls in the window
              */
             new_customers: number;
-            /** Orders */
+            /**
+             * Orders
+             * @description Released orders in the window.
+             */
             orders: number;
             /**
              * Repurchase Rate
@@ -2412,23 +3574,45 @@ export interface components {
              * @description membership tiers of the organisation's plans, as plans announced them
              */
             tiers: components["schemas"]["TierOut"][];
+            /** @description The window of released orders counted. */
             window: components["schemas"]["Window"];
         };
         /** SummaryOut */
         services__compliance__orders__schemas__SummaryOut: {
-            /** Cop No */
+            /**
+             * Cop No
+             * @description The enterprise's own number of the summary message.
+             */
             cop_no: string;
-            /** Guid */
+            /**
+             * Guid
+             * @description The summary message's GUID (CEB701).
+             */
             guid: string;
-            /** Id */
+            /**
+             * Id
+             * @description The summary's id.
+             */
             id: string;
-            /** Inventories */
+            /**
+             * Inventories
+             * @description Inventory lists the summary covers.
+             */
             inventories: number;
-            /** Month */
+            /**
+             * Month
+             * @description The month summarised (YYYY-MM, China time).
+             */
             month: string;
-            /** Signed */
+            /**
+             * Signed
+             * @description True when the message carries a signature.
+             */
             signed: boolean;
-            /** Validated */
+            /**
+             * Validated
+             * @description True when the message passed the official XSD.
+             */
             validated: boolean;
         };
     };
@@ -2470,47 +3654,50 @@ export interface operations {
                     "text/csv": unknown;
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description no such membership tier */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -2519,7 +3706,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -2541,47 +3730,32 @@ export interface operations {
                     "application/json": components["schemas"]["LifecycleOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description No such object in the caller's organisation (problem+json) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -2590,7 +3764,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -2616,47 +3792,50 @@ export interface operations {
                     "application/json": components["schemas"]["LifecycleOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description No such object in the caller's organisation (problem+json) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -2665,7 +3844,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -2696,47 +3877,50 @@ export interface operations {
                     "application/json": components["schemas"]["services__compliance__customers__schemas__SummaryOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description no such source */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -2745,7 +3929,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -2769,47 +3955,41 @@ export interface operations {
                     "application/json": components["schemas"]["CustomsProfileOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No customs profile yet: PUT one first */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -2818,7 +3998,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -2858,61 +4040,68 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description No such object in the caller's organisation (problem+json) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
             /** @description concurrent create */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description stale If-Match */
             412: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -2921,7 +4110,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -2945,47 +4136,50 @@ export interface operations {
                     "application/xml": unknown;
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
             /** @description customs has not numbered the list yet */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description the signer cannot sign it now: retry after Retry-After, when the outbox tries again */
             503: {
@@ -2994,7 +4188,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -3018,47 +4214,50 @@ export interface operations {
                     "application/xml": unknown;
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description the signer cannot sign it now: retry after Retry-After, when the outbox tries again */
             503: {
@@ -3067,7 +4266,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -3091,47 +4292,50 @@ export interface operations {
                     "application/xml": unknown;
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description the signer cannot sign it now: retry after Retry-After, when the outbox tries again */
             503: {
@@ -3140,7 +4344,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -3164,54 +4370,59 @@ export interface operations {
                     "application/xml": unknown;
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description an item record the declaration used is gone */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description the signer cannot sign it now: retry after Retry-After, when the outbox tries again */
             503: {
@@ -3220,7 +4431,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -3249,47 +4462,41 @@ export interface operations {
                     "application/json": components["schemas"]["ExceptionsPage"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description No such object in the caller's organisation (problem+json) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -3298,7 +4505,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -3325,47 +4534,41 @@ export interface operations {
                     "application/json": components["schemas"]["Page_ItemRecordOut_"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description No such object in the caller's organisation (problem+json) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -3374,7 +4577,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -3400,47 +4605,50 @@ export interface operations {
                     "application/json": components["schemas"]["ItemRecordOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -3449,7 +4657,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -3491,54 +4701,68 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description stale If-Match */
             412: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -3547,7 +4771,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -3578,54 +4804,59 @@ export interface operations {
                     "application/json": components["schemas"]["MasterBillOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description No such object in the caller's organisation (problem+json) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
             /** @description A request with this Idempotency-Key is still being processed (problem+json) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -3634,7 +4865,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -3658,47 +4891,50 @@ export interface operations {
                     "application/xml": unknown;
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description the signer cannot sign it now: retry after Retry-After, when the outbox tries again */
             503: {
@@ -3707,7 +4943,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -3723,6 +4961,7 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /** @example <CEB622Message xmlns="http://www.chinaport.gov.cn/ceb" guid="4CDE1CFD-EDED-46B1-946C-B8022E42FC94" version="1.0"><InventoryReturn><guid>4CDE1CFD-EDED-46B1-946C-B8022E42FC94</guid><agentCode>1105980159</agentCode><copNo>XBM20260901001</copNo><preNo>B20260901000000001</preNo><invtNo>46042026I000000001</invtNo><ebcCode>1105910159</ebcCode><ebpCode>1105910159</ebpCode><orderNo>XBM2026090100123</orderNo><returnStatus>120</returnStatus><returnTime>20260901120000000</returnTime><returnInfo>accepted</returnInfo></InventoryReturn></CEB622Message> */
                 "application/xml": string;
             };
         };
@@ -3741,56 +4980,63 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description No such object in the caller's organisation (problem+json) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
             /** @description A request with this Idempotency-Key is still being processed (problem+json) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description not XML */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -3799,7 +5045,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -3834,47 +5082,41 @@ export interface operations {
                     "application/json": components["schemas"]["Page_OrderOut_"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description No such object in the caller's organisation (problem+json) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -3883,7 +5125,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -3921,54 +5165,59 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description No such object in the caller's organisation (problem+json) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
             /** @description A request with this Idempotency-Key is still being processed (problem+json) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -3977,7 +5226,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -4004,47 +5255,50 @@ export interface operations {
                     "application/json": components["schemas"]["OrderOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -4053,7 +5307,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -4087,61 +5343,77 @@ export interface operations {
                     "application/json": components["schemas"]["OrderOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description the order is not incomplete, in mismatch or rejected */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description stale If-Match */
             412: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -4150,7 +5422,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -4182,54 +5456,68 @@ export interface operations {
                     "application/json": components["schemas"]["OrderOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description released already (return it instead) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -4238,7 +5526,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -4266,54 +5556,59 @@ export interface operations {
                     "application/json": components["schemas"]["OrderOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description the order is past comparison (declared, in customs, ended) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -4322,7 +5617,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -4356,54 +5653,68 @@ export interface operations {
                     "application/json": components["schemas"]["ReturnOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description not a released import order, or more than 30 days since release */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -4412,7 +5723,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -4439,47 +5752,41 @@ export interface operations {
                     "application/json": components["schemas"]["Page_PaymentInstitutionOut_"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description No such object in the caller's organisation (problem+json) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -4488,7 +5795,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -4519,54 +5828,59 @@ export interface operations {
                     "application/json": components["schemas"]["PaymentInstitutionOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description No such object in the caller's organisation (problem+json) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
             /** @description pay_code already registered */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -4575,7 +5889,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -4601,47 +5917,50 @@ export interface operations {
                     "application/json": components["schemas"]["PaymentInstitutionOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -4650,7 +5969,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -4683,54 +6004,68 @@ export interface operations {
                     "application/json": components["schemas"]["PaymentInstitutionOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description stale If-Match */
             412: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -4739,7 +6074,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -4777,54 +6114,59 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description No such object in the caller's organisation (problem+json) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
             /** @description A request with this Idempotency-Key is still being processed (problem+json) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -4833,7 +6175,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -4860,47 +6204,41 @@ export interface operations {
                     "application/json": components["schemas"]["QuotaOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description No such object in the caller's organisation (problem+json) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -4909,7 +6247,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -4934,47 +6274,41 @@ export interface operations {
                     "application/json": components["schemas"]["DailyReport"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description No such object in the caller's organisation (problem+json) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -4983,7 +6317,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -5007,47 +6343,50 @@ export interface operations {
                     "application/xml": unknown;
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description the signer cannot sign it now: retry after Retry-After, when the outbox tries again */
             503: {
@@ -5056,7 +6395,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -5083,47 +6424,41 @@ export interface operations {
                     "application/json": components["schemas"]["Page_SourceOut_"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description No such object in the caller's organisation (problem+json) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -5132,7 +6467,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -5163,54 +6500,59 @@ export interface operations {
                     "application/json": components["schemas"]["SourceCreated"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description No such object in the caller's organisation (problem+json) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
             /** @description A request with this Idempotency-Key is still being processed (problem+json) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -5219,7 +6561,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -5245,47 +6589,50 @@ export interface operations {
                     "application/json": components["schemas"]["SourceOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -5294,7 +6641,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -5319,54 +6668,59 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description stale If-Match */
             412: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -5375,7 +6729,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -5406,61 +6762,77 @@ export interface operations {
                     "application/json": components["schemas"]["SourceCreated"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description A request with this Idempotency-Key is still being processed (problem+json) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description stale If-Match */
             412: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -5469,7 +6841,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -5500,54 +6874,59 @@ export interface operations {
                     "application/json": components["schemas"]["services__compliance__orders__schemas__SummaryOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description No such object in the caller's organisation (problem+json) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
             /** @description A request with this Idempotency-Key is still being processed (problem+json) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -5556,7 +6935,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -5580,47 +6961,50 @@ export interface operations {
                     "application/xml": unknown;
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description the signer cannot sign it now: retry after Retry-After, when the outbox tries again */
             503: {
@@ -5629,7 +7013,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -5667,54 +7053,59 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description No such object in the caller's organisation (problem+json) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
             /** @description A request with this Idempotency-Key is still being processed (problem+json) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -5723,7 +7114,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -5741,6 +7134,50 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "created_at": "2026-09-01T08:00:00+08:00",
+                 *       "currency": "CNY",
+                 *       "customer": {
+                 *         "first_name": "Hongyu",
+                 *         "id": 7012345,
+                 *         "last_name": "Jiao",
+                 *         "phone": "+8613522652231"
+                 *       },
+                 *       "email": "jiao.hongyu@example.com",
+                 *       "financial_status": "paid",
+                 *       "id": 5821471234,
+                 *       "line_items": [
+                 *         {
+                 *           "id": 1,
+                 *           "price": "100.00",
+                 *           "quantity": 2,
+                 *           "sku": "SCARF-1",
+                 *           "title": "Wool scarf"
+                 *         }
+                 *       ],
+                 *       "name": "#1001",
+                 *       "shipping_address": {
+                 *         "address1": "1 Zhongguancun Street",
+                 *         "city": "Beijing",
+                 *         "country_code": "CN",
+                 *         "name": "Jiao Hongyu",
+                 *         "phone": "13522652231",
+                 *         "province": "Haidian"
+                 *       },
+                 *       "subtotal_price": "200.00",
+                 *       "total_discounts": "0.00",
+                 *       "total_price": "240.02",
+                 *       "total_shipping_price_set": {
+                 *         "shop_money": {
+                 *           "amount": "20.00",
+                 *           "currency_code": "CNY"
+                 *         }
+                 *       },
+                 *       "total_tax": "20.02",
+                 *       "updated_at": "2026-09-01T08:00:00+08:00"
+                 *     }
+                 */
                 "application/json": Record<string, never>;
             };
         };
@@ -5754,54 +7191,68 @@ export interface operations {
                     "application/json": components["schemas"]["IngestOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description bad or stale signature: nothing stored */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description role may not send this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description A request with this Idempotency-Key is still being processed (problem+json) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description body over the size limit */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -5810,7 +7261,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -5837,47 +7290,41 @@ export interface operations {
                     "application/json": components["schemas"]["Page_SubscriptionOut_"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description No such object in the caller's organisation (problem+json) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -5886,7 +7333,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -5917,54 +7366,59 @@ export interface operations {
                     "application/json": components["schemas"]["SubscriptionCreated"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description No such object in the caller's organisation (problem+json) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
             /** @description A request with this Idempotency-Key is still being processed (problem+json) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -5973,7 +7427,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -5999,47 +7455,50 @@ export interface operations {
                     "application/json": components["schemas"]["SubscriptionOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -6048,7 +7507,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -6070,47 +7531,50 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -6119,7 +7583,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -6152,54 +7618,68 @@ export interface operations {
                     "application/json": components["schemas"]["SubscriptionOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description stale */
             412: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -6208,7 +7688,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -6237,47 +7719,50 @@ export interface operations {
                     "application/json": components["schemas"]["Page_DeliveryOut_"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -6286,7 +7771,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -6316,54 +7803,59 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description the delivery is still pending */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -6372,7 +7864,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };

@@ -903,6 +903,9 @@ export interface components {
         /**
          * ActivateIn
          * @description Optionally, the date until which the strategic layer stays locked once the plan is active.
+         * @example {
+         *       "strategy_locked_until": "2027-06-30"
+         *     }
          */
         ActivateIn: {
             /**
@@ -914,12 +917,21 @@ export interface components {
         /**
          * ApiKeyCreate
          * @description A new API key for a person or a script, with the role it acts in.
+         * @example {
+         *       "name": "ERP sync",
+         *       "role": "integration"
+         *     }
          */
         ApiKeyCreate: {
-            /** Name */
+            /**
+             * Name
+             * @description What the key is for or who holds it, e.g. `ERP sync` or `Li Wei (analyst)`.
+             */
             name: string;
             /**
              * Role
+             * @description What the key's tokens may do: `admin`, `executive`, `supervisor`, `specialist`, `analyst` (read only) or
+             *     `integration` (sends documents and metrics).
              * @enum {string}
              */
             role: "admin" | "executive" | "supervisor" | "specialist" | "analyst" | "integration";
@@ -932,20 +944,38 @@ export interface components {
             /**
              * Created At
              * Format: date-time
+             * @description When the key was issued (RFC 3339, UTC).
              */
             created_at: string;
-            /** Id */
+            /**
+             * Id
+             * @description The key's id, used to revoke it.
+             */
             id: string;
-            /** Key */
+            /**
+             * Key
+             * @description The secret API key, shown this once: store it now, XBM keeps only its hash. Exchange it at `POST
+             *     /v1/auth/token`.
+             */
             key: string;
-            /** Name */
+            /**
+             * Name
+             * @description What the key is for or who holds it.
+             */
             name: string;
-            /** Prefix */
+            /**
+             * Prefix
+             * @description The key's first characters, to recognise it (the whole key is shown only once).
+             */
             prefix: string;
-            /** Revoked At */
+            /**
+             * Revoked At
+             * @description When the key was revoked; null while it is valid.
+             */
             revoked_at: string | null;
             /**
              * Role
+             * @description The role the key's tokens act with.
              * @enum {string}
              */
             role: "admin" | "executive" | "supervisor" | "specialist" | "analyst" | "integration";
@@ -958,18 +988,32 @@ export interface components {
             /**
              * Created At
              * Format: date-time
+             * @description When the key was issued (RFC 3339, UTC).
              */
             created_at: string;
-            /** Id */
+            /**
+             * Id
+             * @description The key's id, used to revoke it.
+             */
             id: string;
-            /** Name */
+            /**
+             * Name
+             * @description What the key is for or who holds it.
+             */
             name: string;
-            /** Prefix */
+            /**
+             * Prefix
+             * @description The key's first characters, to recognise it (the whole key is shown only once).
+             */
             prefix: string;
-            /** Revoked At */
+            /**
+             * Revoked At
+             * @description When the key was revoked; null while it is valid.
+             */
             revoked_at: string | null;
             /**
              * Role
+             * @description The role the key's tokens act with.
              * @enum {string}
              */
             role: "admin" | "executive" | "supervisor" | "specialist" | "analyst" | "integration";
@@ -982,13 +1026,23 @@ export interface components {
             /**
              * Attempted At
              * Format: date-time
+             * @description When the attempt was made (RFC 3339, UTC).
              */
             attempted_at: string;
-            /** Duration Ms */
+            /**
+             * Duration Ms
+             * @description How long the attempt took, in milliseconds.
+             */
             duration_ms: number;
-            /** Error */
+            /**
+             * Error
+             * @description What went wrong (a timeout, a refused connection, a non-2xx answer); null on success.
+             */
             error: string | null;
-            /** Status Code */
+            /**
+             * Status Code
+             * @description The HTTP status the endpoint answered; null when it could not be reached.
+             */
             status_code: number | null;
         };
         /**
@@ -996,36 +1050,70 @@ export interface components {
          * @description One change to the plan: who changed what and when, the values before and after, and the override reason.
          */
         AuditOut: {
-            /** Action */
+            /**
+             * Action
+             * @description What was done: `create`, `update`, `delete`, `activate` …
+             */
             action: string;
-            /** Actor */
+            /**
+             * Actor
+             * @description Who made the change: the subject of their token (the id of the API key it was issued for).
+             */
             actor: string;
-            /** Actor Role */
+            /**
+             * Actor Role
+             * @description The role the change was made with.
+             */
             actor_role: string;
-            /** After */
+            /**
+             * After
+             * @description Its fields after the change; null for a deletion.
+             */
             after: {
                 [key: string]: unknown;
             } | null;
-            /** Before */
+            /**
+             * Before
+             * @description Its fields before the change; null for a creation.
+             */
             before: {
                 [key: string]: unknown;
             } | null;
             /**
              * Created At
              * Format: date-time
+             * @description When the change was made (RFC 3339, UTC).
              */
             created_at: string;
-            /** Entity */
+            /**
+             * Entity
+             * @description The kind of object changed, e.g. `swot_item`.
+             */
             entity: string;
-            /** Entity Id */
+            /**
+             * Entity Id
+             * @description The id of the object changed.
+             */
             entity_id: string;
-            /** Id */
+            /**
+             * Id
+             * @description The audit entry's id.
+             */
             id: string;
-            /** Override */
+            /**
+             * Override
+             * @description True when the change was made through the strategy lock with an override reason.
+             */
             override: boolean;
-            /** Plan Id */
+            /**
+             * Plan Id
+             * @description The plan the object belongs to.
+             */
             plan_id: string;
-            /** Reason */
+            /**
+             * Reason
+             * @description The override reason given; null when none was needed.
+             */
             reason: string | null;
         };
         /**
@@ -1033,11 +1121,20 @@ export interface components {
          * @description Every live SBU's figures in the plan's base currency, converted with the rates named.
          */
         BaseTotals: {
-            /** Budget */
+            /**
+             * Budget
+             * @description Every live SBU's budget, converted (decimal string).
+             */
             budget: string;
-            /** Currency */
+            /**
+             * Currency
+             * @description The plan's base currency.
+             */
             currency: string;
-            /** Rates */
+            /**
+             * Rates
+             * @description The rates used to convert.
+             */
             rates: components["schemas"]["RateUsed"][];
             /**
              * Released Revenue
@@ -1049,14 +1146,20 @@ export interface components {
              * @description released revenue / spend
              */
             released_roas?: string | null;
-            /** Revenue */
+            /**
+             * Revenue
+             * @description Their revenue, converted (decimal string).
+             */
             revenue: string;
             /**
              * Roas
              * @description claimed ROAS: the platforms' value / spend
              */
             roas: string | null;
-            /** Spend */
+            /**
+             * Spend
+             * @description Their spend, converted (decimal string).
+             */
             spend: string;
         };
         /**
@@ -1064,37 +1167,57 @@ export interface components {
          * @description Spend against budget in the budget's currency; ``rates`` names the conversion (empty when none).
          */
         BudgetUse: {
+            /** @description The SBU's budget. */
             budget: components["schemas"]["MoneyOut"];
-            /** Rates */
+            /**
+             * Rates
+             * @description The rates used to convert; empty when none was needed.
+             */
             rates: components["schemas"]["RateUsed"][];
             /**
              * Share
              * @description spend / budget as a fraction; null when the budget is zero
              */
             share: string | null;
+            /** @description What its campaigns spent, converted to the budget's currency. */
             spend: components["schemas"]["MoneyOut"];
         };
         /**
          * ChannelIn
          * @description A channel the plan sells through (the "field" of the tactical layer): a platform store or an independent site.
+         * @example {
+         *       "business_model": "B2C",
+         *       "countries": [
+         *         "US"
+         *       ],
+         *       "mode": "platform",
+         *       "name": "Amazon US",
+         *       "platform": "amazon"
+         *     }
          */
         ChannelIn: {
             /**
              * Business Model
+             * @description `B2B`, `B2C` or `C2C`.
              * @enum {string}
              */
             business_model: "B2B" | "B2C" | "C2C";
             /**
              * Countries
+             * @description The countries it sells to (ISO 3166-1 alpha-2).
              * @default []
              */
             countries: string[];
             /**
              * Mode
+             * @description `platform` (a marketplace) or `independent_site` (the seller's own shop).
              * @enum {string}
              */
             mode: "platform" | "independent_site";
-            /** Name */
+            /**
+             * Name
+             * @description The channel's name, e.g. `Amazon US`.
+             */
             name: string;
             /**
              * Platform
@@ -1109,44 +1232,83 @@ export interface components {
         ChannelOut: {
             /**
              * Business Model
+             * @description `B2B`, `B2C` or `C2C`.
              * @enum {string}
              */
             business_model: "B2B" | "B2C" | "C2C";
-            /** Countries */
+            /**
+             * Countries
+             * @description The countries it sells to.
+             */
             countries: string[];
             /**
              * Created At
              * Format: date-time
+             * @description When the object was created (RFC 3339, UTC).
              */
             created_at: string;
-            /** Id */
+            /**
+             * Id
+             * @description The object's id (a UUID), as used in its path.
+             */
             id: string;
             /**
              * Mode
+             * @description `platform` or `independent_site`.
              * @enum {string}
              */
             mode: "platform" | "independent_site";
-            /** Name */
+            /**
+             * Name
+             * @description The channel's name.
+             */
             name: string;
-            /** Plan Id */
+            /**
+             * Plan Id
+             * @description The plan the object belongs to.
+             */
             plan_id: string;
-            /** Platform */
+            /**
+             * Platform
+             * @description Where it sells.
+             */
             platform: string;
         };
         /**
          * ChannelPatch
          * @description Changes to a channel; fields left out stay as they are.
+         * @example {
+         *       "countries": [
+         *         "US",
+         *         "CA"
+         *       ]
+         *     }
          */
         ChannelPatch: {
-            /** Business Model */
+            /**
+             * Business Model
+             * @description `B2B`, `B2C` or `C2C`. Leave it out to keep the current value.
+             */
             business_model?: ("B2B" | "B2C" | "C2C") | null;
-            /** Countries */
+            /**
+             * Countries
+             * @description New countries. Leave it out to keep the current value.
+             */
             countries?: string[] | null;
-            /** Mode */
+            /**
+             * Mode
+             * @description `platform` or `independent_site`. Leave it out to keep the current value.
+             */
             mode?: ("platform" | "independent_site") | null;
-            /** Name */
+            /**
+             * Name
+             * @description A new name. Leave it out to keep the current value.
+             */
             name?: string | null;
-            /** Platform */
+            /**
+             * Platform
+             * @description A new platform. Leave it out to keep the current value.
+             */
             platform?: string | null;
         };
         /**
@@ -1154,13 +1316,25 @@ export interface components {
          * @description A channel as an SBU or the grid shows it: id, name, platform and business model.
          */
         ChannelRef: {
-            /** Business Model */
+            /**
+             * Business Model
+             * @description `B2B`, `B2C` or `C2C`.
+             */
             business_model: string;
-            /** Id */
+            /**
+             * Id
+             * @description The object's id.
+             */
             id: string;
-            /** Name */
+            /**
+             * Name
+             * @description The object's name.
+             */
             name: string;
-            /** Platform */
+            /**
+             * Platform
+             * @description Where the channel sells, e.g. `amazon`.
+             */
             platform: string;
         };
         /**
@@ -1168,9 +1342,15 @@ export interface components {
          * @description Live SBUs' budget, spend and revenue in one currency, as given (nothing converted).
          */
         CurrencyTotals: {
-            /** Budget */
+            /**
+             * Budget
+             * @description Live SBUs' budgets in this currency (decimal string).
+             */
             budget: string;
-            /** Currency */
+            /**
+             * Currency
+             * @description The currency of these totals (ISO 4217).
+             */
             currency: string;
             /**
              * Released Revenue
@@ -1183,28 +1363,51 @@ export interface components {
              * @description the conversion value the ad platforms claim
              */
             revenue: string;
-            /** Spend */
+            /**
+             * Spend
+             * @description Their campaigns' spend in this currency (decimal string).
+             */
             spend: string;
         };
         /**
          * CustomerIn
          * @description A customer group of the plan (the "people" of the tactical layer) and the needs it has, each judged strong, weak
          *     or pseudo.
+         * @example {
+         *       "description": "Own a house, play twice a month in season.",
+         *       "name": "Home golfers 35–55",
+         *       "needs": [
+         *         {
+         *           "demand": "strong",
+         *           "evidence": "search volume triples Nov–Feb",
+         *           "statement": "practise in winter"
+         *         }
+         *       ],
+         *       "segment_id": "3f1c9a52-8a3e-4d2b-9a51-0c2f3b4d5e6f"
+         *     }
          */
         CustomerIn: {
             /**
              * Description
+             * @description Who they are, for people.
              * @default
              */
             description: string;
-            /** Name */
+            /**
+             * Name
+             * @description The customer group's name, e.g. `Home golfers 35–55`.
+             */
             name: string;
             /**
              * Needs
+             * @description Their needs, each with how real a demand it is (at most 30).
              * @default []
              */
             needs: components["schemas"]["Need"][];
-            /** Segment Id */
+            /**
+             * Segment Id
+             * @description The segment it belongs to, if any.
+             */
             segment_id?: string | null;
         };
         /**
@@ -1215,33 +1418,67 @@ export interface components {
             /**
              * Created At
              * Format: date-time
+             * @description When the object was created (RFC 3339, UTC).
              */
             created_at: string;
-            /** Description */
+            /**
+             * Description
+             * @description Who they are.
+             */
             description: string;
-            /** Id */
+            /**
+             * Id
+             * @description The object's id (a UUID), as used in its path.
+             */
             id: string;
-            /** Name */
+            /**
+             * Name
+             * @description The customer group's name.
+             */
             name: string;
-            /** Needs */
+            /**
+             * Needs
+             * @description Their needs.
+             */
             needs: components["schemas"]["NeedOut"][];
-            /** Plan Id */
+            /**
+             * Plan Id
+             * @description The plan the object belongs to.
+             */
             plan_id: string;
-            /** Segment Id */
+            /**
+             * Segment Id
+             * @description The segment it belongs to; null when none.
+             */
             segment_id: string | null;
         };
         /**
          * CustomerPatch
          * @description Changes to a customer group; fields left out stay as they are.
+         * @example {
+         *       "description": "Own a house, play twice a month in season, buy online."
+         *     }
          */
         CustomerPatch: {
-            /** Description */
+            /**
+             * Description
+             * @description A new description. Leave it out to keep the current value.
+             */
             description?: string | null;
-            /** Name */
+            /**
+             * Name
+             * @description A new name. Leave it out to keep the current value.
+             */
             name?: string | null;
-            /** Needs */
+            /**
+             * Needs
+             * @description A new list of needs (replaces the old one). Leave it out to keep the current value.
+             */
             needs?: components["schemas"]["Need"][] | null;
-            /** Segment Id */
+            /**
+             * Segment Id
+             * @description A new segment. Leave it out to keep the current value.
+             */
             segment_id?: string | null;
         };
         /**
@@ -1252,9 +1489,13 @@ export interface components {
             /**
              * Computed At
              * Format: date-time
+             * @description When compliance computed these figures (RFC 3339, UTC).
              */
             computed_at: string;
-            /** Customers */
+            /**
+             * Customers
+             * @description Distinct buyers with a released order in the window.
+             */
             customers: number;
             /**
              * Member Activity Rate
@@ -1266,26 +1507,44 @@ export interface components {
              * @description the plan's threshold, when it sets one
              */
             min_repurchase_rate: string | null;
-            /** New Customers */
+            /**
+             * New Customers
+             * @description Buyers whose first order falls in the window.
+             */
             new_customers: number;
-            /** Orders */
+            /**
+             * Orders
+             * @description Released orders in the window.
+             */
             orders: number;
-            /** Repurchase Rate */
+            /**
+             * Repurchase Rate
+             * @description Customers with two or more orders in the window / customers (decimal string); null without
+             *     customers.
+             */
             repurchase_rate: string | null;
-            /** Returning Customers */
+            /**
+             * Returning Customers
+             * @description Buyers who had ordered before the window.
+             */
             returning_customers: number;
-            /** Stages */
+            /**
+             * Stages
+             * @description Customers by the recency of their last order at the window's end (`new`, `active`, `at_risk`, `lapsed`).
+             */
             stages: {
                 [key: string]: number;
             };
             /**
              * Window From
              * Format: date-time
+             * @description The first moment of the window of orders counted.
              */
             window_from: string;
             /**
              * Window To
              * Format: date-time
+             * @description The end of the window of orders counted.
              */
             window_to: string;
         };
@@ -1294,43 +1553,90 @@ export interface components {
          * @description One event sent (or to be sent) to a subscription, with its attempts.
          */
         DeliveryOut: {
-            /** Attempt Log */
+            /**
+             * Attempt Log
+             * @description Each attempt, oldest first.
+             */
             attempt_log: components["schemas"]["AttemptOut"][];
-            /** Attempts */
+            /**
+             * Attempts
+             * @description How many times it has been sent.
+             */
             attempts: number;
             /**
              * Created At
              * Format: date-time
+             * @description When the event was queued for this subscription (RFC 3339, UTC).
              */
             created_at: string;
-            /** Delivered At */
+            /**
+             * Delivered At
+             * @description When the endpoint acknowledged it with a 2xx; null until then.
+             */
             delivered_at: string | null;
-            /** Event Id */
+            /**
+             * Event Id
+             * @description The event's id (the same on every delivery of it: deduplicate on it).
+             */
             event_id: string;
-            /** Event Type */
+            /**
+             * Event Type
+             * @description The event's type, e.g. `sbu.retired`.
+             */
             event_type: string;
-            /** Id */
+            /**
+             * Id
+             * @description The delivery's id; `POST …/deliveries/{delivery_id}/replay` sends it again.
+             */
             id: string;
-            /** Last Error */
+            /**
+             * Last Error
+             * @description What went wrong on the last attempt; null when it succeeded or none was made.
+             */
             last_error: string | null;
-            /** Last Status Code */
+            /**
+             * Last Status Code
+             * @description The HTTP status of the last attempt; null before one, or when the endpoint could not be reached.
+             */
             last_status_code: number | null;
-            /** Next Attempt At */
+            /**
+             * Next Attempt At
+             * @description When the next retry is due; null when none is.
+             */
             next_attempt_at: string | null;
-            /** Status */
+            /**
+             * Status
+             * @description `pending` (to be sent or retried), `delivered`, `dead` (retries exhausted; replay it) or `cancelled` (the
+             *     subscription was disabled).
+             */
             status: string;
         };
         /**
          * FactorIn
          * @description An environment factor of the strategic layer: macro (society, economy, technology, policy) or micro (market,
          *     competitors, suppliers), with its impact from -5 to 5.
+         * @example {
+         *       "category": "policy",
+         *       "description": "US de minimis threshold for parcels under review",
+         *       "impact": -3,
+         *       "scope": "macro"
+         *     }
          */
         FactorIn: {
-            /** Category */
+            /**
+             * Category
+             * @description The factor's kind within its scope, e.g. `policy` or `competitors`.
+             */
             category: string;
-            /** Description */
+            /**
+             * Description
+             * @description What the factor is, e.g. `EU de minimis threshold removed in 2027`.
+             */
             description: string;
-            /** Impact */
+            /**
+             * Impact
+             * @description How strongly it affects the plan, from -5 (very harmful) to 5 (very helpful).
+             */
             impact: number;
             /**
              * Override Reason
@@ -1339,6 +1645,7 @@ export interface components {
             override_reason?: string | null;
             /**
              * Scope
+             * @description `macro` (society, economy, technology, policy) or `micro` (market, competitors, suppliers).
              * @enum {string}
              */
             scope: "macro" | "micro";
@@ -1348,41 +1655,76 @@ export interface components {
          * @description An environment factor of the plan.
          */
         FactorOut: {
-            /** Category */
+            /**
+             * Category
+             * @description The factor's kind within its scope.
+             */
             category: string;
             /**
              * Created At
              * Format: date-time
+             * @description When the object was created (RFC 3339, UTC).
              */
             created_at: string;
-            /** Description */
+            /**
+             * Description
+             * @description What the factor is.
+             */
             description: string;
-            /** Id */
+            /**
+             * Id
+             * @description The object's id (a UUID), as used in its path.
+             */
             id: string;
-            /** Impact */
+            /**
+             * Impact
+             * @description From -5 (very harmful) to 5 (very helpful).
+             */
             impact: number;
-            /** Plan Id */
+            /**
+             * Plan Id
+             * @description The plan the object belongs to.
+             */
             plan_id: string;
-            /** Scope */
+            /**
+             * Scope
+             * @description `macro` or `micro`.
+             */
             scope: string;
         };
         /**
          * FactorPatch
          * @description Changes to an environment factor; fields left out stay as they are.
+         * @example {
+         *       "impact": -4,
+         *       "override_reason": "Q2 review: the threshold was lowered"
+         *     }
          */
         FactorPatch: {
-            /** Category */
+            /**
+             * Category
+             * @description A new category. Leave it out to keep the current value.
+             */
             category?: string | null;
-            /** Description */
+            /**
+             * Description
+             * @description A new description. Leave it out to keep the current value.
+             */
             description?: string | null;
-            /** Impact */
+            /**
+             * Impact
+             * @description A new impact from -5 to 5. Leave it out to keep the current value.
+             */
             impact?: number | null;
             /**
              * Override Reason
              * @description required while the strategy is locked (executive or admin)
              */
             override_reason?: string | null;
-            /** Scope */
+            /**
+             * Scope
+             * @description `macro` or `micro`. Leave it out to keep the current value.
+             */
             scope?: ("macro" | "micro") | null;
         };
         /**
@@ -1390,16 +1732,26 @@ export interface components {
          * @description One thing a plan lacks or gets wrong before it can be activated, with how serious it is and what it refers to.
          */
         Finding: {
-            /** Code */
+            /**
+             * Code
+             * @description A stable code for the finding, e.g. `swot_quadrant_empty` or `no_targeting`.
+             */
             code: string;
-            /** Message */
+            /**
+             * Message
+             * @description What is missing or wrong, in words for people.
+             */
             message: string;
-            /** Ref */
+            /**
+             * Ref
+             * @description What the finding is about: `{"type": "plan", "id": "…"}`, or another object (an SBU …) by type and id.
+             */
             ref: {
                 [key: string]: string;
             };
             /**
              * Severity
+             * @description `error` blocks activation; `warning` does not.
              * @enum {string}
              */
             severity: "error" | "warning";
@@ -1414,9 +1766,13 @@ export interface components {
             /**
              * As Of
              * Format: date
+             * @description The day the rate was quoted (YYYY-MM-DD); the report flags rates that have grown old.
              */
             as_of: string;
-            /** Currency */
+            /**
+             * Currency
+             * @description The currency the rate converts from (ISO 4217), never the plan's base currency.
+             */
             currency: string;
             /**
              * Rate
@@ -1439,9 +1795,13 @@ export interface components {
             /**
              * As Of
              * Format: date
+             * @description The day the rate was quoted (YYYY-MM-DD); the report flags rates that have grown old.
              */
             as_of: string;
-            /** Currency */
+            /**
+             * Currency
+             * @description The currency the rate converts from (ISO 4217), never the plan's base currency.
+             */
             currency: string;
             /**
              * Rate
@@ -1460,13 +1820,17 @@ export interface components {
          *     figures, spend, revenue and ROAS.
          */
         GridCell: {
+            /** @description What it may spend. */
             budget: components["schemas"]["MoneyOut"];
             /** @description spend against budget in the budget's currency; null when unknown or no rate converts it */
             budget_use?: components["schemas"]["BudgetUse"] | null;
+            /** @description The SBU's channel: id, name, platform and business model. */
             channel: components["schemas"]["ChannelRef"];
+            /** @description The SBU's customer: id and name. */
             customer: components["schemas"]["Ref"];
             /**
              * Demand
+             * @description `strong`, `weak` or `pseudo`.
              * @enum {string}
              */
             demand: "strong" | "weak" | "pseudo";
@@ -1477,15 +1841,22 @@ export interface components {
              * @description currencies this cell could not convert
              */
             missing_rates?: string[];
-            /** Need */
+            /**
+             * Need
+             * @description The customer need it answers.
+             */
             need: string;
-            /** Performance As Of */
+            /**
+             * Performance As Of
+             * @description When campaigns' figures were last received; null until then.
+             */
             performance_as_of: string | null;
             /**
              * Performance Known
              * @description false until campaigns' figures for this SBU arrive
              */
             performance_known: boolean;
+            /** @description The SBU's product: id, name and SKU. */
             product: components["schemas"]["ProductRef"];
             /** @description revenue of customs-released orders naming the SBU's campaigns, returns deducted */
             released_revenue?: components["schemas"]["MoneyOut"] | null;
@@ -1494,7 +1865,9 @@ export interface components {
              * @description released_revenue / spend: the ROAS XBM verified
              */
             released_roas?: string | null;
+            /** @description What its campaigns brought in; null until known. */
             revenue: components["schemas"]["MoneyOut"] | null;
+            /** @description The revenue it should bring in. */
             revenue_target: components["schemas"]["MoneyOut"];
             /**
              * Roas
@@ -1506,11 +1879,16 @@ export interface components {
              * @description roas - released_roas: what the platforms claim beyond it
              */
             roas_gap?: string | null;
-            /** Sbu Id */
+            /**
+             * Sbu Id
+             * @description The SBU's id.
+             */
             sbu_id: string;
+            /** @description What its campaigns spent; null until campaigns' figures arrive. */
             spend: components["schemas"]["MoneyOut"] | null;
             /**
              * Status
+             * @description `draft`, `active` or `retired`.
              * @enum {string}
              */
             status: "draft" | "active" | "retired";
@@ -1520,20 +1898,39 @@ export interface components {
          * @description The plan's SBU grid: the customers, channels and products it spans, and one cell per SBU.
          */
         GridOut: {
-            /** Base Currency */
+            /**
+             * Base Currency
+             * @description The plan's base currency.
+             */
             base_currency: string;
-            /** Cells */
+            /**
+             * Cells
+             * @description One cell per SBU.
+             */
             cells: components["schemas"]["GridCell"][];
-            /** Channels */
+            /**
+             * Channels
+             * @description The channels they span.
+             */
             channels: components["schemas"]["ChannelRef"][];
             /** @description the organisation's customer status computed from released orders; null until known */
             customer_status?: components["schemas"]["CustomerStatusOut"] | null;
-            /** Customers */
+            /**
+             * Customers
+             * @description The customers the grid's SBUs span (rows).
+             */
             customers: components["schemas"]["Ref"][];
-            /** Plan Id */
+            /**
+             * Plan Id
+             * @description The plan the object belongs to.
+             */
             plan_id: string;
-            /** Products */
+            /**
+             * Products
+             * @description The products they span.
+             */
             products: components["schemas"]["ProductRef"][];
+            /** @description The grid's totals per currency and in the base currency. */
             totals: components["schemas"]["GridTotals"];
         };
         /**
@@ -1559,32 +1956,57 @@ export interface components {
          * @description Whether the plan is ready to be activated, and the findings that stand in the way.
          */
         HealthOut: {
-            /** Findings */
+            /**
+             * Findings
+             * @description Everything that stands in the way or deserves a look.
+             */
             findings: components["schemas"]["Finding"][];
-            /** Ready */
+            /**
+             * Ready
+             * @description True when no finding is an error: the plan can be activated.
+             */
             ready: boolean;
         };
         /**
          * InnovationIn
          * @description An innovation task (the last 1 of 13N1) at the strategic, tactical or combat layer, with its hypothesis and
          *     budget.
+         * @example {
+         *       "budget": {
+         *         "amount": "5000.00",
+         *         "currency": "USD"
+         *       },
+         *       "hypothesis": "Weekly live swing demos lift conversion by 20 %; measured on TikTok Shop orders.",
+         *       "layer": "tactical",
+         *       "status": "proposed",
+         *       "title": "Livestream demos"
+         *     }
          */
         InnovationIn: {
+            /** @description What it may spend. */
             budget: components["schemas"]["Money"];
-            /** Hypothesis */
+            /**
+             * Hypothesis
+             * @description What it is expected to show, and how it will be measured.
+             */
             hypothesis: string;
             /**
              * Layer
+             * @description The layer of the plan it tries something new in: `strategic`, `tactical` or `combat`.
              * @enum {string}
              */
             layer: "strategic" | "tactical" | "combat";
             /**
              * Status
+             * @description `proposed` (the default), `running`, `adopted` or `dropped`.
              * @default proposed
              * @enum {string}
              */
             status: "proposed" | "running" | "adopted" | "dropped";
-            /** Title */
+            /**
+             * Title
+             * @description The innovation's name, e.g. `Livestream bundles`.
+             */
             title: string;
         };
         /**
@@ -1592,44 +2014,76 @@ export interface components {
          * @description An innovation task of the plan.
          */
         InnovationOut: {
+            /** @description What it may spend. */
             budget: components["schemas"]["MoneyOut"];
             /**
              * Created At
              * Format: date-time
+             * @description When the object was created (RFC 3339, UTC).
              */
             created_at: string;
-            /** Hypothesis */
+            /**
+             * Hypothesis
+             * @description What it is expected to show.
+             */
             hypothesis: string;
-            /** Id */
+            /**
+             * Id
+             * @description The object's id (a UUID), as used in its path.
+             */
             id: string;
             /**
              * Layer
+             * @description `strategic`, `tactical` or `combat`.
              * @enum {string}
              */
             layer: "strategic" | "tactical" | "combat";
-            /** Plan Id */
+            /**
+             * Plan Id
+             * @description The plan the object belongs to.
+             */
             plan_id: string;
             /**
              * Status
+             * @description `proposed`, `running`, `adopted` or `dropped`.
              * @enum {string}
              */
             status: "proposed" | "running" | "adopted" | "dropped";
-            /** Title */
+            /**
+             * Title
+             * @description The innovation's name.
+             */
             title: string;
         };
         /**
          * InnovationPatch
          * @description Changes to an innovation task; fields left out stay as they are.
+         * @example {
+         *       "status": "running"
+         *     }
          */
         InnovationPatch: {
+            /** @description A new budget. Leave it out to keep the current value. */
             budget?: components["schemas"]["Money"] | null;
-            /** Hypothesis */
+            /**
+             * Hypothesis
+             * @description A new hypothesis. Leave it out to keep the current value.
+             */
             hypothesis?: string | null;
-            /** Layer */
+            /**
+             * Layer
+             * @description A new layer. Leave it out to keep the current value.
+             */
             layer?: ("strategic" | "tactical" | "combat") | null;
-            /** Status */
+            /**
+             * Status
+             * @description `proposed`, `running`, `adopted` or `dropped`. Leave it out to keep the current value.
+             */
             status?: ("proposed" | "running" | "adopted" | "dropped") | null;
-            /** Title */
+            /**
+             * Title
+             * @description A new name. Leave it out to keep the current value.
+             */
             title?: string | null;
         };
         /**
@@ -1637,16 +2091,24 @@ export interface components {
          * @description Unit margin in the price's currency: the unit cost converted with the rates named (empty when none).
          */
         Margin: {
-            /** Amount */
+            /**
+             * Amount
+             * @description Price minus unit cost, in the price's currency (decimal string).
+             */
             amount: string;
+            /** @description The product's unit price. */
             price: components["schemas"]["MoneyOut"];
-            /** Rates */
+            /**
+             * Rates
+             * @description The rates used to convert; empty when none was needed.
+             */
             rates: components["schemas"]["RateUsed"][];
             /**
              * Share
              * @description margin / price as a fraction; null when the price is zero
              */
             share: string | null;
+            /** @description Its unit cost, converted to the price's currency. */
             unit_cost: components["schemas"]["MoneyOut"];
         };
         /**
@@ -1658,9 +2120,15 @@ export interface components {
          *     }
          */
         Money: {
-            /** Amount */
+            /**
+             * Amount
+             * @description The amount as a decimal string (`"1999.00"`; a JSON number is accepted too), at most 4 places.
+             */
             amount: number | string;
-            /** Currency */
+            /**
+             * Currency
+             * @description The ISO 4217 code of the amount's currency (`USD`, `CNY`, `EUR` …).
+             */
             currency: string;
         };
         /**
@@ -1668,9 +2136,16 @@ export interface components {
          * @description An exact amount of money: a decimal string and its ISO 4217 currency.
          */
         MoneyOut: {
-            /** Amount */
+            /**
+             * Amount
+             * @description The amount as a decimal string (never a JSON number): two places at least, four at most, as stored
+             *     (`"1999.00"`).
+             */
             amount: string;
-            /** Currency */
+            /**
+             * Currency
+             * @description The ISO 4217 code of the amount's currency.
+             */
             currency: string;
         };
         /**
@@ -1686,10 +2161,14 @@ export interface components {
             demand: "strong" | "weak" | "pseudo";
             /**
              * Evidence
+             * @description What shows the need is real: surveys, reviews, search volumes.
              * @default
              */
             evidence: string;
-            /** Statement */
+            /**
+             * Statement
+             * @description The need in the customer's words, e.g. `practise golf at home in winter`.
+             */
             statement: string;
         };
         /**
@@ -1699,20 +2178,33 @@ export interface components {
         NeedOut: {
             /**
              * Demand
+             * @description `strong`, `weak` or `pseudo` (a need that is not really a demand).
              * @enum {string}
              */
             demand: "strong" | "weak" | "pseudo";
-            /** Evidence */
+            /**
+             * Evidence
+             * @description What shows the need is real.
+             */
             evidence: string;
-            /** Statement */
+            /**
+             * Statement
+             * @description The need.
+             */
             statement: string;
         };
         /**
          * OrgCreate
          * @description A new organisation (needs the deployment's bootstrap token).
+         * @example {
+         *       "name": "Company A"
+         *     }
          */
         OrgCreate: {
-            /** Name */
+            /**
+             * Name
+             * @description The organisation's display name, e.g. the company's trading name (1–200 characters).
+             */
             name: string;
         };
         /**
@@ -1732,6 +2224,7 @@ export interface components {
              * @example xbm_3kZ…
              */
             key: string;
+            /** @description The organisation just created. */
             org: components["schemas"]["OrgOut"];
         };
         /**
@@ -1739,9 +2232,15 @@ export interface components {
          * @description An organisation: everything in XBM belongs to one.
          */
         OrgOut: {
-            /** Id */
+            /**
+             * Id
+             * @description The organisation's id; every token of its API keys carries it.
+             */
             id: string;
-            /** Name */
+            /**
+             * Name
+             * @description The organisation's display name.
+             */
             name: string;
         };
         /**
@@ -1749,9 +2248,15 @@ export interface components {
          * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
          */
         Page_ApiKeyOut_: {
-            /** Items */
+            /**
+             * Items
+             * @description This page's objects, oldest first.
+             */
             items: components["schemas"]["ApiKeyOut"][];
-            /** Next Cursor */
+            /**
+             * Next Cursor
+             * @description Pass it as `?cursor=` to get the next page; null on the last page.
+             */
             next_cursor?: string | null;
         };
         /**
@@ -1759,9 +2264,15 @@ export interface components {
          * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
          */
         Page_AuditOut_: {
-            /** Items */
+            /**
+             * Items
+             * @description This page's objects, oldest first.
+             */
             items: components["schemas"]["AuditOut"][];
-            /** Next Cursor */
+            /**
+             * Next Cursor
+             * @description Pass it as `?cursor=` to get the next page; null on the last page.
+             */
             next_cursor?: string | null;
         };
         /**
@@ -1769,9 +2280,15 @@ export interface components {
          * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
          */
         Page_ChannelOut_: {
-            /** Items */
+            /**
+             * Items
+             * @description This page's objects, oldest first.
+             */
             items: components["schemas"]["ChannelOut"][];
-            /** Next Cursor */
+            /**
+             * Next Cursor
+             * @description Pass it as `?cursor=` to get the next page; null on the last page.
+             */
             next_cursor?: string | null;
         };
         /**
@@ -1779,9 +2296,15 @@ export interface components {
          * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
          */
         Page_CustomerOut_: {
-            /** Items */
+            /**
+             * Items
+             * @description This page's objects, oldest first.
+             */
             items: components["schemas"]["CustomerOut"][];
-            /** Next Cursor */
+            /**
+             * Next Cursor
+             * @description Pass it as `?cursor=` to get the next page; null on the last page.
+             */
             next_cursor?: string | null;
         };
         /**
@@ -1789,9 +2312,15 @@ export interface components {
          * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
          */
         Page_DeliveryOut_: {
-            /** Items */
+            /**
+             * Items
+             * @description This page's objects, oldest first.
+             */
             items: components["schemas"]["DeliveryOut"][];
-            /** Next Cursor */
+            /**
+             * Next Cursor
+             * @description Pass it as `?cursor=` to get the next page; null on the last page.
+             */
             next_cursor?: string | null;
         };
         /**
@@ -1799,9 +2328,15 @@ export interface components {
          * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
          */
         Page_FactorOut_: {
-            /** Items */
+            /**
+             * Items
+             * @description This page's objects, oldest first.
+             */
             items: components["schemas"]["FactorOut"][];
-            /** Next Cursor */
+            /**
+             * Next Cursor
+             * @description Pass it as `?cursor=` to get the next page; null on the last page.
+             */
             next_cursor?: string | null;
         };
         /**
@@ -1809,9 +2344,15 @@ export interface components {
          * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
          */
         Page_InnovationOut_: {
-            /** Items */
+            /**
+             * Items
+             * @description This page's objects, oldest first.
+             */
             items: components["schemas"]["InnovationOut"][];
-            /** Next Cursor */
+            /**
+             * Next Cursor
+             * @description Pass it as `?cursor=` to get the next page; null on the last page.
+             */
             next_cursor?: string | null;
         };
         /**
@@ -1819,9 +2360,15 @@ export interface components {
          * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
          */
         Page_PlanOut_: {
-            /** Items */
+            /**
+             * Items
+             * @description This page's objects, oldest first.
+             */
             items: components["schemas"]["PlanOut"][];
-            /** Next Cursor */
+            /**
+             * Next Cursor
+             * @description Pass it as `?cursor=` to get the next page; null on the last page.
+             */
             next_cursor?: string | null;
         };
         /**
@@ -1829,9 +2376,15 @@ export interface components {
          * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
          */
         Page_ProductOut_: {
-            /** Items */
+            /**
+             * Items
+             * @description This page's objects, oldest first.
+             */
             items: components["schemas"]["ProductOut"][];
-            /** Next Cursor */
+            /**
+             * Next Cursor
+             * @description Pass it as `?cursor=` to get the next page; null on the last page.
+             */
             next_cursor?: string | null;
         };
         /**
@@ -1839,9 +2392,15 @@ export interface components {
          * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
          */
         Page_ReviewOut_: {
-            /** Items */
+            /**
+             * Items
+             * @description This page's objects, oldest first.
+             */
             items: components["schemas"]["ReviewOut"][];
-            /** Next Cursor */
+            /**
+             * Next Cursor
+             * @description Pass it as `?cursor=` to get the next page; null on the last page.
+             */
             next_cursor?: string | null;
         };
         /**
@@ -1849,9 +2408,15 @@ export interface components {
          * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
          */
         Page_SbuView_: {
-            /** Items */
+            /**
+             * Items
+             * @description This page's objects, oldest first.
+             */
             items: components["schemas"]["SbuView"][];
-            /** Next Cursor */
+            /**
+             * Next Cursor
+             * @description Pass it as `?cursor=` to get the next page; null on the last page.
+             */
             next_cursor?: string | null;
         };
         /**
@@ -1859,9 +2424,15 @@ export interface components {
          * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
          */
         Page_SegmentOut_: {
-            /** Items */
+            /**
+             * Items
+             * @description This page's objects, oldest first.
+             */
             items: components["schemas"]["SegmentOut"][];
-            /** Next Cursor */
+            /**
+             * Next Cursor
+             * @description Pass it as `?cursor=` to get the next page; null on the last page.
+             */
             next_cursor?: string | null;
         };
         /**
@@ -1869,9 +2440,15 @@ export interface components {
          * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
          */
         Page_ServiceChannelOut_: {
-            /** Items */
+            /**
+             * Items
+             * @description This page's objects, oldest first.
+             */
             items: components["schemas"]["ServiceChannelOut"][];
-            /** Next Cursor */
+            /**
+             * Next Cursor
+             * @description Pass it as `?cursor=` to get the next page; null on the last page.
+             */
             next_cursor?: string | null;
         };
         /**
@@ -1879,9 +2456,15 @@ export interface components {
          * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
          */
         Page_SnapshotOut_: {
-            /** Items */
+            /**
+             * Items
+             * @description This page's objects, oldest first.
+             */
             items: components["schemas"]["SnapshotOut"][];
-            /** Next Cursor */
+            /**
+             * Next Cursor
+             * @description Pass it as `?cursor=` to get the next page; null on the last page.
+             */
             next_cursor?: string | null;
         };
         /**
@@ -1889,9 +2472,15 @@ export interface components {
          * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
          */
         Page_SubscriptionOut_: {
-            /** Items */
+            /**
+             * Items
+             * @description This page's objects, oldest first.
+             */
             items: components["schemas"]["SubscriptionOut"][];
-            /** Next Cursor */
+            /**
+             * Next Cursor
+             * @description Pass it as `?cursor=` to get the next page; null on the last page.
+             */
             next_cursor?: string | null;
         };
         /**
@@ -1899,9 +2488,15 @@ export interface components {
          * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
          */
         Page_SwotItemOut_: {
-            /** Items */
+            /**
+             * Items
+             * @description This page's objects, oldest first.
+             */
             items: components["schemas"]["SwotItemOut"][];
-            /** Next Cursor */
+            /**
+             * Next Cursor
+             * @description Pass it as `?cursor=` to get the next page; null on the last page.
+             */
             next_cursor?: string | null;
         };
         /**
@@ -1909,9 +2504,15 @@ export interface components {
          * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
          */
         Page_TierOut_: {
-            /** Items */
+            /**
+             * Items
+             * @description This page's objects, oldest first.
+             */
             items: components["schemas"]["TierOut"][];
-            /** Next Cursor */
+            /**
+             * Next Cursor
+             * @description Pass it as `?cursor=` to get the next page; null on the last page.
+             */
             next_cursor?: string | null;
         };
         /**
@@ -1919,47 +2520,91 @@ export interface components {
          * @description One TOWS strategy option: an internal item paired with an external one; score = product of weights.
          */
         Pairing: {
+            /** @description The opportunity or threat. */
             external: components["schemas"]["SwotItemOut"];
+            /** @description The strength or weakness. */
             internal: components["schemas"]["SwotItemOut"];
-            /** Score */
+            /**
+             * Score
+             * @description The pair's weight: the product of the two items' weights (decimal string).
+             */
             score: string;
         };
         /**
          * PlanCreate
          * @description A new marketing plan for a period, in a base currency, for export or import trade.
+         * @example {
+         *       "base_currency": "USD",
+         *       "budget": {
+         *         "amount": "250000.00",
+         *         "currency": "USD"
+         *       },
+         *       "description": "Grow home golf simulators on Amazon US and our own site.",
+         *       "fx_rates": [
+         *         {
+         *           "as_of": "2026-12-15",
+         *           "currency": "CNY",
+         *           "rate": "0.1387",
+         *           "source": "PBOC central parity"
+         *         }
+         *       ],
+         *       "min_repurchase_rate": "0.25",
+         *       "name": "2027 North America export",
+         *       "period_end": "2027-12-31",
+         *       "period_start": "2027-01-01",
+         *       "trade_direction": "export"
+         *     }
          */
         PlanCreate: {
-            /** Base Currency */
+            /**
+             * Base Currency
+             * @description The ISO 4217 currency the plan's totals and conversions are in, e.g. `USD`.
+             */
             base_currency: string;
+            /** @description The plan's whole budget; null when not set. */
             budget?: components["schemas"]["Money"] | null;
             /**
              * Description
+             * @description Free text for people: the plan's aim, context, owners.
              * @default
              */
             description: string;
-            /** Fx Rates */
+            /**
+             * Fx Rates
+             * @description Exchange rates to the base currency, one per other currency the plan uses (at most 50).
+             */
             fx_rates?: components["schemas"]["FxRate-Input"][];
             /**
              * Key
              * @description unique in the organisation; `GET /v1/plans?key=` finds it
              */
             key?: string | null;
-            /** Min Repurchase Rate */
+            /**
+             * Min Repurchase Rate
+             * @description The repurchase rate (0–1) below which readiness warns; null for no such check.
+             */
             min_repurchase_rate?: (number | string) | null;
-            /** Name */
+            /**
+             * Name
+             * @description The plan's name, e.g. `2027 North America export` (1–200 characters).
+             */
             name: string;
             /**
              * Period End
              * Format: date
+             * @description The last day the plan covers (YYYY-MM-DD), on or after `period_start`.
              */
             period_end: string;
             /**
              * Period Start
              * Format: date
+             * @description The first day the plan covers (YYYY-MM-DD).
              */
             period_start: string;
             /**
              * Trade Direction
+             * @description `export` (selling abroad from China) or `import` (cross-border imports into China): decides the customs
+             *     messages.
              * @enum {string}
              */
             trade_direction: "export" | "import";
@@ -1970,87 +2615,151 @@ export interface components {
          *     strategic layer is locked until.
          */
         PlanOut: {
-            /** Activated At */
+            /**
+             * Activated At
+             * @description When the plan was activated; null while a draft.
+             */
             activated_at: string | null;
-            /** Base Currency */
+            /**
+             * Base Currency
+             * @description The currency of the plan's totals and conversions (ISO 4217).
+             */
             base_currency: string;
+            /** @description The plan's whole budget; null when not set. */
             budget: components["schemas"]["MoneyOut"] | null;
             /**
              * Created At
              * Format: date-time
+             * @description When the object was created (RFC 3339, UTC).
              */
             created_at: string;
-            /** Description */
+            /**
+             * Description
+             * @description Free text for people.
+             */
             description: string;
-            /** Fx Rates */
+            /**
+             * Fx Rates
+             * @description Exchange rates to the base currency the plan converts with.
+             */
             fx_rates: components["schemas"]["FxRate-Output"][];
-            /** Id */
+            /**
+             * Id
+             * @description The object's id (a UUID), as used in its path.
+             */
             id: string;
-            /** Key */
+            /**
+             * Key
+             * @description The name a script gave the plan (`xbm plan import`), so importing the same file again finds it; null for
+             *     plans made by hand.
+             */
             key: string | null;
-            /** Min Repurchase Rate */
+            /**
+             * Min Repurchase Rate
+             * @description The repurchase rate below which readiness warns; null when not set.
+             */
             min_repurchase_rate?: string | null;
-            /** Name */
+            /**
+             * Name
+             * @description The plan's name.
+             */
             name: string;
-            /** Org Id */
+            /**
+             * Org Id
+             * @description The organisation the object belongs to (the caller's own).
+             */
             org_id: string;
             /**
              * Period End
              * Format: date
+             * @description The last day the plan covers.
              */
             period_end: string;
             /**
              * Period Start
              * Format: date
+             * @description The first day the plan covers.
              */
             period_start: string;
             /**
              * Status
+             * @description `draft` (being written), `active` (activated: campaigns run against it) or `archived`.
              * @enum {string}
              */
             status: "draft" | "active" | "archived";
-            /** Strategy Locked Until */
+            /**
+             * Strategy Locked Until
+             * @description Until this day the strategic layer changes only with an override reason; null when not locked.
+             */
             strategy_locked_until: string | null;
             /**
              * Trade Direction
+             * @description `export` or `import`.
              * @enum {string}
              */
             trade_direction: "export" | "import";
             /**
              * Updated At
              * Format: date-time
+             * @description When the object last changed (RFC 3339, UTC).
              */
             updated_at: string;
         };
         /**
          * PlanPatch
          * @description Fields left out stay as they are; those every plan has cannot be set to null (422).
+         * @example {
+         *       "budget": {
+         *         "amount": "280000.00",
+         *         "currency": "USD"
+         *       },
+         *       "description": "Grow home golf simulators on Amazon US, TikTok Shop and our own site."
+         *     }
          */
         PlanPatch: {
-            /** Base Currency */
+            /**
+             * Base Currency
+             * @description A new base currency (ISO 4217). Leave it out to keep the current value.
+             */
             base_currency?: string;
+            /** @description A new budget; null removes it. Leave it out to keep the current value. */
             budget?: components["schemas"]["Money"] | null;
-            /** Description */
+            /**
+             * Description
+             * @description A new description. Leave it out to keep the current value.
+             */
             description?: string;
             /**
              * Fx Rates
              * @description replaces the plan's exchange rates
              */
             fx_rates?: components["schemas"]["FxRate-Input"][];
-            /** Min Repurchase Rate */
+            /**
+             * Min Repurchase Rate
+             * @description A new readiness threshold (0–1); null removes it. Leave it out to keep the current value.
+             */
             min_repurchase_rate?: (number | string) | null;
-            /** Name */
+            /**
+             * Name
+             * @description A new name. Leave it out to keep the current value.
+             */
             name?: string;
-            /** Override Reason */
+            /**
+             * Override Reason
+             * @description Why the change is made while the plan's strategy is locked; required then (executive or admin), ignored
+             *     otherwise.
+             */
             override_reason?: string | null;
             /**
              * Period End
              * Format: date
+             * @description A new last day. Leave it out to keep the current value.
              */
             period_end?: string;
             /**
              * Period Start
              * Format: date
+             * @description A new first day. Leave it out to keep the current value.
              */
             period_start?: string;
             /**
@@ -2058,10 +2767,15 @@ export interface components {
              * @description only `archived` (from active); use /activate to activate
              */
             status?: ("draft" | "active" | "archived") | null;
-            /** Strategy Locked Until */
+            /**
+             * Strategy Locked Until
+             * @description Until this day the strategic layer (factors, SWOT, segments, targeting, positioning) changes only with an
+             *     override reason.
+             */
             strategy_locked_until?: string | null;
             /**
              * Trade Direction
+             * @description `export` or `import`. Leave it out to keep the current value.
              * @enum {string}
              */
             trade_direction?: "export" | "import";
@@ -2070,10 +2784,23 @@ export interface components {
          * PositioningIn
          * @description The brand positioning: the targeted segment it speaks to, the statement, the frame of reference, points of
          *     difference and reasons to believe.
+         * @example {
+         *       "frame_of_reference": "premium indoor golf simulators",
+         *       "points_of_difference": [
+         *         "fits a 2.5 m ceiling",
+         *         "ball-flight accuracy within 1 m"
+         *       ],
+         *       "reasons_to_believe": [
+         *         "tested by 40 PGA coaches"
+         *       ],
+         *       "statement": "For home golfers who cannot reach a range in winter, our simulator is the only one that fits a 2.5 m ceiling.",
+         *       "target_segment_id": "3f1c9a52-8a3e-4d2b-9a51-0c2f3b4d5e6f"
+         *     }
          */
         PositioningIn: {
             /**
              * Frame Of Reference
+             * @description What the buyer compares the product with, e.g. `premium indoor golf simulators`.
              * @default
              */
             frame_of_reference: string;
@@ -2084,17 +2811,25 @@ export interface components {
             override_reason?: string | null;
             /**
              * Points Of Difference
+             * @description What sets the product apart (at most 20).
              * @default []
              */
             points_of_difference: string[];
             /**
              * Reasons To Believe
+             * @description Why buyers should believe it (at most 20).
              * @default []
              */
             reasons_to_believe: string[];
-            /** Statement */
+            /**
+             * Statement
+             * @description The positioning statement, e.g. `For home golfers who … our simulator is the only one that …`.
+             */
             statement: string;
-            /** Target Segment Id */
+            /**
+             * Target Segment Id
+             * @description The targeted segment this positioning speaks to.
+             */
             target_segment_id: string;
         };
         /**
@@ -2102,46 +2837,146 @@ export interface components {
          * @description The plan's brand positioning.
          */
         PositioningOut: {
-            /** Frame Of Reference */
+            /**
+             * Frame Of Reference
+             * @description What the buyer compares the product with.
+             */
             frame_of_reference: string;
-            /** Id */
+            /**
+             * Id
+             * @description The object's id (a UUID), as used in its path.
+             */
             id: string;
-            /** Plan Id */
+            /**
+             * Plan Id
+             * @description The plan the object belongs to.
+             */
             plan_id: string;
-            /** Points Of Difference */
+            /**
+             * Points Of Difference
+             * @description What sets the product apart.
+             */
             points_of_difference: string[];
-            /** Reasons To Believe */
+            /**
+             * Reasons To Believe
+             * @description Why buyers should believe it.
+             */
             reasons_to_believe: string[];
-            /** Statement */
+            /**
+             * Statement
+             * @description The positioning statement.
+             */
             statement: string;
-            /** Target Segment Id */
+            /**
+             * Target Segment Id
+             * @description The segment it speaks to.
+             */
             target_segment_id: string;
             /**
              * Updated At
              * Format: date-time
+             * @description When the object last changed (RFC 3339, UTC).
              */
             updated_at: string;
+        };
+        /**
+         * Problem
+         * @description An error (RFC 9457 problem details), sent as `application/problem+json`.
+         */
+        Problem: {
+            /**
+             * @description What went wrong with this request, in words a person can act on.
+             * @example body.budget.amount: Input should be greater than or equal to 0
+             */
+            detail: string;
+            /** @description On 422 only: each refused field or parameter, where it is and why. */
+            errors?: components["schemas"]["ProblemFieldError"][];
+            /**
+             * @description The HTTP status code, repeated.
+             * @example 422
+             */
+            status: number;
+            /**
+             * @description The HTTP status's phrase, the same for every problem of that status.
+             * @example Unprocessable Content
+             */
+            title: string;
+            /**
+             * @description A URI naming the kind of problem; `about:blank` when the status says it all.
+             * @example about:blank
+             */
+            type: string;
+        };
+        /**
+         * ProblemFieldError
+         * @description One refused field of a 422 problem.
+         */
+        ProblemFieldError: {
+            /**
+             * @description Where the field is: `body`, `query`, `path` or `header`, then the field names and list positions down to it.
+             * @example [
+             *       "body",
+             *       "budget",
+             *       "amount"
+             *     ]
+             */
+            loc: (string | number)[];
+            /** @description Why the value is refused. */
+            msg: string;
+            /** @description A short code for the kind of refusal (`missing`, `too_long` …). */
+            type?: string;
         };
         /**
          * ProductIn
          * @description A product and its pricing. Cost, price and ceiling may each be in its own currency (a CNY cost and a USD
          *     price is the everyday case of a Chinese exporter); figures that compare them convert with the plan's
          *     ``fx_rates`` and name the rate used.
+         * @example {
+         *       "hs_code": "950639",
+         *       "name": "Golf simulator Pro 2",
+         *       "price": {
+         *         "amount": "399.00",
+         *         "currency": "USD"
+         *       },
+         *       "price_ceiling": {
+         *         "amount": "449.00",
+         *         "currency": "USD"
+         *       },
+         *       "pricing_note": "Below the market leader's 499.",
+         *       "sku": "GS-PRO-2",
+         *       "unit_cost": {
+         *         "amount": "180.00",
+         *         "currency": "USD"
+         *       }
+         *     }
          */
         ProductIn: {
-            /** Hs Code */
+            /**
+             * Hs Code
+             * @description Its customs HS code (6 to 10 digits), if known.
+             */
             hs_code?: string | null;
-            /** Name */
+            /**
+             * Name
+             * @description The product's name.
+             */
             name: string;
+            /** @description What one unit sells for. */
             price: components["schemas"]["Money"];
+            /** @description The highest price the market bears, if known. */
             price_ceiling?: components["schemas"]["Money"] | null;
             /**
              * Pricing Note
+             * @description How the price was set, for people.
              * @default
              */
             pricing_note: string;
-            /** Sku */
+            /**
+             * Sku
+             * @description The seller's stock-keeping unit, e.g. `GS-PRO-2`; the same code as the item record's `item_no` in compliance.
+             */
             sku: string;
+            /** @description What one unit costs the seller. */
             unit_cost: components["schemas"]["Money"];
         };
         /**
@@ -2152,39 +2987,83 @@ export interface components {
             /**
              * Created At
              * Format: date-time
+             * @description When the object was created (RFC 3339, UTC).
              */
             created_at: string;
-            /** Hs Code */
+            /**
+             * Hs Code
+             * @description Its customs HS code; null when unknown.
+             */
             hs_code: string | null;
-            /** Id */
+            /**
+             * Id
+             * @description The object's id (a UUID), as used in its path.
+             */
             id: string;
-            /** Name */
+            /**
+             * Name
+             * @description The product's name.
+             */
             name: string;
-            /** Plan Id */
+            /**
+             * Plan Id
+             * @description The plan the object belongs to.
+             */
             plan_id: string;
+            /** @description What one unit sells for. */
             price: components["schemas"]["MoneyOut"];
+            /** @description The highest price the market bears; null when unknown. */
             price_ceiling: components["schemas"]["MoneyOut"] | null;
-            /** Pricing Note */
+            /**
+             * Pricing Note
+             * @description How the price was set.
+             */
             pricing_note: string;
-            /** Sku */
+            /**
+             * Sku
+             * @description The seller's stock-keeping unit.
+             */
             sku: string;
+            /** @description What one unit costs the seller. */
             unit_cost: components["schemas"]["MoneyOut"];
         };
         /**
          * ProductPatch
          * @description Changes to a product; fields left out stay as they are.
+         * @example {
+         *       "price": {
+         *         "amount": "379.00",
+         *         "currency": "USD"
+         *       },
+         *       "pricing_note": "Black Friday price"
+         *     }
          */
         ProductPatch: {
-            /** Hs Code */
+            /**
+             * Hs Code
+             * @description A new HS code. Leave it out to keep the current value.
+             */
             hs_code?: string | null;
-            /** Name */
+            /**
+             * Name
+             * @description A new name. Leave it out to keep the current value.
+             */
             name?: string | null;
+            /** @description A new price. Leave it out to keep the current value. */
             price?: components["schemas"]["Money"] | null;
+            /** @description A new price ceiling. Leave it out to keep the current value. */
             price_ceiling?: components["schemas"]["Money"] | null;
-            /** Pricing Note */
+            /**
+             * Pricing Note
+             * @description A new note. Leave it out to keep the current value.
+             */
             pricing_note?: string | null;
-            /** Sku */
+            /**
+             * Sku
+             * @description A new SKU. Leave it out to keep the current value.
+             */
             sku?: string | null;
+            /** @description A new unit cost. Leave it out to keep the current value. */
             unit_cost?: components["schemas"]["Money"] | null;
         };
         /**
@@ -2192,11 +3071,20 @@ export interface components {
          * @description A product as an SBU or the grid shows it: id, name and SKU.
          */
         ProductRef: {
-            /** Id */
+            /**
+             * Id
+             * @description The object's id.
+             */
             id: string;
-            /** Name */
+            /**
+             * Name
+             * @description The object's name.
+             */
             name: string;
-            /** Sku */
+            /**
+             * Sku
+             * @description The product's stock-keeping unit.
+             */
             sku: string;
         };
         /**
@@ -2204,13 +3092,25 @@ export interface components {
          * @description An exchange rate as the plan keeps it: 1 ``currency`` = ``rate`` units of the base currency.
          */
         RateUsed: {
-            /** As Of */
+            /**
+             * As Of
+             * @description The day the rate was quoted (YYYY-MM-DD).
+             */
             as_of: string;
-            /** Currency */
+            /**
+             * Currency
+             * @description The currency converted from.
+             */
             currency: string;
-            /** Rate */
+            /**
+             * Rate
+             * @description Units of the base currency per unit of `currency` (decimal string).
+             */
             rate: string;
-            /** Source */
+            /**
+             * Source
+             * @description Whose figure it is, e.g. `PBOC central parity`.
+             */
             source: string;
         };
         /**
@@ -2218,28 +3118,44 @@ export interface components {
          * @description Something the SBU is made of, by id and name.
          */
         Ref: {
-            /** Id */
+            /**
+             * Id
+             * @description The object's id.
+             */
             id: string;
-            /** Name */
+            /**
+             * Name
+             * @description The object's name.
+             */
             name: string;
         };
         /**
          * ReviewIn
          * @description A PDCA or DR review of the plan: the phase, what was found and what will be done.
+         * @example {
+         *       "actions": "Test 379 against 399 in March.",
+         *       "findings": "Conversion fell 15 % after the price rise.",
+         *       "loop": "pdca",
+         *       "phase": "check",
+         *       "subject_ref": "Q1 pricing"
+         *     }
          */
         ReviewIn: {
             /**
              * Actions
+             * @description What will be done about it.
              * @default
              */
             actions: string;
             /**
              * Findings
+             * @description What was found.
              * @default
              */
             findings: string;
             /**
              * Loop
+             * @description `pdca` (plan, do, check, act) or `dr` (do, review).
              * @enum {string}
              */
             loop: "pdca" | "dr";
@@ -2249,7 +3165,10 @@ export interface components {
              * @enum {string}
              */
             phase: "plan" | "do" | "check" | "act" | "review";
-            /** Subject Ref */
+            /**
+             * Subject Ref
+             * @description What is reviewed, e.g. an SBU's or a campaign's id, or `Q3 pricing`.
+             */
             subject_ref?: string | null;
         };
         /**
@@ -2257,95 +3176,194 @@ export interface components {
          * @description A PDCA or DR review.
          */
         ReviewOut: {
-            /** Actions */
+            /**
+             * Actions
+             * @description What will be done.
+             */
             actions: string;
             /**
              * Created At
              * Format: date-time
+             * @description When the object was created (RFC 3339, UTC).
              */
             created_at: string;
-            /** Findings */
+            /**
+             * Findings
+             * @description What was found.
+             */
             findings: string;
-            /** Id */
+            /**
+             * Id
+             * @description The object's id (a UUID), as used in its path.
+             */
             id: string;
             /**
              * Loop
+             * @description `pdca` or `dr`.
              * @enum {string}
              */
             loop: "pdca" | "dr";
             /**
              * Phase
+             * @description The loop's phase: `plan`, `do`, `check`, `act` (pdca) or `do`, `review` (dr).
              * @enum {string}
              */
             phase: "plan" | "do" | "check" | "act" | "review";
-            /** Plan Id */
+            /**
+             * Plan Id
+             * @description The plan the object belongs to.
+             */
             plan_id: string;
-            /** Subject Ref */
+            /**
+             * Subject Ref
+             * @description What is reviewed; null when the plan as a whole.
+             */
             subject_ref: string | null;
         };
         /**
          * ReviewPatch
          * @description Changes to a review; fields left out stay as they are.
+         * @example {
+         *       "actions": "Test 379 against 399 in March; decide by April 5."
+         *     }
          */
         ReviewPatch: {
-            /** Actions */
+            /**
+             * Actions
+             * @description New actions. Leave it out to keep the current value.
+             */
             actions?: string | null;
-            /** Findings */
+            /**
+             * Findings
+             * @description New findings. Leave it out to keep the current value.
+             */
             findings?: string | null;
-            /** Subject Ref */
+            /**
+             * Subject Ref
+             * @description What is reviewed. Leave it out to keep the current value.
+             */
             subject_ref?: string | null;
         };
         /**
          * SbuDerive
          * @description A new business model from an old one: at least one of customer, channel, product changes.
+         * @example {
+         *       "product_id": "2c4e6a8b-0d1f-4a3c-9e5b-7d9f1b3d5f7a",
+         *       "reason": "the Pro 3 replaces the Pro 2"
+         *     }
          */
         SbuDerive: {
+            /** @description The new SBU's budget; the old one's when left out. */
             budget?: components["schemas"]["Money"] | null;
-            /** Channel Id */
+            /**
+             * Channel Id
+             * @description The new SBU's channel; the old one's when left out.
+             */
             channel_id?: string | null;
-            /** Customer Id */
+            /**
+             * Customer Id
+             * @description The new SBU's customer; the old one's when left out.
+             */
             customer_id?: string | null;
-            /** Demand */
+            /**
+             * Demand
+             * @description The new SBU's demand; the old one's when left out.
+             */
             demand?: ("strong" | "weak" | "pseudo") | null;
-            /** Need */
+            /**
+             * Need
+             * @description The new SBU's need; the old one's when left out.
+             */
             need?: string | null;
-            /** Owner */
+            /**
+             * Owner
+             * @description The new SBU's owner; the old one's when left out.
+             */
             owner?: string | null;
-            /** Product Id */
+            /**
+             * Product Id
+             * @description The new SBU's product; the old one's when left out.
+             */
             product_id?: string | null;
-            /** Reason */
+            /**
+             * Reason
+             * @description Why the SBU is replaced; kept on the retired one.
+             */
             reason: string;
+            /** @description The new SBU's revenue target; the old one's when left out. */
             revenue_target?: components["schemas"]["Money"] | null;
         };
         /**
          * SbuIn
          * @description A new SBU: one customer x channel x product of this plan, the need it serves, its budget and revenue target.
+         * @example {
+         *       "budget": {
+         *         "amount": "40000.00",
+         *         "currency": "USD"
+         *       },
+         *       "channel_id": "5b8f3c21-9e4d-4a7b-8c6e-1d2f3a4b5c6d",
+         *       "customer_id": "7d0e2b64-1f7a-4c1e-9b3d-2a5c8e9f0a11",
+         *       "demand": "strong",
+         *       "need": "practise in winter",
+         *       "owner": "Li Wei",
+         *       "product_id": "9a7b6c5d-4e3f-4a1b-8c9d-0e1f2a3b4c5d",
+         *       "revenue_target": {
+         *         "amount": "240000.00",
+         *         "currency": "USD"
+         *       }
+         *     }
          */
         SbuIn: {
+            /** @description What the SBU may spend over the plan's period. */
             budget: components["schemas"]["Money"];
-            /** Channel Id */
+            /**
+             * Channel Id
+             * @description The plan's channel it sells through.
+             */
             channel_id: string;
-            /** Customer Id */
+            /**
+             * Customer Id
+             * @description The plan's customer the SBU serves.
+             */
             customer_id: string;
             /**
              * Demand
+             * @description How real that demand is: `strong`, `weak` or `pseudo`.
              * @enum {string}
              */
             demand: "strong" | "weak" | "pseudo";
-            /** Need */
+            /**
+             * Need
+             * @description The customer need it answers (one of the customer's needs, in words).
+             */
             need: string;
-            /** Owner */
+            /**
+             * Owner
+             * @description The person answerable for it.
+             */
             owner: string;
-            /** Product Id */
+            /**
+             * Product Id
+             * @description The plan's product it sells.
+             */
             product_id: string;
+            /** @description The revenue it should bring in over the period. */
             revenue_target: components["schemas"]["Money"];
         };
         /**
          * SbuPatch
          * @description Changes to an SBU's need, demand, budget, revenue target or owner. Its customer, channel and product never
          *     change: derive a new SBU instead.
+         * @example {
+         *       "budget": {
+         *         "amount": "45000.00",
+         *         "currency": "USD"
+         *       },
+         *       "owner": "Zhang Min"
+         *     }
          */
         SbuPatch: {
+            /** @description A new budget. Leave it out to keep the current value. */
             budget?: components["schemas"]["Money"] | null;
             /**
              * Channel Id
@@ -2357,25 +3375,41 @@ export interface components {
              * @description never changes: derive a new SBU instead (422)
              */
             customer_id?: string | null;
-            /** Demand */
+            /**
+             * Demand
+             * @description `strong`, `weak` or `pseudo`. Leave it out to keep the current value.
+             */
             demand?: ("strong" | "weak" | "pseudo") | null;
-            /** Need */
+            /**
+             * Need
+             * @description A new need. Leave it out to keep the current value.
+             */
             need?: string | null;
-            /** Owner */
+            /**
+             * Owner
+             * @description A new owner. Leave it out to keep the current value.
+             */
             owner?: string | null;
             /**
              * Product Id
              * @description never changes: derive a new SBU instead (422)
              */
             product_id?: string | null;
+            /** @description A new revenue target. Leave it out to keep the current value. */
             revenue_target?: components["schemas"]["Money"] | null;
         };
         /**
          * SbuRetire
          * @description Why the SBU is retired.
+         * @example {
+         *       "reason": "channel closed"
+         *     }
          */
         SbuRetire: {
-            /** Reason */
+            /**
+             * Reason
+             * @description Why the SBU ends, e.g. `channel closed`; kept on it.
+             */
             reason: string;
         };
         /**
@@ -2384,83 +3418,152 @@ export interface components {
          *     list or a grid can show them without looking each one up.
          */
         SbuView: {
+            /** @description What it may spend over the period. */
             budget: components["schemas"]["MoneyOut"];
             /** @description the SBU's channel: id, name, platform and business model */
             channel: components["schemas"]["ChannelRef"];
-            /** Channel Id */
+            /**
+             * Channel Id
+             * @description The channel it sells through.
+             */
             channel_id: string;
             /**
              * Created At
              * Format: date-time
+             * @description When the object was created (RFC 3339, UTC).
              */
             created_at: string;
             /** @description the SBU's customer: id and name (the same id as `customer_id`) */
             customer: components["schemas"]["Ref"];
-            /** Customer Id */
+            /**
+             * Customer Id
+             * @description The customer it serves.
+             */
             customer_id: string;
             /**
              * Demand
+             * @description `strong`, `weak` or `pseudo`.
              * @enum {string}
              */
             demand: "strong" | "weak" | "pseudo";
-            /** Derived From */
+            /**
+             * Derived From
+             * @description The SBU it replaced (`POST /v1/sbus/{sbu_id}/derive`); null when none.
+             */
             derived_from: string | null;
-            /** Id */
+            /**
+             * Id
+             * @description The object's id (a UUID), as used in its path.
+             */
             id: string;
-            /** Need */
+            /**
+             * Need
+             * @description The customer need it answers.
+             */
             need: string;
-            /** Org Id */
+            /**
+             * Org Id
+             * @description The organisation the object belongs to (the caller's own).
+             */
             org_id: string;
-            /** Owner */
+            /**
+             * Owner
+             * @description The person answerable for it.
+             */
             owner: string;
-            /** Plan Id */
+            /**
+             * Plan Id
+             * @description The plan the object belongs to.
+             */
             plan_id: string;
             /** @description the SBU's product: id, name and SKU */
             product: components["schemas"]["ProductRef"];
-            /** Product Id */
+            /**
+             * Product Id
+             * @description The product it sells.
+             */
             product_id: string;
-            /** Retired At */
+            /**
+             * Retired At
+             * @description When it was retired; null while live.
+             */
             retired_at: string | null;
-            /** Retired Reason */
+            /**
+             * Retired Reason
+             * @description Why it was retired; null while live.
+             */
             retired_reason: string | null;
+            /** @description The revenue it should bring in. */
             revenue_target: components["schemas"]["MoneyOut"];
             /**
              * Status
+             * @description `draft`, `active` (its plan is active) or `retired`.
              * @enum {string}
              */
             status: "draft" | "active" | "retired";
             /**
              * Updated At
              * Format: date-time
+             * @description When the object last changed (RFC 3339, UTC).
              */
             updated_at: string;
         };
         /**
          * SegmentIn
          * @description A market segment: the countries it covers, its size, growth, attractiveness and fit (0-10).
+         * @example {
+         *       "attractiveness": 8,
+         *       "countries": [
+         *         "US"
+         *       ],
+         *       "description": "Golfers aged 35–55 with a garage or spare room.",
+         *       "fit": 7,
+         *       "growth_rate": "0.06",
+         *       "name": "US home golfers",
+         *       "size_estimate": 2400000
+         *     }
          */
         SegmentIn: {
-            /** Attractiveness */
+            /**
+             * Attractiveness
+             * @description How attractive the segment is, from 0 to 10.
+             */
             attractiveness: number;
-            /** Countries */
+            /**
+             * Countries
+             * @description The ISO 3166-1 alpha-2 codes of the countries it spans (at least one).
+             */
             countries: string[];
             /**
              * Description
+             * @description Who the segment is, for people.
              * @default
              */
             description: string;
-            /** Fit */
+            /**
+             * Fit
+             * @description How well the company can serve it, from 0 to 10.
+             */
             fit: number;
-            /** Growth Rate */
+            /**
+             * Growth Rate
+             * @description Its yearly growth as a fraction (0.06 is 6 %); null when unknown.
+             */
             growth_rate?: (number | string) | null;
-            /** Name */
+            /**
+             * Name
+             * @description The segment's name, e.g. `US home golfers`.
+             */
             name: string;
             /**
              * Override Reason
              * @description required while the strategy is locked (executive or admin)
              */
             override_reason?: string | null;
-            /** Size Estimate */
+            /**
+             * Size Estimate
+             * @description How many buyers it holds, as estimated; null when unknown.
+             */
             size_estimate?: number | null;
         };
         /**
@@ -2468,79 +3571,146 @@ export interface components {
          * @description A market segment of the plan.
          */
         SegmentOut: {
-            /** Attractiveness */
+            /**
+             * Attractiveness
+             * @description From 0 to 10.
+             */
             attractiveness: number;
-            /** Countries */
+            /**
+             * Countries
+             * @description The countries it spans (ISO 3166-1 alpha-2).
+             */
             countries: string[];
             /**
              * Created At
              * Format: date-time
+             * @description When the object was created (RFC 3339, UTC).
              */
             created_at: string;
-            /** Description */
+            /**
+             * Description
+             * @description Who the segment is.
+             */
             description: string;
-            /** Fit */
+            /**
+             * Fit
+             * @description How well the company can serve it, from 0 to 10.
+             */
             fit: number;
-            /** Growth Rate */
+            /**
+             * Growth Rate
+             * @description Its yearly growth as a fraction (decimal string); null when unknown.
+             */
             growth_rate: string | null;
-            /** Id */
+            /**
+             * Id
+             * @description The object's id (a UUID), as used in its path.
+             */
             id: string;
-            /** Name */
+            /**
+             * Name
+             * @description The segment's name.
+             */
             name: string;
-            /** Plan Id */
+            /**
+             * Plan Id
+             * @description The plan the object belongs to.
+             */
             plan_id: string;
-            /** Size Estimate */
+            /**
+             * Size Estimate
+             * @description How many buyers it holds; null when unknown.
+             */
             size_estimate: number | null;
-            /** Targeted */
+            /**
+             * Targeted
+             * @description True when the plan's targeting includes it.
+             */
             targeted: boolean;
         };
         /**
          * SegmentPatch
          * @description Changes to a segment; fields left out stay as they are.
+         * @example {
+         *       "fit": 8,
+         *       "growth_rate": "0.08"
+         *     }
          */
         SegmentPatch: {
-            /** Attractiveness */
+            /**
+             * Attractiveness
+             * @description A new attractiveness from 0 to 10. Leave it out to keep the current value.
+             */
             attractiveness?: number | null;
-            /** Countries */
+            /**
+             * Countries
+             * @description New countries (ISO 3166-1 alpha-2). Leave it out to keep the current value.
+             */
             countries?: string[] | null;
-            /** Description */
+            /**
+             * Description
+             * @description A new description. Leave it out to keep the current value.
+             */
             description?: string | null;
-            /** Fit */
+            /**
+             * Fit
+             * @description A new fit from 0 to 10. Leave it out to keep the current value.
+             */
             fit?: number | null;
-            /** Growth Rate */
+            /**
+             * Growth Rate
+             * @description A new yearly growth as a fraction. Leave it out to keep the current value.
+             */
             growth_rate?: (number | string) | null;
-            /** Name */
+            /**
+             * Name
+             * @description A new name. Leave it out to keep the current value.
+             */
             name?: string | null;
             /**
              * Override Reason
              * @description required while the strategy is locked (executive or admin)
              */
             override_reason?: string | null;
-            /** Size Estimate */
+            /**
+             * Size Estimate
+             * @description A new size estimate. Leave it out to keep the current value.
+             */
             size_estimate?: number | null;
         };
         /**
          * ServiceChannelIn
          * @description A way the seller talks to its customers (site message, email, WhatsApp ...), core or auxiliary.
+         * @example {
+         *       "kind": "email",
+         *       "name": "support@example.com",
+         *       "notes": "Answered within 24 h, English and Spanish.",
+         *       "role": "core"
+         *     }
          */
         ServiceChannelIn: {
             /**
              * Kind
+             * @description How customers are served: `site_message`, `email`, `whatsapp`, `wangwang`, `live_chat`, `phone`, `sms`,
+             *     `social` or `other`.
              * @enum {string}
              */
             kind: "site_message" | "email" | "whatsapp" | "wangwang" | "live_chat" | "phone" | "sms" | "social" | "other";
             /**
              * Name
+             * @description The channel's name, e.g. `support@example.com`.
              * @default
              */
             name: string;
             /**
              * Notes
+             * @description Hours, languages, who answers.
              * @default
              */
             notes: string;
             /**
              * Role
+             * @description `core` (the main way) or `auxiliary`.
              * @enum {string}
              */
             role: "core" | "auxiliary";
@@ -2553,23 +3723,38 @@ export interface components {
             /**
              * Created At
              * Format: date-time
+             * @description When the object was created (RFC 3339, UTC).
              */
             created_at: string;
-            /** Id */
+            /**
+             * Id
+             * @description The object's id (a UUID), as used in its path.
+             */
             id: string;
             /**
              * Kind
+             * @description How customers are served.
              * @enum {string}
              */
             kind: "site_message" | "email" | "whatsapp" | "wangwang" | "live_chat" | "phone" | "sms" | "social" | "other";
-            /** Name */
+            /**
+             * Name
+             * @description The channel's name.
+             */
             name: string;
-            /** Notes */
+            /**
+             * Notes
+             * @description Hours, languages, who answers.
+             */
             notes: string;
-            /** Plan Id */
+            /**
+             * Plan Id
+             * @description The plan the object belongs to.
+             */
             plan_id: string;
             /**
              * Role
+             * @description `core` or `auxiliary`.
              * @enum {string}
              */
             role: "core" | "auxiliary";
@@ -2577,28 +3762,54 @@ export interface components {
         /**
          * ServiceChannelPatch
          * @description Changes to a service channel; fields left out stay as they are.
+         * @example {
+         *       "notes": "Answered within 12 h, English and Spanish."
+         *     }
          */
         ServiceChannelPatch: {
-            /** Kind */
+            /**
+             * Kind
+             * @description A new kind. Leave it out to keep the current value.
+             */
             kind?: ("site_message" | "email" | "whatsapp" | "wangwang" | "live_chat" | "phone" | "sms" | "social" | "other") | null;
-            /** Name */
+            /**
+             * Name
+             * @description A new name. Leave it out to keep the current value.
+             */
             name?: string | null;
-            /** Notes */
+            /**
+             * Notes
+             * @description New notes. Leave it out to keep the current value.
+             */
             notes?: string | null;
-            /** Role */
+            /**
+             * Role
+             * @description `core` or `auxiliary`. Leave it out to keep the current value.
+             */
             role?: ("core" | "auxiliary") | null;
         };
         /**
          * SnapshotIn
          * @description The company's and its customers' status at a date: customer count, repurchase and member activity rates.
+         * @example {
+         *       "as_of": "2027-03-31",
+         *       "customer_count": 1840,
+         *       "member_activity_rate": "0.35",
+         *       "notes": "From the CRM export of March 31.",
+         *       "repurchase_rate": "0.22"
+         *     }
          */
         SnapshotIn: {
             /**
              * As Of
              * Format: date
+             * @description The day the figures describe (YYYY-MM-DD).
              */
             as_of: string;
-            /** Customer Count */
+            /**
+             * Customer Count
+             * @description How many customers the company had that day.
+             */
             customer_count: number;
             /**
              * Member Activity Rate
@@ -2607,6 +3818,7 @@ export interface components {
             member_activity_rate: number | string;
             /**
              * Notes
+             * @description Where the figures come from, for people.
              * @default
              */
             notes: string;
@@ -2625,6 +3837,7 @@ export interface components {
             /**
              * As Of
              * Format: date
+             * @description The day the figures describe.
              */
             as_of: string;
             /**
@@ -2635,20 +3848,33 @@ export interface components {
             /**
              * Created At
              * Format: date-time
+             * @description When the object was created (RFC 3339, UTC).
              */
             created_at: string;
-            /** Customer Count */
+            /**
+             * Customer Count
+             * @description How many customers there were.
+             */
             customer_count: number;
-            /** Id */
+            /**
+             * Id
+             * @description The snapshot's id (`computed` for the computed one).
+             */
             id: string;
             /**
              * Member Activity Rate
              * @description null only on a computed snapshot without tier members
              */
             member_activity_rate: string | null;
-            /** Notes */
+            /**
+             * Notes
+             * @description Where the figures come from.
+             */
             notes: string;
-            /** Plan Id */
+            /**
+             * Plan Id
+             * @description The plan the object belongs to.
+             */
             plan_id: string;
             /**
              * Repurchase Rate
@@ -2668,17 +3894,35 @@ export interface components {
         /**
          * SnapshotPatch
          * @description Changes to a status snapshot; fields left out stay as they are.
+         * @example {
+         *       "notes": "From the CRM export of March 31, duplicates removed."
+         *     }
          */
         SnapshotPatch: {
-            /** As Of */
+            /**
+             * As Of
+             * @description A new day. Leave it out to keep the current value.
+             */
             as_of?: string | null;
-            /** Customer Count */
+            /**
+             * Customer Count
+             * @description A new customer count. Leave it out to keep the current value.
+             */
             customer_count?: number | null;
-            /** Member Activity Rate */
+            /**
+             * Member Activity Rate
+             * @description A new member activity rate (0–1). Leave it out to keep the current value.
+             */
             member_activity_rate?: (number | string) | null;
-            /** Notes */
+            /**
+             * Notes
+             * @description New notes. Leave it out to keep the current value.
+             */
             notes?: string | null;
-            /** Repurchase Rate */
+            /**
+             * Repurchase Rate
+             * @description A new repurchase rate (0–1). Leave it out to keep the current value.
+             */
             repurchase_rate?: (number | string) | null;
         };
         /**
@@ -2689,11 +3933,13 @@ export interface components {
             /**
              * From
              * Format: date-time
+             * @description The window's first moment (answered as `from`, RFC 3339, UTC).
              */
             from: string;
             /**
              * To
              * Format: date-time
+             * @description The window's end (answered as `to`, RFC 3339, UTC).
              */
             to: string;
         };
@@ -2705,26 +3951,50 @@ export interface components {
             /**
              * Created At
              * Format: date-time
+             * @description When the object was created (RFC 3339, UTC).
              */
             created_at: string;
-            /** Description */
+            /**
+             * Description
+             * @description The note given when subscribing.
+             */
             description: string;
-            /** Disabled Reason */
+            /**
+             * Disabled Reason
+             * @description Why deliveries stopped (`disabled by an admin`, `the endpoint answered 410 Gone`); null while active.
+             */
             disabled_reason: string | null;
-            /** Event Types */
+            /**
+             * Event Types
+             * @description The event types delivered to it.
+             */
             event_types: string[];
-            /** Id */
+            /**
+             * Id
+             * @description The subscription's id.
+             */
             id: string;
-            /** Secret */
+            /**
+             * Secret
+             * @description The secret (`whsec_…`) that signs every delivery, shown this once: verify each delivery's
+             *     `webhook-signature` with it.
+             */
             secret: string;
-            /** Status */
+            /**
+             * Status
+             * @description `active` (events are delivered) or `disabled` (by an admin, or because the endpoint answered 410 Gone).
+             */
             status: string;
             /**
              * Updated At
              * Format: date-time
+             * @description When the object last changed (RFC 3339, UTC).
              */
             updated_at: string;
-            /** Url */
+            /**
+             * Url
+             * @description Where the events are posted.
+             */
             url: string;
         };
         /**
@@ -2734,12 +4004,20 @@ export interface components {
         SubscriptionIn: {
             /**
              * Description
+             * @description A note for people: what the endpoint is and who runs it.
              * @default
              */
             description: string;
-            /** Event Types */
+            /**
+             * Event Types
+             * @description The event types to receive, e.g. `plan.activated` (1–50; the service's `GET /v1/subscriptions` documentation
+             *     lists them).
+             */
             event_types: string[];
-            /** Url */
+            /**
+             * Url
+             * @description The HTTPS address XBM posts each event to (signed, see docs/events.md); it must resolve to a public address.
+             */
             url: string;
         };
         /**
@@ -2750,49 +4028,96 @@ export interface components {
             /**
              * Created At
              * Format: date-time
+             * @description When the object was created (RFC 3339, UTC).
              */
             created_at: string;
-            /** Description */
+            /**
+             * Description
+             * @description The note given when subscribing.
+             */
             description: string;
-            /** Disabled Reason */
+            /**
+             * Disabled Reason
+             * @description Why deliveries stopped (`disabled by an admin`, `the endpoint answered 410 Gone`); null while active.
+             */
             disabled_reason: string | null;
-            /** Event Types */
+            /**
+             * Event Types
+             * @description The event types delivered to it.
+             */
             event_types: string[];
-            /** Id */
+            /**
+             * Id
+             * @description The subscription's id.
+             */
             id: string;
-            /** Status */
+            /**
+             * Status
+             * @description `active` (events are delivered) or `disabled` (by an admin, or because the endpoint answered 410 Gone).
+             */
             status: string;
             /**
              * Updated At
              * Format: date-time
+             * @description When the object last changed (RFC 3339, UTC).
              */
             updated_at: string;
-            /** Url */
+            /**
+             * Url
+             * @description Where the events are posted.
+             */
             url: string;
         };
         /**
          * SubscriptionPatch
          * @description Changes to a subscription: its URL or event types, or re-enabling it after a 410.
+         * @example {
+         *       "status": "active"
+         *     }
          */
         SubscriptionPatch: {
-            /** Description */
+            /**
+             * Description
+             * @description A new note. Leave it out to keep the current value.
+             */
             description?: string | null;
-            /** Event Types */
+            /**
+             * Event Types
+             * @description The new set of event types to receive. Leave it out to keep the current value.
+             */
             event_types?: string[] | null;
-            /** Status */
+            /**
+             * Status
+             * @description `disabled` pauses deliveries; `active` resumes them (and clears `disabled_reason`). Leave it out to keep the
+             *     current value.
+             */
             status?: ("active" | "disabled") | null;
-            /** Url */
+            /**
+             * Url
+             * @description A new delivery address. Leave it out to keep the current value.
+             */
             url?: string | null;
         };
         /**
          * SwotItemIn
          * @description One item of the SWOT matrix: its quadrant, what it says, its weight (0-1) and optionally the environment factor
          *     it comes from.
+         * @example {
+         *       "description": "In-house QC lab cuts returns to 2 %",
+         *       "quadrant": "strength",
+         *       "weight": "0.7"
+         *     }
          */
         SwotItemIn: {
-            /** Description */
+            /**
+             * Description
+             * @description The item, e.g. `In-house QC lab` or `Rising freight rates`.
+             */
             description: string;
-            /** Factor Id */
+            /**
+             * Factor Id
+             * @description The environment factor this item comes from, if any.
+             */
             factor_id?: string | null;
             /**
              * Override Reason
@@ -2801,6 +4126,7 @@ export interface components {
             override_reason?: string | null;
             /**
              * Quadrant
+             * @description `strength` or `weakness` (internal), `opportunity` or `threat` (external).
              * @enum {string}
              */
             quadrant: "strength" | "weakness" | "opportunity" | "threat";
@@ -2818,41 +4144,73 @@ export interface components {
             /**
              * Created At
              * Format: date-time
+             * @description When the object was created (RFC 3339, UTC).
              */
             created_at: string;
-            /** Description */
+            /**
+             * Description
+             * @description The item.
+             */
             description: string;
-            /** Factor Id */
+            /**
+             * Factor Id
+             * @description The environment factor it comes from; null when none.
+             */
             factor_id: string | null;
-            /** Id */
+            /**
+             * Id
+             * @description The object's id (a UUID), as used in its path.
+             */
             id: string;
-            /** Plan Id */
+            /**
+             * Plan Id
+             * @description The plan the object belongs to.
+             */
             plan_id: string;
             /**
              * Quadrant
+             * @description `strength`, `weakness`, `opportunity` or `threat`.
              * @enum {string}
              */
             quadrant: "strength" | "weakness" | "opportunity" | "threat";
-            /** Weight */
+            /**
+             * Weight
+             * @description How much it counts, from 0 to 1 (decimal string).
+             */
             weight: string;
         };
         /**
          * SwotItemPatch
          * @description Changes to a SWOT item; fields left out stay as they are.
+         * @example {
+         *       "weight": "0.8"
+         *     }
          */
         SwotItemPatch: {
-            /** Description */
+            /**
+             * Description
+             * @description A new description. Leave it out to keep the current value.
+             */
             description?: string | null;
-            /** Factor Id */
+            /**
+             * Factor Id
+             * @description A new source factor. Leave it out to keep the current value.
+             */
             factor_id?: string | null;
             /**
              * Override Reason
              * @description required while the strategy is locked (executive or admin)
              */
             override_reason?: string | null;
-            /** Quadrant */
+            /**
+             * Quadrant
+             * @description A new quadrant. Leave it out to keep the current value.
+             */
             quadrant?: ("strength" | "weakness" | "opportunity" | "threat") | null;
-            /** Weight */
+            /**
+             * Weight
+             * @description A new weight from 0 to 1. Leave it out to keep the current value.
+             */
             weight?: (number | string) | null;
         };
         /**
@@ -2913,18 +4271,35 @@ export interface components {
          * @description The SWOT items of each quadrant, named as the items' `quadrant` values, heaviest first.
          */
         SwotQuadrants: {
-            /** Opportunity */
+            /**
+             * Opportunity
+             * @description The opportunities, heaviest first.
+             */
             opportunity: components["schemas"]["SwotItemOut"][];
-            /** Strength */
+            /**
+             * Strength
+             * @description The strengths, heaviest first.
+             */
             strength: components["schemas"]["SwotItemOut"][];
-            /** Threat */
+            /**
+             * Threat
+             * @description The threats, heaviest first.
+             */
             threat: components["schemas"]["SwotItemOut"][];
-            /** Weakness */
+            /**
+             * Weakness
+             * @description The weaknesses, heaviest first.
+             */
             weakness: components["schemas"]["SwotItemOut"][];
         };
         /**
          * TargetingIn
          * @description The segments the plan targets (replaces the previous choice).
+         * @example {
+         *       "segment_ids": [
+         *         "3f1c9a52-8a3e-4d2b-9a51-0c2f3b4d5e6f"
+         *       ]
+         *     }
          */
         TargetingIn: {
             /**
@@ -2932,7 +4307,10 @@ export interface components {
              * @description required while the strategy is locked (executive or admin)
              */
             override_reason?: string | null;
-            /** Segment Ids */
+            /**
+             * Segment Ids
+             * @description The segments the plan targets (ids of its own segments; at most 100); replaces the previous choice.
+             */
             segment_ids: string[];
         };
         /**
@@ -2940,30 +4318,59 @@ export interface components {
          * @description The segments the plan targets.
          */
         TargetingOut: {
-            /** Plan Id */
+            /**
+             * Plan Id
+             * @description The plan the object belongs to.
+             */
             plan_id: string;
-            /** Segment Ids */
+            /**
+             * Segment Ids
+             * @description The segments the plan targets.
+             */
             segment_ids: string[];
         };
         /**
          * TierIn
          * @description A membership tier with its thresholds and benefits.
+         * @example {
+         *       "benefits": [
+         *         "free shipping",
+         *         "early access"
+         *       ],
+         *       "level": 2,
+         *       "min_orders": 3,
+         *       "min_spend": {
+         *         "amount": "1000.00",
+         *         "currency": "USD"
+         *       },
+         *       "name": "Gold",
+         *       "window_days": 365
+         *     }
          */
         TierIn: {
             /**
              * Benefits
+             * @description What members of the tier get, e.g. `free shipping` (at most 30).
              * @default []
              */
             benefits: string[];
-            /** Level */
+            /**
+             * Level
+             * @description Its rank, 1 the lowest (up to 20); higher tiers need more.
+             */
             level: number;
             /**
              * Min Orders
+             * @description Orders a member needs within `window_days` to reach it.
              * @default 0
              */
             min_orders: number;
+            /** @description Spend a member needs within `window_days` to reach it, if any. */
             min_spend?: components["schemas"]["Money"] | null;
-            /** Name */
+            /**
+             * Name
+             * @description The tier's name, e.g. `Gold`.
+             */
             name: string;
             /**
              * Window Days
@@ -2977,42 +4384,88 @@ export interface components {
          * @description A membership tier.
          */
         TierOut: {
-            /** Benefits */
+            /**
+             * Benefits
+             * @description What members get.
+             */
             benefits: string[];
             /**
              * Created At
              * Format: date-time
+             * @description When the object was created (RFC 3339, UTC).
              */
             created_at: string;
-            /** Id */
+            /**
+             * Id
+             * @description The object's id (a UUID), as used in its path.
+             */
             id: string;
-            /** Level */
+            /**
+             * Level
+             * @description Its rank, 1 the lowest.
+             */
             level: number;
-            /** Min Orders */
+            /**
+             * Min Orders
+             * @description Orders needed within `window_days`.
+             */
             min_orders: number;
+            /** @description Spend needed within `window_days`; null when none. */
             min_spend: components["schemas"]["MoneyOut"] | null;
-            /** Name */
+            /**
+             * Name
+             * @description The tier's name.
+             */
             name: string;
-            /** Plan Id */
+            /**
+             * Plan Id
+             * @description The plan the object belongs to.
+             */
             plan_id: string;
-            /** Window Days */
+            /**
+             * Window Days
+             * @description Days of orders the thresholds count.
+             */
             window_days: number;
         };
         /**
          * TierPatch
          * @description Changes to a membership tier; fields left out stay as they are.
+         * @example {
+         *       "benefits": [
+         *         "free shipping",
+         *         "early access",
+         *         "birthday gift"
+         *       ]
+         *     }
          */
         TierPatch: {
-            /** Benefits */
+            /**
+             * Benefits
+             * @description New benefits. Leave it out to keep the current value.
+             */
             benefits?: string[] | null;
-            /** Level */
+            /**
+             * Level
+             * @description A new rank. Leave it out to keep the current value.
+             */
             level?: number | null;
-            /** Min Orders */
+            /**
+             * Min Orders
+             * @description A new order threshold. Leave it out to keep the current value.
+             */
             min_orders?: number | null;
+            /** @description A new spend threshold. Leave it out to keep the current value. */
             min_spend?: components["schemas"]["Money"] | null;
-            /** Name */
+            /**
+             * Name
+             * @description A new name. Leave it out to keep the current value.
+             */
             name?: string | null;
-            /** Window Days */
+            /**
+             * Window Days
+             * @description New days of orders the thresholds count (1–3660). Leave it out to keep the current value.
+             */
             window_days?: number | null;
         };
         /**
@@ -3020,12 +4473,19 @@ export interface components {
          * @description An access token: send it as `Authorization: Bearer <access_token>` until it expires (`expires_in` seconds).
          */
         TokenOut: {
-            /** Access Token */
+            /**
+             * Access Token
+             * @description The access token (a signed JWT): send it as `Authorization: Bearer <token>` to any of the three services.
+             */
             access_token: string;
-            /** Expires In */
+            /**
+             * Expires In
+             * @description Seconds until the token expires; exchange the API key again then.
+             */
             expires_in: number;
             /**
              * Token Type
+             * @description Always `bearer`.
              * @default bearer
              * @constant
              */
@@ -3034,9 +4494,15 @@ export interface components {
         /**
          * TokenRequest
          * @description An API key to exchange for a short-lived access token.
+         * @example {
+         *       "api_key": "xbm_3q2Xv9cK7tYwE1pLm4N8rB6sD0fH5jUa"
+         *     }
          */
         TokenRequest: {
-            /** Api Key */
+            /**
+             * Api Key
+             * @description An API key (`xbm_…`) from `POST /v1/orgs` or `POST /v1/api-keys`.
+             */
             api_key: string;
         };
     };
@@ -3071,47 +4537,41 @@ export interface operations {
                     "application/json": components["schemas"]["Page_ApiKeyOut_"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description No such object in the caller's organisation (problem+json) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -3120,7 +4580,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -3151,54 +4613,59 @@ export interface operations {
                     "application/json": components["schemas"]["ApiKeyCreated"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description No such object in the caller's organisation (problem+json) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
             /** @description A request with this Idempotency-Key is still being processed (problem+json) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -3207,7 +4674,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -3231,47 +4700,50 @@ export interface operations {
                     "application/json": components["schemas"]["ApiKeyOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -3280,7 +4752,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -3302,54 +4776,59 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description the last active admin key cannot be revoked */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -3358,7 +4837,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -3383,57 +4864,6 @@ export interface operations {
                         }[];
                     };
                 };
-            };
-            /** @description Bad request (problem+json) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Missing, invalid or expired token (problem+json) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description The caller's role may not do this (problem+json) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description No such object in the caller's organisation (problem+json) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Validation error (problem+json) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description The database is busy or a service this one needs is down; retry after Retry-After */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content?: never;
             };
         };
     };
@@ -3462,61 +4892,59 @@ export interface operations {
                     "application/json": components["schemas"]["TokenOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description The API key is unknown or revoked */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description The caller's role may not do this (problem+json) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
-            };
-            /** @description No such object in the caller's organisation (problem+json) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
             };
             /** @description A request with this Idempotency-Key is still being processed (problem+json) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description too many failed attempts; retry after Retry-After (problem+json) */
             429: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -3525,7 +4953,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -3557,61 +4987,59 @@ export interface operations {
                     "application/json": components["schemas"]["OrgCreated"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description X-Bootstrap-Token is missing or not the deployment's */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description The caller's role may not do this (problem+json) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
-            };
-            /** @description No such object in the caller's organisation (problem+json) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
             };
             /** @description A request with this Idempotency-Key is still being processed (problem+json) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description too many failed attempts; retry after Retry-After (problem+json) */
             429: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -3620,7 +5048,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -3644,47 +5074,50 @@ export interface operations {
                     "application/json": components["schemas"]["OrgOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -3693,7 +5126,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -3726,47 +5161,41 @@ export interface operations {
                     "application/json": components["schemas"]["Page_PlanOut_"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description No such object in the caller's organisation (problem+json) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -3775,7 +5204,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -3806,54 +5237,59 @@ export interface operations {
                     "application/json": components["schemas"]["PlanOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description No such object in the caller's organisation (problem+json) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
             /** @description A request with this Idempotency-Key is still being processed (problem+json) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -3862,7 +5298,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -3888,47 +5326,50 @@ export interface operations {
                     "application/json": components["schemas"]["PlanOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -3937,7 +5378,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -3962,61 +5405,68 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description only a draft plan can be deleted */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description stale If-Match */
             412: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -4025,7 +5475,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -4058,61 +5510,77 @@ export interface operations {
                     "application/json": components["schemas"]["PlanOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description archived plan, or strategy locked */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description stale If-Match */
             412: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -4121,7 +5589,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -4152,54 +5622,68 @@ export interface operations {
                     "application/json": components["schemas"]["PlanOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description not ready (the failing findings are listed in `findings`) or not a draft */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -4208,7 +5692,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -4237,47 +5723,50 @@ export interface operations {
                     "application/json": components["schemas"]["Page_AuditOut_"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -4286,7 +5775,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -4315,47 +5806,50 @@ export interface operations {
                     "application/json": components["schemas"]["Page_ChannelOut_"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -4364,7 +5858,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -4397,61 +5893,77 @@ export interface operations {
                     "application/json": components["schemas"]["ChannelOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description plan archived, strategy locked (give override_reason), duplicate or still in use */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description stale If-Match */
             412: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -4460,7 +5972,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -4487,47 +6001,50 @@ export interface operations {
                     "application/json": components["schemas"]["ChannelOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -4536,7 +6053,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -4564,61 +6083,68 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description plan archived, strategy locked (give override_reason), duplicate or still in use */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description stale If-Match */
             412: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -4627,7 +6153,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -4661,61 +6189,77 @@ export interface operations {
                     "application/json": components["schemas"]["ChannelOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description plan archived, strategy locked (give override_reason), duplicate or still in use */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description stale If-Match */
             412: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -4724,7 +6268,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -4753,47 +6299,50 @@ export interface operations {
                     "application/json": components["schemas"]["Page_CustomerOut_"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -4802,7 +6351,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -4835,61 +6386,77 @@ export interface operations {
                     "application/json": components["schemas"]["CustomerOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description plan archived, strategy locked (give override_reason), duplicate or still in use */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description stale If-Match */
             412: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -4898,7 +6465,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -4925,47 +6494,50 @@ export interface operations {
                     "application/json": components["schemas"]["CustomerOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -4974,7 +6546,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -5002,61 +6576,68 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description plan archived, strategy locked (give override_reason), duplicate or still in use */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description stale If-Match */
             412: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -5065,7 +6646,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -5099,61 +6682,77 @@ export interface operations {
                     "application/json": components["schemas"]["CustomerOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description plan archived, strategy locked (give override_reason), duplicate or still in use */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description stale If-Match */
             412: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -5162,7 +6761,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -5191,47 +6792,50 @@ export interface operations {
                     "application/json": components["schemas"]["Page_FactorOut_"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -5240,7 +6844,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -5273,61 +6879,77 @@ export interface operations {
                     "application/json": components["schemas"]["FactorOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description plan archived, strategy locked (give override_reason), duplicate or still in use */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description stale If-Match */
             412: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -5336,7 +6958,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -5363,47 +6987,50 @@ export interface operations {
                     "application/json": components["schemas"]["FactorOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -5412,7 +7039,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -5440,61 +7069,68 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description plan archived, strategy locked (give override_reason), duplicate or still in use */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description stale If-Match */
             412: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -5503,7 +7139,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -5537,61 +7175,77 @@ export interface operations {
                     "application/json": components["schemas"]["FactorOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description plan archived, strategy locked (give override_reason), duplicate or still in use */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description stale If-Match */
             412: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -5600,7 +7254,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -5624,47 +7280,50 @@ export interface operations {
                     "application/json": components["schemas"]["HealthOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -5673,7 +7332,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -5702,47 +7363,50 @@ export interface operations {
                     "application/json": components["schemas"]["Page_InnovationOut_"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -5751,7 +7415,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -5784,61 +7450,77 @@ export interface operations {
                     "application/json": components["schemas"]["InnovationOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description plan archived, strategy locked (give override_reason), duplicate or still in use */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description stale If-Match */
             412: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -5847,7 +7529,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -5874,47 +7558,50 @@ export interface operations {
                     "application/json": components["schemas"]["InnovationOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -5923,7 +7610,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -5951,61 +7640,68 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description plan archived, strategy locked (give override_reason), duplicate or still in use */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description stale If-Match */
             412: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -6014,7 +7710,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -6048,61 +7746,77 @@ export interface operations {
                     "application/json": components["schemas"]["InnovationOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description plan archived, strategy locked (give override_reason), duplicate or still in use */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description stale If-Match */
             412: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -6111,7 +7825,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -6140,47 +7856,50 @@ export interface operations {
                     "application/json": components["schemas"]["Page_TierOut_"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -6189,7 +7908,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -6222,61 +7943,77 @@ export interface operations {
                     "application/json": components["schemas"]["TierOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description plan archived, strategy locked (give override_reason), duplicate or still in use */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description stale If-Match */
             412: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -6285,7 +8022,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -6312,47 +8051,50 @@ export interface operations {
                     "application/json": components["schemas"]["TierOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -6361,7 +8103,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -6389,61 +8133,68 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description plan archived, strategy locked (give override_reason), duplicate or still in use */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description stale If-Match */
             412: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -6452,7 +8203,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -6486,61 +8239,77 @@ export interface operations {
                     "application/json": components["schemas"]["TierOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description plan archived, strategy locked (give override_reason), duplicate or still in use */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description stale If-Match */
             412: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -6549,7 +8318,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -6573,47 +8344,50 @@ export interface operations {
                     "application/json": components["schemas"]["PositioningOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -6622,7 +8396,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -6650,54 +8426,68 @@ export interface operations {
                     "application/json": components["schemas"]["PositioningOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description plan archived, or strategy locked and no override_reason given */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -6706,7 +8496,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -6735,47 +8527,50 @@ export interface operations {
                     "application/json": components["schemas"]["Page_ProductOut_"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -6784,7 +8579,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -6817,61 +8614,77 @@ export interface operations {
                     "application/json": components["schemas"]["ProductOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description plan archived, strategy locked (give override_reason), duplicate or still in use */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description stale If-Match */
             412: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -6880,7 +8693,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -6907,47 +8722,50 @@ export interface operations {
                     "application/json": components["schemas"]["ProductOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -6956,7 +8774,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -6984,61 +8804,68 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description plan archived, strategy locked (give override_reason), duplicate or still in use */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description stale If-Match */
             412: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -7047,7 +8874,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -7081,61 +8910,77 @@ export interface operations {
                     "application/json": components["schemas"]["ProductOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description plan archived, strategy locked (give override_reason), duplicate or still in use */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description stale If-Match */
             412: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -7144,7 +8989,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -7168,47 +9015,50 @@ export interface operations {
                     "text/html": string;
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -7217,7 +9067,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -7246,47 +9098,50 @@ export interface operations {
                     "application/json": components["schemas"]["Page_ReviewOut_"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -7295,7 +9150,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -7328,61 +9185,77 @@ export interface operations {
                     "application/json": components["schemas"]["ReviewOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description plan archived, strategy locked (give override_reason), duplicate or still in use */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description stale If-Match */
             412: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -7391,7 +9264,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -7418,47 +9293,50 @@ export interface operations {
                     "application/json": components["schemas"]["ReviewOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -7467,7 +9345,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -7495,61 +9375,68 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description plan archived, strategy locked (give override_reason), duplicate or still in use */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description stale If-Match */
             412: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -7558,7 +9445,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -7592,61 +9481,77 @@ export interface operations {
                     "application/json": components["schemas"]["ReviewOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description plan archived, strategy locked (give override_reason), duplicate or still in use */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description stale If-Match */
             412: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -7655,7 +9560,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -7679,47 +9586,50 @@ export interface operations {
                     "application/json": components["schemas"]["GridOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -7728,7 +9638,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -7759,47 +9671,50 @@ export interface operations {
                     "application/json": components["schemas"]["Page_SbuView_"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -7808,7 +9723,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -7841,54 +9758,68 @@ export interface operations {
                     "application/json": components["schemas"]["SbuView"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description the triple already has a live SBU, or the plan is archived */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -7897,7 +9828,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -7926,47 +9859,50 @@ export interface operations {
                     "application/json": components["schemas"]["Page_SegmentOut_"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -7975,7 +9911,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -8008,61 +9946,77 @@ export interface operations {
                     "application/json": components["schemas"]["SegmentOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description plan archived, strategy locked (give override_reason), duplicate or still in use */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description stale If-Match */
             412: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -8071,7 +10025,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -8098,47 +10054,50 @@ export interface operations {
                     "application/json": components["schemas"]["SegmentOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -8147,7 +10106,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -8175,61 +10136,68 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description plan archived, strategy locked (give override_reason), duplicate or still in use */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description stale If-Match */
             412: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -8238,7 +10206,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -8272,61 +10242,77 @@ export interface operations {
                     "application/json": components["schemas"]["SegmentOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description plan archived, strategy locked (give override_reason), duplicate or still in use */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description stale If-Match */
             412: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -8335,7 +10321,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -8364,47 +10352,50 @@ export interface operations {
                     "application/json": components["schemas"]["Page_ServiceChannelOut_"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -8413,7 +10404,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -8446,61 +10439,77 @@ export interface operations {
                     "application/json": components["schemas"]["ServiceChannelOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description plan archived, strategy locked (give override_reason), duplicate or still in use */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description stale If-Match */
             412: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -8509,7 +10518,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -8536,47 +10547,50 @@ export interface operations {
                     "application/json": components["schemas"]["ServiceChannelOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -8585,7 +10599,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -8613,61 +10629,68 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description plan archived, strategy locked (give override_reason), duplicate or still in use */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description stale If-Match */
             412: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -8676,7 +10699,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -8710,61 +10735,77 @@ export interface operations {
                     "application/json": components["schemas"]["ServiceChannelOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description plan archived, strategy locked (give override_reason), duplicate or still in use */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description stale If-Match */
             412: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -8773,7 +10814,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -8802,47 +10845,50 @@ export interface operations {
                     "application/json": components["schemas"]["Page_SnapshotOut_"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -8851,7 +10897,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -8884,61 +10932,77 @@ export interface operations {
                     "application/json": components["schemas"]["SnapshotOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description plan archived, strategy locked (give override_reason), duplicate or still in use */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description stale If-Match */
             412: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -8947,7 +11011,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -8974,47 +11040,50 @@ export interface operations {
                     "application/json": components["schemas"]["SnapshotOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -9023,7 +11092,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -9051,61 +11122,68 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description plan archived, strategy locked (give override_reason), duplicate or still in use */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description stale If-Match */
             412: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -9114,7 +11192,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -9148,61 +11228,77 @@ export interface operations {
                     "application/json": components["schemas"]["SnapshotOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description plan archived, strategy locked (give override_reason), duplicate or still in use */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description stale If-Match */
             412: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -9211,7 +11307,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -9235,47 +11333,50 @@ export interface operations {
                     "application/json": components["schemas"]["SwotOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -9284,7 +11385,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -9313,47 +11416,50 @@ export interface operations {
                     "application/json": components["schemas"]["Page_SwotItemOut_"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -9362,7 +11468,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -9395,61 +11503,77 @@ export interface operations {
                     "application/json": components["schemas"]["SwotItemOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description plan archived, strategy locked (give override_reason), duplicate or still in use */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description stale If-Match */
             412: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -9458,7 +11582,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -9485,47 +11611,50 @@ export interface operations {
                     "application/json": components["schemas"]["SwotItemOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -9534,7 +11663,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -9562,61 +11693,68 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description plan archived, strategy locked (give override_reason), duplicate or still in use */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description stale If-Match */
             412: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -9625,7 +11763,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -9659,61 +11799,77 @@ export interface operations {
                     "application/json": components["schemas"]["SwotItemOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description plan archived, strategy locked (give override_reason), duplicate or still in use */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description stale If-Match */
             412: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -9722,7 +11878,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -9746,47 +11904,50 @@ export interface operations {
                     "application/json": components["schemas"]["TargetingOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -9795,7 +11956,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -9823,54 +11986,68 @@ export interface operations {
                     "application/json": components["schemas"]["TargetingOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description plan archived, or strategy locked and no override_reason given */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -9879,7 +12056,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -9905,47 +12084,50 @@ export interface operations {
                     "application/json": components["schemas"]["SbuView"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -9954,7 +12136,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -9987,61 +12171,77 @@ export interface operations {
                     "application/json": components["schemas"]["SbuView"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description retired SBU or archived plan */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description stale If-Match */
             412: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -10050,7 +12250,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -10083,54 +12285,68 @@ export interface operations {
                     "application/json": components["schemas"]["SbuView"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description retired SBU, archived plan, or the new triple already has a live SBU */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -10139,7 +12355,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -10170,54 +12388,68 @@ export interface operations {
                     "application/json": components["schemas"]["SbuView"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description already retired */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -10226,7 +12458,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -10253,47 +12487,41 @@ export interface operations {
                     "application/json": components["schemas"]["Page_SubscriptionOut_"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description No such object in the caller's organisation (problem+json) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -10302,7 +12530,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -10333,54 +12563,59 @@ export interface operations {
                     "application/json": components["schemas"]["SubscriptionCreated"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description No such object in the caller's organisation (problem+json) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
             /** @description A request with this Idempotency-Key is still being processed (problem+json) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -10389,7 +12624,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -10415,47 +12652,50 @@ export interface operations {
                     "application/json": components["schemas"]["SubscriptionOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -10464,7 +12704,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -10486,47 +12728,50 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -10535,7 +12780,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -10568,54 +12815,68 @@ export interface operations {
                     "application/json": components["schemas"]["SubscriptionOut"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description stale */
             412: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Body too large (problem+json) */
+            /** @description The request body is larger than the service accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -10624,7 +12885,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -10653,47 +12916,50 @@ export interface operations {
                     "application/json": components["schemas"]["Page_DeliveryOut_"];
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -10702,7 +12968,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -10732,54 +13000,59 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad request (problem+json) */
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description Missing, invalid or expired token (problem+json) */
+            /** @description Missing, invalid or expired token: exchange the API key again */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description The caller's role may not do this (problem+json) */
+            /** @description The caller's role may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
-            /** @description No such object in the caller's organisation (problem+json) */
+            /** @description No such object in the caller's organisation */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description the delivery is still pending */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Body too large (problem+json) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                content?: never;
             };
-            /** @description Validation error (problem+json) */
+            /** @description A field, parameter or header is refused; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
@@ -10788,7 +13061,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };

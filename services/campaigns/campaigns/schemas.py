@@ -11,7 +11,7 @@ from pydantic_core import SchemaValidator, core_schema
 
 from services.campaigns.money import MoneyOut
 from services.campaigns.schema_types import EARLIEST, LATEST, Day, Uuid
-from shared.schemas import ISO_DATE, AsDecimalString, CurrencyCode, DecimalText, Name, Out, Schema
+from shared.schemas import ISO_DATE, AsDecimalString, CurrencyCode, DecimalText, Name, Out, Schema, examples
 from shared.schemas import Money as MoneyIn
 
 KindRef = Annotated[str, StringConstraints(min_length=1, max_length=64)]
@@ -54,14 +54,38 @@ def _check_dates(starts_on: date | None, ends_on: date | None) -> None:
 class CampaignIn(Schema):
     """A new campaign on a live SBU: its kind, budget, dates and kind-specific settings."""
 
+    model_config = examples(
+        {
+            "sbu_id": "401b67ab-145f-4f9d-b083-afa349941822",
+            "kind": "sem",
+            "name": "Black Friday SEM",
+            "budget": {"amount": "3000.00", "currency": "USD"},
+            "starts_on": "2026-11-20",
+            "ends_on": "2026-11-30",
+            "event_node_id": "6e0b8d3f-2a4c-4f1e-9d7b-5c3a1e9f7b2d",
+            "utm_campaign": "bf26-sem",
+            "settings": {"keywords": [{"text": "golf simulator", "match_type": "exact"}], "daily_budget": "300.00"},
+        }
+    )
+
     sbu_id: Uuid
+    """The live SBU (in plans) the campaign works for; 422 when it is not live in your organisation."""
     kind: KindRef
+    """The campaign kind's key: a built-in one (`visual`, `sem`, `social`, `edm`, `service`, `live_broadcast`) or
+    your organisation's own (`GET /v1/campaign-kinds` lists them)."""
     name: Name
+    """The campaign's name, e.g. `Black Friday SEM`."""
     budget: MoneyIn
+    """What the campaign may spend; its currency is the campaign's."""
     starts_on: Day
+    """The first day it runs (YYYY-MM-DD)."""
     ends_on: Day
+    """The last day it runs (YYYY-MM-DD), on or after `starts_on`."""
     event_node_id: Uuid | None = None
+    """The event node (a sales event such as Black Friday) it belongs to, if any."""
     utm_campaign: Utm | None = None
+    """The `utm_campaign` value its links carry: orders arriving with it are attributed to the campaign (unique in
+    your organisation)."""
     settings: Settings = Field(default_factory=dict)
     external_refs: ExternalRefs = Field(default_factory=list)
 
@@ -75,14 +99,24 @@ class CampaignIn(Schema):
 class CampaignPatch(Schema):
     """Status moves through ``/transitions``; the SBU and kind of a campaign never change."""
 
+    model_config = examples({"name": "Black Friday SEM (extended)", "ends_on": "2026-12-02"})
+
     name: Name | None = None
+    """A new name. Leave it out to keep the current value."""
     budget: MoneyIn | None = None
+    """A new budget. Leave it out to keep the current value."""
     starts_on: Day | None = None
+    """A new first day. Leave it out to keep the current value."""
     ends_on: Day | None = None
+    """A new last day. Leave it out to keep the current value."""
     event_node_id: Uuid | None = None
+    """A new event node. Leave it out to keep the current value."""
     utm_campaign: Utm | None = None
+    """A new `utm_campaign` value. Leave it out to keep the current value."""
     settings: Settings | None = None
+    """New settings, validated against the kind's `settings_schema`. Leave it out to keep the current value."""
     external_refs: ExternalRefs | None = None
+    """New platform campaign ids (Google Ads, Meta, …) whose report rows belong to it; replaces the list. Leave it out to keep the current one."""
 
     @model_validator(mode="after")
     def _dates(self) -> CampaignPatch:
@@ -93,19 +127,34 @@ class CampaignPatch(Schema):
 
 class CampaignOut(Out):
     id: str
+    """The object's id (a UUID), as used in its path."""
     sbu_id: str
+    """The SBU it works for."""
     kind: str
+    """The campaign kind's key."""
     name: str
+    """The campaign's name."""
     budget: MoneyOut
+    """What it may spend."""
     starts_on: date
+    """The first day it runs."""
     ends_on: date
+    """The last day it runs."""
     event_node_id: str | None
+    """The event node it belongs to; null when none."""
     utm_campaign: str | None
+    """The `utm_campaign` value attributing orders to it; null when none."""
     settings: dict[str, Any]
+    """The kind's settings (keywords, audiences, creatives …)."""
     external_refs: list[dict[str, Any]]
+    """The platforms' campaign ids (`platform`, `account_id`, `campaign_id`, `attribution_window`) whose report rows
+    land on it."""
     status: Status
+    """`draft`, `scheduled`, `running`, `paused`, `completed` or `cancelled`."""
     created_at: datetime
+    """When the object was created (RFC 3339, UTC)."""
     updated_at: datetime
+    """When the object last changed (RFC 3339, UTC)."""
 
 
 def campaign_out(c) -> CampaignOut:  # type: ignore[no-untyped-def]
@@ -130,7 +179,10 @@ def campaign_out(c) -> CampaignOut:  # type: ignore[no-untyped-def]
 class TransitionIn(Schema):
     """The status the campaign should move to."""
 
+    model_config = examples({"to": "running"})
+
     to: Status
+    """The status to move to: draft → scheduled → running → paused/completed/cancelled (an illegal move is 409)."""
 
 
 # --- metrics -----------------------------------------------------------------------------------------------
@@ -160,7 +212,9 @@ class RowMoney(Schema):
         DecimalText(),
         AsDecimalString,
     ]
+    """The amount as a decimal string (a JSON number is accepted too), at most 4 places."""
     currency: CurrencyCode
+    """The ISO 4217 code: the campaign's currency."""
 
 
 #: each step of the funnel counts people who passed the one before: (more, fewer) pairs a row must keep.
@@ -171,15 +225,25 @@ FUNNEL = (("clicks", "impressions"), ("opens", "sends"))
 
 class MetricRowIn(Schema):
     date: Day
+    """The day the figures are for (YYYY-MM-DD); a row of the same day and variant is replaced."""
     variant: VariantKey | None = None
+    """The experiment variant's key the figures are for; leave it out for a campaign without variants."""
     impressions: Count
+    """Times the ads were shown that day."""
     clicks: Count
+    """Clicks on them."""
     cost: RowMoney
+    """What was spent that day."""
     conversions: Conversions
+    """Conversions (orders, sign-ups …) as the platform counted them: decimals where it attributes fractions."""
     revenue: RowMoney
+    """Revenue the platform attributes to that day."""
     sends: Count = 0
+    """Emails or messages sent (email and messaging campaigns)."""
     opens: Count = 0
+    """Of them, opened."""
     unsubscribes: Count = 0
+    """Of them, recipients who unsubscribed."""
 
     @model_validator(mode="after")
     def _funnel(self) -> MetricRowIn:
@@ -195,7 +259,23 @@ class MetricRowIn(Schema):
 class MetricsIn(Schema):
     """Daily metric rows of the campaign, upserted by date and variant."""
 
+    model_config = examples(
+        {
+            "rows": [
+                {
+                    "date": "2026-09-01",
+                    "impressions": 12000,
+                    "clicks": 480,
+                    "cost": {"amount": "264.00", "currency": "USD"},
+                    "conversions": 19,
+                    "revenue": {"amount": "7581.00", "currency": "USD"},
+                }
+            ]
+        }
+    )
+
     rows: Annotated[list[MetricRowIn], Field(min_length=1, max_length=MAX_METRIC_ROWS)]
+    """Daily rows, one per day and variant (1 to the limit per request); upserted."""
     backfill: bool = Field(
         False, description="accept rows dated outside the campaign's starts_on–ends_on (figures found later)"
     )
@@ -331,4 +411,6 @@ FAST_METRICS = _own_validator(_fast_schema(), MetricsIn, MetricRowIn, RowMoney)
 
 class MetricsOut(Out):
     campaign_id: str
+    """The campaign the rows were stored for."""
     upserted: int
+    """How many rows were inserted or replaced."""

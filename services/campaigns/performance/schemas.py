@@ -10,28 +10,45 @@ from shared.schemas import DecimalStr, Out
 
 class Kpis(Out):
     ctr: DecimalStr | None
+    """Click-through rate: clicks / impressions (decimal string); null without impressions."""
     cpc: DecimalStr | None
+    """Cost per click: cost / clicks; null without clicks."""
     cpm: DecimalStr | None
+    """Cost per thousand impressions; null without impressions."""
     cvr: DecimalStr | None
+    """Conversion rate: conversions / clicks; null without clicks."""
     cpa: DecimalStr | None
+    """Cost per acquisition: cost / conversions; null without conversions."""
     roas: DecimalStr | None
+    """Return on ad spend: revenue / cost; null without cost."""
     roi: DecimalStr | None
+    """(revenue − cost) / cost; null without cost."""
     open_rate: DecimalStr | None
+    """Opens / sends; null without sends."""
 
 
 class TotalsOut(Out):
     impressions: int
+    """Impressions summed."""
     clicks: int
+    """Clicks summed."""
     cost: MoneyOut
+    """Spend summed."""
     conversions: ConversionsOut
-    revenue: MoneyOut = Field(description="the conversion value the platforms claim (their attribution)")
+    """Conversions summed (a decimal string: the platforms count fractions)."""
+    revenue: MoneyOut
+    """The conversion value the platforms claim (their attribution), summed."""
     sends: int
+    """Sends summed."""
     opens: int
+    """Opens summed."""
     unsubscribes: int
+    """Unsubscribes summed."""
 
 
 class PerformanceTotals(TotalsOut):
     attributed_orders: int
+    """Orders compliance received carrying the campaign's `utm_campaign`."""
     attributed_revenue: MoneyOut = Field(description="released orders naming the campaign, before returns")
     returned_revenue: MoneyOut = Field(description="what customs approved to come back of those orders")
 
@@ -52,31 +69,49 @@ class RoasOut(Out):
 
 class Pacing(Out):
     budget: MoneyOut
+    """The budget."""
     spend: MoneyOut
+    """What was spent up to `as_of`."""
     as_of: date
+    """The day pacing is computed for."""
     days_elapsed: int
+    """Days run up to and including `as_of`."""
     days_total: int
+    """Days from the first to the last, both included."""
     pacing: DecimalStr | None
+    """(spend / budget) ÷ (days elapsed / days total) (decimal string): 1 is on pace, above 1 overspending; null
+    before the start or without budget."""
 
 
 class DayOut(TotalsOut):
     date: date
+    """The day."""
     kpis: Kpis
+    """The day's KPIs."""
 
 
 class PerformanceOut(Out):
     currency: str
+    """The currency of every amount (the campaign's)."""
     totals: PerformanceTotals
+    """Figures summed over every day."""
     kpis: Kpis
+    """KPIs over every day."""
     roas: RoasOut
+    """The platforms' claimed ROAS beside the released ROAS XBM verified from customs-released orders."""
     pacing: Pacing
+    """Spend against budget and time."""
     by_day: list[DayOut]
+    """Each day's figures, oldest first."""
 
 
 class CampaignPerformanceOut(PerformanceOut):
     campaign_id: str
+    """The campaign."""
 
 
 class SbuPerformanceOut(PerformanceOut):
     sbu_id: str
+    """The SBU whose campaigns are summed."""
     campaign_count: int
+    """How many campaigns count."""

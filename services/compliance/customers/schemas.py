@@ -7,14 +7,16 @@ from typing import Literal
 
 from pydantic import Field
 
-from shared.schemas import DecimalStr, Out, Schema
+from shared.schemas import DecimalStr, Out, Schema, examples
 
 Stage = Literal["new", "active", "at_risk", "lapsed"]
 
 
 class MoneyOut(Out):
     amount: DecimalStr
+    """The amount as a decimal string (never a JSON number), e.g. `"1999.00"`."""
     currency: str
+    """The ISO 4217 code of the amount's currency."""
 
 
 class Stages(Out):
@@ -26,21 +28,29 @@ class Stages(Out):
 
 class TierOut(Out):
     tier_id: str
+    """The membership tier's id in plans."""
     plan_id: str
+    """The plan the tier belongs to."""
     name: str
+    """The tier's name."""
     level: int
+    """Its rank, 1 the lowest."""
     members: int
+    """Buyers who qualify for it in the window."""
     active_members: int = Field(description="members with an order within the 'active' window")
     activity_rate: DecimalStr | None = Field(description="active_members / members; null without members")
 
 
 class Window(Out):
     start: datetime = Field(serialization_alias="from")
+    """The window's first moment (answered as `from`, RFC 3339, UTC)."""
     end: datetime = Field(serialization_alias="to")
+    """The window's end (answered as `to`, RFC 3339, UTC)."""
 
 
 class SummaryOut(Out):
     window: Window
+    """The window of released orders counted."""
     customers: int = Field(description="customers with at least one released, not returned order in the window")
     new_customers: int = Field(description="customers whose first order falls in the window")
     returning_customers: int = Field(description="customers who had ordered before the window")
@@ -48,6 +58,7 @@ class SummaryOut(Out):
         description="customers with two or more orders in the window / customers; null without customers"
     )
     orders: int
+    """Released orders in the window."""
     revenue: list[MoneyOut] = Field(description="per currency")
     aov: list[MoneyOut] = Field(description="average order value per currency")
     stages: Stages = Field(description="customers of the window by the recency of their last order at its end")
@@ -61,15 +72,23 @@ class LifecycleIn(Schema):
     """The organisation's lifecycle windows in days since a customer's last order: new (first order within
     `new_days`), active (within `active_days`), at risk (up to `at_risk_days`), lapsed (beyond)."""
 
+    model_config = examples({"new_days": 30, "active_days": 90, "at_risk_days": 180})
+
     new_days: int = Field(30, ge=1, le=3650)
+    """A customer is `new` while their first order is at most this many days old (default 30)."""
     active_days: int = Field(90, ge=1, le=3650)
+    """`active` while their last order is at most this many days old (default 90)."""
     at_risk_days: int = Field(180, ge=1, le=3650)
+    """`at_risk` while their last order is at most this many days old (default 180); `lapsed` after."""
 
 
 class LifecycleOut(Out):
     new_days: int
+    """Days a first order keeps a customer `new`."""
     active_days: int
+    """Days the last order keeps a customer `active`."""
     at_risk_days: int
+    """Days after which a customer is `lapsed`."""
 
 
 class AudienceMember(Out):
@@ -80,4 +99,6 @@ class AudienceMember(Out):
 
 class AudiencePage(Out):
     items: list[AudienceMember]
+    """This page's members."""
     next_cursor: str | None
+    """Pass it as `?cursor=` for the next page; null on the last page."""

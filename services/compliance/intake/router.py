@@ -48,10 +48,48 @@ def _answer(result: Ingested, response: Response) -> IngestOut:
     return _out(result)
 
 
+#: what a Shopify store sends on ``orders/create`` (shortened): the example of a webhook delivery's body
+SHOPIFY_ORDER: dict[str, Any] = {
+    "id": 5821471234,
+    "name": "#1001",
+    "email": "jiao.hongyu@example.com",
+    "created_at": "2026-09-01T08:00:00+08:00",
+    "updated_at": "2026-09-01T08:00:00+08:00",
+    "currency": "CNY",
+    "financial_status": "paid",
+    "total_price": "240.02",
+    "subtotal_price": "200.00",
+    "total_tax": "20.02",
+    "total_discounts": "0.00",
+    "total_shipping_price_set": {"shop_money": {"amount": "20.00", "currency_code": "CNY"}},
+    "customer": {"id": 7012345, "first_name": "Hongyu", "last_name": "Jiao", "phone": "+8613522652231"},
+    "shipping_address": {
+        "name": "Jiao Hongyu",
+        "phone": "13522652231",
+        "address1": "1 Zhongguancun Street",
+        "city": "Beijing",
+        "province": "Haidian",
+        "country_code": "CN",
+    },
+    "line_items": [{"id": 1, "sku": "SCARF-1", "title": "Wool scarf", "quantity": 2, "price": "100.00"}],
+}
+#: a customs receipt (CEB622, the inventory list accepted): the example of a message's body
+RECEIPT = (
+    '<CEB622Message xmlns="http://www.chinaport.gov.cn/ceb" guid="4CDE1CFD-EDED-46B1-946C-B8022E42FC94" version="1.0">'
+    "<InventoryReturn><guid>4CDE1CFD-EDED-46B1-946C-B8022E42FC94</guid><agentCode>1105980159</agentCode>"
+    "<copNo>XBM20260901001</copNo><preNo>B20260901000000001</preNo><invtNo>46042026I000000001</invtNo>"
+    "<ebcCode>1105910159</ebcCode><ebpCode>1105910159</ebpCode><orderNo>XBM2026090100123</orderNo>"
+    "<returnStatus>120</returnStatus><returnTime>20260901120000000</returnTime><returnInfo>accepted</returnInfo>"
+    "</InventoryReturn></CEB622Message>"
+)
+
+
 @router.post(
     "/webhooks/{source_id}",
     response_model=IngestOut,
-    openapi_extra={"requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}}},
+    openapi_extra={
+        "requestBody": {"content": {"application/json": {"schema": {"type": "object"}, "example": SHOPIFY_ORDER}}}
+    },
     responses={
         401: {"description": "bad or stale signature: nothing stored"},
         403: {"description": "role may not send this"},
@@ -90,7 +128,7 @@ async def post_waybill(
 @router.post(
     "/messages",
     response_model=MessageOut,
-    openapi_extra={"requestBody": {"content": {"application/xml": {"schema": {"type": "string"}}}}},
+    openapi_extra={"requestBody": {"content": {"application/xml": {"schema": {"type": "string"}, "example": RECEIPT}}}},
     responses={400: {"description": "malformed XML, DTD or entities"}, 415: {"description": "not XML"}},
 )
 async def post_message(request: Request, principal: Ingest, session: DbSession, pii: PiiDep) -> MessageOut:

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, model_validator
 
 from services.compliance.customs.codes import alpha2, countries, currencies
-from shared.schemas import NOT_BLANK, DecimalText, IsoDateTime, NonNegativeAmount, Schema, Trimmed
+from shared.schemas import NOT_BLANK, DecimalText, IsoDateTime, NonNegativeAmount, Schema, Trimmed, examples
 
 #: the characters of a key (order, payment, waybill numbers and codes)
 KEY = r"^[A-Za-z0-9_.\-]+$"
@@ -82,38 +82,58 @@ class Buyer(Schema):
     abroad has no Chinese ID number."""
 
     reg_no: Text60 | None = None
+    """The buyer's account on the platform."""
     name: Text60
+    """The buyer's name as on their ID."""
     id_type: IdType = "1"
+    """The ID type: `1` (the default) is a Chinese resident ID card."""
     id_number: IdNumber | None = None
+    """The ID number; imports need it."""
     telephone: Phone | None = None
+    """The buyer's phone."""
     verified: bool = False
+    """True when the platform verified the buyer's identity."""
     #: an export buyer's email: kept encrypted in the customer register only, never in the stored document
     email: Annotated[str, StringConstraints(max_length=254, pattern=r"^\s*[^@\s]+@[^@\s]+\s*$")] | None = Field(
         None, exclude=True
     )
+    """The buyer's email: used for audiences (hashed), never stored with the order."""
     country: Country | None = Field(None, description="the buyer's country, ISO 3166 alpha-2")
 
 
 class Consignee(Schema):
     name: Text
+    """Who receives the parcel."""
     telephone: Phone
+    """Their phone."""
     address: Address
+    """The delivery address."""
     country: Country | None = None
+    """The delivery country (ISO 3166-1 alpha-2), if not China."""
     street: Address | None = Field(None, description="the street and number, as the platform gave them apart")
     city: Text | None = Field(None, description="the city, as the platform gave it apart")
-    province: Text | None = None
-    postcode: Annotated[str, StringConstraints(max_length=20)] | None = None
+    province: Text | None = Field(None, description="the province or state, as the platform gave it apart")
+    postcode: Annotated[str, StringConstraints(max_length=20)] | None = Field(
+        None, description="the postcode, as the platform gave it apart"
+    )
 
 
 class OrderItem(Schema):
     gnum: int = Field(ge=1, le=999)
+    """The line's number, from 1."""
     item_no: Sku = Field(description="the platform's SKU; the item record says which customs item number it is")
     name: Annotated[str, StringConstraints(min_length=1, max_length=250, pattern=NOT_BLANK), Trimmed]
+    """The goods' name as sold."""
     hs_code: Annotated[str, StringConstraints(pattern=r"^\d{10}$")] | None = None
+    """The 10-digit HS code, when the platform knows it (the item record's is used otherwise)."""
     qty: Quantity
+    """How many were bought."""
     unit: Annotated[str, StringConstraints(pattern=r"^\d{3}$")] = "011"
+    """The unit's customs code (default `011`, piece)."""
     price: NonNegativeAmount
+    """The unit price."""
     total: NonNegativeAmount
+    """The line's total (qty × price)."""
     discount: NonNegativeAmount = Field(
         Decimal("0"), description="the order's discounts allocated to this line (part of the order's discount)"
     )
@@ -123,30 +143,93 @@ class NotGoods(Schema):
     """A line the platform charged that is not goods (a warranty, a gift card, a tip, a fee)."""
 
     name: Annotated[str, StringConstraints(max_length=250)]
+    """What the line is, e.g. a gift card or a tip."""
     total: NonNegativeAmount
+    """Its amount."""
 
 
 class OrderDoc(Schema):
     """A canonical order document, as a platform would send it."""
 
+    model_config = examples(
+        {
+            "order_no": "XBM2026090100123",
+            "ebp_code": "1105910159",
+            "ebp_name": "XBM Shop",
+            "ebc_code": "1105910159",
+            "ebc_name": "XBM Seller Ltd",
+            "trade_direction": "import",
+            "goods_value": "200.00",
+            "freight": "20.00",
+            "discount": "0",
+            "tax_total": "20.02",
+            "actual_paid": "240.02",
+            "currency": "CNY",
+            "buyer": {
+                "reg_no": "u1024",
+                "name": "Jiao Hongyu",
+                "id_type": "1",
+                "id_number": "110101199001010042",
+                "telephone": "13522652231",
+            },
+            "consignee": {
+                "name": "Jiao Hongyu",
+                "telephone": "13522652231",
+                "address": "Beijing Haidian 1 Zhongguancun Street",
+            },
+            "items": [
+                {
+                    "gnum": 1,
+                    "item_no": "SCARF-1",
+                    "name": "Wool scarf",
+                    "qty": "2",
+                    "unit": "011",
+                    "price": "100.00",
+                    "total": "200.00",
+                }
+            ],
+            "pay_code": "PAY0000001",
+            "pay_transaction_id": "T2026090100123",
+            "utm_campaign": "bf26-sem",
+        }
+    )
+
     order_no: Key60
+    """The platform's order number."""
     ebp_code: Key18
+    """The e-commerce platform's customs code."""
     ebp_name: Text | None = None
+    """The platform's name."""
     ebc_code: Key18
+    """The e-commerce company's (the seller's) customs code."""
     ebc_name: Text | None = None
+    """The seller's name."""
     trade_direction: Literal["import", "export"] = "import"
+    """`import` (the default) or `export`."""
     goods_value: NonNegativeAmount
+    """The goods' value."""
     freight: NonNegativeAmount
+    """The freight charged to the buyer."""
     discount: NonNegativeAmount = Decimal("0")
+    """The discount given (default 0)."""
     tax_total: NonNegativeAmount
+    """The tax collected from the buyer."""
     actual_paid: NonNegativeAmount
+    """What the buyer paid: goods + freight + tax − discount."""
     currency: Currency
+    """The order's currency (ISO 4217; imports in CNY)."""
     buyer: Buyer
+    """Who ordered."""
     consignee: Consignee
+    """Who receives the parcel."""
     items: list[OrderItem] = Field(min_length=1, max_length=99)
+    """The goods ordered (1–99 lines)."""
     pay_code: Key18 | None = None
+    """The payment institution's customs code."""
     pay_transaction_id: Key60 | None = None
+    """The payment's transaction id, as the payment document names it."""
     utm_campaign: Annotated[str, StringConstraints(max_length=200)] | None = None
+    """The `utm_campaign` the order came through: attributes it to that campaign."""
     country: Annotated[str, StringConstraints(pattern=r"^\d{3}$")] | None = Field(
         None, description="customs country code: departure (import) or destination (export)"
     )
@@ -191,36 +274,93 @@ class Payer(Schema):
     """Who paid; for an export (the seller's receipt of payment) a buyer abroad has no Chinese ID number."""
 
     name: Text60
+    """The payer's name as on their ID."""
     id_type: IdType = "1"
+    """The ID type (`1`, the default, is a Chinese resident ID card)."""
     id_number: IdNumber | None = None
+    """The payer's ID number."""
     telephone: Phone | None = None
+    """The payer's phone."""
 
 
 class PaymentDoc(Schema):
     """A canonical payment document, as a payment institution would send it."""
 
+    model_config = examples(
+        {
+            "pay_code": "PAY0000001",
+            "pay_transaction_id": "T2026090100123",
+            "order_no": "XBM2026090100123",
+            "ebp_code": "1105910159",
+            "payer": {
+                "name": "Jiao Hongyu",
+                "id_type": "1",
+                "id_number": "110101199001010042",
+                "telephone": "13522652231",
+            },
+            "amount_paid": "240.02",
+            "currency": "CNY",
+            "paid_at": "2026-09-01T08:00:00+08:00",
+        }
+    )
+
     pay_code: Key18
+    """The payment institution's customs code."""
     pay_transaction_id: Key60
+    """Its transaction id."""
     order_no: Key60
+    """The order it pays."""
     ebp_code: Key18
+    """The order's platform code."""
     payer: Payer
+    """Who paid."""
     amount_paid: NonNegativeAmount
+    """What was paid."""
     currency: Currency
+    """The payment's currency (ISO 4217)."""
     paid_at: IsoDateTime
+    """When it was paid (RFC 3339 with offset)."""
 
 
 class WaybillDoc(Schema):
     """A canonical waybill document, as a logistics company would send it."""
 
+    model_config = examples(
+        {
+            "logistics_code": "LOG0000001",
+            "logistics_name": "XBM Express",
+            "logistics_no": "LX2026090100123",
+            "order_no": "XBM2026090100123",
+            "ebp_code": "1105910159",
+            "freight": "20.00",
+            "insured_fee": "0",
+            "weight_kg": "0.4",
+            "consignee": {
+                "name": "Jiao Hongyu",
+                "telephone": "13522652231",
+                "address": "Beijing Haidian 1 Zhongguancun Street",
+            },
+        }
+    )
+
     logistics_code: Key18
+    """The logistics company's customs code."""
     logistics_name: Text | None = None
+    """Its name."""
     logistics_no: Key60
+    """The waybill number."""
     order_no: Key60
+    """The order it carries."""
     ebp_code: Key18 | None = None
+    """The order's platform code, if the carrier knows it."""
     freight: NonNegativeAmount
+    """The freight."""
     insured_fee: NonNegativeAmount = Decimal("0")
+    """The insurance fee (default 0)."""
     weight_kg: Quantity
+    """The parcel's gross weight in kg."""
     consignee: Consignee
+    """Who receives the parcel."""
     destination_country: Country | None = Field(None, description="export: the country the parcel goes to")
     pod: Pod | None = Field(None, description="export: customs code of the port of destination")
     bill_no: Annotated[str, StringConstraints(min_length=1, max_length=37, pattern=KEY)] | None = Field(

@@ -48,7 +48,11 @@ async def put_profile(
     return version.answer(out)
 
 
-@router.get("/customs-profile", response_model=CustomsProfileOut)
+@router.get(
+    "/customs-profile",
+    response_model=CustomsProfileOut,
+    responses={404: {"description": "No customs profile yet: PUT one first"}},
+)
 async def get_profile(principal: Admin, session: DbSession, version: Version) -> CustomsProfileOut:
     out = CustomsProfileOut.model_validate(await service.get_profile(session, principal.org_id))
     return version.answer(out)

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints, model_validator
 
 from services.compliance.customs.declarations import Parties
-from shared.schemas import NOT_BLANK, Name, Out, Schema, Trimmed
+from shared.schemas import NOT_BLANK, Name, Out, Schema, Trimmed, examples
 
 _CODE = r"^[A-Za-z0-9_.\-]+$"
 CustomsCode = Annotated[str, StringConstraints(min_length=1, max_length=18, pattern=_CODE)]
@@ -17,25 +17,52 @@ Text100 = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern
 class CustomsProfileIn(Schema):
     """The seller's customs registrations, used in every declaration."""
 
+    model_config = examples(
+        {
+            "ebc_code": "1105910159",
+            "ebc_name": "XBM Seller Ltd",
+            "agent_code": "1105980159",
+            "agent_name": "XBM Customs Broker",
+            "assure_code": "ASSURE0001",
+            "customs_code": "4604",
+            "port_code": "4604",
+            "trade_mode": "9610",
+            "cop_code": "1105910159",
+            "cop_name": "XBM Seller Ltd",
+            "dxp_id": "DXPENT0000000001",
+        }
+    )
+
     ebc_code: CustomsCode
+    """The e-commerce company's (the seller's) customs registration code."""
     ebc_name: Text100
+    """Its registered name."""
     agent_code: CustomsCode
+    """The declaring agent's (customs broker's) customs code."""
     agent_name: Text100
+    """The declaring agent's registered name."""
     assure_code: Code30
+    """The guarantor enterprise's code (who guarantees the duties)."""
     customs_code: Annotated[str, StringConstraints(pattern=r"^\d{4}$")]
+    """The 4-digit code of the customs office declared to, e.g. `4604`."""
     port_code: Annotated[str, StringConstraints(pattern=r"^\d{4}$")]
+    """The 4-digit code of the port of entry or exit."""
     trade_mode: Literal["9610", "1210", "9710", "9810"] = Field(
         description="customs mode of the seller's orders (each order may name its own): 9610 B2C direct, 1210 "
         "bonded or special area, 9710 B2B direct export, 9810 export to an overseas warehouse"
     )
     cop_code: CustomsCode
+    """The code of the enterprise transmitting the messages."""
     cop_name: Text100
+    """Its name."""
     dxp_id: Annotated[str, StringConstraints(min_length=1, max_length=16, pattern=_CODE)] = Field(
         description="the e-port (DXP) user id every message is sent under: at most 16 characters, the most the "
         "transfer schema's SenderId takes (e.g. DXPENT0000012345)"
     )
     ems_no: Code30 | None = None
+    """The bonded account book number (1210), if any."""
     area_code: CustomsCode | None = None
+    """The special area's code (1210)."""
     traf_mode: Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]$")] = Field(
         "5", description="customs transport mode code (5 air, 2 sea, 4 road, 6 post …)"
     )
@@ -55,6 +82,7 @@ class CustomsProfileIn(Schema):
 
 class CustomsProfileOut(Parties, Out):
     updated_at: datetime
+    """When the object last changed (RFC 3339, UTC)."""
 
 
 Scope = Literal["internet_payment", "stored_value_account", "payment_transaction_processing", "bank_card_acquiring"]
@@ -64,30 +92,58 @@ InstitutionStatus = Literal["active", "suspended", "revoked"]
 class PaymentInstitutionIn(Schema):
     """A payment institution the seller's orders are paid through, with its licence and scopes."""
 
+    model_config = examples(
+        {
+            "pay_code": "PAY0000002",
+            "name": "XBM Pay",
+            "licence_no": "Z2000000000001",
+            "scopes": ["internet_payment"],
+            "status": "active",
+        }
+    )
+
     pay_code: CustomsCode
+    """The payment institution's customs code; payments and orders name it."""
     name: Name
+    """Its name."""
     licence_no: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    """Its payment business licence number."""
     scopes: list[Scope] = Field(default_factory=list, max_length=10)
+    """What its licence covers."""
     status: InstitutionStatus = "active"
+    """`active`, `suspended` or `revoked`: only active ones may be used."""
 
 
 class PaymentInstitutionPatch(Schema):
     """Changes to a payment institution; fields left out stay as they are."""
 
+    model_config = examples({"name": "XBM Pay Ltd", "scopes": ["internet_payment", "bank_card_acquiring"]})
+
     name: Name | None = None
+    """A new name. Leave it out to keep the current value."""
     licence_no: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    """A new licence number. Leave it out to keep the current value."""
     scopes: list[Scope] | None = Field(None, max_length=10)
+    """New scopes. Leave it out to keep the current value."""
     status: InstitutionStatus | None = None
+    """`active`, `suspended` or `revoked`. Leave it out to keep the current value."""
 
 
 class PaymentInstitutionOut(Out):
     id: str
+    """The object's id (a UUID), as used in its path."""
     pay_code: str
+    """Its customs code."""
     name: str
+    """Its name."""
     licence_no: str
+    """Its licence number."""
     scopes: list[str]
+    """What its licence covers."""
     status: str
+    """`active`, `suspended` or `revoked`."""
     updated_at: datetime
+    """When the object last changed (RFC 3339, UTC)."""
 
 
 SourceKind = Literal["shopify", "woocommerce", "standard_webhooks"]
@@ -107,15 +163,35 @@ class SourceIn(Schema):
     """A sender of documents (platform, payment institution or logistics company) and the signing scheme of its
     webhooks."""
 
+    model_config = examples(
+        {
+            "name": "Shopify US store",
+            "kind": "shopify",
+            "role": "platform",
+            "ebp_code": "1105910159",
+            "ebp_name": "XBM Shop",
+            "ebc_code": "1105910159",
+        }
+    )
+
     name: Name
+    """The source's name, e.g. `Shopify US store`."""
     kind: SourceKind
+    """How it signs: `shopify`, `woocommerce` or `standard_webhooks`."""
     role: SourceRole
+    """What it sends: `platform` (orders), `payment` or `logistics` (waybills)."""
     ebp_code: CustomsCode | None = None
+    """The platform's customs code its orders carry (platform sources)."""
     ebp_name: Text100 | None = None
+    """The platform's name."""
     ebc_code: CustomsCode | None = None
+    """The e-commerce company's code its orders carry."""
     pay_code: CustomsCode | None = None
+    """The payment institution's code (payment sources)."""
     logistics_code: CustomsCode | None = None
+    """The logistics company's code (logistics sources)."""
     logistics_name: Text100 | None = None
+    """The logistics company's name."""
     trade_direction: Literal["import", "export"] | None = Field(
         None, description="the orders this source sends are imports or exports (e.g. an export store)"
     )
@@ -123,23 +199,38 @@ class SourceIn(Schema):
 
 
 class SecretIn(Schema):
+    model_config = examples({"secret": "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"})
+
     secret: Secret | None = Field(None, description=SECRET_HELP)
 
 
 class SourceOut(Out):
     id: str
+    """The object's id (a UUID), as used in its path."""
     name: str
+    """The source's name."""
     kind: str
+    """`shopify`, `woocommerce` or `standard_webhooks`."""
     role: str
+    """`platform`, `payment` or `logistics`."""
     ebp_code: str | None
+    """The platform's customs code; null when none."""
     ebp_name: str | None
+    """The platform's name; null when none."""
     ebc_code: str | None
+    """The e-commerce company's code; null when none."""
     pay_code: str | None
+    """The payment institution's code; null when none."""
     logistics_code: str | None
+    """The logistics company's code; null when none."""
     logistics_name: str | None
+    """The logistics company's name; null when none."""
     trade_direction: str | None = None
+    """`import` or `export` when the source's orders are all one; null otherwise."""
     webhook_path: str
+    """Where the sender posts: `/v1/compliance/webhooks/{source_id}`."""
     created_at: datetime
+    """When the object was created (RFC 3339, UTC)."""
     previous_secret_until: datetime | None = Field(
         None, description="after a rotation, the previous secret keeps verifying deliveries until then"
     )

@@ -21,6 +21,7 @@ from services.plans.identity.schemas import (
 from shared.auth import Admin, Reader
 from shared.db import DbSession, get_scoped, scoped
 from shared.errors import NotFound, Unauthorized
+from shared.openapi import ignores_query
 from shared.pagination import Pagination, paginate
 from shared.schemas import Page, PathId
 
@@ -42,7 +43,7 @@ def _address(request: Request) -> str:
     "/orgs",
     status_code=status.HTTP_201_CREATED,
     response_model=OrgCreated,
-    responses=TOO_MANY,
+    responses={**TOO_MANY, 401: {"description": "X-Bootstrap-Token is missing or not the deployment's"}},
     summary="Create an organisation and its first admin API key",
     openapi_extra={"security": [{"bootstrapToken": []}]},
 )
@@ -103,7 +104,11 @@ async def revoke_api_key(key_id: PathId, principal: Admin, session: DbSession, c
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/auth/token", response_model=TokenOut, responses=TOO_MANY)
+@router.post(
+    "/auth/token",
+    response_model=TokenOut,
+    responses={**TOO_MANY, 401: {"description": "The API key is unknown or revoked"}},
+)
 async def issue_token(body: TokenRequest, request: Request, session: DbSession, ctx: PlansCtx) -> TokenOut:
     settings = ctx.settings
     async with ctx.guess_limiter.attempt("token", _address(request), body.api_key):
@@ -112,6 +117,7 @@ async def issue_token(body: TokenRequest, request: Request, session: DbSession, 
 
 
 @router.get("/auth/jwks")
+@ignores_query
 async def jwks(response: Response, ctx: PlansCtx) -> dict[str, list[dict[str, str]]]:
     response.headers["Cache-Control"] = "public, max-age=300"
     return ctx.signing_key.jwks()  # type: ignore[no-any-return]
