@@ -116,7 +116,8 @@ class CampaignPatch(Schema):
     settings: Settings | None = None
     """New settings, validated against the kind's `settings_schema`. Leave it out to keep the current value."""
     external_refs: ExternalRefs | None = None
-    """New platform campaign ids (Google Ads, Meta, …) whose report rows belong to it; replaces the list. Leave it out to keep the current one."""
+    """New platform campaign ids (Google Ads, Meta, …) whose report rows belong to it; replaces the list. Leave it
+    out to keep the current one."""
 
     @model_validator(mode="after")
     def _dates(self) -> CampaignPatch:
