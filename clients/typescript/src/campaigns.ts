@@ -577,7 +577,10 @@ export interface components {
              * @description The event node (a sales event such as Black Friday) it belongs to, if any.
              */
             event_node_id?: string | null;
-            /** External Refs */
+            /**
+             * External Refs
+             * @description The platforms' campaign ids (Google Ads, Meta, …) whose report rows belong to this campaign.
+             */
             external_refs?: components["schemas"]["ExternalRef"][];
             /**
              * Kind
@@ -718,7 +721,8 @@ export interface components {
             event_node_id?: string | null;
             /**
              * External Refs
-             * @description New platform campaign ids (Google Ads, Meta, …) whose report rows belong to it; replaces the list. Leave it out to keep the current one.
+             * @description New platform campaign ids (Google Ads, Meta, …) whose report rows belong to it; replaces the list. Leave it
+             *     out to keep the current one.
              */
             external_refs?: components["schemas"]["ExternalRef"][] | null;
             /**
@@ -775,13 +779,20 @@ export interface components {
          * @description A day with more conversions than clicks: kept (view-through, several per click), and shown.
          */
         ConversionsAboveClicks: {
-            /** Clicks */
+            /**
+             * Clicks
+             * @description Clicks that day.
+             */
             clicks: number;
-            /** Conversions */
+            /**
+             * Conversions
+             * @description Conversions that day, as the platform counted them (decimal string).
+             */
             conversions: number;
             /**
              * Date
              * Format: date
+             * @description The day (in the ad account's time zone).
              */
             date: string;
             /**
@@ -1209,21 +1220,37 @@ export interface components {
             campaign_id: string;
             /**
              * Platform
+             * @description The platform: `google_ads`, `meta`, `tiktok`, `amazon_ads`, `mailchimp` or `klaviyo`.
              * @enum {string}
              */
             platform: "google_ads" | "meta" | "tiktok" | "amazon_ads" | "mailchimp" | "klaviyo";
         };
         /** ImportOut */
         ImportOut: {
-            /** Campaigns */
+            /**
+             * Campaigns
+             * @description Per campaign: the rows placed on it and the days written.
+             */
             campaigns: components["schemas"]["ImportedCampaign"][];
-            /** Format */
+            /**
+             * Format
+             * @description The report format read (named in the request, or recognised).
+             */
             format: string;
-            /** Platform */
+            /**
+             * Platform
+             * @description The platform that wrote the report.
+             */
             platform: string;
-            /** Rows Read */
+            /**
+             * Rows Read
+             * @description Rows the report held.
+             */
             rows_read: number;
-            /** Skipped */
+            /**
+             * Skipped
+             * @description Rows not used, with the reason (totals, another time grain, no figures …).
+             */
             skipped: components["schemas"]["SkippedRow"][];
             /**
              * Unknown
@@ -1233,34 +1260,55 @@ export interface components {
         };
         /** ImportedCampaign */
         ImportedCampaign: {
-            /** Account Id */
+            /**
+             * Account Id
+             * @description The ad account the rows named; null when the report names none.
+             */
             account_id: string | null;
             /**
              * Attribution Window
              * @description Amazon Ads: the window counted
              */
             attribution_window?: string | null;
-            /** Campaign Id */
+            /**
+             * Campaign Id
+             * @description The XBM campaign the rows were placed on.
+             */
             campaign_id: string;
-            /** Conversions Above Clicks */
+            /**
+             * Conversions Above Clicks
+             * @description Days with more conversions than clicks (view-through or several per click): kept, and shown here.
+             */
             conversions_above_clicks: components["schemas"]["ConversionsAboveClicks"][];
             /**
              * Days
              * @description the days written (rows of one day are summed)
              */
             days: number;
-            /** From */
+            /**
+             * From
+             * @description The first day written; null when none.
+             */
             from: string | null;
-            /** Platform */
+            /**
+             * Platform
+             * @description The platform the report came from.
+             */
             platform: string;
-            /** Platform Campaign Id */
+            /**
+             * Platform Campaign Id
+             * @description The platform's own campaign id the rows named.
+             */
             platform_campaign_id: string;
             /**
              * Rows
              * @description the report's rows placed on this campaign
              */
             rows: number;
-            /** To */
+            /**
+             * To
+             * @description The last day written; null when none.
+             */
             to: string | null;
         };
         /**
@@ -1969,7 +2017,10 @@ export interface components {
             claimed_roas: string | null;
             /** @description the platforms' conversion value (revenue of the metric rows) */
             claimed_value: components["schemas"]["MoneyOut"];
-            /** Currency */
+            /**
+             * Currency
+             * @description The campaign's currency, in which every figure here is.
+             */
             currency: string;
             /**
              * Gap
@@ -1983,6 +2034,7 @@ export interface components {
              * @description released_revenue / spend; null when nothing was spent
              */
             released_roas: string | null;
+            /** @description What was spent. */
             spend: components["schemas"]["MoneyOut"];
         };
         /**
@@ -2034,9 +2086,15 @@ export interface components {
         };
         /** SkippedRow */
         SkippedRow: {
-            /** Reason */
+            /**
+             * Reason
+             * @description Why it was skipped, in words.
+             */
             reason: string;
-            /** Row */
+            /**
+             * Row
+             * @description Which row of the report (its number, or its key fields).
+             */
             row: string;
         };
         /** SrmOut */
@@ -2224,15 +2282,30 @@ export interface components {
         };
         /** UnknownCampaign */
         UnknownCampaign: {
-            /** Account Id */
+            /**
+             * Account Id
+             * @description The ad account the rows named; null when none.
+             */
             account_id: string | null;
-            /** Campaign Id */
+            /**
+             * Campaign Id
+             * @description The platform campaign id that no campaign's `external_refs` names.
+             */
             campaign_id: string;
-            /** Platform */
+            /**
+             * Platform
+             * @description The platform the report came from.
+             */
             platform: string;
-            /** Reason */
+            /**
+             * Reason
+             * @description Why its rows were not stored, in words.
+             */
             reason: string;
-            /** Rows */
+            /**
+             * Rows
+             * @description How many of the report's rows name it (not stored).
+             */
             rows: number;
         };
         /** VariantIn */
@@ -2803,6 +2876,36 @@ export interface operations {
         /** @description the platform's report as it came: JSON (API responses, Amazon's unzipped download) or CSV (the Google Ads UI or Meta Ads Manager export, UTF-8 or UTF-16) */
         requestBody: {
             content: {
+                /**
+                 * @example [
+                 *       {
+                 *         "fieldMask": "customer.id,customer.currencyCode,customer.timeZone,campaign.id,campaign.name,metrics.clicks,metrics.conversionsValue,metrics.conversions,metrics.costMicros,metrics.impressions,segments.date",
+                 *         "results": [
+                 *           {
+                 *             "campaign": {
+                 *               "id": "21000000001",
+                 *               "name": "Golf simulator - Search"
+                 *             },
+                 *             "customer": {
+                 *               "currencyCode": "USD",
+                 *               "id": "1234567890",
+                 *               "timeZone": "America/New_York"
+                 *             },
+                 *             "metrics": {
+                 *               "clicks": "120",
+                 *               "conversions": 2.37,
+                 *               "conversionsValue": 348.75,
+                 *               "costMicros": "86420000",
+                 *               "impressions": "4210"
+                 *             },
+                 *             "segments": {
+                 *               "date": "2026-09-01"
+                 *             }
+                 *           }
+                 *         ]
+                 *       }
+                 *     ]
+                 */
                 "application/json": unknown;
                 "application/octet-stream": string;
                 "text/csv": string;

@@ -722,6 +722,7 @@ export interface components {
         ActionOut: {
             /**
              * Action
+             * @description What to do, machine-readable (e.g. `add_item_record`, `rematch`, `correct_and_redeclare`).
              * @enum {string}
              */
             action: "add_item_record" | "register_payment_institution" | "update_payment_institution" | "complete_order" | "correct_order" | "correct_payment" | "correct_waybill" | "send_documents" | "rematch" | "correct_and_redeclare" | "withdraw" | "cancel";
@@ -746,7 +747,10 @@ export interface components {
              * @description the request that does it
              */
             method?: string | null;
-            /** Path */
+            /**
+             * Path
+             * @description The path of the request that does it.
+             */
             path?: string | null;
             /**
              * Pay Code
@@ -1302,11 +1306,15 @@ export interface components {
              * @description the inventory list's appType: 1 new, 2 change
              */
             app_type: string;
-            /** Cop No */
+            /**
+             * Cop No
+             * @description The enterprise's number of the declaration (copNo): the same in every round.
+             */
             cop_no: string;
             /**
              * Declared At
              * Format: date-time
+             * @description When this round was declared.
              */
             declared_at: string;
             /**
@@ -1314,14 +1322,20 @@ export interface components {
              * @description the inventory list's guid in this round
              */
             guid: string;
-            /** Messages */
+            /**
+             * Messages
+             * @description The messages this round sent to customs.
+             */
             messages: components["schemas"]["CustomsMessageOut"][];
             /**
              * Receipts
              * @description customs' answers received during this round
              */
             receipts: components["schemas"]["ReceiptOut"][];
-            /** Round */
+            /**
+             * Round
+             * @description Its number: 1 for the first declaration, then one more each time it was declared again.
+             */
             round: number;
         };
         /**
@@ -1496,16 +1510,32 @@ export interface components {
          * @description A message to customs that failed; the outbox tries it again by itself.
          */
         FailedMessageOut: {
-            /** Declaration Id */
+            /**
+             * Declaration Id
+             * @description Its declaration; null when none.
+             */
             declaration_id: string | null;
-            /** Ebp Code */
+            /**
+             * Ebp Code
+             * @description The platform's customs code of the order; null for a message of no order (a summary).
+             */
             ebp_code: string | null;
+            /** @description Why it failed, and when it is tried again. */
             failure: components["schemas"]["MessageFailure"];
-            /** Guid */
+            /**
+             * Guid
+             * @description Its GUID.
+             */
             guid: string;
-            /** Message Type */
+            /**
+             * Message Type
+             * @description The message, e.g. CEB603.
+             */
             message_type: string;
-            /** Order No */
+            /**
+             * Order No
+             * @description The order's number; null for a message of no order.
+             */
             order_no: string | null;
         };
         /** IngestOut */
@@ -1845,7 +1875,10 @@ export interface components {
              * @enum {string}
              */
             cause: "signer" | "customs_number" | "setup" | "schema" | "envelope" | "outbox" | "error";
-            /** Reason */
+            /**
+             * Reason
+             * @description What went wrong, in words.
+             */
             reason: string;
             /**
              * Retry At
@@ -2792,7 +2825,10 @@ export interface components {
         };
         /** ReceiptOut */
         ReceiptOut: {
-            /** Info */
+            /**
+             * Info
+             * @description Customs' words (returnInfo).
+             */
             info: string;
             /**
              * Message
@@ -2804,7 +2840,10 @@ export interface components {
              * @description customs' own time, yyyyMMddHHmmssfff
              */
             return_time: string;
-            /** Status */
+            /**
+             * Status
+             * @description Its returnStatus (e.g. 120 accepted, 100 refused, 800 released).
+             */
             status: number;
         };
         /** RefusalOut */
@@ -2824,7 +2863,10 @@ export interface components {
              * @description its returnStatus: 100 refused, 4 not sent to customs, below 0 a processing error
              */
             status: number;
-            /** Time */
+            /**
+             * Time
+             * @description Customs' time of the refusal (returnTime, yyyyMMddHHmmssfff).
+             */
             time: string;
         };
         /**

@@ -1138,6 +1138,7 @@ export interface components {
             rates: components["schemas"]["RateUsed"][];
             /**
              * Released Revenue
+             * @description Revenue of customs-released orders naming their campaigns, returns deducted, converted (decimal string).
              * @default 0.00
              */
             released_revenue: string;

@@ -27,6 +27,7 @@ class ExternalRef(Schema):
     """The campaign's id on an ad or email platform: a report row naming it is placed on this campaign."""
 
     platform: Platform
+    """The platform: `google_ads`, `meta`, `tiktok`, `amazon_ads`, `mailchimp` or `klaviyo`."""
     account_id: PlatformId | None = Field(
         None, description="the ad account, customer, advertiser or profile id (checked when the report names one)"
     )
@@ -88,6 +89,7 @@ class CampaignIn(Schema):
     your organisation)."""
     settings: Settings = Field(default_factory=dict)
     external_refs: ExternalRefs = Field(default_factory=list)
+    """The platforms' campaign ids (Google Ads, Meta, …) whose report rows belong to this campaign."""
 
     @model_validator(mode="after")
     def _dates(self) -> CampaignIn:

@@ -57,7 +57,9 @@ class RoasOut(Out):
     """What the platforms claim beside what XBM verified, in the campaign's currency: never added together."""
 
     currency: str
+    """The campaign's currency, in which every figure here is."""
     spend: MoneyOut
+    """What was spent."""
     claimed_value: MoneyOut = Field(description="the platforms' conversion value (revenue of the metric rows)")
     released_revenue: MoneyOut = Field(
         description="customs-released orders naming the campaign (utm_campaign), returns deducted"

@@ -28,7 +28,31 @@ _BODY = {
         "description": "the platform's report as it came: JSON (API responses, Amazon's unzipped download) or "
         "CSV (the Google Ads UI or Meta Ads Manager export, UTF-8 or UTF-16)",
         "content": {
-            "application/json": {"schema": {}},
+            "application/json": {
+                "schema": {},
+                # one day of one campaign, as Google Ads' searchStream answers (docs/ad-platforms.md)
+                "example": [
+                    {
+                        "results": [
+                            {
+                                "customer": {"id": "1234567890", "currencyCode": "USD", "timeZone": "America/New_York"},
+                                "campaign": {"id": "21000000001", "name": "Golf simulator - Search"},
+                                "metrics": {
+                                    "clicks": "120",
+                                    "conversionsValue": 348.75,
+                                    "conversions": 2.37,
+                                    "costMicros": "86420000",
+                                    "impressions": "4210",
+                                },
+                                "segments": {"date": "2026-09-01"},
+                            }
+                        ],
+                        "fieldMask": "customer.id,customer.currencyCode,customer.timeZone,campaign.id,campaign.name,"
+                        "metrics.clicks,metrics.conversionsValue,metrics.conversions,metrics.costMicros,"
+                        "metrics.impressions,segments.date",
+                    }
+                ],
+            },
             "text/csv": {"schema": {"type": "string", "maxLength": MAX_BODY}},
             "application/octet-stream": {"schema": {"type": "string", "format": "binary", "maxLength": MAX_BODY}},
         },

@@ -109,12 +109,15 @@ class RefusalOut(Out):
     status: int = Field(description="its returnStatus: 100 refused, 4 not sent to customs, below 0 a processing error")
     info: str = Field(description="customs' reason (returnInfo)")
     time: str
+    """Customs' time of the refusal (returnTime, yyyyMMddHHmmssfff)."""
 
 
 class ReceiptOut(Out):
     message: str = Field(description="the receipt, e.g. CEB604")
     status: int
+    """Its returnStatus (e.g. 120 accepted, 100 refused, 800 released)."""
     info: str
+    """Customs' words (returnInfo)."""
     return_time: str = Field(description="customs' own time, yyyyMMddHHmmssfff")
 
 
@@ -123,11 +126,15 @@ class DeclarationRoundOut(Out):
     (the same copNo, appType 2 for what the e-port holds: docs/redeclaration.md)."""
 
     round: int
+    """Its number: 1 for the first declaration, then one more each time it was declared again."""
     cop_no: str
+    """The enterprise's number of the declaration (copNo): the same in every round."""
     guid: str = Field(description="the inventory list's guid in this round")
     app_type: str = Field(description="the inventory list's appType: 1 new, 2 change")
     declared_at: datetime
+    """When this round was declared."""
     messages: list[CustomsMessageOut]
+    """The messages this round sent to customs."""
     receipts: list[ReceiptOut] = Field(description="customs' answers received during this round")
 
 
@@ -305,6 +312,7 @@ class MessageFailure(Out):
         "an unexpected error (logged)"
     )
     reason: str
+    """What went wrong, in words."""
     retry_at: datetime | None = Field(description="when the outbox tries it again")
     attempts: int = Field(description="attempts that failed in a row")
     since: datetime | None = Field(description="since when it has failed for this cause")
@@ -349,9 +357,11 @@ class ActionOut(Out):
     """One thing that resolves an exception: what to do (machine-readable), how (the request), and in words."""
 
     action: ActionName
+    """What to do, machine-readable (e.g. `add_item_record`, `rematch`, `correct_and_redeclare`)."""
     text: str = Field(description="the same, for a person")
     method: str | None = Field(None, description="the request that does it")
     path: str | None = None
+    """The path of the request that does it."""
     item_no: str | None = Field(None, description="add_item_record: the item (SKU) that has no record")
     pay_code: str | None = Field(None, description="the payment institution to register or update")
     fields: list[str] = Field(default_factory=list, description="the fields or documents to give or correct")
@@ -364,11 +374,17 @@ class FailedMessageOut(Out):
     """A message to customs that failed; the outbox tries it again by itself."""
 
     ebp_code: str | None
+    """The platform's customs code of the order; null for a message of no order (a summary)."""
     order_no: str | None
+    """The order's number; null for a message of no order."""
     declaration_id: str | None
+    """Its declaration; null when none."""
     message_type: str
+    """The message, e.g. CEB603."""
     guid: str
+    """Its GUID."""
     failure: MessageFailure
+    """Why it failed, and when it is tried again."""
 
 
 class ExceptionOut(Out):

@@ -237,6 +237,7 @@ class BaseTotals(Out):
     """Their revenue, converted (decimal string)."""
     roas: DecimalStr | None = Field(description="claimed ROAS: the platforms' value / spend")
     released_revenue: Amount = Decimal(0)
+    """Revenue of customs-released orders naming their campaigns, returns deducted, converted (decimal string)."""
     released_roas: DecimalStr | None = Field(None, description="released revenue / spend")
     rates: list[RateUsed]
     """The rates used to convert."""
