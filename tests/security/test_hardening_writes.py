@@ -347,3 +347,30 @@ async def test_concurrent_writes_with_one_etag_have_one_winner(name, plans, camp
     # and a write holding the old ETag is still refused afterwards
     late = await client.request(target.method, target.write, json=target.body(N), headers=headers)
     assert_problem(late, 412)
+
+
+DELETABLE: dict[str, tuple[str, Make]] = {
+    "plan": ("plans", _plan),
+    "segment": ("plans", TARGETS["segment"][1]),
+    "plans subscription": ("plans", TARGETS["plans subscription"][1]),
+    "compliance subscription": ("compliance", TARGETS["compliance subscription"][1]),
+}
+
+
+@pytest.mark.parametrize("name", list(DELETABLE))
+async def test_concurrent_deletes_with_one_etag_delete_once(name, plans, campaigns, compliance, tenant):
+    """A DELETE names the version it read too: one request deletes, each other one is refused (412 when it read
+    the row before the delete committed, 404 when after), never a second 204 for one row."""
+    service, make = DELETABLE[name]
+    clients = {"plans": plans, "campaigns": campaigns, "compliance": compliance}
+    client = clients[service]
+    target = await make(clients, tenant)
+    etag = (await client.get(target.read, headers=tenant.auth())).headers["etag"]
+    headers = {**tenant.auth(target.role), "If-Match": etag}
+    responses = await asyncio.gather(*(client.delete(target.read, headers=headers) for _ in range(N)))
+    statuses = _statuses(responses)
+    assert statuses.count(204) == 1 and set(statuses) <= {204, 404, 412}, [r.text for r in responses]
+    for r in responses:
+        if r.status_code != 204:
+            assert_problem(r, r.status_code)
+    assert_problem(await client.get(target.read, headers=tenant.auth()), 404)
