@@ -145,7 +145,8 @@ class VersionedMixin:
     read in its WHERE clause and bumps it. Of two requests that read the row (and checked ``If-Match``
     against it) before either wrote, the second matches no row: SQLAlchemy raises ``StaleDataError``, answered
     412 when the request carried ``If-Match`` and 409 otherwise (shared/errors.py). A Core ``update()`` of such a
-    table bypasses the check, so it bumps ``version`` itself."""
+    table bypasses the check, so it bumps ``version`` itself; a class that sets ``__mapper_args__`` of its own must
+    name ``version_id_col`` there too."""
 
     version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
 

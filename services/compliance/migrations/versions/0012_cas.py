@@ -1,5 +1,6 @@
-"""compare-and-set for every write with If-Match: a ``version`` on item records, the customs profile, payment institutions, sources and the event subscriptions, named in every UPDATE's and
-DELETE's WHERE clause (shared.db.VersionedMixin)
+"""compare-and-set for every write with If-Match: a ``version`` on item records, the customs profile, payment
+institutions, sources and the event subscriptions, named in every UPDATE's and DELETE's WHERE clause
+(shared.db.VersionedMixin)
 
 Revision ID: cas_0012
 Revises: outbox_0009

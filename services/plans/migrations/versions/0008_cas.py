@@ -1,5 +1,5 @@
-"""compare-and-set for every write with If-Match: a ``version`` on every plan-owned row (SBUs had one) and the event subscriptions, named in every UPDATE's and
-DELETE's WHERE clause (shared.db.VersionedMixin)
+"""compare-and-set for every write with If-Match: a ``version`` on every plan-owned row (SBUs had one) and the event
+subscriptions, named in every UPDATE's and DELETE's WHERE clause (shared.db.VersionedMixin)
 
 Revision ID: cas_0008
 Revises: adplatforms_0007
