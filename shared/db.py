@@ -14,14 +14,14 @@ from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
-from sqlalchemy import BigInteger, DateTime, MetaData, String, event, select
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, String, event, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 from sqlalchemy.sql import ColumnElement, Select
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
@@ -138,6 +138,21 @@ class IdMixin:
 class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False)
+
+
+class VersionedMixin:
+    """Compare-and-set for a row that answers an ETag: every ORM UPDATE or DELETE of it names the version it
+    read in its WHERE clause and bumps it. Of two requests that read the row (and checked ``If-Match``
+    against it) before either wrote, the second matches no row: SQLAlchemy raises ``StaleDataError``, answered
+    412 when the request carried ``If-Match`` and 409 otherwise (shared/errors.py). A Core ``update()`` of such a
+    table bypasses the check, so it bumps ``version`` itself; a class that sets ``__mapper_args__`` of its own must
+    name ``version_id_col`` there too."""
+
+    version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
 
 
 class OrgMixin:

@@ -232,7 +232,12 @@ class Relay:
                     await session.execute(
                         update(S)
                         .where(S.id == o.subscription_id)
-                        .values(status="disabled", disabled_reason="the endpoint answered 410 Gone", updated_at=now)
+                        .values(
+                            status="disabled",
+                            disabled_reason="the endpoint answered 410 Gone",
+                            updated_at=now,
+                            version=S.version + 1,  # a PATCH holding the subscription's previous ETag is refused
+                        )
                     )
                     invalidate_subscriptions(session, self.tables)
                     await session.execute(

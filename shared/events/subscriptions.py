@@ -237,11 +237,14 @@ def subscriptions_router(event_types: tuple[str, ...] = ()) -> APIRouter:
         invalidate_subscriptions(session, tables)
         return version.answer(SubscriptionOut.model_validate(sub))
 
-    @router.delete("/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT)
+    @router.delete(
+        "/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT, responses={412: {"description": "stale"}}
+    )
     async def delete_subscription(
-        subscription_id: PathId, principal: Admin, session: DbSession, tables: Tables
+        subscription_id: PathId, principal: Admin, session: DbSession, tables: Tables, version: Version
     ) -> Response:
         sub = await get_scoped(session, tables.Subscription, subscription_id, principal.org_id)
+        version.check(SubscriptionOut.model_validate(sub))
         await session.delete(sub)
         await session.flush()
         invalidate_subscriptions(session, tables)

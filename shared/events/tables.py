@@ -14,7 +14,7 @@ from pydantic import JsonValue
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
-from shared.db import IdMixin, TimestampMixin, UTCDateTime, utcnow
+from shared.db import IdMixin, TimestampMixin, UTCDateTime, VersionedMixin, utcnow
 from shared.events.contracts import Event
 
 #: a JSON payload as stored in the outbox and sent to subscribers
@@ -27,7 +27,7 @@ class _Row:
         def __init__(self, **values: Any) -> None: ...
 
 
-class SubscriptionColumns(_Row, IdMixin, TimestampMixin):
+class SubscriptionColumns(_Row, IdMixin, TimestampMixin, VersionedMixin):
     """A tenant's subscription (org_id set) or an internal one between services (org_id NULL, named)."""
 
     __tablename__ = "event_subscriptions"

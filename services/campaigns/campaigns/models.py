@@ -4,11 +4,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.campaigns.base import Base
-from shared.db import IdMixin, OrgMixin, ScaledDecimal, TimestampMixin, UTCDateTime
+from shared.db import IdMixin, OrgMixin, ScaledDecimal, TimestampMixin, UTCDateTime, VersionedMixin
 from shared.money import MoneyAmount
 
 #: conversions are counted as the platforms count them: fractions (data-driven attribution) to 6 places
@@ -17,8 +17,9 @@ CONVERSION_SCALE = 6
 METRIC_MONEY_SCALE = 6
 
 
-class Campaign(IdMixin, OrgMixin, TimestampMixin, Base):
-    """One piece of combat-layer work bound to an SBU owned by plans."""
+class Campaign(IdMixin, OrgMixin, TimestampMixin, VersionedMixin, Base):
+    """One piece of combat-layer work bound to an SBU owned by plans. Compare-and-set: of two writers holding
+    one ETag only the first changes it (the second gets 412, or 409 without If-Match)."""
 
     __tablename__ = "campaigns"
     __label__ = "campaign"
@@ -38,11 +39,6 @@ class Campaign(IdMixin, OrgMixin, TimestampMixin, Base):
     #: its uniqueness are kept in :class:`ExternalRef`)
     external_refs: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default="[]")
     status: Mapped[str] = mapped_column(String(16), default="draft")
-    #: compare-and-set: every UPDATE names the version it read, so of two writers holding one ETag only the
-    #: first changes the campaign (the second gets 412, or 409 without If-Match)
-    version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
-
-    __mapper_args__ = {"version_id_col": version}
 
 
 class MetricRow(IdMixin, OrgMixin, TimestampMixin, Base):

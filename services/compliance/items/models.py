@@ -6,10 +6,10 @@ from sqlalchemy import Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.compliance.base import Base
-from shared.db import IdMixin, OrgMixin, TimestampMixin
+from shared.db import IdMixin, OrgMixin, TimestampMixin, VersionedMixin
 
 
-class ItemRecord(IdMixin, OrgMixin, TimestampMixin, Base):
+class ItemRecord(IdMixin, OrgMixin, TimestampMixin, VersionedMixin, Base):
     """An item record (商品备案) by SKU: what customs knows the goods as, and their tax rates."""
 
     __tablename__ = "item_records"

@@ -7,10 +7,10 @@ from sqlalchemy import JSON, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.compliance.base import Base
-from shared.db import IdMixin, OrgMixin, TimestampMixin, UTCDateTime
+from shared.db import IdMixin, OrgMixin, TimestampMixin, UTCDateTime, VersionedMixin
 
 
-class CustomsProfile(IdMixin, OrgMixin, TimestampMixin, Base):
+class CustomsProfile(IdMixin, OrgMixin, TimestampMixin, VersionedMixin, Base):
     """The seller's customs registrations, used in every declaration (one per organisation)."""
 
     __tablename__ = "customs_profiles"
@@ -36,7 +36,7 @@ class CustomsProfile(IdMixin, OrgMixin, TimestampMixin, Base):
     area_name: Mapped[str | None] = mapped_column(String(100))
 
 
-class PaymentInstitution(IdMixin, OrgMixin, TimestampMixin, Base):
+class PaymentInstitution(IdMixin, OrgMixin, TimestampMixin, VersionedMixin, Base):
     """A payment provider as the seller registered it: PBOC licence, business scopes, status."""
 
     __tablename__ = "payment_institutions"
@@ -50,7 +50,7 @@ class PaymentInstitution(IdMixin, OrgMixin, TimestampMixin, Base):
     status: Mapped[str] = mapped_column(String(16))
 
 
-class Source(IdMixin, OrgMixin, TimestampMixin, Base):
+class Source(IdMixin, OrgMixin, TimestampMixin, VersionedMixin, Base):
     """A sender of documents: its signing scheme (kind), what it may send (role) and its codes.
     The secret is kept encrypted (not hashed): verifying an HMAC needs it."""
 

@@ -4,15 +4,15 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.plans.base import Base
-from shared.db import IdMixin, OrgMixin, TimestampMixin, UTCDateTime, utcnow
+from shared.db import IdMixin, OrgMixin, TimestampMixin, UTCDateTime, VersionedMixin, utcnow
 from shared.money import MoneyAmount, money_or_none
 
 
-class Plan(IdMixin, OrgMixin, TimestampMixin, Base):
+class Plan(IdMixin, OrgMixin, TimestampMixin, VersionedMixin, Base):
     """One 13N1 marketing plan for a period: draft → active → archived."""
 
     __tablename__ = "plans"
@@ -36,10 +36,6 @@ class Plan(IdMixin, OrgMixin, TimestampMixin, Base):
     key: Mapped[str | None] = mapped_column(String(100), nullable=True)
     #: [{currency, rate, as_of, source}] to the base currency, as decimal and date strings (see planning/fx.py)
     fx_rates: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list, server_default="[]")
-    #: compare-and-set: every UPDATE names the version it read (see ``Sbu.version``)
-    version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
-
-    __mapper_args__ = {"version_id_col": version}
 
     @property
     def budget(self) -> dict[str, Any] | None:

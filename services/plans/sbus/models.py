@@ -4,7 +4,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.plans.base import Base
@@ -18,7 +18,10 @@ _LIVE_ONLY = text("status IN ('draft', 'active')")
 
 class Sbu(PlanChild, Base):
     """A strategic business unit = customer × channel × product: one business model with its own accounting.
-    Changing any of the three makes a new SBU (``derive``), never an edit of this one."""
+    Changing any of the three makes a new SBU (``derive``), never an edit of this one. Its ``version`` (from
+    :class:`PlanChild`) is bumped by every UPDATE, which carries the version it read in its WHERE clause: of two
+    writers that read the same SBU, the second changes nothing and is refused (If-Match → 412, a second retire →
+    409)."""
 
     __tablename__ = "sbus"
     __label__ = "sbu"
@@ -49,11 +52,6 @@ class Sbu(PlanChild, Base):
     derived_from: Mapped[str | None] = mapped_column(ForeignKey("sbus.id", ondelete="SET NULL"), nullable=True)
     retired_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    #: bumped by every UPDATE, which carries the version it read in its WHERE clause: of two writers that read
-    #: the same SBU, the second changes nothing and is refused (If-Match → 412, a second retire → 409)
-    version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
-
-    __mapper_args__ = {"version_id_col": version}
 
     @property
     def budget(self) -> dict[str, Any] | None:

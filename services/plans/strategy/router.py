@@ -42,13 +42,15 @@ async def get_positioning(plan_id: PathId, principal: Reader, session: DbSession
     return version.answer(PositioningOut.model_validate(await service.get_positioning(session, principal, plan_id)))
 
 
-@router.put("/positioning", response_model=PositioningOut, responses=LOCKED)
+@router.put("/positioning", response_model=PositioningOut, responses={**LOCKED, 412: {"description": "stale If-Match"}})
 async def put_positioning(
     plan_id: PathId, body: PositioningIn, principal: Strategist, session: DbSession, version: Version
 ) -> PositioningOut:
     """Set the brand positioning; it must name a targeted segment (executive or admin)."""
     return version.answer(
-        PositioningOut.model_validate(await service.set_positioning(session, principal, plan_id, body))
+        PositioningOut.model_validate(
+            await service.set_positioning(session, principal, plan_id, body, precondition=version.check)
+        )
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -171,7 +172,8 @@ async def set_targeting(session: AsyncSession, principal: Principal, plan_id: st
     await session.execute(
         update(Segment)
         .where(Segment.org_id == principal.org_id, Segment.plan_id == plan_id)
-        .values(targeted=Segment.id.in_(wanted) if wanted else False)
+        # each segment's ETag changes with ``targeted``: the version moves with it (compare-and-set, shared.db)
+        .values(targeted=Segment.id.in_(wanted) if wanted else False, version=Segment.version + 1)
         .execution_options(synchronize_session=False)
     )
     await session.flush()
@@ -189,9 +191,14 @@ async def get_positioning(session: AsyncSession, principal: Principal, plan_id: 
 
 
 async def set_positioning(
-    session: AsyncSession, principal: Principal, plan_id: str, body: PositioningIn
+    session: AsyncSession,
+    principal: Principal,
+    plan_id: str,
+    body: PositioningIn,
+    precondition: Callable[[PositioningOut | None], None] | None = None,
 ) -> Positioning:
-    """The brand positioning, aimed at one of the plan's targeted segments."""
+    """The brand positioning, aimed at one of the plan's targeted segments. ``precondition`` is given the current
+    one (None before the first) to check the client's If-Match against."""
     ctx = await open_for_write(session, principal, plan_id, "strategic", body.override_reason)
     segment = await session.scalar(
         scoped(Segment, principal.org_id).where(Segment.id == body.target_segment_id, Segment.plan_id == plan_id)
@@ -202,6 +209,8 @@ async def set_positioning(
         )
     current = await session.scalar(scoped(Positioning, principal.org_id).where(Positioning.plan_id == plan_id))
     before = PositioningOut.model_validate(current) if current else None
+    if precondition is not None:
+        precondition(before)
     values = body.model_dump(exclude={"override_reason"})
     if current is None:
         current = Positioning(org_id=principal.org_id, plan_id=plan_id, **values)
