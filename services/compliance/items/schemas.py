@@ -21,11 +21,11 @@ class ItemRecordIn(Schema):
 
     gname: Annotated[str, StringConstraints(min_length=1, max_length=250)]
     gmodel: Annotated[str, StringConstraints(min_length=1, max_length=250)]
-    hs_code: Annotated[str, StringConstraints(pattern=r"^\d{10}$")] = Field(description="10-digit customs code")
-    unit: Annotated[str, StringConstraints(pattern=r"^\d{3}$")] = Field(description="customs unit code, e.g. 011")
-    unit1: Annotated[str, StringConstraints(pattern=r"^\d{3}$")] = Field(description="first legal unit code")
+    hs_code: Annotated[str, StringConstraints(pattern=r"^[0-9]{10}$")] = Field(description="10-digit customs code")
+    unit: Annotated[str, StringConstraints(pattern=r"^[0-9]{3}$")] = Field(description="customs unit code, e.g. 011")
+    unit1: Annotated[str, StringConstraints(pattern=r"^[0-9]{3}$")] = Field(description="first legal unit code")
     qty1_per_unit: Annotated[Decimal, Field(gt=0, le=Decimal("1e9"), max_digits=19, decimal_places=5), DecimalText()]
-    origin_country: Annotated[str, StringConstraints(pattern=r"^\d{3}$")] = Field(description="customs country code")
+    origin_country: Annotated[str, StringConstraints(pattern=r"^[0-9]{3}$")] = Field(description="customs country code")
     vat_rate: Rate
     consumption_tax_rate: Rate = Decimal("0")
     duty_rate: Rate = Field(Decimal("0"), description="import duty rate, levied in full above the ¥5,000 limit")

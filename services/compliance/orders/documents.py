@@ -109,9 +109,9 @@ class OrderItem(Schema):
     gnum: int = Field(ge=1, le=999)
     item_no: Sku = Field(description="the platform's SKU; the item record says which customs item number it is")
     name: Annotated[str, StringConstraints(min_length=1, max_length=250, pattern=NOT_BLANK), Trimmed]
-    hs_code: Annotated[str, StringConstraints(pattern=r"^\d{10}$")] | None = None
+    hs_code: Annotated[str, StringConstraints(pattern=r"^[0-9]{10}$")] | None = None
     qty: Quantity
-    unit: Annotated[str, StringConstraints(pattern=r"^\d{3}$")] = "011"
+    unit: Annotated[str, StringConstraints(pattern=r"^[0-9]{3}$")] = "011"
     price: NonNegativeAmount
     total: NonNegativeAmount
     discount: NonNegativeAmount = Field(
@@ -147,7 +147,7 @@ class OrderDoc(Schema):
     pay_code: Key18 | None = None
     pay_transaction_id: Key60 | None = None
     utm_campaign: Annotated[str, StringConstraints(max_length=200)] | None = None
-    country: Annotated[str, StringConstraints(pattern=r"^\d{3}$")] | None = Field(
+    country: Annotated[str, StringConstraints(pattern=r"^[0-9]{3}$")] | None = Field(
         None, description="customs country code: departure (import) or destination (export)"
     )
     trade_mode: TradeMode | None = Field(None, description="customs mode of this order; the profile's by default")

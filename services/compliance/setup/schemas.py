@@ -22,8 +22,8 @@ class CustomsProfileIn(Schema):
     agent_code: CustomsCode
     agent_name: Text100
     assure_code: Code30
-    customs_code: Annotated[str, StringConstraints(pattern=r"^\d{4}$")]
-    port_code: Annotated[str, StringConstraints(pattern=r"^\d{4}$")]
+    customs_code: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}$")]
+    port_code: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}$")]
     trade_mode: Literal["9610", "1210", "9710", "9810"] = Field(
         description="customs mode of the seller's orders (each order may name its own): 9610 B2C direct, 1210 "
         "bonded or special area, 9710 B2B direct export, 9810 export to an overseas warehouse"
