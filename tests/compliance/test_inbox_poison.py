@@ -162,3 +162,29 @@ async def test_customs_profile_codes_take_ascii_digits_only(compliance, tenant):
         "/v1/compliance/customs-profile", json=profile(tenant, customs_code="４６０４"), headers=tenant.auth()
     )
     assert_problem(r, 422)
+
+
+async def test_with_the_database_away_the_files_stay_for_the_next_pass(compliance_app, tmp_path: Path, monkeypatch):  # type: ignore[no-untyped-def]
+    from sqlalchemy.exc import OperationalError
+
+    import services.compliance.intake.service as intake
+
+    ctx: CustomsContext = compliance_context(compliance_app).customs
+    inbox = tmp_path / "receive"
+    inbox.mkdir()
+    monkeypatch.setattr(ctx, "inbox", inbox)
+    for n in (1, 2):
+        (inbox / f"CEB622_{n}.xml").write_bytes(inventory_receipt("COP", 120))
+
+    async def away(session, pii, org_id, body):  # type: ignore[no-untyped-def]
+        raise OperationalError("SELECT 1", {}, ConnectionError("server closed the connection"))
+
+    monkeypatch.setattr(intake, "receive_message", away)
+    monkeypatch.setattr("services.compliance.customs.exchange._org_for", _any_org)
+    sessions, pii = context_of(compliance_app).sessionmaker, compliance_context(compliance_app).pii
+    assert await take_inbox(sessions, ctx, pii) == 0
+    assert sorted(p.name for p in inbox.iterdir()) == ["CEB622_1.xml", "CEB622_2.xml"]  # nothing set aside
+
+
+async def _any_org(session, receiver):  # type: ignore[no-untyped-def]
+    return "org"

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
-from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.compliance.customs import waiting
@@ -245,17 +245,26 @@ async def take_inbox(sessions: async_sessionmaker[AsyncSession], ctx: CustomsCon
         except (AppError, InvalidMessage, ValueError, ArithmeticError) as exc:
             _set_aside(ctx.inbox, path, str(exc))
             continue
-        except (DisconnectionError, InterfaceError, OperationalError, OSError, TimeoutError):
-            # the database (or the folder) is away: every file would fail alike; this one goes again next pass
-            log.warning("customs inbox: %s not taken now; tried again on the next pass", path.name, exc_info=True)
-            break
-        except Exception as exc:  # a file XBM could not apply: aside with its reason, never retried forever
+        except FileNotFoundError:
+            continue  # another relay on the same folder took it meanwhile
+        except Exception as exc:
+            if _away(exc):  # the database (or the folder) is away: every file would fail alike; next pass
+                log.warning("customs inbox: %s not taken now; tried again on the next pass", path.name, exc_info=True)
+                break
+            # a file XBM could not apply: aside with its reason, never retried pass after pass
             log.exception("customs inbox: %s could not be applied; moved to failed/", path.name)
             _set_aside(ctx.inbox, path, f"could not be applied: {type(exc).__name__}: {exc}")
             continue
         _move(path, ctx.inbox / "done")
         taken += 1
     return taken
+
+
+def _away(exc: BaseException) -> bool:
+    """The database cannot be reached (or the folder cannot be read): nothing to do with the file at hand."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, (DisconnectionError, InterfaceError, OperationalError, OSError, TimeoutError))
 
 
 def _set_aside(inbox: Path, path: Path, reason: str) -> None:
@@ -265,4 +274,7 @@ def _set_aside(inbox: Path, path: Path, reason: str) -> None:
 
 def _move(path: Path, folder: Path) -> None:
     folder.mkdir(exist_ok=True)
-    shutil.move(str(path), str(folder / path.name))
+    try:
+        shutil.move(str(path), str(folder / path.name))
+    except FileNotFoundError:
+        pass  # another relay on the same folder moved it
