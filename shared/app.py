@@ -13,7 +13,7 @@ import httpx
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi_offline import FastAPIOffline
 
-from shared.auth import KeySource, RemoteJWKS, RevocationList, TokenVerifier
+from shared.auth import KeySource, RemoteJWKS, RevocationList, RevocationPage, TokenVerifier
 from shared.context import AppContext, attach
 from shared.cors import ListedOriginsCORS
 from shared.db import make_engine, make_sessionmaker
@@ -59,7 +59,7 @@ def build_app(
     migrations_dir: Path,
     routers: Sequence[APIRouter],
     key_source: Callable[[FastAPI], KeySource] | None = None,
-    revocations: Callable[[FastAPI], Callable[[], Awaitable[list[str]]]] | None = None,
+    revocations: Callable[[FastAPI], Callable[[], Awaitable[list[str] | RevocationPage]]] | None = None,
     http_client: httpx.AsyncClient | None = None,
     on_startup: Sequence[Hook] = (),
     on_shutdown: Sequence[Hook] = (),
@@ -96,7 +96,8 @@ def build_app(
             fetch_revoked = revocations(app)
         else:
             fetch_revoked = revocations_fetcher(ctx.http, settings.plans_url, ctx.service_secret)
-        ctx.verifier = TokenVerifier(keys, revocations=RevocationList(fetch_revoked))
+        fetch_since = getattr(fetch_revoked, "since", None)  # incremental when the fetcher can be
+        ctx.verifier = TokenVerifier(keys, revocations=RevocationList(fetch_revoked, fetch_since=fetch_since))
         relay_task = None
         stop = asyncio.Event()
         if events is not None:

@@ -95,24 +95,73 @@ class RemoteJWKS:
             return self._keys.get(kid)
 
 
+@dataclass(frozen=True)
+class RevocationPage:
+    """What one fetch of the revocation list gave: the ids, the cursor to ask from next (None: the source gives
+    no cursor, fetch it whole again) and whether it is the whole list (``complete``, replacing what is held) or
+    only what changed since the cursor given (merged into it)."""
+
+    revoked: list[str]
+    cursor: str | None = None
+    complete: bool = True
+
+
+#: how often the whole list is fetched again when fetching incrementally (keys revoked longer ago than a token
+#: lives drop out of it then: the list held stays bounded)
+REVOCATION_RESYNC_SECONDS = 600.0
+
+
 class RevocationList:
     """The API keys revoked recently enough that tokens of theirs may still be unexpired, as plans lists them.
 
     Fetched when older than ``refresh_seconds``, by one caller at a time while the others use the list they
-    have (a slow plans never queues every request behind one fetch). When plans cannot be reached the last
-    list stays in force and the fetch is tried again after ``refresh_seconds``: tokens keep working (they
-    expire within :data:`MAX_TOKEN_LIFETIME` anyway) rather than every service going down with plans."""
+    have (a slow plans never queues every request behind one fetch). With ``fetch_since`` the list is fetched
+    whole once, then only what changed since the cursor plans gave (plans answers with an overlap, so a
+    revocation committed late is not missed), and whole again every ``resync_seconds``. When plans cannot be
+    reached the last list stays in force and the fetch is tried again after ``refresh_seconds``: tokens keep
+    working (they expire within :data:`MAX_TOKEN_LIFETIME` anyway) rather than every service going down with
+    plans."""
 
-    def __init__(self, fetch: Callable[[], Awaitable[list[str]]], refresh_seconds: float = REVOCATION_REFRESH_SECONDS):
+    def __init__(
+        self,
+        fetch: Callable[[], Awaitable[list[str] | RevocationPage]],
+        refresh_seconds: float = REVOCATION_REFRESH_SECONDS,
+        *,
+        fetch_since: Callable[[str], Awaitable[RevocationPage]] | None = None,
+        resync_seconds: float = REVOCATION_RESYNC_SECONDS,
+    ):
         self._fetch = fetch
+        self._fetch_since = fetch_since
         self.refresh_seconds = refresh_seconds
+        self.resync_seconds = resync_seconds
         self._revoked: frozenset[str] = frozenset()
         self._fetched_at: float | None = None
+        self._synced_at: float | None = None
+        self._cursor: str | None = None
         self._refreshing = False
 
     def invalidate(self) -> None:
         """Fetch again on the next check (plans calls this when it revokes a key itself)."""
         self._fetched_at = None
+
+    async def _refresh(self, now: float) -> None:
+        incremental = (
+            self._fetch_since is not None
+            and self._cursor is not None
+            and self._synced_at is not None
+            and now - self._synced_at < self.resync_seconds
+        )
+        if incremental:
+            assert self._fetch_since is not None and self._cursor is not None
+            page = await self._fetch_since(self._cursor)
+        else:
+            got = await self._fetch()
+            page = got if isinstance(got, RevocationPage) else RevocationPage(list(got))
+        if page.complete:
+            self._revoked, self._synced_at = frozenset(page.revoked), now
+        else:
+            self._revoked = self._revoked | frozenset(page.revoked)
+        self._cursor = page.cursor
 
     async def is_revoked(self, subject: str) -> bool:
         now = time.monotonic()
@@ -120,7 +169,7 @@ class RevocationList:
         if stale and not self._refreshing:
             self._refreshing = True
             try:
-                self._revoked = frozenset(await self._fetch())
+                await self._refresh(now)
             except Exception as exc:  # plans unreachable or answering nonsense: keep the last list
                 log.warning("cannot refresh the list of revoked API keys: %r", exc)
             finally:

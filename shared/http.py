@@ -7,9 +7,11 @@ import asyncio
 import random
 import time
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
+from shared.auth import RevocationPage
 from shared.errors import Unavailable
 from shared.observability import request_id_var
 
@@ -115,21 +117,40 @@ class ServiceClient:
         raise self._unavailable(last_error)
 
 
-def revocations_fetcher(http: httpx.AsyncClient, plans_url: str, service_secret: str):  # type: ignore[no-untyped-def]
-    """Fetch the ids of recently revoked API keys from plans (internal, authorised by the service secret).
-    One attempt with a short timeout: the caller keeps its last list when plans is slow or down."""
-    client = ServiceClient(http, plans_url, attempts=1)
-    client.service_name = "plans"
+class RevocationsFetcher:
+    """Fetch the ids of recently revoked API keys from plans (internal, authorised by the service secret): the
+    whole list when called, what changed since a cursor with :meth:`since`. One attempt with a short timeout:
+    the caller keeps its last list when plans is slow or down. A plans that gives no cursor (an older version)
+    is simply fetched whole each time."""
 
-    async def fetch() -> list[str]:
-        response = await client.request("GET", "/internal/revocations", token=service_secret, timeout=1.0)
+    def __init__(self, http: httpx.AsyncClient, plans_url: str, service_secret: str):
+        self._client = ServiceClient(http, plans_url, attempts=1)
+        self._client.service_name = "plans"
+        self._secret = service_secret
+
+    async def __call__(self) -> RevocationPage:
+        return await self._get(None)
+
+    async def since(self, cursor: str) -> RevocationPage:
+        return await self._get(cursor)
+
+    async def _get(self, cursor: str | None) -> RevocationPage:
+        path = "/internal/revocations" if cursor is None else f"/internal/revocations?since={quote(cursor)}"
+        response = await self._client.request("GET", path, token=self._secret, timeout=1.0)
         response.raise_for_status()
-        revoked = response.json()["revoked"]
+        data = response.json()
+        revoked, next_cursor = data["revoked"], data.get("cursor")
         if not isinstance(revoked, list) or not all(isinstance(r, str) for r in revoked):
             raise ValueError("plans' revocation list is not a list of ids")
-        return revoked
+        if next_cursor is not None and not isinstance(next_cursor, str):
+            raise ValueError("plans' revocation cursor is not a string")
+        # an answer to ``since`` that says it is the whole list (or a plans that ignores ``since``) replaces it
+        complete = cursor is None or data.get("complete", next_cursor is None) is True
+        return RevocationPage(revoked, next_cursor, complete)
 
-    return fetch
+
+def revocations_fetcher(http: httpx.AsyncClient, plans_url: str, service_secret: str) -> RevocationsFetcher:
+    return RevocationsFetcher(http, plans_url, service_secret)
 
 
 def jwks_fetcher(http: httpx.AsyncClient, plans_url: str):  # type: ignore[no-untyped-def]

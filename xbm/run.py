@@ -26,7 +26,7 @@ def _ports() -> dict[str, int]:
     ports = {}
     for name, default in SERVICES:
         raw = os.environ.get(f"XBM_{name.upper()}_PORT", str(default))
-        if not raw.isdigit() or not 0 < int(raw) < 65536:
+        if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) < 65536:
             raise SystemExit(f"XBM_{name.upper()}_PORT={raw!r} is not a port number")
         ports[name] = int(raw)
     if len(set(ports.values())) != len(ports):

@@ -37,6 +37,17 @@ PROFILE = {
     "cop_name": "XBM Test Seller Ltd",
     "dxp_id": "DXPENT0000000001",
 }
+
+
+def profile_of(tenant: Tenant, **changes: Any) -> dict[str, Any]:
+    """PROFILE under the tenant's own e-port id: a DxpMsg id is one organisation's (unique across them)."""
+    return {**PROFILE, "dxp_id": dxp_id_of(tenant.org_id), **changes}
+
+
+def dxp_id_of(org_id: str) -> str:
+    return "DXP" + hashlib.sha256(org_id.encode()).hexdigest()[:13].upper()
+
+
 ITEM = {
     "gname": "Wool scarf",
     "gmodel": "100% wool, 180x30cm",
@@ -193,7 +204,7 @@ class Seller:
     async def setup(self, profile: bool = True) -> Seller:
         c, admin = self.client, self.tenant.auth()
         if profile:
-            r = await c.put("/v1/compliance/customs-profile", json=PROFILE, headers=admin)
+            r = await c.put("/v1/compliance/customs-profile", json=profile_of(self.tenant), headers=admin)
             assert r.status_code in (200, 201), r.text
         r = await c.post("/v1/compliance/payment-institutions", headers=admin, json={
             "pay_code": PAY, "name": "XBM Pay", "licence_no": "Z2000000000001",
@@ -307,3 +318,7 @@ def answer(message: str, node: str, cop_no: str, status: int, time: str = "20260
         f"<preNo>B20160512000001882</preNo><invtNo>{invt_no}</invtNo><returnStatus>{status}</returnStatus>"
         f"<returnTime>{time}</returnTime><returnInfo>status {status}</returnInfo></{node}></{message}>"
     ).encode()
+
+
+#: the customs profile of a tenant (tests name it ``profile``)
+profile = profile_of

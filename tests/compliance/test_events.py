@@ -26,11 +26,11 @@ from shared.events.relay import Relay
 from tests.compliance.support import (
     EBP,
     LOGISTICS,
-    PROFILE,
     Seller,
     buyer_id,
     new_order_no,
     payment,
+    profile,
     shopify_order,
     waybill,
 )
@@ -238,7 +238,7 @@ async def test_a_late_customs_profile_declares_the_matched_orders_in_batches(
     for n, order_no in enumerate(waiting):
         assert (await seller.deliver_all(order_no, buyer=buyer_id(90 + n)))["state"] == "matched"
 
-    created = await compliance.put("/v1/compliance/customs-profile", json=PROFILE, headers=tenant.auth())
+    created = await compliance.put("/v1/compliance/customs-profile", json=profile(tenant), headers=tenant.auth())
     assert created.status_code == 201, created.text
     states = [(await seller.order(n))["state"] for n in waiting]
     assert states == ["declared", "declared", "matched"], "the oldest first, at most one batch per save"
@@ -248,7 +248,9 @@ async def test_a_late_customs_profile_declares_the_matched_orders_in_batches(
     assert xml.status_code == 200 and etree.fromstring(xml.content).findtext(f".//{{{CEB}}}orderNo") == waiting[0]
 
     again = await compliance.put(
-        "/v1/compliance/customs-profile", json=PROFILE, headers={**tenant.auth(), "If-Match": created.headers["etag"]}
+        "/v1/compliance/customs-profile",
+        json=profile(tenant),
+        headers={**tenant.auth(), "If-Match": created.headers["etag"]},
     )
     assert again.status_code == 200, again.text
     assert (await seller.order(waiting[2]))["state"] == "declared"

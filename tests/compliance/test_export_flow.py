@@ -223,8 +223,9 @@ async def test_the_trade_mode_names_the_order_type_and_the_list_mode(compliance,
 
 
 async def test_the_profile_takes_the_export_modes_and_the_statistics_flag(compliance, tenant):
-    from tests.compliance.support import PROFILE
+    from tests.compliance.support import profile
 
+    PROFILE = profile(tenant)
     for mode in ("9710", "9810"):
         body = {**PROFILE, "trade_mode": mode, "statistics_flag": "B"}
         r = await compliance.put("/v1/compliance/customs-profile", json=body, headers=tenant.auth())

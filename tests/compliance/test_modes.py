@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from tests.compliance.support import PROFILE, Seller, buyer_id, new_order_no, valid_unsigned
+from tests.compliance.support import Seller, buyer_id, new_order_no, profile, valid_unsigned
 from tests.support import assert_problem
 
 NS = {"ceb": "http://www.chinaport.gov.cn/ceb"}
@@ -12,7 +12,7 @@ NS = {"ceb": "http://www.chinaport.gov.cn/ceb"}
 
 async def test_a_1210_profile_needs_its_area_and_its_lists_carry_it(compliance, tenant):
     admin = tenant.auth()
-    bonded = {**PROFILE, "trade_mode": "1210"}
+    bonded = profile(tenant, trade_mode="1210")
     body = assert_problem(await compliance.put("/v1/compliance/customs-profile", json=bonded, headers=admin), 422)
     assert "area_code" in str(body) and "area_name" in str(body)
     seller = await Seller(compliance, tenant).setup(profile=False)

@@ -10,12 +10,12 @@ from shared.context import context_of
 from shared.db import utcnow
 from tests.compliance.support import (
     EBP,
-    PROFILE,
     Seller,
     buyer_id,
     canonical_order,
     new_order_no,
     payment,
+    profile,
     shopify_order,
     waybill,
 )
@@ -98,20 +98,20 @@ async def test_an_orphan_is_a_document_with_no_order_of_its_own(compliance, comp
 
 
 async def test_customs_profile_is_admin_only_and_honours_if_match(compliance, tenant):
-    admin = tenant.auth()
+    admin, mine = tenant.auth(), profile(tenant)
     assert_problem(await compliance.get("/v1/compliance/customs-profile", headers=admin), 404)
     assert_problem(
-        await compliance.put("/v1/compliance/customs-profile", json=PROFILE, headers=tenant.auth("analyst")), 403
+        await compliance.put("/v1/compliance/customs-profile", json=mine, headers=tenant.auth("analyst")), 403
     )
-    r = await compliance.put("/v1/compliance/customs-profile", json=PROFILE, headers=admin)
+    r = await compliance.put("/v1/compliance/customs-profile", json=mine, headers=admin)
     assert r.status_code == 201 and r.headers["etag"]
     etag = r.headers["etag"]
-    changed = {**PROFILE, "port_code": "4605"}
+    changed = {**mine, "port_code": "4605"}
     r = await compliance.put("/v1/compliance/customs-profile", json=changed, headers={**admin, "If-Match": etag})
     assert r.status_code == 200 and r.json()["port_code"] == "4605"
-    r = await compliance.put("/v1/compliance/customs-profile", json=PROFILE, headers={**admin, "If-Match": etag})
+    r = await compliance.put("/v1/compliance/customs-profile", json=mine, headers={**admin, "If-Match": etag})
     assert_problem(r, 412)
-    assert_problem(await compliance.put("/v1/compliance/customs-profile", json={**PROFILE, "trade_mode": "0110"},
+    assert_problem(await compliance.put("/v1/compliance/customs-profile", json={**mine, "trade_mode": "0110"},
                                         headers=admin), 422)  # fmt: skip
 
 

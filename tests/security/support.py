@@ -7,6 +7,7 @@ to add here: that is how new routes join the isolation matrix.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -480,8 +481,9 @@ async def compliance_world(clients: dict[str, httpx.AsyncClient], apps: dict[str
     c = clients["compliance"]
     world = World("compliance", tenant)
     await subscribe(world, c, apps["compliance"])
-    await created(c, "PUT", "/v1/compliance/customs-profile", tenant, "admin", PROFILE)
-    world.bodies[("PUT", "/v1/compliance/customs-profile")] = PROFILE
+    own = {**PROFILE, "dxp_id": "DXP" + hashlib.sha256(tenant.org_id.encode()).hexdigest()[:13].upper()}
+    await created(c, "PUT", "/v1/compliance/customs-profile", tenant, "admin", own)
+    world.bodies[("PUT", "/v1/compliance/customs-profile")] = own
     lifecycle = {"new_days": 30, "active_days": 90, "at_risk_days": 180}
     world.bodies[("PUT", "/v1/compliance/customers/lifecycle")] = lifecycle
     institution = {

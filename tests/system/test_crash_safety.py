@@ -25,7 +25,7 @@ import pytest
 from services.compliance.app import MIGRATIONS as COMPLIANCE_MIGRATIONS
 from services.plans.app import MIGRATIONS as PLANS_MIGRATIONS
 from shared.migrations import aupgrade_to_head
-from tests.compliance.support import EBP, ITEM, LOGISTICS, PAY, PROFILE, buyer_id, encode, payment, swh_headers, waybill
+from tests.compliance.support import EBP, ITEM, LOGISTICS, PAY, buyer_id, encode, payment, profile, swh_headers, waybill
 from tests.conftest import BACKEND
 from tests.support import BOOTSTRAP_TOKEN, Tenant, make_tenant
 from tests.system.procs import ROOT, free_port
@@ -155,7 +155,7 @@ def documents() -> list[Doc]:
 
 async def set_up(compliance: httpx.AsyncClient, tenant: Tenant) -> dict[str, dict[str, Any]]:
     admin = tenant.auth()
-    r = await compliance.put("/v1/compliance/customs-profile", json=PROFILE, headers=admin)
+    r = await compliance.put("/v1/compliance/customs-profile", json=profile(tenant), headers=admin)
     assert r.status_code in (200, 201), r.text
     institution = {"pay_code": PAY, "name": "XBM Pay", "licence_no": "Z2000000000001",
                    "scopes": ["internet_payment"], "status": "active"}  # fmt: skip

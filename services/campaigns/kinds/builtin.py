@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-_money = {"type": "string", "pattern": r"^\d{1,14}(\.\d{1,4})?$"}
+_money = {"type": "string", "pattern": r"^[0-9]{1,14}(\.[0-9]{1,4})?$"}
 _text = {"type": "string", "maxLength": 500}
 
 BUILTIN_KINDS: dict[str, dict[str, Any]] = {

@@ -165,7 +165,7 @@ def _get(obj: Any, *names: str) -> Any:
 
 # --- Google Ads API (GoogleAdsService.Search / SearchStream, REST JSON) ---------------------------------------
 
-_RESOURCE = re.compile(r"^customers/(\d+)/campaigns/(\d+)$")
+_RESOURCE = re.compile(r"^customers/([0-9]+)/campaigns/([0-9]+)$")
 
 
 def google_ads_api(payload: Any, options: Options) -> Parsed:

@@ -56,7 +56,7 @@ def currency_code(iso: str, field: str = "currency") -> str:
 def country_code(iso: str, field: str = "country") -> str:
     """The customs code of an ISO 3166 country, alpha-2 or alpha-3 (US, USA → 502); a 3-digit customs code passes
     as it is."""
-    if iso.isdigit() and len(iso) == 3 and iso in countries().values():
+    if iso.isascii() and iso.isdigit() and len(iso) == 3 and iso in countries().values():
         return iso
     code = countries().get(alpha2(iso.upper()))
     if code is None:

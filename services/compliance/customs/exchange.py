@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.compliance.customs import waiting
@@ -219,9 +220,12 @@ async def _org_for(session: AsyncSession, receiver: str | None) -> str | None:
 
 
 async def take_inbox(sessions: async_sessionmaker[AsyncSession], ctx: CustomsContext, pii: Pii) -> int:
-    """Take each receipt file as if posted to /messages; once stored it moves to ``done/`` (refused ones to
-    ``failed/`` with the reason beside them). A crash before the move takes the file again: receipts are kept
-    by fingerprint, so nothing is applied twice."""
+    """Take each receipt file as if posted to /messages; once stored it moves to ``done/``. A file that cannot
+    be applied — refused as /messages would refuse it, or failing in a way nothing retried would change — moves
+    to ``failed/`` with the reason beside it (``<name>.reason.txt``) and the next file is taken: no file stops
+    the inbox. Only when the database itself cannot be reached does the pass stop, the file left in place for
+    the next pass. A crash before the move takes the file again: receipts are kept by fingerprint, so nothing
+    is applied twice."""
     from services.compliance.intake.service import receive_message
 
     if ctx.inbox is None:
@@ -238,15 +242,39 @@ async def take_inbox(sessions: async_sessionmaker[AsyncSession], ctx: CustomsCon
                 if org_id is None:
                     raise InvalidMessage(f"no customs profile receives messages for {receiver!r}")
                 await receive_message(session, pii, org_id, body)
-        except (AppError, InvalidMessage, ValueError) as exc:
-            _move(path, ctx.inbox / "failed")
-            (ctx.inbox / "failed" / f"{path.name}.reason.txt").write_text(str(exc)[:2000])
+        except (AppError, InvalidMessage, ValueError, ArithmeticError) as exc:
+            _set_aside(ctx.inbox, path, str(exc))
+            continue
+        except FileNotFoundError:
+            continue  # another relay on the same folder took it meanwhile
+        except Exception as exc:
+            if _away(exc):  # the database (or the folder) is away: every file would fail alike; next pass
+                log.warning("customs inbox: %s not taken now; tried again on the next pass", path.name, exc_info=True)
+                break
+            # a file XBM could not apply: aside with its reason, never retried pass after pass
+            log.exception("customs inbox: %s could not be applied; moved to failed/", path.name)
+            _set_aside(ctx.inbox, path, f"could not be applied: {type(exc).__name__}: {exc}")
             continue
         _move(path, ctx.inbox / "done")
         taken += 1
     return taken
 
 
+def _away(exc: BaseException) -> bool:
+    """The database cannot be reached (or the folder cannot be read): nothing to do with the file at hand."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, (DisconnectionError, InterfaceError, OperationalError, OSError, TimeoutError))
+
+
+def _set_aside(inbox: Path, path: Path, reason: str) -> None:
+    _move(path, inbox / "failed")
+    (inbox / "failed" / f"{path.name}.reason.txt").write_text(reason[:2000])
+
+
 def _move(path: Path, folder: Path) -> None:
     folder.mkdir(exist_ok=True)
-    shutil.move(str(path), str(folder / path.name))
+    try:
+        shutil.move(str(path), str(folder / path.name))
+    except FileNotFoundError:
+        pass  # another relay on the same folder moved it

@@ -3,14 +3,16 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from xml.etree.ElementTree import Element
 from zoneinfo import ZoneInfo
 
 from services.compliance.customs.xmlsafe import children, fields, head, local, parse
-from shared.errors import BadRequest
+from shared.errors import BadRequest, Unprocessable
 
 CHINA = ZoneInfo("Asia/Shanghai")
 DOCUMENT_MESSAGES = {"CEB311Message": "order", "CEB411Message": "payment", "CEB511Message": "waybill"}
@@ -64,6 +66,19 @@ KNOWN_OTHER = {
 }
 
 
+#: the tax amounts of a CEB816 (the XSD's decimal(19,5), unsigned)
+TAX_FIELDS = ("customsTax", "valueAddedTax", "consumptionTax")
+_TAX_AMOUNT = re.compile(r"[0-9]{1,14}(?:\.[0-9]{1,5})?")
+#: the places XBM keeps an amount of money to, exactly (shared.money.MONEY_SCALE)
+_CENTS = Decimal("0.0001")
+
+
+def ascii_digits(text: str | None) -> bool:
+    """True for a non-empty run of the ASCII digits 0-9 only. ``str.isdigit`` (and a regex ``\\d``) also take
+    full-width, Arabic-Indic and other Unicode digits, which no customs code or number contains."""
+    return bool(text) and text.isascii() and text.isdigit()  # type: ignore[union-attr]
+
+
 @dataclass(frozen=True)
 class Receipt:
     message: str
@@ -78,14 +93,17 @@ class Receipt:
 
 
 def _customs_time(text: str | None) -> str:
-    if not text or len(text) < 14 or not text[:14].isdigit():
+    if not text or len(text) < 14 or not ascii_digits(text[:14]):
         return datetime.now(CHINA).isoformat()
-    return datetime.strptime(text[:14], "%Y%m%d%H%M%S").replace(tzinfo=CHINA).isoformat()
+    try:
+        return datetime.strptime(text[:14], "%Y%m%d%H%M%S").replace(tzinfo=CHINA).isoformat()
+    except ValueError:  # 14 digits that are no time (a 13th month)
+        return datetime.now(CHINA).isoformat()
 
 
 def _number(text: str | None) -> int | str | None:
     """Customs XML carries integers as text; the canonical document has JSON integers."""
-    return int(text) if text is not None and text.isdigit() and len(text) < 10 else text
+    return int(text) if text is not None and ascii_digits(text) and len(text) < 10 else text
 
 
 def order_document(element: Element) -> dict[str, Any]:
@@ -187,7 +205,7 @@ def documents(root: Element) -> tuple[str, list[dict[str, Any]]]:
 
 def return_time(text: str | None) -> str:
     """A receipt's time as 17 digits, so that times compare as text (shorter forms padded with zeros)."""
-    digits = "".join(ch for ch in (text or "") if ch.isdigit())[:17]
+    digits = "".join(ch for ch in (text or "") if "0" <= ch <= "9")[:17]
     return digits.ljust(17, "0") if digits else ""
 
 
@@ -210,7 +228,7 @@ def original_guid(f: dict[str, str]) -> str | None:
 def _status(f: dict[str, str]) -> int | None:
     for name in ("returnStatus", "status", "decState"):
         text = f.get(name, "")
-        if text.lstrip("-").isdigit() and len(text) < 10:
+        if ascii_digits(text.removeprefix("-")) and len(text) < 10:
             return int(text)
     return None
 
@@ -227,6 +245,9 @@ def receipts(root: Element) -> list[Receipt]:
         elif message == "CEB792Message":
             node = head(element, "SummaryResultHead")
         f = fields(node)
+        if message == "CEB816Message":
+            for fields_of in (f, *lines):
+                _check_tax(fields_of)
         status = _status(f)
         if status is None:
             continue
@@ -242,3 +263,21 @@ def receipts(root: Element) -> list[Receipt]:
             Receipt(message, status, f.get("returnInfo", "")[:500], _customs_time(when), keys, return_time(when), lines)
         )
     return out
+
+
+def _check_tax(f: dict[str, str]) -> None:
+    """A tax bill's amounts as XBM keeps money: unsigned decimals, exact to four places. Customs' schema allows
+    five; a bill with a fifth place that is not zero (``0.00001``) is refused with its reason rather than rounded
+    (a tax XBM compares must be the one customs billed)."""
+    for name in TAX_FIELDS:
+        text = f.get(name)
+        if text is None:
+            continue
+        if not _TAX_AMOUNT.fullmatch(text):
+            raise Unprocessable(f"CEB816 {name} {text[:40]!r} is not an unsigned decimal amount", loc=["body", name])
+        if Decimal(text) != Decimal(text).quantize(_CENTS):
+            raise Unprocessable(
+                f"CEB816 {name} {text} has a fifth decimal place XBM cannot keep exactly (amounts are kept to "
+                "four places)",
+                loc=["body", name],
+            )

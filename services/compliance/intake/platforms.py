@@ -28,7 +28,7 @@ from shared.db import insert_ignore, new_id, scoped, utcnow
 #: with ``orders/updated`` carrying the edited order, so the edit itself is only recorded
 SHOPIFY_ORDER_TOPICS = frozenset({"orders/create", "orders/updated", "orders/cancelled", "orders/paid"})
 WOO_ORDER_TOPICS = frozenset({"order.created", "order.updated", "order.restored"})
-WOO_PING = re.compile(rb"^webhook_id=\d{1,20}$")
+WOO_PING = re.compile(rb"^webhook_id=[0-9]{1,20}$")
 ORDER_NO = re.compile(r"^[A-Za-z0-9_.\-]{1,60}$")
 
 

@@ -39,12 +39,12 @@ class ItemRecordIn(Schema):
     """The goods' name as declared, e.g. `羊毛围巾` / `Wool scarf`."""
     gmodel: Annotated[str, StringConstraints(min_length=1, max_length=250)]
     """The specification customs asks for: brand, model, material, ingredients …"""
-    hs_code: Annotated[str, StringConstraints(pattern=r"^\d{10}$")] = Field(description="10-digit customs code")
-    unit: Annotated[str, StringConstraints(pattern=r"^\d{3}$")] = Field(description="customs unit code, e.g. 011")
-    unit1: Annotated[str, StringConstraints(pattern=r"^\d{3}$")] = Field(description="first legal unit code")
+    hs_code: Annotated[str, StringConstraints(pattern=r"^[0-9]{10}$")] = Field(description="10-digit customs code")
+    unit: Annotated[str, StringConstraints(pattern=r"^[0-9]{3}$")] = Field(description="customs unit code, e.g. 011")
+    unit1: Annotated[str, StringConstraints(pattern=r"^[0-9]{3}$")] = Field(description="first legal unit code")
     qty1_per_unit: Annotated[Decimal, Field(gt=0, le=Decimal("1e9"), max_digits=19, decimal_places=5), DecimalText()]
     """How many of the legal unit (`unit1`) one declared unit holds, e.g. 0.2 (kg per piece)."""
-    origin_country: Annotated[str, StringConstraints(pattern=r"^\d{3}$")] = Field(description="customs country code")
+    origin_country: Annotated[str, StringConstraints(pattern=r"^[0-9]{3}$")] = Field(description="customs country code")
     vat_rate: Rate
     """The import VAT rate, from 0 to below 1 (0.13 is 13 %)."""
     consumption_tax_rate: Rate = Decimal("0")

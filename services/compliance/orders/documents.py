@@ -124,11 +124,11 @@ class OrderItem(Schema):
     item_no: Sku = Field(description="the platform's SKU; the item record says which customs item number it is")
     name: Annotated[str, StringConstraints(min_length=1, max_length=250, pattern=NOT_BLANK), Trimmed]
     """The goods' name as sold."""
-    hs_code: Annotated[str, StringConstraints(pattern=r"^\d{10}$")] | None = None
+    hs_code: Annotated[str, StringConstraints(pattern=r"^[0-9]{10}$")] | None = None
     """The 10-digit HS code, when the platform knows it (the item record's is used otherwise)."""
     qty: Quantity
     """How many were bought."""
-    unit: Annotated[str, StringConstraints(pattern=r"^\d{3}$")] = "011"
+    unit: Annotated[str, StringConstraints(pattern=r"^[0-9]{3}$")] = "011"
     """The unit's customs code (default `011`, piece)."""
     price: NonNegativeAmount
     """The unit price."""
@@ -230,7 +230,7 @@ class OrderDoc(Schema):
     """The payment's transaction id, as the payment document names it."""
     utm_campaign: Annotated[str, StringConstraints(max_length=200)] | None = None
     """The `utm_campaign` the order came through: attributes it to that campaign."""
-    country: Annotated[str, StringConstraints(pattern=r"^\d{3}$")] | None = Field(
+    country: Annotated[str, StringConstraints(pattern=r"^[0-9]{3}$")] | None = Field(
         None, description="customs country code: departure (import) or destination (export)"
     )
     trade_mode: TradeMode | None = Field(None, description="customs mode of this order; the profile's by default")

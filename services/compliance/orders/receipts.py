@@ -24,6 +24,7 @@ from services.compliance.orders.models import CustomsReturn, Declaration, Order,
 from services.compliance.orders.returns import decide_return
 from services.compliance.orders.state import change_state
 from shared.db import insert_ignore, new_id, scoped, utcnow
+from shared.errors import Unprocessable
 
 #: the receipts an order keeps (the latest)
 MAX_RECEIPTS = 50
@@ -195,8 +196,11 @@ async def _apply(session: AsyncSession, order: Order, record: Any, r: Receipt) -
     _note(order, r)
     await _acknowledge(session, order, r, record)
     if isinstance(record, Declaration):
-        record.pre_no = record.pre_no or r.keys.get("preNo")
-        if r.message in INVENTORY and not record.invt_no and r.keys.get("invtNo"):
+        pre_no, invt_no = r.keys.get("preNo"), r.keys.get("invtNo")
+        if (pre_no is not None and len(pre_no) > 20) or (invt_no is not None and len(invt_no) > 20):
+            raise Unprocessable("preNo and invtNo are at most 20 characters", loc=["body"])
+        record.pre_no = record.pre_no or pre_no
+        if r.message in INVENTORY and not record.invt_no and invt_no:
             record.invt_no = r.keys.get("invtNo")
             await wake_numbered(session, order.org_id, record.id)  # a withdrawal waiting for the number goes now
     if r.message == "CEB816Message":

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query, Response
 
 from services.compliance.context import CustomsDep, PiiDep, SettingsDep
+from services.compliance.customs import disclosure
 from services.compliance.intake import lifecycle
 from services.compliance.intake.schemas import OrderPatch
 from services.compliance.orders import declaration, lookup, summary, views
@@ -29,7 +30,7 @@ from services.compliance.orders.schemas import (
 )
 from services.compliance.pii import mask
 from services.compliance.roles import Ingest
-from shared.auth import Admin, Reader
+from shared.auth import Admin, Principal, Reader
 from shared.db import DbSession
 from shared.errors import Conflict, NotFound, Unprocessable
 from shared.etag import Version
@@ -188,9 +189,12 @@ async def cancel(
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-async def _message(session: DbSession, customs: CustomsDep, pii: PiiDep, org_id: str, dec: str, which: str) -> Response:
-    body = await declaration.declaration_message(session, customs, pii, org_id, dec, which)
-    return Response(body, media_type="application/xml", headers=NO_STORE)
+async def _message(
+    session: DbSession, customs: CustomsDep, pii: PiiDep, principal: Principal, dec: str, which: str
+) -> Response:
+    body = await declaration.declaration_message(session, customs, pii, principal.org_id, dec, which)
+    body, headers = disclosure.for_reader(principal, body)
+    return Response(body, media_type="application/xml", headers={**NO_STORE, **headers})
 
 
 @router.get(
@@ -201,8 +205,9 @@ async def _message(session: DbSession, customs: CustomsDep, pii: PiiDep, org_id:
 async def declaration_xml(
     declaration_id: PathId, principal: Ingest, session: DbSession, pii: PiiDep, customs: CustomsDep
 ) -> Response:
-    """The inventory list (CEB621 import, CEB603 export) as sent; it carries the buyer's ID number in full."""
-    return await _message(session, customs, pii, principal.org_id, declaration_id, "list")
+    """The inventory list (CEB621 import, CEB603 export) as sent. The buyer's ID number is in full for admin
+    only; the integration role reads it masked (header ``X-XBM-Id-Numbers: masked``)."""
+    return await _message(session, customs, pii, principal, declaration_id, "list")
 
 
 @router.get("/declarations/{declaration_id}/order-xml", response_class=Response, responses=XML)
@@ -210,7 +215,7 @@ async def order_message_xml(
     declaration_id: PathId, principal: Ingest, session: DbSession, pii: PiiDep, customs: CustomsDep
 ) -> Response:
     """The order message (CEB311 import, CEB303 export) that goes with the declaration."""
-    return await _message(session, customs, pii, principal.org_id, declaration_id, "order")
+    return await _message(session, customs, pii, principal, declaration_id, "order")
 
 
 @router.get("/declarations/{declaration_id}/payment-xml", response_class=Response, responses=XML)
@@ -218,7 +223,7 @@ async def payment_message_xml(
     declaration_id: PathId, principal: Ingest, session: DbSession, pii: PiiDep, customs: CustomsDep
 ) -> Response:
     """The receipt of payment (CEB403) XBM reports for an export order."""
-    return await _message(session, customs, pii, principal.org_id, declaration_id, "payment")
+    return await _message(session, customs, pii, principal, declaration_id, "payment")
 
 
 @router.get(
@@ -230,7 +235,7 @@ async def cancellation_xml(
     declaration_id: PathId, principal: Ingest, session: DbSession, pii: PiiDep, customs: CustomsDep
 ) -> Response:
     """The withdrawal (CEB623 import, CEB605 export) of a declared list."""
-    return await _message(session, customs, pii, principal.org_id, declaration_id, "cancellation")
+    return await _message(session, customs, pii, principal, declaration_id, "cancellation")
 
 
 @router.get("/returns/{return_id}/xml", response_class=Response, responses=XML)
@@ -240,7 +245,8 @@ async def return_xml(
 ) -> Response:  # fmt: skip
     """The declared return (CEB625)."""
     body = await summary.return_message(session, customs, pii, principal.org_id, return_id)
-    return Response(body, media_type="application/xml", headers=NO_STORE)
+    body, headers = disclosure.for_reader(principal, body)
+    return Response(body, media_type="application/xml", headers={**NO_STORE, **headers})
 
 
 @router.post("/summaries", response_model=SummaryOut, status_code=201)

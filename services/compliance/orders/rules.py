@@ -297,7 +297,7 @@ def _place(address: str, postcode: str | None, country: str | None) -> str:
         last = tokens[-1]
         if not country_seen and (last in countries or (len(last) == 2 and last.isascii() and last.isalpha())):
             country_seen = True
-        elif not postcode_seen and (last == post or re.fullmatch(r"\d{4,6}", last)):
+        elif not postcode_seen and (last == post or re.fullmatch(r"[0-9]{4,6}", last)):
             postcode_seen = True
         else:
             break

@@ -15,7 +15,8 @@ class CustomsProfile(IdMixin, OrgMixin, TimestampMixin, VersionedMixin, Base):
 
     __tablename__ = "customs_profiles"
     __label__ = "customs profile"
-    __table_args__ = (UniqueConstraint("org_id"),)
+    #: a DxpMsg id is one e-port user's: receipts addressed to it go to the one organisation whose profile names it
+    __table_args__ = (UniqueConstraint("org_id"), UniqueConstraint("dxp_id"))
 
     ebc_code: Mapped[str] = mapped_column(String(18))
     ebc_name: Mapped[str] = mapped_column(String(100))

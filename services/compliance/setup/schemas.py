@@ -43,9 +43,9 @@ class CustomsProfileIn(Schema):
     """The declaring agent's registered name."""
     assure_code: Code30
     """The guarantor enterprise's code (who guarantees the duties)."""
-    customs_code: Annotated[str, StringConstraints(pattern=r"^\d{4}$")]
+    customs_code: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}$")]
     """The 4-digit code of the customs office declared to, e.g. `4604`."""
-    port_code: Annotated[str, StringConstraints(pattern=r"^\d{4}$")]
+    port_code: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}$")]
     """The 4-digit code of the port of entry or exit."""
     trade_mode: Literal["9610", "1210", "9710", "9810"] = Field(
         description="customs mode of the seller's orders (each order may name its own): 9610 B2C direct, 1210 "

@@ -8,6 +8,7 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,6 +40,8 @@ async def put_profile(session: AsyncSession, org_id: str, fields: dict[str, Any]
     """Create or replace the profile; matched orders that waited for it are declared now (a bounded batch)."""
     profile = await find_profile(session, org_id)
     created = profile is None
+    if "dxp_id" in fields:
+        await _dxp_id_free(session, org_id, fields["dxp_id"])
     if profile is None:
         profile = CustomsProfile(org_id=org_id, **fields)
         session.add(profile)
@@ -48,10 +51,24 @@ async def put_profile(session: AsyncSession, org_id: str, fields: dict[str, Any]
     try:
         await session.flush()
     except IntegrityError as exc:
-        raise Conflict("the customs profile was created concurrently; read it and try again") from exc
+        raise Conflict(
+            "the customs profile was created concurrently, or its dxp_id was taken meanwhile; read it and try again"
+        ) from exc
     async with retry_on_lock_conflict():
         await declare_waiting(session, org_id)
     return profile, created
+
+
+async def _dxp_id_free(session: AsyncSession, org_id: str, dxp_id: str) -> None:
+    """A DxpMsg id is one e-port user's: customs addresses receipts to it, and XBM hands a receipt to the one
+    organisation whose profile names it. Another organisation's id is refused (unique in the database too)."""
+    stmt = select(CustomsProfile.org_id).where(CustomsProfile.dxp_id == dxp_id, CustomsProfile.org_id != org_id)
+    if (await session.execute(stmt.limit(1))).first() is not None:
+        raise Conflict(
+            f"dxp_id {dxp_id} is another organisation's e-port id; customs sends receipts for it to that "
+            "organisation. Use the DxpMsg id the e-port registered for yours",
+            field="dxp_id",
+        )
 
 
 async def find_institution(session: AsyncSession, org_id: str, pay_code: str) -> PaymentInstitution | None:

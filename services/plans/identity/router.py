@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import hmac
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request, Response, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
 
 from services.plans.context import PlansCtx
 from services.plans.identity import service
@@ -20,7 +21,7 @@ from services.plans.identity.schemas import (
 )
 from shared.auth import Admin, Reader
 from shared.db import DbSession, get_scoped, scoped
-from shared.errors import NotFound, Unauthorized
+from shared.errors import NotFound, Unauthorized, Unprocessable
 from shared.openapi import ignores_query
 from shared.pagination import Pagination, paginate
 from shared.schemas import Page, PathId
@@ -128,10 +129,27 @@ async def revocations(
     session: DbSession,
     ctx: PlansCtx,
     authorization: Annotated[str | None, Header(max_length=512)] = None,
-) -> dict[str, list[str]]:
+    since: Annotated[str | None, Query(max_length=64)] = None,
+) -> dict[str, Any]:
     """The ids of API keys revoked recently enough that their tokens may be unexpired: the other services
-    refuse those tokens (their subject is the key id)."""
+    refuse those tokens (their subject is the key id). Without ``since`` the whole list (``complete``); with
+    the ``cursor`` of an earlier answer as ``since``, only the keys revoked since (with an overlap of
+    :data:`service.REVOCATION_OVERLAP`, so a revocation committed late is not missed), to merge into it."""
     expected = f"Bearer {ctx.service_secret}"
     if not authorization or not hmac.compare_digest(authorization.encode(), expected.encode()):
         raise Unauthorized("the revocation list needs the service secret")
-    return {"revoked": await service.recently_revoked(session)}
+    after = _cursor(since) if since is not None else None
+    revoked, now = await service.revoked_since(session, after)
+    return {"revoked": revoked, "cursor": now.isoformat(), "complete": after is None}
+
+
+def _cursor(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        value = None
+    if value is None or value.tzinfo is None or not text.isascii():
+        raise Unprocessable(
+            "since: the cursor of an earlier answer (an ISO 8601 time with its offset)", loc=["query", "since"]
+        )
+    return value.astimezone(UTC)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -72,3 +72,19 @@ async def recently_revoked(session: AsyncSession) -> list[str]:
     """Ids of the API keys revoked within :data:`REVOCATION_WINDOW` (their tokens may not have expired yet)."""
     since = utcnow() - REVOCATION_WINDOW
     return list((await session.scalars(select(ApiKey.id).where(ApiKey.revoked_at >= since))).all())
+
+
+#: how far before a cursor an incremental fetch looks again: a revocation stamped before the cursor but committed
+#: after it (a slow transaction, another replica's clock a little behind) is still listed
+REVOCATION_OVERLAP = timedelta(seconds=60)
+
+
+async def revoked_since(session: AsyncSession, since: datetime | None) -> tuple[list[str], datetime]:
+    """The ids revoked since ``since`` (less :data:`REVOCATION_OVERLAP`), within :data:`REVOCATION_WINDOW`; with
+    no ``since`` the whole window. Returned with the cursor to ask from next time (now)."""
+    now = utcnow()
+    start = now - REVOCATION_WINDOW
+    if since is not None:
+        start = max(start, since - REVOCATION_OVERLAP)
+    ids = list((await session.scalars(select(ApiKey.id).where(ApiKey.revoked_at >= start))).all())
+    return ids, now

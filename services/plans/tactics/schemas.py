@@ -28,7 +28,7 @@ Platform = Annotated[
     StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$"),
     Field(description="alibaba_international, amazon, aliexpress, tiktok_shop, independent_site, …"),
 ]
-HsCode = Annotated[str, StringConstraints(pattern=r"^\d{6,10}$")]
+HsCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{6,10}$")]
 
 
 class Need(Schema):
