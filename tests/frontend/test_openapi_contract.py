@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.compliance.support import dxp_id_of
 from tests.security.operations import operations, walk_order
 from tests.security.support import BUILDERS, EBP, World, _cop_no, _post_xml, _receipt, documents
 from tests.support import Tenant
@@ -277,10 +278,18 @@ PATH_SETUP = {
     ("POST", "/v1/compliance/webhooks/{source_id}"): shopify_source,
     ("POST", "/v1/sbus/{sbu_id}/retire"): live_sbu,
 }
+
+
+async def own_dxp_id(client: httpx.AsyncClient, world: World) -> dict[str, Any]:
+    """An e-port id is one organisation's (unique across them): the example's, in this organisation's own."""
+    return {"dxp_id": dxp_id_of(world.tenant.org_id)}
+
+
 #: and body fields
 SETUP = {
     ("POST", "/v1/plans/{plan_id}/sbus"): fresh_product,
     ("POST", "/v1/plans/{plan_id}/activate"): ready_plan,
+    ("PUT", "/v1/compliance/customs-profile"): own_dxp_id,
 }
 
 
