@@ -117,10 +117,10 @@ async def customers_of(session: AsyncSession, pii: Pii, org_id: str, who: Subjec
         keys.append(pii.lookup_hash(who.id_number))
     email = identity.normalise_email(who.email) if who.email else None
     phone = identity.normalise_phone(who.phone, who.country) if who.phone else None
-    countries = {who.country} if who.country else set()
+    # the register keys an export buyer with a country: the one given, the phone's, or none known
+    countries: set[str | None] = {who.country, None}
     if phone is not None:
         countries.add(identity.phone_country(phone))
-    countries.add(None)  # type: ignore[arg-type]
     for country in countries:
         for e, p in ((email, None), (None, phone)):
             if e or p:
@@ -220,5 +220,5 @@ async def _all(session: AsyncSession, stmt: Any) -> list[Any]:
     return list((await session.execute(stmt)).scalars().all())
 
 
-async def orders_of_platform(session: AsyncSession, org_id: str, ebp_code: str) -> list[Order]:
+async def orders_of_platform(session: AsyncSession, org_id: str, ebp_code: str | None) -> list[Order]:
     return await _all(session, scoped(Order, org_id).where(Order.ebp_code == ebp_code))
