@@ -117,8 +117,9 @@ async def customers_of(session: AsyncSession, pii: Pii, org_id: str, who: Subjec
         keys.append(pii.lookup_hash(who.id_number))
     email = identity.normalise_email(who.email) if who.email else None
     phone = identity.normalise_phone(who.phone, who.country) if who.phone else None
-    # the register keys an export buyer with a country: the one given, the phone's, or none known
-    countries: set[str | None] = {who.country, None}
+    # the register keys an export buyer with a country: any the organisation's export buyers have
+    known = select(Customer.country).where(Customer.org_id == org_id, Customer.trade_direction == "export")
+    countries: set[str | None] = {who.country, None, *(await session.execute(known.distinct())).scalars().all()}
     if phone is not None:
         countries.add(identity.phone_country(phone))
     for country in countries:
