@@ -18,7 +18,7 @@ from services.compliance.customs.exchange import send_pending, take_inbox
 from services.compliance.events import EVENTS, IdempotencyKey
 from services.compliance.inbox import router as inbox_router
 from services.compliance.inbox import subscribe_on_start
-from services.compliance.intake.retention import retention_job
+from services.compliance.intake.retention import retention_job, sealing_job
 from services.compliance.intake.router import router as intake_router
 from services.compliance.items.router import router as items_router
 from services.compliance.orders.router import router as orders_router
@@ -51,7 +51,8 @@ def create_app(settings: ComplianceSettings | None = None, http_client: httpx.As
             return await announce_summaries(context.sessionmaker)
 
         bodies = retention_job(lambda: context.sessionmaker, settings.platform_body_retention_days)
-        return [outbox, inbox, summaries, bodies]
+        legacy = sealing_job(lambda: context.sessionmaker, context.pii)
+        return [outbox, inbox, summaries, bodies, legacy]
 
     return build_app(
         settings,

@@ -15,7 +15,7 @@ from services.compliance.customers.announce import announce_summaries
 from services.compliance.customs.context import CustomsContext
 from services.compliance.customs.exchange import send_pending, take_inbox
 from services.compliance.events import EVENTS, IdempotencyKey
-from services.compliance.intake.retention import retention_job
+from services.compliance.intake.retention import retention_job, sealing_job
 from services.compliance.pii import Pii
 from services.compliance.settings import ComplianceSettings
 from shared.events.relay import relay_main
@@ -42,7 +42,8 @@ def customs_jobs(
             return await announce_summaries(sessions)
 
         bodies = retention_job(lambda: sessions, settings.platform_body_retention_days)
-        return [outbox, inbox, summaries, bodies]
+        legacy = sealing_job(lambda: sessions, pii)
+        return [outbox, inbox, summaries, bodies, legacy]
 
     return jobs
 

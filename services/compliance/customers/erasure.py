@@ -24,6 +24,7 @@ from services.compliance.customers.models import Customer, CustomerOrder, Erasur
 from services.compliance.customs.models import CustomsMessage
 from services.compliance.intake.models import PlatformDelivery
 from services.compliance.orders.models import Order, Payment, Waybill
+from services.compliance.orders.state import change_state
 from services.compliance.pii import Pii
 from services.compliance.sealed import PERSONAL
 from shared.db import new_id, scoped, utcnow
@@ -149,7 +150,7 @@ async def erase(
     """Erase the personal data of these orders (their payments, waybills, raw deliveries, messages sent and
     their buyers in the register) and of these customers; record the erasure."""
     counts = {"orders": 0, "masked_orders": 0, "payments": 0, "waybills": 0, "deliveries": 0, "customers": 0,
-              "messages": 0}  # fmt: skip
+              "messages": 0, "cancelled": 0}  # fmt: skip
     orders = list(orders)
     customer_ids = {c.id for c in customers}
     for order in orders:
@@ -160,6 +161,9 @@ async def erase(
         order.buyer_id_encrypted = ""
         if not declared:  # the annual limit counts declared orders only
             order.buyer_id_hash = f"erased:{order.id}"
+            if order.state != "cancelled":  # nothing is left to declare it with
+                await change_state(session, order, "cancelled")
+                counts["cancelled"] += 1
         for payment in await _all(session, scoped(Payment, org_id).where(
                 Payment.order_no == order.order_no, Payment.ebp_code == order.ebp_code)):  # fmt: skip
             payment.document = erase_document(payment.document, keep_masked=declared) or {}
