@@ -260,6 +260,35 @@ Documents = TypedDict(
 )
 
 
+ErasureIn = TypedDict(
+    "ErasureIn",
+    {
+        'ebp_code': "NotRequired[str | None]",
+        'platform_order_ids': "NotRequired[list[str]]",
+        'order_nos': "NotRequired[list[str]]",
+        'id_number': "NotRequired[str | None]",
+        'email': "NotRequired[str | None]",
+        'phone': "NotRequired[str | None]",
+        'country': "NotRequired[str | None]",
+    },
+)
+"""Who else the buyer is known as, beside the platform's customer id in the path (any of them finds orders)."""
+
+
+ErasureOut = TypedDict(
+    "ErasureOut",
+    {
+        'id': "str",
+        'scope': "Literal['customer', 'shop']",
+        'requested_by': "str",
+        'source_id': "str | None",
+        'erased_at': "str",
+        'counts': "dict[str, int]",
+        'order_ids': "list[str]",
+    },
+)
+
+
 ExceptionOut = TypedDict(
     "ExceptionOut",
     {
@@ -1232,6 +1261,20 @@ returned orders of the window."""
         Admin: export buyers with an email or phone, as the SHA-256 of the normalised identifier (email trimmed
 and lower-cased; phone in E.164) — never the identifier itself, never an import buyer."""
         return self._call('GET', '/v1/compliance/audiences', path={}, query={'stage': stage, 'tier': tier, 'format': format, 'limit': limit, 'cursor': cursor}, header={}, headers=headers)
+
+    def erase_customer(self, customer_id: str, *, body: ErasureIn | None | None = None, idempotency_key: str | None = None, headers: Mapping[str, str] | None = None) -> ErasureOut:
+        """Admin: erase a buyer's personal data everywhere compliance keeps it — orders, payments, waybills, the
+
+        Admin: erase a buyer's personal data everywhere compliance keeps it — orders, payments, waybills, the
+platforms' raw deliveries, the customer register (and so the audiences). A declared order keeps its customs
+record masked (docs/personal-data.md). The erasure is recorded without the person."""
+        return self._call('POST', '/v1/compliance/customers/{customer_id}/erasure', path={'customer_id': customer_id}, query={}, header={'Idempotency-Key': idempotency_key}, headers=headers, json=body)
+
+    def list_erasures(self, *, limit: int | None = None, headers: Mapping[str, str] | None = None) -> list[ErasureOut]:
+        """Admin: the erasures done — who asked, when and how much was erased (never whose data it was)
+
+        Admin: the erasures done — who asked, when and how much was erased (never whose data it was)."""
+        return self._call('GET', '/v1/compliance/erasures', path={}, query={'limit': limit}, header={}, headers=headers)
 
     def list_subscriptions(self, *, limit: int | None = None, cursor: str | None = None, headers: Mapping[str, str] | None = None) -> Page_SubscriptionOut_:
         """List subscriptions"""
