@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import subprocess
+import uuid
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from sqlalchemy.engine import URL, make_url
 from services.compliance import sealed
 from services.compliance.customers.models import Erasure
 from services.compliance.intake.models import PlatformDelivery
-from services.compliance.intake.retention import empty_expired, sealing_job
+from services.compliance.intake.retention import empty_expired, retention_job, sealing_job
 from services.compliance.orders.models import Order
 from services.compliance.pii import Pii
 from shared.context import context_of
@@ -218,7 +219,8 @@ async def test_raw_bodies_are_emptied_after_the_retention_except_those_waiting(c
     seller = await Seller(compliance, tenant).setup()
     source = seller.sources["shop"]
     order_no = new_order_no()
-    r = await seller.send_order(shopify_order(order_no, buyer=buyer_id(7)))
+    order, webhook_id = shopify_order(order_no, buyer=buyer_id(7)), str(uuid.uuid4())
+    r = await seller.send_order(order, webhook_id)
     assert r.status_code in (200, 201), r.text
     refund = {"id": 1, "order_id": 987654321, "created_at": "2026-09-01T10:00:00+08:00", "refund_line_items": []}
     raw = shopify_bytes(refund)
@@ -239,7 +241,25 @@ async def test_raw_bodies_are_emptied_after_the_retention_except_those_waiting(c
         rows = dict((await session.execute(stmt)).all())  # type: ignore[arg-type]
     assert rows["stored"] == b"" and rows["waiting"] != b""
     # the row stays: the same delivery again is still a redelivery
-    assert (await seller.order(order_no))["state"] is not None
+    r = await seller.send_order(order, webhook_id)
+    assert r.status_code == 200 and r.json()["status"] == "duplicate", r.text
+
+    # the relay's job looks at most every five minutes in a process
+    job = retention_job(lambda: sessions, 90)
+    async with sessions() as session, session.begin():
+        await session.execute(
+            update(PlatformDelivery)
+            .where(PlatformDelivery.source_id == source["id"], PlatformDelivery.outcome == "stored")
+            .values(body=b"x", received_at=utcnow() - timedelta(days=91))
+        )
+    assert await job() == 1
+    async with sessions() as session, session.begin():
+        await session.execute(
+            update(PlatformDelivery)
+            .where(PlatformDelivery.source_id == source["id"], PlatformDelivery.outcome == "stored")
+            .values(body=b"x")
+        )
+    assert await job() == 0  # not again so soon
 
 
 async def test_what_an_older_xbm_stored_in_clear_is_sealed_by_the_relay(
