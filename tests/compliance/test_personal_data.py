@@ -203,6 +203,14 @@ async def test_shop_redact_erases_everything_the_shop_brought_and_a_lookalike_bo
     r = await redact(seller, "shop/redact", person.order(new_order_no(), 5))
     assert r.status_code == 200 and r.json()["outcome"].startswith("ignored"), r.text
     assert (await seller.order(order_no))["documents"]["order"]["consignee"]["name"] == person.name
+    request = {"shop_id": 954889, "shop_domain": "xbm-test.myshopify.com", "orders_requested": [],
+               "customer": {"id": person.customer_id, "email": person.email, "phone": person.phone},
+               "data_request": {"id": 9999}}  # fmt: skip
+    r = await redact(seller, "customers/data_request", request)
+    assert r.status_code == 200 and r.json()["outcome"].startswith("ignored"), r.text
+    async with context_of(compliance_app).sessionmaker() as session:
+        stmt = select(PlatformDelivery.body).where(PlatformDelivery.topic == "customers/data_request")
+        assert set((await session.execute(stmt)).scalars().all()) == {b""}
     r = await redact(seller, "shop/redact", {"shop_id": 954889, "shop_domain": "xbm-test.myshopify.com"})
     assert r.status_code == 200, r.text
     assert r.json()["outcome"].startswith("erased"), r.json()

@@ -114,6 +114,9 @@ async def receive(
         return await _refund(session, pii, source, delivery, data)
     if source.kind == "shopify" and topic in REDACT_TOPICS:
         return await _redact(session, pii, source, delivery, data, topic)
+    if source.kind == "shopify" and topic == "customers/data_request":
+        delivery.body = b""  # it names the customer, and XBM has nothing to do with it
+        return _done(delivery, "ignored", "a customer's data request: the seller answers it (docs/personal-data.md)")
     return _done(delivery, "ignored", f"topic {topic!r} carries no order")
 
 
