@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from services.compliance import sealed
 from services.compliance.context import ComplianceContext
 from services.compliance.customers.announce import announce_summaries
 from services.compliance.customers.router import router as customers_router
@@ -17,6 +18,7 @@ from services.compliance.customs.exchange import send_pending, take_inbox
 from services.compliance.events import EVENTS, IdempotencyKey
 from services.compliance.inbox import router as inbox_router
 from services.compliance.inbox import subscribe_on_start
+from services.compliance.intake.retention import retention_job, sealing_job
 from services.compliance.intake.router import router as intake_router
 from services.compliance.items.router import router as items_router
 from services.compliance.orders.router import router as orders_router
@@ -33,6 +35,7 @@ def create_app(settings: ComplianceSettings | None = None, http_client: httpx.As
     settings = settings or ComplianceSettings()
     key = settings.pii_key.get_secret_value() if settings.pii_key else None
     context = ComplianceContext(settings=settings, pii=Pii.from_setting(key, settings.data_dir))
+    sealed.use(context.pii)
 
     async def customs_context(_: FastAPI) -> None:
         context.customs = CustomsContext.build(settings, context.http)
@@ -47,7 +50,9 @@ def create_app(settings: ComplianceSettings | None = None, http_client: httpx.As
         async def summaries() -> int:
             return await announce_summaries(context.sessionmaker)
 
-        return [outbox, inbox, summaries]
+        bodies = retention_job(lambda: context.sessionmaker, settings.platform_body_retention_days)
+        legacy = sealing_job(lambda: context.sessionmaker, context.pii)
+        return [outbox, inbox, summaries, bodies, legacy]
 
     return build_app(
         settings,

@@ -10,10 +10,12 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.compliance import sealed
 from services.compliance.customers.announce import announce_summaries
 from services.compliance.customs.context import CustomsContext
 from services.compliance.customs.exchange import send_pending, take_inbox
 from services.compliance.events import EVENTS, IdempotencyKey
+from services.compliance.intake.retention import retention_job, sealing_job
 from services.compliance.pii import Pii
 from services.compliance.settings import ComplianceSettings
 from shared.events.relay import relay_main
@@ -27,6 +29,7 @@ def customs_jobs(
     ) -> Sequence[Callable[[], Awaitable[Any]]]:
         key = settings.pii_key.get_secret_value() if settings.pii_key else None
         pii = Pii.from_setting(key, settings.data_dir)
+        sealed.use(pii)
         customs = CustomsContext.build(settings, http)
 
         async def outbox() -> int:
@@ -38,7 +41,9 @@ def customs_jobs(
         async def summaries() -> int:
             return await announce_summaries(sessions)
 
-        return [outbox, inbox, summaries]
+        bodies = retention_job(lambda: sessions, settings.platform_body_retention_days)
+        legacy = sealing_job(lambda: sessions, pii)
+        return [outbox, inbox, summaries, bodies, legacy]
 
     return jobs
 

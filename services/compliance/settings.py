@@ -14,6 +14,9 @@ class ComplianceSettings(ServiceSettings):
     service_name: str = "compliance"
     #: key for buyer/payer ID numbers and source secrets at rest (AES-GCM); generated into the data dir when unset
     pii_key: SecretStr | None = None
+    #: a platform's raw delivery (Shopify, WooCommerce) keeps its body this many days, then it is emptied (a refund
+    #: or delete still waiting for its order keeps it); the row stays for de-duplication
+    platform_body_retention_days: float = Field(90.0, gt=0, le=3650)
     #: a document still waiting for its counterparts after this many hours is listed in the exceptions
     missing_document_hours: float = Field(24.0, gt=0, le=24 * 90)
     #: a folder with another edition of the official XSDs (import-, export-, terminal-202205.xsd …) every message is

@@ -176,3 +176,16 @@ async def test_another_organisation_sees_none_of_these_buyers_or_tiers(
     r = await compliance.get("/v1/compliance/audiences", headers=other_tenant.auth())
     assert r.status_code == 200 and r.json()["items"] == []
     assert_problem(await compliance.get(f"/v1/compliance/audiences?tier={tier_id}", headers=other_tenant.auth()), 404)
+
+
+async def test_an_erased_buyer_leaves_the_audiences(compliance, compliance_app, tenant, monkeypatch):  # type: ignore[no-untyped-def]
+    await _buyers(compliance, compliance_app, tenant, monkeypatch)
+    r = await compliance.post(
+        "/v1/compliance/customers/-/erasure", headers=tenant.auth(), json={"email": "  BOB@example.org "}
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["counts"]["customers"] == 1 and r.json()["counts"]["masked_orders"] == 1
+    r = await compliance.get("/v1/compliance/audiences", headers=tenant.auth())
+    assert r.status_code == 200, r.text
+    got = {(m["email_sha256"], m["phone_sha256"], m["country"]) for m in r.json()["items"]}
+    assert got == {(sha("ana.lima@example.com"), sha("+14155550123"), "US"), (None, sha("+442079460958"), "GB")}

@@ -908,9 +908,9 @@ arm it saw; a change publishes ``experiment.decided``."""
         Change the URL or event types, or re-enable a subscription disabled by a 410."""
         return self._call('PATCH', '/v1/subscriptions/{subscription_id}', path={'subscription_id': subscription_id}, query={}, header={'If-Match': if_match}, headers=headers, json=body)
 
-    def delete_subscription(self, subscription_id: str, *, headers: Mapping[str, str] | None = None) -> None:
+    def delete_subscription(self, subscription_id: str, *, if_match: str | None = None, headers: Mapping[str, str] | None = None) -> None:
         """Delete subscription"""
-        self._call('DELETE', '/v1/subscriptions/{subscription_id}', path={'subscription_id': subscription_id}, query={}, header={}, headers=headers)
+        self._call('DELETE', '/v1/subscriptions/{subscription_id}', path={'subscription_id': subscription_id}, query={}, header={'If-Match': if_match}, headers=headers)
 
     def list_deliveries(self, subscription_id: str, *, limit: int | None = None, cursor: str | None = None, headers: Mapping[str, str] | None = None) -> Page_DeliveryOut_:
         """Every delivery to this subscription with each attempt's status code, error and time

@@ -260,6 +260,35 @@ Documents = TypedDict(
 )
 
 
+ErasureIn = TypedDict(
+    "ErasureIn",
+    {
+        'ebp_code': "NotRequired[str | None]",
+        'platform_order_ids': "NotRequired[list[str]]",
+        'order_nos': "NotRequired[list[str]]",
+        'id_number': "NotRequired[str | None]",
+        'email': "NotRequired[str | None]",
+        'phone': "NotRequired[str | None]",
+        'country': "NotRequired[str | None]",
+    },
+)
+"""Who else the buyer is known as, beside the platform's customer id in the path (any of them finds orders)."""
+
+
+ErasureOut = TypedDict(
+    "ErasureOut",
+    {
+        'id': "str",
+        'scope': "Literal['customer', 'shop']",
+        'requested_by': "str",
+        'source_id': "str | None",
+        'erased_at': "str",
+        'counts': "dict[str, int]",
+        'order_ids': "list[str]",
+    },
+)
+
+
 ExceptionOut = TypedDict(
     "ExceptionOut",
     {
@@ -1167,9 +1196,10 @@ if the customs profile is set; a ``rejected`` one whose checks pass is declared 
         return self._call('POST', '/v1/compliance/orders/{ebp_code}/{order_no}/cancellation', path={'ebp_code': ebp_code, 'order_no': order_no}, query={}, header={'Idempotency-Key': idempotency_key}, headers=headers, json=body)
 
     def declaration_xml(self, declaration_id: str, *, headers: Mapping[str, str] | None = None) -> str:
-        """The inventory list (CEB621 import, CEB603 export) as sent; it carries the buyer's ID number in full
+        """The inventory list (CEB621 import, CEB603 export) as sent
 
-        The inventory list (CEB621 import, CEB603 export) as sent; it carries the buyer's ID number in full."""
+        The inventory list (CEB621 import, CEB603 export) as sent. The buyer's ID number is in full for admin
+only; the integration role reads it masked (header ``X-XBM-Id-Numbers: masked``)."""
         return self._call('GET', '/v1/compliance/declarations/{declaration_id}/xml', path={'declaration_id': declaration_id}, query={}, header={}, headers=headers)
 
     def order_message_xml(self, declaration_id: str, *, headers: Mapping[str, str] | None = None) -> str:
@@ -1257,6 +1287,20 @@ returned orders of the window."""
 and lower-cased; phone in E.164) — never the identifier itself, never an import buyer."""
         return self._call('GET', '/v1/compliance/audiences', path={}, query={'stage': stage, 'tier': tier, 'format': format, 'limit': limit, 'cursor': cursor}, header={}, headers=headers)
 
+    def erase_customer(self, customer_id: str, *, body: ErasureIn | None | None = None, idempotency_key: str | None = None, headers: Mapping[str, str] | None = None) -> ErasureOut:
+        """Admin: erase a buyer's personal data everywhere compliance keeps it — orders, payments, waybills, the
+
+        Admin: erase a buyer's personal data everywhere compliance keeps it — orders, payments, waybills, the
+platforms' raw deliveries, the customer register (and so the audiences). A declared order keeps its customs
+record masked (docs/personal-data.md). The erasure is recorded without the person."""
+        return self._call('POST', '/v1/compliance/customers/{customer_id}/erasure', path={'customer_id': customer_id}, query={}, header={'Idempotency-Key': idempotency_key}, headers=headers, json=body)
+
+    def list_erasures(self, *, limit: int | None = None, headers: Mapping[str, str] | None = None) -> list[ErasureOut]:
+        """Admin: the erasures done — who asked, when and how much was erased (never whose data it was)
+
+        Admin: the erasures done — who asked, when and how much was erased (never whose data it was)."""
+        return self._call('GET', '/v1/compliance/erasures', path={}, query={'limit': limit}, header={}, headers=headers)
+
     def list_subscriptions(self, *, limit: int | None = None, cursor: str | None = None, headers: Mapping[str, str] | None = None) -> Page_SubscriptionOut_:
         """List subscriptions"""
         return self._call('GET', '/v1/subscriptions', path={}, query={'limit': limit, 'cursor': cursor}, header={}, headers=headers)
@@ -1277,9 +1321,9 @@ and lower-cased; phone in E.164) — never the identifier itself, never an impor
         Change the URL or event types, or re-enable a subscription disabled by a 410."""
         return self._call('PATCH', '/v1/subscriptions/{subscription_id}', path={'subscription_id': subscription_id}, query={}, header={'If-Match': if_match}, headers=headers, json=body)
 
-    def delete_subscription(self, subscription_id: str, *, headers: Mapping[str, str] | None = None) -> None:
+    def delete_subscription(self, subscription_id: str, *, if_match: str | None = None, headers: Mapping[str, str] | None = None) -> None:
         """Delete subscription"""
-        self._call('DELETE', '/v1/subscriptions/{subscription_id}', path={'subscription_id': subscription_id}, query={}, header={}, headers=headers)
+        self._call('DELETE', '/v1/subscriptions/{subscription_id}', path={'subscription_id': subscription_id}, query={}, header={'If-Match': if_match}, headers=headers)
 
     def list_deliveries(self, subscription_id: str, *, limit: int | None = None, cursor: str | None = None, headers: Mapping[str, str] | None = None) -> Page_DeliveryOut_:
         """Every delivery to this subscription with each attempt's status code, error and time

@@ -1515,11 +1515,11 @@ period end). Its draft SBUs become active."""
         """Get positioning"""
         return self._call('GET', '/v1/plans/{plan_id}/positioning', path={'plan_id': plan_id}, query={}, header={}, headers=headers)
 
-    def put_positioning(self, plan_id: str, body: PositioningIn, *, headers: Mapping[str, str] | None = None) -> PositioningOut:
+    def put_positioning(self, plan_id: str, body: PositioningIn, *, if_match: str | None = None, headers: Mapping[str, str] | None = None) -> PositioningOut:
         """Set the brand positioning; it must name a targeted segment (executive or admin)
 
         Set the brand positioning; it must name a targeted segment (executive or admin)."""
-        return self._call('PUT', '/v1/plans/{plan_id}/positioning', path={'plan_id': plan_id}, query={}, header={}, headers=headers, json=body)
+        return self._call('PUT', '/v1/plans/{plan_id}/positioning', path={'plan_id': plan_id}, query={}, header={'If-Match': if_match}, headers=headers, json=body)
 
     def list_environment_factors(self, plan_id: str, *, limit: int | None = None, cursor: str | None = None, headers: Mapping[str, str] | None = None) -> Page_FactorOut_:
         """List the plan's environment factors (every role but integration)"""
@@ -1808,9 +1808,9 @@ is retired."""
         Change the URL or event types, or re-enable a subscription disabled by a 410."""
         return self._call('PATCH', '/v1/subscriptions/{subscription_id}', path={'subscription_id': subscription_id}, query={}, header={'If-Match': if_match}, headers=headers, json=body)
 
-    def delete_subscription(self, subscription_id: str, *, headers: Mapping[str, str] | None = None) -> None:
+    def delete_subscription(self, subscription_id: str, *, if_match: str | None = None, headers: Mapping[str, str] | None = None) -> None:
         """Delete subscription"""
-        self._call('DELETE', '/v1/subscriptions/{subscription_id}', path={'subscription_id': subscription_id}, query={}, header={}, headers=headers)
+        self._call('DELETE', '/v1/subscriptions/{subscription_id}', path={'subscription_id': subscription_id}, query={}, header={'If-Match': if_match}, headers=headers)
 
     def list_deliveries(self, subscription_id: str, *, limit: int | None = None, cursor: str | None = None, headers: Mapping[str, str] | None = None) -> Page_DeliveryOut_:
         """Every delivery to this subscription with each attempt's status code, error and time

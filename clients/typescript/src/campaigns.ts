@@ -4849,7 +4849,10 @@ export interface operations {
     delete_subscription: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag of the copy you changed. When the resource changed since, the write is refused with 412 and nothing is changed. */
+                "If-Match"?: string;
+            };
             path: {
                 subscription_id: string;
             };
@@ -4893,6 +4896,15 @@ export interface operations {
             };
             /** @description No such object in the caller's organisation */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description stale */
+            412: {
                 headers: {
                     [name: string]: unknown;
                 };

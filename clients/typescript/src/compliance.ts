@@ -70,6 +70,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/compliance/customers/{customer_id}/erasure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Admin: erase a buyer's personal data everywhere compliance keeps it — orders, payments, waybills, the
+         * @description Admin: erase a buyer's personal data everywhere compliance keeps it — orders, payments, waybills, the
+         *     platforms' raw deliveries, the customer register (and so the audiences). A declared order keeps its customs
+         *     record masked (docs/personal-data.md). The erasure is recorded without the person.
+         */
+        post: operations["erase_customer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/compliance/customs-profile": {
         parameters: {
             query?: never;
@@ -156,10 +178,31 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The inventory list (CEB621 import, CEB603 export) as sent; it carries the buyer's ID number in full
-         * @description The inventory list (CEB621 import, CEB603 export) as sent; it carries the buyer's ID number in full.
+         * The inventory list (CEB621 import, CEB603 export) as sent
+         * @description The inventory list (CEB621 import, CEB603 export) as sent. The buyer's ID number is in full for admin
+         *     only; the integration role reads it masked (header ``X-XBM-Id-Numbers: masked``).
          */
         get: operations["declaration_xml"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/compliance/erasures": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Admin: the erasures done — who asked, when and how much was erased (never whose data it was)
+         * @description Admin: the erasures done — who asked, when and how much was erased (never whose data it was).
+         */
+        get: operations["list_erasures"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1424,6 +1467,89 @@ export interface components {
             waybill: {
                 [key: string]: unknown;
             } | null;
+        };
+        /**
+         * ErasureIn
+         * @description Who else the buyer is known as, beside the platform's customer id in the path (any of them finds orders).
+         */
+        ErasureIn: {
+            /**
+             * Country
+             * @description the buyer's country, ISO 3166 alpha-2
+             */
+            country?: string | null;
+            /**
+             * Ebp Code
+             * @description only this platform's orders (its ebp code)
+             */
+            ebp_code?: string | null;
+            /**
+             * Email
+             * @description the buyer's email (an export buyer)
+             */
+            email?: string | null;
+            /**
+             * Id Number
+             * @description the buyer's ID number (an import buyer)
+             */
+            id_number?: string | null;
+            /**
+             * Order Nos
+             * @description the buyer's order numbers
+             */
+            order_nos?: string[];
+            /**
+             * Phone
+             * @description the buyer's telephone (an export buyer)
+             */
+            phone?: string | null;
+            /**
+             * Platform Order Ids
+             * @description the platform's own ids of the buyer's orders
+             */
+            platform_order_ids?: string[];
+        };
+        /** ErasureOut */
+        ErasureOut: {
+            /**
+             * Counts
+             * @description orders erased, masked_orders (declared: the customs record kept masked), payments, waybills, deliveries (raw bodies emptied), customers (register entries), messages (sent messages' bodies)
+             */
+            counts: {
+                [key: string]: number;
+            };
+            /**
+             * Erased At
+             * Format: date-time
+             * @description When it was done.
+             */
+            erased_at: string;
+            /**
+             * Id
+             * @description The erasure's id.
+             */
+            id: string;
+            /**
+             * Order Ids
+             * @description XBM's own ids of the orders it touched (no personal data).
+             */
+            order_ids: string[];
+            /**
+             * Requested By
+             * @description admin:<key or user>, or the platform's webhook that asked
+             */
+            requested_by: string;
+            /**
+             * Scope
+             * @description `customer` (one buyer) or `shop` (everything a shop brought: Shopify's shop/redact).
+             * @enum {string}
+             */
+            scope: "customer" | "shop";
+            /**
+             * Source Id
+             * @description The platform source the request came through; null for an admin's request.
+             */
+            source_id: string | null;
         };
         /** ExceptionOut */
         ExceptionOut: {
@@ -3977,6 +4103,112 @@ export interface operations {
             };
         };
     };
+    erase_customer: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Any unique string (a UUID is good). Sending the same key and body again within 24 hours answers the first response again instead of acting twice; the same key with another body is 422. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description the platform's customer id (the orders' buyer.reg_no); '-' to find the buyer by the body alone */
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ErasureIn"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    /** @description The path of the created resource */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErasureOut"];
+                };
+            };
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token: exchange the API key again */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no personal data of this buyer is kept */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A request with this Idempotency-Key is still being processed (problem+json) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the service accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field, parameter or header is refused; `errors` names each */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or a service this one needs is down; retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     get_profile: {
         parameters: {
             query?: never;
@@ -4467,6 +4699,76 @@ export interface operations {
                 };
             };
             /** @description the signer cannot sign it now: retry after Retry-After, when the outbox tries again */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_erasures: {
+        parameters: {
+            query?: {
+                /** @description the latest erasures first */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErasureOut"][];
+                };
+            };
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token: exchange the API key again */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field, parameter or header is refused; `errors` names each */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or a service this one needs is down; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -7558,7 +7860,10 @@ export interface operations {
     delete_subscription: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag of the copy you changed. When the resource changed since, the write is refused with 412 and nothing is changed. */
+                "If-Match"?: string;
+            };
             path: {
                 subscription_id: string;
             };
@@ -7602,6 +7907,15 @@ export interface operations {
             };
             /** @description No such object in the caller's organisation */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description stale */
+            412: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -8339,6 +8339,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description The version of this representation; send it back as If-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8406,7 +8408,10 @@ export interface operations {
     put_positioning: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag of the copy you changed. When the resource changed since, the write is refused with 412 and nothing is changed. */
+                "If-Match"?: string;
+            };
             path: {
                 plan_id: string;
             };
@@ -8421,6 +8426,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description The version of this representation; send it back as If-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8465,6 +8472,15 @@ export interface operations {
             };
             /** @description plan archived, or strategy locked and no override_reason given */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description stale If-Match */
+            412: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12714,7 +12730,10 @@ export interface operations {
     delete_subscription: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag of the copy you changed. When the resource changed since, the write is refused with 412 and nothing is changed. */
+                "If-Match"?: string;
+            };
             path: {
                 subscription_id: string;
             };
@@ -12758,6 +12777,15 @@ export interface operations {
             };
             /** @description No such object in the caller's organisation */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description stale */
+            412: {
                 headers: {
                     [name: string]: unknown;
                 };

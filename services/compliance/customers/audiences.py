@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compliance.customers import identity
@@ -104,6 +104,8 @@ async def _export_customers(
                 Customer.org_id == org_id,
                 Customer.trade_direction == "export",
                 CustomerOrder.released_at.is_not(None),
+                # an erased customer keeps its counted orders, and no contact
+                or_(Customer.email_encrypted.is_not(None), Customer.phone_encrypted.is_not(None)),
             )
             .group_by(Customer.id)
             .order_by(Customer.id)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.compliance.base import Base
@@ -96,3 +96,24 @@ class Lifecycle(Base):
     new_days: Mapped[int] = mapped_column(Integer, default=30)
     active_days: Mapped[int] = mapped_column(Integer, default=90)
     at_risk_days: Mapped[int] = mapped_column(Integer, default=180)
+
+
+class Erasure(IdMixin, OrgMixin, Base):
+    """One erasure of personal data (docs/personal-data.md): who asked, when, and what was erased — counts and
+    XBM's own order ids, never the person (no name, identifier, email or phone is recorded)."""
+
+    __tablename__ = "erasures"
+    __label__ = "erasure"
+    __table_args__ = (Index("ix_erasures_org_id_erased_at", "org_id", "erased_at"),)
+
+    #: customer (a buyer's data) | shop (everything a platform source brought)
+    scope: Mapped[str] = mapped_column(String(12))
+    #: ``admin:<key or user>`` or ``shopify:customers/redact`` / ``shopify:shop/redact``
+    requested_by: Mapped[str] = mapped_column(String(200))
+    source_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    erased_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: how many of each were erased or masked: orders, masked_orders, payments, waybills, deliveries, customers,
+    #: messages
+    counts: Mapped[dict[str, int]] = mapped_column(JSON)
+    #: XBM's ids of the orders concerned
+    order_ids: Mapped[list[str]] = mapped_column(JSON)

@@ -4,14 +4,24 @@ import csv
 import io
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Body, Path, Query, Response
 
 from services.compliance.context import PiiDep
 from services.compliance.customers import audiences as audience_service
-from services.compliance.customers import service
-from services.compliance.customers.schemas import AudiencePage, LifecycleIn, LifecycleOut, Stage, SummaryOut
+from services.compliance.customers import erasure, service
+from services.compliance.customers.models import Erasure
+from services.compliance.customers.schemas import (
+    AudiencePage,
+    ErasureIn,
+    ErasureOut,
+    LifecycleIn,
+    LifecycleOut,
+    Stage,
+    SummaryOut,
+)
 from shared.auth import Admin, Reader
-from shared.db import DbSession
+from shared.db import DbSession, scoped
+from shared.errors import BadRequest, NotFound
 from shared.schemas import IsoDate
 
 router = APIRouter(prefix="/v1/compliance", tags=["compliance customers"])
@@ -85,3 +95,55 @@ async def audiences(
     if next_cursor:
         headers["X-Next-Cursor"] = next_cursor
     return Response(out.getvalue(), media_type="text/csv", headers=headers)
+
+
+@router.post(
+    "/customers/{customer_id}/erasure",
+    response_model=ErasureOut,
+    status_code=201,
+    responses={404: {"description": "no personal data of this buyer is kept"}},
+)
+async def erase_customer(
+    principal: Admin,
+    session: DbSession,
+    pii: PiiDep,
+    customer_id: Annotated[
+        str,
+        Path(
+            min_length=1,
+            max_length=60,
+            description="the platform's customer id "
+            "(the orders' buyer.reg_no); '-' to find the buyer by the body alone",
+        ),
+    ],
+    body: Annotated[ErasureIn | None, Body()] = None,
+) -> ErasureOut:
+    """Admin: erase a buyer's personal data everywhere compliance keeps it — orders, payments, waybills, the
+    platforms' raw deliveries, the customer register (and so the audiences). A declared order keeps its customs
+    record masked (docs/personal-data.md). The erasure is recorded without the person."""
+    body = body or ErasureIn()
+    who = erasure.Subject(reg_no=None if customer_id == "-" else customer_id, ebp_code=body.ebp_code,
+                          platform_order_ids=body.platform_order_ids, order_nos=body.order_nos,
+                          id_number=body.id_number, email=body.email, phone=body.phone,
+                          country=body.country)  # fmt: skip
+    if who.empty():
+        raise BadRequest("name the buyer: a customer id in the path or an identifier in the body")
+    orders = await erasure.orders_of(session, pii, principal.org_id, who)
+    customers = await erasure.customers_of(session, pii, principal.org_id, who)
+    if not orders and not customers:
+        raise NotFound("no personal data of this buyer is kept")
+    record = await erasure.erase(session, pii, principal.org_id, orders, scope="customer",
+                                 requested_by=f"admin:{principal.subject}", customers=customers)  # fmt: skip
+    return ErasureOut.model_validate(record, from_attributes=True)
+
+
+@router.get("/erasures", response_model=list[ErasureOut])
+async def list_erasures(
+    principal: Admin,
+    session: DbSession,
+    limit: Annotated[int, Query(ge=1, le=1000, description="the latest erasures first")] = 100,
+) -> list[ErasureOut]:
+    """Admin: the erasures done — who asked, when and how much was erased (never whose data it was)."""
+    stmt = scoped(Erasure, principal.org_id).order_by(Erasure.erased_at.desc()).limit(limit)
+    rows = (await session.execute(stmt)).scalars().all()
+    return [ErasureOut.model_validate(r, from_attributes=True) for r in rows]

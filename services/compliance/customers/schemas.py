@@ -102,3 +102,35 @@ class AudiencePage(Out):
     """This page's members."""
     next_cursor: str | None
     """Pass it as `?cursor=` for the next page; null on the last page."""
+
+
+class ErasureIn(Schema):
+    """Who else the buyer is known as, beside the platform's customer id in the path (any of them finds orders)."""
+
+    ebp_code: str | None = Field(None, max_length=18, description="only this platform's orders (its ebp code)")
+    platform_order_ids: list[str] = Field(
+        default_factory=list, max_length=1000, description="the platform's own ids of the buyer's orders"
+    )
+    order_nos: list[str] = Field(default_factory=list, max_length=1000, description="the buyer's order numbers")
+    id_number: str | None = Field(None, max_length=40, description="the buyer's ID number (an import buyer)")
+    email: str | None = Field(None, max_length=254, description="the buyer's email (an export buyer)")
+    phone: str | None = Field(None, max_length=60, description="the buyer's telephone (an export buyer)")
+    country: str | None = Field(None, pattern=r"^[A-Z]{2}$", description="the buyer's country, ISO 3166 alpha-2")
+
+
+class ErasureOut(Out):
+    id: str
+    """The erasure's id."""
+    scope: Literal["customer", "shop"]
+    """`customer` (one buyer) or `shop` (everything a shop brought: Shopify's shop/redact)."""
+    requested_by: str = Field(description="admin:<key or user>, or the platform's webhook that asked")
+    source_id: str | None
+    """The platform source the request came through; null for an admin's request."""
+    erased_at: datetime
+    """When it was done."""
+    counts: dict[str, int] = Field(
+        description="orders erased, masked_orders (declared: the customs record kept masked), payments, waybills, "
+        "deliveries (raw bodies emptied), customers (register entries), messages (sent messages' bodies)"
+    )
+    order_ids: list[str]
+    """XBM's own ids of the orders it touched (no personal data)."""

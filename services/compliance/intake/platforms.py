@@ -112,6 +112,11 @@ async def receive(
         return await _deleted(session, pii, source, delivery)
     if topic == "refunds/create":
         return await _refund(session, pii, source, delivery, data)
+    if source.kind == "shopify" and topic in REDACT_TOPICS:
+        return await _redact(session, pii, source, delivery, data, topic)
+    if source.kind == "shopify" and topic == "customers/data_request":
+        delivery.body = b""  # it names the customer, and XBM has nothing to do with it
+        return _done(delivery, "ignored", "a customer's data request: the seller answers it (docs/personal-data.md)")
     return _done(delivery, "ignored", f"topic {topic!r} carries no order")
 
 
@@ -258,3 +263,51 @@ async def _refund(
     refund, lines = _refund_of(data)
     outcome = await lifecycle.refund_known(session, pii, order, refund, lines)
     return _done(delivery, outcome, order=order)
+
+
+#: Shopify's mandatory compliance webhooks that erase (``customers/data_request`` is answered by the seller and only
+#: recorded here)
+REDACT_TOPICS = frozenset({"customers/redact", "shop/redact"})
+
+
+def _redact_body(data: dict[str, Any], topic: str) -> bool:
+    """Shopify's redact bodies: ``shop_id`` and ``shop_domain``; ``customers/redact`` adds ``customer`` and
+    ``orders_to_redact`` (an order's body is none of these)."""
+    if "line_items" in data or not data.get("shop_domain") or not data.get("shop_id"):
+        return False
+    if topic == "shop/redact":
+        return "customer" not in data
+    customer = data.get("customer")
+    return isinstance(customer, dict) and isinstance(data.get("orders_to_redact", []), list)
+
+
+async def _redact(
+    session: AsyncSession, pii: Pii, source: Source, delivery: PlatformDelivery, data: dict[str, Any], topic: str
+) -> Ingested:
+    """``customers/redact``: the customer's orders (``orders_to_redact``, and every order under the customer's id)
+    erased as an erasure request is; ``shop/redact``: everything this source brought. docs/personal-data.md."""
+    from services.compliance.customers import erasure  # the register imports the orders, which import intake
+
+    if not _redact_body(data, topic):
+        return _done(delivery, "ignored", f"a {topic} delivery whose body is not Shopify's {topic}; nothing erased")
+    if topic == "shop/redact":
+        orders = await erasure.orders_of_platform(session, source.org_id, source.ebp_code)
+        record = await erasure.erase(session, pii, source.org_id, orders, scope="shop",
+                                     requested_by=f"shopify:{topic}", source_id=source.id,
+                                     deliveries_of_source=source.id)  # fmt: skip
+    else:
+        customer = data["customer"]
+        who = erasure.Subject(
+            reg_no=str(customer.get("id") or "")[:60] or None,
+            ebp_code=source.ebp_code,
+            platform_order_ids=[str(i) for i in data.get("orders_to_redact") or [] if isinstance(i, (int, str))],
+            email=str(customer.get("email") or "")[:254] or None,
+            phone=str(customer.get("phone") or "")[:60] or None,
+        )
+        orders = await erasure.orders_of(session, pii, source.org_id, who) if not who.empty() else []
+        customers = await erasure.customers_of(session, pii, source.org_id, who)
+        record = await erasure.erase(session, pii, source.org_id, orders, scope="customer",
+                                     requested_by=f"shopify:{topic}", source_id=source.id,
+                                     customers=customers)  # fmt: skip
+    delivery.body = b""  # the request itself names the person
+    return _done(delivery, "erased", f"erasure {record.id}: {record.counts}")

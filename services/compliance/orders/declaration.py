@@ -204,6 +204,8 @@ async def build_tree(session: AsyncSession, pii: Pii, message: CustomsMessage) -
         document.setdefault("trade_mode", declaration.trade_mode)
         if declaration.statistics_flag:
             document["statistics_flag"] = declaration.statistics_flag
+    if not order.buyer_id_encrypted:
+        raise Conflict(f"the buyer's personal data of order {order.order_no} was erased: nothing to declare")
     buyer_id = pii.decrypt(order.buyer_id_encrypted, f"buyer:{org_id}")
     if kind_declares_items(message.message_type):
         # each line under the customs item number its record gives (the SKU is the platform's, not customs')

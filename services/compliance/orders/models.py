@@ -8,6 +8,7 @@ from sqlalchemy import JSON, Boolean, Index, Integer, String, UniqueConstraint, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.compliance.base import Base
+from services.compliance.sealed import SealedDocument
 from shared.db import IdMixin, OrgMixin, TimestampMixin, UTCDateTime, utcnow
 from shared.money import MoneyAmount
 
@@ -85,8 +86,8 @@ class Order(IdMixin, OrgMixin, TimestampMixin, Base):
     currency: Mapped[str] = mapped_column(String(3))
     actual_paid: Mapped[Decimal] = mapped_column(MoneyAmount())
     utm_campaign: Mapped[str | None] = mapped_column(String(200))
-    #: the canonical order as received, the buyer's ID number masked
-    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: the canonical order as received, the buyer's ID number masked, names, telephones and address sealed
+    document: Mapped[dict[str, Any]] = mapped_column(SealedDocument())
     buyer_id_encrypted: Mapped[str] = mapped_column(String(200))
     buyer_id_hash: Mapped[str] = mapped_column(String(64))
     buyer_verified: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -113,7 +114,7 @@ class Order(IdMixin, OrgMixin, TimestampMixin, Base):
     held: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True))
     #: a newer version arrived after the declaration: it is kept here and the declaration must be redone
     changed_after_declaration: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    later_version: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    later_version: Mapped[dict[str, Any] | None] = mapped_column(SealedDocument(none_as_null=True))
     #: refunds the platform reported, as received (lines and amounts)
     platform_refunds: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True))
     #: the platform's own id of the order (Shopify ``id``, WooCommerce ``id``): a second id under the same number
@@ -136,7 +137,7 @@ class Payment(IdMixin, OrgMixin, TimestampMixin, Base):
     pay_transaction_id: Mapped[str] = mapped_column(String(60))
     ebp_code: Mapped[str] = mapped_column(String(18))
     order_no: Mapped[str] = mapped_column(String(60))
-    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    document: Mapped[dict[str, Any]] = mapped_column(SealedDocument())
     payer_id_encrypted: Mapped[str] = mapped_column(String(200))
     payer_id_hash: Mapped[str] = mapped_column(String(64))
 
@@ -153,7 +154,7 @@ class Waybill(IdMixin, OrgMixin, TimestampMixin, Base):
     logistics_no: Mapped[str] = mapped_column(String(60))
     order_no: Mapped[str] = mapped_column(String(60))
     ebp_code: Mapped[str | None] = mapped_column(String(18))
-    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    document: Mapped[dict[str, Any]] = mapped_column(SealedDocument())
 
 
 class Declaration(IdMixin, OrgMixin, TimestampMixin, Base):
