@@ -270,6 +270,16 @@ async def incomplete_order(client: httpx.AsyncClient, world: World) -> dict[str,
     return {"ebp_code": order["ebp_code"], "order_no": order["order_no"]}
 
 
+async def buyer_to_erase(client: httpx.AsyncClient, world: World) -> dict[str, Any]:
+    """An erasure needs a buyer XBM keeps: a declared order's, named by its number (no platform customer id)."""
+    world.params["erased_order_no"] = (await declared_order(client, world))["order_no"]
+    return {"customer_id": "-"}
+
+
+async def erased_order(client: httpx.AsyncClient, world: World) -> dict[str, Any]:
+    return {"ebp_code": EBP, "order_nos": [world.params["erased_order_no"]]}
+
+
 #: what an operation needs beyond the world (a frontend's user would have made it first): path parameters
 PATH_SETUP = {
     ("PATCH", "/v1/compliance/orders/{ebp_code}/{order_no}"): incomplete_order,
@@ -277,6 +287,7 @@ PATH_SETUP = {
     ("POST", "/v1/compliance/orders/{ebp_code}/{order_no}/cancellation"): declared_order,
     ("POST", "/v1/compliance/webhooks/{source_id}"): shopify_source,
     ("POST", "/v1/sbus/{sbu_id}/retire"): live_sbu,
+    ("POST", "/v1/compliance/customers/{customer_id}/erasure"): buyer_to_erase,
 }
 
 
@@ -290,6 +301,7 @@ SETUP = {
     ("POST", "/v1/plans/{plan_id}/sbus"): fresh_product,
     ("POST", "/v1/plans/{plan_id}/activate"): ready_plan,
     ("PUT", "/v1/compliance/customs-profile"): own_dxp_id,
+    ("POST", "/v1/compliance/customers/{customer_id}/erasure"): erased_order,
 }
 
 

@@ -1471,6 +1471,13 @@ export interface components {
         /**
          * ErasureIn
          * @description Who else the buyer is known as, beside the platform's customer id in the path (any of them finds orders).
+         * @example {
+         *       "ebp_code": "1105910159",
+         *       "email": "jiao@example.com",
+         *       "order_nos": [
+         *         "EX2026A0001"
+         *       ]
+         *     }
          */
         ErasureIn: {
             /**

@@ -107,6 +107,8 @@ class AudiencePage(Out):
 class ErasureIn(Schema):
     """Who else the buyer is known as, beside the platform's customer id in the path (any of them finds orders)."""
 
+    model_config = examples({"ebp_code": "1105910159", "order_nos": ["EX2026A0001"], "email": "jiao@example.com"})
+
     ebp_code: str | None = Field(None, max_length=18, description="only this platform's orders (its ebp code)")
     platform_order_ids: list[str] = Field(
         default_factory=list, max_length=1000, description="the platform's own ids of the buyer's orders"
