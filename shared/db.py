@@ -200,9 +200,13 @@ def _private_file(url: str) -> None:
     """An embedded database is created readable by its owner alone (0600): it holds what the services keep, and
     SQLite gives its journal files the database file's mode."""
     path = make_url(url).database
-    if not path or path == ":memory:" or os.path.exists(path):
-        return
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    if (
+        not path
+        or path == ":memory:"
+        or os.path.exists(path)
+        or not os.path.isdir(os.path.dirname(os.path.abspath(path)))
+    ):
+        return  # a folder that is not there stays an unreachable database (503), as SQLite itself would have it
     os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
 
 

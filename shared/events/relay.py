@@ -94,6 +94,9 @@ class Relay:
         self.send_timeout = send_timeout
         self.extra_tasks = extra_tasks
         self.per_subscription = per_subscription
+        #: the services' own subscriptions serve every organisation: each may take up to half the relay
+        self.internal_share = max(per_subscription, batch // 2)
+        self._internal: set[str] = set()
         self.max_answer_bytes = max_answer_bytes
         self.retention = retention
         self.idempotency_model = idempotency_model
@@ -102,32 +105,42 @@ class Relay:
         self._in_flight: Counter[str] = Counter()
 
     def _due(self, now: datetime, busy: Sequence[str], limit: int) -> Select[tuple[str]]:
-        """The ids of the next ``limit`` due deliveries in fair order (no lock: the caller locks what it takes)."""
-        D = self.tables.Delivery
-        due = select(
-            D.id,
-            D.org_id,
-            D.next_attempt_at,
-            func.row_number()
-            .over(partition_by=D.subscription_id, order_by=(D.next_attempt_at, D.id))
-            .label("in_subscription"),
-        ).where(D.status == "pending", D.next_attempt_at <= now)
+        """The ids of the next ``limit`` due deliveries in fair order (no lock: the caller locks what it takes):
+        the services' own subscriptions first, then the organisations the events belong to in turns (an internal
+        delivery carries no organisation of its own: its event's counts), each subscription's oldest first and at
+        most its share (``per_subscription``; ``internal_share`` for the services' own, which serve every
+        organisation)."""
+        D, E = self.tables.Delivery, self.tables.OutboxEvent
+        due = (
+            select(
+                D.id,
+                D.org_id.label("owner"),
+                E.org_id.label("tenant"),
+                D.next_attempt_at,
+                func.row_number()
+                .over(partition_by=D.subscription_id, order_by=(D.next_attempt_at, D.id))
+                .label("in_subscription"),
+            )
+            .join(E, E.id == D.event_id)
+            .where(D.status == "pending", D.next_attempt_at <= now)
+        )
         if busy:
             due = due.where(D.subscription_id.not_in(busy))
         due_rows = due.subquery("due")
+        share = case((due_rows.c.owner.is_(None), self.internal_share), else_=self.per_subscription)
         ranked = (
             select(
                 due_rows.c.id,
-                due_rows.c.org_id,
+                due_rows.c.owner,
                 due_rows.c.next_attempt_at,
                 func.row_number()
-                .over(partition_by=due_rows.c.org_id, order_by=(due_rows.c.in_subscription, due_rows.c.next_attempt_at))
+                .over(partition_by=due_rows.c.tenant, order_by=(due_rows.c.in_subscription, due_rows.c.next_attempt_at))
                 .label("in_org"),
             )
-            .where(due_rows.c.in_subscription <= self.per_subscription)
+            .where(due_rows.c.in_subscription <= share)
             .subquery("ranked")
         )
-        internal_first = case((ranked.c.org_id.is_(None), 0), else_=1)
+        internal_first = case((ranked.c.owner.is_(None), 0), else_=1)
         return (
             select(ranked.c.id)
             .order_by(internal_first, ranked.c.in_org, ranked.c.next_attempt_at, ranked.c.id)
@@ -141,7 +154,11 @@ class Relay:
         Subscriptions this relay already has ``per_subscription`` attempts in flight for are left for later."""
         D, E, S = self.tables.Delivery, self.tables.OutboxEvent, self.tables.Subscription
         now = utcnow()
-        busy = [sub for sub, count in self._in_flight.items() if count >= self.per_subscription]
+        busy = [
+            sub
+            for sub, count in self._in_flight.items()
+            if count >= (self.internal_share if sub in self._internal else self.per_subscription)
+        ]
         async with self.sessionmaker() as session, session.begin():
             chosen = list((await session.execute(self._due(now, busy, limit or self.batch))).scalars())
             if not chosen:
@@ -257,6 +274,8 @@ class Relay:
     ) -> None:
         """One attempt, recorded as soon as it ends (a failure to record leaves the lease to bring it back)."""
         self._in_flight[subscription.id] += 1
+        if subscription.org_id is None:
+            self._internal.add(subscription.id)
         try:
             outcome = await self.send(delivery, event, subscription)
             await self.record([outcome])

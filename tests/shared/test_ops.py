@@ -75,6 +75,7 @@ async def test_readyz_refuses_until_the_schema_is_at_head(db_url: str, tmp_path:
 
 
 async def test_the_embedded_database_and_the_pii_key_are_readable_by_their_owner_alone(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "data").mkdir()
     engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'data' / 'compliance.db'}")
     async with engine.begin() as connection:
         await connection.exec_driver_sql("CREATE TABLE t (x INTEGER)")
