@@ -49,6 +49,7 @@ NO_OBJECT: dict[tuple[str, str], str] = {
     ("GET", "/v1/compliance/customers/summary"): "the caller's own customers",
     ("GET", "/v1/compliance/customers/lifecycle"): "the caller's own lifecycle windows",
     ("PUT", "/v1/compliance/customers/lifecycle"): "the caller's own lifecycle windows",
+    ("GET", "/v1/compliance/erasures"): "the caller's own erasure records",
     ("GET", "/v1/compliance/audiences"): "the caller's own export buyers, hashed",
 }
 

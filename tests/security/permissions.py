@@ -161,6 +161,9 @@ COMPLIANCE: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/v1/compliance/customers/lifecycle"): READ,
     ("PUT", "/v1/compliance/customers/lifecycle"): ADMIN,
     ("GET", "/v1/compliance/audiences"): ADMIN,
+    # erasing a buyer's personal data, and the record of what was erased, are the organisation's own decisions
+    ("POST", "/v1/compliance/customers/{customer_id}/erasure"): ADMIN,
+    ("GET", "/v1/compliance/erasures"): ADMIN,
 }
 
 PERMISSIONS: dict[str, dict[tuple[str, str], frozenset[str]]] = {

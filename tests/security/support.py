@@ -513,6 +513,12 @@ async def compliance_world(clients: dict[str, httpx.AsyncClient], apps: dict[str
     view = (await c.get(f"/v1/compliance/orders/{EBP}/{order_no}", headers=tenant.auth())).json()
     assert view["declaration_id"], f"world: the order did not end declared: {view['state']} {view['checks']}"
     await customs_objects(c, world, tenant, order_no, view["declaration_id"])
+    # a buyer of their own to erase (an admin erases them; nothing else in the walk reads their order)
+    erased = documents("ERA" + uuid.uuid4().hex[:12].upper())["orders"]
+    erased["buyer"] = {**erased["buyer"], "reg_no": "walk-erasure"}
+    await created(c, "POST", "/v1/compliance/orders", tenant, "integration", erased)
+    world.params["customer_id"] = "walk-erasure"
+    world.bodies[("POST", "/v1/compliance/customers/{customer_id}/erasure")] = {}
     world.bodies[("PATCH", "/v1/compliance/orders/{ebp_code}/{order_no}")] = {"consignee": {"telephone": "13522652231"}}
     rotated = {"secret": "shpss_walk0000000000000000000000000"}
     world.bodies[("POST", "/v1/compliance/sources/{source_id}/secret")] = rotated

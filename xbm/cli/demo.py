@@ -326,7 +326,8 @@ class Demo:
             "statistics_flag": "A",
             "cop_code": EBP,
             "cop_name": "Company A Trading",
-            "dxp_id": "DXPENT0000012345",
+            # a DxpMsg id is one organisation's (unique across them): each season's organisation has its own
+            "dxp_id": "DXPENT" + hashlib.sha256(self.org_id.encode()).hexdigest()[:10].upper(),
         }
         self.call("compliance", "PUT", "/v1/compliance/customs-profile", json=profile)
         for product in products.values():  # the item record customs declares each SKU of the plan with
