@@ -10,7 +10,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -250,43 +250,52 @@ def _column(header: list[str], *names: str) -> int | None:
     return None
 
 
-def google_ads_csv(text: str, options: Options) -> Parsed:
-    """A report downloaded from the Google Ads UI: a title line, a date range, the header, one line per campaign
-    and day, then ``Total:`` lines (totals, not rows). Money in the account's currency (``Currency code``
-    column, or the import's ``currency``), ``--`` for none."""
-    header, lines = _csv_rows(text, lambda cells: "Day" in cells and ("Campaign ID" in cells or "Campaign" in cells))
-    col = {
-        name: _column(header, *aliases)
-        for name, aliases in {
-            "campaign_id": ("Campaign ID",),
-            "account_id": ("Customer ID",),
-            "day": ("Day",),
-            "currency": ("Currency code", "Currency"),
-            "impressions": ("Impr.", "Impressions"),
-            "clicks": ("Clicks",),
-            "cost": ("Cost",),
-            "conversions": ("Conversions",),
-            "value": ("Conv. value", "Conversion value"),
-            "view_through": ("View-through conv.", "View-through conversions"),
-        }.items()
-    }
-    rows: list[PlatformRow] = []
-    skipped: list[Skipped] = []
-    read = 0
+Cell = Callable[[str], str | None]
+
+
+def _records(
+    header: list[str], lines: list[tuple[int, list[str]]], aliases: dict[str, tuple[str, ...]]
+) -> Iterator[tuple[str, list[str], Cell]]:
+    """The report's non-blank lines, each as where it stands, its cells, and a reader of its cells by name (the
+    first of each name's ``aliases`` the header holds; None where the column or the cell is missing)."""
+    col = {name: _column(header, *names) for name, names in aliases.items()}
     for number, line in lines:
         if not any(cell.strip() for cell in line):
-            continue
-        read += 1
-        where = f"line {number}"
-        first = line[0].strip() if line else ""
-        if first.lower().startswith("total"):
-            skipped.append(Skipped(where, f"{first[:60]}: a total, not a campaign's row"))
             continue
 
         def cell(name: str, line: list[str] = line) -> str | None:
             index = col[name]
             return line[index].strip() if index is not None and index < len(line) else None
 
+        yield f"line {number}", line, cell
+
+
+def google_ads_csv(text: str, options: Options) -> Parsed:
+    """A report downloaded from the Google Ads UI: a title line, a date range, the header, one line per campaign
+    and day, then ``Total:`` lines (totals, not rows). Money in the account's currency (``Currency code``
+    column, or the import's ``currency``), ``--`` for none."""
+    header, lines = _csv_rows(text, lambda cells: "Day" in cells and ("Campaign ID" in cells or "Campaign" in cells))
+    aliases = {
+        "campaign_id": ("Campaign ID",),
+        "account_id": ("Customer ID",),
+        "day": ("Day",),
+        "currency": ("Currency code", "Currency"),
+        "impressions": ("Impr.", "Impressions"),
+        "clicks": ("Clicks",),
+        "cost": ("Cost",),
+        "conversions": ("Conversions",),
+        "value": ("Conv. value", "Conversion value"),
+        "view_through": ("View-through conv.", "View-through conversions"),
+    }
+    rows: list[PlatformRow] = []
+    skipped: list[Skipped] = []
+    read = 0
+    for where, line, cell in _records(header, lines, aliases):
+        read += 1
+        first = line[0].strip() if line else ""
+        if first.lower().startswith("total"):
+            skipped.append(Skipped(where, f"{first[:60]}: a total, not a campaign's row"))
+            continue
         campaign_id = cell("campaign_id")
         if not campaign_id:
             skipped.append(Skipped(where, "no Campaign ID (add the Campaign ID column to the report)"))
@@ -321,33 +330,22 @@ def meta_ads_manager_csv(text: str, options: Options) -> Parsed:
     spent = next((i for i, h in enumerate(header) if _SPENT.match(h) or h == "Amount spent"), None)
     match = _SPENT.match(header[spent]) if spent is not None else None
     header_currency = match.group(1) if match else None
-    col = {
-        name: _column(header, *aliases)
-        for name, aliases in {
-            "campaign_id": ("Campaign ID",),
-            "account_id": ("Account ID",),
-            "starts": ("Reporting starts", "Day"),
-            "ends": ("Reporting ends", "Day"),
-            "currency": ("Currency",),
-            "impressions": ("Impressions",),
-            "clicks": ("Clicks (all)", "Link clicks"),
-            "conversions": ("Purchases",),
-            "value": ("Purchases conversion value",),
-        }.items()
+    aliases = {
+        "campaign_id": ("Campaign ID",),
+        "account_id": ("Account ID",),
+        "starts": ("Reporting starts", "Day"),
+        "ends": ("Reporting ends", "Day"),
+        "currency": ("Currency",),
+        "impressions": ("Impressions",),
+        "clicks": ("Clicks (all)", "Link clicks"),
+        "conversions": ("Purchases",),
+        "value": ("Purchases conversion value",),
     }
     rows: list[PlatformRow] = []
     skipped: list[Skipped] = []
     read = 0
-    for number, line in lines:
-        if not any(cell.strip() for cell in line):
-            continue
+    for where, line, cell in _records(header, lines, aliases):
         read += 1
-        where = f"line {number}"
-
-        def cell(name: str, line: list[str] = line) -> str | None:
-            index = col[name]
-            return line[index].strip() if index is not None and index < len(line) else None
-
         campaign_id = cell("campaign_id")
         if not campaign_id:
             skipped.append(Skipped(where, "no Campaign ID (a total line, or the column is missing)"))
