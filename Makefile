@@ -69,9 +69,10 @@ demo: $(RUNTIME)
 	@echo "== the demo's xbm commands are $(VENV)/bin/xbm (or: source $(VENV)/bin/activate, then xbm ...)"
 	$(PY) -m xbm.cli.demo
 
-# the benchmarks (PostgreSQL; see bench/RESULTS.md)
+# the benchmarks (PostgreSQL; see bench/RESULTS.md), then the event relay under ten minutes of sustained ingest
 bench: $(STAMP)
 	$(PY) -m bench.run
+	$(PY) -m bench.relay_backlog
 
 # make migration SVC=plans MSG="what changed"
 migration: $(STAMP)
