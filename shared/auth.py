@@ -18,9 +18,10 @@ from typing import Annotated, Any, Protocol
 
 import jwt
 from fastapi import Depends, Request
+from starlette.types import Scope
 
 from shared.context import context_of
-from shared.errors import Forbidden, Unauthorized, Unavailable
+from shared.errors import AppError, Forbidden, Unauthorized, Unavailable
 
 TOKEN_ISSUER = "xbm-plans"
 TOKEN_AUDIENCE = "xbm"
@@ -267,6 +268,15 @@ def bearer_token(request: Request) -> str:
     if len(token) > 8192:
         raise Unauthorized("access token too long")
     return token
+
+
+async def bearer_principal(scope: Scope) -> Principal | None:
+    """The principal of a request's bearer token, for middleware that acts before the routes (idempotency, request
+    limits); None without a valid token, which the route then refuses itself."""
+    try:
+        return await context_of(scope["app"]).verifier.verify(bearer_token(Request(scope)))
+    except AppError:
+        return None
 
 
 async def current_principal(request: Request) -> Principal:

@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.auth import bearer_principal
 from shared.context import context_of
 from shared.db import IDEMPOTENT_SESSION, IdMixin, UTCDateTime, utcnow
 from shared.errors import AppError, database_unreachable, send_problem
@@ -65,15 +66,11 @@ class IdempotencyMiddleware:
         self.app = app
         self.model = model
 
-    async def _scope_of(self, scope: Scope, headers: dict[bytes, bytes]) -> tuple[str, str] | None:
+    async def _scope_of(self, scope: Scope) -> tuple[str, str] | None:
         """The caller's organisation and principal; None for a request without a valid token (webhook senders
         deduplicate by their own delivery ids, and an unauthenticated key space could be squatted by anyone)."""
-        auth = headers.get(b"authorization", b"").decode("latin-1")
-        if not auth.lower().startswith("bearer "):
-            return None
-        try:
-            principal = await context_of(scope["app"]).verifier.verify(auth[7:].strip())
-        except AppError:
+        principal = await bearer_principal(scope)
+        if principal is None:
             return None
         return f"org:{principal.org_id}", principal.subject[:64]
 
@@ -101,7 +98,7 @@ class IdempotencyMiddleware:
             await send_problem(send, exc.status, exc.title, exc.detail)
             return
         body = b"".join(chunks)
-        caller = await self._scope_of(scope, headers)
+        caller = await self._scope_of(scope)
         if caller is None:
             await self.app(scope, replay_body(body, receive), send)
             return

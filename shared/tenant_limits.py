@@ -16,8 +16,8 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from shared.context import context_of
-from shared.errors import AppError, send_problem
+from shared.auth import bearer_principal
+from shared.errors import send_problem
 
 #: body bytes one unit of cost stands for
 UNIT_BYTES = 65_536
@@ -44,16 +44,11 @@ class TenantLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        principal = await bearer_principal(scope)
+        if principal is None:  # the route answers 401 itself
+            await self.app(scope, receive, send)
+            return
         headers = dict(scope.get("headers", []))
-        auth = headers.get(b"authorization", b"").decode("latin-1")
-        if not auth.lower().startswith("bearer "):
-            await self.app(scope, receive, send)
-            return
-        try:
-            principal = await context_of(scope["app"]).verifier.verify(auth[7:].strip())
-        except AppError:  # the route answers 401 itself
-            await self.app(scope, receive, send)
-            return
         try:
             length = int(headers.get(b"content-length", b"0"))
         except ValueError:
