@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 import httpx
 from fastapi import FastAPI
 
 from services.compliance import sealed
 from services.compliance.context import ComplianceContext
-from services.compliance.customers.announce import announce_summaries
 from services.compliance.customers.router import router as customers_router
 from services.compliance.customs.context import CustomsContext
-from services.compliance.customs.exchange import send_pending, take_inbox
 from services.compliance.events import EVENTS, IdempotencyKey
 from services.compliance.inbox import router as inbox_router
 from services.compliance.inbox import subscribe_on_start
-from services.compliance.intake.retention import retention_job, sealing_job
 from services.compliance.intake.router import router as intake_router
 from services.compliance.items.router import router as items_router
+from services.compliance.jobs import Job, relay_jobs
 from services.compliance.orders.router import router as orders_router
 from services.compliance.pii import Pii
 from services.compliance.settings import ComplianceSettings
@@ -40,19 +36,10 @@ def create_app(settings: ComplianceSettings | None = None, http_client: httpx.As
     async def customs_context(_: FastAPI) -> None:
         context.customs = CustomsContext.build(settings, context.http)
 
-    def customs_jobs(_: FastAPI) -> list[Callable[[], Awaitable[Any]]]:
-        async def outbox() -> int:
-            return await send_pending(context.sessionmaker, context.customs, context.pii)
-
-        async def inbox() -> int:
-            return await take_inbox(context.sessionmaker, context.customs, context.pii)
-
-        async def summaries() -> int:
-            return await announce_summaries(context.sessionmaker)
-
-        bodies = retention_job(lambda: context.sessionmaker, settings.platform_body_retention_days)
-        legacy = sealing_job(lambda: context.sessionmaker, context.pii)
-        return [outbox, inbox, summaries, bodies, legacy]
+    def customs_jobs(_: FastAPI) -> list[Job]:
+        return relay_jobs(
+            lambda: context.sessionmaker, lambda: context.customs, context.pii, settings.platform_body_retention_days
+        )
 
     return build_app(
         settings,

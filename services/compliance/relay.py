@@ -11,11 +11,9 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.compliance import sealed
-from services.compliance.customers.announce import announce_summaries
 from services.compliance.customs.context import CustomsContext
-from services.compliance.customs.exchange import send_pending, take_inbox
 from services.compliance.events import EVENTS, IdempotencyKey
-from services.compliance.intake.retention import retention_job, sealing_job
+from services.compliance.jobs import relay_jobs
 from services.compliance.pii import Pii
 from services.compliance.settings import ComplianceSettings
 from shared.events.relay import relay_main
@@ -31,19 +29,7 @@ def customs_jobs(
         pii = Pii.from_setting(key, settings.data_dir)
         sealed.use(pii)
         customs = CustomsContext.build(settings, http)
-
-        async def outbox() -> int:
-            return await send_pending(sessions, customs, pii)
-
-        async def inbox() -> int:
-            return await take_inbox(sessions, customs, pii)
-
-        async def summaries() -> int:
-            return await announce_summaries(sessions)
-
-        bodies = retention_job(lambda: sessions, settings.platform_body_retention_days)
-        legacy = sealing_job(lambda: sessions, pii)
-        return [outbox, inbox, summaries, bodies, legacy]
+        return relay_jobs(lambda: sessions, lambda: customs, pii, settings.platform_body_retention_days)
 
     return jobs
 
