@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from sqlalchemy import Select, case, func, select, update
@@ -34,6 +34,7 @@ from shared.settings import ServiceSettings
 
 log = logging.getLogger("xbm.relay")
 Task = Callable[[], Awaitable[object]]
+T = TypeVar("T")
 Claimed = tuple[DeliveryColumns, OutboxEventColumns, SubscriptionColumns]
 
 
@@ -56,6 +57,22 @@ def signed_headers(secret: str, webhook_id: str, body: bytes, at: datetime | Non
         "webhook-signature": signature,
         "user-agent": "XBM-Webhooks/1",
     }
+
+
+def at_most_every(seconds: float, job: Callable[[], Awaitable[T]], otherwise: T) -> Callable[[], Awaitable[T]]:
+    """``job`` as a relay job that runs at most once every ``seconds`` in this process (the first call runs it);
+    the calls in between answer ``otherwise`` (nothing done)."""
+    last = float("-inf")
+
+    async def throttled() -> T:
+        nonlocal last
+        now = time.monotonic()
+        if now - last < seconds:
+            return otherwise
+        last = now
+        return await job()
+
+    return throttled
 
 
 class Relay:
@@ -100,7 +117,6 @@ class Relay:
         self.max_answer_bytes = max_answer_bytes
         self.retention = retention
         self.idempotency_model = idempotency_model
-        self._pruned_at = 0.0
         #: subscriptions whose attempts are in flight in this relay, and how many
         self._in_flight: Counter[str] = Counter()
 
@@ -315,14 +331,13 @@ class Relay:
         )
 
     async def _jobs_forever(self, idle_seconds: float, stop: asyncio.Event) -> None:
+        prune_when_due = at_most_every(PRUNE_EVERY, self.prune, Pruned())
         while not stop.is_set():
             await self.run_jobs()
-            if time.monotonic() - self._pruned_at >= PRUNE_EVERY:
-                self._pruned_at = time.monotonic()
-                try:
-                    await self.prune()
-                except Exception:
-                    log.exception("pruning old events failed; it is tried again later")
+            try:
+                await prune_when_due()
+            except Exception:
+                log.exception("pruning old events failed; it is tried again later")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=idle_seconds)
 

@@ -9,7 +9,6 @@ What an older XBM stored in clear (documents' parties, raw bodies) is sealed, a 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
@@ -24,6 +23,7 @@ from services.compliance.pii import SEALED, Pii
 from services.compliance.sealed import SEALED_FIELD
 from services.compliance.sealed import seal as sealed_seal
 from shared.db import utcnow
+from shared.events.relay import at_most_every
 
 #: how often a process looks (the relay passes every second or so)
 EVERY_SECONDS = 300.0
@@ -70,16 +70,11 @@ def retention_job(
     sessions: Callable[[], async_sessionmaker[AsyncSession]], retention_days: float
 ) -> Callable[[], Awaitable[int]]:
     """A relay job that empties expired bodies at most every :data:`EVERY_SECONDS` in this process."""
-    last = [float("-inf")]
 
     async def platform_bodies() -> int:
-        now = time.monotonic()
-        if now - last[0] < EVERY_SECONDS:
-            return 0
-        last[0] = now
         return await empty_expired(sessions(), timedelta(days=retention_days))
 
-    return platform_bodies
+    return at_most_every(EVERY_SECONDS, platform_bodies, 0)
 
 
 # --- what was stored before documents and bodies were sealed ----------------------------------------------------
