@@ -19,7 +19,7 @@ from shared.cors import ListedOriginsCORS
 from shared.db import make_engine, make_sessionmaker
 from shared.errors import install_error_handlers
 from shared.events.relay import Relay, Task
-from shared.events.subscriptions import internal_router, subscriptions_router
+from shared.events.subscriptions.routes import internal_router, subscriptions_router
 from shared.events.tables import EventTables
 from shared.health import ops_router
 from shared.http import jwks_fetcher, make_http_client, revocations_fetcher

@@ -15,7 +15,7 @@ from services.campaigns.contracts import CampaignStatusChanged, ExperimentDecide
 from services.campaigns.events import EVENTS
 from services.campaigns.inbox import INBOX
 from shared.events.outbox import derive_webhook_secret
-from shared.events.subscriptions import upsert_system_subscription
+from shared.events.subscriptions.system import upsert_system_subscription
 
 log = logging.getLogger("xbm.campaigns.subscribe")
 

@@ -22,7 +22,7 @@ from services.compliance.pii import Pii
 from services.compliance.settings import ComplianceSettings
 from services.compliance.setup.router import router as setup_router
 from shared.app import build_app
-from shared.events.subscriptions import stop_system_subscriptions
+from shared.events.subscriptions.system import stop_system_subscriptions
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

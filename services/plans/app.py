@@ -29,7 +29,7 @@ from services.plans.tactics.router import routers as tactics_routers
 from shared.app import build_app
 from shared.auth import KeySource, RevocationPage, StaticKeys
 from shared.db import make_engine, make_sessionmaker
-from shared.events.subscriptions import stop_system_subscriptions
+from shared.events.subscriptions.system import stop_system_subscriptions
 from shared.secrets import load_or_create_secret
 
 MIGRATIONS = Path(__file__).parent / "migrations"

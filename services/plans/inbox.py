@@ -19,7 +19,7 @@ from services.plans.sbus.service import apply_sbu_performance
 from shared.context import context_of
 from shared.events.inbox import Inbox, Outcome, Received
 from shared.events.outbox import derive_webhook_secret
-from shared.events.subscriptions import ensure_system_subscription
+from shared.events.subscriptions.system import ensure_system_subscription
 
 INBOX = Inbox("plans", EVENTS)
 

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from shared.context import context_of
 from shared.events.relay import Relay
-from shared.events.subscriptions import upsert_system_subscription
+from shared.events.subscriptions.system import upsert_system_subscription
 from tests.shared.test_events import toy  # noqa: F401 - the toy service with a test double subscriber
 from tests.shared.toy.service import EVENTS, running
 from tests.support import Tenant, assert_problem

@@ -17,7 +17,7 @@ from shared.context import context_of
 from shared.db import make_engine, make_sessionmaker
 from shared.events import outbox
 from shared.events.outbox import SubscriptionCache, publish, subscription_cache
-from shared.events.subscriptions import upsert_system_subscription
+from shared.events.subscriptions.system import upsert_system_subscription
 from tests.support import Tenant
 
 HOOK = "http://127.0.0.1:9/xbm-cache"

@@ -22,7 +22,7 @@ from services.plans.contracts import SbuRetired
 from services.plans.events import EVENTS
 from shared.db import make_engine, make_sessionmaker
 from shared.events.outbox import new_webhook_secret, publish
-from shared.events.subscriptions import upsert_system_subscription
+from shared.events.subscriptions.system import upsert_system_subscription
 from shared.migrations import aupgrade_to_head
 from tests.system.procs import ROOT
 

@@ -1,19 +1,13 @@
-"""``/v1/subscriptions`` on every service: tenants' webhook subscriptions, their deliveries and replays,
-and the internal subscriptions one service registers with another (authorised by the service secret)."""
+"""The routes of ``/v1/subscriptions`` (tenants' subscriptions, deliveries, replays) and ``/internal/subscriptions``
+(one XBM service subscribing another, with the service secret)."""
 
 from __future__ import annotations
 
-import asyncio
 import hmac
-import logging
-from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Header, Path, Request, Response, status
-from pydantic import Field, StringConstraints
+from fastapi import APIRouter, Depends, Header, Request, Response, status
 from sqlalchemy import func, select
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Admin
 from shared.context import context_of
@@ -21,120 +15,20 @@ from shared.db import DbSession, get_scoped, scoped, utcnow
 from shared.errors import Conflict, NotFound, Unauthorized, Unprocessable
 from shared.etag import Version
 from shared.events.outbox import invalidate_subscriptions, new_webhook_secret
-from shared.events.tables import EventTables, SubscriptionColumns
+from shared.events.subscriptions.schemas import (
+    AttemptOut,
+    DeliveryOut,
+    SubscriptionCreated,
+    SubscriptionIn,
+    SubscriptionOut,
+    SubscriptionPatch,
+    SystemName,
+    SystemSubscriptionIn,
+)
+from shared.events.subscriptions.system import upsert_system_subscription
+from shared.events.tables import EventTables
 from shared.pagination import Pagination, paginate
-from shared.schemas import Out, Page, PathId, Schema, ShortText, examples
-
-Url = Annotated[str, StringConstraints(min_length=8, max_length=2048)]
-EventType = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-SystemName = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_-]*$")]
-
-
-class SubscriptionIn(Schema):
-    """A URL to receive this service's events, and the event types it wants."""
-
-    url: Url
-    """The HTTPS address XBM posts each event to (signed, see docs/events.md); it must resolve to a public address."""
-    event_types: list[EventType] = Field(min_length=1, max_length=50)
-    """The event types to receive, e.g. `plan.activated` (1–50; the service's `GET /v1/subscriptions` documentation
-    lists them)."""
-    description: ShortText = ""
-    """A note for people: what the endpoint is and who runs it."""
-
-
-class SubscriptionPatch(Schema):
-    """Changes to a subscription: its URL or event types, or re-enabling it after a 410."""
-
-    model_config = examples({"status": "active"})
-
-    url: Url | None = None
-    """A new delivery address. Leave it out to keep the current value."""
-    event_types: list[EventType] | None = Field(None, min_length=1, max_length=50)
-    """The new set of event types to receive. Leave it out to keep the current value."""
-    description: ShortText | None = None
-    """A new note. Leave it out to keep the current value."""
-    status: Literal["active", "disabled"] | None = None
-    """`disabled` pauses deliveries; `active` resumes them (and clears `disabled_reason`). Leave it out to keep the
-    current value."""
-
-
-class SystemSubscriptionIn(Schema):
-    url: Url
-    """The address of the other XBM service's event inbox."""
-    event_types: list[EventType] = Field(min_length=1, max_length=50)
-    """The event types it receives."""
-    secret: Annotated[str, StringConstraints(pattern=r"^whsec_[A-Za-z0-9+/=]{32,100}$")]
-    """The shared signing secret (`whsec_…`) both services know."""
-
-
-class SubscriptionOut(Out):
-    """A subscription to this service's events."""
-
-    id: str
-    """The subscription's id."""
-    url: str
-    """Where the events are posted."""
-    event_types: list[str]
-    """The event types delivered to it."""
-    description: str
-    """The note given when subscribing."""
-    status: str
-    """`active` (events are delivered) or `disabled` (by an admin, or because the endpoint answered 410 Gone)."""
-    disabled_reason: str | None
-    """Why deliveries stopped (`disabled by an admin`, `the endpoint answered 410 Gone`); null while active."""
-    created_at: datetime
-    """When the object was created (RFC 3339, UTC)."""
-    updated_at: datetime
-    """When the object last changed (RFC 3339, UTC)."""
-
-
-class SubscriptionCreated(SubscriptionOut):
-    """The new subscription and its signing secret, shown this once."""
-
-    secret: str
-    """The secret (`whsec_…`) that signs every delivery, shown this once: verify each delivery's
-    `webhook-signature` with it."""
-
-
-class AttemptOut(Out):
-    """One attempt at delivering an event: when, the HTTP status or error, and how long it took."""
-
-    attempted_at: datetime
-    """When the attempt was made (RFC 3339, UTC)."""
-    status_code: int | None
-    """The HTTP status the endpoint answered; null when it could not be reached."""
-    error: str | None
-    """What went wrong (a timeout, a refused connection, a non-2xx answer); null on success."""
-    duration_ms: int
-    """How long the attempt took, in milliseconds."""
-
-
-class DeliveryOut(Out):
-    """One event sent (or to be sent) to a subscription, with its attempts."""
-
-    id: str
-    """The delivery's id; `POST …/deliveries/{delivery_id}/replay` sends it again."""
-    event_id: str
-    """The event's id (the same on every delivery of it: deduplicate on it)."""
-    event_type: str
-    """The event's type, e.g. `sbu.retired`."""
-    status: str
-    """`pending` (to be sent or retried), `delivered`, `dead` (retries exhausted; replay it) or `cancelled` (the
-    subscription was disabled)."""
-    attempts: int
-    """How many times it has been sent."""
-    next_attempt_at: datetime | None
-    """When the next retry is due; null when none is."""
-    last_status_code: int | None
-    """The HTTP status of the last attempt; null before one, or when the endpoint could not be reached."""
-    last_error: str | None
-    """What went wrong on the last attempt; null when it succeeded or none was made."""
-    delivered_at: datetime | None
-    """When the endpoint acknowledged it with a 2xx; null until then."""
-    created_at: datetime
-    """When the event was queued for this subscription (RFC 3339, UTC)."""
-    attempt_log: list[AttemptOut]
-    """Each attempt, oldest first."""
+from shared.schemas import Page, PathId
 
 
 def _tables(request: Request) -> EventTables:
@@ -333,63 +227,3 @@ def internal_router() -> APIRouter:
         return {"name": name, "status": "active"}
 
     return internal
-
-
-async def upsert_system_subscription(
-    session: AsyncSession, tables: EventTables, name: str, url: str, event_types: list[str], secret: str
-) -> SubscriptionColumns:
-    S = tables.Subscription
-    sub = (await session.execute(select(S).where(S.system_name == name))).scalar_one_or_none()
-    if sub is None:
-        sub = S(system_name=name, org_id=None, description=f"internal: {name}")
-        session.add(sub)
-    sub.url, sub.event_types, sub.secret, sub.status, sub.disabled_reason = url, event_types, secret, "active", None
-    await session.flush()
-    invalidate_subscriptions(session, tables)
-    return sub
-
-
-log = logging.getLogger("xbm.subscriptions")
-#: how long to wait before trying again to register a service's own subscription the database refused
-SYSTEM_SUBSCRIPTION_RETRY_SECONDS = 5.0
-
-
-async def ensure_system_subscription(
-    app: FastAPI, tables: EventTables, name: str, url: str, event_types: list[str], secret: str
-) -> None:
-    """Register (idempotently) the subscription through which another service receives this one's events.
-
-    A service must start even when its database cannot take the row yet (unreachable, or its schema behind
-    Alembic head: ``/readyz`` says so): it then keeps trying in the background until the row is written, and
-    :func:`stop_system_subscriptions` ends those attempts at shutdown."""
-
-    async def attempt() -> None:
-        async with context_of(app).sessionmaker() as session, session.begin():
-            await upsert_system_subscription(session, tables, name, url, event_types, secret)
-
-    try:
-        await attempt()
-        return
-    except (SQLAlchemyError, OSError) as exc:
-        log.warning("cannot register the %s subscription yet (%s); retrying", name, type(exc).__name__)
-
-    async def keep_trying() -> None:
-        while True:
-            await asyncio.sleep(SYSTEM_SUBSCRIPTION_RETRY_SECONDS)
-            try:
-                await attempt()
-            except (SQLAlchemyError, OSError) as exc:
-                log.info("the %s subscription still cannot be registered (%s)", name, type(exc).__name__)
-            else:
-                log.info("registered the %s subscription", name)
-                return
-
-    tasks = context_of(app).system_subscription_tasks
-    task = asyncio.create_task(keep_trying())
-    tasks.add(task)
-    task.add_done_callback(tasks.discard)
-
-
-async def stop_system_subscriptions(app: FastAPI) -> None:
-    for task in list(context_of(app).system_subscription_tasks):
-        task.cancel()
