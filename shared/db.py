@@ -385,7 +385,9 @@ async def upsert(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def touch(session: AsyncSession, model: Any, values: dict[str, Any], keys: list[str], touched: str) -> None:
+async def upsert_and_lock(
+    session: AsyncSession, model: Any, values: dict[str, Any], keys: list[str], touched: str
+) -> None:
     """Upsert that always writes the row, so it is locked until this transaction ends (serialises arrivals)."""
     stmt = dialect_insert(session, model).values(**values)
     stmt = stmt.on_conflict_do_update(index_elements=keys, set_={touched: stmt.excluded[touched]})
@@ -398,9 +400,9 @@ def is_lock_conflict(exc: DBAPIError) -> bool:
 
 
 @asynccontextmanager
-async def retry_on_lock_conflict() -> AsyncIterator[None]:
-    """A deadlock or serialization failure rolls the whole request back: 503 with Retry-After, which the client
-    (and an Idempotency-Key) may simply retry."""
+async def lock_conflict_as_unavailable() -> AsyncIterator[None]:
+    """A deadlock or serialization failure is not retried here: it rolls the whole request back and answers 503
+    with Retry-After, which the client (and an Idempotency-Key) may simply retry."""
     try:
         yield
     except DBAPIError as exc:

@@ -238,7 +238,7 @@ class Relay:
             await response.aclose()
         return response.status_code
 
-    async def record(self, outcomes: Sequence[Outcome]) -> None:
+    async def record_outcomes(self, outcomes: Sequence[Outcome]) -> None:
         D, S, A = self.tables.Delivery, self.tables.Subscription, self.tables.Attempt
         now = utcnow()
         async with self.sessionmaker() as session, session.begin():
@@ -294,7 +294,7 @@ class Relay:
             self._internal.add(subscription.id)
         try:
             outcome = await self.send(delivery, event, subscription)
-            await self.record([outcome])
+            await self.record_outcomes([outcome])
         except Exception:
             log.exception("recording delivery %s failed; it comes due again when its lease ends", delivery.id)
         finally:

@@ -20,7 +20,7 @@ from services.compliance.events import EVENTS
 from services.compliance.orders import declaration, locks, matching
 from services.compliance.orders.models import Order
 from shared.context import context_of
-from shared.db import retry_on_lock_conflict
+from shared.db import lock_conflict_as_unavailable
 from shared.errors import Conflict, Unavailable
 from shared.events.relay import Relay
 from tests.compliance.support import (
@@ -344,9 +344,9 @@ class _Deadlock(Exception):
 
 async def test_a_deadlock_is_a_503_to_retry_and_other_database_errors_are_not_hidden():
     with pytest.raises(Unavailable) as caught:
-        async with retry_on_lock_conflict():
+        async with lock_conflict_as_unavailable():
             raise DBAPIError("UPDATE orders", {}, _Deadlock("deadlock detected"))
     assert caught.value.status == 503 and caught.value.headers["Retry-After"] == "1"
     with pytest.raises(DBAPIError):
-        async with retry_on_lock_conflict():
+        async with lock_conflict_as_unavailable():
             raise DBAPIError("UPDATE orders", {}, ValueError("disk full"))

@@ -137,7 +137,7 @@ async def find_delivery(world: World, client: httpx.AsyncClient, app: Any) -> No
     relay = Relay(
         context_of(app).sessionmaker, context_of(app).events, context_of(app).http, context_of(app).outbound_policy
     )
-    await relay.record([Outcome(items[0]["id"], world.params["subscription_id"], 200, None, 1)])
+    await relay.record_outcomes([Outcome(items[0]["id"], world.params["subscription_id"], 200, None, 1)])
 
 
 # --- plans ----------------------------------------------------------------------------------------------------

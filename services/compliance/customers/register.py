@@ -11,7 +11,7 @@ from services.compliance.customers.models import Customer, CustomerOrder, Summar
 from services.compliance.orders.documents import OrderDoc
 from services.compliance.orders.models import Order
 from services.compliance.pii import Pii
-from shared.db import dialect_insert, insert_ignore, new_id, touch, utcnow
+from shared.db import dialect_insert, insert_ignore, new_id, upsert_and_lock, utcnow
 
 #: states in which an order no longer counts for its customer
 TAKEN_OUT = frozenset({"returned_by_buyer", "returned", "cancelled"})
@@ -79,7 +79,9 @@ def _iso(code: str) -> str:
 
 async def mark_changed(session: AsyncSession, org_id: str) -> None:
     """The organisation's summary is announced again on the next relay pass (once, however many changed)."""
-    await touch(session, SummaryMark, {"org_id": org_id, "dirty": True, "announced_at": None}, ["org_id"], "dirty")
+    await upsert_and_lock(
+        session, SummaryMark, {"org_id": org_id, "dirty": True, "announced_at": None}, ["org_id"], "dirty"
+    )
 
 
 async def order_state_changed(session: AsyncSession, order: Order) -> None:

@@ -21,7 +21,7 @@ from services.compliance.orders.schemas import MessageOut
 from services.compliance.pii import Pii
 from services.compliance.setup.models import Source
 from services.compliance.setup.service import ROLE_DOCUMENTS
-from shared.db import is_uuid, retry_on_lock_conflict, utcnow
+from shared.db import is_uuid, lock_conflict_as_unavailable, utcnow
 from shared.errors import BadRequest, FieldError, Forbidden, NotFound, Unauthorized, Unprocessable
 
 MODELS: dict[str, type[OrderDoc] | type[PaymentDoc] | type[WaybillDoc]] = {
@@ -89,7 +89,7 @@ async def receive_webhook(
     except BadSignature as exc:
         raise Unauthorized(f"delivery signature rejected: {exc}") from exc
     if source.kind in ("shopify", "woocommerce"):
-        async with retry_on_lock_conflict():
+        async with lock_conflict_as_unavailable():
             return await platforms.receive(session, pii, source, dedupe_key, body, headers)
     kind, data = _document(source, body)
     if ROLE_DOCUMENTS[source.role] != kind:
@@ -113,7 +113,7 @@ async def receive_message(session: AsyncSession, pii: Pii, org_id: str, body: by
     if name in customs.DOCUMENT_MESSAGES:
         kind, data = customs.documents(root)
         docs = [canonical(kind, d, ["body", kind, i]) for i, d in enumerate(data)]
-        async with retry_on_lock_conflict():
+        async with lock_conflict_as_unavailable():
             outcomes = await orders.ingest_all(session, pii, org_id, docs)
             await session.flush()
         for outcome in outcomes:
@@ -124,7 +124,7 @@ async def receive_message(session: AsyncSession, pii: Pii, org_id: str, body: by
                 result.states[f"{outcome.ebp_code}/{outcome.order_no}"] = outcome.state
     elif name in customs.RECEIPT_MESSAGES:
         receipts = customs.receipts(root)
-        async with retry_on_lock_conflict():
+        async with lock_conflict_as_unavailable():
             applied = await customs_receipts.apply_receipts(session, org_id, receipts)
         result.receipts = len(applied)
         result.applied = sum(applied)

@@ -16,7 +16,7 @@ from services.compliance.orders.declaration import declare_waiting
 from services.compliance.pii import Pii
 from services.compliance.setup.models import CustomsProfile, PaymentInstitution, Source
 from services.compliance.setup.schemas import SourceIn
-from shared.db import new_id, retry_on_lock_conflict, scoped, utcnow
+from shared.db import lock_conflict_as_unavailable, new_id, scoped, utcnow
 from shared.errors import Conflict, FieldError, NotFound, Unprocessable
 
 #: how long the previous secret keeps verifying after a rotation
@@ -54,7 +54,7 @@ async def put_profile(session: AsyncSession, org_id: str, fields: dict[str, Any]
         raise Conflict(
             "the customs profile was created concurrently, or its dxp_id was taken meanwhile; read it and try again"
         ) from exc
-    async with retry_on_lock_conflict():
+    async with lock_conflict_as_unavailable():
         await declare_waiting(session, org_id)
     return profile, created
 

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.plans.planning.models import Plan
-from services.plans.planning.service import Layer, WriteContext, open_for_write, record
+from services.plans.planning.service import Layer, WriteContext, audit, open_for_write
 from shared.auth import Principal
 from shared.db import get_scoped, scoped
 from shared.errors import Conflict, FieldError, NotFound
@@ -88,7 +88,7 @@ async def create_child(
     session.add(obj)
     await flush_or_conflict(session, f"this {kind.model.__label__}")
     await session.refresh(obj)
-    record(session, ctx, "create", kind.entity, obj.id, None, kind.out.model_validate(obj))
+    audit(session, ctx, "create", kind.entity, obj.id, None, kind.out.model_validate(obj))
     if kind.written:
         await kind.written(session, "created", obj)
     return obj
@@ -121,7 +121,7 @@ async def update_child(
         await kind.check(session, ctx.plan, obj)
     await flush_or_conflict(session, f"this {kind.model.__label__}")
     await session.refresh(obj)
-    record(session, ctx, "update", kind.entity, obj.id, before, kind.out.model_validate(obj))
+    audit(session, ctx, "update", kind.entity, obj.id, before, kind.out.model_validate(obj))
     if kind.written:
         await kind.written(session, "updated", obj)
     return obj
@@ -145,6 +145,6 @@ async def delete_child(
         await session.flush()
     except IntegrityError as exc:
         raise Conflict(f"{kind.model.__label__} {child_id} is still in use; remove what refers to it first") from exc
-    record(session, ctx, "delete", kind.entity, child_id, before, None)
+    audit(session, ctx, "delete", kind.entity, child_id, before, None)
     if kind.written:
         await kind.written(session, "deleted", obj)

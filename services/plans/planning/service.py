@@ -52,7 +52,7 @@ def snapshot(out: BaseModel | None) -> dict[str, Any] | None:
     return None if out is None else out.model_dump(mode="json")
 
 
-def record(
+def audit(
     session: AsyncSession,
     ctx: WriteContext,
     action: str,
@@ -135,7 +135,7 @@ async def update_plan(
         plan.status = "archived"
     await session.flush()
     await session.refresh(plan)
-    record(session, ctx, "update", "plan", plan.id, before, PlanOut.model_validate(plan))
+    audit(session, ctx, "update", "plan", plan.id, before, PlanOut.model_validate(plan))
     return plan
 
 
@@ -172,7 +172,7 @@ async def activate_plan(session: AsyncSession, principal: Principal, plan_id: st
     )
     await session.flush()
     await session.refresh(plan)
-    record(session, ctx, "activate", "plan", plan.id, before, PlanOut.model_validate(plan))
+    audit(session, ctx, "activate", "plan", plan.id, before, PlanOut.model_validate(plan))
     activated = PlanActivated(plan_id=plan.id, name=plan.name, strategy_locked_until=plan.strategy_locked_until)
     await publish(session, plan.org_id, activated)
     return plan

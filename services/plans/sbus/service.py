@@ -18,7 +18,7 @@ from services.plans.contracts import SbuCreated, SbuRetired
 from services.plans.events import publish
 from services.plans.planning.children import load_plan
 from services.plans.planning.models import Plan
-from services.plans.planning.service import WriteContext, open_for_write, record
+from services.plans.planning.service import WriteContext, audit, open_for_write
 from services.plans.sbus.models import LIVE, Sbu, SbuPerformance
 from services.plans.sbus.schemas import SbuDerive, SbuIn, SbuOut, SbuPatch, SbuRetire
 from services.plans.tactics.models import Channel, Customer, Product
@@ -69,7 +69,7 @@ async def add_sbu(session: AsyncSession, ctx: WriteContext, values: dict[str, An
     except IntegrityError as exc:  # another request took the triple between our check and our insert
         raise Conflict("this customer × channel × product already has a live SBU") from exc
     await session.refresh(sbu)
-    record(session, ctx, "create", "sbu", sbu.id, None, SbuOut.model_validate(sbu), reason)
+    audit(session, ctx, "create", "sbu", sbu.id, None, SbuOut.model_validate(sbu), reason)
     await publish(session, sbu.org_id, _sbu_event(SbuCreated, sbu))
     return sbu
 
@@ -82,7 +82,7 @@ async def retire_sbu(session: AsyncSession, ctx: WriteContext, sbu: Sbu, reason:
     sbu.status, sbu.retired_reason, sbu.retired_at = "retired", reason, utcnow()
     await session.flush()
     await session.refresh(sbu)
-    record(session, ctx, "retire", "sbu", sbu.id, before, SbuOut.model_validate(sbu), reason)
+    audit(session, ctx, "retire", "sbu", sbu.id, before, SbuOut.model_validate(sbu), reason)
     await publish(session, sbu.org_id, _sbu_event(SbuRetired, sbu, reason=reason), sbu.retired_at)
     return sbu
 
@@ -137,7 +137,7 @@ async def update_sbu(
     await _check_parts(session, ctx.plan, {f: getattr(sbu, f) for f in TRIPLE} | values)
     await session.flush()
     await session.refresh(sbu)
-    record(session, ctx, "update", "sbu", sbu.id, before, SbuOut.model_validate(sbu))
+    audit(session, ctx, "update", "sbu", sbu.id, before, SbuOut.model_validate(sbu))
     return sbu
 
 

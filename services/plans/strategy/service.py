@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.plans.planning.children import ChildKind, flush_or_conflict, load_plan
 from services.plans.planning.models import Plan
-from services.plans.planning.service import open_for_write, record
+from services.plans.planning.service import audit, open_for_write
 from services.plans.planning.strategy_lock import STRATEGISTS
 from services.plans.strategy.models import EnvironmentFactor, Positioning, Segment, SwotItem
 from services.plans.strategy.schemas import (
@@ -178,7 +178,7 @@ async def set_targeting(session: AsyncSession, principal: Principal, plan_id: st
     )
     await session.flush()
     after = TargetingOut(plan_id=plan_id, segment_ids=await _targeted_ids(session, principal.org_id, plan_id))
-    record(session, ctx, "update", "targeting", plan_id, before, after)
+    audit(session, ctx, "update", "targeting", plan_id, before, after)
     return after
 
 
@@ -220,7 +220,7 @@ async def set_positioning(
             setattr(current, key, value)
     await flush_or_conflict(session, "this positioning")
     await session.refresh(current)
-    record(
+    audit(
         session,
         ctx,
         "update" if before else "create",
