@@ -7,6 +7,8 @@ Revises: 0004
 import sqlalchemy as sa
 from alembic import op
 
+from shared.idempotency_migration import add_idempotency_principal, drop_idempotency_principal
+
 revision = "i12_campaigns_hardening"
 down_revision = 'i13_campaigns_experiments'
 branch_labels = None
@@ -16,12 +18,10 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("campaigns", schema=None) as batch_op:
         batch_op.add_column(sa.Column("version", sa.Integer(), server_default="1", nullable=False))
-    with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("principal", sa.String(length=64), nullable=True))
+    add_idempotency_principal(op)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
-        batch_op.drop_column("principal")
+    drop_idempotency_principal(op)
     with op.batch_alter_table("campaigns", schema=None) as batch_op:
         batch_op.drop_column("version")

@@ -4,8 +4,9 @@ Revision ID: i12_compliance_hardening
 Revises: 0003
 """
 
-import sqlalchemy as sa
 from alembic import op
+
+from shared.idempotency_migration import add_idempotency_principal, drop_idempotency_principal
 
 revision = "i12_compliance_hardening"
 down_revision = 'i11_compliance_senders'
@@ -14,10 +15,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("principal", sa.String(length=64), nullable=True))
+    add_idempotency_principal(op)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
-        batch_op.drop_column("principal")
+    drop_idempotency_principal(op)
