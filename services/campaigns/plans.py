@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import httpx
-from pydantic import ValidationError
-
-from services.plans.client import PlansClient, SbuRef
+from services.plans.client import PlansClient, PlansRefused, PlansUnavailable, SbuRef
 from shared.auth import Principal
 from shared.errors import FieldError, NotFound, Unavailable
 
@@ -17,13 +14,10 @@ async def live_sbu(plans: PlansClient, principal: Principal, sbu_id: str) -> Sbu
         sbu = await plans.get_sbu(sbu_id, token=principal.token)
     except NotFound as exc:
         raise FieldError("sbu_id", f"plans knows no SBU {sbu_id} in this organisation") from exc
-    except httpx.HTTPStatusError as exc:
-        status = exc.response.status_code
-        if status >= 500:
-            raise Unavailable(f"plans answered {status} for SBU {sbu_id}", retry_after=5) from exc
-        raise FieldError("sbu_id", f"plans refused to show SBU {sbu_id} (HTTP {status})") from exc
-    except (ValidationError, ValueError) as exc:
-        raise Unavailable("plans answered with an SBU this service cannot read", retry_after=5) from exc
+    except PlansUnavailable as exc:
+        raise Unavailable(str(exc), retry_after=5) from exc
+    except PlansRefused as exc:
+        raise FieldError("sbu_id", str(exc)) from exc
     if sbu.org_id != principal.org_id:
         raise FieldError("sbu_id", f"plans knows no SBU {sbu_id} in this organisation")
     if sbu.status == "retired":

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from tests.campaigns.conftest import FakePlans
+from services.plans.client_fake import FakePlans
 from tests.support import Tenant
 
 #: valid settings for each built-in kind

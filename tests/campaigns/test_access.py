@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.campaigns.conftest import FakePlans
+from services.plans.client_fake import FakePlans
 from tests.campaigns.support import campaign_body, new_campaign, row, unique_utm
 from tests.support import Tenant, assert_problem
 

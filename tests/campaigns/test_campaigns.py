@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.campaigns.conftest import FakePlans
+from services.plans.client_fake import FakePlans
 from tests.campaigns.support import BUILTIN_SETTINGS, campaign_body, new_campaign, unique_utm
 from tests.support import Tenant, assert_problem
 

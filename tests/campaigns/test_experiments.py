@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 
 from services.campaigns.events import EVENTS
 from services.campaigns.experiments.stats import Arm, srm_p_value
+from services.plans.client_fake import FakePlans
 from shared.context import context_of
-from tests.campaigns.conftest import FakePlans
 from tests.campaigns.support import new_campaign, row
 from tests.support import Tenant, assert_problem
 

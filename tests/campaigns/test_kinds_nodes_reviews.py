@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from services.campaigns.kinds.builtin import BUILTIN_KINDS
-from tests.campaigns.conftest import FakePlans
+from services.plans.client_fake import FakePlans
 from tests.campaigns.support import new_campaign, row
 from tests.support import Tenant, assert_problem
 

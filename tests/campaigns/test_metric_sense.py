@@ -9,7 +9,7 @@ import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.campaigns.conftest import FakePlans
+from services.plans.client_fake import FakePlans
 from tests.campaigns.support import new_campaign, row
 from tests.support import Tenant, assert_problem
 

@@ -22,7 +22,7 @@ from services.campaigns.campaigns import schemas
 from services.campaigns.campaigns.models import Campaign, MetricRow
 from services.campaigns.campaigns.schemas import FAST_METRICS, MetricsIn, fast_metrics
 from services.campaigns.campaigns.service import _array_text, _metric_arrays, _metric_values, record_metrics
-from tests.campaigns.conftest import FakePlans
+from services.plans.client_fake import FakePlans
 from tests.campaigns.support import new_campaign, row
 from tests.support import Tenant
 

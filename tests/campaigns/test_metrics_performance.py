@@ -8,7 +8,7 @@ from decimal import Decimal
 import httpx
 
 from services.campaigns.campaigns.service import attribute_order, pause_campaigns_of_sbu
-from tests.campaigns.conftest import FakePlans
+from services.plans.client_fake import FakePlans
 from tests.campaigns.support import new_campaign, row, unique_utm
 from tests.support import Tenant, assert_problem
 
