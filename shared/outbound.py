@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
+
 from shared.errors import Unprocessable
 
 #: every range of the IANA special-purpose address registries (IPv4 and IPv6), multicast, and the transition
@@ -80,8 +82,6 @@ class Target:
     def pinned(self) -> tuple[str, dict[str, str], dict[str, Any]]:
         """The URL with the checked address as its host, the ``Host`` header naming the original host, and for
         https the TLS server name (SNI, and the name the certificate is verified against)."""
-        import httpx
-
         original = httpx.URL(self.url)
         url = original.copy_with(host=self.address)
         headers = {"host": original.netloc.decode("ascii")}

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from services.campaigns import contracts
 from services.campaigns.base import Base
+from services.campaigns.performance.service import sbu_figures  # the domain computes the figures
 from shared.db import UTCDateTime, insert_ignore, utcnow
 from shared.events import outbox
 from shared.events.tables import event_tables
@@ -44,8 +45,6 @@ async def mark_sbu_changed(session: AsyncSession, org_id: str, sbu_id: str) -> N
 async def announce_changed_sbus(sessionmaker: async_sessionmaker[AsyncSession], batch: int = 100) -> int:
     """Publish ``sbu.performance_changed`` for each marked SBU (one event each) and clear the marks, in one
     transaction. On PostgreSQL marks are claimed ``SKIP LOCKED``, so several relays share the work."""
-    from services.campaigns.performance.service import sbu_figures  # the domain computes the figures
-
     async with sessionmaker() as session, session.begin():
         stmt = select(ChangedSbu).order_by(ChangedSbu.since).limit(batch)
         if session.get_bind().dialect.name == "postgresql":

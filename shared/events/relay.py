@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
@@ -24,11 +25,13 @@ from sqlalchemy import Select, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from standardwebhooks.webhooks import Webhook
 
-from shared.db import utcnow
+from shared.db import make_engine, make_sessionmaker, utcnow
 from shared.errors import Unprocessable
 from shared.events.outbox import envelope, invalidate_subscriptions, retry_delay
 from shared.events.prune import PRUNE_EVERY, Pruned, prune
 from shared.events.tables import DeliveryColumns, EventTables, OutboxEventColumns, SubscriptionColumns
+from shared.http import make_http_client
+from shared.observability import configure_logging
 from shared.outbound import OutboundPolicy
 from shared.settings import ServiceSettings
 
@@ -375,12 +378,6 @@ def relay_main(
     idempotency_model: Any = None,
 ) -> None:
     """``python -m services.<svc>.relay``: a relay as a process of its own (scale it out on PostgreSQL)."""
-    import signal
-
-    from shared.db import make_engine, make_sessionmaker
-    from shared.http import make_http_client
-    from shared.observability import configure_logging
-
     configure_logging(settings.log_level)
 
     async def main() -> None:

@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 
 from lxml import etree
 
+from services.compliance.customs.xmlsafe import child, local, parse
+
 DXP = "http://www.chinaport.gov.cn/dxp"
 CHINA = ZoneInfo("Asia/Shanghai")
 JOURNAL = ".xbm"
@@ -40,8 +42,6 @@ def envelope(body: bytes, *, guid: str, message_type: str, sender_id: str, recei
 
 def unwrap(data: bytes) -> tuple[bytes, str | None]:
     """A received file's customs message and the DxpMsg receiver it was addressed to (None for a bare message)."""
-    from services.compliance.customs.xmlsafe import child, local, parse
-
     root = parse(data)
     if local(root.tag) != "DxpMsg":
         return data, None
