@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-import services.campaigns.performance.service as performance
+import services.campaigns.events as events
 from services.campaigns.events import announce_changed_sbus
 from shared.context import context_of
 from tests.campaigns.support import new_campaign
@@ -26,14 +26,14 @@ async def test_one_sbu_that_cannot_be_summed_does_not_hold_back_the_others(
             headers=who.auth("specialist"),
         )
         assert r.status_code == 200, r.text
-    real = performance.sbu_figures
+    real = events.sbu_figures
 
     async def figures(session: Any, org_id: str, sbu_id: str) -> Any:
         if sbu_id == bad["sbu_id"]:
             raise OverflowError("integer overflow")
         return await real(session, org_id, sbu_id)
 
-    monkeypatch.setattr(performance, "sbu_figures", figures)
+    monkeypatch.setattr(events, "sbu_figures", figures)
     await announce_changed_sbus(context_of(campaigns_app).sessionmaker)
     assert [e["sbu_id"] for e in await _events(campaigns_app, other_tenant.org_id, "sbu.performance_changed")] == [
         good["sbu_id"]
