@@ -76,10 +76,6 @@ class PreconditionFailed(AppError):
     status, title = 412, "Precondition Failed"
 
 
-class PayloadTooLarge(AppError):
-    status, title = 413, "Payload Too Large"
-
-
 class UnsupportedMediaType(AppError):
     status, title = 415, "Unsupported Media Type"
 
@@ -101,10 +97,6 @@ class FieldError(Unprocessable):
     def __init__(self, field: str | tuple[str | int, ...], detail: str, **extra: Any):
         self.field: tuple[str | int, ...] = (field,) if isinstance(field, str) else tuple(field)
         super().__init__(detail, loc=["body", *self.field], **extra)
-
-
-class PreconditionRequired(AppError):
-    status, title = 428, "Precondition Required"
 
 
 class TooManyRequests(AppError):

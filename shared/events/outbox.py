@@ -14,7 +14,7 @@ import random
 import secrets
 import time
 import weakref
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Engine, Table, case, insert, literal, select, true
@@ -204,7 +204,3 @@ def envelope(event: OutboxEventColumns) -> bytes:
         separators=(",", ":"),
         default=str,
     ).encode()
-
-
-def lease_until(seconds: float) -> datetime:
-    return utcnow() + timedelta(seconds=seconds)

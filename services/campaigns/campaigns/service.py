@@ -12,7 +12,7 @@ from decimal import Decimal
 from operator import attrgetter
 from typing import Any, Literal, cast
 
-from sqlalchemy import bindparam, delete, func, select, text, update
+from sqlalchemy import bindparam, delete, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -395,8 +395,3 @@ async def deduct_return(session: AsyncSession, org_id: str, order_key: str, retu
 
 async def get_campaign(session: AsyncSession, org_id: str, campaign_id: str) -> Campaign:
     return await get_scoped(session, Campaign, campaign_id, org_id)
-
-
-async def count_campaigns_of_sbu(session: AsyncSession, org_id: str, sbu_id: str) -> int:
-    stmt = select(func.count()).select_from(Campaign).where(Campaign.org_id == org_id, Campaign.sbu_id == sbu_id)
-    return int((await session.execute(stmt)).scalar_one())

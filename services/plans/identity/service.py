@@ -68,12 +68,6 @@ async def exchange_key(session: AsyncSession, signing_key: SigningKey, raw_key: 
     return signing_key.mint(subject=api_key.id, org_id=api_key.org_id, role=api_key.role, ttl_seconds=ttl)
 
 
-async def recently_revoked(session: AsyncSession) -> list[str]:
-    """Ids of the API keys revoked within :data:`REVOCATION_WINDOW` (their tokens may not have expired yet)."""
-    since = utcnow() - REVOCATION_WINDOW
-    return list((await session.scalars(select(ApiKey.id).where(ApiKey.revoked_at >= since))).all())
-
-
 #: how far before a cursor an incremental fetch looks again: a revocation stamped before the cursor but committed
 #: after it (a slow transaction, another replica's clock a little behind) is still listed
 REVOCATION_OVERLAP = timedelta(seconds=60)

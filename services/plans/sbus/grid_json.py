@@ -12,7 +12,7 @@ other (same JSON for many varied plans and rows)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -27,7 +27,7 @@ from services.plans.planning.children import load_plan
 from services.plans.planning.fx import Rates, missing
 from services.plans.sbus.grid import share, totals_of
 from services.plans.sbus.models import Sbu, SbuPerformance
-from services.plans.sbus.schemas import BudgetUse, ChannelRef, GridTotals, Margin, ProductRef, RateUsed, Ref
+from services.plans.sbus.schemas import BudgetUse, ChannelRef, GridTotals, Margin, ProductRef, Ref
 from services.plans.sbus.service import roas
 from services.plans.tactics.models import Channel, Customer, Product
 from shared.auth import Principal
@@ -105,7 +105,6 @@ class _Builder:
         self.rates = rates
         self.amounts: dict[int, Decimal] = {}
         self.money: dict[tuple[Any, ...], Fragment] = {}
-        self.rate_json = {c: _json(RateUsed, r) for c, r in rates.by_currency.items()}
         self.margins: dict[str, Found] = {}
         self.uses: dict[tuple[Any, ...], Found] = {}
         self.times: dict[datetime, str] = {}
@@ -123,9 +122,6 @@ class _Builder:
         if fragment is None:
             fragment = self.money[key] = _json(MoneyOut, {"amount": self.amount(units), "currency": currency})
         return fragment
-
-    def rates_json(self, used: Iterable[dict[str, str]]) -> list[Fragment]:
-        return [self.rate_json[r["currency"]] for r in used]
 
     def _converted(
         self, cache: dict[Any, Found], key: Any, units: int, source: str, target: str, make: Callable[[Any], Fragment]
