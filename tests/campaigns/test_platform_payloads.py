@@ -10,9 +10,11 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.campaigns.support import FakePlans, new_campaign
 from tests.campaigns.test_platform_imports import FIXTURES, _import, fixture
+from tests.support import assert_problem
 
 # Mailchimp's official Swift SDK wire tests date every send 2024-01-15: the campaign runs that January
 JANUARY = {"starts_on": "2024-01-01", "ends_on": "2024-01-31"}
@@ -124,6 +126,34 @@ async def test_klaviyos_repeat_counting_opens_are_not_taken_for_unique_opens(
     assert [u["campaign_id"] for u in response.json()["unknown"]] == [second]
     got = (await _totals_by_day(campaigns, tenant, campaign["id"]))["2024-01-15"]
     assert (got["sends"], got["opens"], got["clicks"]) == (recipients, 0, 0)  # no unique opens were asked for
+
+
+@pytest.mark.parametrize("name", ["adwords_api_campaign_report.csv", "adwords_api_campaign_report_micros.csv"])
+async def test_an_adwords_api_report_download_is_refused_rather_than_misread(
+    campaigns: httpx.AsyncClient, fake_plans: FakePlans, tenant: Any, name: str
+) -> None:
+    """Google's aw-reporting keeps one AdWords API CAMPAIGN_PERFORMANCE_REPORT download twice: its 2013 copy with
+    money in currency units (Cost 1.11), its 2015 copy in micros (Cost 1110000) — the API wrote either, as the
+    request asked, and the file does not say which. Read as a Google Ads UI download, the micros copy would book
+    EUR 1.11 as EUR 1,110,000: XBM refuses both, says why and what to import instead, and stores nothing."""
+    campaign = await new_campaign(
+        campaigns,
+        fake_plans,
+        tenant,
+        external_refs=[{"platform": "google_ads", "campaign_id": "132449648"}],
+        budget={"amount": "100.00", "currency": "EUR"},  # the report's currency: only the guard stands in the way
+        starts_on="2013-05-01",
+        ends_on="2013-05-31",
+    )
+    for params in ({}, {"format": "google_ads_csv"}):
+        problem = assert_problem(await _import(campaigns, tenant, fixture(name), "text/csv", **params), 422)
+        assert "AdWords API" in problem["detail"] and "micros" in problem["detail"], problem
+        assert "Google Ads UI" in problem["detail"] and "google_ads_api" in problem["detail"], problem
+    response = await campaigns.get(
+        f"/v1/campaigns/{campaign['id']}/performance", params={"as_of": "2013-06-01"}, headers=tenant.auth("analyst")
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["by_day"] == []
 
 
 def test_every_fixture_is_sourced_and_says_whose_it_is() -> None:

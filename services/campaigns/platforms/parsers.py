@@ -270,10 +270,23 @@ def _records(
         yield f"line {number}", line, cell
 
 
+#: the title line of an AdWords API report download names its report type (``"CAMPAIGN_PERFORMANCE_REPORT …"``),
+#: where a Google Ads UI download names its report in words
+_ADWORDS_TITLE = re.compile(r"^\W*[A-Z][A-Z0-9_]*_REPORT\b")
+
+
 def google_ads_csv(text: str, options: Options) -> Parsed:
     """A report downloaded from the Google Ads UI: a title line, a date range, the header, one line per campaign
     and day, then ``Total:`` lines (totals, not rows). Money in the account's currency (``Currency code``
-    column, or the import's ``currency``), ``--`` for none."""
+    column, or the import's ``currency``), ``--`` for none. An AdWords API download looks alike but is refused:
+    that API wrote money in micros or in units as each request asked, and its file does not say which."""
+    title = text.lstrip("\ufeff").lstrip().partition("\n")[0].strip()
+    if _ADWORDS_TITLE.match(title):
+        raise ReportError(
+            f"{title[:80]} is an AdWords API report download: that API wrote money in micros or in currency units "
+            "as the request asked, and the file does not say which. Import the report downloaded from the Google "
+            "Ads UI (format google_ads_csv) or GoogleAdsService.SearchStream JSON (format google_ads_api)"
+        )
     header, lines = _csv_rows(text, lambda cells: "Day" in cells and ("Campaign ID" in cells or "Campaign" in cells))
     aliases = {
         "campaign_id": ("Campaign ID",),
