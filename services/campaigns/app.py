@@ -8,9 +8,9 @@ import httpx
 from fastapi import FastAPI
 
 from services.campaigns.campaigns.router import router as campaigns_router
-from services.campaigns.context import CampaignsContext, campaigns_context
+from services.campaigns.context import CampaignsContext
 from services.campaigns.event_nodes.router import router as event_nodes_router
-from services.campaigns.events import EVENTS, announce_changed_sbus
+from services.campaigns.events import EVENTS
 from services.campaigns.experiments.router import router as experiments_router
 from services.campaigns.idempotency import IdempotencyKey
 from services.campaigns.inbox import router as inbox_router
@@ -18,7 +18,6 @@ from services.campaigns.kinds.router import router as kinds_router
 from services.campaigns.platforms.router import router as platforms_router
 from services.campaigns.reviews.router import router as reviews_router
 from services.campaigns.settings import CampaignsSettings
-from services.campaigns.subscribe import stop_subscribing, subscribe_on_start
 from shared.app import build_app
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -26,8 +25,11 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def create_app(settings: CampaignsSettings | None = None, http_client: httpx.AsyncClient | None = None) -> FastAPI:
     settings = settings or CampaignsSettings()
+    context = CampaignsContext(
+        settings=settings, events=EVENTS, idempotency_model=IdempotencyKey, given_http=http_client
+    )
     return build_app(
-        settings,
+        context,
         title="XBM campaigns",
         description="The combat layer: campaign kinds, campaigns bound to SBUs, metrics and KPIs, budgets and "
         "pacing, platform event nodes, A/B experiments with their statistics, reviews.",
@@ -41,11 +43,4 @@ def create_app(settings: CampaignsSettings | None = None, http_client: httpx.Asy
             reviews_router,
             inbox_router,
         ],
-        http_client=http_client,
-        idempotency_model=IdempotencyKey,
-        events=EVENTS,
-        relay_tasks=lambda app: [lambda: announce_changed_sbus(campaigns_context(app).sessionmaker)],
-        on_startup=[subscribe_on_start] if settings.subscribe_on_start else [],
-        on_shutdown=[stop_subscribing],
-        context=CampaignsContext(settings=settings),
     )

@@ -7,21 +7,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import TYPE_CHECKING
 
-from fastapi import FastAPI
-
-from services.campaigns.context import campaigns_context
 from services.campaigns.contracts import CampaignStatusChanged, ExperimentDecided, SbuPerformanceChanged
 from services.campaigns.events import EVENTS
 from services.campaigns.inbox import INBOX
 from shared.events.outbox import derive_webhook_secret
 from shared.events.subscriptions.system import upsert_system_subscription
 
+if TYPE_CHECKING:  # the context starts these; its module imports this one
+    from services.campaigns.context import CampaignsContext
+
 log = logging.getLogger("xbm.campaigns.subscribe")
 
 
-async def _register(app: FastAPI, publisher: str, base_url: str) -> None:
-    ctx = campaigns_context(app)
+async def _register(ctx: CampaignsContext, publisher: str, base_url: str) -> None:
     secret = ctx.service_secret
     own = ctx.settings.campaigns_url.rstrip("/")
     body = {
@@ -48,8 +48,7 @@ async def _register(app: FastAPI, publisher: str, base_url: str) -> None:
         delay = min(delay * 2, 30)
 
 
-async def subscribe_on_start(app: FastAPI) -> None:
-    ctx = campaigns_context(app)
+async def subscribe_on_start(ctx: CampaignsContext) -> None:
     settings = ctx.settings
     async with ctx.sessionmaker() as session, session.begin():
         await upsert_system_subscription(
@@ -62,11 +61,6 @@ async def subscribe_on_start(app: FastAPI) -> None:
             derive_webhook_secret(ctx.service_secret, "campaigns->plans"),
         )
     ctx.subscription_tasks = [
-        asyncio.create_task(_register(app, "plans", settings.plans_url)),
-        asyncio.create_task(_register(app, "compliance", settings.compliance_url)),
+        asyncio.create_task(_register(ctx, "plans", settings.plans_url)),
+        asyncio.create_task(_register(ctx, "compliance", settings.compliance_url)),
     ]
-
-
-async def stop_subscribing(app: FastAPI) -> None:
-    for task in campaigns_context(app).subscription_tasks:
-        task.cancel()

@@ -4,7 +4,6 @@ Compliance calls no one: plans points its own subscription here, and compliance 
 
 from __future__ import annotations
 
-from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compliance import contracts
@@ -16,7 +15,7 @@ from services.plans.contracts import (
     MembershipTierDeleted,
     MembershipTierUpdated,
 )
-from shared.context import context_of
+from shared.app_context import AppContext
 from shared.events.inbox import Inbox, Outcome, Received
 from shared.events.outbox import derive_webhook_secret
 from shared.events.subscriptions.system import ensure_system_subscription
@@ -34,17 +33,17 @@ async def tier_changed(session: AsyncSession, event: Received[MembershipTierChan
 router = INBOX.router()
 
 
-async def subscribe_on_start(app: FastAPI) -> None:
+async def subscribe_on_start(ctx: AppContext) -> None:
     """Point the order events (the report's customs picture) and ``customers.summary_changed`` (the computed
     customer status) at plans (idempotent, every start). Compliance calls no one: this only writes its own
     subscription row, and the relay delivers as it does to every subscriber; the secret is derived from the
     service secret, so plans verifies the deliveries without storing anything."""
-    settings = context_of(app).settings
+    settings = ctx.settings
     await ensure_system_subscription(
-        app,
+        ctx,
         EVENTS,
         "plans",
         f"{settings.plans_url.rstrip('/')}/internal/events/compliance",
         [event.type for event in contracts.EVENTS],
-        derive_webhook_secret(context_of(app).service_secret, "compliance->plans"),
+        derive_webhook_secret(ctx.service_secret, "compliance->plans"),
     )

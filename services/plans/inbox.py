@@ -6,7 +6,6 @@ customer status. Plans calls no one: each publisher points its own subscription 
 
 from __future__ import annotations
 
-from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.campaigns.contracts import CampaignStatusChanged, ExperimentDecided, SbuPerformanceChanged
@@ -16,7 +15,7 @@ from services.plans.events import EVENTS
 from services.plans.execution.tier_events import TIER_EVENTS
 from services.plans.outcomes.service import apply_campaign_status, apply_campaigns, apply_experiment, apply_order
 from services.plans.sbus.service import apply_sbu_performance
-from shared.context import context_of
+from shared.app_context import AppContext
 from shared.events.inbox import Inbox, Outcome, Received
 from shared.events.outbox import derive_webhook_secret
 from shared.events.subscriptions.system import ensure_system_subscription
@@ -64,14 +63,14 @@ async def customers_summary_changed(session: AsyncSession, event: Received[Custo
 router = INBOX.router()
 
 
-async def subscribe_on_start(app: FastAPI) -> None:
+async def subscribe_on_start(ctx: AppContext) -> None:
     """Point ``membership_tier.*`` at compliance (idempotent, every start)."""
-    settings = context_of(app).settings
+    settings = ctx.settings
     await ensure_system_subscription(
-        app,
+        ctx,
         EVENTS,
         "compliance",
         f"{settings.compliance_url.rstrip('/')}/internal/events/plans",
         [event.type for event in TIER_EVENTS.values()],
-        derive_webhook_secret(context_of(app).service_secret, "plans->compliance"),
+        derive_webhook_secret(ctx.service_secret, "plans->compliance"),
     )

@@ -7,6 +7,7 @@ import asyncio
 import httpx
 from sqlalchemy import func, select
 
+from services.campaigns.context import campaigns_context
 from services.campaigns.subscribe import _register
 from services.plans.events import EVENTS as PLANS_EVENTS
 from shared.context import context_of
@@ -17,7 +18,7 @@ from tests.support import SERVICE_SECRET, assert_problem
 async def test_campaigns_subscribes_to_plans_idempotently(campaigns_app, plans_app, plans: httpx.AsyncClient) -> None:  # type: ignore[no-untyped-def]
     S = PLANS_EVENTS.Subscription
     for _ in range(2):  # every start registers again; still one subscription
-        await asyncio.wait_for(_register(campaigns_app, "plans", "http://plans"), timeout=10)
+        await asyncio.wait_for(_register(campaigns_context(campaigns_app), "plans", "http://plans"), timeout=10)
     async with context_of(plans_app).sessionmaker() as session:
         subs = (await session.execute(select(S).where(S.system_name == "campaigns"))).scalars().all()
         count = await session.scalar(select(func.count()).select_from(S).where(S.system_name == "campaigns"))

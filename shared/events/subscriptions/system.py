@@ -6,12 +6,11 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.context import context_of
+from shared.app_context import AppContext
 from shared.events.outbox import invalidate_subscriptions
 from shared.events.tables import EventTables, SubscriptionColumns
 
@@ -36,16 +35,16 @@ SYSTEM_SUBSCRIPTION_RETRY_SECONDS = 5.0
 
 
 async def ensure_system_subscription(
-    app: FastAPI, tables: EventTables, name: str, url: str, event_types: list[str], secret: str
+    ctx: AppContext, tables: EventTables, name: str, url: str, event_types: list[str], secret: str
 ) -> None:
     """Register (idempotently) the subscription through which another service receives this one's events.
 
     A service must start even when its database cannot take the row yet (unreachable, or its schema behind
-    Alembic head: ``/readyz`` says so): it then keeps trying in the background until the row is written, and
-    :func:`stop_system_subscriptions` ends those attempts at shutdown."""
+    Alembic head: ``/readyz`` says so): it then keeps trying in the background until the row is written, and the
+    context cancels those attempts when it closes."""
 
     async def attempt() -> None:
-        async with context_of(app).sessionmaker() as session, session.begin():
+        async with ctx.sessionmaker() as session, session.begin():
             await upsert_system_subscription(session, tables, name, url, event_types, secret)
 
     try:
@@ -65,12 +64,7 @@ async def ensure_system_subscription(
                 log.info("registered the %s subscription", name)
                 return
 
-    tasks = context_of(app).system_subscription_tasks
+    tasks = ctx.system_subscription_tasks
     task = asyncio.create_task(keep_trying())
     tasks.add(task)
     task.add_done_callback(tasks.discard)
-
-
-async def stop_system_subscriptions(app: FastAPI) -> None:
-    for task in list(context_of(app).system_subscription_tasks):
-        task.cancel()

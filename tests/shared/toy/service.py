@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, ClassVar
 
@@ -14,6 +15,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.plans.context import plans_context
 from shared.app import build_app
+from shared.app_context import AppContext, RevocationSource
 from shared.auth import KeySource, Principal, StaticKeys, require
 from shared.context import context_of
 from shared.db import DbSession, IdMixin, OrgMixin, TimestampMixin, new_metadata
@@ -85,24 +87,29 @@ def _inbox() -> APIRouter:
     return r
 
 
+@dataclass(kw_only=True, eq=False)
+class ToyContext(AppContext):
+    """Tokens verified with the JWKS it is given; nothing revoked (its HTTP client is the webhook subscriber's,
+    not plans')."""
+
+    jwks: dict[str, Any]
+
+    def token_keys(self) -> KeySource:
+        return StaticKeys(self.jwks)
+
+    def revocation_source(self) -> RevocationSource:
+        async def nothing_revoked() -> list[str]:
+            return []
+
+        return nothing_revoked
+
+
 def create_app(settings: ServiceSettings, jwks: dict[str, Any], http_client: httpx.AsyncClient) -> FastAPI:
-    def keys(_: FastAPI) -> KeySource:
-        return StaticKeys(jwks)
-
-    async def nothing_revoked() -> list[str]:  # the toy's HTTP client is the webhook subscriber's, not plans
-        return []
-
+    context = ToyContext(
+        settings=settings, jwks=jwks, events=EVENTS, idempotency_model=IdempotencyKey, given_http=http_client
+    )
     return build_app(
-        settings,
-        title="XBM toy",
-        description="test service",
-        migrations_dir=MIGRATIONS,
-        routers=[_router(), _inbox()],
-        key_source=keys,
-        revocations=lambda _: nothing_revoked,
-        http_client=http_client,
-        events=EVENTS,
-        idempotency_model=IdempotencyKey,
+        context, title="XBM toy", description="test service", migrations_dir=MIGRATIONS, routers=[_router(), _inbox()]
     )
 
 
