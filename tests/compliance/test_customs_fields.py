@@ -15,6 +15,7 @@ from lxml import etree
 
 from services.compliance.customs import declarations as build
 from services.compliance.customs.fields import MODE_FIELDS, MissingField
+from services.compliance.customs.parties import Parties
 from services.compliance.orders.declaration import RECORD_FIELDS
 from services.compliance.orders.documents import OrderDoc, PaymentDoc, WaybillDoc
 from services.compliance.setup.schemas import CustomsProfileIn
@@ -59,8 +60,8 @@ SPEC: dict[tuple[str, str], dict[str, dict[str, bool]]] = {
 ORDER_TYPE = {"9610": "E", "1210": "E", "9710": "B", "9810": "W"}
 
 
-def parties(**changes: Any) -> build.Parties:
-    return build.Parties.model_validate(CustomsProfileIn.model_validate({**PROFILE, **changes}).model_dump())
+def parties(**changes: Any) -> Parties:
+    return Parties.model_validate(CustomsProfileIn.model_validate({**PROFILE, **changes}).model_dump())
 
 
 def record(**changes: Any) -> dict[str, Any]:
@@ -88,7 +89,7 @@ def export_docs(mode: str, **pay: Any) -> tuple[dict[str, Any], dict[str, Any], 
     return doc, payment, way
 
 
-def messages(direction: str, mode: str, p: build.Parties, rec: dict[str, Any]) -> dict[str, etree._Element]:
+def messages(direction: str, mode: str, p: Parties, rec: dict[str, Any]) -> dict[str, etree._Element]:
     """Every message one order of ``mode`` sends, built and checked against the official XSD."""
     records = {"SCARF-1": rec}
     if direction == "import":

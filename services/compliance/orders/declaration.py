@@ -17,6 +17,7 @@ from services.compliance.customs import declarations as build
 from services.compliance.customs import waiting
 from services.compliance.customs.context import CustomsContext
 from services.compliance.customs.models import CustomsMessage, CustomsReceipt
+from services.compliance.customs.parties import Parties
 from services.compliance.customs.signing import SigningError, sign_message
 from services.compliance.items.models import ItemRecord
 from services.compliance.orders.locks import lock_order_nos
@@ -49,8 +50,8 @@ async def profile_of(session: AsyncSession, org_id: str) -> CustomsProfile | Non
     return (await session.execute(scoped(CustomsProfile, org_id))).scalar_one_or_none()
 
 
-def parties(profile: CustomsProfile) -> build.Parties:
-    return build.Parties.model_validate(profile)
+def parties(profile: CustomsProfile) -> Parties:
+    return Parties.model_validate(profile)
 
 
 def queue(session: AsyncSession, order: Order, message_type: str, **refs: str | None) -> CustomsMessage:

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
-from services.compliance.customs.declarations import Parties
+from services.compliance.customs.parties import Parties
 from shared.schemas import NOT_BLANK, Name, Out, Schema, Trimmed, examples
 
 _CODE = r"^[A-Za-z0-9_.\-]+$"
