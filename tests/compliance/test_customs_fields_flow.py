@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from lxml import etree
 
+from services.compliance.context import compliance_context
+from services.compliance.customs.exchange import send_pending
+from shared.context import context_of
 from tests.compliance.support import (
     EBP,
     ITEM,
@@ -19,6 +22,7 @@ from tests.compliance.support import (
     waybill,
 )
 from tests.compliance.test_export_flow import Exporter, export_order, export_waybill, receipt_of_payment
+from tests.compliance.test_outbox import outbox_of, written
 from tests.support import assert_problem
 
 NS = {"ceb": "http://www.chinaport.gov.cn/ceb"}
@@ -44,6 +48,10 @@ async def test_a_direct_import_is_held_until_its_waybill_names_the_transport_it_
     failing = [c for c in view["checks"] if not c["passed"]]
     assert [c["rule"] for c in failing] == ["transport"]
     assert all(key in failing[0]["detail"] for key in TRANSPORT), failing
+    r = await compliance.get("/v1/compliance/exceptions?rule=transport", headers=tenant.auth("analyst"))
+    listed = {e["order_no"]: e for e in r.json()["items"]}[order_no]
+    fix = listed["actions"][0]
+    assert (fix["action"], fix["fields"], fix["automatic"]) == ("correct_waybill", list(TRANSPORT), True)
     # the way back: the carrier sends the waybill again with the flight, voyage and master bill
     r = await seller.send_waybill(waybill(order_no))
     assert r.status_code in (200, 201), r.text
@@ -123,3 +131,26 @@ async def test_an_export_names_the_registered_payment_institution_the_producer_a
     )  # fmt: skip
     assert text(inventory, ".//ceb:ebcCode") == EBP
     assert text(inventory, ".//ceb:emsNo") is None and text(inventory, ".//ceb:netWeight") == "0.15"
+
+
+async def test_the_outbox_holds_a_list_without_its_net_weight_and_sends_it_as_soon_as_the_record_has_one(
+    compliance, compliance_app, tenant, tmp_path, monkeypatch
+):  # type: ignore[no-untyped-def]
+    ctx, outbox = outbox_of(compliance_app, tmp_path, monkeypatch)
+    sessions, pii = context_of(compliance_app).sessionmaker, compliance_context(compliance_app).pii
+    seller = await Exporter(compliance, tenant).setup()
+    unweighed = {k: v for k, v in ITEM.items() if k != "net_weight_kg"}
+    assert (await compliance.put("/v1/compliance/items/SCARF-1", json=unweighed, headers=tenant.auth())).is_success
+    order_no = new_order_no()
+    view = await seller.deliver(export_order(order_no), receipt_of_payment(order_no), export_waybill(order_no))
+    assert view["state"] == "declared", view["checks"]
+    assert await send_pending(sessions, ctx, pii, org_id=tenant.org_id) == 2  # the order and the receipt go
+    held = {m["message_type"]: m for m in (await seller.order(order_no))["messages"]}["CEB603"]
+    assert held["status"] == "failed", held
+    # the way back: the record's net weight; no clock moved, the list is tried at once and goes
+    r = await compliance.put("/v1/compliance/items/SCARF-1", json={**unweighed, "net_weight_kg": "2.4"},
+                             headers=tenant.auth())  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert await send_pending(sessions, ctx, pii, org_id=tenant.org_id) == 1
+    assert {m["status"] for m in (await seller.order(order_no))["messages"]} == {"sent"}
+    assert len(written(outbox)) == 3
