@@ -136,7 +136,8 @@ PROFILE = {
     "cop_code": EBP, "cop_name": "XBM Bench Seller Ltd", "dxp_id": "DXPENT0000000001",
 }  # fmt: skip
 ITEM = {"gname": "Wool scarf", "gmodel": "100% wool", "hs_code": "6214200000", "unit": "011", "unit1": "011",
-        "qty1_per_unit": "1", "origin_country": "303", "vat_rate": "0.13", "consumption_tax_rate": "0"}  # fmt: skip
+        "qty1_per_unit": "1", "origin_country": "303", "vat_rate": "0.13", "consumption_tax_rate": "0",
+        "net_weight_kg": "0.15"}  # fmt: skip
 
 
 async def compliance_setup(compliance_url: str, org: Org) -> None:
@@ -178,6 +179,7 @@ def waybill(order_no: str) -> dict[str, Any]:
     return {
         "logistics_code": LOGISTICS, "logistics_name": "XBM Express", "logistics_no": "L" + order_no,
         "order_no": order_no, "ebp_code": EBP, "freight": "20.00", "insured_fee": "0", "weight_kg": "0.4",
+        "traf_no": "CA1234", "voyage_no": "CA1234", "bill_no": "999-12345675",
         "consignee": {"name": "Jiao Hongyu", "telephone": "135 2265 2231",
                       "address": "Beijing Haidian 1 Zhongguancun Street"},
     }  # fmt: skip

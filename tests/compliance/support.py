@@ -58,6 +58,7 @@ ITEM = {
     "origin_country": "303",
     "vat_rate": "0.13",
     "consumption_tax_rate": "0",
+    "net_weight_kg": "0.15",
 }
 
 
@@ -146,6 +147,10 @@ def waybill(order_no: str, *, name: str = "Jiao Hongyu", phone: str = "135 2265 
         "insured_fee": insured,
         "weight_kg": "0.4",
         "consignee": {"name": name, "telephone": phone, "address": address},
+        # a direct import (9610) declares the flight and master air waybill it arrives on
+        "traf_no": "CA1234",
+        "voyage_no": "CA1234",
+        "bill_no": "999-12345675",
     }
 
 

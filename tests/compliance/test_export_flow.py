@@ -24,10 +24,12 @@ from tests.compliance.signers import rsa_files, sm2_files, verify
 from tests.compliance.support import (
     CUSTOMS,
     EBP,
+    ITEM,
     LOGISTICS,
     Seller,
     inventory_receipt,
     new_order_no,
+    profile_of,
     schema,
     valid_unsigned,
 )
@@ -64,7 +66,8 @@ def export_order(order_no: str, *, mode: str = "9610", currency: str = "USD", ut
 
 def receipt_of_payment(order_no: str, currency: str = "USD") -> dict[str, Any]:
     return {
-        "pay_code": CARD, "pay_transaction_id": "ch_" + order_no, "order_no": order_no, "ebp_code": EBP,
+        "pay_code": CARD, "pay_transaction_id": "ch_" + order_no, "pay_name": "A Card Acquirer Ltd",
+        "order_no": order_no, "ebp_code": EBP,
         "payer": {"name": "Jane Roe"}, "amount_paid": "2019.00", "currency": currency,
         "paid_at": "2026-11-11T03:00:00+00:00",
     }  # fmt: skip
@@ -209,6 +212,13 @@ async def test_a_us_buyers_usd_order_is_declared_signed_and_closed_with_its_reve
 @pytest.mark.parametrize(("mode", "order_type"), [("9710", "B"), ("9810", "W"), ("1210", "E")])
 async def test_the_trade_mode_names_the_order_type_and_the_list_mode(compliance, tenant, mode, order_type):
     seller = await Exporter(compliance, tenant).setup()
+    if mode == "1210":  # a special-area export names the area's warehouse enterprise, its account book, each record
+        special = profile_of(tenant, iac_code="4604W60002", iac_name="Haikou Bonded Logistics Ltd",
+                             ems_no="T4604W000002")  # fmt: skip
+        admin = tenant.auth()
+        assert (await compliance.put("/v1/compliance/customs-profile", json=special, headers=admin)).status_code == 200
+        record = {**ITEM, "item_record_no": "RN-SCARF-0001"}
+        assert (await compliance.put("/v1/compliance/items/SCARF-1", json=record, headers=admin)).status_code == 200
     order_no = new_order_no()
     view = await seller.deliver(
         export_order(order_no, mode=mode), receipt_of_payment(order_no), export_waybill(order_no)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from tests.compliance.support import Seller, buyer_id, new_order_no, profile, valid_unsigned
+from tests.compliance.support import ITEM, Seller, buyer_id, new_order_no, profile, valid_unsigned
 from tests.support import assert_problem
 
 NS = {"ceb": "http://www.chinaport.gov.cn/ceb"}
@@ -16,9 +16,11 @@ async def test_a_1210_profile_needs_its_area_and_its_lists_carry_it(compliance, 
     body = assert_problem(await compliance.put("/v1/compliance/customs-profile", json=bonded, headers=admin), 422)
     assert "area_code" in str(body) and "area_name" in str(body)
     seller = await Seller(compliance, tenant).setup(profile=False)
-    bonded |= {"area_code": "4604W60001", "area_name": "Haikou Comprehensive Bonded Zone"}
+    bonded |= {"area_code": "4604W60001", "area_name": "Haikou Comprehensive Bonded Zone", "ems_no": "T4604W000001"}
     r = await compliance.put("/v1/compliance/customs-profile", json=bonded, headers=admin)
     assert r.status_code in (200, 201), r.text
+    record = {**ITEM, "item_record_no": "RN-SCARF-0001"}
+    assert (await compliance.put("/v1/compliance/items/SCARF-1", json=record, headers=admin)).status_code == 200
     order_no = new_order_no()
     view = await seller.deliver_all(order_no, buyer=buyer_id(95))
     assert view["state"] == "declared", view["checks"]
@@ -31,4 +33,4 @@ async def test_a_1210_profile_needs_its_area_and_its_lists_carry_it(compliance, 
     assert [head.findtext(f"ceb:{f}", namespaces=NS) for f in ("tradeMode", "areaCode", "areaName", "country")] == [
         "1210", "4604W60001", "Haikou Comprehensive Bonded Zone", "142"
     ]  # fmt: skip
-    assert doc.findtext(".//ceb:InventoryList/ceb:itemRecordNo", namespaces=NS) == "SCARF-1"
+    assert doc.findtext(".//ceb:InventoryList/ceb:itemRecordNo", namespaces=NS) == "RN-SCARF-0001"

@@ -382,6 +382,9 @@ def documents(order_no: str) -> dict[str, dict[str, Any]]:
         "freight": "20.00",
         "weight_kg": "0.4",
         "consignee": consignee,
+        "traf_no": "CA1234",
+        "voyage_no": "CA1234",
+        "bill_no": "999-12345675",
     }
     return {"orders": order, "payments": payment, "waybills": waybill}
 

@@ -14,9 +14,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from lxml import etree
-from pydantic import BaseModel, ConfigDict
 
 from services.compliance.customs.codes import country_code, currency_code
+from services.compliance.customs.fields import BUYER_ID_TYPE, MissingField, by_mode, net_weight, owner
+from services.compliance.customs.parties import Parties
 from shared.errors import Unprocessable
 
 CEB = "http://www.chinaport.gov.cn/ceb"
@@ -29,46 +30,6 @@ NO_BAR_CODE = "无"
 #: orderType on CEB303 by export mode: E B2C, B B2B (9710), W overseas warehouse (9810)
 ORDER_TYPES = {"9610": "E", "1210": "E", "9710": "B", "9810": "W"}
 EXPORT_LOGISTICS_NO = 32
-
-
-class Parties(BaseModel):
-    """The customs profile, as the declaration needs it (the profile's answer shows the same fields)."""
-
-    model_config = ConfigDict(frozen=True, from_attributes=True, use_attribute_docstrings=True)
-
-    ebc_code: str
-    """The e-commerce company's (the seller's) customs registration code."""
-    ebc_name: str
-    """Its registered name."""
-    agent_code: str
-    """The declaring agent's (customs broker's) customs code."""
-    agent_name: str
-    """The declaring agent's registered name."""
-    assure_code: str
-    """The guarantor enterprise's code."""
-    customs_code: str
-    """The 4-digit code of the customs office declared to."""
-    port_code: str
-    """The 4-digit code of the port of entry or exit."""
-    trade_mode: str
-    """The customs mode: 9610 B2C direct, 1210 bonded or special area, 9710 B2B direct export, 9810 export to an
-    overseas warehouse."""
-    cop_code: str
-    """The code of the enterprise transmitting the messages."""
-    cop_name: str
-    """Its name."""
-    dxp_id: str
-    """The ID on the customs data exchange platform messages are sent from."""
-    ems_no: str | None
-    """The bonded account book number (1210); null when none."""
-    area_code: str | None
-    """The special area's code (1210); null when none."""
-    traf_mode: str
-    """The customs transport mode code (5 air, 2 sea, 4 road, 6 post …)."""
-    statistics_flag: str
-    """Export: `A` the inventory list is the record; `B` a month's lists are summarised (CEB701)."""
-    area_name: str | None
-    """The special area's name (1210); null when none."""
 
 
 @dataclass(frozen=True)
@@ -129,7 +90,7 @@ def trade_mode(order: dict[str, Any], p: Parties) -> str:
     return str(order.get("trade_mode") or p.trade_mode)
 
 
-def _ebp_name(order: dict[str, Any], p: Parties) -> str | None:
+def ebp_name(order: dict[str, Any], p: Parties) -> str | None:
     """The platform's name; for an overseas-warehouse order (9810) the spec asks the warehouse's name here."""
     if order.get("trade_direction") == "export" and trade_mode(order, p) == "9810" and order.get("overseas_warehouse"):
         return _text(order["overseas_warehouse"], 100)
@@ -177,21 +138,28 @@ def _export_logistics_no(waybill: dict[str, Any]) -> str:
 # --- orders ---------------------------------------------------------------------------------------------------
 
 
-def order_xml(env: Envelope, p: Parties, order: dict[str, Any], buyer_id_number: str) -> etree._Element:
-    """CEB311 (import) or CEB303 (export) for one order."""
+def order_xml(
+    env: Envelope,
+    p: Parties,
+    order: dict[str, Any],
+    buyer_id_number: str,
+    records: dict[str, dict[str, Any]] | None = None,
+) -> etree._Element:
+    """CEB311 (import) or CEB303 (export) for one order; an import's lines take their specification (gmodel) and
+    country of origin from ``records``, the item records by item_no."""
     export = order["trade_direction"] == "export"
     root = _root("CEB303Message" if export else "CEB311Message", env)
     node = _add(root, "Order", None)
     head = _add(node, "OrderHead", None)
     app_time, _ = _times(env)
-    ebp_name = _ebp_name(order, p)
+    platform = ebp_name(order, p)
     ebc_name = _text(order.get("ebc_name") or p.ebc_name, 100)
     currency = currency_code(order["currency"]) if export else CNY
     order_type = ORDER_TYPES[trade_mode(order, p)] if export else "I"
     pairs: list[tuple[str, Any]] = [
         ("guid", env.guid), ("appType", env.app_type), ("appTime", app_time), ("appStatus", "2"),
         ("orderType", order_type), ("orderNo", order["order_no"]), ("ebpCode", order["ebp_code"]),
-        ("ebpName", ebp_name), ("ebcCode", order["ebc_code"]), ("ebcName", ebc_name),
+        ("ebpName", platform), ("ebcCode", order["ebc_code"]), ("ebcName", ebc_name),
         ("goodsValue", num(order["goods_value"])), ("freight", num(order["freight"])),
     ]  # fmt: skip
     if export:
@@ -202,7 +170,7 @@ def order_xml(env: Envelope, p: Parties, order: dict[str, Any], buyer_id_number:
             ("discount", num(order["discount"])), ("taxTotal", num(order["tax_total"])),
             ("acturalPaid", num(order["actual_paid"])), ("currency", CNY), ("buyerRegNo", buyer["reg_no"]),
             ("buyerName", buyer["name"]), ("buyerTelephone", buyer["telephone"]),
-            ("buyerIdType", buyer.get("id_type") or "1"), ("buyerIdNumber", buyer_id_number),
+            ("buyerIdType", BUYER_ID_TYPE), ("buyerIdNumber", buyer_id_number),
             ("payCode", order.get("pay_code")), ("payTransactionId", order.get("pay_transaction_id")),
             ("consignee", consignee["name"]), ("consigneeTelephone", consignee["telephone"]),
             ("consigneeAddress", consignee["address"]),
@@ -217,28 +185,39 @@ def order_xml(env: Envelope, p: Parties, order: dict[str, Any], buyer_id_number:
                 ("qty", num(item["qty"])), ("price", num(item["price"])), ("totalPrice", num(item["total"])),
             ])  # fmt: skip
         else:
+            record = _record(records, item)
             _fill(line, [
                 ("gnum", item["gnum"]), ("itemNo", customs_item_no(item)), ("itemName", item["name"][:250]),
-                ("gmodel", item["name"][:510]), ("unit", item.get("unit", "011")), ("qty", num(item["qty"])),
+                ("gmodel", record["gmodel"]), ("unit", item.get("unit", "011")), ("qty", num(item["qty"])),
                 ("price", num(item["price"])), ("totalPrice", num(item["total"])), ("currency", CNY),
-                ("country", order.get("country") or CHINA_COUNTRY),
+                ("country", record["origin_country"]),
             ])  # fmt: skip
     _base_transfer(root, p)
     return root
 
 
-def payment_receipt_xml(env: Envelope, p: Parties, order: dict[str, Any], payment: dict[str, Any]) -> etree._Element:
-    """CEB403: the seller's receipt of the buyer's payment for an export order, in the amounts' own currency."""
+def payment_receipt_xml(
+    env: Envelope, p: Parties, order: dict[str, Any], payment: dict[str, Any], institution: str | None = None
+) -> etree._Element:
+    """CEB403: the seller's receipt of the buyer's payment for an export order, in the amounts' own currency.
+    payName is the payment institution's name: the payment document's, else ``institution`` (the registered
+    payment institution's name)."""
+    pay_name = payment.get("pay_name") or institution
+    if not pay_name:
+        raise MissingField(
+            f"payName: the payment names no payment institution's name and {payment['pay_code']} is not registered; "
+            "register it (payment institutions) or send pay_name on the payment",
+            loc=["payment", "pay_name"],
+        )
     root = _root("CEB403Message", env)
     node = _add(root, "Receipts", None)
     app_time, _ = _times(env)
     paid_at = datetime.fromisoformat(str(payment["paid_at"]).replace("Z", "+00:00")).astimezone(CHINA)
     _fill(node, [
         ("guid", env.guid), ("appType", env.app_type), ("appTime", app_time), ("appStatus", "2"),
-        ("ebpCode", order["ebp_code"]), ("ebpName", _text(order.get("ebp_name") or p.ebc_name, 100)),
+        ("ebpCode", order["ebp_code"]), ("ebpName", ebp_name(order, p)),
         ("ebcCode", order["ebc_code"]), ("ebcName", _text(order.get("ebc_name") or p.ebc_name, 100)),
-        ("orderNo", order["order_no"]), ("payCode", payment["pay_code"]),
-        ("payName", _text(payment.get("pay_name") or payment["pay_code"], 100)),
+        ("orderNo", order["order_no"]), ("payCode", payment["pay_code"]), ("payName", _text(pay_name, 100)),
         ("payNo", payment["pay_transaction_id"]), ("charge", num(payment["amount_paid"])),
         ("currency", currency_code(payment["currency"])), ("accountingDate", paid_at.strftime("%Y%m%d%H%M%S")),
     ])  # fmt: skip
@@ -252,6 +231,13 @@ def payment_receipt_xml(env: Envelope, p: Parties, order: dict[str, Any], paymen
 def customs_item_no(item: dict[str, Any]) -> str:
     """The customs item number a line declares under (its item record's), else its SKU."""
     return str(item.get("customs_item_no") or item["item_no"])
+
+
+def _record(records: dict[str, dict[str, Any]] | None, item: dict[str, Any]) -> dict[str, Any]:
+    record = (records or {}).get(item["item_no"])
+    if record is None:
+        raise MissingField(f"item {item['item_no']} has no item record", loc=["items", str(item["item_no"])])
+    return record
 
 
 def _bar_code(item: dict[str, Any], record: dict[str, Any]) -> str:
@@ -273,8 +259,8 @@ def inventory_xml(
     inventory = _add(root, "Inventory", None)
     head = _add(inventory, "InventoryHead", None)
     app_time, day = _times(env)
-    weight = num(waybill["weight_kg"])
-    ebp_name = _ebp_name(order, p)
+    weight, net = num(waybill["weight_kg"]), num(net_weight(order["items"], records))
+    platform = ebp_name(order, p)
     ebc_name = _text(order.get("ebc_name") or p.ebc_name, 100)
     logistics_name = _text(waybill.get("logistics_name") or waybill["logistics_code"], 100)
     buyer = order["buyer"]
@@ -284,65 +270,67 @@ def inventory_xml(
         pod = waybill.get("pod")
         if not pod:
             raise Unprocessable("pod: an export waybill needs the port of destination", loc=["waybill", "pod"])
-        _fill(head, [
+        owner_code, owner_name = owner(p.owner_code, p.owner_name, ebc_name)
+        _fill(head, by_mode("export", mode, "InventoryHead", [
             ("guid", env.guid), ("appType", env.app_type), ("appTime", app_time), ("appStatus", "2"),
-            ("customsCode", p.customs_code), ("ebpCode", order["ebp_code"]), ("ebpName", ebp_name),
+            ("customsCode", p.customs_code), ("ebpCode", order["ebp_code"]), ("ebpName", platform),
             ("orderNo", order["order_no"]), ("logisticsCode", waybill["logistics_code"]),
             ("logisticsName", logistics_name), ("logisticsNo", _export_logistics_no(waybill)),
             ("copNo", env.cop_no), ("ieFlag", "E"), ("portCode", p.port_code), ("ieDate", day),
             ("statisticsFlag", statistics_flag(order, p)), ("agentCode", p.agent_code), ("agentName", p.agent_name),
-            ("ebcCode", order["ebc_code"]), ("ebcName", ebc_name), ("ownerCode", order["ebc_code"]),
-            ("ownerName", ebc_name), ("emsNo", p.ems_no), ("tradeMode", mode), ("trafMode", p.traf_mode),
+            ("ebcCode", order["ebc_code"]), ("ebcName", ebc_name), ("ownerCode", owner_code),
+            ("ownerName", owner_name), ("iacCode", p.iac_code), ("iacName", p.iac_name), ("emsNo", p.ems_no),
+            ("tradeMode", mode), ("trafMode", p.traf_mode),
             ("trafName", _text(waybill.get("traf_no"), 100)), ("voyageNo", waybill.get("voyage_no")),
             ("billNo", waybill.get("bill_no")), ("country", country), ("POD", pod),
             ("freight", num(order["freight"])), ("fCurrency", currency),
             ("fFlag", "3"), ("insuredFee", num(waybill["insured_fee"])), ("iCurrency", currency), ("iFlag", "3"),
-            ("wrapType", "2"), ("packNo", "1"), ("grossWeight", weight), ("netWeight", weight),
-        ])  # fmt: skip
+            ("wrapType", "2"), ("packNo", "1"), ("grossWeight", weight), ("netWeight", net),
+        ]))  # fmt: skip
     else:
-        if mode == "1210" and not (p.area_code and p.area_name):
-            raise Unprocessable("area_code, area_name: a 1210 import needs the bonded area", loc=["customs-profile"])
         first = records[order["items"][0]["item_no"]]
         country = CHINA_COUNTRY if mode == "1210" else order.get("country") or first["origin_country"]
-        _fill(head, [
+        _fill(head, by_mode("import", mode, "InventoryHead", [
             ("guid", env.guid), ("appType", env.app_type), ("appTime", app_time), ("appStatus", "2"),
-            ("orderNo", order["order_no"]), ("ebpCode", order["ebp_code"]), ("ebpName", ebp_name),
+            ("orderNo", order["order_no"]), ("ebpCode", order["ebp_code"]), ("ebpName", platform),
             ("ebcCode", order["ebc_code"]), ("ebcName", ebc_name), ("logisticsNo", waybill["logistics_no"]),
             ("logisticsCode", waybill["logistics_code"]), ("logisticsName", logistics_name), ("copNo", env.cop_no),
             ("assureCode", p.assure_code), ("emsNo", p.ems_no), ("ieFlag", "I"), ("declTime", day),
             ("customsCode", p.customs_code), ("portCode", p.port_code), ("ieDate", day),
-            ("buyerIdType", buyer.get("id_type") or "1"), ("buyerIdNumber", buyer_id_number),
+            ("buyerIdType", BUYER_ID_TYPE), ("buyerIdNumber", buyer_id_number),
             ("buyerName", buyer["name"]), ("buyerTelephone", buyer["telephone"]),
             ("consigneeAddress", order["consignee"]["address"]), ("agentCode", p.agent_code),
-            ("agentName", p.agent_name), ("areaCode", p.area_code if mode == "1210" else None),
-            ("areaName", p.area_name if mode == "1210" else None), ("tradeMode", mode),
+            ("agentName", p.agent_name), ("areaCode", p.area_code), ("areaName", p.area_name), ("tradeMode", mode),
             ("trafMode", p.traf_mode), ("trafNo", _text(waybill.get("traf_no"), 100)),
             ("voyageNo", waybill.get("voyage_no")), ("billNo", waybill.get("bill_no")), ("country", country),
             ("freight", num(order["freight"])),
             ("insuredFee", num(waybill["insured_fee"])), ("currency", CNY), ("packNo", "1"),
-            ("grossWeight", weight), ("netWeight", weight),
-        ])  # fmt: skip
+            ("grossWeight", weight), ("netWeight", net),
+        ]))  # fmt: skip
+    direction = "export" if export else "import"
     for item in order["items"]:
         record = records[item["item_no"]]
         line = _add(inventory, "InventoryList", None)
         qty1 = Decimal(str(item["qty"])) * Decimal(str(record["qty1_per_unit"]))
+        at = f" line {item['gnum']} ({item['item_no']})"
         if export:
-            _fill(line, [
-                ("gnum", item["gnum"]), ("itemNo", customs_item_no(item)), ("itemName", item["name"][:250]),
+            _fill(line, by_mode(direction, mode, "InventoryList", [
+                ("gnum", item["gnum"]), ("itemNo", customs_item_no(item)),
+                ("itemRecordNo", record.get("item_record_no")), ("itemName", item["name"][:250]),
                 ("gcode", record["hs_code"]), ("gname", record["gname"]), ("gmodel", record["gmodel"]),
                 ("barCode", _bar_code(item, record)), ("country", country), ("currency", currency),
                 ("qty", num(item["qty"])), ("qty1", num(qty1)), ("unit", record["unit"]), ("unit1", record["unit1"]),
                 ("price", num(item["price"])), ("totalPrice", num(item["total"])),
-            ])  # fmt: skip
+            ], at))  # fmt: skip
         else:
-            _fill(line, [
-                ("gnum", item["gnum"]), ("itemRecordNo", customs_item_no(item) if mode == "1210" else None),
+            _fill(line, by_mode(direction, mode, "InventoryList", [
+                ("gnum", item["gnum"]), ("itemRecordNo", record.get("item_record_no")),
                 ("itemNo", customs_item_no(item)), ("itemName", item["name"][:250]),
                 ("gcode", record["hs_code"]), ("gname", record["gname"]), ("gmodel", record["gmodel"]),
                 ("barCode", record.get("bar_code")), ("country", record["origin_country"]), ("currency", CNY),
                 ("qty", num(item["qty"])), ("unit", record["unit"]), ("qty1", num(qty1)), ("unit1", record["unit1"]),
                 ("price", num(item["price"])), ("totalPrice", num(item["total"])),
-            ])  # fmt: skip
+            ], at))  # fmt: skip
     _base_transfer(root, p)
     return root
 
@@ -420,7 +408,7 @@ def _import_head(env: Envelope, p: Parties, listed: OnFile, cop_no: str, reason:
         ("logisticsCode", waybill["logistics_code"]),
         ("logisticsName", _text(waybill.get("logistics_name") or waybill["logistics_code"], 100)),
         ("copNo", cop_no), ("preNo", declared.pre_no), ("invtNo", _invt_no(declared)),
-        ("buyerIdType", buyer.get("id_type") or "1"), ("buyerIdNumber", buyer_id_number),
+        ("buyerIdType", BUYER_ID_TYPE), ("buyerIdNumber", buyer_id_number),
         ("buyerName", buyer["name"]), ("buyerTelephone", buyer["telephone"]), ("agentCode", p.agent_code),
         ("agentName", p.agent_name), ("reason", reason[:1000]),
     ]  # fmt: skip

@@ -123,6 +123,12 @@ async def wake(session: AsyncSession, *where: Any) -> None:
     await session.execute(stmt)
 
 
+async def wake_setup(session: AsyncSession, org_id: str) -> None:
+    """The seller changed what messages are built from (an item record, the customs profile, a payment
+    institution): the organisation's messages that waited for their setup are tried at once."""
+    await wake(session, CustomsMessage.org_id == org_id, CustomsMessage.failure_cause == "setup")
+
+
 async def wake_numbered(session: AsyncSession, org_id: str, declaration_id: str) -> None:
     """Customs has numbered the declaration's list: its withdrawal (or return) waiting for the number goes now."""
     await wake(

@@ -33,3 +33,7 @@ class ItemRecord(IdMixin, OrgMixin, TimestampMixin, VersionedMixin, Base):
     #: import duty at the goods' rate: levied in full only on the single-item path above the ¥5,000 limit
     duty_rate: Mapped[Decimal] = mapped_column(Numeric(6, 4), default=Decimal(0), server_default="0")
     bar_code: Mapped[str | None] = mapped_column(String(50))
+    #: the bonded or special area's account-book record number (账册备案料号): itemRecordNo on a 1210 list
+    item_record_no: Mapped[str | None] = mapped_column(String(30))
+    #: the goods' own weight in kg per declared unit, packing excluded: the list's netWeight is qty × this
+    net_weight_kg: Mapped[Decimal | None] = mapped_column(Numeric(19, 5))

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Response
 
+from services.compliance.customs import waiting
 from services.compliance.items.models import ItemRecord
 from services.compliance.items.schemas import ItemNo, ItemRecordIn, ItemRecordOut
 from services.compliance.orders.rematch import rematch_waiting
@@ -50,6 +51,8 @@ async def put_item(
     out = ItemRecordOut.model_validate(item)
     # the orders held in mismatch for want of this record are compared again (and declared when they pass)
     await rematch_waiting(session, principal.org_id, item_no=item_no)
+    # messages waiting for what an item record gives (a net weight, an account-book record number) are tried now
+    await waiting.wake_setup(session, principal.org_id)
     return version.answer(out)
 
 

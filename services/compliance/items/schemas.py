@@ -13,6 +13,8 @@ SKU_PATH = r"^[^\x00-\x1f\x7f/]*\S[^\x00-\x1f\x7f/]*$"
 ItemNo = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=SKU_PATH)]
 #: what customs' messages take as itemNo: C..20 on the inventory list (and C..30 on the order)
 CustomsItemNo = Annotated[str, StringConstraints(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9_.\-]+$")]
+RecordNo = Annotated[str, StringConstraints(min_length=1, max_length=30, pattern=r"^[A-Za-z0-9_.\-]+$")]
+NetWeight = Annotated[Decimal, Field(gt=0, le=Decimal("1e9"), max_digits=19, decimal_places=5), DecimalText()]
 Rate = Annotated[Decimal, Field(ge=0, lt=1, max_digits=6, decimal_places=4), DecimalText()]
 
 
@@ -32,6 +34,7 @@ class ItemRecordIn(Schema):
             "consumption_tax_rate": "0",
             "duty_rate": "0",
             "bar_code": "6901234567892",
+            "net_weight_kg": "0.18",
         }
     )
 
@@ -56,6 +59,17 @@ class ItemRecordIn(Schema):
         None,
         description="the customs item number this SKU declares under; needed when the SKU is longer than the 20 "
         "characters of the inventory list's itemNo (or holds other characters)",
+    )
+    item_record_no: RecordNo | None = Field(
+        None,
+        description="the bonded or special area's account-book record number (账册备案料号) the goods are kept "
+        "under: each line's itemRecordNo on a 1210 list (bonded import, special-area export), which needs it",
+    )
+    net_weight_kg: NetWeight | None = Field(
+        None,
+        description="the goods' own weight in kg per declared unit, packing excluded: the inventory list's "
+        "netWeight is the sum of qty × this. Needed to declare, unless the legal unit (unit1) is kg (035), "
+        "when the legal quantity is the net weight",
     )
 
 
@@ -86,5 +100,9 @@ class ItemRecordOut(Out):
     """The goods' bar code; null when none."""
     customs_item_no: str | None = None
     """The customs item number this SKU declares under; null when the SKU itself is used."""
+    item_record_no: str | None = None
+    """The account-book record number (1210 itemRecordNo); null when none."""
+    net_weight_kg: DecimalStr | None = None
+    """The net weight in kg per declared unit (decimal string); null when not given."""
     updated_at: datetime
     """When the object last changed (RFC 3339, UTC)."""

@@ -17,13 +17,14 @@ from services.compliance.customs import declarations as build
 from services.compliance.customs import waiting
 from services.compliance.customs.context import CustomsContext
 from services.compliance.customs.models import CustomsMessage, CustomsReceipt
+from services.compliance.customs.parties import Parties
 from services.compliance.customs.signing import SigningError, sign_message
 from services.compliance.items.models import ItemRecord
 from services.compliance.orders.locks import lock_order_nos
 from services.compliance.orders.models import CustomsReturn, Declaration, Order, Payment, Waybill
 from services.compliance.orders.state import change_state
 from services.compliance.pii import Pii
-from services.compliance.setup.models import CustomsProfile
+from services.compliance.setup.models import CustomsProfile, PaymentInstitution
 from shared.db import get_scoped, new_id, scoped, utcnow
 from shared.errors import Conflict, NotFound
 
@@ -34,7 +35,7 @@ UNBUILT = ("pending", "failed")
 #: matched orders declared at once when the customs profile is set
 DECLARE_BATCH = 200
 RECORD_FIELDS = ("gname", "gmodel", "hs_code", "unit", "unit1", "qty1_per_unit", "origin_country", "bar_code",
-                 "customs_item_no")  # fmt: skip
+                 "customs_item_no", "item_record_no", "net_weight_kg")  # fmt: skip
 
 
 def new_guid() -> str:
@@ -49,8 +50,8 @@ async def profile_of(session: AsyncSession, org_id: str) -> CustomsProfile | Non
     return (await session.execute(scoped(CustomsProfile, org_id))).scalar_one_or_none()
 
 
-def parties(profile: CustomsProfile) -> build.Parties:
-    return build.Parties.model_validate(profile)
+def parties(profile: CustomsProfile) -> Parties:
+    return Parties.model_validate(profile)
 
 
 def queue(session: AsyncSession, order: Order, message_type: str, **refs: str | None) -> CustomsMessage:
@@ -207,6 +208,7 @@ async def build_tree(session: AsyncSession, pii: Pii, message: CustomsMessage) -
     if not order.buyer_id_encrypted:
         raise Conflict(f"the buyer's personal data of order {order.order_no} was erased: nothing to declare")
     buyer_id = pii.decrypt(order.buyer_id_encrypted, f"buyer:{org_id}")
+    records: dict[str, dict[str, Any]] = {}
     if kind_declares_items(message.message_type):
         # each line under the customs item number its record gives (the SKU is the platform's, not customs')
         records = await _records(session, org_id, document)
@@ -217,7 +219,7 @@ async def build_tree(session: AsyncSession, pii: Pii, message: CustomsMessage) -
     )
     kind = message.message_type
     if kind in ("CEB303", "CEB311"):
-        return build.order_xml(env, p, document, buyer_id)
+        return build.order_xml(env, p, document, buyer_id, records)
     waybill = await _first(session, scoped(Waybill, org_id).where(Waybill.order_no == order.order_no))
     if kind == "CEB403":
         payment = await _first(
@@ -226,7 +228,10 @@ async def build_tree(session: AsyncSession, pii: Pii, message: CustomsMessage) -
         )
         if payment is None:
             raise NotFound("the declared order's receipt of payment is gone")
-        return build.payment_receipt_xml(env, p, document, payment.document)
+        # payName: the registered payment institution's name, when the payment document gives none
+        registered = scoped(PaymentInstitution, org_id).where(PaymentInstitution.pay_code == payment.pay_code)
+        institution = getattr(await _first(session, registered), "name", None)
+        return build.payment_receipt_xml(env, p, document, payment.document, institution)
     if waybill is None:
         raise NotFound("the declared order's waybill is gone")
     if declaration is None:

@@ -308,6 +308,9 @@ class PaymentDoc(Schema):
     """The payment institution's customs code."""
     pay_transaction_id: Key60
     """Its transaction id."""
+    pay_name: Text | None = Field(
+        None, description="the payment institution's name (an export's CEB403 payName); the registered one's if absent"
+    )
     order_no: Key60
     """The order it pays."""
     ebp_code: Key18
@@ -340,6 +343,9 @@ class WaybillDoc(Schema):
                 "telephone": "13522652231",
                 "address": "Beijing Haidian 1 Zhongguancun Street",
             },
+            "traf_no": "CA1234",
+            "voyage_no": "CA1234",
+            "bill_no": "999-12345675",
         }
     )
 

@@ -10,9 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compliance.customs.codes import countries
 from services.compliance.customs.declarations import destination
+from services.compliance.customs.fields import transport_missing
 from services.compliance.items.models import ItemRecord
 from services.compliance.orders import rules
-from services.compliance.orders.declaration import declare
+from services.compliance.orders.declaration import declare, profile_of
 from services.compliance.orders.documents import UNPAID
 from services.compliance.orders.lookup import payment_for, waybill_for
 from services.compliance.orders.models import Order, Payment, Waybill
@@ -42,8 +43,11 @@ async def _facts(session: AsyncSession, order: Order, payment: Payment, waybill:
         for item in doc.items
         if item.item_no in records
     ]  # fmt: skip
-    inst, annual_before = None, Decimal(0)
-    if order.trade_direction == "import":  # the licence and the annual quota are import rules only
+    inst, annual_before, mode, missing = None, Decimal(0), "9610", []
+    if order.trade_direction == "import":  # the licence, the annual quota and the transport are import rules only
+        profile = None if order.document.get("trade_mode") else await profile_of(session, order.org_id)
+        mode = order.document.get("trade_mode") or (profile.trade_mode if profile else "9610")
+        missing = transport_missing(mode, waybill.document)
         stmt = scoped(PaymentInstitution, order.org_id).where(PaymentInstitution.pay_code == payment.pay_code)
         inst = (await session.execute(stmt)).scalar_one_or_none()
         annual_before = await quota_used(session, order.org_id, order.buyer_id_hash, order.quota_year, order.id)
@@ -81,6 +85,8 @@ async def _facts(session: AsyncSession, order: Order, payment: Payment, waybill:
         destination_known=where is not None and (where in countries() or where in countries().values()),
         pod=way.pod,
         logistics_no=waybill.logistics_no,
+        trade_mode=mode,
+        transport_missing=missing,
     )
 
 

@@ -59,6 +59,9 @@ def _institution(setup: Setup, text_new: str, text_change: str) -> ActionOut:
                      automatic=True)  # fmt: skip
 
 
+TRANSPORT = "send the waybill again with the flight or vessel, voyage and master bill (a direct import needs them)"
+
+
 def _for_rule(o: Order, rule: str, setup: Setup, failing: set[str]) -> list[ActionOut]:
     """The actions that fix one failing check."""
     if rule == "item_records":
@@ -99,6 +102,7 @@ def _for_rule(o: Order, rule: str, setup: Setup, failing: set[str]) -> list[Acti
         ],
         "destination": [_correct_order(o, ["destination_country"], "give the country the goods go to")],
         "pod": [_correct("waybill", ["pod"], "send the waybill again with its port of destination")],
+        "transport": [_correct("waybill", ["traf_no", "voyage_no", "bill_no"], TRANSPORT)],
         "logistics_no": [_correct("waybill", ["logistics_no"], "the waybill number is longer than customs takes")],
         "single_limit": [_cancel(o, "above the single-transaction limit: it cannot clear as cross-border retail")],
         "annual_limit": [_cancel(o, "the buyer's annual limit is used up: it cannot clear this year")],

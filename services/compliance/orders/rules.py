@@ -214,6 +214,9 @@ class Facts:
     destination_known: bool = True
     pod: str | None = None
     logistics_no: str = ""
+    #: import: the customs mode, and the transport keys it requires that the waybill lacks (customs/fields.py)
+    trade_mode: str = "9610"
+    transport_missing: list[str] = field(default_factory=list)
 
     @property
     def value(self) -> Decimal:
@@ -416,6 +419,17 @@ def check_destination(f: Facts) -> Check:
     return Check("destination", True, f"goods go to {f.destination}")
 
 
+def check_transport(f: Facts) -> Check:
+    """A direct import (9610) declares the flight or vessel, the voyage and the master bill it arrives on (CEB621
+    trafNo, voyageNo, billNo: "直购进口必填"); a bonded import (1210) declares none ("保税进口免填")."""
+    if f.transport_missing:
+        lacks = ", ".join(f.transport_missing)
+        return Check("transport", False, f"a {f.trade_mode} import declares its transport: the waybill has no {lacks}")
+    if f.trade_mode == "1210":
+        return Check("transport", True, "a bonded import (1210) declares no transport")
+    return Check("transport", True, "the waybill names the flight or vessel, voyage and master bill")
+
+
 def check_port_of_destination(f: Facts) -> Check:
     ok = bool(f.pod)
     return Check("pod", ok, f"port of destination {f.pod}" if ok else "the waybill names no port of destination")
@@ -437,6 +451,7 @@ RULES = (
     check_annual_limit,
     check_item_records,
     check_tax,
+    check_transport,
 )
 
 

@@ -35,6 +35,12 @@ class CustomsProfile(IdMixin, OrgMixin, TimestampMixin, VersionedMixin, Base):
     #: A: the inventory list itself is the export record; B: a month's lists are summarised (CEB701)
     statistics_flag: Mapped[str] = mapped_column(String(1), default="A", server_default="A")
     area_name: Mapped[str | None] = mapped_column(String(100))
+    #: the warehouse enterprise inside the special area (1210 export: iacCode, iacName)
+    iac_code: Mapped[str | None] = mapped_column(String(18))
+    iac_name: Mapped[str | None] = mapped_column(String(100))
+    #: the producer of the goods (export list ownerCode, ownerName); no code: "NO", as the specification asks
+    owner_code: Mapped[str | None] = mapped_column(String(18))
+    owner_name: Mapped[str | None] = mapped_column(String(100))
 
 
 class PaymentInstitution(IdMixin, OrgMixin, TimestampMixin, VersionedMixin, Base):

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
-from services.compliance.customs.declarations import Parties
+from services.compliance.customs.parties import Parties
 from shared.schemas import NOT_BLANK, Name, Out, Schema, Trimmed, examples
 
 _CODE = r"^[A-Za-z0-9_.\-]+$"
@@ -70,6 +70,16 @@ class CustomsProfileIn(Schema):
         "A", description="export: A the inventory list is the record; B a month's lists are summarised (CEB701)"
     )
     area_name: Text100 | None = Field(None, description="1210: the name of the special area (areaCode's)")
+    iac_code: CustomsCode | None = Field(
+        None, description="1210 export: the code of the warehouse enterprise inside the special area (iacCode)"
+    )
+    iac_name: Text100 | None = Field(None, description="1210 export: that enterprise's name (iacName)")
+    owner_code: CustomsCode | None = Field(
+        None,
+        description="the producer's customs code (the export list's ownerCode); leave it out when the producer is "
+        "not registered with customs: the list then says NO",
+    )
+    owner_name: Text100 | None = Field(None, description="the producer's name (ownerName); the seller's by default")
 
     @model_validator(mode="after")
     def _bonded_area(self) -> CustomsProfileIn:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.compliance.customs.waiting import wake_setup
 from services.compliance.orders.declaration import declare_waiting
 from services.compliance.pii import Pii
 from services.compliance.setup.models import CustomsProfile, PaymentInstitution, Source
@@ -56,6 +57,7 @@ async def put_profile(session: AsyncSession, org_id: str, fields: dict[str, Any]
         ) from exc
     async with lock_conflict_as_unavailable():
         await declare_waiting(session, org_id)
+    await wake_setup(session, org_id)  # messages waiting for a profile field (an account book, a producer) go now
     return profile, created
 
 
@@ -83,6 +85,7 @@ async def add_institution(session: AsyncSession, org_id: str, fields: dict[str, 
         await session.flush()
     except IntegrityError as exc:
         raise Conflict(f"payment institution {fields['pay_code']} is already registered") from exc
+    await wake_setup(session, org_id)  # a receipt of payment waiting for the institution's name (payName) goes now
     return institution
 
 
