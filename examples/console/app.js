@@ -777,6 +777,21 @@ function sideLists(page) {
       : "have the platform send the order again; this delivery is kept as received");
   }
   $("unreadable").hidden = !unreadable.rows.length;
+  const taxes = $("tax-disagreements-table").querySelector("tbody");
+  taxes.replaceChildren();
+  for (const bill of page.tax_disagreements || []) {
+    const row = taxes.insertRow();
+    row.dataset.orderNo = bill.order_no;
+    cell(row, `${bill.ebp_code}/${bill.order_no}`);
+    cell(row, bill.customs_total);
+    cell(row, bill.xbm_total ?? "—");
+    cell(row, bill.lines.length
+      ? bill.lines.map((l) => `line ${l.gnum} ${l.tax_type}: ${l.customs} vs ${l.xbm}`).join("; ")
+      : `total differs by ${bill.difference ?? "?"} (±${bill.tolerance})`);
+    cell(row, when(bill.since));
+    cell(row, bill.actions.map((a) => a.text).join("; "));
+  }
+  $("tax-disagreements").hidden = !taxes.rows.length;
 }
 
 async function listExceptions(more = false) {

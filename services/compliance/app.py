@@ -15,6 +15,7 @@ from services.compliance.inbox import router as inbox_router
 from services.compliance.intake.router import router as intake_router
 from services.compliance.items.router import router as items_router
 from services.compliance.orders.router import router as orders_router
+from services.compliance.orders.tax_router import router as tax_router
 from services.compliance.pii import Pii
 from services.compliance.settings import ComplianceSettings
 from services.compliance.setup.router import router as setup_router
@@ -40,5 +41,13 @@ def create_app(settings: ComplianceSettings | None = None, http_client: httpx.As
         description="The three-in-one comparison: orders, payments and waybills from their real senders, "
         "matching, limits, tax, official customs messages and receipts.",
         migrations_dir=MIGRATIONS,
-        routers=[items_router, setup_router, intake_router, orders_router, customers_router, inbox_router],
+        routers=[
+            items_router,
+            setup_router,
+            intake_router,
+            orders_router,
+            tax_router,
+            customers_router,
+            inbox_router,
+        ],
     )

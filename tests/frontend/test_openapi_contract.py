@@ -20,7 +20,7 @@ import pytest
 
 from tests.compliance.support import dxp_id_of
 from tests.security.operations import operations, walk_order
-from tests.security.support import BUILDERS, EBP, World, _cop_no, _post_xml, _receipt, documents
+from tests.security.support import BUILDERS, EBP, Raw, World, _cop_no, _post_xml, _receipt, documents
 from tests.support import Tenant
 
 pytestmark = pytest.mark.db
@@ -254,6 +254,26 @@ async def released_order(client: httpx.AsyncClient, world: World) -> dict[str, A
     return {"order_no": order["order_no"]}
 
 
+async def tax_disagreeing_order(client: httpx.AsyncClient, world: World) -> dict[str, Any]:
+    """Accepting customs' tax needs a declared order whose tax bill (CEB816) disagrees with XBM's tax."""
+    order = await declared_order(client, world)
+    cop_no = await _cop_no(client, world.tenant, order["declaration_id"])
+    invt_no = "I" + uuid.uuid4().hex[:17].upper()
+    receipt = _receipt("CEB622Message", "InventoryReturn", cop_no, 120, invt_no, order["order_no"])
+    await _post_xml(client, world.tenant, receipt)
+    guid = str(uuid.uuid4()).upper()
+    bill = (
+        f'<CEB816Message xmlns="http://www.chinaport.gov.cn/ceb" guid="{guid}" version="1.0"><Tax><TaxHeadRd>'
+        f"<guid>{guid}</guid><returnTime>20261111100300000</returnTime><invtNo>{invt_no}</invtNo>"
+        f"<taxNo>T{invt_no}</taxNo><customsTax>0</customsTax><valueAddedTax>99.00</valueAddedTax>"
+        f"<consumptionTax>0</consumptionTax><status>1</status><ebcCode>{EBP}</ebcCode></TaxHeadRd><TaxListRd>"
+        "<gnum>1</gnum><gcode>6214200000</gcode><taxPrice>1</taxPrice><customsTax>0</customsTax>"
+        "<valueAddedTax>99.00</valueAddedTax><consumptionTax>0</consumptionTax></TaxListRd></Tax></CEB816Message>"
+    ).encode()
+    await _post_xml(client, world.tenant, Raw(bill, "application/xml"))
+    return {"order_no": order["order_no"]}
+
+
 async def incomplete_order(client: httpx.AsyncClient, world: World) -> dict[str, Any]:
     """Completing needs an incomplete order: a store's order without the buyer's ID number, as a signed Shopify
     delivery brings one."""
@@ -285,6 +305,7 @@ PATH_SETUP = {
     ("PATCH", "/v1/compliance/orders/{ebp_code}/{order_no}"): incomplete_order,
     ("POST", "/v1/compliance/orders/{ebp_code}/{order_no}/returns"): released_order,
     ("POST", "/v1/compliance/orders/{ebp_code}/{order_no}/cancellation"): declared_order,
+    ("POST", "/v1/compliance/orders/{ebp_code}/{order_no}/tax/accept"): tax_disagreeing_order,
     ("POST", "/v1/compliance/webhooks/{source_id}"): shopify_source,
     ("POST", "/v1/sbus/{sbu_id}/retire"): live_sbu,
     ("POST", "/v1/compliance/customers/{customer_id}/erasure"): buyer_to_erase,

@@ -141,6 +141,10 @@ COMPLIANCE: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/v1/compliance/orders/{ebp_code}/{order_no}/rematch"): INGEST,
     # a return is reported by the seller's systems, like the documents
     ("POST", "/v1/compliance/orders/{ebp_code}/{order_no}/returns"): INGEST,
+    # accepting customs' tax bill over XBM's figure settles money: the admin's decision; computing XBM's tax again
+    # after an item record is corrected follows the correction, like a rematch
+    ("POST", "/v1/compliance/orders/{ebp_code}/{order_no}/tax/accept"): ADMIN,
+    ("POST", "/v1/compliance/orders/{ebp_code}/{order_no}/tax/recompute"): INGEST,
     # the declaration XML carries the buyer's ID number in full: only the sender (integration) and admins
     ("GET", "/v1/compliance/declarations/{declaration_id}/xml"): INGEST,
     ("GET", "/v1/compliance/declarations/{declaration_id}/order-xml"): INGEST,

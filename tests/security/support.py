@@ -452,6 +452,7 @@ async def customs_objects(
     url = f"/v1/compliance/orders/{EBP}/{order_no}/returns"
     world.params["return_id"] = (await created(c, "POST", url, tenant, "integration", {"reason": "walk"}))["id"]
     world.bodies[("POST", "/v1/compliance/orders/{ebp_code}/{order_no}/returns")] = {"reason": "walk"}
+    world.bodies[("POST", "/v1/compliance/orders/{ebp_code}/{order_no}/tax/accept")] = {"note": "walk"}
     export_no = "EXP" + uuid.uuid4().hex[:12].upper()
     for kind, body in export_documents(export_no).items():
         await created(c, "POST", f"/v1/compliance/{kind}", tenant, "integration", body)

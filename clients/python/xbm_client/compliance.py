@@ -15,7 +15,7 @@ from xbm_client._base import BaseClient
 ActionOut = TypedDict(
     "ActionOut",
     {
-        'action': "Literal['add_item_record', 'register_payment_institution', 'update_payment_institution', 'complete_order', 'correct_order', 'correct_payment', 'correct_waybill', 'send_documents', 'rematch', 'correct_and_redeclare', 'withdraw', 'cancel']",
+        'action': "Literal['add_item_record', 'register_payment_institution', 'update_payment_institution', 'complete_order', 'correct_order', 'correct_payment', 'correct_waybill', 'send_documents', 'rematch', 'correct_and_redeclare', 'withdraw', 'cancel', 'accept_customs_tax', 'recompute_tax']",
         'text': "str",
         'method': "NotRequired[str | None]",
         'path': "NotRequired[str | None]",
@@ -313,6 +313,7 @@ ExceptionsPage = TypedDict(
         'orphans': "NotRequired[list[OrphanOut]]",
         'failed_messages': "NotRequired[list[FailedMessageOut]]",
         'unreadable': "NotRequired[list[UnreadableOut]]",
+        'tax_disagreements': "NotRequired[list[TaxDisagreementOut]]",
     },
 )
 
@@ -696,8 +697,9 @@ PaymentInstitutionIn = TypedDict(
         'pay_code': "str",
         'name': "str",
         'licence_no': "str",
-        'scopes': "NotRequired[list[Literal['internet_payment', 'stored_value_account', 'payment_transaction_processing', 'bank_card_acquiring']]]",
+        'scopes': "NotRequired[list[Literal['stored_value_account', 'stored_value_account_i', 'stored_value_account_ii', 'payment_transaction_processing', 'payment_transaction_processing_i', 'payment_transaction_processing_ii', 'internet_payment', 'bank_card_acquiring', 'prepaid_card_issuance', 'prepaid_card_acceptance', 'mobile_phone_payment', 'fixed_line_payment', 'digital_tv_payment', 'bank']]]",
         'status': "NotRequired[Literal['active', 'suspended', 'revoked']]",
+        'kind': "NotRequired[Literal['bank', 'non_bank'] | None]",
     },
 )
 """A payment institution the seller's orders are paid through, with its licence and scopes."""
@@ -712,6 +714,8 @@ PaymentInstitutionOut = TypedDict(
         'licence_no': "str",
         'scopes': "list[str]",
         'status': "str",
+        'kind': "NotRequired[str]",
+        'covers_cross_border': "NotRequired[bool]",
         'updated_at': "str",
     },
 )
@@ -722,8 +726,9 @@ PaymentInstitutionPatch = TypedDict(
     {
         'name': "NotRequired[str | None]",
         'licence_no': "NotRequired[str | None]",
-        'scopes': "NotRequired[list[Literal['internet_payment', 'stored_value_account', 'payment_transaction_processing', 'bank_card_acquiring']] | None]",
+        'scopes': "NotRequired[list[Literal['stored_value_account', 'stored_value_account_i', 'stored_value_account_ii', 'payment_transaction_processing', 'payment_transaction_processing_i', 'payment_transaction_processing_ii', 'internet_payment', 'bank_card_acquiring', 'prepaid_card_issuance', 'prepaid_card_acceptance', 'mobile_phone_payment', 'fixed_line_payment', 'digital_tv_payment', 'bank']] | None]",
         'status': "NotRequired[Literal['active', 'suspended', 'revoked'] | None]",
+        'kind': "NotRequired[Literal['bank', 'non_bank'] | None]",
     },
 )
 """Changes to a payment institution; fields left out stay as they are."""
@@ -974,6 +979,49 @@ SummaryIn = TypedDict(
     },
 )
 """The month whose statisticsFlag B export inventories are summarised for customs (CEB701)."""
+
+
+TaxAcceptIn = TypedDict(
+    "TaxAcceptIn",
+    {
+        'note': "str",
+    },
+)
+"""Accepting customs' tax bill over XBM's figure."""
+
+
+TaxDifferenceOut = TypedDict(
+    "TaxDifferenceOut",
+    {
+        'gnum': "int",
+        'tax_type': "Literal['customs_duty', 'vat', 'consumption_tax']",
+        'customs': "str",
+        'xbm': "str",
+        'difference': "str",
+        'tolerance': "str",
+    },
+)
+"""One line and tax type on which customs' tax bill and XBM's tax differ beyond rounding."""
+
+
+TaxDisagreementOut = TypedDict(
+    "TaxDisagreementOut",
+    {
+        'ebp_code': "str",
+        'order_no': "str",
+        'state': "str",
+        'customs_total': "str",
+        'xbm_total': "str | None",
+        'difference': "str | None",
+        'tolerance': "str",
+        'compared_by': "Literal['line', 'total']",
+        'lines': "list[TaxDifferenceOut]",
+        'since': "str",
+        'cause': "str",
+        'actions': "list[ActionOut]",
+    },
+)
+"""An order whose customs tax bill (CEB816) disagrees with XBM's tax beyond rounding."""
 
 
 TierOut = TypedDict(
@@ -1260,6 +1308,20 @@ to customs that failed (each with its reason, its next attempt and what resolves
     def master_bill_xml(self, link_id: str, *, headers: Mapping[str, str] | None = None) -> str:
         """Master bill XML"""
         return self._call('GET', '/v1/compliance/master-bills/{link_id}/xml', path={'link_id': link_id}, query={}, header={}, headers=headers)
+
+    def accept_customs_tax(self, ebp_code: str, order_no: str, body: TaxAcceptIn, *, idempotency_key: str | None = None, headers: Mapping[str, str] | None = None) -> OrderOut:
+        """Accept the tax on customs' bill (CEB816) where it disagrees with XBM's: the order leaves the exceptions'
+
+        Accept the tax on customs' bill (CEB816) where it disagrees with XBM's: the order leaves the exceptions'
+`tax_disagreements`, its `customs_tax` check passes and says who accepted it and why."""
+        return self._call('POST', '/v1/compliance/orders/{ebp_code}/{order_no}/tax/accept', path={'ebp_code': ebp_code, 'order_no': order_no}, query={}, header={'Idempotency-Key': idempotency_key}, headers=headers, json=body)
+
+    def recompute_tax(self, ebp_code: str, order_no: str, *, idempotency_key: str | None = None, headers: Mapping[str, str] | None = None) -> OrderOut:
+        """Compute XBM's tax again on the item records as they are now (after their rates are corrected) and compare
+
+        Compute XBM's tax again on the item records as they are now (after their rates are corrected) and compare
+it with customs' bill: agreeing, the order leaves the exceptions; otherwise it stays, with the new figures."""
+        return self._call('POST', '/v1/compliance/orders/{ebp_code}/{order_no}/tax/recompute', path={'ebp_code': ebp_code, 'order_no': order_no}, query={}, header={'Idempotency-Key': idempotency_key}, headers=headers)
 
     def customer_summary(self, *, from_: str | None = None, to: str | None = None, source_id: str | None = None, trade_direction: Literal['import', 'export'] | None = None, headers: Mapping[str, str] | None = None) -> services__compliance__customers__schemas__SummaryOut:
         """Customers, repurchase rate, revenue, lifecycle stages and membership tiers over the released, not

@@ -432,6 +432,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/compliance/orders/{ebp_code}/{order_no}/tax/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept the tax on customs' bill (CEB816) where it disagrees with XBM's: the order leaves the exceptions'
+         * @description Accept the tax on customs' bill (CEB816) where it disagrees with XBM's: the order leaves the exceptions'
+         *     `tax_disagreements`, its `customs_tax` check passes and says who accepted it and why.
+         */
+        post: operations["accept_customs_tax"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/compliance/orders/{ebp_code}/{order_no}/tax/recompute": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Compute XBM's tax again on the item records as they are now (after their rates are corrected) and compare
+         * @description Compute XBM's tax again on the item records as they are now (after their rates are corrected) and compare
+         *     it with customs' bill: agreeing, the order leaves the exceptions; otherwise it stays, with the new figures.
+         */
+        post: operations["recompute_tax"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/compliance/payment-institutions": {
         parameters: {
             query?: never;
@@ -768,7 +810,7 @@ export interface components {
              * @description What to do, machine-readable (e.g. `add_item_record`, `rematch`, `correct_and_redeclare`).
              * @enum {string}
              */
-            action: "add_item_record" | "register_payment_institution" | "update_payment_institution" | "complete_order" | "correct_order" | "correct_payment" | "correct_waybill" | "send_documents" | "rematch" | "correct_and_redeclare" | "withdraw" | "cancel";
+            action: "add_item_record" | "register_payment_institution" | "update_payment_institution" | "complete_order" | "correct_order" | "correct_payment" | "correct_waybill" | "send_documents" | "rematch" | "correct_and_redeclare" | "withdraw" | "cancel" | "accept_customs_tax" | "recompute_tax";
             /**
              * Automatic
              * @description once this is done XBM compares the order again by itself (no rematch needed)
@@ -1632,6 +1674,11 @@ export interface components {
              * @description payments and waybills whose order never came
              */
             orphans?: components["schemas"]["OrphanOut"][];
+            /**
+             * Tax Disagreements
+             * @description orders whose customs tax bill (CEB816) disagrees with XBM's tax beyond rounding, with both figures per line and tax type (on the first page; at most 100)
+             */
+            tax_disagreements?: components["schemas"]["TaxDisagreementOut"][];
             /**
              * Unreadable
              * @description platform deliveries stored but not readable as an order, or naming none
@@ -2773,11 +2820,32 @@ export interface components {
          *       ],
          *       "status": "active"
          *     }
+         * @example {
+         *       "kind": "non_bank",
+         *       "licence_no": "Z2000000000002",
+         *       "name": "XBM Wallet",
+         *       "pay_code": "PAY0000003",
+         *       "scopes": [
+         *         "stored_value_account_i",
+         *         "payment_transaction_processing_i"
+         *       ]
+         *     }
+         * @example {
+         *       "kind": "bank",
+         *       "licence_no": "B0001H111000001",
+         *       "name": "XBM Bank",
+         *       "pay_code": "BANK000001"
+         *     }
          */
         PaymentInstitutionIn: {
             /**
+             * Kind
+             * @description `bank` (its banking licence covers payment: no PBOC payment licence scope is needed, its licence number is taken as given) or `non_bank` (a payment institution licensed by the PBOC, its scopes say what it may do). When left out: `bank` if `scopes` names `bank`, else `non_bank`
+             */
+            kind?: ("bank" | "non_bank") | null;
+            /**
              * Licence No
-             * @description Its payment business licence number.
+             * @description Its payment business licence number (a bank's: its banking licence number, as given).
              */
             licence_no: string;
             /**
@@ -2792,9 +2860,12 @@ export interface components {
             pay_code: string;
             /**
              * Scopes
-             * @description What its licence covers.
+             * @description What its licence covers: the Decree 768 categories (`stored_value_account_i`, `stored_value_account_ii`,
+             *     `payment_transaction_processing_i`, `payment_transaction_processing_ii`, or the category alone), the scopes of
+             *     licences issued before it (`internet_payment`, `bank_card_acquiring`, `prepaid_card_issuance`,
+             *     `prepaid_card_acceptance`, `mobile_phone_payment`, `fixed_line_payment`, `digital_tv_payment`), or `bank`.
              */
-            scopes?: ("internet_payment" | "stored_value_account" | "payment_transaction_processing" | "bank_card_acquiring")[];
+            scopes?: ("stored_value_account" | "stored_value_account_i" | "stored_value_account_ii" | "payment_transaction_processing" | "payment_transaction_processing_i" | "payment_transaction_processing_ii" | "internet_payment" | "bank_card_acquiring" | "prepaid_card_issuance" | "prepaid_card_acceptance" | "mobile_phone_payment" | "fixed_line_payment" | "digital_tv_payment" | "bank")[];
             /**
              * Status
              * @description `active`, `suspended` or `revoked`: only active ones may be used.
@@ -2806,10 +2877,22 @@ export interface components {
         /** PaymentInstitutionOut */
         PaymentInstitutionOut: {
             /**
+             * Covers Cross Border
+             * @description whether the comparison accepts its payments (active, and a bank or licensed for a scope that carries internet payment)
+             * @default false
+             */
+            covers_cross_border: boolean;
+            /**
              * Id
              * @description The object's id (a UUID), as used in its path.
              */
             id: string;
+            /**
+             * Kind
+             * @description `bank` or `non_bank`.
+             * @default non_bank
+             */
+            kind: string;
             /**
              * Licence No
              * @description Its licence number.
@@ -2855,6 +2938,11 @@ export interface components {
          */
         PaymentInstitutionPatch: {
             /**
+             * Kind
+             * @description `bank` or `non_bank`. Leave it out to keep the current value
+             */
+            kind?: ("bank" | "non_bank") | null;
+            /**
              * Licence No
              * @description A new licence number. Leave it out to keep the current value.
              */
@@ -2868,7 +2956,7 @@ export interface components {
              * Scopes
              * @description New scopes. Leave it out to keep the current value.
              */
-            scopes?: ("internet_payment" | "stored_value_account" | "payment_transaction_processing" | "bank_card_acquiring")[] | null;
+            scopes?: ("stored_value_account" | "stored_value_account_i" | "stored_value_account_ii" | "payment_transaction_processing" | "payment_transaction_processing_i" | "payment_transaction_processing_ii" | "internet_payment" | "bank_card_acquiring" | "prepaid_card_issuance" | "prepaid_card_acceptance" | "mobile_phone_payment" | "fixed_line_payment" | "digital_tv_payment" | "bank")[] | null;
             /**
              * Status
              * @description `active`, `suspended` or `revoked`. Leave it out to keep the current value.
@@ -3520,6 +3608,125 @@ export interface components {
              * @description YYYY-MM, in China time
              */
             month: string;
+        };
+        /**
+         * TaxAcceptIn
+         * @description Accepting customs' tax bill over XBM's figure.
+         * @example {
+         *       "note": "customs levies consumption tax on this serum; item record corrected"
+         *     }
+         */
+        TaxAcceptIn: {
+            /**
+             * Note
+             * @description Why customs' figure is accepted (kept on the order, shown in its check).
+             */
+            note: string;
+        };
+        /**
+         * TaxDifferenceOut
+         * @description One line and tax type on which customs' tax bill and XBM's tax differ beyond rounding.
+         */
+        TaxDifferenceOut: {
+            /**
+             * Customs
+             * @description Customs' figure (CEB816).
+             */
+            customs: string;
+            /**
+             * Difference
+             * @description Customs' less XBM's (decimal string, may be negative).
+             */
+            difference: string;
+            /**
+             * Gnum
+             * @description The order line (`gnum`).
+             */
+            gnum: number;
+            /**
+             * Tax Type
+             * @description `customs_duty`, `vat` or `consumption_tax`.
+             * @enum {string}
+             */
+            tax_type: "customs_duty" | "vat" | "consumption_tax";
+            /**
+             * Tolerance
+             * @description The rounding allowed on it: 0.01 where the type is levied on the line, else 0.
+             */
+            tolerance: string;
+            /**
+             * Xbm
+             * @description XBM's figure.
+             */
+            xbm: string;
+        };
+        /**
+         * TaxDisagreementOut
+         * @description An order whose customs tax bill (CEB816) disagrees with XBM's tax beyond rounding.
+         */
+        TaxDisagreementOut: {
+            /**
+             * Actions
+             * @description What resolves it.
+             */
+            actions: components["schemas"]["ActionOut"][];
+            /**
+             * Cause
+             * @description Why it is listed, in words.
+             */
+            cause: string;
+            /**
+             * Compared By
+             * @description `line`: per line and type (the bill and XBM both itemise); `total`: on the totals.
+             * @enum {string}
+             */
+            compared_by: "line" | "total";
+            /**
+             * Customs Total
+             * @description The tax on customs' bill.
+             */
+            customs_total: string;
+            /**
+             * Difference
+             * @description Customs' total less XBM's (decimal string, may be negative); null without XBM's.
+             */
+            difference: string | null;
+            /**
+             * Ebp Code
+             * @description The platform's customs code.
+             */
+            ebp_code: string;
+            /**
+             * Lines
+             * @description The lines and types that differ beyond their tolerance (compared per line).
+             */
+            lines: components["schemas"]["TaxDifferenceOut"][];
+            /**
+             * Order No
+             * @description The order number.
+             */
+            order_no: string;
+            /**
+             * Since
+             * Format: date-time
+             * @description When the bill that disagrees arrived.
+             */
+            since: string;
+            /**
+             * State
+             * @description The order's state.
+             */
+            state: string;
+            /**
+             * Tolerance
+             * @description The rounding allowed in all: 0.01 per line and tax type levied.
+             */
+            tolerance: string;
+            /**
+             * Xbm Total
+             * @description XBM's tax; null when XBM could not compute it.
+             */
+            xbm_total: string | null;
         };
         /** TierOut */
         TierOut: {
@@ -6051,6 +6258,201 @@ export interface operations {
             };
             /** @description The request body is larger than the service accepts */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field, parameter or header is refused; `errors` names each */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or a service this one needs is down; retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    accept_customs_tax: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Any unique string (a UUID is good). Sending the same key and body again within 24 hours answers the first response again instead of acting twice; the same key with another body is 422. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                ebp_code: string;
+                order_no: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TaxAcceptIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderOut"];
+                };
+            };
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token: exchange the API key again */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such order */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no customs tax bill disagrees with XBM's */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the service accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field, parameter or header is refused; `errors` names each */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or a service this one needs is down; retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    recompute_tax: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Any unique string (a UUID is good). Sending the same key and body again within 24 hours answers the first response again instead of acting twice; the same key with another body is 422. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                ebp_code: string;
+                order_no: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderOut"];
+                };
+            };
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token: exchange the API key again */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such order */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no customs tax bill disagrees with XBM's */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -22,6 +22,7 @@ from services.compliance.customs.signing import SigningError, sign_message
 from services.compliance.items.models import ItemRecord
 from services.compliance.orders.locks import lock_order_nos
 from services.compliance.orders.models import CustomsReturn, Declaration, Order, Payment, Waybill
+from services.compliance.orders.quota import quota_year
 from services.compliance.orders.state import change_state
 from services.compliance.pii import Pii
 from services.compliance.setup.models import CustomsProfile, PaymentInstitution
@@ -156,6 +157,7 @@ async def declare(session: AsyncSession, order: Order) -> Declaration | None:
     else:
         declaration = new_declaration(session, order, profile)
     order.declaration_id = declaration.id
+    order.quota_year = quota_year(declaration.declared_at)  # the quota counts in the declaration's year
     order.refusal = None
     await change_state(session, order, "declared")
     await session.flush()

@@ -12,16 +12,16 @@ from services.compliance.customs.codes import countries
 from services.compliance.customs.declarations import destination
 from services.compliance.customs.fields import transport_missing
 from services.compliance.items.models import ItemRecord
-from services.compliance.orders import rules
+from services.compliance.orders import rules, tax
 from services.compliance.orders.declaration import declare, profile_of
 from services.compliance.orders.documents import UNPAID
 from services.compliance.orders.lookup import payment_for, waybill_for
 from services.compliance.orders.models import Order, Payment, Waybill
-from services.compliance.orders.quota import lock_buyer, quota_used
+from services.compliance.orders.quota import lock_buyer, quota_used, quota_year
 from services.compliance.orders.state import change_state
 from services.compliance.orders.stored import StoredOrder, StoredPayment, StoredWaybill
 from services.compliance.setup.models import PaymentInstitution
-from shared.db import scoped
+from shared.db import scoped, utcnow
 
 
 async def _facts(session: AsyncSession, order: Order, payment: Payment, waybill: Waybill) -> rules.Facts:
@@ -75,7 +75,7 @@ async def _facts(session: AsyncSession, order: Order, payment: Payment, waybill:
         payer_id_hash=payment.payer_id_hash,
         waybill_consignee=way.consignee,
         insured_fee=way.insured_fee,
-        institution=rules.Institution(inst.status, inst.scopes) if inst else None,
+        institution=rules.Institution(inst.status, inst.scopes, inst.kind, inst.name) if inst else None,
         lines=lines,
         missing_items=[n for n in item_nos if n not in records],
         unfit_items=[n for n, r in records.items() if not rules.ITEM_NO_TEXT.match(r.customs_item_no or n)],
@@ -88,6 +88,16 @@ async def _facts(session: AsyncSession, order: Order, payment: Payment, waybill:
         trade_mode=mode,
         transport_missing=missing,
     )
+
+
+async def facts_of(session: AsyncSession, order: Order) -> rules.Facts | None:
+    """What the comparison reads for ``order`` as stored now (its item records as they are now); None while its
+    payment or waybill is missing."""
+    payment = await payment_for(session, order)
+    waybill = await waybill_for(session, order) if payment is not None else None
+    if payment is None or waybill is None:
+        return None
+    return await _facts(session, order, payment, waybill)
 
 
 async def match_documents(session: AsyncSession, order: Order, found: tuple[Payment, Waybill] | None = None) -> None:
@@ -108,12 +118,15 @@ async def match_documents(session: AsyncSession, order: Order, found: tuple[Paym
         if found_waybill is None:
             return
         payment, waybill = found_payment, found_waybill
+    # the limits count in the year of the declaration this comparison leads to (declared at once when it passes)
+    order.quota_year = quota_year(utcnow())
     await lock_buyer(session, order.org_id, order.buyer_id_hash, order.quota_year)
     facts = await _facts(session, order, payment, waybill)
     checks = rules.run_checks(facts)
     order.checks = [c.as_dict() for c in checks]
     order.dutiable_value = facts.value
     order.tax = rules.computed_tax(facts)
+    order.tax_lines = tax.xbm_lines(order.document, facts)
     failing = [c.rule for c in checks if not c.passed]
     before = (order.state, order.failing_rules)
     order.failing_rules = ",".join(failing) or None

@@ -30,6 +30,7 @@ class Delivery(IdMixin, OrgMixin, Base):
 NEEDS_ATTENTION = text(
     "(state IN ('mismatch', 'incomplete', 'awaiting_documents', 'rejected') OR changed_after_declaration IS true)"
 )
+TAX_DISAGREES = text("tax_disagrees IS true")
 _UNPAIRED = text("has_order IS false OR mixed IS true")
 
 
@@ -77,6 +78,15 @@ class Order(IdMixin, OrgMixin, TimestampMixin, Base):
             sqlite_where=NEEDS_ATTENTION,
             postgresql_where=NEEDS_ATTENTION,
         ),
+        # the tax bills that disagree, listed in the exceptions: few, whatever the number of orders stored
+        Index(
+            "ix_orders_tax_disagrees",
+            "org_id",
+            "created_at",
+            "id",
+            sqlite_where=TAX_DISAGREES,
+            postgresql_where=TAX_DISAGREES,
+        ),
     )
 
     ebp_code: Mapped[str] = mapped_column(String(18))
@@ -122,6 +132,14 @@ class Order(IdMixin, OrgMixin, TimestampMixin, Base):
     platform_id: Mapped[str | None] = mapped_column(String(40))
     #: while ``rejected``: the receipt that refused the declaration, ``{message, status, info, time}``
     refusal: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    #: XBM's tax per line and type as customs bills it, kept when the order is compared (orders/tax.py):
+    #: ``[{gnum, customs_duty, vat, consumption_tax, levied}]``
+    tax_lines: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True))
+    #: the latest comparison with customs' tax bill (CEB816): both figures, where they differ, and its outcome
+    #: (``agrees``, ``disagrees``, ``accepted`` with the seller's note)
+    tax_review: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    #: customs' tax bill disagrees with XBM's tax beyond rounding: listed in the exceptions until resolved
+    tax_disagrees: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Payment(IdMixin, OrgMixin, TimestampMixin, Base):

@@ -7,6 +7,7 @@ order-number locks (always in that order), and holds it until the transaction en
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -20,6 +21,13 @@ from shared.money import MoneyAmount
 #: the quota year is the calendar year in China
 CHINA = ZoneInfo("Asia/Shanghai")
 _UNITS = MoneyAmount()
+
+
+def quota_year(declared_at: datetime) -> int:
+    """The year an order counts in: its declaration's, in customs' calendar (China time), not the year XBM took
+    the order in. An order taken on 31 December at 23:30 and declared on 1 January counts in the new year; one
+    declared at 1 January 00:10 China time (16:10 UTC on 31 December) too."""
+    return declared_at.astimezone(CHINA).year
 
 
 def buyer_lock_key(org_id: str, buyer_key: str, year: int) -> int:

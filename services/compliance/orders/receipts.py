@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.compliance.customs.messages import Receipt
 from services.compliance.customs.models import CustomsMessage, CustomsReceipt
 from services.compliance.customs.waiting import wake_numbered
-from services.compliance.orders import rules
+from services.compliance.orders import tax
 from services.compliance.orders.locks import lock_order_nos
 from services.compliance.orders.lookup import find_order
 from services.compliance.orders.models import CustomsReturn, Declaration, Order, Payment, Waybill
@@ -204,7 +203,7 @@ async def _apply(session: AsyncSession, order: Order, record: Any, r: Receipt) -
             record.invt_no = r.keys.get("invtNo")
             await wake_numbered(session, order.org_id, record.id)  # a withdrawal waiting for the number goes now
     if r.message == "CEB816Message":
-        _customs_tax(order, r)
+        tax.apply_bill(order, r)  # customs' own tax bill, compared per line and type (orders/tax.py)
         return
     if r.message in WITHDRAWAL:
         await _withdrawal_answer(session, order, record, r)
@@ -244,21 +243,3 @@ async def _withdrawal_answer(session: AsyncSession, order: Order, declaration: A
     elif _refusal(r.status):
         previous = declaration.cancel_from if isinstance(declaration, Declaration) else None
         await change_state(session, order, previous or "declared")
-
-
-def _customs_tax(order: Order, r: Receipt) -> None:
-    """CEB816, customs' own tax bill: kept beside XBM's tax and compared (a difference within rounding passes)."""
-    total = Decimal(0)
-    for name in ("customsTax", "valueAddedTax", "consumptionTax"):
-        try:
-            total += Decimal(r.keys.get(name, "0"))
-        except ArithmeticError:
-            return
-    order.customs_tax = total
-    lines = max(len(r.lines), 1)
-    tolerance = rules.rounding_tolerance(lines)
-    ours = order.tax
-    passed = ours is not None and abs(ours - total) <= tolerance
-    detail = f"customs' tax bill {total} vs XBM's {ours} (±{tolerance} rounding)"
-    checks = [c for c in order.checks or [] if c.get("rule") != "customs_tax"]
-    order.checks = [*checks, {"rule": "customs_tax", "passed": passed, "detail": detail}]

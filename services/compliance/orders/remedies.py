@@ -74,8 +74,11 @@ def _for_rule(o: Order, rule: str, setup: Setup, failing: set[str]) -> list[Acti
         return [
             _institution(
                 setup,
-                f"register the payment institution {setup.pay_code}, licensed for internet payment",
-                f"make the payment institution {setup.pay_code} active and licensed for internet payment",
+                f"register the payment provider {setup.pay_code}: a bank (kind bank), or a payment institution "
+                "licensed for internet payment (stored_value_account_i, payment_transaction_processing_i or "
+                "internet_payment)",
+                f"make the payment provider {setup.pay_code} active, and a bank or licensed for internet payment "
+                "(stored_value_account_i, payment_transaction_processing_i or internet_payment)",
             )
         ]
     if rule == "tax" and "item_records" in failing:

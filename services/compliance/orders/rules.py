@@ -9,12 +9,13 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from services.compliance.setup import licences
+
 FEN = Decimal("0.01")
 #: itemNo on the inventory list (CEB621, CEB603): C..20; the order messages take 30
 CUSTOMS_ITEM_NO = 20
 ITEM_NO_TEXT = re.compile(r"^[A-Za-z0-9_.\-]{1,20}$")
 TAX_SHARE = Decimal("0.7")
-INTERNET_PAYMENT = "internet_payment"
 
 
 @dataclass(frozen=True)
@@ -120,9 +121,22 @@ def line_tax_total(lines: Sequence[TaxLine], value: Decimal, full: bool = False)
     return sum((t.total for t in line_taxes(lines, value, full)), Decimal("0.00"))
 
 
-def rounding_tolerance(line_count: int) -> Decimal:
-    """How far two honest computations may differ: a fen per line and tax type rounded separately."""
-    return FEN * 3 * max(line_count, 1)
+#: the tax types customs itemises per line on its tax bill (CEB816), as XBM names them
+TAX_TYPES = ("customs_duty", "vat", "consumption_tax")
+
+
+def levied(line: TaxLine, full: bool = False) -> tuple[str, ...]:
+    """The tax types actually levied on a line: duty only on the full-tax path and at a duty rate above 0, VAT and
+    consumption tax at a rate above 0. Each is rounded to the fen on its own, so each may differ by a fen."""
+    rates = (line.duty_rate if full else Decimal(0), line.vat_rate, line.consumption_rate)
+    return tuple(name for name, rate in zip(TAX_TYPES, rates, strict=True) if rate > 0)
+
+
+def rounding_tolerance(lines: Sequence[TaxLine], full: bool = False) -> Decimal:
+    """How far two honest computations may differ: a fen per line and per tax type levied on it (each amount is
+    rounded half up to the fen on its own), so two lines with VAT and consumption tax → ±0.04, a line with VAT only
+    → ±0.01."""
+    return FEN * sum(len(levied(line, full)) for line in lines)
 
 
 def order_tax(lines: Sequence[TaxLine], value: Decimal) -> Decimal:
@@ -174,6 +188,9 @@ class Party:
 class Institution:
     status: str
     scopes: Sequence[str]
+    #: ``bank`` or ``non_bank`` (setup/licences.py)
+    kind: str = licences.NON_BANK
+    name: str = ""
 
 
 @dataclass
@@ -342,16 +359,20 @@ def check_payer_identity(f: Facts) -> Check:
 
 
 def check_payment_institution(f: Facts) -> Check:
+    """A bank, or a non-bank institution whose licence names a scope carrying internet payment (the table in
+    setup/licences.py: Decree 768 and the PBOC implementing rules); registered and active."""
     inst = f.institution
     if inst is None:
         return Check("payment_institution", False, f"payment provider {f.pay_code} is not registered")
+    kind = inst.kind.replace("_", "-")
+    who = f"payment provider {f.pay_code}" + (f" ({inst.name}, {kind}" if inst.name else f" ({kind}")
+    who += f", scopes {', '.join(inst.scopes)})" if inst.scopes else ", no scopes)"
     if inst.status != "active":
-        return Check("payment_institution", False, f"payment provider {f.pay_code} is {inst.status}")
-    if INTERNET_PAYMENT not in inst.scopes:
-        return Check(
-            "payment_institution", False, f"payment provider {f.pay_code} is not licensed for internet payment"
-        )
-    return Check("payment_institution", True, f"{f.pay_code} registered, active, licensed for internet payment")
+        return Check("payment_institution", False, f"{who} is {inst.status}")
+    covers, why = licences.covering(inst.kind, inst.scopes)
+    if not covers:
+        return Check("payment_institution", False, f"{who}: {why}")
+    return Check("payment_institution", True, f"{who} registered, active, {why}")
 
 
 def check_currency(f: Facts) -> Check:
@@ -405,7 +426,7 @@ def check_tax(f: Facts) -> Check:
     if f.missing_items:
         return Check("tax", False, "cannot compute tax without item records")
     expected = line_tax_total(f.lines, f.value, full_tax(f))
-    tolerance = rounding_tolerance(len(f.lines))
+    tolerance = rounding_tolerance(f.lines, full_tax(f))
     ok = abs(f.tax_total - expected) <= tolerance
     kind = "full duty, VAT and consumption tax" if full_tax(f) else "cross-border retail tax"
     return Check("tax", ok, f"order tax_total {f.tax_total} vs computed {expected} ({kind}, ±{tolerance} rounding)")

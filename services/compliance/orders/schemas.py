@@ -349,7 +349,7 @@ class CustomsMessageOut(Out):
 ActionName = Literal[
     "add_item_record", "register_payment_institution", "update_payment_institution", "complete_order",
     "correct_order", "correct_payment", "correct_waybill", "send_documents", "rematch", "correct_and_redeclare",
-    "withdraw", "cancel",
+    "withdraw", "cancel", "accept_customs_tax", "recompute_tax",
 ]  # fmt: skip
 
 
@@ -437,6 +437,52 @@ class UnreadableOut(Out):
     """When it arrived."""
 
 
+class TaxDifferenceOut(Out):
+    """One line and tax type on which customs' tax bill and XBM's tax differ beyond rounding."""
+
+    gnum: int
+    """The order line (`gnum`)."""
+    tax_type: Literal["customs_duty", "vat", "consumption_tax"]
+    """`customs_duty`, `vat` or `consumption_tax`."""
+    customs: DecimalStr
+    """Customs' figure (CEB816)."""
+    xbm: DecimalStr
+    """XBM's figure."""
+    difference: str
+    """Customs' less XBM's (decimal string, may be negative)."""
+    tolerance: DecimalStr
+    """The rounding allowed on it: 0.01 where the type is levied on the line, else 0."""
+
+
+class TaxDisagreementOut(Out):
+    """An order whose customs tax bill (CEB816) disagrees with XBM's tax beyond rounding."""
+
+    ebp_code: str
+    """The platform's customs code."""
+    order_no: str
+    """The order number."""
+    state: str
+    """The order's state."""
+    customs_total: DecimalStr
+    """The tax on customs' bill."""
+    xbm_total: DecimalStr | None
+    """XBM's tax; null when XBM could not compute it."""
+    difference: str | None
+    """Customs' total less XBM's (decimal string, may be negative); null without XBM's."""
+    tolerance: DecimalStr
+    """The rounding allowed in all: 0.01 per line and tax type levied."""
+    compared_by: Literal["line", "total"]
+    """`line`: per line and type (the bill and XBM both itemise); `total`: on the totals."""
+    lines: list[TaxDifferenceOut]
+    """The lines and types that differ beyond their tolerance (compared per line)."""
+    since: datetime
+    """When the bill that disagrees arrived."""
+    cause: str
+    """Why it is listed, in words."""
+    actions: list[ActionOut]
+    """What resolves it."""
+
+
 class ExceptionsPage(Out):
     items: list[ExceptionOut]
     """This page's exceptions."""
@@ -450,6 +496,11 @@ class ExceptionsPage(Out):
     )
     unreadable: list[UnreadableOut] = Field(
         default_factory=list, description="platform deliveries stored but not readable as an order, or naming none"
+    )
+    tax_disagreements: list[TaxDisagreementOut] = Field(
+        default_factory=list,
+        description="orders whose customs tax bill (CEB816) disagrees with XBM's tax beyond rounding, with both "
+        "figures per line and tax type (on the first page; at most 100)",
     )
 
 

@@ -7,6 +7,7 @@ from sqlalchemy import JSON, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.compliance.base import Base
+from services.compliance.setup import licences
 from shared.db import IdMixin, OrgMixin, TimestampMixin, UTCDateTime, VersionedMixin
 
 
@@ -55,6 +56,13 @@ class PaymentInstitution(IdMixin, OrgMixin, TimestampMixin, VersionedMixin, Base
     licence_no: Mapped[str] = mapped_column(String(64))
     scopes: Mapped[list[Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16))
+    #: ``bank`` (its banking licence covers payment) or ``non_bank`` (a PBOC-licensed payment institution)
+    kind: Mapped[str] = mapped_column(String(8), default=licences.NON_BANK, server_default=licences.NON_BANK)
+
+    @property
+    def covers_cross_border(self) -> bool:
+        """Active, and a bank or licensed for a scope that carries internet payment (setup/licences.py)."""
+        return self.status == "active" and licences.covering(self.kind, self.scopes)[0]
 
 
 class Source(IdMixin, OrgMixin, TimestampMixin, VersionedMixin, Base):

@@ -104,8 +104,7 @@ async def patch_institution(
 ) -> PaymentInstitutionOut:
     institution = await get_scoped(session, PaymentInstitution, institution_id, principal.org_id)
     version.check(PaymentInstitutionOut.model_validate(institution))
-    for name, value in body.model_dump(exclude_unset=True, exclude_none=True).items():
-        setattr(institution, name, value)
+    service.change_institution(institution, body.model_dump(exclude_unset=True, exclude_none=True))
     await session.flush()
     out = PaymentInstitutionOut.model_validate(institution)
     await rematch_waiting(session, principal.org_id, pay_code=institution.pay_code)

@@ -95,8 +95,21 @@ class CustomsProfileOut(Parties, Out):
     """When the object last changed (RFC 3339, UTC)."""
 
 
-Scope = Literal["internet_payment", "stored_value_account", "payment_transaction_processing", "bank_card_acquiring"]
+#: the business scopes a licence names (setup/licences.py says which cover a cross-border online payment): the
+#: Decree 768 categories with their sub-kinds, the licences issued before it, and ``bank``
+Scope = Literal[
+    "stored_value_account", "stored_value_account_i", "stored_value_account_ii",
+    "payment_transaction_processing", "payment_transaction_processing_i", "payment_transaction_processing_ii",
+    "internet_payment", "bank_card_acquiring", "prepaid_card_issuance", "prepaid_card_acceptance",
+    "mobile_phone_payment", "fixed_line_payment", "digital_tv_payment", "bank",
+]  # fmt: skip
 InstitutionStatus = Literal["active", "suspended", "revoked"]
+InstitutionKind = Literal["bank", "non_bank"]
+KIND_HELP = (
+    "`bank` (its banking licence covers payment: no PBOC payment licence scope is needed, its licence number is "
+    "taken as given) or `non_bank` (a payment institution licensed by the PBOC, its scopes say what it may do). "
+    "When left out: `bank` if `scopes` names `bank`, else `non_bank`"
+)
 
 
 class PaymentInstitutionIn(Schema):
@@ -109,7 +122,15 @@ class PaymentInstitutionIn(Schema):
             "licence_no": "Z2000000000001",
             "scopes": ["internet_payment"],
             "status": "active",
-        }
+        },
+        {
+            "pay_code": "PAY0000003",
+            "name": "XBM Wallet",
+            "licence_no": "Z2000000000002",
+            "kind": "non_bank",
+            "scopes": ["stored_value_account_i", "payment_transaction_processing_i"],
+        },
+        {"pay_code": "BANK000001", "name": "XBM Bank", "licence_no": "B0001H111000001", "kind": "bank"},
     )
 
     pay_code: CustomsCode
@@ -117,11 +138,21 @@ class PaymentInstitutionIn(Schema):
     name: Name
     """Its name."""
     licence_no: Annotated[str, StringConstraints(min_length=1, max_length=64)]
-    """Its payment business licence number."""
-    scopes: list[Scope] = Field(default_factory=list, max_length=10)
-    """What its licence covers."""
+    """Its payment business licence number (a bank's: its banking licence number, as given)."""
+    scopes: list[Scope] = Field(default_factory=list, max_length=14)
+    """What its licence covers: the Decree 768 categories (`stored_value_account_i`, `stored_value_account_ii`,
+    `payment_transaction_processing_i`, `payment_transaction_processing_ii`, or the category alone), the scopes of
+    licences issued before it (`internet_payment`, `bank_card_acquiring`, `prepaid_card_issuance`,
+    `prepaid_card_acceptance`, `mobile_phone_payment`, `fixed_line_payment`, `digital_tv_payment`), or `bank`."""
     status: InstitutionStatus = "active"
     """`active`, `suspended` or `revoked`: only active ones may be used."""
+    kind: InstitutionKind | None = Field(None, description=KIND_HELP)
+
+    @model_validator(mode="after")
+    def _kind_and_scopes(self) -> PaymentInstitutionIn:
+        if self.kind == "non_bank" and "bank" in self.scopes:
+            raise ValueError("a non_bank institution's scopes cannot name bank: give kind bank, or its PBOC scopes")
+        return self
 
 
 class PaymentInstitutionPatch(Schema):
@@ -133,10 +164,13 @@ class PaymentInstitutionPatch(Schema):
     """A new name. Leave it out to keep the current value."""
     licence_no: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
     """A new licence number. Leave it out to keep the current value."""
-    scopes: list[Scope] | None = Field(None, max_length=10)
+    scopes: list[Scope] | None = Field(None, max_length=14)
     """New scopes. Leave it out to keep the current value."""
     status: InstitutionStatus | None = None
     """`active`, `suspended` or `revoked`. Leave it out to keep the current value."""
+    kind: InstitutionKind | None = Field(
+        None, description="`bank` or `non_bank`. Leave it out to keep the current value"
+    )
 
 
 class PaymentInstitutionOut(Out):
@@ -152,6 +186,12 @@ class PaymentInstitutionOut(Out):
     """What its licence covers."""
     status: str
     """`active`, `suspended` or `revoked`."""
+    kind: str = "non_bank"
+    """`bank` or `non_bank`."""
+    covers_cross_border: bool = Field(
+        False, description="whether the comparison accepts its payments (active, and a bank or licensed for a scope "
+        "that carries internet payment)"
+    )  # fmt: skip
     updated_at: datetime
     """When the object last changed (RFC 3339, UTC)."""
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.compliance.customs.waiting import wake_setup
 from services.compliance.orders.declaration import declare_waiting
 from services.compliance.pii import Pii
+from services.compliance.setup import licences
 from services.compliance.setup.models import CustomsProfile, PaymentInstitution, Source
 from services.compliance.setup.schemas import SourceIn
 from shared.db import lock_conflict_as_unavailable, new_id, scoped, utcnow
@@ -79,6 +80,7 @@ async def find_institution(session: AsyncSession, org_id: str, pay_code: str) ->
 
 
 async def add_institution(session: AsyncSession, org_id: str, fields: dict[str, Any]) -> PaymentInstitution:
+    fields = {**fields, "kind": licences.kind_of(fields.get("kind"), fields.get("scopes") or [])}
     institution = PaymentInstitution(org_id=org_id, **fields)
     session.add(institution)
     try:
@@ -149,3 +151,14 @@ async def rotate_secret(session: AsyncSession, pii: Pii, source: Source, given: 
 async def delete_source(session: AsyncSession, source: Source) -> None:
     await session.delete(source)
     await session.flush()
+
+
+def change_institution(institution: PaymentInstitution, changes: dict[str, Any]) -> None:
+    """Apply a PATCH: scopes naming ``bank`` make the institution a bank unless the kind is given; a non-bank
+    institution whose scopes name ``bank`` is refused."""
+    for name, value in changes.items():
+        setattr(institution, name, value)
+    if "kind" not in changes and licences.BANK in (changes.get("scopes") or []):
+        institution.kind = licences.BANK
+    if institution.kind == licences.NON_BANK and licences.BANK in institution.scopes:
+        raise FieldError("kind", "a non_bank institution's scopes cannot name bank: give kind bank, or its PBOC scopes")
