@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import Numeric, String, UniqueConstraint
+from sqlalchemy import Boolean, Numeric, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.compliance.base import Base
@@ -33,3 +33,7 @@ class ItemRecord(IdMixin, OrgMixin, TimestampMixin, VersionedMixin, Base):
     #: import duty at the goods' rate: levied in full only on the single-item path above the ¥5,000 limit
     duty_rate: Mapped[Decimal] = mapped_column(Numeric(6, 4), default=Decimal(0), server_default="0")
     bar_code: Mapped[str | None] = mapped_column(String(50))
+    #: the goods need an export licence (许可证件): a B2B export of them is declared by customs declaration (报关单)
+    licence_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: the goods are subject to inspection (法检): likewise declared by customs declaration
+    inspection_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

@@ -32,6 +32,8 @@ class ItemRecordIn(Schema):
             "consumption_tax_rate": "0",
             "duty_rate": "0",
             "bar_code": "6901234567892",
+            "licence_required": False,
+            "inspection_required": False,
         }
     )
 
@@ -57,6 +59,11 @@ class ItemRecordIn(Schema):
         description="the customs item number this SKU declares under; needed when the SKU is longer than the 20 "
         "characters of the inventory list's itemNo (or holds other characters)",
     )
+    licence_required: bool = False
+    """The goods need an export licence or permit: a 9710/9810 export of them is declared by customs declaration
+    (报关单) through a broker, not by the inventory list, whatever its value."""
+    inspection_required: bool = False
+    """The goods are subject to statutory inspection: likewise declared by customs declaration (报关单)."""
 
 
 class ItemRecordOut(Out):
@@ -86,5 +93,9 @@ class ItemRecordOut(Out):
     """The goods' bar code; null when none."""
     customs_item_no: str | None = None
     """The customs item number this SKU declares under; null when the SKU itself is used."""
+    licence_required: bool = False
+    """The goods need an export licence (a 9710/9810 export of them goes to a customs declaration)."""
+    inspection_required: bool = False
+    """The goods are subject to inspection (a 9710/9810 export of them goes to a customs declaration)."""
     updated_at: datetime
     """When the object last changed (RFC 3339, UTC)."""

@@ -14,10 +14,18 @@ from services.compliance.customs.models import CustomsMessage, CustomsReceipt
 from services.compliance.customs.waiting import ACTIONS, OPEN
 from services.compliance.intake.models import UNREADABLE, PlatformDelivery
 from services.compliance.items.models import ItemRecord
-from services.compliance.orders import remedies, rules
+from services.compliance.orders import broker, remedies, routing, rules
 from services.compliance.orders.declaration import messages_of
 from services.compliance.orders.lookup import payment_for, waybill_for
-from services.compliance.orders.models import NEEDS_ATTENTION, Declaration, MatchKey, Order, Payment, Waybill
+from services.compliance.orders.models import (
+    NEEDS_ATTENTION,
+    CustomsDeclarationRoute,
+    Declaration,
+    MatchKey,
+    Order,
+    Payment,
+    Waybill,
+)
 from services.compliance.orders.quota import quota_used
 from services.compliance.orders.schemas import (
     CheckOut,
@@ -38,6 +46,7 @@ from services.compliance.orders.schemas import (
 from services.compliance.pii import mask
 from services.compliance.setup.models import PaymentInstitution
 from shared.db import scoped
+from shared.errors import Conflict, NotFound
 from shared.pagination import PageParams, paginate
 
 MAX_ORPHANS = 100
@@ -139,7 +148,16 @@ async def order_view(session: AsyncSession, order: Order) -> OrderOut:
         quota = await buyer_quota(session, order.org_id, order.buyer_id_hash, masked_id, order.quota_year)
     payment, waybill = await payment_for(session, order), await waybill_for(session, order)
     messages = await messages_of(session, order)
-    return order_out(order, payment, waybill, quota, messages, await declaration_history(session, order, messages))
+    out = order_out(order, payment, waybill, quota, messages, await declaration_history(session, order, messages))
+    route = await routing.route_of(session, order) if order.trade_direction == "export" else None
+    if route is not None:
+        out.customs_declaration = broker.route_out(route)
+        if order.state in (routing.HELD, routing.DECLARED_ELSEWHERE):
+            try:
+                out.broker_document = await broker.broker_document(session, order)
+            except (Conflict, NotFound):
+                out.broker_document = None  # a record or the profile is gone: the route itself says why
+    return out
 
 
 async def declaration_history(
@@ -215,7 +233,7 @@ async def exceptions_page(
     stmt = scoped(Order, org_id).where(
         NEEDS_ATTENTION,  # read through its partial index (models.py)
         or_(
-            Order.state.in_(("mismatch", "incomplete", "rejected")),
+            Order.state.in_(("mismatch", "incomplete", "rejected", routing.HELD)),
             Order.changed_after_declaration.is_(True),
             and_(Order.state == "awaiting_documents", Order.created_at < cutoff),
         ),
@@ -238,9 +256,12 @@ async def exceptions_page(
         )
         shipped = {n for (n,) in rows2}
     setups = await _setups(session, org_id, [o for o in orders if o.state == "mismatch"])
+    routes = await broker.routes_of(session, org_id, [o.id for o in orders if o.state == routing.HELD])
     items = []
     for o in orders:
-        if o.state == "rejected":
+        if o.state == routing.HELD and o.id in routes:
+            items.append(customs_declaration_exception(o, routes[o.id]))
+        elif o.state == "rejected":
             cause, actions = remedies.rejected(o)
             items.append(ExceptionOut(ebp_code=o.ebp_code, order_no=o.order_no, state=o.state, reason="rejected",
                                       failing_rules=[], missing=[], since=o.state_changed_at, cause=cause,
@@ -262,6 +283,14 @@ async def exceptions_page(
                                       since=o.created_at, cause=cause, actions=actions))  # fmt: skip
     orphans = await _orphans(session, org_id, cutoff) if page.cursor is None else []
     return items, cursor, orphans
+
+
+def customs_declaration_exception(o: Order, route: CustomsDeclarationRoute) -> ExceptionOut:
+    """A B2B export to declare by customs declaration (报关单): why, and the ways on."""
+    cause, actions = remedies.customs_declaration(o, route.reasons or [], route.currency, route.rate_day)
+    return ExceptionOut(ebp_code=o.ebp_code, order_no=o.order_no, state=o.state, reason="needs_customs_declaration",
+                        failing_rules=[], missing=[], since=o.state_changed_at, cause=cause,
+                        actions=actions)  # fmt: skip
 
 
 def held_exception(o: Order) -> ExceptionOut:
