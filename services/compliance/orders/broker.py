@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compliance.customs.codes import alpha2, countries, currencies
 from services.compliance.customs.declarations import destination
-from services.compliance.orders import routing
+from services.compliance.orders import remedies, routing
 from services.compliance.orders.broker_schemas import (
     BrokerDocument,
     BrokerItem,
@@ -27,7 +27,7 @@ from services.compliance.orders.declaration import declare, profile_of
 from services.compliance.orders.locks import lock_order_nos
 from services.compliance.orders.lookup import waybill_for
 from services.compliance.orders.models import CustomsDeclarationRoute, Order
-from services.compliance.rates.models import ExchangeRate
+from services.compliance.orders.schemas import ExceptionOut, OrderOut
 from shared.db import scoped
 from shared.errors import Conflict, NotFound
 
@@ -100,7 +100,7 @@ async def broker_document(session: AsyncSession, order: Order) -> BrokerDocument
             gnum=int(line["gnum"]), item_no=record.item_no, hs_code=line.get("hs_code") or record.hs_code,
             name=record.gname, spec=record.gmodel, quantity=qty, unit=str(line.get("unit") or record.unit),
             legal_quantity=qty * record.qty1_per_unit, legal_unit=record.unit1, unit_price=_decimal(line["price"]),
-            total=total, total_cny=routing.in_cny(total, _as_rate(row), row.currency),
+            total=total, total_cny=routing.in_cny(total, row.rate, row.currency),
             origin_country=record.origin_country, destination_country=country.customs,
             licence_required=record.licence_required, inspection_required=record.inspection_required,
         ))  # fmt: skip
@@ -122,11 +122,28 @@ async def broker_document(session: AsyncSession, order: Order) -> BrokerDocument
     )  # fmt: skip
 
 
-def _as_rate(row: CustomsDeclarationRoute) -> ExchangeRate | None:
-    """The route's rate as the conversion takes it (the row keeps its figures, not the rate's id)."""
-    if row.rate is None:
-        return None
-    return ExchangeRate(currency=row.currency, day=row.rate_day, rate=row.rate, source=row.rate_source or "")
+async def with_route(session: AsyncSession, order: Order, out: OrderOut) -> OrderOut:
+    """The order's view with its route to a customs declaration and, while held or declared, the broker's
+    document (none when a record or the profile is gone: the route itself says why it is held)."""
+    route = await routing.route_of(session, order) if order.trade_direction == "export" else None
+    if route is not None:
+        out.customs_declaration = route_out(route)
+        if order.state in (routing.HELD, routing.DECLARED_ELSEWHERE):
+            try:
+                out.broker_document = await broker_document(session, order)
+            except (Conflict, NotFound):
+                out.broker_document = None
+    return out
+
+
+def exception_of(o: Order, route: CustomsDeclarationRoute | None) -> ExceptionOut:
+    """A B2B export to declare by customs declaration (报关单) in the exceptions: why, and the ways on."""
+    reasons = route.reasons or [] if route is not None else []
+    day = route.rate_day if route is not None else o.state_changed_at.date()
+    cause, actions = remedies.customs_declaration(o, reasons, o.currency, day)
+    return ExceptionOut(ebp_code=o.ebp_code, order_no=o.order_no, state=o.state, reason="needs_customs_declaration",
+                        failing_rules=[], missing=[], since=o.state_changed_at, cause=cause,
+                        actions=actions)  # fmt: skip
 
 
 async def reroute(session: AsyncSession, order: Order) -> Order:

@@ -51,10 +51,11 @@ def rate_text(rate: ExchangeRate) -> str:
     return f"1 {rate.currency} = {rate.rate.normalize():f} CNY ({rate.source}, {rate.day.isoformat()})"
 
 
-def in_cny(amount: Decimal, rate: ExchangeRate | None, currency: str) -> Decimal | None:
+def in_cny(amount: Decimal, rate: Decimal | None, currency: str) -> Decimal | None:
+    """``amount`` of ``currency`` in CNY at ``rate`` (CNY per unit), to the fen; None without a rate."""
     if currency == "CNY":
         return amount.quantize(CENT, ROUND_HALF_UP)
-    return None if rate is None else (amount * rate.rate).quantize(CENT, ROUND_HALF_UP)
+    return None if rate is None else (amount * rate).quantize(CENT, ROUND_HALF_UP)
 
 
 @dataclass
@@ -83,7 +84,7 @@ async def assess(session: AsyncSession, order: Order, day: date) -> Assessment:
     a = Assessment(Decimal(str(order.document["goods_value"])), currency, day)
     if currency != "CNY":
         a.rate = await rate_on(session, order.org_id, currency, day)
-    a.value_cny = in_cny(a.goods_value, a.rate, currency)
+    a.value_cny = in_cny(a.goods_value, a.rate.rate if a.rate is not None else None, currency)
     if a.value_cny is None:
         a.reasons.append({"code": "no_rate", "text": f"no {currency}→CNY exchange rate for {day.isoformat()}: the "
                           f"goods' value in CNY is unknown; add it (PUT /v1/compliance/exchange-rates/{currency}/"

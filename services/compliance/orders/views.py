@@ -17,15 +17,7 @@ from services.compliance.items.models import ItemRecord
 from services.compliance.orders import broker, remedies, routing, rules
 from services.compliance.orders.declaration import messages_of
 from services.compliance.orders.lookup import payment_for, waybill_for
-from services.compliance.orders.models import (
-    NEEDS_ATTENTION,
-    CustomsDeclarationRoute,
-    Declaration,
-    MatchKey,
-    Order,
-    Payment,
-    Waybill,
-)
+from services.compliance.orders.models import NEEDS_ATTENTION, Declaration, MatchKey, Order, Payment, Waybill
 from services.compliance.orders.quota import quota_used
 from services.compliance.orders.schemas import (
     CheckOut,
@@ -46,7 +38,6 @@ from services.compliance.orders.schemas import (
 from services.compliance.pii import mask
 from services.compliance.setup.models import PaymentInstitution
 from shared.db import scoped
-from shared.errors import Conflict, NotFound
 from shared.pagination import PageParams, paginate
 
 MAX_ORPHANS = 100
@@ -149,15 +140,7 @@ async def order_view(session: AsyncSession, order: Order) -> OrderOut:
     payment, waybill = await payment_for(session, order), await waybill_for(session, order)
     messages = await messages_of(session, order)
     out = order_out(order, payment, waybill, quota, messages, await declaration_history(session, order, messages))
-    route = await routing.route_of(session, order) if order.trade_direction == "export" else None
-    if route is not None:
-        out.customs_declaration = broker.route_out(route)
-        if order.state in (routing.HELD, routing.DECLARED_ELSEWHERE):
-            try:
-                out.broker_document = await broker.broker_document(session, order)
-            except (Conflict, NotFound):
-                out.broker_document = None  # a record or the profile is gone: the route itself says why
-    return out
+    return await broker.with_route(session, order, out)
 
 
 async def declaration_history(
@@ -259,8 +242,8 @@ async def exceptions_page(
     routes = await broker.routes_of(session, org_id, [o.id for o in orders if o.state == routing.HELD])
     items = []
     for o in orders:
-        if o.state == routing.HELD and o.id in routes:
-            items.append(customs_declaration_exception(o, routes[o.id]))
+        if o.state == routing.HELD:
+            items.append(broker.exception_of(o, routes.get(o.id)))
         elif o.state == "rejected":
             cause, actions = remedies.rejected(o)
             items.append(ExceptionOut(ebp_code=o.ebp_code, order_no=o.order_no, state=o.state, reason="rejected",
@@ -283,14 +266,6 @@ async def exceptions_page(
                                       since=o.created_at, cause=cause, actions=actions))  # fmt: skip
     orphans = await _orphans(session, org_id, cutoff) if page.cursor is None else []
     return items, cursor, orphans
-
-
-def customs_declaration_exception(o: Order, route: CustomsDeclarationRoute) -> ExceptionOut:
-    """A B2B export to declare by customs declaration (报关单): why, and the ways on."""
-    cause, actions = remedies.customs_declaration(o, route.reasons or [], route.currency, route.rate_day)
-    return ExceptionOut(ebp_code=o.ebp_code, order_no=o.order_no, state=o.state, reason="needs_customs_declaration",
-                        failing_rules=[], missing=[], since=o.state_changed_at, cause=cause,
-                        actions=actions)  # fmt: skip
 
 
 def held_exception(o: Order) -> ExceptionOut:
