@@ -14,9 +14,11 @@ from services.compliance.events import EVENTS, IdempotencyKey
 from services.compliance.inbox import router as inbox_router
 from services.compliance.intake.router import router as intake_router
 from services.compliance.items.router import router as items_router
+from services.compliance.orders.broker_router import router as broker_router
 from services.compliance.orders.router import router as orders_router
 from services.compliance.orders.tax_router import router as tax_router
 from services.compliance.pii import Pii
+from services.compliance.rates.router import router as rates_router
 from services.compliance.settings import ComplianceSettings
 from services.compliance.setup.router import router as setup_router
 from shared.app import build_app
@@ -47,6 +49,8 @@ def create_app(settings: ComplianceSettings | None = None, http_client: httpx.As
             intake_router,
             orders_router,
             tax_router,
+            broker_router,
+            rates_router,
             customers_router,
             inbox_router,
         ],

@@ -5,8 +5,10 @@ released revenue on its campaign in USD."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from lxml import etree
@@ -220,9 +222,17 @@ async def test_the_trade_mode_names_the_order_type_and_the_list_mode(compliance,
         record = {**ITEM, "item_record_no": "RN-SCARF-0001"}
         assert (await compliance.put("/v1/compliance/items/SCARF-1", json=record, headers=admin)).status_code == 200
     order_no = new_order_no()
-    view = await seller.deliver(
-        export_order(order_no, mode=mode), receipt_of_payment(order_no), export_waybill(order_no)
-    )
+    order, pay = export_order(order_no, mode=mode), receipt_of_payment(order_no)
+    # a B2B order the inventory list may declare: within ¥5,000 at the day's rate (above it, a customs
+    # declaration: tests/compliance/test_customs_declaration_route.py)
+    day = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    rate = {"rate": "7.1307", "source": "PBOC central parity"}
+    r = await compliance.put(f"/v1/compliance/exchange-rates/USD/{day}", json=rate, headers=tenant.auth())
+    assert r.status_code == 201, r.text
+    order |= {"goods_value": "600.00", "actual_paid": "720.00",
+              "items": [{**order["items"][0], "price": "600.00", "total": "600.00"}]}  # fmt: skip
+    pay["amount_paid"] = "720.00"
+    view = await seller.deliver(order, pay, export_waybill(order_no))
     assert view["state"] == "declared", view["checks"]
     order_message = await seller.xml(view["declaration_id"], "order-xml")
     ok, errors = valid_unsigned(order_message, "export")

@@ -300,8 +300,15 @@ async def erased_order(client: httpx.AsyncClient, world: World) -> dict[str, Any
     return {"ebp_code": EBP, "order_nos": [world.params["erased_order_no"]]}
 
 
+async def held_b2b_order(client: httpx.AsyncClient, world: World) -> dict[str, str]:
+    """The world's B2B export held for a customs declaration (报关单): the one whose declaration is recorded."""
+    return {"order_no": world.params["/v1/compliance/orders/{ebp_code}/{order_no}/customs-declaration:order_no"]}
+
+
 #: what an operation needs beyond the world (a frontend's user would have made it first): path parameters
 PATH_SETUP = {
+    ("POST", "/v1/compliance/orders/{ebp_code}/{order_no}/customs-declaration/declared"): held_b2b_order,
+    ("POST", "/v1/compliance/orders/{ebp_code}/{order_no}/declared-elsewhere"): held_b2b_order,
     ("PATCH", "/v1/compliance/orders/{ebp_code}/{order_no}"): incomplete_order,
     ("POST", "/v1/compliance/orders/{ebp_code}/{order_no}/returns"): released_order,
     ("POST", "/v1/compliance/orders/{ebp_code}/{order_no}/cancellation"): declared_order,

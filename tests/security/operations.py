@@ -51,6 +51,7 @@ NO_OBJECT: dict[tuple[str, str], str] = {
     ("PUT", "/v1/compliance/customers/lifecycle"): "the caller's own lifecycle windows",
     ("GET", "/v1/compliance/erasures"): "the caller's own erasure records",
     ("GET", "/v1/compliance/audiences"): "the caller's own export buyers, hashed",
+    ("GET", "/v1/compliance/exchange-rates"): "list of the caller's organisation",
 }
 
 #: not behind a role: callers prove themselves otherwise (the walk with role tokens skips them)
@@ -68,6 +69,10 @@ PUBLIC = {("POST", "/v1/auth/token"), ("GET", "/v1/auth/jwks")}
 #: (or creates it), never A's; the status it gets instead of 404, and why
 OWN_BY_KEY: dict[tuple[str, str], tuple[int, str]] = {
     ("PUT", "/v1/compliance/items/{item_no}"): (201, "an upsert by SKU: B registers its own item, A's stays"),
+    ("PUT", "/v1/compliance/exchange-rates/{currency}/{day}"): (
+        201,
+        "an upsert by currency and day: B sets its own rate, A's stays",
+    ),
     ("POST", "/v1/compliance/webhooks/{source_id}"): (401, "B cannot sign as A's source: refused, nothing stored"),
 }
 

@@ -158,6 +158,16 @@ COMPLIANCE: dict[tuple[str, str], frozenset[str]] = {
     # withdrawing a declaration and summarising a month for customs are the seller's own decisions
     ("POST", "/v1/compliance/orders/{ebp_code}/{order_no}/cancellation"): ADMIN,
     ("POST", "/v1/compliance/summaries"): ADMIN,
+    # a B2B export declared by customs declaration (报关单): the broker's document names the consignee, like the
+    # declaration XML; recording the broker's declaration or routing again follows the seller's systems
+    ("GET", "/v1/compliance/orders/{ebp_code}/{order_no}/customs-declaration"): INGEST,
+    ("POST", "/v1/compliance/orders/{ebp_code}/{order_no}/customs-declaration/declared"): INGEST,
+    ("POST", "/v1/compliance/orders/{ebp_code}/{order_no}/declared-elsewhere"): INGEST,
+    ("POST", "/v1/compliance/orders/{ebp_code}/{order_no}/customs-declaration/reroute"): INGEST,
+    # exchange rates are set like the item records (the seller's systems), read by everyone
+    ("PUT", "/v1/compliance/exchange-rates/{currency}/{day}"): INGEST,
+    ("GET", "/v1/compliance/exchange-rates/{currency}/{day}"): READ,
+    ("GET", "/v1/compliance/exchange-rates"): READ,
     ("GET", "/v1/compliance/exceptions"): READ,
     ("GET", "/v1/compliance/quota"): READ,
     ("GET", "/v1/compliance/reports/daily"): READ,

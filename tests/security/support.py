@@ -10,9 +10,11 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -53,7 +55,8 @@ class World:
 
     def value(self, path: str, name: str, overrides: dict[str, str] | None = None) -> str:
         before = path.split("{" + name + "}")[0].rstrip("/").rsplit("/", 1)[-1]
-        for key in (f"{before}/{name}", name):
+        # ``"<path>:<name>"``: the value for one operation alone (an object in the one state it reads)
+        for key in (f"{path}:{name}", f"{before}/{name}", name):
             for source in (overrides or {}, self.params):
                 if key in source:
                     return source[key]
@@ -412,6 +415,29 @@ def export_documents(order_no: str) -> dict[str, dict[str, Any]]:
     return {"orders": order, "payments": payment, "waybills": waybill}
 
 
+async def b2b_objects(c: httpx.AsyncClient, world: World, tenant: Tenant) -> None:
+    """Today's USD rate, and a 9710 export of USD 1,000 (above ¥5,000) held for a customs declaration (报关单): the
+    broker's document is read from it; recording a declaration walks the world's import order (409 for A)."""
+    day = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    rate = {"rate": "7.1307", "source": "PBOC central parity"}
+    await created(c, "PUT", f"/v1/compliance/exchange-rates/USD/{day}", tenant, "integration", rate)
+    world.params |= {"currency": "USD", "day": day}
+    world.bodies[("PUT", "/v1/compliance/exchange-rates/{currency}/{day}")] = rate
+    held = "B2B" + uuid.uuid4().hex[:12].upper()
+    docs = export_documents(held)
+    docs["orders"] |= {"trade_mode": "9710", "goods_value": "1000.00", "actual_paid": "1010.00",
+                       "items": [{**docs["orders"]["items"][0], "qty": "10", "total": "1000"}]}  # fmt: skip
+    docs["payments"]["amount_paid"] = "1010.00"
+    for kind, body in docs.items():
+        await created(c, "POST", f"/v1/compliance/{kind}", tenant, "integration", body)
+    view = (await c.get(f"/v1/compliance/orders/{EBP}/{held}", headers=tenant.auth())).json()
+    assert view["state"] == "needs_customs_declaration", f"world: the B2B export is {view['state']}"
+    world.params["/v1/compliance/orders/{ebp_code}/{order_no}/customs-declaration:order_no"] = held
+    declared = {"entry_id": "460420261000123456", "declared_on": day}
+    for tail in ("customs-declaration/declared", "declared-elsewhere"):
+        world.bodies[("POST", f"/v1/compliance/orders/{{ebp_code}}/{{order_no}}/{tail}")] = declared
+
+
 def _receipt(message: str, node: str, cop_no: str, status: int, invt_no: str, order_no: str) -> Raw:
     ns = "http://www.chinaport.gov.cn/ceb"
     guid = "4CDE1CFD-EDED-46B1-946C-B8022E42FC94"
@@ -517,6 +543,7 @@ async def compliance_world(clients: dict[str, httpx.AsyncClient], apps: dict[str
     view = (await c.get(f"/v1/compliance/orders/{EBP}/{order_no}", headers=tenant.auth())).json()
     assert view["declaration_id"], f"world: the order did not end declared: {view['state']} {view['checks']}"
     await customs_objects(c, world, tenant, order_no, view["declaration_id"])
+    await b2b_objects(c, world, tenant)
     # a buyer of their own to erase (an admin erases them; nothing else in the walk reads their order)
     erased = documents("ERA" + uuid.uuid4().hex[:12].upper())["orders"]
     erased["buyer"] = {**erased["buyer"], "reg_no": "walk-erasure"}

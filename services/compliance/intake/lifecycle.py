@@ -28,8 +28,9 @@ from shared.db import insert_ignore, new_id, scoped, utcnow
 from shared.errors import AppError
 
 #: states in which a platform's new version still replaces the document (nothing declared yet)
-BEFORE_DECLARATION = ("incomplete", "awaiting_documents", "mismatch", "matched")
-ENDED = ("cancel_requested", "cancelled")
+BEFORE_DECLARATION = ("incomplete", "awaiting_documents", "mismatch", "matched", "needs_customs_declaration")
+#: a platform's later version changes nothing (declared_elsewhere: the broker's customs declaration is outside XBM)
+ENDED = ("cancel_requested", "cancelled", "declared_elsewhere")
 #: what a later version is compared on, to say what changed after the declaration
 COMPARED = ("goods_value", "freight", "discount", "tax_total", "actual_paid", "currency", "consignee", "items")
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import Numeric, String, UniqueConstraint
+from sqlalchemy import Boolean, Numeric, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.compliance.base import Base
@@ -37,3 +37,7 @@ class ItemRecord(IdMixin, OrgMixin, TimestampMixin, VersionedMixin, Base):
     item_record_no: Mapped[str | None] = mapped_column(String(30))
     #: the goods' own weight in kg per declared unit, packing excluded: the list's netWeight is qty × this
     net_weight_kg: Mapped[Decimal | None] = mapped_column(Numeric(19, 5))
+    #: the goods need an export licence (许可证件): a B2B export of them is declared by customs declaration (报关单)
+    licence_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: the goods are subject to inspection (法检): likewise declared by customs declaration
+    inspection_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

@@ -35,6 +35,8 @@ class ItemRecordIn(Schema):
             "duty_rate": "0",
             "bar_code": "6901234567892",
             "net_weight_kg": "0.18",
+            "licence_required": False,
+            "inspection_required": False,
         }
     )
 
@@ -71,6 +73,11 @@ class ItemRecordIn(Schema):
         "netWeight is the sum of qty × this. Needed to declare, unless the legal unit (unit1) is kg (035), "
         "when the legal quantity is the net weight",
     )
+    licence_required: bool = False
+    """The goods need an export licence or permit: a 9710/9810 export of them is declared by customs declaration
+    (报关单) through a broker, not by the inventory list, whatever its value."""
+    inspection_required: bool = False
+    """The goods are subject to statutory inspection: likewise declared by customs declaration (报关单)."""
 
 
 class ItemRecordOut(Out):
@@ -104,5 +111,9 @@ class ItemRecordOut(Out):
     """The account-book record number (1210 itemRecordNo); null when none."""
     net_weight_kg: DecimalStr | None = None
     """The net weight in kg per declared unit (decimal string); null when not given."""
+    licence_required: bool = False
+    """The goods need an export licence (a 9710/9810 export of them goes to a customs declaration)."""
+    inspection_required: bool = False
+    """The goods are subject to inspection (a 9710/9810 export of them goes to a customs declaration)."""
     updated_at: datetime
     """When the object last changed (RFC 3339, UTC)."""

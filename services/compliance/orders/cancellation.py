@@ -12,8 +12,8 @@ from services.compliance.orders.state import change_state
 from services.compliance.pii import Pii
 from shared.errors import Conflict
 
-#: not declared yet: nothing to withdraw
-BEFORE_DECLARATION = ("incomplete", "awaiting_documents", "mismatch", "matched")
+#: not declared yet: nothing to withdraw (an export held for a customs declaration has no list either)
+BEFORE_DECLARATION = ("incomplete", "awaiting_documents", "mismatch", "matched", "needs_customs_declaration")
 #: declared and not yet released: customs holds a list to withdraw
 WITHDRAWABLE = ("declared", "accepted", "inspection", "detained", "cleared")
 
@@ -31,6 +31,8 @@ async def cancel_order(
         await change_state(session, order, "cancelled")
         await session.flush()
         return order
+    if order.state == "declared_elsewhere":
+        raise Conflict("declared by a customs declaration (报关单) outside XBM: the broker withdraws it")
     if order.state not in WITHDRAWABLE:
         raise Conflict(f"a {order.state} order cannot be withdrawn; a released order is returned instead")
     declaration = await session.get(Declaration, order.declaration_id) if order.declaration_id else None

@@ -20,6 +20,7 @@ from services.compliance.customs.models import CustomsMessage, CustomsReceipt
 from services.compliance.customs.parties import Parties
 from services.compliance.customs.signing import SigningError, sign_message
 from services.compliance.items.models import ItemRecord
+from services.compliance.orders import routing
 from services.compliance.orders.locks import lock_order_nos
 from services.compliance.orders.models import CustomsReturn, Declaration, Order, Payment, Waybill
 from services.compliance.orders.quota import quota_year
@@ -151,6 +152,8 @@ async def declare(session: AsyncSession, order: Order) -> Declaration | None:
     profile = await profile_of(session, order.org_id)
     if profile is None:
         return None
+    if await routing.route(session, order, profile):
+        return None  # a B2B export declared by customs declaration (报关单), not by this list: held for it
     earlier = await session.get(Declaration, order.declaration_id) if order.declaration_id else None
     if earlier is not None:
         declaration = await declare_again(session, order, earlier, profile)

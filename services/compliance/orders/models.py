@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Index, Integer, String, UniqueConstraint, false, text
+from sqlalchemy import JSON, Boolean, Date, Index, Integer, Numeric, String, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.compliance.base import Base
@@ -25,10 +25,12 @@ class Delivery(IdMixin, OrgMixin, Base):
 
 
 #: the orders the exceptions queue may list: compared and failed, incomplete, waiting for a document, refused by
-#: customs, or declared and changed since. Its query carries this very clause, so the database reads the few rows
-#: of the partial index below in their order, whatever its estimates of how many orders match.
+#: customs, held for a customs declaration (报关单), or declared and changed since. Its query carries this very
+#: clause, so the database reads the few rows of the partial index below in their order, whatever its estimates
+#: of how many orders match.
 NEEDS_ATTENTION = text(
-    "(state IN ('mismatch', 'incomplete', 'awaiting_documents', 'rejected') OR changed_after_declaration IS true)"
+    "(state IN ('mismatch', 'incomplete', 'awaiting_documents', 'rejected', 'needs_customs_declaration') "
+    "OR changed_after_declaration IS true)"
 )
 TAX_DISAGREES = text("tax_disagrees IS true")
 _UNPAIRED = text("has_order IS false OR mixed IS true")
@@ -92,7 +94,7 @@ class Order(IdMixin, OrgMixin, TimestampMixin, Base):
     ebp_code: Mapped[str] = mapped_column(String(18))
     order_no: Mapped[str] = mapped_column(String(60))
     trade_direction: Mapped[str] = mapped_column(String(6))
-    state: Mapped[str] = mapped_column(String(24), default="awaiting_documents")
+    state: Mapped[str] = mapped_column(String(32), default="awaiting_documents")
     currency: Mapped[str] = mapped_column(String(3))
     actual_paid: Mapped[Decimal] = mapped_column(MoneyAmount())
     utm_campaign: Mapped[str | None] = mapped_column(String(200))
@@ -217,3 +219,31 @@ class CustomsReturn(IdMixin, OrgMixin, TimestampMixin, Base):
     reason: Mapped[str] = mapped_column(String(500))
     lines: Mapped[list[Any]] = mapped_column(JSON)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class CustomsDeclarationRoute(IdMixin, OrgMixin, TimestampMixin, Base):
+    """A B2B export (9710/9810) routed to a customs declaration (报关单) instead of the inventory list
+    (orders/routing.py): why, at what value and rate, and, once a broker declared it, the declaration's number.
+    One per order, rewritten each time the order is routed again."""
+
+    __tablename__ = "customs_declaration_routes"
+    __label__ = "customs declaration"
+    __table_args__ = (UniqueConstraint("order_id"),)
+
+    order_id: Mapped[str] = mapped_column(String(36))
+    #: held (``needs_customs_declaration``), ``declared`` elsewhere, or ``listed`` after routing again
+    status: Mapped[str] = mapped_column(String(12), default="held")
+    #: why, each ``{code, text}``: ``above_limit``, ``licence_required``, ``inspection_required``, ``no_rate``
+    reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    #: the goods' value in the order's currency, and in CNY at the rate below (null without a rate)
+    goods_value: Mapped[Decimal] = mapped_column(MoneyAmount())
+    currency: Mapped[str] = mapped_column(String(3))
+    value_cny: Mapped[Decimal | None] = mapped_column(MoneyAmount())
+    rate: Mapped[Decimal | None] = mapped_column(Numeric(18, 8))
+    #: the day whose rate the value is converted at (the day of routing, China time)
+    rate_day: Mapped[date] = mapped_column(Date)
+    rate_source: Mapped[str | None] = mapped_column(String(100))
+    #: once declared: the 报关单's 18-digit entry number, its date and the seller's note
+    entry_id: Mapped[str | None] = mapped_column(String(18))
+    declared_on: Mapped[date | None] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(String(500))

@@ -38,7 +38,7 @@ ANSWERS = {
     "CEB622Message": "CEB621", "CEB606Message": "CEB605", "CEB624Message": "CEB623", "CEB626Message": "CEB625",
 }  # fmt: skip
 RELEASED = ("released", "closed")
-ENDED = ("closed", "cancelled", "returned", "returned_by_buyer")
+ENDED = ("closed", "cancelled", "returned", "returned_by_buyer", "declared_elsewhere")
 #: states in which customs' answers to the inventory list move the order
 IN_CUSTOMS = ("declared", "accepted", "rejected", "inspection", "detained", "cleared", "released", "cancel_requested")
 

@@ -22,7 +22,7 @@ from shared.db import scoped
 from shared.errors import Conflict
 
 #: the states from which an order can be compared again
-REMATCHABLE = ("incomplete", "awaiting_documents", "mismatch", "matched", "rejected")
+REMATCHABLE = ("incomplete", "awaiting_documents", "mismatch", "matched", "rejected", "needs_customs_declaration")
 #: what a platform's later version must carry to be declared in place of the refused one
 COMPLETE = ("goods_value", "freight", "tax_total", "actual_paid", "currency", "consignee", "buyer", "items")
 #: mismatched orders compared again at once when the setup they lacked appears; page after page up to the cap

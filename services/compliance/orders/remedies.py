@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from services.compliance.orders.models import Order
@@ -171,3 +172,30 @@ def rejected(o: Order) -> tuple[str, list[ActionOut]]:
         _correct_order(o, [], "correct the order; it is compared and declared again at once"),
         _cancel(o, "or give up the order"),
     ]  # fmt: skip
+
+
+def customs_declaration(
+    o: Order, reasons: list[dict[str, Any]], currency: str, day: date
+) -> tuple[str, list[ActionOut]]:
+    """A B2B export held for a customs declaration (报关单): its reasons in words; without the day's rate, the
+    rate to add (it is routed again by itself), else the broker's document and recording its declaration."""
+    cause = "; ".join(str(r.get("text")) for r in reasons) or "to be declared by customs declaration (报关单)"
+    path = f"{_order_path(o)}/customs-declaration"
+    actions = []
+    if any(r.get("code") == "no_rate" for r in reasons):
+        actions.append(ActionOut(action="add_exchange_rate", method="PUT", automatic=True,
+                                 path=f"/v1/compliance/exchange-rates/{currency}/{day.isoformat()}",
+                                 text=f"add the {currency}→CNY rate of {day.isoformat()} (with its source); the order "
+                                      "is routed again at once"))  # fmt: skip
+    if any(r.get("code") != "no_rate" for r in reasons):
+        actions.append(ActionOut(action="declare_by_customs_declaration", method="GET", path=path,
+                                 text="give the broker this document to declare the export by customs declaration "
+                                      "(报关单)"))  # fmt: skip
+        actions.append(ActionOut(action="record_customs_declaration", method="POST", path=f"{path}/declared",
+                                 fields=["entry_id", "declared_on"],
+                                 text="once declared, record the declaration's 18-digit entry number"))  # fmt: skip
+    actions.append(ActionOut(action="reroute", method="POST", path=f"{path}/reroute",
+                             text="route it again after correcting the rate, the order or an item record (within "
+                                  "¥5,000 and no licence or inspection: it is listed)"))  # fmt: skip
+    actions.append(_cancel(o, "or give up the order"))
+    return cause, actions

@@ -44,6 +44,7 @@ OrderNo = Annotated[str, Path(max_length=60)]
 OrderState = Literal[
     "incomplete", "awaiting_documents", "mismatch", "matched", "declared", "accepted", "rejected", "inspection",
     "detained", "cleared", "released", "closed", "returned", "returned_by_buyer", "cancel_requested", "cancelled",
+    "needs_customs_declaration", "declared_elsewhere",
 ]  # fmt: skip
 XML: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/xml": {}}, "description": "the official message"},

@@ -519,9 +519,13 @@ STATE_RANK = {
     "returned_by_buyer": 12,
     "cancel_requested": 13,
     "cancelled": 14,
+    # a B2B export routed to a customs declaration (报关单) instead of the list, then declared by a broker
+    "needs_customs_declaration": 15,
+    "declared_elsewhere": 16,
 }
 #: orders whose dutiable value counts toward the buyer's annual quota (declared and not returned); a withdrawal
-#: still pending counts until customs accepts it
+#: still pending counts until customs accepts it (imports only: the export states of a customs declaration,
+#: needs_customs_declaration and declared_elsewhere, never count)
 QUOTA_STATES = (
     "matched", "declared", "accepted", "inspection", "detained", "cleared", "released", "closed", "cancel_requested",
 )  # fmt: skip

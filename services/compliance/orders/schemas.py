@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
 
+from services.compliance.orders.broker_schemas import BrokerDocument, CustomsDeclarationOut
 from services.compliance.orders.documents import KEY, Key18, Quantity
 from shared.schemas import NOT_BLANK, DecimalStr, Out, Schema, Trimmed, examples
 
@@ -101,6 +102,17 @@ class OrderOut(Out):
         default_factory=list,
         description="every declaration of the order (the first, then each declared again after a refusal), with "
         "the messages it sent and the receipts customs answered; oldest first",
+    )
+    customs_declaration: CustomsDeclarationOut | None = Field(
+        None,
+        description="a 9710/9810 export routed to a customs declaration (报关单) instead of the inventory list: why "
+        "(the value in CNY and the rate named, or the items needing a licence or inspection) and, once a broker "
+        "declared it, its entry number; on the order's own view, null in the list",
+    )
+    broker_document: BrokerDocument | None = Field(
+        None,
+        description="while needs_customs_declaration or declared_elsewhere: the document the broker declares from "
+        "(also at …/customs-declaration); on the order's own view, null in the list",
     )
 
 
@@ -349,7 +361,8 @@ class CustomsMessageOut(Out):
 ActionName = Literal[
     "add_item_record", "register_payment_institution", "update_payment_institution", "complete_order",
     "correct_order", "correct_payment", "correct_waybill", "send_documents", "rematch", "correct_and_redeclare",
-    "withdraw", "cancel", "accept_customs_tax", "recompute_tax",
+    "withdraw", "cancel", "accept_customs_tax", "recompute_tax", "declare_by_customs_declaration",
+    "record_customs_declaration", "reroute", "add_exchange_rate",
 ]  # fmt: skip
 
 
@@ -394,9 +407,13 @@ class ExceptionOut(Out):
     """The order's number."""
     state: str
     """The order's state."""
-    reason: Literal["mismatch", "missing_documents", "incomplete", "changed_after_declaration", "rejected"]
+    reason: Literal[
+        "mismatch", "missing_documents", "incomplete", "changed_after_declaration", "rejected",
+        "needs_customs_declaration",
+    ]  # fmt: skip
     """Why it is listed: `mismatch` (a check failed), `missing_documents` (waiting too long for one), `incomplete`
-    (data XBM needs is missing), `changed_after_declaration` or `rejected` (customs refused the declaration)."""
+    (data XBM needs is missing), `changed_after_declaration`, `rejected` (customs refused the declaration) or
+    `needs_customs_declaration` (a B2B export to declare by customs declaration, 报关单, through a broker)."""
     failing_rules: list[str]
     """The checks that failed (with `mismatch`)."""
     missing: list[str]

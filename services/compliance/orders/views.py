@@ -14,7 +14,7 @@ from services.compliance.customs.models import CustomsMessage, CustomsReceipt
 from services.compliance.customs.waiting import ACTIONS, OPEN
 from services.compliance.intake.models import UNREADABLE, PlatformDelivery
 from services.compliance.items.models import ItemRecord
-from services.compliance.orders import remedies, rules
+from services.compliance.orders import broker, remedies, routing, rules
 from services.compliance.orders.declaration import messages_of
 from services.compliance.orders.lookup import payment_for, waybill_for
 from services.compliance.orders.models import NEEDS_ATTENTION, Declaration, MatchKey, Order, Payment, Waybill
@@ -139,7 +139,8 @@ async def order_view(session: AsyncSession, order: Order) -> OrderOut:
         quota = await buyer_quota(session, order.org_id, order.buyer_id_hash, masked_id, order.quota_year)
     payment, waybill = await payment_for(session, order), await waybill_for(session, order)
     messages = await messages_of(session, order)
-    return order_out(order, payment, waybill, quota, messages, await declaration_history(session, order, messages))
+    out = order_out(order, payment, waybill, quota, messages, await declaration_history(session, order, messages))
+    return await broker.with_route(session, order, out)
 
 
 async def declaration_history(
@@ -215,7 +216,7 @@ async def exceptions_page(
     stmt = scoped(Order, org_id).where(
         NEEDS_ATTENTION,  # read through its partial index (models.py)
         or_(
-            Order.state.in_(("mismatch", "incomplete", "rejected")),
+            Order.state.in_(("mismatch", "incomplete", "rejected", routing.HELD)),
             Order.changed_after_declaration.is_(True),
             and_(Order.state == "awaiting_documents", Order.created_at < cutoff),
         ),
@@ -238,9 +239,12 @@ async def exceptions_page(
         )
         shipped = {n for (n,) in rows2}
     setups = await _setups(session, org_id, [o for o in orders if o.state == "mismatch"])
+    routes = await broker.routes_of(session, org_id, [o.id for o in orders if o.state == routing.HELD])
     items = []
     for o in orders:
-        if o.state == "rejected":
+        if o.state == routing.HELD:
+            items.append(broker.exception_of(o, routes.get(o.id)))
+        elif o.state == "rejected":
             cause, actions = remedies.rejected(o)
             items.append(ExceptionOut(ebp_code=o.ebp_code, order_no=o.order_no, state=o.state, reason="rejected",
                                       failing_rules=[], missing=[], since=o.state_changed_at, cause=cause,

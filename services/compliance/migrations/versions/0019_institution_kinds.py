@@ -2,14 +2,14 @@
 a disagreement listed until resolved; the quota year of declared orders is their declaration's (China time)
 
 Revision ID: institutions_0019
-Revises: fields_0017
+Revises: broker_0018
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "institutions_0019"
-down_revision = "fields_0017"
+down_revision = "broker_0018"
 branch_labels = None
 depends_on = None
 
