@@ -21,7 +21,13 @@ from tests.compliance.support import (
     valid_unsigned,
     waybill,
 )
-from tests.compliance.test_export_flow import Exporter, export_order, export_waybill, receipt_of_payment
+from tests.compliance.test_export_flow import (
+    Exporter,
+    export_order,
+    export_waybill,
+    receipt_of_payment,
+    within_the_list_limit,
+)
 from tests.compliance.test_outbox import outbox_of, written
 from tests.support import assert_problem
 
@@ -118,7 +124,8 @@ async def test_an_export_names_the_registered_payment_institution_the_producer_a
     # paid through the registered institution PAY0000001 ("XBM Pay"); the payment names no institution's name
     pay = {**receipt_of_payment(order_no), "pay_code": PAY}
     del pay["pay_name"]
-    view = await seller.deliver(export_order(order_no, mode="9810"), pay, export_waybill(order_no))
+    order, pay = await within_the_list_limit(compliance, tenant, export_order(order_no, mode="9810"), pay)
+    view = await seller.deliver(order, pay, export_waybill(order_no))
     assert view["state"] == "declared", view["checks"]
     receipt = await xml(compliance, tenant, view["declaration_id"], "payment-xml")
     assert valid_unsigned(receipt, "export")[0]

@@ -75,6 +75,20 @@ def receipt_of_payment(order_no: str, currency: str = "USD") -> dict[str, Any]:
     }  # fmt: skip
 
 
+async def within_the_list_limit(
+    compliance: Any, tenant: Any, order: dict[str, Any], pay: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A B2B (9710/9810) order the inventory list may declare: USD 600, within ¥5,000 at the day's rate (above
+    it, a customs declaration: tests/compliance/test_customs_declaration_route.py)."""
+    day = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    rate = {"rate": "7.1307", "source": "PBOC central parity"}
+    r = await compliance.put(f"/v1/compliance/exchange-rates/USD/{day}", json=rate, headers=tenant.auth())
+    assert r.status_code in (200, 201), r.text
+    order = order | {"goods_value": "600.00", "actual_paid": "720.00",
+                     "items": [{**order["items"][0], "price": "600.00", "total": "600.00"}]}  # fmt: skip
+    return order, {**pay, "amount_paid": "720.00"}
+
+
 def export_waybill(order_no: str, number: str | None = None, pod: str = "002") -> dict[str, Any]:
     consignee = {"name": "Jane Roe", "telephone": "+1 555 0100", "address": "1 Main St,  Springfield IL"}
     return {
@@ -222,16 +236,8 @@ async def test_the_trade_mode_names_the_order_type_and_the_list_mode(compliance,
         record = {**ITEM, "item_record_no": "RN-SCARF-0001"}
         assert (await compliance.put("/v1/compliance/items/SCARF-1", json=record, headers=admin)).status_code == 200
     order_no = new_order_no()
-    order, pay = export_order(order_no, mode=mode), receipt_of_payment(order_no)
-    # a B2B order the inventory list may declare: within ¥5,000 at the day's rate (above it, a customs
-    # declaration: tests/compliance/test_customs_declaration_route.py)
-    day = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
-    rate = {"rate": "7.1307", "source": "PBOC central parity"}
-    r = await compliance.put(f"/v1/compliance/exchange-rates/USD/{day}", json=rate, headers=tenant.auth())
-    assert r.status_code == 201, r.text
-    order |= {"goods_value": "600.00", "actual_paid": "720.00",
-              "items": [{**order["items"][0], "price": "600.00", "total": "600.00"}]}  # fmt: skip
-    pay["amount_paid"] = "720.00"
+    order, pay = await within_the_list_limit(compliance, tenant, export_order(order_no, mode=mode),
+                                             receipt_of_payment(order_no))  # fmt: skip
     view = await seller.deliver(order, pay, export_waybill(order_no))
     assert view["state"] == "declared", view["checks"]
     order_message = await seller.xml(view["declaration_id"], "order-xml")
