@@ -17,6 +17,7 @@ from services.compliance.inbox import subscribe_on_start
 from services.compliance.intake.router import router as intake_router
 from services.compliance.items.router import router as items_router
 from services.compliance.jobs import Job, relay_jobs
+from services.compliance.orders.returns_router import router as returns_router
 from services.compliance.orders.router import router as orders_router
 from services.compliance.pii import Pii
 from services.compliance.settings import ComplianceSettings
@@ -47,7 +48,15 @@ def create_app(settings: ComplianceSettings | None = None, http_client: httpx.As
         description="The three-in-one comparison: orders, payments and waybills from their real senders, "
         "matching, limits, tax, official customs messages and receipts.",
         migrations_dir=MIGRATIONS,
-        routers=[items_router, setup_router, intake_router, orders_router, customers_router, inbox_router],
+        routers=[
+            items_router,
+            setup_router,
+            intake_router,
+            orders_router,
+            returns_router,
+            customers_router,
+            inbox_router,
+        ],
         http_client=http_client,
         events=EVENTS,
         idempotency_model=IdempotencyKey,

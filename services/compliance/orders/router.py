@@ -291,8 +291,14 @@ async def exceptions(
     first = page.cursor is None
     unreadable = await views.unreadable_deliveries(session, principal.org_id) if first else []
     failed = await views.failed_messages(session, principal.org_id) if first else []
+    overdue = await views.returns_overdue(session, principal.org_id) if first else []
     return ExceptionsPage(
-        items=items, next_cursor=cursor, orphans=orphans, unreadable=unreadable, failed_messages=failed
+        items=items,
+        next_cursor=cursor,
+        orphans=orphans,
+        unreadable=unreadable,
+        failed_messages=failed,
+        returns_overdue=overdue,
     )
 
 

@@ -97,11 +97,48 @@ class OrderOut(Out):
     refusal: RefusalOut | None = Field(
         None, description="while rejected: the receipt in which customs refused the declaration, and its reason"
     )
+    customs_released_at: datetime | None = Field(
+        None,
+        description="when customs released it: its release receipt's returnTime (the return windows count from it)",
+    )
+    logistics_events: list[LogisticsEventOut] = Field(
+        default_factory=list,
+        description="customs' answers about the goods on the move: arrival at (CEB508) and departure from (CEB510) "
+        "the supervised site, and the master bill's answers (CEB608); in customs' order",
+    )
     declarations: list[DeclarationRoundOut] = Field(
         default_factory=list,
         description="every declaration of the order (the first, then each declared again after a refusal), with "
         "the messages it sent and the receipts customs answered; oldest first",
     )
+
+
+class LogisticsEventOut(Out):
+    kind: Literal["arrival", "departure", "master_bill"]
+    """`arrival` (CEB508: at the supervised site), `departure` (CEB510), `master_bill` (CEB608)."""
+    status: int
+    """Customs' returnStatus (e.g. 2 declaring, 100 refused, 120 stored, 399 accepted)."""
+    time: str
+    """Customs' time (ISO 8601, China time)."""
+    note: str
+    """Customs' note (returnInfo)."""
+
+
+class ReturnOverdueOut(Out):
+    """A declared import return whose goods are not back in the supervised area 45 days after release."""
+
+    return_id: str
+    """The return's id (record the goods back with `POST /v1/compliance/returns/{return_id}/goods-back`)."""
+    ebp_code: str
+    """The order's platform code."""
+    order_no: str
+    """The order's number."""
+    state: str
+    """The return's state (requested or approved)."""
+    released_at: datetime
+    """When customs released the order."""
+    deadline: datetime
+    """When the goods were due back."""
 
 
 class RefusalOut(Out):
@@ -450,6 +487,11 @@ class ExceptionsPage(Out):
     )
     unreadable: list[UnreadableOut] = Field(
         default_factory=list, description="platform deliveries stored but not readable as an order, or naming none"
+    )
+    returns_overdue: list[ReturnOverdueOut] = Field(
+        default_factory=list,
+        description="declared import returns whose goods are not recorded back in the supervised area 45 days after "
+        "release (on the first page; at most 100)",
     )
 
 

@@ -13,6 +13,8 @@ from services.compliance.customs.context import CustomsContext
 from services.compliance.customs.models import CustomsMessage
 from services.compliance.customs.signing import sign_message
 from services.compliance.orders.declaration import cop_no, new_guid, parties, prepare, profile_of
+from services.compliance.orders.logistics_models import MasterBill
+from services.compliance.orders.logistics_receipts import record_master_bill
 from services.compliance.orders.models import CustomsReturn, Declaration, Order, Waybill
 from services.compliance.orders.schemas import MasterBillIn, MasterBillOut, SummaryOut
 from services.compliance.pii import Pii
@@ -86,6 +88,7 @@ async def link_master_bill(
     """CEB607: the export lists of one master bill and voyage; each must be ours, numbered by customs, and of the
     logistics company named."""
     lists: list[build.Listed] = []
+    carried: list[dict[str, str]] = []  # kept with the bill, for customs' answers (CEB608)
     logistics_name = body.logistics_code
     for i, declaration_id in enumerate(body.declaration_ids):
         found = scoped(Declaration, org_id).where(Declaration.id == declaration_id)
@@ -109,6 +112,8 @@ async def link_master_bill(
         lists.append(
             build.Listed(waybill.logistics_no, declaration.invt_no, Decimal(str(waybill.document["weight_kg"])))
         )
+        carried.append({"declaration_id": declaration.id, "order_id": order.id, "invt_no": declaration.invt_no,
+                        "logistics_no": waybill.logistics_no})  # fmt: skip
     profile = await profile_of(session, org_id)
     if profile is None:
         raise Conflict("no customs profile yet; PUT /v1/compliance/customs-profile first")
@@ -124,6 +129,18 @@ async def link_master_bill(
         signed=ctx.signer is not None, validated=validated, created_at=utcnow(), reason=body.bill_no,
     )  # fmt: skip
     session.add(message)
+    bill = MasterBill(
+        id=message.id,
+        org_id=org_id,
+        cop_no=number,
+        bill_no=body.bill_no,
+        traf_name=body.traf_name,
+        voyage_no=body.voyage_no,
+        logistics_code=body.logistics_code,
+        lists=carried,
+        created_at=utcnow(),
+    )
+    await record_master_bill(session, bill, [x["order_id"] for x in carried])  # fmt: skip
     await session.flush()
     return MasterBillOut(id=message.id, guid=guid, cop_no=number, bill_no=body.bill_no, inventories=len(lists),
                          signed=message.signed, validated=validated)  # fmt: skip
