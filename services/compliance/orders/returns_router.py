@@ -27,7 +27,7 @@ from services.compliance.orders.returns_schemas import (
 from services.compliance.roles import Ingest
 from shared.auth import Reader
 from shared.db import DbSession, get_scoped, scoped, utcnow
-from shared.errors import NotFound
+from shared.errors import Conflict, NotFound
 from shared.schemas import PathId
 
 router = APIRouter(prefix="/v1/compliance", tags=["compliance returns"])
@@ -139,8 +139,8 @@ async def _export_message(session: DbSession, customs: CustomsDep, pii: PiiDep, 
     ret = await get_scoped(session, ExportReturn, return_id, org_id)
     stmt = scoped(CustomsMessage, org_id).where(CustomsMessage.return_id == ret.id, CustomsMessage.message_type == kind)
     message = (await session.execute(stmt.order_by(CustomsMessage.created_at.desc()).limit(1))).scalar_one_or_none()
-    if message is None:
-        raise NotFound(f"export return {return_id} has no {kind} message")
+    if message is None:  # the tally is declared later, once the goods are back
+        raise Conflict(f"the {kind} of export return {return_id} is not declared yet")
     body = await declaration.prepare(session, customs, pii, message)
     return Response(body, media_type="application/xml", headers=NO_STORE)
 
