@@ -16,6 +16,7 @@ from services.compliance.customs.context import CustomsContext
 from services.compliance.orders.declaration import cop_no, prepare_or_wait, queue
 from services.compliance.orders.logistics_models import ExportReturn
 from services.compliance.orders.models import CustomsReturn, Declaration, Order
+from services.compliance.orders.release_schemas import ReturnOverdueOut
 from services.compliance.orders.state import change_state, order_returned
 from services.compliance.pii import Pii
 from shared.db import new_id, scoped, utcnow
@@ -210,3 +211,15 @@ async def decide_return(session: AsyncSession, order: Order, ret: CustomsReturn,
             await order_returned(session, order, returned_value(order, returned))
     elif status < 0 or status in (4, 100):
         ret.state, ret.decided_at = "refused", utcnow()
+
+
+async def returns_overdue(session: AsyncSession, org_id: str) -> list[ReturnOverdueOut]:
+    """Declared import returns whose goods are not back in the supervised area 45 days after release."""
+    out = []
+    for ret, order in await overdue_returns(session, org_id, utcnow()):
+        release = released_at(order)
+        if release is not None:
+            deadline = release + GOODS_BACK_WINDOW
+            out.append(ReturnOverdueOut(return_id=ret.id, ebp_code=order.ebp_code, order_no=order.order_no,
+                                        state=ret.state, released_at=release, deadline=deadline))  # fmt: skip
+    return out

@@ -9,7 +9,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, Field, StringConstraints
 
 from services.compliance.orders.documents import KEY, Key18
-from services.compliance.orders.schemas import LogisticsEventOut, ReturnLine, ReturnLineOut
+from services.compliance.orders.release_schemas import LogisticsEventOut
+from services.compliance.orders.schemas import ReturnLine, ReturnLineOut
 from shared.schemas import NOT_BLANK, Out, Schema, Trimmed, examples
 
 Text100 = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=NOT_BLANK), Trimmed]

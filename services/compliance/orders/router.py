@@ -9,7 +9,7 @@ from services.compliance.context import CustomsDep, PiiDep, SettingsDep
 from services.compliance.customs import disclosure
 from services.compliance.intake import lifecycle
 from services.compliance.intake.schemas import OrderPatch
-from services.compliance.orders import declaration, lookup, summary, views
+from services.compliance.orders import declaration, lookup, returns, summary, views
 from services.compliance.orders.cancellation import cancel_order
 from services.compliance.orders.locks import lock_order_nos
 from services.compliance.orders.quota import CHINA
@@ -291,7 +291,7 @@ async def exceptions(
     first = page.cursor is None
     unreadable = await views.unreadable_deliveries(session, principal.org_id) if first else []
     failed = await views.failed_messages(session, principal.org_id) if first else []
-    overdue = await views.returns_overdue(session, principal.org_id) if first else []
+    overdue = await returns.returns_overdue(session, principal.org_id) if first else []
     return ExceptionsPage(
         items=items,
         next_cursor=cursor,

@@ -19,7 +19,6 @@ from services.compliance.orders.declaration import messages_of
 from services.compliance.orders.lookup import payment_for, waybill_for
 from services.compliance.orders.models import NEEDS_ATTENTION, Declaration, MatchKey, Order, Payment, Waybill
 from services.compliance.orders.quota import quota_used
-from services.compliance.orders.returns import GOODS_BACK_WINDOW, overdue_returns, released_at
 from services.compliance.orders.schemas import (
     CheckOut,
     CustomsMessageOut,
@@ -28,19 +27,17 @@ from services.compliance.orders.schemas import (
     Documents,
     ExceptionOut,
     FailedMessageOut,
-    LogisticsEventOut,
     MessageFailure,
     OrderOut,
     OrphanOut,
     QuotaOut,
     ReceiptOut,
     RefusalOut,
-    ReturnOverdueOut,
     UnreadableOut,
 )
 from services.compliance.pii import mask
 from services.compliance.setup.models import PaymentInstitution
-from shared.db import scoped, utcnow
+from shared.db import scoped
 from shared.pagination import PageParams, paginate
 
 MAX_ORPHANS = 100
@@ -53,7 +50,6 @@ def order_out(
     quota: QuotaOut | None,
     messages: list[CustomsMessage] | None = None,
     declarations: list[DeclarationRoundOut] | None = None,
-    logistics_events: list[LogisticsEventOut] | None = None,
 ) -> OrderOut:
     return OrderOut(
         id=order.id,
@@ -86,7 +82,6 @@ def order_out(
         refusal=RefusalOut.model_validate(order.refusal) if order.refusal and order.state == "rejected" else None,
         declarations=declarations or [],
         customs_released_at=order.customs_released_at,
-        logistics_events=logistics_events or [],
     )
 
 
@@ -106,18 +101,6 @@ def failure_out(m: CustomsMessage) -> MessageFailure | None:
 def message_out(m: CustomsMessage) -> CustomsMessageOut:
     out = CustomsMessageOut.model_validate(m)
     out.failure = failure_out(m)
-    return out
-
-
-async def returns_overdue(session: AsyncSession, org_id: str) -> list[ReturnOverdueOut]:
-    """Declared import returns whose goods are not back in the supervised area 45 days after release."""
-    out = []
-    for ret, order in await overdue_returns(session, org_id, utcnow()):
-        release = released_at(order)
-        if release is not None:
-            deadline = release + GOODS_BACK_WINDOW
-            out.append(ReturnOverdueOut(return_id=ret.id, ebp_code=order.ebp_code, order_no=order.order_no,
-                                        state=ret.state, released_at=release, deadline=deadline))  # fmt: skip
     return out
 
 
@@ -157,10 +140,9 @@ async def order_view(session: AsyncSession, order: Order) -> OrderOut:
         quota = await buyer_quota(session, order.org_id, order.buyer_id_hash, masked_id, order.quota_year)
     payment, waybill = await payment_for(session, order), await waybill_for(session, order)
     messages = await messages_of(session, order)
-    history = await declaration_history(session, order, messages)
-    return order_out(
-        order, payment, waybill, quota, messages, history, await logistics_receipts.order_events(session, order)
-    )
+    out = order_out(order, payment, waybill, quota, messages, await declaration_history(session, order, messages))
+    out.logistics_events = await logistics_receipts.order_events(session, order)
+    return out
 
 
 async def declaration_history(
