@@ -76,6 +76,10 @@ async def test_the_return_window_counts_from_customs_release_time_not_from_when_
     r = await compliance.post(f"/v1/compliance/orders/{view['ebp_code']}/{order_no}/returns", headers=tenant.auth())
     problem = assert_problem(r, 409)
     assert "30 days" in problem["detail"]
+    # the window is exact: 30 days and two minutes after customs' release it is closed
+    view, order_no = await _released_import(seller, 86, recent(30 + 2 / 1440))
+    r = await compliance.post(f"/v1/compliance/orders/{view['ebp_code']}/{order_no}/returns", headers=tenant.auth())
+    assert_problem(r, 409)
 
 
 async def test_a_later_release_receipt_does_not_move_the_release_and_an_earlier_one_does(compliance, tenant):

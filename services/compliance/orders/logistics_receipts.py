@@ -19,6 +19,7 @@ from services.compliance.orders.logistics_models import LogisticsEvent, Logistic
 from services.compliance.orders.lookup import find_order
 from services.compliance.orders.models import Order, Waybill
 from services.compliance.orders.returns_schemas import LogisticsEventOut, MasterBillListOut, MasterBillView
+from services.compliance.orders.schemas import MasterBillIn
 from shared.db import get_scoped, insert_ignore, new_id, scoped, utcnow
 
 #: the answers linked here, and what each tells
@@ -136,11 +137,17 @@ async def record_manifest(session: AsyncSession, org_id: str, root: Element) -> 
     await session.flush()
 
 
-async def record_master_bill(session: AsyncSession, bill: MasterBill, order_ids: list[str]) -> None:
-    """Keep a master bill XBM declared (CEB607) and the orders it carries, for its answers (CEB608)."""
-    session.add(bill)
-    for order_id in dict.fromkeys(order_ids):
-        session.add(MasterBillOrder(id=new_id(), org_id=bill.org_id, master_bill_id=bill.id, order_id=order_id))
+def record_master_bill(
+    session: AsyncSession, org_id: str, bill_id: str, cop_no: str, body: MasterBillIn, lists: list[dict[str, str]]
+) -> None:
+    """Keep a master bill XBM declared (CEB607, ``bill_id`` its message's id) and the orders its ``lists`` carry,
+    for customs' answers (CEB608)."""
+    session.add(MasterBill(
+        id=bill_id, org_id=org_id, cop_no=cop_no, bill_no=body.bill_no, traf_name=body.traf_name,
+        voyage_no=body.voyage_no, logistics_code=body.logistics_code, lists=lists, created_at=utcnow(),
+    ))  # fmt: skip
+    for order_id in dict.fromkeys(x["order_id"] for x in lists):
+        session.add(MasterBillOrder(id=new_id(), org_id=org_id, master_bill_id=bill_id, order_id=order_id))
 
 
 def _out(event: LogisticsEvent) -> LogisticsEventOut:

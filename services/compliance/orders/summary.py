@@ -13,7 +13,6 @@ from services.compliance.customs.context import CustomsContext
 from services.compliance.customs.models import CustomsMessage
 from services.compliance.customs.signing import sign_message
 from services.compliance.orders.declaration import cop_no, new_guid, parties, prepare, profile_of
-from services.compliance.orders.logistics_models import MasterBill
 from services.compliance.orders.logistics_receipts import record_master_bill
 from services.compliance.orders.models import CustomsReturn, Declaration, Order, Waybill
 from services.compliance.orders.schemas import MasterBillIn, MasterBillOut, SummaryOut
@@ -129,18 +128,7 @@ async def link_master_bill(
         signed=ctx.signer is not None, validated=validated, created_at=utcnow(), reason=body.bill_no,
     )  # fmt: skip
     session.add(message)
-    bill = MasterBill(
-        id=message.id,
-        org_id=org_id,
-        cop_no=number,
-        bill_no=body.bill_no,
-        traf_name=body.traf_name,
-        voyage_no=body.voyage_no,
-        logistics_code=body.logistics_code,
-        lists=carried,
-        created_at=utcnow(),
-    )
-    await record_master_bill(session, bill, [x["order_id"] for x in carried])  # fmt: skip
+    record_master_bill(session, org_id, message.id, number, body, carried)
     await session.flush()
     return MasterBillOut(id=message.id, guid=guid, cop_no=number, bill_no=body.bill_no, inventories=len(lists),
                          signed=message.signed, validated=validated)  # fmt: skip
