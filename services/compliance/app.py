@@ -15,6 +15,7 @@ from services.compliance.inbox import router as inbox_router
 from services.compliance.intake.router import router as intake_router
 from services.compliance.items.router import router as items_router
 from services.compliance.orders.broker_router import router as broker_router
+from services.compliance.orders.returns_router import router as returns_router
 from services.compliance.orders.router import router as orders_router
 from services.compliance.orders.tax_router import router as tax_router
 from services.compliance.pii import Pii
@@ -51,6 +52,7 @@ def create_app(settings: ComplianceSettings | None = None, http_client: httpx.As
             tax_router,
             broker_router,
             rates_router,
+            returns_router,
             customers_router,
             inbox_router,
         ],

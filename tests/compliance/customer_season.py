@@ -7,6 +7,7 @@ import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 from lxml import etree
@@ -26,6 +27,11 @@ from tests.support import SERVICE_SECRET, Tenant
 #: the end of the season's window (exclusive): ``to=2026-06-30``
 END = datetime(2026, 7, 1, tzinfo=UTC)
 WINDOW = "from=2025-07-01&to=2026-06-30"
+
+
+def customs_time(at: datetime) -> str:
+    """``at`` as a receipt's returnTime: China time, 17 digits."""
+    return at.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y%m%d%H%M%S") + "000"
 
 
 class Clock:
@@ -52,8 +58,10 @@ async def release_import(seller: Seller, clock: Clock | None, buyer: str, days_b
     cop_no = etree.fromstring(xml.content).findtext(f".//{{{CEB}}}copNo")
     if clock is not None:
         clock.days_before_end(days_before_end)
-    await send(c, tenant, receipt_622(cop_no, 399))
-    await send(c, tenant, receipt_622(cop_no, 800))
+    # customs' own times, on the test's clock: the return windows count from the release receipt's returnTime
+    now = clock.now if clock is not None else datetime.now(UTC)
+    await send(c, tenant, receipt_622(cop_no, 399, customs_time(now - timedelta(minutes=2))))
+    await send(c, tenant, receipt_622(cop_no, 800, customs_time(now - timedelta(minutes=1))))
     assert (await seller.order(order_no))["state"] == "released"
     return order_no
 

@@ -10,6 +10,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 from lxml import etree
@@ -287,6 +288,13 @@ def valid_unsigned(doc: etree._Element, direction: str = "import") -> tuple[bool
 
 
 CEB_NS = "http://www.chinaport.gov.cn/ceb"
+
+
+def recent(days_ago: float = 1.0) -> str:
+    """A receipt's returnTime (China time, 17 digits) ``days_ago`` days before now: the return windows count
+    from customs' release time, so a release a test returns from must be recent."""
+    at = datetime.now(ZoneInfo("Asia/Shanghai")) - timedelta(days=days_ago)
+    return at.strftime("%Y%m%d%H%M%S") + "000"
 
 
 def inventory_receipt(

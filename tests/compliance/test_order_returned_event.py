@@ -13,6 +13,7 @@ from tests.compliance.support import (
     inventory_receipt,
     new_order_no,
     payment,
+    recent,
     shopify_order,
     waybill,
 )
@@ -32,7 +33,7 @@ async def test_approved_returns_publish_what_came_back(compliance, compliance_ap
     cop_no = etree.fromstring(
         await _xml(compliance, tenant, f"/v1/compliance/declarations/{view['declaration_id']}/xml")
     ).findtext(".//ceb:copNo", namespaces=NS)
-    await _post(compliance, tenant, inventory_receipt(cop_no, 800, invt_no="I" + order_no[:17]))
+    await _post(compliance, tenant, inventory_receipt(cop_no, 800, recent(), invt_no="I" + order_no[:17]))
     path = f"/v1/compliance/orders/{view['ebp_code']}/{order_no}/returns"
 
     async def returned() -> list[dict]:  # type: ignore[type-arg]

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from lxml import etree
 
-from tests.compliance.support import Seller, answer, buyer_id, new_order_no, payment, shopify_order, waybill
+from tests.compliance.support import Seller, answer, buyer_id, new_order_no, payment, recent, shopify_order, waybill
 from tests.compliance.test_messages import CEB, receipt_622, send
 from tests.support import assert_problem
 
@@ -49,7 +49,7 @@ async def test_annual_limit_counts_across_orders_and_a_return_restores_it(compli
     assert_problem(await compliance.post(path, headers=tenant.auth("integration")), 409)
     xml = await compliance.get(f"/v1/compliance/declarations/{first['declaration_id']}/xml", headers=tenant.auth())
     cop_no = etree.fromstring(xml.content).findtext(f".//{{{CEB}}}copNo")
-    await send(compliance, tenant, receipt_622(cop_no, 800))
+    await send(compliance, tenant, receipt_622(cop_no, 800, recent()))
     r = await compliance.post(path, headers=tenant.auth("integration"))
     assert r.status_code == 201 and r.json()["state"] == "requested"
     quota = f"/v1/compliance/quota?buyer_id_number={buyer}"

@@ -17,6 +17,7 @@ from tests.compliance.support import (
     buyer_id,
     inventory_receipt,
     new_order_no,
+    recent,
     schema,
     shopify_order,
 )
@@ -77,7 +78,7 @@ async def test_a_shopify_refund_of_a_released_import_order_declares_the_return(
     shop = seller.sources["shop"]
     order_no = new_order_no()
     _, cop_no = await _declared(seller, order_no, buyer_id(741), 7410001)
-    await _receipt(seller, inventory_receipt(cop_no, 800, invt_no="I" + order_no[:17]))
+    await _receipt(seller, inventory_receipt(cop_no, 800, recent(), invt_no="I" + order_no[:17]))
     assert (await seller.order(order_no))["state"] == "released"
 
     refund = {"id": 929361463, "order_id": 7410001, "created_at": "2026-09-02T10:00:00+08:00",

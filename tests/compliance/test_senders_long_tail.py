@@ -37,6 +37,7 @@ from tests.compliance.support import (
     buyer_id,
     inventory_receipt,
     payment,
+    recent,
     schema,
     valid_unsigned,
     waybill,
@@ -424,7 +425,7 @@ async def test_a_woocommerce_refund_after_release_is_the_declared_return(complia
     r = await compliance.get(f"/v1/compliance/declarations/{view['declaration_id']}/xml", headers=tenant.auth())
     cop_no = etree.fromstring(r.content).findtext(".//ceb:copNo", namespaces=NS)
     headers = {**integration, "Content-Type": "application/xml"}
-    body = inventory_receipt(cop_no, 800, invt_no="I" + "W560".ljust(17, "0"))
+    body = inventory_receipt(cop_no, 800, recent(), invt_no="I" + "W560".ljust(17, "0"))
     assert (await compliance.post("/v1/compliance/messages", content=body, headers=headers)).status_code == 200
     assert (await seller.order("W560"))["state"] == "released"
 

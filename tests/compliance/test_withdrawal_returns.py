@@ -16,6 +16,7 @@ from tests.compliance.support import (
     inventory_receipt,
     new_order_no,
     payment,
+    recent,
     schema,
     shopify_order,
     waybill,
@@ -146,7 +147,7 @@ async def test_a_declared_return_restores_quota_only_when_customs_approves(compl
     quota = f"/v1/compliance/quota?buyer_id_number={buyer}&year={datetime.now(UTC).year}"
     path = f"/v1/compliance/orders/{view['ebp_code']}/{order_no}/returns"
     assert_problem(await compliance.post(path, headers=tenant.auth("integration")), 409)  # not released
-    await _post(compliance, tenant, inventory_receipt(cop_no, 800, invt_no="I" + order_no[:17]))
+    await _post(compliance, tenant, inventory_receipt(cop_no, 800, recent(), invt_no="I" + order_no[:17]))
     used = (await compliance.get(quota, headers=tenant.auth())).json()["used"]
     assert used == "4820.00"
 

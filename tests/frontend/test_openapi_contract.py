@@ -12,6 +12,7 @@ import hmac
 import json
 import re
 import uuid
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -20,7 +21,18 @@ import pytest
 
 from tests.compliance.support import dxp_id_of
 from tests.security.operations import operations, walk_order
-from tests.security.support import BUILDERS, EBP, Raw, World, _cop_no, _post_xml, _receipt, documents
+from tests.security.support import (
+    BUILDERS,
+    EBP,
+    EXPORT_RETURN,
+    Raw,
+    World,
+    _cop_no,
+    _post_xml,
+    _receipt,
+    documents,
+    released_export,
+)
 from tests.support import Tenant
 
 pytestmark = pytest.mark.db
@@ -305,12 +317,33 @@ async def held_b2b_order(client: httpx.AsyncClient, world: World) -> dict[str, s
     return {"order_no": world.params["/v1/compliance/orders/{ebp_code}/{order_no}/customs-declaration:order_no"]}
 
 
+async def export_to_return(client: httpx.AsyncClient, world: World) -> dict[str, Any]:
+    """An export return needs an export order customs released, with its lines still to return."""
+    return {"order_no": await released_export(client, world.tenant)}
+
+
+async def export_return_to_tally(client: httpx.AsyncClient, world: World) -> dict[str, Any]:
+    """A tally needs an export return whose goods are not tallied yet (the world's are)."""
+    order_no = await released_export(client, world.tenant)
+    url = f"/v1/compliance/orders/{EBP}/{order_no}/export-returns"
+    made = await client.post(url, json=EXPORT_RETURN, headers=world.tenant.auth())
+    assert made.status_code == 201, made.text
+    return {"export-returns/return_id": made.json()["id"]}
+
+
+async def goods_back_now(client: httpx.AsyncClient, world: World) -> dict[str, Any]:
+    """The goods of a return come back after its release (a day ago in the world): now."""
+    return {"arrived_at": datetime.now(UTC).isoformat()}
+
+
 #: what an operation needs beyond the world (a frontend's user would have made it first): path parameters
 PATH_SETUP = {
     ("POST", "/v1/compliance/orders/{ebp_code}/{order_no}/customs-declaration/declared"): held_b2b_order,
     ("POST", "/v1/compliance/orders/{ebp_code}/{order_no}/declared-elsewhere"): held_b2b_order,
     ("PATCH", "/v1/compliance/orders/{ebp_code}/{order_no}"): incomplete_order,
     ("POST", "/v1/compliance/orders/{ebp_code}/{order_no}/returns"): released_order,
+    ("POST", "/v1/compliance/orders/{ebp_code}/{order_no}/export-returns"): export_to_return,
+    ("POST", "/v1/compliance/export-returns/{return_id}/tally"): export_return_to_tally,
     ("POST", "/v1/compliance/orders/{ebp_code}/{order_no}/cancellation"): declared_order,
     ("POST", "/v1/compliance/orders/{ebp_code}/{order_no}/tax/accept"): tax_disagreeing_order,
     ("POST", "/v1/compliance/webhooks/{source_id}"): shopify_source,
@@ -330,6 +363,7 @@ SETUP = {
     ("POST", "/v1/plans/{plan_id}/activate"): ready_plan,
     ("PUT", "/v1/compliance/customs-profile"): own_dxp_id,
     ("POST", "/v1/compliance/customers/{customer_id}/erasure"): erased_order,
+    ("POST", "/v1/compliance/returns/{return_id}/goods-back"): goods_back_now,
 }
 
 

@@ -155,6 +155,14 @@ COMPLIANCE: dict[tuple[str, str], frozenset[str]] = {
     # the master bill is reported by the seller's systems (or its logistics company's), like the waybills
     ("POST", "/v1/compliance/master-bills"): INGEST,
     ("GET", "/v1/compliance/master-bills/{link_id}/xml"): INGEST,
+    ("GET", "/v1/compliance/master-bills/{link_id}"): READ,
+    ("GET", "/v1/compliance/returns/{return_id}"): READ,
+    ("POST", "/v1/compliance/returns/{return_id}/goods-back"): INGEST,
+    ("POST", "/v1/compliance/orders/{ebp_code}/{order_no}/export-returns"): INGEST,
+    ("GET", "/v1/compliance/export-returns/{return_id}"): READ,
+    ("POST", "/v1/compliance/export-returns/{return_id}/tally"): INGEST,
+    ("GET", "/v1/compliance/export-returns/{return_id}/xml"): INGEST,
+    ("GET", "/v1/compliance/export-returns/{return_id}/tally-xml"): INGEST,
     # withdrawing a declaration and summarising a month for customs are the seller's own decisions
     ("POST", "/v1/compliance/orders/{ebp_code}/{order_no}/cancellation"): ADMIN,
     ("POST", "/v1/compliance/summaries"): ADMIN,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -438,6 +438,30 @@ async def b2b_objects(c: httpx.AsyncClient, world: World, tenant: Tenant) -> Non
         world.bodies[("POST", f"/v1/compliance/orders/{{ebp_code}}/{{order_no}}/{tail}")] = declared
 
 
+def _yesterday() -> str:
+    """A day ago in China time (customs' clock, 14 digits): a return counts its 30 days from customs' release."""
+    return (datetime.now(ZoneInfo("Asia/Shanghai")) - timedelta(days=1)).strftime("%Y%m%d%H%M%S")
+
+
+async def released_export(c: httpx.AsyncClient, tenant: Tenant) -> str:
+    """An export order customs released (CEB604 800): the order number."""
+    export_no = "EXR" + uuid.uuid4().hex[:12].upper()
+    for kind, body in export_documents(export_no).items():
+        await created(c, "POST", f"/v1/compliance/{kind}", tenant, "integration", body)
+    view = (await c.get(f"/v1/compliance/orders/{EBP}/{export_no}", headers=tenant.auth())).json()
+    assert view["state"] == "declared", f"world: the export order did not end declared: {view['checks']}"
+    cop_no = await _cop_no(c, tenant, view["declaration_id"])
+    invt_no = "E" + uuid.uuid4().hex[:17].upper()
+    for status in (120, 800):
+        await _post_xml(c, tenant, _receipt("CEB604Message", "InventoryReturn", cop_no, status, invt_no, export_no))
+    return export_no
+
+
+#: what an export return names beyond the original waybill (the walk's waybill says no flight)
+EXPORT_RETURN = {"reason": "walk", "traf_name": "CA984", "voyage_no": "CA984"}
+TALLY = {"operator_code": "4604980001", "operator_name": "Walk site"}
+
+
 def _receipt(message: str, node: str, cop_no: str, status: int, invt_no: str, order_no: str) -> Raw:
     ns = "http://www.chinaport.gov.cn/ceb"
     guid = "4CDE1CFD-EDED-46B1-946C-B8022E42FC94"
@@ -445,7 +469,7 @@ def _receipt(message: str, node: str, cop_no: str, status: int, invt_no: str, or
         f'<{message} xmlns="{ns}" guid="{guid}" version="1.0"><{node}><guid>{guid}</guid>'
         f"<agentCode>1105980159</agentCode><copNo>{cop_no}</copNo><preNo>P{invt_no[1:]}</preNo>"
         f"<invtNo>{invt_no}</invtNo><ebcCode>{EBP}</ebcCode><ebpCode>{EBP}</ebpCode><orderNo>{order_no}</orderNo>"
-        f"<returnStatus>{status}</returnStatus><returnTime>20260901120000{status:03d}</returnTime>"
+        f"<returnStatus>{status}</returnStatus><returnTime>{_yesterday()}{status:03d}</returnTime>"
         f"<returnInfo>walk</returnInfo></{node}></{message}>"
     )
     return Raw(body.encode(), "application/xml")
@@ -479,6 +503,17 @@ async def customs_objects(
     world.params["return_id"] = (await created(c, "POST", url, tenant, "integration", {"reason": "walk"}))["id"]
     world.bodies[("POST", "/v1/compliance/orders/{ebp_code}/{order_no}/returns")] = {"reason": "walk"}
     world.bodies[("POST", "/v1/compliance/orders/{ebp_code}/{order_no}/tax/accept")] = {"note": "walk"}
+    world.bodies[("POST", "/v1/compliance/returns/{return_id}/goods-back")] = lambda: {
+        "arrived_at": datetime.now(UTC).isoformat()
+    }
+    returned_no = await released_export(c, tenant)
+    url = f"/v1/compliance/orders/{EBP}/{returned_no}/export-returns"
+    export_return = await created(c, "POST", url, tenant, "integration", EXPORT_RETURN)
+    world.params["export-returns/return_id"] = export_return["id"]
+    world.bodies[("POST", "/v1/compliance/orders/{ebp_code}/{order_no}/export-returns")] = EXPORT_RETURN
+    world.bodies[("POST", "/v1/compliance/export-returns/{return_id}/tally")] = TALLY
+    url = f"/v1/compliance/export-returns/{export_return['id']}/tally"
+    await created(c, "POST", url, tenant, "integration", TALLY)
     export_no = "EXP" + uuid.uuid4().hex[:12].upper()
     for kind, body in export_documents(export_no).items():
         await created(c, "POST", f"/v1/compliance/{kind}", tenant, "integration", body)
@@ -499,9 +534,6 @@ async def customs_objects(
         "id"
     ]
     world.bodies[("POST", "/v1/compliance/master-bills")] = bill
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
     month = {"month": datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")}
     world.params["summary_id"] = (await created(c, "POST", "/v1/compliance/summaries", tenant, "admin", month))["id"]
     world.bodies[("POST", "/v1/compliance/summaries")] = month

@@ -14,6 +14,7 @@ from services.compliance.customs.xmlsafe import local, parse
 from services.compliance.intake import platforms
 from services.compliance.intake.signatures import VERIFIERS, BadSignature
 from services.compliance.orders import intake as orders
+from services.compliance.orders import logistics_receipts
 from services.compliance.orders import receipts as customs_receipts
 from services.compliance.orders.documents import OrderDoc, PaymentDoc, WaybillDoc
 from services.compliance.orders.lookup import find_order
@@ -129,6 +130,8 @@ async def receive_message(session: AsyncSession, pii: Pii, org_id: str, body: by
         result.receipts = len(applied)
         result.applied = sum(applied)
         result.unmatched = result.receipts - result.applied
+    elif name in logistics_receipts.MANIFESTS:  # another party's arrival or departure: the waybills it lists
+        await logistics_receipts.record_manifest(session, org_id, root)
     elif name not in customs.KNOWN_OTHER:
         raise FieldError((), f"{name[:40]} is not a customs message XBM takes")
     return result

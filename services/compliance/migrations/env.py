@@ -3,6 +3,7 @@ import services.compliance.customs.models
 import services.compliance.events
 import services.compliance.intake.models
 import services.compliance.items.models
+import services.compliance.orders.logistics_models
 import services.compliance.orders.models
 import services.compliance.rates.models
 import services.compliance.setup.models  # noqa: F401

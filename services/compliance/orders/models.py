@@ -112,6 +112,9 @@ class Order(IdMixin, OrgMixin, TimestampMixin, Base):
     receipts: Mapped[list[Any]] = mapped_column(JSON, default=list)
     state_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: when customs released the goods: the ``returnTime`` of its release receipt (CEB622/CEB604 800), not when
+    #: XBM processed it; the return windows (30 days to apply, 45 for the goods to be back) count from it
+    customs_released_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: the ``returnTime`` of the latest receipt that moved the order: an older one arriving later moves nothing
     customs_time: Mapped[str | None] = mapped_column(String(17))
     #: the tax customs itself levied (its electronic tax bill, CEB816), beside XBM's own ``tax``
@@ -219,6 +222,8 @@ class CustomsReturn(IdMixin, OrgMixin, TimestampMixin, Base):
     reason: Mapped[str] = mapped_column(String(500))
     lines: Mapped[list[Any]] = mapped_column(JSON)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: when the goods were back in the supervised area (recorded by the seller); due 45 days after release
+    goods_back_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class CustomsDeclarationRoute(IdMixin, OrgMixin, TimestampMixin, Base):

@@ -16,11 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.compliance.customs.messages import Receipt
 from services.compliance.customs.models import CustomsMessage, CustomsReceipt
 from services.compliance.customs.waiting import wake_numbered
-from services.compliance.orders import tax
+from services.compliance.orders import export_returns, logistics_receipts, tax
 from services.compliance.orders.locks import lock_order_nos
+from services.compliance.orders.logistics_models import ExportReturn
 from services.compliance.orders.lookup import find_order
 from services.compliance.orders.models import CustomsReturn, Declaration, Order, Payment, Waybill
-from services.compliance.orders.returns import decide_return
+from services.compliance.orders.returns import decide_return, note_release
 from services.compliance.orders.state import change_state
 from shared.db import insert_ignore, new_id, scoped, utcnow
 from shared.errors import Unprocessable
@@ -108,6 +109,11 @@ async def _declaration(session: AsyncSession, org_id: str, k: dict[str, str]) ->
 async def target(session: AsyncSession, org_id: str, r: Receipt) -> tuple[Order | None, Any]:
     """The order a receipt is about and the record it answers (declaration, return or message), if ours."""
     k, m = r.keys, r.message
+    if m in logistics_receipts.MESSAGES:  # arrival, departure, master bill: possibly many orders
+        return await logistics_receipts.link(session, org_id, r)
+    if m in ("CEB214Message", "CEB216Message"):  # an export return's answers
+        export_return = await export_returns.export_return_by(session, org_id, r)
+        return (await session.get(Order, export_return.order_id), export_return) if export_return else (None, None)
     if m in INVENTORY or m in WITHDRAWAL or m == "CEB816Message":
         declaration = await _declaration(session, org_id, k)
         if declaration is not None:
@@ -162,7 +168,9 @@ async def apply_receipts(session: AsyncSession, org_id: str, receipts: Sequence[
         }  # fmt: skip
         if not await insert_ignore(session, CustomsReceipt, values, ["org_id", "fingerprint"]):
             continue  # a repeat: already applied
-        if order is not None:
+        if isinstance(record, logistics_receipts.Link):
+            await logistics_receipts.apply(session, org_id, record, receipt)
+        elif order is not None:
             await _apply(session, order, record, receipt)
     await session.flush()
     return [order is not None for order, _ in targets]
@@ -211,6 +219,11 @@ async def _apply(session: AsyncSession, order: Order, record: Any, r: Receipt) -
     if r.message in RETURN and isinstance(record, CustomsReturn):
         await decide_return(session, order, record, r.status)
         return
+    if isinstance(record, ExportReturn):
+        await export_returns.apply_answer(session, order, record, r)
+        return
+    if r.message in INVENTORY and r.status in (800, 899):
+        note_release(order, r.time, r.status)  # customs' release time, whatever order its receipts arrive in
     if order.customs_time and r.return_time and r.return_time < order.customs_time:
         return  # older than what already moved the order: kept, applied in its place in customs' sequence
     if await _earlier_round(session, record):

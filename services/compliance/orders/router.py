@@ -9,7 +9,7 @@ from services.compliance.context import CustomsDep, PiiDep, SettingsDep
 from services.compliance.customs import disclosure
 from services.compliance.intake import lifecycle
 from services.compliance.intake.schemas import OrderPatch
-from services.compliance.orders import declaration, lookup, summary, tax, views
+from services.compliance.orders import declaration, lookup, returns, summary, tax, views
 from services.compliance.orders.cancellation import cancel_order
 from services.compliance.orders.locks import lock_order_nos
 from services.compliance.orders.quota import CHINA
@@ -293,9 +293,10 @@ async def exceptions(
     unreadable = await views.unreadable_deliveries(session, principal.org_id) if first else []
     failed = await views.failed_messages(session, principal.org_id) if first else []
     taxes = [tax.listed(o) for o in await tax.disagreements(session, principal.org_id)] if first else []
+    overdue = await returns.returns_overdue(session, principal.org_id) if first else []
     return ExceptionsPage(
         items=items, next_cursor=cursor, orphans=orphans, unreadable=unreadable, failed_messages=failed,
-        tax_disagreements=taxes,
+        tax_disagreements=taxes, returns_overdue=overdue,
     )  # fmt: skip
 
 

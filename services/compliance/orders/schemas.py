@@ -10,6 +10,7 @@ from pydantic import Field, StringConstraints
 
 from services.compliance.orders.broker_schemas import BrokerDocument, CustomsDeclarationOut
 from services.compliance.orders.documents import KEY, Key18, Quantity
+from services.compliance.orders.release_schemas import LogisticsEventOut, ReturnOverdueOut
 from shared.schemas import NOT_BLANK, DecimalStr, Out, Schema, Trimmed, examples
 
 
@@ -97,6 +98,15 @@ class OrderOut(Out):
     """Refunds the platform reported for the order, as received (lines and amounts)."""
     refusal: RefusalOut | None = Field(
         None, description="while rejected: the receipt in which customs refused the declaration, and its reason"
+    )
+    customs_released_at: datetime | None = Field(
+        None,
+        description="when customs released it: its release receipt's returnTime (the return windows count from it)",
+    )
+    logistics_events: list[LogisticsEventOut] = Field(
+        default_factory=list,
+        description="customs' answers about the goods on the move: arrival at (CEB508) and departure from (CEB510) "
+        "the supervised site, and the master bill's answers (CEB608); in customs' order",
     )
     declarations: list[DeclarationRoundOut] = Field(
         default_factory=list,
@@ -518,6 +528,11 @@ class ExceptionsPage(Out):
         default_factory=list,
         description="orders whose customs tax bill (CEB816) disagrees with XBM's tax beyond rounding, with both "
         "figures per line and tax type (on the first page; at most 100)",
+    )
+    returns_overdue: list[ReturnOverdueOut] = Field(
+        default_factory=list,
+        description="declared import returns whose goods are not recorded back in the supervised area 45 days after "
+        "release (on the first page; at most 100)",
     )
 
 

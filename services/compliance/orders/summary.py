@@ -13,6 +13,7 @@ from services.compliance.customs.context import CustomsContext
 from services.compliance.customs.models import CustomsMessage
 from services.compliance.customs.signing import sign_message
 from services.compliance.orders.declaration import cop_no, new_guid, parties, prepare, profile_of
+from services.compliance.orders.logistics_receipts import record_master_bill
 from services.compliance.orders.models import CustomsReturn, Declaration, Order, Waybill
 from services.compliance.orders.schemas import MasterBillIn, MasterBillOut, SummaryOut
 from services.compliance.pii import Pii
@@ -86,6 +87,7 @@ async def link_master_bill(
     """CEB607: the export lists of one master bill and voyage; each must be ours, numbered by customs, and of the
     logistics company named."""
     lists: list[build.Listed] = []
+    carried: list[dict[str, str]] = []  # kept with the bill, for customs' answers (CEB608)
     logistics_name = body.logistics_code
     for i, declaration_id in enumerate(body.declaration_ids):
         found = scoped(Declaration, org_id).where(Declaration.id == declaration_id)
@@ -109,6 +111,8 @@ async def link_master_bill(
         lists.append(
             build.Listed(waybill.logistics_no, declaration.invt_no, Decimal(str(waybill.document["weight_kg"])))
         )
+        carried.append({"declaration_id": declaration.id, "order_id": order.id, "invt_no": declaration.invt_no,
+                        "logistics_no": waybill.logistics_no})  # fmt: skip
     profile = await profile_of(session, org_id)
     if profile is None:
         raise Conflict("no customs profile yet; PUT /v1/compliance/customs-profile first")
@@ -124,6 +128,7 @@ async def link_master_bill(
         signed=ctx.signer is not None, validated=validated, created_at=utcnow(), reason=body.bill_no,
     )  # fmt: skip
     session.add(message)
+    record_master_bill(session, org_id, message.id, number, body, carried)
     await session.flush()
     return MasterBillOut(id=message.id, guid=guid, cop_no=number, bill_no=body.bill_no, inventories=len(lists),
                          signed=message.signed, validated=validated)  # fmt: skip

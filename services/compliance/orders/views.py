@@ -14,7 +14,7 @@ from services.compliance.customs.models import CustomsMessage, CustomsReceipt
 from services.compliance.customs.waiting import ACTIONS, OPEN
 from services.compliance.intake.models import UNREADABLE, PlatformDelivery
 from services.compliance.items.models import ItemRecord
-from services.compliance.orders import broker, remedies, routing, rules
+from services.compliance.orders import broker, logistics_receipts, remedies, routing, rules
 from services.compliance.orders.declaration import messages_of
 from services.compliance.orders.lookup import payment_for, waybill_for
 from services.compliance.orders.models import NEEDS_ATTENTION, Declaration, MatchKey, Order, Payment, Waybill
@@ -81,6 +81,7 @@ def order_out(
         platform_refunds=order.platform_refunds or [],
         refusal=RefusalOut.model_validate(order.refusal) if order.refusal and order.state == "rejected" else None,
         declarations=declarations or [],
+        customs_released_at=order.customs_released_at,
     )
 
 
@@ -140,6 +141,7 @@ async def order_view(session: AsyncSession, order: Order) -> OrderOut:
     payment, waybill = await payment_for(session, order), await waybill_for(session, order)
     messages = await messages_of(session, order)
     out = order_out(order, payment, waybill, quota, messages, await declaration_history(session, order, messages))
+    out.logistics_events = await logistics_receipts.order_events(session, order)
     return await broker.with_route(session, order, out)
 
 
