@@ -472,6 +472,15 @@ async def customs_objects(
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
+    # the month's summary holds the lists customs released: one more export order, released
+    released_no = "EXP" + uuid.uuid4().hex[:12].upper()
+    for kind, body in export_documents(released_no).items():
+        await created(c, "POST", f"/v1/compliance/{kind}", tenant, "integration", body)
+    released = (await c.get(f"/v1/compliance/orders/{EBP}/{released_no}", headers=tenant.auth())).json()
+    released_cop, invt_no = await _cop_no(c, tenant, released["declaration_id"]), "E" + uuid.uuid4().hex[:17].upper()
+    for status in (120, 800):
+        await _post_xml(c, tenant, _receipt("CEB604Message", "InventoryReturn", released_cop, status, invt_no,
+                                            released_no))  # fmt: skip
     month = {"month": datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")}
     world.params["summary_id"] = (await created(c, "POST", "/v1/compliance/summaries", tenant, "admin", month))["id"]
     world.bodies[("POST", "/v1/compliance/summaries")] = month

@@ -4,6 +4,7 @@ import services.compliance.events
 import services.compliance.intake.models
 import services.compliance.items.models
 import services.compliance.orders.models
+import services.compliance.orders.summary_models
 import services.compliance.setup.models  # noqa: F401
 from services.compliance.base import Base
 from shared.migrations import run_env

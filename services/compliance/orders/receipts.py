@@ -17,12 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.compliance.customs.messages import Receipt
 from services.compliance.customs.models import CustomsMessage, CustomsReceipt
 from services.compliance.customs.waiting import wake_numbered
-from services.compliance.orders import rules
+from services.compliance.orders import rules, summaries
 from services.compliance.orders.locks import lock_order_nos
 from services.compliance.orders.lookup import find_order
 from services.compliance.orders.models import CustomsReturn, Declaration, Order, Payment, Waybill
 from services.compliance.orders.returns import decide_return
 from services.compliance.orders.state import change_state
+from services.compliance.orders.summary_models import Summary
 from shared.db import insert_ignore, new_id, scoped, utcnow
 from shared.errors import Unprocessable
 
@@ -109,6 +110,8 @@ async def _declaration(session: AsyncSession, org_id: str, k: dict[str, str]) ->
 async def target(session: AsyncSession, org_id: str, r: Receipt) -> tuple[Order | None, Any]:
     """The order a receipt is about and the record it answers (declaration, return or message), if ours."""
     k, m = r.keys, r.message
+    if m in summaries.SUMMARY_RECEIPTS:  # the monthly summary's answers: summaries.py
+        return None, await summaries.summary_of(session, org_id, r)
     if m in INVENTORY or m in WITHDRAWAL or m == "CEB816Message":
         declaration = await _declaration(session, org_id, k)
         if declaration is not None:
@@ -165,8 +168,10 @@ async def apply_receipts(session: AsyncSession, org_id: str, receipts: Sequence[
             continue  # a repeat: already applied
         if order is not None:
             await _apply(session, order, record, receipt)
+        elif isinstance(record, Summary):
+            await summaries.apply_summary_receipt(session, record, receipt, str(values["id"]))
     await session.flush()
-    return [order is not None for order, _ in targets]
+    return [order is not None or isinstance(record, Summary) for order, record in targets]
 
 
 def _note(order: Order, r: Receipt) -> None:

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StringConstraints
 
 from services.compliance.orders.documents import KEY, Key18, Quantity
+from services.compliance.orders.summary_schemas import OrderSummaryOut
 from shared.schemas import NOT_BLANK, DecimalStr, Out, Schema, Trimmed, examples
 
 
@@ -101,6 +102,9 @@ class OrderOut(Out):
         default_factory=list,
         description="every declaration of the order (the first, then each declared again after a refusal), with "
         "the messages it sent and the receipts customs answered; oldest first",
+    )
+    summary: OrderSummaryOut | None = Field(
+        None, description="an export list's monthly summary (CEB701) with customs' numbers sumNo, declSeqNo, entryId"
     )
 
 
@@ -251,6 +255,7 @@ class SummaryOut(Out):
     """True when the message carries a signature."""
     validated: bool
     """True when the message passed the official XSD."""
+    status: str = Field("declared", description="declared, accepted, summarised or refused (`GET /summaries/{id}`)")
 
 
 class MasterBillIn(Schema):

@@ -35,6 +35,7 @@ from services.compliance.orders.schemas import (
     RefusalOut,
     UnreadableOut,
 )
+from services.compliance.orders.summaries import order_summary
 from services.compliance.pii import mask
 from services.compliance.setup.models import PaymentInstitution
 from shared.db import scoped
@@ -139,7 +140,10 @@ async def order_view(session: AsyncSession, order: Order) -> OrderOut:
         quota = await buyer_quota(session, order.org_id, order.buyer_id_hash, masked_id, order.quota_year)
     payment, waybill = await payment_for(session, order), await waybill_for(session, order)
     messages = await messages_of(session, order)
-    return order_out(order, payment, waybill, quota, messages, await declaration_history(session, order, messages))
+    out = order_out(order, payment, waybill, quota, messages, await declaration_history(session, order, messages))
+    if order.trade_direction == "export":
+        out.summary = await order_summary(session, order)
+    return out
 
 
 async def declaration_history(
