@@ -260,7 +260,7 @@ async def summarise(
     body: SummaryIn, principal: Admin, session: DbSession, pii: PiiDep, customs: CustomsDep, response: Response
 ) -> SummaryOut:
     """The month's summary declaration (CEB701) of the statisticsFlag-B export lists customs released that no
-    standing summary holds yet (docs/customs-outbox.md, The monthly export summary)."""
+    standing summary holds yet (docs/flows.md, The monthly export summary)."""
     out = await summaries.summarise(session, customs, pii, principal.org_id, body.month)
     response.headers["Location"] = f"/v1/compliance/summaries/{out.id}/xml"
     return out
