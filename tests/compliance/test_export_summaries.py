@@ -4,11 +4,13 @@ kept on the summary and shown on each of its orders, and a refused summary's lis
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 from lxml import etree
 from sqlalchemy import func, select
 
@@ -254,3 +256,22 @@ async def test_the_summary_list_pages_and_filters(compliance, tenant, other_tena
     # another organisation sees none of them
     assert (await compliance.get("/v1/compliance/summaries", headers=other_tenant.auth())).json()["items"] == []
     assert_problem(await compliance.get(f"/v1/compliance/summaries/{ids[0]}", headers=other_tenant.auth()), 404)
+
+
+async def test_two_summaries_asked_at_once_hold_each_list_once(compliance, tenant):  # type: ignore[no-untyped-def]
+    seller = await Exporter(compliance, tenant).setup()
+    released = {invt for _, invt in [await _released(seller) for _ in range(3)]}
+
+    async def ask() -> httpx.Response:
+        for _ in range(20):
+            r = await compliance.post("/v1/compliance/summaries", json={"month": MONTH}, headers=tenant.auth())
+            if r.status_code != 503:  # the database was busy (SQLite): asked again, as a client does
+                return r
+            await asyncio.sleep(0.05)
+        raise AssertionError("still busy after 20 attempts")
+
+    answers = await asyncio.gather(ask(), ask())
+    # the second finds nothing left, or (SQLite, which lets both read first) is told to ask again: never a 500
+    assert sorted(r.status_code for r in answers) == [201, 409], [r.text for r in answers]
+    made = next(r for r in answers if r.status_code == 201).json()
+    assert {line["invt_no"] for line in (await _summary(seller, made["id"]))["lists"]} == released

@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compliance.customs import declarations as build
@@ -98,7 +99,8 @@ async def summarisable(
 
 async def _lock_summaries(session: AsyncSession, org_id: str) -> None:
     """One summary is made at a time per organisation (two at once would take the same lists). PostgreSQL: a
-    transaction-level advisory lock; SQLite has one writer at a time."""
+    transaction-level advisory lock. SQLite has one writer at a time but lets two read first: there the unique key
+    of ``summary_lists`` turns the second away (:func:`summarise`)."""
     if session.get_bind().dialect.name != "postgresql":
         return
     key = int.from_bytes(hashlib.sha256(f"xbm-summary\x00{org_id}".encode()).digest()[:8], "big", signed=True)
@@ -135,7 +137,10 @@ async def summarise(session: AsyncSession, ctx: CustomsContext, pii: Pii, org_id
     for d in found:
         session.add(SummaryList(id=new_id(), org_id=org_id, summary_id=message.id, declaration_id=d.id,
                                 order_id=d.order_id, invt_no=d.invt_no, active=True))  # fmt: skip
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # SQLite: another summary took one of these lists between our read and write
+        raise Conflict(f"another summary of {month} was being made at the same time; ask again") from exc
     return SummaryOut(
         id=message.id, month=month, guid=guid, cop_no=number, inventories=len(invt_nos),
         signed=message.signed, validated=validated, status="declared",
@@ -178,7 +183,8 @@ def _refusal(status: int) -> bool:
 
 async def apply_summary_receipt(session: AsyncSession, summary: Summary, r: Receipt, receipt_id: str) -> None:
     """Note customs' answer on the summary, take its numbers, and move the summary: CEB702 399 accepted,
-    a refusal (100, 4, below 0) refused (its lists are freed), CEB792 summarised. A refused summary only notes."""
+    a refusal (100, 4, below 0) refused (its lists are freed), CEB792 summarised. A refused summary only notes,
+    and so does an answer older (customs' returnTime) than the one that last moved it."""
     entry = {"message": r.message[:6], "status": r.status, "info": r.info, "time": r.time,
              "return_time": r.return_time, "receipt_id": receipt_id, "dec_state": r.keys.get("decState")}  # fmt: skip
     summary.receipts = sorted([*summary.receipts, entry], key=lambda e: e["return_time"])
@@ -190,6 +196,9 @@ async def apply_summary_receipt(session: AsyncSession, summary: Summary, r: Rece
             message.status = "acknowledged"
     if summary.status == "refused":
         return
+    if summary.customs_time and r.return_time and r.return_time < summary.customs_time:
+        return  # older than the answer that last moved it: kept and noted, moves nothing
+    summary.customs_time = max(summary.customs_time or "", r.return_time) or None
     for key, field in _NUMBERS.items():
         value = r.keys.get(key)
         if value:
@@ -207,7 +216,6 @@ async def apply_summary_receipt(session: AsyncSession, summary: Summary, r: Rece
     new = "summarised" if r.message == "CEB792Message" else "accepted" if r.status == 399 else summary.status
     if _RANK[new] > _RANK[summary.status]:
         summary.status = new
-        summary.customs_time = max(summary.customs_time or "", r.return_time) or None
 
 
 # --- what the seller reads -------------------------------------------------------------------------------------
