@@ -564,6 +564,7 @@ OrderOut = TypedDict(
         'platform_refunds': "NotRequired[list[dict[str, Any]]]",
         'refusal': "NotRequired[RefusalOut | None]",
         'declarations': "NotRequired[list[DeclarationRoundOut]]",
+        'summary': "NotRequired[OrderSummaryOut | None]",
     },
 )
 
@@ -588,6 +589,20 @@ OrderPatch = TypedDict(
 )
 """The fields an incomplete order still needs (``missing`` in the order view); those given replace what the
 platform sent, nested objects field by field. Once nothing is missing, matching runs."""
+
+
+OrderSummaryOut = TypedDict(
+    "OrderSummaryOut",
+    {
+        'id': "str",
+        'month': "str",
+        'status': "str",
+        'sum_no': "NotRequired[str | None]",
+        'decl_seq_no': "NotRequired[str | None]",
+        'entry_id': "NotRequired[str | None]",
+    },
+)
+"""The monthly summary that holds the order's export list (its standing one, else the latest refused)."""
 
 
 OrphanOut = TypedDict(
@@ -656,6 +671,16 @@ Page_SubscriptionOut_ = TypedDict(
     "Page_SubscriptionOut_",
     {
         'items': "list[SubscriptionOut]",
+        'next_cursor': "NotRequired[str | None]",
+    },
+)
+"""One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one."""
+
+
+Page_SummaryHeadOut_ = TypedDict(
+    "Page_SummaryHeadOut_",
+    {
+        'items': "list[SummaryHeadOut]",
         'next_cursor': "NotRequired[str | None]",
     },
 )
@@ -967,6 +992,57 @@ SubscriptionPatch = TypedDict(
 """Changes to a subscription: its URL or event types, or re-enabling it after a 410."""
 
 
+SummaryDetailOut = TypedDict(
+    "SummaryDetailOut",
+    {
+        'id': "str",
+        'month': "str",
+        'status': "str",
+        'sum_no': "NotRequired[str | None]",
+        'decl_seq_no': "NotRequired[str | None]",
+        'entry_id': "NotRequired[str | None]",
+        'guid': "str",
+        'cop_no': "str",
+        'inventories': "int",
+        'pre_no': "NotRequired[str | None]",
+        'dec_state': "NotRequired[str | None]",
+        'refusal': "NotRequired[SummaryRefusalOut | None]",
+        'created_at': "str",
+        'updated_at': "str",
+        'dec_tmp_no': "NotRequired[str | None]",
+        'dec_pre_no': "NotRequired[str | None]",
+        'gross_weight': "NotRequired[str | None]",
+        'net_weight': "NotRequired[str | None]",
+        'lists': "list[SummaryListOut]",
+        'totals': "list[SummaryTotalOut]",
+        'receipts': "list[SummaryReceiptOut]",
+    },
+)
+"""A summary with everything the VAT-rebate claim needs."""
+
+
+SummaryHeadOut = TypedDict(
+    "SummaryHeadOut",
+    {
+        'id': "str",
+        'month': "str",
+        'status': "str",
+        'sum_no': "NotRequired[str | None]",
+        'decl_seq_no': "NotRequired[str | None]",
+        'entry_id': "NotRequired[str | None]",
+        'guid': "str",
+        'cop_no': "str",
+        'inventories': "int",
+        'pre_no': "NotRequired[str | None]",
+        'dec_state': "NotRequired[str | None]",
+        'refusal': "NotRequired[SummaryRefusalOut | None]",
+        'created_at': "str",
+        'updated_at': "str",
+    },
+)
+"""A summary as the list shows it."""
+
+
 SummaryIn = TypedDict(
     "SummaryIn",
     {
@@ -974,6 +1050,54 @@ SummaryIn = TypedDict(
     },
 )
 """The month whose statisticsFlag B export inventories are summarised for customs (CEB701)."""
+
+
+SummaryListOut = TypedDict(
+    "SummaryListOut",
+    {
+        'invt_no': "str",
+        'declaration_id': "str",
+        'ebp_code': "str | None",
+        'order_no': "str | None",
+        'state': "str | None",
+        'actual_paid': "str | None",
+        'currency': "str | None",
+    },
+)
+
+
+SummaryReceiptOut = TypedDict(
+    "SummaryReceiptOut",
+    {
+        'message': "str",
+        'status': "int",
+        'info': "str",
+        'time': "str",
+        'return_time': "str",
+        'dec_state': "NotRequired[str | None]",
+    },
+)
+
+
+SummaryRefusalOut = TypedDict(
+    "SummaryRefusalOut",
+    {
+        'message': "str",
+        'status': "int",
+        'info': "str",
+        'time': "str",
+    },
+)
+
+
+SummaryTotalOut = TypedDict(
+    "SummaryTotalOut",
+    {
+        'currency': "str",
+        'orders': "int",
+        'actual_paid': "str",
+    },
+)
 
 
 TierOut = TypedDict(
@@ -1063,6 +1187,7 @@ services__compliance__orders__schemas__SummaryOut = TypedDict(
         'inventories': "int",
         'signed': "bool",
         'validated': "bool",
+        'status': "NotRequired[str]",
     },
 )
 
@@ -1226,11 +1351,25 @@ only; the integration role reads it masked (header ``X-XBM-Id-Numbers: masked``)
         The declared return (CEB625)."""
         return self._call('GET', '/v1/compliance/returns/{return_id}/xml', path={'return_id': return_id}, query={}, header={}, headers=headers)
 
-    def summarise(self, body: SummaryIn, *, idempotency_key: str | None = None, headers: Mapping[str, str] | None = None) -> services__compliance__orders__schemas__SummaryOut:
-        """The month's summary declaration (CEB701) of the statisticsFlag-B export lists customs has numbered
+    def list_summaries(self, *, month: str | None = None, status: Literal['declared', 'accepted', 'summarised', 'refused'] | None = None, limit: int | None = None, cursor: str | None = None, headers: Mapping[str, str] | None = None) -> Page_SummaryHeadOut_:
+        """The organisation's monthly export summaries, oldest first, with customs' numbers
 
-        The month's summary declaration (CEB701) of the statisticsFlag-B export lists customs has numbered."""
+        The organisation's monthly export summaries, oldest first, with customs' numbers."""
+        return self._call('GET', '/v1/compliance/summaries', path={}, query={'month': month, 'status': status, 'limit': limit, 'cursor': cursor}, header={}, headers=headers)
+
+    def summarise(self, body: SummaryIn, *, idempotency_key: str | None = None, headers: Mapping[str, str] | None = None) -> services__compliance__orders__schemas__SummaryOut:
+        """The month's summary declaration (CEB701) of the statisticsFlag-B export lists customs released that no
+
+        The month's summary declaration (CEB701) of the statisticsFlag-B export lists customs released that no
+standing summary holds yet (docs/flows.md, The monthly export summary)."""
         return self._call('POST', '/v1/compliance/summaries', path={}, query={}, header={'Idempotency-Key': idempotency_key}, headers=headers, json=body)
+
+    def get_summary(self, summary_id: str, *, headers: Mapping[str, str] | None = None) -> SummaryDetailOut:
+        """A summary with what the VAT-rebate claim needs: its month and status, customs' numbers (sumNo, declSeqNo,
+
+        A summary with what the VAT-rebate claim needs: its month and status, customs' numbers (sumNo, declSeqNo,
+entryId), its lists and orders, their totals, and customs' answers with their times and words."""
+        return self._call('GET', '/v1/compliance/summaries/{summary_id}', path={'summary_id': summary_id}, query={}, header={}, headers=headers)
 
     def summary_xml(self, summary_id: str, *, headers: Mapping[str, str] | None = None) -> str:
         """Summary XML"""

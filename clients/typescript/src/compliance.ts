@@ -602,13 +602,39 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * The organisation's monthly export summaries, oldest first, with customs' numbers
+         * @description The organisation's monthly export summaries, oldest first, with customs' numbers.
+         */
+        get: operations["list_summaries"];
         put?: never;
         /**
-         * The month's summary declaration (CEB701) of the statisticsFlag-B export lists customs has numbered
-         * @description The month's summary declaration (CEB701) of the statisticsFlag-B export lists customs has numbered.
+         * The month's summary declaration (CEB701) of the statisticsFlag-B export lists customs released that no
+         * @description The month's summary declaration (CEB701) of the statisticsFlag-B export lists customs released that no
+         *     standing summary holds yet (docs/flows.md, The monthly export summary).
          */
         post: operations["summarise"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/compliance/summaries/{summary_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A summary with what the VAT-rebate claim needs: its month and status, customs' numbers (sumNo, declSeqNo,
+         * @description A summary with what the VAT-rebate claim needs: its month and status, customs' numbers (sumNo, declSeqNo,
+         *     entryId), its lists and orders, their totals, and customs' answers with their times and words.
+         */
+        get: operations["get_summary"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2456,6 +2482,8 @@ export interface components {
              * @description When the order entered its current state.
              */
             state_changed_at: string;
+            /** @description an export list's monthly summary (CEB701) with customs' numbers sumNo, declSeqNo, entryId */
+            summary?: components["schemas"]["OrderSummaryOut"] | null;
             /**
              * Tax
              * @description The cross-border tax due on an import (decimal string); null until computed.
@@ -2548,6 +2576,42 @@ export interface components {
              * @description `import` or `export`. Leave it out to keep the current value.
              */
             trade_direction?: ("import" | "export") | null;
+        };
+        /**
+         * OrderSummaryOut
+         * @description The monthly summary that holds the order's export list (its standing one, else the latest refused).
+         */
+        OrderSummaryOut: {
+            /**
+             * Decl Seq No
+             * @description the summary's unified number (CEB792 declSeqNo)
+             */
+            decl_seq_no?: string | null;
+            /**
+             * Entry Id
+             * @description the customs declaration's number (CEB792 entryId)
+             */
+            entry_id?: string | null;
+            /**
+             * Id
+             * @description The summary's id (`/v1/compliance/summaries/{summary_id}`).
+             */
+            id: string;
+            /**
+             * Month
+             * @description The month summarised (YYYY-MM, China time).
+             */
+            month: string;
+            /**
+             * Status
+             * @description declared, accepted, summarised or refused
+             */
+            status: string;
+            /**
+             * Sum No
+             * @description customs' number of the summary application (CEB702 sumNo)
+             */
+            sum_no?: string | null;
         };
         /** OrphanOut */
         OrphanOut: {
@@ -2669,6 +2733,22 @@ export interface components {
              * @description This page's objects, oldest first.
              */
             items: components["schemas"]["SubscriptionOut"][];
+            /**
+             * Next Cursor
+             * @description Pass it as `?cursor=` to get the next page; null on the last page.
+             */
+            next_cursor?: string | null;
+        };
+        /**
+         * Page[SummaryHeadOut]
+         * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
+         */
+        Page_SummaryHeadOut_: {
+            /**
+             * Items
+             * @description This page's objects, oldest first.
+             */
+            items: components["schemas"]["SummaryHeadOut"][];
             /**
              * Next Cursor
              * @description Pass it as `?cursor=` to get the next page; null on the last page.
@@ -3508,6 +3588,191 @@ export interface components {
             url?: string | null;
         };
         /**
+         * SummaryDetailOut
+         * @description A summary with everything the VAT-rebate claim needs.
+         */
+        SummaryDetailOut: {
+            /**
+             * Cop No
+             * @description The enterprise's own number of the summary (copNo): customs' CEB702 answers by it.
+             */
+            cop_no: string;
+            /**
+             * Created At
+             * Format: date-time
+             * @description When the summary was made (RFC 3339, UTC).
+             */
+            created_at: string;
+            /**
+             * Dec Pre No
+             * @description the e-port's pre-entry number of the declaration (CEB792)
+             */
+            dec_pre_no?: string | null;
+            /**
+             * Dec State
+             * @description the customs declaration's state (CEB792 decState)
+             */
+            dec_state?: string | null;
+            /**
+             * Dec Tmp No
+             * @description the e-port's temporary number of the declaration (CEB792)
+             */
+            dec_tmp_no?: string | null;
+            /**
+             * Decl Seq No
+             * @description the summary's unified number (CEB792 declSeqNo)
+             */
+            decl_seq_no?: string | null;
+            /**
+             * Entry Id
+             * @description the customs declaration's number (CEB792 entryId)
+             */
+            entry_id?: string | null;
+            /**
+             * Gross Weight
+             * @description CEB792 grossWeight (kg, as customs wrote it)
+             */
+            gross_weight?: string | null;
+            /**
+             * Guid
+             * @description The CEB701 message's GUID.
+             */
+            guid: string;
+            /**
+             * Id
+             * @description The summary's id (`/v1/compliance/summaries/{summary_id}`).
+             */
+            id: string;
+            /**
+             * Inventories
+             * @description Inventory lists the summary holds.
+             */
+            inventories: number;
+            /**
+             * Lists
+             * @description The inventory lists it holds, with their orders.
+             */
+            lists: components["schemas"]["SummaryListOut"][];
+            /**
+             * Month
+             * @description The month summarised (YYYY-MM, China time).
+             */
+            month: string;
+            /**
+             * Net Weight
+             * @description CEB792 netWeight (kg, as customs wrote it)
+             */
+            net_weight?: string | null;
+            /**
+             * Pre No
+             * @description the e-port's number (CEB702 preNo)
+             */
+            pre_no?: string | null;
+            /**
+             * Receipts
+             * @description Customs' answers, oldest first.
+             */
+            receipts: components["schemas"]["SummaryReceiptOut"][];
+            /** @description when refused: customs' answer and its reason; its lists may then be summarised again */
+            refusal?: components["schemas"]["SummaryRefusalOut"] | null;
+            /**
+             * Status
+             * @description declared, accepted, summarised or refused
+             */
+            status: string;
+            /**
+             * Sum No
+             * @description customs' number of the summary application (CEB702 sumNo)
+             */
+            sum_no?: string | null;
+            /**
+             * Totals
+             * @description What the buyers paid, by currency.
+             */
+            totals: components["schemas"]["SummaryTotalOut"][];
+            /**
+             * Updated At
+             * Format: date-time
+             * @description When customs' last answer changed it.
+             */
+            updated_at: string;
+        };
+        /**
+         * SummaryHeadOut
+         * @description A summary as the list shows it.
+         */
+        SummaryHeadOut: {
+            /**
+             * Cop No
+             * @description The enterprise's own number of the summary (copNo): customs' CEB702 answers by it.
+             */
+            cop_no: string;
+            /**
+             * Created At
+             * Format: date-time
+             * @description When the summary was made (RFC 3339, UTC).
+             */
+            created_at: string;
+            /**
+             * Dec State
+             * @description the customs declaration's state (CEB792 decState)
+             */
+            dec_state?: string | null;
+            /**
+             * Decl Seq No
+             * @description the summary's unified number (CEB792 declSeqNo)
+             */
+            decl_seq_no?: string | null;
+            /**
+             * Entry Id
+             * @description the customs declaration's number (CEB792 entryId)
+             */
+            entry_id?: string | null;
+            /**
+             * Guid
+             * @description The CEB701 message's GUID.
+             */
+            guid: string;
+            /**
+             * Id
+             * @description The summary's id (`/v1/compliance/summaries/{summary_id}`).
+             */
+            id: string;
+            /**
+             * Inventories
+             * @description Inventory lists the summary holds.
+             */
+            inventories: number;
+            /**
+             * Month
+             * @description The month summarised (YYYY-MM, China time).
+             */
+            month: string;
+            /**
+             * Pre No
+             * @description the e-port's number (CEB702 preNo)
+             */
+            pre_no?: string | null;
+            /** @description when refused: customs' answer and its reason; its lists may then be summarised again */
+            refusal?: components["schemas"]["SummaryRefusalOut"] | null;
+            /**
+             * Status
+             * @description declared, accepted, summarised or refused
+             */
+            status: string;
+            /**
+             * Sum No
+             * @description customs' number of the summary application (CEB702 sumNo)
+             */
+            sum_no?: string | null;
+            /**
+             * Updated At
+             * Format: date-time
+             * @description When customs' last answer changed it.
+             */
+            updated_at: string;
+        };
+        /**
          * SummaryIn
          * @description The month whose statisticsFlag B export inventories are summarised for customs (CEB701).
          * @example {
@@ -3520,6 +3785,118 @@ export interface components {
              * @description YYYY-MM, in China time
              */
             month: string;
+        };
+        /** SummaryListOut */
+        SummaryListOut: {
+            /**
+             * Actual Paid
+             * @description What the buyer paid (decimal string, in `currency`).
+             */
+            actual_paid: string | null;
+            /**
+             * Currency
+             * @description The order's currency.
+             */
+            currency: string | null;
+            /**
+             * Declaration Id
+             * @description The declaration (its XML at `/v1/compliance/declarations/{declaration_id}/xml`).
+             */
+            declaration_id: string;
+            /**
+             * Ebp Code
+             * @description The order's platform code.
+             */
+            ebp_code: string | null;
+            /**
+             * Invt No
+             * @description Customs' number of the inventory list (invtNo).
+             */
+            invt_no: string;
+            /**
+             * Order No
+             * @description The order's number (`/v1/compliance/orders/{ebp_code}/{order_no}`).
+             */
+            order_no: string | null;
+            /**
+             * State
+             * @description The order's state now.
+             */
+            state: string | null;
+        };
+        /** SummaryReceiptOut */
+        SummaryReceiptOut: {
+            /**
+             * Dec State
+             * @description CEB792: the customs declaration's state, as customs codes it
+             */
+            dec_state?: string | null;
+            /**
+             * Info
+             * @description Customs' words (returnInfo); empty for a CEB792.
+             */
+            info: string;
+            /**
+             * Message
+             * @description CEB702 (the answer to the application) or CEB792 (the summary's result)
+             */
+            message: string;
+            /**
+             * Return Time
+             * @description customs' own time, yyyyMMddHHmmssfff
+             */
+            return_time: string;
+            /**
+             * Status
+             * @description CEB702's returnStatus (2 declaring, 3 sent to customs, 399 concluded, 100 refused); 0 for a CEB792.
+             */
+            status: number;
+            /**
+             * Time
+             * @description Customs' time of it (RFC 3339, China time).
+             */
+            time: string;
+        };
+        /** SummaryRefusalOut */
+        SummaryRefusalOut: {
+            /**
+             * Info
+             * @description customs' reason (returnInfo)
+             */
+            info: string;
+            /**
+             * Message
+             * @description the receipt, CEB702
+             */
+            message: string;
+            /**
+             * Status
+             * @description its returnStatus: 100 refused, 4 not sent to customs, below 0 a processing error
+             */
+            status: number;
+            /**
+             * Time
+             * @description Customs' time of the refusal (RFC 3339, China time).
+             */
+            time: string;
+        };
+        /** SummaryTotalOut */
+        SummaryTotalOut: {
+            /**
+             * Actual Paid
+             * @description What their buyers paid (decimal string).
+             */
+            actual_paid: string;
+            /**
+             * Currency
+             * @description The currency.
+             */
+            currency: string;
+            /**
+             * Orders
+             * @description Orders of the summary in it.
+             */
+            orders: number;
         };
         /** TierOut */
         TierOut: {
@@ -3784,6 +4161,12 @@ export interface components {
              * @description True when the message carries a signature.
              */
             signed: boolean;
+            /**
+             * Status
+             * @description declared, accepted, summarised or refused (`GET /summaries/{id}`)
+             * @default declared
+             */
+            status: string;
             /**
              * Validated
              * @description True when the message passed the official XSD.
@@ -7198,6 +7581,82 @@ export interface operations {
             };
         };
     };
+    list_summaries: {
+        parameters: {
+            query?: {
+                /** @description only summaries of this month (YYYY-MM) */
+                month?: string | null;
+                /** @description only summaries in this status */
+                status?: ("declared" | "accepted" | "summarised" | "refused") | null;
+                /** @description page size (1–200) */
+                limit?: number;
+                /** @description next_cursor of the previous page */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_SummaryHeadOut_"];
+                };
+            };
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token: exchange the API key again */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field, parameter or header is refused; `errors` names each */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or a service this one needs is down; retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     summarise: {
         parameters: {
             query?: never;
@@ -7252,7 +7711,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A request with this Idempotency-Key is still being processed (problem+json) */
+            /** @description no customs profile, or no released list of the month left to summarise */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7263,6 +7722,84 @@ export interface operations {
             };
             /** @description The request body is larger than the service accepts */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field, parameter or header is refused; `errors` names each */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or a service this one needs is down; retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_summary: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                summary_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SummaryDetailOut"];
+                };
+            };
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token: exchange the API key again */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object in the caller's organisation */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -275,7 +275,10 @@ async def list_summaries(
     session: DbSession,
     page: Pagination,
     month: Annotated[
-        str | None, Query(pattern=r"^20[0-9]{2}-(0[1-9]|1[0-2])$", description="only summaries of this month (YYYY-MM)")
+        str | None,
+        Query(
+            max_length=7, pattern=r"^20[0-9]{2}-(0[1-9]|1[0-2])$", description="only summaries of this month (YYYY-MM)"
+        ),
     ] = None,
     status: Annotated[SummaryStatus | None, Query(description="only summaries in this status")] = None,
 ) -> Page[SummaryHeadOut]:
