@@ -53,6 +53,8 @@ MAX_LISTS = 1000
 #: the order states of a list customs released (CEB604 800 released, 899 closed)
 RELEASED = ("released", "closed")
 SUMMARY_RECEIPTS = ("CEB702Message", "CEB792Message")
+#: customs' answers a summary keeps (the latest; every one stays in customs_receipts)
+MAX_RECEIPTS = 50
 #: how far a summary has come; an older answer arriving later never moves it back
 _RANK = {"declared": 0, "accepted": 1, "summarised": 2}
 #: customs' numbers a receipt carries → the summary's field (all at most 18 characters in the XSD)
@@ -187,7 +189,7 @@ async def apply_summary_receipt(session: AsyncSession, summary: Summary, r: Rece
     and so does an answer older (customs' returnTime) than the one that last moved it."""
     entry = {"message": r.message[:6], "status": r.status, "info": r.info, "time": r.time,
              "return_time": r.return_time, "receipt_id": receipt_id, "dec_state": r.keys.get("decState")}  # fmt: skip
-    summary.receipts = sorted([*summary.receipts, entry], key=lambda e: e["return_time"])
+    summary.receipts = sorted([*summary.receipts, entry], key=lambda e: e["return_time"])[-MAX_RECEIPTS:]
     summary.updated_at = utcnow()
     message = await session.get(CustomsMessage, summary.id)
     if message is not None and message.acknowledged_at is None:
