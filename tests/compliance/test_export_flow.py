@@ -312,6 +312,9 @@ async def test_a_month_of_statistics_flag_b_lists_is_summarised_in_a_valid_ceb70
         cop_no = inventory.findtext(".//ceb:copNo", namespaces=NS)
         invt_nos.append("E" + uuid.uuid4().hex[:17].upper())
         await seller.receipt(inventory_receipt(cop_no, 120, export=True, invt_no=invt_nos[-1], order_no=order_no))
+        # only lists customs released are summarised (tests/compliance/test_export_summaries.py)
+        await seller.receipt(inventory_receipt(cop_no, 800, "20260101130000000", export=True, invt_no=invt_nos[-1],
+                                               order_no=order_no))  # fmt: skip
     month = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
     r = await compliance.post("/v1/compliance/summaries", json={"month": month}, headers=tenant.auth())
     assert r.status_code == 201, r.text

@@ -31,6 +31,7 @@ from tests.security.support import (
     _post_xml,
     _receipt,
     documents,
+    export_documents,
     released_export,
 )
 from tests.support import Tenant
@@ -357,8 +358,23 @@ async def own_dxp_id(client: httpx.AsyncClient, world: World) -> dict[str, Any]:
     return {"dxp_id": dxp_id_of(world.tenant.org_id)}
 
 
+async def released_export_list(client: httpx.AsyncClient, world: World) -> dict[str, Any]:
+    """A month's summary needs a statisticsFlag-B export list customs released that no summary holds yet."""
+    order_no = "EXP" + uuid.uuid4().hex[:12].upper()
+    for kind, body in export_documents(order_no).items():
+        made = await client.post(f"/v1/compliance/{kind}", json=body, headers=world.tenant.auth())
+        assert made.status_code in (200, 201), made.text
+    view = (await client.get(f"/v1/compliance/orders/{EBP}/{order_no}", headers=world.tenant.auth())).json()
+    cop_no, invt_no = await _cop_no(client, world.tenant, view["declaration_id"]), "E" + uuid.uuid4().hex[:17].upper()
+    for status in (120, 800):
+        await _post_xml(client, world.tenant, _receipt("CEB604Message", "InventoryReturn", cop_no, status, invt_no,
+                                                       order_no))  # fmt: skip
+    return {}
+
+
 #: and body fields
 SETUP = {
+    ("POST", "/v1/compliance/summaries"): released_export_list,
     ("POST", "/v1/plans/{plan_id}/sbus"): fresh_product,
     ("POST", "/v1/plans/{plan_id}/activate"): ready_plan,
     ("PUT", "/v1/compliance/customs-profile"): own_dxp_id,

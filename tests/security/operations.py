@@ -29,6 +29,7 @@ NO_OBJECT: dict[tuple[str, str], str] = {
     ("GET", "/v1/campaigns"): "list of the caller's organisation",
     ("POST", "/v1/event-nodes"): "create in the caller's organisation",
     ("POST", "/v1/compliance/summaries"): "summarises the caller's organisation's own lists of a month",
+    ("GET", "/v1/compliance/summaries"): "list of the caller's organisation",
     ("POST", "/v1/compliance/master-bills"): "links the caller's own lists (another's are 422, tested)",
     ("GET", "/v1/event-nodes"): "list of the caller's organisation",
     ("GET", "/v1/compliance/items"): "list of the caller's organisation",

@@ -152,6 +152,8 @@ COMPLIANCE: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/v1/compliance/declarations/{declaration_id}/cancellation-xml"): INGEST,
     ("GET", "/v1/compliance/returns/{return_id}/xml"): INGEST,
     ("GET", "/v1/compliance/summaries/{summary_id}/xml"): INGEST,
+    ("GET", "/v1/compliance/summaries"): READ,
+    ("GET", "/v1/compliance/summaries/{summary_id}"): READ,
     # the master bill is reported by the seller's systems (or its logistics company's), like the waybills
     ("POST", "/v1/compliance/master-bills"): INGEST,
     ("GET", "/v1/compliance/master-bills/{link_id}/xml"): INGEST,

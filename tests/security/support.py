@@ -534,6 +534,8 @@ async def customs_objects(
         "id"
     ]
     world.bodies[("POST", "/v1/compliance/master-bills")] = bill
+    # the month's summary holds the lists customs released: one more export order, released
+    await released_export(c, tenant)
     month = {"month": datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")}
     world.params["summary_id"] = (await created(c, "POST", "/v1/compliance/summaries", tenant, "admin", month))["id"]
     world.bodies[("POST", "/v1/compliance/summaries")] = month

@@ -438,8 +438,10 @@ def return_xml(
     return root
 
 
-def summary_xml(env: Envelope, p: Parties, invt_nos: list[str], start: datetime, end: datetime) -> etree._Element:
-    """CEB701: a month's statisticsFlag-B export inventory lists, summarised into one export declaration."""
+def summary_xml(env: Envelope, p: Parties, invt_nos: list[str]) -> etree._Element:
+    """CEB701: a month's released statisticsFlag-B export inventory lists, summarised into one export declaration.
+    The lists go in the body and no startTime/endTime is sent: with a time range customs ignores the body and
+    summarises every list of the range, withdrawn and refused ones too."""
     root = _root("CEB701Message", env)
     node = _add(root, "SummaryApply", None)
     head = _add(node, "SummaryApplyHead", None)
@@ -449,8 +451,6 @@ def summary_xml(env: Envelope, p: Parties, invt_nos: list[str], start: datetime,
         ("customsCode", p.customs_code), ("copNo", env.cop_no), ("agentCode", p.agent_code),
         ("agentName", p.agent_name), ("ebcCode", p.ebc_code), ("ebcName", p.ebc_name),
         ("declAgentCode", p.agent_code), ("declAgentName", p.agent_name),
-        ("startTime", start.astimezone(CHINA).strftime("%Y%m%d%H%M%S")),
-        ("endTime", end.astimezone(CHINA).strftime("%Y%m%d%H%M%S")),
         ("summaryFlag", "1"), ("itemNameFlag", "1"), ("msgCount", "1"), ("msgSeqNo", "1"),
     ])  # fmt: skip
     for invt_no in invt_nos:

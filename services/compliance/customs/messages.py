@@ -244,11 +244,14 @@ def receipts(root: Element) -> list[Receipt]:
             lines = tuple(fields(line) for line in children(element, "TaxListRd"))
         elif message == "CEB792Message":
             node = head(element, "SummaryResultHead")
+            lines = tuple(fields(line) for line in children(element, "SummaryResultList"))
         f = fields(node)
         if message == "CEB816Message":
             for fields_of in (f, *lines):
                 _check_tax(fields_of)
         status = _status(f)
+        if status is None and message == "CEB792Message":
+            status = 0  # a summary's result has no returnStatus; its decState is customs' letter code (in keys)
         if status is None:
             continue
         keys = {

@@ -5,6 +5,7 @@ import services.compliance.intake.models
 import services.compliance.items.models
 import services.compliance.orders.logistics_models
 import services.compliance.orders.models
+import services.compliance.orders.summary_models
 import services.compliance.rates.models
 import services.compliance.setup.models  # noqa: F401
 from services.compliance.base import Base

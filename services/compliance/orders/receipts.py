@@ -16,13 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.compliance.customs.messages import Receipt
 from services.compliance.customs.models import CustomsMessage, CustomsReceipt
 from services.compliance.customs.waiting import wake_numbered
-from services.compliance.orders import export_returns, logistics_receipts, tax
+from services.compliance.orders import export_returns, logistics_receipts, summaries, tax
 from services.compliance.orders.locks import lock_order_nos
 from services.compliance.orders.logistics_models import ExportReturn
 from services.compliance.orders.lookup import find_order
 from services.compliance.orders.models import CustomsReturn, Declaration, Order, Payment, Waybill
 from services.compliance.orders.returns import decide_return, note_release
 from services.compliance.orders.state import change_state
+from services.compliance.orders.summary_models import Summary
 from shared.db import insert_ignore, new_id, scoped, utcnow
 from shared.errors import Unprocessable
 
@@ -114,6 +115,8 @@ async def target(session: AsyncSession, org_id: str, r: Receipt) -> tuple[Order 
     if m in ("CEB214Message", "CEB216Message"):  # an export return's answers
         export_return = await export_returns.export_return_by(session, org_id, r)
         return (await session.get(Order, export_return.order_id), export_return) if export_return else (None, None)
+    if m in summaries.SUMMARY_RECEIPTS:  # the monthly summary's answers: summaries.py
+        return None, await summaries.summary_of(session, org_id, r)
     if m in INVENTORY or m in WITHDRAWAL or m == "CEB816Message":
         declaration = await _declaration(session, org_id, k)
         if declaration is not None:
@@ -172,8 +175,10 @@ async def apply_receipts(session: AsyncSession, org_id: str, receipts: Sequence[
             await logistics_receipts.apply(session, org_id, record, receipt)
         elif order is not None:
             await _apply(session, order, record, receipt)
+        elif isinstance(record, Summary):
+            await summaries.apply_summary_receipt(session, record, receipt, str(values["id"]))
     await session.flush()
-    return [order is not None for order, _ in targets]
+    return [order is not None or isinstance(record, Summary) for order, record in targets]
 
 
 def _note(order: Order, r: Receipt) -> None:

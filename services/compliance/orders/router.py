@@ -9,7 +9,7 @@ from services.compliance.context import CustomsDep, PiiDep, SettingsDep
 from services.compliance.customs import disclosure
 from services.compliance.intake import lifecycle
 from services.compliance.intake.schemas import OrderPatch
-from services.compliance.orders import declaration, lookup, returns, summary, tax, views
+from services.compliance.orders import declaration, lookup, returns, summaries, summary, tax, views
 from services.compliance.orders.cancellation import cancel_order
 from services.compliance.orders.locks import lock_order_nos
 from services.compliance.orders.quota import CHINA
@@ -28,6 +28,7 @@ from services.compliance.orders.schemas import (
     SummaryIn,
     SummaryOut,
 )
+from services.compliance.orders.summary_schemas import SummaryDetailOut, SummaryHeadOut
 from services.compliance.pii import mask
 from services.compliance.roles import Ingest
 from shared.auth import Admin, Principal, Reader
@@ -250,14 +251,48 @@ async def return_xml(
     return Response(body, media_type="application/xml", headers={**NO_STORE, **headers})
 
 
-@router.post("/summaries", response_model=SummaryOut, status_code=201)
+@router.post(
+    "/summaries",
+    response_model=SummaryOut,
+    status_code=201,
+    responses={409: {"description": "no customs profile, or no released list of the month left to summarise"}},
+)
 async def summarise(
     body: SummaryIn, principal: Admin, session: DbSession, pii: PiiDep, customs: CustomsDep, response: Response
 ) -> SummaryOut:
-    """The month's summary declaration (CEB701) of the statisticsFlag-B export lists customs has numbered."""
-    out = await summary.summarise(session, customs, pii, principal.org_id, body.month)
+    """The month's summary declaration (CEB701) of the statisticsFlag-B export lists customs released that no
+    standing summary holds yet (docs/flows.md, The monthly export summary)."""
+    out = await summaries.summarise(session, customs, pii, principal.org_id, body.month)
     response.headers["Location"] = f"/v1/compliance/summaries/{out.id}/xml"
     return out
+
+
+SummaryStatus = Literal["declared", "accepted", "summarised", "refused"]
+
+
+@router.get("/summaries", response_model=Page[SummaryHeadOut])
+async def list_summaries(
+    principal: Reader,
+    session: DbSession,
+    page: Pagination,
+    month: Annotated[
+        str | None,
+        Query(
+            max_length=7, pattern=r"^20[0-9]{2}-(0[1-9]|1[0-2])$", description="only summaries of this month (YYYY-MM)"
+        ),
+    ] = None,
+    status: Annotated[SummaryStatus | None, Query(description="only summaries in this status")] = None,
+) -> Page[SummaryHeadOut]:
+    """The organisation's monthly export summaries, oldest first, with customs' numbers."""
+    items, cursor = await summaries.summary_page(session, principal.org_id, page, month, status)
+    return Page(items=items, next_cursor=cursor)
+
+
+@router.get("/summaries/{summary_id}", response_model=SummaryDetailOut)
+async def get_summary(summary_id: PathId, principal: Reader, session: DbSession) -> SummaryDetailOut:
+    """A summary with what the VAT-rebate claim needs: its month and status, customs' numbers (sumNo, declSeqNo,
+    entryId), its lists and orders, their totals, and customs' answers with their times and words."""
+    return await summaries.summary_detail(session, principal.org_id, summary_id)
 
 
 @router.get("/summaries/{summary_id}/xml", response_class=Response, responses=XML)
@@ -265,7 +300,7 @@ async def summary_xml(
     summary_id: PathId, principal: Ingest, session: DbSession, pii: PiiDep,
     customs: CustomsDep,
 ) -> Response:  # fmt: skip
-    body = await summary.summary_message(session, customs, pii, principal.org_id, summary_id)
+    body = await summaries.summary_message(session, customs, pii, principal.org_id, summary_id)
     return Response(body, media_type="application/xml", headers=NO_STORE)
 
 

@@ -11,6 +11,7 @@ from pydantic import Field, StringConstraints
 from services.compliance.orders.broker_schemas import BrokerDocument, CustomsDeclarationOut
 from services.compliance.orders.documents import KEY, Key18, Quantity
 from services.compliance.orders.release_schemas import LogisticsEventOut, ReturnOverdueOut
+from services.compliance.orders.summary_schemas import OrderSummaryOut
 from shared.schemas import NOT_BLANK, DecimalStr, Out, Schema, Trimmed, examples
 
 
@@ -123,6 +124,9 @@ class OrderOut(Out):
         None,
         description="while needs_customs_declaration or declared_elsewhere: the document the broker declares from "
         "(also at …/customs-declaration); on the order's own view, null in the list",
+    )
+    summary: OrderSummaryOut | None = Field(
+        None, description="an export list's monthly summary (CEB701) with customs' numbers sumNo, declSeqNo, entryId"
     )
 
 
@@ -273,6 +277,7 @@ class SummaryOut(Out):
     """True when the message carries a signature."""
     validated: bool
     """True when the message passed the official XSD."""
+    status: str = Field("declared", description="declared, accepted, summarised or refused (`GET /summaries/{id}`)")
 
 
 class MasterBillIn(Schema):

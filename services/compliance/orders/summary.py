@@ -1,9 +1,8 @@
-"""Messages over several export lists — the monthly summary (CEB701) and the master-bill link (CEB607) — and the
-declared return's message."""
+"""Messages over several export lists — the master-bill link (CEB607) — and the declared return's message. The
+monthly summary (CEB701) and customs' answers to it are in ``summaries.py``."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,61 +14,10 @@ from services.compliance.customs.signing import sign_message
 from services.compliance.orders.declaration import cop_no, new_guid, parties, prepare, profile_of
 from services.compliance.orders.logistics_receipts import record_master_bill
 from services.compliance.orders.models import CustomsReturn, Declaration, Order, Waybill
-from services.compliance.orders.schemas import MasterBillIn, MasterBillOut, SummaryOut
+from services.compliance.orders.schemas import MasterBillIn, MasterBillOut
 from services.compliance.pii import Pii
 from shared.db import get_scoped, new_id, scoped, utcnow
 from shared.errors import Conflict, FieldError, NotFound
-
-CHINA = build.CHINA
-MAX_LISTS = 1000
-
-
-def month_bounds(month: str) -> tuple[datetime, datetime]:
-    """``2026-11`` → its first and last moment in China time (customs' calendar)."""
-    start = datetime.strptime(month + "-01", "%Y-%m-%d").replace(tzinfo=CHINA)
-    end = (start + timedelta(days=32)).replace(day=1) - timedelta(seconds=1)
-    return start, end
-
-
-async def summarise(session: AsyncSession, ctx: CustomsContext, pii: Pii, org_id: str, month: str) -> SummaryOut:
-    profile = await profile_of(session, org_id)
-    if profile is None:
-        raise Conflict("no customs profile yet; PUT /v1/compliance/customs-profile first")
-    start, end = month_bounds(month)
-    stmt = scoped(Declaration, org_id).where(
-        Declaration.message_type == "CEB603",
-        Declaration.statistics_flag == "B",
-        Declaration.invt_no.is_not(None),
-        Declaration.declared_at >= start,
-        Declaration.declared_at <= end,
-    )
-    found = (await session.execute(stmt.order_by(Declaration.declared_at).limit(MAX_LISTS))).scalars().all()
-    invt_nos = [d.invt_no for d in found if d.invt_no]
-    if not invt_nos:
-        raise Conflict(f"no statisticsFlag B export list of {month} has been numbered by customs yet")
-    guid, number = new_guid(), cop_no()
-    tree = build.summary_xml(build.Envelope(guid, number, utcnow()), parties(profile), invt_nos, start, end)
-    validated = ctx.schemas.validate(tree)
-    if ctx.signer is not None:
-        tree = await sign_message(tree, ctx.signer)
-    message = CustomsMessage(
-        id=new_id(), org_id=org_id, message_type="CEB701", guid=guid, status="queued",
-        body_encrypted=pii.encrypt(build.serialise(tree).decode(), f"message:{org_id}"),
-        signed=ctx.signer is not None, validated=validated, created_at=utcnow(), reason=month,
-    )  # fmt: skip
-    session.add(message)
-    await session.flush()
-    return SummaryOut(
-        id=message.id, month=month, guid=guid, cop_no=number, inventories=len(invt_nos),
-        signed=message.signed, validated=validated,
-    )  # fmt: skip
-
-
-async def summary_message(session: AsyncSession, ctx: CustomsContext, pii: Pii, org_id: str, summary_id: str) -> bytes:
-    message = await get_scoped(session, CustomsMessage, summary_id, org_id)
-    if message.message_type != "CEB701":
-        raise NotFound(f"summary {summary_id} not found")
-    return await prepare(session, ctx, pii, message)
 
 
 async def return_message(session: AsyncSession, ctx: CustomsContext, pii: Pii, org_id: str, return_id: str) -> bytes:

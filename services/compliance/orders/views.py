@@ -35,6 +35,7 @@ from services.compliance.orders.schemas import (
     RefusalOut,
     UnreadableOut,
 )
+from services.compliance.orders.summaries import order_summary
 from services.compliance.pii import mask
 from services.compliance.setup.models import PaymentInstitution
 from shared.db import scoped
@@ -142,6 +143,8 @@ async def order_view(session: AsyncSession, order: Order) -> OrderOut:
     messages = await messages_of(session, order)
     out = order_out(order, payment, waybill, quota, messages, await declaration_history(session, order, messages))
     out.logistics_events = await logistics_receipts.order_events(session, order)
+    if order.trade_direction == "export":
+        out.summary = await order_summary(session, order)
     return await broker.with_route(session, order, out)
 
 
