@@ -184,6 +184,8 @@ class Declaration(IdMixin, OrgMixin, TimestampMixin, Base):
     #: 1 for the first declaration; each declaration again after a refusal (same copNo, docs/redeclaration.md)
     #: adds one
     round: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    #: the customs profile it was declared under: every message of it is built from that one
+    profile_id: Mapped[str | None] = mapped_column(String(36))
 
 
 class CustomsReturn(IdMixin, OrgMixin, TimestampMixin, Base):

@@ -3,6 +3,7 @@ declared return's message."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -14,8 +15,10 @@ from services.compliance.customs.models import CustomsMessage
 from services.compliance.customs.signing import sign_message
 from services.compliance.orders.declaration import cop_no, new_guid, parties, prepare, profile_of
 from services.compliance.orders.models import CustomsReturn, Declaration, Order, Waybill
+from services.compliance.orders.profiles import declared_under
 from services.compliance.orders.schemas import MasterBillIn, MasterBillOut, SummaryOut
 from services.compliance.pii import Pii
+from services.compliance.setup.models import CustomsProfile
 from shared.db import get_scoped, new_id, scoped, utcnow
 from shared.errors import Conflict, FieldError, NotFound
 
@@ -46,6 +49,7 @@ async def summarise(session: AsyncSession, ctx: CustomsContext, pii: Pii, org_id
     invt_nos = [d.invt_no for d in found if d.invt_no]
     if not invt_nos:
         raise Conflict(f"no statisticsFlag B export list of {month} has been numbered by customs yet")
+    profile = await one_profile(session, org_id, found) or profile
     guid, number = new_guid(), cop_no()
     tree = build.summary_xml(build.Envelope(guid, number, utcnow()), parties(profile), invt_nos, start, end)
     validated = ctx.schemas.validate(tree)
@@ -54,7 +58,7 @@ async def summarise(session: AsyncSession, ctx: CustomsContext, pii: Pii, org_id
     message = CustomsMessage(
         id=new_id(), org_id=org_id, message_type="CEB701", guid=guid, status="queued",
         body_encrypted=pii.encrypt(build.serialise(tree).decode(), f"message:{org_id}"),
-        signed=ctx.signer is not None, validated=validated, created_at=utcnow(), reason=month,
+        signed=ctx.signer is not None, validated=validated, created_at=utcnow(), reason=month, profile_id=profile.id,
     )  # fmt: skip
     session.add(message)
     await session.flush()
@@ -62,6 +66,15 @@ async def summarise(session: AsyncSession, ctx: CustomsContext, pii: Pii, org_id
         id=message.id, month=month, guid=guid, cop_no=number, inventories=len(invt_nos),
         signed=message.signed, validated=validated,
     )  # fmt: skip
+
+
+async def one_profile(session: AsyncSession, org_id: str, declarations: Sequence[Declaration]) -> CustomsProfile | None:
+    """The customs profile lists were declared under: a message over several lists is sent under one profile,
+    so lists of several profiles go in separate messages."""
+    ids = {d.profile_id for d in declarations if d.profile_id}
+    if len(ids) > 1:
+        raise Conflict("these lists were declared under different customs profiles; send each profile's apart")
+    return await declared_under(session, declarations[0], org_id) if ids else None
 
 
 async def summary_message(session: AsyncSession, ctx: CustomsContext, pii: Pii, org_id: str, summary_id: str) -> bytes:
@@ -86,6 +99,7 @@ async def link_master_bill(
     """CEB607: the export lists of one master bill and voyage; each must be ours, numbered by customs, and of the
     logistics company named."""
     lists: list[build.Listed] = []
+    chosen: list[Declaration] = []
     logistics_name = body.logistics_code
     for i, declaration_id in enumerate(body.declaration_ids):
         found = scoped(Declaration, org_id).where(Declaration.id == declaration_id)
@@ -106,10 +120,11 @@ async def link_master_bill(
                 ("declaration_ids", i), f"declaration_ids: no waybill of {body.logistics_code} for this list"
             )
         logistics_name = waybill.document.get("logistics_name") or logistics_name
+        chosen.append(declaration)
         lists.append(
             build.Listed(waybill.logistics_no, declaration.invt_no, Decimal(str(waybill.document["weight_kg"])))
         )
-    profile = await profile_of(session, org_id)
+    profile = await one_profile(session, org_id, chosen) or await profile_of(session, org_id)
     if profile is None:
         raise Conflict("no customs profile yet; PUT /v1/compliance/customs-profile first")
     guid, number = new_guid(), cop_no()
@@ -122,6 +137,7 @@ async def link_master_bill(
         id=new_id(), org_id=org_id, message_type="CEB607", guid=guid, status="queued",
         body_encrypted=pii.encrypt(build.serialise(tree).decode(), f"message:{org_id}"),
         signed=ctx.signer is not None, validated=validated, created_at=utcnow(), reason=body.bill_no,
+        profile_id=profile.id,
     )  # fmt: skip
     session.add(message)
     await session.flush()
