@@ -102,6 +102,11 @@ class OrderOut(Out):
         description="every declaration of the order (the first, then each declared again after a refusal), with "
         "the messages it sent and the receipts customs answered; oldest first",
     )
+    awaiting_profile: str | None = Field(
+        None,
+        description="while matched: the customs profile it waits for (which direction and trade mode), and "
+        "where to add it; null otherwise",
+    )
 
 
 class RefusalOut(Out):

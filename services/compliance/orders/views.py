@@ -18,6 +18,7 @@ from services.compliance.orders import remedies, rules
 from services.compliance.orders.declaration import messages_of
 from services.compliance.orders.lookup import payment_for, waybill_for
 from services.compliance.orders.models import NEEDS_ATTENTION, Declaration, MatchKey, Order, Payment, Waybill
+from services.compliance.orders.profiles import choose
 from services.compliance.orders.quota import quota_used
 from services.compliance.orders.schemas import (
     CheckOut,
@@ -139,7 +140,10 @@ async def order_view(session: AsyncSession, order: Order) -> OrderOut:
         quota = await buyer_quota(session, order.org_id, order.buyer_id_hash, masked_id, order.quota_year)
     payment, waybill = await payment_for(session, order), await waybill_for(session, order)
     messages = await messages_of(session, order)
-    return order_out(order, payment, waybill, quota, messages, await declaration_history(session, order, messages))
+    out = order_out(order, payment, waybill, quota, messages, await declaration_history(session, order, messages))
+    if order.state == "matched":  # compared and passed: it waits for a customs profile to declare it under
+        out.awaiting_profile = (await choose(session, order)).missing
+    return out
 
 
 async def declaration_history(
