@@ -5,17 +5,34 @@ organisation's each."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from lxml import etree
+from sqlalchemy import text
 
+from services.compliance.context import compliance_context
+from services.compliance.customs.exchange import send_pending
+from shared.context import context_of
+from shared.db import make_engine
+from shared.migrations import alembic_config
 from tests.compliance.support import PROFILE, buyer_id, dxp_id_of, new_order_no, valid_unsigned
 from tests.compliance.test_export_flow import Exporter, export_order, export_waybill, receipt_of_payment
+from tests.compliance.test_outbox import DXP, outbox_of, written
 from tests.support import Tenant, assert_problem, make_tenant
 
 NS = {"ceb": "http://www.chinaport.gov.cn/ceb"}
 BASE = "/v1/compliance/customs-profiles"
+MIGRATIONS = Path(__file__).resolve().parents[2] / "services" / "compliance" / "migrations"
+INSERT_PROFILE = """INSERT INTO customs_profiles (id, org_id, ebc_code, ebc_name, agent_code, agent_name, assure_code,
+    customs_code, port_code, trade_mode, cop_code, cop_name, dxp_id, traf_mode, statistics_flag, created_at,
+    updated_at) VALUES (:id, :org, 'E', 'E', 'A', 'A', 'S', '4604', '4604', :mode, 'C', 'C', :dxp, '5', 'A',
+    :at, :at)"""
+INSERT_DECLARATION = """INSERT INTO declarations (id, org_id, order_id, message_type, guid, cop_no, declared_at,
+    created_at, updated_at) VALUES ('d-1', 'org-1', 'o-1', 'CEB621', 'G', 'XBM1', :at, :at, :at)"""
 
 
 def bonded_import(tenant: Tenant, **changes: Any) -> dict[str, Any]:
@@ -38,6 +55,12 @@ async def add(compliance: Any, tenant: Tenant, body: dict[str, Any]) -> dict[str
     assert r.status_code == 201, r.text
     assert r.headers["Location"] == f"{BASE}/{r.json()['id']}"
     return r.json()  # type: ignore[no-any-return]
+
+
+async def exceptions(compliance: Any, tenant: Tenant) -> dict[str, dict[str, Any]]:
+    r = await compliance.get("/v1/compliance/exceptions", headers=tenant.auth())
+    assert r.status_code == 200, r.text
+    return {e["order_no"]: e for e in r.json()["items"]}
 
 
 def head_fields(doc: etree._Element, head: str, names: tuple[str, ...]) -> list[str | None]:
@@ -88,6 +111,31 @@ async def test_a_1210_import_and_a_9610_export_are_each_declared_under_their_own
     assert r.status_code == 200 and b"Hangzhou Broker" in r.content
 
 
+async def test_each_message_travels_under_the_dxp_id_of_its_declarations_profile(
+    compliance, compliance_app, tenant, tmp_path, monkeypatch, sm2_signer
+):  # type: ignore[no-untyped-def]
+    ctx, outbox = outbox_of(compliance_app, tmp_path, monkeypatch)
+    sessions, pii = context_of(compliance_app).sessionmaker, compliance_context(compliance_app).pii
+    seller = await Exporter(compliance, tenant).setup(profile=False)
+    ningbo = await add(compliance, tenant, bonded_import(tenant))
+    hangzhou = await add(compliance, tenant, direct_export(tenant))
+    imported = await seller.deliver_all(new_order_no(), buyer=buyer_id(74))
+    order_no = new_order_no()
+    exported = await seller.deliver(export_order(order_no, mode="9610"), receipt_of_payment(order_no),
+                                    export_waybill(order_no))  # fmt: skip
+    assert await send_pending(sessions, ctx, pii, org_id=tenant.org_id) == 5
+    written(outbox)  # every envelope satisfies the transfer schema
+    senders = {}
+    for path in (p for p in outbox.iterdir() if p.is_file()):
+        doc = etree.parse(str(path)).getroot()
+        senders[doc.findtext(f"{{{DXP}}}TransInfo/{{{DXP}}}CopMsgId")] = doc.findtext(
+            f"{{{DXP}}}TransInfo/{{{DXP}}}SenderId"
+        )
+    for view, profile in ((imported, ningbo), (exported, hangzhou)):
+        guids = [m["guid"] for m in (await seller.order(view["order_no"]))["messages"]]
+        assert guids and {senders[g] for g in guids} == {profile["dxp_id"]}
+
+
 async def test_an_order_no_profile_declares_waits_saying_which_and_is_declared_once_it_is_added(compliance, tenant):
     seller = await Exporter(compliance, tenant).setup(profile=False)
     await add(compliance, tenant, {**direct_export(tenant), "trade_mode": "9710", "name": "B2B exports"})
@@ -96,11 +144,18 @@ async def test_an_order_no_profile_declares_waits_saying_which_and_is_declared_o
     assert waiting["state"] == "matched", waiting["checks"]
     assert "import profile" in waiting["awaiting_profile"]
     assert "/v1/compliance/customs-profiles" in waiting["awaiting_profile"]
+    listed = await exceptions(compliance, tenant)
+    assert listed[order_no]["reason"] == "awaiting_profile"
+    assert "import profile" in listed[order_no]["cause"]
+    assert [(a["action"], a["method"], a["path"]) for a in listed[order_no]["actions"]] == [
+        ("add_customs_profile", "POST", "/v1/compliance/customs-profiles")
+    ]
 
     await add(compliance, tenant, bonded_import(tenant, dxp_id=dxp_id_of(tenant.org_id + "-export")))
     declared = await seller.order(order_no)
     assert declared["state"] == "declared", declared
     assert declared["awaiting_profile"] is None
+    assert order_no not in await exceptions(compliance, tenant)
     doc = await seller.xml(declared["declaration_id"])
     assert head_fields(doc, "InventoryHead", ("tradeMode", "customsCode")) == ["1210", "3105"]
 
@@ -229,3 +284,34 @@ async def test_two_organisations_claiming_one_dxp_id_at_once_cannot_both_have_it
         loser = b if winner is a else a
         assert (await compliance.get(BASE, headers=loser.auth())).json()["items"] == []
         assert (await compliance.get(BASE, headers=winner.auth())).json()["items"][0]["dxp_id"] == dxp
+
+
+@pytest.mark.db
+async def test_the_upgrade_makes_each_organisations_profile_its_default_and_records_it_on_its_declarations(
+    databases: Any,
+) -> None:
+    url = await databases.new("profiles_upgrade")
+    config = alembic_config(MIGRATIONS, url)
+    await asyncio.to_thread(command.upgrade, config, "pii_0012")
+    engine = make_engine(url)
+    at = datetime(2026, 12, 1, 10, tzinfo=UTC)
+    try:
+        async with engine.begin() as conn:
+            for pid, org, mode in (("p-1", "org-1", "9610"), ("p-2", "org-2", "9710")):
+                await conn.execute(text(INSERT_PROFILE), {"id": pid, "org": org, "dxp": f"DXP{pid}", "mode": mode,
+                                                          "at": at})  # fmt: skip
+            await conn.execute(text(INSERT_DECLARATION), {"at": at})
+        await asyncio.to_thread(command.upgrade, config, "head")
+        async with engine.connect() as conn:
+            rows = (await conn.execute(text("SELECT id, direction, is_default, name FROM customs_profiles "
+                                            "ORDER BY id"))).all()  # fmt: skip
+            owners = dict((await conn.execute(text("SELECT dxp_id, org_id FROM dxp_owners"))).all())
+            declared = (await conn.execute(text("SELECT profile_id FROM declarations"))).scalar_one()
+        assert [tuple(r) for r in rows] == [("p-1", "import", True, "Default"), ("p-2", "export", True, "Default")]
+        assert owners == {"DXPp-1": "org-1", "DXPp-2": "org-2"}
+        assert declared == "p-1"
+        await asyncio.to_thread(command.downgrade, config, "pii_0012")
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("SELECT count(*) FROM customs_profiles"))).scalar_one() == 2
+    finally:
+        await engine.dispose()

@@ -15,7 +15,7 @@ from xbm_client._base import BaseClient
 ActionOut = TypedDict(
     "ActionOut",
     {
-        'action': "Literal['add_item_record', 'register_payment_institution', 'update_payment_institution', 'complete_order', 'correct_order', 'correct_payment', 'correct_waybill', 'send_documents', 'rematch', 'correct_and_redeclare', 'withdraw', 'cancel']",
+        'action': "Literal['add_item_record', 'register_payment_institution', 'update_payment_institution', 'complete_order', 'correct_order', 'correct_payment', 'correct_waybill', 'send_documents', 'rematch', 'correct_and_redeclare', 'withdraw', 'cancel', 'add_customs_profile']",
         'text': "str",
         'method': "NotRequired[str | None]",
         'path': "NotRequired[str | None]",
@@ -179,6 +179,64 @@ CustomsProfileIn = TypedDict(
 """The seller's customs registrations, used in every declaration."""
 
 
+CustomsProfileItem = TypedDict(
+    "CustomsProfileItem",
+    {
+        'ebc_code': "str",
+        'ebc_name': "str",
+        'agent_code': "str",
+        'agent_name': "str",
+        'assure_code': "str",
+        'customs_code': "str",
+        'port_code': "str",
+        'trade_mode': "str",
+        'cop_code': "str",
+        'cop_name': "str",
+        'dxp_id': "str",
+        'ems_no': "str | None",
+        'area_code': "str | None",
+        'traf_mode': "str",
+        'statistics_flag': "str",
+        'area_name': "str | None",
+        'updated_at': "str",
+        'id': "str",
+        'name': "str",
+        'direction': "str",
+        'default': "bool",
+        'created_at': "str",
+    },
+)
+
+
+CustomsProfileNew = TypedDict(
+    "CustomsProfileNew",
+    {
+        'ebc_code': "str",
+        'ebc_name': "str",
+        'agent_code': "str",
+        'agent_name': "str",
+        'assure_code': "str",
+        'customs_code': "str",
+        'port_code': "str",
+        'trade_mode': "Literal['9610', '1210', '9710', '9810']",
+        'cop_code': "str",
+        'cop_name': "str",
+        'dxp_id': "str",
+        'ems_no': "NotRequired[str | None]",
+        'area_code': "NotRequired[str | None]",
+        'traf_mode': "NotRequired[str]",
+        'statistics_flag': "NotRequired[Literal['A', 'B']]",
+        'area_name': "NotRequired[str | None]",
+        'name': "str",
+        'direction': "NotRequired[Literal['import', 'export'] | None]",
+        'default': "NotRequired[bool]",
+    },
+)
+"""One of the seller's customs profiles: a trade mode declared at one customs office and port, with its own
+agent, bonded account and e-port id. Orders are declared under the profile their source names, else the one
+of their direction and trade mode, else the default."""
+
+
 CustomsProfileOut = TypedDict(
     "CustomsProfileOut",
     {
@@ -201,6 +259,33 @@ CustomsProfileOut = TypedDict(
         'updated_at': "str",
     },
 )
+
+
+CustomsProfilePatch = TypedDict(
+    "CustomsProfilePatch",
+    {
+        'name': "NotRequired[str | None]",
+        'direction': "NotRequired[Literal['import', 'export'] | None]",
+        'default': "NotRequired[Literal[True] | None]",
+        'ebc_code': "NotRequired[str | None]",
+        'ebc_name': "NotRequired[str | None]",
+        'agent_code': "NotRequired[str | None]",
+        'agent_name': "NotRequired[str | None]",
+        'assure_code': "NotRequired[str | None]",
+        'customs_code': "NotRequired[str | None]",
+        'port_code': "NotRequired[str | None]",
+        'trade_mode': "NotRequired[Literal['9610', '1210', '9710', '9810'] | None]",
+        'cop_code': "NotRequired[str | None]",
+        'cop_name': "NotRequired[str | None]",
+        'dxp_id': "NotRequired[str | None]",
+        'ems_no': "NotRequired[str | None]",
+        'area_code': "NotRequired[str | None]",
+        'area_name': "NotRequired[str | None]",
+        'traf_mode': "NotRequired[str | None]",
+        'statistics_flag': "NotRequired[Literal['A', 'B'] | None]",
+    },
+)
+"""Changes to a customs profile; fields left out stay as they are (the result is checked as a whole)."""
 
 
 DailyReport = TypedDict(
@@ -295,7 +380,7 @@ ExceptionOut = TypedDict(
         'ebp_code': "str",
         'order_no': "str",
         'state': "str",
-        'reason': "Literal['mismatch', 'missing_documents', 'incomplete', 'changed_after_declaration', 'rejected']",
+        'reason': "Literal['mismatch', 'missing_documents', 'incomplete', 'changed_after_declaration', 'rejected', 'awaiting_profile']",
         'failing_rules': "list[str]",
         'missing': "list[str]",
         'since': "str",
@@ -508,6 +593,7 @@ OrderDoc = TypedDict(
         'utm_campaign': "NotRequired[str | None]",
         'country': "NotRequired[str | None]",
         'trade_mode': "NotRequired[Literal['9610', '1210', '9710', '9810'] | None]",
+        'customs_profile_id': "NotRequired[str | None]",
         'destination_country': "NotRequired[str | None]",
         'statistics_flag': "NotRequired[Literal['A', 'B'] | None]",
         'overseas_warehouse': "NotRequired[str | None]",
@@ -564,6 +650,7 @@ OrderOut = TypedDict(
         'platform_refunds': "NotRequired[list[dict[str, Any]]]",
         'refusal': "NotRequired[RefusalOut | None]",
         'declarations': "NotRequired[list[DeclarationRoundOut]]",
+        'awaiting_profile': "NotRequired[str | None]",
     },
 )
 
@@ -600,6 +687,16 @@ OrphanOut = TypedDict(
         'since': "str",
     },
 )
+
+
+Page_CustomsProfileItem_ = TypedDict(
+    "Page_CustomsProfileItem_",
+    {
+        'items': "list[CustomsProfileItem]",
+        'next_cursor': "NotRequired[str | None]",
+    },
+)
+"""One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one."""
 
 
 Page_DeliveryOut_ = TypedDict(
@@ -851,6 +948,7 @@ SourceCreated = TypedDict(
         'logistics_code': "str | None",
         'logistics_name': "str | None",
         'trade_direction': "NotRequired[str | None]",
+        'customs_profile_id': "NotRequired[str | None]",
         'webhook_path': "str",
         'created_at': "str",
         'previous_secret_until': "NotRequired[str | None]",
@@ -872,6 +970,7 @@ SourceIn = TypedDict(
         'logistics_code': "NotRequired[str | None]",
         'logistics_name': "NotRequired[str | None]",
         'trade_direction': "NotRequired[Literal['import', 'export'] | None]",
+        'customs_profile_id': "NotRequired[str | None]",
         'secret': "NotRequired[str | None]",
     },
 )
@@ -893,6 +992,7 @@ SourceOut = TypedDict(
         'logistics_code': "str | None",
         'logistics_name': "str | None",
         'trade_direction': "NotRequired[str | None]",
+        'customs_profile_id': "NotRequired[str | None]",
         'webhook_path': "str",
         'created_at': "str",
         'previous_secret_until': "NotRequired[str | None]",
@@ -1090,6 +1190,29 @@ class ComplianceClient(BaseClient):
     def put_profile(self, body: CustomsProfileIn, *, if_match: str | None = None, headers: Mapping[str, str] | None = None) -> CustomsProfileOut:
         """Put profile"""
         return self._call('PUT', '/v1/compliance/customs-profile', path={}, query={}, header={'If-Match': if_match}, headers=headers, json=body)
+
+    def list_profiles(self, *, limit: int | None = None, cursor: str | None = None, headers: Mapping[str, str] | None = None) -> Page_CustomsProfileItem_:
+        """List profiles"""
+        return self._call('GET', '/v1/compliance/customs-profiles', path={}, query={'limit': limit, 'cursor': cursor}, header={}, headers=headers)
+
+    def add_profile(self, body: CustomsProfileNew, *, idempotency_key: str | None = None, headers: Mapping[str, str] | None = None) -> CustomsProfileItem:
+        """Another customs profile (a trade mode at one customs office and port); the orders that waited for it are
+
+        Another customs profile (a trade mode at one customs office and port); the orders that waited for it are
+declared."""
+        return self._call('POST', '/v1/compliance/customs-profiles', path={}, query={}, header={'Idempotency-Key': idempotency_key}, headers=headers, json=body)
+
+    def get_customs_profile(self, profile_id: str, *, headers: Mapping[str, str] | None = None) -> CustomsProfileItem:
+        """Get customs profile"""
+        return self._call('GET', '/v1/compliance/customs-profiles/{profile_id}', path={'profile_id': profile_id}, query={}, header={}, headers=headers)
+
+    def patch_profile(self, profile_id: str, body: CustomsProfilePatch, *, if_match: str | None = None, headers: Mapping[str, str] | None = None) -> CustomsProfileItem:
+        """Patch profile"""
+        return self._call('PATCH', '/v1/compliance/customs-profiles/{profile_id}', path={'profile_id': profile_id}, query={}, header={'If-Match': if_match}, headers=headers, json=body)
+
+    def delete_profile(self, profile_id: str, *, if_match: str | None = None, headers: Mapping[str, str] | None = None) -> None:
+        """Delete profile"""
+        self._call('DELETE', '/v1/compliance/customs-profiles/{profile_id}', path={'profile_id': profile_id}, query={}, header={'If-Match': if_match}, headers=headers)
 
     def list_institutions(self, *, limit: int | None = None, cursor: str | None = None, headers: Mapping[str, str] | None = None) -> Page_PaymentInstitutionOut_:
         """List institutions"""

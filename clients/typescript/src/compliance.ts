@@ -110,6 +110,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/compliance/customs-profiles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List profiles */
+        get: operations["list_profiles"];
+        put?: never;
+        /**
+         * Another customs profile (a trade mode at one customs office and port); the orders that waited for it are
+         * @description Another customs profile (a trade mode at one customs office and port); the orders that waited for it are
+         *     declared.
+         */
+        post: operations["add_profile"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/compliance/customs-profiles/{profile_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get customs profile */
+        get: operations["get_customs_profile"];
+        put?: never;
+        post?: never;
+        /** Delete profile */
+        delete: operations["delete_profile"];
+        options?: never;
+        head?: never;
+        /** Patch profile */
+        patch: operations["patch_profile"];
+        trace?: never;
+    };
     "/v1/compliance/declarations/{declaration_id}/cancellation-xml": {
         parameters: {
             query?: never;
@@ -768,7 +809,7 @@ export interface components {
              * @description What to do, machine-readable (e.g. `add_item_record`, `rematch`, `correct_and_redeclare`).
              * @enum {string}
              */
-            action: "add_item_record" | "register_payment_institution" | "update_payment_institution" | "complete_order" | "correct_order" | "correct_payment" | "correct_waybill" | "send_documents" | "rematch" | "correct_and_redeclare" | "withdraw" | "cancel";
+            action: "add_item_record" | "register_payment_institution" | "update_payment_institution" | "complete_order" | "correct_order" | "correct_payment" | "correct_waybill" | "send_documents" | "rematch" | "correct_and_redeclare" | "withdraw" | "cancel" | "add_customs_profile";
             /**
              * Automatic
              * @description once this is done XBM compares the order again by itself (no rematch needed)
@@ -1216,6 +1257,248 @@ export interface components {
              */
             traf_mode: string;
         };
+        /** CustomsProfileItem */
+        CustomsProfileItem: {
+            /**
+             * Agent Code
+             * @description The declaring agent's (customs broker's) customs code.
+             */
+            agent_code: string;
+            /**
+             * Agent Name
+             * @description The declaring agent's registered name.
+             */
+            agent_name: string;
+            /**
+             * Area Code
+             * @description The special area's code (1210); null when none.
+             */
+            area_code: string | null;
+            /**
+             * Area Name
+             * @description The special area's name (1210); null when none.
+             */
+            area_name: string | null;
+            /**
+             * Assure Code
+             * @description The guarantor enterprise's code.
+             */
+            assure_code: string;
+            /**
+             * Cop Code
+             * @description The code of the enterprise transmitting the messages.
+             */
+            cop_code: string;
+            /**
+             * Cop Name
+             * @description Its name.
+             */
+            cop_name: string;
+            /**
+             * Created At
+             * Format: date-time
+             * @description When the object was created (RFC 3339, UTC).
+             */
+            created_at: string;
+            /**
+             * Customs Code
+             * @description The 4-digit code of the customs office declared to.
+             */
+            customs_code: string;
+            /**
+             * Default
+             * @description True for the organisation's default profile (the one `/v1/compliance/customs-profile` reads and writes).
+             */
+            default: boolean;
+            /**
+             * Direction
+             * @description `import` or `export`: the orders it declares.
+             */
+            direction: string;
+            /**
+             * Dxp Id
+             * @description The ID on the customs data exchange platform messages are sent from.
+             */
+            dxp_id: string;
+            /**
+             * Ebc Code
+             * @description The e-commerce company's (the seller's) customs registration code.
+             */
+            ebc_code: string;
+            /**
+             * Ebc Name
+             * @description Its registered name.
+             */
+            ebc_name: string;
+            /**
+             * Ems No
+             * @description The bonded account book number (1210); null when none.
+             */
+            ems_no: string | null;
+            /**
+             * Id
+             * @description The object's id (a UUID), as used in its path.
+             */
+            id: string;
+            /**
+             * Name
+             * @description What the seller calls it.
+             */
+            name: string;
+            /**
+             * Port Code
+             * @description The 4-digit code of the port of entry or exit.
+             */
+            port_code: string;
+            /**
+             * Statistics Flag
+             * @description Export: `A` the inventory list is the record; `B` a month's lists are summarised (CEB701).
+             */
+            statistics_flag: string;
+            /**
+             * Trade Mode
+             * @description The customs mode: 9610 B2C direct, 1210 bonded or special area, 9710 B2B direct export, 9810 export to an
+             *     overseas warehouse.
+             */
+            trade_mode: string;
+            /**
+             * Traf Mode
+             * @description The customs transport mode code (5 air, 2 sea, 4 road, 6 post …).
+             */
+            traf_mode: string;
+            /**
+             * Updated At
+             * Format: date-time
+             * @description When the object last changed (RFC 3339, UTC).
+             */
+            updated_at: string;
+        };
+        /**
+         * CustomsProfileNew
+         * @description One of the seller's customs profiles: a trade mode declared at one customs office and port, with its own
+         *     agent, bonded account and e-port id. Orders are declared under the profile their source names, else the one
+         *     of their direction and trade mode, else the default.
+         * @example {
+         *       "agent_code": "3105980159",
+         *       "agent_name": "Ningbo Customs Broker",
+         *       "area_code": "3105W60001",
+         *       "area_name": "Ningbo Meishan Bonded Port Area",
+         *       "assure_code": "ASSURE0001",
+         *       "cop_code": "3105910159",
+         *       "cop_name": "XBM Seller Ltd",
+         *       "customs_code": "3105",
+         *       "direction": "import",
+         *       "dxp_id": "DXPENT0000000001",
+         *       "ebc_code": "3105910159",
+         *       "ebc_name": "XBM Seller Ltd",
+         *       "ems_no": "T3105W000001",
+         *       "name": "Ningbo bonded imports",
+         *       "port_code": "3105",
+         *       "trade_mode": "1210"
+         *     }
+         */
+        CustomsProfileNew: {
+            /**
+             * Agent Code
+             * @description The declaring agent's (customs broker's) customs code.
+             */
+            agent_code: string;
+            /**
+             * Agent Name
+             * @description The declaring agent's registered name.
+             */
+            agent_name: string;
+            /**
+             * Area Code
+             * @description The special area's code (1210).
+             */
+            area_code?: string | null;
+            /**
+             * Area Name
+             * @description 1210: the name of the special area (areaCode's)
+             */
+            area_name?: string | null;
+            /**
+             * Assure Code
+             * @description The guarantor enterprise's code (who guarantees the duties).
+             */
+            assure_code: string;
+            /**
+             * Cop Code
+             * @description The code of the enterprise transmitting the messages.
+             */
+            cop_code: string;
+            /**
+             * Cop Name
+             * @description Its name.
+             */
+            cop_name: string;
+            /**
+             * Customs Code
+             * @description The 4-digit code of the customs office declared to, e.g. `4604`.
+             */
+            customs_code: string;
+            /**
+             * Default
+             * @description declares the orders no other profile is for (an organisation's first profile is its default; making another one default takes it from the first)
+             * @default false
+             */
+            default: boolean;
+            /**
+             * Direction
+             * @description import or export: the orders it declares. 9710 and 9810 are export only; left out, it is export for those and import for 9610 and 1210
+             */
+            direction?: ("import" | "export") | null;
+            /**
+             * Dxp Id
+             * @description the e-port (DXP) user id every message is sent under: at most 16 characters, the most the transfer schema's SenderId takes (e.g. DXPENT0000012345)
+             */
+            dxp_id: string;
+            /**
+             * Ebc Code
+             * @description The e-commerce company's (the seller's) customs registration code.
+             */
+            ebc_code: string;
+            /**
+             * Ebc Name
+             * @description Its registered name.
+             */
+            ebc_name: string;
+            /**
+             * Ems No
+             * @description The bonded account book number (1210), if any.
+             */
+            ems_no?: string | null;
+            /**
+             * Name
+             * @description What the seller calls it, e.g. `Ningbo bonded imports`.
+             */
+            name: string;
+            /**
+             * Port Code
+             * @description The 4-digit code of the port of entry or exit.
+             */
+            port_code: string;
+            /**
+             * Statistics Flag
+             * @description export: A the inventory list is the record; B a month's lists are summarised (CEB701)
+             * @default A
+             * @enum {string}
+             */
+            statistics_flag: "A" | "B";
+            /**
+             * Trade Mode
+             * @description customs mode of the seller's orders (each order may name its own): 9610 B2C direct, 1210 bonded or special area, 9710 B2B direct export, 9810 export to an overseas warehouse
+             * @enum {string}
+             */
+            trade_mode: "9610" | "1210" | "9710" | "9810";
+            /**
+             * Traf Mode
+             * @description customs transport mode code (5 air, 2 sea, 4 road, 6 post …)
+             * @default 5
+             */
+            traf_mode: string;
+        };
         /** CustomsProfileOut */
         CustomsProfileOut: {
             /**
@@ -1305,6 +1588,111 @@ export interface components {
              * @description When the object last changed (RFC 3339, UTC).
              */
             updated_at: string;
+        };
+        /**
+         * CustomsProfilePatch
+         * @description Changes to a customs profile; fields left out stay as they are (the result is checked as a whole).
+         * @example {
+         *       "agent_name": "Hangzhou Customs Broker",
+         *       "name": "Hangzhou 9610 exports"
+         *     }
+         */
+        CustomsProfilePatch: {
+            /**
+             * Agent Code
+             * @description The declaring agent's customs code. Leave it out to keep the current value.
+             */
+            agent_code?: string | null;
+            /**
+             * Agent Name
+             * @description The declaring agent's name. Leave it out to keep the current value.
+             */
+            agent_name?: string | null;
+            /**
+             * Area Code
+             * @description The special area's code. Leave it out to keep the current value.
+             */
+            area_code?: string | null;
+            /**
+             * Area Name
+             * @description The special area's name. Leave it out to keep the current value.
+             */
+            area_name?: string | null;
+            /**
+             * Assure Code
+             * @description The guarantor's code. Leave it out to keep the current value.
+             */
+            assure_code?: string | null;
+            /**
+             * Cop Code
+             * @description The transmitting enterprise's code. Leave it out to keep the current value.
+             */
+            cop_code?: string | null;
+            /**
+             * Cop Name
+             * @description Its name. Leave it out to keep the current value.
+             */
+            cop_name?: string | null;
+            /**
+             * Customs Code
+             * @description The customs office's 4-digit code. Leave it out to keep the current value.
+             */
+            customs_code?: string | null;
+            /**
+             * Default
+             * @description true makes it the organisation's default (the default is moved, never removed)
+             */
+            default?: true | null;
+            /**
+             * Direction
+             * @description `import` or `export`. Leave it out to keep the current value.
+             */
+            direction?: ("import" | "export") | null;
+            /**
+             * Dxp Id
+             * @description The e-port user id. Leave it out to keep the current value.
+             */
+            dxp_id?: string | null;
+            /**
+             * Ebc Code
+             * @description The e-commerce company's customs code. Leave it out to keep the current value.
+             */
+            ebc_code?: string | null;
+            /**
+             * Ebc Name
+             * @description Its registered name. Leave it out to keep the current value.
+             */
+            ebc_name?: string | null;
+            /**
+             * Ems No
+             * @description The bonded account book number. Leave it out to keep the current value.
+             */
+            ems_no?: string | null;
+            /**
+             * Name
+             * @description A new name. Leave it out to keep the current value.
+             */
+            name?: string | null;
+            /**
+             * Port Code
+             * @description The port's 4-digit code. Leave it out to keep the current value.
+             */
+            port_code?: string | null;
+            /**
+             * Statistics Flag
+             * @description Export: A or B. Leave it out to keep the current value.
+             */
+            statistics_flag?: ("A" | "B") | null;
+            /**
+             * Trade Mode
+             * @description The customs mode. Leave it out to keep the current value.
+             */
+            trade_mode?: ("9610" | "1210" | "9710" | "9810") | null;
+            /**
+             * Traf Mode
+             * @description The transport mode code. Leave it out to keep the current value.
+             */
+            traf_mode?: string | null;
         };
         /** DailyReport */
         DailyReport: {
@@ -1594,10 +1982,11 @@ export interface components {
             /**
              * Reason
              * @description Why it is listed: `mismatch` (a check failed), `missing_documents` (waiting too long for one), `incomplete`
-             *     (data XBM needs is missing), `changed_after_declaration` or `rejected` (customs refused the declaration).
+             *     (data XBM needs is missing), `changed_after_declaration`, `rejected` (customs refused the declaration) or
+             *     `awaiting_profile` (no customs profile declares its direction and trade mode).
              * @enum {string}
              */
-            reason: "mismatch" | "missing_documents" | "incomplete" | "changed_after_declaration" | "rejected";
+            reason: "mismatch" | "missing_documents" | "incomplete" | "changed_after_declaration" | "rejected" | "awaiting_profile";
             /**
              * Since
              * Format: date-time
@@ -2177,6 +2566,11 @@ export interface components {
              */
             currency: string;
             /**
+             * Customs Profile Id
+             * @description the customs profile to declare it under (its source's when the source names one); null: the profile of its direction and trade mode, else the default
+             */
+            customs_profile_id?: string | null;
+            /**
              * Destination Country
              * @description export: the country the goods go to
              */
@@ -2343,6 +2737,11 @@ export interface components {
         };
         /** OrderOut */
         OrderOut: {
+            /**
+             * Awaiting Profile
+             * @description while matched: the customs profile it waits for (which direction and trade mode), and where to add it; null otherwise
+             */
+            awaiting_profile?: string | null;
             /**
              * Changed After Declaration
              * @description True when the platform sent a newer version after the order was declared: the declaration must be redone
@@ -2578,6 +2977,22 @@ export interface components {
              * @description When it arrived.
              */
             since: string;
+        };
+        /**
+         * Page[CustomsProfileItem]
+         * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
+         */
+        Page_CustomsProfileItem_: {
+            /**
+             * Items
+             * @description This page's objects, oldest first.
+             */
+            items: components["schemas"]["CustomsProfileItem"][];
+            /**
+             * Next Cursor
+             * @description Pass it as `?cursor=` to get the next page; null on the last page.
+             */
+            next_cursor?: string | null;
         };
         /**
          * Page[DeliveryOut]
@@ -3113,6 +3528,11 @@ export interface components {
              */
             created_at: string;
             /**
+             * Customs Profile Id
+             * @description The customs profile its orders are declared under; null when each order's mode chooses.
+             */
+            customs_profile_id?: string | null;
+            /**
              * Ebc Code
              * @description The e-commerce company's code; null when none.
              */
@@ -3198,6 +3618,11 @@ export interface components {
          */
         SourceIn: {
             /**
+             * Customs Profile Id
+             * @description the customs profile its orders are declared under (null: each order's direction and trade mode choose one)
+             */
+            customs_profile_id?: string | null;
+            /**
              * Ebc Code
              * @description The e-commerce company's code its orders carry.
              */
@@ -3263,6 +3688,11 @@ export interface components {
              * @description When the object was created (RFC 3339, UTC).
              */
             created_at: string;
+            /**
+             * Customs Profile Id
+             * @description The customs profile its orders are declared under; null when each order's mode chooses.
+             */
+            customs_profile_id?: string | null;
             /**
              * Ebc Code
              * @description The e-commerce company's code; null when none.
@@ -4349,6 +4779,463 @@ export interface operations {
                 };
             };
             /** @description concurrent create */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description stale If-Match */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the service accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field, parameter or header is refused; `errors` names each */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or a service this one needs is down; retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_profiles: {
+        parameters: {
+            query?: {
+                /** @description page size (1–200) */
+                limit?: number;
+                /** @description next_cursor of the previous page */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_CustomsProfileItem_"];
+                };
+            };
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token: exchange the API key again */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field, parameter or header is refused; `errors` names each */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or a service this one needs is down; retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    add_profile: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Any unique string (a UUID is good). Sending the same key and body again within 24 hours answers the first response again instead of acting twice; the same key with another body is 422. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CustomsProfileNew"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    /** @description The path of the created resource */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomsProfileItem"];
+                };
+            };
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token: exchange the API key again */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a profile of this mode exists, or the dxp_id is another organisation's */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the service accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field, parameter or header is refused; `errors` names each */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or a service this one needs is down; retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_customs_profile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                profile_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description The version of this representation; send it back as If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomsProfileItem"];
+                };
+            };
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token: exchange the API key again */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object in the caller's organisation */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field, parameter or header is refused; `errors` names each */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or a service this one needs is down; retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_profile: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag of the copy you changed. When the resource changed since, the write is refused with 412 and nothing is changed. */
+                "If-Match"?: string;
+            };
+            path: {
+                profile_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token: exchange the API key again */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object in the caller's organisation */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description declarations were made under it, or a source names it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description stale If-Match */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field, parameter or header is refused; `errors` names each */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or a service this one needs is down; retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    patch_profile: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag of the copy you changed. When the resource changed since, the write is refused with 412 and nothing is changed. */
+                "If-Match"?: string;
+            };
+            path: {
+                profile_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CustomsProfilePatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description The version of this representation; send it back as If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomsProfileItem"];
+                };
+            };
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token: exchange the API key again */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object in the caller's organisation */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description another profile has this mode */
             409: {
                 headers: {
                     [name: string]: unknown;

@@ -28,7 +28,8 @@ class Delivery(IdMixin, OrgMixin, Base):
 #: customs, or declared and changed since. Its query carries this very clause, so the database reads the few rows
 #: of the partial index below in their order, whatever its estimates of how many orders match.
 NEEDS_ATTENTION = text(
-    "(state IN ('mismatch', 'incomplete', 'awaiting_documents', 'rejected') OR changed_after_declaration IS true)"
+    "(state IN ('mismatch', 'incomplete', 'awaiting_documents', 'rejected', 'matched') "
+    "OR changed_after_declaration IS true)"
 )
 _UNPAIRED = text("has_order IS false OR mixed IS true")
 

@@ -147,6 +147,16 @@ def missing_documents(o: Order, missing: list[str]) -> tuple[str, list[ActionOut
     ]  # fmt: skip
 
 
+def awaiting_profile(o: Order, missing: str | None) -> tuple[str, list[ActionOut]]:
+    """A matched order no customs profile declares (``missing`` says which one it needs); None: one does now."""
+    if missing is None:
+        return "a customs profile declares it now", [_rematch(o, "compare it again: it is declared")]
+    add = ActionOut(action="add_customs_profile", text="add the customs profile it needs (or name one on its "
+                    "source); it is declared as soon as the profile is saved", method="POST",
+                    path="/v1/compliance/customs-profiles", fields=["customs_profile"], automatic=True)  # fmt: skip
+    return missing, [add]
+
+
 def changed_after_declaration(o: Order, changed: list[str]) -> tuple[str, list[ActionOut]]:
     cause = f"the platform changed {', '.join(changed) or 'the order'} after it was declared"
     return cause, [_cancel(o, "customs holds the first version: withdraw the declaration (cancellation)")]

@@ -354,7 +354,7 @@ class CustomsMessageOut(Out):
 ActionName = Literal[
     "add_item_record", "register_payment_institution", "update_payment_institution", "complete_order",
     "correct_order", "correct_payment", "correct_waybill", "send_documents", "rematch", "correct_and_redeclare",
-    "withdraw", "cancel",
+    "withdraw", "cancel", "add_customs_profile",
 ]  # fmt: skip
 
 
@@ -399,9 +399,12 @@ class ExceptionOut(Out):
     """The order's number."""
     state: str
     """The order's state."""
-    reason: Literal["mismatch", "missing_documents", "incomplete", "changed_after_declaration", "rejected"]
+    reason: Literal[
+        "mismatch", "missing_documents", "incomplete", "changed_after_declaration", "rejected", "awaiting_profile"
+    ]
     """Why it is listed: `mismatch` (a check failed), `missing_documents` (waiting too long for one), `incomplete`
-    (data XBM needs is missing), `changed_after_declaration` or `rejected` (customs refused the declaration)."""
+    (data XBM needs is missing), `changed_after_declaration`, `rejected` (customs refused the declaration) or
+    `awaiting_profile` (no customs profile declares its direction and trade mode)."""
     failing_rules: list[str]
     """The checks that failed (with `mismatch`)."""
     missing: list[str]

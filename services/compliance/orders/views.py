@@ -18,7 +18,7 @@ from services.compliance.orders import remedies, rules
 from services.compliance.orders.declaration import messages_of
 from services.compliance.orders.lookup import payment_for, waybill_for
 from services.compliance.orders.models import NEEDS_ATTENTION, Declaration, MatchKey, Order, Payment, Waybill
-from services.compliance.orders.profiles import choose
+from services.compliance.orders.profiles import choose, pick, profiles_of
 from services.compliance.orders.quota import quota_used
 from services.compliance.orders.schemas import (
     CheckOut,
@@ -219,7 +219,7 @@ async def exceptions_page(
     stmt = scoped(Order, org_id).where(
         NEEDS_ATTENTION,  # read through its partial index (models.py)
         or_(
-            Order.state.in_(("mismatch", "incomplete", "rejected")),
+            Order.state.in_(("mismatch", "incomplete", "rejected", "matched")),
             Order.changed_after_declaration.is_(True),
             and_(Order.state == "awaiting_documents", Order.created_at < cutoff),
         ),
@@ -242,6 +242,7 @@ async def exceptions_page(
         )
         shipped = {n for (n,) in rows2}
     setups = await _setups(session, org_id, [o for o in orders if o.state == "mismatch"])
+    profiles = await profiles_of(session, org_id) if any(o.state == "matched" for o in orders) else []
     items = []
     for o in orders:
         if o.state == "rejected":
@@ -249,6 +250,11 @@ async def exceptions_page(
             items.append(ExceptionOut(ebp_code=o.ebp_code, order_no=o.order_no, state=o.state, reason="rejected",
                                       failing_rules=[], missing=[], since=o.state_changed_at, cause=cause,
                                       actions=actions))  # fmt: skip
+        elif o.state == "matched":  # compared and passed, but no customs profile declares it
+            cause, actions = remedies.awaiting_profile(o, pick(profiles, o.trade_direction, o.document).missing)
+            items.append(ExceptionOut(ebp_code=o.ebp_code, order_no=o.order_no, state=o.state,
+                                      reason="awaiting_profile", failing_rules=[], missing=["customs_profile"],
+                                      since=o.state_changed_at, cause=cause, actions=actions))  # fmt: skip
         elif o.state == "incomplete" or o.changed_after_declaration:
             items.append(held_exception(o))
         elif o.state == "mismatch":

@@ -57,13 +57,33 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("profile_id", sa.String(length=36), nullable=True))
     with op.batch_alter_table("customs_messages", schema=None) as batch_op:
         batch_op.add_column(sa.Column("profile_id", sa.String(length=36), nullable=True))
+    # the exceptions queue lists the matched orders too: matched and not declared, they wait for a profile
+    _needing_attention(ATTENTION_AFTER)
     op.execute(
         "UPDATE declarations SET profile_id = (SELECT p.id FROM customs_profiles p "
         "WHERE p.org_id = declarations.org_id AND p.is_default)"
     )
 
 
+ATTENTION_BEFORE = (
+    "(state IN ('mismatch', 'incomplete', 'awaiting_documents', 'rejected') OR changed_after_declaration IS true)"
+)
+ATTENTION_AFTER = (
+    "(state IN ('mismatch', 'incomplete', 'awaiting_documents', 'rejected', 'matched') "
+    "OR changed_after_declaration IS true)"
+)
+
+
+def _needing_attention(where: str) -> None:
+    op.drop_index("ix_orders_needing_attention", table_name="orders")
+    op.create_index(
+        "ix_orders_needing_attention", "orders", ["org_id", "created_at", "id"], unique=False,
+        sqlite_where=sa.text(where), postgresql_where=sa.text(where),
+    )  # fmt: skip
+
+
 def downgrade() -> None:
+    _needing_attention(ATTENTION_BEFORE)
     with op.batch_alter_table("customs_messages", schema=None) as batch_op:
         batch_op.drop_column("profile_id")
     with op.batch_alter_table("declarations", schema=None) as batch_op:
