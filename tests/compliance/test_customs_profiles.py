@@ -5,6 +5,7 @@ organisation's each."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,11 +16,12 @@ from lxml import etree
 from sqlalchemy import text
 
 from services.compliance.context import compliance_context
-from services.compliance.customs.exchange import send_pending
+from services.compliance.customs.exchange import send_pending, take_inbox
+from services.compliance.customs.transport import envelope
 from shared.context import context_of
-from shared.db import make_engine
+from shared.db import make_engine, utcnow
 from shared.migrations import alembic_config
-from tests.compliance.support import PROFILE, buyer_id, dxp_id_of, new_order_no, valid_unsigned
+from tests.compliance.support import PROFILE, buyer_id, dxp_id_of, inventory_receipt, new_order_no, valid_unsigned
 from tests.compliance.test_export_flow import Exporter, export_order, export_waybill, receipt_of_payment
 from tests.compliance.test_outbox import DXP, outbox_of, written
 from tests.support import Tenant, assert_problem, make_tenant
@@ -134,6 +136,20 @@ async def test_each_message_travels_under_the_dxp_id_of_its_declarations_profile
     for view, profile in ((imported, ningbo), (exported, hangzhou)):
         guids = [m["guid"] for m in (await seller.order(view["order_no"]))["messages"]]
         assert guids and {senders[g] for g in guids} == {profile["dxp_id"]}
+
+    # customs answers each list to the e-port id it came from: both reach the organisation
+    inbox = tmp_path / "receive"
+    inbox.mkdir()
+    monkeypatch.setattr(ctx, "inbox", inbox)
+    for view, profile, export in ((imported, ningbo, False), (exported, hangzhou, True)):
+        cop_no = (await seller.xml(view["declaration_id"])).findtext(".//ceb:copNo", namespaces=NS) or ""
+        receipt = inventory_receipt(cop_no, 120, export=export, order_no=view["order_no"])
+        wrapped = envelope(receipt, guid=str(uuid.uuid4()).upper(), message_type="CEB622Message",
+                           sender_id="DXPEDCCEB0000002", receiver_id=profile["dxp_id"], at=utcnow())  # fmt: skip
+        (inbox / f"{view['order_no']}.xml").write_bytes(wrapped)
+    assert await take_inbox(sessions, ctx, pii) == 2
+    for view in (imported, exported):
+        assert (await seller.order(view["order_no"]))["state"] == "accepted"
 
 
 async def test_an_order_no_profile_declares_waits_saying_which_and_is_declared_once_it_is_added(compliance, tenant):
