@@ -72,6 +72,11 @@ async def choose(session: AsyncSession, order: Order) -> Choice:
     return pick(await profiles_of(session, order.org_id), order.trade_direction, order.document)
 
 
+async def awaiting(session: AsyncSession, order: Order) -> str | None:
+    """While matched (compared and passed, not declared): which customs profile the order waits for."""
+    return (await choose(session, order)).missing if order.state == "matched" else None
+
+
 async def declared_under(session: AsyncSession, declaration: Declaration | None, org_id: str) -> CustomsProfile | None:
     """The profile a declaration was made under (its messages are built from it); the default for a message that
     belongs to no declaration."""

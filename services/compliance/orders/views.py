@@ -18,7 +18,7 @@ from services.compliance.orders import remedies, rules
 from services.compliance.orders.declaration import messages_of
 from services.compliance.orders.lookup import payment_for, waybill_for
 from services.compliance.orders.models import NEEDS_ATTENTION, Declaration, MatchKey, Order, Payment, Waybill
-from services.compliance.orders.profiles import choose, pick, profiles_of
+from services.compliance.orders.profiles import awaiting, pick, profiles_of
 from services.compliance.orders.quota import quota_used
 from services.compliance.orders.schemas import (
     CheckOut,
@@ -141,9 +141,7 @@ async def order_view(session: AsyncSession, order: Order) -> OrderOut:
     payment, waybill = await payment_for(session, order), await waybill_for(session, order)
     messages = await messages_of(session, order)
     out = order_out(order, payment, waybill, quota, messages, await declaration_history(session, order, messages))
-    if order.state == "matched":  # compared and passed: it waits for a customs profile to declare it under
-        out.awaiting_profile = (await choose(session, order)).missing
-    return out
+    return out.model_copy(update={"awaiting_profile": await awaiting(session, order)})
 
 
 async def declaration_history(
@@ -251,10 +249,7 @@ async def exceptions_page(
                                       failing_rules=[], missing=[], since=o.state_changed_at, cause=cause,
                                       actions=actions))  # fmt: skip
         elif o.state == "matched":  # compared and passed, but no customs profile declares it
-            cause, actions = remedies.awaiting_profile(o, pick(profiles, o.trade_direction, o.document).missing)
-            items.append(ExceptionOut(ebp_code=o.ebp_code, order_no=o.order_no, state=o.state,
-                                      reason="awaiting_profile", failing_rules=[], missing=["customs_profile"],
-                                      since=o.state_changed_at, cause=cause, actions=actions))  # fmt: skip
+            items.append(remedies.awaiting_profile(o, pick(profiles, o.trade_direction, o.document).missing))
         elif o.state == "incomplete" or o.changed_after_declaration:
             items.append(held_exception(o))
         elif o.state == "mismatch":
