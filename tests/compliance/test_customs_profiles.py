@@ -21,7 +21,7 @@ from services.compliance.customs.transport import envelope
 from shared.context import context_of
 from shared.db import make_engine, utcnow
 from shared.migrations import alembic_config
-from tests.compliance.support import PROFILE, buyer_id, dxp_id_of, inventory_receipt, new_order_no, valid_unsigned
+from tests.compliance.support import EBP, PROFILE, buyer_id, dxp_id_of, inventory_receipt, new_order_no, valid_unsigned
 from tests.compliance.test_export_flow import Exporter, export_order, export_waybill, receipt_of_payment
 from tests.compliance.test_outbox import DXP, outbox_of, written
 from tests.support import Tenant, assert_problem, make_tenant
@@ -106,6 +106,19 @@ async def test_a_1210_import_and_a_9610_export_are_each_declared_under_their_own
     assert b"T3105W000001" not in seller.last_xml
     assert doc.findtext(".//ceb:BaseTransfer/ceb:dxpId", namespaces=NS) == hangzhou["dxp_id"]
 
+    # the withdrawal of the export list is built from the export list's profile too
+    cop_no = doc.findtext(".//ceb:copNo", namespaces=NS) or ""
+    await seller.receipt(inventory_receipt(cop_no, 120, export=True, invt_no="29922026E000000001", order_no=order_no))
+    r = await compliance.post(f"/v1/compliance/orders/{EBP}/{order_no}/cancellation", headers=tenant.auth(),
+                              json={"reason": "buyer changed their mind"})  # fmt: skip
+    assert r.status_code == 200, r.text
+    withdrawal = await seller.xml(exported["declaration_id"], "cancellation-xml")
+    ok, errors = valid_unsigned(withdrawal, "export")
+    assert ok, errors
+    assert head_fields(withdrawal, "InvtCancel", ("customsCode", "agentCode", "invtNo")) == [
+        "2992", "2992980159", "29922026E000000001"
+    ]  # fmt: skip
+    assert withdrawal.findtext(".//ceb:BaseTransfer/ceb:dxpId", namespaces=NS) == hangzhou["dxp_id"]
     # a profile declarations were made under stays: their messages are built from it again
     body = assert_problem(await compliance.delete(f"{BASE}/{hangzhou['id']}", headers=tenant.auth()), 409)
     assert "declarations" in body["detail"]
