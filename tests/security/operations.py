@@ -35,6 +35,8 @@ NO_OBJECT: dict[tuple[str, str], str] = {
     ("GET", "/v1/compliance/items"): "list of the caller's organisation",
     ("GET", "/v1/compliance/customs-profile"): "the caller's own profile",
     ("PUT", "/v1/compliance/customs-profile"): "the caller's own profile",
+    ("POST", "/v1/compliance/customs-profiles"): "create in the caller's organisation",
+    ("GET", "/v1/compliance/customs-profiles"): "list of the caller's organisation",
     ("POST", "/v1/compliance/payment-institutions"): "create in the caller's organisation",
     ("GET", "/v1/compliance/payment-institutions"): "list of the caller's organisation",
     ("POST", "/v1/compliance/sources"): "create in the caller's organisation",

@@ -548,6 +548,14 @@ async def compliance_world(clients: dict[str, httpx.AsyncClient], apps: dict[str
     own = {**PROFILE, "dxp_id": "DXP" + hashlib.sha256(tenant.org_id.encode()).hexdigest()[:13].upper()}
     await created(c, "PUT", "/v1/compliance/customs-profile", tenant, "admin", own)
     world.bodies[("PUT", "/v1/compliance/customs-profile")] = own
+    exports = {**own, "name": "B2B exports", "trade_mode": "9710"}
+    world.params["profile_id"] = (await created(c, "POST", "/v1/compliance/customs-profiles", tenant, "admin",
+                                                exports))["id"]  # fmt: skip
+    world.bodies[("POST", "/v1/compliance/customs-profiles")] = lambda: {
+        **own, "name": "Another office", "customs_code": f"{uuid.uuid4().int % 10000:04d}",
+        "dxp_id": "DXP" + uuid.uuid4().hex[:13].upper(),
+    }  # fmt: skip
+    world.bodies[("PATCH", "/v1/compliance/customs-profiles/{profile_id}")] = {"agent_name": "Another broker"}
     lifecycle = {"new_days": 30, "active_days": 90, "at_risk_days": 180}
     world.bodies[("PUT", "/v1/compliance/customers/lifecycle")] = lifecycle
     institution = {

@@ -15,7 +15,7 @@ from xbm_client._base import BaseClient
 ActionOut = TypedDict(
     "ActionOut",
     {
-        'action': "Literal['add_item_record', 'register_payment_institution', 'update_payment_institution', 'complete_order', 'correct_order', 'correct_payment', 'correct_waybill', 'send_documents', 'rematch', 'correct_and_redeclare', 'withdraw', 'cancel', 'accept_customs_tax', 'recompute_tax']",
+        'action': "Literal['add_item_record', 'register_payment_institution', 'update_payment_institution', 'complete_order', 'correct_order', 'correct_payment', 'correct_waybill', 'send_documents', 'rematch', 'correct_and_redeclare', 'withdraw', 'cancel', 'accept_customs_tax', 'recompute_tax', 'declare_by_customs_declaration', 'record_customs_declaration', 'reroute', 'add_exchange_rate', 'add_customs_profile']",
         'text': "str",
         'method': "NotRequired[str | None]",
         'path': "NotRequired[str | None]",
@@ -55,6 +55,60 @@ AudiencePage = TypedDict(
     {
         'items': "list[AudienceMember]",
         'next_cursor': "str | None",
+    },
+)
+
+
+BrokerDocument = TypedDict(
+    "BrokerDocument",
+    {
+        'order_no': "str",
+        'ebp_code': "str",
+        'exporter': "Party",
+        'declaring_agent': "Party",
+        'customs_code': "str",
+        'port_code': "str",
+        'trade_mode': "str",
+        'transport_mode': "str",
+        'overseas_consignee': "str | None",
+        'destination_country': "Coded",
+        'currency': "Coded",
+        'goods_value': "str",
+        'freight': "str",
+        'value_cny': "str | None",
+        'rate': "RateOut | None",
+        'gross_weight_kg': "str | None",
+        'net_weight_kg': "str | None",
+        'logistics_no': "str | None",
+        'logistics_name': "str | None",
+        'overseas_warehouse': "str | None",
+        'items': "list[BrokerItem]",
+        'reasons': "list[RouteReason]",
+        'routed_at': "str",
+    },
+)
+"""What a customs broker needs to declare the export by customs declaration (报关单), from what XBM holds."""
+
+
+BrokerItem = TypedDict(
+    "BrokerItem",
+    {
+        'gnum': "int",
+        'item_no': "str",
+        'hs_code': "str",
+        'name': "str",
+        'spec': "str",
+        'quantity': "str",
+        'unit': "str",
+        'legal_quantity': "str",
+        'legal_unit': "str",
+        'unit_price': "str",
+        'total': "str",
+        'total_cny': "str | None",
+        'origin_country': "str",
+        'destination_country': "str | None",
+        'licence_required': "bool",
+        'inspection_required': "bool",
     },
 )
 
@@ -108,6 +162,15 @@ CheckOut = TypedDict(
 )
 
 
+Coded = TypedDict(
+    "Coded",
+    {
+        'iso': "str | None",
+        'customs': "str | None",
+    },
+)
+
+
 Consignee = TypedDict(
     "Consignee",
     {
@@ -135,6 +198,25 @@ ConsigneePatch = TypedDict(
     },
 )
 """A new ``address`` replaces the parts the platform gave (street, city…) unless they are given with it."""
+
+
+CustomsDeclarationOut = TypedDict(
+    "CustomsDeclarationOut",
+    {
+        'status': "Literal['held', 'declared', 'listed']",
+        'reasons': "list[RouteReason]",
+        'goods_value': "str",
+        'currency': "str",
+        'value_cny': "str | None",
+        'rate': "RateOut | None",
+        'rate_day': "str",
+        'entry_id': "str | None",
+        'declared_on': "str | None",
+        'note': "str | None",
+        'updated_at': "str",
+    },
+)
+"""How a 9710/9810 export is declared when the inventory list may not declare it."""
 
 
 CustomsMessageOut = TypedDict(
@@ -174,9 +256,79 @@ CustomsProfileIn = TypedDict(
         'traf_mode': "NotRequired[str]",
         'statistics_flag': "NotRequired[Literal['A', 'B']]",
         'area_name': "NotRequired[str | None]",
+        'iac_code': "NotRequired[str | None]",
+        'iac_name': "NotRequired[str | None]",
+        'owner_code': "NotRequired[str | None]",
+        'owner_name': "NotRequired[str | None]",
     },
 )
 """The seller's customs registrations, used in every declaration."""
+
+
+CustomsProfileItem = TypedDict(
+    "CustomsProfileItem",
+    {
+        'ebc_code': "str",
+        'ebc_name': "str",
+        'agent_code': "str",
+        'agent_name': "str",
+        'assure_code': "str",
+        'customs_code': "str",
+        'port_code': "str",
+        'trade_mode': "str",
+        'cop_code': "str",
+        'cop_name': "str",
+        'dxp_id': "str",
+        'ems_no': "str | None",
+        'area_code': "str | None",
+        'traf_mode': "str",
+        'statistics_flag': "str",
+        'area_name': "str | None",
+        'iac_code': "NotRequired[str | None]",
+        'iac_name': "NotRequired[str | None]",
+        'owner_code': "NotRequired[str | None]",
+        'owner_name': "NotRequired[str | None]",
+        'updated_at': "str",
+        'id': "str",
+        'name': "str",
+        'direction': "str",
+        'default': "bool",
+        'created_at': "str",
+    },
+)
+
+
+CustomsProfileNew = TypedDict(
+    "CustomsProfileNew",
+    {
+        'ebc_code': "str",
+        'ebc_name': "str",
+        'agent_code': "str",
+        'agent_name': "str",
+        'assure_code': "str",
+        'customs_code': "str",
+        'port_code': "str",
+        'trade_mode': "Literal['9610', '1210', '9710', '9810']",
+        'cop_code': "str",
+        'cop_name': "str",
+        'dxp_id': "str",
+        'ems_no': "NotRequired[str | None]",
+        'area_code': "NotRequired[str | None]",
+        'traf_mode': "NotRequired[str]",
+        'statistics_flag': "NotRequired[Literal['A', 'B']]",
+        'area_name': "NotRequired[str | None]",
+        'iac_code': "NotRequired[str | None]",
+        'iac_name': "NotRequired[str | None]",
+        'owner_code': "NotRequired[str | None]",
+        'owner_name': "NotRequired[str | None]",
+        'name': "str",
+        'direction': "NotRequired[Literal['import', 'export'] | None]",
+        'default': "NotRequired[bool]",
+    },
+)
+"""One of the seller's customs profiles: a trade mode declared at one customs office and port, with its own
+agent, bonded account and e-port id. Orders are declared under the profile their source names, else the one
+of their direction and trade mode, else the default."""
 
 
 CustomsProfileOut = TypedDict(
@@ -198,9 +350,44 @@ CustomsProfileOut = TypedDict(
         'traf_mode': "str",
         'statistics_flag': "str",
         'area_name': "str | None",
+        'iac_code': "NotRequired[str | None]",
+        'iac_name': "NotRequired[str | None]",
+        'owner_code': "NotRequired[str | None]",
+        'owner_name': "NotRequired[str | None]",
         'updated_at': "str",
     },
 )
+
+
+CustomsProfilePatch = TypedDict(
+    "CustomsProfilePatch",
+    {
+        'name': "NotRequired[str | None]",
+        'direction': "NotRequired[Literal['import', 'export'] | None]",
+        'default': "NotRequired[Literal[True] | None]",
+        'ebc_code': "NotRequired[str | None]",
+        'ebc_name': "NotRequired[str | None]",
+        'agent_code': "NotRequired[str | None]",
+        'agent_name': "NotRequired[str | None]",
+        'assure_code': "NotRequired[str | None]",
+        'customs_code': "NotRequired[str | None]",
+        'port_code': "NotRequired[str | None]",
+        'trade_mode': "NotRequired[Literal['9610', '1210', '9710', '9810'] | None]",
+        'cop_code': "NotRequired[str | None]",
+        'cop_name': "NotRequired[str | None]",
+        'dxp_id': "NotRequired[str | None]",
+        'ems_no': "NotRequired[str | None]",
+        'area_code': "NotRequired[str | None]",
+        'area_name': "NotRequired[str | None]",
+        'traf_mode': "NotRequired[str | None]",
+        'statistics_flag': "NotRequired[Literal['A', 'B'] | None]",
+        'iac_code': "NotRequired[str | None]",
+        'iac_name': "NotRequired[str | None]",
+        'owner_code': "NotRequired[str | None]",
+        'owner_name': "NotRequired[str | None]",
+    },
+)
+"""Changes to a customs profile; fields left out stay as they are (the result is checked as a whole)."""
 
 
 DailyReport = TypedDict(
@@ -229,6 +416,17 @@ DeclarationRoundOut = TypedDict(
 )
 """One declaration of the order: the first (appType 1), or one declared again after customs refused it
 (the same copNo, appType 2 for what the e-port holds: docs/redeclaration.md)."""
+
+
+DeclaredIn = TypedDict(
+    "DeclaredIn",
+    {
+        'entry_id': "str",
+        'declared_on': "str",
+        'note': "NotRequired[str | None]",
+    },
+)
+"""The customs declaration a broker filed for the order."""
 
 
 DeliveryOut = TypedDict(
@@ -295,7 +493,7 @@ ExceptionOut = TypedDict(
         'ebp_code': "str",
         'order_no': "str",
         'state': "str",
-        'reason': "Literal['mismatch', 'missing_documents', 'incomplete', 'changed_after_declaration', 'rejected']",
+        'reason': "Literal['mismatch', 'missing_documents', 'incomplete', 'changed_after_declaration', 'rejected', 'needs_customs_declaration', 'awaiting_profile']",
         'failing_rules': "list[str]",
         'missing': "list[str]",
         'since': "str",
@@ -314,6 +512,71 @@ ExceptionsPage = TypedDict(
         'failed_messages': "NotRequired[list[FailedMessageOut]]",
         'unreadable': "NotRequired[list[UnreadableOut]]",
         'tax_disagreements': "NotRequired[list[TaxDisagreementOut]]",
+        'returns_overdue': "NotRequired[list[ReturnOverdueOut]]",
+    },
+)
+
+
+ExchangeRateIn = TypedDict(
+    "ExchangeRateIn",
+    {
+        'rate': "float | str",
+        'source': "str",
+    },
+)
+"""What one unit of the currency is worth in CNY on the day, and where that comes from."""
+
+
+ExchangeRateOut = TypedDict(
+    "ExchangeRateOut",
+    {
+        'currency': "str",
+        'day': "str",
+        'rate': "str",
+        'source': "str",
+        'rerouted': "NotRequired[int]",
+    },
+)
+
+
+ExportReturnIn = TypedDict(
+    "ExportReturnIn",
+    {
+        'reason': "NotRequired[str]",
+        'lines': "NotRequired[list[ReturnLine] | None]",
+        'logistics_code': "NotRequired[str | None]",
+        'logistics_name': "NotRequired[str | None]",
+        'logistics_no': "NotRequired[str | None]",
+        'bill_no': "NotRequired[str | None]",
+        'traf_mode': "NotRequired[str | None]",
+        'traf_name': "NotRequired[str | None]",
+        'voyage_no': "NotRequired[str | None]",
+        'port_code': "NotRequired[str | None]",
+        'country': "NotRequired[str | None]",
+        'trade_mode': "NotRequired[str | None]",
+    },
+)
+"""A return of a released export list (CEB213). What is not given comes from the original waybill and the
+customs profile."""
+
+
+ExportReturnOut = TypedDict(
+    "ExportReturnOut",
+    {
+        'id': "str",
+        'order_id': "str",
+        'cop_no': "str",
+        'state': "Literal['requested', 'accepted', 'approved', 'refused']",
+        'reason': "str",
+        'lines': "list[ReturnLineOut]",
+        'transport': "dict[str, Any]",
+        'customs_status': "int | None",
+        'customs_note': "str | None",
+        'decided_at': "str | None",
+        'tally_state': "Literal['none', 'declared', 'accepted', 'refused']",
+        'tally_cop_no': "str | None",
+        'tally_note': "str | None",
+        'created_at': "str",
     },
 )
 
@@ -330,6 +593,15 @@ FailedMessageOut = TypedDict(
     },
 )
 """A message to customs that failed; the outbox tries it again by itself."""
+
+
+GoodsBackIn = TypedDict(
+    "GoodsBackIn",
+    {
+        'arrived_at': "str",
+    },
+)
+"""When the goods of an import return were back in the supervised area."""
 
 
 IngestOut = TypedDict(
@@ -360,6 +632,10 @@ ItemRecordIn = TypedDict(
         'duty_rate': "NotRequired[float | str]",
         'bar_code': "NotRequired[str | None]",
         'customs_item_no': "NotRequired[str | None]",
+        'item_record_no': "NotRequired[str | None]",
+        'net_weight_kg': "NotRequired[float | str | None]",
+        'licence_required': "NotRequired[bool]",
+        'inspection_required': "NotRequired[bool]",
     },
 )
 """The customs record of one SKU: name and model, HS code, units and tax rates."""
@@ -381,6 +657,10 @@ ItemRecordOut = TypedDict(
         'duty_rate': "str",
         'bar_code': "str | None",
         'customs_item_no': "NotRequired[str | None]",
+        'item_record_no': "NotRequired[str | None]",
+        'net_weight_kg': "NotRequired[str | None]",
+        'licence_required': "NotRequired[bool]",
+        'inspection_required': "NotRequired[bool]",
         'updated_at': "str",
     },
 )
@@ -408,6 +688,17 @@ LifecycleOut = TypedDict(
 )
 
 
+LogisticsEventOut = TypedDict(
+    "LogisticsEventOut",
+    {
+        'kind': "Literal['arrival', 'departure', 'master_bill']",
+        'status': "int",
+        'time': "str",
+        'note': "str",
+    },
+)
+
+
 MasterBillIn = TypedDict(
     "MasterBillIn",
     {
@@ -422,6 +713,17 @@ MasterBillIn = TypedDict(
 name them)."""
 
 
+MasterBillListOut = TypedDict(
+    "MasterBillListOut",
+    {
+        'declaration_id': "str",
+        'order_id': "str",
+        'invt_no': "str",
+        'logistics_no': "str",
+    },
+)
+
+
 MasterBillOut = TypedDict(
     "MasterBillOut",
     {
@@ -432,6 +734,22 @@ MasterBillOut = TypedDict(
         'inventories': "int",
         'signed': "bool",
         'validated': "bool",
+    },
+)
+
+
+MasterBillView = TypedDict(
+    "MasterBillView",
+    {
+        'id': "str",
+        'cop_no': "str",
+        'bill_no': "str",
+        'traf_name': "str",
+        'voyage': "str",
+        'logistics_code': "str",
+        'lists': "list[MasterBillListOut]",
+        'answers': "list[LogisticsEventOut]",
+        'created_at': "str",
     },
 )
 
@@ -509,6 +827,7 @@ OrderDoc = TypedDict(
         'utm_campaign': "NotRequired[str | None]",
         'country': "NotRequired[str | None]",
         'trade_mode': "NotRequired[Literal['9610', '1210', '9710', '9810'] | None]",
+        'customs_profile_id': "NotRequired[str | None]",
         'destination_country': "NotRequired[str | None]",
         'statistics_flag': "NotRequired[Literal['A', 'B'] | None]",
         'overseas_warehouse': "NotRequired[str | None]",
@@ -564,7 +883,13 @@ OrderOut = TypedDict(
         'later_version': "NotRequired[dict[str, Any] | None]",
         'platform_refunds': "NotRequired[list[dict[str, Any]]]",
         'refusal': "NotRequired[RefusalOut | None]",
+        'customs_released_at': "NotRequired[str | None]",
+        'logistics_events': "NotRequired[list[LogisticsEventOut]]",
         'declarations': "NotRequired[list[DeclarationRoundOut]]",
+        'customs_declaration': "NotRequired[CustomsDeclarationOut | None]",
+        'broker_document': "NotRequired[BrokerDocument | None]",
+        'summary': "NotRequired[OrderSummaryOut | None]",
+        'awaiting_profile': "NotRequired[str | None]",
     },
 )
 
@@ -591,6 +916,20 @@ OrderPatch = TypedDict(
 platform sent, nested objects field by field. Once nothing is missing, matching runs."""
 
 
+OrderSummaryOut = TypedDict(
+    "OrderSummaryOut",
+    {
+        'id': "str",
+        'month': "str",
+        'status': "str",
+        'sum_no': "NotRequired[str | None]",
+        'decl_seq_no': "NotRequired[str | None]",
+        'entry_id': "NotRequired[str | None]",
+    },
+)
+"""The monthly summary that holds the order's export list (its standing one, else the latest refused)."""
+
+
 OrphanOut = TypedDict(
     "OrphanOut",
     {
@@ -603,10 +942,30 @@ OrphanOut = TypedDict(
 )
 
 
+Page_CustomsProfileItem_ = TypedDict(
+    "Page_CustomsProfileItem_",
+    {
+        'items': "list[CustomsProfileItem]",
+        'next_cursor': "NotRequired[str | None]",
+    },
+)
+"""One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one."""
+
+
 Page_DeliveryOut_ = TypedDict(
     "Page_DeliveryOut_",
     {
         'items': "list[DeliveryOut]",
+        'next_cursor': "NotRequired[str | None]",
+    },
+)
+"""One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one."""
+
+
+Page_ExchangeRateOut_ = TypedDict(
+    "Page_ExchangeRateOut_",
+    {
+        'items': "list[ExchangeRateOut]",
         'next_cursor': "NotRequired[str | None]",
     },
 )
@@ -663,6 +1022,25 @@ Page_SubscriptionOut_ = TypedDict(
 """One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one."""
 
 
+Page_SummaryHeadOut_ = TypedDict(
+    "Page_SummaryHeadOut_",
+    {
+        'items': "list[SummaryHeadOut]",
+        'next_cursor': "NotRequired[str | None]",
+    },
+)
+"""One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one."""
+
+
+Party = TypedDict(
+    "Party",
+    {
+        'code': "str | None",
+        'name': "str | None",
+    },
+)
+
+
 Payer = TypedDict(
     "Payer",
     {
@@ -680,6 +1058,7 @@ PaymentDoc = TypedDict(
     {
         'pay_code': "str",
         'pay_transaction_id': "str",
+        'pay_name': "NotRequired[str | None]",
         'order_no': "str",
         'ebp_code': "str",
         'payer': "Payer",
@@ -771,6 +1150,17 @@ QuotaOut = TypedDict(
 )
 
 
+RateOut = TypedDict(
+    "RateOut",
+    {
+        'currency': "str",
+        'rate': "str",
+        'day': "str",
+        'source': "str",
+    },
+)
+
+
 ReceiptOut = TypedDict(
     "ReceiptOut",
     {
@@ -834,6 +1224,49 @@ ReturnOut = TypedDict(
 )
 
 
+ReturnOverdueOut = TypedDict(
+    "ReturnOverdueOut",
+    {
+        'return_id': "str",
+        'ebp_code': "str",
+        'order_no': "str",
+        'state': "str",
+        'released_at': "str",
+        'deadline': "str",
+    },
+)
+"""A declared import return whose goods are not back in the supervised area 45 days after release."""
+
+
+ReturnView = TypedDict(
+    "ReturnView",
+    {
+        'id': "str",
+        'cop_no': "str",
+        'state': "str",
+        'reason': "str",
+        'lines': "list[ReturnLineOut]",
+        'created_at': "str",
+        'decided_at': "str | None",
+        'released_at': "str | None",
+        'goods_back_by': "str | None",
+        'goods_back_at': "str | None",
+        'overdue': "bool",
+    },
+)
+"""An import return with its windows (counted from customs' release time)."""
+
+
+RouteReason = TypedDict(
+    "RouteReason",
+    {
+        'code': "Literal['above_limit', 'licence_required', 'inspection_required', 'no_rate']",
+        'text': "str",
+        'item_no': "NotRequired[str | None]",
+    },
+)
+
+
 SecretIn = TypedDict(
     "SecretIn",
     {
@@ -856,6 +1289,7 @@ SourceCreated = TypedDict(
         'logistics_code': "str | None",
         'logistics_name': "str | None",
         'trade_direction': "NotRequired[str | None]",
+        'customs_profile_id': "NotRequired[str | None]",
         'webhook_path': "str",
         'created_at': "str",
         'previous_secret_until': "NotRequired[str | None]",
@@ -877,6 +1311,7 @@ SourceIn = TypedDict(
         'logistics_code': "NotRequired[str | None]",
         'logistics_name': "NotRequired[str | None]",
         'trade_direction': "NotRequired[Literal['import', 'export'] | None]",
+        'customs_profile_id': "NotRequired[str | None]",
         'secret': "NotRequired[str | None]",
     },
 )
@@ -898,6 +1333,7 @@ SourceOut = TypedDict(
         'logistics_code': "str | None",
         'logistics_name': "str | None",
         'trade_direction': "NotRequired[str | None]",
+        'customs_profile_id': "NotRequired[str | None]",
         'webhook_path': "str",
         'created_at': "str",
         'previous_secret_until': "NotRequired[str | None]",
@@ -972,6 +1408,57 @@ SubscriptionPatch = TypedDict(
 """Changes to a subscription: its URL or event types, or re-enabling it after a 410."""
 
 
+SummaryDetailOut = TypedDict(
+    "SummaryDetailOut",
+    {
+        'id': "str",
+        'month': "str",
+        'status': "str",
+        'sum_no': "NotRequired[str | None]",
+        'decl_seq_no': "NotRequired[str | None]",
+        'entry_id': "NotRequired[str | None]",
+        'guid': "str",
+        'cop_no': "str",
+        'inventories': "int",
+        'pre_no': "NotRequired[str | None]",
+        'dec_state': "NotRequired[str | None]",
+        'refusal': "NotRequired[SummaryRefusalOut | None]",
+        'created_at': "str",
+        'updated_at': "str",
+        'dec_tmp_no': "NotRequired[str | None]",
+        'dec_pre_no': "NotRequired[str | None]",
+        'gross_weight': "NotRequired[str | None]",
+        'net_weight': "NotRequired[str | None]",
+        'lists': "list[SummaryListOut]",
+        'totals': "list[SummaryTotalOut]",
+        'receipts': "list[SummaryReceiptOut]",
+    },
+)
+"""A summary with everything the VAT-rebate claim needs."""
+
+
+SummaryHeadOut = TypedDict(
+    "SummaryHeadOut",
+    {
+        'id': "str",
+        'month': "str",
+        'status': "str",
+        'sum_no': "NotRequired[str | None]",
+        'decl_seq_no': "NotRequired[str | None]",
+        'entry_id': "NotRequired[str | None]",
+        'guid': "str",
+        'cop_no': "str",
+        'inventories': "int",
+        'pre_no': "NotRequired[str | None]",
+        'dec_state': "NotRequired[str | None]",
+        'refusal': "NotRequired[SummaryRefusalOut | None]",
+        'created_at': "str",
+        'updated_at': "str",
+    },
+)
+"""A summary as the list shows it."""
+
+
 SummaryIn = TypedDict(
     "SummaryIn",
     {
@@ -979,6 +1466,66 @@ SummaryIn = TypedDict(
     },
 )
 """The month whose statisticsFlag B export inventories are summarised for customs (CEB701)."""
+
+
+SummaryListOut = TypedDict(
+    "SummaryListOut",
+    {
+        'invt_no': "str",
+        'declaration_id': "str",
+        'ebp_code': "str | None",
+        'order_no': "str | None",
+        'state': "str | None",
+        'actual_paid': "str | None",
+        'currency': "str | None",
+    },
+)
+
+
+SummaryReceiptOut = TypedDict(
+    "SummaryReceiptOut",
+    {
+        'message': "str",
+        'status': "int",
+        'info': "str",
+        'time': "str",
+        'return_time': "str",
+        'dec_state': "NotRequired[str | None]",
+    },
+)
+
+
+SummaryRefusalOut = TypedDict(
+    "SummaryRefusalOut",
+    {
+        'message': "str",
+        'status': "int",
+        'info': "str",
+        'time': "str",
+    },
+)
+
+
+SummaryTotalOut = TypedDict(
+    "SummaryTotalOut",
+    {
+        'currency': "str",
+        'orders': "int",
+        'actual_paid': "str",
+    },
+)
+
+
+TallyIn = TypedDict(
+    "TallyIn",
+    {
+        'operator_code': "str",
+        'operator_name': "str",
+        'location': "NotRequired[str | None]",
+        'note': "NotRequired[str | None]",
+    },
+)
+"""The goods of an export return tallied at the supervised site (CEB215), sent for the site's operator."""
 
 
 TaxAcceptIn = TypedDict(
@@ -1111,6 +1658,7 @@ services__compliance__orders__schemas__SummaryOut = TypedDict(
         'inventories': "int",
         'signed': "bool",
         'validated': "bool",
+        'status': "NotRequired[str]",
     },
 )
 
@@ -1138,6 +1686,29 @@ class ComplianceClient(BaseClient):
     def put_profile(self, body: CustomsProfileIn, *, if_match: str | None = None, headers: Mapping[str, str] | None = None) -> CustomsProfileOut:
         """Put profile"""
         return self._call('PUT', '/v1/compliance/customs-profile', path={}, query={}, header={'If-Match': if_match}, headers=headers, json=body)
+
+    def list_profiles(self, *, limit: int | None = None, cursor: str | None = None, headers: Mapping[str, str] | None = None) -> Page_CustomsProfileItem_:
+        """List profiles"""
+        return self._call('GET', '/v1/compliance/customs-profiles', path={}, query={'limit': limit, 'cursor': cursor}, header={}, headers=headers)
+
+    def add_profile(self, body: CustomsProfileNew, *, idempotency_key: str | None = None, headers: Mapping[str, str] | None = None) -> CustomsProfileItem:
+        """Another customs profile (a trade mode at one customs office and port); the orders that waited for it are
+
+        Another customs profile (a trade mode at one customs office and port); the orders that waited for it are
+declared."""
+        return self._call('POST', '/v1/compliance/customs-profiles', path={}, query={}, header={'Idempotency-Key': idempotency_key}, headers=headers, json=body)
+
+    def get_customs_profile(self, profile_id: str, *, headers: Mapping[str, str] | None = None) -> CustomsProfileItem:
+        """Get customs profile"""
+        return self._call('GET', '/v1/compliance/customs-profiles/{profile_id}', path={'profile_id': profile_id}, query={}, header={}, headers=headers)
+
+    def patch_profile(self, profile_id: str, body: CustomsProfilePatch, *, if_match: str | None = None, headers: Mapping[str, str] | None = None) -> CustomsProfileItem:
+        """Patch profile"""
+        return self._call('PATCH', '/v1/compliance/customs-profiles/{profile_id}', path={'profile_id': profile_id}, query={}, header={'If-Match': if_match}, headers=headers, json=body)
+
+    def delete_profile(self, profile_id: str, *, if_match: str | None = None, headers: Mapping[str, str] | None = None) -> None:
+        """Delete profile"""
+        self._call('DELETE', '/v1/compliance/customs-profiles/{profile_id}', path={'profile_id': profile_id}, query={}, header={'If-Match': if_match}, headers=headers)
 
     def list_institutions(self, *, limit: int | None = None, cursor: str | None = None, headers: Mapping[str, str] | None = None) -> Page_PaymentInstitutionOut_:
         """List institutions"""
@@ -1185,7 +1756,7 @@ delivery that verifies is always acknowledged (200): stored as received, then re
 yet is held ``incomplete`` (see the exceptions). WooCommerce's unsigned ping ``webhook_id=N`` → 200."""
         return self._call('POST', '/v1/compliance/webhooks/{source_id}', path={'source_id': source_id}, query={}, header={'Idempotency-Key': idempotency_key}, headers=headers, json=body)
 
-    def list_orders(self, *, state: Literal['incomplete', 'awaiting_documents', 'mismatch', 'matched', 'declared', 'accepted', 'rejected', 'inspection', 'detained', 'cleared', 'released', 'closed', 'returned', 'returned_by_buyer', 'cancel_requested', 'cancelled'] | None = None, trade_direction: Literal['import', 'export'] | None = None, from_: str | None = None, to: str | None = None, limit: int | None = None, cursor: str | None = None, headers: Mapping[str, str] | None = None) -> Page_OrderOut_:
+    def list_orders(self, *, state: Literal['incomplete', 'awaiting_documents', 'mismatch', 'matched', 'declared', 'accepted', 'rejected', 'inspection', 'detained', 'cleared', 'released', 'closed', 'returned', 'returned_by_buyer', 'cancel_requested', 'cancelled', 'needs_customs_declaration', 'declared_elsewhere'] | None = None, trade_direction: Literal['import', 'export'] | None = None, from_: str | None = None, to: str | None = None, limit: int | None = None, cursor: str | None = None, headers: Mapping[str, str] | None = None) -> Page_OrderOut_:
         """The organisation's orders, oldest first, with their documents, checks and tax
 
         The organisation's orders, oldest first, with their documents, checks and tax."""
@@ -1274,11 +1845,25 @@ only; the integration role reads it masked (header ``X-XBM-Id-Numbers: masked``)
         The declared return (CEB625)."""
         return self._call('GET', '/v1/compliance/returns/{return_id}/xml', path={'return_id': return_id}, query={}, header={}, headers=headers)
 
-    def summarise(self, body: SummaryIn, *, idempotency_key: str | None = None, headers: Mapping[str, str] | None = None) -> services__compliance__orders__schemas__SummaryOut:
-        """The month's summary declaration (CEB701) of the statisticsFlag-B export lists customs has numbered
+    def list_summaries(self, *, month: str | None = None, status: Literal['declared', 'accepted', 'summarised', 'refused'] | None = None, limit: int | None = None, cursor: str | None = None, headers: Mapping[str, str] | None = None) -> Page_SummaryHeadOut_:
+        """The organisation's monthly export summaries, oldest first, with customs' numbers
 
-        The month's summary declaration (CEB701) of the statisticsFlag-B export lists customs has numbered."""
+        The organisation's monthly export summaries, oldest first, with customs' numbers."""
+        return self._call('GET', '/v1/compliance/summaries', path={}, query={'month': month, 'status': status, 'limit': limit, 'cursor': cursor}, header={}, headers=headers)
+
+    def summarise(self, body: SummaryIn, *, idempotency_key: str | None = None, headers: Mapping[str, str] | None = None) -> services__compliance__orders__schemas__SummaryOut:
+        """The month's summary declaration (CEB701) of the statisticsFlag-B export lists customs released that no
+
+        The month's summary declaration (CEB701) of the statisticsFlag-B export lists customs released that no
+standing summary holds yet (docs/flows.md, The monthly export summary)."""
         return self._call('POST', '/v1/compliance/summaries', path={}, query={}, header={'Idempotency-Key': idempotency_key}, headers=headers, json=body)
+
+    def get_summary(self, summary_id: str, *, headers: Mapping[str, str] | None = None) -> SummaryDetailOut:
+        """A summary with what the VAT-rebate claim needs: its month and status, customs' numbers (sumNo, declSeqNo,
+
+        A summary with what the VAT-rebate claim needs: its month and status, customs' numbers (sumNo, declSeqNo,
+entryId), its lists and orders, their totals, and customs' answers with their times and words."""
+        return self._call('GET', '/v1/compliance/summaries/{summary_id}', path={'summary_id': summary_id}, query={}, header={}, headers=headers)
 
     def summary_xml(self, summary_id: str, *, headers: Mapping[str, str] | None = None) -> str:
         """Summary XML"""
@@ -1322,6 +1907,98 @@ to customs that failed (each with its reason, its next attempt and what resolves
         Compute XBM's tax again on the item records as they are now (after their rates are corrected) and compare
 it with customs' bill: agreeing, the order leaves the exceptions; otherwise it stays, with the new figures."""
         return self._call('POST', '/v1/compliance/orders/{ebp_code}/{order_no}/tax/recompute', path={'ebp_code': ebp_code, 'order_no': order_no}, query={}, header={'Idempotency-Key': idempotency_key}, headers=headers)
+
+    def customs_declaration_document(self, ebp_code: str, order_no: str, *, headers: Mapping[str, str] | None = None) -> BrokerDocument:
+        """The document a customs broker declares a held B2B export from (报关单 fields: exporter, agent, customs,
+
+        The document a customs broker declares a held B2B export from (报关单 fields: exporter, agent, customs,
+port, trade mode, transport, destination, currency, the goods line by line with HS code, name, specification,
+quantities and units, prices, origin, weights, and the value in CNY at the rate named)."""
+        return self._call('GET', '/v1/compliance/orders/{ebp_code}/{order_no}/customs-declaration', path={'ebp_code': ebp_code, 'order_no': order_no}, query={}, header={}, headers=headers)
+
+    def record_customs_declaration(self, ebp_code: str, order_no: str, body: DeclaredIn, *, idempotency_key: str | None = None, headers: Mapping[str, str] | None = None) -> OrderOut:
+        """A broker declared the held export by customs declaration: its entry number recorded, the order
+
+        A broker declared the held export by customs declaration: its entry number recorded, the order
+``declared_elsewhere`` (it ends there for XBM: customs answers the broker, not XBM). The same entry number
+again answers the order as it is; another one is a conflict."""
+        return self._call('POST', '/v1/compliance/orders/{ebp_code}/{order_no}/customs-declaration/declared', path={'ebp_code': ebp_code, 'order_no': order_no}, query={}, header={'Idempotency-Key': idempotency_key}, headers=headers, json=body)
+
+    def declared_elsewhere(self, ebp_code: str, order_no: str, body: DeclaredIn, *, idempotency_key: str | None = None, headers: Mapping[str, str] | None = None) -> OrderOut:
+        """The same as ``POST …/customs-declaration/declared``
+
+        The same as ``POST …/customs-declaration/declared``."""
+        return self._call('POST', '/v1/compliance/orders/{ebp_code}/{order_no}/declared-elsewhere', path={'ebp_code': ebp_code, 'order_no': order_no}, query={}, header={'Idempotency-Key': idempotency_key}, headers=headers, json=body)
+
+    def reroute(self, ebp_code: str, order_no: str, *, idempotency_key: str | None = None, headers: Mapping[str, str] | None = None) -> OrderOut:
+        """Route a held export again on what is stored now (a corrected rate, order or item record): within ¥5,000
+
+        Route a held export again on what is stored now (a corrected rate, order or item record): within ¥5,000
+with no goods needing a licence or inspection, its inventory list is declared; else it stays held."""
+        return self._call('POST', '/v1/compliance/orders/{ebp_code}/{order_no}/customs-declaration/reroute', path={'ebp_code': ebp_code, 'order_no': order_no}, query={}, header={'Idempotency-Key': idempotency_key}, headers=headers)
+
+    def get_rate(self, currency: str, day: str, *, headers: Mapping[str, str] | None = None) -> ExchangeRateOut:
+        """Get rate"""
+        return self._call('GET', '/v1/compliance/exchange-rates/{currency}/{day}', path={'currency': currency, 'day': day}, query={}, header={}, headers=headers)
+
+    def put_rate(self, currency: str, day: str, body: ExchangeRateIn, *, if_match: str | None = None, headers: Mapping[str, str] | None = None) -> ExchangeRateOut:
+        """Set the CNY rate of a currency for a day
+
+        Set the CNY rate of a currency for a day. Exports held for want of it are routed again at once."""
+        return self._call('PUT', '/v1/compliance/exchange-rates/{currency}/{day}', path={'currency': currency, 'day': day}, query={}, header={'If-Match': if_match}, headers=headers, json=body)
+
+    def list_rates(self, *, limit: int | None = None, cursor: str | None = None, headers: Mapping[str, str] | None = None) -> Page_ExchangeRateOut_:
+        """The organisation's rates
+
+        The organisation's rates."""
+        return self._call('GET', '/v1/compliance/exchange-rates', path={}, query={'limit': limit, 'cursor': cursor}, header={}, headers=headers)
+
+    def get_return(self, return_id: str, *, headers: Mapping[str, str] | None = None) -> ReturnView:
+        """A declared import return, with customs' release time and the day its goods must be back by
+
+        A declared import return, with customs' release time and the day its goods must be back by."""
+        return self._call('GET', '/v1/compliance/returns/{return_id}', path={'return_id': return_id}, query={}, header={}, headers=headers)
+
+    def goods_back(self, return_id: str, body: GoodsBackIn, *, idempotency_key: str | None = None, headers: Mapping[str, str] | None = None) -> ReturnView:
+        """Record that the returned goods are back in the supervised area (due 45 days after release); an overdue
+
+        Record that the returned goods are back in the supervised area (due 45 days after release); an overdue
+return leaves the exceptions list."""
+        return self._call('POST', '/v1/compliance/returns/{return_id}/goods-back', path={'return_id': return_id}, query={}, header={'Idempotency-Key': idempotency_key}, headers=headers, json=body)
+
+    def declare_export_return(self, ebp_code: str, order_no: str, *, body: ExportReturnIn | None | None = None, idempotency_key: str | None = None, headers: Mapping[str, str] | None = None) -> ExportReturnOut:
+        """Declare the return of a released export order (CEB213); customs' answer (CEB214) decides it
+
+        Declare the return of a released export order (CEB213); customs' answer (CEB214) decides it."""
+        return self._call('POST', '/v1/compliance/orders/{ebp_code}/{order_no}/export-returns', path={'ebp_code': ebp_code, 'order_no': order_no}, query={}, header={'Idempotency-Key': idempotency_key}, headers=headers, json=body)
+
+    def get_export_return(self, return_id: str, *, headers: Mapping[str, str] | None = None) -> ExportReturnOut:
+        """Get export return"""
+        return self._call('GET', '/v1/compliance/export-returns/{return_id}', path={'return_id': return_id}, query={}, header={}, headers=headers)
+
+    def tally(self, return_id: str, body: TallyIn, *, idempotency_key: str | None = None, headers: Mapping[str, str] | None = None) -> ExportReturnOut:
+        """The returned goods tallied at the supervised site (CEB215), for its operator; CEB216 answers it
+
+        The returned goods tallied at the supervised site (CEB215), for its operator; CEB216 answers it."""
+        return self._call('POST', '/v1/compliance/export-returns/{return_id}/tally', path={'return_id': return_id}, query={}, header={'Idempotency-Key': idempotency_key}, headers=headers, json=body)
+
+    def export_return_xml(self, return_id: str, *, headers: Mapping[str, str] | None = None) -> str:
+        """The return application (CEB213) as sent
+
+        The return application (CEB213) as sent."""
+        return self._call('GET', '/v1/compliance/export-returns/{return_id}/xml', path={'return_id': return_id}, query={}, header={}, headers=headers)
+
+    def tally_xml(self, return_id: str, *, headers: Mapping[str, str] | None = None) -> str:
+        """The tally of the goods back (CEB215) as sent
+
+        The tally of the goods back (CEB215) as sent."""
+        return self._call('GET', '/v1/compliance/export-returns/{return_id}/tally-xml', path={'return_id': return_id}, query={}, header={}, headers=headers)
+
+    def get_master_bill(self, link_id: str, *, headers: Mapping[str, str] | None = None) -> MasterBillView:
+        """A master bill XBM declared (CEB607): its bill, voyage, the lists it carries and customs' answers (CEB608)
+
+        A master bill XBM declared (CEB607): its bill, voyage, the lists it carries and customs' answers (CEB608)."""
+        return self._call('GET', '/v1/compliance/master-bills/{link_id}', path={'link_id': link_id}, query={}, header={}, headers=headers)
 
     def customer_summary(self, *, from_: str | None = None, to: str | None = None, source_id: str | None = None, trade_direction: Literal['import', 'export'] | None = None, headers: Mapping[str, str] | None = None) -> services__compliance__customers__schemas__SummaryOut:
         """Customers, repurchase rate, revenue, lifecycle stages and membership tiers over the released, not

@@ -110,6 +110,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/compliance/customs-profiles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List profiles */
+        get: operations["list_profiles"];
+        put?: never;
+        /**
+         * Another customs profile (a trade mode at one customs office and port); the orders that waited for it are
+         * @description Another customs profile (a trade mode at one customs office and port); the orders that waited for it are
+         *     declared.
+         */
+        post: operations["add_profile"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/compliance/customs-profiles/{profile_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get customs profile */
+        get: operations["get_customs_profile"];
+        put?: never;
+        post?: never;
+        /** Delete profile */
+        delete: operations["delete_profile"];
+        options?: never;
+        head?: never;
+        /** Patch profile */
+        patch: operations["patch_profile"];
+        trace?: never;
+    };
     "/v1/compliance/declarations/{declaration_id}/cancellation-xml": {
         parameters: {
             query?: never;
@@ -232,6 +273,124 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/compliance/exchange-rates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The organisation's rates
+         * @description The organisation's rates.
+         */
+        get: operations["list_rates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/compliance/exchange-rates/{currency}/{day}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get rate */
+        get: operations["get_rate"];
+        /**
+         * Set the CNY rate of a currency for a day
+         * @description Set the CNY rate of a currency for a day. Exports held for want of it are routed again at once.
+         */
+        put: operations["put_rate"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/compliance/export-returns/{return_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get export return */
+        get: operations["get_export_return"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/compliance/export-returns/{return_id}/tally": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The returned goods tallied at the supervised site (CEB215), for its operator; CEB216 answers it
+         * @description The returned goods tallied at the supervised site (CEB215), for its operator; CEB216 answers it.
+         */
+        post: operations["tally"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/compliance/export-returns/{return_id}/tally-xml": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The tally of the goods back (CEB215) as sent
+         * @description The tally of the goods back (CEB215) as sent.
+         */
+        get: operations["tally_xml"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/compliance/export-returns/{return_id}/xml": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The return application (CEB213) as sent
+         * @description The return application (CEB213) as sent.
+         */
+        get: operations["export_return_xml"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/compliance/items": {
         parameters: {
             query?: never;
@@ -281,6 +440,26 @@ export interface paths {
          * @description CEB607: link export lists to the master bill and voyage they left on, once those are known.
          */
         post: operations["link_master_bill"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/compliance/master-bills/{link_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A master bill XBM declared (CEB607): its bill, voyage, the lists it carries and customs' answers (CEB608)
+         * @description A master bill XBM declared (CEB607): its bill, voyage, the lists it carries and customs' answers (CEB608).
+         */
+        get: operations["get_master_bill"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -382,6 +561,111 @@ export interface paths {
          * @description Before declaration the order is cancelled; after it the inventory list is withdrawn (CEB605 / CEB623).
          */
         post: operations["cancel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/compliance/orders/{ebp_code}/{order_no}/customs-declaration": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The document a customs broker declares a held B2B export from (报关单 fields: exporter, agent, customs,
+         * @description The document a customs broker declares a held B2B export from (报关单 fields: exporter, agent, customs,
+         *     port, trade mode, transport, destination, currency, the goods line by line with HS code, name, specification,
+         *     quantities and units, prices, origin, weights, and the value in CNY at the rate named).
+         */
+        get: operations["customs_declaration_document"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/compliance/orders/{ebp_code}/{order_no}/customs-declaration/declared": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A broker declared the held export by customs declaration: its entry number recorded, the order
+         * @description A broker declared the held export by customs declaration: its entry number recorded, the order
+         *     ``declared_elsewhere`` (it ends there for XBM: customs answers the broker, not XBM). The same entry number
+         *     again answers the order as it is; another one is a conflict.
+         */
+        post: operations["record_customs_declaration"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/compliance/orders/{ebp_code}/{order_no}/customs-declaration/reroute": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Route a held export again on what is stored now (a corrected rate, order or item record): within ¥5,000
+         * @description Route a held export again on what is stored now (a corrected rate, order or item record): within ¥5,000
+         *     with no goods needing a licence or inspection, its inventory list is declared; else it stays held.
+         */
+        post: operations["reroute"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/compliance/orders/{ebp_code}/{order_no}/declared-elsewhere": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The same as ``POST …/customs-declaration/declared``
+         * @description The same as ``POST …/customs-declaration/declared``.
+         */
+        post: operations["declared_elsewhere"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/compliance/orders/{ebp_code}/{order_no}/export-returns": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Declare the return of a released export order (CEB213); customs' answer (CEB214) decides it
+         * @description Declare the return of a released export order (CEB213); customs' answer (CEB214) decides it.
+         */
+        post: operations["declare_export_return"];
         delete?: never;
         options?: never;
         head?: never;
@@ -561,6 +845,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/compliance/returns/{return_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A declared import return, with customs' release time and the day its goods must be back by
+         * @description A declared import return, with customs' release time and the day its goods must be back by.
+         */
+        get: operations["get_return"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/compliance/returns/{return_id}/goods-back": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record that the returned goods are back in the supervised area (due 45 days after release); an overdue
+         * @description Record that the returned goods are back in the supervised area (due 45 days after release); an overdue
+         *     return leaves the exceptions list.
+         */
+        post: operations["goods_back"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/compliance/returns/{return_id}/xml": {
         parameters: {
             query?: never;
@@ -644,13 +969,39 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * The organisation's monthly export summaries, oldest first, with customs' numbers
+         * @description The organisation's monthly export summaries, oldest first, with customs' numbers.
+         */
+        get: operations["list_summaries"];
         put?: never;
         /**
-         * The month's summary declaration (CEB701) of the statisticsFlag-B export lists customs has numbered
-         * @description The month's summary declaration (CEB701) of the statisticsFlag-B export lists customs has numbered.
+         * The month's summary declaration (CEB701) of the statisticsFlag-B export lists customs released that no
+         * @description The month's summary declaration (CEB701) of the statisticsFlag-B export lists customs released that no
+         *     standing summary holds yet (docs/flows.md, The monthly export summary).
          */
         post: operations["summarise"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/compliance/summaries/{summary_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A summary with what the VAT-rebate claim needs: its month and status, customs' numbers (sumNo, declSeqNo,
+         * @description A summary with what the VAT-rebate claim needs: its month and status, customs' numbers (sumNo, declSeqNo,
+         *     entryId), its lists and orders, their totals, and customs' answers with their times and words.
+         */
+        get: operations["get_summary"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -810,7 +1161,7 @@ export interface components {
              * @description What to do, machine-readable (e.g. `add_item_record`, `rematch`, `correct_and_redeclare`).
              * @enum {string}
              */
-            action: "add_item_record" | "register_payment_institution" | "update_payment_institution" | "complete_order" | "correct_order" | "correct_payment" | "correct_waybill" | "send_documents" | "rematch" | "correct_and_redeclare" | "withdraw" | "cancel" | "accept_customs_tax" | "recompute_tax";
+            action: "add_item_record" | "register_payment_institution" | "update_payment_institution" | "complete_order" | "correct_order" | "correct_payment" | "correct_waybill" | "send_documents" | "rematch" | "correct_and_redeclare" | "withdraw" | "cancel" | "accept_customs_tax" | "recompute_tax" | "declare_by_customs_declaration" | "record_customs_declaration" | "reroute" | "add_exchange_rate" | "add_customs_profile";
             /**
              * Automatic
              * @description once this is done XBM compares the order again by itself (no rematch needed)
@@ -905,6 +1256,197 @@ export interface components {
              * @description Pass it as `?cursor=` for the next page; null on the last page.
              */
             next_cursor: string | null;
+        };
+        /**
+         * BrokerDocument
+         * @description What a customs broker needs to declare the export by customs declaration (报关单), from what XBM holds.
+         */
+        BrokerDocument: {
+            /** @description 币制 of the amounts. */
+            currency: components["schemas"]["Coded"];
+            /**
+             * Customs Code
+             * @description 申报地海关 (the profile's customs code).
+             */
+            customs_code: string;
+            /** @description 申报单位: the agent of the seller's customs profile (the broker declares under its own code if another). */
+            declaring_agent: components["schemas"]["Party"];
+            /** @description 运抵国 / 贸易国: where the goods go. */
+            destination_country: components["schemas"]["Coded"];
+            /**
+             * Ebp Code
+             * @description The platform's customs code.
+             */
+            ebp_code: string;
+            /** @description 境内发货人 / 生产销售单位: the seller (its customs profile's e-commerce enterprise). */
+            exporter: components["schemas"]["Party"];
+            /**
+             * Freight
+             * @description 运费 charged to the buyer, in `currency`.
+             */
+            freight: string;
+            /**
+             * Goods Value
+             * @description The goods' value (sum of the lines) in `currency`; freight is not in it.
+             */
+            goods_value: string;
+            /**
+             * Gross Weight Kg
+             * @description 毛重: the waybill's weight; null without a waybill.
+             */
+            gross_weight_kg: string | null;
+            /**
+             * Items
+             * @description The goods, line by line, as their item records declare them.
+             */
+            items: components["schemas"]["BrokerItem"][];
+            /**
+             * Logistics Name
+             * @description The carrier.
+             */
+            logistics_name: string | null;
+            /**
+             * Logistics No
+             * @description The waybill's number (运单号).
+             */
+            logistics_no: string | null;
+            /**
+             * Net Weight Kg
+             * @description 净重: not known to XBM (null): the broker takes it from the packing list.
+             */
+            net_weight_kg: string | null;
+            /**
+             * Order No
+             * @description The platform's order number (the contract or order number on the declaration).
+             */
+            order_no: string;
+            /**
+             * Overseas Consignee
+             * @description 境外收货人: the order's consignee (for 9810, the overseas warehouse).
+             */
+            overseas_consignee: string | null;
+            /**
+             * Overseas Warehouse
+             * @description 9810: the overseas warehouse the goods go to.
+             */
+            overseas_warehouse: string | null;
+            /**
+             * Port Code
+             * @description 出境关别 (the profile's port code).
+             */
+            port_code: string;
+            /** @description The rate named for the CNY value; null for a CNY order or without a rate. */
+            rate: components["schemas"]["RateOut"] | null;
+            /**
+             * Reasons
+             * @description Why the export is declared by customs declaration.
+             */
+            reasons: components["schemas"]["RouteReason"][];
+            /**
+             * Routed At
+             * Format: date-time
+             * @description When the order's route last changed (held, routed again, declared): the document is built from what is
+             *     stored, the same until then or until the order, its records or the profile change.
+             */
+            routed_at: string;
+            /**
+             * Trade Mode
+             * @description 监管方式: 9710 (B2B direct export) or 9810 (export to an overseas warehouse).
+             */
+            trade_mode: string;
+            /**
+             * Transport Mode
+             * @description 运输方式 (customs code; the profile's `traf_mode`).
+             */
+            transport_mode: string;
+            /**
+             * Value Cny
+             * @description The goods' value in CNY at `rate`; null without a rate.
+             */
+            value_cny: string | null;
+        };
+        /** BrokerItem */
+        BrokerItem: {
+            /**
+             * Destination Country
+             * @description 最终目的国 (customs code).
+             */
+            destination_country: string | null;
+            /**
+             * Gnum
+             * @description Line number, from 1.
+             */
+            gnum: number;
+            /**
+             * Hs Code
+             * @description 商品编号: the 10-digit HS code.
+             */
+            hs_code: string;
+            /**
+             * Inspection Required
+             * @description The record says the goods are subject to inspection.
+             */
+            inspection_required: boolean;
+            /**
+             * Item No
+             * @description The seller's SKU.
+             */
+            item_no: string;
+            /**
+             * Legal Quantity
+             * @description 法定数量: the quantity in `legal_unit` (quantity × the record's legal units per unit).
+             */
+            legal_quantity: string;
+            /**
+             * Legal Unit
+             * @description 法定计量单位 (customs unit code).
+             */
+            legal_unit: string;
+            /**
+             * Licence Required
+             * @description The record says the goods need an export licence.
+             */
+            licence_required: boolean;
+            /**
+             * Name
+             * @description 商品名称: the goods' name as recorded.
+             */
+            name: string;
+            /**
+             * Origin Country
+             * @description 原产国 (customs code).
+             */
+            origin_country: string;
+            /**
+             * Quantity
+             * @description 成交数量, in `unit`.
+             */
+            quantity: string;
+            /**
+             * Spec
+             * @description 规格型号: the specification recorded (brand, model, material …).
+             */
+            spec: string;
+            /**
+             * Total
+             * @description 总价, in the order's currency.
+             */
+            total: string;
+            /**
+             * Total Cny
+             * @description The line's total in CNY at the named rate; null without one.
+             */
+            total_cny: string | null;
+            /**
+             * Unit
+             * @description 成交计量单位 (customs unit code).
+             */
+            unit: string;
+            /**
+             * Unit Price
+             * @description 单价, in the order's currency.
+             */
+            unit_price: string;
         };
         /**
          * Buyer
@@ -1020,6 +1562,19 @@ export interface components {
              */
             rule: string;
         };
+        /** Coded */
+        Coded: {
+            /**
+             * Customs
+             * @description The customs (JGS-20) code.
+             */
+            customs: string | null;
+            /**
+             * Iso
+             * @description ISO code (currency ISO 4217, country ISO 3166 alpha-2).
+             */
+            iso: string | null;
+        };
         /** Consignee */
         Consignee: {
             /**
@@ -1099,6 +1654,68 @@ export interface components {
              * @description Their phone. Leave it out to keep the current value.
              */
             telephone?: string | null;
+        };
+        /**
+         * CustomsDeclarationOut
+         * @description How a 9710/9810 export is declared when the inventory list may not declare it.
+         */
+        CustomsDeclarationOut: {
+            /**
+             * Currency
+             * @description The order's currency.
+             */
+            currency: string;
+            /**
+             * Declared On
+             * @description The day the customs declaration was declared.
+             */
+            declared_on: string | null;
+            /**
+             * Entry Id
+             * @description The customs declaration's 18-digit entry number (报关单号), once declared.
+             */
+            entry_id: string | null;
+            /**
+             * Goods Value
+             * @description The goods' value in the order's currency (the order's `goods_value`).
+             */
+            goods_value: string;
+            /**
+             * Note
+             * @description The seller's note on it.
+             */
+            note: string | null;
+            /** @description The rate the value was converted at; null for a CNY order or without a rate. */
+            rate: components["schemas"]["RateOut"] | null;
+            /**
+             * Rate Day
+             * Format: date
+             * @description The day whose rate applies.
+             */
+            rate_day: string;
+            /**
+             * Reasons
+             * @description Why it goes to a customs declaration (empty once `listed`).
+             */
+            reasons: components["schemas"]["RouteReason"][];
+            /**
+             * Status
+             * @description `held` (waiting for a broker's customs declaration), `declared` (the broker declared it: see
+             *     `entry_id`), `listed` (routed again and now within what the inventory list declares).
+             * @enum {string}
+             */
+            status: "held" | "declared" | "listed";
+            /**
+             * Updated At
+             * Format: date-time
+             * @description When it last changed.
+             */
+            updated_at: string;
+            /**
+             * Value Cny
+             * @description The goods' value in CNY at `rate`; null without a rate for the day.
+             */
+            value_cny: string | null;
         };
         /**
          * CustomsMessageOut
@@ -1234,6 +1851,308 @@ export interface components {
              */
             ems_no?: string | null;
             /**
+             * Iac Code
+             * @description 1210 export: the code of the warehouse enterprise inside the special area (iacCode)
+             */
+            iac_code?: string | null;
+            /**
+             * Iac Name
+             * @description 1210 export: that enterprise's name (iacName)
+             */
+            iac_name?: string | null;
+            /**
+             * Owner Code
+             * @description the producer's customs code (the export list's ownerCode); leave it out when the producer is not registered with customs: the list then says NO
+             */
+            owner_code?: string | null;
+            /**
+             * Owner Name
+             * @description the producer's name (ownerName); the seller's by default
+             */
+            owner_name?: string | null;
+            /**
+             * Port Code
+             * @description The 4-digit code of the port of entry or exit.
+             */
+            port_code: string;
+            /**
+             * Statistics Flag
+             * @description export: A the inventory list is the record; B a month's lists are summarised (CEB701)
+             * @default A
+             * @enum {string}
+             */
+            statistics_flag: "A" | "B";
+            /**
+             * Trade Mode
+             * @description customs mode of the seller's orders (each order may name its own): 9610 B2C direct, 1210 bonded or special area, 9710 B2B direct export, 9810 export to an overseas warehouse
+             * @enum {string}
+             */
+            trade_mode: "9610" | "1210" | "9710" | "9810";
+            /**
+             * Traf Mode
+             * @description customs transport mode code (5 air, 2 sea, 4 road, 6 post …)
+             * @default 5
+             */
+            traf_mode: string;
+        };
+        /** CustomsProfileItem */
+        CustomsProfileItem: {
+            /**
+             * Agent Code
+             * @description The declaring agent's (customs broker's) customs code.
+             */
+            agent_code: string;
+            /**
+             * Agent Name
+             * @description The declaring agent's registered name.
+             */
+            agent_name: string;
+            /**
+             * Area Code
+             * @description The special area's code (1210); null when none.
+             */
+            area_code: string | null;
+            /**
+             * Area Name
+             * @description The special area's name (1210); null when none.
+             */
+            area_name: string | null;
+            /**
+             * Assure Code
+             * @description The guarantor enterprise's code.
+             */
+            assure_code: string;
+            /**
+             * Cop Code
+             * @description The code of the enterprise transmitting the messages.
+             */
+            cop_code: string;
+            /**
+             * Cop Name
+             * @description Its name.
+             */
+            cop_name: string;
+            /**
+             * Created At
+             * Format: date-time
+             * @description When the object was created (RFC 3339, UTC).
+             */
+            created_at: string;
+            /**
+             * Customs Code
+             * @description The 4-digit code of the customs office declared to.
+             */
+            customs_code: string;
+            /**
+             * Default
+             * @description True for the organisation's default profile (the one `/v1/compliance/customs-profile` reads and writes).
+             */
+            default: boolean;
+            /**
+             * Direction
+             * @description `import` or `export`: the orders it declares.
+             */
+            direction: string;
+            /**
+             * Dxp Id
+             * @description The ID on the customs data exchange platform messages are sent from.
+             */
+            dxp_id: string;
+            /**
+             * Ebc Code
+             * @description The e-commerce company's (the seller's) customs registration code.
+             */
+            ebc_code: string;
+            /**
+             * Ebc Name
+             * @description Its registered name.
+             */
+            ebc_name: string;
+            /**
+             * Ems No
+             * @description The bonded account book number (1210); null when none.
+             */
+            ems_no: string | null;
+            /**
+             * Iac Code
+             * @description 1210 export: the code of the warehouse enterprise inside the special area (iacCode); null when none.
+             */
+            iac_code?: string | null;
+            /**
+             * Iac Name
+             * @description 1210 export: that enterprise's name (iacName); null when none.
+             */
+            iac_name?: string | null;
+            /**
+             * Id
+             * @description The object's id (a UUID), as used in its path.
+             */
+            id: string;
+            /**
+             * Name
+             * @description What the seller calls it.
+             */
+            name: string;
+            /**
+             * Owner Code
+             * @description The producer's customs code (the export list's ownerCode); null: declared as `NO`, not registered.
+             */
+            owner_code?: string | null;
+            /**
+             * Owner Name
+             * @description The producer's name (ownerName); null: the seller's (ebc_name).
+             */
+            owner_name?: string | null;
+            /**
+             * Port Code
+             * @description The 4-digit code of the port of entry or exit.
+             */
+            port_code: string;
+            /**
+             * Statistics Flag
+             * @description Export: `A` the inventory list is the record; `B` a month's lists are summarised (CEB701).
+             */
+            statistics_flag: string;
+            /**
+             * Trade Mode
+             * @description The customs mode: 9610 B2C direct, 1210 bonded or special area, 9710 B2B direct export, 9810 export to an
+             *     overseas warehouse.
+             */
+            trade_mode: string;
+            /**
+             * Traf Mode
+             * @description The customs transport mode code (5 air, 2 sea, 4 road, 6 post …).
+             */
+            traf_mode: string;
+            /**
+             * Updated At
+             * Format: date-time
+             * @description When the object last changed (RFC 3339, UTC).
+             */
+            updated_at: string;
+        };
+        /**
+         * CustomsProfileNew
+         * @description One of the seller's customs profiles: a trade mode declared at one customs office and port, with its own
+         *     agent, bonded account and e-port id. Orders are declared under the profile their source names, else the one
+         *     of their direction and trade mode, else the default.
+         * @example {
+         *       "agent_code": "3105980159",
+         *       "agent_name": "Ningbo Customs Broker",
+         *       "area_code": "3105W60001",
+         *       "area_name": "Ningbo Meishan Bonded Port Area",
+         *       "assure_code": "ASSURE0001",
+         *       "cop_code": "3105910159",
+         *       "cop_name": "XBM Seller Ltd",
+         *       "customs_code": "3105",
+         *       "direction": "import",
+         *       "dxp_id": "DXPENT0000000001",
+         *       "ebc_code": "3105910159",
+         *       "ebc_name": "XBM Seller Ltd",
+         *       "ems_no": "T3105W000001",
+         *       "name": "Ningbo bonded imports",
+         *       "port_code": "3105",
+         *       "trade_mode": "1210"
+         *     }
+         */
+        CustomsProfileNew: {
+            /**
+             * Agent Code
+             * @description The declaring agent's (customs broker's) customs code.
+             */
+            agent_code: string;
+            /**
+             * Agent Name
+             * @description The declaring agent's registered name.
+             */
+            agent_name: string;
+            /**
+             * Area Code
+             * @description The special area's code (1210).
+             */
+            area_code?: string | null;
+            /**
+             * Area Name
+             * @description 1210: the name of the special area (areaCode's)
+             */
+            area_name?: string | null;
+            /**
+             * Assure Code
+             * @description The guarantor enterprise's code (who guarantees the duties).
+             */
+            assure_code: string;
+            /**
+             * Cop Code
+             * @description The code of the enterprise transmitting the messages.
+             */
+            cop_code: string;
+            /**
+             * Cop Name
+             * @description Its name.
+             */
+            cop_name: string;
+            /**
+             * Customs Code
+             * @description The 4-digit code of the customs office declared to, e.g. `4604`.
+             */
+            customs_code: string;
+            /**
+             * Default
+             * @description declares the orders no other profile is for (an organisation's first profile is its default; making another one default takes it from the first)
+             * @default false
+             */
+            default: boolean;
+            /**
+             * Direction
+             * @description import or export: the orders it declares. 9710 and 9810 are export only; left out, it is export for those and import for 9610 and 1210
+             */
+            direction?: ("import" | "export") | null;
+            /**
+             * Dxp Id
+             * @description the e-port (DXP) user id every message is sent under: at most 16 characters, the most the transfer schema's SenderId takes (e.g. DXPENT0000012345)
+             */
+            dxp_id: string;
+            /**
+             * Ebc Code
+             * @description The e-commerce company's (the seller's) customs registration code.
+             */
+            ebc_code: string;
+            /**
+             * Ebc Name
+             * @description Its registered name.
+             */
+            ebc_name: string;
+            /**
+             * Ems No
+             * @description The bonded account book number (1210), if any.
+             */
+            ems_no?: string | null;
+            /**
+             * Iac Code
+             * @description 1210 export: the code of the warehouse enterprise inside the special area (iacCode)
+             */
+            iac_code?: string | null;
+            /**
+             * Iac Name
+             * @description 1210 export: that enterprise's name (iacName)
+             */
+            iac_name?: string | null;
+            /**
+             * Name
+             * @description What the seller calls it, e.g. `Ningbo bonded imports`.
+             */
+            name: string;
+            /**
+             * Owner Code
+             * @description the producer's customs code (the export list's ownerCode); leave it out when the producer is not registered with customs: the list then says NO
+             */
+            owner_code?: string | null;
+            /**
+             * Owner Name
+             * @description the producer's name (ownerName); the seller's by default
+             */
+            owner_name?: string | null;
+            /**
              * Port Code
              * @description The 4-digit code of the port of entry or exit.
              */
@@ -1321,6 +2240,26 @@ export interface components {
              */
             ems_no: string | null;
             /**
+             * Iac Code
+             * @description 1210 export: the code of the warehouse enterprise inside the special area (iacCode); null when none.
+             */
+            iac_code?: string | null;
+            /**
+             * Iac Name
+             * @description 1210 export: that enterprise's name (iacName); null when none.
+             */
+            iac_name?: string | null;
+            /**
+             * Owner Code
+             * @description The producer's customs code (the export list's ownerCode); null: declared as `NO`, not registered.
+             */
+            owner_code?: string | null;
+            /**
+             * Owner Name
+             * @description The producer's name (ownerName); null: the seller's (ebc_name).
+             */
+            owner_name?: string | null;
+            /**
              * Port Code
              * @description The 4-digit code of the port of entry or exit.
              */
@@ -1347,6 +2286,131 @@ export interface components {
              * @description When the object last changed (RFC 3339, UTC).
              */
             updated_at: string;
+        };
+        /**
+         * CustomsProfilePatch
+         * @description Changes to a customs profile; fields left out stay as they are (the result is checked as a whole).
+         * @example {
+         *       "agent_name": "Hangzhou Customs Broker",
+         *       "name": "Hangzhou 9610 exports"
+         *     }
+         */
+        CustomsProfilePatch: {
+            /**
+             * Agent Code
+             * @description The declaring agent's customs code. Leave it out to keep the current value.
+             */
+            agent_code?: string | null;
+            /**
+             * Agent Name
+             * @description The declaring agent's name. Leave it out to keep the current value.
+             */
+            agent_name?: string | null;
+            /**
+             * Area Code
+             * @description The special area's code. Leave it out to keep the current value.
+             */
+            area_code?: string | null;
+            /**
+             * Area Name
+             * @description The special area's name. Leave it out to keep the current value.
+             */
+            area_name?: string | null;
+            /**
+             * Assure Code
+             * @description The guarantor's code. Leave it out to keep the current value.
+             */
+            assure_code?: string | null;
+            /**
+             * Cop Code
+             * @description The transmitting enterprise's code. Leave it out to keep the current value.
+             */
+            cop_code?: string | null;
+            /**
+             * Cop Name
+             * @description Its name. Leave it out to keep the current value.
+             */
+            cop_name?: string | null;
+            /**
+             * Customs Code
+             * @description The customs office's 4-digit code. Leave it out to keep the current value.
+             */
+            customs_code?: string | null;
+            /**
+             * Default
+             * @description true makes it the organisation's default (the default is moved, never removed)
+             */
+            default?: true | null;
+            /**
+             * Direction
+             * @description `import` or `export`. Leave it out to keep the current value.
+             */
+            direction?: ("import" | "export") | null;
+            /**
+             * Dxp Id
+             * @description The e-port user id. Leave it out to keep the current value.
+             */
+            dxp_id?: string | null;
+            /**
+             * Ebc Code
+             * @description The e-commerce company's customs code. Leave it out to keep the current value.
+             */
+            ebc_code?: string | null;
+            /**
+             * Ebc Name
+             * @description Its registered name. Leave it out to keep the current value.
+             */
+            ebc_name?: string | null;
+            /**
+             * Ems No
+             * @description The bonded account book number. Leave it out to keep the current value.
+             */
+            ems_no?: string | null;
+            /**
+             * Iac Code
+             * @description 1210 export: the special area's enterprise code (iacCode). Leave it out to keep the current value.
+             */
+            iac_code?: string | null;
+            /**
+             * Iac Name
+             * @description 1210 export: that enterprise's name. Leave it out to keep the current value.
+             */
+            iac_name?: string | null;
+            /**
+             * Name
+             * @description A new name. Leave it out to keep the current value.
+             */
+            name?: string | null;
+            /**
+             * Owner Code
+             * @description The producer's customs code (ownerCode). Leave it out to keep the current value.
+             */
+            owner_code?: string | null;
+            /**
+             * Owner Name
+             * @description The producer's name. Leave it out to keep the current value.
+             */
+            owner_name?: string | null;
+            /**
+             * Port Code
+             * @description The port's 4-digit code. Leave it out to keep the current value.
+             */
+            port_code?: string | null;
+            /**
+             * Statistics Flag
+             * @description Export: A or B. Leave it out to keep the current value.
+             */
+            statistics_flag?: ("A" | "B") | null;
+            /**
+             * Trade Mode
+             * @description The customs mode. Leave it out to keep the current value.
+             */
+            trade_mode?: ("9610" | "1210" | "9710" | "9810") | null;
+            /**
+             * Traf Mode
+             * @description The transport mode code. Leave it out to keep the current value.
+             */
+            traf_mode?: string | null;
         };
         /** DailyReport */
         DailyReport: {
@@ -1422,6 +2486,33 @@ export interface components {
              * @description Its number: 1 for the first declaration, then one more each time it was declared again.
              */
             round: number;
+        };
+        /**
+         * DeclaredIn
+         * @description The customs declaration a broker filed for the order.
+         * @example {
+         *       "declared_on": "2026-12-07",
+         *       "entry_id": "460420261000123456",
+         *       "note": "via broker X"
+         *     }
+         */
+        DeclaredIn: {
+            /**
+             * Declared On
+             * Format: date
+             * @description The day it was declared (YYYY-MM-DD).
+             */
+            declared_on: string;
+            /**
+             * Entry Id
+             * @description the customs declaration's entry number (报关单号), 18 digits
+             */
+            entry_id: string;
+            /**
+             * Note
+             * @description Anything worth keeping with it (the broker, a reference).
+             */
+            note?: string | null;
         };
         /**
          * DeliveryOut
@@ -1636,10 +2727,12 @@ export interface components {
             /**
              * Reason
              * @description Why it is listed: `mismatch` (a check failed), `missing_documents` (waiting too long for one), `incomplete`
-             *     (data XBM needs is missing), `changed_after_declaration` or `rejected` (customs refused the declaration).
+             *     (data XBM needs is missing), `changed_after_declaration`, `rejected` (customs refused the declaration),
+             *     `needs_customs_declaration` (a B2B export to declare by customs declaration, 报关单, through a broker) or
+             *     `awaiting_profile` (no customs profile declares its direction and trade mode).
              * @enum {string}
              */
-            reason: "mismatch" | "missing_documents" | "incomplete" | "changed_after_declaration" | "rejected";
+            reason: "mismatch" | "missing_documents" | "incomplete" | "changed_after_declaration" | "rejected" | "needs_customs_declaration" | "awaiting_profile";
             /**
              * Since
              * Format: date-time
@@ -1675,6 +2768,11 @@ export interface components {
              */
             orphans?: components["schemas"]["OrphanOut"][];
             /**
+             * Returns Overdue
+             * @description declared import returns whose goods are not recorded back in the supervised area 45 days after release (on the first page; at most 100)
+             */
+            returns_overdue?: components["schemas"]["ReturnOverdueOut"][];
+            /**
              * Tax Disagreements
              * @description orders whose customs tax bill (CEB816) disagrees with XBM's tax beyond rounding, with both figures per line and tax type (on the first page; at most 100)
              */
@@ -1684,6 +2782,215 @@ export interface components {
              * @description platform deliveries stored but not readable as an order, or naming none
              */
             unreadable?: components["schemas"]["UnreadableOut"][];
+        };
+        /**
+         * ExchangeRateIn
+         * @description What one unit of the currency is worth in CNY on the day, and where that comes from.
+         * @example {
+         *       "rate": "7.1307",
+         *       "source": "PBOC central parity"
+         *     }
+         */
+        ExchangeRateIn: {
+            /**
+             * Rate
+             * @description CNY for one unit of the currency (for JPY too: one yen, not a hundred).
+             */
+            rate: number | string;
+            /**
+             * Source
+             * @description Where the rate comes from (e.g. `PBOC central parity`): named wherever the rate is used.
+             */
+            source: string;
+        };
+        /** ExchangeRateOut */
+        ExchangeRateOut: {
+            /**
+             * Currency
+             * @description ISO 4217.
+             */
+            currency: string;
+            /**
+             * Day
+             * Format: date
+             * @description The day the rate is for.
+             */
+            day: string;
+            /**
+             * Rate
+             * @description CNY for one unit of the currency.
+             */
+            rate: string;
+            /**
+             * Rerouted
+             * @description Orders held for want of this rate that were routed again and listed by this request.
+             * @default 0
+             */
+            rerouted: number;
+            /**
+             * Source
+             * @description Where the rate comes from.
+             */
+            source: string;
+        };
+        /**
+         * ExportReturnIn
+         * @description A return of a released export list (CEB213). What is not given comes from the original waybill and the
+         *     customs profile.
+         * @example {
+         *       "country": "US",
+         *       "lines": [
+         *         {
+         *           "gnum": 1,
+         *           "qty": "1"
+         *         }
+         *       ],
+         *       "reason": "the buyer refused delivery",
+         *       "traf_name": "CA984",
+         *       "voyage_no": "CA984"
+         *     }
+         */
+        ExportReturnIn: {
+            /**
+             * Bill No
+             * @description The master bill the goods come back on; the waybill number when there is none.
+             */
+            bill_no?: string | null;
+            /**
+             * Country
+             * @description The country the goods come from (ISO 3166 or the customs code); the export's destination when absent.
+             */
+            country?: string | null;
+            /**
+             * Lines
+             * @description all lines when absent
+             */
+            lines?: components["schemas"]["ReturnLine"][] | null;
+            /**
+             * Logistics Code
+             * @description The company bringing the goods back; the original waybill's when absent.
+             */
+            logistics_code?: string | null;
+            /**
+             * Logistics Name
+             * @description Its registered name; the original waybill's when absent.
+             */
+            logistics_name?: string | null;
+            /**
+             * Logistics No
+             * @description The return waybill's number; the original one when absent.
+             */
+            logistics_no?: string | null;
+            /**
+             * Port Code
+             * @description The customs office of the port the goods come back through; the profile's when absent.
+             */
+            port_code?: string | null;
+            /**
+             * Reason
+             * @description Why the goods come back (sent to customs).
+             * @default returned by the buyer
+             */
+            reason: string;
+            /**
+             * Trade Mode
+             * @description The return's customs mode; by default 9661 for a 9610 export and 1261 for a special area's (1210/1239).
+             */
+            trade_mode?: string | null;
+            /**
+             * Traf Mode
+             * @description The customs transport mode code; the profile's when absent.
+             */
+            traf_mode?: string | null;
+            /**
+             * Traf Name
+             * @description The flight or vessel; the original waybill's when absent.
+             */
+            traf_name?: string | null;
+            /**
+             * Voyage No
+             * @description The flight or voyage number; the original waybill's when absent.
+             */
+            voyage_no?: string | null;
+        };
+        /** ExportReturnOut */
+        ExportReturnOut: {
+            /**
+             * Cop No
+             * @description The return application's own number (coElNo of CEB213).
+             */
+            cop_no: string;
+            /**
+             * Created At
+             * Format: date-time
+             * @description When the return was declared.
+             */
+            created_at: string;
+            /**
+             * Customs Note
+             * @description Customs' note with it (returnInfo): its reason when it refused.
+             */
+            customs_note: string | null;
+            /**
+             * Customs Status
+             * @description Customs' latest returnStatus for the application; null before it answered.
+             */
+            customs_status: number | null;
+            /**
+             * Decided At
+             * @description When customs approved or refused it.
+             */
+            decided_at: string | null;
+            /**
+             * Id
+             * @description The export return's id (its CEB213 at `/v1/compliance/export-returns/{id}/xml`).
+             */
+            id: string;
+            /**
+             * Lines
+             * @description The lines returned.
+             */
+            lines: components["schemas"]["ReturnLineOut"][];
+            /**
+             * Order Id
+             * @description The order returned.
+             */
+            order_id: string;
+            /**
+             * Reason
+             * @description Why the goods come back.
+             */
+            reason: string;
+            /**
+             * State
+             * @description `requested`; `accepted` while customs handles it; `approved` when customs released the return (CEB214
+             *     800: the order is `returned` when every line came back); `refused` (CEB214 100, or an error).
+             * @enum {string}
+             */
+            state: "requested" | "accepted" | "approved" | "refused";
+            /**
+             * Tally Cop No
+             * @description The tally's own number (coElNo of CEB215).
+             */
+            tally_cop_no: string | null;
+            /**
+             * Tally Note
+             * @description Customs' note on the tally.
+             */
+            tally_note: string | null;
+            /**
+             * Tally State
+             * @description The tally of the goods back (CEB215): `none` until declared; `accepted` when customs took it (CEB216 399).
+             * @enum {string}
+             */
+            tally_state: "none" | "declared" | "accepted" | "refused";
+            /**
+             * Transport
+             * @description How the goods come back (waybill, bill, transport, port, country, trade mode).
+             */
+            transport: {
+                [key: string]: unknown;
+            };
         };
         /**
          * FailedMessageOut
@@ -1717,6 +3024,21 @@ export interface components {
              * @description The order's number; null for a message of no order.
              */
             order_no: string | null;
+        };
+        /**
+         * GoodsBackIn
+         * @description When the goods of an import return were back in the supervised area.
+         * @example {
+         *       "arrived_at": "2026-11-20T10:00:00+08:00"
+         *     }
+         */
+        GoodsBackIn: {
+            /**
+             * Arrived At
+             * Format: date-time
+             * @description When the goods were back (RFC 3339 with its offset); not in the future, not before the release.
+             */
+            arrived_at: string;
         };
         /** IngestOut */
         IngestOut: {
@@ -1762,6 +3084,9 @@ export interface components {
          *       "gmodel": "100% wool, 180x30cm, brand XBM",
          *       "gname": "Wool scarf",
          *       "hs_code": "6214200000",
+         *       "inspection_required": false,
+         *       "licence_required": false,
+         *       "net_weight_kg": "0.18",
          *       "origin_country": "303",
          *       "qty1_per_unit": "1",
          *       "unit": "011",
@@ -1807,6 +3132,29 @@ export interface components {
              * @description 10-digit customs code
              */
             hs_code: string;
+            /**
+             * Inspection Required
+             * @description The goods are subject to statutory inspection: likewise declared by customs declaration (报关单).
+             * @default false
+             */
+            inspection_required: boolean;
+            /**
+             * Item Record No
+             * @description the bonded or special area's account-book record number (账册备案料号) the goods are kept under: each line's itemRecordNo on a 1210 list (bonded import, special-area export), which needs it
+             */
+            item_record_no?: string | null;
+            /**
+             * Licence Required
+             * @description The goods need an export licence or permit: a 9710/9810 export of them is declared by customs declaration
+             *     (报关单) through a broker, not by the inventory list, whatever its value.
+             * @default false
+             */
+            licence_required: boolean;
+            /**
+             * Net Weight Kg
+             * @description the goods' own weight in kg per declared unit, packing excluded: the inventory list's netWeight is the sum of qty × this. Needed to declare, unless the legal unit (unit1) is kg (035), when the legal quantity is the net weight
+             */
+            net_weight_kg?: number | string | null;
             /**
              * Origin Country
              * @description customs country code
@@ -1871,10 +3219,32 @@ export interface components {
              */
             hs_code: string;
             /**
+             * Inspection Required
+             * @description The goods are subject to inspection (a 9710/9810 export of them goes to a customs declaration).
+             * @default false
+             */
+            inspection_required: boolean;
+            /**
              * Item No
              * @description The seller's item number (the SKU orders name).
              */
             item_no: string;
+            /**
+             * Item Record No
+             * @description The account-book record number (1210 itemRecordNo); null when none.
+             */
+            item_record_no?: string | null;
+            /**
+             * Licence Required
+             * @description The goods need an export licence (a 9710/9810 export of them goes to a customs declaration).
+             * @default false
+             */
+            licence_required: boolean;
+            /**
+             * Net Weight Kg
+             * @description The net weight in kg per declared unit (decimal string); null when not given.
+             */
+            net_weight_kg?: string | null;
             /**
              * Origin Country
              * @description The customs country code of origin.
@@ -1955,6 +3325,30 @@ export interface components {
              */
             new_days: number;
         };
+        /** LogisticsEventOut */
+        LogisticsEventOut: {
+            /**
+             * Kind
+             * @description `arrival` (CEB508: at the supervised site), `departure` (CEB510), `master_bill` (CEB608).
+             * @enum {string}
+             */
+            kind: "arrival" | "departure" | "master_bill";
+            /**
+             * Note
+             * @description Customs' note (returnInfo).
+             */
+            note: string;
+            /**
+             * Status
+             * @description Customs' returnStatus (e.g. 2 declaring, 100 refused, 120 stored, 399 accepted).
+             */
+            status: number;
+            /**
+             * Time
+             * @description Customs' time (ISO 8601, China time).
+             */
+            time: string;
+        };
         /**
          * MasterBillIn
          * @description The master bill and voyage several export lists left on (declared with CEB607 when the lists did not
@@ -1996,6 +3390,29 @@ export interface components {
              */
             voyage_no: string;
         };
+        /** MasterBillListOut */
+        MasterBillListOut: {
+            /**
+             * Declaration Id
+             * @description The export list's declaration.
+             */
+            declaration_id: string;
+            /**
+             * Invt No
+             * @description Customs' number of the list.
+             */
+            invt_no: string;
+            /**
+             * Logistics No
+             * @description Its waybill.
+             */
+            logistics_no: string;
+            /**
+             * Order Id
+             * @description Its order.
+             */
+            order_id: string;
+        };
         /** MasterBillOut */
         MasterBillOut: {
             /**
@@ -2033,6 +3450,55 @@ export interface components {
              * @description True when it passed the official XSD.
              */
             validated: boolean;
+        };
+        /** MasterBillView */
+        MasterBillView: {
+            /**
+             * Answers
+             * @description Customs' answers (CEB608), oldest first.
+             */
+            answers: components["schemas"]["LogisticsEventOut"][];
+            /**
+             * Bill No
+             * @description The master bill's number.
+             */
+            bill_no: string;
+            /**
+             * Cop No
+             * @description The CEB607's own number.
+             */
+            cop_no: string;
+            /**
+             * Created At
+             * Format: date-time
+             * @description When the link was declared.
+             */
+            created_at: string;
+            /**
+             * Id
+             * @description The master bill link's id (its CEB607 at `/v1/compliance/master-bills/{id}/xml`).
+             */
+            id: string;
+            /**
+             * Lists
+             * @description The export lists it carries.
+             */
+            lists: components["schemas"]["MasterBillListOut"][];
+            /**
+             * Logistics Code
+             * @description The logistics company.
+             */
+            logistics_code: string;
+            /**
+             * Traf Name
+             * @description The flight or vessel.
+             */
+            traf_name: string;
+            /**
+             * Voyage
+             * @description The flight or voyage number.
+             */
+            voyage: string;
         };
         /**
          * MessageFailure
@@ -2224,6 +3690,11 @@ export interface components {
              */
             currency: string;
             /**
+             * Customs Profile Id
+             * @description the customs profile to declare it under (its source's when the source names one); null: the profile of its direction and trade mode, else the default
+             */
+            customs_profile_id?: string | null;
+            /**
              * Destination Country
              * @description export: the country the goods go to
              */
@@ -2391,6 +3862,13 @@ export interface components {
         /** OrderOut */
         OrderOut: {
             /**
+             * Awaiting Profile
+             * @description while matched: the customs profile it waits for (which direction and trade mode), and where to add it; null otherwise
+             */
+            awaiting_profile?: string | null;
+            /** @description while needs_customs_declaration or declared_elsewhere: the document the broker declares from (also at …/customs-declaration); on the order's own view, null in the list */
+            broker_document?: components["schemas"]["BrokerDocument"] | null;
+            /**
              * Changed After Declaration
              * @description True when the platform sent a newer version after the order was declared: the declaration must be redone
              *     (see `later_version`).
@@ -2408,6 +3886,13 @@ export interface components {
              * @description When the first of its documents arrived (RFC 3339, UTC).
              */
             created_at: string;
+            /** @description a 9710/9810 export routed to a customs declaration (报关单) instead of the inventory list: why (the value in CNY and the rate named, or the items needing a licence or inspection) and, once a broker declared it, its entry number; on the order's own view, null in the list */
+            customs_declaration?: components["schemas"]["CustomsDeclarationOut"] | null;
+            /**
+             * Customs Released At
+             * @description when customs released it: its release receipt's returnTime (the return windows count from it)
+             */
+            customs_released_at?: string | null;
             /**
              * Customs Tax
              * @description the tax on customs' own tax bill (CEB816)
@@ -2448,6 +3933,11 @@ export interface components {
             later_version?: {
                 [key: string]: unknown;
             } | null;
+            /**
+             * Logistics Events
+             * @description customs' answers about the goods on the move: arrival at (CEB508) and departure from (CEB510) the supervised site, and the master bill's answers (CEB608); in customs' order
+             */
+            logistics_events?: components["schemas"]["LogisticsEventOut"][];
             /**
              * Messages
              * @description what XBM sent customs for it
@@ -2503,6 +3993,8 @@ export interface components {
              * @description When the order entered its current state.
              */
             state_changed_at: string;
+            /** @description an export list's monthly summary (CEB701) with customs' numbers sumNo, declSeqNo, entryId */
+            summary?: components["schemas"]["OrderSummaryOut"] | null;
             /**
              * Tax
              * @description The cross-border tax due on an import (decimal string); null until computed.
@@ -2596,6 +4088,42 @@ export interface components {
              */
             trade_direction?: ("import" | "export") | null;
         };
+        /**
+         * OrderSummaryOut
+         * @description The monthly summary that holds the order's export list (its standing one, else the latest refused).
+         */
+        OrderSummaryOut: {
+            /**
+             * Decl Seq No
+             * @description the summary's unified number (CEB792 declSeqNo)
+             */
+            decl_seq_no?: string | null;
+            /**
+             * Entry Id
+             * @description the customs declaration's number (CEB792 entryId)
+             */
+            entry_id?: string | null;
+            /**
+             * Id
+             * @description The summary's id (`/v1/compliance/summaries/{summary_id}`).
+             */
+            id: string;
+            /**
+             * Month
+             * @description The month summarised (YYYY-MM, China time).
+             */
+            month: string;
+            /**
+             * Status
+             * @description declared, accepted, summarised or refused
+             */
+            status: string;
+            /**
+             * Sum No
+             * @description customs' number of the summary application (CEB702 sumNo)
+             */
+            sum_no?: string | null;
+        };
         /** OrphanOut */
         OrphanOut: {
             /**
@@ -2627,6 +4155,22 @@ export interface components {
             since: string;
         };
         /**
+         * Page[CustomsProfileItem]
+         * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
+         */
+        Page_CustomsProfileItem_: {
+            /**
+             * Items
+             * @description This page's objects, oldest first.
+             */
+            items: components["schemas"]["CustomsProfileItem"][];
+            /**
+             * Next Cursor
+             * @description Pass it as `?cursor=` to get the next page; null on the last page.
+             */
+            next_cursor?: string | null;
+        };
+        /**
          * Page[DeliveryOut]
          * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
          */
@@ -2636,6 +4180,22 @@ export interface components {
              * @description This page's objects, oldest first.
              */
             items: components["schemas"]["DeliveryOut"][];
+            /**
+             * Next Cursor
+             * @description Pass it as `?cursor=` to get the next page; null on the last page.
+             */
+            next_cursor?: string | null;
+        };
+        /**
+         * Page[ExchangeRateOut]
+         * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
+         */
+        Page_ExchangeRateOut_: {
+            /**
+             * Items
+             * @description This page's objects, oldest first.
+             */
+            items: components["schemas"]["ExchangeRateOut"][];
             /**
              * Next Cursor
              * @description Pass it as `?cursor=` to get the next page; null on the last page.
@@ -2723,6 +4283,35 @@ export interface components {
             next_cursor?: string | null;
         };
         /**
+         * Page[SummaryHeadOut]
+         * @description One page of a list, oldest first. Pass `next_cursor` back as `?cursor=` for the next page; it is null on the last one.
+         */
+        Page_SummaryHeadOut_: {
+            /**
+             * Items
+             * @description This page's objects, oldest first.
+             */
+            items: components["schemas"]["SummaryHeadOut"][];
+            /**
+             * Next Cursor
+             * @description Pass it as `?cursor=` to get the next page; null on the last page.
+             */
+            next_cursor?: string | null;
+        };
+        /** Party */
+        Party: {
+            /**
+             * Code
+             * @description Customs registration code.
+             */
+            code: string | null;
+            /**
+             * Name
+             * @description Registered name.
+             */
+            name: string | null;
+        };
+        /**
          * Payer
          * @description Who paid; for an export (the seller's receipt of payment) a buyer abroad has no Chinese ID number.
          */
@@ -2800,6 +4389,11 @@ export interface components {
              * @description The payment institution's customs code.
              */
             pay_code: string;
+            /**
+             * Pay Name
+             * @description the payment institution's name (an export's CEB403 payName); the registered one's if absent
+             */
+            pay_name?: string | null;
             /**
              * Pay Transaction Id
              * @description Its transaction id.
@@ -3044,6 +4638,30 @@ export interface components {
              */
             year: number;
         };
+        /** RateOut */
+        RateOut: {
+            /**
+             * Currency
+             * @description The order's currency (ISO 4217).
+             */
+            currency: string;
+            /**
+             * Day
+             * Format: date
+             * @description The day the rate is for (the day the order was routed, China time).
+             */
+            day: string;
+            /**
+             * Rate
+             * @description CNY for one unit of it.
+             */
+            rate: string;
+            /**
+             * Source
+             * @description Where the rate comes from, as the seller named it (e.g. `PBOC central parity`).
+             */
+            source: string;
+        };
         /** ReceiptOut */
         ReceiptOut: {
             /**
@@ -3180,6 +4798,127 @@ export interface components {
             state: string;
         };
         /**
+         * ReturnOverdueOut
+         * @description A declared import return whose goods are not back in the supervised area 45 days after release.
+         */
+        ReturnOverdueOut: {
+            /**
+             * Deadline
+             * Format: date-time
+             * @description When the goods were due back.
+             */
+            deadline: string;
+            /**
+             * Ebp Code
+             * @description The order's platform code.
+             */
+            ebp_code: string;
+            /**
+             * Order No
+             * @description The order's number.
+             */
+            order_no: string;
+            /**
+             * Released At
+             * Format: date-time
+             * @description When customs released the order.
+             */
+            released_at: string;
+            /**
+             * Return Id
+             * @description The return's id (record the goods back with `POST /v1/compliance/returns/{return_id}/goods-back`).
+             */
+            return_id: string;
+            /**
+             * State
+             * @description The return's state (requested or approved).
+             */
+            state: string;
+        };
+        /**
+         * ReturnView
+         * @description An import return with its windows (counted from customs' release time).
+         */
+        ReturnView: {
+            /**
+             * Cop No
+             * @description The return message's own number.
+             */
+            cop_no: string;
+            /**
+             * Created At
+             * Format: date-time
+             * @description When it was declared.
+             */
+            created_at: string;
+            /**
+             * Decided At
+             * @description When customs answered.
+             */
+            decided_at: string | null;
+            /**
+             * Goods Back At
+             * @description When the goods were recorded back; null until then.
+             */
+            goods_back_at: string | null;
+            /**
+             * Goods Back By
+             * @description The last moment the goods may be back in the supervised area (45 days after release).
+             */
+            goods_back_by: string | null;
+            /**
+             * Id
+             * @description The return's id.
+             */
+            id: string;
+            /**
+             * Lines
+             * @description The lines returned.
+             */
+            lines: components["schemas"]["ReturnLineOut"][];
+            /**
+             * Overdue
+             * @description True when the goods are not recorded back and their 45 days have passed.
+             */
+            overdue: boolean;
+            /**
+             * Reason
+             * @description Why the goods come back.
+             */
+            reason: string;
+            /**
+             * Released At
+             * @description When customs released the order (its release receipt's time).
+             */
+            released_at: string | null;
+            /**
+             * State
+             * @description requested, then approved or refused by customs (CEB626)
+             */
+            state: string;
+        };
+        /** RouteReason */
+        RouteReason: {
+            /**
+             * Code
+             * @description Why: `above_limit` (the goods' value in CNY is above ¥5,000), `licence_required` / `inspection_required`
+             *     (an item's record says so), `no_rate` (no CNY rate of the order's currency for the day: its value is
+             *     unknown).
+             * @enum {string}
+             */
+            code: "above_limit" | "licence_required" | "inspection_required" | "no_rate";
+            /**
+             * Item No
+             * @description With `licence_required` / `inspection_required`: the item (SKU).
+             */
+            item_no?: string | null;
+            /**
+             * Text
+             * @description The same in words, naming the value and the rate (or the item).
+             */
+            text: string;
+        };
+        /**
          * SecretIn
          * @example {
          *       "secret": "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"
@@ -3200,6 +4939,11 @@ export interface components {
              * @description When the object was created (RFC 3339, UTC).
              */
             created_at: string;
+            /**
+             * Customs Profile Id
+             * @description The customs profile its orders are declared under; null when each order's mode chooses.
+             */
+            customs_profile_id?: string | null;
             /**
              * Ebc Code
              * @description The e-commerce company's code; null when none.
@@ -3286,6 +5030,11 @@ export interface components {
          */
         SourceIn: {
             /**
+             * Customs Profile Id
+             * @description the customs profile its orders are declared under (null: each order's direction and trade mode choose one)
+             */
+            customs_profile_id?: string | null;
+            /**
              * Ebc Code
              * @description The e-commerce company's code its orders carry.
              */
@@ -3351,6 +5100,11 @@ export interface components {
              * @description When the object was created (RFC 3339, UTC).
              */
             created_at: string;
+            /**
+             * Customs Profile Id
+             * @description The customs profile its orders are declared under; null when each order's mode chooses.
+             */
+            customs_profile_id?: string | null;
             /**
              * Ebc Code
              * @description The e-commerce company's code; null when none.
@@ -3596,6 +5350,191 @@ export interface components {
             url?: string | null;
         };
         /**
+         * SummaryDetailOut
+         * @description A summary with everything the VAT-rebate claim needs.
+         */
+        SummaryDetailOut: {
+            /**
+             * Cop No
+             * @description The enterprise's own number of the summary (copNo): customs' CEB702 answers by it.
+             */
+            cop_no: string;
+            /**
+             * Created At
+             * Format: date-time
+             * @description When the summary was made (RFC 3339, UTC).
+             */
+            created_at: string;
+            /**
+             * Dec Pre No
+             * @description the e-port's pre-entry number of the declaration (CEB792)
+             */
+            dec_pre_no?: string | null;
+            /**
+             * Dec State
+             * @description the customs declaration's state (CEB792 decState)
+             */
+            dec_state?: string | null;
+            /**
+             * Dec Tmp No
+             * @description the e-port's temporary number of the declaration (CEB792)
+             */
+            dec_tmp_no?: string | null;
+            /**
+             * Decl Seq No
+             * @description the summary's unified number (CEB792 declSeqNo)
+             */
+            decl_seq_no?: string | null;
+            /**
+             * Entry Id
+             * @description the customs declaration's number (CEB792 entryId)
+             */
+            entry_id?: string | null;
+            /**
+             * Gross Weight
+             * @description CEB792 grossWeight (kg, as customs wrote it)
+             */
+            gross_weight?: string | null;
+            /**
+             * Guid
+             * @description The CEB701 message's GUID.
+             */
+            guid: string;
+            /**
+             * Id
+             * @description The summary's id (`/v1/compliance/summaries/{summary_id}`).
+             */
+            id: string;
+            /**
+             * Inventories
+             * @description Inventory lists the summary holds.
+             */
+            inventories: number;
+            /**
+             * Lists
+             * @description The inventory lists it holds, with their orders.
+             */
+            lists: components["schemas"]["SummaryListOut"][];
+            /**
+             * Month
+             * @description The month summarised (YYYY-MM, China time).
+             */
+            month: string;
+            /**
+             * Net Weight
+             * @description CEB792 netWeight (kg, as customs wrote it)
+             */
+            net_weight?: string | null;
+            /**
+             * Pre No
+             * @description the e-port's number (CEB702 preNo)
+             */
+            pre_no?: string | null;
+            /**
+             * Receipts
+             * @description Customs' answers, oldest first.
+             */
+            receipts: components["schemas"]["SummaryReceiptOut"][];
+            /** @description when refused: customs' answer and its reason; its lists may then be summarised again */
+            refusal?: components["schemas"]["SummaryRefusalOut"] | null;
+            /**
+             * Status
+             * @description declared, accepted, summarised or refused
+             */
+            status: string;
+            /**
+             * Sum No
+             * @description customs' number of the summary application (CEB702 sumNo)
+             */
+            sum_no?: string | null;
+            /**
+             * Totals
+             * @description What the buyers paid, by currency.
+             */
+            totals: components["schemas"]["SummaryTotalOut"][];
+            /**
+             * Updated At
+             * Format: date-time
+             * @description When customs' last answer changed it.
+             */
+            updated_at: string;
+        };
+        /**
+         * SummaryHeadOut
+         * @description A summary as the list shows it.
+         */
+        SummaryHeadOut: {
+            /**
+             * Cop No
+             * @description The enterprise's own number of the summary (copNo): customs' CEB702 answers by it.
+             */
+            cop_no: string;
+            /**
+             * Created At
+             * Format: date-time
+             * @description When the summary was made (RFC 3339, UTC).
+             */
+            created_at: string;
+            /**
+             * Dec State
+             * @description the customs declaration's state (CEB792 decState)
+             */
+            dec_state?: string | null;
+            /**
+             * Decl Seq No
+             * @description the summary's unified number (CEB792 declSeqNo)
+             */
+            decl_seq_no?: string | null;
+            /**
+             * Entry Id
+             * @description the customs declaration's number (CEB792 entryId)
+             */
+            entry_id?: string | null;
+            /**
+             * Guid
+             * @description The CEB701 message's GUID.
+             */
+            guid: string;
+            /**
+             * Id
+             * @description The summary's id (`/v1/compliance/summaries/{summary_id}`).
+             */
+            id: string;
+            /**
+             * Inventories
+             * @description Inventory lists the summary holds.
+             */
+            inventories: number;
+            /**
+             * Month
+             * @description The month summarised (YYYY-MM, China time).
+             */
+            month: string;
+            /**
+             * Pre No
+             * @description the e-port's number (CEB702 preNo)
+             */
+            pre_no?: string | null;
+            /** @description when refused: customs' answer and its reason; its lists may then be summarised again */
+            refusal?: components["schemas"]["SummaryRefusalOut"] | null;
+            /**
+             * Status
+             * @description declared, accepted, summarised or refused
+             */
+            status: string;
+            /**
+             * Sum No
+             * @description customs' number of the summary application (CEB702 sumNo)
+             */
+            sum_no?: string | null;
+            /**
+             * Updated At
+             * Format: date-time
+             * @description When customs' last answer changed it.
+             */
+            updated_at: string;
+        };
+        /**
          * SummaryIn
          * @description The month whose statisticsFlag B export inventories are summarised for customs (CEB701).
          * @example {
@@ -3608,6 +5547,149 @@ export interface components {
              * @description YYYY-MM, in China time
              */
             month: string;
+        };
+        /** SummaryListOut */
+        SummaryListOut: {
+            /**
+             * Actual Paid
+             * @description What the buyer paid (decimal string, in `currency`).
+             */
+            actual_paid: string | null;
+            /**
+             * Currency
+             * @description The order's currency.
+             */
+            currency: string | null;
+            /**
+             * Declaration Id
+             * @description The declaration (its XML at `/v1/compliance/declarations/{declaration_id}/xml`).
+             */
+            declaration_id: string;
+            /**
+             * Ebp Code
+             * @description The order's platform code.
+             */
+            ebp_code: string | null;
+            /**
+             * Invt No
+             * @description Customs' number of the inventory list (invtNo).
+             */
+            invt_no: string;
+            /**
+             * Order No
+             * @description The order's number (`/v1/compliance/orders/{ebp_code}/{order_no}`).
+             */
+            order_no: string | null;
+            /**
+             * State
+             * @description The order's state now.
+             */
+            state: string | null;
+        };
+        /** SummaryReceiptOut */
+        SummaryReceiptOut: {
+            /**
+             * Dec State
+             * @description CEB792: the customs declaration's state, as customs codes it
+             */
+            dec_state?: string | null;
+            /**
+             * Info
+             * @description Customs' words (returnInfo); empty for a CEB792.
+             */
+            info: string;
+            /**
+             * Message
+             * @description CEB702 (the answer to the application) or CEB792 (the summary's result)
+             */
+            message: string;
+            /**
+             * Return Time
+             * @description customs' own time, yyyyMMddHHmmssfff
+             */
+            return_time: string;
+            /**
+             * Status
+             * @description CEB702's returnStatus (2 declaring, 3 sent to customs, 399 concluded, 100 refused); 0 for a CEB792.
+             */
+            status: number;
+            /**
+             * Time
+             * @description Customs' time of it (RFC 3339, China time).
+             */
+            time: string;
+        };
+        /** SummaryRefusalOut */
+        SummaryRefusalOut: {
+            /**
+             * Info
+             * @description customs' reason (returnInfo)
+             */
+            info: string;
+            /**
+             * Message
+             * @description the receipt, CEB702
+             */
+            message: string;
+            /**
+             * Status
+             * @description its returnStatus: 100 refused, 4 not sent to customs, below 0 a processing error
+             */
+            status: number;
+            /**
+             * Time
+             * @description Customs' time of the refusal (RFC 3339, China time).
+             */
+            time: string;
+        };
+        /** SummaryTotalOut */
+        SummaryTotalOut: {
+            /**
+             * Actual Paid
+             * @description What their buyers paid (decimal string).
+             */
+            actual_paid: string;
+            /**
+             * Currency
+             * @description The currency.
+             */
+            currency: string;
+            /**
+             * Orders
+             * @description Orders of the summary in it.
+             */
+            orders: number;
+        };
+        /**
+         * TallyIn
+         * @description The goods of an export return tallied at the supervised site (CEB215), sent for the site's operator.
+         * @example {
+         *       "location": "A-12",
+         *       "operator_code": "4604980001",
+         *       "operator_name": "Haikou Bonded Logistics"
+         *     }
+         */
+        TallyIn: {
+            /**
+             * Location
+             * @description Where the goods lie in the site.
+             */
+            location?: string | null;
+            /**
+             * Note
+             * @description A note to customs.
+             */
+            note?: string | null;
+            /**
+             * Operator Code
+             * @description The supervised site operator's customs code.
+             */
+            operator_code: string;
+            /**
+             * Operator Name
+             * @description Its registered name.
+             */
+            operator_name: string;
         };
         /**
          * TaxAcceptIn
@@ -3807,6 +5889,7 @@ export interface components {
          * WaybillDoc
          * @description A canonical waybill document, as a logistics company would send it.
          * @example {
+         *       "bill_no": "999-12345675",
          *       "consignee": {
          *         "address": "Beijing Haidian 1 Zhongguancun Street",
          *         "name": "Jiao Hongyu",
@@ -3819,6 +5902,8 @@ export interface components {
          *       "logistics_name": "XBM Express",
          *       "logistics_no": "LX2026090100123",
          *       "order_no": "XBM2026090100123",
+         *       "traf_no": "CA1234",
+         *       "voyage_no": "CA1234",
          *       "weight_kg": "0.4"
          *     }
          */
@@ -3991,6 +6076,12 @@ export interface components {
              * @description True when the message carries a signature.
              */
             signed: boolean;
+            /**
+             * Status
+             * @description declared, accepted, summarised or refused (`GET /summaries/{id}`)
+             * @default declared
+             */
+            status: string;
             /**
              * Validated
              * @description True when the message passed the official XSD.
@@ -4604,6 +6695,463 @@ export interface operations {
             };
         };
     };
+    list_profiles: {
+        parameters: {
+            query?: {
+                /** @description page size (1–200) */
+                limit?: number;
+                /** @description next_cursor of the previous page */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_CustomsProfileItem_"];
+                };
+            };
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token: exchange the API key again */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field, parameter or header is refused; `errors` names each */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or a service this one needs is down; retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    add_profile: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Any unique string (a UUID is good). Sending the same key and body again within 24 hours answers the first response again instead of acting twice; the same key with another body is 422. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CustomsProfileNew"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    /** @description The path of the created resource */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomsProfileItem"];
+                };
+            };
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token: exchange the API key again */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a profile of this mode exists, or the dxp_id is another organisation's */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the service accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field, parameter or header is refused; `errors` names each */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or a service this one needs is down; retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_customs_profile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                profile_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description The version of this representation; send it back as If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomsProfileItem"];
+                };
+            };
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token: exchange the API key again */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object in the caller's organisation */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field, parameter or header is refused; `errors` names each */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or a service this one needs is down; retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_profile: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag of the copy you changed. When the resource changed since, the write is refused with 412 and nothing is changed. */
+                "If-Match"?: string;
+            };
+            path: {
+                profile_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token: exchange the API key again */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object in the caller's organisation */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description declarations were made under it, or a source names it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description stale If-Match */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field, parameter or header is refused; `errors` names each */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or a service this one needs is down; retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    patch_profile: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag of the copy you changed. When the resource changed since, the write is refused with 412 and nothing is changed. */
+                "If-Match"?: string;
+            };
+            path: {
+                profile_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CustomsProfilePatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description The version of this representation; send it back as If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomsProfileItem"];
+                };
+            };
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token: exchange the API key again */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object in the caller's organisation */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description another profile has this mode */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description stale If-Match */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the service accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field, parameter or header is refused; `errors` names each */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or a service this one needs is down; retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     cancellation_xml: {
         parameters: {
             query?: never;
@@ -5069,6 +7617,617 @@ export interface operations {
             };
         };
     };
+    list_rates: {
+        parameters: {
+            query?: {
+                /** @description page size (1–200) */
+                limit?: number;
+                /** @description next_cursor of the previous page */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_ExchangeRateOut_"];
+                };
+            };
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token: exchange the API key again */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field, parameter or header is refused; `errors` names each */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or a service this one needs is down; retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_rate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description ISO 4217 (USD) or the customs code (502) */
+                currency: string;
+                /** @description the day the rate is for, YYYY-MM-DD */
+                day: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description The version of this representation; send it back as If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExchangeRateOut"];
+                };
+            };
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token: exchange the API key again */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object in the caller's organisation */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field, parameter or header is refused; `errors` names each */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or a service this one needs is down; retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    put_rate: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag of the copy you changed. When the resource changed since, the write is refused with 412 and nothing is changed. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description ISO 4217 (USD) or the customs code (502) */
+                currency: string;
+                /** @description the day the rate is for, YYYY-MM-DD */
+                day: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExchangeRateIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description The version of this representation; send it back as If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExchangeRateOut"];
+                };
+            };
+            /** @description created */
+            201: {
+                headers: {
+                    /** @description The path of the created resource */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token: exchange the API key again */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object in the caller's organisation */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description stale If-Match */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the service accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field, parameter or header is refused; `errors` names each */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or a service this one needs is down; retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_export_return: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                return_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportReturnOut"];
+                };
+            };
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token: exchange the API key again */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object in the caller's organisation */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field, parameter or header is refused; `errors` names each */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or a service this one needs is down; retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    tally: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Any unique string (a UUID is good). Sending the same key and body again within 24 hours answers the first response again instead of acting twice; the same key with another body is 422. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                return_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TallyIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    /** @description The path of the created resource */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportReturnOut"];
+                };
+            };
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token: exchange the API key again */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object in the caller's organisation */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description refused by customs, or its tally is declared already */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the service accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field, parameter or header is refused; `errors` names each */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or a service this one needs is down; retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    tally_xml: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                return_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the official message */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/xml": unknown;
+                };
+            };
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token: exchange the API key again */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object in the caller's organisation */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field, parameter or header is refused; `errors` names each */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or a service this one needs is down; retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    export_return_xml: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                return_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the official message */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/xml": unknown;
+                };
+            };
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token: exchange the API key again */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object in the caller's organisation */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field, parameter or header is refused; `errors` names each */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or a service this one needs is down; retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_items: {
         parameters: {
             query?: {
@@ -5429,6 +8588,84 @@ export interface operations {
             };
         };
     };
+    get_master_bill: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                link_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MasterBillView"];
+                };
+            };
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token: exchange the API key again */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object in the caller's organisation */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field, parameter or header is refused; `errors` names each */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or a service this one needs is down; retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     master_bill_xml: {
         parameters: {
             query?: never;
@@ -5613,7 +8850,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description only orders in this state */
-                state?: ("incomplete" | "awaiting_documents" | "mismatch" | "matched" | "declared" | "accepted" | "rejected" | "inspection" | "detained" | "cleared" | "released" | "closed" | "returned" | "returned_by_buyer" | "cancel_requested" | "cancelled") | null;
+                state?: ("incomplete" | "awaiting_documents" | "mismatch" | "matched" | "declared" | "accepted" | "rejected" | "inspection" | "detained" | "cleared" | "released" | "closed" | "returned" | "returned_by_buyer" | "cancel_requested" | "cancelled" | "needs_customs_declaration" | "declared_elsewhere") | null;
                 /** @description only import or only export orders */
                 trade_direction?: ("import" | "export") | null;
                 /** @description only orders received on or after this day (UTC) */
@@ -6051,6 +9288,526 @@ export interface operations {
                 };
             };
             /** @description released already (return it instead) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the service accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field, parameter or header is refused; `errors` names each */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or a service this one needs is down; retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    customs_declaration_document: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ebp_code: string;
+                order_no: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BrokerDocument"];
+                };
+            };
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token: exchange the API key again */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object in the caller's organisation */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the order is not declared by customs declaration */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field, parameter or header is refused; `errors` names each */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or a service this one needs is down; retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    record_customs_declaration: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Any unique string (a UUID is good). Sending the same key and body again within 24 hours answers the first response again instead of acting twice; the same key with another body is 422. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                ebp_code: string;
+                order_no: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeclaredIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderOut"];
+                };
+            };
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token: exchange the API key again */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object in the caller's organisation */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the order is not held for a customs declaration (or was declared under another number) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description stale If-Match */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the service accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field, parameter or header is refused; `errors` names each */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or a service this one needs is down; retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reroute: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Any unique string (a UUID is good). Sending the same key and body again within 24 hours answers the first response again instead of acting twice; the same key with another body is 422. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                ebp_code: string;
+                order_no: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderOut"];
+                };
+            };
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token: exchange the API key again */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object in the caller's organisation */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the order is not held for a customs declaration (or was declared under another number) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description stale If-Match */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field, parameter or header is refused; `errors` names each */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or a service this one needs is down; retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    declared_elsewhere: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Any unique string (a UUID is good). Sending the same key and body again within 24 hours answers the first response again instead of acting twice; the same key with another body is 422. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                ebp_code: string;
+                order_no: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeclaredIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderOut"];
+                };
+            };
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token: exchange the API key again */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object in the caller's organisation */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the order is not held for a customs declaration (or was declared under another number) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description stale If-Match */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the service accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field, parameter or header is refused; `errors` names each */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or a service this one needs is down; retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    declare_export_return: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Any unique string (a UUID is good). Sending the same key and body again within 24 hours answers the first response again instead of acting twice; the same key with another body is 422. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                ebp_code: string;
+                order_no: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ExportReturnIn"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    /** @description The path of the created resource */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportReturnOut"];
+                };
+            };
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token: exchange the API key again */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object in the caller's organisation */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not a released export order, or its list is not numbered by customs */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7076,6 +10833,187 @@ export interface operations {
             };
         };
     };
+    get_return: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                return_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReturnView"];
+                };
+            };
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token: exchange the API key again */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object in the caller's organisation */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field, parameter or header is refused; `errors` names each */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or a service this one needs is down; retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    goods_back: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Any unique string (a UUID is good). Sending the same key and body again within 24 hours answers the first response again instead of acting twice; the same key with another body is 422. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                return_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GoodsBackIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReturnView"];
+                };
+            };
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token: exchange the API key again */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object in the caller's organisation */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description customs refused the return: no goods are expected back */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the service accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field, parameter or header is refused; `errors` names each */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or a service this one needs is down; retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     return_xml: {
         parameters: {
             query?: never;
@@ -7600,6 +11538,82 @@ export interface operations {
             };
         };
     };
+    list_summaries: {
+        parameters: {
+            query?: {
+                /** @description only summaries of this month (YYYY-MM) */
+                month?: string | null;
+                /** @description only summaries in this status */
+                status?: ("declared" | "accepted" | "summarised" | "refused") | null;
+                /** @description page size (1–200) */
+                limit?: number;
+                /** @description next_cursor of the previous page */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_SummaryHeadOut_"];
+                };
+            };
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token: exchange the API key again */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field, parameter or header is refused; `errors` names each */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or a service this one needs is down; retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     summarise: {
         parameters: {
             query?: never;
@@ -7654,7 +11668,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A request with this Idempotency-Key is still being processed (problem+json) */
+            /** @description no customs profile, or no released list of the month left to summarise */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7665,6 +11679,84 @@ export interface operations {
             };
             /** @description The request body is larger than the service accepts */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field, parameter or header is refused; `errors` names each */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or a service this one needs is down; retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_summary: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                summary_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SummaryDetailOut"];
+                };
+            };
+            /** @description The request could not be read: a NUL byte in the URL, a body that cannot be parsed, a malformed Idempotency-Key */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token: exchange the API key again */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object in the caller's organisation */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -26,9 +26,11 @@ from services.compliance.customs.signing import SignatureParts, Signer, SigningE
 from services.compliance.customs.transport import StepHook, envelope, file_name, publish, unwrap
 from services.compliance.customs.waiting import OPEN, clear_failure
 from services.compliance.customs.xsd import InvalidMessage
-from services.compliance.orders.declaration import prepare, profile_of
+from services.compliance.orders.declaration import prepare
+from services.compliance.orders.models import Declaration
+from services.compliance.orders.profiles import declared_under
 from services.compliance.pii import Pii
-from services.compliance.setup.models import CustomsProfile
+from services.compliance.setup.models import CustomsProfile, DxpOwner
 from shared.db import utcnow
 from shared.errors import AppError
 
@@ -173,7 +175,7 @@ async def _attempt(
             unbuilt = message.body_encrypted is None
             body = await prepare(session, ctx, pii, message)
             outcome.signed = unbuilt and ctx.signer is not None
-            profile = await profile_of(session, message.org_id)
+            profile = await sender_profile(session, message)
             sender = profile.dxp_id if profile else "XBM"
             data = envelope(body, guid=message.guid, message_type=f"{message.message_type}Message",
                             sender_id=sender, receiver_id=ctx.receiver_id, at=message.created_at)  # fmt: skip
@@ -209,13 +211,24 @@ async def _record(
         log.debug("customs message %s %s (org %s) still waits [%s]: %s; tried again from %s", *what, at)
 
 
+async def sender_profile(session: AsyncSession, message: CustomsMessage) -> CustomsProfile | None:
+    """The profile whose DxpMsg id a message is sent under: its declaration's, the one it names (a message over
+    several lists), else the organisation's default."""
+    if message.profile_id is not None:
+        named = await session.get(CustomsProfile, message.profile_id)
+        if named is not None and named.org_id == message.org_id:
+            return named
+    declaration = await session.get(Declaration, message.declaration_id) if message.declaration_id else None
+    return await declared_under(session, declaration, message.org_id)
+
+
 async def _org_for(session: AsyncSession, receiver: str | None) -> str | None:
-    """The organisation whose profile's DxpMsg id the receipt is addressed to; with no address, the only seller
-    on this deployment. Two profiles sharing one id cannot tell their receipts apart: neither gets them."""
-    stmt = select(CustomsProfile.org_id)
+    """The organisation that owns the DxpMsg id the receipt is addressed to (one at most: dxp_owners); with no
+    address, the only seller on this deployment (whatever number of profiles it has)."""
     if receiver:
-        stmt = stmt.where(CustomsProfile.dxp_id == receiver)
-    orgs = list((await session.execute(stmt.limit(2))).scalars())
+        owner = await session.get(DxpOwner, receiver)
+        return owner.org_id if owner else None
+    orgs = list((await session.execute(select(CustomsProfile.org_id).distinct().limit(2))).scalars())
     return orgs[0] if len(orgs) == 1 else None
 
 

@@ -29,6 +29,9 @@ class CustomsMessage(IdMixin, OrgMixin, Base):
     order_id: Mapped[str | None] = mapped_column(String(36))
     declaration_id: Mapped[str | None] = mapped_column(String(36))
     return_id: Mapped[str | None] = mapped_column(String(36))
+    #: a message over several lists (CEB701, CEB607): the customs profile it is sent under (a declaration's
+    #: messages are sent under the declaration's)
+    profile_id: Mapped[str | None] = mapped_column(String(36))
     message_type: Mapped[str] = mapped_column(String(8))
     guid: Mapped[str] = mapped_column(String(36))
     #: pending (to be built) | queued (built, validated, signed; to be written) | sent (in the outbox folder) |

@@ -181,6 +181,7 @@ def _codes(attrs: dict[str, str], source: dict[str, Any]) -> dict[str, Any]:
         "ebp_name": source.get("ebp_name"),
         "ebc_code": attrs.get("ebc_code") or source.get("ebc_code") or source.get("ebp_code"),
         "trade_direction": attrs.get("trade_direction") or source.get("trade_direction") or "import",
+        "customs_profile_id": source.get("customs_profile_id"),
         "pay_code": attrs.get("pay_code") or None,
         "pay_transaction_id": attrs.get("pay_transaction_id") or None,
     }

@@ -44,7 +44,8 @@ def topic_of(source: Source, headers: Mapping[str, str]) -> str:
 
 
 def _codes(source: Source) -> dict[str, Any]:
-    return {c: getattr(source, c) for c in ("ebp_code", "ebp_name", "ebc_code", "trade_direction")}
+    names = ("ebp_code", "ebp_name", "ebc_code", "trade_direction", "customs_profile_id")
+    return {c: getattr(source, c) for c in names}
 
 
 def body_context(org_id: str) -> str:

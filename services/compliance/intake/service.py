@@ -96,6 +96,8 @@ async def receive_webhook(
     if ROLE_DOCUMENTS[source.role] != kind:
         raise Forbidden(f"a {source.role} source may not send a {kind}")
     doc = canonical(kind, data, ["body", "data"])
+    if isinstance(doc, OrderDoc) and doc.customs_profile_id is None and source.customs_profile_id is not None:
+        doc = doc.model_copy(update={"customs_profile_id": source.customs_profile_id})  # the source's profile
     if not await orders.record_delivery(session, source.org_id, source.id, dedupe_key):
         order = await find_order(session, source.org_id, doc.order_no, getattr(doc, "ebp_code", None))
         state = order.state if order else None

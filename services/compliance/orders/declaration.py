@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any, cast
 
 from lxml import etree
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compliance.customs import declarations as build
@@ -23,6 +23,7 @@ from services.compliance.items.models import ItemRecord
 from services.compliance.orders import routing
 from services.compliance.orders.locks import lock_order_nos
 from services.compliance.orders.models import CustomsReturn, Declaration, Order, Payment, Waybill
+from services.compliance.orders.profiles import choose, declared_under, default_profile, pick, profiles_of
 from services.compliance.orders.quota import quota_year
 from services.compliance.orders.state import change_state
 from services.compliance.pii import Pii
@@ -36,6 +37,8 @@ MESSAGES = {"export": ("CEB303", "CEB403", "CEB603"), "import": ("CEB311", "CEB6
 UNBUILT = ("pending", "failed")
 #: matched orders declared at once when the customs profile is set
 DECLARE_BATCH = 200
+#: pages of matched orders looked through for those a profile now declares (the others wait for theirs)
+WAITING_PAGES = 10
 RECORD_FIELDS = ("gname", "gmodel", "hs_code", "unit", "unit1", "qty1_per_unit", "origin_country", "bar_code",
                  "customs_item_no", "item_record_no", "net_weight_kg")  # fmt: skip
 
@@ -49,7 +52,8 @@ def cop_no() -> str:
 
 
 async def profile_of(session: AsyncSession, org_id: str) -> CustomsProfile | None:
-    return (await session.execute(scoped(CustomsProfile, org_id))).scalar_one_or_none()
+    """The organisation's default profile (a declaration's own is :func:`declared_under`)."""
+    return await default_profile(session, org_id)
 
 
 def parties(profile: CustomsProfile) -> Parties:
@@ -86,6 +90,7 @@ def new_declaration(session: AsyncSession, order: Order, profile: CustomsProfile
         statistics_flag=(document.get("statistics_flag") or profile.statistics_flag)
         if order.trade_direction == "export"
         else None,
+        profile_id=profile.id,
     )
     session.add(declaration)
     for message_type in MESSAGES[order.trade_direction]:
@@ -146,15 +151,19 @@ async def declare_again(
 
 
 async def declare(session: AsyncSession, order: Order) -> Declaration | None:
-    """Declare the inventory list of a matched order (needs the seller's customs profile): the declaration and
-    the messages it owes customs, queued to be built, validated, signed and sent. An order declared before (its
-    declaration refused by customs, then corrected) is declared again under the same declaration."""
-    profile = await profile_of(session, order.org_id)
+    """Declare the inventory list of a matched order under its customs profile (orders/profiles.py; without
+    one it waits): the declaration and the messages it owes customs, queued to be built, validated, signed and
+    sent. An order declared before (its declaration refused by customs, then corrected) is declared again under
+    the same declaration and the same profile."""
+    earlier = await session.get(Declaration, order.declaration_id) if order.declaration_id else None
+    if earlier is not None:
+        profile = await declared_under(session, earlier, order.org_id)
+    else:
+        profile = (await choose(session, order)).profile
     if profile is None:
         return None
     if await routing.route(session, order, profile):
         return None  # a B2B export declared by customs declaration (报关单), not by this list: held for it
-    earlier = await session.get(Declaration, order.declaration_id) if order.declaration_id else None
     if earlier is not None:
         declaration = await declare_again(session, order, earlier, profile)
     else:
@@ -168,11 +177,25 @@ async def declare(session: AsyncSession, order: Order) -> Declaration | None:
 
 
 async def declare_waiting(session: AsyncSession, org_id: str) -> int:
-    """Declare the oldest matched orders (at most :data:`DECLARE_BATCH`) that waited for the customs profile;
-    returns how many were declared. The rest, if any, are declared the next time the profile is saved."""
-    stmt = scoped(Order, org_id).where(Order.state == "matched").order_by(Order.created_at, Order.id)
-    stmt = stmt.limit(DECLARE_BATCH)
-    waiting = (await session.execute(stmt)).scalars().all()
+    """Declare the oldest matched orders (at most :data:`DECLARE_BATCH`) that waited for a customs profile and
+    have one now; returns how many were declared. The rest, if any, are declared the next time a profile is
+    saved. Orders still without a profile (another direction or mode) are passed over, up to
+    :data:`WAITING_PAGES` pages of them."""
+    profiles = await profiles_of(session, org_id)
+    if not profiles:
+        return 0
+    waiting: list[Order] = []
+    after: tuple[Any, str] | None = None
+    for _ in range(WAITING_PAGES):
+        stmt = scoped(Order, org_id).where(Order.state == "matched").order_by(Order.created_at, Order.id)
+        if after is not None:
+            stmt = stmt.where(tuple_(Order.created_at, Order.id) > after)
+        page = (await session.execute(stmt.limit(DECLARE_BATCH))).scalars().all()
+        waiting += [o for o in page if pick(profiles, o.trade_direction, o.document).profile is not None]
+        if len(page) < DECLARE_BATCH or len(waiting) >= DECLARE_BATCH:
+            break
+        after = (page[-1].created_at, page[-1].id)
+    waiting = waiting[:DECLARE_BATCH]
     if not waiting:
         return 0
     await lock_order_nos(session, org_id, (o.order_no for o in waiting))
@@ -200,12 +223,12 @@ async def build_tree(session: AsyncSession, pii: Pii, message: CustomsMessage) -
     """The unsigned message, built from what is stored now (pure builders in customs/declarations.py)."""
     org_id = message.org_id
     order = await session.get(Order, message.order_id) if message.order_id else None
-    profile = await profile_of(session, org_id)
+    declaration = await session.get(Declaration, message.declaration_id) if message.declaration_id else None
+    profile = await declared_under(session, declaration, org_id)
     if order is None or profile is None:
         raise NotFound(f"message {message.guid} has lost its order or the customs profile")
     p = parties(profile)
     document = dict(order.document)
-    declaration = await session.get(Declaration, message.declaration_id) if message.declaration_id else None
     if declaration is not None:
         document.setdefault("trade_mode", declaration.trade_mode)
         if declaration.statistics_flag:

@@ -234,6 +234,11 @@ class OrderDoc(Schema):
         None, description="customs country code: departure (import) or destination (export)"
     )
     trade_mode: TradeMode | None = Field(None, description="customs mode of this order; the profile's by default")
+    customs_profile_id: Annotated[str, StringConstraints(min_length=1, max_length=36)] | None = Field(
+        None,
+        description="the customs profile to declare it under (its source's when the source names one); null: "
+        "the profile of its direction and trade mode, else the default",
+    )
     destination_country: Country | None = Field(None, description="export: the country the goods go to")
     statistics_flag: StatisticsFlag | None = Field(
         None, description="export: A the inventory is the record, B summarised monthly (CEB701); the profile's"

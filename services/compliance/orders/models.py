@@ -29,7 +29,7 @@ class Delivery(IdMixin, OrgMixin, Base):
 #: clause, so the database reads the few rows of the partial index below in their order, whatever its estimates
 #: of how many orders match.
 NEEDS_ATTENTION = text(
-    "(state IN ('mismatch', 'incomplete', 'awaiting_documents', 'rejected', 'needs_customs_declaration') "
+    "(state IN ('mismatch', 'incomplete', 'awaiting_documents', 'rejected', 'needs_customs_declaration', 'matched') "
     "OR changed_after_declaration IS true)"
 )
 TAX_DISAGREES = text("tax_disagrees IS true")
@@ -207,6 +207,8 @@ class Declaration(IdMixin, OrgMixin, TimestampMixin, Base):
     #: 1 for the first declaration; each declaration again after a refusal (same copNo, docs/redeclaration.md)
     #: adds one
     round: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    #: the customs profile it was declared under: every message of it is built from that one
+    profile_id: Mapped[str | None] = mapped_column(String(36))
 
 
 class CustomsReturn(IdMixin, OrgMixin, TimestampMixin, Base):

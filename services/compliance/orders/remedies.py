@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from services.compliance.orders.models import Order
-from services.compliance.orders.schemas import ActionOut
+from services.compliance.orders.schemas import ActionOut, ExceptionOut
 
 ORDERS = "/v1/compliance/orders"
 
@@ -153,6 +153,21 @@ def missing_documents(o: Order, missing: list[str]) -> tuple[str, list[ActionOut
                   path=f"/v1/compliance/{kind}s", fields=[kind], automatic=True)
         for kind in missing
     ]  # fmt: skip
+
+
+def awaiting_profile(o: Order, missing: str | None) -> ExceptionOut:
+    """A matched order no customs profile declares (``missing`` says which one it needs); None: one does now."""
+    if missing is None:
+        cause, actions = "a customs profile declares it now", [_rematch(o, "compare it again: it is declared")]
+    else:
+        cause, actions = missing, [ActionOut(
+            action="add_customs_profile", text="add the customs profile it needs (or name one on its source); it "
+            "is declared as soon as the profile is saved", method="POST", path="/v1/compliance/customs-profiles",
+            fields=["customs_profile"], automatic=True,
+        )]  # fmt: skip
+    return ExceptionOut(ebp_code=o.ebp_code, order_no=o.order_no, state=o.state, reason="awaiting_profile",
+                        failing_rules=[], missing=["customs_profile"], since=o.state_changed_at, cause=cause,
+                        actions=actions)  # fmt: skip
 
 
 def changed_after_declaration(o: Order, changed: list[str]) -> tuple[str, list[ActionOut]]:

@@ -128,6 +128,11 @@ class OrderOut(Out):
     summary: OrderSummaryOut | None = Field(
         None, description="an export list's monthly summary (CEB701) with customs' numbers sumNo, declSeqNo, entryId"
     )
+    awaiting_profile: str | None = Field(
+        None,
+        description="while matched: the customs profile it waits for (which direction and trade mode), and "
+        "where to add it; null otherwise",
+    )
 
 
 class RefusalOut(Out):
@@ -377,7 +382,7 @@ ActionName = Literal[
     "add_item_record", "register_payment_institution", "update_payment_institution", "complete_order",
     "correct_order", "correct_payment", "correct_waybill", "send_documents", "rematch", "correct_and_redeclare",
     "withdraw", "cancel", "accept_customs_tax", "recompute_tax", "declare_by_customs_declaration",
-    "record_customs_declaration", "reroute", "add_exchange_rate",
+    "record_customs_declaration", "reroute", "add_exchange_rate", "add_customs_profile",
 ]  # fmt: skip
 
 
@@ -424,11 +429,12 @@ class ExceptionOut(Out):
     """The order's state."""
     reason: Literal[
         "mismatch", "missing_documents", "incomplete", "changed_after_declaration", "rejected",
-        "needs_customs_declaration",
+        "needs_customs_declaration", "awaiting_profile",
     ]  # fmt: skip
     """Why it is listed: `mismatch` (a check failed), `missing_documents` (waiting too long for one), `incomplete`
-    (data XBM needs is missing), `changed_after_declaration`, `rejected` (customs refused the declaration) or
-    `needs_customs_declaration` (a B2B export to declare by customs declaration, 报关单, through a broker)."""
+    (data XBM needs is missing), `changed_after_declaration`, `rejected` (customs refused the declaration),
+    `needs_customs_declaration` (a B2B export to declare by customs declaration, 报关单, through a broker) or
+    `awaiting_profile` (no customs profile declares its direction and trade mode)."""
     failing_rules: list[str]
     """The checks that failed (with `mismatch`)."""
     missing: list[str]

@@ -31,6 +31,7 @@ from services.compliance.customs.models import CustomsMessage
 from services.compliance.customs.signing import sign_message
 from services.compliance.orders.declaration import cop_no, new_guid, parties, prepare, profile_of
 from services.compliance.orders.models import Declaration, Order
+from services.compliance.orders.profiles import declared_under
 from services.compliance.orders.schemas import SummaryOut
 from services.compliance.orders.summary_models import Summary, SummaryList
 from services.compliance.orders.summary_schemas import (
@@ -121,6 +122,10 @@ async def summarise(session: AsyncSession, ctx: CustomsContext, pii: Pii, org_id
             f"no statisticsFlag B export list of {month} released by customs is left to summarise (lists already in "
             "a summary customs has not refused are summarised once)"
         )
+    # one message is sent under one customs profile: the oldest list's, the other profiles' lists wait for the
+    # next summary of the month
+    profile = await declared_under(session, found[0], org_id) or profile
+    found = [d for d in found if (d.profile_id or profile.id) == profile.id]
     invt_nos = [d.invt_no for d in found if d.invt_no]
     guid, number = new_guid(), cop_no()
     tree = build.summary_xml(build.Envelope(guid, number, utcnow()), parties(profile), invt_nos)
@@ -130,7 +135,7 @@ async def summarise(session: AsyncSession, ctx: CustomsContext, pii: Pii, org_id
     message = CustomsMessage(
         id=new_id(), org_id=org_id, message_type="CEB701", guid=guid, status="queued",
         body_encrypted=pii.encrypt(build.serialise(tree).decode(), f"message:{org_id}"),
-        signed=ctx.signer is not None, validated=validated, created_at=utcnow(), reason=month,
+        signed=ctx.signer is not None, validated=validated, created_at=utcnow(), reason=month, profile_id=profile.id,
     )  # fmt: skip
     session.add(message)
     now = utcnow()

@@ -3,6 +3,7 @@ monthly summary (CEB701) and customs' answers to it are in ``summaries.py``."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,10 +15,21 @@ from services.compliance.customs.signing import sign_message
 from services.compliance.orders.declaration import cop_no, new_guid, parties, prepare, profile_of
 from services.compliance.orders.logistics_receipts import record_master_bill
 from services.compliance.orders.models import CustomsReturn, Declaration, Order, Waybill
+from services.compliance.orders.profiles import declared_under
 from services.compliance.orders.schemas import MasterBillIn, MasterBillOut
 from services.compliance.pii import Pii
+from services.compliance.setup.models import CustomsProfile
 from shared.db import get_scoped, new_id, scoped, utcnow
 from shared.errors import Conflict, FieldError, NotFound
+
+
+async def one_profile(session: AsyncSession, org_id: str, declarations: Sequence[Declaration]) -> CustomsProfile | None:
+    """The customs profile lists were declared under: a message over several lists is sent under one profile,
+    so lists of several profiles go in separate messages."""
+    ids = {d.profile_id for d in declarations if d.profile_id}
+    if len(ids) > 1:
+        raise Conflict("these lists were declared under different customs profiles; send each profile's apart")
+    return await declared_under(session, declarations[0], org_id) if ids else None
 
 
 async def return_message(session: AsyncSession, ctx: CustomsContext, pii: Pii, org_id: str, return_id: str) -> bytes:
@@ -36,6 +48,7 @@ async def link_master_bill(
     logistics company named."""
     lists: list[build.Listed] = []
     carried: list[dict[str, str]] = []  # kept with the bill, for customs' answers (CEB608)
+    chosen: list[Declaration] = []
     logistics_name = body.logistics_code
     for i, declaration_id in enumerate(body.declaration_ids):
         found = scoped(Declaration, org_id).where(Declaration.id == declaration_id)
@@ -56,12 +69,13 @@ async def link_master_bill(
                 ("declaration_ids", i), f"declaration_ids: no waybill of {body.logistics_code} for this list"
             )
         logistics_name = waybill.document.get("logistics_name") or logistics_name
+        chosen.append(declaration)
         lists.append(
             build.Listed(waybill.logistics_no, declaration.invt_no, Decimal(str(waybill.document["weight_kg"])))
         )
         carried.append({"declaration_id": declaration.id, "order_id": order.id, "invt_no": declaration.invt_no,
                         "logistics_no": waybill.logistics_no})  # fmt: skip
-    profile = await profile_of(session, org_id)
+    profile = await one_profile(session, org_id, chosen) or await profile_of(session, org_id)
     if profile is None:
         raise Conflict("no customs profile yet; PUT /v1/compliance/customs-profile first")
     guid, number = new_guid(), cop_no()
@@ -74,6 +88,7 @@ async def link_master_bill(
         id=new_id(), org_id=org_id, message_type="CEB607", guid=guid, status="queued",
         body_encrypted=pii.encrypt(build.serialise(tree).decode(), f"message:{org_id}"),
         signed=ctx.signer is not None, validated=validated, created_at=utcnow(), reason=body.bill_no,
+        profile_id=profile.id,
     )  # fmt: skip
     session.add(message)
     record_master_bill(session, org_id, message.id, number, body, carried)

@@ -18,6 +18,7 @@ from services.compliance.orders import broker, logistics_receipts, remedies, rou
 from services.compliance.orders.declaration import messages_of
 from services.compliance.orders.lookup import payment_for, waybill_for
 from services.compliance.orders.models import NEEDS_ATTENTION, Declaration, MatchKey, Order, Payment, Waybill
+from services.compliance.orders.profiles import awaiting, pick, profiles_of
 from services.compliance.orders.quota import quota_used
 from services.compliance.orders.schemas import (
     CheckOut,
@@ -145,6 +146,7 @@ async def order_view(session: AsyncSession, order: Order) -> OrderOut:
     out.logistics_events = await logistics_receipts.order_events(session, order)
     if order.trade_direction == "export":
         out.summary = await order_summary(session, order)
+    out.awaiting_profile = await awaiting(session, order)
     return await broker.with_route(session, order, out)
 
 
@@ -221,7 +223,7 @@ async def exceptions_page(
     stmt = scoped(Order, org_id).where(
         NEEDS_ATTENTION,  # read through its partial index (models.py)
         or_(
-            Order.state.in_(("mismatch", "incomplete", "rejected", routing.HELD)),
+            Order.state.in_(("mismatch", "incomplete", "rejected", routing.HELD, "matched")),
             Order.changed_after_declaration.is_(True),
             and_(Order.state == "awaiting_documents", Order.created_at < cutoff),
         ),
@@ -245,6 +247,7 @@ async def exceptions_page(
         shipped = {n for (n,) in rows2}
     setups = await _setups(session, org_id, [o for o in orders if o.state == "mismatch"])
     routes = await broker.routes_of(session, org_id, [o.id for o in orders if o.state == routing.HELD])
+    profiles = await profiles_of(session, org_id) if any(o.state == "matched" for o in orders) else []
     items = []
     for o in orders:
         if o.state == routing.HELD:
@@ -254,6 +257,8 @@ async def exceptions_page(
             items.append(ExceptionOut(ebp_code=o.ebp_code, order_no=o.order_no, state=o.state, reason="rejected",
                                       failing_rules=[], missing=[], since=o.state_changed_at, cause=cause,
                                       actions=actions))  # fmt: skip
+        elif o.state == "matched":  # compared and passed, but no customs profile declares it
+            items.append(remedies.awaiting_profile(o, pick(profiles, o.trade_direction, o.document).missing))
         elif o.state == "incomplete" or o.changed_after_declaration:
             items.append(held_exception(o))
         elif o.state == "mismatch":

@@ -3,22 +3,52 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, Boolean, ForeignKeyConstraint, Index, String, UniqueConstraint, event, false, text
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from services.compliance.base import Base
 from services.compliance.setup import licences
-from shared.db import IdMixin, OrgMixin, TimestampMixin, UTCDateTime, VersionedMixin
+from shared.db import IdMixin, OrgMixin, TimestampMixin, UTCDateTime, VersionedMixin, insert_for
+
+
+class DxpOwner(Base):
+    """Which organisation a DxpMsg id belongs to. Customs addresses receipts to the id, and XBM hands them to the
+    one organisation that owns it: the primary key holds an id to one organisation, however many of its
+    profiles name it (each profile's (dxp_id, org_id) must be a row here)."""
+
+    __tablename__ = "dxp_owners"
+    __table_args__ = (UniqueConstraint("dxp_id", "org_id"),)
+
+    dxp_id: Mapped[str] = mapped_column(String(30), primary_key=True)
+    org_id: Mapped[str] = mapped_column(String(36), index=True)
+
+
+#: at most one default profile per organisation (the one the singular /customs-profile reads and writes)
+ONE_DEFAULT = text("is_default")
 
 
 class CustomsProfile(IdMixin, OrgMixin, TimestampMixin, VersionedMixin, Base):
-    """The seller's customs registrations, used in every declaration (one per organisation)."""
+    """One of the seller's customs registrations: a trade mode declared at one customs office and port, with its
+    agent, bonded account and e-port id. An organisation has one per way it trades (e.g. 1210 imports through a
+    bonded zone, 9610 exports through another office); each order is declared under one of them."""
 
     __tablename__ = "customs_profiles"
     __label__ = "customs profile"
-    #: a DxpMsg id is one e-port user's: receipts addressed to it go to the one organisation whose profile names it
-    __table_args__ = (UniqueConstraint("org_id"), UniqueConstraint("dxp_id"))
+    __table_args__ = (
+        UniqueConstraint(
+            "org_id", "direction", "trade_mode", "customs_code", "port_code", name="uq_customs_profiles_mode"
+        ),
+        #: a DxpMsg id is one organisation's (see DxpOwner)
+        ForeignKeyConstraint(["dxp_id", "org_id"], ["dxp_owners.dxp_id", "dxp_owners.org_id"]),
+        Index("ix_customs_profiles_one_default", "org_id", unique=True, sqlite_where=ONE_DEFAULT,
+              postgresql_where=ONE_DEFAULT),
+    )  # fmt: skip
 
+    name: Mapped[str] = mapped_column(String(100), server_default="Default")
+    #: import or export: the orders this profile declares (9710 and 9810 are export modes)
+    direction: Mapped[str] = mapped_column(String(6), server_default="import")
+    #: the organisation's default: declares the orders no other profile is for
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     ebc_code: Mapped[str] = mapped_column(String(18))
     ebc_name: Mapped[str] = mapped_column(String(100))
     agent_code: Mapped[str] = mapped_column(String(18))
@@ -84,6 +114,8 @@ class Source(IdMixin, OrgMixin, TimestampMixin, VersionedMixin, Base):
     secret_encrypted: Mapped[str] = mapped_column(String(400))
     #: the orders this source sends are imports or exports (None: the order says, else import)
     trade_direction: Mapped[str | None] = mapped_column(String(6))
+    #: the customs profile this source's orders are declared under (None: the order's mode chooses)
+    customs_profile_id: Mapped[str | None] = mapped_column(String(36))
     #: after a rotation the previous secret keeps verifying until ``previous_secret_until`` (deliveries in
     #: flight, and the time it takes to paste the new one into the platform)
     previous_secret_encrypted: Mapped[str | None] = mapped_column(String(400))
@@ -92,3 +124,15 @@ class Source(IdMixin, OrgMixin, TimestampMixin, VersionedMixin, Base):
     @property
     def webhook_path(self) -> str:
         return f"/v1/compliance/webhooks/{self.id}"
+
+
+@event.listens_for(Session, "before_flush")
+def _own_dxp_ids(session: Session, _context: Any, _instances: Any) -> None:
+    """Before a profile is written, its DxpMsg id is recorded as its organisation's, unless it already belongs to
+    one: then a profile of another organisation naming it fails the foreign key (IntegrityError), whatever wrote
+    it — the API answers 409 (setup/profiles.py), and two organisations claiming one id at once cannot both win."""
+    claimed = {(p.dxp_id, p.org_id) for p in (*session.new, *session.dirty) if isinstance(p, CustomsProfile)}
+    for dxp_id, org_id in claimed:
+        if dxp_id and org_id:
+            insert = insert_for(session.get_bind().dialect.name, DxpOwner)
+            session.execute(insert.values(dxp_id=dxp_id, org_id=org_id).on_conflict_do_nothing())

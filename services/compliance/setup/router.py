@@ -3,12 +3,16 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from services.compliance.context import PiiDep
+from services.compliance.orders.profiles import default_profile
 from services.compliance.orders.rematch import rematch_waiting
-from services.compliance.setup import service
-from services.compliance.setup.models import PaymentInstitution, Source
+from services.compliance.setup import profiles, service
+from services.compliance.setup.models import CustomsProfile, PaymentInstitution, Source
 from services.compliance.setup.schemas import (
     CustomsProfileIn,
+    CustomsProfileItem,
+    CustomsProfileNew,
     CustomsProfileOut,
+    CustomsProfilePatch,
     PaymentInstitutionIn,
     PaymentInstitutionOut,
     PaymentInstitutionPatch,
@@ -38,9 +42,9 @@ router = APIRouter(prefix="/v1/compliance", tags=["compliance setup"])
 async def put_profile(
     body: CustomsProfileIn, principal: Admin, session: DbSession, version: Version, response: Response
 ) -> CustomsProfileOut:
-    current = await service.find_profile(session, principal.org_id)
+    current = await default_profile(session, principal.org_id)
     version.check(CustomsProfileOut.model_validate(current) if current is not None else None)
-    profile, created = await service.put_profile(session, principal.org_id, body.model_dump())
+    profile, created = await profiles.put_default(session, principal.org_id, body.model_dump())
     if created:
         response.status_code = 201
         response.headers["Location"] = "/v1/compliance/customs-profile"
@@ -54,8 +58,65 @@ async def put_profile(
     responses={404: {"description": "No customs profile yet: PUT one first"}},
 )
 async def get_profile(principal: Admin, session: DbSession, version: Version) -> CustomsProfileOut:
-    out = CustomsProfileOut.model_validate(await service.get_profile(session, principal.org_id))
+    out = CustomsProfileOut.model_validate(await profiles.get_default(session, principal.org_id))
     return version.answer(out)
+
+
+@router.post(
+    "/customs-profiles",
+    status_code=201,
+    response_model=CustomsProfileItem,
+    responses={409: {"description": "a profile of this mode exists, or the dxp_id is another organisation's"}},
+)
+async def add_profile(
+    body: CustomsProfileNew, principal: Admin, session: DbSession, response: Response, version: Version
+) -> CustomsProfileItem:
+    """Another customs profile (a trade mode at one customs office and port); the orders that waited for it are
+    declared."""
+    profile = await profiles.create(session, principal.org_id, body.model_dump())
+    response.headers["Location"] = f"/v1/compliance/customs-profiles/{profile.id}"
+    return version.answer(CustomsProfileItem.model_validate(profile))
+
+
+@router.get("/customs-profiles", response_model=Page[CustomsProfileItem])
+async def list_profiles(principal: Admin, session: DbSession, page: Pagination) -> Page[CustomsProfileItem]:
+    rows, cursor = await paginate(session, scoped(CustomsProfile, principal.org_id), CustomsProfile, page)
+    return Page(items=[CustomsProfileItem.model_validate(r) for r in rows], next_cursor=cursor)
+
+
+@router.get("/customs-profiles/{profile_id}", response_model=CustomsProfileItem)
+async def get_customs_profile(
+    profile_id: PathId, principal: Admin, session: DbSession, version: Version
+) -> CustomsProfileItem:
+    profile = await get_scoped(session, CustomsProfile, profile_id, principal.org_id)
+    return version.answer(CustomsProfileItem.model_validate(profile))
+
+
+@router.patch(
+    "/customs-profiles/{profile_id}",
+    response_model=CustomsProfileItem,
+    responses={409: {"description": "another profile has this mode"}, 412: {"description": "stale If-Match"}},
+)
+async def patch_profile(
+    profile_id: PathId, body: CustomsProfilePatch, principal: Admin, session: DbSession, version: Version
+) -> CustomsProfileItem:
+    profile = await get_scoped(session, CustomsProfile, profile_id, principal.org_id)
+    version.check(CustomsProfileItem.model_validate(profile))
+    await profiles.change(session, profile, body.model_dump(exclude_unset=True, exclude_none=True))
+    return version.answer(CustomsProfileItem.model_validate(profile))
+
+
+@router.delete(
+    "/customs-profiles/{profile_id}",
+    status_code=204,
+    responses={409: {"description": "declarations were made under it, or a source names it"},
+               412: {"description": "stale If-Match"}},
+)  # fmt: skip
+async def delete_profile(profile_id: PathId, principal: Admin, session: DbSession, version: Version) -> Response:
+    profile = await get_scoped(session, CustomsProfile, profile_id, principal.org_id)
+    version.check(CustomsProfileItem.model_validate(profile))
+    await profiles.remove(session, profile)
+    return Response(status_code=204)
 
 
 @router.post(

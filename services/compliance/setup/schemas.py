@@ -103,6 +103,128 @@ Scope = Literal[
     "internet_payment", "bank_card_acquiring", "prepaid_card_issuance", "prepaid_card_acceptance",
     "mobile_phone_payment", "fixed_line_payment", "digital_tv_payment", "bank",
 ]  # fmt: skip
+
+
+Direction = Literal["import", "export"]
+#: the modes that only export (B2B direct export, export to an overseas warehouse); 9610 and 1210 go both ways
+EXPORT_ONLY = ("9710", "9810")
+
+
+def direction_for(trade_mode: str, direction: str | None) -> str:
+    """A profile's direction: the one given, else export for an export-only mode, else import."""
+    return direction or ("export" if trade_mode in EXPORT_ONLY else "import")
+
+
+class CustomsProfileNew(CustomsProfileIn):
+    """One of the seller's customs profiles: a trade mode declared at one customs office and port, with its own
+    agent, bonded account and e-port id. Orders are declared under the profile their source names, else the one
+    of their direction and trade mode, else the default."""
+
+    model_config = examples(
+        {
+            "name": "Ningbo bonded imports",
+            "direction": "import",
+            "ebc_code": "3105910159",
+            "ebc_name": "XBM Seller Ltd",
+            "agent_code": "3105980159",
+            "agent_name": "Ningbo Customs Broker",
+            "assure_code": "ASSURE0001",
+            "customs_code": "3105",
+            "port_code": "3105",
+            "trade_mode": "1210",
+            "cop_code": "3105910159",
+            "cop_name": "XBM Seller Ltd",
+            "dxp_id": "DXPENT0000000001",
+            "ems_no": "T3105W000001",
+            "area_code": "3105W60001",
+            "area_name": "Ningbo Meishan Bonded Port Area",
+        }
+    )
+
+    name: Text100
+    """What the seller calls it, e.g. `Ningbo bonded imports`."""
+    direction: Direction | None = Field(
+        None,
+        description="import or export: the orders it declares. 9710 and 9810 are export only; left out, it is "
+        "export for those and import for 9610 and 1210",
+    )
+    default: bool = Field(False, description="declares the orders no other profile is for (an organisation's first "
+                          "profile is its default; making another one default takes it from the first)")  # fmt: skip
+
+    @model_validator(mode="after")
+    def _direction_of_mode(self) -> CustomsProfileNew:
+        if self.direction == "import" and self.trade_mode in EXPORT_ONLY:
+            raise ValueError(f"trade_mode {self.trade_mode} is an export mode: its direction is export")
+        return self
+
+
+class CustomsProfilePatch(Schema):
+    """Changes to a customs profile; fields left out stay as they are (the result is checked as a whole)."""
+
+    model_config = examples({"name": "Hangzhou 9610 exports", "agent_name": "Hangzhou Customs Broker"})
+
+    name: Text100 | None = None
+    """A new name. Leave it out to keep the current value."""
+    direction: Direction | None = None
+    """`import` or `export`. Leave it out to keep the current value."""
+    default: Literal[True] | None = Field(
+        None, description="true makes it the organisation's default (the default is moved, never removed)"
+    )
+    ebc_code: CustomsCode | None = None
+    """The e-commerce company's customs code. Leave it out to keep the current value."""
+    ebc_name: Text100 | None = None
+    """Its registered name. Leave it out to keep the current value."""
+    agent_code: CustomsCode | None = None
+    """The declaring agent's customs code. Leave it out to keep the current value."""
+    agent_name: Text100 | None = None
+    """The declaring agent's name. Leave it out to keep the current value."""
+    assure_code: Code30 | None = None
+    """The guarantor's code. Leave it out to keep the current value."""
+    customs_code: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}$")] | None = None
+    """The customs office's 4-digit code. Leave it out to keep the current value."""
+    port_code: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}$")] | None = None
+    """The port's 4-digit code. Leave it out to keep the current value."""
+    trade_mode: Literal["9610", "1210", "9710", "9810"] | None = None
+    """The customs mode. Leave it out to keep the current value."""
+    cop_code: CustomsCode | None = None
+    """The transmitting enterprise's code. Leave it out to keep the current value."""
+    cop_name: Text100 | None = None
+    """Its name. Leave it out to keep the current value."""
+    dxp_id: Annotated[str, StringConstraints(min_length=1, max_length=16, pattern=_CODE)] | None = None
+    """The e-port user id. Leave it out to keep the current value."""
+    ems_no: Code30 | None = None
+    """The bonded account book number. Leave it out to keep the current value."""
+    area_code: CustomsCode | None = None
+    """The special area's code. Leave it out to keep the current value."""
+    area_name: Text100 | None = None
+    """The special area's name. Leave it out to keep the current value."""
+    traf_mode: Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]$")] | None = None
+    """The transport mode code. Leave it out to keep the current value."""
+    statistics_flag: Literal["A", "B"] | None = None
+    """Export: A or B. Leave it out to keep the current value."""
+    iac_code: CustomsCode | None = None
+    """1210 export: the special area's enterprise code (iacCode). Leave it out to keep the current value."""
+    iac_name: Text100 | None = None
+    """1210 export: that enterprise's name. Leave it out to keep the current value."""
+    owner_code: CustomsCode | None = None
+    """The producer's customs code (ownerCode). Leave it out to keep the current value."""
+    owner_name: Text100 | None = None
+    """The producer's name. Leave it out to keep the current value."""
+
+
+class CustomsProfileItem(CustomsProfileOut):
+    id: str
+    """The object's id (a UUID), as used in its path."""
+    name: str
+    """What the seller calls it."""
+    direction: str
+    """`import` or `export`: the orders it declares."""
+    default: bool = Field(validation_alias="is_default")
+    """True for the organisation's default profile (the one `/v1/compliance/customs-profile` reads and writes)."""
+    created_at: datetime
+    """When the object was created (RFC 3339, UTC)."""
+
+
 InstitutionStatus = Literal["active", "suspended", "revoked"]
 InstitutionKind = Literal["bank", "non_bank"]
 KIND_HELP = (
@@ -245,6 +367,11 @@ class SourceIn(Schema):
     trade_direction: Literal["import", "export"] | None = Field(
         None, description="the orders this source sends are imports or exports (e.g. an export store)"
     )
+    customs_profile_id: Annotated[str, StringConstraints(min_length=1, max_length=36)] | None = Field(
+        None,
+        description="the customs profile its orders are declared under (null: each order's direction and "
+        "trade mode choose one)",
+    )
     secret: Secret | None = Field(None, description=SECRET_HELP)
 
 
@@ -277,6 +404,8 @@ class SourceOut(Out):
     """The logistics company's name; null when none."""
     trade_direction: str | None = None
     """`import` or `export` when the source's orders are all one; null otherwise."""
+    customs_profile_id: str | None = None
+    """The customs profile its orders are declared under; null when each order's mode chooses."""
     webhook_path: str
     """Where the sender posts: `/v1/compliance/webhooks/{source_id}`."""
     created_at: datetime

@@ -1,4 +1,4 @@
-"""Setup: the customs profile, the payment-institution registry and the document sources."""
+"""Setup: the payment-institution registry and the document sources (the customs profiles: profiles.py)."""
 
 from __future__ import annotations
 
@@ -8,70 +8,21 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compliance.customs.waiting import wake_setup
-from services.compliance.orders.declaration import declare_waiting
 from services.compliance.pii import Pii
-from services.compliance.setup import licences
-from services.compliance.setup.models import CustomsProfile, PaymentInstitution, Source
+from services.compliance.setup import licences, profiles
+from services.compliance.setup.models import PaymentInstitution, Source
 from services.compliance.setup.schemas import SourceIn
-from shared.db import lock_conflict_as_unavailable, new_id, scoped, utcnow
-from shared.errors import Conflict, FieldError, NotFound, Unprocessable
+from shared.db import new_id, scoped, utcnow
+from shared.errors import Conflict, FieldError, Unprocessable
 
 #: how long the previous secret keeps verifying after a rotation
 PREVIOUS_SECRET_VALID = timedelta(hours=24)
 #: what each role may send
 ROLE_DOCUMENTS = {"platform": "order", "payment": "payment", "logistics": "waybill"}
-
-
-async def find_profile(session: AsyncSession, org_id: str) -> CustomsProfile | None:
-    return (await session.execute(scoped(CustomsProfile, org_id))).scalar_one_or_none()
-
-
-async def get_profile(session: AsyncSession, org_id: str) -> CustomsProfile:
-    profile = await find_profile(session, org_id)
-    if profile is None:
-        raise NotFound("no customs profile yet; PUT /v1/compliance/customs-profile first")
-    return profile
-
-
-async def put_profile(session: AsyncSession, org_id: str, fields: dict[str, Any]) -> tuple[CustomsProfile, bool]:
-    """Create or replace the profile; matched orders that waited for it are declared now (a bounded batch)."""
-    profile = await find_profile(session, org_id)
-    created = profile is None
-    if "dxp_id" in fields:
-        await _dxp_id_free(session, org_id, fields["dxp_id"])
-    if profile is None:
-        profile = CustomsProfile(org_id=org_id, **fields)
-        session.add(profile)
-    else:
-        for name, value in fields.items():
-            setattr(profile, name, value)
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        raise Conflict(
-            "the customs profile was created concurrently, or its dxp_id was taken meanwhile; read it and try again"
-        ) from exc
-    async with lock_conflict_as_unavailable():
-        await declare_waiting(session, org_id)
-    await wake_setup(session, org_id)  # messages waiting for a profile field (an account book, a producer) go now
-    return profile, created
-
-
-async def _dxp_id_free(session: AsyncSession, org_id: str, dxp_id: str) -> None:
-    """A DxpMsg id is one e-port user's: customs addresses receipts to it, and XBM hands a receipt to the one
-    organisation whose profile names it. Another organisation's id is refused (unique in the database too)."""
-    stmt = select(CustomsProfile.org_id).where(CustomsProfile.dxp_id == dxp_id, CustomsProfile.org_id != org_id)
-    if (await session.execute(stmt.limit(1))).first() is not None:
-        raise Conflict(
-            f"dxp_id {dxp_id} is another organisation's e-port id; customs sends receipts for it to that "
-            "organisation. Use the DxpMsg id the e-port registered for yours",
-            field="dxp_id",
-        )
 
 
 async def find_institution(session: AsyncSession, org_id: str, pay_code: str) -> PaymentInstitution | None:
@@ -122,6 +73,7 @@ def _check_codes(body: SourceIn) -> None:
 
 async def add_source(session: AsyncSession, pii: Pii, org_id: str, body: SourceIn) -> tuple[Source, str]:
     _check_codes(body)
+    await profiles.named_by_source(session, org_id, body.customs_profile_id)
     if body.secret is not None:
         check_secret(body.kind, body.secret, ["body", "secret"])
     secret = body.secret or new_secret(body.kind)
