@@ -21,7 +21,16 @@ from services.compliance.customs.transport import envelope
 from shared.context import context_of
 from shared.db import make_engine, utcnow
 from shared.migrations import alembic_config
-from tests.compliance.support import EBP, PROFILE, buyer_id, dxp_id_of, inventory_receipt, new_order_no, valid_unsigned
+from tests.compliance.support import (
+    EBP,
+    ITEM,
+    PROFILE,
+    buyer_id,
+    dxp_id_of,
+    inventory_receipt,
+    new_order_no,
+    valid_unsigned,
+)
 from tests.compliance.test_export_flow import Exporter, export_order, export_waybill, receipt_of_payment
 from tests.compliance.test_outbox import DXP, outbox_of, written
 from tests.support import Tenant, assert_problem, make_tenant
@@ -52,6 +61,13 @@ def direct_export(tenant: Tenant, **changes: Any) -> dict[str, Any]:
             "ebc_name": "Seller Hangzhou", "dxp_id": dxp_id_of(tenant.org_id + "-export"), **changes}  # fmt: skip
 
 
+async def bonded_record(compliance: Any, tenant: Tenant) -> None:
+    """A 1210 list names each line's account-book record number (itemRecordNo), from the item record."""
+    record = {**ITEM, "item_record_no": "RN-SCARF-0001"}
+    r = await compliance.put("/v1/compliance/items/SCARF-1", json=record, headers=tenant.auth())
+    assert r.status_code == 200, r.text
+
+
 async def add(compliance: Any, tenant: Tenant, body: dict[str, Any]) -> dict[str, Any]:
     r = await compliance.post(BASE, json=body, headers=tenant.auth())
     assert r.status_code == 201, r.text
@@ -74,6 +90,7 @@ def head_fields(doc: etree._Element, head: str, names: tuple[str, ...]) -> list[
 async def test_a_1210_import_and_a_9610_export_are_each_declared_under_their_own_profile(compliance, tenant):
     seller = await Exporter(compliance, tenant).setup(profile=False)
     ningbo = await add(compliance, tenant, bonded_import(tenant))
+    await bonded_record(compliance, tenant)
     hangzhou = await add(compliance, tenant, direct_export(tenant))
     assert (ningbo["default"], hangzhou["default"]) == (True, False)
     assert (ningbo["direction"], hangzhou["direction"]) == ("import", "export")
@@ -133,6 +150,7 @@ async def test_each_message_travels_under_the_dxp_id_of_its_declarations_profile
     sessions, pii = context_of(compliance_app).sessionmaker, compliance_context(compliance_app).pii
     seller = await Exporter(compliance, tenant).setup(profile=False)
     ningbo = await add(compliance, tenant, bonded_import(tenant))
+    await bonded_record(compliance, tenant)
     hangzhou = await add(compliance, tenant, direct_export(tenant))
     imported = await seller.deliver_all(new_order_no(), buyer=buyer_id(74))
     order_no = new_order_no()
@@ -181,6 +199,7 @@ async def test_an_order_no_profile_declares_waits_saying_which_and_is_declared_o
     ]
 
     await add(compliance, tenant, bonded_import(tenant, dxp_id=dxp_id_of(tenant.org_id + "-export")))
+    await bonded_record(compliance, tenant)
     declared = await seller.order(order_no)
     assert declared["state"] == "declared", declared
     assert declared["awaiting_profile"] is None
