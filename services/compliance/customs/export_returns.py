@@ -11,7 +11,16 @@ from typing import Any
 
 from lxml import etree
 
-from services.compliance.customs.declarations import CEB, CHINA, NSMAP, Envelope, Parties, num
+from services.compliance.customs.declarations import (  # the builders' own element helpers
+    CEB,
+    CHINA,
+    NSMAP,
+    Envelope,
+    Parties,
+    _add,
+    _fill,
+    num,
+)
 
 #: the return's customs mode by the original list's (spec 2.17.4, tradeMode): a general export (9610) comes back
 #: as 9661, one from a special area (1210, 1239) as 1261
@@ -62,19 +71,6 @@ class Tally:
     operator_name: str
     location: str | None = None
     note: str | None = None
-
-
-def _add(parent: etree._Element, name: str, value: Any) -> etree._Element:
-    node = etree.SubElement(parent, f"{{{CEB}}}{name}")
-    if value is not None:
-        node.text = str(value)
-    return node
-
-
-def _fill(parent: etree._Element, pairs: list[tuple[str, Any]]) -> None:
-    for name, value in pairs:
-        if value is not None:
-            _add(parent, name, value)
 
 
 def _root(message: str, env: Envelope) -> etree._Element:

@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, Field, StringConstraints
 
 from services.compliance.orders.documents import KEY, Key18
 from services.compliance.orders.release_schemas import LogisticsEventOut
-from services.compliance.orders.schemas import ReturnLine, ReturnLineOut
+from services.compliance.orders.schemas import ReturnLine, ReturnLineOut, ReturnOut
 from shared.schemas import NOT_BLANK, Out, Schema, Trimmed, examples
 
 Text100 = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=NOT_BLANK), Trimmed]
@@ -116,22 +116,9 @@ class ExportReturnOut(Out):
     """When the return was declared."""
 
 
-class ReturnView(Out):
+class ReturnView(ReturnOut):
     """An import return with its windows (counted from customs' release time)."""
 
-    id: str
-    """The return's id."""
-    cop_no: str
-    """The return message's own number."""
-    state: str = Field(description="requested, then approved or refused by customs (CEB626)")
-    reason: str
-    """Why the goods come back."""
-    lines: list[ReturnLineOut]
-    """The lines returned."""
-    created_at: datetime
-    """When it was declared."""
-    decided_at: datetime | None
-    """When customs answered."""
     released_at: datetime | None
     """When customs released the order (its release receipt's time)."""
     goods_back_by: datetime | None
