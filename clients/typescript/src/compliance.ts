@@ -4842,18 +4842,18 @@ export interface components {
         ReturnView: {
             /**
              * Cop No
-             * @description The return message's own number.
+             * @description The enterprise's own number of the return message.
              */
             cop_no: string;
             /**
              * Created At
              * Format: date-time
-             * @description When it was declared.
+             * @description When the object was created (RFC 3339, UTC).
              */
             created_at: string;
             /**
              * Decided At
-             * @description When customs answered.
+             * @description When customs answered; null until then.
              */
             decided_at: string | null;
             /**
@@ -4868,12 +4868,12 @@ export interface components {
             goods_back_by: string | null;
             /**
              * Id
-             * @description The return's id.
+             * @description The return's id (its XML at `/v1/compliance/returns/{return_id}/xml`).
              */
             id: string;
             /**
              * Lines
-             * @description The lines returned.
+             * @description The lines returned; all of them when none were named.
              */
             lines: components["schemas"]["ReturnLineOut"][];
             /**
