@@ -138,9 +138,9 @@ class SwotItemPatch(Schema):
     model_config = examples({"weight": "0.8"})
 
     quadrant: Quadrant | None = None
-    """A new quadrant. Leave it out to keep the current value."""
+    """A new quadrant (strength, weakness, opportunity or threat). Leave it out to keep the current value."""
     description: Description | None = None
-    """A new description. Leave it out to keep the current value."""
+    """A new wording of the item. Leave it out to keep the current value."""
     weight: Weight | None = None
     """A new weight from 0 to 1. Leave it out to keep the current value."""
     factor_id: Id | None = None
