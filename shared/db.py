@@ -1,5 +1,8 @@
 """Database mechanisms: engine, one session per request, declarative base, mixins, tenant scoping, and the
-dialect-neutral insert-if-absent / upsert statements with the answer to lock conflicts."""
+dialect-neutral insert-if-absent / upsert statements with the answer to lock conflicts.
+
+Over 400 lines on purpose: every service's models and sessions use these pieces together (the mixins name
+the base's columns, the statements name the mixins), and each is short; split, each part would import the rest."""
 
 from __future__ import annotations
 

@@ -5,6 +5,9 @@ transaction before anything is sent, so a relay killed between sending and recor
 row comes due again when the lease runs out and the subscriber sees a duplicate with the same ``webhook-id``.
 On PostgreSQL rows are claimed ``FOR UPDATE SKIP LOCKED``, so several relays never send one row at once.
 On SQLite run one relay (the embedded default runs it inside the app).
+
+Over 400 lines on purpose: claiming, sending and recording a delivery share one relay's lease, fairness and
+in-flight state (the :class:`Relay`); split across modules, that state would have to be passed around.
 """
 
 from __future__ import annotations

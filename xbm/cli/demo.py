@@ -8,6 +8,8 @@ the plan report's path and a summary. It talks to the services over HTTP only.
 It needs no settings beside the ones ``make run`` was given: the same XBM_DATA_DIR (default ./var), XBM_HOST and
 XBM_<SVC>_PORT (or XBM_<SVC>_URL). Each run plays the season in an organisation of its own, so it is safe to run
 again; the organisation's admin API key is printed and kept in the data dir's demo/api_key.
+
+Over 400 lines on purpose: one season told in order, step by step; split, the story would be read across files.
 """
 
 # One module of about 450 lines on purpose: it is one script, read top to bottom as the season it plays (plan,

@@ -6,7 +6,7 @@ sent; also `xbm login` without a terminal and without --api-key or XBM_API_KEY),
 {"error": {...}} with the same exit code.
 """
 
-# One module of about 500 lines on purpose: it is the command table (Typer registers commands where they are
+# Over 400 lines on purpose: it is the command table (Typer registers commands where they are
 # defined), and each command is a few lines of argument handling over plan_file, metrics_file, api and config,
 # where the work is. Splitting the table would scatter `xbm --help` across files without moving any logic.
 

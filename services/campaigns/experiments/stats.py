@@ -16,6 +16,9 @@ Per arm a proportion μ = x/n with σ² = μ(1−μ). Against the control:
 
 scipy.special's distribution functions are called directly: scipy.stats' wrappers cost ten times more per call,
 which an analysis of many arms (or a Monte Carlo test of many readings) feels.
+
+Over 400 lines on purpose: the three engines share the per-arm helpers and must agree with GrowthBook's to
+1e-15; kept in one module, a change to one formula is seen beside the others it must agree with.
 """
 
 # One module, over 400 lines: the statistics engine the docstring below describes, formula by formula; the
