@@ -32,6 +32,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 from lxml import etree
@@ -57,6 +58,10 @@ def service_urls() -> dict[str, str]:
         or f"http://{host}:{os.environ.get(f'XBM_{name.upper()}_PORT', port)}"
         for name, port in (("plans", 8001), ("campaigns", 8002), ("compliance", 8003))
     }
+
+
+#: customs' calendar (the exchange rate and the declaration are of a China day)
+CHINA = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True)
@@ -312,10 +317,12 @@ class Demo:
         analysis = self.call("campaigns", "POST", f"/v1/experiments/{experiment['id']}/decision", role="specialist")
         return made, analysis
 
-    def compliance(self, products: dict[str, dict[str, Any]]) -> list[str]:
+    def compliance(self, products: dict[str, dict[str, Any]]) -> tuple[list[str], list[str]]:
         """Company A as the exporter it is: USD orders of buyers abroad from its own site (9610) and its
         Alibaba.com store (B2B, 9710), the receipts of their payments, the waybills, and customs' receipts
-        through to closed."""
+        through to closed. A B2B order above ¥5,000 (five kits) is not listed: XBM holds it for a customs
+        declaration (报关单), and the demo records the one its broker made. Returns the orders released (closed)
+        and those the broker declared."""
         profile = {
             "ebc_code": EBP,
             "ebc_name": "Company A Trading (Hangzhou)",
@@ -344,6 +351,7 @@ class Demo:
                     "unit": "001",
                     "unit1": "001",
                     "qty1_per_unit": "1",
+                    "net_weight_kg": "16.0",  # a kit without its packing (the waybill's 18.5 kg is gross)
                     "origin_country": "142",
                     "vat_rate": "0.13",
                     "consumption_tax_rate": "0",
@@ -364,7 +372,12 @@ class Demo:
         order, pay, ship = (
             json.loads((EXPORT_DIR / f"{kind}.json").read_text()) for kind in ("order", "payment", "waybill")
         )
-        released = []
+        # the day's USD rate: B2B exports above ¥5,000 at it go to a customs declaration instead of the list
+        today = datetime.now(CHINA).date().isoformat()
+        rate = {"rate": "7.1307", "source": "PBOC central parity (demo figure)"}
+        self.call("compliance", "PUT", f"/v1/compliance/exchange-rates/USD/{today}", json=rate)
+        released: list[str] = []
+        brokered: list[str] = []
         for sale in season_orders(products):
             source, ebp = (sources["alibaba"], ALIBABA) if sale.b2b else (sources["site"], EBP)
             order_no = f"GSK{uuid.uuid4().hex[:10].upper()}"
@@ -388,12 +401,22 @@ class Demo:
                 "consignee": {k: party[k] for k in ("name", "telephone", "address")},
             })  # fmt: skip
             view = self.call("compliance", "GET", f"/v1/compliance/orders/{ebp}/{order_no}", role="analyst")
+            if view["state"] == "needs_customs_declaration":
+                path = f"/v1/compliance/orders/{ebp}/{order_no}/customs-declaration"
+                self.call("compliance", "GET", path, role="integration")  # what the broker declares from
+                entry = {"entry_id": f"2992{today.replace('-', '')}{len(brokered) + 1:06d}", "declared_on": today,
+                         "note": "declared by Hangzhou Customs Broker"}  # fmt: skip
+                self.call("compliance", "POST", f"{path}/declared", role="integration", json=entry)
+                brokered.append(order_no)
+                continue
             if view["state"] != "declared":
                 raise SystemExit(f"order {order_no} is {view['state']}: {view['checks']}")
             xml = self.http["compliance"].get(
                 f"/v1/compliance/declarations/{view['declaration_id']}/xml",
                 headers={"Authorization": f"Bearer {self.tokens['integration']}"},
             )
+            if xml.status_code != 200:
+                raise SystemExit(f"order {order_no}'s inventory list cannot be built: {xml.text}")
             cop_no = etree.fromstring(xml.content).findtext(f".//{{{CEB}}}copNo") or ""
             receipts = [_order_receipt(ebp, order_no)] + [
                 _inventory_receipt(ebp, order_no, cop_no, status) for status in (120, 399, 800, 899)
@@ -405,7 +428,7 @@ class Demo:
             if view["state"] != "closed":
                 raise SystemExit(f"order {order_no} is {view['state']} after customs' receipts")
             released.append(order_no)
-        return released
+        return released, brokered
 
     def _report_ready(self, plan_id: str, released: int) -> Any:
         """Plans learns of experiments and customs orders from events: wait until the report shows them."""
@@ -453,7 +476,7 @@ class Demo:
             self.organisation()
             plan_id, sbus, products = self.plan()
             made, analysis = self.campaigns(sbus, products)
-            released = self.compliance(products)
+            released, brokered = self.compliance(products)
 
             def grid_known() -> Any:
                 grid = self.call("plans", "GET", f"/v1/plans/{plan_id}/sbu-grid", role="analyst")
@@ -487,6 +510,7 @@ class Demo:
         winner = analysis.get("winner")
         print(f"  experiment: {analysis['decision']}" + (f" ({winner})" if winner else ""))
         totals = cn_perf["totals"]
+        print(f"  B2B orders above ¥5,000 declared by the broker (报关单): {len(brokered)}")
         print(
             f"  export orders through customs to closed: {len(released)}; attributed to '{UTM}': "
             f"{totals['attributed_orders']} orders, {totals['attributed_revenue']['amount']} "
