@@ -115,6 +115,13 @@ def py_type(schema: dict[str, Any]) -> str:
     return "Any"
 
 
+def enum_alias(name: str, schema: dict[str, Any]) -> str:
+    """An enumeration schema (a vocabulary such as the order states): the Literal of its values."""
+    doc = (schema.get("description") or "").strip().replace("\\", "\\\\")
+    text = f"{type_name(name)} = {py_type(schema)}\n"
+    return text + (f'"""{doc}"""\n' if doc else "")
+
+
 def typed_dict(name: str, schema: dict[str, Any]) -> str:
     properties: dict[str, Any] = schema.get("properties", {})
     required = set(schema.get("required", []))
@@ -227,7 +234,8 @@ def python_client(service: str, document: dict[str, Any]) -> str:
         "from xbm_client._base import BaseClient\n\n",
     ]
     for name in sorted(schemas):
-        out.append(typed_dict(name, schemas[name]))
+        schema = schemas[name]
+        out.append(enum_alias(name, schema) if "enum" in schema else typed_dict(name, schema))
         out.append("")
     out.append(f"\nclass {CLASS_NAMES[service]}(BaseClient):")
     out.append(f'    """{(document["info"].get("description") or service).strip()}"""\n')

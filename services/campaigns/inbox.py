@@ -27,8 +27,6 @@ async def order_released(session: AsyncSession, event: Received[OrderReleased]) 
     order = event.data
     if not order.utm_campaign:
         return {"status": "ignored"}
-    if order.amount is None or order.currency is None:
-        raise Unprocessable("malformed order.released: it carries no amount and currency")
     outcome = await attribute_order(
         session,
         event.org_id,

@@ -1,5 +1,6 @@
 """The events compliance publishes (docs/events.md), as the models its consumers import: the only module of
-compliance another service may import. It imports nothing of compliance itself."""
+compliance another service may import. It imports nothing of compliance itself but the order states' vocabulary
+(``order_states.py``, a module of plain names)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Annotated, ClassVar
 
 from pydantic import Field, StringConstraints
 
+from services.compliance.order_states import OrderState
 from shared.events.contracts import Amount, Event, Part
 from shared.schemas import DecimalStr
 
@@ -25,8 +27,8 @@ class OrderChanged(ComplianceEvent):
 
     ebp_code: Text64
     order_no: Text64
-    state: Annotated[str, StringConstraints(max_length=32)]
-    previous_state: str | None = None
+    state: OrderState
+    previous_state: OrderState | None = None
     utm_campaign: Annotated[str, StringConstraints(max_length=100)] | None = None
     amount: Amount | None = None
     currency: Annotated[str, StringConstraints(max_length=3)] | None = None
@@ -56,7 +58,12 @@ class OrderCleared(OrderChanged):
 
 
 class OrderReleased(OrderChanged):
+    """Customs released the order: its amount and currency are always given (campaigns attributes them)."""
+
     type: ClassVar[str] = "order.released"
+
+    amount: Amount
+    currency: Annotated[str, StringConstraints(min_length=3, max_length=3)]
 
 
 class OrderReturned(OrderChanged):
@@ -117,12 +124,12 @@ class CustomersSummaryChanged(ComplianceEvent):
 
 
 #: the order states that publish an event when an order enters them, and the event
-STATE_EVENTS: dict[str, type[OrderChanged]] = {
-    "matched": OrderMatched,
-    "mismatch": OrderMismatch,
-    "declared": OrderDeclared,
-    "cleared": OrderCleared,
-    "released": OrderReleased,
+STATE_EVENTS: dict[OrderState, type[OrderChanged]] = {
+    OrderState.MATCHED: OrderMatched,
+    OrderState.MISMATCH: OrderMismatch,
+    OrderState.DECLARED: OrderDeclared,
+    OrderState.CLEARED: OrderCleared,
+    OrderState.RELEASED: OrderReleased,
 }
 #: every event compliance publishes
 EVENTS: tuple[type[ComplianceEvent], ...] = (*STATE_EVENTS.values(), OrderReturned, CustomersSummaryChanged)

@@ -87,7 +87,7 @@ def test_the_wire_keeps_its_field_names_strings_and_timestamps() -> None:
 
 
 def test_failing_rules_travel_with_order_mismatch_only() -> None:
-    keys = {"ebp_code": "E", "order_no": "1", "previous_state": "received", "amount": Decimal("19.9900")}
+    keys = {"ebp_code": "E", "order_no": "1", "previous_state": "cleared", "amount": Decimal("19.9900")}
     released = OrderReleased(**keys, state="released", currency="USD", failing_rules=["x"]).payload()
     assert "failing_rules" not in released and released["amount"] == "19.99"
     assert OrderMismatch(**keys, state="mismatch", failing_rules=["amount"]).payload()["failing_rules"] == ["amount"]

@@ -916,6 +916,11 @@ OrderPatch = TypedDict(
 platform sent, nested objects field by field. Once nothing is missing, matching runs."""
 
 
+OrderState = Literal['incomplete', 'awaiting_documents', 'mismatch', 'matched', 'declared', 'rejected', 'accepted', 'inspection', 'detained', 'cleared', 'released', 'returned', 'closed', 'returned_by_buyer', 'cancel_requested', 'cancelled', 'needs_customs_declaration', 'declared_elsewhere']
+"""Where an order is on its way from the platform through customs (the ``state`` of an order and of its
+events, and the values of the order list's ``state`` filter)."""
+
+
 OrderSummaryOut = TypedDict(
     "OrderSummaryOut",
     {
@@ -1756,7 +1761,7 @@ delivery that verifies is always acknowledged (200): stored as received, then re
 yet is held ``incomplete`` (see the exceptions). WooCommerce's unsigned ping ``webhook_id=N`` → 200."""
         return self._call('POST', '/v1/compliance/webhooks/{source_id}', path={'source_id': source_id}, query={}, header={'Idempotency-Key': idempotency_key}, headers=headers, json=body)
 
-    def list_orders(self, *, state: Literal['incomplete', 'awaiting_documents', 'mismatch', 'matched', 'declared', 'accepted', 'rejected', 'inspection', 'detained', 'cleared', 'released', 'closed', 'returned', 'returned_by_buyer', 'cancel_requested', 'cancelled', 'needs_customs_declaration', 'declared_elsewhere'] | None = None, trade_direction: Literal['import', 'export'] | None = None, from_: str | None = None, to: str | None = None, limit: int | None = None, cursor: str | None = None, headers: Mapping[str, str] | None = None) -> Page_OrderOut_:
+    def list_orders(self, *, state: OrderState | None = None, trade_direction: Literal['import', 'export'] | None = None, from_: str | None = None, to: str | None = None, limit: int | None = None, cursor: str | None = None, headers: Mapping[str, str] | None = None) -> Page_OrderOut_:
         """The organisation's orders, oldest first, with their documents, checks and tax
 
         The organisation's orders, oldest first, with their documents, checks and tax."""

@@ -4089,6 +4089,13 @@ export interface components {
             trade_direction?: ("import" | "export") | null;
         };
         /**
+         * OrderState
+         * @description Where an order is on its way from the platform through customs (the ``state`` of an order and of its
+         *     events, and the values of the order list's ``state`` filter).
+         * @enum {string}
+         */
+        OrderState: "incomplete" | "awaiting_documents" | "mismatch" | "matched" | "declared" | "rejected" | "accepted" | "inspection" | "detained" | "cleared" | "released" | "returned" | "closed" | "returned_by_buyer" | "cancel_requested" | "cancelled" | "needs_customs_declaration" | "declared_elsewhere";
+        /**
          * OrderSummaryOut
          * @description The monthly summary that holds the order's export list (its standing one, else the latest refused).
          */
@@ -8850,7 +8857,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description only orders in this state */
-                state?: ("incomplete" | "awaiting_documents" | "mismatch" | "matched" | "declared" | "accepted" | "rejected" | "inspection" | "detained" | "cleared" | "released" | "closed" | "returned" | "returned_by_buyer" | "cancel_requested" | "cancelled" | "needs_customs_declaration" | "declared_elsewhere") | null;
+                state?: components["schemas"]["OrderState"] | null;
                 /** @description only import or only export orders */
                 trade_direction?: ("import" | "export") | null;
                 /** @description only orders received on or after this day (UTC) */

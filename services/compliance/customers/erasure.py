@@ -23,6 +23,7 @@ from services.compliance.customers import identity
 from services.compliance.customers.models import Customer, CustomerOrder, Erasure
 from services.compliance.customs.models import CustomsMessage
 from services.compliance.intake.models import PlatformDelivery
+from services.compliance.order_states import OrderState
 from services.compliance.orders.models import Order, Payment, Waybill
 from services.compliance.orders.state import change_state
 from services.compliance.pii import Pii
@@ -162,7 +163,7 @@ async def erase(
         if not declared:  # the annual limit counts declared orders only
             order.buyer_id_hash = f"erased:{order.id}"
             if order.state != "cancelled":  # nothing is left to declare it with
-                await change_state(session, order, "cancelled")
+                await change_state(session, order, OrderState.CANCELLED)
                 counts["cancelled"] += 1
         for payment in await _all(session, scoped(Payment, org_id).where(
                 Payment.order_no == order.order_no, Payment.ebp_code == order.ebp_code)):  # fmt: skip

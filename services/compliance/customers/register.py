@@ -8,13 +8,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compliance.customers import identity
 from services.compliance.customers.models import Customer, CustomerOrder, SummaryMark
+from services.compliance.order_states import TAKEN_OUT
 from services.compliance.orders.documents import OrderDoc
 from services.compliance.orders.models import Order
 from services.compliance.pii import Pii
 from shared.db import dialect_insert, insert_ignore, new_id, upsert_and_lock, utcnow
 
 #: states in which an order no longer counts for its customer
-TAKEN_OUT = frozenset({"returned_by_buyer", "returned", "cancelled"})
 
 
 def _export_contact(country: str | None, email: str | None, phone: str | None) -> tuple[str | None, ...]:

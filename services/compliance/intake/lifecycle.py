@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compliance.intake.mapping import Mapped
+from services.compliance.order_states import BEFORE_DECLARATION, CORRECTABLE, RELEASED, WITHDRAWN_OR_OUTSIDE, OrderState
 from services.compliance.orders.cancellation import cancel_order
 from services.compliance.orders.documents import OrderDoc
 from services.compliance.orders.intake import order_values
@@ -27,10 +28,6 @@ from services.compliance.pii import Pii, mask
 from shared.db import insert_ignore, new_id, scoped, utcnow
 from shared.errors import AppError
 
-#: states in which a platform's new version still replaces the document (nothing declared yet)
-BEFORE_DECLARATION = ("incomplete", "awaiting_documents", "mismatch", "matched", "needs_customs_declaration")
-#: a platform's later version changes nothing (declared_elsewhere: the broker's customs declaration is outside XBM)
-ENDED = ("cancel_requested", "cancelled", "declared_elsewhere")
 #: what a later version is compared on, to say what changed after the declaration
 COMPARED = ("goods_value", "freight", "discount", "tax_total", "actual_paid", "currency", "consignee", "items")
 
@@ -196,7 +193,7 @@ async def apply_version(session: AsyncSession, pii: Pii, org_id: str, mapped: Ma
     newer = is_newer(mapped.version, order.platform_version)
     if not newer and not _may_correct(order, mapped):
         return "stale", order
-    if order.state in ENDED:
+    if order.state in WITHDRAWN_OR_OUTSIDE:
         order.platform_version = mapped.version
         return "stale", order
     # customs refused the declaration: the platform's new version is the correction, declared again once it passes
@@ -212,16 +209,11 @@ async def apply_version(session: AsyncSession, pii: Pii, org_id: str, mapped: Ma
     _note_refunds(order, mapped.refunds)
     if mapped.cancelled:
         return await _cancel(session, pii, order, "cancelled on the platform"), order
-    await change_state(session, order, "awaiting_documents" if doc is not None else "incomplete")
+    await change_state(session, order, OrderState.AWAITING_DOCUMENTS if doc is not None else OrderState.INCOMPLETE)
     if doc is not None:
         await match_documents(session, order)
     await session.flush()
     return "updated", order
-
-
-#: an order compared and failed, or refused by customs: a delivery of the same version that differs from what is
-#: stored is its correction, never dropped as a copy
-CORRECTABLE = ("mismatch", "rejected")
 
 
 def _may_correct(order: Order, mapped: Mapped) -> bool:
@@ -278,7 +270,7 @@ async def _after_declaration(
     """Customs already has the declaration: a cancellation asks for its withdrawal, a refund of a released
     order is a return, any other change is kept and flagged (the declaration must be withdrawn and redone)."""
     new = [r for r in mapped.refunds if r.get("id") not in {x.get("id") for x in order.platform_refunds or []}]
-    if (mapped.refunded or new) and order.state in ("released", "closed"):
+    if (mapped.refunded or new) and order.state in RELEASED:
         # WooCommerce's refunds after release: the goods they name (all of them when refunded in full) are the
         # declared return, as Shopify's refunds are
         order.platform_version = mapped.version
@@ -346,7 +338,7 @@ async def _refund(
     if refund.get("id") and any(r.get("id") == refund["id"] for r in order.platform_refunds or []):
         return "refund_known"
     order.platform_refunds = [*(order.platform_refunds or []), {**refund, "lines": lines or []}][-50:]
-    if order.trade_direction != "import" or order.state not in ("released", "closed") or not (lines or full):
+    if order.trade_direction != "import" or order.state not in RELEASED or not (lines or full):
         await session.flush()
         return "refund_recorded"
     try:
@@ -387,7 +379,7 @@ async def complete(session: AsyncSession, pii: Pii, order: Order, fields: dict[s
     doc, held = validate(document, found)
     _replace(pii, order, mapped, doc, held)
     if doc is not None:
-        await change_state(session, order, "awaiting_documents")
+        await change_state(session, order, OrderState.AWAITING_DOCUMENTS)
         await match_documents(session, order)
     await session.flush()
     return order

@@ -6,16 +6,12 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compliance.customs.context import CustomsContext
+from services.compliance.order_states import BEFORE_DECLARATION, WITHDRAWABLE, OrderState
 from services.compliance.orders.declaration import prepare_or_wait, queue
 from services.compliance.orders.models import Declaration, Order
 from services.compliance.orders.state import change_state
 from services.compliance.pii import Pii
 from shared.errors import Conflict
-
-#: not declared yet: nothing to withdraw (an export held for a customs declaration has no list either)
-BEFORE_DECLARATION = ("incomplete", "awaiting_documents", "mismatch", "matched", "needs_customs_declaration")
-#: declared and not yet released: customs holds a list to withdraw
-WITHDRAWABLE = ("declared", "accepted", "inspection", "detained", "cleared")
 
 
 async def cancel_order(
@@ -28,7 +24,7 @@ async def cancel_order(
         return order
     if order.state in BEFORE_DECLARATION or order.state == "rejected":
         # a list customs refused is no longer before it: there is nothing to withdraw either
-        await change_state(session, order, "cancelled")
+        await change_state(session, order, OrderState.CANCELLED)
         await session.flush()
         return order
     if order.state == "declared_elsewhere":
@@ -42,7 +38,7 @@ async def cancel_order(
     kind = "CEB605" if order.trade_direction == "export" else "CEB623"
     message = queue(session, order, kind, declaration_id=declaration.id)
     message.reason = reason[:1000]
-    await change_state(session, order, "cancel_requested")
+    await change_state(session, order, OrderState.CANCEL_REQUESTED)
     await session.flush()
     if ctx is not None and declaration.invt_no:
         await prepare_or_wait(session, ctx, pii, message)

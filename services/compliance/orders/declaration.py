@@ -20,6 +20,7 @@ from services.compliance.customs.models import CustomsMessage, CustomsReceipt
 from services.compliance.customs.parties import Parties
 from services.compliance.customs.signing import SigningError, sign_message
 from services.compliance.items.models import ItemRecord
+from services.compliance.order_states import OrderState
 from services.compliance.orders import routing
 from services.compliance.orders.locks import lock_order_nos
 from services.compliance.orders.models import CustomsReturn, Declaration, Order, Payment, Waybill
@@ -171,7 +172,7 @@ async def declare(session: AsyncSession, order: Order) -> Declaration | None:
     order.declaration_id = declaration.id
     order.quota_year = quota_year(declaration.declared_at)  # the quota counts in the declaration's year
     order.refusal = None
-    await change_state(session, order, "declared")
+    await change_state(session, order, OrderState.DECLARED)
     await session.flush()
     return declaration
 

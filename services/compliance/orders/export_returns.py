@@ -18,6 +18,7 @@ from services.compliance.customs.messages import Receipt
 from services.compliance.customs.models import CustomsMessage
 from services.compliance.customs.signing import sign_message
 from services.compliance.items.models import ItemRecord
+from services.compliance.order_states import RELEASED, OrderState
 from services.compliance.orders.declaration import cop_no, new_guid, parties, profile_of
 from services.compliance.orders.logistics_models import ExportReturn
 from services.compliance.orders.lookup import waybill_for
@@ -105,7 +106,7 @@ async def request_export_return(
     until customs releases the goods back (CEB214 800)."""
     if order.trade_direction != "export":
         raise Conflict("an import return is declared with CEB625: POST /v1/compliance/orders/{ebp}/{no}/returns")
-    if order.state not in ("released", "closed"):
+    if order.state not in RELEASED:
         raise Conflict(f"only a released export order can be returned; this one is {order.state}")
     declaration = await session.get(Declaration, order.declaration_id) if order.declaration_id else None
     if declaration is None or not declaration.invt_no:
@@ -207,8 +208,8 @@ async def apply_answer(session: AsyncSession, order: Order, ret: ExportReturn, r
         approved = returned_by_line([x for x in await _returns(session, order) if x.state == "approved"])
         everything = all(approved.get(int(i["gnum"]), Decimal(0)) >= Decimal(str(i["qty"]))
                          for i in order.document["items"])  # fmt: skip
-        if everything and order.state in ("released", "closed"):
-            await change_state(session, order, "returned")
+        if everything and order.state in RELEASED:
+            await change_state(session, order, OrderState.RETURNED)
         elif order.actual_paid is not None:
             await order_returned(session, order, returned_value(order, approved))
     elif _refusal(r.status):

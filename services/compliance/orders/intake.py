@@ -12,6 +12,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compliance.customers import register as customers
+from services.compliance.order_states import CORRECTABLE
 from services.compliance.orders.documents import OrderDoc, PaymentDoc, WaybillDoc
 from services.compliance.orders.locks import Kind, lock_order_no, lock_order_nos
 from services.compliance.orders.lookup import find_order, order_payment_waybill, payment_id_for, waybill_id_for
@@ -23,7 +24,6 @@ from shared.db import insert_for, insert_ignore, new_id, prepared, utcnow
 
 #: an order compared and failed, or refused by customs: a document sent again that differs from the one stored
 #: is its correction (applied, then the order is compared again), never dropped as a duplicate
-CORRECTABLE = ("mismatch", "rejected")
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from services.compliance.customs.codes import countries
 from services.compliance.customs.declarations import destination
 from services.compliance.customs.fields import transport_missing
 from services.compliance.items.models import ItemRecord
+from services.compliance.order_states import OrderState
 from services.compliance.orders import rules, tax
 from services.compliance.orders.declaration import declare, profile_of
 from services.compliance.orders.documents import UNPAID
@@ -132,7 +133,7 @@ async def match_documents(session: AsyncSession, order: Order, found: tuple[Paym
     order.failing_rules = ",".join(failing) or None
     if failing:
         if before != ("mismatch", order.failing_rules):  # compared again and failing as before: nothing new
-            await change_state(session, order, "mismatch")
+            await change_state(session, order, OrderState.MISMATCH)
         return
-    await change_state(session, order, "matched")
+    await change_state(session, order, OrderState.MATCHED)
     await declare(session, order)

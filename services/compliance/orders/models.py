@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Date, Index, Integer, Numeric, String, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from services.compliance import order_states
 from services.compliance.base import Base
 from services.compliance.sealed import SealedDocument
 from shared.db import IdMixin, OrgMixin, TimestampMixin, UTCDateTime, utcnow
@@ -29,8 +30,7 @@ class Delivery(IdMixin, OrgMixin, Base):
 #: clause, so the database reads the few rows of the partial index below in their order, whatever its estimates
 #: of how many orders match.
 NEEDS_ATTENTION = text(
-    "(state IN ('mismatch', 'incomplete', 'awaiting_documents', 'rejected', 'needs_customs_declaration', 'matched') "
-    "OR changed_after_declaration IS true)"
+    f"(state IN ({', '.join(repr(str(s)) for s in order_states.NEEDS_ATTENTION)}) OR changed_after_declaration IS true)"
 )
 TAX_DISAGREES = text("tax_disagrees IS true")
 _UNPAIRED = text("has_order IS false OR mixed IS true")

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import BigInteger, func, select, text, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.compliance.orders import rules
+from services.compliance.order_states import COUNTED_IN_QUOTA
 from services.compliance.orders.models import Order
 from shared.money import MoneyAmount
 
@@ -55,7 +55,7 @@ async def quota_used(
         Order.org_id == org_id,
         Order.buyer_id_hash == id_hash,
         Order.quota_year == year,
-        Order.state.in_(rules.QUOTA_STATES),
+        Order.state.in_(COUNTED_IN_QUOTA),
     )
     if excluding is not None:
         stmt = stmt.where(Order.id != excluding)

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.compliance.customs.messages import Receipt
 from services.compliance.customs.models import CustomsMessage, CustomsReceipt
 from services.compliance.customs.waiting import wake_numbered
+from services.compliance.order_states import IN_CUSTOMS, LIST_SETTLED, RELEASED, OrderState
 from services.compliance.orders import export_returns, logistics_receipts, summaries, tax
 from services.compliance.orders.locks import lock_order_nos
 from services.compliance.orders.logistics_models import ExportReturn
@@ -39,10 +40,6 @@ ANSWERS = {
     "CEB304Message": "CEB303", "CEB312Message": "CEB311", "CEB404Message": "CEB403", "CEB604Message": "CEB603",
     "CEB622Message": "CEB621", "CEB606Message": "CEB605", "CEB624Message": "CEB623", "CEB626Message": "CEB625",
 }  # fmt: skip
-RELEASED = ("released", "closed")
-ENDED = ("closed", "cancelled", "returned", "returned_by_buyer", "declared_elsewhere")
-#: states in which customs' answers to the inventory list move the order
-IN_CUSTOMS = ("declared", "accepted", "rejected", "inspection", "detained", "cleared", "released", "cancel_requested")
 
 
 def _refusal(status: int) -> bool:
@@ -52,7 +49,7 @@ def _refusal(status: int) -> bool:
 def inventory_transition(current: str, status: int) -> str | None:
     """CEB604 / CEB622: 2/3 declaring → 120 accepted → [300 manual review] → 399 cleared → [500 inspection,
     501–599 detained] → 800 released → 899 closed; 100 refused (also after acceptance) before release."""
-    if current in ENDED or current not in IN_CUSTOMS:
+    if current in LIST_SETTLED or current not in IN_CUSTOMS:
         return None
     if _refusal(status):
         return None if current in RELEASED else "rejected"
@@ -241,7 +238,7 @@ async def _apply(session: AsyncSession, order: Order, record: Any, r: Receipt) -
         # what customs said, shown on the order until it is declared again (the history keeps it after)
         order.refusal = {"message": r.message[:6], "status": r.status, "info": r.info, "time": r.time}
     if new != order.state:
-        await change_state(session, order, new)
+        await change_state(session, order, OrderState(new))
 
 
 async def _earlier_round(session: AsyncSession, record: Any) -> bool:
@@ -257,7 +254,7 @@ async def _withdrawal_answer(session: AsyncSession, order: Order, declaration: A
     if order.state != "cancel_requested":
         return
     if r.status == 399:
-        await change_state(session, order, "cancelled")
+        await change_state(session, order, OrderState.CANCELLED)
     elif _refusal(r.status):
         previous = declaration.cancel_from if isinstance(declaration, Declaration) else None
-        await change_state(session, order, previous or "declared")
+        await change_state(session, order, OrderState(previous or OrderState.DECLARED))

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.compliance.order_states import REMATCHABLE
 from services.compliance.orders.declaration import declare
 from services.compliance.orders.locks import lock_order_nos
 from services.compliance.orders.matching import match_documents
@@ -21,8 +22,6 @@ from services.compliance.pii import Pii
 from shared.db import scoped
 from shared.errors import Conflict
 
-#: the states from which an order can be compared again
-REMATCHABLE = ("incomplete", "awaiting_documents", "mismatch", "matched", "rejected", "needs_customs_declaration")
 #: what a platform's later version must carry to be declared in place of the refused one
 COMPLETE = ("goods_value", "freight", "tax_total", "actual_paid", "currency", "consignee", "buyer", "items")
 #: mismatched orders compared again at once when the setup they lacked appears; page after page up to the cap

@@ -13,6 +13,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compliance.customs.context import CustomsContext
+from services.compliance.order_states import RELEASED, OrderState
 from services.compliance.orders.declaration import cop_no, prepare_or_wait, queue
 from services.compliance.orders.logistics_models import ExportReturn
 from services.compliance.orders.models import CustomsReturn, Declaration, Order
@@ -156,7 +157,7 @@ async def request_return(
     if order.trade_direction != "import":
         raise Conflict("an export return comes back through the logistics side's CEB213, not CEB625")
     release = released_at(order)
-    if order.state not in ("released", "closed") or release is None:
+    if order.state not in RELEASED or release is None:
         raise Conflict(f"only a released order can be returned; this one is {order.state}")
     if utcnow() > release + RETURN_WINDOW:
         closed = (release + RETURN_WINDOW).isoformat()
@@ -193,7 +194,7 @@ async def decide_return(session: AsyncSession, order: Order, ret: CustomsReturn,
         returned = _returned(await _returns(session, order), ("approved",))
         items = order.document["items"]
         if all(returned.get(int(i["gnum"]), Decimal(0)) >= Decimal(str(i["qty"])) for i in items):
-            await change_state(session, order, "returned_by_buyer")  # out of the quota states: quota restored
+            await change_state(session, order, OrderState.RETURNED_BY_BUYER)  # out of the quota states: quota restored
         elif order.dutiable_value is not None:
             # a partial return gives back the returned lines' share of the value (and of the tax)
             goods = sum((Decimal(str(i["total"])) for i in items), Decimal(0))

@@ -5,10 +5,12 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 
+from services.compliance import order_states
 from services.compliance.context import CustomsDep, PiiDep, SettingsDep
 from services.compliance.customs import disclosure
 from services.compliance.intake import lifecycle
 from services.compliance.intake.schemas import OrderPatch
+from services.compliance.order_states import OrderState
 from services.compliance.orders import declaration, lookup, returns, summaries, summary, tax, views
 from services.compliance.orders.cancellation import cancel_order
 from services.compliance.orders.locks import lock_order_nos
@@ -41,12 +43,6 @@ from shared.schemas import IsoDate, Page, PathId
 router = APIRouter(prefix="/v1/compliance", tags=["compliance orders"])
 Ebp = Annotated[str, Path(max_length=18)]
 OrderNo = Annotated[str, Path(max_length=60)]
-#: the states an order can be in (the `state` filter of the order list)
-OrderState = Literal[
-    "incomplete", "awaiting_documents", "mismatch", "matched", "declared", "accepted", "rejected", "inspection",
-    "detained", "cleared", "released", "closed", "returned", "returned_by_buyer", "cancel_requested", "cancelled",
-    "needs_customs_declaration", "declared_elsewhere",
-]  # fmt: skip
 XML: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/xml": {}}, "description": "the official message"},
     503: {"description": "the signer cannot sign it now: retry after Retry-After, when the outbox tries again"},
@@ -87,7 +83,7 @@ async def get_order(
 
 
 #: the states in which the seller may correct the order by PATCH: held, failing a check, or refused by customs
-CORRECTABLE = ("incomplete", "mismatch", "rejected")
+CORRECTABLE = (OrderState.INCOMPLETE, *order_states.CORRECTABLE)
 
 
 @router.patch(

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compliance.items.models import ItemRecord
+from services.compliance.order_states import OrderState
 from services.compliance.orders.models import CustomsDeclarationRoute, Order
 from services.compliance.orders.quota import CHINA
 from services.compliance.orders.state import change_state
@@ -29,8 +30,8 @@ from shared.errors import Conflict, Unprocessable
 B2B_MODES = ("9710", "9810")
 #: the most a 9710/9810 inventory list may declare, in CNY: above it, a customs declaration
 LIMIT_CNY = Decimal("5000")
-HELD = "needs_customs_declaration"
-DECLARED_ELSEWHERE = "declared_elsewhere"
+HELD = OrderState.NEEDS_CUSTOMS_DECLARATION
+DECLARED_ELSEWHERE = OrderState.DECLARED_ELSEWHERE
 CENT = Decimal("0.01")
 
 

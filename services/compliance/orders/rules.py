@@ -497,35 +497,3 @@ def computed_tax(facts: Facts) -> Decimal | None:
     if not facts.is_import or facts.missing_items:
         return None
     return line_tax_total(facts.lines, facts.value, full_tax(facts))
-
-
-# --- order states -------------------------------------------------------------------------------------------
-
-STATE_RANK = {
-    # held until a field XBM needs is given (PATCH) or a later version of the platform's order brings it
-    "incomplete": -1,
-    "awaiting_documents": 0,
-    "mismatch": 1,
-    "matched": 2,
-    "declared": 3,
-    "rejected": 4,
-    "accepted": 5,
-    "inspection": 6,
-    "detained": 7,
-    "cleared": 8,
-    "released": 9,
-    "returned": 10,
-    "closed": 11,
-    "returned_by_buyer": 12,
-    "cancel_requested": 13,
-    "cancelled": 14,
-    # a B2B export routed to a customs declaration (报关单) instead of the list, then declared by a broker
-    "needs_customs_declaration": 15,
-    "declared_elsewhere": 16,
-}
-#: orders whose dutiable value counts toward the buyer's annual quota (declared and not returned); a withdrawal
-#: still pending counts until customs accepts it (imports only: the export states of a customs declaration,
-#: needs_customs_declaration and declared_elsewhere, never count)
-QUOTA_STATES = (
-    "matched", "declared", "accepted", "inspection", "detained", "cleared", "released", "closed", "cancel_requested",
-)  # fmt: skip

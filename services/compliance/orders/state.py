@@ -1,6 +1,8 @@
-"""The one place an order changes state (:func:`change_state`): entering matched, mismatch, declared, cleared or
-released publishes ``order.<state>`` (``order.matched``, ``order.mismatch``, ``order.declared``,
-``order.cleared``, ``order.released``) in the same transaction, and the customer register follows."""
+"""The one place an order changes state (:func:`change_state`): only along the moves of the transition table
+(``services/compliance/order_states.py``, any other is :class:`IllegalMove`, a 409); entering matched, mismatch,
+declared, cleared or released publishes ``order.<state>`` (``order.matched``, ``order.mismatch``,
+``order.declared``, ``order.cleared``, ``order.released``) in the same transaction, and the customer register
+follows."""
 
 from __future__ import annotations
 
@@ -12,8 +14,19 @@ from services.compliance.contracts import STATE_EVENTS, OrderChanged, OrderRetur
 from services.compliance.customers import register as customers
 from services.compliance.customs.codes import iso_currency as _iso_currency
 from services.compliance.events import publish
+from services.compliance.order_states import RETURNED, OrderState, may_move
 from services.compliance.orders.models import Order
 from shared.db import utcnow
+from shared.errors import Conflict
+
+
+class IllegalMove(Conflict):
+    """A move the transition table does not list: the order stays where it is (409, never a 500)."""
+
+    def __init__(self, order: Order, new: str) -> None:
+        super().__init__(
+            f"order {order.order_no} cannot move from {order.state} to {new}", state=order.state, to=str(new)
+        )
 
 
 def iso_currency(code: str) -> str:
@@ -37,14 +50,17 @@ def order_event(event: type[OrderChanged], order: Order, previous: str) -> Order
     )
 
 
-async def change_state(session: AsyncSession, order: Order, new: str) -> None:
-    """The one place an order changes state; entering matched, mismatch, declared, cleared or released publishes
-    ``order.<state>`` in the same transaction."""
+async def change_state(session: AsyncSession, order: Order, new: OrderState) -> None:
+    """The one place an order changes state, along the table's moves only (:class:`IllegalMove` otherwise);
+    entering matched, mismatch, declared, cleared or released publishes ``order.<state>`` in the same
+    transaction."""
+    if not may_move(order.state, new):
+        raise IllegalMove(order, new)
     now = utcnow()
     previous = order.state
     order.state = new
     order.state_changed_at = now
-    if new == "released":
+    if new == OrderState.RELEASED:
         order.released_at = now
     await customers.order_state_changed(session, order)
     event = STATE_EVENTS.get(new)
@@ -52,10 +68,6 @@ async def change_state(session: AsyncSession, order: Order, new: str) -> None:
         await publish(session, order.org_id, order_event(event, order, previous), now)
     if new in RETURNED and previous not in RETURNED and order.released_at is not None:
         await order_returned(session, order, order.actual_paid)
-
-
-#: states of a released order whose goods all came back
-RETURNED = ("returned", "returned_by_buyer")
 
 
 async def order_returned(session: AsyncSession, order: Order, returned_amount: Decimal | None) -> None:

@@ -29,6 +29,7 @@ from services.compliance.customs.context import CustomsContext
 from services.compliance.customs.messages import Receipt
 from services.compliance.customs.models import CustomsMessage
 from services.compliance.customs.signing import sign_message
+from services.compliance.order_states import RELEASED
 from services.compliance.orders.declaration import cop_no, new_guid, parties, prepare, profile_of
 from services.compliance.orders.models import Declaration, Order
 from services.compliance.orders.profiles import declared_under
@@ -51,8 +52,6 @@ from shared.pagination import PageParams, paginate
 CHINA = build.CHINA
 #: the lists one summary holds at most; a month with more is summarised again for the rest
 MAX_LISTS = 1000
-#: the order states of a list customs released (CEB604 800 released, 899 closed)
-RELEASED = ("released", "closed")
 SUMMARY_RECEIPTS = ("CEB702Message", "CEB792Message")
 #: customs' answers a summary keeps (the latest; every one stays in customs_receipts)
 MAX_RECEIPTS = 50

@@ -14,6 +14,9 @@ from services.compliance.customs.models import CustomsMessage, CustomsReceipt
 from services.compliance.customs.waiting import ACTIONS, OPEN
 from services.compliance.intake.models import UNREADABLE, PlatformDelivery
 from services.compliance.items.models import ItemRecord
+from services.compliance.order_states import NEEDS_ATTENTION as ATTENTION
+from services.compliance.order_states import STATE_RANK
+from services.compliance.order_states import OrderState as S
 from services.compliance.orders import broker, logistics_receipts, remedies, routing, rules
 from services.compliance.orders.declaration import messages_of
 from services.compliance.orders.lookup import payment_for, waybill_for
@@ -223,9 +226,9 @@ async def exceptions_page(
     stmt = scoped(Order, org_id).where(
         NEEDS_ATTENTION,  # read through its partial index (models.py)
         or_(
-            Order.state.in_(("mismatch", "incomplete", "rejected", routing.HELD, "matched")),
+            Order.state.in_([s for s in ATTENTION if s != S.AWAITING_DOCUMENTS]),
             Order.changed_after_declaration.is_(True),
-            and_(Order.state == "awaiting_documents", Order.created_at < cutoff),
+            and_(Order.state == S.AWAITING_DOCUMENTS, Order.created_at < cutoff),
         ),
     )
     if rule is not None:
@@ -389,8 +392,8 @@ async def daily_report(session: AsyncSession, org_id: str, day: date) -> DailyRe
     rows = await session.execute(select(Order.state, func.count()).where(*window).group_by(Order.state))
     counts = {state: int(n) for state, n in rows}
     total = sum(counts.values())
-    compared = sum(n for s, n in counts.items() if s not in ("awaiting_documents", "incomplete"))
-    passed = sum(n for s, n in counts.items() if rules.STATE_RANK[s] >= rules.STATE_RANK["matched"])
+    compared = sum(n for s, n in counts.items() if s not in (S.AWAITING_DOCUMENTS, S.INCOMPLETE))
+    passed = sum(n for s, n in counts.items() if STATE_RANK[S(s)] >= STATE_RANK[S.MATCHED])
     rate = (Decimal(passed) / Decimal(compared)).quantize(Decimal("0.0001")) if compared else None
     failing = await session.execute(
         select(Order.failing_rules).where(*window, Order.failing_rules.is_not(None)).limit(10_000)
