@@ -1,22 +1,20 @@
 """Compliance's application context: the common one plus the personal-data cipher and the customs context
-(schemas, signer, folders), and the dependencies its routes reach them through."""
+(schemas, signer, folders), and the dependencies its routes reach them through. The relay's jobs and the
+subscriptions are wired onto it by the app (``app.py``): the routes of every package import this module, so it
+imports none of them."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
 
 from services.compliance.customs.context import CustomsContext
-from services.compliance.inbox import subscribe_on_start
-from services.compliance.jobs import relay_jobs
 from services.compliance.pii import Pii
 from services.compliance.settings import ComplianceSettings
 from shared.app_context import AppContext
 from shared.context import context_of
-from shared.events.relay import Task
 
 
 @dataclass(kw_only=True, eq=False)
@@ -26,15 +24,8 @@ class ComplianceContext(AppContext):
     #: built when the app starts (an agent signer needs the HTTP client)
     customs: CustomsContext = field(init=False)
 
-    def relay_jobs(self) -> Sequence[Task]:
-        # read when each job runs: the customs context is built after the relay
-        return relay_jobs(
-            lambda: self.sessionmaker, lambda: self.customs, self.pii, self.settings.platform_body_retention_days
-        )
-
     async def on_started(self) -> None:
         self.customs = CustomsContext.build(self.settings, self.http)
-        await subscribe_on_start(self)
 
 
 def compliance_context(app: FastAPI) -> ComplianceContext:

@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.compliance.customers.announce import announce_summaries
 from services.compliance.customs.context import CustomsContext
-from services.compliance.customs.exchange import send_pending, take_inbox
+from services.compliance.intake.customs_inbox import take_inbox
 from services.compliance.intake.retention import retention_job, sealing_job
+from services.compliance.orders.outbox import send_pending
 from services.compliance.pii import Pii
 
 Job = Callable[[], Awaitable[Any]]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from lxml import etree
 
 from services.compliance.context import compliance_context
-from services.compliance.customs.exchange import send_pending
+from services.compliance.orders.outbox import send_pending
 from shared.context import context_of
 from tests.compliance.support import (
     EBP,

@@ -16,8 +16,9 @@ from lxml import etree
 from sqlalchemy import text
 
 from services.compliance.context import compliance_context
-from services.compliance.customs.exchange import send_pending, take_inbox
 from services.compliance.customs.transport import envelope
+from services.compliance.intake.customs_inbox import take_inbox
+from services.compliance.orders.outbox import send_pending
 from shared.context import context_of
 from shared.db import make_engine, utcnow
 from shared.migrations import alembic_config

@@ -12,8 +12,8 @@ from lxml import etree
 
 from services.compliance.context import compliance_context
 from services.compliance.customs.context import CustomsContext
-from services.compliance.customs.exchange import take_inbox
 from services.compliance.customs.transport import envelope
+from services.compliance.intake.customs_inbox import take_inbox
 from shared.context import context_of
 from shared.db import utcnow
 from tests.compliance.support import EBP, ITEM, Seller, buyer_id, dxp_id_of, inventory_receipt, new_order_no, profile
@@ -180,7 +180,7 @@ async def test_with_the_database_away_the_files_stay_for_the_next_pass(complianc
         raise OperationalError("SELECT 1", {}, ConnectionError("server closed the connection"))
 
     monkeypatch.setattr(intake, "receive_message", away)
-    monkeypatch.setattr("services.compliance.customs.exchange._org_for", _any_org)
+    monkeypatch.setattr("services.compliance.intake.customs_inbox._org_for", _any_org)
     sessions, pii = context_of(compliance_app).sessionmaker, compliance_context(compliance_app).pii
     assert await take_inbox(sessions, ctx, pii) == 0
     assert sorted(p.name for p in inbox.iterdir()) == ["CEB622_1.xml", "CEB622_2.xml"]  # nothing set aside

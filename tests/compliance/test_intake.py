@@ -6,7 +6,7 @@ import asyncio
 
 from sqlalchemy import func, select
 
-from services.compliance.intake.models import PlatformDelivery
+from services.compliance.deliveries import PlatformDelivery
 from services.compliance.orders.models import Delivery, Order, Payment
 from shared.context import context_of
 from tests.compliance.support import (

@@ -26,12 +26,12 @@ from services.compliance.app import MIGRATIONS as COMPLIANCE_MIGRATIONS
 from services.compliance.app import create_app as create_compliance
 from services.compliance.context import compliance_context
 from services.compliance.customs.context import CustomsContext
-from services.compliance.customs.exchange import claim, send_pending
 from services.compliance.customs.models import CustomsMessage
 from services.compliance.customs.signing import AgentSigner, FileSigner
 from services.compliance.customs.xsd import BUNDLED as XSD_DIR
 from services.compliance.items.models import ItemRecord
 from services.compliance.orders.models import Order
+from services.compliance.orders.outbox import claim, send_pending
 from services.compliance.settings import ComplianceSettings
 from services.compliance.setup.models import CustomsProfile
 from shared.context import context_of
@@ -239,7 +239,7 @@ async def test_one_organisations_waiting_backlog_never_holds_up_another_organisa
     (and then for an item record that was removed) — and all of them are due again at once, the worst case; two
     relays on the same database, each taking a pass smaller than the backlog, still write the other seller's
     new order in their first pass."""
-    caplog.set_level(logging.DEBUG, logger="services.compliance.customs.exchange")
+    caplog.set_level(logging.DEBUG, logger="services.compliance.orders.outbox")
     ctx, outbox = outbox_of(own_app, tmp_path, monkeypatch)
     app = compliance_context(own_app)
     pii = app.pii

@@ -18,7 +18,7 @@ from sqlalchemy.engine import URL, make_url
 
 from services.compliance import sealed
 from services.compliance.customers.models import Erasure
-from services.compliance.intake.models import PlatformDelivery
+from services.compliance.deliveries import PlatformDelivery
 from services.compliance.intake.retention import empty_expired, retention_job, sealing_job
 from services.compliance.orders.models import Order
 from services.compliance.pii import Pii

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from services.compliance.context import compliance_context
 from services.compliance.customs.codes import countries
-from services.compliance.intake.models import PlatformDelivery
+from services.compliance.deliveries import PlatformDelivery
 from services.compliance.intake.platforms import body_context
 from shared.context import context_of
 from tests.compliance.platforms import (

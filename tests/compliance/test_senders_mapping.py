@@ -11,8 +11,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.compliance.intake.lifecycle import validate
 from services.compliance.intake.mapping import Mapped, shopify_order, woocommerce_order
+from services.compliance.orders.lifecycle import validate
 from tests.compliance.platforms import deliver_shopify, shopify, woo
 from tests.compliance.support import EBP
 

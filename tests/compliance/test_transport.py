@@ -19,11 +19,12 @@ from sqlalchemy import select
 from services.compliance.app import MIGRATIONS
 from services.compliance.context import compliance_context
 from services.compliance.customs.context import CustomsContext
-from services.compliance.customs.exchange import LEASE, send_pending, take_inbox
 from services.compliance.customs.models import CustomsMessage
 from services.compliance.customs.transport import DXP, envelope
 from services.compliance.customs.xsd import BUNDLED as XSD_DIR
 from services.compliance.customs.xsd import Schemas
+from services.compliance.intake.customs_inbox import take_inbox
+from services.compliance.orders.outbox import LEASE, send_pending
 from services.compliance.pii import Pii
 from services.compliance.setup.models import CustomsProfile
 from shared.context import context_of
@@ -109,7 +110,7 @@ CHILD = textwrap.dedent(
     import asyncio, os, signal, sys
     from pathlib import Path
     from services.compliance.customs.context import CustomsContext
-    from services.compliance.customs.exchange import send_pending
+    from services.compliance.orders.outbox import send_pending
     from services.compliance.customs.xsd import Schemas
     from services.compliance.pii import Pii
     from shared.db import make_engine, make_sessionmaker

@@ -13,8 +13,8 @@ from typing import Any
 from lxml import etree
 from sqlalchemy import func, select
 
+from services.compliance.deliveries import PlatformDelivery
 from services.compliance.events import EVENTS
-from services.compliance.intake.models import PlatformDelivery
 from services.compliance.items.models import ItemRecord
 from shared.context import context_of
 from tests.compliance.platforms import deliver_shopify, shopify, with_buyer
@@ -493,7 +493,7 @@ async def test_the_outbox_writes_the_declaration_again_and_never_the_superseded_
     compliance, compliance_app, tenant, tmp_path, monkeypatch
 ):  # type: ignore[no-untyped-def]
     from services.compliance.context import compliance_context
-    from services.compliance.customs.exchange import send_pending
+    from services.compliance.orders.outbox import send_pending
 
     outbox = tmp_path / "send"
     outbox.mkdir()

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.compliance.customers import identity
 from services.compliance.customers.models import Customer, CustomerOrder, Erasure
 from services.compliance.customs.models import CustomsMessage
-from services.compliance.intake.models import PlatformDelivery
+from services.compliance.deliveries import PlatformDelivery
 from services.compliance.order_states import OrderState
 from services.compliance.orders.models import Order, Payment, Waybill
 from services.compliance.orders.state import change_state

@@ -50,7 +50,7 @@ class CustomsMessage(IdMixin, OrgMixin, Base):
     app_type: Mapped[str] = mapped_column(String(1), default="1", server_default="1")
     #: the declaration round the message belongs to (``Declaration.round``)
     round: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
-    # --- the outbox (customs/exchange.py): each message waits on its own, never in another's way ---
+    # --- the outbox (orders/outbox.py): each message waits on its own, never in another's way ---
     #: when the relay may take it again: after a failure, its backoff; while a relay works on it, its lease.
     #: None: due now
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -20,13 +20,13 @@ number, an absurd quantity) never raises: it is named in :attr:`Mapped.problems`
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, get_args
 from urllib.parse import parse_qs, urlsplit
 
 from services.compliance.orders.documents import UNPAID, PaymentStatus
+from services.compliance.orders.mapped import Mapped
 
 #: the largest amount or quantity taken from a platform body (the canonical schema's bound)
 MAX_AMOUNT = Decimal("1e14")
@@ -36,24 +36,6 @@ MAX_LINES = 500
 WOO_ENDED = frozenset({"cancelled", "refunded", "failed"})
 CENT = Decimal("0.01")
 PAYMENT_STATUSES = frozenset(get_args(PaymentStatus))
-
-
-@dataclass
-class Mapped:
-    """A platform order read into the canonical shape, with what the platform says about its life."""
-
-    document: dict[str, Any]
-    platform_id: str | None
-    version: str | None
-    test: bool = False
-    cancelled: bool = False
-    #: the platform's status said the order was refunded (WooCommerce ``refunded``)
-    refunded: bool = False
-    problems: list[dict[str, str]] = field(default_factory=list)
-    #: the refunds this version of the order already counts (WooCommerce ``refunds``: ids, amounts, lines)
-    refunds: list[dict[str, Any]] = field(default_factory=list)
-    #: names of lines carried by their bundle's line, not declared apart
-    bundled: list[str] = field(default_factory=list)
 
 
 class _Problems(list[dict[str, str]]):

@@ -15,9 +15,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.compliance.intake import lifecycle
+from services.compliance.customers import erasure
+from services.compliance.deliveries import PlatformDelivery
 from services.compliance.intake.mapping import SKU_LIMIT, Mapped, is_woo_legacy, shopify_order, woocommerce_order
-from services.compliance.intake.models import PlatformDelivery
+from services.compliance.orders import lifecycle
 from services.compliance.orders.intake import Ingested
 from services.compliance.orders.models import Order
 from services.compliance.pii import Pii
@@ -287,8 +288,6 @@ async def _redact(
 ) -> Ingested:
     """``customers/redact``: the customer's orders (``orders_to_redact``, and every order under the customer's id)
     erased as an erasure request is; ``shop/redact``: everything this source brought. docs/personal-data.md."""
-    from services.compliance.customers import erasure  # the register imports the orders, which import intake
-
     if not _redact_body(data, topic):
         return _done(delivery, "ignored", f"a {topic} delivery whose body is not Shopify's {topic}; nothing erased")
     if topic == "shop/redact":

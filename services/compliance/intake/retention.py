@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import JSON, func, select, text, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.compliance.intake.models import PlatformDelivery
+from services.compliance.deliveries import PlatformDelivery
 from services.compliance.intake.platforms import WAITING, body_context
 from services.compliance.orders.models import Order, Payment, Waybill
 from services.compliance.pii import SEALED, Pii

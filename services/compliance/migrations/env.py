@@ -1,7 +1,7 @@
 import services.compliance.customers.models
 import services.compliance.customs.models
+import services.compliance.deliveries
 import services.compliance.events
-import services.compliance.intake.models
 import services.compliance.items.models
 import services.compliance.orders.logistics_models
 import services.compliance.orders.models

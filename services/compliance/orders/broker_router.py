@@ -7,8 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from services.compliance.intake import lifecycle
-from services.compliance.orders import broker, lookup, routing, views
+from services.compliance.orders import broker, lifecycle, lookup, routing, views
 from services.compliance.orders.broker_schemas import BrokerDocument, DeclaredIn
 from services.compliance.orders.router import Ebp, OrderNo
 from services.compliance.orders.schemas import OrderOut

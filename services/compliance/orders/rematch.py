@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compliance.order_states import REMATCHABLE
 from services.compliance.orders.declaration import declare
+from services.compliance.orders.lifecycle import complete
 from services.compliance.orders.locks import lock_order_nos
 from services.compliance.orders.matching import match_documents
 from services.compliance.orders.models import NEEDS_ATTENTION, Order, Payment
@@ -36,8 +37,6 @@ async def rematch(session: AsyncSession, pii: Pii, order: Order) -> Order:
     if order.state not in REMATCHABLE:
         raise Conflict(f"a {order.state} order is not compared again; only one that is {', '.join(REMATCHABLE)} can be")
     if order.state == "incomplete":
-        from services.compliance.intake.lifecycle import complete
-
         return await complete(session, pii, order, {})  # validated again; matched once nothing is missing
     if order.state == "rejected":
         _take_later_version(order)

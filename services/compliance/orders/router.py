@@ -8,12 +8,11 @@ from fastapi import APIRouter, Path, Query, Response
 from services.compliance import order_states
 from services.compliance.context import CustomsDep, PiiDep, SettingsDep
 from services.compliance.customs import disclosure
-from services.compliance.intake import lifecycle
-from services.compliance.intake.schemas import OrderPatch
 from services.compliance.order_states import OrderState
-from services.compliance.orders import declaration, lookup, returns, summaries, summary, tax, views
+from services.compliance.orders import declaration, lifecycle, lookup, returns, summaries, summary, tax, views
 from services.compliance.orders.cancellation import cancel_order
 from services.compliance.orders.locks import lock_order_nos
+from services.compliance.orders.patch_schemas import OrderPatch
 from services.compliance.orders.quota import CHINA
 from services.compliance.orders.rematch import rematch
 from services.compliance.orders.returns import request_return

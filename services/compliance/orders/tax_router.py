@@ -8,8 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path
 from pydantic import StringConstraints
 
-from services.compliance.intake import lifecycle
-from services.compliance.orders import rules, tax, views
+from services.compliance.orders import lifecycle, rules, tax, views
 from services.compliance.orders.matching import facts_of
 from services.compliance.orders.models import Order
 from services.compliance.orders.schemas import OrderOut

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compliance.customs.models import CustomsMessage, CustomsReceipt
 from services.compliance.customs.waiting import ACTIONS, OPEN
-from services.compliance.intake.models import UNREADABLE, PlatformDelivery
+from services.compliance.deliveries import UNREADABLE, PlatformDelivery
 from services.compliance.items.models import ItemRecord
 from services.compliance.order_states import NEEDS_ATTENTION as ATTENTION
 from services.compliance.order_states import STATE_RANK

@@ -1,4 +1,6 @@
-"""The raw deliveries of the platforms (Shopify, WooCommerce), stored before anything is made of them."""
+"""The raw deliveries of the platforms (Shopify, WooCommerce), stored before anything is made of them. Intake
+writes them; the orders' exception list and a customer's erasure read them too, so the model sits below all
+three rather than inside ``intake/``."""
 
 from __future__ import annotations
 

@@ -1,6 +1,8 @@
-"""The folders XBM shares with the e-port transfer client: messages out (``XBM_COMPLIANCE_CUSTOMS_OUTBOX``),
-receipts in (``XBM_COMPLIANCE_CUSTOMS_INBOX``). Both run as periodic jobs of the relay; each message and each
-receipt file is handled in a transaction of its own.
+"""The folder XBM shares with the e-port transfer client for messages out (``XBM_COMPLIANCE_CUSTOMS_OUTBOX``; the
+receipts coming back are taken by ``intake/customs_inbox.py``). It runs as a periodic job of the relay; each
+message is handled in a transaction of its own. It lives with the orders, not in ``customs/``, because it
+prepares an order's declaration before sending it: ``customs/`` builds, signs and checks messages and knows no
+order.
 
 The outbox is fair: a pass takes only due messages (a message that could not go waits for its own next attempt,
 ``waiting.py``), the organisations taking turns, and several relays on one PostgreSQL database share the work
@@ -10,29 +12,25 @@ is down, setup that is missing, an error — holds up another."""
 from __future__ import annotations
 
 import logging
-import shutil
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
-from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.compliance.customs import waiting
 from services.compliance.customs.context import CustomsContext
 from services.compliance.customs.models import CustomsMessage
 from services.compliance.customs.signing import SignatureParts, Signer, SigningError
-from services.compliance.customs.transport import StepHook, envelope, file_name, publish, unwrap
+from services.compliance.customs.transport import StepHook, envelope, file_name, publish
 from services.compliance.customs.waiting import OPEN, clear_failure
-from services.compliance.customs.xsd import InvalidMessage
 from services.compliance.orders.declaration import prepare
 from services.compliance.orders.models import Declaration
 from services.compliance.orders.profiles import declared_under
 from services.compliance.pii import Pii
-from services.compliance.setup.models import CustomsProfile, DxpOwner
+from services.compliance.setup.models import CustomsProfile
 from shared.db import utcnow
-from shared.errors import AppError
 
 log = logging.getLogger(__name__)
 #: messages one relay pass takes (of all organisations, in turns)
@@ -40,7 +38,6 @@ BATCH = 100
 #: how long a relay holds the messages it took before another may take them (a relay killed mid-pass: its
 #: messages go again once the lease has run out)
 LEASE = timedelta(seconds=60)
-MAX_INBOX_FILE = 1_000_000
 
 
 @dataclass
@@ -220,74 +217,3 @@ async def sender_profile(session: AsyncSession, message: CustomsMessage) -> Cust
             return named
     declaration = await session.get(Declaration, message.declaration_id) if message.declaration_id else None
     return await declared_under(session, declaration, message.org_id)
-
-
-async def _org_for(session: AsyncSession, receiver: str | None) -> str | None:
-    """The organisation that owns the DxpMsg id the receipt is addressed to (one at most: dxp_owners); with no
-    address, the only seller on this deployment (whatever number of profiles it has)."""
-    if receiver:
-        owner = await session.get(DxpOwner, receiver)
-        return owner.org_id if owner else None
-    orgs = list((await session.execute(select(CustomsProfile.org_id).distinct().limit(2))).scalars())
-    return orgs[0] if len(orgs) == 1 else None
-
-
-async def take_inbox(sessions: async_sessionmaker[AsyncSession], ctx: CustomsContext, pii: Pii) -> int:
-    """Take each receipt file as if posted to /messages; once stored it moves to ``done/``. A file that cannot
-    be applied — refused as /messages would refuse it, or failing in a way nothing retried would change — moves
-    to ``failed/`` with the reason beside it (``<name>.reason.txt``) and the next file is taken: no file stops
-    the inbox. Only when the database itself cannot be reached does the pass stop, the file left in place for
-    the next pass. A crash before the move takes the file again: receipts are kept by fingerprint, so nothing
-    is applied twice."""
-    from services.compliance.intake.service import receive_message
-
-    if ctx.inbox is None:
-        return 0
-    taken = 0
-    for path in sorted(p for p in ctx.inbox.iterdir() if p.is_file() and p.suffix.lower() == ".xml"):
-        try:
-            raw = path.read_bytes()[: MAX_INBOX_FILE + 1]
-            if len(raw) > MAX_INBOX_FILE:
-                raise InvalidMessage("receipt file larger than 1 MB")
-            body, receiver = unwrap(raw)
-            async with sessions() as session, session.begin():
-                org_id = await _org_for(session, receiver)
-                if org_id is None:
-                    raise InvalidMessage(f"no customs profile receives messages for {receiver!r}")
-                await receive_message(session, pii, org_id, body)
-        except (AppError, InvalidMessage, ValueError, ArithmeticError) as exc:
-            _set_aside(ctx.inbox, path, str(exc))
-            continue
-        except FileNotFoundError:
-            continue  # another relay on the same folder took it meanwhile
-        except Exception as exc:
-            if _away(exc):  # the database (or the folder) is away: every file would fail alike; next pass
-                log.warning("customs inbox: %s not taken now; tried again on the next pass", path.name, exc_info=True)
-                break
-            # a file XBM could not apply: aside with its reason, never retried pass after pass
-            log.exception("customs inbox: %s could not be applied; moved to failed/", path.name)
-            _set_aside(ctx.inbox, path, f"could not be applied: {type(exc).__name__}: {exc}")
-            continue
-        _move(path, ctx.inbox / "done")
-        taken += 1
-    return taken
-
-
-def _away(exc: BaseException) -> bool:
-    """The database cannot be reached (or the folder cannot be read): nothing to do with the file at hand."""
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return True
-    return isinstance(exc, (DisconnectionError, InterfaceError, OperationalError, OSError, TimeoutError))
-
-
-def _set_aside(inbox: Path, path: Path, reason: str) -> None:
-    _move(path, inbox / "failed")
-    (inbox / "failed" / f"{path.name}.reason.txt").write_text(reason[:2000])
-
-
-def _move(path: Path, folder: Path) -> None:
-    folder.mkdir(exist_ok=True)
-    try:
-        shutil.move(str(path), str(folder / path.name))
-    except FileNotFoundError:
-        pass  # another relay on the same folder moved it

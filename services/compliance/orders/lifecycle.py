@@ -13,12 +13,12 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.compliance.intake.mapping import Mapped
 from services.compliance.order_states import BEFORE_DECLARATION, CORRECTABLE, RELEASED, WITHDRAWN_OR_OUTSIDE, OrderState
 from services.compliance.orders.cancellation import cancel_order
 from services.compliance.orders.documents import OrderDoc
 from services.compliance.orders.intake import order_values
 from services.compliance.orders.locks import lock_order_no, lock_order_nos
+from services.compliance.orders.mapped import Mapped
 from services.compliance.orders.matching import match_documents
 from services.compliance.orders.models import Order
 from services.compliance.orders.quota import CHINA
