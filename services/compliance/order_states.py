@@ -77,7 +77,7 @@ STATE_RANK: dict[OrderState, int] = {
 
 # --- the moves --------------------------------------------------------------------------------------------------
 
-#: a platform's new version (intake/lifecycle.py) or a PATCH completing the order: validated again
+#: a platform's new version (orders/lifecycle.py) or a PATCH completing the order: validated again
 _REVALIDATED = (S.INCOMPLETE, S.AWAITING_DOCUMENTS)
 #: compared (orders/matching.py): a failed check, or all passed
 _COMPARED = (S.MISMATCH, S.MATCHED)

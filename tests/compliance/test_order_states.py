@@ -23,7 +23,7 @@ from tests.support import Tenant, assert_problem
 
 S = OrderState
 ALL = frozenset(OrderState)
-#: the states every stored order starts in (intake/lifecycle.py, orders/intake.py)
+#: the states every stored order starts in (orders/lifecycle.py, orders/intake.py)
 FIRST = (S.INCOMPLETE, S.AWAITING_DOCUMENTS)
 
 

@@ -4190,7 +4190,7 @@ export interface components {
         SwotItemPatch: {
             /**
              * Description
-             * @description A new description. Leave it out to keep the current value.
+             * @description A new wording of the item. Leave it out to keep the current value.
              */
             description?: string | null;
             /**
@@ -4205,7 +4205,7 @@ export interface components {
             override_reason?: string | null;
             /**
              * Quadrant
-             * @description A new quadrant. Leave it out to keep the current value.
+             * @description A new quadrant (strength, weakness, opportunity or threat). Leave it out to keep the current value.
              */
             quadrant?: ("strength" | "weakness" | "opportunity" | "threat") | null;
             /**

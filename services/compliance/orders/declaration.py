@@ -24,7 +24,7 @@ from services.compliance.order_states import OrderState
 from services.compliance.orders import routing
 from services.compliance.orders.locks import lock_order_nos
 from services.compliance.orders.models import CustomsReturn, Declaration, Order, Payment, Waybill
-from services.compliance.orders.profiles import choose, declared_under, default_profile, pick, profiles_of
+from services.compliance.orders.profiles import Choice, choose, declared_under, default_profile, pick, profiles_of
 from services.compliance.orders.quota import quota_year
 from services.compliance.orders.state import change_state
 from services.compliance.pii import Pii
@@ -151,16 +151,16 @@ async def declare_again(
 # --- building ---------------------------------------------------------------------------------------------------
 
 
-async def declare(session: AsyncSession, order: Order) -> Declaration | None:
+async def declare(session: AsyncSession, order: Order, chosen: Choice | None = None) -> Declaration | None:
     """Declare the inventory list of a matched order under its customs profile (orders/profiles.py; without
     one it waits): the declaration and the messages it owes customs, queued to be built, validated, signed and
     sent. An order declared before (its declaration refused by customs, then corrected) is declared again under
-    the same declaration and the same profile."""
+    the same declaration and the same profile. ``chosen``: the profile the caller chose for it already."""
     earlier = await session.get(Declaration, order.declaration_id) if order.declaration_id else None
     if earlier is not None:
         profile = await declared_under(session, earlier, order.org_id)
     else:
-        profile = (await choose(session, order)).profile
+        profile = (chosen or await choose(session, order)).profile
     if profile is None:
         return None
     if await routing.route(session, order, profile):

@@ -14,18 +14,23 @@ from services.compliance.customs.fields import transport_missing
 from services.compliance.items.models import ItemRecord
 from services.compliance.order_states import OrderState
 from services.compliance.orders import rules, tax
-from services.compliance.orders.declaration import declare, profile_of
+from services.compliance.orders.declaration import declare
 from services.compliance.orders.documents import UNPAID
 from services.compliance.orders.lookup import payment_for, waybill_for
 from services.compliance.orders.models import Order, Payment, Waybill
+from services.compliance.orders.profiles import choose
 from services.compliance.orders.quota import lock_buyer, quota_used, quota_year
 from services.compliance.orders.state import change_state
 from services.compliance.orders.stored import StoredOrder, StoredPayment, StoredWaybill
-from services.compliance.setup.models import PaymentInstitution
+from services.compliance.setup.models import CustomsProfile, PaymentInstitution
 from shared.db import scoped, utcnow
 
 
-async def _facts(session: AsyncSession, order: Order, payment: Payment, waybill: Waybill) -> rules.Facts:
+async def _facts(
+    session: AsyncSession, order: Order, payment: Payment, waybill: Waybill, profile: CustomsProfile | None
+) -> rules.Facts:
+    """``profile``: the customs profile the order would be declared under (its trade mode, when the order names
+    none, decides the import's transport rule)."""
     doc, pay, way = (
         StoredOrder.of(order.document),
         StoredPayment.of(payment.document),
@@ -46,7 +51,6 @@ async def _facts(session: AsyncSession, order: Order, payment: Payment, waybill:
     ]  # fmt: skip
     inst, annual_before, mode, missing = None, Decimal(0), "9610", []
     if order.trade_direction == "import":  # the licence, the annual quota and the transport are import rules only
-        profile = None if order.document.get("trade_mode") else await profile_of(session, order.org_id)
         mode = order.document.get("trade_mode") or (profile.trade_mode if profile else "9610")
         missing = transport_missing(mode, waybill.document)
         stmt = scoped(PaymentInstitution, order.org_id).where(PaymentInstitution.pay_code == payment.pay_code)
@@ -98,7 +102,7 @@ async def facts_of(session: AsyncSession, order: Order) -> rules.Facts | None:
     waybill = await waybill_for(session, order) if payment is not None else None
     if payment is None or waybill is None:
         return None
-    return await _facts(session, order, payment, waybill)
+    return await _facts(session, order, payment, waybill, (await choose(session, order)).profile)
 
 
 async def match_documents(session: AsyncSession, order: Order, found: tuple[Payment, Waybill] | None = None) -> None:
@@ -122,7 +126,8 @@ async def match_documents(session: AsyncSession, order: Order, found: tuple[Paym
     # the limits count in the year of the declaration this comparison leads to (declared at once when it passes)
     order.quota_year = quota_year(utcnow())
     await lock_buyer(session, order.org_id, order.buyer_id_hash, order.quota_year)
-    facts = await _facts(session, order, payment, waybill)
+    chosen = await choose(session, order)  # read once: the comparison and the declaration both use it
+    facts = await _facts(session, order, payment, waybill, chosen.profile)
     checks = rules.run_checks(facts)
     order.checks = [c.as_dict() for c in checks]
     order.dutiable_value = facts.value
@@ -136,4 +141,4 @@ async def match_documents(session: AsyncSession, order: Order, found: tuple[Paym
             await change_state(session, order, OrderState.MISMATCH)
         return
     await change_state(session, order, OrderState.MATCHED)
-    await declare(session, order)
+    await declare(session, order, chosen)
