@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Annotated, Any, TypeVar
 
+import orjson
 from fastapi import Depends, Request, Response
 from pydantic import BaseModel
 
@@ -46,16 +47,19 @@ def check_if_match(request: Request, current: BaseModel | dict[str, Any] | None)
         raise PreconditionFailed("the resource changed since you read it (If-Match does not match its ETag)")
 
 
-#: what a write's domain code is given to check the client's copy against the current representation
-Precondition = Callable[[BaseModel], None]
+#: what a write's domain code is given (a route's ``version.check``) to check the client's copy against the
+#: current representation, at the moment it holds that representation and before it changes anything
+Precondition = Callable[[BaseModel | None], None]
 R = TypeVar("R", bound=BaseModel | dict[str, Any])
 
 
 class Versioned:
-    """ETag and If-Match declared once per route: a route that answers with a versioned representation, or
-    writes one, takes ``version: Version`` and calls :meth:`answer` on what it returns (the ETag header) and
-    :meth:`check` (or hands ``version.check`` to the domain as its :data:`Precondition`) with the current
-    representation before it changes anything (the If-Match rules of :func:`check_if_match`)."""
+    """ETag and If-Match, the one way every XBM route handles them: a route that answers with a versioned
+    representation, or writes one, takes ``version: Version`` and calls :meth:`answer` on what it returns (the
+    ETag header). A write hands ``version.check`` to its service function as the :data:`Precondition`; the
+    service calls it with the current representation once it holds it (after its own permission and lock checks,
+    before it changes anything: the If-Match rules of :func:`check_if_match`). Routers never check by hand, and
+    never write an ETag themselves (tests/shared/test_etag_routes.py)."""
 
     def __init__(self, request: Request, response: Response) -> None:
         self.request, self.response = request, response
@@ -66,6 +70,14 @@ class Versioned:
     def answer(self, representation: R) -> R:
         set_etag(self.response, representation)
         return representation
+
+    def answer_dumped(self, data: dict[str, Any], covering: Iterable[str]) -> Response:
+        """A hot read's answer from a representation already dumped to JSON (no response model validates and
+        serialises it again): the body, with the ETag over the ``covering`` fields only, the same tag
+        :meth:`answer` gives a model of just those fields (what the route's writes check If-Match against)."""
+        response = Response(orjson.dumps(data), media_type="application/json")
+        response.headers["ETag"] = etag_of({name: data[name] for name in covering})
+        return response
 
 
 async def _versioned(request: Request, response: Response) -> Versioned:

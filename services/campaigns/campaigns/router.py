@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.campaigns.campaigns import service
 from services.campaigns.campaigns.models import Campaign
@@ -37,13 +36,6 @@ AsOf = Annotated[IsoDate | None, Query(description="pacing as of this day (defau
 def _shown(version: Versioned, campaign: Campaign) -> CampaignOut:
     out = campaign_out(campaign)
     return version.answer(out)
-
-
-async def _unchanged(session: AsyncSession, principal: Principal, campaign_id: str, version: Versioned) -> Campaign:
-    """The campaign a write changes, while If-Match (when given) still shows it."""
-    campaign = await service.get_campaign(session, principal.org_id, campaign_id)
-    version.check(campaign_out(campaign))
-    return campaign
 
 
 @router.post(
@@ -106,8 +98,7 @@ async def patch_campaign(
     session: DbSession,
     version: Version,
 ) -> CampaignOut:
-    campaign = await _unchanged(session, principal, campaign_id, version)
-    return _shown(version, await service.update_campaign(session, campaign, body))
+    return _shown(version, await service.update_campaign(session, principal.org_id, campaign_id, body, version.check))
 
 
 @router.post(
@@ -123,10 +114,7 @@ async def transition(
     version: Version,
 ) -> CampaignOut:
     """Move the campaign to ``to``; with If-Match, only from the state that ETag shows."""
-    return _shown(
-        version,
-        await service.change_status(session, await _unchanged(session, principal, campaign_id, version), body.to),
-    )
+    return _shown(version, await service.transition(session, principal.org_id, campaign_id, body.to, version.check))
 
 
 @router.put("/campaigns/{campaign_id}/metrics", response_model=MetricsOut)

@@ -7,14 +7,13 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from services.compliance.orders import broker, lifecycle, lookup, routing, views
+from services.compliance.orders import broker, corrections, lookup, views
 from services.compliance.orders.broker_schemas import BrokerDocument, DeclaredIn
 from services.compliance.orders.router import Ebp, OrderNo
 from services.compliance.orders.schemas import OrderOut
 from services.compliance.roles import Ingest
 from shared.auth import Principal
 from shared.db import DbSession
-from shared.errors import NotFound
 from shared.etag import Version
 
 router = APIRouter(prefix="/v1/compliance", tags=["compliance orders"])
@@ -42,12 +41,7 @@ async def customs_declaration_document(
 async def _declared(
     ebp_code: str, order_no: str, body: DeclaredIn, principal: Principal, session: DbSession, version: Version
 ) -> OrderOut:
-    order = await lifecycle.locked_order(session, principal.org_id, ebp_code, order_no)
-    if order is None:
-        raise NotFound(f"order {ebp_code}/{order_no} not found")
-    if order.state == routing.HELD:  # a repeat of a recorded declaration is answered, not checked
-        version.check(await views.order_view(session, order))
-    await routing.record_declared(session, order, body.entry_id, body.declared_on, body.note)
+    order = await corrections.record_declared(session, principal.org_id, ebp_code, order_no, body, version.check)
     return version.answer(await views.order_view(session, order))
 
 
@@ -77,10 +71,5 @@ async def reroute(
 ) -> OrderOut:
     """Route a held export again on what is stored now (a corrected rate, order or item record): within ¥5,000
     with no goods needing a licence or inspection, its inventory list is declared; else it stays held."""
-    order = await lifecycle.locked_order(session, principal.org_id, ebp_code, order_no)
-    if order is None:
-        raise NotFound(f"order {ebp_code}/{order_no} not found")
-    if order.state == routing.HELD:
-        version.check(await views.order_view(session, order))
-    await broker.reroute(session, order)
+    order = await corrections.reroute(session, principal.org_id, ebp_code, order_no, version.check)
     return version.answer(await views.order_view(session, order))

@@ -60,7 +60,7 @@ def goods_back_by(order: Order) -> datetime | None:
     return at + GOODS_BACK_WINDOW if at is not None else None
 
 
-async def record_goods_back(order: Order, ret: CustomsReturn, at: datetime) -> None:
+async def record_goods_back(session: AsyncSession, order: Order, ret: CustomsReturn, at: datetime) -> None:
     """The goods of the return are back in the supervised area at ``at`` (not in the future, not before release)."""
     if ret.state not in OPEN_RETURNS:
         raise Conflict(f"this return was {ret.state} by customs; no goods are expected back")
@@ -71,6 +71,7 @@ async def record_goods_back(order: Order, ret: CustomsReturn, at: datetime) -> N
         raise FieldError("arrived_at", "arrived_at: the goods cannot be back before customs released them")
     ret.goods_back_at = at
     ret.updated_at = utcnow()
+    await session.flush()
 
 
 async def overdue_returns(session: AsyncSession, org_id: str, now: datetime) -> list[tuple[CustomsReturn, Order]]:

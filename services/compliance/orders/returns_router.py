@@ -77,8 +77,7 @@ async def goods_back(return_id: PathId, body: GoodsBackIn, principal: Ingest, se
     """Record that the returned goods are back in the supervised area (due 45 days after release); an overdue
     return leaves the exceptions list."""
     ret, order = await _import_return(session, principal.org_id, return_id)
-    await record_goods_back(order, ret, body.arrived_at)
-    await session.flush()
+    await record_goods_back(session, order, ret, body.arrived_at)
     return _return_view(ret, order)
 
 

@@ -5,11 +5,20 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 
-from services.compliance import order_states
 from services.compliance.context import CustomsDep, PiiDep, SettingsDep
 from services.compliance.customs import disclosure
 from services.compliance.order_states import OrderState
-from services.compliance.orders import declaration, lifecycle, lookup, returns, summaries, summary, tax, views
+from services.compliance.orders import (
+    corrections,
+    declaration,
+    lifecycle,
+    lookup,
+    returns,
+    summaries,
+    summary,
+    tax,
+    views,
+)
 from services.compliance.orders.cancellation import cancel_order
 from services.compliance.orders.locks import lock_order_nos
 from services.compliance.orders.patch_schemas import OrderPatch
@@ -34,7 +43,7 @@ from services.compliance.pii import mask
 from services.compliance.roles import Ingest
 from shared.auth import Admin, Principal, Reader
 from shared.db import DbSession
-from shared.errors import Conflict, NotFound, Unprocessable
+from shared.errors import NotFound, Unprocessable
 from shared.etag import Version
 from shared.pagination import Pagination
 from shared.schemas import IsoDate, Page, PathId
@@ -81,10 +90,6 @@ async def get_order(
     return version.answer(out)
 
 
-#: the states in which the seller may correct the order by PATCH: held, failing a check, or refused by customs
-CORRECTABLE = (OrderState.INCOMPLETE, *order_states.CORRECTABLE)
-
-
 @router.patch(
     "/orders/{ebp_code}/{order_no}",
     response_model=OrderOut,
@@ -105,15 +110,9 @@ async def complete_order(
     """Complete an ``incomplete`` order with the fields it waits for, or correct one in ``mismatch`` or refused by
     customs (``rejected``); matching then runs, and an order whose checks pass is declared (again, for a refused
     one: docs/redeclaration.md)."""
-    order = await lifecycle.locked_order(session, principal.org_id, ebp_code, order_no)
-    if order is None:
-        raise NotFound(f"order {ebp_code}/{order_no} not found")
-    version.check(await views.order_view(session, order))
-    if order.state not in CORRECTABLE:
-        raise Conflict(f"only an incomplete, mismatched or refused order can be corrected; this one is {order.state}")
-    order = await lifecycle.complete(session, pii, order, body.model_dump(mode="json", exclude_none=True))
-    out = await views.order_view(session, order)
-    return version.answer(out)
+    fields = body.model_dump(mode="json", exclude_none=True)
+    order = await corrections.correct(session, pii, principal.org_id, ebp_code, order_no, fields, version.check)
+    return version.answer(await views.order_view(session, order))
 
 
 @router.post(

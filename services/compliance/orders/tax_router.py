@@ -8,14 +8,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path
 from pydantic import StringConstraints
 
-from services.compliance.orders import lifecycle, rules, tax, views
-from services.compliance.orders.matching import facts_of
-from services.compliance.orders.models import Order
+from services.compliance.orders import corrections, views
 from services.compliance.orders.schemas import OrderOut
 from services.compliance.roles import Ingest
 from shared.auth import Admin
 from shared.db import DbSession
-from shared.errors import Conflict, NotFound
 from shared.schemas import NOT_BLANK, Schema, Trimmed, examples
 
 router = APIRouter(prefix="/v1/compliance", tags=["compliance orders"])
@@ -36,22 +33,13 @@ class TaxAcceptIn(Schema):
     """Why customs' figure is accepted (kept on the order, shown in its check)."""
 
 
-async def _order(session: DbSession, org_id: str, ebp_code: str, order_no: str) -> Order:
-    order = await lifecycle.locked_order(session, org_id, ebp_code, order_no)
-    if order is None:
-        raise NotFound(f"order {ebp_code}/{order_no} not found")
-    return order
-
-
 @router.post("/orders/{ebp_code}/{order_no}/tax/accept", response_model=OrderOut, responses=CONFLICT)
 async def accept_customs_tax(
     ebp_code: Ebp, order_no: OrderNo, body: TaxAcceptIn, principal: Admin, session: DbSession
 ) -> OrderOut:
     """Accept the tax on customs' bill (CEB816) where it disagrees with XBM's: the order leaves the exceptions'
     `tax_disagreements`, its `customs_tax` check passes and says who accepted it and why."""
-    order = await _order(session, principal.org_id, ebp_code, order_no)
-    tax.accept(order, body.note, principal.subject)
-    await session.flush()
+    order = await corrections.accept_tax(session, principal.org_id, ebp_code, order_no, body.note, principal.subject)
     return await views.order_view(session, order)
 
 
@@ -59,10 +47,5 @@ async def accept_customs_tax(
 async def recompute_tax(ebp_code: Ebp, order_no: OrderNo, principal: Ingest, session: DbSession) -> OrderOut:
     """Compute XBM's tax again on the item records as they are now (after their rates are corrected) and compare
     it with customs' bill: agreeing, the order leaves the exceptions; otherwise it stays, with the new figures."""
-    order = await _order(session, principal.org_id, ebp_code, order_no)
-    facts = await facts_of(session, order)
-    if facts is None:
-        raise Conflict(f"order {ebp_code}/{order_no} has lost its payment or waybill: XBM cannot compute its tax")
-    tax.recompute(order, tax.xbm_lines(order.document, facts), rules.computed_tax(facts))
-    await session.flush()
+    order = await corrections.recompute_tax(session, principal.org_id, ebp_code, order_no)
     return await views.order_view(session, order)

@@ -17,9 +17,16 @@ from services.compliance.orders.declaration import declare_waiting
 from services.compliance.orders.models import Declaration
 from services.compliance.orders.profiles import default_profile
 from services.compliance.setup.models import CustomsProfile, DxpOwner, Source
-from services.compliance.setup.schemas import EXPORT_ONLY, CustomsProfileNew, direction_for
+from services.compliance.setup.schemas import (
+    EXPORT_ONLY,
+    CustomsProfileItem,
+    CustomsProfileNew,
+    CustomsProfileOut,
+    direction_for,
+)
 from shared.db import get_scoped, lock_conflict_as_unavailable
 from shared.errors import Conflict, NotFound, Unprocessable
+from shared.etag import Precondition
 
 #: what a profile's mode is known by: two of one organisation never share it
 MODE = ("direction", "trade_mode", "customs_code", "port_code")
@@ -32,10 +39,13 @@ async def get_default(session: AsyncSession, org_id: str) -> CustomsProfile:
     return profile
 
 
-async def put_default(session: AsyncSession, org_id: str, fields: dict[str, Any]) -> tuple[CustomsProfile, bool]:
+async def put_default(
+    session: AsyncSession, org_id: str, fields: dict[str, Any], precondition: Precondition
+) -> tuple[CustomsProfile, bool]:
     """Create or replace the default profile (the singular endpoint); its direction follows its trade mode for
     the export-only modes and stays as it was otherwise."""
     profile = await default_profile(session, org_id)
+    precondition(CustomsProfileOut.model_validate(profile) if profile is not None else None)
     if profile is None:
         fields = {**fields, "name": "Default", "direction": direction_for(fields["trade_mode"], None)}
         return await create(session, org_id, {**fields, "default": True}), True
@@ -60,6 +70,15 @@ async def create(session: AsyncSession, org_id: str, fields: dict[str, Any]) -> 
     return profile
 
 
+async def patch(
+    session: AsyncSession, org_id: str, profile_id: str, fields: dict[str, Any], precondition: Precondition
+) -> CustomsProfile:
+    """``PATCH …/customs-profiles/{id}``: the fields given changed, while the client's copy is still current."""
+    profile = await get_scoped(session, CustomsProfile, profile_id, org_id)
+    precondition(CustomsProfileItem.model_validate(profile))
+    return await change(session, profile, fields)
+
+
 async def change(session: AsyncSession, profile: CustomsProfile, fields: dict[str, Any]) -> CustomsProfile:
     """Change some of a profile's fields; the result is checked whole, as a new profile would be."""
     current = {c: getattr(profile, c) for c in CustomsProfileNew.model_fields if c not in ("default",)}
@@ -81,6 +100,13 @@ async def change(session: AsyncSession, profile: CustomsProfile, fields: dict[st
     await _release_dxp_ids(session, profile.org_id)
     await _declare_waiting(session, profile.org_id)
     return profile
+
+
+async def delete_profile(session: AsyncSession, org_id: str, profile_id: str, precondition: Precondition) -> None:
+    """``DELETE …/customs-profiles/{id}``, while the client's copy is still current."""
+    profile = await get_scoped(session, CustomsProfile, profile_id, org_id)
+    precondition(CustomsProfileItem.model_validate(profile))
+    await remove(session, profile)
 
 
 async def remove(session: AsyncSession, profile: CustomsProfile) -> None:

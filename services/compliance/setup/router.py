@@ -3,8 +3,6 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from services.compliance.context import PiiDep
-from services.compliance.orders.profiles import default_profile
-from services.compliance.orders.rematch import rematch_waiting
 from services.compliance.setup import profiles, service
 from services.compliance.setup.models import CustomsProfile, PaymentInstitution, Source
 from services.compliance.setup.schemas import (
@@ -42,9 +40,7 @@ router = APIRouter(prefix="/v1/compliance", tags=["compliance setup"])
 async def put_profile(
     body: CustomsProfileIn, principal: Admin, session: DbSession, version: Version, response: Response
 ) -> CustomsProfileOut:
-    current = await default_profile(session, principal.org_id)
-    version.check(CustomsProfileOut.model_validate(current) if current is not None else None)
-    profile, created = await profiles.put_default(session, principal.org_id, body.model_dump())
+    profile, created = await profiles.put_default(session, principal.org_id, body.model_dump(), version.check)
     if created:
         response.status_code = 201
         response.headers["Location"] = "/v1/compliance/customs-profile"
@@ -100,9 +96,8 @@ async def get_customs_profile(
 async def patch_profile(
     profile_id: PathId, body: CustomsProfilePatch, principal: Admin, session: DbSession, version: Version
 ) -> CustomsProfileItem:
-    profile = await get_scoped(session, CustomsProfile, profile_id, principal.org_id)
-    version.check(CustomsProfileItem.model_validate(profile))
-    await profiles.change(session, profile, body.model_dump(exclude_unset=True, exclude_none=True))
+    changes = body.model_dump(exclude_unset=True, exclude_none=True)
+    profile = await profiles.patch(session, principal.org_id, profile_id, changes, version.check)
     return version.answer(CustomsProfileItem.model_validate(profile))
 
 
@@ -113,9 +108,7 @@ async def patch_profile(
                412: {"description": "stale If-Match"}},
 )  # fmt: skip
 async def delete_profile(profile_id: PathId, principal: Admin, session: DbSession, version: Version) -> Response:
-    profile = await get_scoped(session, CustomsProfile, profile_id, principal.org_id)
-    version.check(CustomsProfileItem.model_validate(profile))
-    await profiles.remove(session, profile)
+    await profiles.delete_profile(session, principal.org_id, profile_id, version.check)
     return Response(status_code=204)
 
 
@@ -128,10 +121,8 @@ async def delete_profile(profile_id: PathId, principal: Admin, session: DbSessio
 async def add_institution(
     body: PaymentInstitutionIn, principal: Admin, session: DbSession, response: Response, version: Version
 ) -> PaymentInstitutionOut:
-    institution = await service.add_institution(session, principal.org_id, body.model_dump())
-    response.headers["Location"] = f"/v1/compliance/payment-institutions/{institution.id}"
-    out = PaymentInstitutionOut.model_validate(institution)
-    await rematch_waiting(session, principal.org_id, pay_code=institution.pay_code)
+    out = await service.add_institution(session, principal.org_id, body.model_dump())
+    response.headers["Location"] = f"/v1/compliance/payment-institutions/{out.id}"
     return version.answer(out)
 
 
@@ -163,13 +154,10 @@ async def patch_institution(
     session: DbSession,
     version: Version,
 ) -> PaymentInstitutionOut:
-    institution = await get_scoped(session, PaymentInstitution, institution_id, principal.org_id)
-    version.check(PaymentInstitutionOut.model_validate(institution))
-    service.change_institution(institution, body.model_dump(exclude_unset=True, exclude_none=True))
-    await session.flush()
-    out = PaymentInstitutionOut.model_validate(institution)
-    await rematch_waiting(session, principal.org_id, pay_code=institution.pay_code)
-    return version.answer(out)
+    changes = body.model_dump(exclude_unset=True, exclude_none=True)
+    return version.answer(
+        await service.patch_institution(session, principal.org_id, institution_id, changes, version.check)
+    )
 
 
 @router.post("/sources", status_code=201, response_model=SourceCreated)
@@ -190,9 +178,8 @@ async def rotate_source_secret(
     source_id: PathId, principal: Admin, session: DbSession, pii: PiiDep, version: Version, body: SecretIn | None = None
 ) -> SourceCreated:
     """Rotate the signing secret (the one given, else a generated one); the previous one verifies for 24 h."""
-    source = await get_scoped(session, Source, source_id, principal.org_id)
-    version.check(SourceOut.model_validate(source))
-    secret = await service.rotate_secret(session, pii, source, body.secret if body else None)
+    given = body.secret if body else None
+    source, secret = await service.rotate_source_secret(session, pii, principal.org_id, source_id, given, version.check)
     return SourceCreated.model_validate({**SourceOut.model_validate(source).model_dump(), "secret": secret})
 
 
@@ -210,7 +197,5 @@ async def get_source(source_id: PathId, principal: Admin, session: DbSession, ve
 
 @router.delete("/sources/{source_id}", status_code=204, responses={412: {"description": "stale If-Match"}})
 async def delete_source(source_id: PathId, principal: Admin, session: DbSession, version: Version) -> Response:
-    source = await get_scoped(session, Source, source_id, principal.org_id)
-    version.check(SourceOut.model_validate(source))
-    await service.delete_source(session, source)
+    await service.delete_source(session, principal.org_id, source_id, version.check)
     return Response(status_code=204)

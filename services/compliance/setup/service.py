@@ -12,12 +12,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compliance.customs.waiting import wake_setup
+from services.compliance.orders.rematch import rematch_waiting
 from services.compliance.pii import Pii
 from services.compliance.setup import licences, profiles
 from services.compliance.setup.models import PaymentInstitution, Source
-from services.compliance.setup.schemas import SourceIn
-from shared.db import new_id, scoped, utcnow
+from services.compliance.setup.schemas import PaymentInstitutionOut, SourceIn, SourceOut
+from shared.db import get_scoped, new_id, scoped, utcnow
 from shared.errors import Conflict, FieldError, Unprocessable
+from shared.etag import Precondition
 
 #: how long the previous secret keeps verifying after a rotation
 PREVIOUS_SECRET_VALID = timedelta(hours=24)
@@ -30,7 +32,9 @@ async def find_institution(session: AsyncSession, org_id: str, pay_code: str) ->
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def add_institution(session: AsyncSession, org_id: str, fields: dict[str, Any]) -> PaymentInstitution:
+async def add_institution(session: AsyncSession, org_id: str, fields: dict[str, Any]) -> PaymentInstitutionOut:
+    """Register an institution; the orders held in mismatch for want of it are then compared again. Answers the
+    institution as registered."""
     fields = {**fields, "kind": licences.kind_of(fields.get("kind"), fields.get("scopes") or [])}
     institution = PaymentInstitution(org_id=org_id, **fields)
     session.add(institution)
@@ -39,7 +43,9 @@ async def add_institution(session: AsyncSession, org_id: str, fields: dict[str, 
     except IntegrityError as exc:
         raise Conflict(f"payment institution {fields['pay_code']} is already registered") from exc
     await wake_setup(session, org_id)  # a receipt of payment waiting for the institution's name (payName) goes now
-    return institution
+    out = PaymentInstitutionOut.model_validate(institution)
+    await rematch_waiting(session, org_id, pay_code=institution.pay_code)
+    return out
 
 
 def new_secret(kind: str) -> str:
@@ -100,9 +106,35 @@ async def rotate_secret(session: AsyncSession, pii: Pii, source: Source, given: 
     return secret
 
 
-async def delete_source(session: AsyncSession, source: Source) -> None:
+async def rotate_source_secret(
+    session: AsyncSession, pii: Pii, org_id: str, source_id: str, given: str | None, precondition: Precondition
+) -> tuple[Source, str]:
+    """``POST …/sources/{id}/secret``, while the client's copy of the source is still current."""
+    source = await get_scoped(session, Source, source_id, org_id)
+    precondition(SourceOut.model_validate(source))
+    return source, await rotate_secret(session, pii, source, given)
+
+
+async def delete_source(session: AsyncSession, org_id: str, source_id: str, precondition: Precondition) -> None:
+    source = await get_scoped(session, Source, source_id, org_id)
+    precondition(SourceOut.model_validate(source))
     await session.delete(source)
     await session.flush()
+
+
+async def patch_institution(
+    session: AsyncSession, org_id: str, institution_id: str, changes: dict[str, Any], precondition: Precondition
+) -> PaymentInstitutionOut:
+    """``PATCH …/payment-institutions/{id}``: the change applied while the client's copy is still current; the
+    orders held in mismatch for want of this institution are then compared again. Answers the institution as
+    the change left it."""
+    institution = await get_scoped(session, PaymentInstitution, institution_id, org_id)
+    precondition(PaymentInstitutionOut.model_validate(institution))
+    change_institution(institution, changes)
+    await session.flush()
+    out = PaymentInstitutionOut.model_validate(institution)
+    await rematch_waiting(session, org_id, pay_code=institution.pay_code)
+    return out
 
 
 def change_institution(institution: PaymentInstitution, changes: dict[str, Any]) -> None:

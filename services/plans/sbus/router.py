@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-import orjson
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from services.plans.sbus import service
@@ -16,7 +15,7 @@ from services.plans.sbus.schemas import GridOut, SbuDerive, SbuIn, SbuOut, SbuPa
 from services.plans.tactics.service import SUPERVISORS
 from shared.auth import Principal, Reader, require
 from shared.db import DbSession, SingleReadSession
-from shared.etag import Version, Versioned, etag_of
+from shared.etag import Version, Versioned
 from shared.pagination import Pagination, paginate
 from shared.schemas import Page, PathId
 
@@ -75,14 +74,11 @@ _VERSIONED = tuple(SbuOut.model_fields)
 
 
 @router.get("/sbus/{sbu_id}", response_model=SbuView)
-async def get_sbu(sbu_id: PathId, principal: Reader, session: SingleReadSession) -> Response:
+async def get_sbu(sbu_id: PathId, principal: Reader, session: SingleReadSession, version: Version) -> Response:
     # one dump of the view gives both the body and the ETag's SbuOut fields (the same values SbuOut would
     # dump): no second validation, no second serialisation by the response model
     data = _VIEW.to_python(await get_view(session, principal.org_id, sbu_id), mode="json")
-    etag = etag_of({name: data[name] for name in _VERSIONED})
-    response = Response(orjson.dumps(data), media_type="application/json")
-    response.headers["ETag"] = etag
-    return response
+    return version.answer_dumped(data, _VERSIONED)
 
 
 @router.patch(

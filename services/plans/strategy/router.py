@@ -48,9 +48,7 @@ async def put_positioning(
 ) -> PositioningOut:
     """Set the brand positioning; it must name a targeted segment (executive or admin)."""
     return version.answer(
-        PositioningOut.model_validate(
-            await service.set_positioning(session, principal, plan_id, body, precondition=version.check)
-        )
+        PositioningOut.model_validate(await service.set_positioning(session, principal, plan_id, body, version.check))
     )
 
 

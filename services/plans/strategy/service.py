@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -33,6 +32,7 @@ from services.plans.strategy.schemas import (
 from shared.auth import Principal
 from shared.db import scoped
 from shared.errors import FieldError, NotFound
+from shared.etag import Precondition
 
 MAX_PER_QUADRANT = 50
 #: TOWS: which internal quadrant pairs with which external one
@@ -195,7 +195,7 @@ async def set_positioning(
     principal: Principal,
     plan_id: str,
     body: PositioningIn,
-    precondition: Callable[[PositioningOut | None], None] | None = None,
+    precondition: Precondition,
 ) -> Positioning:
     """The brand positioning, aimed at one of the plan's targeted segments. ``precondition`` is given the current
     one (None before the first) to check the client's If-Match against."""
@@ -209,8 +209,7 @@ async def set_positioning(
         )
     current = await session.scalar(scoped(Positioning, principal.org_id).where(Positioning.plan_id == plan_id))
     before = PositioningOut.model_validate(current) if current else None
-    if precondition is not None:
-        precondition(before)
+    precondition(before)
     values = body.model_dump(exclude={"override_reason"})
     if current is None:
         current = Positioning(org_id=principal.org_id, plan_id=plan_id, **values)

@@ -12,9 +12,10 @@ from sqlalchemy import func, select
 from shared.auth import Admin
 from shared.context import context_of
 from shared.db import DbSession, get_scoped, scoped, utcnow
-from shared.errors import Conflict, NotFound, Unauthorized, Unprocessable
+from shared.errors import Conflict, NotFound, Unauthorized
 from shared.etag import Version
 from shared.events.outbox import invalidate_subscriptions, new_webhook_secret
+from shared.events.subscriptions import service
 from shared.events.subscriptions.schemas import (
     AttemptOut,
     DeliveryOut,
@@ -25,6 +26,7 @@ from shared.events.subscriptions.schemas import (
     SystemName,
     SystemSubscriptionIn,
 )
+from shared.events.subscriptions.service import known_types
 from shared.events.subscriptions.system import upsert_system_subscription
 from shared.events.tables import EventTables
 from shared.pagination import Pagination, paginate
@@ -39,16 +41,6 @@ def _tables(request: Request) -> EventTables:
 
 
 Tables = Annotated[EventTables, Depends(_tables)]
-
-
-def _known_types(tables: EventTables, types: list[str]) -> list[str]:
-    unknown = sorted(set(types) - set(tables.event_types))
-    if unknown:
-        raise Unprocessable(
-            f"unknown event types {unknown}; this service publishes {list(tables.event_types)}",
-            loc=["body", "event_types"],
-        )
-    return sorted(set(types))
 
 
 def subscriptions_router(event_types: tuple[str, ...] = ()) -> APIRouter:
@@ -78,7 +70,7 @@ def subscriptions_router(event_types: tuple[str, ...] = ()) -> APIRouter:
         sub = tables.Subscription(
             org_id=principal.org_id,
             url=body.url,
-            event_types=_known_types(tables, body.event_types),
+            event_types=known_types(tables, body.event_types),
             description=body.description,
             secret=new_webhook_secret(),
             status="active",
@@ -114,22 +106,12 @@ def subscriptions_router(event_types: tuple[str, ...] = ()) -> APIRouter:
         version: Version,
     ) -> SubscriptionOut:
         """Change the URL or event types, or re-enable a subscription disabled by a 410."""
-        sub = await get_scoped(session, tables.Subscription, subscription_id, principal.org_id)
-        version.check(SubscriptionOut.model_validate(sub))
-        if body.url is not None:
-            await context_of(request.app).outbound_policy.check_url(body.url)
-            sub.url = body.url
-        if body.event_types is not None:
-            sub.event_types = _known_types(tables, body.event_types)
-        if body.description is not None:
-            sub.description = body.description
-        if body.status is not None:
-            sub.status = body.status
-            sub.disabled_reason = None if body.status == "active" else "disabled by an admin"
-        sub.updated_at = utcnow()
-        await session.flush()
-        invalidate_subscriptions(session, tables)
-        return version.answer(SubscriptionOut.model_validate(sub))
+        policy = context_of(request.app).outbound_policy
+        return version.answer(
+            await service.patch_subscription(
+                session, tables, policy, principal.org_id, subscription_id, body, version.check
+            )
+        )
 
     @router.delete(
         "/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT, responses={412: {"description": "stale"}}
@@ -137,11 +119,7 @@ def subscriptions_router(event_types: tuple[str, ...] = ()) -> APIRouter:
     async def delete_subscription(
         subscription_id: PathId, principal: Admin, session: DbSession, tables: Tables, version: Version
     ) -> Response:
-        sub = await get_scoped(session, tables.Subscription, subscription_id, principal.org_id)
-        version.check(SubscriptionOut.model_validate(sub))
-        await session.delete(sub)
-        await session.flush()
-        invalidate_subscriptions(session, tables)
+        await service.delete_subscription(session, tables, principal.org_id, subscription_id, version.check)
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 
     @router.get("/{subscription_id}/deliveries", response_model=Page[DeliveryOut])
@@ -222,7 +200,7 @@ def internal_router() -> APIRouter:
         if not authorization or not hmac.compare_digest(authorization.encode(), expected.encode()):
             raise Unauthorized("internal subscriptions need the service secret")
         await upsert_system_subscription(
-            session, tables, name, body.url, _known_types(tables, body.event_types), body.secret
+            session, tables, name, body.url, known_types(tables, body.event_types), body.secret
         )
         return {"name": name, "status": "active"}
 
