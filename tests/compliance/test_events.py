@@ -131,8 +131,8 @@ async def test_a_failed_request_leaves_neither_the_state_change_nor_its_event(
     await seller.send_payment(payment(order_no, buyer=b))
     declare = matching.declare
 
-    async def refused(session, order):  # type: ignore[no-untyped-def]
-        await declare(session, order)  # matched and declared, with their events … then the request fails
+    async def refused(session, order, chosen=None):  # type: ignore[no-untyped-def]
+        await declare(session, order, chosen)  # matched and declared, with their events … then the request fails
         raise Conflict("customs refused the connection")
 
     monkeypatch.setattr(matching, "declare", refused)
