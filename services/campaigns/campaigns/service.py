@@ -5,6 +5,9 @@ Event emission points (one function each, so publishing is one added line):
 - ``sbu_performance_changed`` → ``sbu.performance_changed``
 
 Past 400 lines on purpose: every write to a campaign and its figures stays here, beside the emission points above.
+
+Over 400 lines on purpose: every campaign write stays beside the event it emits (the list above), so a
+new write is seen next to the events the others publish.
 """
 
 from __future__ import annotations

@@ -1,6 +1,9 @@
 """Building the official messages XBM sends (spec 202205): export CEB303 order, CEB403 receipt of payment, CEB603
 inventory list, CEB605 withdrawal, CEB701 summary; import CEB311 order, CEB621 inventory list, CEB623 withdrawal,
-CEB625 return. Pure: plain values in, an unsigned lxml tree out (``serialise`` makes bytes of it)."""
+CEB625 return. Pure: plain values in, an unsigned lxml tree out (``serialise`` makes bytes of it).
+
+Over 400 lines on purpose: every message XBM sends customs is built here from the same private XML helpers,
+each builder a list of fields in its XSD's order (the comment below says more)."""
 
 # One module, over 400 lines: every message XBM sends customs is built here from the same private XML helpers
 # (``_root``, ``_fill``, ``_times``, the parties and envelope), each builder a list of fields in its XSD's order.

@@ -1,5 +1,8 @@
 """The three-in-one comparison as pure functions over plain values (docs/flows.md): normalisation, tax, limits,
-and the checks, each returning ``{rule, passed, detail}``."""
+and the checks, each returning ``{rule, passed, detail}``.
+
+Over 400 lines on purpose: every check of the comparison with its tax and limit arithmetic, pure and side by
+side: the one place the rules are read, and tested by property tests over all of them together."""
 
 from __future__ import annotations
 

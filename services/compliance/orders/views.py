@@ -1,4 +1,7 @@
-"""Read models: an order with its documents, the exceptions list, the daily report, the quota."""
+"""Read models: an order with its documents, the exceptions list, the daily report, the quota.
+
+Over 400 lines on purpose: the order's view and the exceptions queue are assembled from the same loaded rows
+and remedies, each part a short function; split, each would load the rows again."""
 
 from __future__ import annotations
 
