@@ -169,6 +169,8 @@ NOT_BLANK = r"\S"
 PathId = Annotated[str, Path(min_length=1, max_length=64)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=NOT_BLANK), Trimmed]
 ShortText = Annotated[str, StringConstraints(max_length=500)]
+#: a sentence written for people: 1 to 500 characters, not blank, trimmed
+Sentence = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=NOT_BLANK), Trimmed]
 LongText = Annotated[str, StringConstraints(max_length=10_000)]
 Code = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
 CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]

@@ -8,13 +8,13 @@ from pydantic import Field, StringConstraints
 
 from services.plans.customer_status.schemas import CustomerStatusOut
 from shared.money import MoneyOut
-from shared.schemas import NOT_BLANK, Amount, DecimalStr, Money, Name, Out, Schema, Trimmed, examples
+from shared.schemas import Amount, DecimalStr, Money, Name, Out, Schema, Sentence, examples
 
 Demand = Literal["strong", "weak", "pseudo"]
 SbuStatus = Literal["draft", "active", "retired"]
 Id = Annotated[str, StringConstraints(min_length=1, max_length=36)]
-Need = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=NOT_BLANK), Trimmed]
-Reason = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=NOT_BLANK), Trimmed]
+Need = Sentence
+Reason = Sentence
 
 
 class SbuIn(Schema):

@@ -7,7 +7,6 @@ from pydantic import Field, StringConstraints
 
 from shared.money import MoneyOut
 from shared.schemas import (
-    NOT_BLANK,
     Code,
     CountryCode,
     LongText,
@@ -15,14 +14,14 @@ from shared.schemas import (
     Name,
     Out,
     Schema,
+    Sentence,
     ShortText,
-    Trimmed,
     examples,
 )
 
 Demand = Literal["strong", "weak", "pseudo"]
 Id = Annotated[str, StringConstraints(min_length=1, max_length=36)]
-Statement = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=NOT_BLANK), Trimmed]
+Statement = Sentence
 Platform = Annotated[
     str,
     StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$"),
