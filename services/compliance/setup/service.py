@@ -17,7 +17,7 @@ from services.compliance.pii import Pii
 from services.compliance.setup import licences, profiles
 from services.compliance.setup.models import PaymentInstitution, Source
 from services.compliance.setup.schemas import PaymentInstitutionOut, SourceIn, SourceOut
-from shared.db import get_scoped, new_id, scoped, utcnow
+from shared.db import get_scoped, new_id, utcnow
 from shared.errors import Conflict, FieldError, Unprocessable
 from shared.etag import Precondition
 
@@ -25,11 +25,6 @@ from shared.etag import Precondition
 PREVIOUS_SECRET_VALID = timedelta(hours=24)
 #: what each role may send
 ROLE_DOCUMENTS = {"platform": "order", "payment": "payment", "logistics": "waybill"}
-
-
-async def find_institution(session: AsyncSession, org_id: str, pay_code: str) -> PaymentInstitution | None:
-    stmt = scoped(PaymentInstitution, org_id).where(PaymentInstitution.pay_code == pay_code)
-    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def add_institution(session: AsyncSession, org_id: str, fields: dict[str, Any]) -> PaymentInstitutionOut:
