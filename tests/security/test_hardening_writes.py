@@ -15,7 +15,7 @@ from services.campaigns.events import EVENTS as CAMPAIGN_EVENTS
 from services.compliance.events import EVENTS as COMPLIANCE_EVENTS
 from services.plans.events import EVENTS as PLAN_EVENTS
 from shared.context import context_of
-from tests.compliance.support import EBP, ITEM, PAY, PROFILE, Seller, buyer_id, new_order_no, shopify_order
+from tests.compliance.support import EBP, ITEM, PAY, Seller, buyer_id, new_order_no, profile_of, shopify_order
 from tests.plans.support import money, new_plan, post, ready_strategy, sbu_body, tactics
 from tests.support import Tenant, assert_problem
 
@@ -235,10 +235,10 @@ async def _item(clients: dict[str, httpx.AsyncClient], tenant: Tenant) -> Target
 
 
 async def _profile(clients: dict[str, httpx.AsyncClient], tenant: Tenant) -> Target:
-    url = "/v1/compliance/customs-profile"
-    r = await clients["compliance"].put(url, json=PROFILE, headers=tenant.auth())
+    url, own = "/v1/compliance/customs-profile", profile_of(tenant)  # its own e-port id: one organisation's
+    r = await clients["compliance"].put(url, json=own, headers=tenant.auth())
     assert r.status_code == 201, r.text
-    return Target(url, "PUT", url, "admin", lambda i: {**PROFILE, "ebc_name": f"Seller {i}"}, "ebc_name")
+    return Target(url, "PUT", url, "admin", lambda i: {**own, "ebc_name": f"Seller {i}"}, "ebc_name")
 
 
 async def _institution(clients: dict[str, httpx.AsyncClient], tenant: Tenant) -> Target:

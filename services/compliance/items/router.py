@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Response
 
@@ -33,7 +34,7 @@ async def put_item(
     out, created = await service.put_item(session, principal.org_id, item_no, body.model_dump(), version.check)
     if created:
         response.status_code = 201
-        response.headers["Location"] = f"/v1/compliance/items/{item_no}"
+        response.headers["Location"] = f"/v1/compliance/items/{quote(item_no, safe='')}"  # a SKU may be any text
     return version.answer(out)
 
 

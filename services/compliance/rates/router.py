@@ -22,7 +22,13 @@ from shared.schemas import IsoDate, Page
 
 router = APIRouter(prefix="/v1/compliance", tags=["exchange rates"])
 CurrencyPath = Annotated[
-    str, Path(pattern=r"^([A-Z]{3}|[0-9]{3})$", description="ISO 4217 (USD) or the customs code (502)")
+    str,
+    Path(
+        min_length=3,
+        max_length=3,
+        pattern=r"^([A-Z]{3}|[0-9]{3})$",
+        description="ISO 4217 (USD) or the customs code (502)",
+    ),
 ]
 DayPath = Annotated[IsoDate, Path(description="the day the rate is for, YYYY-MM-DD")]
 
