@@ -16,10 +16,9 @@ from services.compliance.customs.codes import country_code
 from services.compliance.customs.context import CustomsContext
 from services.compliance.customs.messages import Receipt
 from services.compliance.customs.models import CustomsMessage
-from services.compliance.customs.signing import sign_message
 from services.compliance.items.models import ItemRecord
 from services.compliance.order_states import RELEASED, OrderState
-from services.compliance.orders.declaration import cop_no, new_guid, parties, profile_of
+from services.compliance.orders.declaration import cop_no, new_guid, parties, profile_of, store_built
 from services.compliance.orders.logistics_models import ExportReturn
 from services.compliance.orders.lookup import waybill_for
 from services.compliance.orders.models import Declaration, Order
@@ -41,20 +40,6 @@ def _refusal(status: int) -> bool:
 async def _returns(session: AsyncSession, order: Order) -> list[ExportReturn]:
     stmt = scoped(ExportReturn, order.org_id).where(ExportReturn.order_id == order.id)
     return list((await session.execute(stmt.order_by(ExportReturn.created_at))).scalars())
-
-
-async def _store(session: AsyncSession, ctx: CustomsContext, pii: Pii, order: Order, ret: ExportReturn,
-                 kind: str, guid: str, tree: Any) -> CustomsMessage:  # fmt: skip
-    validated = ctx.schemas.validate(tree)
-    if ctx.signer is not None:
-        tree = await sign_message(tree, ctx.signer)
-    message = CustomsMessage(
-        id=new_id(), org_id=order.org_id, order_id=order.id, return_id=ret.id, message_type=kind, guid=guid,
-        status="queued", body_encrypted=pii.encrypt(build.serialise(tree).decode(), f"message:{order.org_id}"),
-        signed=ctx.signer is not None, validated=validated, created_at=utcnow(),
-    )  # fmt: skip
-    session.add(message)
-    return message
 
 
 def _transport(body: ExportReturnIn, waybill: dict[str, Any], order: dict[str, Any], p: build.Parties) -> ceb.Transport:
@@ -131,7 +116,8 @@ async def request_export_return(
     env = build.Envelope(guid, ret.cop_no, utcnow())
     tree = ceb.refund_xml(env, p, order.document, declaration.invt_no, declaration.pre_no, trade_mode, transport,
                           await _returned_lines(session, order, lines), body.reason)  # fmt: skip
-    await _store(session, ctx, pii, order, ret, "CEB213", guid, tree)
+    await store_built(session, ctx, pii, tree, org_id=order.org_id, message_type="CEB213", guid=guid,
+                      order_id=order.id, return_id=ret.id)  # fmt: skip
     await session.flush()
     return ret
 
@@ -157,7 +143,8 @@ async def declare_tally(
     guid = new_guid()
     env = build.Envelope(guid, ret.tally_cop_no, utcnow())
     tree = ceb.tally_xml(env, parties(profile), declaration.invt_no if declaration else None, transport, tally)
-    await _store(session, ctx, pii, order, ret, "CEB215", guid, tree)
+    await store_built(session, ctx, pii, tree, org_id=order.org_id, message_type="CEB215", guid=guid,
+                      order_id=order.id, return_id=ret.id)  # fmt: skip
     ret.updated_at = utcnow()
     await session.flush()
     return ret

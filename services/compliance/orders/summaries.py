@@ -28,9 +28,8 @@ from services.compliance.customs import declarations as build
 from services.compliance.customs.context import CustomsContext
 from services.compliance.customs.messages import Receipt
 from services.compliance.customs.models import CustomsMessage
-from services.compliance.customs.signing import sign_message
 from services.compliance.order_states import RELEASED
-from services.compliance.orders.declaration import cop_no, new_guid, parties, prepare, profile_of
+from services.compliance.orders.declaration import cop_no, new_guid, parties, prepare, profile_of, store_built
 from services.compliance.orders.models import Declaration, Order
 from services.compliance.orders.profiles import declared_under
 from services.compliance.orders.schemas import SummaryOut
@@ -128,15 +127,8 @@ async def summarise(session: AsyncSession, ctx: CustomsContext, pii: Pii, org_id
     invt_nos = [d.invt_no for d in found if d.invt_no]
     guid, number = new_guid(), cop_no()
     tree = build.summary_xml(build.Envelope(guid, number, utcnow()), parties(profile), invt_nos)
-    validated = ctx.schemas.validate(tree)
-    if ctx.signer is not None:
-        tree = await sign_message(tree, ctx.signer)
-    message = CustomsMessage(
-        id=new_id(), org_id=org_id, message_type="CEB701", guid=guid, status="queued",
-        body_encrypted=pii.encrypt(build.serialise(tree).decode(), f"message:{org_id}"),
-        signed=ctx.signer is not None, validated=validated, created_at=utcnow(), reason=month, profile_id=profile.id,
-    )  # fmt: skip
-    session.add(message)
+    message = await store_built(session, ctx, pii, tree, org_id=org_id, message_type="CEB701", guid=guid,
+                                reason=month, profile_id=profile.id)  # fmt: skip
     now = utcnow()
     session.add(Summary(id=message.id, org_id=org_id, month=month, guid=guid, cop_no=number, status="declared",
                         inventories=len(invt_nos), receipts=[], created_at=now, updated_at=now))  # fmt: skip
@@ -149,7 +141,7 @@ async def summarise(session: AsyncSession, ctx: CustomsContext, pii: Pii, org_id
         raise Conflict(f"another summary of {month} was being made at the same time; ask again") from exc
     return SummaryOut(
         id=message.id, month=month, guid=guid, cop_no=number, inventories=len(invt_nos),
-        signed=message.signed, validated=validated, status="declared",
+        signed=message.signed, validated=message.validated, status="declared",
     )  # fmt: skip
 
 

@@ -11,15 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.compliance.customs import declarations as build
 from services.compliance.customs.context import CustomsContext
 from services.compliance.customs.models import CustomsMessage
-from services.compliance.customs.signing import sign_message
-from services.compliance.orders.declaration import cop_no, new_guid, parties, prepare, profile_of
+from services.compliance.orders.declaration import cop_no, new_guid, parties, prepare, profile_of, store_built
 from services.compliance.orders.logistics_receipts import record_master_bill
 from services.compliance.orders.models import CustomsReturn, Declaration, Order, Waybill
 from services.compliance.orders.profiles import declared_under
 from services.compliance.orders.schemas import MasterBillIn, MasterBillOut
 from services.compliance.pii import Pii
 from services.compliance.setup.models import CustomsProfile
-from shared.db import get_scoped, new_id, scoped, utcnow
+from shared.db import get_scoped, scoped, utcnow
 from shared.errors import Conflict, FieldError, NotFound
 
 
@@ -81,20 +80,12 @@ async def link_master_bill(
     guid, number = new_guid(), cop_no()
     tree = build.waybill_link_xml(build.Envelope(guid, number, utcnow()), parties(profile), body.logistics_code,
                                   logistics_name, body.bill_no, body.traf_name, body.voyage_no, lists)  # fmt: skip
-    validated = ctx.schemas.validate(tree)
-    if ctx.signer is not None:
-        tree = await sign_message(tree, ctx.signer)
-    message = CustomsMessage(
-        id=new_id(), org_id=org_id, message_type="CEB607", guid=guid, status="queued",
-        body_encrypted=pii.encrypt(build.serialise(tree).decode(), f"message:{org_id}"),
-        signed=ctx.signer is not None, validated=validated, created_at=utcnow(), reason=body.bill_no,
-        profile_id=profile.id,
-    )  # fmt: skip
-    session.add(message)
+    message = await store_built(session, ctx, pii, tree, org_id=org_id, message_type="CEB607", guid=guid,
+                                reason=body.bill_no, profile_id=profile.id)  # fmt: skip
     record_master_bill(session, org_id, message.id, number, body, carried)
     await session.flush()
     return MasterBillOut(id=message.id, guid=guid, cop_no=number, bill_no=body.bill_no, inventories=len(lists),
-                         signed=message.signed, validated=validated)  # fmt: skip
+                         signed=message.signed, validated=message.validated)  # fmt: skip
 
 
 async def master_bill_message(session: AsyncSession, ctx: CustomsContext, pii: Pii, org_id: str, link_id: str) -> bytes:
