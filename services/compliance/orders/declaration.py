@@ -19,7 +19,7 @@ from services.compliance.customs.context import CustomsContext
 from services.compliance.customs.models import CustomsMessage, CustomsReceipt
 from services.compliance.customs.parties import Parties
 from services.compliance.customs.signing import SigningError, sign_message
-from services.compliance.items.models import ItemRecord
+from services.compliance.items.lookup import records_by_no
 from services.compliance.order_states import OrderState
 from services.compliance.orders import routing
 from services.compliance.orders.locks import lock_order_nos
@@ -208,8 +208,8 @@ async def declare_waiting(session: AsyncSession, org_id: str) -> int:
 
 async def _records(session: AsyncSession, org_id: str, document: dict[str, Any]) -> dict[str, dict[str, Any]]:
     item_nos = [item["item_no"] for item in document["items"]]
-    found = (await session.execute(scoped(ItemRecord, org_id).where(ItemRecord.item_no.in_(item_nos)))).scalars()
-    records = {r.item_no: {f: getattr(r, f) for f in RECORD_FIELDS} for r in found}
+    found = await records_by_no(session, org_id, item_nos)
+    records = {n: {f: getattr(r, f) for f in RECORD_FIELDS} for n, r in found.items()}
     missing = [n for n in item_nos if n not in records]
     if missing:
         raise Conflict(f"item records were removed since the declaration: {', '.join(missing)}")

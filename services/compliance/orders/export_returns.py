@@ -16,7 +16,7 @@ from services.compliance.customs.codes import country_code
 from services.compliance.customs.context import CustomsContext
 from services.compliance.customs.messages import Receipt
 from services.compliance.customs.models import CustomsMessage
-from services.compliance.items.models import ItemRecord
+from services.compliance.items.lookup import records_by_no
 from services.compliance.order_states import RELEASED, OrderState
 from services.compliance.orders.declaration import cop_no, new_guid, parties, profile_of, store_built
 from services.compliance.orders.logistics_models import ExportReturn
@@ -70,8 +70,7 @@ def _transport(body: ExportReturnIn, waybill: dict[str, Any], order: dict[str, A
 async def _returned_lines(session: AsyncSession, order: Order, lines: list[dict[str, str]]) -> list[ceb.Returned]:
     by_gnum = {int(item["gnum"]): item for item in order.document["items"]}
     item_nos = [by_gnum[int(line["gnum"])]["item_no"] for line in lines]
-    stmt = scoped(ItemRecord, order.org_id).where(ItemRecord.item_no.in_(item_nos))
-    records = {r.item_no: r for r in (await session.execute(stmt)).scalars()}
+    records = await records_by_no(session, order.org_id, item_nos)
     out = []
     for line in lines:
         item = by_gnum[int(line["gnum"])]

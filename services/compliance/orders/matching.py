@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.compliance.customs.codes import countries
 from services.compliance.customs.declarations import destination
 from services.compliance.customs.fields import transport_missing
-from services.compliance.items.models import ItemRecord
+from services.compliance.items.lookup import records_by_no
 from services.compliance.order_states import OrderState
 from services.compliance.orders import rules, tax
 from services.compliance.orders.declaration import declare
@@ -37,12 +37,7 @@ async def _facts(
         StoredWaybill.of(waybill.document),
     )
     item_nos = sorted({item.item_no for item in doc.items})
-    found = (
-        (await session.execute(scoped(ItemRecord, order.org_id).where(ItemRecord.item_no.in_(item_nos))))
-        .scalars()
-        .all()
-    )
-    records = {r.item_no: r for r in found}
+    records = await records_by_no(session, order.org_id, item_nos)
     lines = [
         rules.TaxLine(item.total, records[item.item_no].vat_rate,
                       records[item.item_no].consumption_tax_rate, records[item.item_no].duty_rate)

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.compliance.items.lookup import records_by_no
 from services.compliance.items.models import ItemRecord
 from services.compliance.order_states import OrderState
 from services.compliance.orders.models import CustomsDeclarationRoute, Order
@@ -72,9 +73,8 @@ class Assessment:
 
 
 async def records_of(session: AsyncSession, order: Order) -> dict[str, ItemRecord]:
-    item_nos = sorted({str(i.get("item_no")) for i in order.document.get("items") or [] if isinstance(i, dict)})
-    found = await session.execute(scoped(ItemRecord, order.org_id).where(ItemRecord.item_no.in_(item_nos)))
-    return {r.item_no: r for r in found.scalars()}
+    items = order.document.get("items") or []
+    return await records_by_no(session, order.org_id, (str(i.get("item_no")) for i in items if isinstance(i, dict)))
 
 
 async def assess(session: AsyncSession, order: Order, day: date) -> Assessment:
