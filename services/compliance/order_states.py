@@ -57,6 +57,8 @@ WITHDRAWN_OR_OUTSIDE = (S.CANCEL_REQUESTED, S.CANCELLED, S.DECLARED_ELSEWHERE)
 TAKEN_OUT = (*RETURNED, S.CANCELLED)
 #: compared and failed, or refused by customs: a document sent again that differs is its correction
 CORRECTABLE = (S.MISMATCH, S.REJECTED)
+#: the states in which the seller may correct the order by PATCH: held incomplete, or correctable as above
+PATCHABLE = (S.INCOMPLETE, *CORRECTABLE)
 #: the states from which an order can be compared again
 REMATCHABLE = (S.INCOMPLETE, S.AWAITING_DOCUMENTS, S.MISMATCH, S.MATCHED, S.REJECTED, S.NEEDS_CUSTOMS_DECLARATION)
 #: the orders the exceptions queue may list (its partial index, orders/models.py, is written from this tuple)

@@ -10,8 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.compliance import order_states
-from services.compliance.order_states import OrderState
+from services.compliance.order_states import PATCHABLE
 from services.compliance.orders import broker, lifecycle, routing, rules, tax, views
 from services.compliance.orders.broker_schemas import DeclaredIn
 from services.compliance.orders.matching import facts_of
@@ -19,9 +18,6 @@ from services.compliance.orders.models import Order
 from services.compliance.pii import Pii
 from shared.errors import Conflict, NotFound
 from shared.etag import Precondition
-
-#: the states in which the seller may correct the order by PATCH: held, failing a check, or refused by customs
-CORRECTABLE = (OrderState.INCOMPLETE, *order_states.CORRECTABLE)
 
 
 async def _locked(session: AsyncSession, org_id: str, ebp_code: str, order_no: str) -> Order:
@@ -43,7 +39,7 @@ async def correct(
     """Complete an ``incomplete`` order, or correct one in ``mismatch`` or refused by customs; matching runs."""
     order = await _locked(session, org_id, ebp_code, order_no)
     precondition(await views.order_view(session, order))
-    if order.state not in CORRECTABLE:
+    if order.state not in PATCHABLE:
         raise Conflict(f"only an incomplete, mismatched or refused order can be corrected; this one is {order.state}")
     return await lifecycle.complete(session, pii, order, fields)
 
