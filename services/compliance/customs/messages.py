@@ -79,6 +79,12 @@ def ascii_digits(text: str | None) -> bool:
     return bool(text) and text.isascii() and text.isdigit()  # type: ignore[union-attr]
 
 
+def is_refusal(status: int) -> bool:
+    """A receipt status saying customs refused the message: 100 (refused), 4 (refused by the e-port's checks) or
+    a negative one (a processing error: the message was never stored)."""
+    return status < 0 or status in (4, 100)
+
+
 @dataclass(frozen=True)
 class Receipt:
     message: str

@@ -14,7 +14,7 @@ from services.compliance.customs import declarations as build
 from services.compliance.customs import export_returns as ceb
 from services.compliance.customs.codes import country_code
 from services.compliance.customs.context import CustomsContext
-from services.compliance.customs.messages import Receipt
+from services.compliance.customs.messages import Receipt, is_refusal
 from services.compliance.customs.models import CustomsMessage
 from services.compliance.items.lookup import records_by_no
 from services.compliance.order_states import RELEASED, OrderState
@@ -31,10 +31,6 @@ from shared.errors import Conflict, FieldError
 
 #: states of an export return whose lines count as (being) returned
 LIVE = ("requested", "accepted", "approved")
-
-
-def _refusal(status: int) -> bool:
-    return status < 0 or status in (4, 100)
 
 
 async def _returns(session: AsyncSession, order: Order) -> list[ExportReturn]:
@@ -181,7 +177,7 @@ async def apply_answer(session: AsyncSession, order: Order, ret: ExportReturn, r
         ret.tally_note = r.info or None
         if r.status == 399:
             ret.tally_state = "accepted"
-        elif _refusal(r.status):
+        elif is_refusal(r.status):
             ret.tally_state = "refused"
         ret.updated_at = utcnow()
         return
@@ -198,7 +194,7 @@ async def apply_answer(session: AsyncSession, order: Order, ret: ExportReturn, r
             await change_state(session, order, OrderState.RETURNED)
         elif order.actual_paid is not None:
             await order_returned(session, order, returned_value(order, approved))
-    elif _refusal(r.status):
+    elif is_refusal(r.status):
         ret.state, ret.decided_at = "refused", utcnow()
     else:
         ret.state = "accepted"

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.compliance.customs.messages import Receipt
+from services.compliance.customs.messages import Receipt, is_refusal
 from services.compliance.customs.models import CustomsMessage, CustomsReceipt
 from services.compliance.customs.waiting import wake_numbered
 from services.compliance.order_states import IN_CUSTOMS, LIST_SETTLED, RELEASED, OrderState
@@ -42,16 +42,12 @@ ANSWERS = {
 }  # fmt: skip
 
 
-def _refusal(status: int) -> bool:
-    return status < 0 or status in (4, 100)
-
-
 def inventory_transition(current: str, status: int) -> str | None:
     """CEB604 / CEB622: 2/3 declaring → 120 accepted → [300 manual review] → 399 cleared → [500 inspection,
     501–599 detained] → 800 released → 899 closed; 100 refused (also after acceptance) before release."""
     if current in LIST_SETTLED or current not in IN_CUSTOMS:
         return None
-    if _refusal(status):
+    if is_refusal(status):
         return None if current in RELEASED else "rejected"
     if current == "cancel_requested" and status not in (800, 899):
         return None  # waiting for customs' answer to the withdrawal
@@ -69,7 +65,7 @@ def inventory_transition(current: str, status: int) -> str | None:
 def document_transition(current: str, status: int) -> str | None:
     """CEB304/404/506 and CEB312/412/512 (and CEB900's format errors): a refused order, payment or waybill fails
     the declaration before release."""
-    if current in IN_CUSTOMS and current not in RELEASED and current != "cancel_requested" and _refusal(status):
+    if current in IN_CUSTOMS and current not in RELEASED and current != "cancel_requested" and is_refusal(status):
         return "rejected"
     return None
 
@@ -255,6 +251,6 @@ async def _withdrawal_answer(session: AsyncSession, order: Order, declaration: A
         return
     if r.status == 399:
         await change_state(session, order, OrderState.CANCELLED)
-    elif _refusal(r.status):
+    elif is_refusal(r.status):
         previous = declaration.cancel_from if isinstance(declaration, Declaration) else None
         await change_state(session, order, OrderState(previous or OrderState.DECLARED))

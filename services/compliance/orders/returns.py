@@ -13,6 +13,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compliance.customs.context import CustomsContext
+from services.compliance.customs.messages import is_refusal
 from services.compliance.order_states import RELEASED, OrderState
 from services.compliance.orders.declaration import cop_no, prepare_or_wait, queue
 from services.compliance.orders.logistics_models import ExportReturn
@@ -211,7 +212,7 @@ async def decide_return(session: AsyncSession, order: Order, ret: CustomsReturn,
         if order.state != "returned_by_buyer" and order.actual_paid is not None:
             # a partial return: the returned lines' share of what the buyer paid (all approved returns so far)
             await order_returned(session, order, returned_value(order, returned))
-    elif status < 0 or status in (4, 100):
+    elif is_refusal(status):
         ret.state, ret.decided_at = "refused", utcnow()
 
 

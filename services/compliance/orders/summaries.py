@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compliance.customs import declarations as build
 from services.compliance.customs.context import CustomsContext
-from services.compliance.customs.messages import Receipt
+from services.compliance.customs.messages import Receipt, is_refusal
 from services.compliance.customs.models import CustomsMessage
 from services.compliance.order_states import RELEASED
 from services.compliance.orders.declaration import cop_no, new_guid, parties, prepare, profile_of, store_built
@@ -175,10 +175,6 @@ async def summary_of(session: AsyncSession, org_id: str, r: Receipt) -> Summary 
     return found
 
 
-def _refusal(status: int) -> bool:
-    return status < 0 or status in (4, 100)
-
-
 async def apply_summary_receipt(session: AsyncSession, summary: Summary, r: Receipt, receipt_id: str) -> None:
     """Note customs' answer on the summary, take its numbers, and move the summary: CEB702 399 accepted,
     a refusal (100, 4, below 0) refused (its lists are freed), CEB792 summarised. A refused summary only notes,
@@ -205,7 +201,7 @@ async def apply_summary_receipt(session: AsyncSession, summary: Summary, r: Rece
                     f"{r.message[:6]} {key} {value[:40]!r} is longer than customs writes it", loc=["body"]
                 )
             setattr(summary, field, value)
-    if r.message == "CEB702Message" and _refusal(r.status):
+    if r.message == "CEB702Message" and is_refusal(r.status):
         summary.status = "refused"
         summary.refusal = {"message": r.message[:6], "status": r.status, "info": r.info, "time": r.time}
         free = update(SummaryList).where(SummaryList.summary_id == summary.id).values(active=None)
