@@ -333,32 +333,6 @@ async def prepare(session: AsyncSession, ctx: CustomsContext, pii: Pii, message:
     return body
 
 
-async def store_built(
-    session: AsyncSession,
-    ctx: CustomsContext,
-    pii: Pii,
-    tree: etree._Element,
-    *,
-    org_id: str,
-    message_type: str,
-    guid: str,
-    **refs: Any,
-) -> CustomsMessage:
-    """A message built at once rather than queued to be built (the summary, a master bill, an export return):
-    validated against the XSD, signed when a signer is configured, and kept encrypted, ``queued`` for the
-    outbox. A signer that cannot sign now raises :class:`SigningError` (503), and nothing is stored."""
-    validated = ctx.schemas.validate(tree)
-    if ctx.signer is not None:
-        tree = await sign_message(tree, ctx.signer)
-    message = CustomsMessage(
-        id=new_id(), org_id=org_id, message_type=message_type, guid=guid, status="queued",
-        body_encrypted=pii.encrypt(build.serialise(tree).decode(), f"message:{org_id}"),
-        signed=ctx.signer is not None, validated=validated, created_at=utcnow(), **refs,
-    )  # fmt: skip
-    session.add(message)
-    return message
-
-
 async def prepare_or_wait(session: AsyncSession, ctx: CustomsContext, pii: Pii, message: CustomsMessage) -> None:
     """Build, validate and sign ``message`` now if the signer can; if it cannot, the message is ``failed`` with
     the reason and the outbox signs it once the signer is back (the request that queued it goes through)."""

@@ -12,13 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compliance.customs import declarations as build
 from services.compliance.customs import export_returns as ceb
+from services.compliance.customs.built import store_built
 from services.compliance.customs.codes import country_code
 from services.compliance.customs.context import CustomsContext
 from services.compliance.customs.messages import Receipt, is_refusal
 from services.compliance.customs.models import CustomsMessage
 from services.compliance.items.lookup import records_by_no
 from services.compliance.order_states import RELEASED, OrderState
-from services.compliance.orders.declaration import cop_no, new_guid, parties, profile_of, store_built
+from services.compliance.orders.declaration import cop_no, new_guid, parties, profile_of
 from services.compliance.orders.logistics_models import ExportReturn
 from services.compliance.orders.lookup import waybill_for
 from services.compliance.orders.models import Declaration, Order

@@ -25,11 +25,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compliance.customs import declarations as build
+from services.compliance.customs.built import store_built
 from services.compliance.customs.context import CustomsContext
 from services.compliance.customs.messages import Receipt, is_refusal
 from services.compliance.customs.models import CustomsMessage
 from services.compliance.order_states import RELEASED
-from services.compliance.orders.declaration import cop_no, new_guid, parties, prepare, profile_of, store_built
+from services.compliance.orders.declaration import cop_no, new_guid, parties, prepare, profile_of
 from services.compliance.orders.models import Declaration, Order
 from services.compliance.orders.profiles import declared_under
 from services.compliance.orders.schemas import SummaryOut

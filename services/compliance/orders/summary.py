@@ -9,9 +9,10 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compliance.customs import declarations as build
+from services.compliance.customs.built import store_built
 from services.compliance.customs.context import CustomsContext
 from services.compliance.customs.models import CustomsMessage
-from services.compliance.orders.declaration import cop_no, new_guid, parties, prepare, profile_of, store_built
+from services.compliance.orders.declaration import cop_no, new_guid, parties, prepare, profile_of
 from services.compliance.orders.logistics_receipts import record_master_bill
 from services.compliance.orders.models import CustomsReturn, Declaration, Order, Waybill
 from services.compliance.orders.profiles import declared_under
