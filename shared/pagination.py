@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
@@ -17,17 +18,21 @@ from shared.errors import Unprocessable
 M = TypeVar("M")
 
 
+@dataclass(frozen=True)
 class PageParams:
-    def __init__(
-        self,
-        limit: Annotated[int, Query(ge=1, le=200, description="page size (1–200)")] = 50,
-        cursor: Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")] = None,
-    ):
-        self.limit = limit
-        self.cursor = cursor
+    limit: int = 50
+    cursor: str | None = None
 
 
-Pagination = Annotated[PageParams, Depends(PageParams)]
+async def _page_params(
+    limit: Annotated[int, Query(ge=1, le=200, description="page size (1–200)")] = 50,
+    cursor: Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")] = None,
+) -> PageParams:
+    # a coroutine: FastAPI runs a plain function or a class dependency in a worker thread, a hop per request
+    return PageParams(limit, cursor)
+
+
+Pagination = Annotated[PageParams, Depends(_page_params)]
 
 
 def encode_cursor(created_at: datetime, object_id: str) -> str:

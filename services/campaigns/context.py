@@ -49,7 +49,7 @@ def campaigns_context(app: FastAPI) -> CampaignsContext:
     return context_of(app, CampaignsContext)
 
 
-def _context(request: Request) -> CampaignsContext:
+async def _context(request: Request) -> CampaignsContext:
     return campaigns_context(request.app)
 
 

@@ -32,19 +32,19 @@ def compliance_context(app: FastAPI) -> ComplianceContext:
     return context_of(app, ComplianceContext)
 
 
-def _context(request: Request) -> ComplianceContext:
+async def _context(request: Request) -> ComplianceContext:
     return compliance_context(request.app)
 
 
-def _pii(request: Request) -> Pii:
+async def _pii(request: Request) -> Pii:
     return compliance_context(request.app).pii
 
 
-def _settings(request: Request) -> ComplianceSettings:
+async def _settings(request: Request) -> ComplianceSettings:
     return compliance_context(request.app).settings
 
 
-def _customs(request: Request) -> CustomsContext:
+async def _customs(request: Request) -> CustomsContext:
     return compliance_context(request.app).customs
 
 

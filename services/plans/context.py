@@ -69,7 +69,7 @@ def plans_context(app: FastAPI) -> PlansContext:
     return context_of(app, PlansContext)
 
 
-def _context(request: Request) -> PlansContext:
+async def _context(request: Request) -> PlansContext:
     return plans_context(request.app)
 
 

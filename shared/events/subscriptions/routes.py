@@ -33,7 +33,7 @@ from shared.pagination import Pagination, paginate
 from shared.schemas import Page, PathId
 
 
-def _tables(request: Request) -> EventTables:
+async def _tables(request: Request) -> EventTables:
     tables = context_of(request.app).events
     if tables is None:  # the router is mounted only on apps that publish events
         raise RuntimeError("this app publishes no events")
