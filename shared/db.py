@@ -231,8 +231,8 @@ def make_engine(url: str, *, ping_after_idle: float = PING_AFTER_IDLE_SECONDS, *
             cur.close()
 
         return engine
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 20)
+    kwargs.setdefault("pool_size", 25)
+    kwargs.setdefault("max_overflow", 5)
     engine = create_async_engine(url, **kwargs)
     ping_when_idle(engine, ping_after_idle)
     return engine

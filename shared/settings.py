@@ -49,9 +49,11 @@ class ServiceSettings(BaseSettings):
     #: days delivered events, their attempts, consumed-event records are kept (pending deliveries always are)
     events_retention_days: float = Field(30.0, ge=4, le=3650)
     #: PostgreSQL connections each process keeps, and may add under load: (pool + overflow) × processes must stay
-    #: under the server's max_connections (100 by default; see deploy/ for the shipped arithmetic)
-    db_pool_size: int = Field(10, ge=1, le=200, validation_alias=_global("XBM_DB_POOL_SIZE"))
-    db_max_overflow: int = Field(20, ge=0, le=200, validation_alias=_global("XBM_DB_MAX_OVERFLOW"))
+    #: under the server's max_connections (100 by default; see deploy/ for the shipped arithmetic). Most are kept:
+    #: an overflow connection is closed as soon as it is handed back, so a load that needs it opens and closes
+    #: one per request (a connect, and its TLS attempt, costs more than the request's own statement)
+    db_pool_size: int = Field(25, ge=1, le=200, validation_alias=_global("XBM_DB_POOL_SIZE"))
+    db_max_overflow: int = Field(5, ge=0, le=200, validation_alias=_global("XBM_DB_MAX_OVERFLOW"))
     #: requests one organisation may make (``6000/minute``; a request costs 1 plus 1 per 64 KiB of body); unset:
     #: no limit
     org_requests: str | None = Field(None, validation_alias=_global("XBM_ORG_REQUESTS"))

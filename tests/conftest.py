@@ -125,6 +125,8 @@ async def plans_app(databases: Databases, data_dir: Path) -> AsyncIterator:
         environment="test",
         data_dir=data_dir,
         database_url=url,
+        db_pool_size=10,
+        db_max_overflow=20,
         bootstrap_token=BOOTSTRAP_TOKEN,
         run_relay=False,
         service_secret=SERVICE_SECRET,
@@ -133,6 +135,8 @@ async def plans_app(databases: Databases, data_dir: Path) -> AsyncIterator:
         auth_failures_per_address="1000000/minute",
         auth_failures_per_key="1000000/minute",
     )
+    # the session's three apps share one PostgreSQL server (100 connections) with the tests' own engines and
+    # processes: each keeps fewer idle connections than a service's default (db_pool_size)
     app = create_plans(settings)
     async with app.router.lifespan_context(app):
         yield app
@@ -156,6 +160,8 @@ async def campaigns_app(databases: Databases, data_dir: Path, plans_over_asgi: h
         environment="test",
         data_dir=data_dir,
         database_url=url,
+        db_pool_size=10,
+        db_max_overflow=20,
         plans_url="http://plans",
         run_relay=False,
         service_secret=SERVICE_SECRET,
@@ -173,6 +179,8 @@ async def compliance_app(databases: Databases, data_dir: Path, plans_over_asgi: 
         environment="test",
         data_dir=data_dir,
         database_url=url,
+        db_pool_size=10,
+        db_max_overflow=20,
         plans_url="http://plans",
         run_relay=False,
         service_secret=SERVICE_SECRET,
