@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi_offline import FastAPIOffline
 
+from shared import route_index
 from shared.app_context import AppContext
 from shared.context import attach
 from shared.cors import ListedOriginsCORS
@@ -86,6 +87,7 @@ def build_app(
     if events is not None:
         app.include_router(subscriptions_router(events.event_types))
         app.include_router(internal_router())
+    route_index.install(app.router)
     if idempotency_model is not None:
         app.add_middleware(IdempotencyMiddleware, model=idempotency_model)
         declare_idempotency_conflicts(app)
