@@ -1,11 +1,11 @@
-"""Routing by the path's first two segments, so a request is matched against the few routes that could take it.
+"""Routing by the path's first three segments, so a request is matched against the few routes that could take it.
 
 The app's router tries its routes in order, each with its path's regular expression, and FastAPI matches the
 chosen included router's routes a second time; with a hundred routes in a dozen routers that walk cost a request
 ~0.1 ms before any of its own work. A route whose path begins with other literal segments than the request's
 (``/v1/plans/…`` for ``/v1/sbus/…``) can never match it, fully or partly, so leaving it out changes nothing:
-:class:`RouteIndex` hands the router, per pair of first segments, only the routes whose paths could begin with
-that pair, in their declared order. A request none of those routes takes (a 404, a slash to redirect, a
+:class:`RouteIndex` hands the router, per first three segments, only the routes whose paths could begin with
+them, in their declared order. A request none of those routes takes (a 404, a slash to redirect, a
 low-priority route) goes through the router whole, exactly as without the index.
 tests/shared/test_route_index.py sends a request to every route of the three services through both and compares
 what each one chose."""
@@ -19,8 +19,9 @@ from typing import Any
 from starlette.routing import BaseRoute, Match, Mount, Router
 from starlette.types import Receive, Scope, Send
 
-#: how many leading path segments decide the candidates
-DEPTH = 2
+#: how many leading path segments decide the candidates (``/v1/compliance/orders``: every compliance route
+#: begins with the same two)
+DEPTH = 3
 #: a position a route's path leaves open (a parameter, or anything under a mount)
 ANY = None
 #: a request's segment no route names at that position: only open positions take it
@@ -77,7 +78,7 @@ def _fits(pattern: Pattern, key: tuple[str, ...]) -> bool:
 
 
 class RouteIndex:
-    """The router's entry point (``router.middleware_stack``), narrowing the routes by the path's first two
+    """The router's entry point (``router.middleware_stack``), narrowing the routes by the path's first
     segments (see the module's text)."""
 
     def __init__(self, router: Router):
