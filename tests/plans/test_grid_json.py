@@ -20,11 +20,12 @@ from pydantic import TypeAdapter, ValidationError
 
 from services.plans.customer_status.schemas import CustomerStatusOut
 from services.plans.planning.fx import Rates
-from services.plans.sbus.grid import grid_of, sbu_grid
+from services.plans.sbus.grid import sbu_grid
 from services.plans.sbus.grid_json import COLUMNS, grid_json
 from services.plans.sbus.schemas import GridOut
 from shared.auth import Principal
 from shared.context import context_of
+from tests.plans.grid_reference import grid_of
 from tests.plans.test_currency import CNY_RATE, EUR_RATE, _spend, _two_currency_plan
 from tests.support import Tenant
 
@@ -159,6 +160,19 @@ def test_the_one_pass_json_is_gridout_serialised(plan: tuple[str, Rates, list[tu
     fast = _one_pass("plan-1", base, rates, rows, status)
     assert json.loads(fast) == json.loads(reference)
     assert fast == reference
+
+
+@settings(max_examples=100, deadline=None)
+@given(plans())
+def test_the_report_reads_the_answer_back_as_it_is(plan: tuple[str, Rates, list[tuple[Any, ...]], Any]) -> None:
+    """The report's grid is the route's answer read back into ``GridOut``: written again it is the same bytes, so
+    nothing the route answers is dropped, rounded or defaulted on the report's way."""
+    base, rates, rows, status = plan
+    try:
+        answer = _one_pass("plan-1", base, rates, rows, status)
+    except ValidationError:
+        return
+    assert GRID.dump_json(GridOut.model_validate_json(answer)) == answer
 
 
 async def test_the_route_answers_what_the_report_reads(

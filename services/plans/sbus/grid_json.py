@@ -1,14 +1,15 @@
-"""The SBU grid written straight as the JSON of :class:`~services.plans.sbus.schemas.GridOut`, for
-`GET /v1/plans/{id}/sbu-grid`: the same answer as :func:`services.plans.sbus.grid.sbu_grid` (which the report
-reads), built in one pass.
+"""The SBU grid, built once: `GET /v1/plans/{id}/sbu-grid` answers its JSON, and the report reads the same JSON
+back as a :class:`~services.plans.sbus.schemas.GridOut` (:func:`services.plans.sbus.grid.sbu_grid`). There is no
+second builder to keep in step: a new field of the grid is declared on its model in ``schemas.py`` and made here.
 
 A 1,000-SBU grid has few distinct pieces: a product's reference and margin are the same in each of its 100
 cells, and most cells share their budget and revenue target. Each distinct piece is made once per request by
 the response's own models (``MoneyOut``, ``Margin``, ``BudgetUse``, ``ProductRef`` …: the same validation, the
 same decimal and time formats) and kept as a JSON fragment; a cell is a dict of those fragments and of its own
 few strings, and orjson writes the whole answer. Nothing of the grid goes through ``GridOut`` itself, so it is
-neither validated nor serialised a second time. ``tests/plans/test_grid_json.py`` pins the two paths to each
-other (same JSON for many varied plans and rows)."""
+neither validated nor serialised a second time. ``tests/plans/test_grid_json.py`` pins the answer, byte for byte,
+to what ``GridOut`` validation and serialisation make of the same rows computed plainly (many varied plans and
+rows), and the report's reading of it to the answer itself."""
 
 from __future__ import annotations
 
@@ -25,7 +26,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.plans.customer_status.service import customer_status
 from services.plans.planning.children import load_plan
 from services.plans.planning.fx import Rates, missing
-from services.plans.sbus.grid import share, totals_of
 from services.plans.sbus.models import Sbu, SbuPerformance
 from services.plans.sbus.schemas import BudgetUse, ChannelRef, GridTotals, Margin, ProductRef, Ref
 from services.plans.sbus.service import roas
@@ -92,6 +92,43 @@ def rows_statement(org_id: str, plan_id: str) -> Any:
         .where(_SBU.c.org_id == org_id, _SBU.c.plan_id == plan_id)
         .order_by(_SBU.c.created_at, _SBU.c.id)
     )
+
+
+def share(part: Decimal, whole: Decimal) -> Decimal | None:
+    """part / whole to four places; None when the whole is zero."""
+    return None if not whole else (part / whole).quantize(Decimal("0.0001"))
+
+
+#: the figures the grid's totals add up, per currency
+FIELDS = ("budget", "spend", "revenue", "released_revenue")
+
+
+def totals_of(by: dict[str, dict[str, Decimal]], rates: Rates) -> dict[str, Any]:
+    """The grid's totals from the live SBUs' ``{currency: {budget, spend, revenue, released_revenue}}`` as given,
+    and in the base currency when every currency in use has a rate (never a sum across currencies otherwise)."""
+    gaps = missing(rates, by)
+    in_base = None
+    if not gaps:
+        sums = dict.fromkeys(FIELDS, Decimal(0))
+        used: dict[str, dict[str, str]] = {}
+        for currency, figures in by.items():
+            for field, amount in figures.items():
+                converted = rates.convert(amount, currency)
+                assert converted is not None  # every currency has a rate: checked above
+                sums[field] += converted.amount
+                used.update({r["currency"]: r for r in converted.rates})
+        in_base = {
+            "currency": rates.base,
+            **sums,
+            "roas": roas(sums["spend"], sums["revenue"]),
+            "released_roas": roas(sums["spend"], sums["released_revenue"]),
+            "rates": [used[k] for k in sorted(used)],
+        }
+    return {
+        "by_currency": [{"currency": k, **by[k]} for k in sorted(by)],
+        "in_base": in_base,
+        "missing_rates": gaps,
+    }
 
 
 def _json(model: type[BaseModel], data: dict[str, Any]) -> Fragment:
@@ -240,7 +277,7 @@ class _Builder:
         }
 
     def totals(self, rows: Sequence[Sequence[Any]]) -> Fragment:
-        """:func:`~services.plans.sbus.grid.grid_totals` of the live SBUs, summed in stored units (exact)."""
+        """:func:`totals_of` the live SBUs' budget, spend and revenue, summed in stored units (exact)."""
         units: dict[str, list[int]] = {}
         for row in rows:
             if row[1] == "retired":
@@ -293,7 +330,7 @@ def grid_json(
 
 
 async def sbu_grid_json(session: AsyncSession, principal: Principal, plan_id: str) -> bytes:
-    """`GET /v1/plans/{id}/sbu-grid`'s body: :func:`services.plans.sbus.grid.sbu_grid` as JSON, in one pass."""
+    """`GET /v1/plans/{id}/sbu-grid`'s body (what :func:`services.plans.sbus.grid.sbu_grid` reads back)."""
     plan = await load_plan(session, principal, plan_id)
     rates = Rates.of(plan.base_currency, plan.fx_rates)
     rows = (await session.execute(rows_statement(principal.org_id, plan_id))).all()

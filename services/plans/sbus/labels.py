@@ -1,93 +1,120 @@
-"""The labels an SBU is shown with: the names of its customer, channel and product, read in the same statement
-as the SBU (a single SBU is what campaigns asks for before binding work to it: one query) or in one statement
-for a page of them."""
+"""An SBU as the API shows it (:class:`SbuView`: its own fields, and the names of its customer, channel and
+product), read in one form for every route: one statement of columns and one shaping of its row into the view,
+both derived from the declarations — ``SbuView``'s fields and the SBU's table (``Sbu.__table__``) with the tables
+its foreign keys name — so a field added to the view (and its column to the table) is read and answered without
+being written here again.
+
+For a field of the view, the column of the same name; for a nested one (``budget``, ``customer`` …), each of its
+own fields ``x`` is the SBU's column ``<field>_x`` (``budget_amount``, ``customer_id``) or else column ``x`` of the
+table ``<field>_id`` refers to (``customers.name``). A field that is neither fails at import.
+
+`GET /v1/sbus/{id}` (what campaigns asks before binding work to an SBU) reads it on the driver itself, one
+prepared statement (:mod:`services.plans.single_read`); a page of SBUs and the writes' answers read the same
+columns for all their ids in one statement."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, select
+from pydantic import BaseModel
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.plans.sbus.models import Sbu
-from services.plans.sbus.schemas import ChannelRef, ProductRef, Ref, SbuOut, SbuView
-from services.plans.tactics.models import Channel, Customer, Product
+from services.plans.sbus.schemas import SbuView
+from services.plans.single_read import SingleRead
+from services.plans.tactics import models as _tactics  # noqa: F401  (the tables the SBU's foreign keys name)
 from shared.db import is_uuid
 from shared.errors import NotFound
-from shared.money import money_or_none
 
-LABELS = (Customer.name, Channel.name, Channel.platform, Channel.business_model, Product.name, Product.sku)
+_SBU = cast(Table, Sbu.__table__)
 
-
-def _joined(*columns: Any) -> Any:
-    return (
-        select(*columns)
-        .join(Customer, Customer.id == Sbu.customer_id)
-        .join(Channel, Channel.id == Sbu.channel_id)
-        .join(Product, Product.id == Sbu.product_id)
-    )
+#: where a field's value is in the row: a column's position, or a nested model's ``(field, position)`` pairs
+Place = int | tuple[tuple[str, int], ...]
 
 
-def _view(sbu: Sbu, labels: Sequence[Any]) -> SbuView:
-    customer, channel, platform, business_model, product, sku = labels
-    return SbuView(
-        **SbuOut.model_validate(sbu).model_dump(),
-        customer=Ref(id=sbu.customer_id, name=customer),
-        channel=ChannelRef(id=sbu.channel_id, name=channel, platform=platform, business_model=business_model),
-        product=ProductRef(id=sbu.product_id, name=product, sku=sku),
-    )
+def _referenced(table: Table, field: str) -> tuple[Table, Any]:
+    """The table ``<field>_id`` of ``table`` refers to, and the join's condition."""
+    column = table.c.get(f"{field}_id")
+    if column is None or not column.foreign_keys:
+        raise TypeError(f"{field}: no column {field}_id referring to another table")
+    (key,) = column.foreign_keys
+    return key.column.table, key.column == column  # type: ignore[return-value]
 
 
-_SBU = Sbu.__table__  # type: ignore[attr-defined]
-#: the SBU's own columns (SbuOut's fields, money as amount and currency) and its labels, for one row
-_ONE = (
-    *(column for column in _SBU.c if column.key != "version"),
-    *(
-        column.label(label)
-        for column, label in (
-            (Customer.__table__.c.name, "customer_name"),  # type: ignore[attr-defined]
-            (Channel.__table__.c.name, "channel_name"),  # type: ignore[attr-defined]
-            (Channel.__table__.c.platform, "platform"),  # type: ignore[attr-defined]
-            (Channel.__table__.c.business_model, "business_model"),  # type: ignore[attr-defined]
-            (Product.__table__.c.name, "product_name"),  # type: ignore[attr-defined]
-            (Product.__table__.c.sku, "sku"),  # type: ignore[attr-defined]
-        )
-    ),
-)
+def shape(model: type[BaseModel], table: Table) -> tuple[list[Any], list[tuple[Table, Any]], list[tuple[str, Place]]]:
+    """The columns to select for ``model`` from ``table`` (and from the tables it refers to, labelled
+    ``<field>_<x>``), the tables to join with their conditions, and where each of the model's fields is in the
+    row."""
+    columns: list[Any] = []
+    joins: list[tuple[Table, Any]] = []
+
+    def at(column: Any) -> int:
+        for i, seen in enumerate(columns):
+            if seen is column:  # customer_id is a field and the customer's id: one column
+                return i
+        columns.append(column)
+        return len(columns) - 1
+
+    places: list[tuple[str, Place]] = []
+    for name, field in model.model_fields.items():
+        nested = field.annotation
+        if name in table.c:
+            places.append((name, at(table.c[name])))
+        elif isinstance(nested, type) and issubclass(nested, BaseModel):
+            parts = []
+            for sub in nested.model_fields:
+                own: Any = table.c.get(f"{name}_{sub}")
+                if own is None:
+                    other, on = _referenced(table, name)
+                    if all(joined is not other for joined, _ in joins):
+                        joins.append((other, on))
+                    own = other.c[sub].label(f"{name}_{sub}")
+                parts.append((sub, at(own)))
+            places.append((name, tuple(parts)))
+        else:
+            raise TypeError(f"{model.__name__}.{name}: neither a column of {table.name} nor a model of its columns")
+    return columns, joins, places
+
+
+COLUMNS, _JOINS, PLACES = shape(SbuView, _SBU)
+
+
+def _rows() -> Any:
+    stmt = select(*COLUMNS).select_from(_SBU)
+    for table, on in _JOINS:
+        stmt = stmt.join(table, on)
+    return stmt
+
+
+#: the SBUs with their labels, built once (a read adds its WHERE)
+ROWS = _rows()
+
+
+def view_data(row: Sequence[Any]) -> dict[str, Any]:
+    """A row of :data:`COLUMNS` as the view's fields (nested ones as dicts), ready to validate."""
+    return {name: row[place] if isinstance(place, int) else {sub: row[i] for sub, i in place} for name, place in PLACES}
+
 
 #: built once: composing the statement's expressions on every read cost as much as running it
-_ONE_SBU = _joined(*_ONE).where(_SBU.c.id == bindparam("sbu_id"), _SBU.c.org_id == bindparam("org_id"))
+ONE = SingleRead("sbu_view", ROWS.where(_SBU.c.id == bindparam("sbu_id"), _SBU.c.org_id == bindparam("org_id")))
 
 
 async def get_view(session: AsyncSession, org_id: str, sbu_id: str) -> SbuView:
-    """One SBU with its labels: one statement, read as a row (no ORM object), validated once."""
+    """One SBU of the organisation with its labels: one statement, on the driver where there is one."""
     if not is_uuid(sbu_id):
         raise NotFound(f"sbu {sbu_id[:64]!r} not found")
-    row = (await session.execute(_ONE_SBU, {"sbu_id": sbu_id, "org_id": org_id})).mappings().first()
+    row = await ONE.first(session, {"sbu_id": sbu_id, "org_id": org_id})
     if row is None:
         raise NotFound(f"sbu {sbu_id} not found")
-    return SbuView.model_validate(
-        {
-            **row,
-            "budget": money_or_none(row["budget_amount"], row["budget_currency"]),
-            "revenue_target": money_or_none(row["revenue_target_amount"], row["revenue_target_currency"]),
-            "customer": {"id": row["customer_id"], "name": row["customer_name"]},
-            "channel": {
-                "id": row["channel_id"],
-                "name": row["channel_name"],
-                "platform": row["platform"],
-                "business_model": row["business_model"],
-            },
-            "product": {"id": row["product_id"], "name": row["product_name"], "sku": row["sku"]},
-        }
-    )
+    return SbuView.model_validate(view_data(row))
 
 
 async def views_of(session: AsyncSession, sbus: Sequence[Sbu]) -> list[SbuView]:
+    """The views of SBUs already loaded (a page, a write's result), in their order: one statement."""
     if not sbus:
         return []
-    ids = [s.id for s in sbus]
-    rows = (await session.execute(_joined(Sbu.id, *LABELS).where(Sbu.id.in_(ids)))).all()
-    labels = {row[0]: row[1:] for row in rows}
-    return [_view(s, labels[s.id]) for s in sbus]
+    rows = (await session.execute(ROWS.where(_SBU.c.id.in_([s.id for s in sbus])))).all()
+    by_id = {view.id: view for view in (SbuView.model_validate(view_data(row)) for row in rows)}
+    return [by_id[s.id] for s in sbus]
