@@ -129,7 +129,7 @@ def http_request(method: str, path: str, headers: dict[str, str], body: bytes = 
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
-async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes) -> int:
+async def exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes) -> int:
     writer.write(request)
     head = await reader.readuntil(b"\r\n\r\n")
     status = int(head.split(b" ", 2)[1])
@@ -181,11 +181,11 @@ async def open_loop_raw(
                 due = start + i / rate
                 await asyncio.sleep(max(0.0, due - time.perf_counter()))
                 try:
-                    status = await _exchange(reader, writer, request(i))
+                    status = await exchange(reader, writer, request(i))
                 except (ConnectionError, asyncio.IncompleteReadError):  # the server closed a kept-alive one
                     writer.close()
                     reader, writer = await asyncio.open_connection(host, int(port))
-                    status = await _exchange(reader, writer, request(i))
+                    status = await exchange(reader, writer, request(i))
                 latencies.append((time.perf_counter() - due) * 1000)
                 if status not in expect:
                     errors += 1

@@ -1,4 +1,5 @@
-"""The three services as uvicorn processes on PostgreSQL, each on fresh databases that are dropped after."""
+"""The three services as uvicorn processes on PostgreSQL, each on fresh databases that are dropped after; and,
+when asked, the benchmark's anchor (``bench/anchor.py``) as a fourth process started the same way."""
 
 from __future__ import annotations
 
@@ -66,15 +67,30 @@ class Databases:
             await conn.close()
 
 
-class Servers:
-    """``uvicorn --factory services.<name>.app:create_app`` for each service, as ``make run`` starts them."""
+#: the module and the readiness path of each process: the services as ``make run`` starts them, and the anchor
+APPS = {name: (f"services.{name}.app:create_app", "/readyz") for name in MIGRATIONS} | {
+    "anchor": ("bench.anchor:create_app", "/healthz")
+}
 
-    def __init__(self, data_dir: Path, database_urls: dict[str, str], pii_key: str, profile: str | None = None):
+
+class Servers:
+    """``uvicorn --factory services.<name>.app:create_app`` for each service, as ``make run`` starts them; with
+    ``anchor``, ``uvicorn --factory bench.anchor:create_app`` beside them with the same flags."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        database_urls: dict[str, str],
+        pii_key: str,
+        profile: str | None = None,
+        *,
+        anchor: bool = False,
+    ):
         self.data_dir = data_dir
         #: this service runs under pyinstrument, which writes its report here when the service stops
         self.profile = profile
         self.profile_path = data_dir / f"profile-{profile}.pyisession"
-        self.ports = {name: free_port() for name in MIGRATIONS}
+        self.ports = {name: free_port() for name in [*MIGRATIONS, *(["anchor"] if anchor else [])]}
         self.urls = {name: f"http://127.0.0.1:{port}" for name, port in self.ports.items()}
         env = {k: v for k, v in os.environ.items() if not k.startswith("XBM_")}
         env.update(
@@ -85,10 +101,16 @@ class Servers:
                 "XBM_COMPLIANCE_PII_KEY": pii_key,
             }
         )
-        for name, url in self.urls.items():
-            env[f"XBM_{name.upper()}_URL"] = url
+        for name in MIGRATIONS:
+            env[f"XBM_{name.upper()}_URL"] = self.urls[name]
             env[f"XBM_{name.upper()}_DATABASE_URL"] = database_urls[name]
+        if anchor:
+            env["XBM_ANCHOR_PLANS_URL"] = self.urls["plans"]
+            env["XBM_ANCHOR_PLANS_DATABASE_URL"] = plain(database_urls["plans"])
+            env["XBM_ANCHOR_COMPLIANCE_DATABASE_URL"] = plain(database_urls["compliance"])
         self.env = env
+        #: settings a process was restarted with, beside the others (:meth:`restart`)
+        self.extra_env: dict[str, dict[str, str]] = {}
         self.database_urls = database_urls
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
 
@@ -114,26 +136,39 @@ class Servers:
 
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        for name, port in self.ports.items():
-            command = ["-m", "uvicorn", "--factory", f"services.{name}.app:create_app", "--host", "127.0.0.1",
-                       "--port", str(port), "--no-access-log"]  # fmt: skip
-            if name == self.profile:
-                command = ["-m", "pyinstrument", "-r", "pyisession", "-o", str(self.profile_path), *command]
-            log = (self.data_dir / f"{name}.log").open("ab")
-            self.procs[name] = subprocess.Popen(
-                [sys.executable, *command], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
-            )
-            log.close()
+        for name in self.ports:
+            self._start(name)
 
-    async def wait_up(self, seconds: float = 180) -> None:
+    def _start(self, name: str) -> None:
+        command = ["-m", "uvicorn", "--factory", APPS[name][0], "--host", "127.0.0.1", "--port", str(self.ports[name]),
+                   "--no-access-log"]  # fmt: skip
+        if name == self.profile:
+            command = ["-m", "pyinstrument", "-r", "pyisession", "-o", str(self.profile_path), *command]
+        log = (self.data_dir / f"{name}.log").open("ab")
+        env = {**self.env, **self.extra_env.get(name, {})}
+        self.procs[name] = subprocess.Popen(
+            [sys.executable, *command], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+        log.close()
+
+    async def restart(self, name: str, extra_env: dict[str, str]) -> None:
+        """Stop ``name`` and start it again on the same port with ``extra_env`` beside its settings (an empty
+        one: as it first started)."""
+        self._stop({name: self.procs[name]})
+        self.extra_env[name] = extra_env
+        self._start(name)
+        await self.wait_up(names=[name])
+
+    async def wait_up(self, seconds: float = 180, names: list[str] | None = None) -> None:
         deadline = time.monotonic() + seconds
         async with httpx.AsyncClient(timeout=1) as client:
-            for name, url in self.urls.items():
+            for name in names or list(self.urls):
+                url = self.urls[name]
                 while True:
                     if self.procs[name].poll() is not None:
                         raise RuntimeError(f"{name} exited; see {self.data_dir / (name + '.log')}")
                     try:
-                        if (await client.get(url + "/readyz")).status_code == 200:
+                        if (await client.get(url + APPS[name][1])).status_code == 200:
                             break
                     except httpx.HTTPError:
                         pass
@@ -147,19 +182,22 @@ class Servers:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
-        for name, proc in self.procs.items():
+        self._stop(self.procs)
+        if self.profile and self.profile_path.exists():
+            self.render_profile()
+
+    def _stop(self, procs: dict[str, subprocess.Popen[bytes]]) -> None:
+        for name, proc in procs.items():
             if proc.poll() is None:
                 # uvicorn re-raises SIGTERM after its shutdown, which would end pyinstrument before it writes;
                 # SIGINT ends it with KeyboardInterrupt, which pyinstrument catches to save its session
                 proc.send_signal(signal.SIGINT if name == self.profile else signal.SIGTERM)
-        for proc in self.procs.values():
+        for proc in procs.values():
             try:
                 proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-        if self.profile and self.profile_path.exists():
-            self.render_profile()
 
     def render_profile(self) -> None:
         """The saved session as text (read here) and HTML (open in a browser)."""

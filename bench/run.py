@@ -1,16 +1,21 @@
 """``make bench`` (``python -m bench.run``): the three services as processes on fresh PostgreSQL databases,
 seeded, then measured in one run against the same servers by load generators in separate processes.
 
-The headline is wrk (a C load generator, server-bound): requests/s, p50/p99, each figure's ratio to the bare
-``GET /healthz`` of the same server in the same run, and the server CPU per request (with the ratio that CPU
-alone allows). The same loops with httpx follow as a second opinion; then the p99 in open loop at half the peak
-rate for reads and ingest (``--open-runs``, default 3); and the matching cost per ingested order with 10,000 and
-with ``--stored`` orders. The report (Markdown) is printed and written to ``bench/out/``; databases are dropped.
+The headline is XBM against its anchor (``bench/anchor.py``, the thinnest correct FastAPI service doing the same
+work): the SBU read and the order ingest driven by wrk on XBM and on the anchor in turn, three rounds, their
+medians and XBM's ratio to the anchor; then SM2-SM3 sign and verify (in this process, before the servers start)
+and the clearance pipeline (three signed deliveries per order to its SM2-signed customs message in the outbox).
+Then wrk (a C load generator, server-bound): requests/s, p50/p99, each figure's ratio to the bare
+``GET /healthz`` of the same server in the same run, and the server CPU per request (with the ratio that CPU alone
+allows). The same loops with httpx follow as a second opinion; then the p99 in open loop at half the peak rate for
+reads and ingest (``--open-runs``, default 3); and the matching cost per ingested order with 10,000 and with
+``--stored`` orders. The report (Markdown) is printed and written to ``bench/out/``; databases are dropped.
 
 Options: ``--seconds`` per closed-loop run (default 10), ``--stored`` the large store (default 1,000,000),
-``--only`` a comma-separated subset (health, sbu, ingest, metrics, grid, wrk, httpx, open, growth), ``--quick``
-(``--stored 10000 --seconds 5 --open-runs 1``, to iterate), ``--profile SERVICE`` to run that service under
-pyinstrument (its report lands in ``bench/out/``), ``--database-url`` the server (default
+``--only`` a comma-separated subset (anchor, sm2, clearance, health, sbu, ingest, metrics, grid, wrk, httpx, open,
+growth), ``--quick`` (``--stored 10000 --seconds 5 --open-runs 1 --clearance-orders 200``, to iterate),
+``--sm2-operations`` (default 2,000), ``--clearance-orders`` (default 1,000), ``--profile SERVICE`` to run that
+service under pyinstrument (its report lands in ``bench/out/``), ``--database-url`` the server (default
 ``$XBM_BENCH_DATABASE_URL`` or the local one).
 """
 
@@ -37,14 +42,14 @@ from typing import Any
 
 import asyncpg
 
-from bench import seed, wrk
+from bench import clearance, seed, sm2, versus, wrk
 from bench.loadgen import RawRequest, Result, closed_loop, http_request, open_loop_raw
-from bench.procs import ROOT, Databases, Servers, plain
+from bench.procs import MIGRATIONS, ROOT, Databases, Servers, plain
 from services.compliance.pii import Pii
 
 OUT = ROOT / "bench" / "out"
 DEFAULT_SERVER = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
-DEFAULT = ("health", "sbu", "ingest", "metrics", "grid", "wrk", "httpx", "open", "growth")
+DEFAULT = ("anchor", "sm2", "clearance", "health", "sbu", "ingest", "metrics", "grid", "wrk", "httpx", "open", "growth")
 # growth: the matching cost, the order list and the exceptions queue at 10,000 and --stored orders, then the SBU
 # read with 1,000 and 100,000 SBUs stored
 ALL = DEFAULT
@@ -81,6 +86,8 @@ class Run:
     #: seconds waited before each figure for the relays to deliver what earlier loops published
     settled: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    sm2: list[sm2.Timing] = field(default_factory=list)
+    clearance: clearance.Clearance | None = None
 
     def wants(self, name: str) -> bool:
         return name in self.args.only
@@ -411,7 +418,10 @@ def open_runs(run: Run, key: str) -> list[Figure]:
 
 
 def verdicts(run: Run) -> list[tuple[str, str, bool]]:
-    out = []
+    out = versus.verdicts(run)
+    for t in run.sm2:
+        if t.met is not None:
+            out.append((f"{t.name} ≤ {t.bound_ms:g} ms", f"{t.median_ms:.3f} ms (median of {t.operations})", t.met))
     for key, bound, label in RATIO_TARGETS:
         value = ratio(run, key)
         if value is not None:
@@ -467,11 +477,12 @@ def _table(run: Run, keys: list[str], with_ratio: bool = True) -> list[str]:
 
 
 def report(run: Run, info: dict[str, str]) -> str:
-    wrk_keys = [k for k, f in run.figures.items() if f.result.mode.startswith("wrk")]
+    anchor_keys = [k for k in run.figures if k.startswith(versus.PREFIX)]
+    wrk_keys = [k for k, f in run.figures.items() if f.result.mode.startswith("wrk") and k not in anchor_keys]
     open_keys = [k for k, f in run.figures.items() if f.result.mode.startswith("open")]
     cpu_keys = [k for k in run.figures if k.endswith("_cpu")]
     scan_keys = [k for k in run.figures if k.rpartition("_")[0] in run.scans]
-    httpx_keys = [k for k in run.figures if k not in {*wrk_keys, *open_keys, *cpu_keys, *scan_keys}]
+    httpx_keys = [k for k in run.figures if k not in {*anchor_keys, *wrk_keys, *open_keys, *cpu_keys, *scan_keys}]
     lines = [
         f"## Run of {info['date']} (commit {info['commit']})",
         "",
@@ -495,14 +506,23 @@ def report(run: Run, info: dict[str, str]) -> str:
             f"requests' work: {sum(run.settled.values()):.0f} s in all, at most {run.settled[longest]:.1f} s "
             f"(before {longest})"
         )
+    if anchor_keys:
+        lines += ["", *versus.headline(run)]
+    if run.sm2:
+        lines += ["", *versus.sm2_table(run.sm2)]
+    if run.clearance is not None:
+        lines += ["", *versus.clearance_table(run.clearance)]
     if wrk_keys:
-        lines += ["", "### Headline: wrk (server-bound)", "", *_table(run, wrk_keys)]
+        lines += ["", "### wrk (server-bound)", "", *_table(run, wrk_keys)]
     if cpu_keys:
         lines += ["", f"### Server CPU of the heavy requests ({HEAVY_REQUESTS} sent one at a time, after 2 of warm-up)",
                   "", *_table(run, cpu_keys, with_ratio=False)]  # fmt: skip
     if httpx_keys:
         lines += ["", "### Second opinion: httpx (the client's own CPU sets much of the pace)", "",
                   *_table(run, httpx_keys)]  # fmt: skip
+    if anchor_keys:
+        lines += ["", f"### Anchor comparison, each round (wrk -t1 -c{versus.CONNECTIONS}; `_xbm_`: XBM's service, "
+                  "`_anchor_`: the anchor)", "", *_table(run, anchor_keys, with_ratio=False)]  # fmt: skip
     if open_keys:
         lines += ["", "### Open loop at half peak (raw HTTP/1.1 on 32 kept-alive connections)", "",
                   *_table(run, open_keys, with_ratio=False)]  # fmt: skip
@@ -532,11 +552,20 @@ async def bench(args: argparse.Namespace, info: dict[str, str]) -> str:
     info["postgresql"] = await postgres(args.database_url)
     pii_key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
     dbs = Databases(args.database_url)
+    data_dir = OUT / f"run-{dbs.run_id}"
+    timings = []
+    if "sm2" in args.only:  # in this process, before any server starts
+        print(f"SM2-SM3: {args.sm2_operations} signatures and verifications", flush=True)
+        timings = await sm2.measure(data_dir / "sm2", args.sm2_operations)
+        for t in timings:
+            print(f"  {t.name:<40} median {t.median_ms:.3f} ms  p99 {t.p99_ms:.3f} ms", flush=True)
+        if args.only <= {"sm2"}:  # no server needed
+            info["load_after"] = " / ".join(f"{x:.2f}" for x in os.getloadavg())
+            return report(Run(args, Servers(data_dir, dict.fromkeys(MIGRATIONS, ""), pii_key), sm2=timings), info)
     print(f"creating databases xbm_bench_{dbs.run_id}_* on {args.database_url.rpartition('@')[2]}", flush=True)
     urls = await dbs.create()
-    data_dir = OUT / f"run-{dbs.run_id}"
-    servers = Servers(data_dir, urls, pii_key, profile=args.profile)
-    run = Run(args, servers)
+    servers = Servers(data_dir, urls, pii_key, profile=args.profile, anchor="anchor" in args.only)
+    run = Run(args, servers, sm2=timings)
     try:
         servers.start()
         await servers.wait_up()
@@ -551,6 +580,12 @@ async def bench(args: argparse.Namespace, info: dict[str, str]) -> str:
             await throughput_wrk(run, org, plan_id, sbu_ids, campaign_id)
         elif run.wants("wrk"):
             run.notes.append("wrk is not installed (apt-get install wrk): closed loops ran with httpx only")
+        if wrk.available() and run.wants("anchor"):
+            await org.refresh()
+            print(f"XBM and the anchor in turn: {versus.ROUNDS} rounds", flush=True)
+            await versus.interleaved(run, org, sbu_ids)
+        elif run.wants("anchor"):
+            run.notes.append("wrk is not installed (apt-get install wrk): XBM was not measured against the anchor")
         await heavy_cpu(run, org, plan_id, campaign_id)
         if run.wants("httpx"):
             await org.refresh()
@@ -559,6 +594,14 @@ async def bench(args: argparse.Namespace, info: dict[str, str]) -> str:
             for n in range(1, args.open_runs + 1):
                 await org.refresh()
                 await half_peak(run, org, plan_id, sbu_ids, n)
+        if run.wants("clearance"):
+            await run.settle("clearance")
+            print(f"clearance: {args.clearance_orders} orders, three signed deliveries each, SM2 signing on",
+                  flush=True)  # fmt: skip
+            run.clearance = c = await clearance.measure(servers, args.clearance_orders)
+            print(f"  {c.cleared}/{c.orders} cleared in {c.seconds:.1f} s: {c.orders_per_second:.1f} orders/s, "
+                  f"compliance CPU {c.cpu_ms_per_order:.2f} ms/order, errors {c.errors} {c.error_sample[:120]}",
+                  flush=True)  # fmt: skip
         if run.wants("growth"):
             await matching_cost(run, urls["compliance"], Pii.from_setting(pii_key, data_dir))
             await org.refresh()
@@ -579,11 +622,15 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--stored", type=int, default=1_000_000)
     parser.add_argument("--only", default=",".join(DEFAULT), type=lambda s: set(s.split(",")))
     parser.add_argument("--open-runs", type=int, default=3, help="open loops at half peak, one after the other")
-    parser.add_argument("--quick", action="store_true", help="--stored 10000 --seconds 5 --open-runs 1")
+    parser.add_argument("--sm2-operations", type=int, default=2000, help="SM2 signatures (and verifications) timed")
+    parser.add_argument("--clearance-orders", type=int, default=1000, help="orders sent through the clearance")
+    parser.add_argument(
+        "--quick", action="store_true", help="--stored 10000 --seconds 5 --open-runs 1 --clearance-orders 200"
+    )
     parser.add_argument("--profile", choices=("plans", "campaigns", "compliance"))
     args = parser.parse_args(argv)
     if args.quick:
-        args.stored, args.seconds, args.open_runs = 10_000, 5.0, 1
+        args.stored, args.seconds, args.open_runs, args.clearance_orders = 10_000, 5.0, 1, 200
     unknown = args.only - set(ALL)
     if unknown:
         parser.error(f"unknown benchmarks {sorted(unknown)}; choose from {', '.join(ALL)}")

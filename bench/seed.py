@@ -140,12 +140,19 @@ ITEM = {"gname": "Wool scarf", "gmodel": "100% wool", "hs_code": "6214200000", "
         "net_weight_kg": "0.15"}  # fmt: skip
 
 
+def dxp_id(org_id: str) -> str:
+    """The organisation's own DxpMsg id: an e-port id belongs to one organisation (customs sends its receipts
+    there), so each benchmark organisation has its own."""
+    return "DXPENT" + org_id.replace("-", "")[:10].upper()
+
+
 async def compliance_setup(compliance_url: str, org: Org) -> None:
     admin = org.auth()
     institution = {"pay_code": PAY, "name": "XBM Pay", "licence_no": "Z2000000000001",
                    "scopes": ["internet_payment"], "status": "active"}  # fmt: skip
+    profile = {**PROFILE, "dxp_id": dxp_id(org.org_id)}
     async with httpx.AsyncClient(base_url=compliance_url, timeout=30) as c:
-        expect(await c.put("/v1/compliance/customs-profile", json=PROFILE, headers=admin), 200, 201)
+        expect(await c.put("/v1/compliance/customs-profile", json=profile, headers=admin), 200, 201)
         expect(await c.post("/v1/compliance/payment-institutions", json=institution, headers=admin), 201)
         expect(await c.put(f"/v1/compliance/items/{SKU}", json=ITEM, headers=admin), 201)
 
