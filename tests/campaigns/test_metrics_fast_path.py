@@ -16,7 +16,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from pydantic import Field, ValidationError, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, ValidationError, model_validator
 from sqlalchemy import select
 
 from bench.seed import metric_rows
@@ -315,7 +315,11 @@ def test_what_has_no_fast_form_stops_the_import() -> None:
         def _odd(self) -> Checked:
             return self
 
-    for model in (Floating, Checked):
+    class Stripped(Schema):
+        model_config = ConfigDict(str_strip_whitespace=True)
+        x: Annotated[str, StringConstraints(pattern=r"^[a-z]+$")]
+
+    for model in (Floating, Checked, Stripped):
         with pytest.raises(NoFastForm):
             fast_validator(model, CHECKED_AFTER)
 

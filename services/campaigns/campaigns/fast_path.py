@@ -29,6 +29,8 @@ from shared.schemas import ISO_DATE, DecimalText, IsoDate, Schema
 #: flags are strict (no text, no true or false for a number), and text must also match :data:`NO_NUL`
 SCHEMA_CHECKS = frozenset({"_integers_are_numbers", "_refuse_nul"})
 NO_NUL = r"^[^\x00]*$"
+#: model settings that change a value before its checks (the fast schema's text is taken as it is)
+_TEXT_SETTINGS = ("str_strip_whitespace", "str_to_lower", "str_to_upper", "str_min_length", "coerce_numbers_to_str")
 _BOUNDS = (annotated_types.Ge, annotated_types.Gt, annotated_types.Le, annotated_types.Lt)
 _LENGTHS = (annotated_types.MinLen, annotated_types.MaxLen, Strict)
 
@@ -76,6 +78,8 @@ def model_schema(
         raise NoFastForm(f"{model.__name__} runs {sorted(unchecked)}, which the fast path would skip")
     if model.model_config.get("extra") != "forbid":
         raise NoFastForm(f"{model.__name__} must refuse unknown fields")
+    if changed := [key for key in _TEXT_SETTINGS if model.model_config.get(key)]:
+        raise NoFastForm(f"{model.__name__}: {changed} change text before it is checked; no fast form")
     models.append(model)
     text_limit = model.model_config.get("str_max_length")
     fields = {}
