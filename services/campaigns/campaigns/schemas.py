@@ -1,22 +1,20 @@
-"""Campaigns' bodies and answers: campaigns, their KPIs and budgets, and the daily metric rows with their fast path.
-
-Over 400 lines on purpose: the metric rows' declared models and their fast validator (:data:`FAST_METRICS`) sit
-side by side, so a change to one is seen beside the other (tests/campaigns/test_metrics_fast_path.py pins them)."""
+"""Campaigns' bodies and answers: campaigns, their KPIs and budgets, and the daily metric rows with their fast path
+(:data:`FAST_METRICS`, generated from the declared rows by services/campaigns/campaigns/fast_path.py)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from functools import partial
 from operator import attrgetter, gt
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, ValidationError, model_validator
-from pydantic_core import SchemaValidator, core_schema
+from pydantic_core import SchemaValidator
 
+from services.campaigns.campaigns.fast_path import fast_validator
 from services.campaigns.money import MoneyOut
-from services.campaigns.schema_types import EARLIEST, LATEST, Day, Uuid
-from shared.schemas import ISO_DATE, AsDecimalString, CurrencyCode, DecimalText, Name, Out, Schema, examples
+from services.campaigns.schema_types import Day, Uuid
+from shared.schemas import AsDecimalString, CurrencyCode, DecimalText, Name, Out, Schema, examples
 from shared.schemas import Money as MoneyIn
 
 KindRef = Annotated[str, StringConstraints(min_length=1, max_length=64)]
@@ -198,7 +196,6 @@ class TransitionIn(Schema):
 MAX_COUNT = 10**12
 MAX_METRIC_AMOUNT = 10**10
 VARIANT_PATTERN = r"^[A-Za-z0-9_.:\-]+$"
-CURRENCY_PATTERN = r"^[A-Z]{3}$"
 Count = Annotated[int, Field(strict=True, ge=0, le=MAX_COUNT)]
 #: conversions as the platforms count them: fractional (data-driven attribution), at most 6 places
 CONVERSION_PLACES = 6
@@ -288,19 +285,6 @@ class MetricsIn(Schema):
         False, description="accept rows dated outside the campaign's starts_on–ends_on (figures found later)"
     )
 
-    @model_validator(mode="wrap")
-    @classmethod
-    def _fast_first(cls, value: Any, handler: Any) -> MetricsIn:
-        """A body is validated first by :data:`FAST_METRICS` — the same fields and bounds as plain pydantic-core
-        checks run in Rust, without a Python call per field — and the rows' rules in one pass over them.
-        Whatever that path does not accept goes through the declared validators, so a refused body gets
-        exactly their errors (tests/campaigns/test_metrics_fast_path.py holds the two to the same verdicts and
-        values). On a 1,000-row body the declared validators alone cost ~10 Python calls per row."""
-        body = fast_metrics(value)
-        if body is None:
-            body = handler(value)
-        return body
-
     @model_validator(mode="after")
     def _one_row_per_day_and_variant(self) -> MetricsIn:
         if len({(row.date, row.variant or "") for row in self.rows}) == len(self.rows):
@@ -313,14 +297,30 @@ class MetricsIn(Schema):
             seen.add(key)
         return self
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _fast_first(cls, value: Any, handler: Any) -> MetricsIn:
+        """A body is validated first by :data:`FAST_METRICS` — generated from these declared fields
+        (services/campaigns/campaigns/fast_path.py): their bounds as plain pydantic-core checks run in Rust,
+        without a Python call per field — and the rows' rules in one pass over them.
+        Whatever that path does not accept goes through the declared validators, so a refused body gets
+        exactly their errors (tests/campaigns/test_metrics_fast_path.py holds the two to the same verdicts and
+        values). On a 1,000-row body the declared validators alone cost ~10 Python calls per row. Declared after
+        the validators it stands in front of, so it wraps them: a body it accepts is not checked twice."""
+        body = fast_metrics(value, cls)
+        if body is None:
+            body = handler(value)
+        return body
 
-def fast_metrics(value: Any) -> MetricsIn | None:
+
+def fast_metrics(value: Any, model: type[MetricsIn] = MetricsIn) -> MetricsIn | None:
     """The body, when the fast path accepts it (see :meth:`MetricsIn._fast_first`); None leaves it to the declared
     validators, which accept or refuse it with their own errors."""
     if type(value) is not dict:
         return None
+    validator = FAST.get(model) or FAST.setdefault(model, fast_validator(model, CHECKED_AFTER))
     try:
-        body: MetricsIn = FAST_METRICS.validate_python(value)
+        body: MetricsIn = validator.validate_python(value)
     except ValidationError:
         return None
     rows = body.rows
@@ -334,87 +334,12 @@ def funnels_narrow(rows: list[MetricRowIn]) -> bool:
     return not any(any(map(gt, map(attrgetter(more), rows), map(attrgetter(fewer), rows))) for more, fewer in FUNNEL)
 
 
-#: amounts that every bound of :class:`RowMoney` accepts: below 10¹⁰, at most 4 places (of the 6 allowed; the
-#: rarer 5 or 6 places are left to the declared validators), not negative
-SIMPLE_AMOUNT = r"^[0-9]{1,10}(\.[0-9]{1,4})?$"
-#: conversions every bound of :data:`Conversions` accepts: below 10¹², at most 6 places, not negative
-SIMPLE_CONVERSIONS = r"^[0-9]{1,12}(\.[0-9]{1,6})?$"
-
-
-def _fast_schema() -> core_schema.CoreSchema:
-    """:class:`MetricsIn` as pydantic-core checks alone, accepting a subset of what the declared validators
-    accept (and the same values): days as ``YYYY-MM-DD`` text, counts as JSON integers, amounts as decimal
-    text or integers in plain bounds. Anything else (a JSON float amount, ``"true"`` for a flag, an amount of
-    exactly 10¹⁰ …) is left to them."""
-    strict_text = partial(core_schema.str_schema, strict=True)
-    count = core_schema.int_schema(strict=True, ge=0, le=MAX_COUNT)
-    # conversions: a JSON integer in bounds, or decimal text of at most 12 whole digits and 6 places (below 10¹²
-    # or exactly it is left to the declared bound); JSON floats are left to the declared validators
-    conversions = core_schema.chain_schema(
-        [
-            core_schema.union_schema(
-                [strict_text(pattern=SIMPLE_CONVERSIONS), core_schema.int_schema(strict=True, ge=0, le=MAX_COUNT)]
-            ),
-            core_schema.decimal_schema(),
-        ]
-    )
-    # pydantic-core's digit and bound checks of a decimal call Python's decimal module (~2 µs an amount); text
-    # that cannot break them (at most 10 whole digits and 4 places, no sign) or an integer in bounds needs none
-    amount = core_schema.chain_schema(
-        [
-            core_schema.union_schema(
-                [strict_text(pattern=SIMPLE_AMOUNT), core_schema.int_schema(strict=True, ge=0, le=MAX_METRIC_AMOUNT)]
-            ),
-            core_schema.decimal_schema(),
-        ]
-    )
-    money = _model(RowMoney, amount=amount, currency=strict_text(pattern=CURRENCY_PATTERN))
-    day = core_schema.chain_schema([strict_text(pattern=ISO_DATE), core_schema.date_schema(ge=EARLIEST, le=LATEST)])
-    variant = core_schema.nullable_schema(strict_text(min_length=1, max_length=64, pattern=VARIANT_PATTERN))
-    row = _model(
-        MetricRowIn,
-        date=day,
-        variant=core_schema.with_default_schema(variant, default=None),
-        impressions=count,
-        clicks=count,
-        cost=money,
-        conversions=conversions,
-        revenue=money,
-        sends=core_schema.with_default_schema(count, default=0),
-        opens=core_schema.with_default_schema(count, default=0),
-        unsubscribes=core_schema.with_default_schema(count, default=0),
-    )
-    return _model(
-        MetricsIn,
-        rows=core_schema.list_schema(row, min_length=1, max_length=MAX_METRIC_ROWS, strict=True),
-        backfill=core_schema.with_default_schema(core_schema.bool_schema(strict=True), default=False),
-    )
-
-
-def _model(cls: type[Schema], **fields: core_schema.CoreSchema) -> core_schema.ModelSchema:
-    assert set(fields) == set(cls.model_fields), cls  # the same fields as the model, no more, no fewer
-    return core_schema.model_schema(
-        cls,
-        core_schema.model_fields_schema(
-            {name: core_schema.model_field(schema) for name, schema in fields.items()}, extra_behavior="forbid"
-        ),
-    )
-
-
-def _own_validator(schema: core_schema.CoreSchema, *classes: type[Schema]) -> SchemaValidator:
-    """A validator of ``schema`` itself: pydantic-core would put a finished model's own (Python-validated)
-    validator in place of each model schema naming it, so the models are marked unfinished while it is built."""
-    for cls in classes:
-        cls.__pydantic_complete__ = False
-    try:
-        return SchemaValidator(schema)
-    finally:
-        for cls in classes:
-            cls.__pydantic_complete__ = True
-
-
-#: the fast path of :class:`MetricsIn` (see :meth:`MetricsIn._fast_first`)
-FAST_METRICS = _own_validator(_fast_schema(), MetricsIn, MetricRowIn, RowMoney)
+#: the models' own validators :func:`fast_metrics` checks itself, over all rows at once, after the fast schema
+CHECKED_AFTER = frozenset({"_fast_first", "_one_row_per_day_and_variant", "_funnel"})
+#: the fast path of :class:`MetricsIn` (see :meth:`MetricsIn._fast_first`), generated from its declared fields
+FAST_METRICS = fast_validator(MetricsIn, CHECKED_AFTER)
+#: the fast path of each body model: :class:`MetricsIn`'s, and a subclass's once it is first validated
+FAST: dict[type[MetricsIn], SchemaValidator] = {MetricsIn: FAST_METRICS}
 
 
 class MetricsOut(Out):

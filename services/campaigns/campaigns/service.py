@@ -4,10 +4,8 @@ Event emission points (one function each, so publishing is one added line):
 - ``change_status``         → ``campaign.status_changed``
 - ``sbu_performance_changed`` → ``sbu.performance_changed``
 
-Past 400 lines on purpose: every write to a campaign and its figures stays here, beside the emission points above.
-
-Over 400 lines on purpose: every campaign write stays beside the event it emits (the list above), so a
-new write is seen next to the events the others publish.
+Every write to a campaign and its figures stays here, beside the emission points above, so a new write is seen
+next to the events the others publish (how a metric row reaches its table: metric_rows.py).
 """
 
 from __future__ import annotations
@@ -15,13 +13,21 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from operator import attrgetter
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
-from sqlalchemy import bindparam, delete, select, text, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.campaigns.campaigns.lifecycle import allowed_moves, can_move
+from services.campaigns.campaigns.metric_rows import (
+    FIGURES,
+    KEY,
+    MONEY_FIELDS,
+    UPSERT_ARRAYS,
+    array_parameters,
+    row_parameters,
+)
 from services.campaigns.campaigns.models import AttributedOrder, Campaign, ExternalRef, MetricRow
 from services.campaigns.campaigns.schemas import CampaignIn, CampaignPatch, MetricsIn, campaign_out
 from services.campaigns.campaigns.schemas import ExternalRef as ExternalRefIn
@@ -33,7 +39,7 @@ from services.campaigns.kinds.validation import validate_settings
 from services.campaigns.plans import live_sbu
 from services.plans.client import PlansClient
 from shared.auth import Principal
-from shared.db import ScaledDecimal, UTCDateTime, dialect_insert, get_scoped, new_id, scoped, utcnow
+from shared.db import dialect_insert, get_scoped, new_id, scoped, utcnow
 from shared.errors import Conflict, FieldError
 from shared.etag import Precondition
 
@@ -220,9 +226,6 @@ async def pause_campaigns_of_sbu(session: AsyncSession, org_id: str, sbu_id: str
 
 # --- metrics ---------------------------------------------------------------------------------------------
 
-METRIC_FIELDS = ("impressions", "clicks", "cost", "conversions", "revenue", "sends", "opens", "unsubscribes")
-COUNT_FIELDS = ("impressions", "clicks", "sends", "opens", "unsubscribes")
-
 
 def _check_rows(campaign: Campaign, body: MetricsIn) -> None:
     """Every row inside the campaign's days (unless a backfill) and in its currency; the first row that is
@@ -230,7 +233,7 @@ def _check_rows(campaign: Campaign, body: MetricsIn) -> None:
     rows = body.rows
     dates = [row.date for row in rows]
     inside = body.backfill or (campaign.starts_on <= min(dates) and max(dates) <= campaign.ends_on)
-    currencies = {row.cost.currency for row in rows} | {row.revenue.currency for row in rows}
+    currencies = {money.currency for field in MONEY_FIELDS for money in map(attrgetter(field), rows)}
     if inside and currencies == {campaign.currency}:
         return
     for index, row in enumerate(rows):
@@ -240,7 +243,7 @@ def _check_rows(campaign: Campaign, body: MetricsIn) -> None:
                 f"rows[{index}] is dated {row.date}, outside the campaign ({campaign.starts_on} – {campaign.ends_on}); "
                 "send backfill: true to record it anyway",
             )
-        for field in ("cost", "revenue"):
+        for field in MONEY_FIELDS:
             if getattr(row, field).currency != campaign.currency:
                 raise FieldError(
                     ("rows", index, field, "currency"),
@@ -249,99 +252,22 @@ def _check_rows(campaign: Campaign, body: MetricsIn) -> None:
                 )
 
 
-def _metric_values(campaign: Campaign, body: MetricsIn) -> list[dict[str, Any]]:
-    """One parameter set per row, for the statement sent row by row (SQLite)."""
-    now = utcnow()
-    return [
-        {
-            "id": new_id(),
-            "org_id": campaign.org_id,
-            "campaign_id": campaign.id,
-            "date": row.date,
-            "variant": row.variant or "",
-            "impressions": row.impressions,
-            "clicks": row.clicks,
-            "cost": row.cost.amount,
-            "conversions": row.conversions,
-            "revenue": row.revenue.amount,
-            "sends": row.sends,
-            "opens": row.opens,
-            "unsubscribes": row.unsubscribes,
-            "created_at": now,
-            "updated_at": now,
-        }
-        for row in body.rows
-    ]
-
-
-#: PostgreSQL: all rows in one statement, one array per column (unnest), the ids made by the server (the API
-#: never shows a metric row's id, and an updated row keeps the one it has). Each array goes as the text of an
-#: array literal: asyncpg encoding a list checks every element against three abstract base classes in Python,
-#: ~6 ms for the 11,000 values of a 1,000-row body; joining the text is C.
-_UPSERT_COLUMNS = ("date", "variant", *METRIC_FIELDS)
-_UPSERT_ARRAYS = text(
-    "INSERT INTO metric_rows (id, org_id, campaign_id, created_at, updated_at, "
-    + ", ".join(_UPSERT_COLUMNS)
-    + ") SELECT gen_random_uuid()::text, :org_id, :campaign_id, :now, :now, "
-    + ", ".join(f"r.{c}" for c in _UPSERT_COLUMNS)
-    + " FROM unnest(CAST(CAST(:date AS text) AS date[]), CAST(CAST(:variant AS text) AS varchar[]), "
-    + ", ".join(f"CAST(CAST(:{c} AS text) AS bigint[])" for c in METRIC_FIELDS)
-    + ") AS r("
-    + ", ".join(_UPSERT_COLUMNS)
-    + ") ON CONFLICT (campaign_id, date, variant) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in (*METRIC_FIELDS, "updated_at"))
-).bindparams(bindparam("now", type_=UTCDateTime()))
-
-
-def _metric_arrays(campaign: Campaign, body: MetricsIn) -> dict[str, Any]:
-    """The columns of the rows for :data:`_UPSERT_ARRAYS` (as lists; :func:`_array_text` writes them), amounts
-    in the stored units."""
-    rows = body.rows
-    cost_scale = cast(ScaledDecimal, MetricRow.__table__.c.cost.type).scale
-    revenue_scale = cast(ScaledDecimal, MetricRow.__table__.c.revenue.type).scale
-    conversion_scale = cast(ScaledDecimal, MetricRow.__table__.c.conversions.type).scale
-    columns: dict[str, Any] = {
-        "org_id": campaign.org_id,
-        "campaign_id": campaign.id,
-        "now": utcnow(),
-        "date": [row.date for row in rows],
-        "variant": [row.variant or "" for row in rows],
-        "cost": [int(row.cost.amount.scaleb(cost_scale)) for row in rows],
-        "revenue": [int(row.revenue.amount.scaleb(revenue_scale)) for row in rows],
-        "conversions": [int(row.conversions.scaleb(conversion_scale)) for row in rows],
-    }
-    for field in COUNT_FIELDS:
-        columns[field] = list(map(attrgetter(field), rows))
-    return columns
-
-
-def _array_text(values: list[Any]) -> str:
-    """A PostgreSQL array literal of days, integers or variant keys (which hold no quote, comma, brace or
-    backslash: their pattern allows none, so quoting each one is enough, and keeps ``""`` an empty string)."""
-    if values and isinstance(values[0], str):
-        return '{"' + '","'.join(values) + '"}'
-    return "{" + ",".join(map(str, values)) + "}"
-
-
 async def record_metrics(session: AsyncSession, campaign: Campaign, body: MetricsIn) -> int:
-    """Upsert daily rows by (date, variant) in one statement. On PostgreSQL the rows go as one array per column
-    (:data:`_UPSERT_ARRAYS`), so neither SQLAlchemy nor the driver handles 1,000 parameter sets; elsewhere one
-    INSERT … ON CONFLICT DO UPDATE, compiled once (and cached), is sent with a parameter set per row."""
+    """Upsert daily rows by (date, variant) in one statement (services/campaigns/campaigns/metric_rows.py): on
+    PostgreSQL one array per column, so neither SQLAlchemy nor the driver handles 1,000 parameter sets;
+    elsewhere one INSERT … ON CONFLICT DO UPDATE, compiled once (and cached), with a parameter set per row."""
     _check_rows(campaign, body)
     if session.get_bind().dialect.name == "postgresql":
-        columns = _metric_arrays(campaign, body)
-        for name in _UPSERT_COLUMNS:
-            columns[name] = _array_text(columns[name])
-        await session.execute(_UPSERT_ARRAYS, columns)
+        await session.execute(UPSERT_ARRAYS, array_parameters(campaign.org_id, campaign.id, body.rows))
     else:
         # the table, not the ORM entity: an ORM bulk insert walks each parameter set through the unit of
         # work's insert bookkeeping first (the same one statement is sent either way)
         stmt = dialect_insert(session, MetricRow.__table__)
         stmt = stmt.on_conflict_do_update(
-            index_elements=["campaign_id", "date", "variant"],
-            set_={**{f: stmt.excluded[f] for f in METRIC_FIELDS}, "updated_at": stmt.excluded.updated_at},
+            index_elements=list(KEY),
+            set_={**{f: stmt.excluded[f] for f in FIGURES}, "updated_at": stmt.excluded.updated_at},
         )
-        await session.execute(stmt, _metric_values(campaign, body))
+        await session.execute(stmt, row_parameters(campaign.org_id, campaign.id, body.rows))
     await sbu_performance_changed(session, campaign.org_id, campaign.sbu_id)
     return len(body.rows)
 
