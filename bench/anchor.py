@@ -307,9 +307,10 @@ def create_app() -> FastAPI:
             await conn.execute(SCHEMA)
         finally:
             await conn.close()
-        # at most 30 connections each, as XBM's pools (10 + 20 overflow); those idle for a few seconds are closed,
-        # so that between figures the anchor holds no more than XBM's services do (PostgreSQL's max_connections)
-        pool = {"min_size": 2, "max_size": 30, "max_inactive_connection_lifetime": 5.0}
+        # at most as many connections as each XBM service may hold (the bench sets XBM_DB_POOL_SIZE for all four
+        # servers); those idle for a few seconds are closed, so between figures the anchor holds few
+        size = int(os.environ.get("XBM_DB_POOL_SIZE", "20")) + int(os.environ.get("XBM_DB_MAX_OVERFLOW", "0"))
+        pool = {"min_size": 2, "max_size": size, "max_inactive_connection_lifetime": 5.0}
         state["plans"] = await asyncpg.create_pool(plans_db, **pool)
         state["compliance"] = await asyncpg.create_pool(compliance_db, **pool)
         try:

@@ -73,6 +73,10 @@ APPS = {name: (f"services.{name}.app:create_app", "/readyz") for name in MIGRATI
 }
 
 
+#: PostgreSQL connections each server process may hold
+POOL = 20
+
+
 class Servers:
     """``uvicorn --factory services.<name>.app:create_app`` for each service, as ``make run`` starts them; with
     ``anchor``, ``uvicorn --factory bench.anchor:create_app`` beside them with the same flags."""
@@ -99,6 +103,10 @@ class Servers:
                 "XBM_BOOTSTRAP_TOKEN": BOOTSTRAP_TOKEN,
                 "XBM_SERVICE_SECRET": "bench-" + uuid.uuid4().hex,
                 "XBM_COMPLIANCE_PII_KEY": pii_key,
+                # every server (the anchor too) keeps at most POOL connections: four servers fit PostgreSQL's
+                # default 100 beside the bench's own, and XBM and the anchor queue alike for a connection
+                "XBM_DB_POOL_SIZE": str(POOL),
+                "XBM_DB_MAX_OVERFLOW": "0",
             }
         )
         for name in MIGRATIONS:

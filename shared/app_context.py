@@ -10,6 +10,7 @@ it through their service's typed dependency; code holding the app uses :func:`sh
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -114,6 +115,7 @@ class AppContext:
                 idempotency_model=self.idempotency_model,
             )
         await self.on_started()
+        settle_heap()
         if self.relay is not None and settings.run_relay:
             self._stop = asyncio.Event()
             self._relay_task = asyncio.create_task(self.relay.run_forever(settings.relay_idle_seconds, self._stop))
@@ -137,3 +139,13 @@ class AppContext:
         if self.relay is None:
             raise RuntimeError(f"{self.settings.service_name} publishes no events, so it runs no relay")
         return self.relay
+
+
+def settle_heap() -> None:
+    """What is alive once a service has started (modules, routes, validators, pools: ~300,000 objects) lives as
+    long as the process: it is moved out of the garbage collector's generations, so the full collections a
+    request's short-lived objects set off (a 1,000-row metrics body makes ~15,000) no longer walk all of it —
+    about a third of that request's CPU, and a share of every request's. Garbage is collected first, so nothing
+    unreachable is kept."""
+    gc.collect()
+    gc.freeze()

@@ -4,7 +4,6 @@ attempts."""
 from __future__ import annotations
 
 import asyncio
-import gc
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Annotated
@@ -35,7 +34,6 @@ class CampaignsContext(AppContext):
     async def on_started(self) -> None:
         if self.settings.subscribe_on_start:
             await subscribe_on_start(self)
-        settle_heap()
 
     async def on_closing(self) -> None:
         for task in self.subscription_tasks:
@@ -45,16 +43,6 @@ class CampaignsContext(AppContext):
         if self.plans_client is None:
             self.plans_client = PlansClient(self.http, self.settings.plans_url)
         return self.plans_client
-
-
-def settle_heap() -> None:
-    """What is alive once the service has started (modules, routes, validators, the pools: ~300,000 objects)
-    lives as long as the process: it is moved out of the garbage collector's generations, so the full
-    collections that a request's many short-lived objects set off (a 1,000-row metrics body makes ~15,000)
-    no longer walk all of it — they were about a third of that request's CPU. Garbage is collected first, so
-    nothing unreachable is kept."""
-    gc.collect()
-    gc.freeze()
 
 
 def campaigns_context(app: FastAPI) -> CampaignsContext:

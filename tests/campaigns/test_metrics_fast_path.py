@@ -6,7 +6,6 @@ other change. And the PostgreSQL upsert's columns (one array per column) against
 
 from __future__ import annotations
 
-import gc
 import json
 from datetime import date
 from decimal import Decimal
@@ -379,9 +378,3 @@ async def test_stored_rows_are_the_rows_sent_and_updates_keep_their_id(
     assert stored[1].id == before[(date(2026, 9, 2), "b")]  # an updated row keeps its id
     assert stored[1].updated_at > stored[1].created_at and stored[0].created_at == stored[0].updated_at
     assert len({r.id for r in stored}) == 4
-
-
-def test_the_started_service_keeps_its_start_up_objects_out_of_the_collector(campaigns_app: Any) -> None:
-    """What the service holds once started is frozen out of the collector's generations (settle_heap), so a big
-    body's short-lived objects do not set off full collections that walk all of it."""
-    assert gc.get_freeze_count() > 10_000
