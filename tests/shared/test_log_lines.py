@@ -29,7 +29,7 @@ def test_an_access_line_carries_its_fields_and_the_request_id() -> None:
                 path="/v1/sbus/{sbu_id}",
                 status=200,
                 duration_ms=1.25,
-            )  # fmt: skip
+            )
         )
     finally:
         request_id_var.reset(token)
