@@ -33,7 +33,7 @@ from standardwebhooks.webhooks import Webhook
 from bench import seed
 from bench.loadgen import exchange, http_request
 from bench.procs import Servers, plain
-from bench.sm2 import sm2_files
+from bench.sm2 import card
 from services.compliance.customs.transport import DXP
 
 SOURCES = {
@@ -176,7 +176,7 @@ def sm2_signed_files(outbox: Path) -> bool:
 
 async def measure(servers: Servers, orders: int, concurrency: int = 16, warmup: int = 32) -> Clearance:
     folder = servers.data_dir / "clearance"
-    key, cert = sm2_files(folder / "key")
+    key, cert = card(folder / "key")
     outbox = folder / "outbox"
     outbox.mkdir(parents=True, exist_ok=True)
     signing = {"XBM_COMPLIANCE_SIGNING_KEY": str(key), "XBM_COMPLIANCE_SIGNING_CERT": str(cert),

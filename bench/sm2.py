@@ -20,6 +20,13 @@ from tongsuopy.crypto.asymciphers.utils import encode_dss_signature
 from services.compliance.customs.signing import DS, FileSigner, c14n, sign_message, sm2_public_from_certificate
 from tests.compliance.signers import sm2_files
 
+
+def card(folder: Path) -> tuple[Path, Path]:
+    """A fresh SM2 key and certificate (PEM files) in ``folder``, made if missing."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return sm2_files(folder)
+
+
 # --- the figures ----------------------------------------------------------------------------------------------
 
 
@@ -63,7 +70,7 @@ def tongsuo_public_key(signer: FileSigner) -> sm_ec.EllipticCurvePublicKey:
 async def measure(folder: Path, operations: int = 2000, fallback_operations: int = 50) -> list[Timing]:
     """Median ms per operation: sign with XBM's ``FileSigner`` (Tongsuo), verify with Tongsuo, and the gmssl
     fallback's sign and verify (fewer operations: it is pure Python)."""
-    key, cert = sm2_files(folder)
+    key, cert = card(folder)
     signer = FileSigner.from_files(key, cert)
     if getattr(signer, "_sm2_c", None) is None:
         raise RuntimeError("tongsuopy is not installed: XBM signs SM2 with gmssl (pure Python) only")
