@@ -61,10 +61,11 @@ PAGE_DESCRIPTION = (
 )
 
 
-def _dependants(dependant: Dependant) -> Iterator[Dependant]:
+def dependants(dependant: Dependant) -> Iterator[Dependant]:
+    """``dependant`` and every dependency under it, depth first."""
     yield dependant
     for sub in dependant.dependencies:
-        yield from _dependants(sub)
+        yield from dependants(sub)
 
 
 def operations(app: FastAPI) -> Iterator[tuple[str, str, Dependant]]:
@@ -77,12 +78,12 @@ def operations(app: FastAPI) -> Iterator[tuple[str, str, Dependant]]:
 
 
 def checks_token(dependant: Dependant) -> bool:
-    return any(d.call is current_principal for d in _dependants(dependant))
+    return any(d.call is current_principal for d in dependants(dependant))
 
 
 def checks_role(dependant: Dependant) -> bool:
     """Whether a dependency admits only some roles (so another role gets 403)."""
-    return any(not set(ROLES) <= set(getattr(d.call, "roles", ROLES)) for d in _dependants(dependant))
+    return any(not set(ROLES) <= set(getattr(d.call, "roles", ROLES)) for d in dependants(dependant))
 
 
 #: the dependencies that open a database session (``DbSession``, ``SingleReadSession``)
@@ -90,7 +91,7 @@ _SESSION_PROVIDERS = frozenset(get_args(session)[1].dependency for session in (D
 
 
 def uses_database(dependant: Dependant) -> bool:
-    return any(d.call in _SESSION_PROVIDERS for d in _dependants(dependant))
+    return any(d.call in _SESSION_PROVIDERS for d in dependants(dependant))
 
 
 def ignores_query(endpoint: Any) -> Any:
@@ -214,7 +215,7 @@ def _is_fastapi_validation(response: dict[str, Any]) -> bool:
 
 def declared_query_names(dependant: Dependant) -> frozenset[str]:
     names: set[str] = set()
-    for d in _dependants(dependant):
+    for d in dependants(dependant):
         for param in d.query_params:
             names.add(param.alias)
             names.add(param.name)

@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi.routing import APIRoute, iter_route_contexts
 
-from shared.openapi import _dependants
+from shared.openapi import dependants
 
 SERVICES = ("plans", "campaigns", "compliance")
 
@@ -32,7 +32,7 @@ def test_no_route_runs_a_dependency_or_endpoint_in_a_worker_thread(apps: dict[st
             if not isinstance(route, APIRoute):
                 continue
             routes += 1
-            for dependant in _dependants(route.dependant):
+            for dependant in dependants(route.dependant):
                 if dependant.call is not None and _runs_in_a_thread(dependant.call):
                     found.add(f"{name} {route.path}: {dependant.call.__module__}.{dependant.call.__qualname__}")
     assert routes > 200

@@ -13,7 +13,7 @@ from typing import Any, get_args
 from fastapi.dependencies.models import Dependant
 
 from shared.etag import Version
-from shared.openapi import operations
+from shared.openapi import dependants, operations
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("plans", "campaigns", "compliance")
@@ -23,14 +23,8 @@ ALLOWED_FROM_ETAG = {"Version", "Versioned", "Precondition", "MAX_IF_MATCH"}
 VERSIONED = get_args(Version)[1].dependency
 
 
-def _dependants(dependant: Dependant) -> Iterator[Dependant]:
-    yield dependant
-    for sub in dependant.dependencies:
-        yield from _dependants(sub)
-
-
 def _declares_version(dependant: Dependant) -> bool:
-    return any(d.call is VERSIONED for d in _dependants(dependant))
+    return any(d.call is VERSIONED for d in dependants(dependant))
 
 
 def test_every_write_of_a_versioned_resource_declares_version_and_its_412(apps: dict[str, Any]) -> None:
