@@ -13,7 +13,7 @@ what each one chose."""
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 from starlette.routing import BaseRoute, Match, Mount, Router
@@ -54,23 +54,17 @@ def pattern_of(path: str, *, prefix: bool = False) -> Pattern:
     return tuple(out)
 
 
-def _paths(route: BaseRoute) -> Iterator[tuple[str, bool]] | None:
-    """(path, is a mount's prefix) of every route reachable through ``route``; None when it cannot be told (the
-    route is then a candidate for every request)."""
+def _paths(route: BaseRoute) -> list[tuple[str, bool]] | None:
+    """(path, is a mount's prefix) of every route reachable through ``route`` (itself, or what a router included
+    with include_router holds); None when it cannot be told (the route is then a candidate for every request)."""
     contexts = getattr(route, "effective_route_contexts", None)
-    if contexts is not None:  # a router included with include_router
-        found: list[tuple[str, bool]] = []
-        for context in contexts():
-            original = getattr(context, "original_route", context)
-            path = getattr(context, "path_format", None) or getattr(context, "path", None)
-            if not isinstance(path, str):
-                return None
-            found.append((path, isinstance(original, Mount)))
-        return iter(found)
-    path = getattr(route, "path_format", None) or getattr(route, "path", None)
-    if not isinstance(path, str):
-        return None
-    return iter([(path, isinstance(route, Mount))])
+    found: list[tuple[str, bool]] = []
+    for context in contexts() if contexts is not None else [route]:
+        path = getattr(context, "path_format", None) or getattr(context, "path", None)
+        if not isinstance(path, str):
+            return None
+        found.append((path, isinstance(getattr(context, "original_route", context), Mount)))
+    return found
 
 
 def _fits(pattern: Pattern, key: tuple[str, ...]) -> bool:
