@@ -16,6 +16,20 @@ import httpx
 ROOT = Path(__file__).resolve().parents[2]
 
 
+#: the system tests' processes share one PostgreSQL server (100 connections) with the test session's own apps and
+#: engines: each keeps a few connections, not a service's default 25 (+5 under load), which several processes
+#: started at once would exhaust
+SMALL_POOL = {"XBM_DB_POOL_SIZE": "4", "XBM_DB_MAX_OVERFLOW": "8"}
+
+
+def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for a process a test starts: this one's, without its ``XBM_`` settings, with a small pool."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XBM_")}
+    env.update(SMALL_POOL)
+    env.update(extra or {})
+    return env
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -36,8 +50,7 @@ class Stack:
         """With ``cwd`` the data dir is left to its default (``./var`` there), as a new user runs it."""
         self.ports = ports or {name: free_port() for name in ("plans", "campaigns", "compliance")}
         self.urls = {name: f"http://127.0.0.1:{port}" for name, port in self.ports.items()}
-        env = {k: v for k, v in os.environ.items() if not k.startswith("XBM_")}
-        env["PYTHONUNBUFFERED"] = "1"
+        env = child_env({"PYTHONUNBUFFERED": "1"})
         if cwd is None:
             env["XBM_DATA_DIR"] = str(data_dir)
         for name, port in self.ports.items():

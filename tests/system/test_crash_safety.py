@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
 import signal
 import subprocess
@@ -28,7 +27,7 @@ from shared.migrations import aupgrade_to_head
 from tests.compliance.support import EBP, ITEM, LOGISTICS, PAY, buyer_id, encode, payment, profile, swh_headers, waybill
 from tests.conftest import BACKEND
 from tests.support import BOOTSTRAP_TOKEN, Tenant, make_tenant
-from tests.system.procs import ROOT, free_port
+from tests.system.procs import ROOT, child_env, free_port
 
 pytestmark = [
     pytest.mark.system,
@@ -97,7 +96,7 @@ class Service:
 
 
 def service_env(data_dir: Path, **urls: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("XBM_")}
+    env = child_env()
     env.update(
         {
             "XBM_DATA_DIR": str(data_dir),

@@ -3,7 +3,6 @@ season adds up: orders at the prices of the plan's products, five buyers counted
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -13,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.system.procs import ROOT, Stack
+from tests.system.procs import ROOT, Stack, child_env
 
 pytestmark = [pytest.mark.system]
 
@@ -23,7 +22,7 @@ def test_the_demo_plays_a_season_of_company_a(tmp_path: Path) -> None:
     stack = Stack(data)
     try:
         stack.wait_up()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("XBM_")}
+        env = child_env()
         env.update({"XBM_DATA_DIR": str(data), **{f"XBM_{n.upper()}_URL": u for n, u in stack.urls.items()}})
         done = subprocess.run(
             [sys.executable, "-m", "xbm.cli.demo"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=240

@@ -6,7 +6,6 @@ XBM_DATA_DIR, no URLs, no tokens — the demo and the CLI find everything from t
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import signal
@@ -20,13 +19,13 @@ import pytest
 
 from tests.frontend.browser import CHROMIUM
 from tests.plans.printing import assert_a4, printed
-from tests.system.procs import ROOT, Stack
+from tests.system.procs import ROOT, Stack, child_env
 
 pytestmark = [pytest.mark.system]
 
 
 def _ports_env(stack: Stack) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("XBM_")}
+    env = child_env()
     env.update({f"XBM_{name.upper()}_PORT": str(port) for name, port in stack.ports.items()})
     return env
 

@@ -4,7 +4,6 @@ another relay sends the same event again (same ``webhook-id``, so the subscriber
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
@@ -24,7 +23,7 @@ from shared.db import make_engine, make_sessionmaker
 from shared.events.outbox import new_webhook_secret, publish
 from shared.events.subscriptions.system import upsert_system_subscription
 from shared.migrations import aupgrade_to_head
-from tests.system.procs import ROOT
+from tests.system.procs import ROOT, child_env
 
 pytestmark = [pytest.mark.system, pytest.mark.db]
 
@@ -56,7 +55,7 @@ class HangingSubscriber:
 
 
 def relay(url: str, data_dir: Path) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("XBM_")}
+    env = child_env()
     env.update(
         {
             "XBM_PLANS_DATABASE_URL": url,

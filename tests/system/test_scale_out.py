@@ -30,7 +30,7 @@ from shared.migrations import aupgrade_to_head
 from tests.compliance.support import Seller, buyer_id, new_order_no, payment, shopify_order, waybill
 from tests.conftest import BACKEND
 from tests.support import BOOTSTRAP_TOKEN, make_tenant
-from tests.system.procs import ROOT, free_port
+from tests.system.procs import ROOT, child_env, free_port
 
 pytestmark = [
     pytest.mark.system,
@@ -52,11 +52,14 @@ def _socket_inodes(pid: int) -> set[str]:
     return inodes
 
 
-def _inode_of_local_port(port: int) -> str | None:
+def _inode_of_connection(local_port: int, remote_port: int) -> str | None:
+    """The socket inode of the open connection from ``local_port`` to ``remote_port``: an earlier connection from
+    the same port may still linger in TIME_WAIT, owned by no process (inode 0)."""
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         for line in Path(table).read_text().splitlines()[1:]:
             fields = line.split()
-            if int(fields[1].rsplit(":", 1)[1], 16) == port:
+            local, remote = (int(address.rsplit(":", 1)[1], 16) for address in fields[1:3])
+            if (local, remote) == (local_port, remote_port) and fields[9] != "0":
                 return fields[9]
     return None
 
@@ -78,7 +81,7 @@ class Subscriber:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 self.rfile.read(int(self.headers.get("content-length", 0)))
-                inode = _inode_of_local_port(self.client_address[1])
+                inode = _inode_of_connection(self.client_address[1], self.server.server_address[1])
                 sender = next((pid for pid in outer.pids if inode and inode in _socket_inodes(pid)), None)
                 with outer.lock:
                     outer.received.append((self.headers["webhook-id"], sender))
@@ -136,7 +139,7 @@ async def test_two_compliance_replicas_on_one_database(databases, tmp_path: Path
     await aupgrade_to_head(COMPLIANCE_MIGRATIONS, compliance_db)
     ports = {"plans": free_port(), "a": free_port(), "b": free_port()}
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
-    env = {k: v for k, v in os.environ.items() if not k.startswith("XBM_")}
+    env = child_env()
     env.update(
         {
             "XBM_DATA_DIR": str(tmp_path),
