@@ -6,6 +6,7 @@ the base's columns, the statements name the mixins), and each is short; split, e
 
 from __future__ import annotations
 
+import json
 import os
 import time
 import uuid
@@ -16,6 +17,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
+import orjson
 from fastapi import Depends, Request
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, String, event, select
 from sqlalchemy import inspect as sa_inspect
@@ -213,7 +215,18 @@ def _private_file(url: str) -> None:
     os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
 
 
+def json_text(value: Any) -> str:
+    """A JSON column's value as the text stored: through orjson (the documents stored on every ingest are its
+    hottest parameters); what orjson does not take (an integer beyond 64 bits) as the standard library writes it.
+    Reading stays with the standard library, which keeps such an integer exact."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except (TypeError, ValueError):
+        return json.dumps(value)
+
+
 def make_engine(url: str, *, ping_after_idle: float = PING_AFTER_IDLE_SECONDS, **kwargs: Any) -> AsyncEngine:
+    kwargs.setdefault("json_serializer", json_text)
     if is_sqlite(url):
         for name in ("pool_size", "max_overflow"):  # one file, one writer: the PostgreSQL pool settings do not apply
             kwargs.pop(name, None)

@@ -20,7 +20,8 @@ from services.compliance.orders.matching import match_documents
 from services.compliance.orders.models import Delivery, Order, Payment, Waybill
 from services.compliance.orders.quota import CHINA
 from services.compliance.pii import Pii, mask
-from shared.db import insert_for, insert_ignore, new_id, prepared, utcnow
+from shared.db import insert_for, insert_ignore, new_id, utcnow
+from shared.driver import DriverStatement
 
 #: an order compared and failed, or refused by customs: a document sent again that differs from the one stored
 #: is its correction (applied, then the order is compared again), never dropped as a duplicate
@@ -125,12 +126,15 @@ def _store_order(dialect: str) -> Any:
     )
 
 
+_STORE_ORDER = DriverStatement("store_order", _store_order)
+
+
 async def _ingest_order(session: AsyncSession, pii: Pii, org_id: str, doc: OrderDoc) -> Ingested:
     """An order: stored, its payment and waybill looked for, in one statement; the entities are read only when
     there is something to do with them (an export buyer to note, a triple to compare)."""
     values = order_values(pii, org_id, doc)
     keys = {"key_org_id": org_id, "key_ebp_code": doc.ebp_code, "key_order_no": doc.order_no}
-    row = (await session.execute(prepared(session, "store_order", _store_order), {**values, **keys})).first()
+    row = await _STORE_ORDER.first(session, {**values, **keys})
     if row is None:  # a copy of an order already here, or its correction
         order = await find_order(session, org_id, doc.order_no, doc.ebp_code)
         if order is not None and order.state in CORRECTABLE and not order.test:

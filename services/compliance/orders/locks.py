@@ -15,7 +15,8 @@ from sqlalchemy import and_, func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compliance.orders.models import MatchKey
-from shared.db import insert_for, new_id, prepared, utcnow
+from shared.db import insert_for, new_id, utcnow
+from shared.driver import DriverStatement
 
 Kind = Literal["order", "payment", "waybill"]
 
@@ -37,6 +38,9 @@ def _touch(dialect: str) -> Any:
     )
 
 
+_LOCK = DriverStatement("lock_order_no", _touch)
+
+
 async def lock_order_no(
     session: AsyncSession, org_id: str, order_no: str, *, storing: Kind | None = None, ebp_code: str | None = None
 ) -> None:
@@ -46,7 +50,7 @@ async def lock_order_no(
         "id": new_id(), "org_id": org_id, "order_no": order_no, "touched_at": utcnow(),
         "has_order": storing == "order", "ebp_code": ebp_code if storing else None, "mixed": False,
     }  # fmt: skip
-    await session.execute(prepared(session, "lock_order_no", _touch), values)
+    await _LOCK.first(session, values)
 
 
 async def lock_order_nos(session: AsyncSession, org_id: str, order_nos: Iterable[str]) -> None:

@@ -9,7 +9,7 @@ own fields ``x`` is the SBU's column ``<field>_x`` (``budget_amount``, ``custome
 table ``<field>_id`` refers to (``customers.name``). A field that is neither fails at import.
 
 `GET /v1/sbus/{id}` (what campaigns asks before binding work to an SBU) reads it on the driver itself, one
-prepared statement (:mod:`services.plans.single_read`); a page of SBUs and the writes' answers read the same
+prepared statement (:mod:`shared.driver`); a page of SBUs and the writes' answers read the same
 columns for all their ids in one statement."""
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.plans.sbus.models import Sbu
 from services.plans.sbus.schemas import SbuView
-from services.plans.single_read import SingleRead
 from services.plans.tactics import models as _tactics  # noqa: F401  (the tables the SBU's foreign keys name)
 from shared.db import is_uuid
+from shared.driver import DriverStatement
 from shared.errors import NotFound
 
 _SBU = cast(Table, Sbu.__table__)
@@ -98,7 +98,7 @@ def view_data(row: Sequence[Any]) -> dict[str, Any]:
 
 
 #: built once: composing the statement's expressions on every read cost as much as running it
-ONE = SingleRead("sbu_view", ROWS.where(_SBU.c.id == bindparam("sbu_id"), _SBU.c.org_id == bindparam("org_id")))
+ONE = DriverStatement("sbu_view", ROWS.where(_SBU.c.id == bindparam("sbu_id"), _SBU.c.org_id == bindparam("org_id")))
 
 
 async def get_view(session: AsyncSession, org_id: str, sbu_id: str) -> SbuView:
