@@ -17,7 +17,7 @@ from bench.sm2 import Timing
 if TYPE_CHECKING:
     from bench.run import Run
 
-ROUNDS = 3
+ROUNDS = 5
 CONNECTIONS = 32
 PREFIX = "anchor_"
 #: (figure, XBM's service, its bare /healthz figure)
