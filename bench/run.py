@@ -2,7 +2,7 @@
 seeded, then measured in one run against the same servers by load generators in separate processes.
 
 The headline is XBM against its anchor (``bench/anchor.py``, the thinnest correct FastAPI service doing the same
-work): the SBU read and the order ingest driven by wrk on XBM and on the anchor in turn, three rounds, their
+work): the SBU read and the order ingest driven by wrk on XBM and on the anchor in turn, five rounds, their
 medians and XBM's ratio to the anchor; then SM2-SM3 sign and verify (in this process, before the servers start)
 and the clearance pipeline (three signed deliveries per order to its SM2-signed customs message in the outbox).
 Then wrk (a C load generator, server-bound): requests/s, p50/p99, each figure's ratio to the bare
