@@ -91,6 +91,9 @@ class ObservabilityMiddleware:
         self.app = app
         self.metrics = metrics
         self.log = logging.getLogger(f"xbm.{metrics.service}.access")
+        #: each label set's count and latency series, looked up once (``labels()`` takes a lock and checks its
+        #: arguments on every call); as many as the metrics hold themselves
+        self._series: dict[tuple[str, ...], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -121,8 +124,14 @@ class ObservabilityMiddleware:
             route = scope.get("route")
             template = getattr(route, "path", None) or "<unmatched>"
             labels = (self.metrics.service, scope["method"], template, str(status))
-            self.metrics.requests.labels(*labels).inc()
-            self.metrics.latency.labels(*labels).observe(elapsed)
+            series = self._series.get(labels)
+            if series is None:
+                series = self._series[labels] = (
+                    self.metrics.requests.labels(*labels),
+                    self.metrics.latency.labels(*labels),
+                )
+            series[0].inc()
+            series[1].observe(elapsed)
             if template not in ("/healthz", "/metrics", "/readyz"):
                 self.log.info(
                     "%s %s %s",

@@ -263,10 +263,9 @@ def format_decimal(value: Decimal) -> str:
     The same value always reads the same, whatever the database gave back."""
     if not value.is_finite():
         raise ValueError("not a finite number")
-    normalized = value.normalize()
-    if normalized.as_tuple().exponent > -2:  # type: ignore[operator]
-        normalized = normalized.quantize(Decimal("0.01"))
-    return format(normalized, "f")
+    # on the text, not through Decimal arithmetic (normalize, quantize): it is written for every amount answered
+    whole, _, places = format(value, "f").partition(".")
+    return f"{whole}.{places.rstrip('0'):0<2}"
 
 
 #: serialises a decimal as its canonical string

@@ -71,4 +71,4 @@ class Pii:
         return self._aead.decrypt(raw[:12], raw[12:], context.encode())
 
     def lookup_hash(self, value: str) -> str:
-        return hmac.new(self._lookup, value.strip().upper().encode(), hashlib.sha256).hexdigest()
+        return hmac.digest(self._lookup, value.strip().upper().encode(), "sha256").hex()

@@ -25,6 +25,7 @@ from shared.schemas import (
     NonNegativeAmount,
     Omittable,
     Schema,
+    format_decimal,
 )
 
 
@@ -146,3 +147,31 @@ def test_names_are_bounded_as_sent_and_never_blank(sent: str) -> None:
         Named(name=sent)
     schema = Named.model_json_schema()["properties"]["name"]
     assert len(sent) > schema["maxLength"] or re.search(schema["pattern"], sent) is None  # the document says so too
+
+
+def _canonical_by_arithmetic(value: Decimal) -> str:
+    """The canonical text as decimal arithmetic defines it: normalised, then at least two places."""
+    normalized = value.normalize()
+    if normalized.as_tuple().exponent > -2:  # type: ignore[operator]
+        normalized = normalized.quantize(Decimal("0.01"))
+    return format(normalized, "f")
+
+
+def _within_precision(value: Decimal) -> bool:
+    """Whether decimal arithmetic's 28 digits hold ``value`` with two places (the reference raises beyond)."""
+    return len(value.as_tuple().digits) <= 28 and max(value.adjusted(), 0) + 3 <= 28
+
+
+@given(st.decimals(allow_nan=False, allow_infinity=False, places=None).filter(_within_precision))
+def test_a_decimals_canonical_text_is_its_normalised_value_with_two_places_at_least(value: Decimal) -> None:
+    assert format_decimal(value) == _canonical_by_arithmetic(value)
+    assert Decimal(format_decimal(value)) == value
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [("1999", "1999.00"), ("1.5", "1.50"), ("0.1234", "0.1234"), ("12.3400", "12.34"), ("1E+2", "100.00"),
+     ("-0", "-0.00"), ("0E-10", "0.00"), ("-7.000001", "-7.000001"), ("1E+30", "1" + "0" * 30 + ".00")],
+)  # fmt: skip
+def test_canonical_decimal_texts(value: str, text: str) -> None:
+    assert format_decimal(Decimal(value)) == text
