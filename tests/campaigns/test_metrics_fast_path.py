@@ -243,6 +243,26 @@ def test_the_row_columns_hold_the_per_row_parameters() -> None:
     assert all(values["org_id"] == "o" and values["campaign_id"] == "c" for values in per_row)
 
 
+def test_the_performance_totals_are_the_tables_figures() -> None:
+    """The read side sums what the table declares: every figure column of ``metric_rows`` (a count as a whole
+    number, an amount as a scaled decimal), into the KPI inputs of the same names; money figures answered in
+    the campaign's currency. A figure added to the table is totalled with no list to update."""
+    from dataclasses import fields
+
+    from services.campaigns.performance import kpis, service
+    from shared.db import ScaledDecimal
+
+    figures = [c.name for c in MetricRow.__table__.columns if c.name in NAMES and c.name not in ("date", "variant")]
+    assert list(service.FIGURES) == figures and {f.name for f in fields(kpis.Totals)} == set(figures)
+    assert all(isinstance(MetricRow.__table__.c[f].type, ScaledDecimal) for f in service.AMOUNTS)
+    assert set(service.COUNTS) | set(service.AMOUNTS) == set(figures) and not set(service.COUNTS) & set(service.AMOUNTS)
+    assert [c.key for c in service._sum_columns()] == figures
+    totals = service._totals(type("Row", (), {f: None for f in figures})())
+    assert totals == kpis.Totals()
+    answered = service._totals_fields(totals, "USD")
+    assert set(answered) == set(figures) and answered["cost"] == {"amount": Decimal(0), "currency": "USD"}
+
+
 def test_array_texts() -> None:
     assert array_text([date(2026, 9, 1), date(2026, 9, 2)]) == "{2026-09-01,2026-09-02}"
     assert array_text([0, 10**12, 99999999999999]) == "{0,1000000000000,99999999999999}"

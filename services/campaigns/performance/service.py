@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.campaigns.campaigns.metric_rows import FIGURES, MONEY_FIELDS, TABLE
 from services.campaigns.campaigns.models import AttributedOrder, Campaign, MetricRow
 from services.campaigns.contracts import CampaignFigures, SbuPerformanceChanged, VariantFigures
 from services.campaigns.performance import kpis as k
@@ -21,42 +23,36 @@ from services.campaigns.performance.schemas import (
     RoasOut,
     SbuPerformanceOut,
 )
-from shared.db import exact_sum, utcnow
+from shared.db import ScaledDecimal, exact_sum, utcnow
 from shared.errors import Conflict, NotFound
 from shared.money import money_or_zero
 
-COUNTS = ("impressions", "clicks", "sends", "opens", "unsubscribes")
-AMOUNTS = ("cost", "conversions", "revenue")
+#: the figures a metric row carries, as its table declares them: counts (whole numbers) and amounts (scaled
+#: decimals), each summed over the rows asked for into the KPI inputs of its name
+AMOUNTS = tuple(f for f in FIGURES if isinstance(TABLE.c[f].type, ScaledDecimal))
+COUNTS = tuple(f for f in FIGURES if f not in AMOUNTS)
+
+if {f.name for f in fields(k.Totals)} != set(FIGURES):
+    raise TypeError(
+        f"kpis.Totals {sorted(f.name for f in fields(k.Totals))} and the metric rows' figures {sorted(FIGURES)} "
+        "differ: every figure a row carries is totalled"
+    )
 
 
 def _sum_columns() -> list[Any]:
     # exact_sum: ten maximal amounts already pass 2^63 units, where SQLite's SUM gives up
-    return [exact_sum(getattr(MetricRow, f)).label(f) for f in (*COUNTS, *AMOUNTS)]
+    return [exact_sum(getattr(MetricRow, f)).label(f) for f in FIGURES]
 
 
 def _totals(row: Any) -> k.Totals:
-    def count(field: str) -> int:
-        return int(getattr(row, field) or 0)
-
-    return k.Totals(
-        impressions=count("impressions"),
-        clicks=count("clicks"),
-        cost=Decimal(row.cost or 0),
-        conversions=Decimal(row.conversions or 0),
-        revenue=Decimal(row.revenue or 0),
-        sends=count("sends"),
-        opens=count("opens"),
-        unsubscribes=count("unsubscribes"),
-    )
+    values: dict[str, Any] = {f: int(getattr(row, f) or 0) for f in COUNTS}
+    values.update((f, Decimal(getattr(row, f) or 0)) for f in AMOUNTS)
+    return k.Totals(**values)
 
 
 def _totals_fields(t: k.Totals, currency: str) -> dict[str, Any]:
-    return {
-        **{f: getattr(t, f) for f in COUNTS},
-        "conversions": t.conversions,
-        "cost": money_or_zero(t.cost, currency),
-        "revenue": money_or_zero(t.revenue, currency),
-    }
+    """The totals as answered: a money figure as an amount in the campaign's currency."""
+    return {f: money_or_zero(getattr(t, f), currency) if f in MONEY_FIELDS else getattr(t, f) for f in FIGURES}
 
 
 async def metric_totals(session: AsyncSession, where: list[ColumnElement[bool]]) -> k.Totals:
