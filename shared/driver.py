@@ -43,6 +43,8 @@ _ABSENT = object()
 @dataclass(frozen=True)
 class _Compiled:
     sql: str
+    #: where a connection keeps this form's prepared statement (the statement's key; a further form's numbered)
+    key: str
     #: each positional parameter: its name, the value it takes when the caller gives none (a constant in the
     #: statement, a column's scalar default), and its type's bind processor
     params: tuple[tuple[str, Any, Processor], ...]
@@ -95,7 +97,9 @@ class DriverStatement:
             params.append((name, value, bind.type.dialect_impl(dialect).bind_processor(dialect)))
         columns = getattr(statement, "exported_columns", ())
         results = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns)
-        return _Compiled(str(compiled), tuple(params), results)
+        number = len(self._compiled)
+        key = self.key if not number else f"{self.key}_{number}"
+        return _Compiled(str(compiled), key, tuple(params), results)
 
     def _args(self, compiled: _Compiled, params: Mapping[str, Any]) -> tuple[Any, ...]:
         args = []
@@ -124,12 +128,12 @@ class DriverStatement:
         try:
             if adapted._transaction is None:  # begun as SQLAlchemy's cursor begins it (none in autocommit)
                 await adapted._start_transaction()
-            prepared = raw.info.get(self.key)
+            prepared = raw.info.get(compiled.key)
             if prepared is None:
-                prepared = raw.info[self.key] = await driver.prepare(compiled.sql)
+                prepared = raw.info[compiled.key] = await driver.prepare(compiled.sql)
             record = await prepared.fetchrow(*args)
         except Exception as exc:
-            raw.info.pop(self.key, None)
+            raw.info.pop(compiled.key, None)
             raise await _translated(conn, compiled.sql, args, exc) from exc
         if record is None:
             return None

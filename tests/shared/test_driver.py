@@ -38,6 +38,7 @@ ITEMS = Table(
     Column("document", JSON, nullable=False),
     Column("at", UTCDateTime(timezone=True), nullable=False),
     Column("flagged", Boolean, nullable=False, default=False),
+    Column("note", String(40), nullable=True),  # no default: written only when given
 )
 RETURNED = (ITEMS.c.id, ITEMS.c.amount, ITEMS.c.document, ITEMS.c.at, ITEMS.c.flagged)
 #: the store: insert unless the label is taken, answering the row as stored
@@ -190,3 +191,16 @@ async def test_json_beyond_orjson_is_stored_exactly(engine: AsyncEngine) -> None
         stored = await STORE.first(session, item)
         await session.commit()
     assert stored is not None and stored[2] == item["document"]
+
+
+async def test_an_insert_given_other_columns_is_prepared_apart(engine: AsyncEngine) -> None:
+    """The same INSERT given a column more is another statement: each form is prepared and kept on its own, on
+    one connection."""
+    async with make_sessionmaker(engine)() as session:
+        await STORE.first(session, _item("plain"))
+        await STORE.first(session, {**_item("noted"), "note": "fragile"})
+        await STORE.first(session, _item("plain again"))
+        await session.commit()
+    async with engine.connect() as conn:
+        notes = {label: note for label, note in (await conn.execute(select(ITEMS.c.label, ITEMS.c.note))).all()}
+    assert notes == {"plain": None, "noted": "fragile", "plain again": None}
