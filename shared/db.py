@@ -344,19 +344,6 @@ SingleReadSession = Annotated[AsyncSession, Depends(_single_read_session, scope=
 # The unique constraint decides, never a read-then-write; the same statements on PostgreSQL and SQLite.
 
 
-_PREPARED: dict[tuple[str, str], Any] = {}
-
-
-def prepared(session: AsyncSession, name: str, build: Callable[[str], Any]) -> Any:
-    """A statement built once per dialect (``build(dialect_name)``) and executed with parameters, so a hot path
-    neither rebuilds it nor walks its values for a cache key on every request."""
-    dialect = session.get_bind().dialect.name
-    stmt = _PREPARED.get((name, dialect))
-    if stmt is None:
-        stmt = _PREPARED[(name, dialect)] = build(dialect)
-    return stmt
-
-
 def _insert_in(dialect: str) -> Any:
     """The ``INSERT`` construct with ``ON CONFLICT`` of the dialect named (PostgreSQL's or SQLite's, spelled alike)."""
     return postgresql.insert if dialect == "postgresql" else sqlite.insert

@@ -134,7 +134,7 @@ class DriverStatement:
             record = await prepared.fetchrow(*args)
         except Exception as exc:
             raw.info.pop(compiled.key, None)
-            raise await _translated(conn, compiled.sql, args, exc) from exc
+            raise await _translated(conn, adapted, compiled.sql, args, exc) from exc
         if record is None:
             return None
         return tuple(
@@ -142,9 +142,12 @@ class DriverStatement:
         )
 
 
-async def _translated(conn: AsyncConnection, sql: str, args: tuple[Any, ...], exc: Exception) -> DBAPIError:
+async def _translated(
+    conn: AsyncConnection, adapted: Any, sql: str, args: tuple[Any, ...], exc: Exception
+) -> DBAPIError:
     """``exc`` as SQLAlchemy raises it from a cursor: the driver's error as the DB-API error of its kind, wrapped
-    in the matching ``DBAPIError`` subclass; a connection that ended is invalidated first."""
+    in the matching ``DBAPIError`` subclass (``adapted``, SQLAlchemy's adapter of the connection, translates it);
+    a connection that ended is invalidated first."""
     original: Exception = exc.__cause__ if isinstance(exc.__cause__, asyncpg.PostgresError) else exc
     # the server refused the statement: the connection is sound, unless the refusal is that it ended
     lost = not isinstance(original, asyncpg.PostgresError) or original.sqlstate in UNREACHABLE_SQLSTATES
@@ -152,8 +155,7 @@ async def _translated(conn: AsyncConnection, sql: str, args: tuple[Any, ...], ex
     error: Any = exc
     if not isinstance(exc, dbapi.Error):
         try:
-            dbapi_connection: Any = (await conn.get_raw_connection()).dbapi_connection
-            dbapi_connection._handle_exception(exc)
+            adapted._handle_exception(exc)
         except dbapi.Error as translated:
             error = translated
         except Exception:  # not a driver error: wrapped as it is
